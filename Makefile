@@ -1,0 +1,60 @@
+# Qingfeng: two commands on a fresh machine with Python 3.11+ and Node 20+.
+#   make run    install, build assets, migrate, load the demo city once, serve on 127.0.0.1:8000
+#   make test   install test tools, run the whole suite on SQLite and (if reachable) PostgreSQL
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+DEMO_SIZE ?= county
+DEMO_SEED ?= 1
+
+.PHONY: run test install install-dev assets lint types check bench e2e clean
+
+$(VENV)/.runtime: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+src/qingfeng/static/vendor/.built: node_modules/.installed scripts/vendor-assets.mjs
+	node scripts/vendor-assets.mjs
+	touch $@
+
+assets: src/qingfeng/static/vendor/.built $(VENV)/.runtime
+	$(PY) scripts/compile_translations.py
+
+.env: | $(VENV)/.runtime
+	$(PY) scripts/make_env.py .env
+
+run: install assets .env
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py seed_demo --size $(DEMO_SIZE) --seed $(DEMO_SEED) --if-empty
+	$(PY) manage.py serve --host 127.0.0.1 --port 8000
+
+test: install-dev assets
+	bash scripts/test.sh
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: install-dev
+	QF_TESTING=1 $(BIN)/mypy
+
+bench: install-dev assets
+	$(PY) bench/run.py --size city
+
+clean:
+	rm -rf $(VENV) node_modules src/qingfeng/static/vendor var

@@ -1,0 +1,34 @@
+"""Compile the .po catalogues to .mo with Babel (pure Python: no GNU gettext needed)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALE = Path(__file__).resolve().parent.parent / "src" / "qingfeng" / "locale"
+
+
+def main() -> int:
+    count = 0
+    for po_path in sorted(LOCALE.glob("*/LC_MESSAGES/*.po")):
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle)
+        fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+        if fuzzy:
+            print(
+                f"{po_path.name}: fuzzy entries must be reviewed first: {fuzzy[:3]}",
+                file=sys.stderr,
+            )
+            return 1
+        with po_path.with_suffix(".mo").open("wb") as out:
+            write_mo(out, catalog)
+        count += 1
+    print(f"compiled {count} translation catalogue(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The working-day calendar in force, loaded from the database and cached per process.
+
+The cache is keyed by a version stamp (the latest change to the calendar tables), so an
+admin's edit to next year's schedule takes effect on every app server without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+from django.db.models import Max
+
+from qingfeng.core.models import CalendarDay, CalendarYear
+from qingfeng.lib.workdays import WorkCalendar
+
+_lock = threading.Lock()
+_cache: dict[str, tuple[tuple[object, ...], WorkCalendar]] = {}
+
+
+def _version() -> tuple[object, ...]:
+    days = CalendarDay.objects.aggregate(n=Max("id"))["n"]
+    count = CalendarDay.objects.count()
+    years = CalendarYear.objects.aggregate(t=Max("updated_at"), n=Max("id"))
+    return (days, count, years["t"], years["n"])
+
+
+def get_calendar() -> WorkCalendar:
+    version = _version()
+    with _lock:
+        cached = _cache.get("default")
+        if cached and cached[0] == version:
+            return cached[1]
+    calendar = WorkCalendar(
+        overrides=dict(CalendarDay.objects.values_list("date", "is_workday")),
+        official_years=frozenset(CalendarYear.objects.values_list("year", flat=True)),
+    )
+    with _lock:
+        _cache["default"] = (version, calendar)
+    return calendar
+
+
+def add_workdays(start: date, n: int) -> date:
+    return get_calendar().add_workdays(start, n)
+
+
+def count_workdays(start: date, end: date) -> int:
+    return get_calendar().count_workdays(start, end)

@@ -1,0 +1,21 @@
+"""Per-request facts that the audit trail records: request id, actor, source address.
+
+Held in context variables so actions need not thread the request through every call.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    request_id: str = ""
+    source_ip: str = ""  # only for staff; never for anonymous public submissions
+
+
+current_request: contextvars.ContextVar[RequestInfo] = contextvars.ContextVar(
+    "qingfeng_request",
+    default=RequestInfo(),  # noqa: B039 - frozen, immutable
+)

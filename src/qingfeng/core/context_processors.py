@@ -1,0 +1,26 @@
+"""The product's navigation, computed from what the user may do (modules not built yet are
+absent, never placeholders)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from qingfeng.core.scope import role_names
+from qingfeng.orgs.permissions import can
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    items: list[dict[str, object]] = [{"label": _("首页"), "url": reverse("home"), "key": "home"}]
+    if can(user, "view_units"):
+        items.append({"label": _("组织机构"), "url": reverse("orgs:units"), "key": "units"})
+    if can(user, "view_people"):
+        items.append({"label": _("人员名册"), "url": reverse("orgs:people"), "key": "people"})
+    if can(user, "manage_settings"):
+        items.append({"label": _("系统设置"), "url": reverse("admin:index"), "key": "admin"})
+    unread = user.notifications.filter(read_at__isnull=True).count()
+    return {"nav": items, "unread_notifications": unread, "user_roles": sorted(role_names(user))}

@@ -1,0 +1,77 @@
+"""The scoping base every app uses: a user acts within the unit subtrees of their roles.
+
+    Problem.objects.filter(scope_q(user, "unit__path"))
+
+Anything outside gives a 404 through the app's selector, exactly as a missing id would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+if TYPE_CHECKING:
+    from qingfeng.orgs.models import User
+
+# Roles whose scope never covers organisation data or case content (三权分立): the auditor
+# reads the audit trail and nothing else.
+NO_CONTENT_ROLES = frozenset({"auditor"})
+
+
+def active_roles(user: User) -> list[tuple[str, str, int]]:
+    """(role, unit path, unit id) of the user's active role assignments, cached per object."""
+    cached = getattr(user, "_qf_roles", None)
+    if cached is None:
+        if not user.is_authenticated or not user.is_active:
+            cached = []
+        else:
+            cached = list(
+                user.roles.filter(revoked_at__isnull=True, unit__is_active=True).values_list(
+                    "role", "unit__path", "unit_id"
+                )
+            )
+        user._qf_roles = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def role_names(user: User) -> set[str]:
+    return {role for role, _path, _unit in active_roles(user)}
+
+
+def has_role(user: User, *roles: str) -> bool:
+    return bool(role_names(user) & set(roles))
+
+
+def _minimal(paths: Iterable[str]) -> list[str]:
+    """Drop paths inside another path of the list: a county under a scope already held."""
+    result: list[str] = []
+    for path in sorted(set(paths)):
+        if not result or not path.startswith(result[-1]):
+            result.append(path)
+    return result
+
+
+def scope_paths(user: User, *, roles: Iterable[str] | None = None) -> list[str]:
+    wanted = set(roles) if roles is not None else None
+    return _minimal(
+        path
+        for role, path, _unit in active_roles(user)
+        if role not in NO_CONTENT_ROLES and (wanted is None or role in wanted)
+    )
+
+
+def scope_q(user: User, field: str = "unit__path", *, roles: Iterable[str] | None = None) -> Q:
+    """A filter for rows whose unit lies inside the user's scope; matches nothing if none."""
+    paths = scope_paths(user, roles=roles)
+    if not paths:
+        return Q(pk__in=[])
+    query = Q()
+    for path in paths:
+        query |= Q(**{f"{field}__startswith": path})
+    return query
+
+
+def in_scope(user: User, unit_path: str, *, roles: Iterable[str] | None = None) -> bool:
+    return any(unit_path.startswith(p) for p in scope_paths(user, roles=roles))

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from qingfeng.core import jobs
+from qingfeng.core.models import WorkerHeartbeat
+
+
+@db_task()
+def run_job_task(job_id: int) -> bool:
+    return jobs.run_job(job_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def heartbeat() -> None:
+    from django.utils import timezone
+
+    WorkerHeartbeat.objects.update_or_create(name="worker", defaults={"beat_at": timezone.now()})
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep() -> int:
+    return jobs.sweep_jobs()

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from unittest import mock
+
+from django.db.utils import OperationalError
+from django.utils import timezone
+
+from qingfeng.core.models import WorkerHeartbeat
+from qingfeng.test import BaseTestCase
+
+
+class HealthzTestCase(BaseTestCase):
+    def test_it_reports_database_and_stale_worker(self) -> None:
+        response = self.client.get("/healthz")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json()["status"], "ok")
+        self.assertEqual(response.json()["worker"], "stale")
+
+    def test_it_reports_a_live_worker(self) -> None:
+        WorkerHeartbeat.objects.create(name="worker", beat_at=timezone.now())
+        self.assertEqual(self.client.get("/healthz").json()["worker"], "ok")
+
+    def test_it_is_503_when_the_database_is_unreachable(self) -> None:
+        with mock.patch(
+            "qingfeng.core.views.connection.cursor", side_effect=OperationalError("down")
+        ):
+            response = self.client.get("/healthz")
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response.json()["database"], "unreachable")

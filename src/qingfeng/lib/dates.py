@@ -1,0 +1,20 @@
+"""Parsing of the dates people type in China: 2026年11月5日, 2026-11-05, 2026.11.5, 2026/11/5."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_DATE = re.compile(r"^\s*(\d{4})\s*(?:年|-|\.|/)\s*(\d{1,2})\s*(?:月|-|\.|/)\s*(\d{1,2})\s*日?\s*$")
+_COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
+
+
+def parse_date(text: str) -> date | None:
+    """A date from any of the common forms, or None when the text is not one."""
+    match = _DATE.match(text) or _COMPACT.match(text)
+    if not match:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+
+from qingfeng.orgs.models import Person, Unit, User
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(label=_("账号"), max_length=150)
+    password = forms.CharField(label=_("密码"), widget=forms.PasswordInput, strip=False)
+
+
+class TotpForm(forms.Form):
+    code = forms.CharField(label=_("动态口令"), max_length=8, min_length=6)
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(label=_("当前密码"), widget=forms.PasswordInput, strip=False)
+    new_password1 = forms.CharField(label=_("新密码"), widget=forms.PasswordInput, strip=False)
+    new_password2 = forms.CharField(
+        label=_("再次输入新密码"), widget=forms.PasswordInput, strip=False
+    )
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "new_password1"
+        ].help_text = password_validation.password_validators_help_text_html()
+
+    def clean_old_password(self) -> str:
+        old: str = self.cleaned_data["old_password"]
+        if not self.user.check_password(old):
+            raise forms.ValidationError(_("当前密码不正确"))
+        return old
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        new1, new2 = data.get("new_password1"), data.get("new_password2")
+        if new1 and new2:
+            if new1 != new2:
+                self.add_error("new_password2", _("两次输入的新密码不一致"))
+            elif new1 == data.get("old_password"):
+                self.add_error("new_password1", _("新密码不能与当前密码相同"))
+            else:
+                try:
+                    password_validation.validate_password(new1, self.user)
+                except forms.ValidationError as exc:
+                    self.add_error("new_password1", exc)
+        return data
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("令牌名称"), max_length=60)
+
+
+class PeopleFilterForm(forms.Form):
+    q = forms.CharField(label=_("姓名或手机号"), required=False, max_length=50)
+    unit = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    post_type = forms.ChoiceField(
+        label=_("岗位类型"), required=False, choices=[("", _("全部岗位")), *Person.PostType.choices]
+    )
+    party = forms.ChoiceField(
+        label=_("政治面貌"),
+        required=False,
+        choices=[("", _("全部")), ("1", _("中共党员")), ("0", _("非党员"))],
+    )
+    active = forms.ChoiceField(
+        label=_("状态"),
+        required=False,
+        choices=[("1", _("在岗")), ("0", _("已离岗")), ("", _("全部"))],
+    )
+
+
+class UnitSearchForm(forms.Form):
+    q = forms.CharField(label=_("单位名称、简称或编码"), required=False, max_length=50)
+    kind = forms.ChoiceField(
+        label=_("单位类型"), required=False, choices=[("", _("全部类型")), *Unit.Kind.choices]
+    )
+
+
+class RosterImportForm(forms.Form):
+    file = forms.FileField(label=_("花名册文件（.xlsx）"))
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".xlsx"):
+            raise forms.ValidationError(_("请上传 .xlsx 格式的 Excel 文件"))
+        if upload.size > 20 * 1024 * 1024:
+            raise forms.ValidationError(_("文件不能超过 20 MB"))
+        head = upload.read(4)
+        upload.seek(0)
+        if head != b"PK\x03\x04":
+            raise forms.ValidationError(_("文件内容不是有效的 Excel 工作簿"))
+        return upload

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from qingfeng.orgs import security
+
+SESSION_STARTED = "qf_started_at"
+SESSION_VERIFIED = "qf_second_factor"
+
+# Pages a signed-in user may reach before the password change or second factor is done.
+_GATE_EXEMPT = ("/accounts/", "/static/", "/healthz", "/i18n/", "/report/", "/progress/")
+
+
+class SessionLimitsMiddleware:
+    """Idle timeout comes from SESSION_COOKIE_AGE; this adds the absolute limit."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            started = request.session.get(SESSION_STARTED)
+            limit = settings.QF_SESSION_ABSOLUTE_HOURS * 3600
+            if started is None or time.time() - float(started) > limit:
+                logout(request)
+                messages.info(request, _("登录已超时，请重新登录"))
+                return redirect(settings.LOGIN_URL)
+        return self.get_response(request)
+
+
+class AccountGateMiddleware:
+    """A signed-in user must finish the second factor and any due password change first."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and not request.path.startswith(_GATE_EXEMPT):
+            if request.path.startswith("/api/") and getattr(request, "api_token", None):
+                return self.get_response(request)
+            if not request.session.get(SESSION_VERIFIED):
+                return redirect("accounts:second_factor")
+            if security.password_expired(user):
+                return redirect("accounts:password_change")
+        return self.get_response(request)

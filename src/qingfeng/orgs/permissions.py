@@ -1,0 +1,43 @@
+"""Who may do what in the organisation module (one policy, like wagtail's).
+
+`can(user, action, obj)` answers; views compute flags from it and templates only read them.
+Object checks assume the object was already found through a scoped selector.
+"""
+
+from __future__ import annotations
+
+from qingfeng.core.scope import has_role, in_scope, scope_paths
+from qingfeng.orgs.models import Person, Role, Unit, User
+
+VIEWERS = {r.value for r in Role} - {Role.AUDITOR.value}
+UNIT_MANAGERS: set[str] = {Role.BUREAU_ADMIN.value, Role.UNIT_ADMIN.value, Role.SYSTEM_ADMIN.value}
+
+_RULES: dict[str, set[str]] = {
+    "view_units": VIEWERS,
+    "view_people": VIEWERS,
+    "manage_units": UNIT_MANAGERS,
+    "manage_people": UNIT_MANAGERS,
+    "import_roster": UNIT_MANAGERS,
+    "export_roster": UNIT_MANAGERS,
+    "view_phone": UNIT_MANAGERS,
+    "manage_accounts": {Role.SYSTEM_ADMIN.value},
+    "manage_settings": {Role.SYSTEM_ADMIN.value},
+    "manage_liaisons": {Role.BUREAU_ADMIN.value},
+    "view_audit": {Role.AUDITOR.value},
+}
+
+
+def can(user: User, action: str, obj: Unit | Person | None = None) -> bool:
+    roles = _RULES.get(action)
+    if roles is None:
+        raise KeyError(f"unknown action {action!r}")
+    if not user.is_authenticated or not has_role(user, *roles):
+        return False
+    if obj is None:
+        return True
+    unit = obj if isinstance(obj, Unit) else obj.unit
+    return in_scope(user, unit.path, roles=roles)
+
+
+def has_scope(user: User) -> bool:
+    return bool(scope_paths(user))

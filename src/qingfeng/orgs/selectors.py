@@ -1,0 +1,113 @@
+"""Every read of units and people, already scoped to the caller."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from qingfeng.core.fields import blind_index
+from qingfeng.core.scope import scope_paths, scope_q
+from qingfeng.orgs.models import Liaison, Person, Unit, User
+
+
+def units_visible_to(user: User) -> QuerySet[Unit]:
+    return Unit.objects.filter(scope_q(user, "path"))
+
+
+def get_unit_for_user(user: User, pk: int) -> Unit:
+    """404 for anything outside the user's scope, exactly as for a missing id."""
+    return get_object_or_404(units_visible_to(user).select_related("parent"), pk=pk)
+
+
+def scope_roots(user: User) -> QuerySet[Unit]:
+    """The top units of the user's scope (one per disjoint subtree)."""
+    return Unit.objects.filter(path__in=scope_paths(user)).order_by("path")
+
+
+def children_of(user: User, unit: Unit) -> QuerySet[Unit]:
+    return (
+        units_visible_to(user)
+        .filter(parent=unit)
+        .annotate(child_count=Count("children", distinct=True))
+        .order_by("sort_order", "code")
+    )
+
+
+def search_units(user: User, text: str, *, kind: str = "", limit: int = 50) -> QuerySet[Unit]:
+    units = units_visible_to(user)
+    text = text.strip()
+    if text:
+        units = units.filter(
+            Q(name__icontains=text)
+            | Q(short_name__icontains=text)
+            | Q(aliases__icontains=text)
+            | Q(code__iexact=text)
+        )
+    if kind:
+        units = units.filter(kind=kind)
+    return units.select_related("parent").order_by("depth", "path")[:limit]
+
+
+def ancestors_of(unit: Unit) -> list[Unit]:
+    ids = [int(seg) for seg in unit.path.strip("/").split("/")[:-1]]
+    by_id = Unit.objects.in_bulk(ids)
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def people_visible_to(user: User) -> QuerySet[Person]:
+    return Person.objects.filter(scope_q(user, "unit__path"))
+
+
+def get_person_for_user(user: User, pk: int) -> Person:
+    return get_object_or_404(people_visible_to(user).select_related("unit", "user"), pk=pk)
+
+
+def filter_people(
+    user: User,
+    *,
+    unit: Unit | None = None,
+    text: str = "",
+    post_type: str = "",
+    party: str = "",
+    active: str = "1",
+) -> QuerySet[Person]:
+    people = people_visible_to(user)
+    if unit is not None:
+        people = people.filter(unit__path__startswith=unit.path)
+    text = text.strip()
+    if text:
+        if text.isdigit() and len(text) >= 7:
+            people = people.filter(phone_index=blind_index(text))
+        else:
+            people = people.filter(name__contains=text)
+    if post_type:
+        people = people.filter(post_type=post_type)
+    if party in {"1", "0"}:
+        people = people.filter(is_party_member=party == "1")
+    if active in {"1", "0"}:
+        people = people.filter(is_active=active == "1")
+    return people.select_related("unit")
+
+
+def liaison_counties(user: User) -> QuerySet[Unit]:
+    return Unit.objects.filter(liaisons__leader=user).order_by("path")
+
+
+def liaisons_visible_to(user: User) -> QuerySet[Liaison]:
+    return Liaison.objects.filter(scope_q(user, "county__path")).select_related("leader", "county")
+
+
+def scope_counts(user: User) -> dict[str, int]:
+    """Real counts for the home page: units by kind and people in the user's scope."""
+    units = units_visible_to(user)
+    by_kind = dict(units.values_list("kind").annotate(n=Count("id")).order_by())
+    return {
+        "units": sum(by_kind.values()),
+        "counties": by_kind.get(Unit.Kind.COUNTY, 0),
+        "schools": by_kind.get(Unit.Kind.SCHOOL, 0) + by_kind.get(Unit.Kind.KINDERGARTEN, 0),
+        "departments": by_kind.get(Unit.Kind.DEPARTMENT, 0),
+        "people": people_visible_to(user).filter(is_active=True).count(),
+        "party_members": people_visible_to(user)
+        .filter(is_active=True, is_party_member=True)
+        .count(),
+    }

@@ -1,0 +1,62 @@
+"""The unit tree browser: lazy-loaded children (htmx) and search within the user's scope."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from qingfeng.core.policy import guarded
+from qingfeng.core.scope import in_scope
+from qingfeng.orgs import selectors
+from qingfeng.orgs.forms import UnitSearchForm
+from qingfeng.orgs.models import Unit, User
+from qingfeng.orgs.permissions import can
+
+
+@guarded(can, "view_units")
+def unit_tree(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    roots = selectors.scope_roots(user).annotate(child_count=Count("children", distinct=True))
+    return render(request, "orgs/unit_tree.html", {"roots": roots, "form": UnitSearchForm()})
+
+
+@guarded(can, "view_units")
+def unit_children(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    unit = selectors.get_unit_for_user(user, pk)
+    children = selectors.children_of(user, unit)
+    return render(request, "orgs/partials/unit_children.html", {"unit": unit, "children": children})
+
+
+@guarded(can, "view_units")
+def unit_search(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = UnitSearchForm(request.GET)
+    results: list[Unit] = []
+    if form.is_valid() and (form.cleaned_data["q"] or form.cleaned_data["kind"]):
+        results = list(
+            selectors.search_units(user, form.cleaned_data["q"], kind=form.cleaned_data["kind"])
+        )
+    template = "orgs/partials/unit_search_results.html" if request.htmx else "orgs/unit_tree.html"  # type: ignore[attr-defined]
+    return render(request, template, {"results": results, "form": form, "searched": True})
+
+
+@guarded(can, "view_units")
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    unit = selectors.get_unit_for_user(user, pk)
+    context = {
+        "unit": unit,
+        "ancestors": [a for a in selectors.ancestors_of(unit) if in_scope(user, a.path)],
+        "children": selectors.children_of(user, unit)[:200],
+        "people_count": selectors.people_visible_to(user).filter(unit=unit, is_active=True).count(),
+        "subtree_people": selectors.people_visible_to(user)
+        .filter(unit__path__startswith=unit.path, is_active=True)
+        .count(),
+        "liaison_leaders": unit.liaisons.select_related("leader__person")
+        if unit.kind == Unit.Kind.COUNTY
+        else [],
+        "can_view_people": can(user, "view_people", unit),
+    }
+    return render(request, "orgs/unit_detail.html", context)

@@ -1,0 +1,305 @@
+"""Qingfeng settings: one file, everything from the environment (healthchecks hc/settings.py).
+
+Production differs from development only by environment variables; see README for the list.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+REPO_DIR = BASE_DIR.parent.parent
+
+
+def _load_env_file(path: Path) -> None:
+    """Read KEY=VALUE lines of a local .env (written by `make run`) without overriding real env."""
+    if not path.is_file():
+        return
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        os.environ.setdefault(key.strip(), value.strip())
+
+
+_load_env_file(Path(os.environ.get("QF_ENV_FILE", REPO_DIR / ".env")))
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_secret(name: str, default: str = "") -> str:
+    """A secret from NAME, or from the file named by NAME_FILE (docker/k8s secrets)."""
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE cannot be read: {exc}") from exc
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from exc
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("QF_DEBUG", False)
+TESTING = env_bool("QF_TESTING", False)
+
+SECRET_KEY = env_secret("SECRET_KEY")
+if not SECRET_KEY:
+    if DEBUG or TESTING:
+        SECRET_KEY = "insecure-development-key-do-not-use-in-production-" + "x" * 20
+    else:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set (or SECRET_KEY_FILE); `make run` writes one to .env"
+        )
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "huey.contrib.djhuey",
+    "qingfeng.core",
+    "qingfeng.orgs",
+    "qingfeng.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "qingfeng.core.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "qingfeng.orgs.middleware.SessionLimitsMiddleware",
+    "qingfeng.orgs.middleware.AccountGateMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "qingfeng.core.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "qingfeng.urls"
+WSGI_APPLICATION = "qingfeng.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "qingfeng.core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------
+# SQLite is a real database here (DESIGN.md §4): WAL, synchronous=FULL, foreign keys,
+# a busy timeout and IMMEDIATE write transactions, so a burst of writers queues instead of
+# failing with "database is locked".
+DATA_DIR = Path(env_str("QF_DATA_DIR", str(REPO_DIR / "var")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)  # the embedded database and queue live here
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=FULL;"
+    "PRAGMA foreign_keys=ON;"
+    "PRAGMA busy_timeout=10000;"
+    "PRAGMA temp_store=MEMORY;"
+    "PRAGMA cache_size=-65536;"
+)
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'qingfeng.sqlite3'}")
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["CONN_MAX_AGE"] = 0 if TESTING else _db["CONN_MAX_AGE"]
+    _db["OPTIONS"] = {
+        "timeout": 10,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": SQLITE_PRAGMAS,
+    }
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    _db["CONN_HEALTH_CHECKS"] = True
+    _db.setdefault("TEST", {})["NAME"] = env_str("QF_PG_TEST_DB", "test_qingfeng")
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts and security ----------------------------------------------------------------
+AUTH_USER_MODEL = "orgs.User"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if TESTING:
+    # Argon2 is deliberately slow; tests exercise the policy, not the hash cost.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("QF_PASSWORD_MIN_LENGTH", 12)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "qingfeng.orgs.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+]
+QF_LOGIN_MAX_FAILURES = env_int("QF_LOGIN_MAX_FAILURES", 5)
+QF_LOGIN_LOCKOUT_MINUTES = env_int("QF_LOGIN_LOCKOUT_MINUTES", 10)
+QF_PASSWORD_MAX_AGE_DAYS = env_int("QF_PASSWORD_MAX_AGE_DAYS", 90)
+QF_SESSION_IDLE_MINUTES = env_int("QF_SESSION_IDLE_MINUTES", 30)
+QF_SESSION_ABSOLUTE_HOURS = env_int("QF_SESSION_ABSOLUTE_HOURS", 12)
+QF_TOTP_REQUIRED_ROLES = env_list(
+    "QF_TOTP_REQUIRED_ROLES",
+    "bureau_admin,leader,supervisor,inspector,discipline_inspector,auditor,system_admin",
+)
+
+SESSION_COOKIE_AGE = QF_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is then an idle timeout
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+HTTPS = env_bool("QF_HTTPS", False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and env_bool("QF_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("QF_HSTS_SECONDS", 31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("QF_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+QF_TRUST_X_FORWARDED_FOR = env_bool("QF_TRUST_X_FORWARDED_FOR", False)
+
+
+# Personal data at rest: AES-256-GCM with a key from the environment, plus a separate key
+# for the blind index (keyed hash) that makes exact lookups possible without decrypting.
+def _key(name: str, fallback_seed: str) -> bytes:
+    raw = env_secret(name)
+    if not raw:
+        if DEBUG or TESTING:
+            return fallback_seed.encode().ljust(32, b"0")[:32]
+        raise ImproperlyConfigured(
+            f"{name} must be set: 32 random bytes, base64 (`make run` writes one)"
+        )
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be base64") from exc
+    if len(key) != 32:
+        raise ImproperlyConfigured(f"{name} must decode to 32 bytes, not {len(key)}")
+    return key
+
+
+QF_FIELD_KEY = _key("QF_FIELD_KEY", "development-field-key")
+QF_INDEX_KEY = _key("QF_INDEX_KEY", "development-index-key")
+
+# --- Language, time -----------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+# Our own formats accept the dates people type: 2026年11月5日, 2026-11-05, 2026.11.5, 2026/11/5.
+FORMAT_MODULE_PATH = ["qingfeng.formats"]
+
+# --- Static and media ---------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("QF_STATIC_ROOT", str(DATA_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(Path(env_str("QF_MEDIA_ROOT", str(DATA_DIR / "media"))))},
+    },
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        ),
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10_485_760
+
+# --- Background work ----------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+HUEY: dict[str, object]
+if REDIS_URL:
+    HUEY = {"huey_class": "huey.PriorityRedisHuey", "name": "qingfeng", "url": REDIS_URL}
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "qingfeng",
+        "filename": str(DATA_DIR / "huey.sqlite3"),
+    }
+HUEY["immediate"] = env_bool("QF_HUEY_IMMEDIATE", TESTING)
+HUEY["consumer"] = {"workers": env_int("QF_WORKERS", 2), "worker_type": "thread"}
+QF_JOB_SWEEP_MINUTES = env_int("QF_JOB_SWEEP_MINUTES", 2)
+QF_HEARTBEAT_STALE_SECONDS = env_int("QF_HEARTBEAT_STALE_SECONDS", 180)
+
+# --- Notifications ------------------------------------------------------------------------
+QF_SMS_BACKEND = env_str("QF_SMS_BACKEND", "qingfeng.core.notify.ConsoleBackend")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.server": {"level": "WARNING"}, "jieba": {"level": "WARNING"}},
+}
