@@ -11,6 +11,7 @@ from ninja.security import HttpBearer, SessionAuth
 from qingfeng.orgs.account_actions import hash_token
 from qingfeng.orgs.middleware import SESSION_VERIFIED
 from qingfeng.orgs.models import ApiToken
+from qingfeng.orgs.security import password_expired
 
 
 class TokenAuth(HttpBearer):
@@ -30,10 +31,13 @@ class TokenAuth(HttpBearer):
 
 
 class VerifiedSessionAuth(SessionAuth):
-    """A session counts only once the second factor (where required) is done."""
+    """A session counts only once the second factor (where required) is done and no
+    password change is due — the same gate the pages apply."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
-        if user is not None and request.session.get(SESSION_VERIFIED):
-            return user
-        return None
+        if user is None or not request.session.get(SESSION_VERIFIED):
+            return None
+        if password_expired(user):
+            return None
+        return user

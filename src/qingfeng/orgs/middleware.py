@@ -16,7 +16,8 @@ SESSION_STARTED = "qf_started_at"
 SESSION_VERIFIED = "qf_second_factor"
 
 # Pages a signed-in user may reach before the password change or second factor is done.
-_GATE_EXEMPT = ("/accounts/", "/static/", "/healthz", "/i18n/", "/report/", "/progress/")
+# The API checks the same conditions in its own authentication (qingfeng.api.auth).
+_GATE_EXEMPT = ("/accounts/", "/static/", "/healthz", "/i18n/", "/api/", "/report/", "/progress/")
 
 
 class SessionLimitsMiddleware:
@@ -31,6 +32,8 @@ class SessionLimitsMiddleware:
             limit = settings.QF_SESSION_ABSOLUTE_HOURS * 3600
             if started is None or time.time() - float(started) > limit:
                 logout(request)
+                if request.path.startswith("/api/"):
+                    return self.get_response(request)  # the API answers 401 itself
                 messages.info(request, _("登录已超时，请重新登录"))
                 return redirect(settings.LOGIN_URL)
         return self.get_response(request)
@@ -45,8 +48,6 @@ class AccountGateMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if user.is_authenticated and not request.path.startswith(_GATE_EXEMPT):
-            if request.path.startswith("/api/") and getattr(request, "api_token", None):
-                return self.get_response(request)
             if not request.session.get(SESSION_VERIFIED):
                 return redirect("accounts:second_factor")
             if security.password_expired(user):

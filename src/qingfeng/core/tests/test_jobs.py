@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import time_machine
+from django.test import TestCase
+from django.utils import timezone
+
+from qingfeng.core import jobs
+from qingfeng.core.models import Job
+
+calls: list[dict[str, Any]] = []
+
+
+@jobs.job_handler("test.record")
+def _record(payload: dict[str, Any]) -> None:
+    calls.append(payload)
+
+
+@jobs.job_handler("test.fail")
+def _fail(payload: dict[str, Any]) -> None:
+    raise RuntimeError("gateway down")
+
+
+class JobsTestCase(TestCase):
+    def setUp(self) -> None:
+        calls.clear()
+
+    def test_a_job_is_a_row_and_runs_after_commit(self) -> None:
+        with self.captureOnCommitCallbacks(execute=True):
+            job = jobs.enqueue_job("test.record", {"n": 1})
+            self.assertEqual(calls, [])  # not before commit
+        job.refresh_from_db()
+        self.assertEqual(job.status, Job.Status.DONE)
+        self.assertEqual(calls, [{"n": 1}])
+
+    def test_a_finished_job_does_not_run_twice(self) -> None:
+        with self.captureOnCommitCallbacks(execute=True):
+            job = jobs.enqueue_job("test.record", {"n": 2})
+        self.assertFalse(jobs.run_job(job.pk))
+        self.assertEqual(len(calls), 1)
+
+    def test_the_sweeper_finishes_what_the_queue_missed(self) -> None:
+        job = jobs.enqueue_job("test.record", {"n": 3})  # on_commit never fires in this test
+        self.assertEqual(jobs.sweep_jobs(), 1)
+        job.refresh_from_db()
+        self.assertEqual(job.status, Job.Status.DONE)
+
+    def test_a_job_held_by_a_killed_worker_is_retried_after_the_lease(self) -> None:
+        job = Job.objects.create(
+            kind="test.record",
+            payload={"n": 4},
+            status=Job.Status.RUNNING,
+            started_at=timezone.now(),
+        )
+        self.assertEqual(jobs.sweep_jobs(), 0)
+        with time_machine.travel(timezone.now() + jobs.LEASE + timedelta(seconds=1)):
+            self.assertEqual(jobs.sweep_jobs(), 1)
+        job.refresh_from_db()
+        self.assertEqual(job.status, Job.Status.DONE)
+        self.assertEqual(job.attempts, 1)
+
+    def test_a_failing_job_backs_off_then_gives_up(self) -> None:
+        job = jobs.enqueue_job("test.fail", {})
+        now = timezone.now()
+        for attempt in range(1, jobs.MAX_ATTEMPTS + 1):
+            with time_machine.travel(now + timedelta(hours=attempt * 2)):
+                jobs.sweep_jobs()
+            job.refresh_from_db()
+            self.assertEqual(job.attempts, attempt)
+            self.assertIn("gateway down", job.last_error)
+        self.assertEqual(job.status, Job.Status.FAILED)
+
+    def test_an_unknown_kind_is_refused_at_enqueue(self) -> None:
+        with self.assertRaises(ValueError):
+            jobs.enqueue_job("test.nope", {})
+        self.assertFalse(Job.objects.exists())
