@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from qingfeng.core.fields import blind_index
 from qingfeng.core.scope import scope_paths, scope_q
-from qingfeng.orgs.models import Liaison, Person, Unit, User
+from qingfeng.orgs.models import Liaison, Person, Role, Unit, User
 
 
 def units_visible_to(user: User) -> QuerySet[Unit]:
@@ -91,6 +91,37 @@ def filter_people(
 
 def liaison_counties(user: User) -> QuerySet[Unit]:
     return Unit.objects.filter(liaisons__leader=user).order_by("path")
+
+
+def leaders_visible_to(user: User) -> QuerySet[User]:
+    """Accounts holding the leader role on a unit inside the user's scope."""
+    return (
+        User.objects.filter(
+            scope_q(user, "roles__unit__path"),
+            roles__role=Role.LEADER,
+            roles__revoked_at__isnull=True,
+        )
+        .select_related("person")
+        .distinct()
+        .order_by("username")
+    )
+
+
+def counties_visible_to(user: User) -> QuerySet[Unit]:
+    return (
+        units_visible_to(user)
+        .filter(kind=Unit.Kind.COUNTY, is_active=True)
+        .order_by("sort_order", "code")
+    )
+
+
+def liaison_map(leaders: QuerySet[User]) -> dict[int, list[Unit]]:
+    result: dict[int, list[Unit]] = {}
+    for liaison in (
+        Liaison.objects.filter(leader__in=leaders).select_related("county").order_by("county__code")
+    ):
+        result.setdefault(liaison.leader_id, []).append(liaison.county)
+    return result
 
 
 def liaisons_visible_to(user: User) -> QuerySet[Liaison]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from qingfeng.orgs.views import people, units
+from qingfeng.orgs.views import liaisons, people, units
 
 app_name = "orgs"
 urlpatterns = [
@@ -12,4 +12,6 @@ urlpatterns = [
     path("units/search/", units.unit_search, name="unit_search"),
     path("people/", people.people_list, name="people"),
     path("people/<int:pk>/", people.person_detail, name="person"),
+    path("liaisons/", liaisons.liaison_list, name="liaisons"),
+    path("liaisons/<int:user_id>/", liaisons.liaison_set, name="liaison_set"),
 ]
