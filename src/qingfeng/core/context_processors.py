@@ -22,6 +22,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         items.append({"label": _("人员名册"), "url": reverse("orgs:people"), "key": "people"})
     if can(user, "manage_liaisons"):
         items.append({"label": _("领导包片"), "url": reverse("orgs:liaisons"), "key": "liaisons"})
+    if can(user, "manage_accounts"):
+        items.append({"label": _("账号管理"), "url": reverse("orgs:accounts"), "key": "accounts"})
     if can(user, "manage_settings"):
         items.append({"label": _("系统设置"), "url": reverse("admin:index"), "key": "admin"})
     unread = user.notifications.filter(read_at__isnull=True).count()

@@ -6,11 +6,13 @@ import hashlib
 import secrets
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qingfeng.core.audit import record_audit
-from qingfeng.orgs.models import ApiToken, Person, User
+from qingfeng.orgs.models import ApiToken, LoginThrottle, Person, User
 
 TOKEN_PREFIX = "qf_"  # noqa: S105 - a visible marker, not a secret
 
@@ -97,3 +99,46 @@ def check_create_account(
         after={"username": user.username, "person": person.pk},
     )
     return user
+
+
+def temporary_password() -> str:
+    """A random password that meets the policy, shown once to the system admin."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+    core = "".join(secrets.choice(alphabet) for _ in range(12))
+    return f"{core[:4]}-{core[4:8]}-{core[8:]}#{secrets.randbelow(90) + 10}"
+
+
+@transaction.atomic
+def do_reset_password(user: User, *, actor: User) -> str:
+    """A new temporary password, to be changed at the next sign-in. Returned once."""
+    password = temporary_password()
+    user.set_password(password)
+    user.must_change_password = True
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    LoginThrottle.objects.filter(username_key=user.get_username().lower()).delete()
+    record_audit(actor=actor, action="orgs.password.reset", obj=user)
+    return password
+
+
+@transaction.atomic
+def do_set_account_active(user: User, *, actor: User, active: bool, reason: str) -> None:
+    if user.pk == actor.pk and not active:
+        raise ValidationError(_("不能停用自己的账号"))
+    if not reason.strip():
+        raise ValidationError(_("请填写原因"))
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    record_audit(
+        actor=actor,
+        action="orgs.account.enable" if active else "orgs.account.disable",
+        obj=user,
+        after={"reason": reason},
+    )
+
+
+@transaction.atomic
+def do_unlock(user: User, *, actor: User) -> None:
+    deleted, _rows = LoginThrottle.objects.filter(username_key=user.get_username().lower()).delete()
+    if deleted:
+        record_audit(actor=actor, action="orgs.login.unlock", obj=user)

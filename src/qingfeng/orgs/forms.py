@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from qingfeng.orgs.models import Person, Unit, User
+from qingfeng.orgs.models import Person, Role, Unit, User
 
 
 class LoginForm(forms.Form):
@@ -97,3 +97,39 @@ class RosterImportForm(forms.Form):
         if head != b"PK\x03\x04":
             raise forms.ValidationError(_("文件内容不是有效的 Excel 工作簿"))
         return upload
+
+
+class AccountFilterForm(forms.Form):
+    q = forms.CharField(label=_("账号或姓名"), required=False, max_length=50)
+    role = forms.ChoiceField(
+        label=_("角色"), required=False, choices=[("", _("全部角色")), *Role.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("状态"),
+        required=False,
+        choices=[("", _("全部")), ("active", _("启用")), ("disabled", _("停用"))],
+    )
+
+
+class AccountCreateForm(forms.Form):
+    person = forms.IntegerField(label=_("人员"), widget=forms.HiddenInput)
+    username = forms.RegexField(
+        label=_("登录账号"),
+        regex=r"^[A-Za-z0-9_.@-]{3,150}$",
+        error_messages={"invalid": _("账号只能包含字母、数字和 _ . @ -，长度 3 至 150")},
+    )
+
+    def clean_username(self) -> str:
+        username: str = self.cleaned_data["username"].strip()
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("该账号已被使用"))
+        return username
+
+
+class RoleGrantForm(forms.Form):
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+    unit_code = forms.CharField(label=_("管辖单位编码"), max_length=32)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=200)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from qingfeng.core.fields import blind_index
 from qingfeng.core.scope import scope_paths, scope_q
-from qingfeng.orgs.models import Liaison, Person, Role, Unit, User
+from qingfeng.orgs.models import Liaison, Person, Role, RoleAssignment, Unit, User
 
 
 def units_visible_to(user: User) -> QuerySet[Unit]:
@@ -142,3 +142,48 @@ def scope_counts(user: User) -> dict[str, int]:
         .filter(is_active=True, is_party_member=True)
         .count(),
     }
+
+
+def accounts_visible_to(user: User) -> QuerySet[User]:
+    """Login accounts of people inside the user's scope."""
+    return User.objects.filter(scope_q(user, "person__unit__path")).select_related("person__unit")
+
+
+def get_account_for_user(user: User, pk: int) -> User:
+    return get_object_or_404(accounts_visible_to(user), pk=pk)
+
+
+def filter_accounts(
+    user: User, *, text: str = "", role: str = "", status: str = ""
+) -> QuerySet[User]:
+    accounts = accounts_visible_to(user)
+    text = text.strip()
+    if text:
+        accounts = accounts.filter(Q(username__icontains=text) | Q(person__name__contains=text))
+    if role:
+        accounts = accounts.filter(roles__role=role, roles__revoked_at__isnull=True)
+    if status == "active":
+        accounts = accounts.filter(is_active=True)
+    elif status == "disabled":
+        accounts = accounts.filter(is_active=False)
+    return (
+        accounts.prefetch_related(
+            Prefetch(
+                "roles",
+                queryset=RoleAssignment.objects.filter(revoked_at__isnull=True).select_related(
+                    "unit"
+                ),
+                to_attr="active_roles",
+            )
+        )
+        .distinct()
+        .order_by("person__unit__path", "username")
+    )
+
+
+def people_without_account(user: User, text: str, *, limit: int = 20) -> QuerySet[Person]:
+    return (
+        people_visible_to(user)
+        .filter(user__isnull=True, is_active=True, name__contains=text.strip())
+        .select_related("unit")[:limit]
+    )
