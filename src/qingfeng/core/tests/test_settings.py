@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.test import SimpleTestCase, TestCase
+
+REPO = Path(settings.REPO_DIR)
+
+
+def settings_in_subprocess(env: dict[str, str], expression: str) -> object:
+    """Evaluate an expression over qingfeng.settings under another environment."""
+    code = f"import json, qingfeng.settings as s; print(json.dumps({expression}, default=str))"
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("QF_", "DATABASE_URL", "REDIS_URL", "SECRET_KEY"))
+    }
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        env={**base, "PYTHONPATH": str(REPO / "src"), "QF_ENV_FILE": "/dev/null", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return {"error": result.stderr.strip().splitlines()[-1]}
+    return json.loads(result.stdout)
+
+
+class SqlitePragmasTestCase(TestCase):
+    def test_sqlite_runs_wal_full_sync_foreign_keys_and_a_busy_timeout(self) -> None:
+        if connection.vendor != "sqlite":
+            self.skipTest("SQLite only")
+        with connection.cursor() as cursor:
+            values = {}
+            for pragma in ("synchronous", "foreign_keys", "busy_timeout"):
+                cursor.execute(f"PRAGMA {pragma}")
+                values[pragma] = cursor.fetchone()[0]
+        self.assertEqual(values["synchronous"], 2)  # FULL
+        self.assertEqual(values["foreign_keys"], 1)
+        self.assertGreaterEqual(values["busy_timeout"], 5000)
+        self.assertEqual(settings.DATABASES["default"]["OPTIONS"]["transaction_mode"], "IMMEDIATE")
+        self.assertIn("journal_mode=WAL", settings.DATABASES["default"]["OPTIONS"]["init_command"])
+
+
+class EnvironmentSettingsTestCase(SimpleTestCase):
+    def test_production_refuses_to_start_without_secrets(self) -> None:
+        result = settings_in_subprocess({"QF_DEBUG": "0"}, "s.SECRET_KEY")
+        self.assertIn("SECRET_KEY must be set", str(result))
+
+    def test_a_bad_boolean_is_a_clear_error(self) -> None:
+        result = settings_in_subprocess({"QF_TESTING": "1", "QF_HTTPS": "maybe"}, "s.HTTPS")
+        self.assertIn("QF_HTTPS must be a boolean", str(result))
+
+    def test_a_short_field_key_is_refused(self) -> None:
+        env = {"SECRET_KEY": "x" * 60, "QF_FIELD_KEY": "c2hvcnQ=", "QF_INDEX_KEY": "c2hvcnQ="}
+        self.assertIn("must decode to 32 bytes", str(settings_in_subprocess(env, "s.QF_FIELD_KEY")))
+
+    def test_database_url_switches_to_postgresql(self) -> None:
+        engine = settings_in_subprocess(
+            {"QF_TESTING": "1", "DATABASE_URL": "postgres://u@db.example:5432/qf"},
+            "s.DATABASES['default']['ENGINE']",
+        )
+        self.assertEqual(engine, "django.db.backends.postgresql")
+
+    def test_redis_url_switches_the_task_queue_to_redis(self) -> None:
+        huey = settings_in_subprocess(
+            {"QF_TESTING": "1", "REDIS_URL": "redis://127.0.0.1:6379/3"}, "s.HUEY"
+        )
+        assert isinstance(huey, dict)
+        self.assertEqual(huey["huey_class"], "huey.PriorityRedisHuey")
+        default = settings_in_subprocess({"QF_TESTING": "1"}, "s.HUEY")
+        assert isinstance(default, dict)
+        self.assertEqual(default["huey_class"], "huey.SqliteHuey")
+
+    def test_secrets_can_come_from_files(self) -> None:
+        secret = REPO / "var" / "test-secret-key"
+        secret.write_text("k" * 64, encoding="utf-8")
+        try:
+            value = settings_in_subprocess(
+                {"QF_TESTING": "1", "SECRET_KEY_FILE": str(secret)}, "s.SECRET_KEY"
+            )
+        finally:
+            secret.unlink()
+        self.assertEqual(value, "k" * 64)
