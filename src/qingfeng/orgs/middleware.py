@@ -15,9 +15,13 @@ from qingfeng.orgs import security
 SESSION_STARTED = "qf_started_at"
 SESSION_VERIFIED = "qf_second_factor"
 
-# Pages a signed-in user may reach before the password change or second factor is done.
-# The API checks the same conditions in its own authentication (qingfeng.api.auth).
-_GATE_EXEMPT = ("/accounts/", "/static/", "/healthz", "/i18n/", "/api/", "/report/", "/progress/")
+# Paths outside the gate. The API checks the same conditions in its own authentication
+# (qingfeng.api.auth); public pages do not depend on who is signed in.
+_GATE_EXEMPT = ("/static/", "/healthz", "/i18n/", "/api/", "/report/", "/progress/")
+# Before the second factor, only the pages that finish or abandon the sign-in: the profile
+# (API tokens) and the password change need both factors.
+_BEFORE_SECOND_FACTOR = ("/accounts/login/", "/accounts/logout/", "/accounts/second-factor/")
+_BEFORE_PASSWORD_CHANGE = (*_BEFORE_SECOND_FACTOR, "/accounts/password/")
 
 
 class SessionLimitsMiddleware:
@@ -47,9 +51,11 @@ class AccountGateMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and not request.path.startswith(_GATE_EXEMPT):
+        path = request.path
+        if user.is_authenticated and not path.startswith(_GATE_EXEMPT):
             if not request.session.get(SESSION_VERIFIED):
-                return redirect("accounts:second_factor")
-            if security.password_expired(user):
+                if not path.startswith(_BEFORE_SECOND_FACTOR):
+                    return redirect("accounts:second_factor")
+            elif not path.startswith(_BEFORE_PASSWORD_CHANGE) and security.password_expired(user):
                 return redirect("accounts:password_change")
         return self.get_response(request)

@@ -7,7 +7,11 @@ from qingfeng.orgs.models import User
 
 
 class CharacterClassValidator:
-    """At least `min_classes` of: lower case, upper case, digits, other characters."""
+    """At least `min_classes` of: lower case, upper case, digits, other characters.
+
+    "Other" is anything that is none of the first three, so Chinese characters count as
+    symbols rather than as nothing.
+    """
 
     def __init__(self, min_classes: int = 3) -> None:
         self.min_classes = min_classes
@@ -17,7 +21,7 @@ class CharacterClassValidator:
             any(c.islower() for c in password),
             any(c.isupper() for c in password),
             any(c.isdigit() for c in password),
-            any(not c.isalnum() for c in password),
+            any(not (c.islower() or c.isupper() or c.isdigit()) for c in password),
         ]
         if sum(classes) < self.min_classes:
             raise ValidationError(

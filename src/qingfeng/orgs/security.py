@@ -35,7 +35,8 @@ def is_locked(username: str) -> datetime | None:
 
 
 @transaction.atomic
-def _register_failure(username: str) -> None:
+def register_failure(username: str, *, action: str = "orgs.login.failure") -> datetime | None:
+    """Count one failed attempt against the name; returns the lock's end once it is locked."""
     now = timezone.now()
     throttle, _created = LoginThrottle.objects.select_for_update().get_or_create(
         username_key=_key(username)
@@ -51,11 +52,12 @@ def _register_failure(username: str) -> None:
     user = User.objects.filter(username__iexact=username.strip()).first()
     record_audit(
         actor=user,
-        action="orgs.login.failure" if throttle.locked_until is None else "orgs.login.locked",
+        action=action if throttle.locked_until is None else "orgs.login.locked",
         obj=user,
         outcome=AuditEvent.Outcome.DENIED,
         object_repr=username[:150],
     )
+    return throttle.locked_until
 
 
 def check_credentials(request: HttpRequest, username: str, password: str) -> User | None:
@@ -68,13 +70,18 @@ def check_credentials(request: HttpRequest, username: str, password: str) -> Use
         raise LoginLocked(until)
     user = authenticate(request, username=username.strip(), password=password)
     if user is None:
-        _register_failure(username)
-        until = is_locked(username)
+        until = register_failure(username)
         if until is not None:
             raise LoginLocked(until)
         return None
-    LoginThrottle.objects.filter(username_key=_key(username)).delete()
+    # The counter is reset only once the sign-in is complete (second factor included), so
+    # signing in again with a stolen password does not buy more tries at the code.
     return user
+
+
+def reset_failures(username: str) -> None:
+    """A complete sign-in clears the name's failure count."""
+    LoginThrottle.objects.filter(username_key=_key(username)).delete()
 
 
 def totp_required(user: User) -> bool:
@@ -103,7 +110,8 @@ def totp_uri(user: User, secret: str) -> str:
 
 @transaction.atomic
 def verify_totp(user: User, code: str, *, secret: str | None = None) -> bool:
-    """Check a 6-digit code (±1 step); a code once used cannot be used again."""
+    """Check a 6-digit code (±1 step); a code once used cannot be used again, nor can any
+    code older than the last one accepted."""
     code = "".join(ch for ch in code if ch.isdigit())
     secret = secret or user.totp_secret
     if len(code) != 6 or not secret:

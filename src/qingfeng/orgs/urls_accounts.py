@@ -11,5 +11,6 @@ urlpatterns = [
     path("second-factor/", accounts.second_factor, name="second_factor"),
     path("password/", accounts.password_change, name="password_change"),
     path("profile/", accounts.profile, name="profile"),
+    path("profile/totp/", accounts.totp_enable, name="totp_enable"),
     path("profile/tokens/<int:pk>/revoke/", accounts.revoke_token, name="revoke_token"),
 ]

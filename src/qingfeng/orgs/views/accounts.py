@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import segno
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -22,16 +24,25 @@ from qingfeng.orgs.forms import ApiTokenForm, LoginForm, PasswordChangeForm, Tot
 from qingfeng.orgs.middleware import SESSION_STARTED, SESSION_VERIFIED
 from qingfeng.orgs.models import User
 
-BAD_LOGIN = _("账号或密码不正确")
+BAD_LOGIN = _lazy("账号或密码不正确")
+# Where to go once both factors are done; kept in the session across the second-factor page.
+SESSION_NEXT = "qf_next"
+SESSION_TOTP_PENDING = "qf_totp_pending"
 
 
-def _safe_next(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
+def _safe_next(request: HttpRequest, target: str | None = None) -> str:
+    if target is None:
+        target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
         target, {request.get_host()}, require_https=request.is_secure()
     ):
         return target
     return settings.LOGIN_REDIRECT_URL
+
+
+def _locked_message(until: datetime) -> str:
+    minutes = max(1, int((until - timezone.now()).total_seconds() // 60) + 1)
+    return _("登录失败次数过多，账号已锁定，请 %(n)d 分钟后再试") % {"n": minutes}
 
 
 @public
@@ -40,34 +51,39 @@ def login_view(request: HttpRequest) -> HttpResponse:
     request.sensitive = True  # type: ignore[attr-defined]
     form = LoginForm(request.POST or None)
     error = ""
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        error = _("请输入账号和密码")
+    elif request.method == "POST":
         try:
             user = security.check_credentials(
                 request, form.cleaned_data["username"], form.cleaned_data["password"]
             )
         except security.LoginLocked as locked:
-            minutes = max(1, int((locked.until - timezone.now()).total_seconds() // 60) + 1)
-            error = _("登录失败次数过多，账号已锁定，请 %(n)d 分钟后再试") % {"n": minutes}
+            error = _locked_message(locked.until)
         else:
             if user is None:
-                error = BAD_LOGIN
+                error = str(BAD_LOGIN)
             else:
-                login(request, user)
-                request.session[SESSION_STARTED] = time.time()
-                request.session[SESSION_VERIFIED] = False
-                account_actions.record_login(user)
-                if not user.has_totp and not security.totp_required(user):
-                    request.session[SESSION_VERIFIED] = True
-                return redirect(
-                    _safe_next(request)
-                    if request.session[SESSION_VERIFIED]
-                    else "accounts:second_factor"
-                )
+                return _start_session(request, user)
     return render(
         request,
         "orgs/accounts/login.html",
         {"form": form, "error": error, "next": _safe_next(request)},
     )
+
+
+def _start_session(request: HttpRequest, user: User) -> HttpResponse:
+    """Password accepted: a new session that counts only after the second factor, if any."""
+    next_url = _safe_next(request)
+    login(request, user)
+    request.session[SESSION_STARTED] = time.time()
+    request.session[SESSION_VERIFIED] = not user.has_totp and not security.totp_required(user)
+    account_actions.record_login(user)
+    if request.session[SESSION_VERIFIED]:
+        security.reset_failures(user.get_username())
+        return redirect(next_url)
+    request.session[SESSION_NEXT] = next_url
+    return redirect("accounts:second_factor")
 
 
 @public
@@ -80,30 +96,73 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @signed_in
 def second_factor(request: HttpRequest) -> HttpResponse:
+    """The one-time code after the password; set up first when the role requires it.
+
+    Wrong codes count as failed sign-ins: at the lockout the session ends, so a stolen
+    password alone cannot be used to try codes.
+    """
     user: User = request.user  # type: ignore[assignment]
     if request.session.get(SESSION_VERIFIED):
         return redirect(settings.LOGIN_REDIRECT_URL)
     setting_up = not user.has_totp
-    if setting_up:
-        secret = request.session.get("qf_totp_pending") or security.new_totp_secret()
-        request.session["qf_totp_pending"] = secret
     form = TotpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        code = form.cleaned_data["code"]
-        if setting_up and security.verify_totp(user, code, secret=secret):
-            account_actions.do_enable_totp(user, secret=secret)
-            del request.session["qf_totp_pending"]
-        elif setting_up or not security.verify_totp(user, code):
-            form.add_error("code", _("动态口令不正确或已使用，请等待下一个口令"))
-        if not form.errors:
-            request.session[SESSION_VERIFIED] = True
-            request.session.cycle_key()
-            return redirect(settings.LOGIN_REDIRECT_URL)
-    context = {"form": form, "setting_up": setting_up}
     if setting_up:
-        uri = security.totp_uri(user, secret)
-        context.update(secret=secret, qr_svg=segno.make(uri, error="m").svg_data_uri(scale=5))
+        return _totp_setup(request, user, form, optional=False)
+    if request.method == "POST" and form.is_valid():
+        if security.verify_totp(user, form.cleaned_data["code"]):
+            return _finish_second_factor(request)
+        until = security.register_failure(user.get_username(), action="orgs.totp.failure")
+        if until is not None:
+            logout(request)
+            messages.error(request, _locked_message(until))
+            return redirect(settings.LOGIN_URL)
+        form.add_error("code", _("动态口令不正确或已使用，请等待下一个口令"))
+    return render(request, "orgs/accounts/second_factor.html", {"form": form})
+
+
+def _finish_second_factor(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    security.reset_failures(user.get_username())
+    next_url = _safe_next(request, request.session.pop(SESSION_NEXT, ""))
+    request.session[SESSION_VERIFIED] = True
+    request.session.cycle_key()
+    return redirect(next_url)
+
+
+def _totp_setup(
+    request: HttpRequest, user: User, form: TotpForm, *, optional: bool
+) -> HttpResponse:
+    """Show a new secret (QR code and text) until the user proves the app has it."""
+    secret = request.session.get(SESSION_TOTP_PENDING) or security.new_totp_secret()
+    request.session[SESSION_TOTP_PENDING] = secret
+    if request.method == "POST" and form.is_valid():
+        if security.verify_totp(user, form.cleaned_data["code"], secret=secret):
+            account_actions.do_enable_totp(user, secret=secret)
+            del request.session[SESSION_TOTP_PENDING]
+            if optional:
+                messages.success(request, _("动态口令已启用，今后登录时需要输入"))
+                return redirect("accounts:profile")
+            return _finish_second_factor(request)
+        form.add_error("code", _("动态口令不正确，请核对手机时间后重试"))
+    uri = security.totp_uri(user, secret)
+    context = {
+        "form": form,
+        "setting_up": True,
+        "optional": optional,
+        "secret": secret,
+        "qr_svg": segno.make(uri, error="m").svg_data_uri(scale=5),
+    }
     return render(request, "orgs/accounts/second_factor.html", context)
+
+
+@never_cache
+@signed_in
+def totp_enable(request: HttpRequest) -> HttpResponse:
+    """Optional second factor for roles that do not require one (from the profile page)."""
+    user: User = request.user  # type: ignore[assignment]
+    if user.has_totp:
+        return redirect("accounts:profile")
+    return _totp_setup(request, user, TotpForm(request.POST or None), optional=True)
 
 
 @never_cache

@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import time_machine
+from django.conf import settings
+from django.test import Client, TestCase
+
+from qingfeng.core.models import AuditEvent
+from qingfeng.orgs.models import LoginThrottle, User
+from qingfeng.test import PASSWORD, BaseTestCase
+
+BAD_LOGIN = "账号或密码不正确"
+LOCKED = "登录失败次数过多，账号已锁定"
+T0 = datetime(2026, 11, 5, 1, 0, tzinfo=UTC)
+
+
+def sign_in(
+    client: Client, username: str, password: str = PASSWORD, *, next_url: str = "", **meta: Any
+) -> Any:
+    """Post the login form as a browser would; `meta` goes into the request (REMOTE_ADDR)."""
+    data = {"username": username, "password": password, "next": next_url}
+    return client.post("/accounts/login/", data, **meta)
+
+
+def signed_in_as(client: Client) -> int | None:
+    value = client.session.get("_auth_user_id")
+    return int(value) if value is not None else None
+
+
+class LoginTestCase(BaseTestCase):
+    def test_it_signs_in_a_user_without_a_second_factor(self) -> None:
+        response = sign_in(self.client, "teacher")
+        self.assertRedirects(response, "/", fetch_redirect_response=False)
+        self.assertEqual(signed_in_as(self.client), self.teacher.pk)
+        self.assertEqual(self.client.get("/").status_code, 200)
+        event = AuditEvent.objects.get(action="orgs.login.success")
+        self.assertEqual(event.actor, self.teacher)
+
+    def test_it_goes_to_the_page_asked_for(self) -> None:
+        response = sign_in(self.client, "school_admin", next_url="/orgs/units/")
+        self.assertRedirects(response, "/orgs/units/", fetch_redirect_response=False)
+
+    def test_it_never_redirects_off_site(self) -> None:
+        for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
+            with self.subTest(target=target):
+                response = sign_in(Client(), "teacher", next_url=target)
+                self.assertRedirects(response, "/", fetch_redirect_response=False)
+
+    def test_it_shows_the_login_page(self) -> None:
+        response = self.client.get("/accounts/login/?next=/orgs/people/")
+        self.assertContains(response, 'name="next" value="/orgs/people/"')
+        self.assertContains(response, "csrfmiddlewaretoken")
+
+    def test_wrong_password_and_unknown_user_get_the_same_answer(self) -> None:
+        wrong = sign_in(self.client, "teacher", "Wrong-Password-1")
+        unknown = sign_in(self.client, "no_such_user", "Wrong-Password-1")
+        for response in (wrong, unknown):
+            self.assertEqual(response.status_code, 200)
+            self.assertContains(response, BAD_LOGIN)
+        self.assertIsNone(signed_in_as(self.client))
+
+    def test_an_inactive_account_gets_the_same_answer(self) -> None:
+        User.objects.filter(pk=self.teacher.pk).update(is_active=False)
+        response = sign_in(self.client, "teacher")
+        self.assertContains(response, BAD_LOGIN)
+        self.assertIsNone(signed_in_as(self.client))
+
+    def test_an_empty_form_asks_for_both_fields(self) -> None:
+        response = self.client.post("/accounts/login/", {"username": "", "password": ""})
+        self.assertContains(response, "请输入账号和密码")
+        self.assertFalse(AuditEvent.objects.filter(action__startswith="orgs.login").exists())
+
+    def test_logout_needs_post(self) -> None:
+        sign_in(self.client, "teacher")
+        self.assertEqual(self.client.get("/accounts/logout/").status_code, 405)
+        self.assertEqual(signed_in_as(self.client), self.teacher.pk)
+        response = self.client.post("/accounts/logout/")
+        self.assertRedirects(response, "/accounts/login/", fetch_redirect_response=False)
+        self.assertIsNone(signed_in_as(self.client))
+
+
+class LockoutTestCase(BaseTestCase):
+    def test_the_limit_comes_from_settings(self) -> None:
+        self.assertEqual(settings.QF_LOGIN_MAX_FAILURES, 5)
+        self.assertEqual(settings.QF_LOGIN_LOCKOUT_MINUTES, 10)
+
+    def test_it_locks_after_five_failures(self) -> None:
+        for _attempt in range(4):
+            self.assertContains(sign_in(self.client, "teacher", "Wrong-1"), BAD_LOGIN)
+        fifth = sign_in(self.client, "teacher", "Wrong-1")
+        self.assertContains(fifth, LOCKED)
+        self.assertContains(fifth, "请 10 分钟后再试")
+        # Now even the right password is refused, with no hint that it was right.
+        right = sign_in(self.client, "teacher")
+        self.assertContains(right, LOCKED)
+        self.assertIsNone(signed_in_as(self.client))
+
+    def test_unknown_names_lock_the_same_way(self) -> None:
+        answers = {}
+        for name in ("teacher", "ghost"):
+            for _attempt in range(5):
+                response = sign_in(Client(), name, "Wrong-1")
+            answers[name] = response.content.decode()
+        self.assertIn(LOCKED, answers["ghost"])
+        self.assertEqual(answers["ghost"].count(LOCKED), answers["teacher"].count(LOCKED))
+        self.assertTrue(LoginThrottle.objects.get(username_key="ghost").locked_until)
+
+    def test_the_name_is_matched_without_case_or_spaces(self) -> None:
+        for name in ("Teacher", " TEACHER ", "teacher", "teacheR", "TEACHER"):
+            sign_in(self.client, name, "Wrong-1")
+        self.assertContains(sign_in(self.client, "teacher"), LOCKED)
+
+    def test_the_lock_expires_after_ten_minutes(self) -> None:
+        with time_machine.travel(T0, tick=False) as traveller:
+            for _attempt in range(5):
+                sign_in(self.client, "teacher", "Wrong-1")
+            traveller.shift(timedelta(minutes=9, seconds=59))
+            self.assertContains(sign_in(self.client, "teacher"), "请 1 分钟后再试")
+            traveller.shift(timedelta(seconds=2))
+            response = sign_in(self.client, "teacher")
+            self.assertRedirects(response, "/", fetch_redirect_response=False)
+
+    def test_after_the_lock_a_new_failure_starts_a_new_count(self) -> None:
+        with time_machine.travel(T0, tick=False) as traveller:
+            for _attempt in range(5):
+                sign_in(self.client, "teacher", "Wrong-1")
+            traveller.shift(timedelta(minutes=11))
+            self.assertContains(sign_in(self.client, "teacher", "Wrong-1"), BAD_LOGIN)
+            self.assertEqual(LoginThrottle.objects.get(username_key="teacher").failures, 1)
+
+    def test_a_success_resets_the_counter(self) -> None:
+        for _attempt in range(4):
+            sign_in(self.client, "teacher", "Wrong-1")
+        sign_in(self.client, "teacher")
+        self.assertFalse(LoginThrottle.objects.filter(username_key="teacher").exists())
+        self.client.post("/accounts/logout/")
+        for _attempt in range(4):
+            self.assertContains(sign_in(self.client, "teacher", "Wrong-1"), BAD_LOGIN)
+        self.assertRedirects(sign_in(self.client, "teacher"), "/", fetch_redirect_response=False)
+
+    def test_one_name_locked_does_not_lock_another(self) -> None:
+        for _attempt in range(5):
+            sign_in(self.client, "teacher", "Wrong-1")
+        response = sign_in(self.client, "school_admin")
+        self.assertRedirects(response, "/", fetch_redirect_response=False)
+
+    def test_each_failure_is_audited(self) -> None:
+        for _attempt in range(5):
+            sign_in(self.client, "teacher", "Wrong-1", REMOTE_ADDR="10.0.0.8")
+        sign_in(self.client, "ghost", "Wrong-1")
+        events = list(
+            AuditEvent.objects.filter(action__startswith="orgs.login.")
+            .order_by("id")
+            .values_list("action", "outcome", "actor_id", "object_repr")
+        )
+        teacher_row = ("denied", self.teacher.pk, "teacher")
+        self.assertEqual(
+            events,
+            [("orgs.login.failure", *teacher_row)] * 4
+            + [
+                ("orgs.login.locked", *teacher_row),
+                ("orgs.login.failure", "denied", None, "ghost"),
+            ],
+        )
+        self.assertEqual(
+            AuditEvent.objects.filter(actor=self.teacher, action="orgs.login.failure")
+            .values_list("source_ip", flat=True)
+            .distinct()
+            .get(),
+            "10.0.0.8",
+        )
+
+
+class NoDefaultAccountTestCase(TestCase):
+    def test_migrate_creates_no_account(self) -> None:
+        # A fresh database, migrated and nothing else: no admin/admin to forget about.
+        self.assertEqual(User.objects.count(), 0)
+
+    def test_nobody_can_sign_in_to_a_fresh_install(self) -> None:
+        for name, password in (("admin", "admin"), ("admin", "admin123"), ("root", "root")):
+            response = sign_in(self.client, name, password)
+            self.assertContains(response, BAD_LOGIN)

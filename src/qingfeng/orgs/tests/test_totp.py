@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import time_machine
+from django.conf import settings
+from django.db import connection
+
+from qingfeng.core.models import AuditEvent
+from qingfeng.orgs import account_actions, actions, security
+from qingfeng.orgs.models import LoginThrottle, Role, User
+from qingfeng.orgs.tests.test_login import LOCKED, sign_in, signed_in_as
+from qingfeng.test import BaseTestCase, make_user
+
+T0 = datetime(2026, 11, 5, 1, 0, 0, tzinfo=UTC)  # the start of a 30-second step
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def code_at(moment: datetime, secret: str = SECRET) -> str:
+    return pyotp.TOTP(secret).at(moment)
+
+
+class TotpPolicyTestCase(BaseTestCase):
+    def test_the_required_roles(self) -> None:
+        self.assertEqual(
+            set(settings.QF_TOTP_REQUIRED_ROLES),
+            {
+                "bureau_admin",
+                "leader",
+                "supervisor",
+                "inspector",
+                "discipline_inspector",
+                "auditor",
+                "system_admin",
+            },
+        )
+        for user in (self.bureau_admin, self.leader, self.supervisor, self.auditor):
+            self.assertTrue(security.totp_required(user), user.username)
+        self.assertTrue(security.totp_required(self.system_admin))
+        for user in (self.teacher, self.school_admin, self.county_admin):
+            self.assertFalse(security.totp_required(user), user.username)
+
+    def test_a_role_granted_later_makes_it_required(self) -> None:
+        inspector = make_user("inspector", unit=self.bureau, role=None, name="陈巡察")
+        self.assertFalse(security.totp_required(inspector))
+        actions.do_grant_role(inspector, actor=None, role=Role.INSPECTOR, unit=self.bureau)
+        self.assertTrue(security.totp_required(User.objects.get(pk=inspector.pk)))
+
+
+class TotpSetupTestCase(BaseTestCase):
+    def test_a_required_role_must_set_up_the_second_factor(self) -> None:
+        with time_machine.travel(T0, tick=False):
+            response = sign_in(self.client, "supervisor")
+            self.assertRedirects(
+                response, "/accounts/second-factor/", fetch_redirect_response=False
+            )
+            page = self.client.get("/accounts/second-factor/")
+            self.assertContains(page, "您的角色要求使用动态口令登录")
+            self.assertContains(page, 'src="data:image/svg+xml')
+            secret = page.context["secret"]
+            self.assertContains(page, f'data-testid="totp-secret">{secret}<')
+            # The same secret is shown until it is confirmed (a reload must not change it).
+            self.assertEqual(self.client.get("/accounts/second-factor/").context["secret"], secret)
+
+            wrong = self.client.post("/accounts/second-factor/", {"code": "000000"})
+            self.assertContains(wrong, "动态口令不正确")
+            self.assertFalse(User.objects.get(pk=self.supervisor.pk).has_totp)
+
+            done = self.client.post("/accounts/second-factor/", {"code": code_at(T0, secret)})
+            self.assertRedirects(done, "/", fetch_redirect_response=False)
+            self.assertEqual(self.client.get("/").status_code, 200)
+        user = User.objects.get(pk=self.supervisor.pk)
+        self.assertTrue(user.has_totp)
+        self.assertEqual(user.totp_secret, secret)
+        self.assertTrue(AuditEvent.objects.filter(action="orgs.totp.enable", actor=user).exists())
+
+    def test_the_secret_is_encrypted_at_rest(self) -> None:
+        account_actions.do_enable_totp(self.supervisor, secret=SECRET)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT totp_secret FROM orgs_user WHERE id = %s", [self.supervisor.pk])
+            (stored,) = cursor.fetchone()
+        self.assertTrue(stored)
+        self.assertNotIn(SECRET, stored)
+        self.assertEqual(User.objects.get(pk=self.supervisor.pk).totp_secret, SECRET)
+
+    def test_nothing_else_is_reachable_before_the_second_factor(self) -> None:
+        sign_in(self.client, "supervisor")
+        for url in ("/", "/orgs/units/", "/accounts/profile/", "/accounts/password/", "/admin/"):
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                self.assertRedirects(
+                    response, "/accounts/second-factor/", fetch_redirect_response=False
+                )
+        # No API tokens can be made with the password alone, and the session does not
+        # count for the API either.
+        self.client.post("/accounts/profile/", {"name": "绕过"})
+        self.assertFalse(self.supervisor.api_tokens.exists())
+        self.assertEqual(self.client.get("/api/orgs/me").status_code, 401)
+
+    def test_a_user_whose_role_does_not_require_it_goes_straight_in(self) -> None:
+        response = sign_in(self.client, "teacher")
+        self.assertRedirects(response, "/", fetch_redirect_response=False)
+        self.assertEqual(self.client.get("/orgs/units/").status_code, 200)
+        self.assertEqual(self.client.get("/accounts/second-factor/").status_code, 302)
+
+    def test_any_user_may_enable_it_from_the_profile(self) -> None:
+        with time_machine.travel(T0, tick=False) as traveller:
+            self.login(self.teacher)
+            profile = self.client.get("/accounts/profile/")
+            self.assertContains(profile, 'href="/accounts/profile/totp/"')
+            self.assertContains(profile, "启用动态口令")
+            page = self.client.get("/accounts/profile/totp/")
+            self.assertContains(page, "启用后，每次登录除密码外还需输入动态口令")
+            secret = page.context["secret"]
+            response = self.client.post("/accounts/profile/totp/", {"code": code_at(T0, secret)})
+            self.assertRedirects(response, "/accounts/profile/", fetch_redirect_response=False)
+            self.assertTrue(User.objects.get(pk=self.teacher.pk).has_totp)
+            profile = self.client.get("/accounts/profile/")
+            self.assertContains(profile, "已启用")
+            self.assertNotContains(profile, 'href="/accounts/profile/totp/"')
+            self.assertRedirects(
+                self.client.get("/accounts/profile/totp/"),
+                "/accounts/profile/",
+                fetch_redirect_response=False,
+            )
+
+            # From now on the teacher is asked for a code too.
+            self.client.post("/accounts/logout/")
+            traveller.shift(timedelta(minutes=5))
+            response = sign_in(self.client, "teacher")
+            self.assertRedirects(
+                response, "/accounts/second-factor/", fetch_redirect_response=False
+            )
+            page = self.client.get("/accounts/second-factor/")
+            self.assertContains(page, "请输入身份验证器应用中显示的 6 位口令")
+            self.assertNotIn("secret", page.context)
+            code = code_at(T0 + timedelta(minutes=5), secret)
+            self.client.post("/accounts/second-factor/", {"code": code})
+            self.assertEqual(self.client.get("/").status_code, 200)
+
+    def test_a_wrong_code_at_setup_changes_nothing(self) -> None:
+        self.login(self.teacher)
+        self.client.get("/accounts/profile/totp/")
+        response = self.client.post("/accounts/profile/totp/", {"code": "123456"})
+        self.assertContains(response, "动态口令不正确")
+        self.assertFalse(User.objects.get(pk=self.teacher.pk).has_totp)
+
+
+class TotpSignInTestCase(BaseTestCase):
+    def setUp(self) -> None:
+        account_actions.do_enable_totp(self.supervisor, secret=SECRET)
+
+    def test_later_sign_ins_ask_for_a_code(self) -> None:
+        with time_machine.travel(T0, tick=False):
+            response = sign_in(self.client, "supervisor", next_url="/orgs/people/")
+            self.assertRedirects(
+                response, "/accounts/second-factor/", fetch_redirect_response=False
+            )
+            self.assertEqual(signed_in_as(self.client), self.supervisor.pk)
+            response = self.client.post("/accounts/second-factor/", {"code": code_at(T0)})
+            # The page first asked for is remembered across the second factor.
+            self.assertRedirects(response, "/orgs/people/", fetch_redirect_response=False)
+            self.assertEqual(self.client.get("/orgs/people/").status_code, 200)
+
+    def test_the_session_key_changes_after_the_second_factor(self) -> None:
+        with time_machine.travel(T0, tick=False):
+            sign_in(self.client, "supervisor")
+            before = self.client.session.session_key
+            self.client.post("/accounts/second-factor/", {"code": code_at(T0)})
+        self.assertNotEqual(self.client.session.session_key, before)
+
+    def test_a_used_code_cannot_be_used_again(self) -> None:
+        with time_machine.travel(T0 + timedelta(seconds=5), tick=False):
+            code = code_at(T0)
+            sign_in(self.client, "supervisor")
+            self.client.post("/accounts/second-factor/", {"code": code})
+            self.assertEqual(self.client.get("/").status_code, 200)
+            self.client.post("/accounts/logout/")
+
+            sign_in(self.client, "supervisor")
+            again = self.client.post("/accounts/second-factor/", {"code": code})
+            self.assertContains(again, "动态口令不正确或已使用")
+            self.assertRedirects(
+                self.client.get("/"), "/accounts/second-factor/", fetch_redirect_response=False
+            )
+        with time_machine.travel(T0 + timedelta(seconds=31), tick=False):
+            fresh = self.client.post(
+                "/accounts/second-factor/", {"code": code_at(T0 + timedelta(seconds=31))}
+            )
+            self.assertRedirects(fresh, "/", fetch_redirect_response=False)
+
+    def test_a_code_from_the_neighbouring_step_is_accepted_but_not_older(self) -> None:
+        self.assertTrue(self._verify_at(T0, code_at(T0 - timedelta(seconds=30))))
+        self.assertTrue(
+            self._verify_at(
+                T0 + timedelta(minutes=1), code_at(T0 + timedelta(minutes=1, seconds=30))
+            )
+        )
+        self.assertFalse(
+            self._verify_at(T0 + timedelta(minutes=5), code_at(T0 + timedelta(minutes=4)))
+        )
+
+    def _verify_at(self, moment: datetime, code: str) -> bool:
+        with time_machine.travel(moment, tick=False):
+            return security.verify_totp(User.objects.get(pk=self.supervisor.pk), code)
+
+    def test_codes_are_accepted_with_spaces(self) -> None:
+        code = code_at(T0)
+        self.assertTrue(self._verify_at(T0, f"{code[:3]} {code[3:]}"))
+
+    def test_wrong_codes_count_towards_the_lockout(self) -> None:
+        with time_machine.travel(T0, tick=False):
+            sign_in(self.client, "supervisor")
+            for _attempt in range(4):
+                response = self.client.post("/accounts/second-factor/", {"code": "000000"})
+                self.assertContains(response, "动态口令不正确")
+            response = self.client.post("/accounts/second-factor/", {"code": "000000"})
+            # The fifth wrong code ends the session and locks the name.
+            self.assertRedirects(response, "/accounts/login/", fetch_redirect_response=False)
+            self.assertIsNone(signed_in_as(self.client))
+            self.assertContains(self.client.get("/accounts/login/"), LOCKED)
+            self.assertContains(sign_in(self.client, "supervisor"), LOCKED)
+        failures = AuditEvent.objects.filter(action="orgs.totp.failure", actor=self.supervisor)
+        self.assertEqual(failures.count(), 4)
+        self.assertTrue(AuditEvent.objects.filter(action="orgs.login.locked").exists())
+
+    def test_signing_in_again_does_not_reset_the_count(self) -> None:
+        with time_machine.travel(T0, tick=False):
+            sign_in(self.client, "supervisor")
+            for _attempt in range(3):
+                self.client.post("/accounts/second-factor/", {"code": "000000"})
+            self.client.post("/accounts/logout/")
+            sign_in(self.client, "supervisor")
+            self.client.post("/accounts/second-factor/", {"code": "000000"})
+            response = self.client.post("/accounts/second-factor/", {"code": "000000"})
+            self.assertRedirects(response, "/accounts/login/", fetch_redirect_response=False)
+
+    def test_a_complete_sign_in_resets_the_count(self) -> None:
+        with time_machine.travel(T0, tick=False):
+            sign_in(self.client, "supervisor")
+            for _attempt in range(3):
+                self.client.post("/accounts/second-factor/", {"code": "000000"})
+            self.client.post("/accounts/second-factor/", {"code": code_at(T0)})
+            self.assertFalse(security.is_locked("supervisor"))
+            self.assertEqual(self.client.get("/").status_code, 200)
+        self.assertFalse(LoginThrottle.objects.exists())
