@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 
 from qingfeng.api.urls import api
 from qingfeng.core import views as core_views
+from qingfeng.core.policy import public
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -13,7 +14,7 @@ urlpatterns = [
     path("accounts/", include("qingfeng.orgs.urls_accounts")),
     path("orgs/", include("qingfeng.orgs.urls")),
     path("core/", include("qingfeng.core.urls")),
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/setlang/", public(set_language), name="set_language"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

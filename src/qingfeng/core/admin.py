@@ -1,16 +1,89 @@
+"""The Django admin is the system admin's tool for settings, and nobody else's.
+
+It signs in through our own login (password, second factor, lockout) rather than the admin's
+form, opens only to a verified session of an active `system_admin`, and never shows the
+audit trail: the system admin must not read or touch it (三权分立); the auditor has a page
+of their own.
+"""
+
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Model
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from qingfeng.core.audit import record_audit
 from qingfeng.core.models import AuditEvent, CalendarDay, CalendarYear, Job
+from qingfeng.core.scope import has_role
+from qingfeng.orgs.middleware import SESSION_VERIFIED
 from qingfeng.orgs.models import User
+
+ADMIN_ROLE = "system_admin"
+# The apps whose models the system admin manages in the admin (model permissions follow
+# from the role, not from per-user permission rows nobody would maintain).
+ADMIN_APPS = frozenset({"core", "orgs"})
+
+
+def is_system_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return (
+        isinstance(user, User) and user.is_active and user.is_staff and has_role(user, ADMIN_ROLE)
+    )
+
+
+def _has_permission(request: HttpRequest) -> bool:
+    return is_system_admin(request.user) and bool(request.session.get(SESSION_VERIFIED))
+
+
+def _login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    """Our sign-in instead of the admin's own form; a signed-in user who is not the system
+    admin is refused outright instead of being asked to sign in again."""
+    if request.user.is_authenticated:
+        raise PermissionDenied
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"), settings.LOGIN_URL)
+
+
+def _password_change(
+    request: HttpRequest, extra_context: dict[str, Any] | None = None
+) -> HttpResponse:
+    return redirect("accounts:password_change")  # the audited change, with the policy
+
+
+# Instance attributes rather than a subclass: the default site stays the one every app's
+# admin.py registers on, with no settings change.
+admin.site.has_permission = _has_permission  # type: ignore[method-assign]
+admin.site.login = _login  # type: ignore[method-assign]
+admin.site.password_change = _password_change  # type: ignore[method-assign,assignment]
+admin.site.site_header = "清风 · 系统设置"
+admin.site.site_title = "清风 · 系统设置"
+admin.site.index_title = "系统设置"
+admin.site.unregister(Group)  # roles are ours (orgs.RoleAssignment), groups are unused
+
+
+class SystemAdminPermissions(BaseBackend):
+    """Model permissions in the admin follow from the system_admin role (settings:
+    AUTHENTICATION_BACKENDS). The audit trail is outside them whatever the role."""
+
+    def has_perm(self, user_obj: Any, perm: str, obj: Model | None = None) -> bool:
+        app_label, _dot, codename = perm.partition(".")
+        return (
+            app_label in ADMIN_APPS
+            and not codename.endswith("_auditevent")
+            and is_system_admin(user_obj)
+        )
+
+    def has_module_perms(self, user_obj: Any, app_label: str) -> bool:
+        return app_label in ADMIN_APPS and is_system_admin(user_obj)
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -66,6 +139,5 @@ class JobAdmin(admin.ModelAdmin):
         return False
 
 
-# The audit trail is not in the admin: the system admin must not read or touch it (三权分立);
-# the auditor has a page of their own.
+# The audit trail is deliberately not registered (see the module docstring); a test checks.
 _ = AuditEvent

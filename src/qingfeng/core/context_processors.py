@@ -26,5 +26,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         items.append({"label": _("账号管理"), "url": reverse("orgs:accounts"), "key": "accounts"})
     if can(user, "manage_settings"):
         items.append({"label": _("系统设置"), "url": reverse("admin:index"), "key": "admin"})
+    if can(user, "view_audit"):
+        items.append({"label": _("审计日志"), "url": reverse("core:audit"), "key": "audit"})
     unread = user.notifications.filter(read_at__isnull=True).count()
     return {"nav": items, "unread_notifications": unread, "user_roles": sorted(role_names(user))}

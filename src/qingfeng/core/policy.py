@@ -15,9 +15,10 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+# HttpResponseBase, so streamed downloads (StreamingHttpResponse) can be guarded too.
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def public(view: View) -> View:
@@ -27,7 +28,7 @@ def public(view: View) -> View:
 
 def signed_in(view: View) -> View:
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         return view(request, *args, **kwargs)
@@ -39,7 +40,7 @@ def signed_in(view: View) -> View:
 def guarded(check: Callable[..., bool], action: str) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
             if not check(request.user, action):

@@ -174,7 +174,16 @@ def do_grant_role(user: User, *, actor: User | None, role: str, unit: Unit) -> R
             unit=unit,
             after={"role": role, "unit": unit.pk},
         )
+        _sync_staff(user)
     return assignment
+
+
+def _sync_staff(user: User) -> None:
+    """is_staff (the Django admin's door) follows the system_admin role, nothing else."""
+    staff = user.roles.filter(role=Role.SYSTEM_ADMIN, revoked_at__isnull=True).exists()
+    if user.is_staff != staff:
+        user.is_staff = staff
+        user.save(update_fields=["is_staff"])
 
 
 @transaction.atomic
@@ -190,6 +199,7 @@ def do_revoke_role(assignment: RoleAssignment, *, actor: User) -> None:
         unit=assignment.unit,
         before={"role": assignment.role, "unit": assignment.unit_id},
     )
+    _sync_staff(assignment.user)
 
 
 @transaction.atomic

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.test import RequestFactory
+
+from qingfeng.core.models import AuditEvent, CalendarYear
+from qingfeng.orgs import actions
+from qingfeng.orgs.middleware import SESSION_VERIFIED
+from qingfeng.orgs.models import Role, User
+from qingfeng.test import BaseTestCase, make_user
+
+
+class AdminSiteTestCase(BaseTestCase):
+    def test_the_system_admin_manages_settings(self) -> None:
+        self.login(self.system_admin)
+        index = self.client.get("/admin/")
+        self.assertEqual(index.status_code, 200)
+        self.assertContains(index, "清风 · 系统设置")
+        self.assertContains(index, "/admin/core/calendaryear/")
+        self.assertContains(index, "/admin/orgs/user/")
+        for url in ("/admin/core/calendarday/", "/admin/core/job/", "/admin/orgs/unit/"):
+            with self.subTest(url=url):
+                self.assertEqual(self.client.get(url).status_code, 200)
+        self.assertContains(self.client.get("/"), 'href="/admin/"')  # the navigation entry
+
+    def test_admin_edits_are_audited(self) -> None:
+        self.login(self.system_admin)
+        response = self.client.post(
+            "/admin/core/calendaryear/add/", {"year": 2030, "source": "国务院办公厅通知"}
+        )
+        self.assertEqual(response.status_code, 302)
+        year = CalendarYear.objects.get(year=2030)
+        event = AuditEvent.objects.get(action="admin.core.calendaryear.create")
+        self.assertEqual((event.actor, event.object_id), (self.system_admin, str(year.pk)))
+
+    def test_the_audit_trail_is_not_in_the_admin(self) -> None:
+        self.assertNotIn(AuditEvent, admin.site._registry)
+        self.assertNotIn(Group, admin.site._registry)
+        self.login(self.system_admin)
+        self.assertEqual(self.client.get("/admin/core/auditevent/").status_code, 404)
+        self.assertNotContains(self.client.get("/admin/"), "auditevent")
+        self.assertFalse(self.system_admin.has_perm("core.view_auditevent"))
+        self.assertFalse(self.system_admin.has_perm("core.change_auditevent"))
+
+    def test_everybody_else_is_refused(self) -> None:
+        for user in (self.auditor, self.bureau_admin, self.school_admin, self.teacher):
+            with self.subTest(user=user.username):
+                self.login(user)
+                # The admin sends them to its login, which refuses a signed-in user outright.
+                self.assertEqual(self.client.get("/admin/", follow=True).status_code, 403)
+                self.assertEqual(self.client.get("/admin/orgs/user/", follow=True).status_code, 403)
+                self.assertNotContains(self.client.get("/"), 'href="/admin/"')
+
+    def test_anonymous_visitors_use_our_sign_in(self) -> None:
+        response = self.client.get("/admin/orgs/user/", follow=True)
+        self.assertEqual(response.redirect_chain[-1][0], "/accounts/login/?next=/admin/orgs/user/")
+        self.assertContains(response, 'name="next" value="/admin/orgs/user/"')
+        # The admin's own login form (no lockout, no second factor) is never shown.
+        response = self.client.get("/admin/login/")
+        self.assertRedirects(
+            response, "/accounts/login/?next=/admin/", fetch_redirect_response=False
+        )
+        response = self.client.post(
+            "/admin/login/", {"username": "sysadmin", "password": "Qingfeng-Test-2026!"}
+        )
+        self.assertEqual(response.status_code, 302)
+        self.assertNotIn("_auth_user_id", self.client.session)
+
+    def test_a_password_alone_does_not_open_the_admin(self) -> None:
+        self.login(self.system_admin)
+        session = self.client.session
+        session[SESSION_VERIFIED] = False
+        session.save()
+        response = self.client.get("/admin/")
+        self.assertRedirects(response, "/accounts/second-factor/", fetch_redirect_response=False)
+        # And the site itself checks it, should the gate ever let a path through.
+        request = RequestFactory().get("/admin/")
+        request.user = self.system_admin
+        request.session = session
+        self.assertFalse(admin.site.has_permission(request))
+        session[SESSION_VERIFIED] = True
+        self.assertTrue(admin.site.has_permission(request))
+
+    def test_the_admin_password_change_is_ours(self) -> None:
+        self.login(self.system_admin)
+        response = self.client.get("/admin/password_change/")
+        self.assertRedirects(response, "/accounts/password/", fetch_redirect_response=False)
+
+
+class StaffFollowsTheRoleTestCase(BaseTestCase):
+    def test_granting_and_revoking_system_admin_sets_is_staff(self) -> None:
+        ops = make_user("ops", unit=self.bureau, role=None, name="运维二")
+        self.assertFalse(ops.is_staff)
+        assignment = actions.do_grant_role(
+            ops, actor=self.bureau_admin, role=Role.SYSTEM_ADMIN, unit=self.bureau
+        )
+        self.assertTrue(User.objects.get(pk=ops.pk).is_staff)
+        actions.do_revoke_role(assignment, actor=self.bureau_admin)
+        self.assertFalse(User.objects.get(pk=ops.pk).is_staff)
+
+    def test_staff_without_the_role_is_refused(self) -> None:
+        User.objects.filter(pk=self.teacher.pk).update(is_staff=True)
+        self.login(User.objects.get(pk=self.teacher.pk))
+        self.assertEqual(self.client.get("/admin/", follow=True).status_code, 403)
+
+    def test_the_role_without_staff_is_refused(self) -> None:
+        User.objects.filter(pk=self.system_admin.pk).update(is_staff=False)
+        self.login(User.objects.get(pk=self.system_admin.pk))
+        self.assertEqual(self.client.get("/admin/", follow=True).status_code, 403)
+
+    def test_permissions_follow_the_role(self) -> None:
+        self.assertTrue(self.system_admin.has_perm("core.change_calendaryear"))
+        self.assertTrue(self.system_admin.has_perm("orgs.view_user"))
+        self.assertTrue(self.system_admin.has_module_perms("orgs"))
+        self.assertFalse(self.system_admin.has_perm("auth.change_group"))
+        for user in (self.auditor, self.bureau_admin, self.teacher):
+            self.assertFalse(user.has_perm("core.change_calendaryear"), user.username)
+            self.assertFalse(user.has_module_perms("core"), user.username)
