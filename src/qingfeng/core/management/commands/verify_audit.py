@@ -14,7 +14,8 @@ from django.utils import timezone
 from qingfeng.core.audit import check_chain
 
 REASONS = {
-    "hash": "记录内容与哈希不符，该记录被修改过 (the row was altered)",
+    "hash": "记录内容与哈希不符，该记录被修改过或系伪造 (the row does not match its hash: "
+    "altered or forged)",
     "link": "与上一条记录的链接断开，之前的记录被删除、插入或修改过 "
     "(the link to the previous row is broken: a row before it was removed, inserted or altered)",
 }
