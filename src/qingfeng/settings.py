@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "huey.contrib.djhuey",
     "qingfeng.core",
     "qingfeng.orgs",

@@ -24,6 +24,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         items.append({"label": _("领导包片"), "url": reverse("orgs:liaisons"), "key": "liaisons"})
     if can(user, "manage_accounts"):
         items.append({"label": _("账号管理"), "url": reverse("orgs:accounts"), "key": "accounts"})
+    items.append({"label": _("工作日历"), "url": reverse("core:calendar"), "key": "calendar"})
     if can(user, "manage_settings"):
         items.append({"label": _("系统设置"), "url": reverse("admin:index"), "key": "admin"})
     if can(user, "view_audit"):
