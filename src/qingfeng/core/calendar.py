@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-from django.db.models import Max
+from django.db.models import Count, Max
 
 from qingfeng.core.models import CalendarDay, CalendarYear
 from qingfeng.lib.workdays import WorkCalendar
@@ -19,10 +19,10 @@ _cache: dict[str, tuple[tuple[object, ...], WorkCalendar]] = {}
 
 
 def _version() -> tuple[object, ...]:
-    days = CalendarDay.objects.aggregate(n=Max("id"))["n"]
-    count = CalendarDay.objects.count()
-    years = CalendarYear.objects.aggregate(t=Max("updated_at"), n=Max("id"))
-    return (days, count, years["t"], years["n"])
+    """Changes with any insert, edit or delete of either table (edits bump updated_at)."""
+    days = CalendarDay.objects.aggregate(n=Max("id"), c=Count("id"), t=Max("updated_at"))
+    years = CalendarYear.objects.aggregate(n=Max("id"), c=Count("id"), t=Max("updated_at"))
+    return (days["n"], days["c"], days["t"], years["n"], years["c"], years["t"])
 
 
 def get_calendar() -> WorkCalendar:
