@@ -33,11 +33,22 @@ class UserAdmin(AuditedAdmin):
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(AuditedAdmin):
+class RoleAssignmentAdmin(admin.ModelAdmin):
+    """Read-only: roles are granted on the account page, through orgs.actions, where nobody
+    can change their own roles (三权分立: a system admin cannot make themselves auditor)."""
+
     list_display = ["user", "role", "unit", "granted_at", "revoked_at"]
     list_filter = ["role"]
-    raw_id_fields = ["user", "unit", "granted_by"]
     search_fields = ["user__username", "unit__name"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Unit)

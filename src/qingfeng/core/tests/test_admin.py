@@ -7,7 +7,7 @@ from django.test import RequestFactory
 from qingfeng.core.models import AuditEvent, CalendarYear
 from qingfeng.orgs import actions
 from qingfeng.orgs.middleware import SESSION_VERIFIED
-from qingfeng.orgs.models import Role, User
+from qingfeng.orgs.models import Role, Unit, User
 from qingfeng.test import BaseTestCase, make_user
 
 
@@ -117,3 +117,55 @@ class StaffFollowsTheRoleTestCase(BaseTestCase):
         for user in (self.auditor, self.bureau_admin, self.teacher):
             self.assertFalse(user.has_perm("core.change_calendaryear"), user.username)
             self.assertFalse(user.has_module_perms("core"), user.username)
+
+
+class RoleAdminIsReadOnlyTestCase(BaseTestCase):
+    def test_the_system_admin_cannot_grant_roles_in_the_admin(self) -> None:
+        self.login(self.system_admin)
+        self.assertEqual(self.client.get("/admin/orgs/roleassignment/").status_code, 200)
+        self.assertEqual(self.client.get("/admin/orgs/roleassignment/add/").status_code, 403)
+
+
+class UnitAdminGoesThroughActionsTestCase(BaseTestCase):
+    def test_a_unit_added_in_the_admin_gets_its_path_and_an_audit_event(self) -> None:
+        self.login(self.system_admin)
+        response = self.client.post(
+            "/admin/orgs/unit/add/",
+            {
+                "name": "东城区第三小学",
+                "short_name": "",
+                "aliases": "",
+                "code": "S0099",
+                "kind": "school",
+                "category": "school",
+                "stage": "primary",
+                "locale": "urban",
+                "parent": self.county.pk,
+                "sort_order": 0,
+            },
+        )
+        self.assertEqual(response.status_code, 302, response.content[:2000])
+        unit = Unit.objects.get(code="S0099")
+        self.assertEqual(unit.path, self.county.path + Unit.segment(unit.pk))
+        self.assertTrue(
+            AuditEvent.objects.filter(action="orgs.unit.create", object_id=str(unit.pk)).exists()
+        )
+        response = self.client.post(
+            f"/admin/orgs/unit/{unit.pk}/change/",
+            {
+                "name": "东城区第三小学",
+                "short_name": "东三小",
+                "aliases": "",
+                "code": "S0099",
+                "kind": "school",
+                "category": "school",
+                "stage": "primary",
+                "locale": "urban",
+                "parent": self.other_county.pk,
+                "sort_order": 0,
+            },
+        )
+        self.assertEqual(response.status_code, 302)
+        unit.refresh_from_db()
+        self.assertEqual(unit.short_name, "东三小")
+        self.assertEqual(unit.path, self.other_county.path + Unit.segment(unit.pk))
