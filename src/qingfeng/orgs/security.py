@@ -13,6 +13,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from qingfeng.core.audit import record_audit
+from qingfeng.core.fields import blind_index
+from qingfeng.core.middleware import client_address
 from qingfeng.core.models import AuditEvent
 from qingfeng.core.scope import role_names
 from qingfeng.orgs.models import LoginThrottle, User
@@ -27,37 +29,60 @@ def _key(username: str) -> str:
     return username.strip().lower()[:150]
 
 
-def is_locked(username: str) -> datetime | None:
-    throttle = LoginThrottle.objects.filter(username_key=_key(username)).first()
+def _address_key(request: HttpRequest) -> str:
+    """A keyed hash of the client address: limits guessing across many names from one
+    place without keeping the address itself in this table."""
+    address = client_address(request)
+    return "addr:" + blind_index(address)[:40] if address else ""
+
+
+def _locked_until(key: str) -> datetime | None:
+    throttle = LoginThrottle.objects.filter(username_key=key).first()
     if throttle and throttle.locked_until and throttle.locked_until > timezone.now():
         return throttle.locked_until
     return None
 
 
-@transaction.atomic
-def register_failure(username: str, *, action: str = "orgs.login.failure") -> datetime | None:
-    """Count one failed attempt against the name; returns the lock's end once it is locked."""
+def is_locked(username: str) -> datetime | None:
+    return _locked_until(_key(username))
+
+
+def _count_failure(key: str, limit: int) -> datetime | None:
     now = timezone.now()
-    throttle, _created = LoginThrottle.objects.select_for_update().get_or_create(
-        username_key=_key(username)
-    )
-    if throttle.locked_until and throttle.locked_until <= now:
+    window = timedelta(minutes=settings.QF_LOGIN_LOCKOUT_MINUTES)
+    throttle, _created = LoginThrottle.objects.select_for_update().get_or_create(username_key=key)
+    expired_lock = throttle.locked_until is not None and throttle.locked_until <= now
+    stale = throttle.last_failure_at is not None and now - throttle.last_failure_at > window
+    if expired_lock or (throttle.locked_until is None and stale):
         throttle.failures = 0
         throttle.locked_until = None
     throttle.failures += 1
     throttle.last_failure_at = now
-    if throttle.failures >= settings.QF_LOGIN_MAX_FAILURES:
-        throttle.locked_until = now + timedelta(minutes=settings.QF_LOGIN_LOCKOUT_MINUTES)
+    if throttle.failures >= limit:
+        throttle.locked_until = now + window
     throttle.save()
+    return throttle.locked_until
+
+
+@transaction.atomic
+def register_failure(
+    username: str, *, action: str = "orgs.login.failure", request: HttpRequest | None = None
+) -> datetime | None:
+    """Count one failed attempt against the name (and the client address, with a higher
+    limit); returns the lock's end once the name is locked. Failures older than the lockout
+    window are forgotten."""
+    until = _count_failure(_key(username), settings.QF_LOGIN_MAX_FAILURES)
+    if request is not None and (address := _address_key(request)):
+        _count_failure(address, settings.QF_LOGIN_MAX_FAILURES_PER_ADDRESS)
     user = User.objects.filter(username__iexact=username.strip()).first()
     record_audit(
         actor=user,
-        action=action if throttle.locked_until is None else "orgs.login.locked",
+        action=action if until is None else "orgs.login.locked",
         obj=user,
         outcome=AuditEvent.Outcome.DENIED,
         object_repr=username[:150],
     )
-    return throttle.locked_until
+    return until
 
 
 def check_credentials(request: HttpRequest, username: str, password: str) -> User | None:
@@ -65,12 +90,13 @@ def check_credentials(request: HttpRequest, username: str, password: str) -> Use
 
     Unknown names and wrong passwords count alike and get the same answer.
     """
-    until = is_locked(username)
+    address = _address_key(request)
+    until = is_locked(username) or (_locked_until(address) if address else None)
     if until is not None:
         raise LoginLocked(until)
     user = authenticate(request, username=username.strip(), password=password)
     if user is None:
-        until = register_failure(username)
+        until = register_failure(username, request=request)
         if until is not None:
             raise LoginLocked(until)
         return None

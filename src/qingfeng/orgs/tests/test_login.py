@@ -5,7 +5,8 @@ from typing import Any
 
 import time_machine
 from django.conf import settings
-from django.test import Client, TestCase
+from django.test import Client, TestCase, override_settings
+from django.utils import timezone
 
 from qingfeng.core.models import AuditEvent
 from qingfeng.orgs.models import LoginThrottle, User
@@ -182,3 +183,34 @@ class NoDefaultAccountTestCase(TestCase):
         for name, password in (("admin", "admin"), ("admin", "admin123"), ("root", "root")):
             response = sign_in(self.client, name, password)
             self.assertContains(response, BAD_LOGIN)
+
+
+class AddressLimitTestCase(BaseTestCase):
+    @override_settings(QF_LOGIN_MAX_FAILURES_PER_ADDRESS=8)
+    def test_one_address_guessing_across_many_names_is_stopped(self) -> None:
+        for i in range(8):
+            self.client.post("/accounts/login/", {"username": f"guess{i}", "password": "wrong"})
+        response = self.client.post(
+            "/accounts/login/", {"username": "teacher", "password": PASSWORD}
+        )
+        self.assertContains(response, "登录失败次数过多")
+        self.assertNotIn("_auth_user_id", self.client.session)
+        # another address is not affected
+        other = self.client_class(REMOTE_ADDR="10.0.0.9")
+        response = other.post("/accounts/login/", {"username": "teacher", "password": PASSWORD})
+        self.assertEqual(response.status_code, 302)
+        # and the address itself is not stored
+        keys = list(LoginThrottle.objects.values_list("username_key", flat=True))
+        self.assertFalse(any("127.0.0.1" in key for key in keys))
+
+    def test_old_failures_are_forgotten(self) -> None:
+        start = timezone.now()
+        with time_machine.travel(start):
+            for _ in range(4):
+                self.client.post("/accounts/login/", {"username": "teacher", "password": "wrong"})
+        with time_machine.travel(start + timedelta(minutes=30)):
+            self.client.post("/accounts/login/", {"username": "teacher", "password": "wrong"})
+            response = self.client.post(
+                "/accounts/login/", {"username": "teacher", "password": PASSWORD}
+            )
+        self.assertEqual(response.status_code, 302)
