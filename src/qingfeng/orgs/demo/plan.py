@@ -1,105 +1,41 @@
-"""The demo city: deterministic units, people and the demo logins that `make run` prints.
+"""The demo's units and people, as plain data: pure and deterministic in (size, seed).
 
-`build_plan(size=..., seed=...)` is pure: the same size and seed give the same tree, names,
-codes and head counts, and `plan_people` gives the same people for a unit every time.
-`do_seed_demo` writes a plan in one transaction with bulk inserts: unit ids are allocated
-up front in tree order, so every path is known before the first INSERT.
-
-Every place and person name is made up from common characters; region codes start with 99,
-which no real province has. Generated names that belong to well-known public figures are
-drawn again (see `_FAMOUS`).
+`build_plan` gives the tree (DFS order, parents first) with codes, names and head counts;
+`People(seed).for_unit(unit)` gives the same people for a unit every time, whatever else
+was generated before, except that a phone number already handed out is drawn again.
 """
 
 from __future__ import annotations
 
-import itertools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.core.management.color import no_style
-from django.db import connection, transaction
-from django.utils import timezone
-
-from qingfeng.core.audit import record_audit
-from qingfeng.core.fields import blind_index
-from qingfeng.orgs import actions
-from qingfeng.orgs.models import Person, Role, Unit, User
-
-DEMO_PASSWORD = "Qingfeng@Demo2026"  # noqa: S105 - the demo's own, printed by `make run`
-
-DEMO_LOGINS_HELP = f"""
-演示账号（密码均为 {DEMO_PASSWORD}）/ Demo logins (password {DEMO_PASSWORD}):
-  demo_school     学校管理员 / school admin
-  demo_teacher    教师（同一所学校）/ teacher at that school
-  demo_county     县区管理员（该校所在县区）/ county admin of that school's county
-  demo_bureau     局管理员（需动态口令）/ bureau admin (TOTP)
-  demo_leader     分管领导，包片 1–2 个县区（需动态口令）/ leader with 1–2 liaison counties (TOTP)
-  demo_supervisor 督导组成员（需动态口令）/ supervisor (TOTP)
-  demo_hotline    热线接线员 / hotline operator
-  demo_auditor    安全审计员（需动态口令）/ security auditor (TOTP)
-  demo_sysadmin   系统管理员（需动态口令）/ system admin (TOTP)
-需动态口令的账号首次登录时绑定手机验证器 / TOTP accounts pair an authenticator app at first login.
-"""
+from qingfeng.orgs.demo.names import (
+    CITIES,
+    CIVIL_POSTS,
+    EITHER,
+    FAMOUS,
+    FEMALE,
+    MALE,
+    MOBILE_PREFIXES,
+    PLACE_1,
+    PLACE_2,
+    PRIVATE_KG,
+    PROVINCE,
+    ROADS,
+    STREETS,
+    SUPPORT_POSTS,
+    SURNAME_WEIGHTS,
+    SURNAMES,
+    TOWN_1,
+    TOWN_2,
+    WORKER_POSTS,
+    cn_number,
+)
+from qingfeng.orgs.models import Person, Unit
 
 SIZES = ("county", "city", "province")
-
-
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
-
-
-BATCH = 2000
-
-# --- Names --------------------------------------------------------------------------------
-# The most common surnames, roughly by frequency (weights fall off down the list).
-_SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
-    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
-    "龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞"
-)
-_SURNAME_WEIGHTS = tuple(itertools.accumulate(1.0 / (1 + i / 8) for i in range(len(_SURNAMES))))
-_MALE = "伟强磊军勇杰涛斌浩鹏宇辉超明刚健俊峰亮飞波晨博文志建海东林凯旭阳帆瑞鑫彬昊宁翔良成坤"
-_FEMALE = "芳娜敏静丽艳娟霞秀玲燕红梅琳雪婷慧颖倩洁琴萍丹蓉晶妍欣怡佳悦璐菲莉薇媛露瑶蕾月萌"
-_EITHER = "晓文雨子思嘉一诗梓睿春秋冬锦清心言书素安新永世向小国"
-# Public figures a random draw could produce; such a draw is simply repeated.
-_FAMOUS = frozenset(
-    _words(
-        "李娜 李宁 王菲 张杰 刘翔 朱婷 林丹 赵薇 刘涛 王凯 李晨 黄磊 杨坤 汪峰 李健 韩红 韩磊 雷军 丁磊 "
-        "姚明 王晨 胡春华 黄坤明 李书磊 宋丹丹 蒋欣 赵丽颖 许海峰 程菲 杨倩 陈坤"
-    )
-)
-
-# --- Places -------------------------------------------------------------------------------
-_CITIES = ("澜州", "桐川", "岚阳", "檀溪", "云泽", "星沅", "澄江", "宁湾")
-_PROVINCE = "澜江省"
-_PLACE_1 = "清云桐柳松梅兰竹青白金玉丰安平宁永长新石龙凤鹤鸣瑞祥和嘉德明秀翠碧溪澄"
-_PLACE_2 = "河溪江塘山岭湖川原阳林泉桥水源坪湾洲冈峰谷"
-_TOWN_1 = "石柳马杨李王张新黄白高龙双三大小东西南北沙桃枣梨杏麻汪潘陈何铁金柏槐官太"
-_TOWN_2 = "桥林坊庄集店岗铺营寨湾口河埠坝塘岭坪寺堡楼圩关"
-_STREETS = _words(
-    "城东 城西 城南 城北 滨江 湖滨 新城 东关 西关 南关 北关 望湖 锦绣 凤鸣 龙门 文昌 翠屏 "
-    "白鹭 江南 府前 迎春 金桥 沿河 桂花"
-)
-_ROADS = _words(
-    "人民路 解放路 建设路 和平路 文化路 胜利路 光明路 新华路 朝阳路 东风路 红旗路 中山路 "
-    "长江路 育才路 迎宾路 青年路 民主路 府前路 南湖路 环城路"
-)
-_PRIVATE_KG = _words(
-    "阳光 童心 蓓蕾 小太阳 金色童年 七色花 小天使 启智 育苗 贝贝 彩虹 小白鸽 春苗 快乐宝贝 "
-    "新芽 星星 博雅 爱心 蒲公英 小橡树"
-)
-_NUMBERS = "一二三四五六七八九十"
-
-
-def _cn_number(n: int) -> str:
-    """1..99 in Chinese numerals, as in 第十二中学."""
-    if n <= 10:
-        return _NUMBERS[n - 1]
-    tens, ones = divmod(n, 10)
-    head = "" if tens == 1 else _NUMBERS[tens - 1]
-    return head + "十" + (_NUMBERS[ones - 1] if ones else "")
 
 
 # --- The plan -----------------------------------------------------------------------------
@@ -139,7 +75,7 @@ _CATEGORY: dict[str, str] = {
 
 class _Planner:
     def __init__(self, size: str, seed: int) -> None:
-        self.rng = random.Random(f"qingfeng-demo:{size}:{seed}")
+        self.rng = random.Random(f"qingfeng-demo:{size}:{seed}")  # noqa: S311 - a demo, not a secret
         self.plan = Plan(size=size, seed=seed)
         self.used_places: set[str] = set()
         self.children: dict[int | None, int] = {}
@@ -190,11 +126,11 @@ class _Planner:
     def province(self) -> None:
         root = self.add(
             None,
-            f"{_PROVINCE}教育厅",
+            f"{PROVINCE}教育厅",
             "990000",
             Unit.Kind.BUREAU,
             short_name="省教育厅",
-            aliases=f"{_PROVINCE[:2]}教育厅",
+            aliases=f"{PROVINCE[:2]}教育厅",
             staff=(7, 9),
             profile="bureau:厅长",
         )
@@ -206,7 +142,7 @@ class _Planner:
         self.plan.marks["supervision"] = departments["教育督导室"]
         self.add(
             root,
-            f"{_PROVINCE}教育科学研究院",
+            f"{PROVINCE}教育科学研究院",
             "990000-21",
             Unit.Kind.RESEARCH,
             short_name="省教科院",
@@ -216,13 +152,13 @@ class _Planner:
         for i, name in enumerate(("教育考试院", "电化教育馆"), start=22):
             self.plan.marks["it"] = self.add(
                 root,
-                f"{_PROVINCE}{name}",
+                f"{PROVINCE}{name}",
                 f"990000-{i}",
                 Unit.Kind.AFFILIATED,
                 staff=(30, 50),
                 profile="affiliated",
             )
-        cities = self.rng.sample(_CITIES, 4)
+        cities = self.rng.sample(CITIES, 4)
         for n, city in enumerate(cities, start=1):
             self.city(f"99{n:02d}00", city, parent=root, counties=9, direct_schools=True)
 
@@ -277,7 +213,7 @@ class _Planner:
             self.county(
                 root,
                 f"{region[:4]}{k:02d}",
-                self.place(_PLACE_1, _PLACE_2, self.used_places) + suffix,
+                self.place(PLACE_1, PLACE_2, self.used_places) + suffix,
             )
 
     def _departments(
@@ -400,7 +336,7 @@ class _Schools:
     def numbered(self, what: str, count: int, stage: str, staff: tuple[int, int]) -> None:
         short_kind = {"中学": "中", "小学": "小", "幼儿园": "幼"}[what]
         for n in range(1, count + 1):
-            cn = _cn_number(n)
+            cn = cn_number(n)
             self.add(
                 f"第{cn}{what}",
                 stage,
@@ -438,7 +374,7 @@ class _Schools:
         self.p.plan.marks.setdefault("school", len(self.p.plan.units) - 1)
         if middle:
             for n in range(4, 4 + middle):
-                cn = _cn_number(n)
+                cn = cn_number(n)
                 self.add(
                     f"第{cn}中学",
                     Unit.Stage.JUNIOR,
@@ -447,7 +383,7 @@ class _Schools:
                     short=f"{self.stem}{cn}中",
                 )
         self.numbered("小学", primary, Unit.Stage.PRIMARY, (70, 130))
-        for road in self.rng.sample(_ROADS, self.rng.randint(2, 5)):
+        for road in self.rng.sample(ROADS, self.rng.randint(2, 5)):
             self.add(f"{road}小学", Unit.Stage.PRIMARY, (60, 120), locale=urban)
         self.add(
             "职业技术教育中心", Unit.Stage.VOCATIONAL, (110, 200), locale=urban, short="职教中心"
@@ -463,7 +399,7 @@ class _Schools:
         )
         self.add("机关幼儿园", Unit.Stage.PRESCHOOL, (30, 55), locale=urban, short="机关园")
         self.numbered("幼儿园", kindergartens, Unit.Stage.PRESCHOOL, (25, 55))
-        for brand in self.rng.sample(_PRIVATE_KG, self.rng.randint(4, 9)):
+        for brand in self.rng.sample(PRIVATE_KG, self.rng.randint(4, 9)):
             self.add(f"{brand}幼儿园", Unit.Stage.PRESCHOOL, (12, 35), locale=urban)
         if self.rng.random() < 0.6:
             self.add("育才学校", Unit.Stage.NINE_YEAR, (90, 150), locale=urban, short="育才学校")
@@ -509,7 +445,7 @@ class _Schools:
             return
         villages_used: set[str] = set()
         for _ in range(self.rng.randint(*villages)):
-            village = self.p.place(_TOWN_1, _TOWN_2, villages_used) + "村"
+            village = self.p.place(TOWN_1, TOWN_2, villages_used) + "村"
             if self.rng.random() < 0.2:
                 self.add(f"{town}{village}教学点", Unit.Stage.PRIMARY, (2, 5), locale=locale)
             else:
@@ -523,12 +459,12 @@ class _Schools:
             primary=self.rng.randint(12, 18),
             kindergartens=self.rng.randint(8, 14),
         )
-        streets = self.rng.sample(_STREETS, self.rng.randint(6, 9))
+        streets = self.rng.sample(STREETS, self.rng.randint(6, 9))
         for street in streets:
             self.town(f"{street}街道", locale=Unit.Locale.URBAN, villages=(0, 0))
         for _ in range(self.rng.randint(2, 4)):
             self.town(
-                self.p.place(_TOWN_1, _TOWN_2, self.towns) + "镇",
+                self.p.place(TOWN_1, TOWN_2, self.towns) + "镇",
                 locale=Unit.Locale.RURAL,
                 villages=(3, 6),
             )
@@ -543,7 +479,7 @@ class _Schools:
         for _ in range(self.rng.randint(11, 15)):
             suffix = "镇" if self.rng.random() < 0.7 else "乡"
             self.town(
-                self.p.place(_TOWN_1, _TOWN_2, self.towns) + suffix,
+                self.p.place(TOWN_1, TOWN_2, self.towns) + suffix,
                 locale=Unit.Locale.RURAL,
                 villages=(4, 8),
             )
@@ -554,7 +490,7 @@ def build_plan(*, size: str, seed: int) -> Plan:
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}, not {size!r}")
     planner = _Planner(size, seed)
-    city = planner.rng.choice(_CITIES)
+    city = planner.rng.choice(CITIES)
     if size == "province":
         planner.province()
     elif size == "city":
@@ -575,46 +511,38 @@ class PersonPlan:
     is_active: bool
 
 
-_MOBILE_PREFIXES = _words(
-    "130 131 132 133 135 136 137 138 139 150 151 152 153 155 156 157 158 159 166 173 175 "
-    "176 177 180 181 182 183 185 186 187 188 189 191 198 199"
-)
-_SUPPORT = ("实验员", "图书管理员", "校医", "会计", "出纳", "信息技术管理员", "档案管理员")
-_WORKERS = ("门卫", "炊事员", "保洁员", "宿管员", "司机", "水电工")
-_CIVIL = ("一级科员", "二级科员", "四级主任科员", "三级主任科员", "科员", "")
-
 P = Person.PostType
 
 
-class _People:
+class People:
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self.phones: set[str] = set()
 
     def name(self, rng: random.Random, female_share: float) -> str:
         while True:
-            surname = rng.choices(_SURNAMES, cum_weights=_SURNAME_WEIGHTS)[0]
-            pool = _FEMALE if rng.random() < female_share else _MALE
+            surname = rng.choices(SURNAMES, cum_weights=SURNAME_WEIGHTS)[0]
+            pool = FEMALE if rng.random() < female_share else MALE
             if rng.random() < 0.3:
                 given = rng.choice(pool)
             else:
-                given = rng.choice(_EITHER + pool) + rng.choice(pool)
+                given = rng.choice(EITHER + pool) + rng.choice(pool)
             name = surname + given
-            if name not in _FAMOUS:
+            if name not in FAMOUS:
                 return name
 
     def phone(self, rng: random.Random) -> str:
         if rng.random() < 0.03:
             return ""  # a few people never gave one
         while True:
-            phone = rng.choice(_MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+            phone = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
             if phone not in self.phones:
                 self.phones.add(phone)
                 return phone
 
     def for_unit(self, unit: UnitPlan) -> list[PersonPlan]:
         """The people of one unit: leaders first, then middle cadres, teachers and staff."""
-        rng = random.Random(f"qingfeng-people:{self.seed}:{unit.code}")
+        rng = random.Random(f"qingfeng-people:{self.seed}:{unit.code}")  # noqa: S311
         female = 0.95 if unit.kind == Unit.Kind.KINDERGARTEN else (0.65 if unit.stage else 0.45)
         result = []
         for post_type, position, party in _roster(unit, rng):
@@ -653,7 +581,7 @@ def _roster(unit: UnitPlan, rng: random.Random) -> Iterator[tuple[str, str, bool
         yield P.MIDDLE, chief, True
         yield P.MIDDLE, "副" + chief, rng.random() < 0.9
         for _ in range(n - 2):
-            yield P.CIVIL, rng.choice(_CIVIL), rng.random() < 0.65
+            yield P.CIVIL, rng.choice(CIVIL_POSTS), rng.random() < 0.65
         return
     if profile == "research":
         title = "主任" if unit.name.endswith("中心") else "院长"
@@ -685,10 +613,10 @@ def _roster(unit: UnitPlan, rng: random.Random) -> Iterator[tuple[str, str, bool
             yield P.MIDDLE, titles[i % len(titles)], rng.random() < 0.75
         support = round(n * (0.2 if kg else 0.05))
         for _ in range(support):
-            yield P.SUPPORT, "保育员" if kg else rng.choice(_SUPPORT), rng.random() < 0.15
+            yield P.SUPPORT, "保育员" if kg else rng.choice(SUPPORT_POSTS), rng.random() < 0.15
         workers = round(n * 0.05)
         for _ in range(workers):
-            yield P.STAFF, rng.choice(_WORKERS), rng.random() < 0.08
+            yield P.STAFF, rng.choice(WORKER_POSTS), rng.random() < 0.08
         n -= middle + support + workers
     for _ in range(n):
         roll = rng.random()
@@ -698,178 +626,3 @@ def _roster(unit: UnitPlan, rng: random.Random) -> Iterator[tuple[str, str, bool
             yield P.PARTY_TEACHER, "班主任" if rng.random() < 0.35 else "", True
         else:
             yield P.TEACHER, "班主任" if rng.random() < 0.35 else "", False
-
-
-# --- Writing a plan -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class SeedSummary:
-    size: str
-    seed: int
-    units: int
-    people: int
-    accounts: tuple[str, ...]
-
-
-class DemoAlreadySeeded(Exception):
-    pass
-
-
-# (username, role, where the role applies, where the person works, their post type and a
-# position they must hold, if any; plan marks as in Plan.marks)
-DEMO_ACCOUNTS: tuple[tuple[str, str, str, str, str, str], ...] = (
-    ("demo_school", Role.UNIT_ADMIN, "school", "school", P.MIDDLE, "办公室主任"),
-    ("demo_teacher", Role.STAFF, "school", "school", P.TEACHER, ""),
-    ("demo_county", Role.UNIT_ADMIN, "county", "county", P.CIVIL, ""),
-    ("demo_bureau", Role.BUREAU_ADMIN, "root", "office", P.CIVIL, ""),
-    ("demo_leader", Role.LEADER, "root", "root", P.LEADER, ""),
-    ("demo_supervisor", Role.SUPERVISOR, "root", "supervision", P.CIVIL, ""),
-    ("demo_hotline", Role.HOTLINE_OPERATOR, "root", "office", P.CIVIL, ""),
-    ("demo_auditor", Role.AUDITOR, "root", "it", P.CIVIL, ""),
-    ("demo_sysadmin", Role.SYSTEM_ADMIN, "root", "it", P.CIVIL, ""),
-)
-
-
-def _insert_units(plan: Plan) -> list[Unit]:
-    """Ids allocated up front in tree order, so paths are computed before any INSERT."""
-    now = timezone.now()
-    units: list[Unit] = []
-    for spec in plan.units:
-        parent = units[spec.parent] if spec.parent is not None else None
-        pk = spec.index + 1
-        units.append(
-            Unit(
-                id=pk,
-                parent_id=parent.pk if parent else None,
-                path=(parent.path if parent else "") + Unit.segment(pk),
-                depth=parent.depth + 1 if parent else 0,
-                name=spec.name,
-                short_name=spec.short_name,
-                aliases=spec.aliases,
-                code=spec.code,
-                kind=spec.kind,
-                category=spec.category,
-                stage=spec.stage,
-                locale=spec.locale,
-                sort_order=spec.sort_order,
-                created_at=now,
-            )
-        )
-    Unit.objects.bulk_create(units, batch_size=BATCH)
-    # Explicit ids leave PostgreSQL's sequence behind; the next unit created must not clash.
-    with connection.cursor() as cursor:
-        for sql in connection.ops.sequence_reset_sql(no_style(), [Unit]):
-            cursor.execute(sql)
-    return units
-
-
-_PERSON_COLUMNS = (
-    "unit",
-    "name",
-    "post_type",
-    "position",
-    "is_party_member",
-    "phone",
-    "phone_index",
-    "is_active",
-    "created_at",
-)
-
-
-def _insert_people(plan: Plan, units: list[Unit]) -> int:
-    """People go in with executemany: for 60,000 rows bulk_create spends most of the
-    seeding time building SQL, while this stays in the driver. Values still pass through
-    each field's get_db_prep_save, so the phone is encrypted exactly as the ORM would."""
-    by_name = {f.name: f for f in Person._meta.concrete_fields}
-    fields = [by_name[name] for name in _PERSON_COLUMNS]
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names from the model
-        quote(Person._meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-    phone_field = fields[_PERSON_COLUMNS.index("phone")]
-    created_at = fields[-1].get_db_prep_save(timezone.now(), connection)
-    people = _People(plan.seed)
-    rows: list[tuple[Any, ...]] = []
-    total = 0
-    with connection.cursor() as cursor:
-        for spec, unit in zip(plan.units, units, strict=True):
-            for p in people.for_unit(spec):
-                phone = phone_field.get_db_prep_save(p.phone, connection)
-                rows.append(
-                    (
-                        unit.pk,
-                        p.name,
-                        str(p.post_type),
-                        p.position,
-                        p.is_party_member,
-                        phone,
-                        blind_index(p.phone),
-                        p.is_active,
-                        created_at,
-                    )
-                )
-            if len(rows) >= BATCH:
-                cursor.executemany(sql, rows)
-                total += len(rows)
-                rows = []
-        cursor.executemany(sql, rows)
-    return total + len(rows)
-
-
-def _create_accounts(plan: Plan, units: list[Unit]) -> dict[str, User]:
-    now = timezone.now()
-    users: dict[str, User] = {}
-    taken: set[int] = set()
-    for username, role, scope, home, post_type, position in DEMO_ACCOUNTS:
-        user = User(
-            username=username,
-            is_staff=role == Role.SYSTEM_ADMIN,
-            must_change_password=False,
-            password_changed_at=now,
-        )
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-        candidates = Person.objects.filter(
-            unit=units[plan.marks[home]], post_type=post_type, is_active=True
-        ).exclude(pk__in=taken)
-        if position:
-            candidates = candidates.filter(position=position)
-        elif post_type == P.LEADER:
-            candidates = candidates.filter(position__startswith="副")  # 分管领导, not the head
-        person = candidates.order_by("id").first()
-        if person is not None:
-            taken.add(person.pk)
-            Person.objects.filter(pk=person.pk).update(user=user)
-        actions.do_grant_role(user, actor=None, role=role, unit=units[plan.marks[scope]])
-        users[username] = user
-    counties = [units[i] for i in plan.counties[:2]]
-    actions.check_set_liaisons(users["demo_leader"], actor=None, counties=counties)
-    return users
-
-
-@transaction.atomic(durable=True)
-def do_seed_demo(*, size: str, seed: int) -> SeedSummary:
-    """Load a demo installation into an empty database (no units, no demo accounts).
-
-    One audit event summarises the load; role grants and 包片 go through their actions and
-    are audited as usual.
-    """
-    if Unit.objects.exists() or User.objects.filter(username__startswith="demo_").exists():
-        raise DemoAlreadySeeded
-    plan = build_plan(size=size, seed=seed)
-    units = _insert_units(plan)
-    people = _insert_people(plan, units)
-    users = _create_accounts(plan, units)
-    summary = SeedSummary(
-        size=size, seed=seed, units=len(units), people=people, accounts=tuple(users)
-    )
-    after: dict[str, Any] = {
-        "size": size,
-        "seed": seed,
-        "units": summary.units,
-        "people": people,
-        "accounts": list(summary.accounts),
-    }
-    record_audit(actor=None, action="orgs.demo.seed", obj=units[0], after=after)
-    return summary
