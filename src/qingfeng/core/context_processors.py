@@ -20,6 +20,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         items.append({"label": _("组织机构"), "url": reverse("orgs:units"), "key": "units"})
     if can(user, "view_people"):
         items.append({"label": _("人员名册"), "url": reverse("orgs:people"), "key": "people"})
+    if can(user, "import_roster"):
+        items.append(
+            {"label": _("名册导入"), "url": reverse("orgs:roster_import"), "key": "roster"}
+        )
     if can(user, "manage_liaisons"):
         items.append({"label": _("领导包片"), "url": reverse("orgs:liaisons"), "key": "liaisons"})
     if can(user, "manage_accounts"):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
@@ -285,3 +287,56 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+def roster_upload_to(instance: RosterImport, filename: str) -> str:
+    # The stored name never comes from the user; the original name is kept in a column.
+    return f"roster/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.xlsx"
+
+
+class RosterImport(models.Model):
+    """One uploaded roster workbook (名册导入).
+
+    The file is stored before anything is read from it, so nothing a user submits is lost;
+    the import then either writes everything or nothing, and this row keeps who, when, the
+    counts and the errors. Rows are never deleted.
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("已接收")
+        REJECTED = "rejected", _("校验未通过")
+        IMPORTED = "imported", _("已导入")
+        FAILED = "failed", _("导入出错")
+
+    file = models.FileField(_("上传文件"), upload_to=roster_upload_to, max_length=200)
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    uploaded_by = models.ForeignKey(
+        User, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="roster_imports"
+    )
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.RECEIVED
+    )
+    unit_rows = models.PositiveIntegerField(_("单位行数"), default=0)
+    people_rows = models.PositiveIntegerField(_("人员行数"), default=0)
+    units_created = models.PositiveIntegerField(_("新增单位"), default=0)
+    units_updated = models.PositiveIntegerField(_("更新单位"), default=0)
+    people_created = models.PositiveIntegerField(_("新增人员"), default=0)
+    people_updated = models.PositiveIntegerField(_("更新人员"), default=0)
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    errors = models.JSONField(_("错误摘要"), default=list, blank=True)
+    error_file = models.FileField(
+        _("错误报告"), upload_to=roster_upload_to, max_length=200, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("名册导入")
+        verbose_name_plural = _("名册导入")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["uploaded_by", "-created_at"], name="orgs_roster_by_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from qingfeng.orgs.views import account_admin, liaisons, people, units
+from qingfeng.orgs.views import account_admin, liaisons, people, roster, units
 
 app_name = "orgs"
 urlpatterns = [
@@ -12,6 +12,11 @@ urlpatterns = [
     path("units/search/", units.unit_search, name="unit_search"),
     path("people/", people.people_list, name="people"),
     path("people/<int:pk>/", people.person_detail, name="person"),
+    path("roster/", roster.roster_import, name="roster_import"),
+    path("roster/<int:pk>/", roster.roster_result, name="roster_result"),
+    path("roster/<int:pk>/errors.xlsx", roster.roster_error_file, name="roster_errors"),
+    path("roster/template.xlsx", roster.roster_template, name="roster_template"),
+    path("roster/export.xlsx", roster.roster_export, name="roster_export"),
     path("liaisons/", liaisons.liaison_list, name="liaisons"),
     path("accounts/", account_admin.account_list, name="accounts"),
     path("accounts/new/", account_admin.account_create, name="account_create"),

@@ -1,0 +1,315 @@
+"""The workbooks we write: the annotated error workbook, the export and the blank template.
+
+An export has exactly the import layout, so exporting and importing again changes nothing.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from qingfeng.core.audit import record_audit
+from qingfeng.lib.masking import mask_phone
+from qingfeng.orgs import selectors
+from qingfeng.orgs.models import Person, Unit, User
+from qingfeng.orgs.permissions import can
+from qingfeng.orgs.roster.columns import (
+    COLUMNS,
+    ERROR_LABEL,
+    PEOPLE,
+    SHEET_TITLES,
+    UNITS,
+    chinese_labels,
+)
+from qingfeng.orgs.roster.reading import RowError, SheetData
+
+BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
+BAD_FONT = Font(color="9C0006")
+HEADER_FONT = Font(bold=True)
+TITLE_FONT = Font(bold=True, size=14)
+
+
+def _safe(value: Any) -> Any:
+    """A value openpyxl will write as data: no control characters, no formula."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+def _cell(ws: Any, value: Any) -> Any:
+    """A plain value where openpyxl writes it as data; a cell object only where it would not."""
+    if isinstance(value, str) and value.startswith("="):
+        return _text_cell(ws, value)
+    return _safe(value)
+
+
+def _text_cell(ws: Any, value: Any, **style: Any) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=_safe(value))
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"  # a name like "=1+1" stays text, never a formula
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    return cell
+
+
+def build_error_workbook(sheets: list[SheetData], errors: list[RowError]) -> bytes:
+    """The uploaded rows again, with a "错误说明" column and the wrong cells highlighted."""
+    found: dict[tuple[str, int], list[RowError]] = defaultdict(list)
+    for error in errors:
+        found[(error.sheet, error.row)].append(error)
+    workbook = Workbook(write_only=True)
+    for sheet in sheets:
+        ws = workbook.create_sheet(sheet.title)
+        positions = {sheet.label(k): pos for k, pos in sheet.columns.items()}
+        header_number = sheet.rows[sheet.header_at][0] if sheet.header_at >= 0 else 0
+        ws.column_dimensions[get_column_letter(sheet.error_position + 1)].width = 50
+        current = 1
+        for number, values in sheet.rows:
+            for _gap in range(number - current):
+                ws.append([])
+            current = number + 1
+            here = found.get((sheet.title, number), [])
+            bad = {positions[e.column] for e in here if e.column in positions}
+            if number == header_number:
+                bad = set()
+            cells: list[Any] = [
+                _text_cell(ws, v, fill=BAD_FILL, font=BAD_FONT) if i in bad else _cell(ws, v)
+                for i, v in enumerate(values[: sheet.error_position])
+            ]
+            cells += [None] * (sheet.error_position - len(cells))
+            note = "；".join(f"{e.column}：{e.message}" if e.column else e.message for e in here)
+            if number == header_number:
+                note = "；".join([ERROR_LABEL, *([note] if note else [])])
+                cells.append(_text_cell(ws, note, font=HEADER_FONT))
+            else:
+                cells.append(_text_cell(ws, note, font=BAD_FONT) if note else None)
+            ws.append(cells)
+    return _save(workbook)
+
+
+def _save(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_sheet(
+    workbook: Workbook, kind: str, title: str, subtitle: str, rows: Iterable[list[Any]]
+) -> None:
+    ws = workbook.create_sheet(SHEET_TITLES[kind])
+    columns = COLUMNS[kind]
+    for i, column in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = column.width
+    ws.append([_text_cell(ws, title, font=TITLE_FONT)])
+    ws.append([subtitle])
+    ws.append([_text_cell(ws, c.label, font=HEADER_FONT) for c in columns])
+    for values in rows:
+        ws.append([_cell(ws, v) for v in values])
+
+
+def export_roster(user: User, *, root: Unit | None = None) -> bytes:
+    """The units and people the user may export (or one subtree of them), in the import layout.
+
+    Phones are written in full only where `can(user, "view_phone", unit)`; elsewhere masked,
+    and a masked phone in an import means "unchanged". A parent outside the export is left
+    blank, which an import reads as "keep the current parent".
+    """
+    units = selectors.units_visible_to(user).select_related("parent").order_by("path")
+    if root is not None:
+        units = units.filter(path__startswith=root.path)
+    allowed = [u for u in units if can(user, "export_roster", u)]
+    ids = {u.pk for u in allowed}
+    # What the policy allows is a union of subtrees; their tops bound the people query.
+    subtrees = Q(pk__in=[])
+    for top in (u for u in allowed if u.parent_id not in ids):
+        subtrees |= Q(unit__path__startswith=top.path)
+    people = selectors.people_visible_to(user).filter(subtrees)
+    kinds, categories = chinese_labels(Unit.Kind), chinese_labels(Unit.Category)
+    stages, locales = chinese_labels(Unit.Stage), chinese_labels(Unit.Locale)
+    post_types = chinese_labels(Person.PostType)
+    codes: set[str] = set()
+    unit_rows: list[list[Any]] = []
+    phones_shown: dict[int, bool] = {}
+    for u in allowed:
+        codes.add(u.code)
+        phones_shown[u.pk] = can(user, "view_phone", u)
+        parent = u.parent.code if u.parent is not None and u.parent.code in codes else ""
+        unit_rows.append(
+            [
+                u.code,
+                u.name,
+                u.short_name,
+                u.aliases,
+                kinds.get(u.kind, u.kind),
+                categories.get(u.category, u.category),
+                stages.get(u.stage, ""),
+                locales.get(u.locale, ""),
+                parent,
+                u.sort_order,
+            ]
+        )
+    person_rows = [
+        [
+            name,
+            code,
+            unit_name,
+            post_types.get(post_type, post_type),
+            position,
+            "是" if party else "否",
+            phone if phones_shown.get(unit_id) else mask_phone(phone),
+            "是" if active else "否",
+        ]
+        for name, unit_id, code, unit_name, post_type, position, party, phone, active in people.order_by(
+            "unit__path", "id"
+        ).values_list(
+            "name",
+            "unit_id",
+            "unit__code",
+            "unit__name",
+            "post_type",
+            "position",
+            "is_party_member",
+            "phone",
+            "is_active",
+        )
+    ]
+    stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    subtitle = (
+        f"导出范围：{root.name if root else '全部管辖单位'}　导出时间：{stamp}　导出人：{user}"
+    )
+    workbook = Workbook(write_only=True)
+    _write_sheet(workbook, UNITS, "单位名册", subtitle, unit_rows)
+    _write_sheet(workbook, PEOPLE, "人员名册", subtitle, person_rows)
+    masked = sum(1 for shown in phones_shown.values() if not shown)
+    record_audit(
+        actor=user,
+        action="orgs.roster.export",
+        obj=root,
+        object_repr=root.name if root else _("全部管辖单位"),
+        after={"units": len(unit_rows), "people": len(person_rows), "masked_units": masked},
+    )
+    return _save(workbook)
+
+
+def instructions() -> list[tuple[str, str, str, str]]:
+    """(sheet, column, required, what to write): the template's "填写说明" and the page's."""
+
+    def listed(choices: type[models.TextChoices]) -> str:
+        return "、".join(chinese_labels(choices).values())
+
+    required, optional = _("必填"), _("选填")
+    return [
+        ("单位", "单位编码", required, _("唯一标识单位：已有的编码更新该单位，新的编码新增单位")),
+        ("单位", "单位名称", required, _("单位全称，最多 100 字")),
+        ("单位", "简称", optional, _("最多 50 字")),
+        ("单位", "别名", optional, _("多个别名用逗号或顿号分隔")),
+        ("单位", "单位类型", required, listed(Unit.Kind)),
+        (
+            "单位",
+            "单位类别",
+            optional,
+            listed(Unit.Category)
+            + _("；留空时按单位类型确定：学校、幼儿园为学校，教研机构为教研机构，其余为机关"),
+        ),
+        ("单位", "学段", optional, listed(Unit.Stage)),
+        ("单位", "城乡", optional, listed(Unit.Locale)),
+        (
+            "单位",
+            "上级单位编码",
+            _("新增单位必填"),
+            _("您管辖范围内已有单位的编码，或本表中其他行的编码；已有单位留空表示不调整上级"),
+        ),
+        ("单位", "排序", optional, _("整数，越小越靠前；留空为 0")),
+        ("人员", "姓名", required, _("最多 50 字")),
+        ("人员", "所在单位编码", _("二选一"), _("优先使用；可以是本次“单位”表中新增的单位")),
+        ("人员", "所在单位", _("二选一"), _("单位全称，须在您的管辖范围内唯一")),
+        ("人员", "岗位类型", required, listed(Person.PostType)),
+        ("人员", "职务", optional, _("最多 50 字")),
+        ("人员", "是否党员", optional, _("是、否（也可填中共党员、群众）；留空为否")),
+        ("人员", "手机号", optional, _("11 位手机号，或带区号的固定电话，如 0571-88886666")),
+        ("人员", "在岗", optional, _("是、否；留空为是")),
+        (
+            "",
+            _("匹配规则"),
+            "",
+            _(
+                "人员按“所在单位 + 姓名 + 手机号”对应已有人员：对应上的更新，对应不上的新增；"
+                "导出文件中的脱敏手机号（如 138****1234）表示不修改手机号"
+            ),
+        ),
+        (
+            "",
+            _("全部或全不"),
+            "",
+            _("任何一行有错时不写入任何数据，并给出逐行错误说明；改正后重新上传整个文件即可"),
+        ),
+    ]
+
+
+def _dropdown(key: str) -> list[str]:
+    choices: dict[str, type[models.TextChoices]] = {
+        "kind": Unit.Kind,
+        "category": Unit.Category,
+        "stage": Unit.Stage,
+        "locale": Unit.Locale,
+        "post_type": Person.PostType,
+    }
+    if key in choices:
+        return list(chinese_labels(choices[key]).values())
+    return ["是", "否"] if key in ("party", "active") else []
+
+
+def build_template() -> bytes:
+    """A blank workbook in the import layout, with dropdowns and a "填写说明" sheet."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for kind, title in ((UNITS, "单位名册"), (PEOPLE, "人员名册")):
+        ws = workbook.create_sheet(SHEET_TITLES[kind])
+        columns = COLUMNS[kind]
+        ws.append([title])
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
+        ws["A1"].font, ws["A1"].alignment = TITLE_FONT, Alignment(horizontal="center")
+        ws.append(["填报单位：", None, None, "填报日期："])
+        ws.append([c.label for c in columns])
+        for i, column in enumerate(columns, start=1):
+            letter = get_column_letter(i)
+            ws.column_dimensions[letter].width = column.width
+            ws.column_dimensions[letter].number_format = "@"  # codes and phones stay text
+            ws.cell(row=3, column=i).font = HEADER_FONT
+            if words := _dropdown(column.key):
+                check = DataValidation(type="list", formula1='"' + ",".join(words) + '"')
+                check.add(f"{letter}4:{letter}5000")
+                ws.add_data_validation(check)
+        ws.freeze_panes = "A4"
+    notes = workbook.create_sheet("填写说明")
+    notes.append(["工作表", "列名", "是否必填", "填写要求"])
+    for row in instructions():
+        notes.append(list(row))
+    for letter, width in zip("ABCD", (10, 16, 14, 90), strict=True):
+        notes.column_dimensions[letter].width = width
+    return _save(workbook)
+
+
+def export_choices(user: User, *, limit: int = 300) -> list[Unit]:
+    """Units worth exporting on their own: the roots of the scope and units with sub-units."""
+    roots = selectors.scope_roots(user).values("pk")
+    units = (
+        selectors.units_visible_to(user)
+        .filter(Q(pk__in=roots) | Q(children__isnull=False))
+        .distinct()
+        .order_by("path")
+    )
+    return [u for u in units[: limit * 2] if can(user, "export_roster", u)][:limit]

@@ -1,0 +1,94 @@
+"""Roster import and export pages: upload a workbook, see the result, download files."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from qingfeng.core.policy import guarded
+from qingfeng.orgs import roster, selectors
+from qingfeng.orgs.forms import RosterImportForm
+from qingfeng.orgs.models import RosterImport, User
+from qingfeng.orgs.permissions import can
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHOWN_ERRORS = 200
+
+
+def _xlsx(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, filename) or ""
+    return response
+
+
+@never_cache
+@guarded(can, "import_roster")
+def roster_import(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = RosterImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        record = roster.do_receive_roster(form.cleaned_data["file"], actor=user)
+        record = roster.do_import_roster(record, actor=user)
+        if record.status == RosterImport.Status.IMPORTED:
+            messages.success(request, _("名册已导入"))
+        return redirect("orgs:roster_result", pk=record.pk)
+    context = {
+        "form": form,
+        "imports": roster.imports_of(user)[:10],
+        "can_export": can(user, "export_roster"),
+        "export_units": roster.export_choices(user),
+        "instructions": roster.instructions(),
+        "active_nav": "roster",
+    }
+    return render(request, "orgs/roster_import.html", context)
+
+
+@never_cache
+@guarded(can, "import_roster")
+def roster_result(request: HttpRequest, pk: int) -> HttpResponse:
+    record = roster.get_import_for_user(request.user, pk)  # type: ignore[arg-type]
+    context = {
+        "record": record,
+        "errors": record.errors[:SHOWN_ERRORS],
+        "more_errors": max(0, record.error_count - SHOWN_ERRORS),
+        "active_nav": "roster",
+    }
+    return render(request, "orgs/roster_result.html", context)
+
+
+@never_cache
+@guarded(can, "import_roster")
+def roster_error_file(request: HttpRequest, pk: int) -> HttpResponse:
+    record = roster.get_import_for_user(request.user, pk)  # type: ignore[arg-type]
+    if not record.error_file:
+        raise Http404
+    with record.error_file.open("rb") as handle:
+        data = handle.read()
+    stem = PurePath(record.original_name).stem or "roster"
+    return _xlsx(data, _("%(name)s-错误说明.xlsx") % {"name": stem})
+
+
+@guarded(can, "import_roster")
+def roster_template(request: HttpRequest) -> HttpResponse:
+    return _xlsx(roster.build_template(), _("名册导入模板.xlsx"))
+
+
+@never_cache
+@guarded(can, "export_roster")
+def roster_export(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    unit_id = request.GET.get("unit", "")
+    root = selectors.get_unit_for_user(user, int(unit_id)) if unit_id.isdigit() else None
+    if root is not None and not can(user, "export_roster", root):
+        raise Http404
+    data = roster.export_roster(user, root=root)
+    scope = root.name if root is not None else _("全部")
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    return _xlsx(data, _("名册-%(scope)s-%(date)s.xlsx") % {"scope": scope, "date": stamp})
