@@ -6,9 +6,13 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "src", "qingfeng", "static", "vendor");
+// The source maps go along: the minified files name them, and the production static storage
+// (hashed names) refuses to collect a file whose references are missing.
 const files = {
   "@tabler/core/dist/css/tabler.min.css": "tabler/tabler.min.css",
+  "@tabler/core/dist/css/tabler.min.css.map": "tabler/tabler.min.css.map",
   "@tabler/core/dist/js/tabler.min.js": "tabler/tabler.min.js",
+  "@tabler/core/dist/js/tabler.min.js.map": "tabler/tabler.min.js.map",
   "@alpinejs/csp/dist/cdn.min.js": "alpine/alpine-csp.min.js",
   "echarts/dist/echarts.min.js": "echarts/echarts.min.js",
 };

@@ -1,0 +1,122 @@
+"""A small city for the browser tests, built through the same actions the pages use.
+
+    清河市教育局 ─┬─ 东城区教育局 ── 东城区实验小学 (东城实小), 东城区第二中学
+                 └─ 西山县教育局 ── 西山县第一中学
+
+Run against a migrated database (the e2e fixture does this):
+
+    DJANGO_SETTINGS_MODULE=qingfeng.settings python e2e/setup_data.py
+
+It prints one JSON line with the ids the tests need.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+PASSWORD = "Qingfeng-E2E-2026!"  # every account below; the tests sign in with it
+
+# People of 东城区实验小学: the tests check that none of these phones appears in full.
+SCHOOL_PEOPLE = [
+    ("孙立平", "leader", "校长", True, "13800001234"),
+    ("周小燕", "teacher", "语文教师", True, "13912345678"),
+    ("欧阳娜娜", "teacher", "英语教师", False, "13700005678"),
+    ("张　三", "staff", "", False, "15011112222"),
+    ("李明", "middle", "教务处主任", True, "18633334444"),
+]
+# Accounts only the lockout test uses, one per screen size so the runs do not meet.
+LOCKOUT_ACCOUNTS = {"lock_desktop": "陈东", "lock_phone": "陈西"}
+
+
+def build() -> dict[str, Any]:
+    from django.db import transaction
+
+    from qingfeng.orgs import account_actions, actions
+    from qingfeng.orgs.models import Person, Role, Unit
+
+    def unit(name: str, kind: str, parent: Unit | None, code: str, **extra: Any) -> Unit:
+        category = Unit.Category.SCHOOL if kind == Unit.Kind.SCHOOL else Unit.Category.ORGAN
+        return actions.do_create_unit(
+            actor=None, parent=parent, name=name, kind=kind, code=code, category=category, **extra
+        )
+
+    def account(person: Person, username: str, role: str, scope: Unit) -> None:
+        user = account_actions.check_create_account(
+            person, actor=None, username=username, password=PASSWORD, must_change=False
+        )
+        actions.do_grant_role(user, actor=None, role=role, unit=scope)
+
+    with transaction.atomic():
+        city = unit("清河市教育局", Unit.Kind.BUREAU, None, "B0001", short_name="市教育局")
+        county = unit("东城区教育局", Unit.Kind.COUNTY, city, "C0001", short_name="东城区")
+        other_county = unit("西山县教育局", Unit.Kind.COUNTY, city, "C0002", short_name="西山县")
+        school = unit(
+            "东城区实验小学",
+            Unit.Kind.SCHOOL,
+            county,
+            "S0001",
+            short_name="东城实小",
+            aliases="实验小学,东实小",
+            stage=Unit.Stage.PRIMARY,
+            locale=Unit.Locale.URBAN,
+        )
+        school2 = unit("东城区第二中学", Unit.Kind.SCHOOL, county, "S0002", stage=Unit.Stage.JUNIOR)
+        other_school = unit(
+            "西山县第一中学", Unit.Kind.SCHOOL, other_county, "S0003", stage=Unit.Stage.SENIOR
+        )
+
+        people = {}
+        for name, post_type, position, party, phone in SCHOOL_PEOPLE:
+            people[name] = actions.do_create_person(
+                actor=None,
+                unit=school,
+                name=name,
+                post_type=post_type,
+                position=position,
+                is_party_member=party,
+                phone=phone,
+            )
+        account(people["孙立平"], "school_admin", Role.UNIT_ADMIN, school)
+        county_person = actions.do_create_person(
+            actor=None, unit=county, name="钱晓红", post_type="civil", phone="13566667777"
+        )
+        account(county_person, "county_admin", Role.UNIT_ADMIN, county)
+        actions.do_create_person(
+            actor=None, unit=school2, name="吴德胜", post_type="teacher", phone="13288889999"
+        )
+        actions.do_create_person(
+            actor=None, unit=other_school, name="郑志强", post_type="teacher", phone="13100002222"
+        )
+        for username, name in LOCKOUT_ACCOUNTS.items():
+            person = actions.do_create_person(actor=None, unit=school, name=name, post_type="staff")
+            account(person, username, Role.STAFF, school)
+
+    return {
+        "password": PASSWORD,
+        "units": {
+            "city": city.pk,
+            "county": county.pk,
+            "other_county": other_county.pk,
+            "school": school.pk,
+            "school2": school2.pk,
+            "other_school": other_school.pk,
+        },
+        "phones": [p[4] for p in SCHOOL_PEOPLE] + ["13566667777", "13288889999", "13100002222"],
+    }
+
+
+def main() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qingfeng.settings")
+    import django
+
+    django.setup()
+    print(json.dumps(build(), ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
