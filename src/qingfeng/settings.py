@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "qingfeng.core",
     "qingfeng.orgs",
+    "qingfeng.ledger",
     "qingfeng.api",
 ]
 

@@ -26,7 +26,8 @@ def check_set_calendar_day(*, actor: User, day: date, is_workday: bool, name: st
             _("%(day)s 本来就是%(kind)s，无需登记")
             % {"day": day.isoformat(), "kind": _("工作日") if plain_workday else _("休息日")}
         )
-    before = CalendarDay.objects.filter(date=day).values("is_workday", "name").first()
+    existing = CalendarDay.objects.filter(date=day).first()
+    before = {"is_workday": existing.is_workday, "name": existing.name} if existing else None
     entry, _created = CalendarDay.objects.update_or_create(
         date=day, defaults={"is_workday": is_workday, "name": name}
     )

@@ -45,7 +45,7 @@ def _months(year: int) -> list[dict[str, object]]:
     for month in range(1, 13):
         weeks = []
         for week in pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
-            cells = []
+            cells: list[dict[str, object] | None] = []
             for day in week:
                 if day.month != month:
                     cells.append(None)
@@ -81,7 +81,7 @@ def calendar_set_day(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = CalendarDayForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("core:calendar")
     day: date = form.cleaned_data["date"]
     try:
@@ -115,8 +115,7 @@ def calendar_publish_year(request: HttpRequest) -> HttpResponse:
     if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
         messages.error(request, _("年份不正确"))
         return redirect("core:calendar")
-    actions.do_publish_calendar_year(
-        actor=request.user, year=int(raw), source=request.POST.get("source", "")
-    )  # type: ignore[arg-type]
+    user: User = request.user  # type: ignore[assignment]
+    actions.do_publish_calendar_year(actor=user, year=int(raw), source=request.POST.get("source", ""))
     messages.success(request, _("已确认 %(year)s 年节假日安排") % {"year": raw})
     return redirect(f"/core/calendar/?year={raw}")

@@ -1,0 +1,483 @@
+"""Every change to a problem: one function each, in one transaction, with its decision row
+and its audit event. Side effects (notifications) are rows written in the same transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qingfeng.core.actions import notify
+from qingfeng.core.audit import record_audit
+from qingfeng.core.calendar import get_calendar
+from qingfeng.ledger import workflow
+from qingfeng.ledger.models import (
+    Evidence,
+    Feedback,
+    Measure,
+    Problem,
+    ProgressReport,
+    Transition,
+    Verification,
+)
+from qingfeng.lib.redact import redact
+from qingfeng.orgs.models import Person, Unit, User
+
+LIST_CODES: dict[str, str] = {
+    Problem.ListKind.LEADERSHIP: "LD",
+    Problem.ListKind.DEPARTMENT_RISK: "KS",
+    Problem.ListKind.PERSONAL: "GR",
+}
+PUBLIC_SOURCES = {Problem.Source.CHANNEL, Problem.Source.HOTLINE}
+EDITABLE = (
+    "title",
+    "description",
+    "cause",
+    "goal",
+    "category",
+    "dimension",
+    "responsible_leader",
+    "responsible_person",
+    "rectification_type",
+    "deadline",
+    "deadline_workdays",
+    "rules_adopted",
+    "accountability",
+    "remarks",
+    "weight",
+)
+_PG_SERIAL_LOCK = 7_114_252
+
+
+def _snapshot(problem: Problem) -> dict[str, Any]:
+    data = {f: getattr(problem, f) for f in ("status", "progress", "deadline", "light", "unit_id")}
+    data["responsible_person_id"] = problem.responsible_person_id
+    return data
+
+
+def _next_serial() -> int:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_SERIAL_LOCK])
+    return (Problem.objects.aggregate(m=Max("serial"))["m"] or 0) + 1
+
+
+def _move(problem: Problem, action: str, *, actor: User | None, reason: str = "") -> None:
+    target = workflow.target_of(problem, action)
+    Transition.objects.create(
+        problem=problem,
+        action=action,
+        from_status=problem.status,
+        to_status=target,
+        actor=actor,
+        reason=reason,
+    )
+    problem.status = target
+    problem.updated_at = timezone.now()
+
+
+def _validate_people(problem: Problem) -> None:
+    for field, label in (
+        ("responsible_person", _("责任人")),
+        ("responsible_leader", _("责任领导")),
+    ):
+        person: Person | None = getattr(problem, field)
+        if (
+            person is not None
+            and not person.unit.path.startswith(problem.unit.path)
+            and not problem.unit.path.startswith(person.unit.path)
+        ):
+            raise ValidationError(
+                {field: _("%(label)s须是责任单位或其上级单位的人员") % {"label": label}}
+            )
+    open_ended = {Problem.RectificationType.LONG_TERM, Problem.RectificationType.IMMEDIATE}
+    if (
+        problem.deadline is None
+        and problem.deadline_workdays is None
+        and problem.rectification_type not in open_ended
+    ):
+        raise ValidationError({"deadline": _("请填写整改时限（日期或工作日天数）")})
+    if problem.parent is not None and problem.parent.list_kind == Problem.ListKind.PERSONAL:
+        raise ValidationError({"parent": _("个人整改清单的问题下不能再挂问题")})
+
+
+@transaction.atomic
+def check_create_problem(
+    *,
+    actor: User | None,
+    unit: Unit,
+    measures: Sequence[str] = (),
+    cooperating: Sequence[Unit] = (),
+    **fields: Any,
+) -> Problem:
+    """Register a problem as a draft with its measures; numbering is 年份-轮次-清单-序号."""
+    problem = Problem(unit=unit, created_by=actor, **fields)
+    problem.serial = _next_serial()
+    year = timezone.localdate().year
+    problem.number = (
+        f"{year}-{problem.round_no:02d}-{LIST_CODES[problem.list_kind]}-{problem.serial:06d}"
+    )
+    problem.full_clean(exclude=["number", "serial"])
+    _validate_people(problem)
+    problem.set_light("")
+    problem.save()
+    problem.cooperating_units.set(cooperating)
+    texts = [m.strip() for m in measures if m.strip()]
+    Measure.objects.bulk_create(
+        Measure(problem=problem, text=t, sort_order=i) for i, t in enumerate(texts)
+    )
+    Transition.objects.create(
+        problem=problem, action="create", to_status=problem.status, actor=actor
+    )
+    record_audit(actor=actor, action="ledger.problem.create", obj=problem, after=_snapshot(problem))
+    return problem
+
+
+@transaction.atomic
+def check_update_problem(problem: Problem, *, actor: User, **changes: Any) -> Problem:
+    if problem.status in {Problem.Status.CLOSED, Problem.Status.WITHDRAWN}:
+        raise ValidationError(_("已销号或已撤回的问题不能修改"))
+    before = {k: str(getattr(problem, k)) for k in changes}
+    for name, value in changes.items():
+        if name not in EDITABLE:
+            raise ValueError(f"not an editable problem field: {name}")
+        setattr(problem, name, value)
+    problem.full_clean()
+    _validate_people(problem)
+    problem.updated_at = timezone.now()
+    problem.set_light(light_for(problem, timezone.localdate()))
+    problem.save()
+    record_audit(
+        actor=actor,
+        action="ledger.problem.update",
+        obj=problem,
+        before=before,
+        after={k: str(getattr(problem, k)) for k in changes},
+    )
+    return problem
+
+
+@transaction.atomic
+def check_assign(problem: Problem, *, actor: User, requirement: str = "") -> Problem:
+    """交办: fix the deadline, notify the responsible party and record the requirement notice
+    (the first half of 双反馈)."""
+    before = _snapshot(problem)
+    _move(problem, "assign", actor=actor)
+    today = timezone.localdate()
+    if problem.deadline_workdays is not None:
+        problem.deadline = get_calendar().add_workdays(today, problem.deadline_workdays)
+    if (
+        problem.rectification_type == Problem.RectificationType.IMMEDIATE
+        and problem.deadline is None
+    ):
+        problem.deadline = get_calendar().add_workdays(today, 1)
+    problem.assigned_at = timezone.now()
+    problem.set_light(light_for(problem, today))
+    problem.save()
+    text = requirement.strip() or _("请按要求于 %(deadline)s 前完成整改：%(title)s") % {
+        "deadline": problem.deadline.isoformat() if problem.deadline else _("长期坚持"),
+        "title": problem.title,
+    }
+    Feedback.objects.create(
+        problem=problem,
+        kind=Feedback.Kind.REQUIREMENT,
+        text=text,
+        recipient=problem.responsible_person,
+        created_by=actor,
+    )
+    for user in responsible_users(problem):
+        notify(
+            recipient=user,
+            title=_("新交办问题：%(n)s") % {"n": problem.number},
+            body=text,
+            link=f"/ledger/{problem.pk}/",
+        )
+    record_audit(
+        actor=actor,
+        action="ledger.problem.assign",
+        obj=problem,
+        before=before,
+        after=_snapshot(problem),
+    )
+    return problem
+
+
+def responsible_users(problem: Problem) -> list[User]:
+    users: list[User] = []
+    if problem.responsible_person is not None and problem.responsible_person.user is not None:
+        users.append(problem.responsible_person.user)
+    return users
+
+
+@transaction.atomic
+def do_accept(problem: Problem, *, actor: User) -> Problem:
+    _move(problem, "accept", actor=actor)
+    problem.save()
+    record_audit(actor=actor, action="ledger.problem.accept", obj=problem)
+    return problem
+
+
+EVIDENCE_TYPES = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "application/pdf": (b"%PDF-",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
+}
+EVIDENCE_EXTENSIONS = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+
+
+def check_evidence_file(upload: UploadedFile) -> str:
+    """The real content type of an upload, or a ValidationError: the type it claims by its
+    name must match what its first bytes say it is."""
+    name = (upload.name or "").lower()
+    ext = name[name.rfind(".") :] if "." in name else ""
+    content_type = EVIDENCE_EXTENSIONS.get(ext)
+    if content_type is None:
+        raise ValidationError(
+            _("不支持的文件类型：%(name)s（可上传 JPG、PNG、PDF、DOCX、XLSX）")
+            % {"name": upload.name}
+        )
+    if upload.size is None or upload.size > MAX_EVIDENCE_BYTES:
+        raise ValidationError(_("文件 %(name)s 超过 20 MB") % {"name": upload.name})
+    head = upload.read(8)
+    upload.seek(0)
+    if not any(head.startswith(magic) for magic in EVIDENCE_TYPES[content_type]):
+        raise ValidationError(_("文件 %(name)s 的内容与扩展名不符") % {"name": upload.name})
+    return content_type
+
+
+@transaction.atomic
+def check_report_progress(
+    problem: Problem,
+    *,
+    actor: User,
+    progress: int,
+    text: str,
+    files: Sequence[tuple[UploadedFile, str]] = (),
+) -> ProgressReport:
+    """A progress report with evidence; the first report starts the rectification."""
+    if problem.status not in {Problem.Status.ACCEPTED, Problem.Status.RECTIFYING}:
+        raise workflow.InvalidTransition(problem.status, "start")
+    if not 0 <= progress <= 100:
+        raise ValidationError(_("进度须在 0 到 100 之间"))
+    if not text.strip():
+        raise ValidationError(_("请填写进展情况"))
+    checked = [(upload, phase, check_evidence_file(upload)) for upload, phase in files]
+    if problem.status == Problem.Status.ACCEPTED:
+        _move(problem, "start", actor=actor)
+    report = ProgressReport.objects.create(
+        problem=problem, reporter=actor, progress=progress, text=text.strip()
+    )
+    for upload, phase, content_type in checked:
+        _store_evidence(
+            problem,
+            report=report,
+            upload=upload,
+            phase=phase,
+            content_type=content_type,
+            actor=actor,
+        )
+    problem.progress = progress
+    problem.updated_at = timezone.now()
+    problem.save(update_fields=["status", "progress", "updated_at"])
+    roll_up(problem)
+    record_audit(
+        actor=actor,
+        action="ledger.problem.progress",
+        obj=problem,
+        after={"progress": progress, "files": len(checked)},
+    )
+    return report
+
+
+def _store_evidence(
+    problem: Problem,
+    *,
+    report: ProgressReport | None,
+    upload: UploadedFile,
+    phase: str,
+    content_type: str,
+    actor: User,
+) -> Evidence:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    ext = EVIDENCE_EXTENSIONS and (upload.name or "").lower().rsplit(".", 1)[-1]
+    evidence = Evidence(
+        problem=problem,
+        report=report,
+        phase=phase,
+        original_name=(upload.name or "")[:200],
+        content_type=content_type,
+        size=upload.size or 0,
+        sha256=digest.hexdigest(),
+        uploaded_by=actor,
+    )
+    # Stored under a generated name; the original name is only ever shown, never used as a path.
+    evidence.file.save(
+        f"{digest.hexdigest()[:16]}-{timezone.now():%H%M%S%f}.{ext}", upload, save=False
+    )
+    evidence.save()
+    return evidence
+
+
+def roll_up(problem: Problem) -> None:
+    """A parent's progress is the weighted mean of its children's."""
+    parent = problem.parent
+    while parent is not None:
+        children = list(
+            parent.children.exclude(status=Problem.Status.WITHDRAWN).values_list(
+                "progress", "weight"
+            )
+        )
+        total = sum(w for _p, w in children) or 1
+        parent.progress = round(sum(p * w for p, w in children) / total)
+        parent.save(update_fields=["progress"])
+        parent = parent.parent
+
+
+@transaction.atomic
+def check_request_closure(problem: Problem, *, actor: User, text: str) -> Problem:
+    if not text.strip():
+        raise ValidationError(_("请填写整改完成情况"))
+    if not problem.evidence.filter(phase=Evidence.Phase.AFTER, withdrawn_at__isnull=True).exists():
+        # No closure on paper (数字整改): something must show the fix.
+        raise ValidationError(_("申请销号前请上传整改后的佐证材料"))
+    _move(problem, "request_closure", actor=actor, reason=text.strip())
+    problem.progress = (
+        100
+        if problem.rectification_type != Problem.RectificationType.LONG_TERM
+        else problem.progress
+    )
+    problem.save()
+    roll_up(problem)
+    record_audit(actor=actor, action="ledger.problem.request_closure", obj=problem)
+    return problem
+
+
+def separation_of_duties(problem: Problem, verifier: User) -> None:
+    person = getattr(verifier, "person", None)
+    if problem.responsible_person is not None and problem.responsible_person.user_id == verifier.pk:
+        raise ValidationError(_("整改责任人不能审核自己的销号申请"))
+    if person is not None and in_scope_path(person.unit.path, problem.unit.path):
+        raise ValidationError(_("责任单位的人员不能审核本单位的销号申请"))
+
+
+def in_scope_path(path: str, root: str) -> bool:
+    return path.startswith(root)
+
+
+def feedback_gate(problem: Problem) -> None:
+    """双反馈: a problem from a public source closes only after the reporter was answered and
+    its progress was made public."""
+    if problem.source not in PUBLIC_SOURCES:
+        return
+    kinds = set(problem.feedback.values_list("kind", flat=True))
+    if Feedback.Kind.REPORTER_ANSWER not in kinds:
+        raise ValidationError(_("来自群众反映的问题，须先答复反映人才能销号"))
+    if Feedback.Kind.PUBLIC_PROGRESS not in kinds:
+        raise ValidationError(_("来自群众反映的问题，须先公开整改进度才能销号"))
+
+
+@transaction.atomic
+def check_verify(problem: Problem, *, verifier: User, outcome: str, comment: str) -> Verification:
+    """销号审核: approve (close), return for redo, or mark a long-term item stage-completed."""
+    if not comment.strip():
+        raise ValidationError(_("请填写审核意见"))
+    separation_of_duties(problem, verifier)
+    before = _snapshot(problem)
+    if outcome == Verification.Outcome.APPROVED:
+        feedback_gate(problem)
+        _move(problem, "close", actor=verifier, reason=comment)
+        problem.closed_at = timezone.now()
+        problem.set_light("")
+    elif outcome == Verification.Outcome.RETURNED:
+        _move(problem, "return", actor=verifier, reason=comment)
+        problem.set_light(light_for(problem, timezone.localdate()))
+    elif outcome == Verification.Outcome.STAGE_APPROVED:
+        if problem.rectification_type != Problem.RectificationType.LONG_TERM:
+            raise ValidationError(_("只有“长期坚持”类问题可以标记为阶段性完成"))
+        _move(problem, "complete_stage", actor=verifier, reason=comment)
+        problem.set_light("")
+    else:
+        raise ValidationError(_("未知的审核结论"))
+    problem.save()
+    verification = Verification.objects.create(
+        problem=problem, decided_by=verifier, outcome=outcome, comment=comment.strip()
+    )
+    for user in responsible_users(problem):
+        notify(
+            recipient=user,
+            title=_("销号审核结果：%(n)s %(o)s")
+            % {"n": problem.number, "o": verification.get_outcome_display()},
+            body=comment,
+            link=f"/ledger/{problem.pk}/",
+        )
+    record_audit(
+        actor=verifier,
+        action=f"ledger.problem.verify.{outcome}",
+        obj=problem,
+        before=before,
+        after=_snapshot(problem),
+    )
+    return verification
+
+
+@transaction.atomic
+def check_withdraw(problem: Problem, *, actor: User, reason: str) -> Problem:
+    if not reason.strip():
+        raise ValidationError(_("撤回须填写原因"))
+    _move(problem, "withdraw", actor=actor, reason=reason.strip())
+    problem.set_light("")
+    problem.save()
+    record_audit(
+        actor=actor, action="ledger.problem.withdraw", obj=problem, after={"reason": reason}
+    )
+    return problem
+
+
+@transaction.atomic
+def check_add_feedback(problem: Problem, *, actor: User, kind: str, text: str) -> Feedback:
+    if not text.strip():
+        raise ValidationError(_("请填写反馈内容"))
+    if kind == Feedback.Kind.PUBLIC_PROGRESS:
+        text = redact(text)
+    entry = Feedback.objects.create(problem=problem, kind=kind, text=text.strip(), created_by=actor)
+    record_audit(actor=actor, action=f"ledger.feedback.{kind}", obj=problem)
+    return entry
+
+
+def light_for(problem: Problem, today: date, *, yellow_days: int = 3) -> str:
+    """Green / yellow (due within `yellow_days` working days) / red (overdue); none when the
+    problem is not being worked on or has no deadline."""
+    if (
+        problem.status not in workflow.OPEN
+        or problem.status == Problem.Status.STAGE_COMPLETED
+        or problem.deadline is None
+    ):
+        return ""
+    if problem.status == Problem.Status.CLOSURE_REQUESTED:
+        return Problem.Light.GREEN
+    if today > problem.deadline:
+        return Problem.Light.RED
+    if get_calendar().count_workdays(today, problem.deadline) <= yellow_days:
+        return Problem.Light.YELLOW
+    return Problem.Light.GREEN

@@ -1,0 +1,382 @@
+"""The problem ledger (台账): one life cycle for every problem, whatever found it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from qingfeng.orgs.models import Person, Unit, User
+
+
+class Category(models.Model):
+    """The campaign's problem taxonomy; editable, never deleted (problems keep pointing at it)."""
+
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    sort_order = models.IntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("问题类别")
+        verbose_name_plural = _("问题类别")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Problem(models.Model):
+    class ListKind(models.TextChoices):
+        LEADERSHIP = "leadership", _("领导班子问题清单")
+        DEPARTMENT_RISK = "department_risk", _("科室风险清单")
+        PERSONAL = "personal", _("个人整改清单")
+
+    class Source(models.TextChoices):
+        SELF_CHECK = "self_check", _("自查")
+        INSPECTION = "inspection", _("巡察")
+        SUPERVISION = "supervision", _("督导")
+        CHANNEL = "channel", _("直通车")
+        HOTLINE = "hotline", _("热线")
+        REMEDIAL = "remedial", _("评议回炉")
+        ASSIGNED_FROM_ABOVE = "from_above", _("上级交办")
+
+    class Dimension(models.TextChoices):
+        THINKING = "thinking", _("思想认识")
+        RULES = "rules", _("制度执行")
+        DELIVERY = "delivery", _("工作落实")
+        SERVICE = "service", _("服务效能")
+        INTEGRITY = "integrity", _("廉洁自律")
+
+    class RectificationType(models.TextChoices):
+        IMMEDIATE = "immediate", _("立行立改")
+        TIME_LIMITED = "time_limited", _("限期整改")
+        LONG_TERM = "long_term", _("长期坚持")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        ASSIGNED = "assigned", _("已交办")
+        ACCEPTED = "accepted", _("已签收")
+        RECTIFYING = "rectifying", _("整改中")
+        CLOSURE_REQUESTED = "closure_requested", _("申请销号")
+        STAGE_COMPLETED = "stage_completed", _("阶段性完成")
+        CLOSED = "closed", _("已销号")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    class Light(models.TextChoices):
+        NONE = "", _("无")
+        GREEN = "green", _("绿灯")
+        YELLOW = "yellow", _("黄灯")
+        RED = "red", _("红灯")
+
+    class Disclosure(models.TextChoices):
+        PRIVATE = "private", _("不公开")
+        PENDING = "pending", _("待审核公开")
+        PUBLISHED = "published", _("已公开")
+
+    number = models.CharField(_("编号"), max_length=40, unique=True)
+    round_no = models.PositiveSmallIntegerField(_("轮次"), default=1)
+    serial = models.PositiveIntegerField(_("序号"))
+    list_kind = models.CharField(_("清单"), max_length=20, choices=ListKind.choices)
+    source = models.CharField(_("来源"), max_length=20, choices=Source.choices)
+    source_ref = models.CharField(_("来源编号"), max_length=80, blank=True)
+    category = models.ForeignKey(
+        Category, verbose_name=_("问题类别"), on_delete=models.PROTECT, related_name="problems"
+    )
+    dimension = models.CharField(
+        _("五查五看维度"), max_length=20, choices=Dimension.choices, blank=True
+    )
+    title = models.CharField(_("问题概述"), max_length=200)
+    description = models.TextField(_("问题描述"))
+    cause = models.TextField(_("原因分析"), blank=True)
+    goal = models.TextField(_("整改目标"), blank=True)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="problems"
+    )
+    cooperating_units = models.ManyToManyField(
+        Unit, verbose_name=_("配合单位"), blank=True, related_name="+"
+    )
+    responsible_leader = models.ForeignKey(
+        Person,
+        verbose_name=_("责任领导"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    responsible_person = models.ForeignKey(
+        Person,
+        verbose_name=_("责任人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="problems",
+    )
+    rectification_type = models.CharField(
+        _("整改类型"), max_length=20, choices=RectificationType.choices
+    )
+    deadline = models.DateField(_("整改时限"), null=True, blank=True)
+    deadline_workdays = models.PositiveSmallIntegerField(
+        _("整改时限（工作日）"), null=True, blank=True
+    )
+    progress = models.PositiveSmallIntegerField(_("整改进度（%）"), default=0)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    light = models.CharField(
+        _("预警灯"), max_length=10, choices=Light.choices, blank=True, default=""
+    )
+    # Sort keys of the ledger's urgency order (red, yellow, green, none; then the earliest
+    # deadline), kept as plain columns so keyset pagination uses one index at any depth.
+    urgency = models.PositiveSmallIntegerField(default=3, editable=False)
+    due_key = models.DateField(default=date.max, editable=False)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级问题"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    weight = models.PositiveSmallIntegerField(_("权重"), default=1)
+    rules_adopted = models.TextField(_("建章立制"), blank=True)
+    accountability = models.TextField(_("追责问责"), blank=True)
+    disclosure = models.CharField(
+        _("公开状态"), max_length=10, choices=Disclosure.choices, default=Disclosure.PRIVATE
+    )
+    public_text = models.TextField(_("公开内容（已脱敏）"), blank=True)
+    remarks = models.TextField(_("备注"), blank=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    assigned_at = models.DateTimeField(_("交办时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("问题")
+        verbose_name_plural = _("问题")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="ledger_problem_progress_max"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "status"], name="ledger_problem_unit_status"),
+            models.Index(fields=["status", "deadline"], name="ledger_problem_due"),
+            models.Index(fields=["responsible_person", "status"], name="ledger_problem_person"),
+            models.Index(fields=["urgency", "due_key", "id"], name="ledger_problem_urgency"),
+            models.Index(
+                fields=["unit", "urgency", "due_key", "id"], name="ledger_problem_unit_urgency"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    URGENCY = {"red": 0, "yellow": 1, "green": 2, "": 3}
+
+    def set_light(self, light: str) -> None:
+        self.light = light
+        self.urgency = self.URGENCY[light]
+        self.due_key = self.deadline or date.max
+
+
+class Measure(models.Model):
+    class Status(models.TextChoices):
+        TODO = "todo", _("未开始")
+        DOING = "doing", _("推进中")
+        DONE = "done", _("已完成")
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="measures")
+    text = models.TextField(_("整改措施"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.TODO)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("整改措施")
+        verbose_name_plural = _("整改措施")
+        ordering = ["problem_id", "sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class Transition(models.Model):
+    """A decision in the problem's life cycle: who, when, from what to what, and why."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="transitions")
+    action = models.CharField(_("操作"), max_length=30)
+    from_status = models.CharField(_("原状态"), max_length=20, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=20)
+    actor = models.ForeignKey(
+        User, verbose_name=_("操作人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("流转记录")
+        verbose_name_plural = _("流转记录")
+        ordering = ["problem_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.action}"
+
+
+class ProgressReport(models.Model):
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    progress = models.PositiveSmallIntegerField(_("进度（%）"))
+    text = models.TextField(_("进展情况"))
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("进展报告")
+        verbose_name_plural = _("进展报告")
+        ordering = ["problem_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.progress}%"
+
+
+class Evidence(models.Model):
+    class Phase(models.TextChoices):
+        BEFORE = "before", _("整改前")
+        AFTER = "after", _("整改后")
+        OTHER = "other", _("其他材料")
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="evidence")
+    report = models.ForeignKey(
+        ProgressReport, null=True, blank=True, on_delete=models.SET_NULL, related_name="evidence"
+    )
+    phase = models.CharField(_("类别"), max_length=10, choices=Phase.choices, default=Phase.AFTER)
+    file = models.FileField(_("文件"), upload_to="ledger/evidence/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+        ordering = ["problem_id", "uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Verification(models.Model):
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", _("同意销号")
+        RETURNED = "returned", _("退回重改")
+        STAGE_APPROVED = "stage_approved", _("阶段性完成")
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="verifications")
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(_("结论"), max_length=20, choices=Outcome.choices)
+    comment = models.TextField(_("审核意见"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("销号审核")
+        verbose_name_plural = _("销号审核")
+        ordering = ["problem_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.outcome}"
+
+
+class Escalation(models.Model):
+    """催办 → 督办 → 提级督办: each stage once per problem and deadline, recorded."""
+
+    class Stage(models.TextChoices):
+        REMIND = "remind", _("催办")
+        NOTICE = "notice", _("督办")
+        ESCALATE = "escalate", _("提级督办")
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="escalations")
+    stage = models.CharField(_("阶段"), max_length=10, choices=Stage.choices)
+    deadline = models.DateField(_("针对的时限"))
+    created_at = models.DateTimeField(default=timezone.now)
+    recipients = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("催办督办")
+        verbose_name_plural = _("催办督办")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["problem", "stage", "deadline"], name="ledger_escalation_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.stage}"
+
+
+class Feedback(models.Model):
+    """双反馈: the requirement notice to the person concerned, and public progress entries."""
+
+    class Kind(models.TextChoices):
+        REQUIREMENT = "requirement", _("整改要求告知")
+        PUBLIC_PROGRESS = "public_progress", _("公开整改进度")
+        REPORTER_ANSWER = "reporter_answer", _("答复反映人")
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="feedback")
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    text = models.TextField(_("内容"))
+    recipient = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("反馈记录")
+        verbose_name_plural = _("反馈记录")
+        ordering = ["problem_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.kind}"
+
+
+class Recheck(models.Model):
+    """回头看: a closed problem sampled for re-verification."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("待复查")
+        PASSED = "passed", _("复查通过")
+        FAILED = "failed", _("复查未通过")
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="rechecks")
+    quarter = models.CharField(_("季度"), max_length=7)  # "2026-Q4"
+    assigned_to = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(
+        _("结果"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    comment = models.TextField(_("复查意见"), blank=True)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("回头看")
+        verbose_name_plural = _("回头看")
+        constraints = [
+            models.UniqueConstraint(fields=["problem", "quarter"], name="ledger_recheck_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.quarter}"

@@ -1,0 +1,73 @@
+"""Who may do what to a problem (one policy for the ledger).
+
+Object checks assume the problem came through a scoped selector (or is the user's own item).
+"""
+
+from __future__ import annotations
+
+from qingfeng.core.scope import has_role, in_scope
+from qingfeng.ledger.models import Problem
+from qingfeng.orgs.models import Role, User
+
+R = Role
+REGISTRARS = {
+    R.BUREAU_ADMIN,
+    R.CAMPAIGN_OFFICE,
+    R.UNIT_ADMIN,
+    R.SUPERVISOR,
+    R.INSPECTOR,
+    R.DISCIPLINE_INSPECTOR,
+}
+HANDLERS = {R.UNIT_ADMIN, R.STAFF}
+VERIFIERS = {
+    R.BUREAU_ADMIN,
+    R.CAMPAIGN_OFFICE,
+    R.UNIT_ADMIN,
+    R.SUPERVISOR,
+    R.INSPECTOR,
+    R.DISCIPLINE_INSPECTOR,
+}
+BUREAU = {R.BUREAU_ADMIN, R.CAMPAIGN_OFFICE}
+READERS = {r.value for r in Role} - {R.AUDITOR, R.SYSTEM_ADMIN, R.HOTLINE_OPERATOR}
+
+
+def _roles(values: set[Role] | set[str]) -> list[str]:
+    return [str(v) for v in values]
+
+
+def is_responsible(user: User, problem: Problem) -> bool:
+    return problem.responsible_person is not None and problem.responsible_person.user_id == user.pk
+
+
+def can(user: User, action: str, problem: Problem | None = None) -> bool:
+    if not user.is_authenticated:
+        return False
+    if action == "view_ledger":
+        return has_role(user, *_roles(READERS))
+    if action == "register":
+        if problem is None:
+            return has_role(user, *_roles(REGISTRARS))
+        return in_scope(user, problem.unit.path, roles=_roles(REGISTRARS))
+    if problem is None:
+        raise ValueError(f"{action} needs a problem")
+    path = problem.unit.path
+    if action == "view":
+        return is_responsible(user, problem) or in_scope(user, path, roles=_roles(READERS))
+    if action in {"assign", "edit"}:
+        return in_scope(user, path, roles=_roles(REGISTRARS)) and problem.status in {
+            Problem.Status.DRAFT,
+            Problem.Status.ASSIGNED,
+            Problem.Status.ACCEPTED,
+            Problem.Status.RECTIFYING,
+        }
+    if action in {"accept", "report", "request_closure"}:
+        return is_responsible(user, problem) or in_scope(user, path, roles=[R.UNIT_ADMIN])
+    if action == "verify":
+        return in_scope(user, path, roles=_roles(VERIFIERS)) and not is_responsible(user, problem)
+    if action in {"withdraw", "disclose"}:
+        return in_scope(user, path, roles=_roles(BUREAU))
+    if action == "feedback":
+        return is_responsible(user, problem) or in_scope(
+            user, path, roles=_roles(REGISTRARS | HANDLERS)
+        )
+    raise KeyError(f"unknown ledger action {action!r}")

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from qingfeng.ledger import actions
+from qingfeng.ledger.models import Category, Problem
+from qingfeng.orgs.models import Person
+from qingfeng.test import BaseTestCase
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def png(name: str = "after.png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PNG, content_type="image/png")
+
+
+class LedgerTestCase(BaseTestCase):
+    """A problem of 东城区实验小学 whose responsible person is the teacher."""
+
+    teacher_person: Person
+    category: Category
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        cls.category = Category.objects.get(name="教辅材料违规征订")
+        cls.teacher_person = Person.objects.get(user=cls.teacher)
+
+    def make_problem(self, **overrides: Any) -> Problem:
+        fields: dict[str, Any] = {
+            "list_kind": Problem.ListKind.PERSONAL,
+            "source": Problem.Source.SELF_CHECK,
+            "category": self.category,
+            "dimension": Problem.Dimension.INTEGRITY,
+            "title": "违规推荐教辅材料",
+            "description": "三年级推荐学生购买指定教辅。",
+            "rectification_type": Problem.RectificationType.TIME_LIMITED,
+            "deadline_workdays": 10,
+            "responsible_person": self.teacher_person,
+        }
+        fields.update(overrides)
+        unit = fields.pop("unit", self.school)
+        return actions.check_create_problem(
+            actor=self.county_admin, unit=unit, measures=["退回费用", "书面检查"], **fields
+        )
+
+    def assigned(self, **overrides: Any) -> Problem:
+        return actions.check_assign(self.make_problem(**overrides), actor=self.county_admin)
+
+    def rectifying(self, **overrides: Any) -> Problem:
+        problem = actions.do_accept(self.assigned(**overrides), actor=self.teacher)
+        actions.check_report_progress(
+            problem,
+            actor=self.teacher,
+            progress=60,
+            text="已退回大部分费用",
+            files=[(png(), "after")],
+        )
+        return problem
+
+    def awaiting_verification(self, **overrides: Any) -> Problem:
+        problem = self.rectifying(**overrides)
+        return actions.check_request_closure(
+            problem, actor=self.teacher, text="费用全部退回，已作检查"
+        )
+
+
+def d(text: str) -> date:
+    return date.fromisoformat(text)

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import time_machine
+from django.core.exceptions import ValidationError
+
+from qingfeng.core.models import AuditEvent, Notification
+from qingfeng.ledger import actions, workflow
+from qingfeng.ledger.models import Feedback, Problem, Transition, Verification
+from qingfeng.ledger.tests.base import LedgerTestCase, png
+
+S = Problem.Status
+
+
+class LifecycleTestCase(LedgerTestCase):
+    def test_the_whole_way_to_closure(self) -> None:
+        with time_machine.travel("2026-11-02 09:00 +0800"):
+            problem = self.make_problem()
+            self.assertEqual(problem.status, S.DRAFT)
+            self.assertRegex(problem.number, r"^2026-01-GR-\d{6}$")
+            actions.check_assign(problem, actor=self.county_admin)
+        self.assertEqual(problem.status, S.ASSIGNED)
+        self.assertEqual(str(problem.deadline), "2026-11-16")  # 10 working days
+        requirement = Feedback.objects.get(problem=problem, kind=Feedback.Kind.REQUIREMENT)
+        self.assertEqual(requirement.recipient, self.teacher_person)
+        self.assertTrue(
+            Notification.objects.filter(
+                recipient=self.teacher, title__contains=problem.number
+            ).exists()
+        )
+        actions.do_accept(problem, actor=self.teacher)
+        actions.check_report_progress(
+            problem, actor=self.teacher, progress=50, text="推进中", files=[(png(), "after")]
+        )
+        self.assertEqual(problem.status, S.RECTIFYING)
+        actions.check_request_closure(problem, actor=self.teacher, text="已完成")
+        self.assertEqual(problem.progress, 100)
+        actions.check_verify(
+            problem,
+            verifier=self.bureau_admin,
+            outcome=Verification.Outcome.APPROVED,
+            comment="核实无误",
+        )
+        problem.refresh_from_db()
+        self.assertEqual(problem.status, S.CLOSED)
+        self.assertIsNotNone(problem.closed_at)
+        self.assertEqual(problem.light, "")
+        steps = list(Transition.objects.filter(problem=problem).values_list("action", flat=True))
+        self.assertEqual(steps, ["create", "assign", "accept", "start", "request_closure", "close"])
+        audited = set(
+            AuditEvent.objects.filter(
+                object_id=str(problem.pk), object_type="ledger.problem"
+            ).values_list("action", flat=True)
+        )
+        self.assertIn("ledger.problem.verify.approved", audited)
+
+    def test_a_returned_item_goes_back_to_rectifying_with_the_reason(self) -> None:
+        problem = self.awaiting_verification()
+        actions.check_verify(
+            problem,
+            verifier=self.county_admin,
+            outcome=Verification.Outcome.RETURNED,
+            comment="佐证不足",
+        )
+        self.assertEqual(problem.status, S.RECTIFYING)
+        self.assertEqual(Transition.objects.filter(problem=problem).last().reason, "佐证不足")  # type: ignore[union-attr]
+        actions.check_request_closure(problem, actor=self.teacher, text="补充了材料")
+        actions.check_verify(
+            problem,
+            verifier=self.county_admin,
+            outcome=Verification.Outcome.APPROVED,
+            comment="同意",
+        )
+        self.assertEqual(problem.status, S.CLOSED)
+        self.assertEqual(Verification.objects.filter(problem=problem).count(), 2)
+
+    def test_long_term_items_are_stage_completed_and_stay_under_watch(self) -> None:
+        problem = self.awaiting_verification(
+            rectification_type=Problem.RectificationType.LONG_TERM, deadline_workdays=None
+        )
+        actions.check_verify(
+            problem,
+            verifier=self.county_admin,
+            outcome=Verification.Outcome.STAGE_APPROVED,
+            comment="阶段完成",
+        )
+        self.assertEqual(problem.status, S.STAGE_COMPLETED)
+        self.assertIn("resume", workflow.allowed_actions(problem.status))
+
+    def test_stage_completion_is_only_for_long_term_items(self) -> None:
+        problem = self.awaiting_verification()
+        with self.assertRaisesMessage(ValidationError, "只有“长期坚持”类问题"):
+            actions.check_verify(
+                problem,
+                verifier=self.county_admin,
+                outcome=Verification.Outcome.STAGE_APPROVED,
+                comment="x",
+            )
+
+    def test_immediate_items_are_still_verified(self) -> None:
+        problem = self.awaiting_verification(
+            rectification_type=Problem.RectificationType.IMMEDIATE, deadline_workdays=None
+        )
+        self.assertEqual(problem.status, S.CLOSURE_REQUESTED)  # not closed by itself
+        self.assertIsNotNone(problem.deadline)  # one working day from assignment
+        actions.check_verify(
+            problem,
+            verifier=self.county_admin,
+            outcome=Verification.Outcome.APPROVED,
+            comment="现场核实",
+        )
+        self.assertEqual(problem.status, S.CLOSED)
+
+    def test_every_illegal_transition_is_a_clear_error(self) -> None:
+        for status in S.values:
+            for action, move in workflow.MOVES.items():
+                problem = Problem(status=status)
+                if status in move.sources:
+                    self.assertEqual(workflow.target_of(problem, action), move.target)
+                else:
+                    with self.assertRaises(workflow.InvalidTransition) as caught:
+                        workflow.target_of(problem, action)
+                    self.assertIn("不能执行", caught.exception.messages[0])
+
+    def test_closure_needs_after_evidence(self) -> None:
+        problem = actions.do_accept(self.assigned(), actor=self.teacher)
+        actions.check_report_progress(problem, actor=self.teacher, progress=90, text="口头完成")
+        with self.assertRaisesMessage(ValidationError, "申请销号前请上传整改后的佐证材料"):
+            actions.check_request_closure(problem, actor=self.teacher, text="已完成")
+        self.assertEqual(Problem.objects.get(pk=problem.pk).status, S.RECTIFYING)
+
+    def test_withdrawal_needs_a_reason(self) -> None:
+        problem = self.assigned()
+        with self.assertRaisesMessage(ValidationError, "撤回须填写原因"):
+            actions.check_withdraw(problem, actor=self.bureau_admin, reason=" ")
+        actions.check_withdraw(problem, actor=self.bureau_admin, reason="重复登记")
+        self.assertEqual(problem.status, S.WITHDRAWN)
+        with self.assertRaises(workflow.InvalidTransition):
+            actions.check_withdraw(problem, actor=self.bureau_admin, reason="again")
+
+
+class SeparationOfDutiesTestCase(LedgerTestCase):
+    def test_the_responsible_person_cannot_verify(self) -> None:
+        problem = self.awaiting_verification()
+        with self.assertRaisesMessage(ValidationError, "整改责任人不能审核自己的销号申请"):
+            actions.check_verify(
+                problem, verifier=self.teacher, outcome=Verification.Outcome.APPROVED, comment="ok"
+            )
+        self.assertEqual(Problem.objects.get(pk=problem.pk).status, S.CLOSURE_REQUESTED)
+
+    def test_someone_of_the_responsible_unit_cannot_verify(self) -> None:
+        problem = self.awaiting_verification()
+        with self.assertRaisesMessage(ValidationError, "责任单位的人员不能审核本单位的销号申请"):
+            actions.check_verify(
+                problem,
+                verifier=self.school_admin,
+                outcome=Verification.Outcome.APPROVED,
+                comment="ok",
+            )
+
+    def test_the_county_verifies_a_school(self) -> None:
+        problem = self.awaiting_verification()
+        actions.check_verify(
+            problem, verifier=self.county_admin, outcome=Verification.Outcome.APPROVED, comment="ok"
+        )
+        self.assertEqual(problem.status, S.CLOSED)
+
+
+class FeedbackGateTestCase(LedgerTestCase):
+    def test_a_public_problem_closes_only_after_both_feedbacks(self) -> None:
+        problem = self.awaiting_verification(
+            source=Problem.Source.CHANNEL, source_ref="T2026000123"
+        )
+        with self.assertRaisesMessage(ValidationError, "须先答复反映人"):
+            actions.check_verify(
+                problem,
+                verifier=self.county_admin,
+                outcome=Verification.Outcome.APPROVED,
+                comment="ok",
+            )
+        actions.check_add_feedback(
+            problem, actor=self.county_admin, kind=Feedback.Kind.REPORTER_ANSWER, text="已答复"
+        )
+        with self.assertRaisesMessage(ValidationError, "须先公开整改进度"):
+            actions.check_verify(
+                problem,
+                verifier=self.county_admin,
+                outcome=Verification.Outcome.APPROVED,
+                comment="ok",
+            )
+        entry = actions.check_add_feedback(
+            problem,
+            actor=self.county_admin,
+            kind=Feedback.Kind.PUBLIC_PROGRESS,
+            text="已整改，联系电话 13812345678",
+        )
+        self.assertIn("138****5678", entry.text)
+        actions.check_verify(
+            problem, verifier=self.county_admin, outcome=Verification.Outcome.APPROVED, comment="ok"
+        )
+        self.assertEqual(problem.status, S.CLOSED)
+
+    def test_a_self_check_problem_needs_no_public_feedback(self) -> None:
+        problem = self.awaiting_verification()
+        actions.check_verify(
+            problem, verifier=self.county_admin, outcome=Verification.Outcome.APPROVED, comment="ok"
+        )
+        self.assertEqual(problem.status, S.CLOSED)
