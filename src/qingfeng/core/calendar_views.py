@@ -81,7 +81,9 @@ def calendar_set_day(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = CalendarDayForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+        messages.error(
+            request, "；".join(str(e) for errors in form.errors.values() for e in errors)
+        )
         return redirect("core:calendar")
     day: date = form.cleaned_data["date"]
     try:
@@ -116,6 +118,8 @@ def calendar_publish_year(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("年份不正确"))
         return redirect("core:calendar")
     user: User = request.user  # type: ignore[assignment]
-    actions.do_publish_calendar_year(actor=user, year=int(raw), source=request.POST.get("source", ""))
+    actions.do_publish_calendar_year(
+        actor=user, year=int(raw), source=request.POST.get("source", "")
+    )
     messages.success(request, _("已确认 %(year)s 年节假日安排") % {"year": raw})
     return redirect(f"/core/calendar/?year={raw}")
