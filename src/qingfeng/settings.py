@@ -299,6 +299,11 @@ HUEY["consumer"] = {"workers": env_int("QF_WORKERS", 2), "worker_type": "thread"
 QF_JOB_SWEEP_MINUTES = env_int("QF_JOB_SWEEP_MINUTES", 2)
 QF_HEARTBEAT_STALE_SECONDS = env_int("QF_HEARTBEAT_STALE_SECONDS", 180)
 
+# --- Ledger ---------------------------------------------------------------------------------
+QF_LEDGER_YELLOW_DAYS = env_int("QF_LEDGER_YELLOW_DAYS", 3)
+QF_LEDGER_ESCALATE_AFTER_DAYS = env_int("QF_LEDGER_ESCALATE_AFTER_DAYS", 3)
+QF_LEDGER_RECHECK_SHARE = env_int("QF_LEDGER_RECHECK_PERCENT", 10)
+
 # --- Notifications ------------------------------------------------------------------------
 QF_SMS_BACKEND = env_str("QF_SMS_BACKEND", "qingfeng.core.notify.ConsoleBackend")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

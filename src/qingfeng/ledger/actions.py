@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
@@ -19,6 +20,7 @@ from qingfeng.core.actions import notify
 from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.ledger import workflow
+from qingfeng.ledger.deadlines import light_on
 from qingfeng.ledger.models import (
     Evidence,
     Feedback,
@@ -465,19 +467,9 @@ def check_add_feedback(problem: Problem, *, actor: User, kind: str, text: str) -
     return entry
 
 
-def light_for(problem: Problem, today: date, *, yellow_days: int = 3) -> str:
-    """Green / yellow (due within `yellow_days` working days) / red (overdue); none when the
-    problem is not being worked on or has no deadline."""
-    if (
-        problem.status not in workflow.OPEN
-        or problem.status == Problem.Status.STAGE_COMPLETED
-        or problem.deadline is None
-    ):
-        return ""
-    if problem.status == Problem.Status.CLOSURE_REQUESTED:
-        return Problem.Light.GREEN
-    if today > problem.deadline:
-        return Problem.Light.RED
-    if get_calendar().count_workdays(today, problem.deadline) <= yellow_days:
-        return Problem.Light.YELLOW
-    return Problem.Light.GREEN
+def light_for(problem: Problem, today: date) -> str:
+    """Green / yellow (due within QF_LEDGER_YELLOW_DAYS working days) / red (overdue); none
+    when the problem is not being worked on or has no deadline."""
+    return light_on(
+        problem.deadline, problem.status, today, yellow_days=settings.QF_LEDGER_YELLOW_DAYS
+    )

@@ -1,0 +1,98 @@
+"""回头看: each quarter a share of the problems closed in the previous quarter is drawn for
+re-verification; a failed re-check reopens the problem, overdue (red)."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qingfeng.core.audit import record_audit
+from qingfeng.ledger import workflow
+from qingfeng.ledger.models import Problem, Recheck, Transition
+from qingfeng.orgs.models import User
+
+
+def quarter_of(day: date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def previous_quarter_bounds(day: date) -> tuple[date, date]:
+    first_month = ((day.month - 1) // 3) * 3 + 1
+    start_this = date(day.year, first_month, 1)
+    start_prev = (
+        date(day.year - 1, 10, 1) if first_month == 1 else date(day.year, first_month - 3, 1)
+    )
+    return start_prev, start_this
+
+
+@transaction.atomic
+def draw_rechecks(today: date, *, percent: int) -> list[Recheck]:
+    """Draw `percent` % (at least one, when any) of last quarter's closures; the draw is
+    seeded by the quarter, so running it again draws nothing new."""
+    quarter = quarter_of(today)
+    start, end = previous_quarter_bounds(today)
+    candidates = list(
+        Problem.objects.filter(
+            status=Problem.Status.CLOSED, closed_at__date__gte=start, closed_at__date__lt=end
+        )
+        .exclude(rechecks__quarter=quarter)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if not candidates or Recheck.objects.filter(quarter=quarter).exists():
+        return []
+    count = max(1, round(len(candidates) * percent / 100))
+    chosen = random.Random(quarter).sample(candidates, min(count, len(candidates)))  # noqa: S311 - a draw, not a secret
+    rechecks = Recheck.objects.bulk_create(
+        Recheck(problem_id=pk, quarter=quarter) for pk in sorted(chosen)
+    )
+    record_audit(
+        actor=None,
+        action="ledger.recheck.draw",
+        after={"quarter": quarter, "drawn": len(rechecks), "of": len(candidates)},
+    )
+    return rechecks
+
+
+@transaction.atomic
+def check_decide_recheck(recheck: Recheck, *, actor: User, passed: bool, comment: str) -> Recheck:
+    if recheck.outcome != Recheck.Outcome.PENDING:
+        raise ValidationError(_("该复查已有结论"))
+    if not comment.strip():
+        raise ValidationError(_("请填写复查意见"))
+    problem = recheck.problem
+    recheck.outcome = Recheck.Outcome.PASSED if passed else Recheck.Outcome.FAILED
+    recheck.comment = comment.strip()
+    recheck.decided_by = actor
+    recheck.decided_at = timezone.now()
+    recheck.save()
+    if not passed:
+        target = workflow.target_of(problem, "reopen")
+        Transition.objects.create(
+            problem=problem,
+            action="reopen",
+            from_status=problem.status,
+            to_status=target,
+            actor=actor,
+            reason=comment,
+        )
+        problem.status = target
+        problem.closed_at = None
+        problem.progress = min(problem.progress, 90)
+        if problem.deadline is None or problem.deadline >= timezone.localdate():
+            problem.deadline = timezone.localdate() - timedelta(days=1)
+        problem.set_light(Problem.Light.RED)  # reopened as overdue
+        problem.updated_at = timezone.now()
+        problem.save()
+    record_audit(
+        actor=actor,
+        action=f"ledger.recheck.{recheck.outcome}",
+        obj=problem,
+        after={"quarter": recheck.quarter},
+    )
+    return recheck
