@@ -187,10 +187,8 @@ class _Package:
             for cell in element:
                 ref = cell.get("r")
                 position = _column(ref) if ref else position + 1
-                if position < MAX_COLUMNS and (value := _value(cell, self.shared)) not in (
-                    None,
-                    "",
-                ):
+                value = _value(cell, self.shared) if position < MAX_COLUMNS else None
+                if value is not None and value != "":
                     values[position] = value
             element.clear()
             if values:

@@ -82,16 +82,17 @@ def build_error_workbook(sheets: list[SheetData], errors: list[RowError]) -> byt
                 ws.append([])
             current = number + 1
             here = found.get((sheet.title, number), [])
-            bad = {positions[e.column] for e in here if e.column in positions}
-            if number == header_number:
-                bad = set()
+            is_header = number == header_number
+            bad = (
+                set() if is_header else {positions[e.column] for e in here if e.column in positions}
+            )
             cells: list[Any] = [
                 _text_cell(ws, v, fill=BAD_FILL, font=BAD_FONT) if i in bad else _cell(ws, v)
                 for i, v in enumerate(values[: sheet.error_position])
             ]
             cells += [None] * (sheet.error_position - len(cells))
             note = "；".join(f"{e.column}：{e.message}" if e.column else e.message for e in here)
-            if number == header_number:
+            if is_header:
                 note = "；".join([ERROR_LABEL, *([note] if note else [])])
                 cells.append(_text_cell(ws, note, font=HEADER_FONT))
             else:
@@ -187,9 +188,11 @@ def export_roster(user: User, *, root: Unit | None = None) -> bytes:
         )
     ]
     stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
-    subtitle = (
-        f"导出范围：{root.name if root else '全部管辖单位'}　导出时间：{stamp}　导出人：{user}"
-    )
+    subtitle = _("导出范围：%(scope)s　导出时间：%(time)s　导出人：%(user)s") % {
+        "scope": root.name if root else _("全部管辖单位"),
+        "time": stamp,
+        "user": user,
+    }
     workbook = Workbook(write_only=True)
     _write_sheet(workbook, UNITS, "单位名册", subtitle, unit_rows)
     _write_sheet(workbook, PEOPLE, "人员名册", subtitle, person_rows)

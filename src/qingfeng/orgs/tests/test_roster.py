@@ -10,15 +10,20 @@ from unittest import mock
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
+from django.test import SimpleTestCase, override_settings
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from qingfeng.core.models import AuditEvent
+from qingfeng.lib.masking import mask_phone
 from qingfeng.orgs import actions, roster
 from qingfeng.orgs.models import Person, RosterImport, Unit, User
 from qingfeng.orgs.permissions import _RULES
 from qingfeng.orgs.roster import importing
+from qingfeng.orgs.roster.checking import LANDLINE_RE, MASKED_RE, MOBILE_RE
+from qingfeng.orgs.roster.columns import cell_text, label_key
 from qingfeng.test import BaseTestCase
 
 UNIT_HEADER = [
@@ -130,6 +135,28 @@ def excel_workbook() -> bytes:
 def sheet_rows(data: bytes, title: str) -> list[tuple[Any, ...]]:
     book = load_workbook(io.BytesIO(data))
     return [tuple(row) for row in book[title].iter_rows(values_only=True)]
+
+
+mobiles = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+landlines = st.from_regex(r"0[1-9][0-9]{1,2}-[2-9][0-9]{6,7}", fullmatch=True)
+
+
+class RosterCellsTestCase(SimpleTestCase):
+    @given(mobiles)
+    def test_a_phone_excel_stored_as_a_number_reads_back_as_text(self, phone: str) -> None:
+        self.assertEqual(cell_text(float(phone)), phone)
+        self.assertEqual(cell_text(int(phone)), phone)
+        self.assertTrue(MOBILE_RE.fullmatch(cell_text(float(phone))))
+
+    @given(st.one_of(mobiles, landlines))
+    def test_every_phone_we_export_masked_reads_as_masked(self, phone: str) -> None:
+        self.assertTrue(MOBILE_RE.fullmatch(phone) or LANDLINE_RE.fullmatch(phone))
+        self.assertTrue(MASKED_RE.fullmatch(mask_phone(phone)))
+        self.assertFalse(MASKED_RE.fullmatch(phone))
+
+    def test_header_labels_ignore_marks_and_notes(self) -> None:
+        for label in ("手机号", " * 手机号（必填）", "手机号:", "手 机 号", "手机号\n"):
+            self.assertEqual(label_key(label), "手机号", label)
 
 
 class RosterTestCase(BaseTestCase):
@@ -524,15 +551,19 @@ class RosterImportTestCase(RosterTestCase):
         self.assertEqual(self.snapshot(), before)
 
     def test_bulk_writes_for_large_rosters_keep_one_summary_event(self) -> None:
+        chen = actions.do_create_person(
+            actor=None, unit=self.school, name="陈静", post_type="teacher"
+        )
         rows = [
             [f"教师{i:03d}", "S0002", "", "专任教师", "", "否", f"1370000{i:04d}", "是"]
             for i in range(50)
         ]
         rows.append(["周小燕", "S0001", "", "党员教师", "", "是", "13912345678", "是"])
+        rows.append(["陈静", "S0001", "", "专任教师", "", "否", "13600001111", "是"])
         with mock.patch.object(importing, "PER_ROW_LIMIT", 10):
             record = self.run_import(workbook(people=rows))
         self.assertEqual(record.status, RosterImport.Status.IMPORTED, record.errors)
-        self.assertEqual((record.people_created, record.people_updated), (50, 1))
+        self.assertEqual((record.people_created, record.people_updated), (50, 2))
         self.assertFalse(
             AuditEvent.objects.filter(action__startswith="orgs.person.")
             .exclude(actor=None)
@@ -543,8 +574,12 @@ class RosterImportTestCase(RosterTestCase):
         self.assertTrue(summary.after["people_bulk"])
         teacher = Person.objects.get(user=self.teacher)
         self.assertEqual(
-            summary.after["updated_people"], {str(teacher.pk): ["is_party_member", "post_type"]}
+            summary.after["updated_people"],
+            {str(teacher.pk): ["is_party_member", "post_type"], str(chen.pk): ["phone"]},
         )
+        chen.refresh_from_db()
+        self.assertEqual(chen.phone, "13600001111")
+        self.assertEqual(Person.objects.filter(phone_index=chen.phone_index).get(), chen)
         self.assertEqual((teacher.post_type, teacher.is_party_member), ("party_teacher", True))
         self.assertEqual(teacher.phone, "13912345678")
         created = Person.objects.get(name="教师007")
