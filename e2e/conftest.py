@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -267,10 +268,9 @@ class Browser:
         assert overflow <= 0, f"the page is {overflow}px wider than the {self.size} screen"
 
 
-@pytest.fixture(params=list(SIZES))
-def ui(request: pytest.FixtureRequest, browser: Any, server: Server) -> Iterator[Browser]:
-    """A fresh browser context (no cookies) at each screen size; fails on page problems."""
-    size: str = request.param
+@contextmanager
+def _open(browser: Any, server: Server, size: str) -> Iterator[Browser]:
+    """A fresh browser context (no cookies) at one screen size; fails on page problems."""
     context = browser.new_context(
         locale="zh-CN", timezone_id="Asia/Shanghai", base_url=server.url, **SIZES[size]
     )
@@ -307,3 +307,17 @@ def ui(request: pytest.FixtureRequest, browser: Any, server: Server) -> Iterator
             log.seek(log_start)
             server_output = log.read().decode(errors="replace")[-4000:]
         pytest.fail("\n".join([*problems.all(), "server log:", server_output]))
+
+
+@pytest.fixture(params=list(SIZES))
+def ui(request: pytest.FixtureRequest, browser: Any, server: Server) -> Iterator[Browser]:
+    """The test runs once at each screen size."""
+    with _open(browser, server, request.param) as opened:
+        yield opened
+
+
+@pytest.fixture
+def desktop(browser: Any, server: Server) -> Iterator[Browser]:
+    """For behaviour that does not depend on the screen (lockout rules): desktop only."""
+    with _open(browser, server, "desktop") as opened:
+        yield opened

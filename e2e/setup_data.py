@@ -28,8 +28,8 @@ SCHOOL_PEOPLE = [
     ("张　三", "staff", "", False, "15011112222"),
     ("李明", "middle", "教务处主任", True, "18633334444"),
 ]
-# Accounts only the lockout test uses, one per screen size so the runs do not meet.
-LOCKOUT_ACCOUNTS = {"lock_desktop": "陈东", "lock_phone": "陈西"}
+# Staff accounts the sign-in tests fail on purpose (one ends up locked).
+FAILING_ACCOUNTS = {"lock_me": "陈东", "wrong_password": "陈西"}
 
 
 def build() -> dict[str, Any]:
@@ -91,7 +91,7 @@ def build() -> dict[str, Any]:
         actions.do_create_person(
             actor=None, unit=other_school, name="郑志强", post_type="teacher", phone="13100002222"
         )
-        for username, name in LOCKOUT_ACCOUNTS.items():
+        for username, name in FAILING_ACCOUNTS.items():
             person = actions.do_create_person(actor=None, unit=school, name=name, post_type="staff")
             account(person, username, Role.STAFF, school)
 

@@ -39,17 +39,18 @@ def test_a_school_admin_lands_on_the_home_page_with_scope_counts(ui: Browser) ->
 
 
 def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(ui: Browser) -> None:
-    ui.login("county_admin", "not-the-password")
+    ui.login("wrong_password", "not-the-password")
     error = ui.page.get_by_test_id("login-error")
     expect(error).to_have_text(BAD_LOGIN)
-    expect(ui.page.locator("#id_username")).to_have_value("county_admin")
+    expect(ui.page.locator("#id_username")).to_have_value("wrong_password")
     ui.login(f"nobody-{uuid.uuid4().hex[:8]}", "not-the-password")
     expect(error).to_have_text(BAD_LOGIN)
     ui.screenshot("login-error")
 
 
-def test_five_wrong_passwords_lock_the_account(ui: Browser) -> None:
-    username = f"lock_{ui.size}"
+def test_five_wrong_passwords_lock_the_account(desktop: Browser) -> None:
+    ui = desktop
+    username = "lock_me"
     for _ in range(4):
         ui.login(username, "wrong-password-1")
         expect(ui.page.get_by_test_id("login-error")).to_have_text(BAD_LOGIN)
@@ -63,7 +64,8 @@ def test_five_wrong_passwords_lock_the_account(ui: Browser) -> None:
     ui.screenshot("login-locked")
 
 
-def test_an_unknown_name_is_locked_the_same_way(ui: Browser) -> None:
+def test_an_unknown_name_is_locked_the_same_way(desktop: Browser) -> None:
+    ui = desktop
     username = f"ghost-{uuid.uuid4().hex[:8]}"
     for _ in range(4):
         ui.login(username, "wrong-password-1")
