@@ -672,6 +672,21 @@ class RosterPagesTestCase(RosterTestCase):
         self.assertEqual(self.client.get(reverse("orgs:roster_import")).status_code, 403)
         self.assertEqual(self.client.get(reverse("orgs:roster_export")).status_code, 403)
 
+    def test_the_page_query_count_does_not_grow_with_imports(self) -> None:
+        self.login(self.county_admin)
+        data = workbook(people=[["王芳", "S0001", "", "专任教师", "", "", "", ""]])
+        self.run_import(data)
+        self.client.get(reverse("orgs:roster_import"))  # warm caches
+        # session, user, roles, export choices, unread notifications, the user's person,
+        # recent imports, and the session save (savepoint, update, release)
+        with self.assertNumQueries(10):
+            self.client.get(reverse("orgs:roster_import"))
+        for _i in range(5):
+            self.run_import(data)
+        with self.assertNumQueries(10):
+            response = self.client.get(reverse("orgs:roster_import"))
+        self.assertEqual(len(response.context["imports"]), 6)
+
     def test_it_imports_an_upload_and_shows_the_counts(self) -> None:
         self.login(self.county_admin)
         data = workbook(people=[["王芳", "S0001", "", "专任教师", "", "否", "", "是"]])
