@@ -14,6 +14,8 @@ urlpatterns = [
     path("accounts/", include("qingfeng.orgs.urls_accounts")),
     path("orgs/", include("qingfeng.orgs.urls")),
     path("core/", include("qingfeng.core.urls")),
+    path("ledger/", include("qingfeng.ledger.urls")),
+    path("progress/", include("qingfeng.ledger.public_urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

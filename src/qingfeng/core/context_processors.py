@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.scope import role_names
+from qingfeng.ledger.permissions import can as ledger_can
 from qingfeng.orgs.permissions import can
 
 
@@ -16,6 +17,12 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated:
         return {"nav": []}
     items: list[dict[str, object]] = [{"label": _("首页"), "url": reverse("home"), "key": "home"}]
+    if ledger_can(user, "view_ledger"):
+        items.append({"label": _("整改台账"), "url": reverse("ledger:list"), "key": "ledger"})
+    if role_names(user) - {"auditor", "system_admin"}:
+        items.append({"label": _("我的整改"), "url": reverse("ledger:mine"), "key": "mine"})
+    if "leader" in role_names(user) and user.liaisons.exists():
+        items.append({"label": _("包片县区"), "url": reverse("ledger:liaison"), "key": "liaison"})
     if can(user, "view_units"):
         items.append({"label": _("组织机构"), "url": reverse("orgs:units"), "key": "units"})
     if can(user, "view_people"):

@@ -184,10 +184,14 @@ def check_assign(problem: Problem, *, actor: User, requirement: str = "") -> Pro
     problem.assigned_at = timezone.now()
     problem.set_light(light_for(problem, today))
     problem.save()
-    text = requirement.strip() or _("请按要求于 %(deadline)s 前完成整改：%(title)s") % {
-        "deadline": problem.deadline.isoformat() if problem.deadline else _("长期坚持"),
-        "title": problem.title,
-    }
+    if problem.deadline is not None:
+        default = _("请按要求于 %(deadline)s 前完成整改：%(title)s") % {
+            "deadline": problem.deadline.isoformat(),
+            "title": problem.title,
+        }
+    else:
+        default = _("本问题须长期坚持整改，请定期报送进展：%(title)s") % {"title": problem.title}
+    text = requirement.strip() or default
     Feedback.objects.create(
         problem=problem,
         kind=Feedback.Kind.REQUIREMENT,
@@ -473,3 +477,36 @@ def light_for(problem: Problem, today: date) -> str:
     return light_on(
         problem.deadline, problem.status, today, yellow_days=settings.QF_LEDGER_YELLOW_DAYS
     )
+
+
+@transaction.atomic
+def check_set_disclosure(
+    problem: Problem, *, actor: User, public_text: str, publish: bool
+) -> Problem:
+    """A bureau role reviews the redacted text and publishes it on /progress/ (or withdraws it).
+
+    The text is redacted again on save: a reviewer's edit cannot put a phone number back.
+    """
+    names = [
+        p.name for p in (problem.responsible_person, problem.responsible_leader) if p is not None
+    ]
+    text = redact(public_text.strip(), names=names)
+    if publish and not text:
+        raise ValidationError(_("公开内容不能为空"))
+    before = {"disclosure": problem.disclosure}
+    problem.public_text = text
+    problem.disclosure = Problem.Disclosure.PUBLISHED if publish else Problem.Disclosure.PENDING
+    problem.save(update_fields=["public_text", "disclosure"])
+    if publish:
+        # Publishing is the public half of 双反馈 for this problem.
+        Feedback.objects.create(
+            problem=problem, kind=Feedback.Kind.PUBLIC_PROGRESS, text=text, created_by=actor
+        )
+    record_audit(
+        actor=actor,
+        action="ledger.problem.disclose",
+        obj=problem,
+        before=before,
+        after={"disclosure": problem.disclosure},
+    )
+    return problem

@@ -81,7 +81,17 @@ class UrlPolicyTestCase(BaseTestCase):
             if r.namespace not in {"admin", "api"} and r.callback.qf_policy == "public"  # type: ignore[attr-defined]
         }
         # Extending this set is a decision: the page works for anybody on the network.
-        self.assertEqual(public, {"healthz", "set_language", "accounts:login", "accounts:logout"})
+        self.assertEqual(
+            public,
+            {
+                "healthz",
+                "set_language",
+                "accounts:login",
+                "accounts:logout",
+                "progress:index",
+                "progress:unit",
+            },
+        )
 
     def test_the_api_needs_authentication_for_every_operation(self) -> None:
         self.assertTrue(api.auth, "the NinjaAPI must have a default auth")

@@ -1,0 +1,257 @@
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+
+from qingfeng.ledger import actions
+from qingfeng.ledger.models import Evidence, Problem
+from qingfeng.ledger.tests.base import PNG, LedgerTestCase, png
+from qingfeng.orgs.models import Person
+
+S = Problem.Status
+
+
+@override_settings(
+    STORAGES={
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+)
+class LedgerPagesTestCase(LedgerTestCase):
+    def test_register_a_problem_through_the_form(self) -> None:
+        self.login(self.county_admin)
+        options = self.client.get("/ledger/new/people/", {"unit": self.school.pk})
+        self.assertContains(options, "周小燕")
+        response = self.client.post(
+            "/ledger/new/",
+            {
+                "list_kind": "personal",
+                "source": "self_check",
+                "category": self.category.pk,
+                "dimension": "integrity",
+                "title": "推荐教辅",
+                "description": "描述",
+                "measures": "退回费用\n书面检查\n",
+                "unit": self.school.pk,
+                "responsible_person": self.teacher_person.pk,
+                "rectification_type": "time_limited",
+                "deadline": "2026年12月31日",
+            },
+        )
+        problem = Problem.objects.get(title="推荐教辅")
+        self.assertRedirects(response, f"/ledger/{problem.pk}/")
+        self.assertEqual(str(problem.deadline), "2026-12-31")
+        self.assertEqual(
+            list(problem.measures.values_list("text", flat=True)), ["退回费用", "书面检查"]
+        )
+
+    def test_a_form_error_changes_nothing(self) -> None:
+        self.login(self.county_admin)
+        response = self.client.post(
+            "/ledger/new/", {"list_kind": "personal", "title": "", "unit": self.school.pk}
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "这个字段是必填项")
+        self.assertFalse(Problem.objects.exists())
+
+    def test_a_unit_outside_scope_cannot_be_chosen(self) -> None:
+        self.login(self.school_admin)
+        response = self.client.post("/ledger/new/", {"unit": self.other_school.pk, "title": "x"})
+        self.assertContains(response, "选择一个有效的选项")
+
+    def test_school_admin_to_closure_request_then_county_returns_and_closes(self) -> None:
+        problem = self.assigned(responsible_person=Person.objects.get(user=self.school_admin))
+        self.login(self.school_admin)
+        self.client.post(f"/ledger/{problem.pk}/accept/")
+        self.client.post(
+            f"/ledger/{problem.pk}/report/",
+            {"progress": 80, "text": "已退费", "phase": "after", "files": [png()]},
+        )
+        response = self.client.post(
+            f"/ledger/{problem.pk}/request-closure/", {"text": "完成"}, follow=True
+        )
+        self.assertContains(response, "已申请销号")
+        self.login(self.county_admin)
+        self.client.post(
+            f"/ledger/{problem.pk}/verify/", {"outcome": "returned", "comment": "佐证不清晰"}
+        )
+        self.assertEqual(Problem.objects.get(pk=problem.pk).status, S.RECTIFYING)
+        self.login(self.school_admin)
+        self.client.post(f"/ledger/{problem.pk}/request-closure/", {"text": "补充"})
+        self.login(self.county_admin)
+        response = self.client.post(
+            f"/ledger/{problem.pk}/verify/", {"outcome": "approved", "comment": "同意"}, follow=True
+        )
+        self.assertContains(response, "审核完成：同意销号")
+        self.assertEqual(Problem.objects.get(pk=problem.pk).status, S.CLOSED)
+
+    def test_the_school_cannot_verify_its_own_closure(self) -> None:
+        problem = self.awaiting_verification()
+        self.login(self.school_admin)
+        response = self.client.post(
+            f"/ledger/{problem.pk}/verify/", {"outcome": "approved", "comment": "ok"}, follow=True
+        )
+        self.assertContains(response, "责任单位的人员不能审核本单位的销号申请")
+        self.assertEqual(Problem.objects.get(pk=problem.pk).status, S.CLOSURE_REQUESTED)
+
+    def test_a_file_that_lies_about_its_type_is_refused(self) -> None:
+        problem = actions.do_accept(self.assigned(), actor=self.teacher)
+        self.login(self.teacher)
+        fake = SimpleUploadedFile("scan.pdf", PNG, content_type="application/pdf")
+        response = self.client.post(
+            f"/ledger/{problem.pk}/report/",
+            {"progress": 50, "text": "x", "phase": "after", "files": [fake]},
+            follow=True,
+        )
+        self.assertContains(response, "内容与扩展名不符")
+        self.assertFalse(problem.reports.exists())
+        self.assertEqual(Problem.objects.get(pk=problem.pk).progress, 0)
+        exe = SimpleUploadedFile("run.exe", b"MZ\x90\x00", content_type="application/octet-stream")
+        response = self.client.post(
+            f"/ledger/{problem.pk}/report/",
+            {"progress": 50, "text": "x", "phase": "after", "files": [exe]},
+            follow=True,
+        )
+        self.assertContains(response, "不支持的文件类型")
+
+    def test_other_school_gets_404_everywhere(self) -> None:
+        problem = self.rectifying()
+        evidence = Evidence.objects.get(problem=problem)
+        self.login(self.other_school_admin)
+        for url in (f"/ledger/{problem.pk}/", f"/ledger/evidence/{evidence.pk}/"):
+            self.assertEqual(self.client.get(url).status_code, 404, url)
+        for action in (
+            "assign",
+            "accept",
+            "report",
+            "request-closure",
+            "verify",
+            "withdraw",
+            "feedback",
+            "disclose",
+        ):
+            self.assertEqual(
+                self.client.post(f"/ledger/{problem.pk}/{action}/", {}).status_code, 404, action
+            )
+        self.assertEqual(self.client.get("/ledger/evidence/999999/").status_code, 404)
+
+    def test_evidence_downloads_within_scope(self) -> None:
+        problem = self.rectifying()
+        evidence = Evidence.objects.get(problem=problem)
+        self.login(self.county_admin)
+        response = self.client.get(f"/ledger/evidence/{evidence.pk}/")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(b"".join(response.streaming_content), PNG)  # type: ignore[attr-defined]
+        self.assertIn("attachment", response["Content-Disposition"])
+
+    def test_my_items_show_the_teachers_own_problem(self) -> None:
+        self.assigned()
+        self.login(self.teacher)
+        response = self.client.get("/ledger/mine/")
+        self.assertContains(response, "违规推荐教辅材料")
+        self.login(self.school_admin)
+        self.assertNotContains(self.client.get("/ledger/mine/"), "违规推荐教辅材料")
+
+    def test_the_leader_sees_their_counties(self) -> None:
+        self.assigned()
+        self.login(self.leader)
+        response = self.client.get("/ledger/liaison/")
+        self.assertContains(response, "东城区教育局")
+        self.assertNotContains(response, "西山县教育局")
+        self.login(self.county_admin)
+        self.assertEqual(self.client.get("/ledger/liaison/").status_code, 404)
+
+    def test_bulk_assignment(self) -> None:
+        drafts = [self.make_problem(title=f"问题{i}") for i in range(3)]
+        self.login(self.county_admin)
+        response = self.client.post(
+            "/ledger/bulk-assign/", {"ids": [p.pk for p in drafts]}, follow=True
+        )
+        self.assertContains(response, "已交办 3 个问题")
+        self.assertEqual(Problem.objects.filter(status=S.ASSIGNED).count(), 3)
+
+
+class LedgerListTestCase(LedgerTestCase):
+    def test_filters_and_urgency_order(self) -> None:
+        late = self.assigned(title="逾期问题", deadline_workdays=None, deadline="2026-01-05")
+        soon = self.assigned(title="远期问题", deadline_workdays=None, deadline="2036-01-05")
+        other = self.assigned(unit=self.other_school, title="西山问题", responsible_person=None)
+        from qingfeng.ledger import deadlines
+        from qingfeng.ledger.tests.base import d
+
+        deadlines.recompute_lights(d("2026-11-23"))
+        self.login(self.bureau_admin)
+        response = self.client.get("/ledger/")
+        numbers = [p.pk for p in response.context["rows"]]
+        self.assertEqual(numbers[0], late.pk)
+        self.assertIn(other.pk, numbers)
+        self.assertEqual(response.context["lights"]["red"], 1)
+        response = self.client.get("/ledger/", {"unit": str(self.county.pk), "light": "green"})
+        self.assertEqual([p.pk for p in response.context["rows"]], [soon.pk])
+        response = self.client.get("/ledger/", {"q": "西山"})
+        self.assertEqual([p.pk for p in response.context["rows"]], [other.pk])
+        response = self.client.get(
+            "/ledger/", {"deadline_from": "2030-01-01", "deadline_to": "2026-01-01"}
+        )
+        self.assertContains(response, "截止日期不能早于起始日期")
+
+    def test_keyset_pages_cover_everything_once_with_fixed_queries(self) -> None:
+        for i in range(65):
+            self.assigned(title=f"问题{i:02d}")
+        self.login(self.county_admin)
+        seen: list[int] = []
+        url = "/ledger/"
+        pages = 0
+        while url:
+            response = self.client.get(url)
+            seen += [p.pk for p in response.context["rows"]]
+            cursor = response.context["next_cursor"]
+            url = f"/ledger/?after={cursor}" if cursor else ""
+            pages += 1
+        self.assertEqual(pages, 3)
+        self.assertEqual(len(seen), 65)
+        self.assertEqual(len(set(seen)), 65)
+        first = self.client.get("/ledger/")
+        cursor = first.context["next_cursor"]
+        # session, user, roles, the page (problems with unit, category and person in one
+        # join), notifications, the user's person, categories (count + list), session save
+        with self.assertNumQueries(11):
+            self.client.get(f"/ledger/?after={cursor}")
+
+    def test_the_auditor_cannot_see_the_ledger(self) -> None:
+        self.login(self.auditor)
+        self.assertEqual(self.client.get("/ledger/").status_code, 403)
+
+
+class PublicProgressTestCase(LedgerTestCase):
+    def test_only_published_redacted_cards_appear(self) -> None:
+        problem = self.rectifying(description="家长李建华（13912345678）反映推荐教辅。")
+        hidden = self.rectifying(title="不公开的问题")
+        self.login(self.bureau_admin)
+        page = self.client.get(f"/ledger/{problem.pk}/")
+        self.assertContains(page, "139****5678")  # the suggested public text is pre-redacted
+        self.client.post(
+            f"/ledger/{problem.pk}/disclose/",
+            {"public_text": "周小燕老师推荐教辅，联系 13912345678", "publish": "1"},
+        )
+        self.client.logout()
+        index = self.client.get("/progress/")
+        self.assertContains(index, "东城区实验小学")
+        unit_page = self.client.get(f"/progress/{self.school.pk}/")
+        self.assertContains(unit_page, "139****5678")
+        self.assertContains(unit_page, "周*燕")
+        self.assertNotContains(unit_page, "13912345678")
+        self.assertNotContains(unit_page, "周小燕")
+        self.assertNotContains(unit_page, hidden.title)
+        self.assertNotContains(unit_page, "李建华")
+
+    def test_disclosure_is_for_bureau_roles_only(self) -> None:
+        problem = self.rectifying()
+        self.login(self.county_admin)
+        self.assertEqual(
+            self.client.post(
+                f"/ledger/{problem.pk}/disclose/", {"public_text": "x", "publish": "1"}
+            ).status_code,
+            404,
+        )
+        self.assertEqual(Problem.objects.get(pk=problem.pk).disclosure, Problem.Disclosure.PRIVATE)

@@ -1,0 +1,393 @@
+"""Ledger pages: the list, a problem with its timeline and forms, my items, the leader's view.
+
+Each view: scoped selector → form → action → redirect or render. The forms of the detail page
+post to small views below; each re-checks the policy for that action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from qingfeng.core.policy import guarded, signed_in
+from qingfeng.ledger import actions, selectors, workflow
+from qingfeng.ledger.forms import (
+    ClosureForm,
+    DisclosureForm,
+    FeedbackForm,
+    LedgerFilterForm,
+    ProblemForm,
+    ReasonForm,
+    ReportForm,
+    VerifyForm,
+)
+from qingfeng.ledger.models import Evidence, Problem
+from qingfeng.ledger.permissions import REGISTRARS, _roles, can
+from qingfeng.lib.redact import redact
+from qingfeng.orgs import selectors as org_selectors
+from qingfeng.orgs.models import Person, Unit, User
+
+PAGE_SIZE = 30
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _filter_from(
+    request: HttpRequest, user: User
+) -> tuple[LedgerFilterForm, selectors.LedgerFilter]:
+    form = LedgerFilterForm(request.GET or None)
+    data: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    unit = org_selectors.get_unit_for_user(user, data["unit"]) if data.get("unit") else None
+    category = data.get("category")
+    return form, selectors.LedgerFilter(
+        unit=unit,
+        list_kind=data.get("list_kind") or "",
+        source=data.get("source") or "",
+        category=category.pk if category else None,
+        status=data.get("status") or "",
+        light=data.get("light") or "",
+        deadline_from=data.get("deadline_from"),
+        deadline_to=data.get("deadline_to"),
+        responsible=data.get("responsible") or "",
+        text=data.get("q") or "",
+    )
+
+
+@guarded(can, "view_ledger")
+def ledger_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form, flt = _filter_from(request, user)
+    problems = selectors.filter_problems(user, flt)
+    cursor = selectors.Cursor.decode(request.GET.get("after", ""))
+    rows, next_cursor = selectors.page_after(problems, cursor, PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {
+        "form": form,
+        "rows": rows,
+        "next_cursor": next_cursor.encode() if next_cursor else "",
+        "query": query.urlencode(),
+        "is_first_page": cursor is None,
+        "lights": selectors.counts_by_light(problems) if cursor is None else None,
+        "unit": flt.unit,
+        "can_register": can(user, "register"),
+    }
+    htmx = bool(getattr(request, "htmx", False))
+    template = "ledger/partials/problem_rows.html" if htmx and cursor else "ledger/list.html"
+    return render(request, template, context)
+
+
+def _problem_form(request: HttpRequest, user: User, data: Any = None) -> ProblemForm:
+    units = (
+        org_selectors.units_visible_to(user)
+        .filter(Q(pk__in=[]) | Q(is_active=True))
+        .order_by("path")
+    )
+    unit_id = (data or {}).get("unit") or request.GET.get("unit")
+    people = Person.objects.none()
+    if unit_id and str(unit_id).isdigit():
+        unit = units.filter(pk=int(unit_id)).first()
+        if unit is not None:
+            ancestors = [int(seg) for seg in unit.path.strip("/").split("/")]
+            people = Person.objects.filter(
+                Q(unit=unit) | Q(unit_id__in=ancestors), is_active=True
+            ).select_related("unit")
+    parents = (
+        selectors.problems_visible_to(user)
+        .filter(list_kind__in=[Problem.ListKind.LEADERSHIP, Problem.ListKind.DEPARTMENT_RISK])
+        .exclude(status__in=[Problem.Status.CLOSED, Problem.Status.WITHDRAWN])
+    )
+    return ProblemForm(data, units=units, people=people, parents=parents, initial={"unit": unit_id})
+
+
+@guarded(can, "register")
+def problem_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = _problem_form(request, user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        unit: Unit = data.pop("unit")
+        if not can(user, "register", Problem(unit=unit)):
+            raise Http404
+        measures = [line.strip() for line in data.pop("measures").splitlines() if line.strip()]
+        try:
+            problem = actions.check_create_problem(actor=user, unit=unit, measures=measures, **data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request, _("已登记问题 %(n)s（草稿），交办后责任方才能看到") % {"n": problem.number}
+            )
+            return redirect("ledger:detail", pk=problem.pk)
+    return render(request, "ledger/new.html", {"form": form})
+
+
+@guarded(can, "register")
+def people_options(request: HttpRequest) -> HttpResponse:
+    """The responsible-person choices for the unit picked on the form (htmx)."""
+    form = _problem_form(request, _user(request), None)
+    return render(request, "ledger/partials/people_options.html", {"form": form})
+
+
+def _add_errors(form: ProblemForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@signed_in
+def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    problem = selectors.get_problem_for_user(user, pk)
+    flags = {
+        a: can(user, a, problem)
+        for a in (
+            "assign",
+            "accept",
+            "report",
+            "request_closure",
+            "verify",
+            "withdraw",
+            "feedback",
+            "disclose",
+        )
+    }
+    allowed = set(workflow.allowed_actions(problem.status))
+    context = {
+        "problem": problem,
+        "measures": problem.measures.all(),
+        "transitions": problem.transitions.select_related("actor__person"),
+        "reports": problem.reports.select_related("reporter__person").prefetch_related("evidence"),
+        "evidence": problem.evidence.filter(withdrawn_at__isnull=True),
+        "verifications": problem.verifications.select_related("decided_by__person"),
+        "feedback": problem.feedback.select_related("created_by__person", "recipient"),
+        "children": problem.children.select_related("unit"),
+        "cooperating": problem.cooperating_units.all(),
+        "show": {
+            "assign": flags["assign"] and "assign" in allowed,
+            "accept": flags["accept"] and "accept" in allowed,
+            "report": flags["report"]
+            and problem.status in {Problem.Status.ACCEPTED, Problem.Status.RECTIFYING},
+            "request_closure": flags["request_closure"] and "request_closure" in allowed,
+            "verify": flags["verify"] and problem.status == Problem.Status.CLOSURE_REQUESTED,
+            "withdraw": flags["withdraw"] and "withdraw" in allowed,
+            "feedback": flags["feedback"] and problem.status != Problem.Status.DRAFT,
+            "disclose": flags["disclose"] and problem.status != Problem.Status.DRAFT,
+        },
+        "report_form": ReportForm(initial={"progress": problem.progress}),
+        "closure_form": ClosureForm(),
+        "verify_form": VerifyForm(),
+        "reason_form": ReasonForm(),
+        "feedback_form": FeedbackForm(),
+        "disclosure_form": DisclosureForm(
+            initial={"public_text": problem.public_text or _suggest_public_text(problem)}
+        ),
+        "today": timezone.localdate(),
+    }
+    return render(request, "ledger/detail.html", context)
+
+
+def _suggest_public_text(problem: Problem) -> str:
+    names = [
+        p.name for p in (problem.responsible_person, problem.responsible_leader) if p is not None
+    ]
+    return redact(f"{problem.title}。{problem.description}", names=names)
+
+
+def _transition_view(
+    action: str, run: Callable[[HttpRequest, Problem, User], str]
+) -> Callable[[HttpRequest, int], HttpResponse]:
+    """A POST-only view: scoped lookup, the policy for `action`, the action, a message."""
+
+    @require_POST
+    @signed_in
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        user = _user(request)
+        problem = selectors.get_problem_for_user(user, pk)
+        if not can(user, action, problem):
+            raise Http404
+        try:
+            messages.success(request, run(request, problem, user))
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        return redirect("ledger:detail", pk=problem.pk)
+
+    view.__name__ = f"problem_{action}"
+    return view
+
+
+def _assign(request: HttpRequest, problem: Problem, user: User) -> str:
+    actions.check_assign(problem, actor=user, requirement=request.POST.get("requirement", ""))
+    return _("已交办，整改时限 %(d)s") % {
+        "d": problem.deadline.isoformat() if problem.deadline else _("长期坚持")
+    }
+
+
+def _accept(request: HttpRequest, problem: Problem, user: User) -> str:
+    actions.do_accept(problem, actor=user)
+    return _("已签收")
+
+
+def _report(request: HttpRequest, problem: Problem, user: User) -> str:
+    form = ReportForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError([str(e) for errors in form.errors.values() for e in errors])
+    files = [(f, form.cleaned_data["phase"]) for f in request.FILES.getlist("files")]
+    actions.check_report_progress(
+        problem,
+        actor=user,
+        progress=form.cleaned_data["progress"],
+        text=form.cleaned_data["text"],
+        files=files,
+    )
+    return _("已报送进展")
+
+
+def _request_closure(request: HttpRequest, problem: Problem, user: User) -> str:
+    actions.check_request_closure(problem, actor=user, text=request.POST.get("text", ""))
+    return _("已申请销号，等待审核")
+
+
+def _verify(request: HttpRequest, problem: Problem, user: User) -> str:
+    form = VerifyForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("请选择审核结论并填写审核意见"))
+    verification = actions.check_verify(
+        problem,
+        verifier=user,
+        outcome=form.cleaned_data["outcome"],
+        comment=form.cleaned_data["comment"],
+    )
+    return _("审核完成：%(o)s") % {"o": verification.get_outcome_display()}
+
+
+def _withdraw(request: HttpRequest, problem: Problem, user: User) -> str:
+    actions.check_withdraw(problem, actor=user, reason=request.POST.get("reason", ""))
+    return _("已撤回")
+
+
+def _feedback(request: HttpRequest, problem: Problem, user: User) -> str:
+    form = FeedbackForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("请选择反馈类型并填写内容"))
+    actions.check_add_feedback(
+        problem, actor=user, kind=form.cleaned_data["kind"], text=form.cleaned_data["text"]
+    )
+    return _("已记录反馈")
+
+
+def _disclose(request: HttpRequest, problem: Problem, user: User) -> str:
+    form = DisclosureForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("请填写公开内容"))
+    actions.check_set_disclosure(
+        problem,
+        actor=user,
+        public_text=form.cleaned_data["public_text"],
+        publish=form.cleaned_data["publish"],
+    )
+    return _("已公开") if form.cleaned_data["publish"] else _("已保存，暂不公开")
+
+
+problem_assign = _transition_view("assign", _assign)
+problem_accept = _transition_view("accept", _accept)
+problem_report = _transition_view("report", _report)
+problem_request_closure = _transition_view("request_closure", _request_closure)
+problem_verify = _transition_view("verify", _verify)
+problem_withdraw = _transition_view("withdraw", _withdraw)
+problem_feedback = _transition_view("feedback", _feedback)
+problem_disclose = _transition_view("disclose", _disclose)
+
+
+@require_POST
+@guarded(can, "register")
+def bulk_assign(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+    problems = (
+        selectors.problems_visible_to(user)
+        .filter(pk__in=ids, status=Problem.Status.DRAFT)
+        .select_related("unit")
+    )
+    done, failed = 0, []
+    for problem in problems:
+        if not can(user, "assign", problem):
+            continue
+        try:
+            actions.check_assign(problem, actor=user)
+            done += 1
+        except ValidationError as exc:
+            failed.append(f"{problem.number}：{'；'.join(exc.messages)}")
+    messages.success(request, _("已交办 %(n)d 个问题") % {"n": done})
+    for line in failed:
+        messages.error(request, line)
+    return redirect(request.POST.get("next") or "ledger:list")
+
+
+@signed_in
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Evidence is served only through the problem's scope: outside it, a 404."""
+    evidence = get_object_or_404(
+        Evidence.objects.select_related("problem"), pk=pk, withdrawn_at__isnull=True
+    )
+    selectors.get_problem_for_user(_user(request), evidence.problem_id)
+    response = FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@signed_in
+def my_items(request: HttpRequest) -> HttpResponse:
+    problems = selectors.my_items(_user(request))
+    return render(
+        request,
+        "ledger/mine.html",
+        {"rows": problems[:200], "lights": selectors.counts_by_light(problems)},
+    )
+
+
+@signed_in
+def liaison_view(request: HttpRequest) -> HttpResponse:
+    """A leader's counties: lights per county and the red items first."""
+    user = _user(request)
+    counties = list(org_selectors.liaison_counties(user))
+    if not counties:
+        raise Http404
+    rows = []
+    for county in counties:
+        problems = Problem.objects.filter(unit__path__startswith=county.path).exclude(
+            status=Problem.Status.WITHDRAWN
+        )
+        stats = problems.aggregate(
+            total=Count("id"),
+            closed=Count("id", filter=Q(status=Problem.Status.CLOSED)),
+            red=Count("id", filter=Q(light="red")),
+            yellow=Count("id", filter=Q(light="yellow")),
+        )
+        red_items = (
+            problems.filter(light="red").select_related("unit").order_by("due_key", "id")[:10]
+        )
+        rows.append({"county": county, "stats": stats, "red_items": red_items})
+    return render(request, "ledger/liaison.html", {"rows": rows})
+
+
+def registrar_roles() -> list[str]:
+    return _roles(REGISTRARS)
