@@ -55,7 +55,7 @@ def _months(year: int) -> list[dict[str, object]]:
                     kind = "makeup" if work.is_workday(day) else "holiday"
                 cells.append({"day": day, "kind": kind, "name": names.get(day, "")})
             weeks.append(cells)
-        months.append({"month": month, "weeks": weeks})
+        months.append({"month": month, "first": date(year, month, 1), "weeks": weeks})
     return months
 
 
