@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import Browser
+from e2e.conftest import ROOT, Browser
 
 pytestmark = pytest.mark.e2e
 
@@ -87,3 +87,26 @@ def test_chinese_text_is_set_in_a_cjk_font(ui: Browser) -> None:
     fonts = client.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})["fonts"]
     families = [f["familyName"] for f in fonts]
     assert any("CJK" in f or "Han" in f for f in families), families
+
+
+def test_switching_to_english_and_back(ui: Browser) -> None:
+    catalogue = ROOT / "src/qingfeng/locale/en/LC_MESSAGES/django"
+    mo, po = catalogue.with_suffix(".mo"), catalogue.with_suffix(".po")
+    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        pytest.skip("the English catalogue is not compiled: run `make assets`")
+    ui.login("county_admin")
+    expect(ui.page).to_have_url(ui.server.at("/"))
+    ui.goto("/orgs/people/")
+    ui.open_menu()
+    ui.page.get_by_role("button", name="English").locator("visible=true").click()
+    expect(ui.page).to_have_url(ui.server.at("/orgs/people/"))  # back where the user was
+    expect(ui.page.locator("html")).to_have_attribute("lang", "en")
+    expect(
+        ui.page.locator("#qf-nav").get_by_role("link", name="Home", include_hidden=True)
+    ).to_be_attached()
+    ui.goto("/")
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("home-en")
+    ui.open_menu()
+    ui.page.get_by_role("button", name="中文").locator("visible=true").click()
+    expect(ui.page.locator("html")).to_have_attribute("lang", "zh-hans")
