@@ -6,9 +6,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from playwright.sync_api import expect
 
-from e2e.conftest import Browser
+from e2e.conftest import Browser, expect
 
 pytestmark = pytest.mark.e2e
 

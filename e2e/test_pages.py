@@ -4,9 +4,8 @@ wider than the screen, Chinese text renders in a CJK font."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
 
-from e2e.conftest import ROOT, Browser
+from e2e.conftest import ROOT, Browser, expect
 
 pytestmark = pytest.mark.e2e
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
 
-from e2e.conftest import Browser
+from e2e.conftest import Browser, expect
 
 pytestmark = pytest.mark.e2e
 
