@@ -12,6 +12,8 @@ from django.views.decorators.cache import never_cache
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.models import Job, WorkerHeartbeat
 from qingfeng.core.policy import public, signed_in
+from qingfeng.ledger import selectors as ledger_selectors
+from qingfeng.ledger.permissions import can as ledger_can
 from qingfeng.orgs import selectors
 from qingfeng.orgs.permissions import can, has_scope
 
@@ -52,6 +54,14 @@ def home(request: HttpRequest) -> HttpResponse:
         context["counts"] = selectors.scope_counts(user)  # type: ignore[arg-type]
         context["roots"] = selectors.scope_roots(user)  # type: ignore[arg-type]
         context["liaison_counties"] = selectors.liaison_counties(user)  # type: ignore[arg-type]
+    if ledger_can(user, "view_ledger"):  # type: ignore[arg-type]
+        problems = ledger_selectors.problems_visible_to(user)  # type: ignore[arg-type]
+        context["ledger_lights"] = ledger_selectors.counts_by_light(
+            problems.exclude(status__in=["withdrawn", "draft"])
+        )
+        roots = list(context.get("roots") or [])
+        if len(roots) == 1 and roots[0].kind not in {"school", "kindergarten"}:
+            context["ledger_units"] = ledger_selectors.overview_by_child_unit(user, roots[0])  # type: ignore[arg-type]
     today = timezone.localdate()
     calendar = get_calendar()
     context["calendar_fallback"] = not calendar.is_official(today.year)

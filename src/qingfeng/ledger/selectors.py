@@ -132,3 +132,39 @@ def page_after(
     rows = rows[:size]
     last = rows[-1] if rows and more else None
     return rows, (Cursor(last.urgency, last.due_key, last.pk) if last else None)
+
+
+def overview_by_child_unit(user: User, root: Unit) -> list[dict[str, object]]:
+    """Per direct child of `root` (and `root` itself): problems, closed, red, yellow — in one
+    grouped query over the subtree, whatever its size."""
+    from django.db.models.functions import Substr
+
+    children = {u.path: u for u in Unit.objects.filter(parent=root, is_active=True).order_by("sort_order", "code")}
+    width = len(root.path) + len(Unit.segment(0))
+    rows = (
+        problems_visible_to(user)
+        .filter(unit__path__startswith=root.path)
+        .exclude(status__in=[Problem.Status.WITHDRAWN, Problem.Status.DRAFT])
+        .annotate(branch=Substr("unit__path", 1, width))
+        .values("branch")
+        .annotate(
+            total=Count("id"),
+            closed=Count("id", filter=Q(status=Problem.Status.CLOSED)),
+            red=Count("id", filter=Q(light="red")),
+            yellow=Count("id", filter=Q(light="yellow")),
+        )
+        .order_by()
+    )
+    stats = {row["branch"]: row for row in rows}
+    result: list[dict[str, object]] = []
+    own = dict.fromkeys(("total", "closed", "red", "yellow"), 0)
+    for branch, row in stats.items():
+        if branch not in children:  # the root's own problems (its path is shorter)
+            for key in own:
+                own[key] += row[key]
+    if any(own.values()):
+        result.append({"unit": root, **own})
+    for path, unit in children.items():
+        row = stats.get(path)
+        result.append({"unit": unit, **({k: row[k] for k in own} if row else dict.fromkeys(own, 0))})
+    return result

@@ -255,3 +255,21 @@ class PublicProgressTestCase(LedgerTestCase):
             404,
         )
         self.assertEqual(Problem.objects.get(pk=problem.pk).disclosure, Problem.Disclosure.PRIVATE)
+
+
+class HomeOverviewTestCase(LedgerTestCase):
+    def test_the_county_home_shows_lights_per_school(self) -> None:
+        from qingfeng.ledger import deadlines
+        from qingfeng.ledger.tests.base import d
+
+        self.assigned(deadline_workdays=None, deadline="2026-01-05")
+        self.assigned(unit=self.school2, responsible_person=None)
+        self.make_problem(title="草稿不计")
+        deadlines.recompute_lights(d("2026-11-23"))
+        self.login(self.county_admin)
+        response = self.client.get("/")
+        self.assertEqual(response.context["ledger_lights"]["red"], 1)
+        rows = {row["unit"].name: row for row in response.context["ledger_units"]}
+        self.assertEqual(rows["东城区实验小学"]["red"], 1)
+        self.assertEqual(rows["东城区实验小学"]["total"], 1)
+        self.assertEqual(rows["东城区第二中学"]["total"], 1)
