@@ -59,7 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["ledger_lights"] = ledger_selectors.counts_by_light(
             problems.exclude(status__in=["withdrawn", "draft"])
         )
-        roots = list(context.get("roots") or [])
+        roots = list(selectors.scope_roots(user))  # type: ignore[arg-type]
         if len(roots) == 1 and roots[0].kind not in {"school", "kindergarten"}:
             context["ledger_units"] = ledger_selectors.overview_by_child_unit(user, roots[0])  # type: ignore[arg-type]
     today = timezone.localdate()

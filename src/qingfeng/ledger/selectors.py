@@ -139,7 +139,10 @@ def overview_by_child_unit(user: User, root: Unit) -> list[dict[str, object]]:
     grouped query over the subtree, whatever its size."""
     from django.db.models.functions import Substr
 
-    children = {u.path: u for u in Unit.objects.filter(parent=root, is_active=True).order_by("sort_order", "code")}
+    children = {
+        u.path: u
+        for u in Unit.objects.filter(parent=root, is_active=True).order_by("sort_order", "code")
+    }
     width = len(root.path) + len(Unit.segment(0))
     rows = (
         problems_visible_to(user)
@@ -165,6 +168,8 @@ def overview_by_child_unit(user: User, root: Unit) -> list[dict[str, object]]:
     if any(own.values()):
         result.append({"unit": root, **own})
     for path, unit in children.items():
-        row = stats.get(path)
-        result.append({"unit": unit, **({k: row[k] for k in own} if row else dict.fromkeys(own, 0))})
+        found = stats.get(path)
+        result.append(
+            {"unit": unit, **({k: found[k] for k in own} if found else dict.fromkeys(own, 0))}
+        )
     return result
