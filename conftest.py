@@ -16,7 +16,6 @@ def pytest_configure(config: pytest.Config) -> None:
     for po in (ROOT / "src" / "qingfeng" / "locale").glob("*/LC_MESSAGES/*.po"):
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            subprocess.run(
-                [sys.executable, str(ROOT / "scripts" / "compile_translations.py")], check=True
-            )  # noqa: S603
+            script = str(ROOT / "scripts" / "compile_translations.py")
+            subprocess.run([sys.executable, script], check=True)  # noqa: S603
             break
