@@ -380,3 +380,63 @@ class Recheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.problem_id} {self.quarter}"
+
+
+def ledger_import_upload_to(instance: LedgerImport, filename: str) -> str:
+    # The stored name never comes from the user; the original name is kept in a column.
+    import uuid
+
+    ext = ".xls" if filename.lower().endswith(".xls") else ".xlsx"
+    return f"ledger/imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{ext}"
+
+
+class LedgerImport(models.Model):
+    """One uploaded ledger workbook (台账导入).
+
+    The file is stored before anything reads it, so nothing a user submits is lost; the
+    import then writes every row or none, and this row keeps who, when, the counts, the
+    errors and warnings, and the annotated error workbook. Rows are never deleted.
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("已接收")
+        REJECTED = "rejected", _("校验未通过")
+        IMPORTED = "imported", _("已导入")
+        FAILED = "failed", _("导入出错")
+
+    file = models.FileField(_("上传文件"), upload_to=ledger_import_upload_to, max_length=200)
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    uploaded_by = models.ForeignKey(
+        User, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="ledger_imports"
+    )
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.RECEIVED
+    )
+    assign = models.BooleanField(_("导入后直接交办"), default=False)
+    row_count = models.PositiveIntegerField(_("数据行数"), default=0)
+    created_count = models.PositiveIntegerField(_("新增问题"), default=0)
+    first_problem = models.ForeignKey(
+        Problem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    last_problem = models.ForeignKey(
+        Problem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    errors = models.JSONField(_("错误摘要"), default=list, blank=True)
+    warnings = models.JSONField(_("提示"), default=list, blank=True)
+    error_file = models.FileField(
+        _("错误报告"), upload_to=ledger_import_upload_to, max_length=200, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("台账导入")
+        verbose_name_plural = _("台账导入")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["uploaded_by", "-created_at"], name="ledger_import_by_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"

@@ -1,0 +1,47 @@
+"""Ledger workbooks (台账): import and export in the offices' usual Excel layout.
+
+`import_ledger` stores the upload first (`do_receive_ledger`), then `do_import_ledger`
+reads it (.xlsx or legacy .xls), checks every row against the importer's scope, and
+creates every problem in one transaction or none, leaving an annotated error workbook.
+`export_ledger_workbook` writes the same layout, so an export imports again as the same
+problems; `build_ledger_template` is the blank form with drop-downs and instructions.
+
+    columns.py    the layout, column synonyms, and how a cell becomes a value
+    reading.py    finding the header rows and reading .xlsx / .xls sheets, pictures
+    checking.py   validating every row: names of units, people and categories in scope
+    importing.py  storing the upload, writing all or nothing, the audit event
+    workbooks.py  export, blank template, error workbook
+"""
+
+from __future__ import annotations
+
+from qingfeng.ledger.excel.importing import (
+    ImportOutcome,
+    do_import_ledger,
+    do_receive_ledger,
+    get_ledger_import_for_user,
+    import_ledger,
+    ledger_imports_of,
+)
+from qingfeng.ledger.excel.reading import ParsedLedger, read_ledger_workbook
+from qingfeng.ledger.excel.workbooks import (
+    build_error_workbook,
+    build_ledger_template,
+    export_ledger_workbook,
+    ledger_instructions,
+)
+
+__all__ = [
+    "ImportOutcome",
+    "ParsedLedger",
+    "build_error_workbook",
+    "build_ledger_template",
+    "do_import_ledger",
+    "do_receive_ledger",
+    "export_ledger_workbook",
+    "get_ledger_import_for_user",
+    "import_ledger",
+    "ledger_imports_of",
+    "ledger_instructions",
+    "read_ledger_workbook",
+]

@@ -1,0 +1,543 @@
+"""The workbooks we write: the ledger export, the blank template and the error workbook.
+
+The export and the template share one office layout — a title row, a 填报单位/填报日期
+row, two header rows with merged group labels, borders, widths, wrapped text, a frozen
+header, A4 landscape with the header rows repeated on every printed page — so an exported
+ledger imports again as the same problems. All are written in openpyxl's write-only mode,
+which streams rows to disk: a 50,000-row export holds one chunk of problems in memory.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from copy import copy
+from datetime import date
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
+
+from qingfeng.core.audit import record_audit
+from qingfeng.ledger.excel.columns import (
+    BY_KEY,
+    CHOICES,
+    COLUMNS,
+    ERROR_LABEL,
+    IMPORTED,
+    Column,
+)
+from qingfeng.ledger.excel.reading import LedgerSheet, ParsedLedger
+from qingfeng.ledger.models import Category, Measure, Problem
+from qingfeng.orgs.models import Unit, User
+from qingfeng.orgs.roster.columns import chinese_labels
+from qingfeng.orgs.roster.reading import RowError
+from qingfeng.orgs.roster.workbooks import BAD_FILL, BAD_FONT, _safe
+
+FONT = "宋体"
+THIN = Side(style="thin", color="000000")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+TITLE_FONT = Font(name=FONT, bold=True, size=16)
+HEADER_FONT = Font(name=FONT, bold=True, size=10)
+BODY_FONT = Font(name=FONT, size=10)
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+WARN_FILL = PatternFill("solid", fgColor="FFEB9C")
+LIGHT_FILLS = {
+    "红": PatternFill("solid", fgColor="FF7C80"),
+    "黄": PatternFill("solid", fgColor="FFD966"),
+    "绿": PatternFill("solid", fgColor="A9D08E"),
+}
+LIGHT_WORDS = {"red": "红", "yellow": "黄", "green": "绿", "": ""}
+DATE_FORMAT = 'yyyy"年"m"月"d"日"'
+CENTERED = {"seq", "source", "list_kind", "dimension", "leader", "person", "rtype", "deadline"}
+CENTERED |= {"progress", "status", "light", "number", "source_ref", "category"}
+HEADER_ROWS = 4  # title, 填报单位/日期, two header rows
+CHUNK = 2000
+SHEET_TITLE = "问题台账"
+EXPORT_COLUMNS = COLUMNS
+TEMPLATE_COLUMNS = IMPORTED
+TEMPLATE_ROWS = 2000  # rows of the template that get the drop-downs
+CHOICES_SHEET = "可选值"
+
+
+def _save(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+class _Styles:
+    """One styled prototype cell per column; each written cell copies its style array,
+    which is far cheaper than assigning fonts, borders and alignments cell by cell."""
+
+    def __init__(self, ws: Any, columns: Sequence[Column]) -> None:
+        self.ws = ws
+        self.body: list[WriteOnlyCell] = []
+        for column in columns:
+            cell = WriteOnlyCell(ws)
+            cell.font, cell.border = BODY_FONT, BORDER
+            cell.alignment = Alignment(
+                horizontal="center" if column.key in CENTERED else "left",
+                vertical="center",
+                wrap_text=True,
+            )
+            if column.text:
+                cell.number_format = "@"
+            elif column.key == "deadline":
+                cell.number_format = DATE_FORMAT
+            elif column.key == "progress":
+                cell.number_format = "0%"
+            self.body.append(cell)
+        self.lights = {}
+        for word, fill in LIGHT_FILLS.items():
+            cell = copy(self.body[0])
+            cell.font, cell.border, cell.fill = BODY_FONT, BORDER, fill
+            cell.alignment = Alignment(horizontal="center", vertical="center")
+            self.lights[word] = cell
+
+    def cell(self, index: int, value: Any, prototype: WriteOnlyCell | None = None) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.ws)
+        if isinstance(value, str):
+            # Text stays text: a value that looks like a formula is never one.
+            cell.value = _safe(value)
+            cell.data_type = "s"
+        else:
+            cell.value = value
+        cell._style = (prototype or self.body[index])._style
+        return cell
+
+    def row(self, values: Sequence[Any], light_at: int = -1) -> list[WriteOnlyCell]:
+        cells = []
+        for i, value in enumerate(values):
+            prototype = self.lights.get(value) if i == light_at and value else None
+            cells.append(self.cell(i, value, prototype))
+        return cells
+
+
+def _styled(
+    ws: Any,
+    value: Any,
+    *,
+    font: Font,
+    fill: PatternFill | None = None,
+    horizontal: str = "center",
+    border: bool = True,
+) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=_safe(value) if value is not None else None)
+    cell.font = font
+    cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=True)
+    if border:
+        cell.border = BORDER
+    if fill is not None:
+        cell.fill = fill
+    return cell
+
+
+def _layout(
+    workbook: Workbook,
+    columns: Sequence[Column],
+    *,
+    title: str,
+    unit_label: str,
+    day: date | None,
+) -> Any:
+    """A sheet with the office layout's four top rows, ready for data rows from row 5."""
+    ws = workbook.create_sheet(SHEET_TITLE)
+    last = get_column_letter(len(columns))
+    for i, column in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = column.width
+    ws.freeze_panes = "C5"
+    # Print: A4 landscape, all columns on the page width, the header rows on every page.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.print_options.horizontalCentered = True
+    ws.print_title_rows = "3:4"
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    ws.row_dimensions[1].height = 32
+    ws.row_dimensions[3].height = 22
+    ws.row_dimensions[4].height = 30
+
+    ws.append([_styled(ws, title, font=TITLE_FONT, border=False)])
+    ws.merged_cells.add(f"A1:{last}1")
+    half = max(1, len(columns) // 2)
+    when = f"{day.year}年{day.month}月{day.day}日" if day else ""
+    second = [
+        _styled(ws, f"填报单位：{unit_label}", font=BODY_FONT, horizontal="left", border=False),
+        *[None] * (half - 1),
+        _styled(ws, f"填报日期：{when}", font=BODY_FONT, horizontal="right", border=False),
+    ]
+    ws.append(second)
+    ws.merged_cells.add(f"A2:{get_column_letter(half)}2")
+    ws.merged_cells.add(f"{get_column_letter(half + 1)}2:{last}2")
+
+    top: list[WriteOnlyCell] = []
+    bottom: list[WriteOnlyCell] = []
+    i = 0
+    while i < len(columns):
+        column = columns[i]
+        letter = get_column_letter(i + 1)
+        if not column.group:
+            top.append(_styled(ws, column.label, font=HEADER_FONT, fill=HEADER_FILL))
+            bottom.append(_styled(ws, None, font=HEADER_FONT, fill=HEADER_FILL))
+            ws.merged_cells.add(f"{letter}3:{letter}4")
+            i += 1
+            continue
+        span = 1
+        while i + span < len(columns) and columns[i + span].group == column.group:
+            span += 1
+        for j in range(span):
+            value = column.group if j == 0 else None
+            top.append(_styled(ws, value, font=HEADER_FONT, fill=HEADER_FILL))
+            bottom.append(_styled(ws, columns[i + j].label, font=HEADER_FONT, fill=HEADER_FILL))
+        ws.merged_cells.add(f"{letter}3:{get_column_letter(i + span)}3")
+        i += span
+    ws.append(top)
+    ws.append(bottom)
+    return ws
+
+
+def _measures_text(measures: Iterable[Measure]) -> str:
+    return "\n".join(f"{i}. {m.text}" for i, m in enumerate(measures, start=1))
+
+
+def _deadline_value(problem: Problem) -> date | str | None:
+    if problem.deadline is not None:
+        return problem.deadline
+    if problem.deadline_workdays is not None:
+        return f"{problem.deadline_workdays}个工作日"
+    return None
+
+
+def export_ledger_workbook(
+    problems: QuerySet[Problem],
+    *,
+    title: str,
+    unit_label: str,
+    actor: User | None = None,
+    day: date | None = None,
+) -> bytes:
+    """The problems (already scoped and filtered by the caller) in the office layout.
+
+    Rows keep the queryset's order (urgency order when it has none). Deadlines are date
+    cells; a draft's "N个工作日" is written as such. With `actor`, the export is audited.
+    """
+    sources, kinds = chinese_labels(Problem.Source), chinese_labels(Problem.ListKind)
+    dimensions, types = chinese_labels(Problem.Dimension), chinese_labels(Problem.RectificationType)
+    statuses = chinese_labels(Problem.Status)
+    columns = EXPORT_COLUMNS
+    light_at = [c.key for c in columns].index("light")
+    if not problems.ordered:
+        problems = problems.order_by("urgency", "due_key", "id")
+    rows = (
+        problems.select_related("category", "unit", "responsible_leader", "responsible_person")
+        .prefetch_related(
+            Prefetch("measures", queryset=Measure.objects.order_by("sort_order", "id")),
+            Prefetch("cooperating_units", queryset=Unit.objects.only("id", "name")),
+        )
+        .iterator(chunk_size=CHUNK)
+    )
+    workbook = Workbook(write_only=True)
+    ws = _layout(
+        workbook, columns, title=title, unit_label=unit_label, day=day or timezone.localdate()
+    )
+    styles = _Styles(ws, columns)
+    count = 0
+    for count, p in enumerate(rows, start=1):
+        values: dict[str, Any] = {
+            "seq": count,
+            "number": p.number,
+            "source": sources.get(p.source, p.source),
+            "source_ref": p.source_ref,
+            "list_kind": kinds.get(p.list_kind, p.list_kind),
+            "category": p.category.name,
+            "dimension": dimensions.get(p.dimension, ""),
+            "title": p.title,
+            "description": p.description,
+            "cause": p.cause,
+            "goal": p.goal,
+            "measures": _measures_text(p.measures.all()),
+            "leader": p.responsible_leader.name if p.responsible_leader else "",
+            "unit": p.unit.name,
+            "cooperating": "、".join(u.name for u in p.cooperating_units.all()),
+            "person": p.responsible_person.name if p.responsible_person else "",
+            "rtype": types.get(p.rectification_type, ""),
+            "deadline": _deadline_value(p),
+            "progress": p.progress / 100,
+            "status": statuses.get(p.status, p.status),
+            "light": LIGHT_WORDS.get(p.light, ""),
+            "rules": p.rules_adopted,
+            "accountability": p.accountability,
+            "remarks": p.remarks,
+        }
+        ws.append(styles.row([values[c.key] for c in columns], light_at))
+    if actor is not None:
+        record_audit(
+            actor=actor,
+            action="ledger.problem.export",
+            object_repr=title[:200],
+            after={"rows": count, "unit": unit_label},
+        )
+    return _save(workbook)
+
+
+# -- the blank template --
+
+
+def choice_lists() -> dict[str, list[str]]:
+    """The words each choice column takes, as the template's drop-downs offer them."""
+    lists = {key: list(chinese_labels(choices).values()) for key, choices in CHOICES.items()}
+    lists["category"] = list(Category.objects.filter(is_active=True).values_list("name", flat=True))
+    return lists
+
+
+def ledger_instructions() -> list[tuple[str, str, str]]:
+    """(column, required, what to write): the template's "填写说明" sheet and the page's."""
+    lists = choice_lists()
+    required, optional = _("必填"), _("选填")
+    return [
+        ("序号", optional, _("仅供查看，导入时不使用")),
+        ("问题来源", required, "、".join(lists["source"]) + _("；没有这一列时按“自查”导入")),
+        ("来源编号", optional, _("巡察、督导、工单等的编号，按文本保存（如 0012 不会变成 12）")),
+        (
+            "清单类别",
+            required,
+            "、".join(lists["list_kind"])
+            + _("；也可简写为 领导班子、科室风险、个人；整张表是同一清单时可在标题中写明"),
+        ),
+        ("问题类别", required, "、".join(lists["category"])),
+        ("五查五看", optional, "、".join(lists["dimension"])),
+        ("问题概述", _("二选一"), _("一句话概括问题，最多 200 字；留空时取问题描述的第一句")),
+        ("问题描述", _("二选一"), _("问题的具体表现；留空时与问题概述相同")),
+        ("原因分析", optional, ""),
+        ("整改目标", optional, ""),
+        (
+            "整改措施",
+            optional,
+            _("多条措施可分行填写，或按 1. 2. 3.、①②③、一是二是 编号，导入后每条措施单独跟踪"),
+        ),
+        ("责任领导", optional, _("姓名；须是责任单位或其上级单位的人员")),
+        (
+            "责任单位",
+            required,
+            _("单位全称、简称或别名，须在您的管辖范围内；留空时用表头“填报单位”"),
+        ),
+        ("配合单位", optional, _("多个单位用顿号或逗号分隔")),
+        (
+            "责任人",
+            optional,
+            _("姓名；重名时写成“姓名（单位名称）”"),
+        ),
+        ("整改类型", _("选填"), "、".join(lists["rtype"]) + _("；留空时按整改时限判断")),
+        (
+            "整改时限",
+            _("限期整改必填"),
+            _(
+                "日期（如 2025年3月31日、2025-03-31、2025.3.31、2025年6月底）或“N个工作日”"
+                "（从交办之日起按工作日计算）；立行立改、长期坚持可不填"
+            ),
+        ),
+        ("整改进度", optional, _("0～100 的百分比，如 60% 或 60；留空为 0")),
+        ("建章立制", optional, _("填写建立的制度名称，或填 是/否")),
+        ("追责问责", optional, _("填写追责问责情况，或填 是/否")),
+        ("备注", optional, ""),
+        (
+            _("全部或全不"),
+            "",
+            _("任何一行有错时不写入任何数据，并给出逐行错误说明；改正后重新上传整个文件即可"),
+        ),
+        (
+            _("图片"),
+            "",
+            _("单元格中的图片（WPS 嵌入单元格图片）无法导入，佐证材料请在系统中单独上传"),
+        ),
+    ]
+
+
+def _example(columns: Sequence[Column], lists: dict[str, list[str]]) -> list[Any]:
+    example: dict[str, Any] = {
+        "seq": 1,
+        "source": "自查",
+        "source_ref": "",
+        "list_kind": "领导班子问题清单",
+        "category": lists["category"][0] if lists["category"] else "",
+        "dimension": "工作落实",
+        "title": "（示例，导入前请删除本行）会议文件过多，基层负担重",
+        "description": "本学期召开全体教师会议 12 次，部分会议内容重复。",
+        "cause": "统筹不够，会议审批把关不严",
+        "goal": "会议数量压减三分之一",
+        "measures": "1. 建立会议计划审批制度\n2. 合并同类会议\n3. 每月通报会议数量",
+        "leader": "",
+        "unit": "",
+        "cooperating": "",
+        "person": "",
+        "rtype": "限期整改",
+        "deadline": "20个工作日",
+        "progress": 0,
+        "rules": "会议计划审批制度",
+        "accountability": "否",
+        "remarks": "",
+    }
+    return [example.get(c.key, "") for c in columns]
+
+
+def build_ledger_template(*, unit_label: str = "") -> bytes:
+    """A blank ledger in the import layout: one example row, drop-downs for the choice
+    columns (from a hidden "可选值" sheet, so long category lists work too) and a
+    "填写说明" sheet listing what each column takes."""
+    columns = TEMPLATE_COLUMNS
+    lists = choice_lists()
+    workbook = Workbook(write_only=True)
+    ws = _layout(
+        workbook,
+        columns,
+        title="××单位作风问题整改台账",
+        unit_label=unit_label,
+        day=None,
+    )
+    styles = _Styles(ws, columns)
+    ws.append(styles.row(_example(columns, lists)))
+    # Drop-downs: a list from the hidden sheet; free text still allowed in 建章立制 / 追责问责.
+    keys = [c.key for c in columns]
+    for n, key in enumerate(("source", "list_kind", "category", "dimension", "rtype")):
+        if key not in keys or not lists[key]:
+            continue
+        letter = get_column_letter(keys.index(key) + 1)
+        source = get_column_letter(n + 1)
+        check = DataValidation(
+            type="list",
+            formula1=f"{CHOICES_SHEET}!${source}$2:${source}${len(lists[key]) + 1}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=BY_KEY[key].label,
+            error=_("请从下拉列表中选择"),
+        )
+        check.add(f"{letter}5:{letter}{TEMPLATE_ROWS + 4}")
+        ws.data_validations.append(check)
+    for key in ("rules", "accountability"):
+        letter = get_column_letter(keys.index(key) + 1)
+        check = DataValidation(type="list", formula1='"是,否"', showErrorMessage=False)
+        check.add(f"{letter}5:{letter}{TEMPLATE_ROWS + 4}")
+        ws.data_validations.append(check)
+
+    notes = workbook.create_sheet("填写说明")
+    for letter, width in zip("ABC", (14, 14, 90), strict=True):
+        notes.column_dimensions[letter].width = width
+    notes.append(
+        [
+            _styled(notes, v, font=HEADER_FONT, fill=HEADER_FILL)
+            for v in ("列名", "是否必填", "填写要求")
+        ]
+    )
+    for row in ledger_instructions():
+        notes.append([_styled(notes, v, font=BODY_FONT, horizontal="left") for v in row])
+
+    options = workbook.create_sheet(CHOICES_SHEET)
+    options.sheet_state = "hidden"
+    order = ("source", "list_kind", "category", "dimension", "rtype")
+    options.append([BY_KEY[k].label for k in order])
+    depth = max(len(lists[k]) for k in order)
+    for i in range(depth):
+        options.append([lists[k][i] if i < len(lists[k]) else None for k in order])
+    return _save(workbook)
+
+
+# -- the error workbook --
+
+
+def build_error_workbook(
+    parsed: ParsedLedger, errors: Sequence[RowError], warnings: Sequence[RowError] = ()
+) -> bytes:
+    """The uploaded sheets again, row for row at the same row numbers, with a "错误说明"
+    column and the wrong cells highlighted; then a "错误汇总" sheet listing every error
+    and warning (including those about the file as a whole)."""
+    found: dict[tuple[str, int], list[RowError]] = defaultdict(list)
+    for error in errors:
+        found[(error.sheet, error.row)].append(error)
+    noted: dict[tuple[str, int], list[RowError]] = defaultdict(list)
+    for warning in warnings:
+        noted[(warning.sheet, warning.row)].append(warning)
+    workbook = Workbook(write_only=True)
+    for sheet in parsed.sheets:
+        _error_sheet(workbook, sheet, found, noted)
+    summary = workbook.create_sheet("错误汇总")
+    for letter, width in zip("ABCDE", (8, 14, 8, 16, 90), strict=True):
+        summary.column_dimensions[letter].width = width
+    summary.append(
+        [
+            _styled(summary, v, font=HEADER_FONT, fill=HEADER_FILL)
+            for v in ("类型", "工作表", "行号", "列", "说明")
+        ]
+    )
+    for kind, items in ((_("错误"), errors), (_("提示"), warnings)):
+        for e in items:
+            summary.append([kind, e.sheet, e.row or None, e.column, _safe(e.message)])
+    return _save(workbook)
+
+
+def _error_sheet(
+    workbook: Workbook,
+    sheet: LedgerSheet,
+    found: dict[tuple[str, int], list[RowError]],
+    noted: dict[tuple[str, int], list[RowError]],
+) -> None:
+    ws = workbook.create_sheet(sheet.title[:31] or SHEET_TITLE)
+    width = sheet.width
+    by_label = {label: pos for pos, label in sheet.labels.items()}
+    by_label.update({sheet.label(k): pos for k, pos in sheet.columns.items()})
+    widths = {pos: BY_KEY[k].width for k, pos in sheet.columns.items()}
+    for pos in range(width):
+        ws.column_dimensions[get_column_letter(pos + 1)].width = widths.get(pos, 12)
+    ws.column_dimensions[get_column_letter(width + 1)].width = 60
+    if sheet.header_at >= 0:
+        ws.freeze_panes = f"A{sheet.header_number + 1}"
+    header_top = sheet.rows[sheet.header_top][0] if sheet.header_top >= 0 else 0
+    current = 1
+    for number, values in sheet.rows:
+        for _gap in range(number - current):
+            ws.append([])
+        current = number + 1
+        here = found.get((sheet.title, number), [])
+        hints = noted.get((sheet.title, number), [])
+        bad = {by_label[e.column] for e in here if e.column in by_label}
+        warn = {by_label[e.column] for e in hints if e.column in by_label}
+        cells: list[Any] = []
+        for pos in range(width):
+            value = values[pos] if pos < len(values) else None
+            if pos in bad or pos in warn:
+                cell = WriteOnlyCell(ws, value=_safe(value))
+                if isinstance(value, str):
+                    cell.data_type = "s"
+                cell.fill = BAD_FILL if pos in bad else WARN_FILL
+                cell.font = BAD_FONT if pos in bad else Font()
+                cells.append(cell)
+            elif isinstance(value, str):
+                cell = WriteOnlyCell(ws, value=_safe(value))
+                cell.data_type = "s"  # text stays text, never a formula
+                cells.append(cell)
+            else:
+                cells.append(value)
+        notes = [f"{e.column}：{e.message}" if e.column else e.message for e in here]
+        notes += [_("提示：") + e.message for e in hints]
+        if number == header_top:
+            label = "；".join([ERROR_LABEL, *notes])
+            cells.append(_styled(ws, label, font=HEADER_FONT, fill=HEADER_FILL))
+        elif notes:
+            cell = WriteOnlyCell(ws, value=_safe("；".join(notes)))
+            cell.data_type = "s"
+            cell.font = BAD_FONT if here else Font()
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cells.append(cell)
+        ws.append(cells)
