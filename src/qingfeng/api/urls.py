@@ -13,3 +13,4 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/orgs/", orgs_router)
+api.add_router("/ledger/", "qingfeng.api.ledger.router")

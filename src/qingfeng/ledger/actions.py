@@ -362,6 +362,7 @@ def roll_up(problem: Problem) -> None:
 
 @transaction.atomic
 def check_request_closure(problem: Problem, *, actor: User, text: str) -> Problem:
+    workflow.target_of(problem, "request_closure")  # an illegal move says so first
     if not text.strip():
         raise ValidationError(_("请填写整改完成情况"))
     if not problem.evidence.filter(phase=Evidence.Phase.AFTER, withdrawn_at__isnull=True).exists():
@@ -406,6 +407,9 @@ def feedback_gate(problem: Problem) -> None:
 @transaction.atomic
 def check_verify(problem: Problem, *, verifier: User, outcome: str, comment: str) -> Verification:
     """销号审核: approve (close), return for redo, or mark a long-term item stage-completed."""
+    # The state first: verifying an item that awaits no verification is an illegal move.
+    moves = {"approved": "close", "returned": "return", "stage_approved": "complete_stage"}
+    workflow.target_of(problem, moves.get(outcome, "close"))
     if not comment.strip():
         raise ValidationError(_("请填写审核意见"))
     separation_of_duties(problem, verifier)

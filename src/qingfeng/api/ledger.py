@@ -1,0 +1,753 @@
+"""Ledger endpoints: the same selectors, policy and actions as the ledger pages.
+
+Every problem is found through `selectors.get_problem_for_user`, so a problem outside the
+caller's scope is a 404 with the same body as a missing id. A transition then asks
+`permissions.can` (403), runs the pages' action, and turns its errors into JSON: a
+`workflow.InvalidTransition` is 409, any other `ValidationError` is 400.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any, Literal
+
+import pydantic
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as SchemaError
+
+from qingfeng.ledger import actions, selectors, workflow
+from qingfeng.ledger.models import (
+    Category,
+    Evidence,
+    Feedback,
+    Problem,
+    ProgressReport,
+    Transition,
+    Verification,
+)
+from qingfeng.ledger.permissions import can
+from qingfeng.ledger.workflow import StrOrPromise
+from qingfeng.orgs import selectors as org_selectors
+from qingfeng.orgs.models import Person, Unit, User
+
+router = Router(tags=["ledger"])
+
+MAX_PAGE = 200
+FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
+ACTION_LABELS: dict[str, StrOrPromise] = {
+    "register": gettext_lazy("登记问题"),
+    "assign": gettext_lazy("交办"),
+    "accept": gettext_lazy("签收"),
+    "report": gettext_lazy("报送进展"),
+    "request_closure": gettext_lazy("申请销号"),
+    "verify": gettext_lazy("销号审核"),
+    "withdraw": gettext_lazy("撤回"),
+    "feedback": gettext_lazy("记录反馈"),
+}
+
+
+# ---------------------------------------------------------------------------- schemas
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class RefOut(Schema):
+    id: int
+    name: str
+
+
+class ProblemOut(Schema):
+    id: int
+    number: str
+    title: str
+    list_kind: Problem.ListKind
+    source: Problem.Source
+    category_id: int
+    category_name: str = Field(..., alias="category.name")
+    unit_id: int
+    unit_name: str = Field(..., alias="unit.name")
+    responsible_person_id: int | None
+    responsible_person_name: str | None
+    rectification_type: Problem.RectificationType
+    deadline: date | None
+    progress: int
+    status: Problem.Status
+    status_label: str
+    light: Problem.Light
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_responsible_person_name(obj: Problem) -> str | None:
+        person = obj.responsible_person
+        return person.name if person is not None else None
+
+    @staticmethod
+    def resolve_status_label(obj: Problem) -> str:
+        return str(Problem.Status(obj.status).label)
+
+
+class ProblemPage(Schema):
+    items: list[ProblemOut]
+    next_cursor: str | None = Field(
+        None, description="下一页游标，原样传回 cursor 参数；为空表示已到最后一页"
+    )
+
+
+class MeasureOut(Schema):
+    id: int
+    text: str
+    status: str
+    status_label: str = Field(..., alias="get_status_display")
+
+
+class TransitionOut(Schema):
+    action: str
+    action_label: str
+    from_status: str
+    to_status: str
+    actor_name: str | None
+    reason: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_action_label(obj: Transition) -> str:
+        move = workflow.MOVES.get(obj.action)
+        if move is not None:
+            return str(move.label)
+        return _("登记") if obj.action == "create" else obj.action
+
+    @staticmethod
+    def resolve_actor_name(obj: Transition) -> str | None:
+        return str(obj.actor) if obj.actor is not None else None
+
+
+class ReportOut(Schema):
+    id: int
+    progress: int
+    text: str
+    reporter_name: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_reporter_name(obj: ProgressReport) -> str:
+        return str(obj.reporter)
+
+
+class EvidenceOut(Schema):
+    id: int
+    report_id: int | None
+    phase: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by_name: str
+    uploaded_at: datetime
+    download_url: str
+
+    @staticmethod
+    def resolve_uploaded_by_name(obj: Evidence) -> str:
+        return str(obj.uploaded_by)
+
+    @staticmethod
+    def resolve_download_url(obj: Evidence) -> str:
+        # Served by the ledger pages, which check the problem's scope again.
+        return reverse("ledger:evidence", args=[obj.pk])
+
+
+class VerificationOut(Schema):
+    outcome: str
+    outcome_label: str = Field(..., alias="get_outcome_display")
+    comment: str
+    decided_by_name: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_decided_by_name(obj: Verification) -> str:
+        return str(obj.decided_by)
+
+
+class FeedbackOut(Schema):
+    kind: str
+    kind_label: str = Field(..., alias="get_kind_display")
+    text: str
+    recipient_name: str | None
+    created_by_name: str | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_recipient_name(obj: Feedback) -> str | None:
+        return obj.recipient.name if obj.recipient is not None else None
+
+    @staticmethod
+    def resolve_created_by_name(obj: Feedback) -> str | None:
+        return str(obj.created_by) if obj.created_by is not None else None
+
+
+class ProblemDetailOut(ProblemOut):
+    round_no: int
+    serial: int
+    source_ref: str
+    dimension: str
+    description: str
+    cause: str
+    goal: str
+    responsible_leader: RefOut | None
+    cooperating_units: list[RefOut]
+    deadline_workdays: int | None
+    parent_id: int | None
+    weight: int
+    rules_adopted: str
+    accountability: str
+    disclosure: str
+    remarks: str
+    created_at: datetime
+    assigned_at: datetime | None
+    closed_at: datetime | None
+    measures: list[MeasureOut]
+    timeline: list[TransitionOut] = Field(..., alias="transitions")
+    reports: list[ReportOut]
+    evidence: list[EvidenceOut]
+    verifications: list[VerificationOut]
+    feedback: list[FeedbackOut]
+    allowed_actions: list[str] = Field(
+        ..., description="当前账号此刻可对该问题执行的操作（与页面按钮一致）"
+    )
+
+    @staticmethod
+    def resolve_allowed_actions(obj: Problem, context: dict[str, Any]) -> list[str]:
+        return _allowed_actions(_user(context["request"]), obj)
+
+
+class LedgerFilterIn(Schema):
+    unit: int | None = Field(None, description="单位 ID（含下级单位）")
+    list_kind: Problem.ListKind | None = None
+    source: Problem.Source | None = None
+    category: int | None = Field(None, description="问题类别 ID")
+    status: Problem.Status | None = Field(None, description="不填时不含已撤回的问题")
+    light: Literal["red", "yellow", "green"] | None = None
+    deadline_from: date | None = None
+    deadline_to: date | None = None
+    responsible: str = Field("", description="责任人姓名（包含）")
+    q: str = Field("", description="问题概述、描述或编号中的文字")
+    cursor: str = Field("", description="上一页返回的 next_cursor")
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+
+    @pydantic.field_validator(
+        "unit",
+        "list_kind",
+        "source",
+        "category",
+        "status",
+        "light",
+        "deadline_from",
+        "deadline_to",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_any(cls, value: object) -> object:
+        # An empty field of a submitted filter form means "any", as on the ledger page.
+        return None if value == "" else value
+
+
+class PageIn(Schema):
+    cursor: str = Field("", description="上一页返回的 next_cursor")
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+
+
+class ProblemIn(Schema):
+    list_kind: Problem.ListKind
+    source: Problem.Source
+    source_ref: str = ""
+    category_id: int
+    dimension: Problem.Dimension | None = None
+    title: str
+    description: str
+    cause: str = ""
+    goal: str = ""
+    measures: list[str] = Field(..., description="整改措施，每项一条")
+    unit_id: int = Field(..., description="责任单位 ID，须在本人登记范围内")
+    cooperating_unit_ids: list[int] = []
+    responsible_person_id: int | None = Field(
+        None, description="责任人（人员 ID），须属责任单位或其上级单位"
+    )
+    responsible_leader_id: int | None = None
+    rectification_type: Problem.RectificationType
+    deadline: date | None = None
+    deadline_workdays: int | None = Field(None, description="或：交办后的工作日数（1–250）")
+    parent_id: int | None = Field(None, description="上级问题（领导班子或科室风险清单）")
+    weight: int = 1
+    remarks: str = ""
+
+
+class AssignIn(Schema):
+    requirement: str = Field("", description="整改要求告知；不填则按时限自动生成")
+
+
+class ReportIn(Schema):
+    progress: int = Field(..., ge=0, le=100)
+    text: str
+    phase: Literal["before", "after", "other"] = "after"
+
+
+class ClosureIn(Schema):
+    text: str = Field(..., description="整改完成情况")
+
+
+class VerifyIn(Schema):
+    outcome: Verification.Outcome
+    comment: str
+
+
+class WithdrawIn(Schema):
+    reason: str
+
+
+class FeedbackIn(Schema):
+    kind: Feedback.Kind
+    text: str
+
+
+ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _problem(user: User, pk: int) -> Problem:
+    """The scoped lookup; outside the scope the body is the same as for a missing id."""
+    try:
+        return selectors.get_problem_for_user(user, pk)
+    except Http404:
+        raise HttpError(404, _("问题不存在")) from None
+
+
+def _allow(user: User, action: str, problem: Problem | None = None) -> None:
+    if not can(user, action, problem):
+        raise HttpError(403, _("无权执行“%(action)s”") % {"action": ACTION_LABELS[action]})
+
+
+def _messages(exc: ValidationError) -> str:
+    """One line of Chinese: a field's errors are prefixed by the field's name unless the
+    message already starts with it (as the actions' own messages do)."""
+    if not hasattr(exc, "error_dict"):
+        return "；".join(exc.messages)
+    lines = []
+    for field, errors in exc.message_dict.items():
+        try:
+            label = str(getattr(Problem._meta.get_field(field), "verbose_name", ""))
+        except FieldDoesNotExist:  # "__all__" and the like
+            label = ""
+        lines += [m if not label or m.startswith(label) else f"{label}：{m}" for m in errors]
+    return "；".join(lines)
+
+
+@contextmanager
+def _action_errors() -> Iterator[None]:
+    try:
+        yield
+    except workflow.InvalidTransition as exc:
+        raise HttpError(409, _messages(exc)) from exc
+    except ValidationError as exc:
+        raise HttpError(400, _messages(exc)) from exc
+
+
+def _detail(problem: Problem) -> Problem:
+    """The problem with everything the detail schema reads, in a fixed number of queries."""
+    prefetch_related_objects(
+        [problem],
+        "measures",
+        Prefetch("cooperating_units", queryset=Unit.objects.order_by("path")),
+        Prefetch("transitions", queryset=Transition.objects.select_related("actor__person")),
+        Prefetch("reports", queryset=ProgressReport.objects.select_related("reporter__person")),
+        Prefetch(
+            "evidence",
+            queryset=Evidence.objects.filter(withdrawn_at__isnull=True).select_related(
+                "uploaded_by__person"
+            ),
+        ),
+        Prefetch(
+            "verifications", queryset=Verification.objects.select_related("decided_by__person")
+        ),
+        Prefetch(
+            "feedback", queryset=Feedback.objects.select_related("recipient", "created_by__person")
+        ),
+    )
+    return problem
+
+
+def _cursor(text: str) -> selectors.Cursor | None:
+    if not text:
+        return None
+    cursor = selectors.Cursor.decode(text)
+    if cursor is None:
+        raise HttpError(400, _("分页游标无效，请从第一页重新开始"))
+    return cursor
+
+
+def _allowed_actions(user: User, problem: Problem) -> list[str]:
+    """What the caller can do now: the policy and the life cycle both allow it."""
+    moves = set(workflow.allowed_actions(problem.status))
+    open_for_report = {Problem.Status.ACCEPTED, Problem.Status.RECTIFYING}
+    possible = {
+        "assign": "assign" in moves,
+        "accept": "accept" in moves,
+        "report": problem.status in open_for_report,
+        "request_closure": "request_closure" in moves,
+        "verify": problem.status == Problem.Status.CLOSURE_REQUESTED,
+        "withdraw": "withdraw" in moves,
+        "feedback": problem.status != Problem.Status.DRAFT,
+    }
+    return [action for action, ok in possible.items() if ok and can(user, action, problem)]
+
+
+def _schema_error(exc: pydantic.ValidationError) -> SchemaError:
+    """A 422 shaped like the ones django-ninja gives for the other endpoints."""
+    errors = []
+    for error in exc.errors(include_url=False):
+        item: dict[str, Any] = {k: v for k, v in error.items() if k != "input"}
+        item["loc"] = ("body", *error["loc"])
+        if isinstance(item.get("ctx", {}).get("error"), Exception):
+            item["ctx"] = {**item["ctx"], "error": str(item["ctx"]["error"])}
+        errors.append(item)
+    return SchemaError(errors)
+
+
+def _report_input(request: HttpRequest) -> tuple[ReportIn, list[UploadedFile]]:
+    """The report as JSON, or as a multipart form carrying evidence `files`."""
+    files: list[UploadedFile] = []
+    if request.content_type in FORM_TYPES:
+        data: Any = request.POST.dict()
+        files = request.FILES.getlist("files")
+    else:
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            raise HttpError(400, _("请求内容不是有效的 JSON")) from None
+    try:
+        return ReportIn.model_validate(data), files
+    except pydantic.ValidationError as exc:
+        raise _schema_error(exc) from None
+
+
+def _report_body_schema() -> dict[str, Any]:
+    fields = {
+        "progress": {"type": "integer", "minimum": 0, "maximum": 100, "title": "整改进度（%）"},
+        "text": {"type": "string", "title": "进展情况"},
+        "phase": {
+            "type": "string",
+            "enum": ["before", "after", "other"],
+            "default": "after",
+            "title": "佐证材料类别（整改前/整改后/其他）",
+        },
+    }
+    with_files = {
+        **fields,
+        "files": {
+            "type": "array",
+            "items": {"type": "string", "format": "binary"},
+            "title": "佐证材料（JPG、PNG、PDF、DOCX、XLSX，单个不超过 20 MB）",
+        },
+    }
+    required = ["progress", "text"]
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "properties": fields, "required": required}
+                },
+                "multipart/form-data": {
+                    "schema": {"type": "object", "properties": with_files, "required": required}
+                },
+            },
+        }
+    }
+
+
+def _people(unit: Unit, *ids: int | None) -> dict[int, Person]:
+    """People of the responsible unit, its subtree or its ancestors, by id (the rule of
+    `actions._validate_people`; anyone else reads as unknown)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    ancestors = [int(seg) for seg in unit.path.strip("/").split("/")]
+    return (
+        Person.objects.filter(
+            Q(unit__path__startswith=unit.path) | Q(unit_id__in=ancestors), is_active=True
+        )
+        .select_related("unit")
+        .in_bulk(wanted)
+    )
+
+
+def _create_fields(user: User, unit: Unit, payload: ProblemIn) -> dict[str, Any]:
+    """Turn the ids of the payload into objects, each looked up within what the caller
+    may name; anything else is a 400 that does not say whether the id exists."""
+    category = Category.objects.filter(pk=payload.category_id, is_active=True).first()
+    if category is None:
+        raise HttpError(400, _("问题类别不存在或已停用"))
+    people = _people(unit, payload.responsible_person_id, payload.responsible_leader_id)
+    for pk, label in (
+        (payload.responsible_person_id, _("责任人")),
+        (payload.responsible_leader_id, _("责任领导")),
+    ):
+        if pk is not None and pk not in people:
+            raise HttpError(
+                400, _("%(label)s须是责任单位或其上级单位的在岗人员") % {"label": label}
+            )
+    parent = None
+    if payload.parent_id is not None:
+        parent = (
+            selectors.problems_visible_to(user)
+            .filter(
+                pk=payload.parent_id,
+                list_kind__in=[Problem.ListKind.LEADERSHIP, Problem.ListKind.DEPARTMENT_RISK],
+            )
+            .exclude(status__in=[Problem.Status.CLOSED, Problem.Status.WITHDRAWN])
+            .first()
+        )
+        if parent is None:
+            raise HttpError(400, _("上级问题不存在或不能挂接问题"))
+    if payload.deadline is not None and payload.deadline_workdays is not None:
+        raise HttpError(400, _("整改时限请填日期或工作日数，二选一"))
+    if payload.deadline_workdays is not None and not 1 <= payload.deadline_workdays <= 250:
+        raise HttpError(400, _("工作日数须在 1 到 250 之间"))
+    if not [m for m in payload.measures if m.strip()]:
+        raise HttpError(400, _("请填写整改措施"))
+    return {
+        "list_kind": payload.list_kind,
+        "source": payload.source,
+        "source_ref": payload.source_ref.strip(),
+        "category": category,
+        "dimension": payload.dimension or "",
+        "title": payload.title.strip(),
+        "description": payload.description.strip(),
+        "cause": payload.cause.strip(),
+        "goal": payload.goal.strip(),
+        "responsible_person": people.get(payload.responsible_person_id or 0),
+        "responsible_leader": people.get(payload.responsible_leader_id or 0),
+        "rectification_type": payload.rectification_type,
+        "deadline": payload.deadline,
+        "deadline_workdays": payload.deadline_workdays,
+        "parent": parent,
+        "weight": payload.weight,
+        "remarks": payload.remarks.strip(),
+    }
+
+
+# ---------------------------------------------------------------------------- reads
+
+
+@router.get(
+    "/problems",
+    response={200: ProblemPage, 403: ErrorOut, 404: ErrorOut, 400: ErrorOut},
+    summary="问题台账（按紧急程度排序，游标分页）",
+    description="红灯、黄灯、绿灯、无灯依次在前，同灯按整改时限先后。"
+    "翻页时把 next_cursor 作为 cursor 传回；每页最多 200 条。",
+)
+def list_problems(request: HttpRequest, filters: Query[LedgerFilterIn]) -> dict[str, object]:
+    user = _user(request)
+    if not can(user, "view_ledger"):
+        raise HttpError(403, _("无权查看问题台账"))
+    if (
+        filters.deadline_from
+        and filters.deadline_to
+        and filters.deadline_from > filters.deadline_to
+    ):
+        raise HttpError(400, _("截止日期不能早于起始日期"))
+    cursor = _cursor(filters.cursor)
+    unit = None
+    if filters.unit is not None:
+        try:
+            unit = org_selectors.get_unit_for_user(user, filters.unit)
+        except Http404:
+            raise HttpError(404, _("单位不存在")) from None
+    flt = selectors.LedgerFilter(
+        unit=unit,
+        list_kind=filters.list_kind or "",
+        source=filters.source or "",
+        category=filters.category,
+        status=filters.status or "",
+        light=filters.light or "",
+        deadline_from=filters.deadline_from,
+        deadline_to=filters.deadline_to,
+        responsible=filters.responsible,
+        text=filters.q,
+    )
+    rows, next_cursor = selectors.page_after(
+        selectors.filter_problems(user, flt), cursor, filters.limit
+    )
+    return {"items": rows, "next_cursor": next_cursor.encode() if next_cursor else None}
+
+
+@router.get(
+    "/problems/{problem_id}",
+    response={200: ProblemDetailOut, 404: ErrorOut},
+    summary="问题详情（含措施、流转记录、进展、佐证材料、审核与反馈）",
+)
+def get_problem(request: HttpRequest, problem_id: int) -> Problem:
+    return _detail(_problem(_user(request), problem_id))
+
+
+@router.get(
+    "/mine",
+    response={200: ProblemPage, 400: ErrorOut},
+    summary="我的整改事项（本人为责任人，按紧急程度排序，游标分页）",
+    description="本人为责任人的问题（不含草稿和已撤回的），不论所在单位是否在本人管辖范围内。",
+)
+def my_items(request: HttpRequest, page: Query[PageIn]) -> dict[str, object]:
+    rows, next_cursor = selectors.page_after(
+        selectors.my_items(_user(request)), _cursor(page.cursor), page.limit
+    )
+    return {"items": rows, "next_cursor": next_cursor.encode() if next_cursor else None}
+
+
+# ---------------------------------------------------------------------------- writes
+
+
+@router.post("/problems", response={201: ProblemDetailOut, **ERRORS}, summary="登记问题（草稿）")
+def create_problem(request: HttpRequest, payload: ProblemIn) -> Status[Problem]:
+    user = _user(request)
+    _allow(user, "register")
+    try:
+        unit = org_selectors.get_unit_for_user(user, payload.unit_id)
+    except Http404:
+        raise HttpError(404, _("单位不存在")) from None
+    _allow(user, "register", Problem(unit=unit))
+    fields = _create_fields(user, unit, payload)
+    cooperating = list(
+        org_selectors.units_visible_to(user).filter(
+            pk__in=payload.cooperating_unit_ids, is_active=True
+        )
+    )
+    if len(cooperating) != len(set(payload.cooperating_unit_ids)):
+        raise HttpError(400, _("配合单位不存在或不在本人管辖范围内"))
+    with _action_errors():
+        problem = actions.check_create_problem(
+            actor=user, unit=unit, measures=payload.measures, cooperating=cooperating, **fields
+        )
+    return Status(201, _detail(_problem(user, problem.pk)))
+
+
+def _transition(request: HttpRequest, problem_id: int, action: str) -> tuple[User, Problem]:
+    user = _user(request)
+    problem = _problem(user, problem_id)
+    _allow(user, action, problem)
+    return user, problem
+
+
+@router.post(
+    "/problems/{problem_id}/assign",
+    response={200: ProblemDetailOut, **ERRORS},
+    summary="交办（同时记录整改要求告知）",
+)
+def assign(request: HttpRequest, problem_id: int, payload: AssignIn | None = None) -> Problem:
+    user, problem = _transition(request, problem_id, "assign")
+    with _action_errors():
+        actions.check_assign(
+            problem, actor=user, requirement=payload.requirement if payload else ""
+        )
+    return _detail(_problem(user, problem.pk))
+
+
+@router.post(
+    "/problems/{problem_id}/accept", response={200: ProblemDetailOut, **ERRORS}, summary="签收"
+)
+def accept(request: HttpRequest, problem_id: int) -> Problem:
+    user, problem = _transition(request, problem_id, "accept")
+    with _action_errors():
+        actions.do_accept(problem, actor=user)
+    return _detail(_problem(user, problem.pk))
+
+
+@router.post(
+    "/problems/{problem_id}/report",
+    response={200: ProblemDetailOut, **ERRORS},
+    summary="报送整改进展（可用 multipart 的 files 字段上传佐证材料）",
+    description="JSON：{progress, text}；需上传佐证材料时改用 multipart/form-data，"
+    "字段 progress、text、phase（before/after/other，默认 after）和一个或多个 files。"
+    "文件类型按扩展名和文件头双重检查，单个不超过 20 MB。首次报送即进入“整改中”。",
+    openapi_extra=_report_body_schema(),
+)
+def report(request: HttpRequest, problem_id: int) -> Problem:
+    user, problem = _transition(request, problem_id, "report")
+    payload, uploads = _report_input(request)
+    with _action_errors():
+        actions.check_report_progress(
+            problem,
+            actor=user,
+            progress=payload.progress,
+            text=payload.text,
+            files=[(upload, payload.phase) for upload in uploads],
+        )
+    return _detail(_problem(user, problem.pk))
+
+
+@router.post(
+    "/problems/{problem_id}/request-closure",
+    response={200: ProblemDetailOut, **ERRORS},
+    summary="申请销号（须已上传整改后佐证材料）",
+)
+def request_closure(request: HttpRequest, problem_id: int, payload: ClosureIn) -> Problem:
+    user, problem = _transition(request, problem_id, "request_closure")
+    with _action_errors():
+        actions.check_request_closure(problem, actor=user, text=payload.text)
+    return _detail(_problem(user, problem.pk))
+
+
+@router.post(
+    "/problems/{problem_id}/verify",
+    response={200: ProblemDetailOut, **ERRORS},
+    summary="销号审核（同意销号、退回重改或阶段性完成）",
+    description="审核人不能是整改责任人，也不能是责任单位的人员。",
+)
+def verify(request: HttpRequest, problem_id: int, payload: VerifyIn) -> Problem:
+    user, problem = _transition(request, problem_id, "verify")
+    with _action_errors():
+        actions.check_verify(
+            problem, verifier=user, outcome=payload.outcome, comment=payload.comment
+        )
+    return _detail(_problem(user, problem.pk))
+
+
+@router.post(
+    "/problems/{problem_id}/withdraw",
+    response={200: ProblemDetailOut, **ERRORS},
+    summary="撤回问题（限局级角色，须填写原因）",
+)
+def withdraw(request: HttpRequest, problem_id: int, payload: WithdrawIn) -> Problem:
+    user, problem = _transition(request, problem_id, "withdraw")
+    with _action_errors():
+        actions.check_withdraw(problem, actor=user, reason=payload.reason)
+    return _detail(_problem(user, problem.pk))
+
+
+@router.post(
+    "/problems/{problem_id}/feedback",
+    response={200: ProblemDetailOut, **ERRORS},
+    summary="记录反馈（整改要求告知、公开整改进度、答复反映人）",
+    description="公开整改进度的内容会自动隐去手机号和身份证号。",
+)
+def feedback(request: HttpRequest, problem_id: int, payload: FeedbackIn) -> Problem:
+    user, problem = _transition(request, problem_id, "feedback")
+    with _action_errors():
+        actions.check_add_feedback(problem, actor=user, kind=payload.kind, text=payload.text)
+    return _detail(_problem(user, problem.pk))
