@@ -221,17 +221,17 @@ def table(kind: str, result: dict[str, Any]) -> list[str]:
         f"`migrate` took {result['migrate_s']:.1f} s. Load average (1 min) "
         f"{result['load'][0]:.1f} before seeding, {result['load'][1]:.1f} after measuring.",
         "",
-        "| operation | runs | median | p95 | min | max | queries | target | vs target |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---:|",
+        "| operation | runs | median | p95 | min | max | CPU median | queries | target | vs target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for op in result["operations"]:
         if op["name"].startswith("seed"):
             value = op["wall"]
             inner = f" (command: {op['inner'] / 1000:.1f} s)" if op.get("inner") else ""
-            row = [op["name"], "1", f"{value / 1000:.1f} s{inner}", "", "", "", ""]
+            row = [op["name"], "1", f"{value / 1000:.1f} s{inner}", "", "", "", "", ""]
         else:
             value = op["p95"]
-            stats = [fmt_ms(op[key]) for key in ("median", "p95", "min", "max")]
+            stats = [fmt_ms(op[key]) for key in ("median", "p95", "min", "max", "cpu_median")]
             row = [op["name"], str(op["n"]), *stats, str(op["queries"])]
         target = target_for(op["name"])
         if target is not None and target[2] in {"both", SQLITE_ONLY.get(kind)}:
@@ -267,7 +267,9 @@ def write_results(args: argparse.Namespace, results: dict[str, dict[str, Any]]) 
         "p95 is the nearest-rank "
         "95th percentile. Times are wall-clock in one process with Django's test client "
         "(no network, no web server), production settings (`QF_DEBUG=0`). *vs target* is "
-        "p95 (for the seeding: its wall time) divided by the target. What each operation does, "
+        "p95 (for the seeding: its wall time) divided by the target; *CPU median* is the CPU time "
+        "of the measuring process, which load from elsewhere on the machine hardly changes "
+        "(PostgreSQL's own work is not in it). What each operation does, "
         "and what the numbers showed, is in `bench/README.md`.",
         "",
         "## Machine",
