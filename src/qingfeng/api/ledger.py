@@ -36,7 +36,7 @@ from qingfeng.ledger.models import (
     Transition,
     Verification,
 )
-from qingfeng.ledger.permissions import can
+from qingfeng.ledger.permissions import available_actions, can
 from qingfeng.ledger.workflow import StrOrPromise
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Person, Unit, User
@@ -403,19 +403,8 @@ def _cursor(text: str) -> selectors.Cursor | None:
 
 
 def _allowed_actions(user: User, problem: Problem) -> list[str]:
-    """What the caller can do now: the policy and the life cycle both allow it."""
-    moves = set(workflow.allowed_actions(problem.status))
-    open_for_report = {Problem.Status.ACCEPTED, Problem.Status.RECTIFYING}
-    possible = {
-        "assign": "assign" in moves,
-        "accept": "accept" in moves,
-        "report": problem.status in open_for_report,
-        "request_closure": "request_closure" in moves,
-        "verify": problem.status == Problem.Status.CLOSURE_REQUESTED,
-        "withdraw": "withdraw" in moves,
-        "feedback": problem.status != Problem.Status.DRAFT,
-    }
-    return [action for action, ok in possible.items() if ok and can(user, action, problem)]
+    """What the caller can do now (the page shows the same forms); disclosure is page-only."""
+    return [a for a in available_actions(user, problem) if a != "disclose"]
 
 
 def _schema_error(exc: pydantic.ValidationError) -> SchemaError:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 
 from qingfeng.api.auth import TokenAuth, VerifiedSessionAuth
 from qingfeng.api.orgs import router as orgs_router
@@ -14,3 +17,34 @@ api = NinjaAPI(
 )
 api.add_router("/orgs/", orgs_router)
 api.add_router("/ledger/", "qingfeng.api.ledger.router")
+
+_PROBLEMS = {
+    "missing": _("必填"),
+    "int_parsing": _("须为整数"),
+    "int_type": _("须为整数"),
+    "string_type": _("须为文本"),
+    "date_from_datetime_parsing": _("须为日期，如 2026-11-05"),
+    "date_parsing": _("须为日期，如 2026-11-05"),
+    "literal_error": _("不是允许的取值"),
+    "enum": _("不是允许的取值"),
+    "less_than_equal": _("超出允许的最大值"),
+    "greater_than_equal": _("低于允许的最小值"),
+    "string_too_long": _("过长"),
+    "json_invalid": _("不是有效的 JSON"),
+}
+
+
+@api.exception_handler(ValidationError)
+def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """Bad input is answered in the user's language, field by field, like the pages."""
+    errors = []
+    for error in exc.errors:
+        field = ".".join(str(part) for part in error.get("loc", ())[1:]) or str(
+            error.get("loc", [""])[0]
+        )
+        reason = _PROBLEMS.get(str(error.get("type", "")), _("取值不正确"))
+        errors.append(
+            {"field": field, "message": f"{field}：{reason}", "type": error.get("type", "")}
+        )
+    detail = _("请求参数不正确：%(fields)s") % {"fields": "；".join(e["message"] for e in errors)}
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)

@@ -19,6 +19,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     items: list[dict[str, object]] = [{"label": _("首页"), "url": reverse("home"), "key": "home"}]
     if ledger_can(user, "view_ledger"):
         items.append({"label": _("整改台账"), "url": reverse("ledger:list"), "key": "ledger"})
+        items.append({"label": _("回头看"), "url": reverse("ledger:rechecks"), "key": "rechecks"})
     if role_names(user) - {"auditor", "system_admin"}:
         items.append({"label": _("我的整改"), "url": reverse("ledger:mine"), "key": "mine"})
     if "leader" in role_names(user) and user.liaisons.exists():

@@ -73,6 +73,16 @@ def _next_serial() -> int:
 
 
 def _move(problem: Problem, action: str, *, actor: User | None, reason: str = "") -> None:
+    # Lock the row and decide on the status as stored: of two people deciding at once, the
+    # second sees the first one's decision and gets a clear error, not a double transition.
+    stored = (
+        Problem.objects.select_for_update()
+        .filter(pk=problem.pk)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if stored is not None:
+        problem.status = stored
     target = workflow.target_of(problem, action)
     Transition.objects.create(
         problem=problem,

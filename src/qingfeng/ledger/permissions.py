@@ -71,3 +71,22 @@ def can(user: User, action: str, problem: Problem | None = None) -> bool:
             user, path, roles=_roles(REGISTRARS | HANDLERS)
         )
     raise KeyError(f"unknown ledger action {action!r}")
+
+
+def available_actions(user: User, problem: Problem) -> list[str]:
+    """What the user can do to the problem now: both the policy and the life cycle allow it.
+    The problem page shows these forms; the API lists them."""
+    from qingfeng.ledger import workflow
+
+    moves = set(workflow.allowed_actions(problem.status))
+    possible = {
+        "assign": "assign" in moves,
+        "accept": "accept" in moves,
+        "report": problem.status in {Problem.Status.ACCEPTED, Problem.Status.RECTIFYING},
+        "request_closure": "request_closure" in moves,
+        "verify": problem.status == Problem.Status.CLOSURE_REQUESTED,
+        "withdraw": "withdraw" in moves,
+        "feedback": problem.status != Problem.Status.DRAFT,
+        "disclose": problem.status != Problem.Status.DRAFT,
+    }
+    return [action for action, ok in possible.items() if ok and can(user, action, problem)]

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qingfeng.core.policy import guarded, signed_in
-from qingfeng.ledger import actions, selectors, workflow
+from qingfeng.ledger import actions, rechecks, selectors
 from qingfeng.ledger.forms import (
     ClosureForm,
     DisclosureForm,
@@ -30,13 +30,23 @@ from qingfeng.ledger.forms import (
     ReportForm,
     VerifyForm,
 )
-from qingfeng.ledger.models import Evidence, Problem
-from qingfeng.ledger.permissions import REGISTRARS, _roles, can
+from qingfeng.ledger.models import Evidence, Problem, Recheck
+from qingfeng.ledger.permissions import REGISTRARS, _roles, available_actions, can
 from qingfeng.lib.redact import redact
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Person, Unit, User
 
 PAGE_SIZE = 30
+ACTIONS = (
+    "assign",
+    "accept",
+    "report",
+    "request_closure",
+    "verify",
+    "withdraw",
+    "feedback",
+    "disclose",
+)
 
 
 def _user(request: HttpRequest) -> User:
@@ -152,20 +162,7 @@ def _add_errors(form: ProblemForm, exc: ValidationError) -> None:
 def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     problem = selectors.get_problem_for_user(user, pk)
-    flags = {
-        a: can(user, a, problem)
-        for a in (
-            "assign",
-            "accept",
-            "report",
-            "request_closure",
-            "verify",
-            "withdraw",
-            "feedback",
-            "disclose",
-        )
-    }
-    allowed = set(workflow.allowed_actions(problem.status))
+    available = set(available_actions(user, problem))
     context = {
         "problem": problem,
         "measures": problem.measures.all(),
@@ -176,17 +173,7 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "feedback": problem.feedback.select_related("created_by__person", "recipient"),
         "children": problem.children.select_related("unit"),
         "cooperating": problem.cooperating_units.all(),
-        "show": {
-            "assign": flags["assign"] and "assign" in allowed,
-            "accept": flags["accept"] and "accept" in allowed,
-            "report": flags["report"]
-            and problem.status in {Problem.Status.ACCEPTED, Problem.Status.RECTIFYING},
-            "request_closure": flags["request_closure"] and "request_closure" in allowed,
-            "verify": flags["verify"] and problem.status == Problem.Status.CLOSURE_REQUESTED,
-            "withdraw": flags["withdraw"] and "withdraw" in allowed,
-            "feedback": flags["feedback"] and problem.status != Problem.Status.DRAFT,
-            "disclose": flags["disclose"] and problem.status != Problem.Status.DRAFT,
-        },
+        "show": {action: action in available for action in ACTIONS},
         "report_form": ReportForm(initial={"progress": problem.progress}),
         "closure_form": ClosureForm(),
         "verify_form": VerifyForm(),
@@ -391,3 +378,46 @@ def liaison_view(request: HttpRequest) -> HttpResponse:
 
 def registrar_roles() -> list[str]:
     return _roles(REGISTRARS)
+
+
+@guarded(can, "view_ledger")
+def recheck_list(request: HttpRequest) -> HttpResponse:
+    """回头看: the re-checks drawn in the user's scope, pending first."""
+    user = _user(request)
+    visible = selectors.problems_visible_to(user)
+    items = (
+        Recheck.objects.filter(problem__in=visible)
+        .select_related("problem__unit", "decided_by__person")
+        .order_by("outcome", "-created_at")[:300]
+    )
+    rows = [
+        {
+            "recheck": r,
+            "can_decide": r.outcome == Recheck.Outcome.PENDING and can(user, "verify", r.problem),
+        }
+        for r in items
+    ]
+    return render(request, "ledger/rechecks.html", {"rows": rows})
+
+
+@require_POST
+@guarded(can, "view_ledger")
+def recheck_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    recheck = get_object_or_404(Recheck.objects.select_related("problem__unit"), pk=pk)
+    problem = selectors.get_problem_for_user(user, recheck.problem_id)
+    if not can(user, "verify", problem):
+        raise Http404
+    try:
+        actions.separation_of_duties(problem, user)
+        rechecks.check_decide_recheck(
+            recheck,
+            actor=user,
+            passed=request.POST.get("outcome") == "passed",
+            comment=request.POST.get("comment", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("复查结论已记录"))
+    return redirect("ledger:rechecks")

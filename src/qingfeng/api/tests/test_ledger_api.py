@@ -378,7 +378,8 @@ class TransitionsTestCase(LedgerApiTestCase):
             self.teacher, f"/problems/{problem.pk}/report", {"progress": 130, "text": "x"}
         )
         self.assertEqual(bad.status_code, 422)
-        self.assertEqual(bad.json()["detail"][0]["loc"], ["body", "progress"])
+        self.assertEqual(bad.json()["errors"][0]["field"], "progress")
+        self.assertIn("超出允许的最大值", bad.json()["detail"])
         self.assertEqual(ProgressReport.objects.filter(problem=problem).count(), 1)
 
     def test_a_file_that_is_not_what_it_claims_is_refused(self) -> None:

@@ -51,3 +51,14 @@ class OrgsApiTestCase(BaseTestCase):
     def test_the_auditor_is_forbidden(self) -> None:
         self.login(self.auditor)
         self.assertEqual(self.client.get("/api/orgs/units").status_code, 403)
+
+
+class ApiInputErrorsTestCase(BaseTestCase):
+    def test_bad_input_is_answered_in_chinese_per_field(self) -> None:
+        self.login(self.county_admin)
+        response = self.client.get("/api/orgs/units", {"parent": "abc"})
+        self.assertEqual(response.status_code, 422)
+        body = response.json()
+        self.assertIn("请求参数不正确", body["detail"])
+        self.assertEqual(body["errors"][0]["field"], "parent")
+        self.assertIn("须为整数", body["errors"][0]["message"])

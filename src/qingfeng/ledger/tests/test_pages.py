@@ -273,3 +273,44 @@ class HomeOverviewTestCase(LedgerTestCase):
         self.assertEqual(rows["东城区实验小学"]["red"], 1)
         self.assertEqual(rows["东城区实验小学"]["total"], 1)
         self.assertEqual(rows["东城区第二中学"]["total"], 1)
+
+
+class RecheckPageTestCase(LedgerTestCase):
+    def test_a_supervisor_fails_a_recheck_from_the_page(self) -> None:
+        import time_machine
+
+        from qingfeng.ledger import rechecks
+        from qingfeng.ledger.models import Recheck, Verification
+        from qingfeng.ledger.tests.base import d
+
+        with time_machine.travel("2026-11-10 10:00 +0800"):
+            problem = self.awaiting_verification()
+            actions.check_verify(
+                problem,
+                verifier=self.county_admin,
+                outcome=Verification.Outcome.APPROVED,
+                comment="ok",
+            )
+        recheck = rechecks.draw_rechecks(d("2027-01-04"), percent=10)[0]
+        self.login(self.school_admin)
+        response = self.client.post(
+            f"/ledger/rechecks/{recheck.pk}/decide/",
+            {"outcome": "failed", "comment": "x"},
+            follow=True,
+        )
+        self.assertContains(response, "责任单位的人员不能审核本单位的销号申请")
+        self.login(self.supervisor)
+        page = self.client.get("/ledger/rechecks/")
+        self.assertContains(page, problem.number)
+        self.client.post(
+            f"/ledger/rechecks/{recheck.pk}/decide/", {"outcome": "failed", "comment": "问题反弹"}
+        )
+        self.assertEqual(Recheck.objects.get(pk=recheck.pk).outcome, "failed")
+        self.assertEqual(Problem.objects.get(pk=problem.pk).light, "red")
+        self.login(self.other_school_admin)
+        self.assertEqual(
+            self.client.post(
+                f"/ledger/rechecks/{recheck.pk}/decide/", {"outcome": "passed", "comment": "x"}
+            ).status_code,
+            404,
+        )
