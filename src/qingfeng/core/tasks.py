@@ -22,3 +22,15 @@ def heartbeat() -> None:
 @db_periodic_task(crontab(minute="*"))
 def sweep() -> int:
     return jobs.sweep_jobs()
+
+
+@db_periodic_task(crontab(hour="3", minute="15"))
+def optimize_database() -> None:
+    """SQLite plans queries from statistics that only ANALYZE gathers; after a large import
+    the path-prefix queries scan whole tables until it runs. PostgreSQL's autovacuum does this
+    by itself."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from qingfeng.core.audit import record_audit
 from qingfeng.core.models import AuditEvent
+from qingfeng.core.tasks import optimize_database
 from qingfeng.orgs import actions
 from qingfeng.orgs.models import Person, RosterImport, User
 from qingfeng.orgs.roster.checking import Plan, plan_import
@@ -165,6 +166,9 @@ def do_import_roster(record: RosterImport, *, actor: User) -> RosterImport:
             _write_units(plan, actor, counts)
             _write_people(plan, actor, counts)
             _finish(record, actor, counts)
+            if counts_large(counts):
+                # Fresh statistics, or SQLite plans the next queries as full scans.
+                transaction.on_commit(optimize_database)
     except _Rejected:
         return _reject(record, actor, sheets, errors)
     except (IntegrityError, ValidationError) as exc:
@@ -183,6 +187,10 @@ def do_import_roster(record: RosterImport, *, actor: User) -> RosterImport:
         _reject(record, actor, [], [RowError("", 0, "", message)], failed=True)
         raise
     return record
+
+
+def counts_large(counts: _Counts) -> bool:
+    return sum(v for v in vars(counts).values() if isinstance(v, int)) >= 1000
 
 
 def _finish(record: RosterImport, actor: User, counts: _Counts) -> None:

@@ -115,3 +115,25 @@ class PeopleListTestCase(BaseTestCase):
         self.login(self.other_school_admin)
         response = self.client.get("/orgs/people/")
         self.assertEqual([p.name for p in response.context["page"]], ["李明"])
+
+
+class PeoplePagingTestCase(BaseTestCase):
+    def test_later_pages_keep_the_default_of_people_in_post(self) -> None:
+        for i in range(55):
+            actions.do_create_person(
+                actor=None, unit=self.school2, name=f"在岗{i}", post_type="teacher"
+            )
+        actions.do_create_person(
+            actor=None, unit=self.school2, name="已离岗者", post_type="teacher", is_active=False
+        )
+        self.login(self.county_admin)
+        first = self.client.get("/orgs/people/")
+        second = self.client.get("/orgs/people/", {"page": "2"})
+        self.assertEqual(
+            first.context["page"].paginator.count, second.context["page"].paginator.count
+        )
+        self.assertNotIn("已离岗者", [p.name for p in second.context["page"]])
+        everyone = self.client.get("/orgs/people/", {"active": ""})
+        self.assertEqual(
+            everyone.context["page"].paginator.count, first.context["page"].paginator.count + 1
+        )

@@ -27,7 +27,8 @@ def people_list(request: HttpRequest) -> HttpResponse:
         text=data.get("q") or "",
         post_type=data.get("post_type") or "",
         party=data.get("party") or "",
-        active=data.get("active", "1") if form.is_bound else "1",
+        # Page links carry only the filters that were set: no "active" means the default.
+        active=(data.get("active") or "") if "active" in request.GET else "1",
     ).order_by("unit__path", "id")
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
