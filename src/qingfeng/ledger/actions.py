@@ -287,8 +287,10 @@ def check_report_progress(
     progress: int,
     text: str,
     files: Sequence[tuple[UploadedFile, str]] = (),
+    measures_done: Sequence[int] = (),
 ) -> ProgressReport:
-    """A progress report with evidence; the first report starts the rectification."""
+    """A progress report with evidence and the measures now done; the first report starts
+    the rectification."""
     if problem.status not in {Problem.Status.ACCEPTED, Problem.Status.RECTIFYING}:
         raise workflow.InvalidTransition(problem.status, "start")
     if not 0 <= progress <= 100:
@@ -310,6 +312,11 @@ def check_report_progress(
             content_type=content_type,
             actor=actor,
         )
+    done = set(measures_done)
+    problem.measures.filter(pk__in=done).update(status=Measure.Status.DONE)
+    problem.measures.exclude(pk__in=done).filter(status=Measure.Status.TODO).update(
+        status=Measure.Status.DOING
+    )
     problem.progress = progress
     problem.updated_at = timezone.now()
     problem.save(update_fields=["status", "progress", "updated_at"])
@@ -318,7 +325,7 @@ def check_report_progress(
         actor=actor,
         action="ledger.problem.progress",
         obj=problem,
-        after={"progress": progress, "files": len(checked)},
+        after={"progress": progress, "files": len(checked), "measures_done": sorted(done)},
     )
     return report
 

@@ -147,3 +147,46 @@ class DisclosureForm(forms.Form):
         help_text=_("系统已自动隐去姓名、手机号和身份证号，请再核对一遍后公开"),
     )
     publish = forms.BooleanField(label=_("公开"), required=False)
+
+
+class ProblemEditForm(forms.Form):
+    """What may change after registration; the unit, list and source stay as registered."""
+
+    category = forms.ModelChoiceField(
+        label=_("问题类别"), queryset=Category.objects.filter(is_active=True)
+    )
+    dimension = forms.ChoiceField(
+        label=_("五查五看维度"), required=False, choices=_blank("—") + Problem.Dimension.choices
+    )
+    title = forms.CharField(label=_("问题概述"), max_length=200)
+    description = forms.CharField(label=_("问题描述"), widget=forms.Textarea(attrs={"rows": 4}))
+    cause = forms.CharField(
+        label=_("原因分析"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    goal = forms.CharField(
+        label=_("整改目标"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    responsible_person = forms.ModelChoiceField(
+        label=_("责任人"), required=False, queryset=Person.objects.none()
+    )
+    responsible_leader = forms.ModelChoiceField(
+        label=_("责任领导"), required=False, queryset=Person.objects.none()
+    )
+    rectification_type = forms.ChoiceField(
+        label=_("整改类型"), choices=Problem.RectificationType.choices
+    )
+    deadline = forms.DateField(label=_("整改时限（日期）"), required=False)
+    rules_adopted = forms.CharField(
+        label=_("建章立制"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    accountability = forms.CharField(
+        label=_("追责问责"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    remarks = forms.CharField(
+        label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["responsible_person"].queryset = people  # type: ignore[attr-defined]
+        self.fields["responsible_leader"].queryset = people  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("rechecks/", views.recheck_list, name="rechecks"),
     path("rechecks/<int:pk>/decide/", views.recheck_decide, name="recheck_decide"),
     path("<int:pk>/", views.problem_detail, name="detail"),
+    path("<int:pk>/edit/", views.problem_edit, name="edit"),
     path("<int:pk>/assign/", views.problem_assign, name="assign"),
     path("<int:pk>/accept/", views.problem_accept, name="accept"),
     path("<int:pk>/report/", views.problem_report, name="report"),

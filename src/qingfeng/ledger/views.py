@@ -25,6 +25,7 @@ from qingfeng.ledger.forms import (
     DisclosureForm,
     FeedbackForm,
     LedgerFilterForm,
+    ProblemEditForm,
     ProblemForm,
     ReasonForm,
     ReportForm,
@@ -150,7 +151,7 @@ def people_options(request: HttpRequest) -> HttpResponse:
     return render(request, "ledger/partials/people_options.html", {"form": form})
 
 
-def _add_errors(form: ProblemForm, exc: ValidationError) -> None:
+def _add_errors(form: ProblemForm | ProblemEditForm, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -174,6 +175,7 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "children": problem.children.select_related("unit"),
         "cooperating": problem.cooperating_units.all(),
         "show": {action: action in available for action in ACTIONS},
+        "can_edit": can(user, "edit", problem),
         "report_form": ReportForm(initial={"progress": problem.progress}),
         "closure_form": ClosureForm(),
         "verify_form": VerifyForm(),
@@ -233,12 +235,14 @@ def _report(request: HttpRequest, problem: Problem, user: User) -> str:
     if not form.is_valid():
         raise ValidationError([str(e) for errors in form.errors.values() for e in errors])
     files = [(f, form.cleaned_data["phase"]) for f in request.FILES.getlist("files")]
+    done = [int(v) for v in request.POST.getlist("measures_done") if v.isdigit()]
     actions.check_report_progress(
         problem,
         actor=user,
         progress=form.cleaned_data["progress"],
         text=form.cleaned_data["text"],
         files=files,
+        measures_done=done,
     )
     return _("已报送进展")
 
@@ -421,3 +425,43 @@ def recheck_decide(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("复查结论已记录"))
     return redirect("ledger:rechecks")
+
+
+EDIT_FIELDS = (
+    "category",
+    "dimension",
+    "title",
+    "description",
+    "cause",
+    "goal",
+    "responsible_person",
+    "responsible_leader",
+    "rectification_type",
+    "deadline",
+    "rules_adopted",
+    "accountability",
+    "remarks",
+)
+
+
+@signed_in
+def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    problem = selectors.get_problem_for_user(user, pk)
+    if not can(user, "edit", problem):
+        raise Http404
+    ancestors = [int(seg) for seg in problem.unit.path.strip("/").split("/")]
+    people = Person.objects.filter(unit_id__in=ancestors, is_active=True).select_related("unit")
+    initial = {f: getattr(problem, f) for f in EDIT_FIELDS}
+    form = ProblemEditForm(request.POST or None, people=people, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = {f: form.cleaned_data[f] for f in form.changed_data if f in EDIT_FIELDS}
+        try:
+            if changes:
+                actions.check_update_problem(problem, actor=user, **changes)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("已保存修改") if changes else _("没有修改"))
+            return redirect("ledger:detail", pk=problem.pk)
+    return render(request, "ledger/new.html", {"form": form, "editing": problem})

@@ -314,3 +314,46 @@ class RecheckPageTestCase(LedgerTestCase):
             ).status_code,
             404,
         )
+
+
+class EditAndMeasuresTestCase(LedgerTestCase):
+    def test_edit_a_problem(self) -> None:
+        problem = self.assigned()
+        self.login(self.county_admin)
+        page = self.client.get(f"/ledger/{problem.pk}/edit/")
+        self.assertContains(page, "修改问题")
+        data = {
+            "category": self.category.pk,
+            "dimension": "integrity",
+            "title": "违规推荐教辅材料（已核实）",
+            "description": problem.description,
+            "rectification_type": "time_limited",
+            "deadline": "2026-12-31",
+            "responsible_person": self.teacher_person.pk,
+            "rules_adopted": "建立教辅征订备案制度",
+        }
+        response = self.client.post(f"/ledger/{problem.pk}/edit/", data, follow=True)
+        self.assertContains(response, "已保存修改")
+        problem.refresh_from_db()
+        self.assertEqual(problem.title, "违规推荐教辅材料（已核实）")
+        self.assertEqual(problem.rules_adopted, "建立教辅征订备案制度")
+        self.login(self.teacher)
+        self.assertEqual(self.client.get(f"/ledger/{problem.pk}/edit/").status_code, 404)
+
+    def test_measures_are_marked_done_with_a_report(self) -> None:
+        problem = actions.do_accept(self.assigned(), actor=self.teacher)
+        first, second = problem.measures.all()
+        self.login(self.teacher)
+        self.client.post(
+            f"/ledger/{problem.pk}/report/",
+            {
+                "progress": 50,
+                "text": "退费完成",
+                "phase": "after",
+                "measures_done": [first.pk],
+                "files": [png()],
+            },
+        )
+        first.refresh_from_db()
+        second.refresh_from_db()
+        self.assertEqual((first.status, second.status), ("done", "doing"))
