@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from qingfeng.ledger import views
+from qingfeng.ledger import excel_views, views
 
 app_name = "ledger"
 urlpatterns = [
@@ -13,6 +13,11 @@ urlpatterns = [
     path("liaison/", views.liaison_view, name="liaison"),
     path("bulk-assign/", views.bulk_assign, name="bulk_assign"),
     path("rechecks/", views.recheck_list, name="rechecks"),
+    path("import/", excel_views.import_page, name="import"),
+    path("import/template.xlsx", excel_views.template_download, name="import_template"),
+    path("import/<int:pk>/", excel_views.import_result, name="import_result"),
+    path("import/<int:pk>/errors.xlsx", excel_views.import_errors, name="import_errors"),
+    path("export.xlsx", excel_views.export, name="export"),
     path("rechecks/<int:pk>/decide/", views.recheck_decide, name="recheck_decide"),
     path("<int:pk>/", views.problem_detail, name="detail"),
     path("<int:pk>/edit/", views.problem_edit, name="edit"),

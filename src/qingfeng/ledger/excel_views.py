@@ -1,0 +1,119 @@
+"""Ledger Excel pages: import (stored first, all or nothing), export of the filtered set,
+the blank template and the error workbook of a rejected import."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from qingfeng.core.policy import guarded
+from qingfeng.ledger import excel, selectors
+from qingfeng.ledger.permissions import can
+from qingfeng.ledger.views import _filter_from, _user
+from qingfeng.orgs import selectors as org_selectors
+from qingfeng.orgs.models import Unit, User
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAGIC = {".xlsx": b"PK\x03\x04", ".xls": b"\xd0\xcf\x11\xe0"}
+MAX_BYTES = 20 * 1024 * 1024
+EXPORT_LIMIT = 100_000
+
+
+class LedgerImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("台账文件（.xlsx 或 .xls）"))
+    assign = forms.BooleanField(label=gettext_lazy("导入后直接交办"), required=False)
+    requirement = forms.CharField(label=gettext_lazy("交办要求"), required=False, max_length=500)
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        name = (upload.name or "").lower()
+        ext = name[name.rfind(".") :] if "." in name else ""
+        if ext not in MAGIC:
+            raise forms.ValidationError(_("请上传 .xlsx 或 .xls 格式的 Excel 文件"))
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(_("文件不能超过 20 MB"))
+        head = upload.read(4)
+        upload.seek(0)
+        if head != MAGIC[ext]:
+            raise forms.ValidationError(_("文件内容不是有效的 Excel 工作簿"))
+        return upload
+
+
+def _xlsx(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+@guarded(can, "register")
+def import_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = LedgerImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        record = excel.do_receive_ledger(
+            form.cleaned_data["file"], actor=user, assign=form.cleaned_data["assign"]
+        )
+        outcome = excel.do_import_ledger(
+            record, actor=user, requirement=form.cleaned_data["requirement"]
+        )
+        if outcome.ok:
+            messages.success(
+                request, _("导入成功：新增 %(n)d 个问题") % {"n": record.created_count}
+            )
+        else:
+            messages.error(request, _("导入未通过校验，未写入任何数据，请按错误清单修改后重新上传"))
+        return redirect("ledger:import_result", pk=record.pk)
+    imports = excel.ledger_imports_of(user)[:20]
+    return render(request, "ledger/import.html", {"form": form, "imports": imports})
+
+
+@guarded(can, "register")
+def import_result(request: HttpRequest, pk: int) -> HttpResponse:
+    record = excel.get_ledger_import_for_user(_user(request), pk)
+    return render(request, "ledger/import_result.html", {"record": record})
+
+
+@guarded(can, "register")
+def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
+    record = excel.get_ledger_import_for_user(_user(request), pk)
+    if not record.error_file:
+        return redirect("ledger:import_result", pk=pk)
+    with record.error_file.open("rb") as handle:
+        return _xlsx(handle.read(), f"错误清单-{record.original_name.rsplit('.', 1)[0]}.xlsx")
+
+
+@guarded(can, "register")
+def template_download(request: HttpRequest) -> HttpResponse:
+    return _xlsx(excel.build_ledger_template(), "整改台账模板.xlsx")
+
+
+@guarded(can, "view_ledger")
+def export(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    _form, flt = _filter_from(request, user)
+    problems = selectors.filter_problems(user, flt).order_by(*selectors.URGENT_FIRST)
+    count = problems.count()
+    if count > EXPORT_LIMIT:
+        messages.error(
+            request,
+            _("筛选结果有 %(n)d 条，超过单次导出上限 %(max)d 条，请缩小范围")
+            % {"n": count, "max": EXPORT_LIMIT},
+        )
+        return redirect(f"/ledger/?{request.GET.urlencode()}")
+    label = flt.unit.name if flt.unit else "、".join(r.name for r in _roots(user))
+    data = excel.export_ledger_workbook(
+        problems, title=_("作风问题整改台账"), unit_label=label, actor=user
+    )
+    return _xlsx(data, f"整改台账-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+def _roots(user: User) -> list[Unit]:
+    return list(org_selectors.scope_roots(user))
