@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "qingfeng.core",
     "qingfeng.orgs",
     "qingfeng.ledger",
+    "qingfeng.intake",
     "qingfeng.api",
 ]
 

@@ -1,0 +1,251 @@
+"""The public supervision channel (作风建设直通车): tickets from the web form, the hotline,
+letters and visits, in one life cycle with decision rows.
+
+Reporter protection is in the data: name and phone are encrypted (AES-GCM) with a blind
+index for the phone; no network address or user agent is ever stored on a ticket; the receipt
+code exists only as a keyed hash.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from qingfeng.core.fields import EncryptedTextField
+from qingfeng.orgs.models import Unit, User
+
+
+class TicketCategory(models.Model):
+    """What a ticket is about; each category has its own working-day deadlines."""
+
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    keywords = models.TextField(_("关键词"), blank=True, help_text=_("用于自动推荐类别，每行一个"))
+    accept_days = models.PositiveSmallIntegerField(_("受理时限（工作日）"), default=1)
+    reply_days = models.PositiveSmallIntegerField(_("办结时限（工作日）"), default=15)
+    sort_order = models.IntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("反映类别")
+        verbose_name_plural = _("反映类别")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ticket(models.Model):
+    class Kind(models.TextChoices):
+        COMPLAINT = "complaint", _("投诉")
+        REPORT = "report", _("举报")
+        SUGGESTION = "suggestion", _("意见建议")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("网上平台")
+        PHONE = "phone", _("24小时热线")
+        LETTER = "letter", _("来信")
+        VISIT = "visit", _("来访")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("已提交")
+        ACCEPTED = "accepted", _("已受理")
+        DECLINED = "declined", _("不予受理")
+        ASSIGNED = "assigned", _("已转办")
+        HANDLING = "handling", _("办理中")
+        REPLIED = "replied", _("已办结")
+        CLOSED = "closed", _("已关闭")
+        MERGED = "merged", _("已合并")
+
+    number = models.CharField(_("工单编号"), max_length=20, unique=True)
+    receipt_hash = models.CharField(max_length=64, unique=True, editable=False)
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    channel = models.CharField(
+        _("渠道"), max_length=10, choices=Channel.choices, default=Channel.WEB
+    )
+    category = models.ForeignKey(
+        TicketCategory, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("反映对象单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    handling_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("承办单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    handler = models.ForeignKey(
+        User,
+        verbose_name=_("承办人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    title = models.CharField(_("标题"), max_length=100)
+    content = models.TextField(_("反映内容"))
+    occurred = models.CharField(_("发生时间"), max_length=50, blank=True)
+    named_person = models.CharField(_("被反映人"), max_length=100, blank=True)
+    anonymous = models.BooleanField(_("匿名"), default=True)
+    reporter_name = EncryptedTextField(_("反映人姓名"), blank=True, default="")
+    reporter_phone = EncryptedTextField(_("联系电话"), blank=True, default="")
+    reporter_phone_index = models.CharField(
+        max_length=64, blank=True, db_index=True, editable=False
+    )
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.RECEIVED
+    )
+    accept_due = models.DateField(_("受理期限"), null=True, blank=True)
+    reply_due = models.DateField(_("办结期限"), null=True, blank=True)
+    light = models.CharField(_("预警灯"), max_length=10, blank=True, default="")
+    urgency = models.PositiveSmallIntegerField(default=3, editable=False)
+    due_key = models.DateField(default=date.max, editable=False)
+    master = models.ForeignKey(
+        "self",
+        verbose_name=_("合并到"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+    )
+    problem = models.ForeignKey(
+        "ledger.Problem",
+        verbose_name=_("台账问题"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    rating = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
+    redo_count = models.PositiveSmallIntegerField(_("发回重办次数"), default=0)
+    entered_by = models.ForeignKey(
+        User,
+        verbose_name=_("录入人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    idempotency_key = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    replied_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("工单")
+        verbose_name_plural = _("工单")
+        indexes = [
+            models.Index(fields=["urgency", "due_key", "id"], name="intake_ticket_urgency"),
+            models.Index(fields=["handling_unit", "status"], name="intake_ticket_unit_status"),
+            models.Index(fields=["unit", "created_at"], name="intake_ticket_unit_created"),
+            models.Index(fields=["status", "created_at"], name="intake_ticket_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
+                name="intake_ticket_rating_1_5",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class TicketEvent(models.Model):
+    """A decision or step in the ticket's life: who, when, from what to what, and why.
+
+    `public` events appear on the reporter's follow-up page (without the actor's name)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("操作"), max_length=30)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("说明"), blank=True)
+    public = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("工单流转记录")
+        verbose_name_plural = _("工单流转记录")
+        ordering = ["ticket_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.action}"
+
+
+class TicketMessage(models.Model):
+    class Author(models.TextChoices):
+        REPORTER = "reporter", _("反映人")
+        STAFF = "staff", _("工作人员")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author_kind = models.CharField(max_length=10, choices=Author.choices)
+    author = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField(_("内容"))
+    internal = models.BooleanField(_("内部备注"), default=False)  # never shown to the reporter
+    is_reply = models.BooleanField(_("办结答复"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("工单留言")
+        verbose_name_plural = _("工单留言")
+        ordering = ["ticket_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.author_kind}"
+
+
+class TicketAttachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        TicketMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
+    file = models.FileField(upload_to="intake/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("工单附件")
+        verbose_name_plural = _("工单附件")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class IdentityReveal(models.Model):
+    """Every look at a reporter's identity: who, when, why (also in the audit trail)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="reveals")
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("查看原因"), max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("身份信息查看记录")
+        verbose_name_plural = _("身份信息查看记录")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.actor_id}"
