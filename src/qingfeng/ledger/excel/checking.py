@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import cached_property
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -165,6 +166,12 @@ class Checker:
             if place is None:
                 return None, error
             candidates = [p for p in candidates if p.unit_id == place.id]
+            if candidates and not (
+                unit.path.startswith(place.path) or place.path.startswith(unit.path)
+            ):
+                return None, _(
+                    "%(label)s『%(name)s』须是责任单位『%(unit)s』或其上下级单位的人员"
+                ) % {"label": label, "name": text, "unit": unit.name}
             tiers = [candidates]
         else:
             # The responsible unit, then its superiors, then the units below it.
@@ -298,7 +305,7 @@ class Checker:
                 row,
                 "category",
                 _("问题类别『%(v)s』不在系统的问题类别中，可填：%(allowed)s")
-                % {"v": category, "allowed": self.allowed_categories()},
+                % {"v": category, "allowed": self.allowed_categories},
             )
         elif not found[1]:
             self.error(sheet, row, "category", _("问题类别『%(v)s』已停用") % {"v": category})
@@ -314,7 +321,7 @@ class Checker:
         if not description:
             description = title
         if not title:
-            title = re.split(r"[。；;\n]", description, maxsplit=1)[0][:60]
+            title = re.split(r"[。；;\n]", description, maxsplit=1)[0][:60] or description[:60]
         if len(title) > 200:
             if "description" in cells:
                 self.error(sheet, row, "title", _("问题概述不能超过 200 个字"))
@@ -436,6 +443,7 @@ class Checker:
             rectification_type=kind, deadline=deadline.day, deadline_workdays=deadline.workdays
         )
 
+    @cached_property
     def allowed_categories(self) -> str:
         names = Category.objects.filter(is_active=True).values_list("name", flat=True)
         return "、".join(names)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.models import AuditEvent, Notification
+from qingfeng.core.tasks import optimize_database
 from qingfeng.ledger import actions
 from qingfeng.ledger.deadlines import light_on
 from qingfeng.ledger.excel.checking import RowPlan, check_ledger
@@ -83,6 +84,9 @@ def do_import_ledger(record: LedgerImport, *, actor: User, requirement: str = ""
     Checking runs inside the write transaction, so rows are checked against the state they
     are written to. On errors the import row gets the error list and the error workbook.
     """
+    if record.status != LedgerImport.Status.RECEIVED:
+        # A retried request must not create every problem a second time.
+        raise ValidationError(_("该文件已经处理过，请重新上传"))
     with record.file.open("rb") as handle:
         data = handle.read()
     try:
@@ -102,6 +106,9 @@ def do_import_ledger(record: LedgerImport, *, actor: User, requirement: str = ""
             else:
                 ids = _write_bulk(plans, actor=actor, assign=record.assign, requirement=requirement)
             _finish(record, actor, ids, warnings, bulk=len(plans) > PER_ROW_LIMIT)
+            if len(plans) > PER_ROW_LIMIT:
+                # Fresh statistics, or SQLite plans the next ledger queries as full scans.
+                transaction.on_commit(optimize_database)
     except _Rejected:
         return _reject(record, actor, parsed, errors, warnings)
     except (IntegrityError, ValidationError) as exc:

@@ -53,6 +53,7 @@ CJK_DATE_FORMATS = frozenset(range(27, 37)) | frozenset(range(50, 59))
 FOOTER = re.compile(
     r"^(?:填表人|填报人|制表人|审核人|审核|负责人|单位负责人|主要负责人|联系人|联系电话|分管领导签字)[:：]"
 )
+EXAMPLE = re.compile(r"^[(（]示例")
 REPORTING_UNIT = re.compile(r"(?:填报|报送|填表)单位(?:[(（][^)）]*[)）])?[:：]\s*(\S*)")
 REPORT_DATE = re.compile(r"(?:填报|报送|填表)?(?:日期|时间)[:：]\s*(\S+)")
 
@@ -77,6 +78,7 @@ class LedgerSheet:
     reporting_unit: str = ""  # 填报单位
     report_date: date | None = None  # 填报日期
     records: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)  # example rows, by Excel row number
     date1904: bool = False
 
     def label(self, key: str) -> str:
@@ -381,6 +383,9 @@ def _collect_records(sheet: LedgerSheet) -> None:
         words = [cell_text(v) for v in values if v not in (None, "")]
         if len(words) <= 3 and FOOTER.match(fold(words[0])):
             continue  # 填表人：… 审核人：…
+        if any(EXAMPLE.match(cell_text(cells.get(k))) for k in ("title", "description")):
+            sheet.skipped.append(number)  # the template's example row, left in
+            continue
         sheet.records.append((number, cells))
 
 
@@ -465,6 +470,15 @@ def read_ledger_workbook(data: bytes, filename: str) -> ParsedLedger:
             names.append(sheet.title)
             if sheet.rows and _find_header(sheet, errors):
                 _collect_records(sheet)
+                for number in sheet.skipped:
+                    warnings.append(
+                        RowError(
+                            sheet.title,
+                            number,
+                            "",
+                            _("第%(row)d行是模板的示例行，未导入") % {"row": number},
+                        )
+                    )
                 _check_pictures(sheet, errors, warnings)
                 _unknown_columns(sheet, warnings)
                 sheets.append(sheet)

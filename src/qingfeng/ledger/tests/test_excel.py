@@ -12,6 +12,7 @@ from unittest import mock
 
 import xlwt
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 from django.test import override_settings
@@ -490,6 +491,31 @@ class ImportTestCase(LedgerExcelTestCase):
         self.assertIn("东城区第二中学", message)
         self.assertIn("李强（单位名称）", message)
 
+    def test_a_person_named_with_a_unit_must_belong_to_the_responsible_units(self) -> None:
+        outcome = self.run_import(
+            office_xlsx([row(责任单位="东城区第二中学", 责任人="周小燕（东城实小）")])
+        )
+        self.assertEqual(
+            self.errors_of(outcome),
+            [
+                (
+                    5,
+                    "责任人",
+                    "责任人『周小燕（东城实小）』须是责任单位『东城区第二中学』或其上下级单位的人员",
+                )
+            ],
+        )
+
+    def test_the_templates_example_row_left_in_is_skipped(self) -> None:
+        outcome = self.run_import(
+            office_xlsx([row(问题表现="（示例，导入前请删除本行）会议多"), row(序号=2)])
+        )
+        self.assertTrue(outcome.ok, outcome.errors)
+        self.assertEqual(len(self.new_problems()), 1)
+        self.assertIn(
+            "第5行是模板的示例行，未导入", [w["message"] for w in outcome.record.warnings]
+        )
+
     def test_a_unit_out_of_scope_reads_as_not_found(self) -> None:
         outcome = self.run_import(
             office_xlsx(
@@ -673,6 +699,12 @@ class ImportTestCase(LedgerExcelTestCase):
         outcome = self.run_import(office_xlsx([row(编号=existing.number)], layout=layout))
         self.assertTrue(outcome.ok)
         self.assertIn(existing.number, outcome.record.warnings[-1]["message"])
+
+    def test_an_import_runs_once(self) -> None:
+        outcome = self.run_import(office_xlsx([row()]))
+        with self.assertRaises(ValidationError):
+            importing_module.do_import_ledger(outcome.record, actor=self.county_admin)
+        self.assertEqual(len(self.new_problems()), 1)
 
     def test_the_import_is_seen_only_by_its_uploader(self) -> None:
         outcome = self.run_import(office_xlsx([row()]))
@@ -914,7 +946,7 @@ class ExportTestCase(LedgerExcelTestCase):
         header = [ws.cell(4, i).value or ws.cell(3, i).value for i in range(1, ws.max_column + 1)]
         self.assertNotIn("编号", header)
         lists = {dv.formula1 for dv in ws.data_validations.dataValidation}
-        self.assertIn("可选值!$A$2:$A$8", lists)  # 问题来源
+        self.assertIn("'可选值'!$A$2:$A$8", lists)  # 问题来源
         self.assertIn('"是,否"', lists)
         notes = [r[0] for r in book["填写说明"].iter_rows(min_row=2, values_only=True)]
         self.assertIn("整改时限", notes)

@@ -1,0 +1,246 @@
+"""Time the ledger import of a 10,000-row workbook, and the export of 50,000 problems.
+
+    .venv/bin/python bench/ledger_import.py [--db sqlite|postgres|both] [--rows 10000] [--repeat 5]
+
+For each database: a fresh SQLite file (bench/out/ledger_import.sqlite3) or PostgreSQL
+database (qingfeng_bench_ledger_import), `migrate`, then in a child process with the benchmark's
+production-like environment (bench/run.py's): a county of 40 schools and 400 people, one
+workbook in the office layout (title, 填报单位 row, two-row merged header) with `--rows`
+rows naming units and people by name, and `--repeat` timed imports of it as the county
+admin (each creates every row: the problems accumulate, 50,000 after five runs). Then one
+untimed-by-tracing run under tracemalloc for the peak memory (tracing slows Python down,
+so it is not one of the timed runs), and the export of every problem so far.
+The import target is 10 s for 10,000 rows (issue 4); nothing asserts it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+from run import OUT, PY, REPO, bench_env, fresh_postgres, manage, postgres_version  # noqa: E402
+
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/qingfeng_bench_ledger_import"
+
+
+def child(rows: int, repeat: int) -> None:
+    sys.path.insert(0, str(REPO / "src"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qingfeng.settings")
+    import django
+
+    django.setup()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+
+    from qingfeng.ledger.excel import export_ledger_workbook, import_ledger, read_ledger_workbook
+    from qingfeng.ledger.excel.workbooks import TEMPLATE_COLUMNS, _layout, _save, _Styles
+    from qingfeng.ledger.models import Category, Problem
+    from qingfeng.orgs import actions
+    from qingfeng.orgs.models import Person, Role, Unit, User
+
+    def unit(name: str, kind: str, parent: Unit | None, code: str, **extra: Any) -> Unit:
+        category = Unit.Category.SCHOOL if kind == Unit.Kind.SCHOOL else Unit.Category.ORGAN
+        return actions.do_create_unit(
+            actor=None, parent=parent, name=name, kind=kind, code=code, category=category, **extra
+        )
+
+    bureau = unit("基准市教育局", Unit.Kind.BUREAU, None, "BB0001")
+    county = unit("基准县教育局", Unit.Kind.COUNTY, bureau, "BC0001", short_name="基准县")
+    schools = [
+        unit(
+            f"基准县第{i + 1}中学",
+            Unit.Kind.SCHOOL,
+            county,
+            f"BS{i:04d}",
+            short_name=f"基{i + 1}中",
+        )
+        for i in range(40)
+    ]
+    surnames, given = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨", "伟芳娜敏静丽强磊军洋勇艳杰涛明超"
+    people: dict[int, list[str]] = {}
+    for n, school in enumerate(schools):
+        names = [
+            f"{surnames[(n + k) % 16]}{given[k % 16]}{given[(n * 3 + k) % 16]}" for k in range(10)
+        ]
+        names = list(dict.fromkeys(names))
+        people[school.pk] = names
+        for name in names:
+            actions.do_create_person(
+                actor=None, unit=school, name=name, post_type=Person.PostType.TEACHER
+            )
+    admin = User.objects.create_user(username="bench_county_admin", password=None)
+    actions.do_grant_role(admin, actor=None, role=Role.UNIT_ADMIN, unit=county)
+    categories = list(Category.objects.values_list("name", flat=True))
+
+    # The workbook: the template's office layout, filled in as an office would.
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    ws = _layout(
+        book,
+        TEMPLATE_COLUMNS,
+        title="基准县教育局作风问题整改台账",
+        unit_label="基准县教育局",
+        day=None,
+    )
+    styles = _Styles(ws, TEMPLATE_COLUMNS)
+    deadlines = ["2026年6月30日", "2026-07-15", "2026.8.31", "10个工作日", "2026年9月底前"]
+    kinds = ["领导班子问题清单", "科室风险", "个人整改清单"]
+    for i in range(rows):
+        school = schools[i % len(schools)]
+        names = people[school.pk]
+        values = {
+            "seq": i + 1,
+            "source": ["自查", "巡察", "督导", "热线"][i % 4],
+            "source_ref": f"{i:06d}",
+            "list_kind": kinds[i % 3],
+            "category": categories[i % len(categories)],
+            "dimension": ["思想认识", "制度执行", "工作落实", "服务效能", "廉洁自律"][i % 5],
+            "title": f"第{i + 1}项问题：会议文件过多，基层负担重",
+            "description": "本学期召开全体教师会议 12 次，部分会议内容重复，占用教学时间。" * 2,
+            "cause": "统筹不够，会议审批把关不严",
+            "goal": "会议数量压减三分之一",
+            "measures": "1. 建立会议计划审批制度\n2. 合并同类会议\n3. 每月通报会议数量",
+            "leader": names[0],
+            "unit": school.name if i % 2 else school.short_name,
+            "cooperating": schools[(i + 1) % len(schools)].name,
+            "person": names[1 + i % (len(names) - 1)],
+            "rtype": "限期整改",
+            "deadline": deadlines[i % len(deadlines)],
+            "progress": f"{(i * 7) % 101}%",
+            "rules": "是" if i % 3 == 0 else "否",
+            "accountability": "否",
+            "remarks": "",
+        }
+        ws.append(styles.row([values.get(c.key, "") for c in TEMPLATE_COLUMNS]))
+    data = _save(book)
+
+    def one_import() -> float:
+        started = time.perf_counter()
+        outcome = import_ledger(SimpleUploadedFile("台账.xlsx", data), actor=admin)
+        seconds = time.perf_counter() - started
+        if not outcome.ok:
+            sys.exit(f"import rejected: {outcome.errors[:5]}")
+        return seconds
+
+    started = time.perf_counter()
+    parsed = read_ledger_workbook(data, "台账.xlsx")
+    read_s = time.perf_counter() - started
+    assert parsed.row_count == rows
+    del parsed
+    timings = []
+    for _ in range(repeat):
+        gc.collect()
+        timings.append(one_import())
+    gc.collect()
+    tracemalloc.start()
+    traced_s = one_import()
+    import_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+
+    total = Problem.objects.count()
+    gc.collect()
+    started = time.perf_counter()
+    exported = export_ledger_workbook(
+        Problem.objects.order_by("id"), title="基准县作风问题整改台账", unit_label="基准县教育局"
+    )
+    export_s = time.perf_counter() - started
+    gc.collect()
+    tracemalloc.start()
+    export_ledger_workbook(
+        Problem.objects.order_by("id"), title="基准县作风问题整改台账", unit_label="基准县教育局"
+    )
+    export_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(
+        json.dumps(
+            {
+                "database": connection.vendor,
+                "rows": rows,
+                "workbook_bytes": len(data),
+                "read_s": read_s,
+                "import_s": timings,
+                "import_median_s": statistics.median(timings),
+                "import_traced_s": traced_s,
+                "import_peak_mb": import_peak / 2**20,
+                "export_rows": total,
+                "export_s": export_s,
+                "export_bytes": len(exported),
+                "export_peak_mb": export_peak / 2**20,
+                "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    if kind == "sqlite":
+        path = OUT / "ledger_import.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        url = fresh_postgres(args.pg_url)
+    env = bench_env(url)
+    print(f"== {kind}: migrate", flush=True)
+    manage(env, "migrate", "--noinput", "--verbosity", "0")
+    print(f"== {kind}: {args.repeat} imports of {args.rows} rows, then the export", flush=True)
+    done = subprocess.run(
+        [PY, __file__, "--child", "--rows", str(args.rows), "--repeat", str(args.repeat)],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.exit(f"{kind} run failed:\n{done.stdout}\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--pg-url", default=os.environ.get("QF_BENCH_LEDGER_PG_URL", DEFAULT_PG))
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.rows, args.repeat)
+        return
+    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    if "postgres" in kinds and postgres_version(args.pg_url).startswith("not reachable"):
+        print(f"PostgreSQL is not reachable at {args.pg_url}: SQLite only", flush=True)
+        kinds = ["sqlite"]
+    OUT.mkdir(parents=True, exist_ok=True)
+    for kind in kinds:
+        r = run_database(kind, args)
+        runs = ", ".join(f"{s:.2f}" for s in r["import_s"])
+        print(
+            f"{kind}: import {r['rows']} rows median {r['import_median_s']:.2f} s ({runs}); "
+            f"read only {r['read_s']:.2f} s; peak traced {r['import_peak_mb']:.0f} MB "
+            f"(traced run {r['import_traced_s']:.1f} s)\n"
+            f"{kind}: export {r['export_rows']} rows {r['export_s']:.1f} s, "
+            f"{r['export_bytes'] / 2**20:.1f} MB file, peak traced {r['export_peak_mb']:.0f} MB; "
+            f"process max RSS {r['maxrss_mb']:.0f} MB",
+            flush=True,
+        )
+        (OUT / f"ledger_import-{kind}.json").write_text(json.dumps(r, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
