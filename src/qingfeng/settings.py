@@ -305,6 +305,32 @@ QF_LEDGER_YELLOW_DAYS = env_int("QF_LEDGER_YELLOW_DAYS", 3)
 QF_LEDGER_ESCALATE_AFTER_DAYS = env_int("QF_LEDGER_ESCALATE_AFTER_DAYS", 3)
 QF_LEDGER_RECHECK_SHARE = env_int("QF_LEDGER_RECHECK_PERCENT", 10)
 
+# --- Public intake (作风建设直通车) ---------------------------------------------------------
+# The human check is on unless switched off (automated browser tests set it to 0).
+QF_INTAKE_HUMAN_CHECK = env_bool("QF_INTAKE_HUMAN_CHECK", True)
+QF_INTAKE_SUBMITS_PER_HOUR = env_int("QF_INTAKE_SUBMITS_PER_HOUR", 20)
+QF_INTAKE_LOOKUP_FAILURES = env_int("QF_INTAKE_LOOKUP_FAILURES", 10)
+QF_INTAKE_LOOKUP_WINDOW_MINUTES = env_int("QF_INTAKE_LOOKUP_WINDOW_MINUTES", 15)
+# Five files of 10 MB and the form: a larger request is refused before its body is read.
+QF_INTAKE_MAX_REQUEST_BYTES = env_int("QF_INTAKE_MAX_REQUEST_MB", 52) * 1024 * 1024
+
+# The cache holds only short-lived counters (rate limits under salted hashes, spent human-
+# check tokens); it must be shared by every app process: Redis when there is one, else files.
+CACHES: dict[str, dict[str, object]]
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+elif TESTING:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+
 # --- Notifications ------------------------------------------------------------------------
 QF_SMS_BACKEND = env_str("QF_SMS_BACKEND", "qingfeng.core.notify.ConsoleBackend")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
