@@ -1,6 +1,21 @@
 """The worker imports each app's `tasks` module; importing the actions registers the intake
-job handlers (`intake.after_submit`, `intake.after_followup`) in the worker process too."""
+job handlers (`intake.after_submit`, `intake.after_followup`) in the worker process too.
+The daily sweep sets every ticket's light and sends the reminders now due."""
 
 from __future__ import annotations
 
-from qingfeng.intake import actions  # noqa: F401
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from qingfeng.intake import (
+    actions,  # noqa: F401
+    deadlines,
+)
+
+
+@db_periodic_task(crontab(hour="0", minute="40"))
+def intake_lights_and_escalation() -> tuple[int, int]:
+    """Daily: every ticket's light for today, then the reminders now due (each once)."""
+    today = timezone.localdate()
+    return deadlines.recompute_lights(today), deadlines.escalate(today)

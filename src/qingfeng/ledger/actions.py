@@ -415,7 +415,16 @@ def feedback_gate(problem: Problem) -> None:
     if problem.source not in PUBLIC_SOURCES:
         return
     kinds = set(problem.feedback.values_list("kind", flat=True))
-    if Feedback.Kind.REPORTER_ANSWER not in kinds:
+    # A problem made from tickets: the reporters were answered when every ticket is.
+    from qingfeng.intake.models import Ticket
+
+    ticket_states = set(Ticket.objects.filter(problem=problem).values_list("status", flat=True))
+    answered = (
+        ticket_states <= {Ticket.Status.REPLIED, Ticket.Status.CLOSED}
+        if ticket_states
+        else Feedback.Kind.REPORTER_ANSWER in kinds
+    )
+    if not answered:
         raise ValidationError(_("来自群众反映的问题，须先答复反映人才能销号"))
     if Feedback.Kind.PUBLIC_PROGRESS not in kinds:
         raise ValidationError(_("来自群众反映的问题，须先公开整改进度才能销号"))

@@ -1,0 +1,453 @@
+"""The staff side of a ticket's life: accept, decline, assign, start, return, reply, close,
+merge, internal notes, revealing the reporter's identity, hotline entry, and turning a ticket
+(with its merged duplicates) into a ledger problem.
+
+Each function runs in one transaction, moves the status through `workflow.target_of` on the
+locked row, writes a TicketEvent and an audit event. Notifications are rows written in the same
+transaction and carry the ticket number only, nothing of the report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qingfeng.core.actions import notify
+from qingfeng.core.audit import record_audit
+from qingfeng.core.calendar import get_calendar
+from qingfeng.intake import deadlines, workflow
+from qingfeng.intake.actions import check_submit_ticket
+from qingfeng.intake.models import (
+    IdentityReveal,
+    Ticket,
+    TicketCategory,
+    TicketEvent,
+    TicketMessage,
+)
+from qingfeng.intake.permissions import handler_refusal, inside_reported_unit, intake_covers
+from qingfeng.lib.redact import redact
+from qingfeng.orgs.models import Person, Role, Unit, User
+
+S = Ticket.Status
+ENTRY_CHANNELS = (Ticket.Channel.PHONE, Ticket.Channel.LETTER, Ticket.Channel.VISIT)
+
+
+def _snapshot(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "status": ticket.status,
+        "handling_unit_id": ticket.handling_unit_id,
+        "handler_id": ticket.handler_id,
+        "light": ticket.light,
+    }
+
+
+def _move(
+    ticket: Ticket,
+    action: str,
+    *,
+    actor: User | None,
+    reason: str = "",
+    public: bool = True,
+    unit: Unit | None = None,
+) -> None:
+    # Lock the row and decide on the status as stored: of two people deciding at once, the
+    # second sees the first one's decision and gets a clear error, not a double transition.
+    stored = (
+        Ticket.objects.select_for_update()
+        .filter(pk=ticket.pk)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if stored is not None:
+        ticket.status = stored
+    target = workflow.target_of(ticket, action)
+    TicketEvent.objects.create(
+        ticket=ticket,
+        action=action,
+        from_status=ticket.status,
+        to_status=target,
+        actor=actor,
+        unit=unit,
+        reason=reason,
+        public=public,
+    )
+    ticket.status = target
+    ticket.updated_at = timezone.now()
+
+
+def _required(text: str, message: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(message)
+    return text
+
+
+def _save(ticket: Ticket, action: str, *, actor: User, before: dict[str, Any]) -> None:
+    deadlines.set_light(ticket)
+    ticket.save()
+    record_audit(
+        actor=actor,
+        action=f"intake.ticket.{action}",
+        obj=ticket,
+        before=before,
+        after=_snapshot(ticket),
+    )
+
+
+def _internal_note(ticket: Ticket, *, actor: User, body: str) -> TicketMessage:
+    return TicketMessage.objects.create(
+        ticket=ticket,
+        author_kind=TicketMessage.Author.STAFF,
+        author=actor,
+        body=body,
+        internal=True,
+    )
+
+
+@transaction.atomic
+def do_accept(ticket: Ticket, *, actor: User) -> Ticket:
+    """受理: the reply clock starts (the category's working days from today)."""
+    before = _snapshot(ticket)
+    _move(ticket, "accept", actor=actor)
+    ticket.reply_due = get_calendar().add_workdays(timezone.localdate(), ticket.category.reply_days)
+    _save(ticket, "accept", actor=actor, before=before)
+    return ticket
+
+
+@transaction.atomic
+def check_decline(ticket: Ticket, *, actor: User, reason: str) -> Ticket:
+    """不予受理: the reason is shown to the reporter."""
+    workflow.target_of(ticket, "decline")
+    reason = _required(reason, _("不予受理须填写理由（将告知反映人）"))
+    before = _snapshot(ticket)
+    _move(ticket, "decline", actor=actor, reason=reason)
+    _save(ticket, "decline", actor=actor, before=before)
+    return ticket
+
+
+def _check_handler(ticket: Ticket, unit: Unit, handler: User | None) -> None:
+    if handler is None:
+        return
+    person: Person | None = getattr(handler, "person", None)
+    refusal = handler_refusal(ticket, person)
+    if refusal is None and person is not None and not person.unit.path.startswith(unit.path):
+        refusal = _("承办人须是承办单位的人员")
+    if refusal is None and not handler.is_active:
+        refusal = _("承办人账号已停用")
+    if refusal is not None:
+        raise ValidationError({"handler": refusal})
+
+
+def _unit_admins(unit: Unit) -> list[User]:
+    return list(
+        User.objects.filter(
+            roles__role=Role.UNIT_ADMIN,
+            roles__revoked_at__isnull=True,
+            roles__unit=unit,
+            is_active=True,
+        )
+        .distinct()
+        .order_by("id")
+    )
+
+
+@transaction.atomic
+def check_assign(
+    ticket: Ticket, *, actor: User, unit: Unit, handler: User | None = None, note: str = ""
+) -> Ticket:
+    """转办 to a unit (the reported school may handle its own ticket), optionally to a named
+    handler — never someone inside the unit reported on, nor someone the ticket names. The
+    note to the unit is internal."""
+    workflow.target_of(ticket, "assign")
+    if not unit.is_active:
+        raise ValidationError({"unit": _("承办单位已停用")})
+    _check_handler(ticket, unit, handler)
+    before = _snapshot(ticket)
+    _move(ticket, "assign", actor=actor, unit=unit)
+    ticket.handling_unit = unit
+    ticket.handler = handler
+    if ticket.reply_due is None:  # assigned straight after an import, say
+        ticket.reply_due = get_calendar().add_workdays(
+            timezone.localdate(), ticket.category.reply_days
+        )
+    _save(ticket, "assign", actor=actor, before=before)
+    if note.strip():
+        _internal_note(ticket, actor=actor, body=_("转办要求：%(n)s") % {"n": note.strip()})
+    for user in [handler] if handler is not None else _unit_admins(unit):
+        notify(
+            recipient=user,
+            title=_("新转办工单：%(n)s，请于 %(d)s 前办结")
+            % {"n": ticket.number, "d": ticket.reply_due.isoformat() if ticket.reply_due else ""},
+            link=f"/intake/{ticket.pk}/",
+        )
+    return ticket
+
+
+@transaction.atomic
+def do_start(ticket: Ticket, *, actor: User) -> Ticket:
+    before = _snapshot(ticket)
+    _move(ticket, "start", actor=actor)
+    _save(ticket, "start", actor=actor, before=before)
+    return ticket
+
+
+@transaction.atomic
+def check_return(ticket: Ticket, *, actor: User, reason: str) -> Ticket:
+    """退回: a wrongly assigned ticket goes back to the intake office (accepted, unassigned);
+    the reason is internal."""
+    workflow.target_of(ticket, "return")
+    reason = _required(reason, _("退回须填写理由"))
+    before = _snapshot(ticket)
+    unit = ticket.handling_unit
+    _move(ticket, "return", actor=actor, reason=reason, public=False, unit=unit)
+    ticket.handling_unit = None
+    ticket.handler = None
+    _save(ticket, "return", actor=actor, before=before)
+    for user in deadlines._intake_staff(ticket):
+        notify(
+            recipient=user,
+            title=_("工单 %(n)s 被承办单位退回，请重新转办") % {"n": ticket.number},
+            link=f"/intake/{ticket.pk}/",
+        )
+    return ticket
+
+
+def _mark_replied(ticket: Ticket, *, actor: User, body: str, reason: str = "") -> TicketMessage:
+    message = TicketMessage.objects.create(
+        ticket=ticket,
+        author_kind=TicketMessage.Author.STAFF,
+        author=actor,
+        body=body,
+        is_reply=True,
+    )
+    ticket.replied_at = timezone.now()
+    return message
+
+
+def _reply_duplicates(master: Ticket, *, actor: User, body: str) -> int:
+    """The master's answer reaches every reporter of a merged duplicate: the same reply on
+    each, and each marked replied (a system step, outside the normal moves: merged → replied)."""
+    count = 0
+    duplicates = Ticket.objects.select_for_update().filter(master=master).exclude(status=S.CLOSED)
+    for dup in duplicates.order_by("id"):
+        before = _snapshot(dup)
+        TicketEvent.objects.create(
+            ticket=dup,
+            action="reply",
+            from_status=dup.status,
+            to_status=S.REPLIED,
+            actor=actor,
+            reason=_("与工单 %(n)s 合并办理，一并答复") % {"n": master.number},
+        )
+        _mark_replied(dup, actor=actor, body=body)
+        dup.status = S.REPLIED
+        dup.updated_at = timezone.now()
+        _save(dup, "reply_merged", actor=actor, before=before)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def check_reply(ticket: Ticket, *, actor: User, body: str) -> TicketMessage:
+    """办结: the answer the reporter reads on the follow-up page (and every merged reporter)."""
+    workflow.target_of(ticket, "reply")
+    body = _required(body, _("请填写答复内容"))
+    before = _snapshot(ticket)
+    _move(ticket, "reply", actor=actor)
+    message = _mark_replied(ticket, actor=actor, body=body)
+    _save(ticket, "reply", actor=actor, before=before)
+    _reply_duplicates(ticket, actor=actor, body=body)
+    return message
+
+
+@transaction.atomic
+def check_close(ticket: Ticket, *, actor: User, note: str) -> Ticket:
+    """回访后关闭: the follow-up record is internal."""
+    workflow.target_of(ticket, "close")
+    note = _required(note, _("请填写回访情况"))
+    before = _snapshot(ticket)
+    _move(ticket, "close", actor=actor)
+    _save(ticket, "close", actor=actor, before=before)
+    _internal_note(ticket, actor=actor, body=_("回访：%(n)s") % {"n": note})
+    return ticket
+
+
+@transaction.atomic
+def check_merge(ticket: Ticket, *, actor: User, master: Ticket) -> Ticket:
+    """合并为重复件: one matter handled once. The ticket's own duplicates follow it to the
+    master; if the master is already answered, the answer reaches this reporter now."""
+    workflow.target_of(ticket, "merge")
+    master = Ticket.objects.select_for_update().get(pk=master.pk)
+    if master.pk == ticket.pk:
+        raise ValidationError(_("不能把工单合并到它自己"))
+    if master.master_id is not None or master.status in {S.MERGED, S.DECLINED}:
+        raise ValidationError(_("主件须是未被合并、未被不予受理的工单"))
+    before = _snapshot(ticket)
+    _move(ticket, "merge", actor=actor, reason=_("并入工单 %(n)s") % {"n": master.number})
+    ticket.master = master
+    if ticket.problem_id is None and master.problem_id is not None:
+        ticket.problem_id = master.problem_id
+    _save(ticket, "merge", actor=actor, before=before)
+    Ticket.objects.filter(master=ticket).update(master=master)
+    TicketEvent.objects.create(
+        ticket=master,
+        action="merged_in",
+        actor=actor,
+        reason=_("合并重复件 %(n)s") % {"n": ticket.number},
+        public=False,
+    )
+    if master.status in {S.REPLIED, S.CLOSED}:
+        answer = master.messages.filter(is_reply=True).order_by("-created_at", "-id").first()
+        if answer is not None:
+            _reply_duplicates(master, actor=actor, body=answer.body)
+    return ticket
+
+
+@transaction.atomic
+def check_add_note(ticket: Ticket, *, actor: User, body: str) -> TicketMessage:
+    """An internal note: staff only, never on the reporter's page."""
+    body = _required(body, _("请填写备注内容"))
+    note = _internal_note(ticket, actor=actor, body=body)
+    record_audit(actor=actor, action="intake.ticket.note", obj=ticket)
+    return note
+
+
+@transaction.atomic
+def check_reveal_identity(ticket: Ticket, *, actor: User, reason: str) -> tuple[str, str]:
+    """The reporter's name and phone, for this look only: the reason is required and each look
+    is a row and an audit event (which never hold the identity itself)."""
+    if ticket.anonymous:
+        raise ValidationError(_("匿名工单没有反映人身份信息"))
+    if inside_reported_unit(actor, ticket):
+        raise ValidationError(_("被反映单位的人员不能查看反映人身份"))
+    if not intake_covers(actor, ticket):
+        raise ValidationError(_("只有受理部门可以查看反映人身份"))
+    reason = _required(reason, _("查看反映人身份须填写原因"))
+    if len(reason) > 200:
+        raise ValidationError(_("原因不能超过 200 字"))
+    IdentityReveal.objects.create(ticket=ticket, actor=actor, reason=reason)
+    record_audit(
+        actor=actor, action="intake.ticket.reveal_identity", obj=ticket, after={"reason": reason}
+    )
+    return ticket.reporter_name, ticket.reporter_phone
+
+
+def masked_content(ticket: Ticket) -> str:
+    """The content as handlers see it: phone and ID numbers masked, and the reporter's own name
+    wherever they wrote it."""
+    names = [ticket.reporter_name] if ticket.reporter_name else []
+    return redact(ticket.content, names=names)
+
+
+@transaction.atomic
+def check_create_problem_from_ticket(
+    ticket: Ticket,
+    *,
+    actor: User,
+    category: Any,
+    list_kind: str = "",
+    rectification_type: str = "",
+    deadline_workdays: int | None = None,
+) -> Any:
+    """One ledger problem for a ticket and the duplicates merged into it, linked both ways:
+    source 直通车 or 热线, source_ref the master's number, every ticket pointing at it."""
+    from qingfeng.ledger.actions import check_create_problem
+    from qingfeng.ledger.models import Problem
+
+    master = ticket.master or ticket
+    master = Ticket.objects.select_for_update().select_related("category", "unit").get(pk=master.pk)
+    if master.problem_id is not None:
+        raise ValidationError(_("该工单已转为台账问题"))
+    if master.status in {S.DECLINED, S.RECEIVED}:
+        raise ValidationError(_("未受理或不予受理的工单不能转为台账问题"))
+    unit = master.unit or master.handling_unit
+    if unit is None:
+        raise ValidationError(_("请先转办到责任单位，再转为台账问题"))
+    group = list(Ticket.objects.filter(master=master).order_by("id"))
+    names = [t.reporter_name for t in [master, *group] if t.reporter_name]
+    description = redact(master.content, names=names)
+    if group:
+        description += "\n" + _("（合并重复件：%(n)s）") % {"n": "、".join(t.number for t in group)}
+    source = (
+        Problem.Source.HOTLINE if master.channel == Ticket.Channel.PHONE else Problem.Source.CHANNEL
+    )
+    problem = check_create_problem(
+        actor=actor,
+        unit=unit,
+        list_kind=list_kind or Problem.ListKind.DEPARTMENT_RISK,
+        source=source,
+        source_ref=master.number,
+        category=category,
+        title=master.title,
+        description=description,
+        rectification_type=rectification_type or Problem.RectificationType.TIME_LIMITED,
+        deadline_workdays=deadline_workdays
+        if deadline_workdays is not None
+        else master.category.reply_days,
+    )
+    Ticket.objects.filter(pk__in=[master.pk, *(t.pk for t in group)]).update(problem=problem)
+    master.problem = problem
+    for t in [master, *group]:
+        TicketEvent.objects.create(
+            ticket=t, action="to_problem", actor=actor, reason=problem.number, public=False
+        )
+    record_audit(
+        actor=actor,
+        action="intake.ticket.to_problem",
+        obj=master,
+        after={"problem": problem.number, "tickets": [master.number, *(t.number for t in group)]},
+    )
+    if ticket.pk == master.pk:
+        ticket.problem = problem
+    else:
+        ticket.problem_id = problem.pk
+    return problem
+
+
+def check_enter_call(
+    *,
+    actor: User,
+    channel: str,
+    kind: str,
+    category: TicketCategory,
+    unit: Unit | None,
+    title: str,
+    content: str,
+    occurred: str = "",
+    named_person: str = "",
+    anonymous: bool,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+) -> tuple[Ticket, str]:
+    """热线录入: a call, letter or visit entered by an operator, through the same submission as
+    the web form (stored first, with a receipt code the operator reads to the caller)."""
+    if channel not in ENTRY_CHANNELS:
+        raise ValidationError({"channel": _("请选择来电、来信或来访")})
+    fields: dict[str, Any] = {
+        "kind": kind,
+        "category": category,
+        "unit": unit,
+        "title": title,
+        "content": content,
+        "occurred": occurred,
+        "named_person": named_person,
+        "anonymous": anonymous,
+        "reporter_name": "" if anonymous else reporter_name,
+        "reporter_phone": "" if anonymous else reporter_phone,
+        "channel": channel,
+    }
+    ticket, code = check_submit_ticket(entered_by=actor, **fields)
+    with transaction.atomic():
+        deadlines.set_light(ticket)
+        ticket.save(update_fields=["light", "urgency", "due_key"])
+        record_audit(
+            actor=actor,
+            action="intake.ticket.enter",
+            obj=ticket,
+            after={"number": ticket.number, "channel": channel},
+        )
+    return ticket, code

@@ -1,0 +1,140 @@
+"""Every staff read of tickets, already scoped to the caller (the public side reads by receipt
+code in its own module)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from qingfeng.core.scope import scope_paths, scope_q
+from qingfeng.intake.models import Ticket, TicketAttachment
+from qingfeng.intake.permissions import HANDLED, INTAKE, UNIT_HANDLERS, is_root_path
+from qingfeng.ledger.selectors import Cursor
+from qingfeng.orgs.models import Unit, User
+
+URGENT_FIRST = ("urgency", "due_key", "id")
+OPEN = (
+    Ticket.Status.RECEIVED,
+    Ticket.Status.ACCEPTED,
+    Ticket.Status.ASSIGNED,
+    Ticket.Status.HANDLING,
+    Ticket.Status.REPLIED,
+)
+
+__all__ = ["Cursor", "TicketFilter", "filter_tickets", "get_ticket_for_user", "page_after"]
+
+
+def tickets_visible_to(user: User) -> QuerySet[Ticket]:
+    """Intake roles: tickets about or handled in their scope. Handlers: tickets assigned to a
+    unit in their scope, or to them personally."""
+    if not user.is_authenticated:
+        return Ticket.objects.none()
+    intake_roles = list(INTAKE)
+    query = scope_q(user, "unit__path", roles=intake_roles) | scope_q(
+        user, "handling_unit__path", roles=intake_roles
+    )
+    if any(is_root_path(p) for p in scope_paths(user, roles=intake_roles)):
+        query |= Q(unit__isnull=True, handling_unit__isnull=True)
+    handled = [*HANDLED, Ticket.Status.MERGED]
+    query |= Q(status__in=handled) & (
+        scope_q(user, "handling_unit__path", roles=list(UNIT_HANDLERS)) | Q(handler=user)
+    )
+    return Ticket.objects.filter(query)
+
+
+def get_ticket_for_user(user: User, pk: int) -> Ticket:
+    """404 for anything outside the user's scope, exactly as for a missing id."""
+    return get_object_or_404(
+        tickets_visible_to(user).select_related(
+            "category", "unit", "handling_unit", "handler__person", "master", "problem"
+        ),
+        pk=pk,
+    )
+
+
+def get_attachment_for_user(user: User, pk: int) -> TicketAttachment:
+    """Files are served only through the ticket's scope: outside it, a 404."""
+    attachment = get_object_or_404(TicketAttachment, pk=pk)
+    get_ticket_for_user(user, attachment.ticket_id)
+    return attachment
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    status: str = ""
+    light: str = ""
+    category: int | None = None
+    kind: str = ""
+    channel: str = ""
+    unit: Unit | None = None
+    text: str = ""
+
+
+def filter_tickets(user: User, f: TicketFilter) -> QuerySet[Ticket]:
+    """The queue: open tickets unless a status is asked for ("all" for every status)."""
+    tickets = tickets_visible_to(user)
+    if f.status == "all":
+        pass
+    elif f.status:
+        tickets = tickets.filter(status=f.status)
+    else:
+        tickets = tickets.filter(status__in=OPEN)
+    for field, value in (("light", f.light), ("kind", f.kind), ("channel", f.channel)):
+        if value:
+            tickets = tickets.filter(**{field: value})
+    if f.category:
+        tickets = tickets.filter(category_id=f.category)
+    if f.unit is not None:
+        tickets = tickets.filter(
+            Q(unit__path__startswith=f.unit.path) | Q(handling_unit__path__startswith=f.unit.path)
+        )
+    text = f.text.strip()
+    if text:
+        tickets = tickets.filter(
+            Q(number__icontains=text) | Q(title__contains=text) | Q(content__contains=text)
+        )
+    return tickets
+
+
+def counts_by_light(tickets: QuerySet[Ticket]) -> dict[str, int]:
+    rows = tickets.values("light").annotate(n=Count("id")).order_by()
+    result = {"red": 0, "yellow": 0, "green": 0, "": 0}
+    for row in rows:
+        result[row["light"]] = result.get(row["light"], 0) + row["n"]
+    return result
+
+
+def page_after(
+    tickets: QuerySet[Ticket], cursor: Cursor | None, size: int
+) -> tuple[list[Ticket], Cursor | None]:
+    """Keyset pagination in urgency order (red, yellow, green, none; then the nearest due)."""
+    if cursor is not None:
+        tickets = tickets.filter(
+            Q(urgency__gt=cursor.urgency)
+            | Q(urgency=cursor.urgency, due_key__gt=cursor.due_key)
+            | Q(urgency=cursor.urgency, due_key=cursor.due_key, id__gt=cursor.pk)
+        )
+    rows = list(
+        tickets.select_related("unit", "handling_unit", "category").order_by(*URGENT_FIRST)[
+            : size + 1
+        ]
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    last = rows[-1] if rows and more else None
+    return rows, (Cursor(last.urgency, last.due_key, last.pk) if last else None)
+
+
+def merge_candidates(user: User, ticket: Ticket) -> QuerySet[Ticket]:
+    """Open tickets the user sees about the same unit, newest first: where a duplicate goes."""
+    candidates = (
+        tickets_visible_to(user)
+        .filter(status__in=OPEN, master__isnull=True)
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at")
+    )
+    if ticket.unit_id is not None:
+        candidates = candidates.filter(unit_id=ticket.unit_id)
+    return candidates
