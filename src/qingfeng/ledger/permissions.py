@@ -84,9 +84,16 @@ def available_actions(user: User, problem: Problem) -> list[str]:
         "accept": "accept" in moves,
         "report": problem.status in {Problem.Status.ACCEPTED, Problem.Status.RECTIFYING},
         "request_closure": "request_closure" in moves,
-        "verify": problem.status == Problem.Status.CLOSURE_REQUESTED,
+        # Separation of duties: nobody of the responsible unit verifies. The action says so
+        # clearly if they try; the page does not offer them the form.
+        "verify": problem.status == Problem.Status.CLOSURE_REQUESTED and not _inside(user, problem),
         "withdraw": "withdraw" in moves,
         "feedback": problem.status != Problem.Status.DRAFT,
         "disclose": problem.status != Problem.Status.DRAFT,
     }
     return [action for action, ok in possible.items() if ok and can(user, action, problem)]
+
+
+def _inside(user: User, problem: Problem) -> bool:
+    person = getattr(user, "person", None)
+    return person is not None and person.unit.path.startswith(problem.unit.path)

@@ -357,3 +357,12 @@ class EditAndMeasuresTestCase(LedgerTestCase):
         first.refresh_from_db()
         second.refresh_from_db()
         self.assertEqual((first.status, second.status), ("done", "doing"))
+
+
+class VerifyFormVisibilityTestCase(LedgerTestCase):
+    def test_the_responsible_unit_is_not_offered_the_verification_form(self) -> None:
+        problem = self.awaiting_verification()
+        self.login(self.school_admin)
+        self.assertNotContains(self.client.get(f"/ledger/{problem.pk}/"), "提交审核")
+        self.login(self.county_admin)
+        self.assertContains(self.client.get(f"/ledger/{problem.pk}/"), "提交审核")
