@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.scope import role_names
+from qingfeng.intake.permissions import can as intake_can
 from qingfeng.ledger.permissions import can as ledger_can
 from qingfeng.orgs.permissions import can
 
@@ -24,6 +25,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         items.append({"label": _("我的整改"), "url": reverse("ledger:mine"), "key": "mine"})
     if "leader" in role_names(user) and user.liaisons.exists():
         items.append({"label": _("包片县区"), "url": reverse("ledger:liaison"), "key": "liaison"})
+    if intake_can(user, "view_queue"):
+        items.append({"label": _("直通车工单"), "url": reverse("intake:queue"), "key": "intake"})
+    if intake_can(user, "hotline"):
+        items.append({"label": _("热线录入"), "url": reverse("intake:hotline"), "key": "hotline"})
     if can(user, "view_units"):
         items.append({"label": _("组织机构"), "url": reverse("orgs:units"), "key": "units"})
     if can(user, "view_people"):

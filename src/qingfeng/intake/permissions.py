@@ -25,7 +25,6 @@ INTAKE = frozenset({R.BUREAU_ADMIN.value, R.CAMPAIGN_OFFICE.value, R.HOTLINE_OPE
 # Who may turn a ticket into a ledger problem (the ledger's registrars at the bureau).
 BUREAU = frozenset({R.BUREAU_ADMIN.value, R.CAMPAIGN_OFFICE.value})
 UNIT_HANDLERS = frozenset({R.UNIT_ADMIN.value})
-HANDLER_ROLES = frozenset({R.UNIT_ADMIN.value, R.STAFF.value})
 # Once assigned, a ticket is the handling unit's to see (also after it is answered).
 HANDLED = frozenset(
     {
@@ -97,7 +96,10 @@ def can(user: User, action: str, ticket: Ticket | None = None) -> bool:
     if not user.is_authenticated:
         return False
     if action == "view_queue":
-        return has_role(user, *INTAKE) or has_role(user, *HANDLER_ROLES)
+        if has_role(user, *INTAKE, *UNIT_HANDLERS):
+            return True
+        # Staff see the queue only once a ticket was assigned to them personally.
+        return has_role(user, R.STAFF.value) and Ticket.objects.filter(handler=user).exists()
     if action == "hotline":
         return has_role(user, R.HOTLINE_OPERATOR.value, R.BUREAU_ADMIN.value)
     if ticket is None:

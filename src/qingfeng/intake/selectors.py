@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from qingfeng.core.scope import scope_paths, scope_q
+from qingfeng.core.scope import has_role, scope_paths, scope_q
 from qingfeng.intake.models import Ticket, TicketAttachment
 from qingfeng.intake.permissions import HANDLED, INTAKE, UNIT_HANDLERS, is_root_path
 from qingfeng.ledger.selectors import Cursor
@@ -73,8 +73,12 @@ class TicketFilter:
 
 
 def filter_tickets(user: User, f: TicketFilter) -> QuerySet[Ticket]:
-    """The queue: open tickets unless a status is asked for ("all" for every status)."""
+    """The queue: open tickets unless a status is asked for ("all" for every status).
+
+    Only intake roles search the content: a handler searching it for a name could learn who
+    wrote in (the content may hold the reporter's own name, masked on the page)."""
     tickets = tickets_visible_to(user)
+    intake_searcher = has_role(user, *INTAKE)
     if f.status == "all":
         pass
     elif f.status:
@@ -92,9 +96,10 @@ def filter_tickets(user: User, f: TicketFilter) -> QuerySet[Ticket]:
         )
     text = f.text.strip()
     if text:
-        tickets = tickets.filter(
-            Q(number__icontains=text) | Q(title__contains=text) | Q(content__contains=text)
-        )
+        match = Q(number__icontains=text) | Q(title__contains=text)
+        if intake_searcher:
+            match |= Q(content__contains=text)
+        tickets = tickets.filter(match)
     return tickets
 
 

@@ -1,0 +1,94 @@
+"""Forms of the staff pages (the public forms are in forms.py). They only parse and validate
+input; the rules of the life cycle are in handling.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from qingfeng.intake.handling import ENTRY_CHANNELS
+from qingfeng.intake.models import Ticket, TicketCategory
+from qingfeng.ledger.models import Category, Problem
+from qingfeng.orgs.models import Unit, User
+
+LIGHTS = [("", _("全部预警")), ("red", _("红灯")), ("yellow", _("黄灯")), ("green", _("绿灯"))]
+
+
+class QueueFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100)
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", _("在办工单")), ("all", _("全部状态")), *Ticket.Status.choices],
+    )
+    light = forms.ChoiceField(required=False, choices=LIGHTS)
+    category = forms.ModelChoiceField(
+        required=False, queryset=TicketCategory.objects.all(), empty_label=_("全部类别")
+    )
+    kind = forms.ChoiceField(required=False, choices=[("", _("全部类型")), *Ticket.Kind.choices])
+    channel = forms.ChoiceField(
+        required=False, choices=[("", _("全部渠道")), *Ticket.Channel.choices]
+    )
+    unit = forms.IntegerField(required=False, min_value=1)
+
+
+class AssignForm(forms.Form):
+    unit = forms.ModelChoiceField(label=_("承办单位"), queryset=Unit.objects.none())
+    handler = forms.ModelChoiceField(
+        label=_("承办人（可不指定）"), queryset=User.objects.none(), required=False
+    )
+    note = forms.CharField(label=_("转办要求（内部）"), required=False, max_length=1000)
+
+    def __init__(
+        self, *args: Any, units: QuerySet[Unit], handlers: QuerySet[User], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["handler"].queryset = handlers  # type: ignore[attr-defined]
+
+
+class TextForm(forms.Form):
+    text = forms.CharField(max_length=5000)
+
+
+class MergeForm(forms.Form):
+    master = forms.CharField(label=_("主件工单编号"), max_length=20)
+
+
+class RevealForm(forms.Form):
+    reason = forms.CharField(label=_("查看原因"), max_length=200)
+
+
+class ToProblemForm(forms.Form):
+    category = forms.ModelChoiceField(
+        label=_("问题类别"), queryset=Category.objects.filter(is_active=True)
+    )
+    list_kind = forms.ChoiceField(
+        label=_("清单"), choices=Problem.ListKind.choices, initial=Problem.ListKind.DEPARTMENT_RISK
+    )
+
+
+class HotlineForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("渠道"),
+        choices=[(c.value, c.label) for c in ENTRY_CHANNELS],
+        initial=Ticket.Channel.PHONE,
+    )
+    kind = forms.ChoiceField(label=_("类型"), choices=Ticket.Kind.choices)
+    category = forms.ModelChoiceField(
+        label=_("类别"), queryset=TicketCategory.objects.filter(is_active=True)
+    )
+    unit = forms.ModelChoiceField(
+        label=_("反映对象单位"),
+        queryset=Unit.objects.filter(is_active=True).order_by("path"),
+        required=False,
+    )
+    title = forms.CharField(label=_("标题"), max_length=100)
+    content = forms.CharField(label=_("反映内容"), max_length=5000, widget=forms.Textarea)
+    occurred = forms.CharField(label=_("发生时间"), max_length=50, required=False)
+    named_person = forms.CharField(label=_("被反映人"), max_length=100, required=False)
+    anonymous = forms.BooleanField(label=_("匿名"), required=False)
+    reporter_name = forms.CharField(label=_("来电人姓名"), max_length=50, required=False)
+    reporter_phone = forms.CharField(label=_("来电号码"), max_length=20, required=False)

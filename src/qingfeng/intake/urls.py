@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from qingfeng.intake import views
+
+app_name = "intake"
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("hotline/", views.hotline, name="hotline"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
+    path("<int:pk>/", views.ticket_detail, name="detail"),
+    path("<int:pk>/reveal/", views.ticket_reveal, name="reveal"),
+    path("<int:pk>/accept/", views.ticket_accept, name="accept"),
+    path("<int:pk>/decline/", views.ticket_decline, name="decline"),
+    path("<int:pk>/assign/", views.ticket_assign, name="assign"),
+    path("<int:pk>/start/", views.ticket_start, name="start"),
+    path("<int:pk>/return/", views.ticket_return, name="return"),
+    path("<int:pk>/reply/", views.ticket_reply, name="reply"),
+    path("<int:pk>/close/", views.ticket_close, name="close"),
+    path("<int:pk>/merge/", views.ticket_merge, name="merge"),
+    path("<int:pk>/note/", views.ticket_note, name="note"),
+    path("<int:pk>/to-problem/", views.ticket_to_problem, name="to_problem"),
+]

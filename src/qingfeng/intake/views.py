@@ -1,0 +1,352 @@
+"""Staff pages of the public channel: the queue, a ticket with its timeline and forms, the
+hotline entry form. (The reporter's pages under /report/ are in public_views.py.)
+
+Each view: scoped selector → form → action → redirect or render. The reporter's identity is
+never in a page unless an intake role has just stated a reason for this one look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from qingfeng.core.policy import guarded, signed_in
+from qingfeng.intake import handling, selectors, workflow
+from qingfeng.intake.models import Ticket
+from qingfeng.intake.permissions import available_actions, can, intake_covers
+from qingfeng.intake.receipts import grouped
+from qingfeng.intake.staff_forms import (
+    AssignForm,
+    HotlineForm,
+    MergeForm,
+    QueueFilterForm,
+    RevealForm,
+    TextForm,
+    ToProblemForm,
+)
+from qingfeng.lib.masking import mask_name, mask_phone
+from qingfeng.orgs import selectors as org_selectors
+from qingfeng.orgs.models import Role, Unit, User
+
+PAGE_SIZE = 30
+ACTIONS = (
+    "accept",
+    "decline",
+    "assign",
+    "start",
+    "return",
+    "reply",
+    "close",
+    "merge",
+    "note",
+    "reveal",
+    "to_problem",
+)
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _filter_from(request: HttpRequest, user: User) -> tuple[QueueFilterForm, Any]:
+    form = QueueFilterForm(request.GET or None)
+    data: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    unit = org_selectors.get_unit_for_user(user, data["unit"]) if data.get("unit") else None
+    category = data.get("category")
+    return form, selectors.TicketFilter(
+        status=data.get("status") or "",
+        light=data.get("light") or "",
+        category=category.pk if category else None,
+        kind=data.get("kind") or "",
+        channel=data.get("channel") or "",
+        unit=unit,
+        text=data.get("q") or "",
+    )
+
+
+@guarded(can, "view_queue")
+def queue(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form, flt = _filter_from(request, user)
+    tickets = selectors.filter_tickets(user, flt)
+    cursor = selectors.Cursor.decode(request.GET.get("after", ""))
+    rows, next_cursor = selectors.page_after(tickets, cursor, PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {
+        "form": form,
+        "rows": rows,
+        "next_cursor": next_cursor.encode() if next_cursor else "",
+        "query": query.urlencode(),
+        "lights": selectors.counts_by_light(tickets) if cursor is None else None,
+        "unit": flt.unit,
+        "can_enter": can(user, "hotline"),
+    }
+    htmx = bool(getattr(request, "htmx", False))
+    template = "intake/partials/ticket_rows.html" if htmx and cursor else "intake/queue.html"
+    return render(request, template, context)
+
+
+def _assign_form(user: User, ticket: Ticket, data: Any = None) -> AssignForm:
+    units = org_selectors.units_visible_to(user).filter(is_active=True).order_by("path")
+    # Any active account parses; the action says why a given person cannot handle it.
+    handlers = User.objects.filter(is_active=True).select_related("person__unit")
+    return AssignForm(data, units=units, handlers=handlers)
+
+
+def _handler_choices(ticket: Ticket) -> QuerySet[User]:
+    """People who may be named handler: staff of the county (or the whole tree) around the
+    reported unit, never anyone inside the reported unit (the action checks the name too)."""
+    unit = ticket.unit or ticket.handling_unit
+    people = User.objects.filter(
+        is_active=True,
+        roles__revoked_at__isnull=True,
+        roles__role__in=[Role.UNIT_ADMIN, Role.STAFF],
+        person__isnull=False,
+    )
+    if unit is not None:
+        parent_path = unit.path.rsplit("/", 2)[0] + "/" if unit.parent_id else unit.path
+        people = people.filter(person__unit__path__startswith=parent_path).exclude(
+            person__unit__path__startswith=unit.path
+        )
+    return people.select_related("person__unit").distinct().order_by("person__unit__path", "id")
+
+
+EVENT_LABELS = {
+    "submit": gettext_lazy("提交"),
+    "merged_in": gettext_lazy("合并重复件"),
+    "to_problem": gettext_lazy("转为台账问题"),
+    "message": gettext_lazy("反映人留言"),
+}
+
+
+def _event_label(action: str) -> str:
+    move = workflow.MOVES.get(action)
+    return str(move.label if move is not None else EVENT_LABELS.get(action, action))
+
+
+def _detail_context(request: HttpRequest, user: User, ticket: Ticket) -> dict[str, Any]:
+    available = set(available_actions(user, ticket))
+    intake = intake_covers(user, ticket)
+    return {
+        "ticket": ticket,
+        "intake": intake,
+        # Personal data in the text is masked for everyone; an intake role's reveal shows it.
+        "content": handling.masked_content(ticket),
+        "masked_name": mask_name(ticket.reporter_name) if ticket.reporter_name else "",
+        "masked_phone": mask_phone(ticket.reporter_phone) if ticket.reporter_phone else "",
+        "events": [
+            (e, _event_label(e.action))
+            for e in ticket.events.select_related("actor__person", "unit")
+        ],
+        "messages_list": ticket.messages.select_related("author__person").prefetch_related(
+            "attachments"
+        ),
+        "attachments": ticket.attachments.filter(message__isnull=True),
+        "duplicates": ticket.duplicates.all(),
+        "show": {action: action in available for action in ACTIONS},
+        "assign_form": _assign_form(user, ticket) if "assign" in available else None,
+        "handler_choices": _handler_choices(ticket)[:300] if "assign" in available else [],
+        "problem_form": ToProblemForm() if "to_problem" in available else None,
+        "merge_candidates": selectors.merge_candidates(user, ticket)[:20]
+        if "merge" in available
+        else [],
+        "revealed": None,
+    }
+
+
+@signed_in
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    ticket = selectors.get_ticket_for_user(user, pk)
+    return render(request, "intake/detail.html", _detail_context(request, user, ticket))
+
+
+@require_POST
+@signed_in
+def ticket_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """The identity for this one look: shown on this response only, never kept in the session
+    or a redirect, so every look is one IdentityReveal row."""
+    user = _user(request)
+    ticket = selectors.get_ticket_for_user(user, pk)
+    if not can(user, "reveal", ticket):
+        raise Http404
+    form = RevealForm(request.POST)
+    try:
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        name, phone = handling.check_reveal_identity(ticket, actor=user, reason=reason)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("intake:detail", pk=ticket.pk)
+    context = _detail_context(request, user, ticket)
+    context["revealed"] = {"name": name, "phone": phone}
+    context["content"] = ticket.content
+    response = render(request, "intake/detail.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _transition_view(
+    action: str, run: Callable[[HttpRequest, Ticket, User], str]
+) -> Callable[[HttpRequest, int], HttpResponse]:
+    """A POST-only view: scoped lookup, the policy for `action`, the action, a message."""
+
+    @require_POST
+    @signed_in
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        user = _user(request)
+        ticket = selectors.get_ticket_for_user(user, pk)
+        if not can(user, action, ticket):
+            raise Http404
+        try:
+            messages.success(request, run(request, ticket, user))
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        if action == "return" and not can(user, "view", ticket):
+            return redirect("intake:queue")  # returned: no longer the unit's to see
+        return redirect("intake:detail", pk=ticket.pk)
+
+    view.__name__ = f"ticket_{action}"
+    return view
+
+
+def _text(request: HttpRequest) -> str:
+    form = TextForm(request.POST)
+    return form.cleaned_data["text"] if form.is_valid() else ""
+
+
+def _accept(request: HttpRequest, ticket: Ticket, user: User) -> str:
+    handling.do_accept(ticket, actor=user)
+    return _("已受理，办结期限 %(d)s") % {"d": ticket.reply_due}
+
+
+def _decline(request: HttpRequest, ticket: Ticket, user: User) -> str:
+    handling.check_decline(ticket, actor=user, reason=_text(request))
+    return _("已不予受理")
+
+
+def _assign(request: HttpRequest, ticket: Ticket, user: User) -> str:
+    form = _assign_form(user, ticket, request.POST)
+    if not form.is_valid():
+        raise ValidationError([str(e) for errors in form.errors.values() for e in errors])
+    unit: Unit = form.cleaned_data["unit"]
+    handling.check_assign(
+        ticket,
+        actor=user,
+        unit=unit,
+        handler=form.cleaned_data["handler"],
+        note=form.cleaned_data["note"],
+    )
+    return _("已转办至 %(u)s") % {"u": unit.name}
+
+
+def _start(request: HttpRequest, ticket: Ticket, user: User) -> str:
+    handling.do_start(ticket, actor=user)
+    return _("已开始办理")
+
+
+def _return(request: HttpRequest, ticket: Ticket, user: User) -> str:
+    handling.check_return(ticket, actor=user, reason=_text(request))
+    return _("已退回受理部门")
+
+
+def _reply(request: HttpRequest, ticket: Ticket, user: User) -> str:
+    handling.check_reply(ticket, actor=user, body=_text(request))
+    return _("已办结答复，反映人可在查询页看到答复")
+
+
+def _close(request: HttpRequest, ticket: Ticket, user: User) -> str:
+    handling.check_close(ticket, actor=user, note=_text(request))
+    return _("已回访并关闭")
+
+
+def _merge(request: HttpRequest, ticket: Ticket, user: User) -> str:
+    form = MergeForm(request.POST)
+    number = form.cleaned_data["master"].strip() if form.is_valid() else ""
+    master = selectors.tickets_visible_to(user).filter(number=number).first()
+    if master is None:
+        raise ValidationError(_("找不到编号为 %(n)s 的工单") % {"n": number or "—"})
+    handling.check_merge(ticket, actor=user, master=master)
+    return _("已合并到工单 %(n)s") % {"n": master.number}
+
+
+def _note(request: HttpRequest, ticket: Ticket, user: User) -> str:
+    handling.check_add_note(ticket, actor=user, body=_text(request))
+    return _("已添加内部备注")
+
+
+def _to_problem(request: HttpRequest, ticket: Ticket, user: User) -> str:
+    form = ToProblemForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("请选择问题类别和清单"))
+    problem = handling.check_create_problem_from_ticket(
+        ticket,
+        actor=user,
+        category=form.cleaned_data["category"],
+        list_kind=form.cleaned_data["list_kind"],
+    )
+    return _("已转为台账问题 %(n)s（草稿）") % {"n": problem.number}
+
+
+ticket_accept = _transition_view("accept", _accept)
+ticket_decline = _transition_view("decline", _decline)
+ticket_assign = _transition_view("assign", _assign)
+ticket_start = _transition_view("start", _start)
+ticket_return = _transition_view("return", _return)
+ticket_reply = _transition_view("reply", _reply)
+ticket_close = _transition_view("close", _close)
+ticket_merge = _transition_view("merge", _merge)
+ticket_note = _transition_view("note", _note)
+ticket_to_problem = _transition_view("to_problem", _to_problem)
+
+
+@signed_in
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Files are served only through the ticket's scope: outside it, a 404."""
+    attachment = selectors.get_attachment_for_user(_user(request), pk)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@guarded(can, "hotline")
+def hotline(request: HttpRequest) -> HttpResponse:
+    """热线录入. On success the receipt code is shown on this response only (never stored in
+    clear, never in a redirect), for the operator to read to the caller."""
+    user = _user(request)
+    form = HotlineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket, code = handling.check_enter_call(actor=user, **data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            response = render(
+                request, "intake/hotline_done.html", {"ticket": ticket, "code": grouped(code)}
+            )
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(request, "intake/hotline.html", {"form": form})
+
+
+def _add_errors(form: HotlineForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
