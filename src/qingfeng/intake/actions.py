@@ -68,7 +68,7 @@ INTAKE_ROLES = (Role.BUREAU_ADMIN, Role.CAMPAIGN_OFFICE, Role.HOTLINE_OPERATOR)
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
-_NO_MORE_MESSAGES = {Ticket.Status.CLOSED, Ticket.Status.MERGED, Ticket.Status.DECLINED}
+NO_MORE_MESSAGES = {Ticket.Status.CLOSED, Ticket.Status.MERGED, Ticket.Status.DECLINED}
 
 
 def _magic_matches(content_type: str, head: bytes) -> bool:
@@ -187,34 +187,43 @@ def _event(
     )
 
 
-def check_submit_ticket(
+def submission_errors(**fields: Any) -> dict[str, list[str]]:
+    """The field errors `check_submit_ticket` would raise, for a form that could not parse
+    everything (a missing category is then reported with the rest, in one round)."""
+    defaults: dict[str, Any] = {
+        "kind": "",
+        "category": None,
+        "unit": None,
+        "title": "",
+        "content": "",
+        "occurred": "",
+        "named_person": "",
+        "anonymous": True,
+        "reporter_name": "",
+        "reporter_phone": "",
+        "channel": Ticket.Channel.WEB,
+        "files": (),
+        "idempotency_key": None,
+    }
+    return _validate_submission(**{**defaults, **fields})[0]
+
+
+def _validate_submission(
     *,
     kind: str,
-    category: TicketCategory,
+    category: TicketCategory | None,
     unit: Unit | None,
     title: str,
     content: str,
-    occurred: str = "",
-    named_person: str = "",
+    occurred: str,
+    named_person: str,
     anonymous: bool,
-    reporter_name: str = "",
-    reporter_phone: str = "",
-    channel: str = Ticket.Channel.WEB,
-    entered_by: User | None = None,
-    files: Sequence[UploadedFile] = (),
-    idempotency_key: str | None = None,
-) -> tuple[Ticket, str]:
-    """File a ticket; returns it with the receipt code in clear, to be shown once.
-
-    Everything is validated before anything is written (a ValidationError carries a dict of
-    field errors). An idempotency key that was already used returns the ticket it made and
-    an EMPTY code: the code was shown with the first answer and is not kept anywhere, so a
-    retried request can only say "already filed, number …".
-    """
-    if idempotency_key:
-        existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing, ""
+    reporter_name: str,
+    reporter_phone: str,
+    channel: str,
+    files: Sequence[UploadedFile],
+    idempotency_key: str | None,
+) -> tuple[dict[str, list[str]], dict[str, Any]]:
     errors: dict[str, list[str]] = {}
     if kind not in Ticket.Kind.values:
         errors.setdefault("kind", []).append(_("请选择反映类型"))
@@ -255,8 +264,56 @@ def check_submit_ticket(
     if idempotency_key is not None and not _IDEMPOTENCY_KEY.match(idempotency_key):
         errors.setdefault("idempotency_key", []).append(_("幂等键格式不正确"))
     types = _check_files(files, errors)
+    return errors, {"texts": (title, content, occurred, named_person, name, phone), "types": types}
+
+
+def check_submit_ticket(
+    *,
+    kind: str,
+    category: TicketCategory,
+    unit: Unit | None,
+    title: str,
+    content: str,
+    occurred: str = "",
+    named_person: str = "",
+    anonymous: bool,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    channel: str = Ticket.Channel.WEB,
+    entered_by: User | None = None,
+    files: Sequence[UploadedFile] = (),
+    idempotency_key: str | None = None,
+) -> tuple[Ticket, str]:
+    """File a ticket; returns it with the receipt code in clear, to be shown once.
+
+    Everything is validated before anything is written (a ValidationError carries a dict of
+    field errors). An idempotency key that was already used returns the ticket it made and
+    an EMPTY code: the code was shown with the first answer and is not kept anywhere, so a
+    retried request can only say "already filed, number …".
+    """
+    if idempotency_key:
+        existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing, ""
+    errors, clean = _validate_submission(
+        kind=kind,
+        category=category,
+        unit=unit,
+        title=title,
+        content=content,
+        occurred=occurred,
+        named_person=named_person,
+        anonymous=anonymous,
+        reporter_name=reporter_name,
+        reporter_phone=reporter_phone,
+        channel=channel,
+        files=files,
+        idempotency_key=idempotency_key,
+    )
     if errors:
         raise ValidationError(errors)
+    title, content, occurred, named_person, name, phone = clean["texts"]
+    types = clean["types"]
     try:
         return _store_ticket(
             kind=kind,
@@ -367,7 +424,7 @@ def check_add_reporter_message(
     """The reporter adds to their ticket from the follow-up page (not once it is closed,
     merged or declined)."""
     _lock(ticket)
-    if ticket.status in _NO_MORE_MESSAGES:
+    if ticket.status in NO_MORE_MESSAGES:
         raise ValidationError(
             _("工单当前状态为“%(status)s”，不能再补充留言")
             % {"status": Ticket.Status(ticket.status).label}

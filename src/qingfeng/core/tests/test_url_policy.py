@@ -90,6 +90,12 @@ class UrlPolicyTestCase(BaseTestCase):
                 "accounts:logout",
                 "progress:index",
                 "progress:unit",
+                "report:index",
+                "report:new",
+                "report:units",
+                "report:captcha",
+                "report:captcha_new",
+                "report:track",
             },
         )
 

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from qingfeng.intake import public_views
+
+app_name = "report"
+urlpatterns = [
+    path("", public_views.index, name="index"),
+    path("new/", public_views.new, name="new"),
+    path("units/", public_views.unit_search, name="units"),
+    path("check/new/", public_views.captcha_new, name="captcha_new"),
+    path("check/<str:token>.svg", public_views.captcha_image, name="captcha"),
+    path("track/", public_views.track, name="track"),
+]

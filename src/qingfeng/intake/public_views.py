@@ -1,0 +1,335 @@
+"""The public side of the supervision channel (/report/): no login, phone first.
+
+The receipt code never appears in a URL: the receipt is the answer to the POST itself, and
+the follow-up page carries a short-lived signed token (of the code's hash) in its forms
+instead of the code. Nothing here stores or logs the client's address or user agent; rate
+limits count under salted hashes in the cache (`intake.throttle`).
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db.models import Max, Min
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods
+
+from qingfeng.core.policy import public
+from qingfeng.intake import actions, captcha, receipts, throttle, workflow
+from qingfeng.intake.forms import CodeForm, MessageForm, RatingForm, SubmitForm, search_units
+from qingfeng.intake.models import Ticket, TicketCategory
+from qingfeng.orgs.models import Unit
+
+TRACK_TOKEN_SALT = "qingfeng.intake.track"  # noqa: S105 - a signing namespace, not a secret
+TRACK_TOKEN_AGE = 3600  # seconds a follow-up page's forms stay usable
+EVENT_LABELS = {"submit": gettext_lazy("提交反映")}
+
+
+def refuse_oversize(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """413 before anything reads the body. The CSRF check reads the body too, so it runs
+    inside this wrapper (csrf_exempt outside, csrf_protect inside)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = settings.QF_INTAKE_MAX_REQUEST_BYTES + 1
+        if request.method == "POST" and length > settings.QF_INTAKE_MAX_REQUEST_BYTES:
+            return _notice(
+                request,
+                _("提交的内容太大"),
+                _("附件总大小超过限制：最多 5 个文件，每个不超过 10 MB。"),
+                status=413,
+            )
+        return view(request, *args, **kwargs)
+
+    return csrf_exempt(wrapper)
+
+
+def _notice(request: HttpRequest, title: str, text: str, *, status: int) -> HttpResponse:
+    return render(
+        request, "intake/public/notice.html", {"title": title, "text": text}, status=status
+    )
+
+
+@public
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    categories = list(TicketCategory.objects.filter(is_active=True))
+    limits = TicketCategory.objects.filter(is_active=True).aggregate(
+        accept_min=Min("accept_days"),
+        accept_max=Max("accept_days"),
+        reply_min=Min("reply_days"),
+        reply_max=Max("reply_days"),
+    )
+    return render(
+        request,
+        "intake/public/index.html",
+        {"categories": categories, "kinds": Ticket.Kind.choices, "limits": limits},
+    )
+
+
+def _new_context(form: SubmitForm, *, unit: Unit | None = None) -> dict[str, Any]:
+    return {
+        "form": form,
+        "captcha_token": captcha.new_token() if settings.QF_INTAKE_HUMAN_CHECK else "",
+        "human_check": settings.QF_INTAKE_HUMAN_CHECK,
+        "unit": unit,
+        "unit_list": [unit] if unit is not None else [],
+        "idempotency_key": form.data.get("idempotency_key") or uuid.uuid4().hex,
+    }
+
+
+@public
+@never_cache
+@refuse_oversize
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def new(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        unit = _preset_unit(request.GET.get("unit", ""))
+        form = SubmitForm(initial={"unit": unit.pk if unit else None, "identity": "anonymous"})
+        return render(request, "intake/public/new.html", _new_context(form, unit=unit))
+    if throttle.hit(request, throttle.submit_limit()) > settings.QF_INTAKE_SUBMITS_PER_HOUR:
+        return _notice(
+            request, _("提交过于频繁"), _("同一网络提交次数过多，请一小时后再试。"), status=429
+        )
+    form = SubmitForm(request.POST, request.FILES)
+    key = request.POST.get("idempotency_key", "")
+    if key and (done := Ticket.objects.filter(idempotency_key=key).first()) is not None:
+        return _receipt(request, done, "")
+    if form.is_valid():
+        if settings.QF_INTAKE_HUMAN_CHECK and not captcha.verify(
+            form.cleaned_data["captcha_token"], form.cleaned_data["captcha_answer"]
+        ):
+            form.add_error("captcha_answer", _("验证答案不正确或已过期，请重新计算"))
+        else:
+            try:
+                ticket, code = actions.check_submit_ticket(**form.action_kwargs())
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                return _receipt(request, ticket, code)
+    else:
+        _add_rule_errors(form)
+    unit = form.cleaned_data.get("unit") if hasattr(form, "cleaned_data") else None
+    return render(request, "intake/public/new.html", _new_context(form, unit=unit))
+
+
+def _add_rule_errors(form: SubmitForm) -> None:
+    """A form that could not parse everything still reports the rules' errors for the rest,
+    so the reporter fixes everything in one round."""
+    found = actions.submission_errors(
+        **{k: v for k, v in form.action_kwargs(partial=True).items() if v is not None}
+    )
+    for name, messages in found.items():
+        field = _field_name(form, name)
+        if field is not None and field not in form.errors:
+            form.add_error(field, messages)
+
+
+def _preset_unit(value: str) -> Unit | None:
+    if not value.isdigit():
+        return None
+    return Unit.objects.filter(pk=int(value), is_active=True).first()
+
+
+def _field_name(form: Form, name: str) -> str | None:
+    name = "attachments" if name == "files" else name  # the actions' name for the uploads
+    return name if name in form.fields else None
+
+
+def _add_errors(form: Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, messages in exc.message_dict.items():
+            form.add_error(_field_name(form, field), messages)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _receipt(request: HttpRequest, ticket: Ticket, code: str) -> HttpResponse:
+    """The only time the code is shown: the answer to the POST, never cached."""
+    return render(
+        request,
+        "intake/public/receipt.html",
+        {"ticket": ticket, "code_groups": receipts.grouped(code).split() if code else []},
+    )
+
+
+@public
+@require_GET
+def unit_search(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("unit_q", request.GET.get("q", ""))
+    return render(
+        request, "intake/public/partials/unit_options.html", {"units": search_units(q), "q": q}
+    )
+
+
+@public
+@never_cache
+@require_GET
+def captcha_image(request: HttpRequest, token: str) -> HttpResponse:
+    svg = captcha.render_svg(token)
+    if svg is None:
+        raise Http404
+    return HttpResponse(svg, content_type="image/svg+xml")
+
+
+@public
+@never_cache
+@require_GET
+def captcha_new(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "intake/public/partials/captcha.html", {"captcha_token": captcha.new_token()}
+    )
+
+
+# --- Follow-up -----------------------------------------------------------------------------
+
+
+def _token_for(ticket: Ticket) -> str:
+    return signing.dumps({"r": ticket.receipt_hash}, salt=TRACK_TOKEN_SALT)
+
+
+def _ticket_for_token(token: str) -> Ticket | None:
+    try:
+        data = signing.loads(token, salt=TRACK_TOKEN_SALT, max_age=TRACK_TOKEN_AGE)
+    except signing.BadSignature:
+        return None
+    return Ticket.objects.filter(receipt_hash=str(data.get("r", ""))).first()
+
+
+@public
+@never_cache
+@refuse_oversize
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "intake/public/track.html", {"form": CodeForm()})
+    op = request.POST.get("op", "lookup")
+    if op == "lookup":
+        return _lookup(request)
+    ticket = _ticket_for_token(request.POST.get("token", ""))
+    if ticket is None:
+        return _code_page(request, _("页面已过期，请重新输入回执码查询"))
+    if op == "message":
+        return _post_message(request, ticket)
+    if op == "rate":
+        return _post_rating(request, ticket)
+    return _detail(request, ticket)
+
+
+def _lookup(request: HttpRequest) -> HttpResponse:
+    form = CodeForm(request.POST)
+    limit = throttle.lookup_limit()
+    if throttle.is_limited(request, limit):
+        message = _("查询失败次数过多，请 %(n)d 分钟后再试") % {
+            "n": settings.QF_INTAKE_LOOKUP_WINDOW_MINUTES
+        }
+        return _code_page(request, message, status=429)
+    if not form.is_valid():
+        return render(request, "intake/public/track.html", {"form": form})
+    ticket = receipts.find_by_code(form.cleaned_data["code"])
+    if ticket is None:
+        throttle.hit(request, limit)
+        # One answer for a wrong code and a missing ticket.
+        return _code_page(request, _("回执码不正确，或没有对应的反映"))
+    return _detail(request, ticket)
+
+
+def _code_page(request: HttpRequest, error: str, *, status: int = 200) -> HttpResponse:
+    """The code form again, empty (the code typed is not echoed back), with one message."""
+    context = {"form": CodeForm(), "error": error}
+    return render(request, "intake/public/track.html", context, status=status)
+
+
+def _post_message(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = MessageForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            actions.check_add_reporter_message(
+                ticket, body=form.cleaned_data["body"], files=form.cleaned_data["attachments"]
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return _detail(request, ticket, notice=_("留言已提交"))
+    return _detail(request, ticket, message_form=form)
+
+
+def _post_rating(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.check_rate(
+                ticket, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"]
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return _detail(request, ticket, notice=_("感谢您的评价"))
+    return _detail(request, ticket, rating_form=form)
+
+
+def _timeline(ticket: Ticket) -> list[dict[str, Any]]:
+    """Public events only, without who did them; reasons only where meant for the reporter
+    (a decline, and the reporter's own rating)."""
+    rows = []
+    for event in ticket.events.filter(public=True).select_related("unit"):
+        move = workflow.MOVES.get(event.action)
+        label = EVENT_LABELS.get(event.action) or (move.label if move else event.action)
+        show_reason = event.action == "decline" or (
+            event.actor_id is None and event.action in {"redo", "escalate", "close"}
+        )
+        rows.append(
+            {
+                "label": label,
+                "at": event.created_at,
+                "status": Ticket.Status(event.to_status).label if event.to_status else "",
+                "unit": event.unit.name
+                if event.unit and event.action in {"assign", "escalate"}
+                else "",
+                "reason": event.reason if show_reason else "",
+            }
+        )
+    return rows
+
+
+def _detail(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    notice: str = "",
+    message_form: MessageForm | None = None,
+    rating_form: RatingForm | None = None,
+) -> HttpResponse:
+    ticket.refresh_from_db()
+    messages = ticket.messages.filter(internal=False).prefetch_related("attachments")
+    context = {
+        "ticket": ticket,
+        "unit_name": ticket.unit.name if ticket.unit_id and ticket.unit else "",
+        "timeline": _timeline(ticket),
+        "messages": messages,
+        "first_files": ticket.attachments.filter(message__isnull=True),
+        "token": _token_for(ticket),
+        "notice": notice,
+        "can_message": ticket.status not in actions.NO_MORE_MESSAGES,
+        "can_rate": ticket.status == Ticket.Status.REPLIED,
+        "message_form": message_form or MessageForm(),
+        "rating_form": rating_form or RatingForm(),
+    }
+    return render(request, "intake/public/track_detail.html", context)
