@@ -15,6 +15,7 @@ urlpatterns = [
     path("orgs/", include("qingfeng.orgs.urls")),
     path("core/", include("qingfeng.core.urls")),
     path("ledger/", include("qingfeng.ledger.urls")),
+    path("intake/", include("qingfeng.intake.urls")),
     path("progress/", include("qingfeng.ledger.public_urls")),
     path("report/", include("qingfeng.intake.public_urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
