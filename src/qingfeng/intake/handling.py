@@ -359,7 +359,7 @@ def check_create_problem_from_ticket(
     from qingfeng.ledger.models import Problem
 
     master = ticket.master or ticket
-    master = Ticket.objects.select_for_update().select_related("category", "unit").get(pk=master.pk)
+    master = Ticket.objects.select_for_update().get(pk=master.pk)
     if master.problem_id is not None:
         raise ValidationError(_("该工单已转为台账问题"))
     if master.status in {S.DECLINED, S.RECEIVED}:

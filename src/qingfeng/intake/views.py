@@ -89,6 +89,11 @@ def queue(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "lights": selectors.counts_by_light(tickets) if cursor is None else None,
         "unit": flt.unit,
+        # The unit filter offers the user's own units and the level below (a county's schools
+        # are reached from the county's row on the ledger's overview, or by ?unit=).
+        "filter_units": org_selectors.units_visible_to(user)
+        .filter(is_active=True, depth__lte=1)
+        .order_by("path")[:100],
         "can_enter": can(user, "hotline"),
     }
     htmx = bool(getattr(request, "htmx", False))
