@@ -6,6 +6,7 @@ from django.db import connection
 
 from qingfeng.core.models import AuditEvent, Notification
 from qingfeng.intake import handling, workflow
+from qingfeng.intake.actions import check_rate
 from qingfeng.intake.models import IdentityReveal, Ticket
 from qingfeng.intake.tests.handling_base import REPORTER_NAME, REPORTER_PHONE, IntakeTestCase
 from qingfeng.ledger import actions as ledger_actions
@@ -97,12 +98,15 @@ class LifeCycleTestCase(IntakeTestCase):
 
     def test_a_redone_ticket_can_be_replied_again(self) -> None:
         ticket = self.replied()
-        # 发回重办 is the reporter's (public side); here the move itself, as it stores it.
-        handling._move(ticket, "redo", actor=None)
-        ticket.save()
+        # 发回重办: the reporter is dissatisfied (the public side's rating).
+        check_rate(self.fresh(ticket), rating=1, comment="费用没有退")
+        ticket = self.fresh(ticket)
+        self.assertEqual(ticket.status, S.HANDLING)
+        self.assertIn("reply", workflow.allowed_actions(ticket.status))
         handling.check_reply(ticket, actor=self.school_admin, body="重新核查，已全额退费。")
         ticket = self.fresh(ticket)
         self.assertEqual(ticket.status, S.REPLIED)
+        self.assertIsNotNone(ticket.replied_at)
         self.assertEqual(ticket.messages.filter(is_reply=True).count(), 2)
 
     def test_internal_notes_are_marked_internal(self) -> None:
