@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 from qingfeng.core.context import RequestInfo, current_request
 
@@ -73,4 +74,23 @@ class SecurityHeadersMiddleware:
             if (user is not None and user.is_authenticated) or getattr(request, "sensitive", False):
                 response["Cache-Control"] = "no-store"
                 response["Pragma"] = "no-cache"
+        return response
+
+
+class ChineseFirstLocaleMiddleware:
+    """Simplified Chinese unless the user chose another language (the language switch sets
+    a cookie). The browser's Accept-Language is not consulted: offices' machines often carry
+    an English browser, and the product speaks Chinese first."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.available = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in self.available else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
         return response

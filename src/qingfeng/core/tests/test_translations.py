@@ -63,8 +63,9 @@ class CatalogueTestCase(TestCase):
 
 
 class LanguageNegotiationTestCase(TestCase):
-    def test_the_login_page_is_in_english_when_asked(self) -> None:
-        response = self.client.get("/accounts/login/", headers={"accept-language": "en"})
+    def test_the_login_page_is_in_english_when_chosen(self) -> None:
+        self.client.cookies["django_language"] = "en"
+        response = self.client.get("/accounts/login/")
         self.assertEqual(response.status_code, 200)
         self.assertContains(
             response,
@@ -74,8 +75,10 @@ class LanguageNegotiationTestCase(TestCase):
         self.assertContains(response, "Password")
         self.assertNotContains(response, "密码")
 
-    def test_chinese_is_the_default(self) -> None:
-        response = self.client.get("/accounts/login/")
+    def test_chinese_is_the_default_even_for_an_english_browser(self) -> None:
+        response = self.client.get(
+            "/accounts/login/", headers={"accept-language": "en-US,en;q=0.9"}
+        )
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "登录")
         self.assertContains(response, "密码")
