@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -27,7 +28,7 @@ from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.fields import blind_index
 from qingfeng.core.jobs import enqueue_job, job_handler
-from qingfeng.intake import receipts, workflow
+from qingfeng.intake import deadlines, receipts, workflow
 from qingfeng.intake.models import (
     Ticket,
     TicketAttachment,
@@ -35,6 +36,7 @@ from qingfeng.intake.models import (
     TicketEvent,
     TicketMessage,
 )
+from qingfeng.intake.scrub import scrub
 from qingfeng.orgs.models import Role, RoleAssignment, Unit, User
 
 # What a reporter may attach: the type a name claims must match what the first bytes say.
@@ -48,6 +50,7 @@ ATTACHMENT_EXTENSIONS = {
     ".amr": "audio/amr",
     ".wav": "audio/wav",
 }
+SCRUBBED = {"image/jpeg", "image/png"}
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 5
 TITLE_MAX = 100
@@ -124,21 +127,25 @@ def _check_files(files: Sequence[UploadedFile], errors: dict[str, list[str]]) ->
 def _store_attachment(
     ticket: Ticket, *, upload: UploadedFile, content_type: str, message: TicketMessage | None
 ) -> TicketAttachment:
+    stored: File[Any] = upload
+    if content_type in SCRUBBED:  # photos lose their GPS position, camera and owner tags
+        upload.seek(0)
+        stored = ContentFile(scrub(content_type, upload.read()))
     digest = hashlib.sha256()
-    for chunk in upload.chunks():
+    for chunk in stored.chunks():
         digest.update(chunk)
-    upload.seek(0)
+    stored.seek(0)
     ext = (upload.name or "").lower().rsplit(".", 1)[-1]
     attachment = TicketAttachment(
         ticket=ticket,
         message=message,
         original_name=(upload.name or "")[:200],
         content_type=content_type,
-        size=upload.size or 0,
+        size=stored.size or 0,
         sha256=digest.hexdigest(),
     )
     # Stored under a generated name: the reporter's file name is only shown, never a path.
-    attachment.file.save(f"{uuid.uuid4().hex}.{ext}", upload, save=False)
+    attachment.file.save(f"{uuid.uuid4().hex}.{ext}", stored, save=False)
     attachment.save()
     return attachment
 
@@ -381,7 +388,7 @@ def _store_ticket(
         entered_by=entered_by,
         idempotency_key=idempotency_key,
     )
-    ticket.due_key = ticket.accept_due or ticket.due_key
+    deadlines.set_light(ticket, today)  # green, in the queue's order, from the first moment
     ticket.save(force_insert=True)
     for upload, content_type in files:
         _store_attachment(ticket, upload=upload, content_type=content_type, message=None)
@@ -491,7 +498,6 @@ def check_rate(ticket: Ticket, *, rating: int, comment: str) -> Ticket:
         ticket.reply_due = get_calendar().add_workdays(
             timezone.localdate(), ticket.category.reply_days
         )
-        ticket.due_key = ticket.reply_due
         ticket.replied_at = None
     if action == "redo":
         ticket.redo_count += 1
@@ -499,6 +505,7 @@ def check_rate(ticket: Ticket, *, rating: int, comment: str) -> Ticket:
         current = ticket.handling_unit or ticket.unit
         ticket.handling_unit = (current.parent if current is not None else None) or current
         ticket.handler = None  # the unit above picks its own handler
+    deadlines.set_light(ticket)
     ticket.save()
     _event(
         ticket,

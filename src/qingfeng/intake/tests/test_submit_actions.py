@@ -258,6 +258,7 @@ class FollowUpTestCase(SubmitBase):
         self.assertEqual(ticket.status, Ticket.Status.HANDLING)
         self.assertEqual(ticket.redo_count, 1)
         self.assertEqual(ticket.rating, 2)
+        self.assertEqual((ticket.light, ticket.due_key), ("green", ticket.reply_due))
         self.reply(ticket)
         with self.captureOnCommitCallbacks(execute=True):
             actions.check_rate(ticket, rating=1, comment="还是没退")
@@ -276,6 +277,7 @@ class FollowUpTestCase(SubmitBase):
         actions.check_rate(ticket, rating=4, comment="")
         ticket.refresh_from_db()
         self.assertEqual(ticket.status, Ticket.Status.CLOSED)
+        self.assertEqual(ticket.light, "")
         self.assertEqual(ticket.events.last().action, "close")  # type: ignore[union-attr]
 
     def test_recipients_are_above_the_reported_unit(self) -> None:

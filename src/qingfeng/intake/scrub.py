@@ -1,0 +1,110 @@
+"""Removing what a reporter's photo says about them: EXIF (GPS position, phone model, time,
+owner name), XMP, IPTC and comments from JPEG; text, time and EXIF chunks from PNG.
+
+Only the JPEG orientation survives (re-written as a one-tag EXIF block), so a phone photo
+still shows upright. The pixels are never decoded or changed. Anything that does not parse
+as expected is returned unchanged: the check of the file's type happened before, and a
+reporter's evidence is never lost to a cleaning step.
+"""
+
+from __future__ import annotations
+
+import struct
+
+# JPEG markers dropped: APP1 (EXIF, XMP), APP13 (Photoshop IRB / IPTC), APP3–APP12 and
+# APP15 (vendor data), COM (comments). APP0 (JFIF), APP2 (ICC colour) and APP14 (Adobe
+# colour transform) are kept because decoding depends on them.
+_DROP_MARKERS = {0xE1, 0xED, 0xFE, *range(0xE3, 0xED), 0xEF}
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_DROP = {b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"}
+
+
+def scrub(content_type: str, data: bytes) -> bytes:
+    try:
+        if content_type == "image/jpeg":
+            return scrub_jpeg(data)
+        if content_type == "image/png":
+            return scrub_png(data)
+    except (ValueError, IndexError, struct.error):
+        return data
+    return data
+
+
+def _orientation(exif: bytes) -> int:
+    """The orientation tag (0x0112) of an APP1 EXIF payload, or 0."""
+    if not exif.startswith(b"Exif\x00\x00"):
+        return 0
+    tiff = exif[6:]
+    order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
+    if order is None:
+        return 0
+    (ifd,) = struct.unpack(order + "I", tiff[4:8])
+    (count,) = struct.unpack(order + "H", tiff[ifd : ifd + 2])
+    for i in range(count):
+        entry = tiff[ifd + 2 + 12 * i : ifd + 14 + 12 * i]
+        tag, kind, _n = struct.unpack(order + "HHI", entry[:8])
+        if tag == 0x0112 and kind == 3:
+            value = struct.unpack(order + "H", entry[8:10])[0]
+            return value if 1 <= value <= 8 else 0
+    return 0
+
+
+def _orientation_segment(value: int) -> bytes:
+    tiff = b"MM\x00\x2a" + struct.pack(">I", 8) + struct.pack(">H", 1)
+    tiff += struct.pack(">HHIHH", 0x0112, 3, 1, value, 0) + struct.pack(">I", 0)
+    payload = b"Exif\x00\x00" + tiff
+    return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+
+
+def scrub_jpeg(data: bytes) -> bytes:
+    if not data.startswith(b"\xff\xd8"):
+        return data
+    out = [b"\xff\xd8"]
+    orientation = 0
+    pos = 2
+    while pos < len(data):
+        if data[pos] != 0xFF:
+            raise ValueError("not at a marker")
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xDA or marker == 0xD9:  # start of scan / end: the rest is image data
+            if orientation:  # after JFIF's APP0, which must come first
+                at = 2 if len(out) > 1 and out[1].startswith(b"\xff\xe0") else 1
+                out.insert(at, _orientation_segment(orientation))
+            out.append(data[pos:])
+            return b"".join(out)
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            out.append(data[pos : pos + 2])
+            pos += 2
+            continue
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        segment = data[pos : pos + 2 + length]
+        if len(segment) != 2 + length:
+            raise ValueError("truncated segment")
+        if marker == 0xE1 and not orientation:
+            orientation = _orientation(segment[4:])
+        if marker not in _DROP_MARKERS:
+            out.append(segment)
+        pos += 2 + length
+    raise ValueError("no image data")
+
+
+def scrub_png(data: bytes) -> bytes:
+    if not data.startswith(_PNG_SIGNATURE):
+        return data
+    out = [_PNG_SIGNATURE]
+    pos = len(_PNG_SIGNATURE)
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        chunk = data[pos : pos + 12 + length]
+        if len(chunk) != 12 + length:
+            raise ValueError("truncated chunk")
+        if kind not in _PNG_DROP:
+            out.append(chunk)
+        pos += 12 + length
+        if kind == b"IEND":
+            break
+    return b"".join(out)
