@@ -123,6 +123,9 @@ def check_decline(ticket: Ticket, *, actor: User, reason: str) -> Ticket:
     """不予受理: the reason is shown to the reporter."""
     workflow.target_of(ticket, "decline")
     reason = _required(reason, _("不予受理须填写理由（将告知反映人）"))
+    if Ticket.objects.filter(master=ticket).exists():
+        # Its duplicates wait for this ticket's answer; declining it would strand them.
+        raise ValidationError(_("该工单已合并了重复件，不能不予受理"))
     before = _snapshot(ticket)
     _move(ticket, "decline", actor=actor, reason=reason)
     _save(ticket, "decline", actor=actor, before=before)

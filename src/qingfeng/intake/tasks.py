@@ -14,6 +14,13 @@ from qingfeng.intake import (
 )
 
 
+@db_periodic_task(crontab(minute="*/15"))
+def intake_lights() -> int:
+    """Every quarter hour: lights for tickets filed since (the web form stores a ticket
+    before anything else; this gives it its light and its place in the queue soon after)."""
+    return deadlines.recompute_lights(timezone.localdate())
+
+
 @db_periodic_task(crontab(hour="0", minute="40"))
 def intake_lights_and_escalation() -> tuple[int, int]:
     """Daily: every ticket's light for today, then the reminders now due (each once)."""

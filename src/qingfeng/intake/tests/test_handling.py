@@ -151,6 +151,13 @@ class MergeTestCase(IntakeTestCase):
         with self.assertRaises(ValidationError):
             handling.check_merge(third, actor=self.bureau_admin, master=self.fresh(dup))
 
+    def test_a_master_with_duplicates_is_not_declined(self) -> None:
+        master, dup = self.make_ticket(), self.make_ticket()
+        handling.check_merge(dup, actor=self.bureau_admin, master=master)
+        with self.assertRaises(ValidationError):
+            handling.check_decline(master, actor=self.bureau_admin, reason="不属实")
+        self.assertEqual(self.fresh(master).status, S.RECEIVED)
+
     def test_a_duplicates_own_duplicates_follow_it_to_the_master(self) -> None:
         first, second, third = self.accepted(), self.accepted(), self.accepted()
         handling.check_merge(third, actor=self.bureau_admin, master=second)

@@ -100,6 +100,9 @@ class TicketEscalationTestCase(IntakeTestCase):
     def test_the_periodic_task_runs_both(self) -> None:
         from qingfeng.intake import tasks
 
-        self.make_ticket()
+        ticket = self.make_ticket()
+        Ticket.objects.filter(pk=ticket.pk).update(light="", urgency=3)  # as filed on the web
+        self.assertEqual(tasks.intake_lights.call_local(), 1)
+        self.assertEqual(Ticket.objects.get(pk=ticket.pk).light, "green")
         result = tasks.intake_lights_and_escalation.call_local()
         self.assertEqual(len(result), 2)
