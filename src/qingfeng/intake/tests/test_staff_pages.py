@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from qingfeng.core.models import AuditEvent
+from qingfeng.intake import handling
 from qingfeng.intake.models import IdentityReveal, Ticket
 from qingfeng.intake.tests.handling_base import REPORTER_NAME, REPORTER_PHONE, IntakeTestCase
 from qingfeng.ledger.models import Category, Problem
@@ -267,3 +268,39 @@ class AssignPageTestCase(IntakeTestCase):
         )
         ticket = self.fresh(ticket)
         self.assertEqual((ticket.status, ticket.handler), (S.ASSIGNED, self.county_admin))
+
+
+class PageCostTestCase(IntakeTestCase):
+    def test_the_ticket_page_costs_the_same_with_a_long_history(self) -> None:
+        ticket = self.assigned()
+        handling.check_add_note(ticket, actor=self.school_admin, body="备注")
+        self.login(self.bureau_admin)
+        url = reverse("intake:detail", args=[ticket.pk])
+        self.client.get(url)
+        with CaptureQueriesContext(connection) as short:
+            self.client.get(url)
+        for i in range(6):
+            handling.check_add_note(ticket, actor=self.school_admin, body=f"备注{i}")
+        handling.check_return(ticket, actor=self.school_admin, reason="转错了")
+        handling.check_assign(ticket, actor=self.bureau_admin, unit=self.school)
+        with CaptureQueriesContext(connection) as long:
+            self.client.get(url)
+        self.assertEqual(len(short), len(long))
+
+    def test_load_more_returns_only_the_rows(self) -> None:
+        for i in range(3):
+            self.make_ticket(title=f"工单{i}")
+        self.login(self.bureau_admin)
+        from qingfeng.intake import views
+
+        original, views.PAGE_SIZE = views.PAGE_SIZE, 2
+        try:
+            first = self.client.get(reverse("intake:queue"))
+            cursor = first.context["next_cursor"]
+            more = self.client.get(
+                reverse("intake:queue"), {"after": cursor}, headers={"HX-Request": "true"}
+            )
+        finally:
+            views.PAGE_SIZE = original
+        self.assertNotContains(more, "<html")
+        self.assertEqual(len(more.context["rows"]), 1)
