@@ -328,6 +328,8 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
+            # Room for a busy hour's counters before culling; Redis for a city or more.
+            "OPTIONS": {"MAX_ENTRIES": env_int("QF_CACHE_MAX_ENTRIES", 5000)},
         }
     }
 

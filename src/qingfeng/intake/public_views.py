@@ -329,6 +329,7 @@ def _detail(
         "notice": notice,
         "can_message": ticket.status not in actions.NO_MORE_MESSAGES,
         "can_rate": ticket.status == Ticket.Status.REPLIED,
+        "rating_label": actions.RATING_LABELS.get(ticket.rating or 0, ""),
         "message_form": message_form or MessageForm(),
         "rating_form": rating_form or RatingForm(),
     }

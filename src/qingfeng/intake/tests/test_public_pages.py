@@ -138,6 +138,7 @@ class ReportFlowTestCase(PublicBase):
                 {"op": "rate", "token": field(page, "token"), "rating": "1", "comment": "仍未退"},
             )
         self.assertContains(page, "提级办理")
+        self.assertContains(page, "您的评价")
         self.assertContains(page, self.county.name)
         ticket.refresh_from_db()
         self.assertEqual(ticket.status, Ticket.Status.ASSIGNED)
@@ -179,6 +180,10 @@ class ReportFlowTestCase(PublicBase):
         self.assertNotContains(
             self.client.get("/report/units/", {"unit_q": "没有这个学校"}), "radio"
         )
+        self.other_school.is_active = False
+        self.other_school.save(update_fields=["is_active"])
+        response = self.client.get("/report/units/", {"unit_q": "西山县第一"})
+        self.assertNotContains(response, "radio")
 
     def test_a_typed_unit_name_is_enough(self) -> None:
         response = self.file_report(unit="", unit_q="东城区实验小学")
