@@ -50,7 +50,7 @@ ATTACHMENT_EXTENSIONS = {
     ".amr": "audio/amr",
     ".wav": "audio/wav",
 }
-SCRUBBED = {"image/jpeg", "image/png"}
+SCRUBBED = {"image/jpeg", "image/png", "audio/mpeg", "audio/wav"}
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 5
 TITLE_MAX = 100
@@ -128,7 +128,7 @@ def _store_attachment(
     ticket: Ticket, *, upload: UploadedFile, content_type: str, message: TicketMessage | None
 ) -> TicketAttachment:
     stored: File[Any] = upload
-    if content_type in SCRUBBED:  # photos lose their GPS position, camera and owner tags
+    if content_type in SCRUBBED:  # no GPS position, device or owner tags from the reporter
         upload.seek(0)
         stored = ContentFile(scrub(content_type, upload.read()))
     digest = hashlib.sha256()

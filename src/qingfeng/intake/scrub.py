@@ -1,5 +1,6 @@
-"""Removing what a reporter's photo says about them: EXIF (GPS position, phone model, time,
-owner name), XMP, IPTC and comments from JPEG; text, time and EXIF chunks from PNG.
+"""Removing what a reporter's file says about them: EXIF (GPS position, phone model, time,
+owner name), XMP, IPTC and comments from JPEG; text, time and EXIF chunks from PNG; ID3
+tags from MP3 and the LIST/INFO and ID3 chunks from WAV (artist, recording device).
 
 Only the JPEG orientation survives (re-written as a one-tag EXIF block), so a phone photo
 still shows upright. The pixels are never decoded or changed. Anything that does not parse
@@ -25,6 +26,10 @@ def scrub(content_type: str, data: bytes) -> bytes:
             return scrub_jpeg(data)
         if content_type == "image/png":
             return scrub_png(data)
+        if content_type == "audio/mpeg":
+            return scrub_mp3(data)
+        if content_type == "audio/wav":
+            return scrub_wav(data)
     except (ValueError, IndexError, struct.error):
         return data
     return data
@@ -108,3 +113,37 @@ def scrub_png(data: bytes) -> bytes:
         if kind == b"IEND":
             break
     return b"".join(out)
+
+
+def scrub_mp3(data: bytes) -> bytes:
+    """Without the ID3v2 tag in front and the ID3v1 tag at the end; unchanged unless what is
+    left starts with an MPEG audio frame."""
+    body = data
+    if body.startswith(b"ID3") and len(body) >= 10:
+        size = 0
+        for byte in body[6:10]:  # "syncsafe": seven bits per byte
+            size = (size << 7) | (byte & 0x7F)
+        footer = 10 if body[5] & 0x10 else 0
+        body = body[10 + size + footer :]
+    if len(body) >= 128 and body[-128:-125] == b"TAG":
+        body = body[:-128]
+    if len(body) > 1 and body[0] == 0xFF and body[1] >= 0xE0:
+        return body
+    return data
+
+
+def scrub_wav(data: bytes) -> bytes:
+    """Without LIST (INFO: artist, software, date) and id3 chunks; the RIFF size fixed."""
+    if not (data.startswith(b"RIFF") and data[8:12] == b"WAVE"):
+        return data
+    out = [b"WAVE"]
+    pos = 12
+    while pos + 8 <= len(data):
+        kind = data[pos : pos + 4]
+        (length,) = struct.unpack("<I", data[pos + 4 : pos + 8])
+        end = pos + 8 + length + (length & 1)  # chunks are padded to an even length
+        if kind not in {b"LIST", b"id3 ", b"ID3 "}:
+            out.append(data[pos:end])
+        pos = end
+    body = b"".join(out)
+    return b"RIFF" + struct.pack("<I", len(body)) + body

@@ -84,3 +84,24 @@ class ScrubTestCase(SubmitBase):
         ticket.refresh_from_db()
         self.assertEqual(ticket.light, "green")
         self.assertEqual(ticket.due_key, ticket.accept_due)
+
+
+class AudioScrubTestCase(SubmitBase):
+    def test_an_mp3_loses_its_id3_tags(self) -> None:
+        frames = b"\xff\xfb\x90\x00" + bytes(200)
+        tag = b"ID3\x03\x00\x00\x00\x00\x00\x14" + b"TPE1\x00\x00\x00\x0a\x00\x00\x00ZhangSan\x00"
+        v1 = b"TAG" + b"ZhangSan".ljust(125, b"\x00")
+        self.assertEqual(scrub.scrub("audio/mpeg", tag + frames + v1), frames)
+        self.assertEqual(scrub.scrub("audio/mpeg", b"ID3garbage"), b"ID3garbage")
+
+    def test_a_wav_loses_its_info_chunk(self) -> None:
+        fmt = b"fmt " + struct.pack("<I", 16) + bytes(16)
+        info = b"LIST" + struct.pack("<I", 17) + b"INFOIART" + b"ZhangSan\x00" + b"\x00"
+        samples = b"data" + struct.pack("<I", 4) + b"\x01\x02\x03\x04"
+        body = b"WAVE" + fmt + info + samples
+        clean = scrub.scrub("audio/wav", b"RIFF" + struct.pack("<I", len(body)) + body)
+        self.assertNotIn(b"ZhangSan", clean)
+        self.assertEqual(
+            clean,
+            b"RIFF" + struct.pack("<I", 4 + len(fmt) + len(samples)) + b"WAVE" + fmt + samples,
+        )
