@@ -107,26 +107,31 @@ def new(request: HttpRequest) -> HttpResponse:
         return _notice(
             request, _("提交过于频繁"), _("同一网络提交次数过多，请一小时后再试。"), status=429
         )
-    form = SubmitForm(request.POST, request.FILES)
     key = request.POST.get("idempotency_key", "")
     if key and (done := Ticket.objects.filter(idempotency_key=key).first()) is not None:
-        return _receipt(request, done, "")
-    if form.is_valid():
-        if settings.QF_INTAKE_HUMAN_CHECK and not captcha.verify(
-            form.cleaned_data["captcha_token"], form.cleaned_data["captcha_answer"]
-        ):
-            form.add_error("captcha_answer", _("验证答案不正确或已过期，请重新计算"))
+        return _receipt(request, done, "")  # a retried POST: the number, never the code again
+    form = SubmitForm(request.POST, request.FILES)
+    if form.is_valid() and _passes_human_check(form):
+        try:
+            ticket, code = actions.check_submit_ticket(**form.action_kwargs())
+        except ValidationError as exc:
+            _add_errors(form, exc)
         else:
-            try:
-                ticket, code = actions.check_submit_ticket(**form.action_kwargs())
-            except ValidationError as exc:
-                _add_errors(form, exc)
-            else:
-                return _receipt(request, ticket, code)
+            return _receipt(request, ticket, code)
     else:
         _add_rule_errors(form)
-    unit = form.cleaned_data.get("unit") if hasattr(form, "cleaned_data") else None
+    unit = form.cleaned_data.get("unit")
     return render(request, "intake/public/new.html", _new_context(form, unit=unit))
+
+
+def _passes_human_check(form: SubmitForm) -> bool:
+    if not settings.QF_INTAKE_HUMAN_CHECK:
+        return True
+    data = form.cleaned_data
+    if captcha.verify(data["captcha_token"], data["captcha_answer"]):
+        return True
+    form.add_error("captcha_answer", _("验证答案不正确或已过期，请重新计算"))
+    return False
 
 
 def _add_rule_errors(form: SubmitForm) -> None:

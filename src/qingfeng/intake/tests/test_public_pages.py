@@ -235,6 +235,17 @@ class BadInputTestCase(PublicBase):
         self.assertContains(response, "验证答案不正确")
         self.assertEqual(Ticket.objects.count(), 0)
 
+    def test_a_wrong_sum_and_other_errors_are_reported_together(self) -> None:
+        page = self.client.get("/report/new/")
+        token = field(page, "captcha_token")
+        answer = captcha.answer_for_tests(token) + 1
+        response = self.client.post(
+            "/report/new/",
+            self.form_data(captcha_token=token, captcha_answer=str(answer), content="太短了"),
+        )
+        self.assertContains(response, "验证答案不正确")
+        self.assertContains(response, "至少 10 个字")
+
     def test_the_human_check_can_be_switched_off(self) -> None:
         with override_settings(QF_INTAKE_HUMAN_CHECK=False):
             self.assertNotContains(self.client.get("/report/new/"), "captcha_token")
