@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -568,7 +569,7 @@ def after_submit(payload: dict[str, Any]) -> None:
         return
     title = _("新反映工单：%(n)s") % {"n": ticket.number}
     for user in intake_recipients(ticket.unit):
-        _notify_once(user, title=title, link=f"/intake/{ticket.pk}/")
+        _notify_once(user, title=title, link=reverse("intake:detail", args=[ticket.pk]))
 
 
 FOLLOWUP_TITLES = {
@@ -585,7 +586,7 @@ def after_followup(payload: dict[str, Any]) -> None:
     if ticket is None or what not in FOLLOWUP_TITLES:
         return
     title = str(FOLLOWUP_TITLES[what]) % {"n": ticket.number}
-    link = f"/intake/{ticket.pk}/#{what}-{payload.get('ref', '')}"
+    link = reverse("intake:detail", args=[ticket.pk]) + f"#{what}-{payload.get('ref', '')}"
     recipients = {u.pk: u for u in intake_recipients(ticket.unit)}
     if ticket.handler is not None and ticket.handler.is_active:
         recipients.setdefault(ticket.handler.pk, ticket.handler)
