@@ -164,10 +164,34 @@ class Problem(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["unit", "status"], name="ledger_problem_unit_status"),
+            # Per-unit counts (the home page's lights per unit) read this index alone.
+            models.Index(
+                fields=["unit", "status", "urgency", "responsible_person"],
+                name="ledger_problem_unit_status",
+            ),
             models.Index(fields=["status", "deadline"], name="ledger_problem_due"),
+            # The public progress page lists the units with published problems: without this
+            # it read every problem of the city (seconds, on a page anyone can open).
+            models.Index(fields=["disclosure", "unit", "status"], name="ledger_problem_disclosed"),
             models.Index(fields=["responsible_person", "status"], name="ledger_problem_person"),
-            models.Index(fields=["urgency", "due_key", "id"], name="ledger_problem_urgency"),
+            # The ledger list walks this index in urgency order and checks every filter of the
+            # page inside it, so a page costs a few table reads at any depth and the counts
+            # per light read the index alone (bench/README.md, section Ledger).
+            models.Index(
+                fields=[
+                    "urgency",
+                    "due_key",
+                    "id",
+                    "status",
+                    "list_kind",
+                    "source",
+                    "category",
+                    "deadline",
+                    "unit",
+                    "responsible_person",
+                ],
+                name="ledger_problem_list",
+            ),
             models.Index(
                 fields=["unit", "urgency", "due_key", "id"], name="ledger_problem_unit_urgency"
             ),
