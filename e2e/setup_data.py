@@ -95,7 +95,9 @@ def build() -> dict[str, Any]:
             person = actions.do_create_person(actor=None, unit=school, name=name, post_type="staff")
             account(person, username, Role.STAFF, school)
 
+    ledger = build_ledger(city=city, school=school, school2=school2, teacher=people["周小燕"])
     return {
+        "ledger": ledger,
         "password": PASSWORD,
         "units": {
             "city": city.pk,
@@ -107,6 +109,68 @@ def build() -> dict[str, Any]:
         },
         "phones": [p[4] for p in SCHOOL_PEOPLE] + ["13566667777", "13288889999", "13100002222"],
     }
+
+
+# The bureau admin signs in with a dynamic code (TOTP); the ledger tests compute it from this.
+BUREAU_TOTP_SECRET = "QFE2EBUREAUADMINTOTPSECRET234567"
+# Problems already in the ledger, registered and assigned by the county admin: (unit, title,
+# deadline in working days from today, negative = overdue, responsible = the teacher).
+LEDGER_PROBLEMS = [
+    ("school", "会议过多挤占教学时间", -3, False),
+    ("school", "课后服务收费未公示", -1, True),
+    ("school", "教师节收受家长购物卡", 2, True),
+    ("school", "作业布置量超标", 8, True),
+    ("school2", "推荐学生购买指定教辅", 12, False),
+    ("school2", "午休时间组织有偿辅导", 25, False),
+]
+
+
+def build_ledger(*, city: Any, school: Any, school2: Any, teacher: Any) -> dict[str, Any]:
+    """Ledger accounts and data: the teacher (周小燕) signs in, a bureau admin with a
+    dynamic code, and a few assigned problems with red, yellow and green lights."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from qingfeng.core.calendar import get_calendar
+    from qingfeng.ledger import actions as ledger_actions
+    from qingfeng.ledger.models import Category, Problem
+    from qingfeng.orgs import account_actions, actions
+    from qingfeng.orgs.models import Role, User
+
+    def account(person: Any, username: str, role: str, scope: Any) -> Any:
+        user = account_actions.check_create_account(
+            person, actor=None, username=username, password=PASSWORD, must_change=False
+        )
+        actions.do_grant_role(user, actor=None, role=role, unit=scope)
+        return user
+
+    with transaction.atomic():
+        account(teacher, "teacher", Role.STAFF, school)
+        bureau_person = actions.do_create_person(
+            actor=None, unit=city, name="赵建国", post_type="civil", phone="13655556666"
+        )
+        bureau_admin = account(bureau_person, "bureau_admin", Role.BUREAU_ADMIN, city)
+        account_actions.do_enable_totp(bureau_admin, secret=BUREAU_TOTP_SECRET)
+        county_admin = User.objects.get(username="county_admin")
+        category = Category.objects.get(name="教辅材料违规征订")
+        today = timezone.localdate()
+        ids = []
+        for unit_key, title, days, by_teacher in LEDGER_PROBLEMS:
+            problem = ledger_actions.check_create_problem(
+                actor=county_admin,
+                unit={"school": school, "school2": school2}[unit_key],
+                measures=["立即整改", "建立长效机制"],
+                list_kind=Problem.ListKind.PERSONAL if by_teacher else Problem.ListKind.LEADERSHIP,
+                source=Problem.Source.SELF_CHECK,
+                category=category,
+                title=title,
+                description=f"{title}，经自查发现。",
+                rectification_type=Problem.RectificationType.TIME_LIMITED,
+                deadline=get_calendar().add_workdays(today, days),
+                responsible_person=teacher if by_teacher else None,
+            )
+            ids.append(ledger_actions.check_assign(problem, actor=county_admin).pk)
+    return {"problems": ids}
 
 
 def main() -> None:
