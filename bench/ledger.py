@@ -1,0 +1,710 @@
+"""Time the problem ledger at city size: 500,000 problems over the seeded city.
+
+    .venv/bin/python bench/ledger.py [--db sqlite|postgres|both] [--problems 500000]
+                                     [--repeat 30] [--reuse] [--explain] [--no-write]
+
+For each database: a fresh SQLite file (bench/out/ledger.sqlite3) or PostgreSQL database
+(qingfeng_bench_ledger), `migrate` and `seed_demo --size city` (as bench/run.py does), then in
+child processes with bench/run.py's production-like environment: `--problems` problems
+written with bulk_create in batches (build), and the timings (measure): the ledger list page
+for a county admin and the bureau admin with three filters at page 1 and ~50 pages deep
+(following the "load more" cursor), "my items" of a teacher, and the daily light recompute
+for a date that changes many lights. Targets (issue 4): list p95 <= 300 ms, my items p95
+<= 150 ms, light recompute <= 60 s. `--reuse` measures the database built by an earlier run
+(after `migrate`, so a new index is applied to it). Results go to the terminal,
+bench/out/ledger-<db>.json and the "Ledger" section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+from measure import WARMUP, summarise  # noqa: E402
+from run import (  # noqa: E402
+    OUT,
+    PY,
+    REPO,
+    bench_env,
+    fmt_ms,
+    machine,
+    manage,
+    pg_connect,
+    postgres_version,
+)
+
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/qingfeng_bench_ledger"
+SQLITE_PATH = OUT / "ledger.sqlite3"
+BATCH = 5000
+TEACHER_ITEMS = 20  # open items of demo_teacher; plus a few closed ones and a draft
+# (operation name prefix, statistic, limit in ms)
+TARGETS = (
+    ("ledger list", "p95", 300),
+    ("my items", "p95", 150),
+    ("light recompute", "max", 60_000),
+)
+START, END = "<!-- ledger:start -->", "<!-- ledger:end -->"
+
+
+# --- Child: building the problems -----------------------------------------------------------
+def _setup_django() -> None:
+    sys.path.insert(0, str(REPO / "src"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qingfeng.settings")
+    import django
+
+    django.setup()
+
+
+# Shares, chosen to look like a campaign half-way through (the sums are 100).
+STATUSES = {
+    "draft": 2,
+    "assigned": 6,
+    "accepted": 6,
+    "rectifying": 38,
+    "closure_requested": 8,
+    "stage_completed": 3,
+    "closed": 35,
+    "withdrawn": 2,
+}
+LIST_KINDS = {"personal": 55, "department_risk": 30, "leadership": 15}
+SOURCES = {
+    "self_check": 40,
+    "inspection": 15,
+    "supervision": 15,
+    "from_above": 10,
+    "channel": 8,
+    "hotline": 8,
+    "remedial": 4,
+}
+TYPES = {"time_limited": 75, "immediate": 10, "long_term": 15}
+# Problems per person of a unit, by kind: offices collect more problems than their headcount.
+UNIT_WEIGHT = {
+    "school": 1.0,
+    "kindergarten": 0.8,
+    "county": 4.0,
+    "department": 3.0,
+    "bureau": 3.0,
+    "research": 1.0,
+    "affiliated": 1.0,
+    "other": 1.0,
+}
+SUBJECTS = [
+    "会议文件过多，基层负担重",
+    "推荐学生购买指定教辅",
+    "节日期间收受家长礼品",
+    "公务用车节假日停放在家",
+    "课后服务收费未公示",
+    "工作日午间饮酒",
+    "考勤制度执行不严",
+    "对群众来电推诿敷衍",
+    "职称推荐程序不公开",
+    "违规组织有偿补课",
+]
+PROGRESS = {
+    "draft": (0, 0),
+    "assigned": (0, 0),
+    "accepted": (0, 10),
+    "rectifying": (10, 90),
+    "closure_requested": (100, 100),
+    "stage_completed": (60, 100),
+    "closed": (100, 100),
+    "withdrawn": (0, 50),
+}
+
+
+def _pick(rng: random.Random, shares: dict[str, int], k: int) -> list[str]:
+    return rng.choices(list(shares), weights=list(shares.values()), k=k)
+
+
+def build(count: int, seed: int) -> dict[str, Any]:
+    """`count` problems in batches of BATCH, with the columns the pages read and sort by set
+    exactly as the actions set them (number and serial, light through light_on, urgency and
+    due_key through Problem.set_light)."""
+    _setup_django()
+    from django.conf import settings
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from qingfeng.core.calendar import get_calendar
+    from qingfeng.ledger.actions import LIST_CODES
+    from qingfeng.ledger.deadlines import light_on
+    from qingfeng.ledger.models import Category, Problem
+    from qingfeng.orgs.models import Person, Unit, User
+
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    today = timezone.localdate()
+    now = timezone.now()
+    calendar = get_calendar()
+    past = [calendar.add_workdays(today, -n) for n in range(60, 0, -1)]
+    future = [calendar.add_workdays(today, n) for n in range(0, 61)]
+    yellow_days = settings.QF_LEDGER_YELLOW_DAYS
+
+    # Accounts for about 3% of the people, so that some responsible persons sign in (their
+    # items join through person.user); the demo accounts exist already.
+    people = list(Person.objects.filter(is_active=True).values_list("id", "unit_id", "post_type"))
+    unusable = make_password(None)
+    chosen = [p for p in people if rng.random() < 0.03]
+    has_user = set(Person.objects.filter(user__isnull=False).values_list("id", flat=True))
+    chosen = [p for p in chosen if p[0] not in has_user]
+    with transaction.atomic():
+        User.objects.bulk_create(
+            [
+                User(username=f"bench_{pid}", password=unusable, must_change_password=False)
+                for pid, _u, _t in chosen
+            ],
+            batch_size=BATCH,
+        )
+        ids = dict(User.objects.filter(username__startswith="bench_").values_list("username", "id"))
+        Person.objects.bulk_update(
+            [Person(id=pid, user_id=ids[f"bench_{pid}"]) for pid, _u, _t in chosen],
+            ["user"],
+            batch_size=BATCH,
+        )
+
+    by_unit: dict[int, list[int]] = {}
+    leaders: dict[int, list[int]] = {}
+    for pid, unit_id, post_type in people:
+        by_unit.setdefault(unit_id, []).append(pid)
+        if post_type in {"leader", "middle"}:
+            leaders.setdefault(unit_id, []).append(pid)
+    units = [
+        (uid, kind)
+        for uid, kind in Unit.objects.filter(is_active=True).values_list("id", "kind")
+        if by_unit.get(uid)
+    ]
+    weights = [UNIT_WEIGHT.get(kind, 1.0) * len(by_unit[uid]) for uid, kind in units]
+    # Categories as campaigns find them: a few common ones, a long tail.
+    categories = list(Category.objects.order_by("sort_order", "id").values_list("id", flat=True))
+    cat_weights = [max(1, 20 - 3 * i) if i < 6 else 2 for i in range(len(categories))]
+    teacher = Person.objects.get(user__username="demo_teacher")
+    light_cache: dict[tuple[dt.date | None, str], str] = {}
+
+    def light(deadline: dt.date | None, status: str) -> str:
+        key = (deadline, status)
+        if key not in light_cache:
+            light_cache[key] = light_on(deadline, status, today, yellow_days=yellow_days)
+        return light_cache[key]
+
+    first = (Problem.objects.order_by("-serial").values_list("serial", flat=True).first()) or 0
+    year = today.year
+    made = 0
+    kinds_count: dict[str, int] = {}
+    with transaction.atomic():
+        while made < count:
+            n = min(BATCH, count - made)
+            picked_units = rng.choices(units, weights=weights, k=n)
+            statuses = _pick(rng, STATUSES, n)
+            list_kinds = _pick(rng, LIST_KINDS, n)
+            sources = _pick(rng, SOURCES, n)
+            types = _pick(rng, TYPES, n)
+            cats = rng.choices(categories, weights=cat_weights, k=n)
+            batch = []
+            for i in range(n):
+                serial = first + made + i + 1
+                (unit_id, unit_kind), status = picked_units[i], statuses[i]
+                kinds_count[unit_kind] = kinds_count.get(unit_kind, 0) + 1
+                rtype = types[i]
+                if status == "stage_completed" and rtype != "long_term":
+                    status = "closed"
+                if rtype == "long_term" and rng.random() < 0.6:
+                    deadline = None
+                elif status == "closed" and rng.random() < 0.8:
+                    deadline = rng.choice(past)  # what was closed was mostly due already
+                else:
+                    deadline = rng.choice(past if rng.random() < 0.5 else future)
+                person = rng.choice(by_unit[unit_id]) if rng.random() < 0.75 else None
+                if list_kinds[i] == "personal" and person is None:
+                    person = rng.choice(by_unit[unit_id])
+                created = now - dt.timedelta(days=rng.randint(20, 200), minutes=rng.randint(0, 600))
+                low, high = PROGRESS[status]
+                subject = SUBJECTS[serial % len(SUBJECTS)]
+                problem = Problem(
+                    number=f"{year}-01-{LIST_CODES[list_kinds[i]]}-{serial:06d}",
+                    round_no=1,
+                    serial=serial,
+                    list_kind=list_kinds[i],
+                    source=sources[i],
+                    category_id=cats[i],
+                    dimension=rng.choice(["thinking", "rules", "delivery", "service", "integrity"]),
+                    title=f"{subject}（第{serial}号）",
+                    description=f"经{sources[i]}发现：{subject}，涉及本单位相关人员。",
+                    unit_id=unit_id,
+                    responsible_person_id=person,
+                    responsible_leader_id=rng.choice(leaders[unit_id])
+                    if leaders.get(unit_id) and rng.random() < 0.5
+                    else None,
+                    rectification_type=rtype,
+                    deadline=deadline,
+                    progress=rng.randint(low, high),
+                    status=status,
+                    created_at=created,
+                    assigned_at=None if status == "draft" else created + dt.timedelta(days=2),
+                    updated_at=created + dt.timedelta(days=rng.randint(2, 19)),
+                    closed_at=created + dt.timedelta(days=19) if status == "closed" else None,
+                    disclosure="published" if rng.random() < 0.04 else "private",
+                )
+                if problem.disclosure == "published":
+                    problem.public_text = f"{subject}，正在整改。"
+                problem.set_light(light(deadline, status))
+                batch.append(problem)
+            Problem.objects.bulk_create(batch, batch_size=BATCH)
+            made += n
+            if made % 100_000 == 0:
+                print(f"   {made:,} problems", file=sys.stderr, flush=True)
+        # The teacher of the demo: items of their own for "my items".
+        school = teacher.unit_id
+        mine = []
+        for k in range(TEACHER_ITEMS + 4):
+            serial = first + made + k + 1
+            status = (
+                ["rectifying", "accepted", "assigned", "closure_requested"][k % 4]
+                if k < TEACHER_ITEMS
+                else ("closed" if k < TEACHER_ITEMS + 3 else "draft")
+            )
+            deadline = rng.choice(past + future)
+            problem = Problem(
+                number=f"{year}-01-GR-{serial:06d}",
+                serial=serial,
+                list_kind="personal",
+                source="self_check",
+                category_id=categories[k % len(categories)],
+                title=f"{SUBJECTS[k % len(SUBJECTS)]}（教师本人）",
+                description="个人整改事项",
+                unit_id=school,
+                responsible_person_id=teacher.pk,
+                rectification_type="time_limited",
+                deadline=deadline,
+                progress=PROGRESS[status][0],
+                status=status,
+                created_at=now - dt.timedelta(days=30),
+                updated_at=now - dt.timedelta(days=3),
+            )
+            problem.set_light(light(deadline, status))
+            mine.append(problem)
+        Problem.objects.bulk_create(mine)
+    build_s = time.perf_counter() - started
+    # Planner statistics for the new rows, as the nightly PRAGMA optimize (SQLite) or
+    # autovacuum (PostgreSQL, done by the parent with VACUUM ANALYZE) would gather them.
+    started = time.perf_counter()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for table in ("ledger_problem", "orgs_person", "orgs_user"):
+                cursor.execute(f"ANALYZE {table}")
+    analyse_s = time.perf_counter() - started
+    return {
+        "problems": Problem.objects.count(),
+        "accounts_added": len(chosen),
+        "by_unit_kind": kinds_count,
+        "build_s": build_s,
+        "analyse_s": analyse_s,
+    }
+
+
+# --- Child: measuring ------------------------------------------------------------------------
+def measure(repeat: int, recompute_repeat: int, explain: bool) -> dict[str, Any]:
+    _setup_django()
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from qingfeng.core.calendar import get_calendar
+    from qingfeng.ledger import deadlines, selectors
+    from qingfeng.ledger.models import Category, Problem
+    from qingfeng.orgs.middleware import SESSION_STARTED, SESSION_VERIFIED
+    from qingfeng.orgs.models import Person, Role, RoleAssignment, Unit, User
+
+    def signed_in(username: str) -> Client:
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        session = client.session
+        session[SESSION_STARTED] = time.time()
+        session[SESSION_VERIFIED] = True
+        session.save()
+        return client
+
+    today = timezone.localdate()
+    calendar = get_calendar()
+    county = RoleAssignment.objects.get(
+        user__username="demo_county", role=Role.UNIT_ADMIN, revoked_at=None
+    ).unit
+    common = (
+        Problem.objects.values("category")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("category", flat=True)
+        .first()
+    )
+    category = Category.objects.get(pk=common)
+    window = (calendar.add_workdays(today, -20), calendar.add_workdays(today, 20))
+    filters = {
+        "no filter": {},
+        "个人清单 + 整改中 + 红灯": {
+            "list_kind": "personal",
+            "status": "rectifying",
+            "light": "red",
+        },
+        f"{category.name} + 自查 + 时限±20工作日": {
+            "category": str(category.pk),
+            "source": "self_check",
+            "deadline_from": window[0].isoformat(),
+            "deadline_to": window[1].isoformat(),
+        },
+    }
+    clients = {"county admin": signed_in("demo_county"), "bureau admin": signed_in("demo_bureau")}
+    teacher = signed_in("demo_teacher")
+    cursor_re = re.compile(r'href="\?[^"]*after=([0-9]+\.[0-9-]+\.[0-9]+)"')
+
+    def url_for(params: dict[str, str], after: str = "") -> str:
+        from urllib.parse import urlencode
+
+        query = dict(params, **({"after": after} if after else {}))
+        return "/ledger/" + ("?" + urlencode(query) if query else "")
+
+    def get(client: Client, url: str, htmx: bool = False) -> Callable[[], Any]:
+        headers = {"HX-Request": "true"} if htmx else {}
+
+        def request() -> Any:
+            response = client.get(url, headers=headers)
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {url} answered {response.status_code}")
+            return response
+
+        return request
+
+    operations: list[tuple[str, Callable[[], Any]]] = []
+    depth: dict[str, int] = {}
+    for who, client in clients.items():
+        for label, params in filters.items():
+            operations.append(
+                (f"ledger list: {who}, {label}, page 1", get(client, url_for(params)))
+            )
+            if not params:
+                continue
+            # Follow "load more" as a user would, ~50 pages deep (or to the last page).
+            after, page = "", 1
+            while page < 50:
+                html = client.get(url_for(params, after)).content.decode()
+                found = cursor_re.search(html)
+                if not found:
+                    break
+                after, page = found.group(1), page + 1
+            depth[f"{who}, {label}"] = page
+            if page > 1:
+                operations.append(
+                    (
+                        f"ledger list: {who}, {label}, page {page}",
+                        get(client, url_for(params, after)),
+                    )
+                )
+                operations.append(
+                    (
+                        f"ledger list: {who}, {label}, page {page} (htmx rows)",
+                        get(client, url_for(params, after), htmx=True),
+                    )
+                )
+    # The home page of each scope shows the lights per unit below it (no target in the issue).
+    for who, client in clients.items():
+        operations.append((f"home page (ledger lights per unit): {who}", get(client, "/")))
+    # The public progress page: anyone can open it, so it must not read the whole ledger.
+    operations.append(
+        ("public progress: units with published items (anonymous)", get(Client(), "/progress/"))
+    )
+    teacher_user = User.objects.get(username="demo_teacher")
+    mine = selectors.my_items(teacher_user).count()
+    operations.append((f"my items: teacher ({mine} items)", get(teacher, "/ledger/mine/")))
+
+    for _name, operation in operations:
+        for _ in range(WARMUP):
+            operation()
+    samples: dict[str, list[float]] = {name: [] for name, _op in operations}
+    cpu: dict[str, list[float]] = {name: [] for name, _op in operations}
+    for _ in range(repeat):
+        for name, operation in operations:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            operation()
+            samples[name].append((time.perf_counter() - started) * 1000)
+            cpu[name].append((time.process_time() - started_cpu) * 1000)
+    results: list[dict[str, Any]] = []
+    plans: dict[str, str] = {}
+    for name, operation in operations:
+        with CaptureQueriesContext(connection) as queries:
+            operation()
+        slowest = max(queries.captured_queries, key=lambda q: float(q["time"]))
+        selects = [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+        results.append(
+            {
+                "name": name,
+                "queries": len(queries),
+                "slowest_query_ms": float(slowest["time"]) * 1000,
+                "cpu_median": statistics.median(cpu[name]),
+                **summarise(samples[name]),
+            }
+        )
+        if explain and selects:
+            plans[name] = _explain(connection, max(selects, key=lambda q: float(q["time"]))["sql"])
+
+    # The daily light recompute, for a day twenty working days on (many greens turn yellow or
+    # red) and back to today (they turn back): each run changes many lights.
+    later = calendar.add_workdays(today, 20)
+    deadlines.recompute_lights(today)
+    recompute: dict[str, list[float]] = {"later": [], "back": []}
+    changed: dict[str, int] = {}
+    for _ in range(recompute_repeat):
+        for key, day in (("later", later), ("back", today)):
+            started = time.perf_counter()
+            changed[key] = deadlines.recompute_lights(day)
+            recompute[key].append((time.perf_counter() - started) * 1000)
+    for key, label in (("later", f"to {later} (+20 working days)"), ("back", f"back to {today}")):
+        results.append(
+            {
+                "name": f"light recompute, whole city, {label}: {changed[key]:,} lights change",
+                "queries": 5,
+                "slowest_query_ms": None,
+                "cpu_median": None,
+                **summarise(recompute[key]),
+            }
+        )
+
+    if connection.vendor == "postgresql":
+        major, minor = divmod(connection.pg_version, 10000)  # type: ignore[attr-defined]
+        version = f"PostgreSQL {major}.{minor}"
+    else:
+        import sqlite3
+
+        version = f"SQLite {sqlite3.sqlite_version}"
+    county_problems = Problem.objects.filter(unit__path__startswith=county.path).count()
+    return {
+        "database": version,
+        "units": Unit.objects.count(),
+        "people": Person.objects.count(),
+        "problems": Problem.objects.count(),
+        "county": county.name,
+        "county_problems": county_problems,
+        "depth": depth,
+        "repeat": repeat,
+        "operations": results,
+        "plans": plans,
+    }
+
+
+def _explain(connection: Any, sql: str) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            return "\n".join(" " * 2 * (row[1] and 1) + str(row[3]) for row in cursor.fetchall())
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+# --- Parent ---------------------------------------------------------------------------------
+def _fresh_postgres(url: str) -> str:
+    """Drop and recreate the benchmark's database, unless someone is connected to it."""
+    import dj_database_url
+    from psycopg import sql
+
+    name = dj_database_url.parse(url)["NAME"]
+    with pg_connect(url, "postgres") as conn:
+        busy = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [name]
+        ).fetchone()[0]
+        if busy:
+            sys.exit(f"{busy} session(s) are connected to {name}; not dropping it")
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return url
+
+
+def _child(env: dict[str, str], *args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [PY, __file__, *args], env=env, cwd=REPO, capture_output=True, text=True, check=False
+    )
+    sys.stderr.write(done.stderr)
+    if done.returncode != 0:
+        sys.exit(f"bench/ledger.py {' '.join(args)} failed:\n{done.stdout}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    url = f"sqlite:///{SQLITE_PATH}" if kind == "sqlite" else args.pg_url
+    env = bench_env(url)
+    built: dict[str, Any] = {}
+    if not args.reuse:
+        print(f"== {kind}: building the city and {args.problems:,} problems", flush=True)
+        if kind == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+        else:
+            _fresh_postgres(url)
+        manage(env, "migrate", "--noinput", "--verbosity", "0")
+        seed_s, _out = manage(env, "seed_demo", "--size", "city", "--seed", str(args.seed))
+        built = _child(env, "--child", "build", "--problems", str(args.problems))
+        built["seed_s"] = seed_s
+        print(
+            f"   seed_demo {seed_s:.1f} s, {built['problems']:,} problems in "
+            f"{built['build_s']:.1f} s (+ ANALYZE {built['analyse_s']:.1f} s)",
+            flush=True,
+        )
+    else:
+        manage(env, "migrate", "--noinput", "--verbosity", "0")
+    # Every run: the manifest must list stylesheets added since bench/run.py collected them.
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    if kind == "postgres":
+        started = time.perf_counter()
+        with pg_connect(url) as conn:
+            conn.execute("VACUUM ANALYZE")
+        built["vacuum_s"] = time.perf_counter() - started
+    print(f"== {kind}: timing ({args.repeat} runs each)", flush=True)
+    load_before = os.getloadavg()[0]
+    args_measure = ["--child", "measure", "--repeat", str(args.repeat)]
+    args_measure += ["--recompute-repeat", str(args.recompute_repeat)]
+    if args.explain:
+        args_measure.append("--explain")
+    result = _child(env, *args_measure)
+    result["built"] = built
+    result["load"] = (load_before, os.getloadavg()[0])
+    (OUT / f"ledger-{kind}.json").write_text(
+        json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    return result
+
+
+def _target(name: str) -> tuple[str, float] | None:
+    for prefix, stat, limit in TARGETS:
+        if name.startswith(prefix):
+            return stat, limit
+    return None
+
+
+def table(result: dict[str, Any]) -> list[str]:
+    built = result.get("built") or {}
+    how = (
+        f"built in {built['build_s']:.0f} s with bulk_create (seed_demo {built['seed_s']:.0f} s)"
+        if "build_s" in built
+        else "built by an earlier run"
+    )
+    lines = [
+        f"### {result['database']}",
+        "",
+        f"{result['units']:,} units, {result['people']:,} people, {result['problems']:,} "
+        f"problems ({how}); the county admin's subtree ({result['county']}) holds "
+        f"{result['county_problems']:,} problems. Load average (1 min) {result['load'][0]:.1f} "
+        f"before measuring, {result['load'][1]:.1f} after.",
+        "",
+        "| operation | runs | median | p95 | min | max | CPU median | queries | slowest query "
+        "| target | vs target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for op in result["operations"]:
+        stats = [fmt_ms(op[k]) for k in ("median", "p95", "min", "max")]
+        cpu = fmt_ms(op["cpu_median"]) if op["cpu_median"] is not None else ""
+        slowest = fmt_ms(op["slowest_query_ms"]) if op["slowest_query_ms"] is not None else ""
+        row = [op["name"], str(op["n"]), *stats, cpu, str(op["queries"]), slowest]
+        target = _target(op["name"])
+        if target is None:
+            row += ["—", "—"]
+        else:
+            stat, limit = target
+            text = f"{limit / 1000:.0f} s" if limit >= 10_000 else f"{limit:.0f} ms"
+            row += [f"≤ {text} ({stat})", f"{op[stat] / limit:.2f}"]
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    return lines
+
+
+def write_results(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> None:
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True).stdout
+
+    commit = git("rev-parse", "--short", "HEAD").strip() or "unknown"
+    if git("status", "--porcelain", "--untracked-files=no").strip():
+        commit += " plus uncommitted changes"
+    now = dt.datetime.now().astimezone()
+    info = machine(args.pg_url, "postgres" in results)
+    machine_line = ", ".join(
+        f"{info[k]}" if k == "CPU" else f"{k} {info[k]}"
+        for k in ("CPU", "cores", "RAM", "SQLite", "PostgreSQL", "Python", "Django")
+    )
+    lines = [
+        START,
+        "## Ledger (issue 4)",
+        "",
+        f"Measured {now:%Y-%m-%d %H:%M %Z} at commit `{commit}` with `bench/ledger.py "
+        f"--db {args.db} --problems {args.problems} --repeat {args.repeat}`. Machine: "
+        f"{machine_line}. Requests through Django's test client as in the tables above; "
+        "each list operation ran twice untimed, then `--repeat` times in turn with the "
+        "others; p95 is nearest-rank. *slowest query* is the slowest SQL statement of one more "
+        "run. The light recompute ran "
+        f"{args.recompute_repeat} times in each direction; its target applies to the slowest "
+        "run (*max*). What is measured and what the numbers showed: `bench/README.md`, "
+        "section Ledger.",
+        "",
+    ]
+    for result in results.values():
+        lines += table(result)
+    lines.append(END)
+    path = BENCH / "RESULTS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    section = "\n".join(lines)
+    if START in text and END in text:
+        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote the Ledger section of {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--problems", type=int, default=500_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--recompute-repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--reuse", action="store_true", help="measure the database built before")
+    parser.add_argument("--explain", action="store_true", help="print each page's slowest plan")
+    parser.add_argument("--no-write", action="store_true", help="leave RESULTS.md alone")
+    parser.add_argument("--pg-url", default=os.environ.get("QF_BENCH_LEDGER_PG_URL", DEFAULT_PG))
+    parser.add_argument("--child", choices=("build", "measure"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "build":
+        print(json.dumps(build(args.problems, args.seed)))
+        return
+    if args.child == "measure":
+        print(json.dumps(measure(args.repeat, args.recompute_repeat, args.explain)))
+        return
+    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    if "postgres" in kinds and postgres_version(args.pg_url).startswith("not reachable"):
+        if args.db == "postgres":
+            sys.exit(f"PostgreSQL is not reachable at {args.pg_url}")
+        print(f"PostgreSQL is not reachable at {args.pg_url}: SQLite only", flush=True)
+        kinds = ["sqlite"]
+    OUT.mkdir(parents=True, exist_ok=True)
+    results = {kind: run_database(kind, args) for kind in kinds}
+    for result in results.values():
+        print("\n".join(table(result)))
+        for name, plan in result.get("plans", {}).items():
+            print(f"-- {name}\n{plan}\n")
+    if not args.no_write:
+        write_results(args, results)
+
+
+if __name__ == "__main__":
+    main()
