@@ -46,6 +46,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
+HOME_UNITS = 15
+
+
 @signed_in
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -61,7 +64,14 @@ def home(request: HttpRequest) -> HttpResponse:
         )
         roots = list(selectors.scope_roots(user))  # type: ignore[arg-type]
         if len(roots) == 1 and roots[0].kind not in {"school", "kindergarten"}:
-            context["ledger_units"] = ledger_selectors.overview_by_child_unit(user, roots[0])  # type: ignore[arg-type]
+            rows = ledger_selectors.overview_by_child_unit(user, roots[0])  # type: ignore[arg-type]
+            # The units that need attention first; a county has ~150 schools, most with nothing.
+            busy = sorted(
+                (r for r in rows if r["total"]),
+                key=lambda r: (-int(r["red"]), -int(r["yellow"]), -int(r["total"])),  # type: ignore[call-overload]
+            )
+            context["ledger_units"] = busy[:HOME_UNITS]
+            context["ledger_units_more"] = max(0, len(busy) - HOME_UNITS)
     today = timezone.localdate()
     calendar = get_calendar()
     context["calendar_fallback"] = not calendar.is_official(today.year)
