@@ -26,6 +26,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaError
 
+from qingfeng.core.lifecycle import StrOrPromise
 from qingfeng.ledger import actions, selectors, workflow
 from qingfeng.ledger.models import (
     Category,
@@ -37,7 +38,6 @@ from qingfeng.ledger.models import (
     Verification,
 )
 from qingfeng.ledger.permissions import available_actions, can
-from qingfeng.ledger.workflow import StrOrPromise
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Person, Unit, User
 

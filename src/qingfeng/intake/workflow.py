@@ -10,24 +10,14 @@ any open state → merged into a master ticket (duplicate)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from django.core.exceptions import ValidationError
-from django.utils.functional import Promise
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from qingfeng.core import lifecycle
+from qingfeng.core.lifecycle import Move
 from qingfeng.intake.models import Ticket
 
 S = Ticket.Status
 OPEN = frozenset({S.RECEIVED, S.ACCEPTED, S.ASSIGNED, S.HANDLING, S.REPLIED})
-
-
-@dataclass(frozen=True)
-class Move:
-    label: str | Promise
-    sources: frozenset[str]
-    target: str
 
 
 MOVES: dict[str, Move] = {
@@ -46,23 +36,20 @@ MOVES: dict[str, Move] = {
 }
 
 
-class InvalidTransition(ValidationError):
+ILLEGAL = gettext_lazy("工单当前状态为“%(status)s”，不能执行“%(action)s”")
+
+
+class InvalidTransition(lifecycle.InvalidTransition):
     def __init__(self, status: str, action: str) -> None:
-        self.status, self.action = status, action
-        label = MOVES[action].label if action in MOVES else action
-        super().__init__(
-            _("工单当前状态为“%(status)s”，不能执行“%(action)s”")
-            % {"status": S(status).label, "action": label},
-            code="invalid_transition",
-        )
+        super().__init__(statuses=S, moves=MOVES, message=ILLEGAL, status=status, action=action)
 
 
 def target_of(ticket: Ticket, action: str) -> str:
-    move = MOVES.get(action)
-    if move is None or ticket.status not in move.sources:
+    target = lifecycle.target_of(MOVES, ticket.status, action)
+    if target is None:
         raise InvalidTransition(ticket.status, action)
-    return move.target
+    return target
 
 
 def allowed_actions(status: str) -> list[str]:
-    return [name for name, move in MOVES.items() if status in move.sources]
+    return lifecycle.allowed(MOVES, status)

@@ -8,24 +8,13 @@ closed / stage completed → rectifying again when a re-check (回头看) fails
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from django.core.exceptions import ValidationError
-from django.utils.functional import Promise
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from qingfeng.core import lifecycle
+from qingfeng.core.lifecycle import Move
 from qingfeng.ledger.models import Problem
 
 S = Problem.Status
-StrOrPromise = str | Promise
-
-
-@dataclass(frozen=True)
-class Move:
-    label: StrOrPromise
-    sources: frozenset[str]
-    target: str
 
 
 OPEN = frozenset({S.ASSIGNED, S.ACCEPTED, S.RECTIFYING, S.CLOSURE_REQUESTED, S.STAGE_COMPLETED})
@@ -50,25 +39,20 @@ MOVES: dict[str, Move] = {
 }
 
 
-class InvalidTransition(ValidationError):
+ILLEGAL = gettext_lazy("问题当前状态为“%(status)s”，不能执行“%(action)s”")
+
+
+class InvalidTransition(lifecycle.InvalidTransition):
     def __init__(self, status: str, action: str) -> None:
-        self.status, self.action = status, action
-        super().__init__(
-            _("问题当前状态为“%(status)s”，不能执行“%(action)s”")
-            % {
-                "status": S(status).label,
-                "action": MOVES[action].label if action in MOVES else action,
-            },
-            code="invalid_transition",
-        )
+        super().__init__(statuses=S, moves=MOVES, message=ILLEGAL, status=status, action=action)
 
 
 def target_of(problem: Problem, action: str) -> str:
-    move = MOVES.get(action)
-    if move is None or problem.status not in move.sources:
+    target = lifecycle.target_of(MOVES, problem.status, action)
+    if target is None:
         raise InvalidTransition(problem.status, action)
-    return move.target
+    return target
 
 
 def allowed_actions(status: str) -> list[str]:
-    return [name for name, move in MOVES.items() if status in move.sources]
+    return lifecycle.allowed(MOVES, status)
