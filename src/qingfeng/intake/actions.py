@@ -51,7 +51,7 @@ ATTACHMENT_EXTENSIONS = {
     ".amr": "audio/amr",
     ".wav": "audio/wav",
 }
-SCRUBBED = {"image/jpeg", "image/png", "audio/mpeg", "audio/wav"}
+SCRUBBED = {"image/jpeg", "image/png", "audio/mpeg", "audio/wav", "audio/mp4", "application/pdf"}
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 5
 TITLE_MAX = 100

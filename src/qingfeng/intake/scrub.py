@@ -1,6 +1,8 @@
 """Removing what a reporter's file says about them: EXIF (GPS position, phone model, time,
 owner name), XMP, IPTC and comments from JPEG; text, time and EXIF chunks from PNG; ID3
-tags from MP3 and the LIST/INFO and ID3 chunks from WAV (artist, recording device).
+tags from MP3 and the LIST/INFO and ID3 chunks from WAV (artist, recording device); the
+iTunes-style tags, location (©xyz) and recording times from M4A; the document information
+(author, creator program, dates) and XMP metadata from PDF, with earlier revisions dropped.
 
 Only the JPEG orientation survives (re-written as a one-tag EXIF block), so a phone photo
 still shows upright. The pixels are never decoded or changed. Anything that does not parse
@@ -10,7 +12,14 @@ reporter's evidence is never lost to a cleaning step.
 
 from __future__ import annotations
 
+import io
+import logging
 import struct
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import DeprecationError, PyPdfError
+
+log = logging.getLogger(__name__)
 
 # JPEG markers dropped: APP1 (EXIF, XMP), APP13 (Photoshop IRB / IPTC), APP3–APP12 and
 # APP15 (vendor data), COM (comments). APP0 (JFIF), APP2 (ICC colour) and APP14 (Adobe
@@ -30,6 +39,10 @@ def scrub(content_type: str, data: bytes) -> bytes:
             return scrub_mp3(data)
         if content_type == "audio/wav":
             return scrub_wav(data)
+        if content_type == "audio/mp4":
+            return scrub_mp4(data)
+        if content_type == "application/pdf":
+            return scrub_pdf(data)
     except (ValueError, IndexError, struct.error):
         return data
     return data
@@ -147,3 +160,81 @@ def scrub_wav(data: bytes) -> bytes:
         pos = end
     body = b"".join(out)
     return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+# MP4 boxes whose children are boxes (walked to find metadata and the time stamps).
+_MP4_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf"}
+# Boxes that carry tags: user data (©nam, ©ART, ©day, ©too, ©xyz location) and metadata.
+_MP4_TAGS = {b"udta", b"meta"}
+# Full boxes whose version-dependent header starts with creation and modification times.
+_MP4_TIMED = {b"mvhd", b"tkhd", b"mdhd"}
+
+
+def scrub_mp4(data: bytes) -> bytes:
+    """An M4A (ISO base media) recording without its tags, location and recording times.
+
+    Tag boxes become `free` boxes of the same size filled with zeros, and the time stamps are
+    zeroed in place: nothing moves, so the sample offsets (stco/co64) stay right whether the
+    movie box comes before or after the media data."""
+    if data[4:8] != b"ftyp":
+        return data
+    out = bytearray(data)
+    _scrub_mp4_boxes(out, 0, len(out))
+    return bytes(out)
+
+
+def _scrub_mp4_boxes(buf: bytearray, start: int, end: int) -> None:
+    pos = start
+    while pos + 8 <= end:
+        (size,) = struct.unpack(">I", buf[pos : pos + 4])
+        kind = bytes(buf[pos + 4 : pos + 8])
+        header = 8
+        if size == 1:  # 64-bit size follows the type
+            (size,) = struct.unpack(">Q", buf[pos + 8 : pos + 16])
+            header = 16
+        elif size == 0:  # to the end of the enclosing box
+            size = end - pos
+        if size < header or pos + size > end:
+            raise ValueError("bad box size")
+        body = pos + header
+        if kind in _MP4_TAGS:
+            buf[pos + 4 : pos + 8] = b"free"
+            buf[body : pos + size] = bytes(pos + size - body)
+        elif kind in _MP4_CONTAINERS:
+            _scrub_mp4_boxes(buf, body, pos + size)
+        elif kind in _MP4_TIMED:
+            version = buf[body]
+            width = 8 if version == 1 else 4
+            times = body + 4  # after version and flags
+            if times + 2 * width > pos + size:
+                raise ValueError("short full box")
+            buf[times : times + 2 * width] = bytes(2 * width)
+        pos += size
+
+
+def scrub_pdf(data: bytes) -> bytes:
+    """A PDF re-written without its document information and XMP metadata.
+
+    Re-writing keeps only the objects the pages reach, so metadata left in earlier
+    incremental revisions goes too. An encrypted or unreadable PDF is kept as it came."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            return data
+        writer = PdfWriter(clone_from=reader)
+        writer.metadata = None  # no /Info dictionary in the trailer
+        if "/Metadata" in writer.root_object:
+            del writer.root_object["/Metadata"]
+        for page in writer.pages:
+            if "/Metadata" in page:
+                del page["/Metadata"]
+        # The clone holds every object of the file; write only those still reached.
+        writer.compress_identical_objects(remove_unreferenced=True)
+        out = io.BytesIO()
+        writer.write(out)
+    except DeprecationError:  # the library changed under us: a bug to see, not a file to keep
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        log.info("PDF attachment kept as uploaded: it could not be re-written")
+        return data
+    return out.getvalue()
