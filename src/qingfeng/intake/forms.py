@@ -31,30 +31,30 @@ def active_units() -> QuerySet[Unit]:
     return Unit.objects.filter(is_active=True)
 
 
-def search_units(q: str, *, limit: int = 20) -> list[Unit]:
-    """Active units whose name, short name or alias contains the text (names only)."""
+def search_units(q: str, *, limit: int = 20, within: QuerySet[Unit] | None = None) -> list[Unit]:
+    """Active units whose name, short name or alias contains the text (names only); `within`
+    narrows the search (the hotline form offers only the operator's scope)."""
     q = q.strip()[:30]
     if not q:
         return []
+    units = active_units() if within is None else within.filter(is_active=True)
     return list(
-        active_units()
-        .filter(Q(name__contains=q) | Q(short_name__contains=q) | Q(aliases__contains=q))
+        units.filter(Q(name__contains=q) | Q(short_name__contains=q) | Q(aliases__contains=q))
         .select_related("parent")
         .only("name", "parent__name")
         .order_by("depth", "name")[:limit]
     )
 
 
-def _exact_unit(text: str) -> Unit | None:
+def exact_unit(text: str, *, within: QuerySet[Unit] | None = None) -> Unit | None:
     """The one unit a typed name means (full name, short name or alias), else None."""
     text = text.strip()
-    found = list(active_units().filter(Q(name=text) | Q(short_name=text))[:2])
+    units = active_units() if within is None else within.filter(is_active=True)
+    found = list(units.filter(Q(name=text) | Q(short_name=text))[:2])
     if len(found) == 1:
         return found[0]
     if not found:
-        matches = [
-            u for u in active_units().filter(aliases__contains=text) if text in u.alias_list()
-        ]
+        matches = [u for u in units.filter(aliases__contains=text) if text in u.alias_list()]
         if len(matches) == 1:
             return matches[0]
     return None
@@ -100,7 +100,7 @@ class SubmitForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("unit") is None and data.get("unit_q", "").strip():
-            unit = _exact_unit(data["unit_q"])
+            unit = exact_unit(data["unit_q"])
             if unit is None:
                 self.add_error(
                     "unit", _("未找到“%(q)s”，请从搜索结果中选择单位") % {"q": data["unit_q"]}

@@ -9,6 +9,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.intake.actions import submission_errors
+from qingfeng.intake.forms import UNIT_REQUIRED, exact_unit
 from qingfeng.intake.handling import ENTRY_CHANNELS
 from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.ledger.models import Category, Problem
@@ -71,20 +73,34 @@ class ToProblemForm(forms.Form):
 
 
 class HotlineForm(forms.Form):
+    """热线录入. The unit is picked through the public form's unit search, narrowed to the units
+    the operator may enter calls about (`units`); a unit outside them is refused."""
+
     channel = forms.ChoiceField(
         label=_("渠道"),
         choices=[(c.value, c.label) for c in ENTRY_CHANNELS],
         initial=Ticket.Channel.PHONE,
+        error_messages={"invalid_choice": _("请选择来电、来信或来访")},
     )
-    kind = forms.ChoiceField(label=_("类型"), choices=Ticket.Kind.choices)
+    kind = forms.ChoiceField(
+        label=_("类型"),
+        choices=Ticket.Kind.choices,
+        error_messages={"required": _("请选择反映类型"), "invalid_choice": _("请选择反映类型")},
+    )
     category = forms.ModelChoiceField(
-        label=_("类别"), queryset=TicketCategory.objects.filter(is_active=True)
+        label=_("类别"),
+        queryset=TicketCategory.objects.filter(is_active=True),
+        empty_label=_("请选择类别"),
+        error_messages={"required": _("请选择反映类别"), "invalid_choice": _("请选择反映类别")},
     )
     unit = forms.ModelChoiceField(
         label=_("反映对象单位"),
-        queryset=Unit.objects.filter(is_active=True).order_by("path"),
+        queryset=Unit.objects.none(),
         required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("该单位不在您的录入范围内，请从搜索结果中选择")},
     )
+    unit_q = forms.CharField(label=_("搜索单位"), required=False, max_length=50)
     title = forms.CharField(label=_("标题"), max_length=100)
     content = forms.CharField(label=_("反映内容"), max_length=5000, widget=forms.Textarea)
     occurred = forms.CharField(label=_("发生时间"), max_length=50, required=False)
@@ -92,3 +108,40 @@ class HotlineForm(forms.Form):
     anonymous = forms.BooleanField(label=_("匿名"), required=False)
     reporter_name = forms.CharField(label=_("来电人姓名"), max_length=50, required=False)
     reporter_phone = forms.CharField(label=_("来电号码"), max_length=20, required=False)
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.units = units.filter(is_active=True)
+        self.fields["unit"].queryset = self.units  # type: ignore[attr-defined]
+        self.fields["title"].error_messages["required"] = _("请填写标题")
+        self.fields["content"].error_messages["required"] = _("请填写反映内容")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        typed = data.get("unit_q", "").strip()
+        if data.get("unit") is None and "unit" not in self.errors and typed:
+            data["unit"] = exact_unit(typed, within=self.units)
+            if data["unit"] is None:
+                self.add_error("unit", _("未找到“%(q)s”，请从搜索结果中选择单位") % {"q": typed})
+        if (
+            data.get("unit") is None
+            and data.get("kind") in UNIT_REQUIRED
+            and "unit" not in self.errors
+        ):
+            self.add_error("unit", _("投诉、举报须选择所反映的单位"))
+        return data
+
+    def add_rule_errors(self) -> None:
+        """When some fields did not parse, the submission rules still judge the others, so
+        the operator fixes everything in one round."""
+        data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+        found = submission_errors(
+            **{k: v for k, v in data.items() if k != "unit_q" and v is not None}
+        )
+        for name, messages in found.items():
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, messages)
+
+    def action_kwargs(self) -> dict[str, Any]:
+        """The arguments of `handling.check_enter_call` (the search text is not one)."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "unit_q"}

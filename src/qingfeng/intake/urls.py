@@ -8,6 +8,7 @@ app_name = "intake"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("hotline/", views.hotline, name="hotline"),
+    path("hotline/units/", views.hotline_units, name="hotline_units"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("<int:pk>/reveal/", views.ticket_reveal, name="reveal"),

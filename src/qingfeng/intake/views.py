@@ -20,7 +20,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qingfeng.core.policy import guarded, signed_in
+from qingfeng.core.scope import scope_q
 from qingfeng.intake import handling, selectors, workflow
+from qingfeng.intake.forms import search_units
 from qingfeng.intake.models import Ticket
 from qingfeng.intake.permissions import available_actions, can, intake_covers
 from qingfeng.intake.receipts import grouped
@@ -328,16 +330,23 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
+# The roles that enter calls (the "hotline" policy); their scope is where they may file one.
+ENTRY_ROLES = (Role.HOTLINE_OPERATOR.value, Role.BUREAU_ADMIN.value)
+
+
+def _entry_units(user: User) -> QuerySet[Unit]:
+    return Unit.objects.filter(scope_q(user, "path", roles=ENTRY_ROLES), is_active=True)
+
+
 @guarded(can, "hotline")
 def hotline(request: HttpRequest) -> HttpResponse:
     """热线录入. On success the receipt code is shown on this response only (never stored in
     clear, never in a redirect), for the operator to read to the caller."""
     user = _user(request)
-    form = HotlineForm(request.POST or None)
+    form = HotlineForm(request.POST or None, units=_entry_units(user))
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            ticket, code = handling.check_enter_call(actor=user, **data)
+            ticket, code = handling.check_enter_call(actor=user, **form.action_kwargs())
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -346,7 +355,19 @@ def hotline(request: HttpRequest) -> HttpResponse:
             )
             response["Cache-Control"] = "no-store"
             return response
-    return render(request, "intake/hotline.html", {"form": form})
+    if form.is_bound and form.errors:
+        form.add_rule_errors()
+    unit = form.cleaned_data.get("unit") if form.is_bound else None
+    context = {"form": form, "unit": unit, "unit_list": [unit] if unit else []}
+    return render(request, "intake/hotline.html", context)
+
+
+@guarded(can, "hotline")
+def hotline_units(request: HttpRequest) -> HttpResponse:
+    """The public form's unit search (same markup), over the operator's units only."""
+    q = request.GET.get("unit_q", "")
+    units = search_units(q, within=_entry_units(_user(request)))
+    return render(request, "intake/public/partials/unit_options.html", {"units": units, "q": q})
 
 
 def _add_errors(form: HotlineForm, exc: ValidationError) -> None:
