@@ -174,6 +174,7 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "feedback": problem.feedback.select_related("created_by__person", "recipient"),
         "children": problem.children.select_related("unit"),
         "cooperating": problem.cooperating_units.all(),
+        "source_tickets": _source_tickets(user, problem),
         "show": {action: action in available for action in ACTIONS},
         "can_edit": can(user, "edit", problem),
         "report_form": ReportForm(initial={"progress": problem.progress}),
@@ -187,6 +188,21 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "today": timezone.localdate(),
     }
     return render(request, "ledger/detail.html", context)
+
+
+def _source_tickets(user: User, problem: Problem) -> list[tuple[Any, bool]]:
+    """The tickets this problem came from, each with whether the viewer may open it (their
+    number and reply state are shown to everyone who sees the problem: the feedback gate reads
+    that state; the content stays behind the ticket's own scoping)."""
+    from qingfeng.intake.selectors import tickets_visible_to  # the channel builds on the ledger
+
+    tickets = list(problem.tickets.only("id", "number", "status", "replied_at").order_by("id"))
+    if not tickets:
+        return []
+    visible = set(
+        tickets_visible_to(user).filter(pk__in=[t.pk for t in tickets]).values_list("pk", flat=True)
+    )
+    return [(ticket, ticket.pk in visible) for ticket in tickets]
 
 
 def _suggest_public_text(problem: Problem) -> str:

@@ -185,8 +185,15 @@ class DetailPageTestCase(IntakeTestCase):
         page = self.client.get(reverse("intake:detail", args=[ticket.pk]))
         self.assertContains(page, reverse("ledger:detail", args=[problem.pk]))
         ledger_page = self.client.get(reverse("ledger:detail", args=[problem.pk]))
-        self.assertContains(ledger_page, ticket.number)
+        self.assertContains(ledger_page, reverse("intake:detail", args=[ticket.pk]))
         self.assertNotContains(ledger_page, REPORTER_PHONE)
+        # The school responsible for the problem sees where it came from, but the ticket (not
+        # assigned to it) stays closed to it: its number without a link.
+        self.login(self.school_admin)
+        ledger_page = self.client.get(reverse("ledger:detail", args=[problem.pk]))
+        self.assertEqual(ledger_page.status_code, 200)
+        self.assertContains(ledger_page, ticket.number)
+        self.assertNotContains(ledger_page, reverse("intake:detail", args=[ticket.pk]))
 
 
 class HotlinePageTestCase(IntakeTestCase):
