@@ -334,8 +334,41 @@ else:
     }
 
 # --- Notifications ------------------------------------------------------------------------
-QF_SMS_BACKEND = env_str("QF_SMS_BACKEND", "qingfeng.core.notify.ConsoleBackend")
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# In-app notifications always; these channels too (comma-separated: sms, email), sent after
+# commit by the worker. Empty: in-app only.
+QF_NOTIFY_CHANNELS = env_list("QF_NOTIFY_CHANNELS")
+if set(QF_NOTIFY_CHANNELS) - {"sms", "email"}:
+    raise ImproperlyConfigured(
+        f"QF_NOTIFY_CHANNELS may name sms and email, not {','.join(QF_NOTIFY_CHANNELS)!r}"
+    )
+# console (a log line), locmem (kept in memory), http (a JSON gateway), or a dotted class path.
+QF_SMS_BACKEND = env_str("QF_SMS_BACKEND", "console").strip()
+QF_SMS_GATEWAY_URL = env_str("QF_SMS_GATEWAY_URL").strip()
+QF_SMS_GATEWAY_TOKEN = env_secret("QF_SMS_GATEWAY_TOKEN")
+QF_SMS_GATEWAY_TIMEOUT = env_int("QF_SMS_GATEWAY_TIMEOUT", 10)
+if QF_SMS_BACKEND == "http" and not QF_SMS_GATEWAY_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("QF_SMS_BACKEND=http needs QF_SMS_GATEWAY_URL (an http(s) address)")
+# E-mail goes through Django's mail framework: console, locmem or smtp (EMAIL_HOST, ...); a
+# full EMAIL_BACKEND path still wins.
+_EMAIL_BACKENDS = {
+    name: f"django.core.mail.backends.{name}.EmailBackend" for name in ("console", "locmem", "smtp")
+}
+QF_EMAIL_BACKEND = env_str("QF_EMAIL_BACKEND", "console").strip()
+if QF_EMAIL_BACKEND not in _EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        f"QF_EMAIL_BACKEND must be console, locmem or smtp, not {QF_EMAIL_BACKEND!r}"
+    )
+EMAIL_BACKEND = env_str("EMAIL_BACKEND") or _EMAIL_BACKENDS[QF_EMAIL_BACKEND]
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "qingfeng@localhost")
+# The public API's submission (/api/intake/tickets); off: only the /report/ form files reports.
+QF_INTAKE_API_SUBMIT = env_bool("QF_INTAKE_API_SUBMIT", True)
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from qingfeng.core.audit import record_audit
 from qingfeng.core.models import CalendarDay, CalendarYear, Notification
+from qingfeng.core.notify import queue_for_notification
 from qingfeng.orgs.models import User
 
 
@@ -74,7 +76,11 @@ def do_mark_notifications_read(user: User, *, ids: list[int] | None = None) -> i
 
 
 def notify(*, recipient: User, title: str, body: str = "", link: str = "") -> Notification:
-    """An in-app notification (inside the caller's transaction)."""
-    return Notification.objects.create(
+    """An in-app notification (inside the caller's transaction), and its SMS and e-mail for
+    the channels that are switched on, sent by the worker only once this commits."""
+    notification = Notification.objects.create(
         recipient=recipient, title=title[:200], body=body, link=link[:300]
     )
+    if settings.QF_NOTIFY_CHANNELS:
+        queue_for_notification(notification)
+    return notification

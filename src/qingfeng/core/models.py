@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core.fields import EncryptedTextField
+
 
 class AuditEvent(models.Model):
     """One append-only, hash-chained entry of the audit trail.
@@ -188,3 +190,45 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NotificationDelivery(models.Model):
+    """One SMS or e-mail to send after commit (`core.notify`): sent once, retried with back-off
+    while the gateway fails; the address is kept encrypted and only until the row is done."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("短信")
+        EMAIL = "email", _("电子邮件")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    key = models.CharField(max_length=120, unique=True, editable=False)
+    notification = models.ForeignKey(
+        Notification,
+        verbose_name=_("通知"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    address = EncryptedTextField(_("地址"), blank=True, default="")
+    text = models.CharField(_("内容"), max_length=500)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知发送记录")
+        verbose_name_plural = _("通知发送记录")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.channel}#{self.pk} {self.status}"

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from qingfeng.core.actions import notify
 from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
+from qingfeng.core.notify import queue_message
 from qingfeng.intake import deadlines, workflow
 from qingfeng.intake.actions import check_submit_ticket
 from qingfeng.intake.models import (
@@ -228,6 +230,17 @@ def _mark_replied(ticket: Ticket, *, actor: User, body: str, reason: str = "") -
         is_reply=True,
     )
     ticket.replied_at = timezone.now()
+    if not ticket.anonymous and ticket.reporter_phone:
+        # An SMS after commit (when SMS is on), in the default language, with the number
+        # only: never the title, the content, the unit or the receipt code.
+        with translation.override(settings.LANGUAGE_CODE):
+            text = _("您反映的事项（编号 %(n)s）已有答复，请凭回执码查询。") % {"n": ticket.number}
+        queue_message(
+            channel="sms",
+            address=ticket.reporter_phone,
+            text=text,
+            key=f"intake.reply:{message.pk}",
+        )
     return message
 
 
