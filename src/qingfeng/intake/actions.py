@@ -29,7 +29,7 @@ from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.fields import blind_index
 from qingfeng.core.jobs import enqueue_job, job_handler
-from qingfeng.intake import deadlines, receipts, workflow
+from qingfeng.intake import deadlines, receipts, similarity, workflow
 from qingfeng.intake.models import (
     Ticket,
     TicketAttachment,
@@ -570,6 +570,8 @@ def after_submit(payload: dict[str, Any]) -> None:
     title = _("新反映工单：%(n)s") % {"n": ticket.number}
     for user in intake_recipients(ticket.unit):
         _notify_once(user, title=title, link=reverse("intake:detail", args=[ticket.pk]))
+    # The duplicate check, on the stored ticket (web form and hotline entry alike).
+    similarity.record_duplicates(ticket)
 
 
 FOLLOWUP_TITLES = {

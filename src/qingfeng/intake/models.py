@@ -276,3 +276,68 @@ class TicketEscalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.stage}"
+
+
+class TicketSignature(models.Model):
+    """A ticket's MinHash signature (similarity.py): 64 bins of 32 bits, packed big-endian.
+    Kept so the band keys can be rebuilt without reading the text again; `version` says which
+    algorithm made it (the backfill recomputes older ones)."""
+
+    ticket = models.OneToOneField(
+        Ticket, primary_key=True, on_delete=models.CASCADE, related_name="signature"
+    )
+    version = models.PositiveSmallIntegerField()
+    minhash = models.BinaryField(max_length=512)
+    shingle_count = models.PositiveIntegerField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("工单相似度签名")
+        verbose_name_plural = _("工单相似度签名")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} v{self.version}"
+
+
+class TicketBand(models.Model):
+    """One LSH band key of a ticket's signature. The key already mixes in the ticket's unit,
+    and the ticket's creation time is copied here, so "same unit, this key, last 90 days" is
+    one range on the (band_key, created_at, ticket) index — the ticket id comes from the
+    index too."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    band_key = models.BigIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("工单相似度分桶")
+        verbose_name_plural = _("工单相似度分桶")
+        indexes = [
+            models.Index(fields=["band_key", "created_at", "ticket"], name="intake_band_lookup")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.band_key}"
+
+
+class TicketDuplicateFlag(models.Model):
+    """A suspected duplicate found after the ticket was stored: the newer ticket points at
+    the older one with the similarity (percent). A person confirms it with the merge."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="duplicate_flags")
+    candidate = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveSmallIntegerField(_("相似度（%）"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("疑似重复工单")
+        verbose_name_plural = _("疑似重复工单")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "candidate"], name="intake_dupe_once"),
+            models.CheckConstraint(
+                condition=~models.Q(ticket=models.F("candidate")), name="intake_dupe_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} ~ {self.candidate_id} {self.score}%"

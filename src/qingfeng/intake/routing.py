@@ -1,0 +1,231 @@
+"""Routing suggestions for a ticket: which unit it is about and which category it belongs to,
+read from its words. They are suggestions: a person confirms by assigning.
+
+Units: the names, short names and aliases of every active unit, matched in the normalised
+text (similarity.normalise) by a matcher built once per process. It is rebuilt when the unit
+table's stamp changes (count, highest id, active count, total length of the names — one
+aggregate query) and at least every `MAX_AGE`, which catches a rename to a name of the same
+length. A scan looks up each position's first two characters in a dict and compares only the
+few terms starting with them, so its cost follows the text, not the size of the tree.
+
+Where matches overlap the longest wins ("东城区实验小学" is one school, not the county
+"东城区" too); a unit whose ancestor is also mentioned gains, the ancestor loses (the school
+before its county), and a term several units share counts for each a share only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import Length
+from django.utils.translation import gettext as _
+
+from qingfeng.intake.models import TicketCategory
+from qingfeng.intake.similarity import normalise
+from qingfeng.orgs.models import Unit
+
+MAX_AGE = 300.0  # seconds
+MIN_TERM = 2  # a one-character "name" would match everywhere
+KIND_WEIGHT = {"name": 3.0, "short": 2.5, "alias": 2.0}
+ANCESTOR_BONUS = 1.0
+DEPTH_BONUS = 0.1
+
+
+@dataclass(frozen=True)
+class _UnitInfo:
+    pk: int
+    name: str
+    path: str
+    depth: int
+
+
+@dataclass
+class _Term:
+    text: str  # as stored, for the explanation
+    owners: list[tuple[int, str]] = field(default_factory=list)  # (unit id, kind)
+
+
+@dataclass(frozen=True)
+class UnitSuggestion:
+    unit_id: int
+    name: str
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class CategorySuggestion:
+    category: TicketCategory
+    score: float
+    reason: str
+    keywords: tuple[str, ...]
+
+
+class UnitMatcher:
+    """Every active unit's names, by their first two (normalised) characters."""
+
+    def __init__(self, units: list[tuple[int, str, str, str, str, int]]) -> None:
+        """`units`: (id, name, short name, aliases, path, depth) of each active unit."""
+        self.units: dict[int, _UnitInfo] = {}
+        terms: dict[str, _Term] = {}
+        for pk, name, short_name, aliases, path, depth in units:
+            self.units[pk] = _UnitInfo(pk, name, path, depth)
+            named = [("name", name), ("short", short_name)]
+            alias_list = Unit(aliases=aliases).alias_list()
+            for kind, text in [*named, *(("alias", a) for a in alias_list)]:
+                key = normalise(text)
+                if len(key) < MIN_TERM:
+                    continue
+                term = terms.setdefault(key, _Term(text))
+                if not any(owner == pk for owner, _kind in term.owners):
+                    term.owners.append((pk, kind))
+        self.terms = terms
+        self._by_prefix: dict[str, list[str]] = defaultdict(list)
+        for key in sorted(terms, key=len, reverse=True):
+            self._by_prefix[key[:MIN_TERM]].append(key)
+
+    def find(self, text: str) -> list[tuple[int, str]]:
+        """(position, term) of the terms in the normalised text, overlaps resolved in favour
+        of the longer term."""
+        found: list[tuple[int, str]] = []
+        for i in range(len(text) - MIN_TERM + 1):
+            bucket = self._by_prefix.get(text[i : i + MIN_TERM])
+            if bucket is None:
+                continue
+            for key in bucket:  # longest first
+                if text.startswith(key, i):
+                    found.append((i, key))
+                    break
+        taken: list[tuple[int, int]] = []
+        kept: list[tuple[int, str]] = []
+        for start, key in sorted(found, key=lambda m: (-len(m[1]), m[0])):
+            end = start + len(key)
+            if all(end <= s or start >= e for s, e in taken):
+                taken.append((start, end))
+                kept.append((start, key))
+        return sorted(kept)
+
+    def terms_in(self, text: str) -> list[str]:
+        """The unit names the text mentions (normalised), for the duplicate check to ignore."""
+        return sorted({key for _pos, key in self.find(normalise(text))})
+
+    def suggest(self, text: str, limit: int) -> list[UnitSuggestion]:
+        matches = self.find(normalise(text))
+        scores: dict[int, float] = defaultdict(float)
+        best: dict[int, tuple[float, str, str, int]] = {}  # unit → (points, kind, term, owners)
+        for _pos, key in matches:
+            term = self.terms[key]
+            share = len(term.owners)
+            for pk, kind in term.owners:
+                points = KIND_WEIGHT[kind] * (1 + len(key) / 10) / share
+                if pk in best:
+                    scores[pk] += 0.5  # mentioned again
+                if pk not in best or points > best[pk][0]:
+                    best[pk] = (points, kind, term.text, share)
+        for pk, (points, *_rest) in best.items():
+            scores[pk] += points + DEPTH_BONUS * self.units[pk].depth
+        ancestors: dict[int, list[int]] = {
+            pk: [
+                other
+                for other in best
+                if other != pk and self.units[pk].path.startswith(self.units[other].path)
+            ]
+            for pk in best
+        }
+        demoted = {a for above in ancestors.values() for a in above}
+        for pk, above in ancestors.items():
+            scores[pk] += ANCESTOR_BONUS * len(above)
+        for pk in demoted:
+            scores[pk] /= 2
+        ranked = sorted(best, key=lambda pk: (-scores[pk], self.units[pk].path))[:limit]
+        return [
+            UnitSuggestion(
+                unit_id=pk,
+                name=self.units[pk].name,
+                score=round(scores[pk], 2),
+                reason=self._reason(best[pk], [self.units[a].name for a in ancestors[pk]]),
+            )
+            for pk in ranked
+        ]
+
+    @staticmethod
+    def _reason(match: tuple[float, str, str, int], above: list[str]) -> str:
+        _points, kind, text, share = match
+        if kind == "name":
+            reason = _("正文提到“%(t)s”") % {"t": text}
+        elif kind == "short":
+            reason = _("正文提到简称“%(t)s”") % {"t": text}
+        else:
+            reason = _("正文提到别名“%(t)s”") % {"t": text}
+        if share > 1:
+            reason += _("（%(n)d 个单位有此名称）") % {"n": share}
+        if above:
+            reason += _("，并提到上级单位“%(u)s”") % {"u": "、".join(above)}
+        return reason
+
+
+_lock = threading.Lock()
+_cached: tuple[tuple[object, ...], float, UnitMatcher] | None = None
+
+
+def _stamp() -> tuple[object, ...]:
+    row = Unit.objects.aggregate(
+        n=Count("id"),
+        top=Max("id"),
+        active=Count("id", filter=Q(is_active=True)),
+        chars=Sum(Length("name") + Length("short_name") + Length("aliases")),
+    )
+    return (row["n"], row["top"], row["active"], row["chars"])
+
+
+def get_matcher() -> UnitMatcher:
+    """The process's matcher, rebuilt when the unit table changed (one aggregate query)."""
+    global _cached
+    stamp = _stamp()
+    cached = _cached
+    if cached is not None and cached[0] == stamp and time.monotonic() - cached[1] < MAX_AGE:
+        return cached[2]
+    with _lock:
+        rows = list(
+            Unit.objects.filter(is_active=True).values_list(
+                "pk", "name", "short_name", "aliases", "path", "depth"
+            )
+        )
+        matcher = UnitMatcher(rows)
+        _cached = (stamp, time.monotonic(), matcher)
+    return matcher
+
+
+def mentioned_terms(text: str) -> list[str]:
+    return get_matcher().terms_in(text)
+
+
+def suggest_units(text: str, limit: int = 3) -> list[UnitSuggestion]:
+    """The units the text is most likely about, most specific first, each with the reason
+    ("正文提到“东城区实验小学”")."""
+    return get_matcher().suggest(text, limit)
+
+
+def suggest_categories(text: str, limit: int = 3) -> list[CategorySuggestion]:
+    """Categories whose keywords (one per line) occur in the text; longer and repeated
+    keywords weigh more ("有偿补课" says more than "补课")."""
+    normalised = normalise(text)
+    found: list[CategorySuggestion] = []
+    for category in TicketCategory.objects.filter(is_active=True):
+        hits: list[str] = []
+        score = 0.0
+        for line in category.keywords.splitlines():
+            keyword = normalise(line)
+            count = normalised.count(keyword) if keyword else 0
+            if count:
+                hits.append(line.strip())
+                score += len(keyword) * (1 + 0.5 * (count - 1))
+        if hits:
+            reason = _("关键词：%(k)s") % {"k": "、".join(hits)}
+            found.append(CategorySuggestion(category, score, reason, tuple(hits)))
+    found.sort(key=lambda s: (-s.score, s.category.sort_order, s.category.pk))
+    return found[:limit]

@@ -1,0 +1,332 @@
+"""Near-duplicate tickets: the same matter about the same unit, reported again within 90 days.
+
+The text is normalised (full-width → half-width, lower case, punctuation and spaces dropped),
+the names of units and a short list of words every complaint uses are cut out (two tickets
+about one school share its name whatever they say), and what is left becomes a set of
+character bigrams and trigrams. A MinHash signature of that set (one-permutation MinHash:
+one keyed hash per shingle, 64 bins, the minimum of each bin, empty bins filled from another
+bin chosen by a seed-derived sequence) is the same in every process and on every machine.
+
+Each bin of the signature is one LSH band of one row. Its key mixes the ticket's unit, the
+bin and the minimum, so a `TicketBand` lookup on the index (band_key, created_at, ticket)
+returns only tickets about the same unit that share a minimum, inside the 90-day window —
+never a scan of all tickets. The number of bins two tickets share estimates their Jaccard
+similarity; the best few candidates are then scored exactly on their shingles (the overlap
+coefficient, which holds up when one reporter writes three lines and another a page), and a
+score of at least `FLAG_THRESHOLD` is recorded as a `TicketDuplicateFlag` for a person to
+confirm with the existing merge.
+
+The pure functions (normalise … overlap) know nothing of Django; the rest reads and writes
+the tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from qingfeng.intake.models import Ticket, TicketBand, TicketDuplicateFlag, TicketSignature
+
+if TYPE_CHECKING:
+    from qingfeng.intake.routing import UnitMatcher
+
+VERSION = 1  # bump when anything below changes the signature; the backfill recomputes
+SEED = b"qingfeng.intake.minhash.v1"
+BINS = 64
+SHINGLE_SIZES = (2, 3)
+WINDOW = timedelta(days=90)
+FLAG_THRESHOLD = 0.25  # overlap of the shingle sets; different matters stay near 0.1
+CANDIDATE_LIMIT = 12  # candidates scored exactly, the ones sharing most bins first
+_MASK32 = 0xFFFFFFFF
+_SEP = "\x00"
+
+# Words nearly every ticket uses; left in, they make two different matters look alike.
+GENERIC_WORDS = (
+    "有关部门",
+    "教育局",
+    "班主任",
+    "我家",
+    "我们",
+    "他们",
+    "孩子",
+    "学生",
+    "老师",
+    "家长",
+    "学校",
+    "希望",
+    "反映",
+    "投诉",
+    "举报",
+    "调查",
+    "处理",
+    "严肃",
+    "查处",
+    "问题",
+    "情况",
+    "每个",
+    "每人",
+    "要求",
+    "相关",
+    "领导",
+    "的",
+    "了",
+    "是",
+    "在",
+    "也",
+    "都",
+    "就",
+    "和",
+    "请",
+)
+
+
+# --- Pure functions ---------------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width letters and digits become half-width), lower case, and only letters
+    and digits kept: punctuation, symbols and whitespace are dropped."""
+    text = unicodedata.normalize("NFKC", text or "").casefold()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+def _pieces(text: str, drop: Iterable[str]) -> list[str]:
+    """The normalised text cut at every dropped phrase (longest first), so no shingle spans
+    the place where a name or a generic word was."""
+    marked = unicodedata.normalize("NFKC", text or "").casefold()
+    marked = "".join(ch if unicodedata.category(ch)[0] in "LN" else _SEP for ch in marked)
+    phrases = {normalise(p) for p in (*drop, *GENERIC_WORDS)}
+    for phrase in sorted((p for p in phrases if p), key=len, reverse=True):
+        marked = marked.replace(phrase, _SEP)
+    return [p for p in marked.split(_SEP) if p]
+
+
+def shingles(
+    text: str, *, drop: Iterable[str] = (), sizes: Sequence[int] = SHINGLE_SIZES
+) -> set[str]:
+    """Character n-grams of the text (bigrams and trigrams by default), without the dropped
+    phrases and the generic words. A piece shorter than n gives no n-gram."""
+    result: set[str] = set()
+    for piece in _pieces(text, drop):
+        for n in sizes:
+            result.update(piece[i : i + n] for i in range(len(piece) - n + 1))
+    return result
+
+
+_BASE = hashlib.blake2b(digest_size=8, key=SEED)
+
+
+def _hash64(value: str) -> int:
+    h = _BASE.copy()
+    h.update(value.encode("utf-8"))
+    return int.from_bytes(h.digest(), "big")
+
+
+def minhash(items: Iterable[str], *, bins: int = BINS) -> tuple[int, ...]:
+    """One-permutation MinHash: each item hashed once with the keyed hash, the hash picks a
+    bin and the rest of it is the value; each bin keeps its minimum (32 bits). An empty bin
+    takes the value of the first non-empty bin on its own seed-derived probe sequence, so
+    two sets that are equal get equal signatures. An empty set has an empty signature."""
+    mins: list[int | None] = [None] * bins
+    for item in items:
+        h = _hash64(item)
+        b, value = h % bins, (h // bins) & _MASK32
+        current = mins[b]
+        if current is None or value < current:
+            mins[b] = value
+    if all(m is None for m in mins):
+        return ()
+    filled: list[int] = []
+    for b, m in enumerate(mins):
+        attempt = 0
+        while m is None:
+            attempt += 1
+            m = mins[_hash64(f"{b}:{attempt}") % bins]
+        filled.append(m)
+    return tuple(filled)
+
+
+def estimate_jaccard(a: Sequence[int], b: Sequence[int]) -> float:
+    """The share of bins where two signatures agree: an estimate of the Jaccard similarity."""
+    if not a or not b or len(a) != len(b):
+        return 0.0
+    return sum(1 for x, y in zip(a, b, strict=True) if x == y) / len(a)
+
+
+def band_keys(signature: Sequence[int], *, group: int) -> list[int]:
+    """One LSH key per bin (bands of one row), signed 64-bit, mixing the group (the unit) in:
+    keys of different units never meet."""
+    keys: list[int] = []
+    for b, value in enumerate(signature):
+        digest = _BASE.copy()
+        digest.update(f"{group}:{b}:{value}".encode())
+        keys.append(int.from_bytes(digest.digest(), "big", signed=True))
+    return keys
+
+
+def pack(signature: Sequence[int]) -> bytes:
+    return struct.pack(f">{len(signature)}I", *signature)
+
+
+def unpack(data: bytes) -> tuple[int, ...]:
+    return struct.unpack(f">{len(data) // 4}I", bytes(data))
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def overlap(a: set[str], b: set[str]) -> float:
+    """|A ∩ B| / min(|A|, |B|): a short ticket inside a long one about the same matter."""
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+# --- The tables -------------------------------------------------------------------------------
+
+
+def ticket_text(title: str, content: str) -> str:
+    return f"{title}\n{content}"
+
+
+def _matcher() -> UnitMatcher:
+    from qingfeng.intake.routing import get_matcher
+
+    return get_matcher()
+
+
+def ticket_shingles(title: str, content: str, *, matcher: UnitMatcher | None = None) -> set[str]:
+    """The shingles a ticket is compared on: its title and content without any unit name,
+    short name or alias the text mentions."""
+    text = ticket_text(title, content)
+    return shingles(text, drop=(matcher or _matcher()).terms_in(text))
+
+
+def _group(ticket: Ticket) -> int:
+    # Tickets about no unit in particular are compared with each other (one intake desk).
+    return ticket.unit_id or 0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    ticket_id: int
+    created_at: datetime
+    score: float  # overlap of the shingle sets, 0–1
+    shared_bins: int
+
+
+def _computed(ticket: Ticket, matcher: UnitMatcher) -> tuple[set[str], tuple[int, ...]]:
+    items = ticket_shingles(ticket.title, ticket.content, matcher=matcher)
+    return items, minhash(items)
+
+
+@transaction.atomic
+def store_signature(
+    ticket: Ticket, *, computed: tuple[set[str], tuple[int, ...]] | None = None
+) -> TicketSignature:
+    """Compute and store the ticket's signature and band keys (again, if they exist)."""
+    items, signature = computed or _computed(ticket, _matcher())
+    TicketBand.objects.filter(ticket=ticket).delete()
+    row, _created = TicketSignature.objects.update_or_create(
+        ticket=ticket,
+        defaults={
+            "version": VERSION,
+            "minhash": pack(signature),
+            "shingle_count": len(items),
+            "computed_at": timezone.now(),
+        },
+    )
+    TicketBand.objects.bulk_create(
+        TicketBand(ticket=ticket, band_key=key, created_at=ticket.created_at)
+        for key in band_keys(signature, group=_group(ticket))
+    )
+    return row
+
+
+def candidates_for(
+    ticket: Ticket,
+    *,
+    limit: int = CANDIDATE_LIMIT,
+    threshold: float = FLAG_THRESHOLD,
+    computed: tuple[set[str], tuple[int, ...]] | None = None,
+    matcher: UnitMatcher | None = None,
+) -> list[Candidate]:
+    """Tickets about the same unit, created within 90 days of this one, whose text is
+    nearly the same matter: best first.
+
+    Three queries whatever the size of the table: the unit matcher's stamp, the band index
+    (keys of this unit only, inside the window, counted per ticket, the `limit` sharing most
+    bins), then those few candidates' texts, scored exactly. Works for a ticket whose bands
+    are not stored (its signature is computed in memory)."""
+    matcher = matcher or _matcher()
+    items, signature = computed or _computed(ticket, matcher)
+    if not signature:
+        return []
+    keys = band_keys(signature, group=_group(ticket))
+    shared = (
+        TicketBand.objects.filter(
+            band_key__in=keys,
+            created_at__gte=ticket.created_at - WINDOW,
+            created_at__lte=ticket.created_at + WINDOW,
+        )
+        .exclude(ticket_id=ticket.pk)
+        .values("ticket_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "-ticket_id")[:limit]
+    )
+    bins = {row["ticket_id"]: row["n"] for row in shared}
+    if not bins:
+        return []
+    found: list[Candidate] = []
+    others = Ticket.objects.filter(pk__in=bins)  # the same unit, whatever a key collision says
+    if ticket.unit_id is None:
+        others = others.filter(unit__isnull=True)
+    else:
+        others = others.filter(unit_id=ticket.unit_id)
+    for pk, created_at, title, content in others.values_list(
+        "pk", "created_at", "title", "content"
+    ):
+        score = overlap(items, ticket_shingles(title, content, matcher=matcher))
+        if score >= threshold:
+            found.append(Candidate(pk, created_at, score, shared_bins=bins[pk]))
+    found.sort(key=lambda c: (-c.score, -c.shared_bins, -c.ticket_id))
+    return found
+
+
+@transaction.atomic
+def record_duplicates(ticket: Ticket) -> list[TicketDuplicateFlag]:
+    """Store the ticket's signature and flag its near-duplicates (idempotent).
+
+    Flags are rows rather than candidates recomputed on every page view: the queue shows its
+    badge from one indexed query, the flag keeps the score the check found at the time, and
+    re-running the check (a retried job, the backfill) adds nothing twice. A pair is stored
+    once, the newer ticket pointing at the older one; the pages read both directions."""
+    matcher = _matcher()
+    computed = _computed(ticket, matcher)
+    store_signature(ticket, computed=computed)
+    flags: list[TicketDuplicateFlag] = []
+    for found in candidates_for(ticket, computed=computed, matcher=matcher):
+        newer, older = ticket.pk, found.ticket_id
+        if (found.created_at, found.ticket_id) > (ticket.created_at, ticket.pk):
+            newer, older = older, newer
+        score = round(found.score * 100)
+        flags.append(TicketDuplicateFlag(ticket_id=newer, candidate_id=older, score=score))
+    TicketDuplicateFlag.objects.bulk_create(flags, ignore_conflicts=True)
+    return flags
+
+
+def prune_bands(*, now: datetime | None = None) -> int:
+    """Band rows of tickets older than the window (and a day) are never looked up by a new
+    ticket; their signatures stay, so the bands can be rebuilt. Returns the rows deleted."""
+    cutoff = (now or timezone.now()) - WINDOW - timedelta(days=1)
+    old = Ticket.objects.filter(created_at__lt=cutoff).values("pk")
+    deleted, _by_model = TicketBand.objects.filter(ticket__in=old, created_at__lt=cutoff).delete()
+    return deleted
