@@ -1,14 +1,18 @@
 # Qingfeng: two commands on a fresh machine with Python 3.11+ and Node 20+.
 #   make run    install, build assets, migrate, load the demo city once, serve on 127.0.0.1:8000
 #   make test   install test tools, run the whole suite on SQLite and (if reachable) PostgreSQL
+#   make system-deps   the Debian packages: Chromium (browser tests), CJK fonts (screenshots,
+#                      and the TrueType one the unit posters embed in their PDF)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 DEMO_SIZE ?= county
 DEMO_SEED ?= 1
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test install install-dev assets lint types check bench e2e clean
+.PHONY: run test install install-dev assets lint types check bench e2e clean system-deps
 
 $(VENV)/.runtime: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +59,10 @@ types: install-dev
 
 bench: install-dev assets
 	$(PY) bench/run.py --size city
+
+system-deps:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES)
 
 clean:
 	rm -rf $(VENV) node_modules src/qingfeng/static/vendor var

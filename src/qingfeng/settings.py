@@ -313,6 +313,23 @@ QF_INTAKE_LOOKUP_FAILURES = env_int("QF_INTAKE_LOOKUP_FAILURES", 10)
 QF_INTAKE_LOOKUP_WINDOW_MINUTES = env_int("QF_INTAKE_LOOKUP_WINDOW_MINUTES", 15)
 # Five files of 10 MB and the form: a larger request is refused before its body is read.
 QF_INTAKE_MAX_REQUEST_BYTES = env_int("QF_INTAKE_MAX_REQUEST_MB", 52) * 1024 * 1024
+# The address the public reaches /report/ at (QR codes and posters print it), such as
+# https://jyj.example.gov.cn; empty: the address of the request that made the code.
+QF_PUBLIC_BASE_URL = env_str("QF_PUBLIC_BASE_URL").strip().rstrip("/")
+if QF_PUBLIC_BASE_URL and (
+    not QF_PUBLIC_BASE_URL.startswith(("http://", "https://")) or " " in QF_PUBLIC_BASE_URL
+):
+    raise ImproperlyConfigured(
+        f"QF_PUBLIC_BASE_URL must be an http(s) address, not {QF_PUBLIC_BASE_URL!r}"
+    )
+# A TrueType font with Chinese glyphs for the posters (PDF embeds TrueType only); empty:
+# the usual Debian places (fonts-wqy-microhei, fonts-wqy-zenhei, fonts-droid-fallback).
+QF_POSTER_FONT = env_str("QF_POSTER_FONT").strip()
+QF_POSTER_BULK_MAX = env_int("QF_POSTER_BULK_MAX", 300)  # pages in one "print all" PDF
+QF_HOTLINE_NUMBER = env_str("QF_HOTLINE_NUMBER").strip()  # printed on posters when set
+# Public statistics: a county with fewer tickets in the period is not shown on its own.
+QF_STATS_MIN_COUNT = env_int("QF_STATS_MIN_COUNT", 10)
+QF_STATS_CACHE_SECONDS = env_int("QF_STATS_CACHE_SECONDS", 300)
 
 # The cache holds only short-lived counters (rate limits under salted hashes, spent human-
 # check tokens); it must be shared by every app process: Redis when there is one, else files.

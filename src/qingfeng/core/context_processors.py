@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.scope import role_names
 from qingfeng.intake.permissions import can as intake_can
+from qingfeng.intake.qr import can as poster_can
 from qingfeng.ledger.permissions import can as ledger_can
 from qingfeng.orgs.permissions import can
 
@@ -29,6 +30,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         items.append({"label": _("直通车工单"), "url": reverse("intake:queue"), "key": "intake"})
     if intake_can(user, "hotline"):
         items.append({"label": _("热线录入"), "url": reverse("intake:hotline"), "key": "hotline"})
+    if poster_can(user, "posters"):
+        items.append({"label": _("直通车海报"), "url": reverse("intake:posters"), "key": "posters"})
     if can(user, "view_units"):
         items.append({"label": _("组织机构"), "url": reverse("orgs:units"), "key": "units"})
     if can(user, "view_people"):

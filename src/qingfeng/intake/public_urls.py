@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from qingfeng.intake import public_views
+from qingfeng.intake import poster_views, public_views, stats_views
 
 app_name = "report"
 urlpatterns = [
@@ -12,4 +12,6 @@ urlpatterns = [
     path("check/new/", public_views.captcha_new, name="captcha_new"),
     path("check/<str:token>.svg", public_views.captcha_image, name="captcha"),
     path("track/", public_views.track, name="track"),
+    path("stats/", stats_views.stats_page, name="stats"),
+    path("u/<int:unit_id>/", poster_views.unit_link, name="unit"),
 ]

@@ -2,13 +2,18 @@ from __future__ import annotations
 
 from django.urls import path
 
-from qingfeng.intake import views
+from qingfeng.intake import poster_views, views
 
 app_name = "intake"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("hotline/", views.hotline, name="hotline"),
     path("hotline/units/", views.hotline_units, name="hotline_units"),
+    path("posters/", poster_views.poster_list, name="posters"),
+    path("posters/print/", poster_views.poster_print_all, name="posters_print"),
+    path("posters/<int:unit_id>/qr.png", poster_views.poster_png, name="poster_png"),
+    path("posters/<int:unit_id>/qr.svg", poster_views.poster_svg, name="poster_svg"),
+    path("posters/<int:unit_id>/poster.pdf", poster_views.poster_pdf, name="poster_pdf"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("<int:pk>/reveal/", views.ticket_reveal, name="reveal"),

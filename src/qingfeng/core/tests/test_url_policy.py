@@ -96,6 +96,8 @@ class UrlPolicyTestCase(BaseTestCase):
                 "report:captcha",
                 "report:captcha_new",
                 "report:track",
+                "report:stats",
+                "report:unit",
             },
         )
 
