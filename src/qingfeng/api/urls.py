@@ -17,6 +17,7 @@ api = NinjaAPI(
 )
 api.add_router("/orgs/", orgs_router)
 api.add_router("/ledger/", "qingfeng.api.ledger.router")
+api.add_router("/intake/", "qingfeng.api.intake.router")
 
 _PROBLEMS = {
     "missing": _("必填"),

@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from qingfeng.core import jobs
@@ -112,24 +113,33 @@ def queue_for_notification(notification: Notification) -> None:
 @jobs.job_handler(DELIVER)
 def deliver(payload: dict[str, Any]) -> None:
     """Send one delivery. A job for an attempt that is no longer the current one (re-run after
-    a lost lease, say) does nothing, and neither does one for a finished row."""
-    delivery = (
-        NotificationDelivery.objects.select_for_update()
-        .filter(pk=int(payload["delivery_id"]))
-        .first()
-    )
-    if delivery is None or delivery.status != NotificationDelivery.Status.PENDING:
+    a lost lease, say) does nothing, and neither does one for a finished row.
+
+    The gateway is called between two short transactions, so a slow one holds no lock (on
+    SQLite the write lock is the whole database's). A worker killed while sending leaves the
+    row as it was, and the job's retry sends again: at least once, with `ref` for a gateway
+    that drops repeats."""
+    attempt = int(payload.get("attempt", 0))
+    delivery = NotificationDelivery.objects.filter(pk=int(payload["delivery_id"])).first()
+    if delivery is None or not _current(delivery, attempt):
         return
-    if int(payload.get("attempt", 0)) != delivery.attempts:
-        return
-    delivery.attempts += 1
     try:
         backend_for(delivery.channel).send(delivery.address, delivery.text, ref=f"qf-{delivery.pk}")
     except DeliveryError as exc:
-        delivery.last_error = str(exc)[:2000]
-        if delivery.attempts >= jobs.MAX_ATTEMPTS:
+        error = str(exc)[:2000] or type(exc).__name__
+    else:
+        error = ""
+    with transaction.atomic():
+        delivery = NotificationDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if not _current(delivery, attempt):
+            return
+        delivery.attempts += 1
+        delivery.last_error = error
+        if not error:
+            delivery.status = NotificationDelivery.Status.SENT
+            delivery.sent_at = timezone.now()
+        elif delivery.attempts >= jobs.MAX_ATTEMPTS:
             delivery.status = NotificationDelivery.Status.FAILED
-            delivery.address = ""
         else:
             # The same back-off as a failed job: 2, 4, 8, 16 minutes.
             later = timezone.now() + timedelta(minutes=2**delivery.attempts)
@@ -138,9 +148,10 @@ def deliver(payload: dict[str, Any]) -> None:
                 {"delivery_id": delivery.pk, "attempt": delivery.attempts},
                 not_before=later,
             )
-    else:
-        delivery.status = NotificationDelivery.Status.SENT
-        delivery.sent_at = timezone.now()
-        delivery.last_error = ""
-        delivery.address = ""
-    delivery.save()
+        if delivery.status != NotificationDelivery.Status.PENDING:
+            delivery.address = ""  # kept only as long as it may still be needed
+        delivery.save()
+
+
+def _current(delivery: NotificationDelivery, attempt: int) -> bool:
+    return delivery.status == NotificationDelivery.Status.PENDING and delivery.attempts == attempt
