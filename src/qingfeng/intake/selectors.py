@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from qingfeng.core.scope import has_role, scope_paths, scope_q
-from qingfeng.intake.models import Ticket, TicketAttachment
+from qingfeng.intake.models import Ticket, TicketAttachment, TicketDuplicateFlag
 from qingfeng.intake.permissions import HANDLED, INTAKE, UNIT_HANDLERS, is_root_path
 from qingfeng.ledger.selectors import Cursor
 from qingfeng.orgs.models import Unit, User
@@ -143,3 +143,49 @@ def merge_candidates(user: User, ticket: Ticket) -> QuerySet[Ticket]:
     if ticket.unit_id is not None:
         candidates = candidates.filter(unit_id=ticket.unit_id)
     return candidates
+
+
+# A merged or declined ticket is no longer a suspected duplicate of anything (nor a master).
+SETTLED = (Ticket.Status.MERGED, Ticket.Status.DECLINED)
+
+
+def suspected_duplicates(
+    user: User, ticket: Ticket, *, limit: int = 10
+) -> list[tuple[Ticket, int]]:
+    """(ticket, similarity %) of the tickets flagged as near-duplicates of this one, in either
+    direction, that the user may see and that are still open to a merge: most similar first."""
+    if ticket.status in SETTLED:
+        return []
+    scores: dict[int, int] = {}
+    flags = TicketDuplicateFlag.objects.filter(Q(ticket=ticket) | Q(candidate=ticket))
+    for newer, older, score in flags.values_list("ticket_id", "candidate_id", "score"):
+        other = older if newer == ticket.pk else newer
+        scores[other] = max(scores.get(other, 0), score)
+    if not scores:
+        return []
+    others = (
+        tickets_visible_to(user)
+        .filter(pk__in=scores)
+        .exclude(status__in=SETTLED)
+        .select_related("unit", "handling_unit")
+    )
+    ranked = sorted(others, key=lambda t: (-scores[t.pk], -t.created_at.timestamp(), -t.pk))
+    return [(t, scores[t.pk]) for t in ranked[:limit]]
+
+
+def flagged_ids(user: User, rows: list[Ticket]) -> set[int]:
+    """Which of the queue's rows have a suspected duplicate the user may see: one query for
+    the page, however many rows (the other ticket's scope is checked per flag by its key)."""
+    ids = [t.pk for t in rows if t.status not in SETTLED]
+    if not ids:
+        return set()
+
+    def visible(ref: str) -> Exists:
+        return Exists(tickets_visible_to(user).exclude(status__in=SETTLED).filter(pk=OuterRef(ref)))
+
+    pairs = TicketDuplicateFlag.objects.filter(
+        (Q(ticket_id__in=ids) & Q(visible("candidate_id")))
+        | (Q(candidate_id__in=ids) & Q(visible("ticket_id")))
+    ).values_list("ticket_id", "candidate_id")
+    wanted = set(ids)
+    return {pk for pair in pairs for pk in pair if pk in wanted}

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from qingfeng.core.policy import guarded, signed_in
 from qingfeng.core.scope import scope_q
-from qingfeng.intake import handling, selectors, workflow
+from qingfeng.intake import handling, routing, selectors, similarity, workflow
 from qingfeng.intake.forms import search_units
 from qingfeng.intake.models import Ticket
 from qingfeng.intake.permissions import available_actions, can, intake_covers
@@ -97,6 +97,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         .filter(is_active=True, depth__lte=1)
         .order_by("path")[:100],
         "can_enter": can(user, "hotline"),
+        "flagged": selectors.flagged_ids(user, rows),
     }
     htmx = bool(getattr(request, "htmx", False))
     template = "intake/partials/ticket_rows.html" if htmx and cursor else "intake/queue.html"
@@ -141,6 +142,48 @@ def _event_label(action: str) -> str:
     return str(move.label if move is not None else EVENT_LABELS.get(action, action))
 
 
+def _routing_panel(user: User, ticket: Ticket, available: set[str]) -> dict[str, Any]:
+    """处理建议: units and a category read from the text, for a person to confirm. A unit
+    can be chosen into the assign form when it is one the user may assign to."""
+    text = similarity.ticket_text(ticket.title, ticket.content)
+    units = routing.suggest_units(text)
+    choosable: set[int] = set()
+    if "assign" in available and units:
+        choosable = set(
+            org_selectors.units_visible_to(user)
+            .filter(is_active=True, pk__in=[s.unit_id for s in units])
+            .values_list("pk", flat=True)
+        )
+    categories = routing.suggest_categories(text, limit=1)
+    return {
+        "units": [(s, s.unit_id in choosable) for s in units],
+        "category": categories[0] if categories else None,
+    }
+
+
+def _suspects(user: User, ticket: Ticket, available: set[str]) -> list[dict[str, Any]]:
+    """疑似重复 with the merges the user may make: this ticket into the other, or the other
+    into this one (the existing merge action decides; these only decide what to offer)."""
+    rows = []
+    for other, score in selectors.suspected_duplicates(user, ticket):
+        rows.append(
+            {
+                "ticket": other,
+                "score": score,
+                "merge_into": "merge" in available,
+                "merge_here": can(user, "merge", other)
+                and "merge" in workflow.allowed_actions(other.status),
+            }
+        )
+    return rows
+
+
+def _prefill_unit(request: HttpRequest, ticket: Ticket) -> int | None:
+    """The unit chosen from the suggestions (?assign_unit=), else the unit reported on."""
+    chosen = request.GET.get("assign_unit", "")
+    return int(chosen) if chosen.isdigit() else ticket.unit_id
+
+
 def _detail_context(request: HttpRequest, user: User, ticket: Ticket) -> dict[str, Any]:
     available = set(available_actions(user, ticket))
     intake = intake_covers(user, ticket)
@@ -168,6 +211,11 @@ def _detail_context(request: HttpRequest, user: User, ticket: Ticket) -> dict[st
         if "merge" in available
         else [],
         "revealed": None,
+        "routing": _routing_panel(user, ticket, available)
+        if intake and ticket.status in workflow.OPEN
+        else None,
+        "assign_unit_id": _prefill_unit(request, ticket),
+        "suspects": _suspects(user, ticket, available),
     }
 
 

@@ -1,0 +1,375 @@
+"""Near-duplicate flags: the MinHash functions, the check after a ticket is stored (web form
+and hotline), the staff page and queue, scoping, and the backfill command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from typing import Any
+
+import time_machine
+from django.core.management import call_command
+from django.db import connection
+from django.test import SimpleTestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qingfeng.core.models import Job
+from qingfeng.intake import handling, similarity
+from qingfeng.intake.actions import check_submit_ticket
+from qingfeng.intake.models import Ticket, TicketBand, TicketDuplicateFlag, TicketSignature
+from qingfeng.intake.tests.handling_base import IntakeTestCase
+
+S = Ticket.Status
+
+# One matter at 东城区实验小学, as two parents and a caller put it.
+FEE_FIRST = (
+    "东城区实验小学三年级收取资料费",
+    "我家孩子在东城区实验小学读三年级，班主任要求每个学生交200元资料费，说是买复习资料，"
+    "没有开任何收据，请有关部门查一查。",
+)
+FEE_SECOND = (
+    "实验小学乱收资料费",
+    "东城实验小学三年级的班主任让每个孩子交200元资料费买复习资料，不给收据，也不说明用途，"
+    "希望教育局调查处理。",
+)
+FEE_CALL = (
+    "来电反映东城实小收资料费",
+    "来电人称东城实小三年级向学生收取资料费每人200元，用于购买复习资料，没有收据，家长意见很大。",
+)
+# Another matter at the same school.
+CANTEEN = (
+    "实验小学食堂饭菜差",
+    "东城区实验小学食堂饭菜质量很差，孩子经常吃不饱，还发现过虫子，希望加强管理。",
+)
+TUTORING = (
+    "东城区实验小学老师有偿补课",
+    "东城区实验小学五年级数学老师周末在家里给本班学生有偿补课，每节课100元，不去的学生上课被冷落。",
+)
+# The first parent's words, about a school in another county.
+FEE_ELSEWHERE = (
+    "西山县第一中学三年级收取资料费",
+    "我家孩子在西山县第一中学读三年级，班主任要求每个学生交200元资料费，说是买复习资料，"
+    "没有开任何收据，请有关部门查一查。",
+)
+
+
+class SimilarityFunctionsTestCase(SimpleTestCase):
+    def test_normalise_makes_full_width_half_width_and_drops_punctuation(self) -> None:
+        self.assertEqual(
+            similarity.normalise("收费２００元！ ＡＢＣ，\n每人。"), "收费200元abc每人"
+        )
+
+    def test_names_and_generic_words_are_not_shingled(self) -> None:
+        items = similarity.shingles("东城区实验小学的老师收资料费", drop=["东城区实验小学"])
+        self.assertEqual(items, {"收资", "资料", "料费", "收资料", "资料费"})
+
+    def test_the_same_matter_overlaps_more_than_another_matter(self) -> None:
+        def of(pair: tuple[str, str]) -> set[str]:
+            return similarity.shingles("\n".join(pair), drop=["东城区实验小学", "实验小学"])
+
+        same = similarity.overlap(of(FEE_FIRST), of(FEE_SECOND))
+        other = similarity.overlap(of(FEE_FIRST), of(CANTEEN))
+        self.assertGreaterEqual(same, similarity.FLAG_THRESHOLD)
+        self.assertLess(other, similarity.FLAG_THRESHOLD / 2)
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.text(min_size=3, max_size=300))
+    def test_identical_texts_have_identical_signatures(self, text: str) -> None:
+        items = similarity.shingles(text)
+        first, second = similarity.minhash(items), similarity.minhash(set(items))
+        self.assertEqual(first, second)
+        if items:
+            self.assertEqual(len(first), similarity.BINS)
+            self.assertEqual(similarity.estimate_jaccard(first, second), 1.0)
+            self.assertEqual(similarity.unpack(similarity.pack(first)), first)
+        else:
+            self.assertEqual(first, ())
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.sets(st.text(alphabet="甲乙丙丁戊己庚辛", min_size=2, max_size=3), min_size=5),
+        st.sets(st.text(alphabet="子丑寅卯辰巳午未", min_size=2, max_size=3), min_size=5),
+    )
+    def test_disjoint_sets_share_almost_no_bins(self, a: set[str], b: set[str]) -> None:
+        estimate = similarity.estimate_jaccard(similarity.minhash(a), similarity.minhash(b))
+        self.assertLessEqual(estimate, 2 / similarity.BINS)  # only a 32-bit collision
+        self.assertEqual(similarity.jaccard(a, b), 0.0)
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.sets(st.text(min_size=2, max_size=3), min_size=20, max_size=200))
+    def test_the_estimate_follows_the_true_jaccard(self, items: set[str]) -> None:
+        ordered = sorted(items)
+        a, b = set(ordered[: len(ordered) * 3 // 4]), set(ordered[len(ordered) // 4 :])
+        estimate = similarity.estimate_jaccard(similarity.minhash(a), similarity.minhash(b))
+        self.assertLess(abs(estimate - similarity.jaccard(a, b)), 0.3)
+
+    def test_band_keys_differ_by_unit(self) -> None:
+        signature = similarity.minhash(similarity.shingles("收取资料费没有收据"))
+        one = similarity.band_keys(signature, group=1)
+        self.assertEqual(one, similarity.band_keys(signature, group=1))
+        self.assertFalse(set(one) & set(similarity.band_keys(signature, group=2)))
+        self.assertTrue(all(-(2**63) <= k < 2**63 for k in one))
+
+    def test_signatures_are_the_same_in_another_process(self) -> None:
+        text = "东城区实验小学三年级收取资料费，没有收据"
+        here = similarity.band_keys(similarity.minhash(similarity.shingles(text)), group=7)
+        code = (
+            "from qingfeng.intake import similarity as s;"
+            f"print(s.band_keys(s.minhash(s.shingles({text!r})), group=7))"
+        )
+        env = {
+            **os.environ,
+            "PYTHONHASHSEED": "12345",  # str hashes differ from this process's
+            "PYTHONPATH": os.pathsep.join(sys.path),
+            "DJANGO_SETTINGS_MODULE": "qingfeng.settings",
+        }
+        out = subprocess.run(  # noqa: S603 (our own interpreter and code)
+            [sys.executable, "-c", f"import django; django.setup(); {code}"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        ).stdout
+        self.assertEqual(out.strip(), str(here))
+
+
+class DuplicateCheckTestCase(IntakeTestCase):
+    def file(self, pair: tuple[str, str], **overrides: Any) -> Ticket:
+        """Filed anonymously on the web form; the after-submit job runs after commit."""
+        title, content = pair
+        fields: dict[str, Any] = {
+            "kind": Ticket.Kind.COMPLAINT,
+            "category": self.category,
+            "unit": self.school,
+            "title": title,
+            "content": content,
+            "anonymous": True,
+        }
+        fields.update(overrides)
+        with self.captureOnCommitCallbacks(execute=True):
+            ticket, _code = check_submit_ticket(**fields)
+        return ticket
+
+    def flags(self) -> set[tuple[int, int]]:
+        return set(TicketDuplicateFlag.objects.values_list("ticket_id", "candidate_id"))
+
+    def test_two_parents_on_one_matter_are_flagged_after_the_ticket_is_stored(self) -> None:
+        first = self.file(FEE_FIRST)
+        second = self.file(FEE_SECOND)
+        self.assertEqual(Job.objects.filter(status=Job.Status.DONE).count(), 2)
+        flag = TicketDuplicateFlag.objects.get()
+        self.assertEqual((flag.ticket, flag.candidate), (second, first))
+        self.assertGreaterEqual(flag.score, 25)
+        self.assertEqual(TicketBand.objects.filter(ticket=second).count(), similarity.BINS)
+        self.assertEqual(TicketSignature.objects.get(ticket=second).version, similarity.VERSION)
+
+    def test_another_matter_at_the_same_school_is_not_flagged(self) -> None:
+        self.file(FEE_FIRST)
+        self.file(CANTEEN)
+        self.file(TUTORING)
+        self.assertEqual(self.flags(), set())
+
+    def test_the_same_words_about_another_school_are_not_flagged(self) -> None:
+        self.file(FEE_FIRST)
+        self.file(FEE_ELSEWHERE, unit=self.other_school)
+        self.assertEqual(self.flags(), set())
+
+    def test_a_ticket_older_than_90_days_is_not_flagged(self) -> None:
+        with time_machine.travel(timezone.now() - timedelta(days=91)):
+            old = self.file(FEE_FIRST)
+        recent = self.file(FEE_SECOND)
+        self.assertEqual(self.flags(), set())
+        with time_machine.travel(timezone.now() - timedelta(days=80)):
+            within = self.file(FEE_FIRST)
+        self.assertEqual(self.flags(), {(within.pk, old.pk), (recent.pk, within.pk)})
+
+    def test_a_call_entered_on_the_hotline_is_checked_too(self) -> None:
+        first = self.file(FEE_FIRST)
+        title, content = FEE_CALL
+        with self.captureOnCommitCallbacks(execute=True):
+            call, _code = handling.check_enter_call(
+                actor=self.hotline,
+                channel=Ticket.Channel.PHONE,
+                kind=Ticket.Kind.COMPLAINT,
+                category=self.category,
+                unit=self.school,
+                title=title,
+                content=content,
+                anonymous=True,
+            )
+        self.assertTrue(TicketSignature.objects.filter(ticket=call).exists())
+        self.assertEqual(self.flags(), {(call.pk, first.pk)})
+
+    def test_running_the_job_again_adds_nothing(self) -> None:
+        from qingfeng.intake.actions import after_submit
+
+        self.file(FEE_FIRST)
+        second = self.file(FEE_SECOND)
+        after_submit({"ticket_id": second.pk})
+        self.assertEqual(TicketDuplicateFlag.objects.count(), 1)
+        self.assertEqual(TicketBand.objects.filter(ticket=second).count(), similarity.BINS)
+
+    def test_the_candidate_lookup_costs_the_same_with_many_tickets(self) -> None:
+        first = self.file(FEE_FIRST)
+        second = self.file(FEE_SECOND)
+        with CaptureQueriesContext(connection) as few:
+            found = similarity.candidates_for(second)
+        self.assertEqual([c.ticket_id for c in found], [first.pk])
+        for i in range(8):
+            self.file(
+                (f"其他反映{i}", f"东城区第二中学第{i}号问题：食堂收费不透明"), unit=self.school2
+            )
+            self.file(CANTEEN)
+        with CaptureQueriesContext(connection) as many:
+            again = similarity.candidates_for(second)
+        self.assertEqual([c.ticket_id for c in again], [first.pk])
+        # the unit matcher's stamp, the band index, the candidates' texts
+        self.assertEqual(len(few), 3)
+        self.assertEqual(len(many), 3)
+        self.assertIn("intake_band_lookup", _explain_band_lookup())
+
+    def test_the_backfill_signs_and_flags_old_tickets(self) -> None:
+        # Stored without the job running (as before this check existed).
+        title, content = FEE_FIRST
+        first, _code = check_submit_ticket(
+            kind=Ticket.Kind.COMPLAINT,
+            category=self.category,
+            unit=self.school,
+            title=title,
+            content=content,
+            anonymous=True,
+        )
+        title, content = FEE_SECOND
+        second, _code = check_submit_ticket(
+            kind=Ticket.Kind.COMPLAINT,
+            category=self.category,
+            unit=self.school,
+            title=title,
+            content=content,
+            anonymous=True,
+        )
+        self.assertFalse(TicketSignature.objects.exists())
+        call_command("intake_signatures", "--flags", "--batch", "1", stdout=_Sink())
+        self.assertEqual(TicketSignature.objects.count(), 2)
+        self.assertEqual(self.flags(), {(second.pk, first.pk)})
+        call_command("intake_signatures", stdout=_Sink())  # nothing left to do
+        self.assertEqual(TicketBand.objects.count(), 2 * similarity.BINS)
+
+    def test_pruning_drops_only_bands_outside_the_window(self) -> None:
+        with time_machine.travel(timezone.now() - timedelta(days=120)):
+            old = self.file(FEE_FIRST)
+        recent = self.file(FEE_SECOND)
+        self.assertEqual(similarity.prune_bands(), similarity.BINS)
+        self.assertFalse(TicketBand.objects.filter(ticket=old).exists())
+        self.assertTrue(TicketSignature.objects.filter(ticket=old).exists())
+        self.assertEqual(TicketBand.objects.filter(ticket=recent).count(), similarity.BINS)
+
+
+def _explain_band_lookup() -> str:
+    """The plan of the band lookup. PostgreSQL reads a table this small sequentially, so it is
+    told not to, to show that the index serves the query as it will at city size."""
+    keys = list(TicketBand.objects.values_list("band_key", flat=True)[:3])
+    since = timezone.now() - similarity.WINDOW
+    query = TicketBand.objects.filter(band_key__in=keys, created_at__gte=since).values("ticket_id")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+    return query.explain()
+
+
+class _Sink:
+    def write(self, *_args: object, **_kwargs: object) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
+class DuplicatePagesTestCase(DuplicateCheckTestCase):
+    def test_the_staff_page_shows_suggestions_and_suspected_duplicates(self) -> None:
+        first = self.file(FEE_FIRST)
+        second = handling.do_accept(self.file(FEE_SECOND), actor=self.bureau_admin)
+        self.login(self.bureau_admin)
+        response = self.client.get(reverse("intake:detail", args=[second.pk]))
+        suspects = response.context["suspects"]
+        self.assertEqual([s["ticket"] for s in suspects], [first])
+        self.assertTrue(suspects[0]["merge_into"])
+        self.assertTrue(suspects[0]["merge_here"])
+        self.assertContains(response, "疑似重复")
+        self.assertContains(response, first.number)
+        self.assertContains(response, f"{suspects[0]['score']}%")
+        # 处理建议: the school from its name, the category from its words.
+        routing = response.context["routing"]
+        [(unit, choosable), *_rest] = routing["units"]
+        self.assertEqual((unit.unit_id, choosable), (self.school.pk, True))
+        self.assertContains(response, "处理建议")
+        self.assertContains(response, "正文提到")
+        self.assertEqual(routing["category"].category, self.category)
+        # The older ticket shows the newer one too.
+        response = self.client.get(reverse("intake:detail", args=[first.pk]))
+        self.assertEqual([s["ticket"] for s in response.context["suspects"]], [second])
+
+    def test_choosing_a_suggested_unit_prefills_the_assign_form(self) -> None:
+        ticket = self.accepted(
+            unit=None,
+            title="西山县第一中学收资料费",
+            content="西山县第一中学高三年级每人收取500元资料费，没有收据。",
+        )
+        self.login(self.bureau_admin)
+        url = reverse("intake:detail", args=[ticket.pk])
+        response = self.client.get(url)
+        [(unit, choosable), *_rest] = response.context["routing"]["units"]
+        self.assertEqual((unit.unit_id, choosable), (self.other_school.pk, True))
+        self.assertContains(response, f'href="?assign_unit={self.other_school.pk}#assign-form"')
+        response = self.client.get(url, {"assign_unit": self.other_school.pk})
+        self.assertContains(response, f'<option value="{self.other_school.pk}" selected>')
+        # The person confirms: the page only preselects, nothing was assigned.
+        self.assertEqual(self.fresh(ticket).status, S.ACCEPTED)
+
+    def test_merging_from_the_list_settles_the_flag(self) -> None:
+        first = self.file(FEE_FIRST)
+        second = self.file(FEE_SECOND)
+        self.login(self.bureau_admin)
+        self.client.post(reverse("intake:merge", args=[second.pk]), {"master": first.number})
+        self.assertEqual(self.fresh(second).master, first)
+        response = self.client.get(reverse("intake:detail", args=[first.pk]))
+        self.assertEqual(response.context["suspects"], [])
+
+    def test_a_candidate_outside_the_viewers_scope_is_not_shown(self) -> None:
+        first = self.file(FEE_FIRST)  # received: the school does not see it
+        second = self.file(FEE_SECOND)
+        handling.do_accept(second, actor=self.bureau_admin)
+        handling.check_assign(second, actor=self.bureau_admin, unit=self.county)
+        self.login(self.county_admin)
+        response = self.client.get(reverse("intake:detail", args=[second.pk]))
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.context["suspects"], [])
+        self.assertNotContains(response, first.number)
+        self.assertIsNone(response.context["routing"])  # suggestions are for the intake desk
+        response = self.client.get(reverse("intake:queue"))
+        self.assertNotContains(response, "dupe-badge")
+        # The bureau sees both, with the badge in its queue.
+        self.login(self.bureau_admin)
+        response = self.client.get(reverse("intake:queue"))
+        self.assertEqual(response.context["flagged"], {first.pk, second.pk})
+        self.assertContains(response, 'data-testid="dupe-badge"', count=2)
+
+    def test_the_queue_badge_costs_one_query_however_many_rows_are_flagged(self) -> None:
+        self.file(FEE_FIRST)
+        self.login(self.bureau_admin)
+        url = reverse("intake:queue")
+        self.client.get(url)
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(url)
+        for pair in (FEE_SECOND, FEE_CALL, FEE_SECOND, CANTEEN):
+            self.file(pair)
+        with CaptureQueriesContext(connection) as many:
+            response = self.client.get(url)
+        self.assertEqual(len(response.context["flagged"]), 4)
+        self.assertEqual(len(few), len(many))
