@@ -5,6 +5,12 @@
 writes a `Job` row and, after commit, asks the worker to run it. `sweep_jobs()` (periodic)
 runs whatever is still pending — a job whose worker was killed is retried after a lease.
 Handlers must be idempotent.
+
+A handler runs inside one transaction with the job's "done" mark, unless it is registered
+with `atomic=False`: then it manages its own transactions — for work that reads and computes
+a lot before it writes a little, so that on SQLite the database's single write lock is held
+only for the writes (an IMMEDIATE transaction takes it at BEGIN), not while the web requests
+that store new rows wait behind it.
 """
 
 from __future__ import annotations
@@ -23,13 +29,18 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], None]
 _HANDLERS: dict[str, Handler] = {}
+_OWN_TRANSACTIONS: set[str] = set()
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=10)
 
 
-def job_handler(kind: str) -> Callable[[Handler], Handler]:
+def job_handler(kind: str, *, atomic: bool = True) -> Callable[[Handler], Handler]:
     def register(func: Handler) -> Handler:
         _HANDLERS[kind] = func
+        if atomic:
+            _OWN_TRANSACTIONS.discard(kind)
+        else:
+            _OWN_TRANSACTIONS.add(kind)
         return func
 
     return register
@@ -65,12 +76,13 @@ def run_job(job_id: int) -> bool:
     try:
         if handler is None:
             raise LookupError(f"no handler for job kind {job.kind!r}")
-        with transaction.atomic():
+        if job.kind in _OWN_TRANSACTIONS:
             handler(job.payload)
-            job.status = Job.Status.DONE
-            job.finished_at = timezone.now()
-            job.last_error = ""
-            job.save(update_fields=["status", "finished_at", "last_error"])
+            _mark_done(job)
+        else:
+            with transaction.atomic():
+                handler(job.payload)
+                _mark_done(job)
     except Exception as exc:
         log.exception("job %s (%s) failed", job.pk, job.kind)
         job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -82,6 +94,13 @@ def run_job(job_id: int) -> bool:
         job.save(update_fields=["status", "last_error", "not_before"])
         return False
     return True
+
+
+def _mark_done(job: Job) -> None:
+    job.status = Job.Status.DONE
+    job.finished_at = timezone.now()
+    job.last_error = ""
+    job.save(update_fields=["status", "finished_at", "last_error"])
 
 
 def sweep_jobs(*, limit: int = 500) -> int:

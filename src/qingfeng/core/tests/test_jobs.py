@@ -4,7 +4,8 @@ from datetime import timedelta
 from typing import Any
 
 import time_machine
-from django.test import TestCase
+from django.db import connection, transaction
+from django.test import TestCase, TransactionTestCase
 from django.utils import timezone
 
 from qingfeng.core import jobs
@@ -76,3 +77,35 @@ class JobsTestCase(TestCase):
         with self.assertRaises(ValueError):
             jobs.enqueue_job("test.nope", {})
         self.assertFalse(Job.objects.exists())
+
+
+seen_in_transaction: list[bool] = []
+
+
+@jobs.job_handler("test.in_job_transaction")
+def _inside(payload: dict[str, Any]) -> None:
+    seen_in_transaction.append(connection.in_atomic_block)
+
+
+@jobs.job_handler("test.own_transactions", atomic=False)
+def _own(payload: dict[str, Any]) -> None:
+    seen_in_transaction.append(connection.in_atomic_block)
+    with transaction.atomic():  # the handler's own, short write
+        Job.objects.filter(pk=payload["mark"]).update(last_error="written by the handler")
+
+
+class JobTransactionsTestCase(TransactionTestCase):
+    """Outside a test's wrapping transaction, to see the transactions a job runs in."""
+
+    def setUp(self) -> None:
+        seen_in_transaction.clear()
+
+    def test_a_handler_runs_in_the_jobs_transaction_unless_it_keeps_its_own(self) -> None:
+        mark = Job.objects.create(kind="test.record", payload={}, status=Job.Status.DONE)
+        # Outside a transaction each job runs at once (on_commit fires immediately).
+        jobs.enqueue_job("test.in_job_transaction", {})
+        own = jobs.enqueue_job("test.own_transactions", {"mark": mark.pk})
+        self.assertEqual(seen_in_transaction, [True, False])
+        own.refresh_from_db()
+        mark.refresh_from_db()
+        self.assertEqual((own.status, mark.last_error), (Job.Status.DONE, "written by the handler"))
