@@ -96,6 +96,7 @@ def build() -> dict[str, Any]:
             account(person, username, Role.STAFF, school)
 
     ledger = build_ledger(city=city, school=school, school2=school2, teacher=people["周小燕"])
+    build_intake(city=city)
     return {
         "ledger": ledger,
         "password": PASSWORD,
@@ -171,6 +172,34 @@ def build_ledger(*, city: Any, school: Any, school2: Any, teacher: Any) -> dict[
             )
             ids.append(ledger_actions.check_assign(problem, actor=county_admin).pk)
     return {"problems": ids}
+
+
+# The public channel's staff: the campaign office accepts and assigns tickets (no dynamic code
+# needed for that role), the hotline operator enters calls; both over the whole city. The
+# county's admin (county_admin) handles what is assigned to the county.
+INTAKE_ACCOUNTS = {
+    "intake_office": ("专项办受理员", "campaign_office"),
+    "hotline": ("热线接线员", "hotline_operator"),
+}
+
+
+def build_intake(*, city: Any) -> None:
+    """Accounts of the public channel. The ticket categories come with the migrations; the
+    test checks that the form offers them."""
+    from django.db import transaction
+
+    from qingfeng.intake.models import TicketCategory
+    from qingfeng.orgs import account_actions, actions
+
+    if not TicketCategory.objects.filter(is_active=True).exists():
+        raise RuntimeError("the intake migrations did not fill the ticket categories")
+    with transaction.atomic():
+        for username, (label, role) in INTAKE_ACCOUNTS.items():
+            person = actions.do_create_person(actor=None, unit=city, name=label, post_type="civil")
+            user = account_actions.check_create_account(
+                person, actor=None, username=username, password=PASSWORD, must_change=False
+            )
+            actions.do_grant_role(user, actor=None, role=role, unit=city)
 
 
 def main() -> None:

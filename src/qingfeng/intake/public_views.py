@@ -328,7 +328,8 @@ def _detail(
         "ticket": ticket,
         "unit_name": ticket.unit.name if ticket.unit_id and ticket.unit else "",
         "timeline": _timeline(ticket),
-        "messages": messages,
+        # Not "messages": that name is the page's flash messages in base.html.
+        "thread": messages,
         "first_files": ticket.attachments.filter(message__isnull=True),
         "token": _token_for(ticket),
         "notice": notice,
