@@ -110,13 +110,13 @@ def queue_for_notification(notification: Notification) -> None:
         )
 
 
-@jobs.job_handler(DELIVER)
+@jobs.job_handler(DELIVER, atomic=False)
 def deliver(payload: dict[str, Any]) -> None:
     """Send one delivery. A job for an attempt that is no longer the current one (re-run after
     a lost lease, say) does nothing, and neither does one for a finished row.
 
-    The gateway is called between two short transactions, so a slow one holds no lock (on
-    SQLite the write lock is the whole database's). A worker killed while sending leaves the
+    The job keeps its own transactions: the gateway is called between two short ones, so a
+    slow gateway holds no lock (on SQLite the write lock is the whole database's). A worker killed while sending leaves the
     row as it was, and the job's retry sends again: at least once, with `ref` for a gateway
     that drops repeats."""
     attempt = int(payload.get("attempt", 0))
