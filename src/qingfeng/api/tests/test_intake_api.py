@@ -8,8 +8,10 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import override_settings
 from django.test.client import Client
+from django.test.utils import CaptureQueriesContext
 
 from qingfeng.core.models import AuditEvent
 from qingfeng.intake import captcha, handling
@@ -124,6 +126,16 @@ class SchemaTestCase(IntakeApiTestCase):
         self.assertEqual(self.client.get(f"{BASE}/tickets").status_code, 401)
         ticket = self.make_ticket()
         self.assertEqual(self.client.post(f"{BASE}/tickets/{ticket.pk}/accept").status_code, 401)
+
+    @override_settings(QF_INTAKE_HUMAN_CHECK=False)
+    def test_a_client_app_needs_no_cookie_or_csrf_token(self) -> None:
+        app = Client(enforce_csrf_checks=True)
+        filed = self.submit(self.report(), client=app)
+        self.assertEqual(filed.status_code, 201, filed.content)
+        code = filed.json()["receipt_code"]
+        followed = app.post(f"{BASE}/track", {"code": code}, content_type="application/json")
+        self.assertEqual(followed.status_code, 200)
+        self.assertNotIn("sessionid", followed.cookies)
 
     def test_the_public_lists_for_the_form(self) -> None:
         categories = self.client.get(f"{BASE}/categories").json()
@@ -377,6 +389,21 @@ class StaffTestCase(IntakeApiTestCase):
         )
         self.assertEqual(self.get(self.bureau_admin, "/tickets?cursor=x").status_code, 400)
         self.assertEqual(self.get(self.bureau_admin, "/tickets?status=nope").status_code, 422)
+
+    def test_the_queue_and_a_ticket_cost_the_same_however_many_rows(self) -> None:
+        def cost(url: str) -> int:
+            client = self.as_user(self.bureau_admin)
+            with CaptureQueriesContext(connection) as queries:
+                self.assertEqual(client.get(BASE + url).status_code, 200)
+            return len(queries)
+
+        ticket = self.accepted()
+        handling.check_add_note(ticket, actor=self.bureau_admin, body="第一条备注")
+        small = (cost("/tickets"), cost(f"/tickets/{ticket.pk}"))
+        for i in range(4):
+            self.make_ticket(unit=self.school2 if i % 2 else self.other_school)
+            handling.check_add_note(ticket, actor=self.bureau_admin, body=f"备注{i}")
+        self.assertEqual((cost("/tickets"), cost(f"/tickets/{ticket.pk}")), small)
 
     def test_a_ticket_outside_the_scope_is_404(self) -> None:
         ticket = self.assigned()
