@@ -50,4 +50,21 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if can(user, "view_audit"):
         items.append({"label": _("审计日志"), "url": reverse("core:audit"), "key": "audit"})
     unread = user.notifications.filter(read_at__isnull=True).count()
-    return {"nav": items, "unread_notifications": unread, "user_roles": sorted(role_names(user))}
+    return {
+        "nav": items,
+        "nav_active": _active_key(request.path, items),
+        "unread_notifications": unread,
+        "user_roles": sorted(role_names(user)),
+    }
+
+
+def _active_key(path: str, items: list[dict[str, object]]) -> str:
+    """The item whose address is the longest start of the page's: on /intake/hotline/ that is
+    热线录入, not 直通车工单 as well; the home page only on itself."""
+    best, best_len = "", 0
+    for item in items:
+        url = str(item["url"])
+        matches = path == url if url == "/" else path.startswith(url)
+        if matches and len(url) > best_len:
+            best, best_len = str(item["key"]), len(url)
+    return best

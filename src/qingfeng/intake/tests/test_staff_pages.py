@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -210,6 +212,15 @@ class HotlinePageTestCase(IntakeTestCase):
         }
         data.update(overrides)
         return data
+
+    def test_only_the_hotline_item_of_the_menu_is_current_on_its_page(self) -> None:
+        self.login(self.hotline)
+        page = self.client.get(reverse("intake:hotline")).content.decode()
+        current = re.findall(r'<a class="nav-link" href="([^"]+)" aria-current="page">', page)
+        self.assertEqual(current, [reverse("intake:hotline")])
+        page = self.client.get(reverse("intake:queue")).content.decode()
+        current = re.findall(r'<a class="nav-link" href="([^"]+)" aria-current="page">', page)
+        self.assertEqual(current, [reverse("intake:queue")])
 
     def test_an_operator_enters_a_call_and_reads_the_code_once(self) -> None:
         self.login(self.hotline)
