@@ -17,12 +17,15 @@ a county with fewer than QF_STATS_MIN_COUNT tickets in the period is not shown o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncDate
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from qingfeng.intake.models import Ticket, TicketCategory, TicketEvent
@@ -33,6 +36,22 @@ MONTHS = 12
 SATISFIED = 4  # ratings at or above: 满意 (5) and 比较满意 (4)
 WORKING = (S.ACCEPTED, S.ASSIGNED, S.HANDLING)
 CACHE_VERSION = 1
+
+
+class LocalDate(TruncDate):
+    """The local calendar date of a stored moment, with no Python function per row.
+
+    Django's own date cast calls back into Python for every row on SQLite (seconds over a
+    city's tickets). PostgreSQL converts by the zone's name, as Django does; SQLite shifts by
+    the zone's current UTC offset, which is exact for a zone without daylight saving time
+    (China's) and at most an hour off around a change elsewhere."""
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.lhs)
+        offset = timezone.localtime().utcoffset() or timedelta()
+        return f"date({sql}, %s)", [*params, f"{int(offset.total_seconds() // 60):+d} minutes"]
 
 
 @dataclass(frozen=True)
@@ -97,7 +116,7 @@ def compute(county: Unit | None, today: date) -> Stats:
         "rating_sum": Sum("rating"),
         "replied": Count("pk", filter=matter & Q(replied_at__isnull=False)),
         "replied_on_time": Count(
-            "pk", filter=matter & Q(replied_at__isnull=False, replied_at__date__lte=F("reply_due"))
+            "pk", filter=matter & Q(replied_at__isnull=False, replied_on__lte=F("reply_due"))
         ),
         "reply_late_open": Count(
             "pk",
@@ -105,39 +124,36 @@ def compute(county: Unit | None, today: date) -> Stats:
         ),
         "accept_late_open": Count("pk", filter=matter & Q(status=S.RECEIVED, accept_due__lt=today)),
     }
+    categories = list(TicketCategory.objects.values_list("pk", "name"))
+    for pk, _name in categories:
+        counts[f"c_{pk}"] = Count("pk", filter=matter & Q(category_id=pk))
     for status in S:
         counts[f"s_{status.value}"] = Count("pk", filter=matter & Q(status=status))
     for i in range(MONTHS):
         window = Q(created_at__gte=_midnight(starts[i]), created_at__lt=_midnight(starts[i + 1]))
         counts[f"m_{i}"] = Count("pk", filter=matter & window)
     tickets = Ticket.objects.filter(_in_area(county), created_at__gte=since)
-    row = tickets.aggregate(**counts)
+    row = tickets.annotate(replied_on=LocalDate("replied_at")).aggregate(**counts)
 
     # Acceptance is a decision row (受理 or 不予受理), made at most once per ticket.
-    decided = TicketEvent.objects.filter(
-        _in_area(county, "ticket__"),
-        action__in=("accept", "decline"),
-        ticket__created_at__gte=since,
-        ticket__master__isnull=True,
-    ).aggregate(
-        n=Count("ticket_id", distinct=True),
-        on_time=Count(
-            "ticket_id", distinct=True, filter=Q(created_at__date__lte=F("ticket__accept_due"))
-        ),
+    decided = (
+        TicketEvent.objects.filter(
+            _in_area(county, "ticket__"),
+            action__in=("accept", "decline"),
+            ticket__created_at__gte=since,
+            ticket__master__isnull=True,
+        )
+        .annotate(on=LocalDate("created_at"))
+        .aggregate(
+            n=Count("ticket_id", distinct=True),
+            on_time=Count("ticket_id", distinct=True, filter=Q(on__lte=F("ticket__accept_due"))),
+        )
     )
-    names = dict(TicketCategory.objects.values_list("pk", "name"))
-    by_category = [
-        (names.get(r["category_id"], ""), r["n"])
-        for r in tickets.filter(matter)
-        .values("category_id")
-        .annotate(n=Count("pk"))
-        .order_by("category__sort_order", "category_id")
-    ]
     return Stats(
         since=starts[0],
         total=row["total"],
         by_status=[(s.value, row[f"s_{s.value}"]) for s in S if row[f"s_{s.value}"]],
-        by_category=by_category,
+        by_category=[(name, row[f"c_{pk}"]) for pk, name in categories if row[f"c_{pk}"]],
         by_month=[(starts[i].strftime("%Y-%m"), row[f"m_{i}"]) for i in range(MONTHS)],
         accept=Rate(decided["on_time"], decided["n"] + row["accept_late_open"]),
         reply=Rate(row["replied_on_time"], row["replied"] + row["reply_late_open"]),

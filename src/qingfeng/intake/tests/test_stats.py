@@ -124,7 +124,7 @@ class StatsTestCase(IntakeTestCase):
         self.assertIsNone(west.average_rating)
 
     def test_it_takes_a_fixed_number_of_aggregate_queries(self) -> None:
-        with time_machine.travel(TODAY, tick=False), self.assertNumQueries(4):
+        with time_machine.travel(TODAY, tick=False), self.assertNumQueries(3):
             stats.cached(None)
         with time_machine.travel(TODAY, tick=False), self.assertNumQueries(0):
             stats.cached(None)  # from the cache
