@@ -352,11 +352,15 @@ def check_reveal_identity(ticket: Ticket, *, actor: User, reason: str) -> tuple[
     return ticket.reporter_name, ticket.reporter_phone
 
 
-def masked_content(ticket: Ticket) -> str:
-    """The content as handlers see it: phone and ID numbers masked, and the reporter's own name
-    wherever they wrote it."""
+def masked_text(ticket: Ticket, text: str) -> str:
+    """A text of the ticket (title, content, a message, a reason) as staff see it: phone and ID
+    numbers masked, and the reporter's own name wherever it was written."""
     names = [ticket.reporter_name] if ticket.reporter_name else []
-    return redact(ticket.content, names=names)
+    return redact(text, names=names)
+
+
+def masked_content(ticket: Ticket) -> str:
+    return masked_text(ticket, ticket.content)
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from qingfeng.intake import handling
+from qingfeng.intake import actions, handling
 from qingfeng.intake.tests.handling_base import REPORTER_NAME, REPORTER_PHONE, IntakeTestCase
 
 # Clear text, and the forms a page could carry it in (spaced, dashed, escaped).
@@ -52,6 +52,22 @@ class ReporterProtectionTestCase(IntakeTestCase):
         )
         self.assertEqual(response.status_code, 404)
         self.assertNoIdentity(response.content.decode())
+
+    def test_the_identity_written_into_title_messages_and_reasons_is_masked_too(self) -> None:
+        ticket = self.assigned(title="张小明（13766665555）反映教辅问题")
+        ticket = handling.do_start(ticket, actor=self.school_admin)
+        actions.check_add_reporter_message(
+            ticket, body="补充：我是张小明，可打 137-6666-5555 联系我。"
+        )
+        handling.check_reply(ticket, actor=self.school_admin, body="已电话联系张小明家长说明。")
+        self.login(self.school_admin)
+        for page in (
+            self.client.get(reverse("intake:queue"), {"status": "all"}),
+            self.client.get(reverse("intake:detail", args=[ticket.pk])),
+        ):
+            self.assertEqual(page.status_code, 200)
+            self.assertIn("张*明", page.content.decode())
+            self.assertNoIdentity(page.content.decode())
 
     def test_the_reported_schools_teacher_named_as_nothing_sees_nothing(self) -> None:
         ticket = self.assigned()

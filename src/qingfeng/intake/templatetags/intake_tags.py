@@ -1,0 +1,17 @@
+"""Template helpers of the staff pages."""
+
+from __future__ import annotations
+
+from django import template
+
+from qingfeng.intake.handling import masked_text
+from qingfeng.intake.models import Ticket
+
+register = template.Library()
+
+
+@register.filter
+def masked_for(text: str, ticket: Ticket) -> str:
+    """Any text of a ticket as staff see it: phone and ID numbers, and the reporter's own
+    name wherever it was written, masked (`{{ m.body|masked_for:ticket }}`)."""
+    return masked_text(ticket, text or "")
