@@ -137,7 +137,17 @@ EVENT_LABELS = {
 }
 
 
-def _event_label(action: str) -> str:
+ENTRY_LABELS = {
+    Ticket.Channel.WEB: gettext_lazy("网上提交"),
+    Ticket.Channel.PHONE: gettext_lazy("热线来电录入"),
+    Ticket.Channel.LETTER: gettext_lazy("来信录入"),
+    Ticket.Channel.VISIT: gettext_lazy("来访录入"),
+}
+
+
+def _event_label(action: str, ticket: Ticket) -> str:
+    if action == "submit":  # how it came in: the web form, or entered from a call, letter, visit
+        return str(ENTRY_LABELS.get(ticket.channel, EVENT_LABELS["submit"]))
     move = workflow.MOVES.get(action)
     return str(move.label if move is not None else EVENT_LABELS.get(action, action))
 
@@ -195,7 +205,7 @@ def _detail_context(request: HttpRequest, user: User, ticket: Ticket) -> dict[st
         "masked_name": mask_name(ticket.reporter_name) if ticket.reporter_name else "",
         "masked_phone": mask_phone(ticket.reporter_phone) if ticket.reporter_phone else "",
         "events": [
-            (e, _event_label(e.action))
+            (e, _event_label(e.action, ticket))
             for e in ticket.events.select_related("actor__person", "unit")
         ],
         "messages_list": ticket.messages.select_related("author__person").prefetch_related(

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from qingfeng.core.models import AuditEvent
 from qingfeng.intake import handling
+from qingfeng.intake.actions import check_rate
 from qingfeng.intake.models import IdentityReveal, Ticket
 from qingfeng.intake.tests.handling_base import REPORTER_NAME, REPORTER_PHONE, IntakeTestCase
 from qingfeng.ledger.models import Category, Problem
@@ -18,6 +19,22 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 class QueuePageTestCase(IntakeTestCase):
+    def test_a_ticket_sent_back_by_its_reporter_is_marked_in_the_queue(self) -> None:
+        ticket = self.replied()
+        self.login(self.school_admin)
+        self.assertNotContains(self.client.get(reverse("intake:queue")), 'data-testid="redo-badge"')
+        check_rate(self.fresh(ticket), rating=1, comment="费用没有退")
+        self.assertContains(self.client.get(reverse("intake:queue")), 'data-testid="redo-badge"')
+
+    def test_the_timeline_says_how_a_ticket_came_in(self) -> None:
+        web = self.make_ticket()
+        call = self.make_ticket(channel=Ticket.Channel.PHONE, entered_by=self.hotline)
+        self.login(self.bureau_admin)
+        self.assertContains(self.client.get(reverse("intake:detail", args=[web.pk])), "网上提交")
+        self.assertContains(
+            self.client.get(reverse("intake:detail", args=[call.pk])), "热线来电录入"
+        )
+
     def test_intake_roles_see_the_queue_with_lights_and_filters(self) -> None:
         ticket = self.make_ticket()
         other = self.make_ticket(unit=self.other_school, title="西山县的收费问题")
