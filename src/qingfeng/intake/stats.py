@@ -16,6 +16,7 @@ a county with fewer than QF_STATS_MIN_COUNT tickets in the period is not shown o
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -168,10 +169,18 @@ def cached(county: Unit | None, *, today: date | None = None) -> Stats:
     today = today or timezone.localdate()
     key = f"qf:intake:stats:{CACHE_VERSION}:{county.pk if county else 'city'}:{today.isoformat()}"
     found = cache.get(key)
-    if isinstance(found, Stats):
-        return found
+    fresh_for = settings.QF_STATS_CACHE_SECONDS
+    if isinstance(found, tuple) and len(found) == 2 and isinstance(found[1], Stats):
+        computed_at, stats = found
+        if time.time() - computed_at < fresh_for:
+            return stats
+        # Out of date: one request recomputes, the others keep answering with these numbers
+        # meanwhile (no pile of identical whole-table scans when a busy page's entry expires).
+        if not cache.add(f"{key}:busy", 1, 120):
+            return stats
     stats = compute(county, today)
-    cache.set(key, stats, settings.QF_STATS_CACHE_SECONDS)
+    cache.set(key, (time.time(), stats), fresh_for * 4)
+    cache.delete(f"{key}:busy")
     return stats
 
 

@@ -129,6 +129,21 @@ class StatsTestCase(IntakeTestCase):
         with time_machine.travel(TODAY, tick=False), self.assertNumQueries(0):
             stats.cached(None)  # from the cache
 
+    @override_settings(QF_STATS_CACHE_SECONDS=300)
+    def test_out_of_date_numbers_are_recomputed_by_one_request_at_a_time(self) -> None:
+        with time_machine.travel(TODAY, tick=False):
+            first = stats.cached(None)
+        with time_machine.travel("2026-03-16 10:06 +0800", tick=False):  # six minutes on
+            key = f"qf:intake:stats:{stats.CACHE_VERSION}:city:2026-03-16"
+            cache.add(f"{key}:busy", 1, 60)  # another request is recomputing right now
+            with self.assertNumQueries(0):
+                self.assertEqual(stats.cached(None), first)  # the last numbers meanwhile
+            cache.delete(f"{key}:busy")
+            with self.assertNumQueries(3):
+                stats.cached(None)  # this request recomputes
+            with self.assertNumQueries(0):
+                stats.cached(None)
+
     def test_the_page_shows_the_city_in_numbers_and_tables(self) -> None:
         with time_machine.travel(TODAY, tick=False):
             response = self.client.get("/report/stats/")
