@@ -279,7 +279,7 @@ class TicketEscalation(models.Model):
 
 
 class TicketSignature(models.Model):
-    """A ticket's MinHash signature (similarity.py): 64 bins of 32 bits, packed big-endian.
+    """A ticket's MinHash signature (similarity.py): 32 bins of 32 bits, packed big-endian.
     Kept so the band keys can be rebuilt without reading the text again; `version` says which
     algorithm made it (the backfill recomputes older ones)."""
 

@@ -5,8 +5,9 @@ Units: the names, short names and aliases of every active unit, matched in the n
 text (similarity.normalise) by a matcher built once per process. It is rebuilt when the unit
 table's stamp changes (count, highest id, active count, total length of the names — one
 aggregate query) and at least every `MAX_AGE`, which catches a rename to a name of the same
-length. A scan looks up each position's first two characters in a dict and compares only the
-few terms starting with them, so its cost follows the text, not the size of the tree.
+length. A scan looks up each position's first two characters in a dict and tries only the few
+lengths of the terms starting with them, so its cost follows the text, not the size of the
+tree.
 
 Where matches overlap the longest wins ("东城区实验小学" is one school, not the county
 "东城区" too); a unit whose ancestor is also mentioned gains, the ancestor loses (the school
@@ -28,7 +29,8 @@ from qingfeng.intake.models import TicketCategory
 from qingfeng.intake.similarity import normalise
 from qingfeng.orgs.models import Unit
 
-MAX_AGE = 300.0  # seconds
+MAX_AGE = 300.0  # seconds: rebuilt at least this often
+STALE_AFTER = 30.0  # seconds: how old a stamp the duplicate check accepts
 MIN_TERM = 2  # a one-character "name" would match everywhere
 KIND_WEIGHT = {"name": 3.0, "short": 2.5, "alias": 2.0}
 ANCESTOR_BONUS = 1.0
@@ -84,21 +86,21 @@ class UnitMatcher:
                 if not any(owner == pk for owner, _kind in term.owners):
                     term.owners.append((pk, kind))
         self.terms = terms
-        self._by_prefix: dict[str, list[str]] = defaultdict(list)
-        for key in sorted(terms, key=len, reverse=True):
-            self._by_prefix[key[:MIN_TERM]].append(key)
+        # Per first two characters, the lengths of the terms starting with them, longest
+        # first: a county's schools share its prefix, so comparing term by term would not do.
+        lengths: dict[str, set[int]] = defaultdict(set)
+        for key in terms:
+            lengths[key[:MIN_TERM]].add(len(key))
+        self._lengths = {prefix: sorted(ns, reverse=True) for prefix, ns in lengths.items()}
 
     def find(self, text: str) -> list[tuple[int, str]]:
         """(position, term) of the terms in the normalised text, overlaps resolved in favour
         of the longer term."""
         found: list[tuple[int, str]] = []
         for i in range(len(text) - MIN_TERM + 1):
-            bucket = self._by_prefix.get(text[i : i + MIN_TERM])
-            if bucket is None:
-                continue
-            for key in bucket:  # longest first
-                if text.startswith(key, i):
-                    found.append((i, key))
+            for n in self._lengths.get(text[i : i + MIN_TERM], ()):  # longest first
+                if text[i : i + n] in self.terms:
+                    found.append((i, text[i : i + n]))
                     break
         taken: list[tuple[int, int]] = []
         kept: list[tuple[int, str]] = []
@@ -168,8 +170,16 @@ class UnitMatcher:
         return reason
 
 
+@dataclass
+class _Cached:
+    stamp: tuple[object, ...]
+    built: float
+    checked: float
+    matcher: UnitMatcher
+
+
 _lock = threading.Lock()
-_cached: tuple[tuple[object, ...], float, UnitMatcher] | None = None
+_cached: _Cached | None = None
 
 
 def _stamp() -> tuple[object, ...]:
@@ -182,13 +192,23 @@ def _stamp() -> tuple[object, ...]:
     return (row["n"], row["top"], row["active"], row["chars"])
 
 
-def get_matcher() -> UnitMatcher:
-    """The process's matcher, rebuilt when the unit table changed (one aggregate query)."""
+def get_matcher(*, fresh: bool = True) -> UnitMatcher:
+    """The process's matcher, rebuilt when the unit table changed. `fresh` checks the stamp
+    (one aggregate query over the units) on every call, as the staff page does; without it
+    the stamp is checked at most every `STALE_AFTER` seconds — the duplicate check uses the
+    names only to ignore them, and a unit named a minute ago changes nothing there."""
     global _cached
-    stamp = _stamp()
+    now = time.monotonic()
     cached = _cached
-    if cached is not None and cached[0] == stamp and time.monotonic() - cached[1] < MAX_AGE:
-        return cached[2]
+    if cached is not None and now - cached.built < MAX_AGE:
+        if not fresh and now - cached.checked < STALE_AFTER:
+            return cached.matcher
+        stamp = _stamp()
+        if stamp == cached.stamp:
+            cached.checked = now
+            return cached.matcher
+    else:
+        stamp = _stamp()
     with _lock:
         rows = list(
             Unit.objects.filter(is_active=True).values_list(
@@ -196,7 +216,7 @@ def get_matcher() -> UnitMatcher:
             )
         )
         matcher = UnitMatcher(rows)
-        _cached = (stamp, time.monotonic(), matcher)
+        _cached = _Cached(stamp, now, now, matcher)
     return matcher
 
 

@@ -4,7 +4,7 @@ The text is normalised (full-width → half-width, lower case, punctuation and s
 the names of units and a short list of words every complaint uses are cut out (two tickets
 about one school share its name whatever they say), and what is left becomes a set of
 character bigrams and trigrams. A MinHash signature of that set (one-permutation MinHash:
-one keyed hash per shingle, 64 bins, the minimum of each bin, empty bins filled from another
+one keyed hash per shingle, 32 bins, the minimum of each bin, empty bins filled from another
 bin chosen by a seed-derived sequence) is the same in every process and on every machine.
 
 Each bin of the signature is one LSH band of one row. Its key mixes the ticket's unit, the
@@ -16,6 +16,10 @@ coefficient, which holds up when one reporter writes three lines and another a p
 score of at least `FLAG_THRESHOLD` is recorded as a `TicketDuplicateFlag` for a person to
 confirm with the existing merge.
 
+Band rows are only needed while a ticket is inside the window of the tickets still to come:
+the backfill writes none for older tickets and `prune_bands` (`manage.py intake_signatures
+--prune`, daily) removes them as tickets age, so the table holds about 90 days of tickets.
+
 The pure functions (normalise … overlap) know nothing of Django; the rest reads and writes
 the tables.
 """
@@ -23,6 +27,7 @@ the tables.
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -30,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -41,11 +46,11 @@ if TYPE_CHECKING:
 
 VERSION = 1  # bump when anything below changes the signature; the backfill recomputes
 SEED = b"qingfeng.intake.minhash.v1"
-BINS = 64
+BINS = 32
 SHINGLE_SIZES = (2, 3)
 WINDOW = timedelta(days=90)
 FLAG_THRESHOLD = 0.25  # overlap of the shingle sets; different matters stay near 0.1
-CANDIDATE_LIMIT = 12  # candidates scored exactly, the ones sharing most bins first
+CANDIDATE_LIMIT = 16  # candidates scored exactly, the ones sharing most bins first
 _MASK32 = 0xFFFFFFFF
 _SEP = "\x00"
 
@@ -92,22 +97,27 @@ GENERIC_WORDS = (
 # --- Pure functions ---------------------------------------------------------------------------
 
 
+_NOT_WORD = re.compile(r"[\W_]+")  # what str.isalnum() refuses: punctuation, symbols, spaces
+
+
 def normalise(text: str) -> str:
     """NFKC (full-width letters and digits become half-width), lower case, and only letters
     and digits kept: punctuation, symbols and whitespace are dropped."""
-    text = unicodedata.normalize("NFKC", text or "").casefold()
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text or "").casefold())
+
+
+_GENERIC = re.compile(
+    "|".join(re.escape(w) for w in sorted({normalise(w) for w in GENERIC_WORDS}, key=len)[::-1])
+)
 
 
 def _pieces(text: str, drop: Iterable[str]) -> list[str]:
-    """The normalised text cut at every dropped phrase (longest first), so no shingle spans
-    the place where a name or a generic word was."""
-    marked = unicodedata.normalize("NFKC", text or "").casefold()
-    marked = "".join(ch if unicodedata.category(ch)[0] in "LN" else _SEP for ch in marked)
-    phrases = {normalise(p) for p in (*drop, *GENERIC_WORDS)}
-    for phrase in sorted((p for p in phrases if p), key=len, reverse=True):
+    """The normalised text cut at punctuation and at every dropped phrase (longest first),
+    then at the generic words, so no shingle spans the place where they were."""
+    marked = _NOT_WORD.sub(_SEP, unicodedata.normalize("NFKC", text or "").casefold())
+    for phrase in sorted({normalise(p) for p in drop} - {""}, key=len, reverse=True):
         marked = marked.replace(phrase, _SEP)
-    return [p for p in marked.split(_SEP) if p]
+    return [p for p in _GENERIC.sub(_SEP, marked).split(_SEP) if p]
 
 
 def shingles(
@@ -200,7 +210,7 @@ def ticket_text(title: str, content: str) -> str:
 def _matcher() -> UnitMatcher:
     from qingfeng.intake.routing import get_matcher
 
-    return get_matcher()
+    return get_matcher(fresh=False)
 
 
 def ticket_shingles(title: str, content: str, *, matcher: UnitMatcher | None = None) -> set[str]:
@@ -228,27 +238,75 @@ def _computed(ticket: Ticket, matcher: UnitMatcher) -> tuple[set[str], tuple[int
     return items, minhash(items)
 
 
-@transaction.atomic
+def _insert_bands(rows: list[tuple[int, int, datetime]]) -> None:
+    """(ticket id, band key, created at) rows in one executemany: a backfill writes millions,
+    and building a model instance per row cost ten times the hashing."""
+    if not rows:
+        return
+    ops = connection.ops
+    table = ops.quote_name(TicketBand._meta.db_table)
+    sql = f"INSERT INTO {table} (ticket_id, band_key, created_at) VALUES (%s, %s, %s)"  # noqa: S608 (our own table name)
+    adapt = ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(pk, key, adapt(created)) for pk, key, created in rows])
+
+
+def _band_rows(ticket: Ticket, signature: Sequence[int]) -> list[tuple[int, int, datetime]]:
+    return [
+        (ticket.pk, key, ticket.created_at) for key in band_keys(signature, group=_group(ticket))
+    ]
+
+
 def store_signature(
     ticket: Ticket, *, computed: tuple[set[str], tuple[int, ...]] | None = None
 ) -> TicketSignature:
     """Compute and store the ticket's signature and band keys (again, if they exist)."""
     items, signature = computed or _computed(ticket, _matcher())
-    TicketBand.objects.filter(ticket=ticket).delete()
-    row, _created = TicketSignature.objects.update_or_create(
-        ticket=ticket,
-        defaults={
-            "version": VERSION,
-            "minhash": pack(signature),
-            "shingle_count": len(items),
-            "computed_at": timezone.now(),
-        },
-    )
-    TicketBand.objects.bulk_create(
-        TicketBand(ticket=ticket, band_key=key, created_at=ticket.created_at)
-        for key in band_keys(signature, group=_group(ticket))
-    )
+    with transaction.atomic():
+        TicketBand.objects.filter(ticket=ticket).delete()
+        row, _created = TicketSignature.objects.update_or_create(
+            ticket=ticket,
+            defaults={
+                "version": VERSION,
+                "minhash": pack(signature),
+                "shingle_count": len(items),
+                "computed_at": timezone.now(),
+            },
+        )
+        _insert_bands(_band_rows(ticket, signature))
     return row
+
+
+def store_signatures(tickets: Sequence[Ticket], *, bands_since: datetime | None = None) -> int:
+    """`store_signature` for a batch in a handful of queries (the backfill). With
+    `bands_since`, older tickets get their signature but no band rows: no new ticket will
+    look that far back (`prune_bands` drops such rows as tickets age)."""
+    if not tickets:
+        return 0
+    matcher = _matcher()
+    ids = [t.pk for t in tickets]
+    now = timezone.now()
+    signatures: list[TicketSignature] = []
+    bands: list[tuple[int, int, datetime]] = []
+    for ticket in tickets:
+        items, signature = _computed(ticket, matcher)
+        signatures.append(
+            TicketSignature(
+                ticket=ticket,
+                version=VERSION,
+                minhash=pack(signature),
+                shingle_count=len(items),
+                computed_at=now,
+            )
+        )
+        if bands_since is None or ticket.created_at >= bands_since:
+            bands.extend(_band_rows(ticket, signature))
+    with transaction.atomic():
+        TicketBand.objects.filter(ticket_id__in=ids).delete()
+        TicketSignature.objects.filter(ticket_id__in=ids).delete()
+        TicketSignature.objects.bulk_create(signatures)
+        _insert_bands(bands)
+    return len(signatures)
 
 
 def candidates_for(
@@ -262,9 +320,9 @@ def candidates_for(
     """Tickets about the same unit, created within 90 days of this one, whose text is
     nearly the same matter: best first.
 
-    Three queries whatever the size of the table: the unit matcher's stamp, the band index
-    (keys of this unit only, inside the window, counted per ticket, the `limit` sharing most
-    bins), then those few candidates' texts, scored exactly. Works for a ticket whose bands
+    Two queries whatever the size of the table (and, every half minute, the unit matcher's
+    stamp): the band index (keys of this unit only, inside the window, counted per ticket,
+    the `limit` sharing most bins), then those few candidates' texts, scored exactly. Works for a ticket whose bands
     are not stored (its signature is computed in memory)."""
     matcher = matcher or _matcher()
     items, signature = computed or _computed(ticket, matcher)
@@ -323,10 +381,15 @@ def record_duplicates(ticket: Ticket) -> list[TicketDuplicateFlag]:
     return flags
 
 
+def band_cutoff(now: datetime | None = None) -> datetime:
+    """Band rows of tickets created before this are never looked up by a new ticket."""
+    return (now or timezone.now()) - WINDOW - timedelta(days=1)
+
+
 def prune_bands(*, now: datetime | None = None) -> int:
-    """Band rows of tickets older than the window (and a day) are never looked up by a new
-    ticket; their signatures stay, so the bands can be rebuilt. Returns the rows deleted."""
-    cutoff = (now or timezone.now()) - WINDOW - timedelta(days=1)
+    """Drop the band rows of tickets older than the window (and a day); their signatures
+    stay, so the bands can be rebuilt. Returns the rows deleted."""
+    cutoff = band_cutoff(now)
     old = Ticket.objects.filter(created_at__lt=cutoff).values("pk")
     deleted, _by_model = TicketBand.objects.filter(ticket__in=old, created_at__lt=cutoff).delete()
     return deleted

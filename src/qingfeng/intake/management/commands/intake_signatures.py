@@ -21,7 +21,9 @@ class Command(BaseCommand):
             "--flags", action="store_true", help="同时检查并标记疑似重复工单（90 天内、同一单位）"
         )
         parser.add_argument(
-            "--prune", action="store_true", help="删除超过 90 天的工单的分桶（签名保留）"
+            "--prune",
+            action="store_true",
+            help="删除超过 90 天的工单的分桶（签名保留），宜每日运行",
         )
         parser.add_argument("--batch", type=int, default=500, help="每批处理的工单数")
 
@@ -29,7 +31,7 @@ class Command(BaseCommand):
         tickets = Ticket.objects.order_by("created_at", "id")
         if not options["all"]:
             tickets = tickets.filter(
-                Q(signature__isnull=True) | ~Q(signature__version=similarity.VERSION)
+                Q(signature__isnull=True) | Q(signature__version__lt=similarity.VERSION)
             )
         batch = max(1, options["batch"])
         done = flagged = 0
@@ -40,17 +42,18 @@ class Command(BaseCommand):
                 page = page.filter(
                     Q(created_at__gt=last[0]) | Q(created_at=last[0], id__gt=last[1])
                 )
-            rows = list(page[:batch])
+            rows = list(page.only("id", "title", "content", "unit_id", "created_at")[:batch])
             if not rows:
                 break
-            for ticket in rows:
-                if options["flags"]:
+            if options["flags"]:  # one by one: each is compared with those before it
+                for ticket in rows:
                     flagged += len(similarity.record_duplicates(ticket))
-                else:
-                    similarity.store_signature(ticket)
+            else:  # bands only for tickets a new one may still resemble
+                similarity.store_signatures(rows, bands_since=similarity.band_cutoff())
             done += len(rows)
             last = (rows[-1].created_at, rows[-1].pk)
-            self.stdout.write(f"signatures: {done}")
+            if done % 10000 < len(rows):
+                self.stdout.write(f"signatures: {done}")
         pruned = similarity.prune_bands() if options["prune"] else 0
         self.stdout.write(
             f"signatures computed: {done}; flags found: {flagged}; bands pruned: {pruned}"
