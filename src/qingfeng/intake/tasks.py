@@ -11,6 +11,7 @@ from huey.contrib.djhuey import db_periodic_task
 from qingfeng.intake import (
     actions,  # noqa: F401
     deadlines,
+    similarity,
 )
 
 
@@ -26,3 +27,9 @@ def intake_lights_and_escalation() -> tuple[int, int]:
     """Daily: every ticket's light for today, then the reminders now due (each once)."""
     today = timezone.localdate()
     return deadlines.recompute_lights(today), deadlines.escalate(today)
+
+
+@db_periodic_task(crontab(hour="1", minute="10"))
+def intake_prune_bands() -> int:
+    """Daily: the near-duplicate band rows of tickets past the 90-day window go."""
+    return similarity.prune_bands()
