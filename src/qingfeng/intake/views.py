@@ -137,7 +137,7 @@ EVENT_LABELS = {
 }
 
 
-ENTRY_LABELS = {
+ENTRY_LABELS: dict[str, Any] = {
     Ticket.Channel.WEB: gettext_lazy("网上提交"),
     Ticket.Channel.PHONE: gettext_lazy("热线来电录入"),
     Ticket.Channel.LETTER: gettext_lazy("来信录入"),
