@@ -562,14 +562,19 @@ def _notify_once(user: User, *, title: str, link: str) -> None:
         notify(recipient=user, title=title, link=link)
 
 
-@job_handler("intake.after_submit")
+@job_handler("intake.after_submit", atomic=False)
 def after_submit(payload: dict[str, Any]) -> None:
+    """Runs in its own short transactions: the duplicate check reads and computes before it
+    writes, and on SQLite the write lock must not be held meanwhile while the form keeps
+    storing new tickets (both steps are idempotent, so a re-run after a crash is harmless)."""
     ticket = Ticket.objects.select_related("unit").filter(pk=payload["ticket_id"]).first()
     if ticket is None:
         return
     title = _("新反映工单：%(n)s") % {"n": ticket.number}
-    for user in intake_recipients(ticket.unit):
-        _notify_once(user, title=title, link=reverse("intake:detail", args=[ticket.pk]))
+    recipients = intake_recipients(ticket.unit)
+    with transaction.atomic():
+        for user in recipients:
+            _notify_once(user, title=title, link=reverse("intake:detail", args=[ticket.pk]))
     # The duplicate check, on the stored ticket (web form and hotline entry alike).
     similarity.record_duplicates(ticket)
 
