@@ -174,17 +174,29 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        # The task worker, as `manage.py serve` runs it: jobs after commit (notifications,
+        # the duplicate check) run as they do in production.
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "run_huey", "--quiet"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(url + "/healthz", process, log)
         yield Server(url, data["password"], data["units"], data["phones"], log)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        for proc in (process, worker):
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in (process, worker):
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

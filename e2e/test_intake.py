@@ -50,7 +50,10 @@ def top(ui: Browser) -> None:
     ui.page.evaluate("window.scrollTo(0, 0)")  # the sticky header would sit mid-screenshot
 
 
-def file_a_report(ui: Browser, title: str) -> tuple[str, str]:
+FIRST_TEXT = "三年级班主任要求每名学生交二百元资料费，没有收据，也没有说明用途。"
+
+
+def file_a_report(ui: Browser, title: str, content: str = FIRST_TEXT) -> tuple[str, str]:
     """Anonymous, from the landing page; returns the ticket number and the receipt code."""
     page = ui.page
     as_citizen(ui)
@@ -65,10 +68,7 @@ def file_a_report(ui: Browser, title: str) -> tuple[str, str]:
     page.select_option("#id_category", label=CATEGORY)
     search_unit(ui, "实验小学", "东城区实验小学", endpoint="/report/units/")
     page.fill("#id_title", title)
-    page.fill(
-        "#id_content",
-        "三年级班主任要求每名学生交二百元资料费，没有收据，也没有说明用途。",
-    )
+    page.fill("#id_content", content)
     page.fill("#id_occurred", "本学期开学")
     # The picker's button is in Chinese whatever the browser's language; it lists the file.
     expect(form.locator("label[for=id_attachments]")).to_have_text("添加照片、PDF 或录音")
@@ -279,3 +279,68 @@ def test_the_hotline_form_refuses_a_complaint_without_a_unit(desktop: Browser) -
     expect(form).to_contain_text("实名反映请填写姓名")
     expect(page.locator("#id_title")).to_have_value("学校乱收费")  # what was typed stays
     desktop.screenshot("hotline-errors")
+
+
+def test_staff_see_suggestions_and_a_near_duplicate_and_merge_it(ui: Browser) -> None:
+    """Two parents write about one matter at one school in their own words; the task worker
+    flags the second as a near-duplicate of the first; the campaign office merges it."""
+    page = ui.page
+    first, _code = file_a_report(
+        ui,
+        f"东城区实验小学收资料费（{ui.size}）",
+        "东城区实验小学三年级班主任要求每名学生交二百元资料费，没有收据，也没有说明用途。",
+    )
+    second, _code = file_a_report(
+        ui,
+        f"资料费没有收据（{ui.size}）",
+        "我家孩子在东城区实验小学读三年级，班主任让每个学生交两百元资料费，不给收据，"
+        "用途也不说明。",
+    )
+    sign_in_as(ui, "intake_office")
+    open_ticket(ui, second)
+    page.get_by_role("button", name="受理", exact=True).click()
+    expect(ticket_status(ui)).to_have_text("已受理")
+    routing = page.get_by_test_id("routing")
+    expect(routing).to_contain_text("东城区实验小学")
+    expect(routing).to_contain_text("乱收费乱办班乱订资料")
+    # The check runs in the worker after the ticket is stored: give it a moment.
+    suspect = page.get_by_test_id(f"suspect-{first}")
+    for _ in range(20):
+        if suspect.count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(suspect).to_contain_text("%")
+    ui.assert_no_horizontal_overflow()
+    top(ui)
+    ui.screenshot("intake-suspects")
+    suspect.get_by_role("button", name="本件并入该件").click()
+    expect(ticket_status(ui)).to_have_text("已合并")
+    expect(page.get_by_test_id("suspects")).to_have_count(0)
+
+
+def test_a_unit_poster_and_the_public_statistics(ui: Browser) -> None:
+    page = ui.page
+    sign_in_as(ui, "intake_office")
+    ui.goto("/intake/posters/?q=实验小学")
+    row = page.get_by_test_id("poster-units").locator("tr", has_text="东城区实验小学")
+    expect(row).to_be_visible()
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("intake-posters")
+    for name, kind in (("海报 PDF", "application/pdf"), ("PNG", "image/png")):
+        href = row.get_by_role("link", name=name).get_attribute("href")
+        assert href, name
+        response = page.request.get(ui.server.at(href))
+        assert response.status == 200, (name, response.status)
+        assert response.headers["content-type"].startswith(kind), response.headers
+        magic = b"%PDF-" if kind == "application/pdf" else b"\x89PNG"
+        assert response.body().startswith(magic), name
+
+    as_citizen(ui)
+    ui.goto("/report/")
+    page.get_by_role("link", name="办理情况统计").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("办理情况统计")
+    expect(page.get_by_test_id("stats-months")).to_be_visible()
+    expect(page.get_by_test_id("stats-total")).not_to_have_text("0")
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("report-stats")
