@@ -151,6 +151,11 @@ class Ticket(models.Model):
             models.Index(fields=["handling_unit", "status"], name="intake_ticket_unit_status"),
             models.Index(fields=["unit", "created_at"], name="intake_ticket_unit_created"),
             models.Index(fields=["status", "created_at"], name="intake_ticket_status"),
+            # The queue's light counts read this index alone (scope and light are in it).
+            models.Index(
+                fields=["status", "light", "unit", "handling_unit", "handler"],
+                name="intake_ticket_light_counts",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -89,7 +89,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "next_cursor": next_cursor.encode() if next_cursor else "",
         "query": query.urlencode(),
-        "lights": selectors.counts_by_light(tickets) if cursor is None else None,
+        # Counting what a free-text search matches would read every ticket in the scope
+        # (a substring is in no index); the rows still show their lights.
+        "lights": selectors.counts_by_light(tickets) if cursor is None and not flt.text else None,
         "unit": flt.unit,
         # The unit filter offers the user's own units and the level below (a county's schools
         # are reached from the county's row on the ledger's overview, or by ?unit=).

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 from datetime import date
-from functools import reduce
 from typing import Any
 
 from django.db import connection
@@ -13,7 +11,7 @@ from django.db.models import BooleanField, Count, F, Func, IntegerField, Q, Quer
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 
-from qingfeng.core.scope import scope_paths
+from qingfeng.core.scope import scope_paths, unit_ids_under
 from qingfeng.ledger.models import Problem
 from qingfeng.ledger.permissions import READERS, _roles
 from qingfeng.orgs.models import Person, Unit, User
@@ -46,10 +44,6 @@ FILTERED = {
 }
 
 
-def _units_under(paths: list[str]) -> QuerySet[Unit]:
-    return Unit.objects.filter(reduce(operator.or_, (Q(path__startswith=p) for p in paths)))
-
-
 def problems_visible_to(user: User) -> QuerySet[Problem]:
     """Problems in the user's scope, plus the user's own items (a teacher's personal list).
 
@@ -58,7 +52,7 @@ def problems_visible_to(user: User) -> QuerySet[Problem]:
     against two small sets, where a join made the database read and sort every problem in the
     scope (bench/README.md, section Ledger)."""
     paths = scope_paths(user, roles=_roles(READERS))
-    visible = Q(f_unit__in=_units_under(paths).values("pk")) if paths else Q(pk__in=[])
+    visible = Q(f_unit__in=unit_ids_under(paths)) if paths else Q(pk__in=[])
     if user.is_authenticated:
         visible |= Q(f_person__in=Person.objects.filter(user=user).values("pk"))
     return Problem.objects.alias(**FILTERED).filter(visible)
@@ -91,7 +85,7 @@ class LedgerFilter:
 def filter_problems(user: User, f: LedgerFilter) -> QuerySet[Problem]:
     problems = problems_visible_to(user)
     if f.unit is not None:
-        problems = problems.filter(Q(f_unit__in=_units_under([f.unit.path]).values("pk")))
+        problems = problems.filter(Q(f_unit__in=unit_ids_under([f.unit.path])))
     for field, value in (
         ("f_list_kind", f.list_kind),
         ("f_source", f.source),
@@ -214,11 +208,11 @@ def overview_by_child_unit(user: User, root: Unit) -> list[dict[str, object]]:
         for u in Unit.objects.filter(parent=root, is_active=True).order_by("sort_order", "code")
     }
     width = len(root.path) + len(Unit.segment(0))
-    subtree = _units_under([root.path])
+    subtree = unit_ids_under([root.path])
     keys = ("total", "closed", "red", "yellow")
     rows = (
         problems_visible_to(user)
-        .filter(Q(f_unit__in=subtree.values("pk")))
+        .filter(Q(f_unit__in=subtree))
         .exclude(Q(f_status__in=[Problem.Status.WITHDRAWN, Problem.Status.DRAFT]))
         .values("unit")
         .annotate(

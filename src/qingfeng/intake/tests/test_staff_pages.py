@@ -49,6 +49,8 @@ class QueuePageTestCase(IntakeTestCase):
         response = self.client.get(reverse("intake:queue"), {"q": "西山县"})
         self.assertNotContains(response, ticket.number)
         self.assertContains(response, other.number)
+        # A free-text search shows the rows with their lights, not the counts over the scope.
+        self.assertNotContains(response, 'data-testid="light-counts"')
         response = self.client.get(reverse("intake:queue"), {"status": "accepted"})
         self.assertNotContains(response, ticket.number)
 
