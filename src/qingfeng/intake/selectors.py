@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from qingfeng.core.scope import has_role, scope_in, scope_paths, unit_ids_under
 from qingfeng.intake.models import Ticket, TicketAttachment, TicketDuplicateFlag
 from qingfeng.intake.permissions import HANDLED, INTAKE, UNIT_HANDLERS, is_root_path
-from qingfeng.ledger.selectors import Cursor, Unindexed
+from qingfeng.ledger.selectors import Cursor, Unindexed, rows_after
 from qingfeng.orgs.models import Unit, User
 
 URGENT_FIRST = ("urgency", "due_key", "id")
@@ -130,11 +130,7 @@ def page_after(
 ) -> tuple[list[Ticket], Cursor | None]:
     """Keyset pagination in urgency order (red, yellow, green, none; then the nearest due)."""
     if cursor is not None:
-        tickets = tickets.filter(
-            Q(urgency__gt=cursor.urgency)
-            | Q(urgency=cursor.urgency, due_key__gt=cursor.due_key)
-            | Q(urgency=cursor.urgency, due_key=cursor.due_key, id__gt=cursor.pk)
-        )
+        tickets = tickets.filter(rows_after(cursor, Ticket))
     rows = list(
         tickets.select_related("unit", "handling_unit", "category").order_by(*URGENT_FIRST)[
             : size + 1

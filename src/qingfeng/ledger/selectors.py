@@ -7,7 +7,17 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Func, IntegerField, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateField,
+    F,
+    Func,
+    IntegerField,
+    Model,
+    Q,
+    QuerySet,
+)
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 
@@ -168,7 +178,7 @@ def page_after(
 ) -> tuple[list[Problem], Cursor | None]:
     """Keyset pagination: the next `size` problems after the cursor, and the cursor after them."""
     if cursor is not None:
-        problems = problems.filter(_after(cursor))
+        problems = problems.filter(rows_after(cursor, Problem))
     rows = list(
         problems.select_related("unit", "category", "responsible_person").order_by(*URGENT_FIRST)[
             : size + 1
@@ -180,16 +190,17 @@ def page_after(
     return rows, (Cursor(last.urgency, last.due_key, last.pk) if last else None)
 
 
-def _after(cursor: Cursor) -> RawSQL:
+def rows_after(cursor: Cursor, model: type[Model]) -> RawSQL:
     """(urgency, due_key, id) > cursor as one row-value comparison, which both databases turn
     into the start of an index range: page 1,000 then costs what page 1 costs. Spelled out as
-    ORs (Django's fallback on SQLite) it made them scan every row before the cursor."""
+    ORs (Django's fallback on SQLite) it made them scan every row before the cursor. For any
+    model ordered by those three columns (problems, tickets)."""
     quote = connection.ops.quote_name
-    table = quote(Problem._meta.db_table)
+    table = quote(model._meta.db_table)
     columns = ", ".join(f"{table}.{quote(name)}" for name in URGENT_FIRST)
-    due_key = Problem._meta.get_field("due_key").get_db_prep_value(
-        cursor.due_key, connection, prepared=False
-    )
+    field = model._meta.get_field("due_key")
+    assert isinstance(field, DateField)
+    due_key = field.get_db_prep_value(cursor.due_key, connection, prepared=False)
     return RawSQL(  # noqa: S611 - the names are the model's, quoted; values are parameters
         f"({columns}) > (%s, %s, %s)",
         (cursor.urgency, due_key, cursor.pk),
