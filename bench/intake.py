@@ -39,6 +39,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -540,6 +541,7 @@ def load(env: dict[str, str], rate: float, seconds: float, seed: int) -> dict[st
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
         assert token, "no CSRF token on the form"
         total = int(rate * seconds)
+        run = uuid.uuid4().hex[:12]  # keys of an earlier run on this database are used up
         bodies = []
         for i in range(total):
             uid, name = rng.choice(schools)
@@ -556,7 +558,7 @@ def load(env: dict[str, str], rate: float, seconds: float, seed: int) -> dict[st
                 "identity": "named" if named else "anonymous",
                 "reporter_name": "反映人" if named else "",
                 "reporter_phone": f"138{i:08d}" if named else "",
-                "idempotency_key": f"bench-{seed}-{i:06d}",
+                "idempotency_key": f"bench-{run}-{i:06d}",
             }
             bodies.append(urllib.parse.urlencode(fields).encode())
         results: list[tuple[float, float, int, bool, str]] = [(0.0, 0.0, 0, False, "")] * total

@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QueryS
 from django.shortcuts import get_object_or_404
 
 from qingfeng.core.scope import has_role, scope_in, scope_paths, unit_ids_under
+from qingfeng.intake.deadlines import URGENCY
 from qingfeng.intake.models import Ticket, TicketAttachment, TicketDuplicateFlag
 from qingfeng.intake.permissions import HANDLED, INTAKE, UNIT_HANDLERS, is_root_path
 from qingfeng.ledger.selectors import Cursor, Unindexed, rows_after
@@ -100,7 +101,11 @@ def filter_tickets(user: User, f: TicketFilter) -> QuerySet[Ticket]:
         tickets = tickets.filter(status=f.status)
     else:
         tickets = tickets.filter(status__in=OPEN)
-    for field, value in (("light", f.light), ("kind", f.kind), ("channel", f.channel)):
+    if f.light and f.light in URGENCY:
+        # As its urgency (the same thing as a number): the queue's walk of the urgency index
+        # then starts and ends at that light instead of reading past every other one.
+        tickets = tickets.filter(urgency=URGENCY[f.light])
+    for field, value in (("kind", f.kind), ("channel", f.channel)):
         if value:
             tickets = tickets.filter(**{field: value})
     if f.category:
