@@ -7,6 +7,7 @@ from qingfeng.intake import poster_views, views
 app_name = "intake"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("export/", views.queue_export, name="export"),
     path("hotline/", views.hotline, name="hotline"),
     path("hotline/units/", views.hotline_units, name="hotline_units"),
     path("posters/", poster_views.poster_list, name="posters"),

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qingfeng.core.policy import guarded, signed_in
 from qingfeng.core.scope import scope_q
-from qingfeng.intake import handling, routing, selectors, similarity, workflow
+from qingfeng.intake import export, handling, routing, selectors, similarity, workflow
 from qingfeng.intake.forms import search_units
 from qingfeng.intake.models import Ticket
 from qingfeng.intake.permissions import available_actions, can, intake_covers
@@ -104,6 +107,33 @@ def queue(request: HttpRequest) -> HttpResponse:
     htmx = bool(getattr(request, "htmx", False))
     template = "intake/partials/ticket_rows.html" if htmx and cursor else "intake/queue.html"
     return render(request, template, context)
+
+
+@guarded(can, "view_queue")
+def queue_export(request: HttpRequest) -> HttpResponse:
+    """The queue as filtered on the page, as an Excel workbook (identity masked, audited)."""
+    user = _user(request)
+    _form, flt = _filter_from(request, user)
+    tickets = selectors.filter_tickets(user, flt)
+    count = tickets.count()
+    if count > export.EXPORT_LIMIT:
+        messages.error(
+            request,
+            _("筛选结果有 %(n)d 件，超过单次导出上限 %(max)d 件，请缩小范围")
+            % {"n": count, "max": export.EXPORT_LIMIT},
+        )
+        return redirect(f"{reverse('intake:queue')}?{request.GET.urlencode()}")
+    label = (
+        flt.unit.name if flt.unit else "、".join(u.name for u in org_selectors.scope_roots(user))
+    )
+    data = export.export_tickets(tickets, title=_("直通车工单台账"), actor=user, scope_label=label)
+    filename = quote(f"直通车工单-{timezone.localdate():%Y%m%d}.xlsx")
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _assign_form(user: User, ticket: Ticket, data: Any = None) -> AssignForm:
