@@ -45,6 +45,7 @@ run: install assets .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo --size $(DEMO_SIZE) --seed $(DEMO_SEED) --if-empty
+	$(PY) manage.py seed_demo_cases --if-empty
 	$(PY) manage.py serve --host 127.0.0.1 --port 8000
 
 test: install-dev assets

@@ -1,0 +1,75 @@
+"""`seed_demo_cases`: the demo's tickets, made through the channel's actions, in every state."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from django.core.management import CommandError, call_command
+from django.test import TestCase
+
+from qingfeng.core.audit import verify_chain
+from qingfeng.core.models import AuditEvent
+from qingfeng.intake import receipts
+from qingfeng.intake.models import Ticket, TicketEvent
+from qingfeng.ledger.models import Problem
+from qingfeng.orgs.models import User
+
+S = Ticket.Status
+
+
+class DemoCasesTestCase(TestCase):
+    output: str
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        call_command("seed_demo", "--size", "county", "--seed", "3", stdout=StringIO())
+        out = StringIO()
+        call_command("seed_demo_cases", stdout=out)
+        cls.output = out.getvalue()
+
+    def test_every_state_of_the_life_cycle_is_there(self) -> None:
+        statuses = set(Ticket.objects.values_list("status", flat=True))
+        self.assertEqual(statuses, {S.RECEIVED, S.ACCEPTED, S.HANDLING, S.CLOSED, S.DECLINED})
+        redo = Ticket.objects.get(title="教师节收受家长购物卡")
+        self.assertEqual((redo.status, redo.redo_count, redo.rating), (S.HANDLING, 1, 2))
+        call = Ticket.objects.get(channel=Ticket.Channel.PHONE)
+        self.assertEqual(call.status, S.HANDLING)
+        self.assertFalse(call.anonymous)
+        self.assertEqual(call.entered_by_id, User.objects.get(username="demo_hotline").pk)
+        problem = Problem.objects.get(source_ref__startswith="ZT")
+        self.assertEqual(Ticket.objects.get(problem=problem).title, "假期组织有偿补课")
+
+    def test_it_went_through_the_actions(self) -> None:
+        self.assertEqual(
+            TicketEvent.objects.filter(action="submit").count(), Ticket.objects.count()
+        )
+        self.assertTrue(AuditEvent.objects.filter(action="intake.ticket.reply").exists())
+        self.assertTrue(AuditEvent.objects.filter(action="intake.ticket.enter").exists())
+        self.assertIsNone(verify_chain())
+
+    def test_the_printed_codes_follow_their_tickets(self) -> None:
+        codes = [
+            line.split("：", 1)[1]
+            for line in self.output.splitlines()
+            if line.startswith("  ") and "：" in line
+        ]
+        self.assertEqual(len(codes), Ticket.objects.count())
+        for code in codes:
+            self.assertIsNotNone(receipts.find_by_code(code))
+
+    def test_it_loads_once(self) -> None:
+        with self.assertRaises(CommandError):
+            call_command("seed_demo_cases", stdout=StringIO())
+        out = StringIO()
+        call_command("seed_demo_cases", "--if-empty", stdout=out)
+        self.assertIn("未重复载入", out.getvalue())
+
+
+class NoDemoTestCase(TestCase):
+    def test_an_installation_without_the_demo_gets_nothing(self) -> None:
+        out = StringIO()
+        call_command("seed_demo_cases", "--if-empty", stdout=out)  # as `make run` does
+        self.assertIn("没有演示账号", out.getvalue())
+        self.assertFalse(Ticket.objects.exists())
+        with self.assertRaises(CommandError):
+            call_command("seed_demo_cases", stdout=StringIO())
