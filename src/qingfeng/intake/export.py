@@ -6,7 +6,6 @@ an intake role's audited reveal stays a page action. Each export is audited."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -71,17 +70,6 @@ def _cell(ws: Worksheet, value: Any, *, fill: str = "", wrap: bool = False) -> W
     return cell
 
 
-def _chunks(rows: Iterable[Ticket]) -> Iterable[list[Ticket]]:
-    chunk: list[Ticket] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def export_tickets(
     tickets: QuerySet[Ticket], *, title: str, actor: User, scope_label: str
 ) -> bytes:
@@ -107,33 +95,32 @@ def export_tickets(
         "urgency", "due_key", "id"
     )
     count = 0
-    for chunk in _chunks(rows.iterator(chunk_size=CHUNK)):
-        for t in chunk:
-            count += 1
-            named = not t.anonymous
-            ws.append(
-                [
-                    _cell(ws, count),
-                    _cell(ws, t.number),
-                    _cell(ws, _local(t.created_at)),
-                    _cell(ws, t.get_channel_display()),
-                    _cell(ws, t.get_kind_display()),
-                    _cell(ws, t.category.name),
-                    _cell(ws, t.unit.name if t.unit else ""),
-                    _cell(ws, t.handling_unit.name if t.handling_unit else ""),
-                    _cell(ws, masked_text(t, t.title), wrap=True),
-                    _cell(ws, masked_text(t, t.content), wrap=True),
-                    _cell(ws, mask_name(t.reporter_name) if named else _("匿名")),
-                    _cell(ws, mask_phone(t.reporter_phone) if named and t.reporter_phone else ""),
-                    _cell(ws, t.get_status_display()),
-                    _cell(ws, light_words.get(t.light, ""), fill=LIGHT_FILLS.get(t.light, "")),
-                    _cell(ws, t.accept_due),
-                    _cell(ws, t.reply_due),
-                    _cell(ws, _local(t.replied_at)),
-                    _cell(ws, t.rating),
-                    _cell(ws, t.redo_count or None),
-                ]
-            )
+    for t in rows.iterator(chunk_size=CHUNK):
+        count += 1
+        named = not t.anonymous
+        ws.append(
+            [
+                _cell(ws, count),
+                _cell(ws, t.number),
+                _cell(ws, _local(t.created_at)),
+                _cell(ws, t.get_channel_display()),
+                _cell(ws, t.get_kind_display()),
+                _cell(ws, t.category.name),
+                _cell(ws, t.unit.name if t.unit else ""),
+                _cell(ws, t.handling_unit.name if t.handling_unit else ""),
+                _cell(ws, masked_text(t, t.title), wrap=True),
+                _cell(ws, masked_text(t, t.content), wrap=True),
+                _cell(ws, mask_name(t.reporter_name) if named else _("匿名")),
+                _cell(ws, mask_phone(t.reporter_phone) if named and t.reporter_phone else ""),
+                _cell(ws, t.get_status_display()),
+                _cell(ws, light_words.get(t.light, ""), fill=LIGHT_FILLS.get(t.light, "")),
+                _cell(ws, t.accept_due),
+                _cell(ws, t.reply_due),
+                _cell(ws, _local(t.replied_at)),
+                _cell(ws, t.rating),
+                _cell(ws, t.redo_count or None),
+            ]
+        )
     record_audit(
         actor=actor,
         action="intake.ticket.export",
