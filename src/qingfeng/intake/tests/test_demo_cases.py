@@ -11,7 +11,7 @@ from qingfeng.core.audit import verify_chain
 from qingfeng.core.models import AuditEvent
 from qingfeng.intake import receipts
 from qingfeng.intake.models import Ticket, TicketEvent
-from qingfeng.ledger.models import Problem
+from qingfeng.ledger.models import Evidence, Problem, Verification
 from qingfeng.orgs.models import User
 
 S = Ticket.Status
@@ -38,6 +38,28 @@ class DemoCasesTestCase(TestCase):
         self.assertEqual(call.entered_by_id, User.objects.get(username="demo_hotline").pk)
         problem = Problem.objects.get(source_ref__startswith="ZT")
         self.assertEqual(Ticket.objects.get(problem=problem).title, "假期组织有偿补课")
+
+    def test_the_demo_ledger_shows_every_step_and_light(self) -> None:
+        own = Problem.objects.exclude(source_ref__startswith="ZT")
+        statuses = set(own.values_list("status", flat=True))
+        self.assertTrue(
+            {"draft", "assigned", "rectifying", "closure_requested", "closed"} <= statuses,
+            statuses,
+        )
+        self.assertTrue({"red", "yellow", "green"} <= set(own.values_list("light", flat=True)))
+        self.assertEqual(
+            set(own.values_list("list_kind", flat=True)),
+            {
+                Problem.ListKind.LEADERSHIP,
+                Problem.ListKind.DEPARTMENT_RISK,
+                Problem.ListKind.PERSONAL,
+            },
+        )
+        for problem in own.filter(status="closed"):
+            verification = Verification.objects.get(problem=problem)
+            responsible = problem.responsible_person.user if problem.responsible_person else None
+            self.assertNotEqual(verification.decided_by, responsible)  # someone else closed it
+            self.assertTrue(Evidence.objects.filter(problem=problem).exists())
 
     def test_it_went_through_the_actions(self) -> None:
         self.assertEqual(

@@ -1,5 +1,5 @@
-"""Demo tickets for a demo installation: `manage.py seed_demo_cases [--if-empty]` (after
-`seed_demo`; `make run` runs both once)."""
+"""Demo cases for a demo installation — a ledger and tickets in every state, made through the
+actions: `manage.py seed_demo_cases [--if-empty]` (after `seed_demo`; `make run` runs both)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from django.db import transaction
 
 from qingfeng.intake.demo import DemoTicketsExist, seed_demo_tickets
 from qingfeng.intake.receipts import grouped
+from qingfeng.ledger.demo import seed_demo_ledger
+from qingfeng.ledger.models import Problem
 from qingfeng.orgs.models import User
 
 
 class Command(BaseCommand):
-    help = "为演示数据载入直通车工单（覆盖受理、转办、办理、办结、评价、重办、不予受理、转台账）"
+    help = "为演示数据载入整改台账问题和直通车工单（覆盖各个环节）"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -30,16 +32,20 @@ class Command(BaseCommand):
             raise CommandError(message)
         try:
             with transaction.atomic():
+                if Problem.objects.exists():
+                    raise DemoTicketsExist
+                problems = seed_demo_ledger()
                 result = seed_demo_tickets()
         except DemoTicketsExist:
-            message = "数据库中已有工单，未重复载入 / tickets exist already"
+            message = "数据库中已有工单或台账问题，未重复载入 / tickets or problems exist already"
             if options["if_empty"]:
                 self.stdout.write(message)
                 return
             raise CommandError(message) from None
         self.stdout.write(
             self.style.SUCCESS(
-                f"已载入 {len(result.codes)} 件演示工单 / loaded {len(result.codes)} demo tickets"
+                f"已载入 {len(problems)} 个演示台账问题、{len(result.codes)} 件演示工单 / loaded "
+                f"{len(problems)} demo problems and {len(result.codes)} demo tickets"
             )
         )
         self.stdout.write(
