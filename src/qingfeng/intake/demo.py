@@ -138,7 +138,11 @@ def seed_demo_tickets() -> DemoTickets:
         f"{school.name}暑假期间组织初三学生到校外补课，每人收费八百元。",
     )
     handling.do_accept(serious, actor=bureau)
-    ledger_category = Category.objects.filter(is_active=True).order_by("sort_order", "id").first()
+    active = Category.objects.filter(is_active=True)
+    ledger_category = (
+        active.filter(name="乱收费乱办班乱订资料").first()
+        or active.order_by("sort_order", "id").first()
+    )
     if ledger_category is not None:
         problem = handling.check_create_problem_from_ticket(
             serious,
