@@ -1,8 +1,9 @@
 # Qingfeng: two commands on a fresh machine with Python 3.11+ and Node 20+.
 #   make run    install, build assets, migrate, load the demo city once, serve on 127.0.0.1:8000
 #   make test   install test tools, run the whole suite on SQLite and (if reachable) PostgreSQL
-#   make system-deps   the Debian packages: Chromium (browser tests), CJK fonts (screenshots,
-#                      and the TrueType one the unit posters embed in their PDF)
+# Both install the Debian packages they use when they can (scripts/system_deps.sh: as root or
+# with sudo that asks no password); otherwise they say what is missing and go on without it.
+#   make system-deps   those packages, asking for the sudo password if needed
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,6 +11,7 @@ PY := $(BIN)/python
 DEMO_SIZE ?= county
 DEMO_SEED ?= 1
 SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei
+RUN_PACKAGES := fonts-wqy-microhei
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
 .PHONY: run test install install-dev assets lint types check bench e2e clean system-deps
@@ -42,6 +44,7 @@ assets: src/qingfeng/static/vendor/.built $(VENV)/.runtime
 	$(PY) scripts/make_env.py .env
 
 run: install assets .env
+	bash scripts/system_deps.sh $(RUN_PACKAGES)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo --size $(DEMO_SIZE) --seed $(DEMO_SEED) --if-empty
@@ -49,6 +52,7 @@ run: install assets .env
 	$(PY) manage.py serve --host 127.0.0.1 --port 8000
 
 test: install-dev assets
+	bash scripts/system_deps.sh $(SYSTEM_PACKAGES)
 	bash scripts/test.sh
 
 lint: install-dev
