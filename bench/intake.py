@@ -47,7 +47,7 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-from ledger import _fresh_postgres  # noqa: E402
+from ledger import _fresh_postgres, _setup_django  # noqa: E402
 from measure import WARMUP, percentile, summarise  # noqa: E402
 from run import (  # noqa: E402
     OUT,
@@ -110,14 +110,6 @@ def complaint(rng: random.Random, unit_name: str) -> tuple[str, str]:
         n=rng.randint(2, 6),
     )
     return text[:30].rstrip("，。"), text
-
-
-def _setup_django() -> None:
-    sys.path.insert(0, str(REPO / "src"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qingfeng.settings")
-    import django
-
-    django.setup()
 
 
 # --- Child: building the tickets ------------------------------------------------------------
