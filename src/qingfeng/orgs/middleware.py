@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from qingfeng.orgs import security
+from qingfeng.orgs import permissions
 
 SESSION_STARTED = "qf_started_at"
 SESSION_VERIFIED = "qf_second_factor"
@@ -56,6 +56,8 @@ class AccountGateMiddleware:
             if not request.session.get(SESSION_VERIFIED):
                 if not path.startswith(_BEFORE_SECOND_FACTOR):
                     return redirect("accounts:second_factor")
-            elif not path.startswith(_BEFORE_PASSWORD_CHANGE) and security.password_expired(user):
+            elif not path.startswith(_BEFORE_PASSWORD_CHANGE) and permissions.password_expired(
+                user
+            ):
                 return redirect("accounts:password_change")
         return self.get_response(request)
