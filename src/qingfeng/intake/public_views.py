@@ -107,31 +107,41 @@ def new(request: HttpRequest) -> HttpResponse:
         return _notice(
             request, _("提交过于频繁"), _("同一网络提交次数过多，请一小时后再试。"), status=429
         )
-    key = request.POST.get("idempotency_key", "")
-    if key and (done := Ticket.objects.filter(idempotency_key=key).first()) is not None:
-        return _receipt(request, done, "")  # a retried POST: the number, never the code again
     form = SubmitForm(request.POST, request.FILES)
-    if form.is_valid() and _passes_human_check(form):
+    if form.is_valid():
         try:
-            ticket, code = actions.check_submit_ticket(**form.action_kwargs())
+            ticket, code = actions.check_submit_ticket(
+                **form.action_kwargs(), human_check=lambda: _human_check(form)
+            )
+        except actions.IdempotencyConflict as exc:
+            # The page's key is new with every form, so this is the back button after a
+            # receipt: answered as a retry is, with the number and never the code again.
+            return _receipt(request, exc.ticket, "")
         except ValidationError as exc:
             _add_errors(form, exc)
+            if "captcha_answer" not in form.errors:  # a wrong sum too, to fix all in one round
+                _add_human_check_error(form)
         else:
-            return _receipt(request, ticket, code)
+            return _receipt(request, ticket, code)  # a retried POST: no code ("already filed")
     else:
         _add_rule_errors(form)
     unit = form.cleaned_data.get("unit")
     return render(request, "intake/public/new.html", _new_context(form, unit=unit))
 
 
-def _passes_human_check(form: SubmitForm) -> bool:
-    if not settings.QF_INTAKE_HUMAN_CHECK:
-        return True
+def _human_check(form: SubmitForm) -> None:
     data = form.cleaned_data
-    if captcha.verify(data["captcha_token"], data["captcha_answer"]):
-        return True
-    form.add_error("captcha_answer", _("验证答案不正确或已过期，请重新计算"))
-    return False
+    if settings.QF_INTAKE_HUMAN_CHECK and not captcha.verify(
+        data["captcha_token"], data["captcha_answer"]
+    ):
+        raise ValidationError({"captcha_answer": _("验证答案不正确或已过期，请重新计算")})
+
+
+def _add_human_check_error(form: SubmitForm) -> None:
+    try:
+        _human_check(form)
+    except ValidationError as exc:
+        _add_errors(form, exc)
 
 
 def _add_rule_errors(form: SubmitForm) -> None:

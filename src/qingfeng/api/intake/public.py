@@ -279,7 +279,8 @@ def new_captcha(request: HttpRequest, response: HttpResponse) -> dict[str, Any]:
 
 def _lookups(payload: SubmitIn) -> tuple[dict[str, list[str]], TicketCategory | None, Unit | None]:
     errors: dict[str, list[str]] = {}
-    category = TicketCategory.objects.filter(pk=payload.category_id, is_active=True).first()
+    # Active or not: the action refuses a closed category, and a retry still names its own.
+    category = TicketCategory.objects.filter(pk=payload.category_id).first()
     unit = None
     if payload.unit_id is not None:
         unit = Unit.objects.filter(pk=payload.unit_id, is_active=True).first()
@@ -305,16 +306,6 @@ def _action_fields(
         "reporter_name": payload.reporter_name,
         "reporter_phone": payload.reporter_phone,
     }
-
-
-def _same_report(ticket: Ticket, payload: SubmitIn) -> bool:
-    return (
-        ticket.kind == payload.kind
-        and ticket.category_id == payload.category_id
-        and ticket.unit_id == payload.unit_id
-        and ticket.title == payload.title.strip()
-        and ticket.content == payload.content.strip()
-    )
 
 
 def _receipt(ticket: Ticket, code: str) -> dict[str, Any]:
@@ -361,29 +352,27 @@ def submit(
     if throttle.hit(request, throttle.submit_limit()) > settings.QF_INTAKE_SUBMITS_PER_HOUR:
         raise HttpError(429, _("同一网络提交次数过多，请一小时后再试"))
     payload, files = _parse(request, SubmitIn)
-    key = (idempotency_key or "").strip() or None
-    if key and (done := Ticket.objects.filter(idempotency_key=key).first()) is not None:
-        if not _same_report(done, payload):
-            raise HttpError(409, _("该幂等键已用于另一份反映，请为新的反映换一个幂等键"))
-        return Status(200, _receipt(done, ""))
     errors, category, unit = _lookups(payload)
-    fields = _action_fields(payload, category, unit)
-    # Every rule first, so a wrong field does not spend the human check.
-    for name, messages in actions.submission_errors(
-        **fields, files=files, idempotency_key=key
-    ).items():
-        errors.setdefault(name, []).extend(messages)
-    if errors:
-        return _invalid(errors)
-    if settings.QF_INTAKE_HUMAN_CHECK and not captcha.verify(
-        payload.captcha_token, payload.captcha_answer
-    ):
-        return _invalid({"captcha_answer": [_("验证答案不正确或已过期，请重新获取验证题")]})
     try:
-        ticket, code = actions.check_submit_ticket(**fields, files=files, idempotency_key=key)
+        ticket, code = actions.check_submit_ticket(
+            **_action_fields(payload, category, unit),
+            files=files,
+            idempotency_key=(idempotency_key or "").strip() or None,
+            input_errors=errors,
+            human_check=lambda: _human_check(payload),
+        )
+    except actions.IdempotencyConflict as exc:
+        raise HttpError(409, "；".join(exc.messages)) from None
     except ValidationError as exc:
         return _invalid(exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages})
     return Status(201 if code else 200, _receipt(ticket, code))
+
+
+def _human_check(payload: SubmitIn) -> None:
+    if settings.QF_INTAKE_HUMAN_CHECK and not captcha.verify(
+        payload.captcha_token, payload.captcha_answer
+    ):
+        raise ValidationError({"captcha_answer": [_("验证答案不正确或已过期，请重新获取验证题")]})
 
 
 # ---------------------------------------------------------------------------- public: follow-up
