@@ -49,7 +49,7 @@ def search_units(user: User, text: str, *, kind: str = "", limit: int = 50) -> Q
 
 
 def ancestors_of(unit: Unit) -> list[Unit]:
-    ids = [int(seg) for seg in unit.path.strip("/").split("/")[:-1]]
+    ids = unit.ancestor_ids()
     by_id = Unit.objects.in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]
 
@@ -73,7 +73,7 @@ def filter_people(
 ) -> QuerySet[Person]:
     people = people_visible_to(user)
     if unit is not None:
-        people = people.filter(unit__path__startswith=unit.path)
+        people = people.filter(unit.subtree_q())
     text = text.strip()
     if text:
         if text.isdigit() and len(text) >= 7:
