@@ -21,20 +21,18 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from qingfeng.core.policy import public
-from qingfeng.intake import actions, captcha, receipts, throttle, workflow
+from qingfeng.intake import actions, captcha, receipts, selectors, throttle
 from qingfeng.intake.forms import CodeForm, MessageForm, RatingForm, SubmitForm, search_units
 from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.orgs.models import Unit
 
 TRACK_TOKEN_SALT = "qingfeng.intake.track"  # noqa: S105 - a signing namespace, not a secret
 TRACK_TOKEN_AGE = 3600  # seconds a follow-up page's forms stay usable
-EVENT_LABELS = {"submit": gettext_lazy("提交反映")}
 
 
 def refuse_oversize(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -224,7 +222,7 @@ def _ticket_for_token(token: str) -> Ticket | None:
         data = signing.loads(token, salt=TRACK_TOKEN_SALT, max_age=TRACK_TOKEN_AGE)
     except signing.BadSignature:
         return None
-    return Ticket.objects.filter(receipt_hash=str(data.get("r", ""))).first()
+    return receipts.find_by_hash(str(data.get("r", "")))
 
 
 @public
@@ -300,30 +298,6 @@ def _post_rating(request: HttpRequest, ticket: Ticket) -> HttpResponse:
     return _detail(request, ticket, rating_form=form)
 
 
-def _timeline(ticket: Ticket) -> list[dict[str, Any]]:
-    """Public events only, without who did them; reasons only where meant for the reporter
-    (a decline, and the reporter's own rating)."""
-    rows = []
-    for event in ticket.events.filter(public=True).select_related("unit"):
-        move = workflow.MOVES.get(event.action)
-        label = EVENT_LABELS.get(event.action) or (move.label if move else event.action)
-        show_reason = event.action == "decline" or (
-            event.actor_id is None and event.action in {"redo", "escalate", "close"}
-        )
-        rows.append(
-            {
-                "label": label,
-                "at": event.created_at,
-                "status": Ticket.Status(event.to_status).label if event.to_status else "",
-                "unit": event.unit.name
-                if event.unit and event.action in {"assign", "escalate"}
-                else "",
-                "reason": event.reason if show_reason else "",
-            }
-        )
-    return rows
-
-
 def _detail(
     request: HttpRequest,
     ticket: Ticket,
@@ -332,15 +306,15 @@ def _detail(
     message_form: MessageForm | None = None,
     rating_form: RatingForm | None = None,
 ) -> HttpResponse:
-    ticket.refresh_from_db()
-    messages = ticket.messages.filter(internal=False).prefetch_related("attachments")
+    seen = selectors.public_timeline(ticket)
+    ticket = seen.ticket
     context = {
         "ticket": ticket,
-        "unit_name": ticket.unit.name if ticket.unit_id and ticket.unit else "",
-        "timeline": _timeline(ticket),
+        "unit_name": ticket.unit.name if ticket.unit is not None else "",
+        "timeline": seen.events,
         # Not "messages": that name is the page's flash messages in base.html.
-        "thread": messages,
-        "first_files": ticket.attachments.filter(message__isnull=True),
+        "thread": seen.messages,
+        "first_files": seen.files,
         "token": _token_for(ticket),
         "notice": notice,
         "can_message": ticket.status not in actions.NO_MORE_MESSAGES,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -10,8 +12,9 @@ from qingfeng.core.scope import scope_paths, scope_q
 from qingfeng.orgs.models import Liaison, Person, Role, RoleAssignment, Unit, User
 
 
-def units_visible_to(user: User) -> QuerySet[Unit]:
-    return Unit.objects.filter(scope_q(user, "path"))
+def units_visible_to(user: User, *, roles: Iterable[str] | None = None) -> QuerySet[Unit]:
+    """The units of the user's scope (of the given roles only, if any are named)."""
+    return Unit.objects.filter(scope_q(user, "path", roles=roles))
 
 
 def get_unit_for_user(user: User, pk: int) -> Unit:
@@ -52,6 +55,12 @@ def ancestors_of(unit: Unit) -> list[Unit]:
     ids = unit.ancestor_ids()
     by_id = Unit.objects.in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]
+
+
+def active_accounts() -> QuerySet[User]:
+    """Every active account with its person and unit: the names a form may parse (who may
+    actually be named is the action's rule, with its own message)."""
+    return User.objects.filter(is_active=True).select_related("person__unit")
 
 
 def people_visible_to(user: User) -> QuerySet[Person]:

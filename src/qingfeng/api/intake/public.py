@@ -28,13 +28,12 @@ from ninja.errors import HttpError
 
 from qingfeng.api.intake.errors import ErrorOut, FieldErrors, action_errors
 from qingfeng.api.payloads import read_payload
-from qingfeng.intake import actions, captcha, receipts, throttle
+from qingfeng.intake import actions, captcha, receipts, selectors, throttle
 from qingfeng.intake.forms import UNIT_REQUIRED, search_units
 from qingfeng.intake.models import (
     Ticket,
     TicketCategory,
 )
-from qingfeng.intake.public_views import _timeline
 from qingfeng.orgs.models import Unit
 
 router = Router(tags=["intake"])
@@ -396,10 +395,9 @@ def _ticket_for_code(request: HttpRequest, code: str) -> Ticket:
 
 
 def _track(ticket: Ticket) -> dict[str, Any]:
-    """What the follow-up page shows: public events without who did them, the replies and
-    the reporter's own messages (never internal notes)."""
-    ticket = Ticket.objects.select_related("category", "unit").get(pk=ticket.pk)
-    messages = ticket.messages.filter(internal=False).prefetch_related("attachments")
+    """What the follow-up page shows (intake.selectors.public_timeline), as JSON."""
+    seen = selectors.public_timeline(ticket)
+    ticket = seen.ticket
     return {
         "number": ticket.number,
         "kind": ticket.kind,
@@ -415,10 +413,9 @@ def _track(ticket: Ticket) -> dict[str, Any]:
         "rating": ticket.rating,
         "can_message": ticket.status not in actions.NO_MORE_MESSAGES,
         "can_rate": ticket.status == Ticket.Status.REPLIED,
-        "attachments": [a.original_name for a in ticket.attachments.filter(message__isnull=True)],
+        "attachments": [a.original_name for a in seen.files],
         "timeline": [
-            {**row, "label": str(row["label"]), "status": str(row["status"])}
-            for row in _timeline(ticket)
+            {**row, "label": str(row["label"]), "status": str(row["status"])} for row in seen.events
         ],
         "messages": [
             {
@@ -428,7 +425,7 @@ def _track(ticket: Ticket) -> dict[str, Any]:
                 "created_at": m.created_at,
                 "attachments": [a.original_name for a in m.attachments.all()],
             }
-            for m in messages
+            for m in seen.messages
         ],
     }
 

@@ -16,7 +16,6 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 import pydantic
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -288,18 +287,7 @@ def _row(ticket: Ticket) -> dict[str, Any]:
 def _detail(user: User, ticket: Ticket) -> dict[str, Any]:
     """Everything the staff page shows, in a fixed number of queries, with the reporter's
     name and phone masked (the reveal is a page action, audited there)."""
-    prefetch_related_objects(
-        [ticket],
-        Prefetch("events", queryset=TicketEvent.objects.select_related("actor__person", "unit")),
-        Prefetch(
-            "messages",
-            queryset=TicketMessage.objects.select_related("author__person").prefetch_related(
-                "attachments"
-            ),
-        ),
-        Prefetch("attachments", queryset=TicketAttachment.objects.filter(message__isnull=True)),
-        Prefetch("duplicates", queryset=Ticket.objects.order_by("id").only("id", "number")),
-    )
+    selectors.with_staff_details(ticket)
     named = not ticket.anonymous
     return {
         **_row(ticket),
@@ -445,11 +433,7 @@ def assign(request: HttpRequest, ticket_id: int, payload: AssignIn) -> Any:
         raise HttpError(400, _("承办单位不存在或不在本人管辖范围内"))
     handler = None
     if payload.handler_id is not None:
-        handler = (
-            User.objects.filter(pk=payload.handler_id, is_active=True)
-            .select_related("person__unit")
-            .first()
-        )
+        handler = org_selectors.active_accounts().filter(pk=payload.handler_id).first()
         if handler is None:
             raise HttpError(400, _("承办人不存在或账号已停用"))
     with _staff_action():
@@ -519,7 +503,7 @@ def close(request: HttpRequest, ticket_id: int, payload: CloseIn) -> Any:
 def merge(request: HttpRequest, ticket_id: int, payload: MergeIn) -> Any:
     user, ticket = _act(request, ticket_id, "merge")
     number = payload.master_number.strip()
-    master = selectors.tickets_visible_to(user).filter(number=number).first()
+    master = selectors.ticket_by_number(user, number)
     if master is None:
         raise HttpError(400, _("找不到编号为 %(n)s 的工单") % {"n": number or "—"})
     with _staff_action():
