@@ -29,6 +29,7 @@ from qingfeng.core.policy import public
 from qingfeng.intake import actions, captcha, receipts, selectors, throttle
 from qingfeng.intake.forms import CodeForm, MessageForm, RatingForm, SubmitForm, search_units
 from qingfeng.intake.models import Ticket, TicketCategory
+from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit
 
 TRACK_TOKEN_SALT = "qingfeng.intake.track"  # noqa: S105 - a signing namespace, not a secret
@@ -157,7 +158,7 @@ def _add_rule_errors(form: SubmitForm) -> None:
 def _preset_unit(value: str) -> Unit | None:
     if not value.isdigit():
         return None
-    return Unit.objects.filter(pk=int(value), is_active=True).first()
+    return org_selectors.active_unit(int(value))
 
 
 def _field_name(form: Form, name: str) -> str | None:

@@ -17,6 +17,12 @@ def units_visible_to(user: User, *, roles: Iterable[str] | None = None) -> Query
     return Unit.objects.filter(scope_q(user, "path", roles=roles))
 
 
+def active_unit(pk: int) -> Unit | None:
+    """An active unit by id, for the public pages, where any unit may be named (reported on,
+    or its published progress read): None for a missing or deactivated one."""
+    return Unit.objects.filter(pk=pk, is_active=True).first()
+
+
 def get_unit_for_user(user: User, pk: int) -> Unit:
     """404 for anything outside the user's scope, exactly as for a missing id."""
     return get_object_or_404(units_visible_to(user).select_related("parent"), pk=pk)

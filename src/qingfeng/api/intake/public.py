@@ -34,6 +34,7 @@ from qingfeng.intake.models import (
     Ticket,
     TicketCategory,
 )
+from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit
 
 router = Router(tags=["intake"])
@@ -282,7 +283,7 @@ def _lookups(payload: SubmitIn) -> tuple[dict[str, list[str]], TicketCategory | 
     category = TicketCategory.objects.filter(pk=payload.category_id).first()
     unit = None
     if payload.unit_id is not None:
-        unit = Unit.objects.filter(pk=payload.unit_id, is_active=True).first()
+        unit = org_selectors.active_unit(payload.unit_id)
         if unit is None:
             errors["unit"] = [_("单位不存在或已停用，请重新选择")]
     elif payload.kind in {kind.value for kind in UNIT_REQUIRED}:

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,12 +39,7 @@ from qingfeng.core.lifecycle import StrOrPromise
 from qingfeng.ledger import actions, selectors, workflow
 from qingfeng.ledger.models import (
     Category,
-    Evidence,
-    Feedback,
     Problem,
-    ProgressReport,
-    Transition,
-    Verification,
 )
 from qingfeng.ledger.permissions import can
 from qingfeng.orgs import selectors as org_selectors
@@ -110,30 +104,6 @@ def _action_errors() -> Iterator[None]:
         raise HttpError(400, _messages(exc)) from exc
 
 
-def _detail(problem: Problem) -> Problem:
-    """The problem with everything the detail schema reads, in a fixed number of queries."""
-    prefetch_related_objects(
-        [problem],
-        "measures",
-        Prefetch("cooperating_units", queryset=Unit.objects.order_by("path")),
-        Prefetch("transitions", queryset=Transition.objects.select_related("actor__person")),
-        Prefetch("reports", queryset=ProgressReport.objects.select_related("reporter__person")),
-        Prefetch(
-            "evidence",
-            queryset=Evidence.objects.filter(withdrawn_at__isnull=True).select_related(
-                "uploaded_by__person"
-            ),
-        ),
-        Prefetch(
-            "verifications", queryset=Verification.objects.select_related("decided_by__person")
-        ),
-        Prefetch(
-            "feedback", queryset=Feedback.objects.select_related("recipient", "created_by__person")
-        ),
-    )
-    return problem
-
-
 def _cursor(text: str) -> selectors.Cursor | None:
     if not text:
         return None
@@ -184,14 +154,7 @@ def _people(unit: Unit, *ids: int | None) -> dict[int, Person]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    ancestors = [int(seg) for seg in unit.path.strip("/").split("/")]
-    return (
-        Person.objects.filter(
-            Q(unit__path__startswith=unit.path) | Q(unit_id__in=ancestors), is_active=True
-        )
-        .select_related("unit")
-        .in_bulk(wanted)
-    )
+    return selectors.responsible_candidates(unit, below=True).in_bulk(wanted)
 
 
 def _create_fields(user: User, unit: Unit, payload: ProblemIn) -> dict[str, Any]:
@@ -211,15 +174,7 @@ def _create_fields(user: User, unit: Unit, payload: ProblemIn) -> dict[str, Any]
             )
     parent = None
     if payload.parent_id is not None:
-        parent = (
-            selectors.problems_visible_to(user)
-            .filter(
-                pk=payload.parent_id,
-                list_kind__in=[Problem.ListKind.LEADERSHIP, Problem.ListKind.DEPARTMENT_RISK],
-            )
-            .exclude(status__in=[Problem.Status.CLOSED, Problem.Status.WITHDRAWN])
-            .first()
-        )
+        parent = selectors.parent_candidates(user).filter(pk=payload.parent_id).first()
         if parent is None:
             raise HttpError(400, _("上级问题不存在或不能挂接问题"))
     if payload.deadline is not None and payload.deadline_workdays is not None:
@@ -300,7 +255,7 @@ def list_problems(request: HttpRequest, filters: Query[LedgerFilterIn]) -> dict[
     summary="问题详情（含措施、流转记录、进展、佐证材料、审核与反馈）",
 )
 def get_problem(request: HttpRequest, problem_id: int) -> Problem:
-    return _detail(_problem(_user(request), problem_id))
+    return selectors.with_details(_problem(_user(request), problem_id))
 
 
 @router.get(
@@ -340,7 +295,7 @@ def create_problem(request: HttpRequest, payload: ProblemIn) -> Status[Problem]:
         problem = actions.check_create_problem(
             actor=user, unit=unit, measures=payload.measures, cooperating=cooperating, **fields
         )
-    return Status(201, _detail(_problem(user, problem.pk)))
+    return Status(201, selectors.with_details(_problem(user, problem.pk)))
 
 
 def _transition(request: HttpRequest, problem_id: int, action: str) -> tuple[User, Problem]:
@@ -361,7 +316,7 @@ def assign(request: HttpRequest, problem_id: int, payload: AssignIn | None = Non
         actions.check_assign(
             problem, actor=user, requirement=payload.requirement if payload else ""
         )
-    return _detail(_problem(user, problem.pk))
+    return selectors.with_details(_problem(user, problem.pk))
 
 
 @router.post(
@@ -371,7 +326,7 @@ def accept(request: HttpRequest, problem_id: int) -> Problem:
     user, problem = _transition(request, problem_id, "accept")
     with _action_errors():
         actions.do_accept(problem, actor=user)
-    return _detail(_problem(user, problem.pk))
+    return selectors.with_details(_problem(user, problem.pk))
 
 
 @router.post(
@@ -394,7 +349,7 @@ def report(request: HttpRequest, problem_id: int) -> Problem:
             text=payload.text,
             files=[(upload, payload.phase) for upload in uploads],
         )
-    return _detail(_problem(user, problem.pk))
+    return selectors.with_details(_problem(user, problem.pk))
 
 
 @router.post(
@@ -406,7 +361,7 @@ def request_closure(request: HttpRequest, problem_id: int, payload: ClosureIn) -
     user, problem = _transition(request, problem_id, "request_closure")
     with _action_errors():
         actions.check_request_closure(problem, actor=user, text=payload.text)
-    return _detail(_problem(user, problem.pk))
+    return selectors.with_details(_problem(user, problem.pk))
 
 
 @router.post(
@@ -421,7 +376,7 @@ def verify(request: HttpRequest, problem_id: int, payload: VerifyIn) -> Problem:
         actions.check_verify(
             problem, verifier=user, outcome=payload.outcome, comment=payload.comment
         )
-    return _detail(_problem(user, problem.pk))
+    return selectors.with_details(_problem(user, problem.pk))
 
 
 @router.post(
@@ -433,7 +388,7 @@ def withdraw(request: HttpRequest, problem_id: int, payload: WithdrawIn) -> Prob
     user, problem = _transition(request, problem_id, "withdraw")
     with _action_errors():
         actions.check_withdraw(problem, actor=user, reason=payload.reason)
-    return _detail(_problem(user, problem.pk))
+    return selectors.with_details(_problem(user, problem.pk))
 
 
 @router.post(
@@ -446,4 +401,4 @@ def feedback(request: HttpRequest, problem_id: int, payload: FeedbackIn) -> Prob
     user, problem = _transition(request, problem_id, "feedback")
     with _action_errors():
         actions.check_add_feedback(problem, actor=user, kind=payload.kind, text=payload.text)
-    return _detail(_problem(user, problem.pk))
+    return selectors.with_details(_problem(user, problem.pk))
