@@ -9,7 +9,16 @@ from django.shortcuts import get_object_or_404
 
 from qingfeng.core.fields import blind_index
 from qingfeng.core.scope import scope_paths, scope_q
-from qingfeng.orgs.models import Liaison, Person, Role, RoleAssignment, Unit, User
+from qingfeng.orgs.models import (
+    ApiToken,
+    Liaison,
+    LoginThrottle,
+    Person,
+    Role,
+    RoleAssignment,
+    Unit,
+    User,
+)
 
 
 def units_visible_to(user: User, *, roles: Iterable[str] | None = None) -> QuerySet[Unit]:
@@ -61,6 +70,35 @@ def ancestors_of(unit: Unit) -> list[Unit]:
     ids = unit.ancestor_ids()
     by_id = Unit.objects.in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]
+
+
+def unit_people_counts(user: User, unit: Unit) -> tuple[int, int]:
+    """Active people in sight in the unit itself, and in it and every unit below it."""
+    people = people_visible_to(user).filter(is_active=True)
+    return people.filter(unit=unit).count(), people.filter(unit.subtree_q()).count()
+
+
+def liaisons_of(county: Unit) -> QuerySet[Liaison]:
+    """包片: the leaders assigned to a county."""
+    return county.liaisons.select_related("leader__person")
+
+
+def roles_of(account: User) -> QuerySet[RoleAssignment]:
+    """An account's roles in force, with their units (its own profile, or the account page
+    of a system admin who found it through `get_account_for_user`)."""
+    return account.roles.filter(revoked_at__isnull=True).select_related("unit")
+
+
+def tokens_of(user: User) -> QuerySet[ApiToken]:
+    """The user's own API tokens not revoked."""
+    return user.api_tokens.filter(revoked_at__isnull=True)
+
+
+def login_lock(account: User) -> LoginThrottle | None:
+    """The account's sign-in lock, if one was ever set and not cleared."""
+    return LoginThrottle.objects.filter(
+        username_key=account.get_username().lower(), locked_until__isnull=False
+    ).first()
 
 
 def active_accounts() -> QuerySet[User]:

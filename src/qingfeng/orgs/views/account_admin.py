@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from qingfeng.core.policy import guarded
 from qingfeng.orgs import actions, selectors
 from qingfeng.orgs.forms import AccountCreateForm, AccountFilterForm, ReasonForm, RoleGrantForm
-from qingfeng.orgs.models import LoginThrottle, User
+from qingfeng.orgs.models import User
 from qingfeng.orgs.permissions import can
 
 ONE_TIME_PASSWORD = "qf_one_time_password"  # noqa: S105 - a session key name
@@ -83,13 +83,11 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = selectors.get_account_for_user(actor, pk)
     context = {
         "account": account,
-        "roles": account.roles.filter(revoked_at__isnull=True).select_related("unit"),
+        "roles": selectors.roles_of(account),
         "grant_form": RoleGrantForm(),
         "reason_form": ReasonForm(),
         "one_time_password": request.session.pop(ONE_TIME_PASSWORD, ""),
-        "locked": LoginThrottle.objects.filter(
-            username_key=account.get_username().lower(), locked_until__isnull=False
-        ).first(),
+        "locked": selectors.login_lock(account),
         "is_self": account.pk == actor.pk,
     }
     return render(request, "orgs/accounts_admin/detail.html", context)
@@ -130,7 +128,7 @@ def account_grant(request: HttpRequest, pk: int) -> HttpResponse:
 @guarded(can, "manage_accounts")
 def account_revoke(request: HttpRequest, pk: int, role_pk: int) -> HttpResponse:
     account = _account_for_change(request, pk)
-    assignment = account.roles.filter(pk=role_pk, revoked_at__isnull=True).first()
+    assignment = selectors.roles_of(account).filter(pk=role_pk).first()
     if assignment is None:
         raise Http404
     actions.do_revoke_role(assignment, actor=_actor(request))

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from qingfeng.core.policy import public, signed_in
-from qingfeng.orgs import actions, permissions
+from qingfeng.orgs import actions, permissions, selectors
 from qingfeng.orgs.forms import ApiTokenForm, LoginForm, PasswordChangeForm, TotpForm
 from qingfeng.orgs.middleware import SESSION_STARTED, SESSION_VERIFIED
 from qingfeng.orgs.models import User
@@ -188,7 +188,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         new_token = actions.do_create_api_token(user, name=form.cleaned_data["name"])
         form = ApiTokenForm()
-    tokens = user.api_tokens.filter(revoked_at__isnull=True)
+    tokens = selectors.tokens_of(user)
     return render(
         request,
         "orgs/accounts/profile.html",
@@ -196,7 +196,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             "form": form,
             "tokens": tokens,
             "new_token": new_token,
-            "roles": user.roles.filter(revoked_at__isnull=True).select_related("unit"),
+            "roles": selectors.roles_of(user),
         },
     )
 
@@ -205,7 +205,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @signed_in
 def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    token = user.api_tokens.filter(pk=pk, revoked_at__isnull=True).first()
+    token = selectors.tokens_of(user).filter(pk=pk).first()
     if token is not None:
         actions.do_revoke_api_token(token, actor=user)
         messages.success(request, _("令牌已撤销"))
