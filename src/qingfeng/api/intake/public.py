@@ -30,10 +30,7 @@ from qingfeng.api.intake.errors import ErrorOut, FieldErrors, action_errors
 from qingfeng.api.payloads import read_payload
 from qingfeng.intake import actions, captcha, receipts, selectors, throttle
 from qingfeng.intake.forms import UNIT_REQUIRED, search_units
-from qingfeng.intake.models import (
-    Ticket,
-    TicketCategory,
-)
+from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit
 

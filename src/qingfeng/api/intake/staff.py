@@ -26,12 +26,7 @@ from ninja.errors import HttpError
 from qingfeng.api.intake.errors import ErrorOut, FieldErrors, action_errors
 from qingfeng.core.lifecycle import StrOrPromise
 from qingfeng.intake import handling, selectors, workflow
-from qingfeng.intake.models import (
-    Ticket,
-    TicketAttachment,
-    TicketEvent,
-    TicketMessage,
-)
+from qingfeng.intake.models import Ticket, TicketAttachment, TicketEvent, TicketMessage
 from qingfeng.intake.permissions import available_actions, can
 from qingfeng.lib.masking import mask_name, mask_phone
 from qingfeng.lib.redact import redact

@@ -37,10 +37,7 @@ from qingfeng.api.ledger.schemas import (
 from qingfeng.api.payloads import read_payload
 from qingfeng.core.lifecycle import StrOrPromise
 from qingfeng.ledger import actions, selectors, workflow
-from qingfeng.ledger.models import (
-    Category,
-    Problem,
-)
+from qingfeng.ledger.models import Category, Problem
 from qingfeng.ledger.permissions import can
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Person, Unit, User
