@@ -140,7 +140,7 @@ class CalendarYearAdmin(AuditedAdmin):
         obj.pk = entry.pk
 
 
-class CalendarDayForm(ModelForm):  # type: ignore[type-arg]
+class CalendarDayForm(ModelForm):
     class Meta:
         model = CalendarDay
         fields = ["date", "is_workday", "name"]
@@ -179,7 +179,8 @@ class CalendarDayAdmin(AuditedAdmin):
             )
         obj.pk = entry.pk
 
-    def delete_model(self, request: HttpRequest, obj: CalendarDay) -> None:
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        assert isinstance(obj, CalendarDay)
         actions.do_remove_calendar_day(obj, actor=_actor(request))
 
 
