@@ -7,6 +7,7 @@ from ninja.errors import ValidationError
 
 from qingfeng.api.auth import TokenAuth, VerifiedSessionAuth
 from qingfeng.api.orgs import router as orgs_router
+from qingfeng.core import registry
 
 api = NinjaAPI(
     title="清风 Qingfeng API",
@@ -18,6 +19,9 @@ api = NinjaAPI(
 api.add_router("/orgs/", orgs_router)
 api.add_router("/ledger/", "qingfeng.api.ledger.router")
 api.add_router("/intake/", "qingfeng.api.intake.router")
+# Routers that apps register themselves (core/registry.py), beside the ones above.
+for prefix, router in registry.api_routers():
+    api.add_router(f"/{prefix.strip('/')}/", router)
 
 _PROBLEMS = {
     "missing": _("必填"),

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 from django.contrib.auth.views import redirect_to_login
@@ -24,10 +25,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from qingfeng.core.audit import record_audit
+from qingfeng.core.context import SESSION_VERIFIED
 from qingfeng.core.models import AuditEvent, CalendarDay, CalendarYear, Job
 from qingfeng.core.scope import has_role
-from qingfeng.orgs.middleware import SESSION_VERIFIED
-from qingfeng.orgs.models import User
 
 ADMIN_ROLE = "system_admin"
 # The apps whose models the system admin manages in the admin (model permissions follow
@@ -37,7 +37,10 @@ ADMIN_APPS = frozenset({"core", "orgs"})
 
 def is_system_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
     return (
-        isinstance(user, User) and user.is_active and user.is_staff and has_role(user, ADMIN_ROLE)
+        isinstance(user, get_user_model())
+        and user.is_active
+        and user.is_staff
+        and has_role(user, ADMIN_ROLE)
     )
 
 
@@ -97,7 +100,7 @@ class AuditedAdmin(admin.ModelAdmin):
             changed = {name: str(form.cleaned_data.get(name)) for name in form.changed_data}
             action = "update" if change else "create"
             record_audit(
-                actor=request.user if isinstance(request.user, User) else None,
+                actor=request.user if isinstance(request.user, get_user_model()) else None,
                 action=f"admin.{obj._meta.label_lower}.{action}",
                 obj=obj,
                 after=changed,
@@ -105,7 +108,7 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
         with transaction.atomic():
-            actor = request.user if isinstance(request.user, User) else None
+            actor = request.user if isinstance(request.user, get_user_model()) else None
             record_audit(actor=actor, action=f"admin.{obj._meta.label_lower}.delete", obj=obj)
             super().delete_model(request, obj)
 

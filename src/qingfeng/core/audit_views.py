@@ -37,11 +37,11 @@ from qingfeng.core.audit import (
     filter_audit_events,
     record_audit,
 )
+from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.models import AuditEvent
+from qingfeng.core.permissions import can
 from qingfeng.core.policy import guarded
 from qingfeng.lib.dates import parse_date
-from qingfeng.orgs.models import User
-from qingfeng.orgs.permissions import can
 
 PAGE_SIZE = 50
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
@@ -98,8 +98,8 @@ class AuditFilterForm(forms.Form):
         )
 
 
-def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[AuditEvent]]:
-    user: User = request.user  # type: ignore[assignment]
+def _filtered(request: AuthenticatedHttpRequest) -> tuple[AuditFilterForm, QuerySet[AuditEvent]]:
+    user = request.user
     form = AuditFilterForm(request.GET)
     events = audit_events_visible_to(user)
     if form.is_valid():
@@ -122,7 +122,7 @@ def _query(request: HttpRequest, **changes: object) -> str:
 
 
 @guarded(can, "view_audit")
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Newest first, in keyset pages: `before=<id>` goes back in time, `after=<id>` forward."""
     form, events = _filtered(request)
     before, after = _int_param(request, "before"), _int_param(request, "after")
@@ -152,7 +152,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 
 @guarded(can, "view_audit")
-def audit_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+def audit_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponseBase:
     form, events = _filtered(request)
     if not form.is_valid():
         return redirect(f"{reverse('core:audit')}?{_query(request)}")
@@ -175,7 +175,7 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
                 status=400,
             )
         record_audit(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             action="core.audit.export",
             after={"format": fmt, "rows": count, "filters": _filters_for_audit(form)},
         )

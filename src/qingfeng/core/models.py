@@ -36,7 +36,7 @@ class AuditEvent(models.Model):
     )
     actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
     unit = models.ForeignKey(
-        "orgs.Unit",
+        settings.QF_UNIT_MODEL,
         verbose_name=_("单位"),
         null=True,
         blank=True,

@@ -28,7 +28,7 @@ from qingfeng.core.actions import notify
 from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.fields import blind_index
-from qingfeng.core.jobs import enqueue_job, job_handler
+from qingfeng.core.jobs import enqueue_job
 from qingfeng.intake import deadlines, receipts, similarity, workflow
 from qingfeng.intake.models import (
     Ticket,
@@ -562,7 +562,6 @@ def _notify_once(user: User, *, title: str, link: str) -> None:
         notify(recipient=user, title=title, link=link)
 
 
-@job_handler("intake.after_submit", atomic=False)
 def after_submit(payload: dict[str, Any]) -> None:
     """Runs in its own short transactions: the duplicate check reads and computes before it
     writes, and on SQLite the write lock must not be held meanwhile while the form keeps
@@ -586,7 +585,6 @@ FOLLOWUP_TITLES = {
 }
 
 
-@job_handler("intake.after_followup")
 def after_followup(payload: dict[str, Any]) -> None:
     ticket = Ticket.objects.select_related("unit").filter(pk=payload["ticket_id"]).first()
     what = payload.get("what", "")

@@ -16,6 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qingfeng.core import registry
 from qingfeng.core.actions import notify
 from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
@@ -415,15 +416,14 @@ def feedback_gate(problem: Problem) -> None:
     if problem.source not in PUBLIC_SOURCES:
         return
     kinds = set(problem.feedback.values_list("kind", flat=True))
-    # A problem made from tickets: the reporters were answered when every ticket is.
-    from qingfeng.intake.models import Ticket
-
-    ticket_states = set(Ticket.objects.filter(problem=problem).values_list("status", flat=True))
-    answered = (
-        ticket_states <= {Ticket.Status.REPLIED, Ticket.Status.CLOSED}
-        if ticket_states
-        else Feedback.Kind.REPORTER_ANSWER in kinds
-    )
+    # A problem made from a source's records (tickets, findings…): the reporters were answered
+    # when the source says so; otherwise the answer recorded on the problem counts.
+    answers = [
+        answer
+        for source in registry.problem_sources()
+        if (answer := source.reporters_answered(problem)) is not None
+    ]
+    answered = all(answers) if answers else Feedback.Kind.REPORTER_ANSWER in kinds
     if not answered:
         raise ValidationError(_("来自群众反映的问题，须先答复反映人才能销号"))
     if Feedback.Kind.PUBLIC_PROGRESS not in kinds:

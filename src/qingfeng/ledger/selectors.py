@@ -208,7 +208,7 @@ def rows_after(cursor: Cursor, model: type[Model]) -> RawSQL:
     )
 
 
-def overview_by_child_unit(user: User, root: Unit) -> list[dict[str, object]]:
+def overview_by_child_unit(user: User, root: Unit) -> list[dict[str, Any]]:
     """Per direct child of `root` (and `root` itself): problems, closed, red, yellow.
 
     One grouped query per unit, answered from the list index alone, then summed per branch

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qingfeng.core import registry
 from qingfeng.core.policy import guarded, signed_in
 from qingfeng.ledger import actions, rechecks, selectors
 from qingfeng.ledger.forms import (
@@ -174,7 +175,7 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "feedback": problem.feedback.select_related("created_by__person", "recipient"),
         "children": problem.children.select_related("unit"),
         "cooperating": problem.cooperating_units.all(),
-        "source_tickets": _source_tickets(user, problem),
+        "source_groups": _source_groups(user, problem),
         "show": {action: action in available for action in ACTIONS},
         "can_edit": can(user, "edit", problem),
         "report_form": ReportForm(initial={"progress": problem.progress}),
@@ -190,19 +191,16 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "ledger/detail.html", context)
 
 
-def _source_tickets(user: User, problem: Problem) -> list[tuple[Any, bool]]:
-    """The tickets this problem came from, each with whether the viewer may open it (their
-    number and reply state are shown to everyone who sees the problem: the feedback gate reads
-    that state; the content stays behind the ticket's own scoping)."""
-    from qingfeng.intake.selectors import tickets_visible_to  # the channel builds on the ledger
-
-    tickets = list(problem.tickets.only("id", "number", "status", "replied_at").order_by("id"))
-    if not tickets:
-        return []
-    visible = set(
-        tickets_visible_to(user).filter(pk__in=[t.pk for t in tickets]).values_list("pk", flat=True)
-    )
-    return [(ticket, ticket.pk in visible) for ticket in tickets]
+def _source_groups(user: User, problem: Problem) -> list[tuple[Any, str, list[Any]]]:
+    """The records this problem came from, by source (tickets, findings…): their numbers and
+    states are shown to everyone who sees the problem — the feedback gate reads those states —
+    and each links only where the viewer may open it."""
+    groups = []
+    for source in registry.problem_sources():
+        records = source.records(problem, viewer=user)
+        if records:
+            groups.append((source.label, source.key, records))
+    return groups
 
 
 def _suggest_public_text(problem: Problem) -> str:
@@ -361,7 +359,7 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
-@signed_in
+@guarded(can, "view_own")
 def my_items(request: HttpRequest) -> HttpResponse:
     problems = selectors.my_items(_user(request))
     return render(
@@ -371,7 +369,7 @@ def my_items(request: HttpRequest) -> HttpResponse:
     )
 
 
-@signed_in
+@guarded(can, "view_liaison")
 def liaison_view(request: HttpRequest) -> HttpResponse:
     """A leader's counties: lights per county and the red items first."""
     user = _user(request)
