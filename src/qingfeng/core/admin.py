@@ -89,7 +89,7 @@ class SystemAdminPermissions(BaseBackend):
         return app_label in ADMIN_APPS and is_system_admin(user_obj)
 
 
-class AuditedAdmin(admin.ModelAdmin):
+class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
     """Admin edits are changes like any other: each one writes an audit event."""
 
     def save_model(
@@ -133,7 +133,7 @@ class CalendarDayAdmin(AuditedAdmin):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["id", "kind", "status", "attempts", "created_at", "finished_at"]
     list_filter = ["status", "kind"]
     readonly_fields = [f.name for f in Job._meta.fields]

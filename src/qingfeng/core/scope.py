@@ -8,7 +8,7 @@ Anything outside gives a 404 through the app's selector, exactly as a missing id
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import apps
 from django.conf import settings
@@ -82,11 +82,11 @@ def unit_ids_under(paths: Iterable[str]) -> QuerySet[Any]:
     unit_model = apps.get_model(settings.QF_UNIT_MODEL)
     paths = list(paths)
     if not paths:
-        return unit_model.objects.none().values("pk")
+        return cast("QuerySet[Any]", unit_model.objects.none().values("pk"))
     query = Q()
     for path in paths:
         query |= Q(path__startswith=path)
-    return unit_model.objects.filter(query).values("pk")
+    return cast("QuerySet[Any]", unit_model.objects.filter(query).values("pk"))
 
 
 def scope_in(user: User, field: str = "unit_id", *, roles: Iterable[str] | None = None) -> Q:

@@ -23,6 +23,8 @@ def _is_test(module: str) -> bool:
 
 
 class LayersTestCase(SimpleTestCase):
+    graph: grimp.ImportGraph
+
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
