@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from qingfeng.core import listing
+from qingfeng.core.listing import Unindexed
 from qingfeng.core.scope import has_role, scope_in, scope_paths, unit_ids_under
 from qingfeng.intake.deadlines import URGENCY
 from qingfeng.intake.models import Ticket, TicketAttachment, TicketDuplicateFlag
 from qingfeng.intake.permissions import HANDLED, INTAKE, UNIT_HANDLERS, is_root_path
-from qingfeng.ledger.selectors import Cursor, Unindexed, rows_after
 from qingfeng.orgs.models import Unit, User
 
-URGENT_FIRST = ("urgency", "due_key", "id")
+Cursor = listing.UrgencyCursor
 OPEN = (
     Ticket.Status.RECEIVED,
     Ticket.Status.ACCEPTED,
@@ -28,7 +29,7 @@ __all__ = ["Cursor", "TicketFilter", "filter_tickets", "get_ticket_for_user", "p
 
 
 # The scope's columns, tested against each row the database walks (its urgency order, or the
-# light-count index) rather than used to look rows up: see ledger.selectors.Unindexed.
+# light-count index) rather than used to look rows up: see core.listing.Unindexed.
 SCOPED = {
     "s_unit": Unindexed(F("unit_id"), output_field=IntegerField()),
     "s_handling": Unindexed(F("handling_unit_id"), output_field=IntegerField()),
@@ -123,28 +124,16 @@ def filter_tickets(user: User, f: TicketFilter) -> QuerySet[Ticket]:
 
 
 def counts_by_light(tickets: QuerySet[Ticket]) -> dict[str, int]:
-    rows = tickets.values("light").annotate(n=Count("id")).order_by()
-    result = {"red": 0, "yellow": 0, "green": 0, "": 0}
-    for row in rows:
-        result[row["light"]] = result.get(row["light"], 0) + row["n"]
-    return result
+    """Red, yellow and green tickets, grouped by light: the light-count index covers it."""
+    return listing.count_lights(tickets)
 
 
 def page_after(
     tickets: QuerySet[Ticket], cursor: Cursor | None, size: int
 ) -> tuple[list[Ticket], Cursor | None]:
     """Keyset pagination in urgency order (red, yellow, green, none; then the nearest due)."""
-    if cursor is not None:
-        tickets = tickets.filter(rows_after(cursor, Ticket))
-    rows = list(
-        tickets.select_related("unit", "handling_unit", "category").order_by(*URGENT_FIRST)[
-            : size + 1
-        ]
-    )
-    more = len(rows) > size
-    rows = rows[:size]
-    last = rows[-1] if rows and more else None
-    return rows, (Cursor(last.urgency, last.due_key, last.pk) if last else None)
+    tickets = tickets.select_related("unit", "handling_unit", "category")
+    return listing.page_after(tickets, cursor, size, order=Cursor)
 
 
 def merge_candidates(user: User, ticket: Ticket) -> QuerySet[Ticket]:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from qingfeng.core.policy import guarded
 from qingfeng.ledger import excel, selectors
 from qingfeng.ledger.permissions import can
-from qingfeng.ledger.views import _filter_from, _user
+from qingfeng.ledger.views import LEDGER, _user
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit, User
 
@@ -98,7 +98,7 @@ def template_download(request: HttpRequest) -> HttpResponse:
 @guarded(can, "view_ledger")
 def export(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    _form, flt = _filter_from(request, user)
+    _form, flt = LEDGER.filter(request, user)
     problems = selectors.filter_problems(user, flt).order_by(*selectors.URGENT_FIRST)
     count = problems.count()
     if count > EXPORT_LIMIT:

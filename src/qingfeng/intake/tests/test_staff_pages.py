@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -89,9 +91,7 @@ class QueuePageTestCase(IntakeTestCase):
         seen: list[str] = []
         url = reverse("intake:queue")
         params: dict[str, str] = {}
-        original = views.PAGE_SIZE
-        views.PAGE_SIZE = 2
-        try:
+        with mock.patch.object(views, "QUEUE", replace(views.QUEUE, page_size=2)):
             for _ in range(5):
                 response = self.client.get(url, params)
                 seen += [r.number for r in response.context["rows"]]
@@ -99,8 +99,6 @@ class QueuePageTestCase(IntakeTestCase):
                 if not cursor:
                     break
                 params = {"after": cursor}
-        finally:
-            views.PAGE_SIZE = original
         self.assertEqual(sorted(seen), sorted(t.number for t in tickets))
 
     def test_the_queue_query_count_does_not_grow_with_rows(self) -> None:
@@ -330,14 +328,11 @@ class PageCostTestCase(IntakeTestCase):
         self.login(self.bureau_admin)
         from qingfeng.intake import views
 
-        original, views.PAGE_SIZE = views.PAGE_SIZE, 2
-        try:
+        with mock.patch.object(views, "QUEUE", replace(views.QUEUE, page_size=2)):
             first = self.client.get(reverse("intake:queue"))
             cursor = first.context["next_cursor"]
             more = self.client.get(
                 reverse("intake:queue"), {"after": cursor}, headers={"HX-Request": "true"}
             )
-        finally:
-            views.PAGE_SIZE = original
         self.assertNotContains(more, "<html")
         self.assertEqual(len(more.context["rows"]), 1)
