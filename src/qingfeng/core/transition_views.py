@@ -63,14 +63,7 @@ class TransitionViews(Generic[T]):
                 messages.success(request, run(request, obj, user))
             except ValidationError as exc:
                 messages.error(request, "；".join(exc.messages))
-            url = self.redirect(user, obj)
-            if getattr(request, "htmx", False):
-                # A form posted by htmx: the browser loads the page (with its message), where
-                # a redirect would be followed inside the request and swapped into the target.
-                response = HttpResponse(status=204)
-                response["HX-Redirect"] = url
-                return response
-            return redirect_to(url)
+            return redirect_to(self.redirect(user, obj))
 
         view.__name__ = view.__qualname__ = f"{self.name}_{action}"
         return view
