@@ -16,6 +16,7 @@ listed per cell, so the caller can say so instead of dropping them silently.
 from __future__ import annotations
 
 import contextlib
+from abc import ABC, abstractmethod
 import io
 import posixpath
 import xml.etree.ElementTree as ET
@@ -186,14 +187,14 @@ def _value(cell: ET.Element, shared: list[str]) -> Any:
     return int(raw) if raw.lstrip("-").isdigit() else float(raw)
 
 
-class Book:
+class Book(ABC):
     """An open workbook: its sheet titles, and each sheet read on demand."""
 
     titles: list[str]
 
+    @abstractmethod
     def read(self, index: int, into: type[S]) -> S:
         """The sheet at `index` as an `into` (a `Sheet` or a subclass)."""
-        raise NotImplementedError
 
     def sheets(self, into: type[S]) -> Iterator[S]:
         """Every sheet in order, each read when it is reached."""
