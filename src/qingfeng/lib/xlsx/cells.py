@@ -23,6 +23,8 @@ _SERIAL_RANGE = (3653, 109575)
 def cell_text(value: object) -> str:
     """A cell as text: 13800001234.0 (a phone Excel stored as a number) is "13800001234",
     True is 是, a date cell is 2026-03-05, zero-width marks and outer spaces are dropped."""
+    if isinstance(value, str):  # most cells: the fast path
+        return value.replace("\u200b", "").replace("\ufeff", "").strip()
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -16,11 +16,11 @@ listed per cell, so the caller can say so instead of dropping them silently.
 from __future__ import annotations
 
 import contextlib
-from abc import ABC, abstractmethod
 import io
 import posixpath
 import xml.etree.ElementTree as ET
 import zipfile
+from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -42,6 +42,7 @@ XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2, the container of .xls
 # Chinese Excel's built-in date formats (年月日) are locale ids missing from openpyxl's table.
 CJK_DATE_FORMATS = frozenset(range(27, 37)) | frozenset(range(50, 59))
+_DISPIMG = "=DISPIMG("
 
 
 @dataclass(frozen=True)
@@ -171,20 +172,39 @@ def _column(ref: str) -> int:
     return number - 1
 
 
-def _value(cell: ET.Element, shared: list[str]) -> Any:
+def _cell(cell: ET.Element, shared: list[str]) -> tuple[Any, str]:
+    """A cell's value and its formula ("" for none), in one pass over its children."""
+    raw: str | None = None
+    formula = ""
+    inline: ET.Element | None = None
+    for child in cell:
+        name = _local(child.tag)
+        if name == "v":
+            raw = child.text
+        elif name == "f":
+            formula = child.text or ""
+        elif name == "is":
+            inline = child
     kind = cell.get("t", "n")
     if kind == "inlineStr":
-        return next((_text(c) for c in cell if _local(c.tag) == "is"), None)
-    raw = next((c.text for c in cell if _local(c.tag) == "v"), None)
+        return (_text(inline) if inline is not None else None), formula
     if raw is None:
-        return None
+        return None, formula
     if kind == "s":
-        return shared[int(raw)]
+        return shared[int(raw)], formula
     if kind == "b":
-        return raw == "1"
+        return raw == "1", formula
     if kind != "n":  # "str" (a formula's text), "e" (#N/A …), "d" (an ISO date)
-        return raw
-    return int(raw) if raw.lstrip("-").isdigit() else float(raw)
+        return raw, formula
+    return (int(raw) if raw.lstrip("-").isdigit() else float(raw)), formula
+
+
+def _is_picture(value: Any, formula: str) -> bool:
+    """A WPS in-cell picture: =DISPIMG("ID_…",1), as the formula or as its cached text."""
+    if formula and "DISPIMG" in formula.upper():
+        return True
+    # The cheap test first: nearly every text cell of a sheet has no "=" at all.
+    return isinstance(value, str) and "=" in value and value.lstrip().upper().startswith(_DISPIMG)
 
 
 class Book(ABC):
@@ -256,8 +276,8 @@ class _XlsxBook(Book):
                 element.clear()
         return strings
 
-    def _date_styles(self, path: str) -> frozenset[int]:
-        """The cell styles whose number format shows a date."""
+    def _date_styles(self, path: str) -> frozenset[str]:
+        """The cell styles (as a cell's s="…" names them) whose number format shows a date."""
         tree = self._tree(path)
         custom = {
             int(el.get("numFmtId", "0")): el.get("formatCode", "")
@@ -265,12 +285,12 @@ class _XlsxBook(Book):
             if _local(el.tag) == "numFmt"
         }
         xfs = next((el for el in tree if _local(el.tag) == "cellXfs"), None)
-        dates: set[int] = set()
+        dates: set[str] = set()
         for index, xf in enumerate(xfs if xfs is not None else ()):
             fmt = int(xf.get("numFmtId", "0"))
             code = custom.get(fmt, BUILTIN_FORMATS.get(fmt, ""))
             if fmt in CJK_DATE_FORMATS or (code and is_date_format(code)):
-                dates.add(index)
+                dates.add(str(index))
         return frozenset(dates)
 
     def read(self, index: int, into: type[S]) -> S:
@@ -296,17 +316,13 @@ class _XlsxBook(Book):
                 position = _column(ref) if ref else position + 1
                 if position >= MAX_COLUMNS:
                     continue
-                value = _value(cell, self.shared)
-                formula = next((c.text for c in cell if _local(c.tag) == "f"), None) or ""
-                if "DISPIMG" in formula.upper() or (
-                    isinstance(value, str) and value.lstrip().upper().startswith("=DISPIMG(")
-                ):
+                value, formula = _cell(cell, self.shared)
+                if _is_picture(value, formula):
                     pictures.append(Picture(number, position, in_cell=True))
                     value = value or f"={formula.removeprefix('_xlfn.')}"
                 elif (
-                    isinstance(value, int | float)
-                    and not isinstance(value, bool)
-                    and int(cell.get("s", "0")) in self.date_styles
+                    type(value) in (int, float)  # not a bool
+                    and cell.get("s", "0") in self.date_styles
                 ):
                     # Out of range: left as the number; the column's check says what is wrong.
                     with contextlib.suppress(ValueError, OverflowError):
@@ -379,7 +395,7 @@ class _XlsBook(Book):
         for r in range(sheet.nrows):
             values = [_xls_value(c, self.book.datemode) for c in sheet.row(r)[:MAX_COLUMNS]]
             for position, value in enumerate(values):
-                if isinstance(value, str) and value.lstrip().upper().startswith("=DISPIMG("):
+                if _is_picture(value, ""):
                     pictures.append(Picture(r + 1, position, in_cell=True))
             while values and values[-1] in (None, ""):
                 values.pop()
