@@ -70,6 +70,7 @@ class Columns:
 
     @property
     def required(self) -> tuple[Column, ...]:
+        """The columns every sheet of this layout must have."""
         return tuple(c for c in self.columns if c.required)
 
 

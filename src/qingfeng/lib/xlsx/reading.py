@@ -55,6 +55,7 @@ class RowError:
     message: str
 
     def as_dict(self) -> dict[str, Any]:
+        """The error as JSON, as an import row keeps its error list."""
         return {
             "sheet": self.sheet,
             "row": self.row,
