@@ -7,7 +7,6 @@ Exports are themselves audited, in the same transaction as the count they report
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -29,7 +28,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from qingfeng.core.audit import (
     AuditFilter,
@@ -42,6 +40,7 @@ from qingfeng.core.models import AuditEvent
 from qingfeng.core.permissions import can
 from qingfeng.core.policy import guarded
 from qingfeng.lib.dates import parse_date
+from qingfeng.lib.xlsx import Style, save
 
 PAGE_SIZE = 50
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
@@ -265,18 +264,15 @@ def _xlsx_bytes(events: QuerySet[AuditEvent]) -> bytes:
     sheet.append(_headers())
     for event in _events(events):
         sheet.append([_xlsx_cell(sheet, value) for value in _row(event)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return save(workbook)
+
+
+MOMENT = Style(number_format="yyyy-mm-dd hh:mm:ss")
+TEXT = Style()
 
 
 def _xlsx_cell(sheet: Any, value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # text, never a formula
-        return cell
+    """Text is written as text, never a formula (lib.xlsx); moments with their time."""
     if hasattr(value, "hour"):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = "yyyy-mm-dd hh:mm:ss"
-        return cell
-    return value
+        return MOMENT.cell(sheet, value)
+    return TEXT.cell(sheet, value) if isinstance(value, str) else value
