@@ -13,8 +13,10 @@ from PIL import Image
 from pypdf import PdfReader
 
 from qingfeng.core.models import AuditEvent
-from qingfeng.intake import poster, qr
+from qingfeng.core.publicform import poster
 from qingfeng.intake.models import TicketCategory
+from qingfeng.intake.publicform import unit_report_url
+from qingfeng.lib import qr
 from qingfeng.orgs.models import Unit
 from qingfeng.test import BaseTestCase, make_unit
 
@@ -45,12 +47,12 @@ class PosterTestCase(BaseTestCase):
     def test_it_encodes_the_units_link_from_the_setting_or_the_request(self) -> None:
         request = RequestFactory().get("/intake/posters/", secure=True)
         self.assertEqual(
-            qr.unit_report_url(request, self.school),
+            unit_report_url(request, self.school),
             f"https://testserver/report/u/{self.school.pk}/",
         )
         with override_settings(QF_PUBLIC_BASE_URL="https://jyj.example.gov.cn"):
             self.assertEqual(
-                qr.unit_report_url(request, self.school),
+                unit_report_url(request, self.school),
                 f"https://jyj.example.gov.cn/report/u/{self.school.pk}/",
             )
 
