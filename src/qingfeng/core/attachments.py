@@ -66,28 +66,31 @@ def storage_name(extension: str) -> str:
 @dataclass(frozen=True)
 class AttachmentRules:
     """What one kind of attachment accepts. `unsupported` is the refusal of any other type, in
-    the words of the form that lists the accepted ones (with a `%(name)s` for the file)."""
+    the words of the form that lists the accepted ones; `too_large` and `mismatch` replace the
+    general refusals where a form words them its own way. Each may use `%(name)s` (the file's
+    name) and `%(mb)d` (the limit)."""
 
     types: tuple[FileType, ...]
     max_bytes: int
     unsupported: str | Promise
     scrub: bool = True
+    too_large: str | Promise | None = None
+    mismatch: str | Promise | None = None
 
     def check(self, upload: UploadedFile) -> str:
         """The content type of an upload, or a ValidationError: its name must claim an accepted
         type, it must be within the size limit, and its first bytes must agree with its name."""
+        facts = {"name": upload.name, "mb": self.max_bytes // MB}
         kind = filetypes.by_extension(self.types, upload.name or "")
         if kind is None:
-            raise ValidationError(str(self.unsupported) % {"name": upload.name})
+            raise ValidationError(str(self.unsupported) % facts)
         if upload.size is None or upload.size > self.max_bytes:
-            raise ValidationError(
-                _("文件 %(name)s 超过 %(mb)d MB")
-                % {"name": upload.name, "mb": self.max_bytes // MB}
-            )
+            raise ValidationError(str(self.too_large or _("文件 %(name)s 超过 %(mb)d MB")) % facts)
         head = upload.read(filetypes.HEAD)
         upload.seek(0)
         if not kind.matches(head):
-            raise ValidationError(_("文件 %(name)s 的内容与扩展名不符") % {"name": upload.name})
+            message = self.mismatch or _("文件 %(name)s 的内容与扩展名不符")
+            raise ValidationError(str(message) % facts)
         return kind.content_type
 
     def attach(self, attachment: Attachment, upload: UploadedFile, *, content_type: str) -> None:

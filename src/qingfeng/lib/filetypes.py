@@ -3,7 +3,7 @@ claims. Each type knows its extensions and how its first `HEAD` bytes look; an u
 finds the type by the name's extension and then asks the bytes to agree.
 
 DOCX and XLSX are both ZIP archives: their first bytes cannot tell them apart, only that the
-file is an archive and not, say, a program renamed.
+file is an archive and not, say, a program renamed (what is inside is the reader's to check).
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ XLSX = FileType(
     (".xlsx",),
     _starts(b"PK\x03\x04"),
 )
+# The Excel 97–2003 workbook: an OLE2 compound document.
+XLS = FileType("application/vnd.ms-excel", (".xls",), _starts(b"\xd0\xcf\x11\xe0"))
 
 
 def extension(name: str) -> str:
