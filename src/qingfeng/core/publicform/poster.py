@@ -169,10 +169,10 @@ def _page(canvas: Canvas, poster: Poster, font: str, wording: Wording) -> None:
 
     canvas.setFillColor(INK)
     size = _fit(poster.name, font, 28, smallest=18, width=WIDTH - 2 * MARGIN)
-    lines = _wrap(poster.name, font, size, WIDTH - 2 * MARGIN)[:3]
-    for i, line in enumerate(lines):
-        _centre(canvas, line, font, size, HEIGHT - 218 - i * (size + 6))
-    qr_top = HEIGHT - 232 - len(lines) * (size + 6)
+    names = _wrap(poster.name, font, size, WIDTH - 2 * MARGIN)[:3]
+    for i, part in enumerate(names):
+        _centre(canvas, part, font, size, HEIGHT - 218 - i * (size + 6))
+    qr_top = HEIGHT - 232 - len(names) * (size + 6)
     code = qr.make_code(poster.url)
     qr.draw(canvas, code, x=(WIDTH - QR_SIDE) / 2, y=qr_top - QR_SIDE, side=QR_SIDE)
 

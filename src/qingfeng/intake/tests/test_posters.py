@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import unittest
 from typing import Any
 from xml.etree import ElementTree
 
@@ -13,7 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from qingfeng.core.models import AuditEvent
-from qingfeng.core.publicform import poster
+from qingfeng.core.tests.test_publicform import needs_font
 from qingfeng.intake.models import TicketCategory
 from qingfeng.intake.publicform import unit_report_url
 from qingfeng.lib import qr
@@ -21,19 +20,6 @@ from qingfeng.orgs.models import Unit
 from qingfeng.test import BaseTestCase, make_unit
 
 A4 = (595.28, 841.89)
-
-
-def _font_missing() -> str:
-    try:
-        poster.find_font_file()
-    except poster.PosterFontError:
-        return "the PDF poster needs a TrueType Chinese font: apt-get install fonts-wqy-microhei"
-    return ""
-
-
-# Like the browser tests without Chromium: skipped, with the reason, where the machine lacks
-# the font (scripts/system_deps.sh installs it; CI requires it).
-needs_font = unittest.skipIf(bool(_font_missing()), _font_missing())
 
 
 def pdf_text(reader: PdfReader) -> str:
