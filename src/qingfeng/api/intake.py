@@ -40,6 +40,7 @@ from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from qingfeng.api.ledger import _schema_error
+from qingfeng.core.attachments import body_too_large
 from qingfeng.core.lifecycle import StrOrPromise
 from qingfeng.intake import actions, handling, receipts, selectors, workflow
 from qingfeng.intake.forms import UNIT_REQUIRED, search_units
@@ -386,17 +387,9 @@ def _staff_errors(exc: FieldErrors) -> HttpError:
     return HttpError(400, "；".join(m for messages in exc.errors.values() for m in messages))
 
 
-def _too_large(request: HttpRequest) -> bool:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return True
-    return length > settings.QF_INTAKE_MAX_REQUEST_BYTES
-
-
 def _parse(request: HttpRequest, schema: type[Schema]) -> tuple[Any, list[UploadedFile]]:
     """JSON, or a multipart form with `files` (checked for size before the body is read)."""
-    if _too_large(request):
+    if body_too_large(request, max_bytes=settings.QF_INTAKE_MAX_REQUEST_BYTES):
         raise HttpError(413, _("提交的内容太大：最多 5 个附件，每个不超过 10 MB"))
     files: list[UploadedFile] = []
     if request.content_type in FORM_TYPES:

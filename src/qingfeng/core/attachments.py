@@ -11,6 +11,7 @@ unit's rectification evidence, a rater's recording).
   never used as a path.
 - `download` — the response that serves a stored file, once the app's selector has found it
   within the user's scope.
+- `body_too_large` — the declared size of a request, checked before its body is read.
 - `MultipleFileField` — a form field for several files under one name.
 """
 
@@ -26,7 +27,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
-from django.http import FileResponse
+from django.http import FileResponse, HttpRequest
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
@@ -124,6 +125,15 @@ def download(attachment: Attachment) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def body_too_large(request: HttpRequest, *, max_bytes: int) -> bool:
+    """Whether the request says its body is over `max_bytes` (or says nothing readable): asked
+    before anything reads the body, so an oversize upload is refused without being received."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > max_bytes
+    except ValueError:
+        return True
 
 
 class MultipleFileInput(forms.ClearableFileInput):

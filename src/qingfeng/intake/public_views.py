@@ -26,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
+from qingfeng.core.attachments import body_too_large
 from qingfeng.core.policy import public
 from qingfeng.intake import actions, receipts, workflow
 from qingfeng.intake.forms import CodeForm, MessageForm, RatingForm, SubmitForm, search_units
@@ -44,11 +45,8 @@ def refuse_oversize(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = settings.QF_INTAKE_MAX_REQUEST_BYTES + 1
-        if request.method == "POST" and length > settings.QF_INTAKE_MAX_REQUEST_BYTES:
+        limit = settings.QF_INTAKE_MAX_REQUEST_BYTES
+        if request.method == "POST" and body_too_large(request, max_bytes=limit):
             return _notice(
                 request,
                 _("提交的内容太大"),

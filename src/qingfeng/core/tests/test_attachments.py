@@ -10,13 +10,14 @@ from typing import Any, cast
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import SimpleTestCase
+from django.test import RequestFactory, SimpleTestCase
 
 from qingfeng.core.attachments import (
     MB,
     Attachment,
     AttachmentRules,
     MultipleFileField,
+    body_too_large,
     download,
     storage_name,
 )
@@ -136,3 +137,12 @@ class MultipleFileFieldTestCase(SimpleTestCase):
         self.assertEqual([f.name for f in field.clean(files)], ["a.png", "b.png"])
         self.assertEqual([f.name for f in field.clean(files[0])], ["a.png"])
         self.assertEqual(field.clean(None), [])
+
+
+class BodySizeTestCase(SimpleTestCase):
+    def test_the_declared_size_is_checked_before_the_body_is_read(self) -> None:
+        factory = RequestFactory()
+        for declared, too_large in (("1024", False), ("1025", True), ("", False), ("x", True)):
+            request = factory.post("/", data=b"", content_type="application/octet-stream")
+            request.META["CONTENT_LENGTH"] = declared
+            self.assertEqual(body_too_large(request, max_bytes=1024), too_large, declared)
