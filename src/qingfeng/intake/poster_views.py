@@ -22,13 +22,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from qingfeng.core.audit import record_audit
+from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded, public
 from qingfeng.core.publicform import qr
 from qingfeng.core.publicform.poster import PosterFontError
 from qingfeng.intake.permissions import can
 from qingfeng.intake.publicform import unit_posters, unit_report_url
 from qingfeng.intake.selectors import poster_units_visible_to
-from qingfeng.orgs.models import Unit, User
+from qingfeng.orgs.models import Unit
 
 PAGE_SIZE = 50
 
@@ -38,14 +39,11 @@ class PosterFilterForm(forms.Form):
     under = forms.IntegerField(required=False, min_value=1, label=gettext_lazy("范围"))
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _filtered(request: HttpRequest) -> tuple[PosterFilterForm, Unit | None, QuerySet[Unit]]:
+def _filtered(
+    request: AuthenticatedHttpRequest,
+) -> tuple[PosterFilterForm, Unit | None, QuerySet[Unit]]:
     """The units in scope that match the filter (a bad filter shows everything in scope)."""
-    user = _user(request)
-    units = poster_units_visible_to(user)
+    units = poster_units_visible_to(request.user)
     form = PosterFilterForm(request.GET or None)
     data: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
     under = None
@@ -68,11 +66,14 @@ def _pdf(request: HttpRequest, units: list[Unit], filename: str) -> HttpResponse
 
 @guarded(can, "posters")
 @require_GET
-def poster_list(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
-    user = _user(request)
+def poster_list(
+    request: AuthenticatedHttpRequest, *, error: str = "", status: int = 200
+) -> HttpResponse:
     form, under, units = _filtered(request)
     page = Paginator(units.select_related("parent"), PAGE_SIZE).get_page(request.GET.get("page"))
-    scopes = poster_units_visible_to(user).filter(kind__in=[Unit.Kind.BUREAU, Unit.Kind.COUNTY])
+    scopes = poster_units_visible_to(request.user).filter(
+        kind__in=[Unit.Kind.BUREAU, Unit.Kind.COUNTY]
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -91,7 +92,7 @@ def poster_list(request: HttpRequest, *, error: str = "", status: int = 200) -> 
 
 @guarded(can, "posters")
 @require_GET
-def poster_print_all(request: HttpRequest) -> HttpResponse:
+def poster_print_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     """打印全部: one page per unit of the filtered list, up to QF_POSTER_BULK_MAX; audited."""
     _form, under, units = _filtered(request)
     found = list(units[: settings.QF_POSTER_BULK_MAX + 1])
@@ -105,7 +106,7 @@ def poster_print_all(request: HttpRequest) -> HttpResponse:
     response = _pdf(request, found, _("直通车海报") + ".pdf")
     if response.status_code == 200:
         record_audit(
-            actor=_user(request),
+            actor=request.user,
             action="intake.posters.print",
             obj=under,
             after={"units": len(found), "unit_ids": [u.pk for u in found[:50]]},
@@ -114,28 +115,28 @@ def poster_print_all(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _unit(request: HttpRequest, unit_id: int) -> Unit:
+def _unit(request: AuthenticatedHttpRequest, unit_id: int) -> Unit:
     """404 for a unit outside the user's poster scope, exactly as for a missing id."""
-    return get_object_or_404(poster_units_visible_to(_user(request)), pk=unit_id)
+    return get_object_or_404(poster_units_visible_to(request.user), pk=unit_id)
 
 
 @guarded(can, "posters")
 @require_GET
-def poster_png(request: HttpRequest, unit_id: int) -> HttpResponse:
+def poster_png(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
     unit = _unit(request, unit_id)
     return qr.png_response(unit_report_url(request, unit), filename=f"{unit.name}.png")
 
 
 @guarded(can, "posters")
 @require_GET
-def poster_svg(request: HttpRequest, unit_id: int) -> HttpResponse:
+def poster_svg(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
     unit = _unit(request, unit_id)
     return qr.svg_response(unit_report_url(request, unit), filename=f"{unit.name}.svg")
 
 
 @guarded(can, "posters")
 @require_GET
-def poster_pdf(request: HttpRequest, unit_id: int) -> HttpResponse:
+def poster_pdf(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
     unit = _unit(request, unit_id)
     return _pdf(request, [unit], f"{unit.name}.pdf")
 
