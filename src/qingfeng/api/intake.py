@@ -3,7 +3,7 @@ and the staff side (the queue, a ticket, its actions), through the same actions,
 policy and rate limits as the pages.
 
 Public operations need no account. They store nothing of the client: the rate limits count
-under salted hashes in the cache (`intake.throttle`), and the human check of the form applies
+under salted hashes in the cache (`intake.publicform`), and the human check of the form applies
 here too (a question from GET /captcha, its answer in the submission) while
 QF_INTAKE_HUMAN_CHECK is on; QF_INTAKE_API_SUBMIT=0 closes the submission to the API.
 
@@ -40,8 +40,9 @@ from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from qingfeng.api.ledger import _schema_error
+from qingfeng.core.attachments import body_too_large
 from qingfeng.core.lifecycle import StrOrPromise
-from qingfeng.intake import actions, captcha, handling, receipts, selectors, throttle, workflow
+from qingfeng.intake import actions, handling, receipts, selectors, workflow
 from qingfeng.intake.forms import UNIT_REQUIRED, search_units
 from qingfeng.intake.models import (
     Ticket,
@@ -52,6 +53,7 @@ from qingfeng.intake.models import (
 )
 from qingfeng.intake.permissions import available_actions, can
 from qingfeng.intake.public_views import _timeline
+from qingfeng.intake.publicform import captcha, lookup_limit, submit_limit
 from qingfeng.lib.masking import mask_name, mask_phone
 from qingfeng.lib.redact import redact
 from qingfeng.orgs import selectors as org_selectors
@@ -385,17 +387,9 @@ def _staff_errors(exc: FieldErrors) -> HttpError:
     return HttpError(400, "；".join(m for messages in exc.errors.values() for m in messages))
 
 
-def _too_large(request: HttpRequest) -> bool:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return True
-    return length > settings.QF_INTAKE_MAX_REQUEST_BYTES
-
-
 def _parse(request: HttpRequest, schema: type[Schema]) -> tuple[Any, list[UploadedFile]]:
     """JSON, or a multipart form with `files` (checked for size before the body is read)."""
-    if _too_large(request):
+    if body_too_large(request, max_bytes=settings.QF_INTAKE_MAX_REQUEST_BYTES):
         raise HttpError(413, _("提交的内容太大：最多 5 个附件，每个不超过 10 MB"))
     files: list[UploadedFile] = []
     if request.content_type in FORM_TYPES:
@@ -478,14 +472,14 @@ def units(request: HttpRequest, q: str = Query("", max_length=30)) -> list[Unit]
 )
 def new_captcha(request: HttpRequest, response: HttpResponse) -> dict[str, Any]:
     response["Cache-Control"] = "no-store"
-    if not settings.QF_INTAKE_HUMAN_CHECK:
+    if not captcha.enabled:
         return {"required": False}
     token = captcha.new_token()
     return {
         "required": True,
         "token": token,
         "image_url": reverse("report:captcha", args=[token]),
-        "expires_in": captcha.TTL,
+        "expires_in": captcha.ttl,
     }
 
 
@@ -570,7 +564,7 @@ def submit(
     response["Cache-Control"] = "no-store"
     if not settings.QF_INTAKE_API_SUBMIT:
         raise HttpError(403, _("本平台未开放接口提交，请通过网页表单反映"))
-    if throttle.hit(request, throttle.submit_limit()) > settings.QF_INTAKE_SUBMITS_PER_HOUR:
+    if submit_limit().hit(request) > settings.QF_INTAKE_SUBMITS_PER_HOUR:
         raise HttpError(429, _("同一网络提交次数过多，请一小时后再试"))
     payload, files = _parse(request, SubmitIn)
     key = (idempotency_key or "").strip() or None
@@ -587,9 +581,7 @@ def submit(
         errors.setdefault(name, []).extend(messages)
     if errors:
         return _invalid(errors)
-    if settings.QF_INTAKE_HUMAN_CHECK and not captcha.verify(
-        payload.captcha_token, payload.captcha_answer
-    ):
+    if not captcha.passes(payload.captcha_token, payload.captcha_answer):
         return _invalid({"captcha_answer": [_("验证答案不正确或已过期，请重新获取验证题")]})
     try:
         ticket, code = actions.check_submit_ticket(**fields, files=files, idempotency_key=key)
@@ -604,8 +596,8 @@ def submit(
 def _ticket_for_code(request: HttpRequest, code: str) -> Ticket:
     """The ticket of a receipt code. A wrong code and a code of no ticket get one answer, and
     failed look-ups from one network are limited as on the follow-up page."""
-    limit = throttle.lookup_limit()
-    if throttle.is_limited(request, limit):
+    limit = lookup_limit()
+    if limit.is_limited(request):
         raise HttpError(
             429,
             _("查询失败次数过多，请 %(n)d 分钟后再试")
@@ -613,7 +605,7 @@ def _ticket_for_code(request: HttpRequest, code: str) -> Ticket:
         )
     ticket = receipts.find_by_code(code)
     if ticket is None:
-        throttle.hit(request, limit)
+        limit.hit(request)
         raise HttpError(404, _("回执码不正确，或没有对应的反映"))
     return ticket
 

@@ -9,14 +9,11 @@ keeps the source address only for a signed-in actor.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -25,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qingfeng.core.actions import notify
+from qingfeng.core.attachments import MB, AttachmentRules
 from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.fields import blind_index
@@ -37,22 +35,18 @@ from qingfeng.intake.models import (
     TicketEvent,
     TicketMessage,
 )
-from qingfeng.intake.scrub import scrub
+from qingfeng.lib import filetypes as ft
 from qingfeng.orgs.models import Role, RoleAssignment, Unit, User
 
-# What a reporter may attach: the type a name claims must match what the first bytes say.
-ATTACHMENT_EXTENSIONS = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".pdf": "application/pdf",
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".amr": "audio/amr",
-    ".wav": "audio/wav",
-}
-SCRUBBED = {"image/jpeg", "image/png", "audio/mpeg", "audio/wav", "audio/mp4", "application/pdf"}
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+# What a reporter may attach; photos, recordings and documents are kept without the GPS
+# position, device and owner tags they carry.
+ATTACHMENTS = AttachmentRules(
+    types=(ft.JPEG, ft.PNG, ft.PDF, ft.MP3, ft.M4A, ft.AMR, ft.WAV),
+    max_bytes=10 * MB,
+    unsupported=gettext_lazy(
+        "不支持的文件类型：%(name)s（可上传 JPG、PNG 图片，PDF，MP3、M4A、AMR、WAV 录音）"
+    ),
+)
 MAX_ATTACHMENTS = 5
 TITLE_MAX = 100
 CONTENT_MIN, CONTENT_MAX = 10, 5000
@@ -75,43 +69,6 @@ _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 NO_MORE_MESSAGES = {Ticket.Status.CLOSED, Ticket.Status.MERGED, Ticket.Status.DECLINED}
 
 
-def _magic_matches(content_type: str, head: bytes) -> bool:
-    if content_type == "image/jpeg":
-        return head.startswith(b"\xff\xd8\xff")
-    if content_type == "image/png":
-        return head.startswith(b"\x89PNG\r\n\x1a\n")
-    if content_type == "application/pdf":
-        return head.startswith(b"%PDF-")
-    if content_type == "audio/mpeg":  # an ID3 tag, or straight into an MPEG audio frame
-        return head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] >= 0xE0)
-    if content_type == "audio/mp4":  # ISO base media: size, then "ftyp"
-        return head[4:8] == b"ftyp"
-    if content_type == "audio/amr":
-        return head.startswith(b"#!AMR")
-    if content_type == "audio/wav":
-        return head.startswith(b"RIFF") and head[8:12] == b"WAVE"
-    return False
-
-
-def check_attachment(upload: UploadedFile) -> str:
-    """The real content type of a reporter's file, or a ValidationError (Chinese message)."""
-    name = (upload.name or "").lower()
-    ext = name[name.rfind(".") :] if "." in name else ""
-    content_type = ATTACHMENT_EXTENSIONS.get(ext)
-    if content_type is None:
-        raise ValidationError(
-            _("不支持的文件类型：%(name)s（可上传 JPG、PNG 图片，PDF，MP3、M4A、AMR、WAV 录音）")
-            % {"name": upload.name}
-        )
-    if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
-        raise ValidationError(_("文件 %(name)s 超过 10 MB") % {"name": upload.name})
-    head = upload.read(16)
-    upload.seek(0)
-    if not _magic_matches(content_type, head):
-        raise ValidationError(_("文件 %(name)s 的内容与扩展名不符") % {"name": upload.name})
-    return content_type
-
-
 def _check_files(files: Sequence[UploadedFile], errors: dict[str, list[str]]) -> list[str]:
     types: list[str] = []
     if len(files) > MAX_ATTACHMENTS:
@@ -119,7 +76,7 @@ def _check_files(files: Sequence[UploadedFile], errors: dict[str, list[str]]) ->
         return types
     for upload in files:
         try:
-            types.append(check_attachment(upload))
+            types.append(ATTACHMENTS.check(upload))
         except ValidationError as exc:
             errors.setdefault("files", []).extend(exc.messages)
     return types
@@ -128,25 +85,8 @@ def _check_files(files: Sequence[UploadedFile], errors: dict[str, list[str]]) ->
 def _store_attachment(
     ticket: Ticket, *, upload: UploadedFile, content_type: str, message: TicketMessage | None
 ) -> TicketAttachment:
-    stored: File[Any] = upload
-    if content_type in SCRUBBED:  # no GPS position, device or owner tags from the reporter
-        upload.seek(0)
-        stored = ContentFile(scrub(content_type, upload.read()))
-    digest = hashlib.sha256()
-    for chunk in stored.chunks():
-        digest.update(chunk)
-    stored.seek(0)
-    ext = (upload.name or "").lower().rsplit(".", 1)[-1]
-    attachment = TicketAttachment(
-        ticket=ticket,
-        message=message,
-        original_name=(upload.name or "")[:200],
-        content_type=content_type,
-        size=stored.size or 0,
-        sha256=digest.hexdigest(),
-    )
-    # Stored under a generated name: the reporter's file name is only shown, never a path.
-    attachment.file.save(f"{uuid.uuid4().hex}.{ext}", stored, save=False)
+    attachment = TicketAttachment(ticket=ticket, message=message)
+    ATTACHMENTS.attach(attachment, upload, content_type=content_type)
     attachment.save()
     return attachment
 

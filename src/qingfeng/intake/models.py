@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core.attachments import Attachment
 from qingfeng.core.fields import EncryptedTextField
 from qingfeng.orgs.models import Unit, User
 
@@ -220,24 +221,17 @@ class TicketMessage(models.Model):
         return f"{self.ticket_id} {self.author_kind}"
 
 
-class TicketAttachment(models.Model):
+class TicketAttachment(Attachment):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
     message = models.ForeignKey(
         TicketMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
     )
     file = models.FileField(upload_to="intake/%Y/%m/")
-    original_name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("工单附件")
         verbose_name_plural = _("工单附件")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class IdentityReveal(models.Model):

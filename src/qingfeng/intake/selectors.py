@@ -10,10 +10,16 @@ from django.shortcuts import get_object_or_404
 
 from qingfeng.core import listing
 from qingfeng.core.listing import Unindexed
-from qingfeng.core.scope import has_role, scope_in, scope_paths, unit_ids_under
+from qingfeng.core.scope import has_role, scope_in, scope_paths, scope_q, unit_ids_under
 from qingfeng.intake.deadlines import URGENCY
 from qingfeng.intake.models import Ticket, TicketAttachment, TicketDuplicateFlag
-from qingfeng.intake.permissions import HANDLED, INTAKE, UNIT_HANDLERS, is_root_path
+from qingfeng.intake.permissions import (
+    HANDLED,
+    INTAKE,
+    POSTER_ROLES,
+    UNIT_HANDLERS,
+    is_root_path,
+)
 from qingfeng.orgs.models import Unit, User
 
 Cursor = listing.UrgencyCursor
@@ -193,3 +199,8 @@ def flagged_ids(user: User, rows: list[Ticket]) -> set[int]:
     ).values_list("ticket_id", "candidate_id")
     wanted = set(ids)
     return {pk for pair in pairs for pk in pair if pk in wanted}
+
+
+def poster_units_visible_to(user: User) -> QuerySet[Unit]:
+    """Active units inside the subtrees where the user holds a poster role."""
+    return Unit.objects.filter(scope_q(user, "path", roles=POSTER_ROLES), is_active=True)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from qingfeng.core.attachments import download
 from qingfeng.core.listing import KeysetList
 from qingfeng.core.policy import guarded, signed_in
 from qingfeng.core.scope import scope_q
@@ -400,15 +401,7 @@ ticket_to_problem = MOVES.view("to_problem", _to_problem)
 @signed_in
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     """Files are served only through the ticket's scope: outside it, a 404."""
-    attachment = selectors.get_attachment_for_user(_user(request), pk)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download(selectors.get_attachment_for_user(_user(request), pk))
 
 
 # The roles that enter calls (the "hotline" policy); their scope is where they may file one.

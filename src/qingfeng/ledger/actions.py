@@ -3,7 +3,6 @@ and its audit event. Side effects (notifications) are rows written in the same t
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -15,9 +14,11 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qingfeng.core import registry
 from qingfeng.core.actions import notify
+from qingfeng.core.attachments import MB, AttachmentRules
 from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.ledger import workflow
@@ -31,6 +32,7 @@ from qingfeng.ledger.models import (
     Transition,
     Verification,
 )
+from qingfeng.lib import filetypes as ft
 from qingfeng.lib.redact import redact
 from qingfeng.orgs.models import Person, Unit, User
 
@@ -242,42 +244,14 @@ def do_accept(problem: Problem, *, actor: User) -> Problem:
     return problem
 
 
-EVIDENCE_TYPES = {
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "application/pdf": (b"%PDF-",),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
-}
-EVIDENCE_EXTENSIONS = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".pdf": "application/pdf",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
-
-
-def check_evidence_file(upload: UploadedFile) -> str:
-    """The real content type of an upload, or a ValidationError: the type it claims by its
-    name must match what its first bytes say it is."""
-    name = (upload.name or "").lower()
-    ext = name[name.rfind(".") :] if "." in name else ""
-    content_type = EVIDENCE_EXTENSIONS.get(ext)
-    if content_type is None:
-        raise ValidationError(
-            _("不支持的文件类型：%(name)s（可上传 JPG、PNG、PDF、DOCX、XLSX）")
-            % {"name": upload.name}
-        )
-    if upload.size is None or upload.size > MAX_EVIDENCE_BYTES:
-        raise ValidationError(_("文件 %(name)s 超过 20 MB") % {"name": upload.name})
-    head = upload.read(8)
-    upload.seek(0)
-    if not any(head.startswith(magic) for magic in EVIDENCE_TYPES[content_type]):
-        raise ValidationError(_("文件 %(name)s 的内容与扩展名不符") % {"name": upload.name})
-    return content_type
+# What a unit may give as evidence. It comes from the responsible unit's own staff, not from
+# a reporter to protect, so it is kept as uploaded.
+EVIDENCE = AttachmentRules(
+    types=(ft.JPEG, ft.PNG, ft.PDF, ft.DOCX, ft.XLSX),
+    max_bytes=20 * MB,
+    unsupported=gettext_lazy("不支持的文件类型：%(name)s（可上传 JPG、PNG、PDF、DOCX、XLSX）"),
+    scrub=False,
+)
 
 
 @transaction.atomic
@@ -298,7 +272,7 @@ def check_report_progress(
         raise ValidationError(_("进度须在 0 到 100 之间"))
     if not text.strip():
         raise ValidationError(_("请填写进展情况"))
-    checked = [(upload, phase, check_evidence_file(upload)) for upload, phase in files]
+    checked = [(upload, phase, EVIDENCE.check(upload)) for upload, phase in files]
     if problem.status == Problem.Status.ACCEPTED:
         _move(problem, "start", actor=actor)
     report = ProgressReport.objects.create(
@@ -340,25 +314,8 @@ def _store_evidence(
     content_type: str,
     actor: User,
 ) -> Evidence:
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    ext = EVIDENCE_EXTENSIONS and (upload.name or "").lower().rsplit(".", 1)[-1]
-    evidence = Evidence(
-        problem=problem,
-        report=report,
-        phase=phase,
-        original_name=(upload.name or "")[:200],
-        content_type=content_type,
-        size=upload.size or 0,
-        sha256=digest.hexdigest(),
-        uploaded_by=actor,
-    )
-    # Stored under a generated name; the original name is only ever shown, never used as a path.
-    evidence.file.save(
-        f"{digest.hexdigest()[:16]}-{timezone.now():%H%M%S%f}.{ext}", upload, save=False
-    )
+    evidence = Evidence(problem=problem, report=report, phase=phase, uploaded_by=actor)
+    EVIDENCE.attach(evidence, upload, content_type=content_type)
     evidence.save()
     return evidence
 

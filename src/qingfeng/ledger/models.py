@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core.attachments import Attachment, storage_name
 from qingfeng.orgs.models import Person, Unit, User
 
 
@@ -266,7 +267,7 @@ class ProgressReport(models.Model):
         return f"{self.problem_id} {self.progress}%"
 
 
-class Evidence(models.Model):
+class Evidence(Attachment):
     class Phase(models.TextChoices):
         BEFORE = "before", _("整改前")
         AFTER = "after", _("整改后")
@@ -279,9 +280,6 @@ class Evidence(models.Model):
     phase = models.CharField(_("类别"), max_length=10, choices=Phase.choices, default=Phase.AFTER)
     file = models.FileField(_("文件"), upload_to="ledger/evidence/%Y/%m/")
     original_name = models.CharField(_("原文件名"), max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
@@ -291,9 +289,6 @@ class Evidence(models.Model):
         verbose_name = _("佐证材料")
         verbose_name_plural = _("佐证材料")
         ordering = ["problem_id", "uploaded_at", "id"]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class Verification(models.Model):
@@ -408,10 +403,8 @@ class Recheck(models.Model):
 
 def ledger_import_upload_to(instance: LedgerImport, filename: str) -> str:
     # The stored name never comes from the user; the original name is kept in a column.
-    import uuid
-
     ext = ".xls" if filename.lower().endswith(".xls") else ".xlsx"
-    return f"ledger/imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{ext}"
+    return f"ledger/imports/{timezone.now():%Y/%m}/{storage_name(ext)}"
 
 
 class LedgerImport(models.Model):

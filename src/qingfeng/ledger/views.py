@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qingfeng.core import registry
+from qingfeng.core.attachments import download
 from qingfeng.core.listing import KeysetList
 from qingfeng.core.policy import guarded, signed_in
 from qingfeng.core.transition_views import TransitionViews
@@ -327,14 +328,7 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
         Evidence.objects.select_related("problem"), pk=pk, withdrawn_at__isnull=True
     )
     selectors.get_problem_for_user(_user(request), evidence.problem_id)
-    response = FileResponse(
-        evidence.file.open("rb"),
-        as_attachment=True,
-        filename=evidence.original_name,
-        content_type=evidence.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download(evidence)
 
 
 @guarded(can, "view_own")
