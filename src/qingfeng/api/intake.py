@@ -41,7 +41,8 @@ from ninja.errors import HttpError
 
 from qingfeng.api.ledger import _schema_error
 from qingfeng.core.lifecycle import StrOrPromise
-from qingfeng.intake import actions, captcha, handling, receipts, selectors, throttle, workflow
+from qingfeng.intake import actions, captcha, receipts, selectors, throttle, workflow
+from qingfeng.intake.actions import handling
 from qingfeng.intake.forms import UNIT_REQUIRED, search_units
 from qingfeng.intake.models import (
     Ticket,

@@ -24,7 +24,8 @@ from django.views.decorators.http import require_POST
 
 from qingfeng.core.policy import guarded, signed_in
 from qingfeng.core.scope import scope_q
-from qingfeng.intake import export, handling, routing, selectors, similarity, workflow
+from qingfeng.intake import export, routing, selectors, similarity, workflow
+from qingfeng.intake.actions import handling
 from qingfeng.intake.forms import search_units
 from qingfeng.intake.models import Ticket
 from qingfeng.intake.permissions import available_actions, can, intake_covers

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qingfeng.core.policy import guarded, signed_in
-from qingfeng.ledger import actions, rechecks, selectors
+from qingfeng.ledger import actions, selectors
+from qingfeng.ledger.actions import rechecks
 from qingfeng.ledger.forms import (
     ClosureForm,
     DisclosureForm,

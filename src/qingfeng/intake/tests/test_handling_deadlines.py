@@ -5,7 +5,8 @@ from datetime import date
 import time_machine
 
 from qingfeng.core.models import Notification
-from qingfeng.intake import deadlines, handling
+from qingfeng.intake import deadlines
+from qingfeng.intake.actions import handling
 from qingfeng.intake.models import Ticket, TicketEscalation
 from qingfeng.intake.tests.handling_base import IntakeTestCase
 

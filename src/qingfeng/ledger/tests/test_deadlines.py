@@ -3,7 +3,8 @@ from __future__ import annotations
 import time_machine
 
 from qingfeng.core.models import Notification
-from qingfeng.ledger import actions, deadlines, rechecks
+from qingfeng.ledger import actions, deadlines
+from qingfeng.ledger.actions import rechecks
 from qingfeng.ledger.models import Escalation, Problem, Recheck, Transition, Verification
 from qingfeng.ledger.tests.base import LedgerTestCase, d
 

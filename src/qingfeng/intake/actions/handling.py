@@ -22,7 +22,7 @@ from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.notify import queue_message
 from qingfeng.intake import deadlines, workflow
-from qingfeng.intake.actions import check_submit_ticket
+from qingfeng.intake.actions.submit import check_submit_ticket
 from qingfeng.intake.models import (
     IdentityReveal,
     Ticket,
