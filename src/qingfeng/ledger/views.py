@@ -430,7 +430,6 @@ def recheck_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(user, "verify", problem):
         raise Http404
     try:
-        actions.separation_of_duties(problem, user)
         rechecks.check_decide_recheck(
             recheck,
             actor=user,
