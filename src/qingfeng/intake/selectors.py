@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from qingfeng.core.deadlines import URGENCY
 from qingfeng.core.scope import has_role, scope_in, scope_paths, unit_ids_under
-from qingfeng.intake.deadlines import URGENCY
 from qingfeng.intake.models import Ticket, TicketAttachment, TicketDuplicateFlag
 from qingfeng.intake.permissions import HANDLED, INTAKE, UNIT_HANDLERS, is_root_path
 from qingfeng.ledger.selectors import Cursor, Unindexed, rows_after

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import time_machine
 
-from qingfeng.core.models import Notification
+from qingfeng.core.models import Escalation, Notification
 from qingfeng.ledger import actions, deadlines
 from qingfeng.ledger.actions import rechecks
-from qingfeng.ledger.models import Escalation, Problem, Recheck, Transition, Verification
+from qingfeng.ledger.models import Problem, Recheck, Transition, Verification
 from qingfeng.ledger.tests.base import LedgerTestCase, d
 
 L = Problem.Light
@@ -70,7 +70,7 @@ class EscalationTestCase(LedgerTestCase):
             ).exists()
         )
         stages = list(
-            Escalation.objects.filter(problem=problem)
+            Escalation.objects.filter(subject="ledger.problem", object_id=problem.pk)
             .order_by("id")
             .values_list("stage", flat=True)
         )
