@@ -190,7 +190,7 @@ class Workflow(Generic[M]):
 
         The audit action is `<audit_prefix>.<action>`, or `audit` when it is a name; `False`
         when the move is one step of an action that writes its own audit row."""
-        with transaction.atomic(savepoint=False):
+        with transaction.atomic():
             from_status = self.lock(obj)
             to_status = self.target(from_status, action)
             before = self.snapshot(obj) if self.snapshot is not None else None
