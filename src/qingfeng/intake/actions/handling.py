@@ -3,8 +3,8 @@ merge, internal notes, revealing the reporter's identity, hotline entry, and tur
 (with its merged duplicates) into a ledger problem.
 
 Each function runs in one transaction and moves the status through the workflow's locked
-move (`WORKFLOW.move`), which writes the TicketEvent and the audit event. Notifications are rows written in the same
-transaction and carry the ticket number only, nothing of the report.
+move (`WORKFLOW.move`), which writes the TicketEvent and the audit event. Notifications are
+rows written in the same transaction and carry the ticket number only, nothing of the report.
 """
 
 from __future__ import annotations
