@@ -35,14 +35,13 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from qingfeng.api.ledger import _schema_error
 from qingfeng.core.attachments import body_too_large
-from qingfeng.core.lifecycle import StrOrPromise
-from qingfeng.intake import actions, handling, receipts, selectors, workflow
+from qingfeng.intake import actions, receipts, selectors, workflow
+from qingfeng.intake.actions import handling
 from qingfeng.intake.forms import UNIT_REQUIRED, search_units
 from qingfeng.intake.models import (
     Ticket,
@@ -64,16 +63,7 @@ router = Router(tags=["intake"])
 MAX_PAGE = 200
 FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
 API_ACTIONS = ("accept", "decline", "assign", "start", "return", "reply", "close", "merge", "note")
-ACTION_LABELS: dict[str, StrOrPromise] = {
-    "view_queue": gettext_lazy("查看工单"),
-    "note": gettext_lazy("添加内部备注"),
-    **{name: move.label for name, move in workflow.MOVES.items()},
-}
-STAFF_EVENT_LABELS = {
-    "submit": gettext_lazy("提交"),
-    "merged_in": gettext_lazy("合并重复件"),
-    "to_problem": gettext_lazy("转为台账问题"),
-}
+ACTION_LABELS = workflow.LABELS
 # The actions' field names, as this API spells them.
 API_FIELDS = {"category": "category_id", "unit": "unit_id", "handler": "handler_id"}
 
@@ -732,8 +722,7 @@ def _attachment(a: TicketAttachment) -> dict[str, Any]:
 
 
 def _event(ticket: Ticket, e: TicketEvent) -> dict[str, Any]:
-    move = workflow.MOVES.get(e.action)
-    label = move.label if move is not None else STAFF_EVENT_LABELS.get(e.action, e.action)
+    label = workflow.event_label(e.action, channel=ticket.channel)
     return {
         "action": e.action,
         "action_label": str(label),

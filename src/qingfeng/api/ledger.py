@@ -21,12 +21,10 @@ from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaError
 
-from qingfeng.core.lifecycle import StrOrPromise
 from qingfeng.ledger import actions, selectors, workflow
 from qingfeng.ledger.models import (
     Category,
@@ -45,16 +43,7 @@ router = Router(tags=["ledger"])
 
 MAX_PAGE = 200
 FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
-ACTION_LABELS: dict[str, StrOrPromise] = {
-    "register": gettext_lazy("登记问题"),
-    "assign": gettext_lazy("交办"),
-    "accept": gettext_lazy("签收"),
-    "report": gettext_lazy("报送进展"),
-    "request_closure": gettext_lazy("申请销号"),
-    "verify": gettext_lazy("销号审核"),
-    "withdraw": gettext_lazy("撤回"),
-    "feedback": gettext_lazy("记录反馈"),
-}
+ACTION_LABELS = workflow.LABELS
 
 
 # ---------------------------------------------------------------------------- schemas
@@ -124,10 +113,7 @@ class TransitionOut(Schema):
 
     @staticmethod
     def resolve_action_label(obj: Transition) -> str:
-        move = workflow.MOVES.get(obj.action)
-        if move is not None:
-            return str(move.label)
-        return _("登记") if obj.action == "create" else obj.action
+        return str(workflow.LABELS.get(obj.action, obj.action))
 
     @staticmethod
     def resolve_actor_name(obj: Transition) -> str | None:

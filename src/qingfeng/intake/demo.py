@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qingfeng.intake import handling
-from qingfeng.intake.actions import check_rate, check_submit_ticket
+from qingfeng.intake.actions import check_rate, check_submit_ticket, handling
 from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.intake.receipts import grouped
 from qingfeng.ledger.models import Category, Problem

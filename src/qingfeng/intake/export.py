@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from qingfeng.core.audit import record_audit
-from qingfeng.intake.handling import masked_text
+from qingfeng.intake.actions.handling import masked_text
 from qingfeng.intake.models import Ticket
 from qingfeng.lib.masking import mask_name, mask_phone
 from qingfeng.lib.xlsx import Style, cell_value, save

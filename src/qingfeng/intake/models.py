@@ -250,33 +250,6 @@ class IdentityReveal(models.Model):
         return f"{self.ticket_id} {self.actor_id}"
 
 
-class TicketEscalation(models.Model):
-    """催办 → 督办 → 提级督办 of a ticket: each stage once per ticket and due date, recorded."""
-
-    class Stage(models.TextChoices):
-        REMIND = "remind", _("催办")
-        NOTICE = "notice", _("督办")
-        ESCALATE = "escalate", _("提级督办")
-
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
-    stage = models.CharField(_("阶段"), max_length=10, choices=Stage.choices)
-    due = models.DateField(_("针对的期限"))
-    recipients = models.JSONField(default=list)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("工单催办督办")
-        verbose_name_plural = _("工单催办督办")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["ticket", "stage", "due"], name="intake_escalation_once"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.ticket_id} {self.stage}"
-
-
 class TicketSignature(models.Model):
     """A ticket's MinHash signature (similarity.py): 32 bins of 32 bits, packed big-endian.
     Kept so the band keys can be rebuilt without reading the text again; `version` says which

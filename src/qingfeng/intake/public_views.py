@@ -21,7 +21,6 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
@@ -36,7 +35,6 @@ from qingfeng.orgs.models import Unit
 
 TRACK_TOKEN_SALT = "qingfeng.intake.track"  # noqa: S105 - a signing namespace, not a secret
 TRACK_TOKEN_AGE = 3600  # seconds a follow-up page's forms stay usable
-EVENT_LABELS = {"submit": gettext_lazy("提交反映")}
 
 
 def refuse_oversize(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -292,8 +290,7 @@ def _timeline(ticket: Ticket) -> list[dict[str, Any]]:
     (a decline, and the reporter's own rating)."""
     rows = []
     for event in ticket.events.filter(public=True).select_related("unit"):
-        move = workflow.MOVES.get(event.action)
-        label = EVENT_LABELS.get(event.action) or (move.label if move else event.action)
+        label = workflow.event_label(event.action)
         show_reason = event.action == "decline" or (
             event.actor_id is None and event.action in {"redo", "escalate", "close"}
         )

@@ -9,9 +9,9 @@ from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from qingfeng.core import listing
+from qingfeng.core.deadlines import URGENCY
 from qingfeng.core.listing import Unindexed
 from qingfeng.core.scope import has_role, scope_in, scope_paths, scope_q, unit_ids_under
-from qingfeng.intake.deadlines import URGENCY
 from qingfeng.intake.models import Ticket, TicketAttachment, TicketDuplicateFlag
 from qingfeng.intake.permissions import (
     HANDLED,

@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qingfeng.core.attachments import download
@@ -26,7 +25,8 @@ from qingfeng.core.listing import KeysetList
 from qingfeng.core.policy import guarded, signed_in
 from qingfeng.core.scope import scope_q
 from qingfeng.core.transition_views import TransitionViews
-from qingfeng.intake import export, handling, routing, selectors, similarity, workflow
+from qingfeng.intake import export, routing, selectors, similarity, workflow
+from qingfeng.intake.actions import handling
 from qingfeng.intake.forms import search_units
 from qingfeng.intake.models import Ticket
 from qingfeng.intake.permissions import available_actions, can, intake_covers
@@ -161,29 +161,6 @@ def _handler_choices(ticket: Ticket) -> QuerySet[User]:
     return people.select_related("person__unit").distinct().order_by("person__unit__path", "id")
 
 
-EVENT_LABELS = {
-    "submit": gettext_lazy("提交"),
-    "merged_in": gettext_lazy("合并重复件"),
-    "to_problem": gettext_lazy("转为台账问题"),
-    "message": gettext_lazy("反映人留言"),
-}
-
-
-ENTRY_LABELS: dict[str, Any] = {
-    Ticket.Channel.WEB: gettext_lazy("网上提交"),
-    Ticket.Channel.PHONE: gettext_lazy("热线来电录入"),
-    Ticket.Channel.LETTER: gettext_lazy("来信录入"),
-    Ticket.Channel.VISIT: gettext_lazy("来访录入"),
-}
-
-
-def _event_label(action: str, ticket: Ticket) -> str:
-    if action == "submit":  # how it came in: the web form, or entered from a call, letter, visit
-        return str(ENTRY_LABELS.get(ticket.channel, EVENT_LABELS["submit"]))
-    move = workflow.MOVES.get(action)
-    return str(move.label if move is not None else EVENT_LABELS.get(action, action))
-
-
 def _routing_panel(user: User, ticket: Ticket, available: set[str]) -> dict[str, Any]:
     """处理建议: units and a category read from the text, for a person to confirm. A unit
     can be chosen into the assign form when it is one the user may assign to."""
@@ -237,7 +214,7 @@ def _detail_context(request: HttpRequest, user: User, ticket: Ticket) -> dict[st
         "masked_name": mask_name(ticket.reporter_name) if ticket.reporter_name else "",
         "masked_phone": mask_phone(ticket.reporter_phone) if ticket.reporter_phone else "",
         "events": [
-            (e, _event_label(e.action, ticket))
+            (e, str(workflow.event_label(e.action, channel=ticket.channel)))
             for e in ticket.events.select_related("actor__person", "unit")
         ],
         "messages_list": ticket.messages.select_related("author__person").prefetch_related(

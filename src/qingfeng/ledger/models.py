@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.attachments import Attachment, storage_name
+from qingfeng.core.deadlines import URGENCY
 from qingfeng.orgs.models import Person, Unit, User
 
 
@@ -201,7 +202,7 @@ class Problem(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
-    URGENCY = {"red": 0, "yellow": 1, "green": 2, "": 3}
+    URGENCY = URGENCY  # the lights' sort keys, shared by every app's lists
 
     def set_light(self, light: str) -> None:
         self.light = light
@@ -310,33 +311,6 @@ class Verification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.problem_id} {self.outcome}"
-
-
-class Escalation(models.Model):
-    """催办 → 督办 → 提级督办: each stage once per problem and deadline, recorded."""
-
-    class Stage(models.TextChoices):
-        REMIND = "remind", _("催办")
-        NOTICE = "notice", _("督办")
-        ESCALATE = "escalate", _("提级督办")
-
-    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="escalations")
-    stage = models.CharField(_("阶段"), max_length=10, choices=Stage.choices)
-    deadline = models.DateField(_("针对的时限"))
-    created_at = models.DateTimeField(default=timezone.now)
-    recipients = models.JSONField(default=list)
-
-    class Meta:
-        verbose_name = _("催办督办")
-        verbose_name_plural = _("催办督办")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["problem", "stage", "deadline"], name="ledger_escalation_once"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.problem_id} {self.stage}"
 
 
 class Feedback(models.Model):

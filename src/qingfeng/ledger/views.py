@@ -23,7 +23,8 @@ from qingfeng.core.attachments import download
 from qingfeng.core.listing import KeysetList
 from qingfeng.core.policy import guarded, signed_in
 from qingfeng.core.transition_views import TransitionViews
-from qingfeng.ledger import actions, rechecks, selectors
+from qingfeng.ledger import actions, selectors
+from qingfeng.ledger.actions import rechecks
 from qingfeng.ledger.forms import (
     ClosureForm,
     DisclosureForm,
@@ -399,7 +400,6 @@ def recheck_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(user, "verify", problem):
         raise Http404
     try:
-        actions.separation_of_duties(problem, user)
         rechecks.check_decide_recheck(
             recheck,
             actor=user,

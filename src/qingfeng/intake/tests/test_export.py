@@ -10,7 +10,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from qingfeng.core.models import AuditEvent
-from qingfeng.intake import export, handling
+from qingfeng.intake import export
+from qingfeng.intake.actions import handling
 from qingfeng.intake.tests.handling_base import REPORTER_NAME, REPORTER_PHONE, IntakeTestCase
 from qingfeng.intake.tests.test_protection import LEAKS
 

@@ -10,8 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from qingfeng.core.models import AuditEvent
-from qingfeng.intake import handling
-from qingfeng.intake.actions import check_rate
+from qingfeng.intake.actions import check_rate, handling
 from qingfeng.intake.models import IdentityReveal, Ticket
 from qingfeng.intake.tests.handling_base import REPORTER_NAME, REPORTER_PHONE, IntakeTestCase
 from qingfeng.ledger.models import Category, Problem

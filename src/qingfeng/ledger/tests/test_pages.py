@@ -280,7 +280,7 @@ class RecheckPageTestCase(LedgerTestCase):
     def test_a_supervisor_fails_a_recheck_from_the_page(self) -> None:
         import time_machine
 
-        from qingfeng.ledger import rechecks
+        from qingfeng.ledger.actions import rechecks
         from qingfeng.ledger.models import Recheck, Verification
         from qingfeng.ledger.tests.base import d
 

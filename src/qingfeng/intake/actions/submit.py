@@ -27,14 +27,14 @@ from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.fields import blind_index
 from qingfeng.core.jobs import enqueue_job
-from qingfeng.intake import deadlines, receipts, similarity, workflow
+from qingfeng.intake import deadlines, receipts, similarity
 from qingfeng.intake.models import (
     Ticket,
     TicketAttachment,
     TicketCategory,
-    TicketEvent,
     TicketMessage,
 )
+from qingfeng.intake.workflow import WORKFLOW
 from qingfeng.lib import filetypes as ft
 from qingfeng.orgs.models import Role, RoleAssignment, Unit, User
 
@@ -111,28 +111,6 @@ def _text(value: str, *, field: str, label: str, max_len: int, errors: dict[str,
             _("%(label)s不能超过 %(n)d 个字") % {"label": label, "n": max_len}
         )
     return value
-
-
-def _event(
-    ticket: Ticket,
-    action: str,
-    *,
-    from_status: str,
-    actor: User | None,
-    reason: str = "",
-    unit: Unit | None = None,
-    public: bool = True,
-) -> TicketEvent:
-    return TicketEvent.objects.create(
-        ticket=ticket,
-        action=action,
-        from_status=from_status,
-        to_status=ticket.status,
-        actor=actor,
-        unit=unit,
-        reason=reason,
-        public=public,
-    )
 
 
 def submission_errors(**fields: Any) -> dict[str, list[str]]:
@@ -333,7 +311,7 @@ def _store_ticket(
     ticket.save(force_insert=True)
     for upload, content_type in files:
         _store_attachment(ticket, upload=upload, content_type=content_type, message=None)
-    _event(ticket, "submit", from_status="", actor=entered_by, unit=unit)
+    WORKFLOW.record_event(ticket, "submit", actor=entered_by, to_status=ticket.status, unit=unit)
     record_audit(
         actor=entered_by,
         action="intake.ticket.submit",
@@ -352,26 +330,13 @@ def _store_ticket(
     return ticket, code
 
 
-def _lock(ticket: Ticket) -> None:
-    """Lock the row and take the status as stored: of two decisions at once, the second sees
-    the first one's result and gets a clear error instead of a double transition."""
-    stored = (
-        Ticket.objects.select_for_update()
-        .filter(pk=ticket.pk)
-        .values_list("status", flat=True)
-        .first()
-    )
-    if stored is not None:
-        ticket.status = stored
-
-
 @transaction.atomic
 def check_add_reporter_message(
     ticket: Ticket, *, body: str, files: Sequence[UploadedFile] = ()
 ) -> TicketMessage:
     """The reporter adds to their ticket from the follow-up page (not once it is closed,
     merged or declined)."""
-    _lock(ticket)
+    WORKFLOW.lock(ticket)
     if ticket.status in NO_MORE_MESSAGES:
         raise ValidationError(
             _("工单当前状态为“%(status)s”，不能再补充留言")
@@ -412,7 +377,6 @@ def check_rate(ticket: Ticket, *, rating: int, comment: str) -> Ticket:
     the first time, and escalates it to the handling unit's parent (提级) after that; a reason
     is required then, so the next handler knows what was wrong.
     """
-    _lock(ticket)
     errors: dict[str, list[str]] = {}
     if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
         errors.setdefault("rating", []).append(_("请选择满意度（1 到 5）"))
@@ -428,46 +392,26 @@ def check_rate(ticket: Ticket, *, rating: int, comment: str) -> Ticket:
         action = "redo"
     else:
         action = "escalate"
-    before = {"status": ticket.status, "handling_unit": ticket.handling_unit_id}
-    target = workflow.target_of(ticket, action)
-    from_status = ticket.status
-    ticket.status = target
-    ticket.rating = rating
-    ticket.updated_at = timezone.now()
     reason = f"{RATING_LABELS[rating]}（{rating}）" + (f"：{comment}" if comment else "")
-    if action in {"redo", "escalate"}:
-        ticket.reply_due = get_calendar().add_workdays(
-            timezone.localdate(), ticket.category.reply_days
-        )
-        ticket.replied_at = None
-    if action == "redo":
-        ticket.redo_count += 1
-    elif action == "escalate":
-        current = ticket.handling_unit or ticket.unit
-        ticket.handling_unit = (current.parent if current is not None else None) or current
-        ticket.handler = None  # the unit above picks its own handler
-    deadlines.set_light(ticket)
-    ticket.save()
-    _event(
-        ticket,
-        action,
-        from_status=from_status,
-        actor=None,
-        reason=reason,
-        unit=ticket.handling_unit if action == "escalate" else None,
-    )
-    record_audit(
-        actor=None,
-        action=f"intake.ticket.{action}",
-        obj=ticket,
-        object_repr=ticket.number,
-        before=before,
-        after={
-            "status": ticket.status,
-            "handling_unit": ticket.handling_unit_id,
-            "rating": rating,
-        },
-    )
+    # No actor: the reporter is nobody's account, and the audit row names the ticket by its
+    # number only (the title is the reporter's own words).
+    with WORKFLOW.move(
+        ticket, action, actor=None, reason=reason, object_repr=ticket.number
+    ) as step:
+        ticket.rating = rating
+        if action in {"redo", "escalate"}:
+            ticket.reply_due = get_calendar().add_workdays(
+                timezone.localdate(), ticket.category.reply_days
+            )
+            ticket.replied_at = None
+        if action == "redo":
+            ticket.redo_count += 1
+        elif action == "escalate":
+            current = ticket.handling_unit or ticket.unit
+            ticket.handling_unit = (current.parent if current is not None else None) or current
+            ticket.handler = None  # the unit above picks its own handler
+            step.columns["unit"] = ticket.handling_unit
+        step.note["rating"] = rating
     if action != "close":
         enqueue_job(
             "intake.after_followup", {"ticket_id": ticket.pk, "what": action, "ref": rating}
