@@ -21,11 +21,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from qingfeng.core.audit import record_audit
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded, public
 from qingfeng.core.publicform import qr
 from qingfeng.core.publicform.poster import PosterFontError
+from qingfeng.intake import actions
 from qingfeng.intake.permissions import can
 from qingfeng.intake.publicform import unit_posters, unit_report_url
 from qingfeng.intake.selectors import poster_units_visible_to
@@ -105,13 +105,7 @@ def poster_print_all(request: AuthenticatedHttpRequest) -> HttpResponse:
         return poster_list(request, error=message, status=400)
     response = _pdf(request, found, _("直通车海报") + ".pdf")
     if response.status_code == 200:
-        record_audit(
-            actor=request.user,
-            action="intake.posters.print",
-            obj=under,
-            after={"units": len(found), "unit_ids": [u.pk for u in found[:50]]},
-            object_repr=under.name if under else _("全部"),
-        )
+        actions.do_record_poster_print(actor=request.user, under=under, units=found)
     return response
 
 

@@ -21,6 +21,7 @@ from qingfeng.intake.actions.handling import (
     masked_content,
     masked_text,
 )
+from qingfeng.intake.actions.posters import do_record_poster_print
 from qingfeng.intake.actions.submit import (
     COMMENT_MAX,
     MESSAGE_MAX,
@@ -58,6 +59,7 @@ __all__ = [
     "check_reveal_identity",
     "check_submit_ticket",
     "do_accept",
+    "do_record_poster_print",
     "do_start",
     "intake_recipients",
     "masked_content",
