@@ -14,7 +14,7 @@ SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei
 RUN_PACKAGES := fonts-wqy-microhei
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test install install-dev assets lint types check bench e2e clean system-deps
+.PHONY: run test install install-dev assets lint types imports check bench e2e clean system-deps
 
 $(VENV)/.runtime: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,14 @@ lint: install-dev
 
 types: install-dev
 	QF_TESTING=1 $(BIN)/mypy
+
+# The import contracts (pyproject.toml [tool.importlinter]): core knows no app, arrows one way.
+imports: install-dev
+	$(BIN)/lint-imports
+
+# What CI checks besides the tests: lint, types, import contracts, migrations.
+check: lint types imports
+	QF_TESTING=1 $(PY) manage.py makemigrations --check --dry-run
 
 bench: install-dev assets
 	$(PY) bench/run.py --size city

@@ -45,8 +45,9 @@ def child(rows: int, repeat: int) -> None:
     from django.db import connection
 
     from qingfeng.ledger.excel import export_ledger_workbook, import_ledger, read_ledger_workbook
-    from qingfeng.ledger.excel.workbooks import TEMPLATE_COLUMNS, _layout, _save, _Styles
+    from qingfeng.ledger.excel.workbooks import TEMPLATE_COLUMNS
     from qingfeng.ledger.models import Category, Problem
+    from qingfeng.lib.xlsx import ColumnStyles, office_sheet, save
     from qingfeng.orgs import actions
     from qingfeng.orgs.models import Person, Role, Unit, User
 
@@ -88,14 +89,15 @@ def child(rows: int, repeat: int) -> None:
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    ws = _layout(
+    ws = office_sheet(
         book,
         TEMPLATE_COLUMNS,
+        name="问题台账",
         title="基准县教育局作风问题整改台账",
-        unit_label="基准县教育局",
-        day=None,
+        left="填报单位：基准县教育局",
+        right="填报日期：",
     )
-    styles = _Styles(ws, TEMPLATE_COLUMNS)
+    styles = ColumnStyles(ws, TEMPLATE_COLUMNS)
     deadlines = ["2026年6月30日", "2026-07-15", "2026.8.31", "10个工作日", "2026年9月底前"]
     kinds = ["领导班子问题清单", "科室风险", "个人整改清单"]
     for i in range(rows):
@@ -125,7 +127,7 @@ def child(rows: int, repeat: int) -> None:
             "remarks": "",
         }
         ws.append(styles.row([values.get(c.key, "") for c in TEMPLATE_COLUMNS]))
-    data = _save(book)
+    data = save(book)
 
     def one_import() -> float:
         started = time.perf_counter()

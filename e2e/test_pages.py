@@ -3,6 +3,8 @@ wider than the screen, Chinese text renders in a CJK font."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from e2e.conftest import ROOT, Browser, expect
@@ -55,16 +57,27 @@ def test_the_navigation_collapses_on_a_phone(ui: Browser) -> None:
     ui.login("county_admin")
     expect(ui.page).to_have_url(ui.server.at("/"))
     nav_link = ui.page.locator("#qf-nav").get_by_role("link", name="人员名册")
+    section = ui.page.locator("#qf-nav").get_by_role("button", name="系统管理")
     toggler = ui.page.locator(".navbar-toggler")
     if not ui.is_phone:
+        # A wide screen: the loop's sections are menus; 人员名册 sits under 系统管理.
         expect(toggler).to_be_hidden()
+        expect(nav_link).to_be_hidden()
+        section.click()
         expect(nav_link).to_be_visible()
+        ui.screenshot("nav-section-open")
+        nav_link.click()
+        expect(ui.page).to_have_url(ui.server.at("/orgs/people/"))
+        current = ui.page.locator('#qf-nav li[data-section="system"]')
+        expect(current).to_have_class(re.compile(r"\bactive\b"))
         return
+    # A phone: every section open under its heading once the menu is.
     expect(nav_link).to_be_hidden()
     expect(toggler).to_have_attribute("aria-expanded", "false")
     toggler.click()
     expect(toggler).to_have_attribute("aria-expanded", "true")
     expect(nav_link).to_be_visible()
+    expect(ui.page.locator("#qf-nav").get_by_role("link", name="整改台账")).to_be_visible()
     ui.screenshot("nav-open")
     nav_link.click()
     expect(ui.page).to_have_url(ui.server.at("/orgs/people/"))

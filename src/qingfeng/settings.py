@@ -172,6 +172,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and security ----------------------------------------------------------------
 AUTH_USER_MODEL = "orgs.User"
+# The organisation tree every scope is a subtree of (core names no app: it reads this).
+QF_UNIT_MODEL = "orgs.Unit"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     # Admin permissions follow from the system_admin role (see qingfeng/core/admin.py).

@@ -8,6 +8,7 @@ from ninja.operation import Operation
 
 from qingfeng.api.auth import TokenAuth, VerifiedSessionAuth
 from qingfeng.api.orgs import router as orgs_router
+from qingfeng.core import registry
 
 
 class QingfengAPI(NinjaAPI):
@@ -29,6 +30,9 @@ api = QingfengAPI(
 api.add_router("/orgs/", orgs_router)
 api.add_router("/ledger/", "qingfeng.api.ledger.router")
 api.add_router("/intake/", "qingfeng.api.intake.router")
+# Routers that apps register themselves (core/registry.py), beside the ones above.
+for prefix, router in registry.api_routers():
+    api.add_router(f"/{prefix.strip('/')}/", router)
 
 _PROBLEMS = {
     "missing": _("必填"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,7 +14,9 @@ from django.utils.translation import gettext as _
 from qingfeng.core.audit import record_audit
 from qingfeng.core.models import CalendarDay, CalendarYear, Notification
 from qingfeng.core.notify import queue_for_notification
-from qingfeng.orgs.models import User
+
+if TYPE_CHECKING:
+    from qingfeng.orgs.models import User
 
 
 def validate_calendar_day(*, day: date, is_workday: bool, name: str) -> str:

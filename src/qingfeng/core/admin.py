@@ -8,10 +8,11 @@ of their own.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 from django.contrib.auth.views import redirect_to_login
@@ -25,10 +26,12 @@ from django.urls import reverse
 
 from qingfeng.core import actions
 from qingfeng.core.audit import record_audit
+from qingfeng.core.context import SESSION_VERIFIED
 from qingfeng.core.models import AuditEvent, CalendarDay, CalendarYear, Job
 from qingfeng.core.scope import has_role
-from qingfeng.orgs.middleware import SESSION_VERIFIED
-from qingfeng.orgs.models import User
+
+if TYPE_CHECKING:
+    from qingfeng.orgs.models import User
 
 ADMIN_ROLE = "system_admin"
 # The apps whose models the system admin manages in the admin (model permissions follow
@@ -38,7 +41,10 @@ ADMIN_APPS = frozenset({"core", "orgs"})
 
 def is_system_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
     return (
-        isinstance(user, User) and user.is_active and user.is_staff and has_role(user, ADMIN_ROLE)
+        isinstance(user, get_user_model())
+        and user.is_active
+        and user.is_staff
+        and has_role(user, ADMIN_ROLE)
     )
 
 
@@ -87,7 +93,7 @@ class SystemAdminPermissions(BaseBackend):
         return app_label in ADMIN_APPS and is_system_admin(user_obj)
 
 
-class AuditedAdmin(admin.ModelAdmin):
+class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
     """Admin edits are changes like any other: each one writes an audit event."""
 
     def save_model(
@@ -98,7 +104,7 @@ class AuditedAdmin(admin.ModelAdmin):
             changed = {name: str(form.cleaned_data.get(name)) for name in form.changed_data}
             action = "update" if change else "create"
             record_audit(
-                actor=request.user if isinstance(request.user, User) else None,
+                actor=request.user if isinstance(request.user, get_user_model()) else None,
                 action=f"admin.{obj._meta.label_lower}.{action}",
                 obj=obj,
                 after=changed,
@@ -106,7 +112,7 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
         with transaction.atomic():
-            actor = request.user if isinstance(request.user, User) else None
+            actor = request.user if isinstance(request.user, get_user_model()) else None
             record_audit(actor=actor, action=f"admin.{obj._meta.label_lower}.delete", obj=obj)
             super().delete_model(request, obj)
 
@@ -118,8 +124,8 @@ class AuditedAdmin(admin.ModelAdmin):
 
 
 def _actor(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # the site opens to a signed-in system admin only
-    return request.user
+    assert isinstance(request.user, get_user_model())  # the site opens to the system admin only
+    return cast("User", request.user)
 
 
 @admin.register(CalendarYear)
@@ -140,7 +146,7 @@ class CalendarYearAdmin(AuditedAdmin):
         obj.pk = entry.pk
 
 
-class CalendarDayForm(ModelForm):
+class CalendarDayForm(ModelForm):  # type: ignore[type-arg]  # not subscriptable at run time
     class Meta:
         model = CalendarDay
         fields = ["date", "is_workday", "name"]
@@ -185,7 +191,7 @@ class CalendarDayAdmin(AuditedAdmin):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["id", "kind", "status", "attempts", "created_at", "finished_at"]
     list_filter = ["status", "kind"]
     readonly_fields = [f.name for f in Job._meta.fields]

@@ -7,3 +7,27 @@ from django.utils.translation import gettext_lazy as _
 class CoreConfig(AppConfig):
     name = "qingfeng.core"
     verbose_name = _("基础设施")
+
+    def ready(self) -> None:
+        from qingfeng.core import notify, permissions, registry, views
+        from qingfeng.core.registry import HomeCard, MenuEntry, Section
+
+        registry.add_urls("core/", "qingfeng.core.urls")
+        registry.add_job_handler(notify.DELIVER, notify.deliver, atomic=False)
+        registry.add_home_card(
+            HomeCard("calendar", "core/cards/calendar.html", 90, views.calendar_card)
+        )
+        system = Section.SYSTEM
+        registry.add_menu_entry(MenuEntry("calendar", _("工作日历"), "core:calendar", system, 60))
+        # The admin's own views carry no policy of ours: the entry shows to whom it opens for.
+        registry.add_menu_entry(
+            MenuEntry(
+                "admin",
+                _("系统设置"),
+                "admin:index",
+                system,
+                70,
+                visible=lambda user: permissions.can(user, "manage_settings"),
+            )
+        )
+        registry.add_menu_entry(MenuEntry("audit", _("审计日志"), "core:audit", system, 80))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Model, Q, QuerySet
@@ -87,7 +88,7 @@ def record_audit(
 
 
 def _is_unit(obj: Model) -> bool:
-    return obj._meta.label_lower == "orgs.unit"
+    return obj._meta.label_lower == settings.QF_UNIT_MODEL.lower()
 
 
 @dataclass(frozen=True)

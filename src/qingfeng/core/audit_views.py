@@ -7,7 +7,6 @@ Exports are themselves audited, in the same transaction as the count they report
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -29,7 +28,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from qingfeng.core.audit import (
     AuditFilter,
@@ -37,11 +35,12 @@ from qingfeng.core.audit import (
     filter_audit_events,
     record_audit,
 )
+from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.models import AuditEvent
+from qingfeng.core.permissions import can
 from qingfeng.core.policy import guarded
 from qingfeng.lib.dates import parse_date
-from qingfeng.orgs.models import User
-from qingfeng.orgs.permissions import can
+from qingfeng.lib.xlsx import Style, save
 
 PAGE_SIZE = 50
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
@@ -98,8 +97,8 @@ class AuditFilterForm(forms.Form):
         )
 
 
-def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[AuditEvent]]:
-    user: User = request.user  # type: ignore[assignment]
+def _filtered(request: AuthenticatedHttpRequest) -> tuple[AuditFilterForm, QuerySet[AuditEvent]]:
+    user = request.user
     form = AuditFilterForm(request.GET)
     events = audit_events_visible_to(user)
     if form.is_valid():
@@ -122,7 +121,7 @@ def _query(request: HttpRequest, **changes: object) -> str:
 
 
 @guarded(can, "view_audit")
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Newest first, in keyset pages: `before=<id>` goes back in time, `after=<id>` forward."""
     form, events = _filtered(request)
     before, after = _int_param(request, "before"), _int_param(request, "after")
@@ -152,7 +151,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 
 @guarded(can, "view_audit")
-def audit_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+def audit_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponseBase:
     form, events = _filtered(request)
     if not form.is_valid():
         return redirect(f"{reverse('core:audit')}?{_query(request)}")
@@ -175,7 +174,7 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
                 status=400,
             )
         record_audit(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             action="core.audit.export",
             after={"format": fmt, "rows": count, "filters": _filters_for_audit(form)},
         )
@@ -265,18 +264,15 @@ def _xlsx_bytes(events: QuerySet[AuditEvent]) -> bytes:
     sheet.append(_headers())
     for event in _events(events):
         sheet.append([_xlsx_cell(sheet, value) for value in _row(event)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return save(workbook)
+
+
+MOMENT = Style(number_format="yyyy-mm-dd hh:mm:ss")
+TEXT = Style()
 
 
 def _xlsx_cell(sheet: Any, value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # text, never a formula
-        return cell
+    """Text is written as text, never a formula (lib.xlsx); moments with their time."""
     if hasattr(value, "hour"):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = "yyyy-mm-dd hh:mm:ss"
-        return cell
-    return value
+        return MOMENT.cell(sheet, value)
+    return TEXT.cell(sheet, value) if isinstance(value, str) else value

@@ -10,6 +10,7 @@ import threading
 from datetime import date
 
 from django.db import connection
+from django.http import HttpRequest
 
 from qingfeng.core.models import CalendarDay, CalendarYear
 from qingfeng.lib.workdays import WorkCalendar
@@ -48,6 +49,15 @@ def get_calendar() -> WorkCalendar:
     )
     with _lock:
         _cache["default"] = (version, calendar)
+    return calendar
+
+
+def calendar_for(request: HttpRequest) -> WorkCalendar:
+    """The calendar once per request, however many parts of a page ask for it."""
+    calendar: WorkCalendar | None = getattr(request, "_qf_calendar", None)
+    if calendar is None:
+        calendar = get_calendar()
+        request._qf_calendar = calendar  # type: ignore[attr-defined]
     return calendar
 
 

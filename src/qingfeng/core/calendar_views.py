@@ -17,10 +17,10 @@ from django.views.decorators.http import require_POST
 
 from qingfeng.core import actions
 from qingfeng.core.calendar import get_calendar
+from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.models import CalendarDay, CalendarYear
+from qingfeng.core.permissions import can
 from qingfeng.core.policy import guarded, signed_in
-from qingfeng.orgs.models import User
-from qingfeng.orgs.permissions import can
 
 
 class CalendarDayForm(forms.Form):
@@ -60,8 +60,8 @@ def _months(year: int) -> list[dict[str, object]]:
 
 
 @signed_in
-def calendar_year(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def calendar_year(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     year = _year(request)
     context = {
         "year": year,
@@ -77,8 +77,8 @@ def calendar_year(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @guarded(can, "manage_settings")
-def calendar_set_day(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def calendar_set_day(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     form = CalendarDayForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -102,22 +102,22 @@ def calendar_set_day(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @guarded(can, "manage_settings")
-def calendar_remove_day(request: HttpRequest, pk: int) -> HttpResponse:
+def calendar_remove_day(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entry = get_object_or_404(CalendarDay, pk=pk)
     year = entry.date.year
-    actions.do_remove_calendar_day(entry, actor=request.user)  # type: ignore[arg-type]
+    actions.do_remove_calendar_day(entry, actor=request.user)
     messages.success(request, _("已删除"))
     return redirect(f"/core/calendar/?year={year}")
 
 
 @require_POST
 @guarded(can, "manage_settings")
-def calendar_publish_year(request: HttpRequest) -> HttpResponse:
+def calendar_publish_year(request: AuthenticatedHttpRequest) -> HttpResponse:
     raw = request.POST.get("year", "")
     if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
         messages.error(request, _("年份不正确"))
         return redirect("core:calendar")
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     actions.do_publish_calendar_year(
         actor=user, year=int(raw), source=request.POST.get("source", "")
     )

@@ -8,6 +8,10 @@ from __future__ import annotations
 import contextvars
 from dataclasses import dataclass
 
+# Session keys the sign-in writes and every gate (pages, admin, API) reads.
+SESSION_STARTED = "qf_started_at"
+SESSION_VERIFIED = "qf_second_factor"  # the second factor was given (or is not required)
+
 
 @dataclass(frozen=True)
 class RequestInfo:

@@ -10,7 +10,7 @@ from django.db import models
 from qingfeng.lib import crypto
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(models.TextField):  # type: ignore[type-arg]  # stubs: str in and out
     """Stores AES-GCM ciphertext; the attribute holds the plain text.
 
     Not searchable by content: pair it with a blind-index column for exact lookups.

@@ -34,16 +34,14 @@ MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=10)
 
 
-def job_handler(kind: str, *, atomic: bool = True) -> Callable[[Handler], Handler]:
-    def register(func: Handler) -> Handler:
-        _HANDLERS[kind] = func
-        if atomic:
-            _OWN_TRANSACTIONS.discard(kind)
-        else:
-            _OWN_TRANSACTIONS.add(kind)
-        return func
-
-    return register
+def register_handler(kind: str, handler: Handler, *, atomic: bool = True) -> None:
+    """Apps register their kinds from `AppConfig.ready()` (core.registry.add_job_handler), so
+    every process knows every kind without importing modules for their side effects."""
+    _HANDLERS[kind] = handler
+    if atomic:
+        _OWN_TRANSACTIONS.discard(kind)
+    else:
+        _OWN_TRANSACTIONS.add(kind)
 
 
 def enqueue_job(kind: str, payload: dict[str, Any], *, not_before: datetime | None = None) -> Job:

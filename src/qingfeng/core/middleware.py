@@ -32,7 +32,7 @@ def client_address(request: HttpRequest) -> str:
     if settings.QF_TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
-            return forwarded.split(",")[0].strip()[:64]
+            return str(forwarded).split(",")[0].strip()[:64]
     return str(request.META.get("REMOTE_ADDR", ""))[:64]
 
 

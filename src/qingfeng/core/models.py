@@ -36,7 +36,7 @@ class AuditEvent(models.Model):
     )
     actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
     unit = models.ForeignKey(
-        "orgs.Unit",
+        settings.QF_UNIT_MODEL,
         verbose_name=_("单位"),
         null=True,
         blank=True,
@@ -232,3 +232,34 @@ class NotificationDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}#{self.pk} {self.status}"
+
+
+class Escalation(models.Model):
+    """催办 → 督办 → 提级督办: each stage once per row and due date, recorded.
+
+    The row is any app's: `subject` names its model (as the audit trail does, "ledger.problem")
+    and `object_id` its key; `recipients` are the ids of the users notified."""
+
+    class Stage(models.TextChoices):
+        REMIND = "remind", _("催办")
+        NOTICE = "notice", _("督办")
+        ESCALATE = "escalate", _("提级督办")
+
+    subject = models.CharField(_("对象类型"), max_length=80)
+    object_id = models.PositiveBigIntegerField(_("对象编号"))
+    stage = models.CharField(_("阶段"), max_length=10, choices=Stage.choices)
+    due = models.DateField(_("针对的期限"))
+    recipients = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("催办督办")
+        verbose_name_plural = _("催办督办")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "object_id", "stage", "due"], name="core_escalation_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject}#{self.object_id} {self.stage}"

@@ -4,6 +4,9 @@ fails on any view that is neither.
     @guarded(can, "view_units")          # signed in, and can(user, "view_units")
     @signed_in                            # any signed-in user (their own profile, home)
     @public                               # no login: health check, public pages
+
+Each decorated view carries `qf_allows(user) -> bool`, the same test its guard applies: the
+menu asks it, so an entry shows exactly when its page opens (core/registry.py).
 """
 
 from __future__ import annotations
@@ -21,8 +24,17 @@ from django.http import HttpRequest, HttpResponseBase
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
+def _anyone(user: Any) -> bool:
+    return True
+
+
+def _signed_in(user: Any) -> bool:
+    return bool(user.is_authenticated)
+
+
 def public(view: View) -> View:
     view.qf_policy = "public"  # type: ignore[attr-defined]
+    view.qf_allows = _anyone  # type: ignore[attr-defined]
     return view
 
 
@@ -34,6 +46,7 @@ def signed_in(view: View) -> View:
         return view(request, *args, **kwargs)
 
     wrapper.qf_policy = "signed_in"  # type: ignore[attr-defined]
+    wrapper.qf_allows = _signed_in  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
 
@@ -48,6 +61,9 @@ def guarded(check: Callable[..., bool], action: str) -> Callable[[View], View]:
             return view(request, *args, **kwargs)
 
         wrapper.qf_policy = action  # type: ignore[attr-defined]
+        wrapper.qf_allows = lambda user: bool(  # type: ignore[attr-defined]
+            user.is_authenticated and check(user, action)
+        )
         return wrapper  # type: ignore[return-value]
 
     return decorate

@@ -8,8 +8,10 @@ Anything outside gives a 404 through the app's selector, exactly as a missing id
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from django.apps import apps
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 if TYPE_CHECKING:
@@ -77,15 +79,14 @@ def unit_ids_under(paths: Iterable[str]) -> QuerySet[Any]:
     """The ids of the units in these subtrees, as a subquery: `unit_id IN (…)` lets a big
     table keep walking its own index (its sort order, its filters) and test each row against a
     small set, where a join on the unit's path makes the database read and sort the scope."""
-    from qingfeng.orgs.models import Unit
-
+    unit_model = apps.get_model(settings.QF_UNIT_MODEL)
     paths = list(paths)
     if not paths:
-        return Unit.objects.none().values("pk")
+        return cast("QuerySet[Any]", unit_model.objects.none().values("pk"))
     query = Q()
     for path in paths:
         query |= Q(path__startswith=path)
-    return Unit.objects.filter(query).values("pk")
+    return cast("QuerySet[Any]", unit_model.objects.filter(query).values("pk"))
 
 
 def scope_in(user: User, field: str = "unit_id", *, roles: Iterable[str] | None = None) -> Q:

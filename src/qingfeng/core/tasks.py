@@ -3,10 +3,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from qingfeng.core import (
-    jobs,
-    notify,  # noqa: F401 - registers the delivery job's handler in the worker
-)
+from qingfeng.core import jobs
 from qingfeng.core.models import WorkerHeartbeat
 
 

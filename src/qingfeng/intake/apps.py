@@ -7,3 +7,26 @@ from django.utils.translation import gettext_lazy as _
 class IntakeConfig(AppConfig):
     name = "qingfeng.intake"
     verbose_name = _("作风建设直通车")
+
+    def ready(self) -> None:
+        from qingfeng.core import registry
+        from qingfeng.core.registry import DemoSeeder, Section
+        from qingfeng.intake import actions, demo, sources
+
+        registry.add_urls("intake/", "qingfeng.intake.urls")
+        registry.add_urls("report/", "qingfeng.intake.public_urls", public=True)
+        registry.add_problem_source(sources.TicketSource())
+        # The duplicate check reads and computes before it writes: its own transactions.
+        registry.add_job_handler("intake.after_submit", actions.after_submit, atomic=False)
+        registry.add_job_handler("intake.after_followup", actions.after_followup)
+        registry.add_demo_seeder(
+            DemoSeeder("intake", 20, seed=demo.demo_lines, has_data=demo.has_tickets)
+        )
+        registry.add_menu_section(
+            Section.CHECK,
+            (
+                ("intake", _("直通车工单"), "intake:queue"),
+                ("hotline", _("热线录入"), "intake:hotline"),
+                ("posters", _("直通车海报"), "intake:posters"),
+            ),
+        )

@@ -1,4 +1,5 @@
-"""Ticket deadlines in working days: lights and escalation, as the ledger does for problems.
+"""Ticket deadlines in working days: lights and escalation, as the ledger does for problems,
+with the mechanism in `core.deadlines`.
 
 A ticket has one running clock at a time: `accept_due` while it waits to be accepted
 (received), `reply_due` while it is being handled (accepted, assigned, handling). The light is
@@ -11,91 +12,46 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
-from django.utils import timezone
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from qingfeng.core.actions import notify
-from qingfeng.core.calendar import get_calendar
-from qingfeng.intake.models import Ticket, TicketEscalation
+from qingfeng.core.deadlines import Clock, Ladder, Lights, Reminder
+from qingfeng.core.models import Escalation
+from qingfeng.intake.models import Ticket
 from qingfeng.orgs.models import Role, User
 
 S = Ticket.Status
-URGENCY = {"red": 0, "yellow": 1, "green": 2, "": 3}
 ACCEPTING = (S.RECEIVED,)
 WORKING = (S.ACCEPTED, S.ASSIGNED, S.HANDLING)
-BATCH = 2000
 
 
-def yellow_days(stage: str) -> int:
-    """Acceptance is due within a day or so: yellow on the due day itself. A reply is yellow
-    within the ledger's window (QF_INTAKE_YELLOW_DAYS, else QF_LEDGER_YELLOW_DAYS)."""
-    if stage == "accept":
-        return 0
+def _reply_yellow_days() -> int:
+    """Acceptance is due within a day or so: yellow on the due day itself (the clock's
+    default). A reply is yellow within QF_INTAKE_YELLOW_DAYS, else the ledger's window."""
     return int(getattr(settings, "QF_INTAKE_YELLOW_DAYS", settings.QF_LEDGER_YELLOW_DAYS))
 
 
-def running_due(ticket: Ticket) -> tuple[str, date | None]:
-    if ticket.status in ACCEPTING:
-        return "accept", ticket.accept_due
-    if ticket.status in WORKING:
-        return "reply", ticket.reply_due
-    return "", None
+def _escalate_after() -> int:
+    return int(settings.QF_LEDGER_ESCALATE_AFTER_DAYS)
 
 
-def light_on(due: date | None, today: date, *, yellow: int) -> str:
-    if due is None:
-        return ""
-    if today > due:
-        return "red"
-    if get_calendar().count_workdays(today, due) <= yellow:
-        return "yellow"
-    return "green"
+LIGHTS = Lights(
+    model=Ticket,
+    clocks=(
+        Clock("accept", frozenset(ACCEPTING), "accept_due"),
+        Clock("reply", frozenset(WORKING), "reply_due", yellow_days=_reply_yellow_days),
+    ),
+)
 
 
 def set_light(ticket: Ticket, today: date | None = None) -> None:
     """The light, urgency and sort key for the ticket's current status (not saved)."""
-    today = today or timezone.localdate()
-    stage, due = running_due(ticket)
-    light = light_on(due, today, yellow=yellow_days(stage)) if stage else ""
-    ticket.light = light
-    ticket.urgency = URGENCY[light]
-    ticket.due_key = due if (stage and due is not None) else date.max
+    LIGHTS.set_light(ticket, today)
 
 
 def recompute_lights(today: date) -> int:
     """Set every ticket's light for `today`; returns how many rows changed."""
-    calendar = get_calendar()
-    changed = 0
-    with transaction.atomic():
-        for stage, statuses, field in (
-            ("accept", ACCEPTING, "accept_due"),
-            ("reply", WORKING, "reply_due"),
-        ):
-            # Yellow while at most n working days are left: before the (n+1)th working day
-            # after today — the same rule as light_on, as a date.
-            green_from = calendar.add_workdays(today, yellow_days(stage) + 1)
-            windows = {
-                "red": Q(**{f"{field}__lt": today}),
-                "yellow": Q(**{f"{field}__gte": today, f"{field}__lt": green_from}),
-                "green": Q(**{f"{field}__gte": green_from}),
-            }
-            for light, window in windows.items():
-                changed += (
-                    Ticket.objects.filter(window, status__in=statuses)
-                    .exclude(light=light, due_key=F(field))
-                    .update(light=light, urgency=URGENCY[light], due_key=F(field))
-                )
-        running = Q(status__in=ACCEPTING, accept_due__isnull=False) | Q(
-            status__in=WORKING, reply_due__isnull=False
-        )
-        changed += (
-            Ticket.objects.exclude(running)
-            .exclude(light="", due_key=date.max)
-            .update(light="", urgency=URGENCY[""], due_key=date.max)
-        )
-    return changed
+    return LIGHTS.recompute(today)
 
 
 def _intake_staff(ticket: Ticket) -> list[User]:
@@ -127,61 +83,40 @@ def _handlers(ticket: Ticket) -> list[User]:
     )
 
 
-def _recipients(ticket: Ticket, stage: str, step: str) -> list[User]:
-    if step == "accept" or stage == TicketEscalation.Stage.ESCALATE:
+def _recipients(ticket: Ticket, stage: str, clock: Clock) -> list[User]:
+    if clock.name == "accept" or stage == Escalation.Stage.ESCALATE:
         return _intake_staff(ticket)
     if ticket.handling_unit_id is None:  # accepted, not yet assigned: the intake office's
         return _intake_staff(ticket)
     return _handlers(ticket) or _intake_staff(ticket)
 
 
-def stage_for(ticket: Ticket, due: date, today: date, *, escalate_after: int) -> str | None:
-    if ticket.light == "yellow":
-        return TicketEscalation.Stage.REMIND
-    if ticket.light == "red":
-        overdue = get_calendar().count_workdays(due, today)
-        if overdue > escalate_after:
-            return TicketEscalation.Stage.ESCALATE
-        return TicketEscalation.Stage.NOTICE
-    return None
+def _reminder(ticket: Ticket, stage: str, clock: Clock, due: date) -> Reminder:
+    """The ticket number only, nothing of the report."""
+    what = _("受理") if clock.name == "accept" else _("办结")
+    title = _("【%(stage)s】工单 %(number)s %(what)s期限 %(due)s") % {
+        "stage": Escalation.Stage(stage).label,
+        "number": ticket.number,
+        "what": what,
+        "due": due.isoformat(),
+    }
+    return Reminder(title=title, link=f"/intake/{ticket.pk}/")
+
+
+def _late_tickets() -> QuerySet[Ticket]:
+    return Ticket.objects.select_related("unit", "handling_unit", "handler")
+
+
+LADDER = Ladder(
+    lights=LIGHTS,
+    rows=_late_tickets,
+    recipients=_recipients,
+    reminder=_reminder,
+    escalate_after=_escalate_after,
+)
 
 
 def escalate(today: date, *, escalate_after: int | None = None) -> int:
     """Write and send the escalation each yellow or red ticket is due; each stage once per
-    ticket and due date, so running it twice sends nothing twice. Notifications carry the
-    ticket number only, nothing of the report."""
-    escalate_after = (
-        settings.QF_LEDGER_ESCALATE_AFTER_DAYS if escalate_after is None else escalate_after
-    )
-    sent = 0
-    due_now = (
-        Ticket.objects.filter(light__in=["yellow", "red"], status__in=ACCEPTING + WORKING)
-        .select_related("unit", "handling_unit", "handler")
-        .order_by("id")
-    )
-    for ticket in due_now.iterator(chunk_size=BATCH):
-        step, due = running_due(ticket)
-        if due is None:
-            continue
-        stage = stage_for(ticket, due, today, escalate_after=escalate_after)
-        if stage is None:
-            continue
-        try:
-            with transaction.atomic():
-                recipients = _recipients(ticket, stage, step)
-                TicketEscalation.objects.create(
-                    ticket=ticket, stage=stage, due=due, recipients=[u.pk for u in recipients]
-                )
-                what = _("受理") if step == "accept" else _("办结")
-                title = _("【%(stage)s】工单 %(number)s %(what)s期限 %(due)s") % {
-                    "stage": TicketEscalation.Stage(stage).label,
-                    "number": ticket.number,
-                    "what": what,
-                    "due": due.isoformat(),
-                }
-                for user in recipients:
-                    notify(recipient=user, title=title, link=f"/intake/{ticket.pk}/")
-        except IntegrityError:
-            continue  # this stage was already sent for this due date
-        sent += 1
-    return sent
+    ticket and due date, so running it twice sends nothing twice."""
+    return LADDER.escalate(today, escalate_after=escalate_after)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qingfeng.intake import handling
-from qingfeng.intake.actions import check_rate, check_submit_ticket
+from qingfeng.intake.actions import check_rate, check_submit_ticket, handling
 from qingfeng.intake.models import Ticket, TicketCategory
+from qingfeng.intake.receipts import grouped
 from qingfeng.ledger.models import Category, Problem
 from qingfeng.orgs.models import Role, RoleAssignment, Unit, User
 
@@ -152,3 +152,21 @@ def seed_demo_tickets() -> DemoTickets:
         )
         result.problem = problem.number
     return result
+
+
+def demo_lines() -> list[str]:
+    """`seed_demo_cases`: the demo tickets, and their receipt codes to print (once, as the
+    form would show them)."""
+    result = seed_demo_tickets()
+    lines = [
+        f"已载入 {len(result.codes)} 件演示工单 / loaded {len(result.codes)} demo tickets",
+        "演示回执码（在 /report/track/ 查询）/ receipt codes to try at /report/track/:",
+    ]
+    lines += [f"  {label}：{grouped(code)}" for label, code in result.codes.items()]
+    if result.problem:
+        lines.append(f"转为台账问题 / became ledger problem {result.problem}")
+    return lines
+
+
+def has_tickets() -> bool:
+    return Ticket.objects.exists()

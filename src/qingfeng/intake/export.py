@@ -5,7 +5,6 @@ an intake role's audited reveal stays a page action. Each export is audited."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 from typing import Any
 
@@ -13,14 +12,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from qingfeng.core.audit import record_audit
-from qingfeng.intake.handling import masked_text
+from qingfeng.intake.actions.handling import masked_text
 from qingfeng.intake.models import Ticket
 from qingfeng.lib.masking import mask_name, mask_phone
+from qingfeng.lib.xlsx import Style, cell_value, save
 from qingfeng.orgs.models import User
 
 EXPORT_LIMIT = 50_000
@@ -57,17 +56,21 @@ def _local(moment: datetime | None) -> Any:
     return timezone.localtime(moment).replace(tzinfo=None) if moment else None
 
 
-def _cell(ws: Worksheet, value: Any, *, fill: str = "", wrap: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=value)
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _cell(ws: Worksheet, value: Any, *, fill: str = "", wrap: bool = False) -> Any:
+    """A cell as lib.xlsx writes them: a reporter's "=HYPERLINK(…)" stays text."""
+    number_format = None
     if isinstance(value, datetime):
-        cell.number_format = "yyyy-mm-dd hh:mm"
+        number_format = "yyyy-mm-dd hh:mm"
     elif isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
-    if fill:
-        cell.fill = PatternFill("solid", fgColor=fill)
-    if wrap:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    return cell
+        number_format = "yyyy-mm-dd"
+    return Style(
+        fill=PatternFill("solid", fgColor=fill) if fill else None,
+        alignment=WRAP if wrap else None,
+        number_format=number_format,
+    ).cell(ws, value)
 
 
 def export_tickets(
@@ -81,16 +84,10 @@ def export_tickets(
     for index, (_header, width) in enumerate(columns):
         ws.column_dimensions[chr(ord("A") + index)].width = width
     ws.freeze_panes = "C3"
-    heading = WriteOnlyCell(ws, value=title)
-    heading.font = Font(bold=True, size=14)
-    ws.append([heading, None, f"{scope_label} · {timezone.localdate():%Y-%m-%d}"])
-    headers = []
-    for header, _width in columns:
-        cell = WriteOnlyCell(ws, value=header)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="E9ECEF")
-        headers.append(cell)
-    ws.append(headers)
+    heading = Style(font=Font(bold=True, size=14)).cell(ws, title)
+    ws.append([heading, None, cell_value(ws, f"{scope_label} · {timezone.localdate():%Y-%m-%d}")])
+    header = Style(font=Font(bold=True), fill=PatternFill("solid", fgColor="E9ECEF"))
+    ws.append([header.cell(ws, name) for name, _width in columns])
     rows = tickets.select_related("category", "unit", "handling_unit").order_by(
         "urgency", "due_key", "id"
     )
@@ -127,6 +124,4 @@ def export_tickets(
         object_repr=title[:200],
         after={"rows": count, "scope": scope_label},
     )
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return save(workbook)

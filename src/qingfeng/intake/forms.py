@@ -8,23 +8,12 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core.attachments import MultipleFileField
 from qingfeng.intake.actions import COMMENT_MAX, MESSAGE_MAX, RATING_LABELS
 from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.orgs.models import Unit
 
 UNIT_REQUIRED = {Ticket.Kind.COMPLAINT, Ticket.Kind.REPORT}
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        items = data if isinstance(data, list | tuple) else [data] if data else []
-        return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
 def active_units() -> QuerySet[Unit]:

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core.attachments import Attachment
 from qingfeng.core.fields import EncryptedTextField
 from qingfeng.orgs.models import Unit, User
 
@@ -220,24 +221,17 @@ class TicketMessage(models.Model):
         return f"{self.ticket_id} {self.author_kind}"
 
 
-class TicketAttachment(models.Model):
+class TicketAttachment(Attachment):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
     message = models.ForeignKey(
         TicketMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
     )
     file = models.FileField(upload_to="intake/%Y/%m/")
-    original_name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("工单附件")
         verbose_name_plural = _("工单附件")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class IdentityReveal(models.Model):
@@ -254,33 +248,6 @@ class IdentityReveal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.actor_id}"
-
-
-class TicketEscalation(models.Model):
-    """催办 → 督办 → 提级督办 of a ticket: each stage once per ticket and due date, recorded."""
-
-    class Stage(models.TextChoices):
-        REMIND = "remind", _("催办")
-        NOTICE = "notice", _("督办")
-        ESCALATE = "escalate", _("提级督办")
-
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
-    stage = models.CharField(_("阶段"), max_length=10, choices=Stage.choices)
-    due = models.DateField(_("针对的期限"))
-    recipients = models.JSONField(default=list)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("工单催办督办")
-        verbose_name_plural = _("工单催办督办")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["ticket", "stage", "due"], name="intake_escalation_once"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.ticket_id} {self.stage}"
 
 
 class TicketSignature(models.Model):

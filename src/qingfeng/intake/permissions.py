@@ -25,6 +25,9 @@ INTAKE = frozenset({R.BUREAU_ADMIN.value, R.CAMPAIGN_OFFICE.value, R.HOTLINE_OPE
 # Who may turn a ticket into a ledger problem (the ledger's registrars at the bureau).
 BUREAU = frozenset({R.BUREAU_ADMIN.value, R.CAMPAIGN_OFFICE.value})
 UNIT_HANDLERS = frozenset({R.UNIT_ADMIN.value})
+# Who prints QR posters: a unit's own admin (a county's admin also for its schools), and the
+# bureau's intake office.
+POSTER_ROLES = frozenset({R.BUREAU_ADMIN.value, R.CAMPAIGN_OFFICE.value, R.UNIT_ADMIN.value})
 # Once assigned, a ticket is the handling unit's to see (also after it is answered).
 HANDLED = frozenset(
     {
@@ -102,6 +105,8 @@ def can(user: User, action: str, ticket: Ticket | None = None) -> bool:
         return has_role(user, R.STAFF.value) and Ticket.objects.filter(handler=user).exists()
     if action == "hotline":
         return has_role(user, R.HOTLINE_OPERATOR.value, R.BUREAU_ADMIN.value)
+    if action == "posters":  # the list, the codes and the PDFs of the units in scope
+        return has_role(user, *POSTER_ROLES)
     if ticket is None:
         raise ValueError(f"{action} needs a ticket")
     intake = intake_covers(user, ticket)

@@ -17,15 +17,19 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from qingfeng.core.audit import record_audit
+from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded, public
-from qingfeng.intake import poster, qr
-from qingfeng.orgs.models import Unit, User
+from qingfeng.core.publicform import qr
+from qingfeng.core.publicform.poster import PosterFontError
+from qingfeng.intake import actions
+from qingfeng.intake.permissions import can
+from qingfeng.intake.publicform import unit_posters, unit_report_url
+from qingfeng.intake.selectors import poster_units_visible_to
+from qingfeng.orgs.models import Unit
 
 PAGE_SIZE = 50
 
@@ -35,14 +39,11 @@ class PosterFilterForm(forms.Form):
     under = forms.IntegerField(required=False, min_value=1, label=gettext_lazy("范围"))
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _filtered(request: HttpRequest) -> tuple[PosterFilterForm, Unit | None, QuerySet[Unit]]:
+def _filtered(
+    request: AuthenticatedHttpRequest,
+) -> tuple[PosterFilterForm, Unit | None, QuerySet[Unit]]:
     """The units in scope that match the filter (a bad filter shows everything in scope)."""
-    user = _user(request)
-    units = qr.poster_units_visible_to(user)
+    units = poster_units_visible_to(request.user)
     form = PosterFilterForm(request.GET or None)
     data: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
     under = None
@@ -55,43 +56,24 @@ def _filtered(request: HttpRequest) -> tuple[PosterFilterForm, Unit | None, Quer
     return form, under, units.order_by("path")
 
 
-def _issuers(units: list[Unit]) -> dict[int, str]:
-    """The name of each unit's tree root (the bureau that runs the channel), one query."""
-    root_ids = {int(u.path.split("/", 1)[0]) for u in units}
-    names = dict(Unit.objects.filter(pk__in=root_ids).values_list("pk", "name"))
-    return {u.pk: names.get(int(u.path.split("/", 1)[0]), "") for u in units}
-
-
-def _inline(filename: str) -> str:
-    return content_disposition_header(False, filename) or ""
-
-
 def _pdf(request: HttpRequest, units: list[Unit], filename: str) -> HttpResponse:
-    issuers = _issuers(units)
-    pages = []
-    for unit in units:
-        url = qr.unit_report_url(request, unit)
-        pages.append(
-            poster.Poster(
-                unit_name=unit.name, url=url, code=qr.make_code(url), issuer=issuers[unit.pk]
-            )
-        )
     try:
-        data = poster.render(pages)
-    except poster.PosterFontError as exc:
+        data = unit_posters(request, units)
+    except PosterFontError as exc:
         return render(request, "intake/poster_unavailable.html", {"message": str(exc)}, status=503)
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = _inline(filename)
-    return response
+    return qr.inline_response(data, content_type="application/pdf", filename=filename)
 
 
-@guarded(qr.can, "posters")
+@guarded(can, "posters")
 @require_GET
-def poster_list(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
-    user = _user(request)
+def poster_list(
+    request: AuthenticatedHttpRequest, *, error: str = "", status: int = 200
+) -> HttpResponse:
     form, under, units = _filtered(request)
     page = Paginator(units.select_related("parent"), PAGE_SIZE).get_page(request.GET.get("page"))
-    scopes = qr.poster_units_visible_to(user).filter(kind__in=[Unit.Kind.BUREAU, Unit.Kind.COUNTY])
+    scopes = poster_units_visible_to(request.user).filter(
+        kind__in=[Unit.Kind.BUREAU, Unit.Kind.COUNTY]
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -108,9 +90,9 @@ def poster_list(request: HttpRequest, *, error: str = "", status: int = 200) -> 
     return render(request, "intake/posters.html", context, status=status)
 
 
-@guarded(qr.can, "posters")
+@guarded(can, "posters")
 @require_GET
-def poster_print_all(request: HttpRequest) -> HttpResponse:
+def poster_print_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     """打印全部: one page per unit of the filtered list, up to QF_POSTER_BULK_MAX; audited."""
     _form, under, units = _filtered(request)
     found = list(units[: settings.QF_POSTER_BULK_MAX + 1])
@@ -123,44 +105,32 @@ def poster_print_all(request: HttpRequest) -> HttpResponse:
         return poster_list(request, error=message, status=400)
     response = _pdf(request, found, _("直通车海报") + ".pdf")
     if response.status_code == 200:
-        record_audit(
-            actor=_user(request),
-            action="intake.posters.print",
-            obj=under,
-            after={"units": len(found), "unit_ids": [u.pk for u in found[:50]]},
-            object_repr=under.name if under else _("全部"),
-        )
+        actions.do_record_poster_print(actor=request.user, under=under, units=found)
     return response
 
 
-def _unit(request: HttpRequest, unit_id: int) -> Unit:
+def _unit(request: AuthenticatedHttpRequest, unit_id: int) -> Unit:
     """404 for a unit outside the user's poster scope, exactly as for a missing id."""
-    return get_object_or_404(qr.poster_units_visible_to(_user(request)), pk=unit_id)
+    return get_object_or_404(poster_units_visible_to(request.user), pk=unit_id)
 
 
-@guarded(qr.can, "posters")
+@guarded(can, "posters")
 @require_GET
-def poster_png(request: HttpRequest, unit_id: int) -> HttpResponse:
+def poster_png(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
     unit = _unit(request, unit_id)
-    data = qr.png_bytes(qr.make_code(qr.unit_report_url(request, unit)))
-    response = HttpResponse(data, content_type="image/png")
-    response["Content-Disposition"] = _inline(f"{unit.name}.png")
-    return response
+    return qr.png_response(unit_report_url(request, unit), filename=f"{unit.name}.png")
 
 
-@guarded(qr.can, "posters")
+@guarded(can, "posters")
 @require_GET
-def poster_svg(request: HttpRequest, unit_id: int) -> HttpResponse:
+def poster_svg(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
     unit = _unit(request, unit_id)
-    data = qr.svg_bytes(qr.make_code(qr.unit_report_url(request, unit)))
-    response = HttpResponse(data, content_type="image/svg+xml")
-    response["Content-Disposition"] = _inline(f"{unit.name}.svg")
-    return response
+    return qr.svg_response(unit_report_url(request, unit), filename=f"{unit.name}.svg")
 
 
-@guarded(qr.can, "posters")
+@guarded(can, "posters")
 @require_GET
-def poster_pdf(request: HttpRequest, unit_id: int) -> HttpResponse:
+def poster_pdf(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
     unit = _unit(request, unit_id)
     return _pdf(request, [unit], f"{unit.name}.pdf")
 

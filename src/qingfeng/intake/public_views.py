@@ -3,7 +3,7 @@
 The receipt code never appears in a URL: the receipt is the answer to the POST itself, and
 the follow-up page carries a short-lived signed token (of the code's hash) in its forms
 instead of the code. Nothing here stores or logs the client's address or user agent; rate
-limits count under salted hashes in the cache (`intake.throttle`).
+limits count under salted hashes in the cache (`intake.publicform`).
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
+from qingfeng.core.attachments import body_too_large
 from qingfeng.core.policy import public
-from qingfeng.intake import actions, captcha, receipts, selectors, throttle
+from qingfeng.intake import actions, receipts, selectors
 from qingfeng.intake.forms import CodeForm, MessageForm, RatingForm, SubmitForm, search_units
 from qingfeng.intake.models import Ticket, TicketCategory
+from qingfeng.intake.publicform import captcha, lookup_limit, submit_limit
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit
 
@@ -42,11 +44,8 @@ def refuse_oversize(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = settings.QF_INTAKE_MAX_REQUEST_BYTES + 1
-        if request.method == "POST" and length > settings.QF_INTAKE_MAX_REQUEST_BYTES:
+        limit = settings.QF_INTAKE_MAX_REQUEST_BYTES
+        if request.method == "POST" and body_too_large(request, max_bytes=limit):
             return _notice(
                 request,
                 _("提交的内容太大"),
@@ -84,8 +83,8 @@ def index(request: HttpRequest) -> HttpResponse:
 def _new_context(form: SubmitForm, *, unit: Unit | None = None) -> dict[str, Any]:
     return {
         "form": form,
-        "captcha_token": captcha.new_token() if settings.QF_INTAKE_HUMAN_CHECK else "",
-        "human_check": settings.QF_INTAKE_HUMAN_CHECK,
+        "captcha_token": captcha.new_token() if captcha.enabled else "",
+        "human_check": captcha.enabled,
         "unit": unit,
         "unit_list": [unit] if unit is not None else [],
         "idempotency_key": form.data.get("idempotency_key") or uuid.uuid4().hex,
@@ -102,7 +101,7 @@ def new(request: HttpRequest) -> HttpResponse:
         unit = _preset_unit(request.GET.get("unit", ""))
         form = SubmitForm(initial={"unit": unit.pk if unit else None, "identity": "anonymous"})
         return render(request, "intake/public/new.html", _new_context(form, unit=unit))
-    if throttle.hit(request, throttle.submit_limit()) > settings.QF_INTAKE_SUBMITS_PER_HOUR:
+    if submit_limit().hit(request) > settings.QF_INTAKE_SUBMITS_PER_HOUR:
         return _notice(
             request, _("提交过于频繁"), _("同一网络提交次数过多，请一小时后再试。"), status=429
         )
@@ -130,9 +129,7 @@ def new(request: HttpRequest) -> HttpResponse:
 
 def _human_check(form: SubmitForm) -> None:
     data = form.cleaned_data
-    if settings.QF_INTAKE_HUMAN_CHECK and not captcha.verify(
-        data["captcha_token"], data["captcha_answer"]
-    ):
+    if not captcha.passes(data["captcha_token"], data["captcha_answer"]):
         raise ValidationError({"captcha_answer": _("验证答案不正确或已过期，请重新计算")})
 
 
@@ -249,8 +246,8 @@ def track(request: HttpRequest) -> HttpResponse:
 
 def _lookup(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST)
-    limit = throttle.lookup_limit()
-    if throttle.is_limited(request, limit):
+    limit = lookup_limit()
+    if limit.is_limited(request):
         message = _("查询失败次数过多，请 %(n)d 分钟后再试") % {
             "n": settings.QF_INTAKE_LOOKUP_WINDOW_MINUTES
         }
@@ -259,7 +256,7 @@ def _lookup(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/public/track.html", {"form": form})
     ticket = receipts.find_by_code(form.cleaned_data["code"])
     if ticket is None:
-        throttle.hit(request, limit)
+        limit.hit(request)
         # One answer for a wrong code and a missing ticket.
         return _code_page(request, _("回执码不正确，或没有对应的反映"))
     return _detail(request, ticket)

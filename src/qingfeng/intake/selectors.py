@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import (
-    Count,
     Exists,
     F,
     IntegerField,
@@ -18,11 +17,12 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext_lazy
 
-from qingfeng.core.scope import has_role, scope_in, scope_paths, unit_ids_under
+from qingfeng.core import listing
+from qingfeng.core.deadlines import URGENCY
+from qingfeng.core.listing import Unindexed
+from qingfeng.core.scope import has_role, scope_in, scope_paths, scope_q, unit_ids_under
 from qingfeng.intake import workflow
-from qingfeng.intake.deadlines import URGENCY
 from qingfeng.intake.models import (
     Ticket,
     TicketAttachment,
@@ -30,11 +30,16 @@ from qingfeng.intake.models import (
     TicketEvent,
     TicketMessage,
 )
-from qingfeng.intake.permissions import HANDLED, INTAKE, UNIT_HANDLERS, is_root_path
-from qingfeng.ledger.selectors import Cursor, Unindexed, rows_after
+from qingfeng.intake.permissions import (
+    HANDLED,
+    INTAKE,
+    POSTER_ROLES,
+    UNIT_HANDLERS,
+    is_root_path,
+)
 from qingfeng.orgs.models import Role, Unit, User
 
-URGENT_FIRST = ("urgency", "due_key", "id")
+Cursor = listing.UrgencyCursor
 OPEN = (
     Ticket.Status.RECEIVED,
     Ticket.Status.ACCEPTED,
@@ -47,7 +52,7 @@ __all__ = ["Cursor", "TicketFilter", "filter_tickets", "get_ticket_for_user", "p
 
 
 # The scope's columns, tested against each row the database walks (its urgency order, or the
-# light-count index) rather than used to look rows up: see ledger.selectors.Unindexed.
+# light-count index) rather than used to look rows up: see core.listing.Unindexed.
 SCOPED = {
     "s_unit": Unindexed(F("unit_id"), output_field=IntegerField()),
     "s_handling": Unindexed(F("handling_unit_id"), output_field=IntegerField()),
@@ -140,8 +145,6 @@ def handler_choices(ticket: Ticket) -> QuerySet[User]:
 
 # ---------------------------------------------------------------- what the reporter may see
 
-PUBLIC_EVENT_LABELS = {"submit": gettext_lazy("提交反映")}
-
 
 @dataclass(frozen=True)
 class PublicTimeline:
@@ -161,8 +164,7 @@ def public_timeline(ticket: Ticket) -> PublicTimeline:
     ticket = Ticket.objects.select_related("category", "unit").get(pk=ticket.pk)
     events = []
     for event in ticket.events.filter(public=True).select_related("unit"):
-        move = workflow.MOVES.get(event.action)
-        label = PUBLIC_EVENT_LABELS.get(event.action) or (move.label if move else event.action)
+        label = workflow.event_label(event.action)
         show_reason = event.action == "decline" or (
             event.actor_id is None and event.action in {"redo", "escalate", "close"}
         )
@@ -231,28 +233,16 @@ def filter_tickets(user: User, f: TicketFilter) -> QuerySet[Ticket]:
 
 
 def counts_by_light(tickets: QuerySet[Ticket]) -> dict[str, int]:
-    rows = tickets.values("light").annotate(n=Count("id")).order_by()
-    result = {"red": 0, "yellow": 0, "green": 0, "": 0}
-    for row in rows:
-        result[row["light"]] = result.get(row["light"], 0) + row["n"]
-    return result
+    """Red, yellow and green tickets, grouped by light: the light-count index covers it."""
+    return listing.count_lights(tickets)
 
 
 def page_after(
     tickets: QuerySet[Ticket], cursor: Cursor | None, size: int
 ) -> tuple[list[Ticket], Cursor | None]:
     """Keyset pagination in urgency order (red, yellow, green, none; then the nearest due)."""
-    if cursor is not None:
-        tickets = tickets.filter(rows_after(cursor, Ticket))
-    rows = list(
-        tickets.select_related("unit", "handling_unit", "category").order_by(*URGENT_FIRST)[
-            : size + 1
-        ]
-    )
-    more = len(rows) > size
-    rows = rows[:size]
-    last = rows[-1] if rows and more else None
-    return rows, (Cursor(last.urgency, last.due_key, last.pk) if last else None)
+    tickets = tickets.select_related("unit", "handling_unit", "category")
+    return listing.page_after(tickets, cursor, size, order=Cursor)
 
 
 def merge_candidates(user: User, ticket: Ticket) -> QuerySet[Ticket]:
@@ -312,3 +302,8 @@ def flagged_ids(user: User, rows: list[Ticket]) -> set[int]:
     ).values_list("ticket_id", "candidate_id")
     wanted = set(ids)
     return {pk for pair in pairs for pk in pair if pk in wanted}
+
+
+def poster_units_visible_to(user: User) -> QuerySet[Unit]:
+    """Active units inside the subtrees where the user holds a poster role."""
+    return Unit.objects.filter(scope_q(user, "path", roles=POSTER_ROLES), is_active=True)

@@ -1,5 +1,5 @@
 """Forms of the staff pages (the public forms are in forms.py). They only parse and validate
-input; the rules of the life cycle are in handling.py."""
+input; the rules of the life cycle are in actions/handling.py."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from qingfeng.intake.actions import submission_errors
+from qingfeng.intake.actions.handling import ENTRY_CHANNELS
 from qingfeng.intake.forms import UNIT_REQUIRED, exact_unit
-from qingfeng.intake.handling import ENTRY_CHANNELS
 from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.ledger.models import Category, Problem
 from qingfeng.orgs.models import Unit, User

@@ -1,6 +1,6 @@
-"""The worker imports each app's `tasks` module; importing the actions registers the intake
-job handlers (`intake.after_submit`, `intake.after_followup`) in the worker process too.
-The daily sweep sets every ticket's light and sends the reminders now due."""
+"""The channel's periodic work (the worker imports each app's `tasks` module; the job
+handlers are registered in apps.py). The daily sweep sets every ticket's light and sends the
+reminders now due."""
 
 from __future__ import annotations
 
@@ -8,11 +8,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from qingfeng.intake import (
-    actions,  # noqa: F401
-    deadlines,
-    similarity,
-)
+from qingfeng.intake import deadlines, similarity
 
 
 @db_periodic_task(crontab(minute="*/15"))

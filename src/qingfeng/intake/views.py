@@ -7,7 +7,6 @@ never in a page unless an intake role has just stated a reason for this one look
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -19,11 +18,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from qingfeng.core.attachments import download
+from qingfeng.core.listing import KeysetList
 from qingfeng.core.policy import guarded, signed_in
-from qingfeng.intake import export, handling, routing, selectors, similarity, workflow
+from qingfeng.core.transition_views import TransitionViews
+from qingfeng.intake import export, routing, selectors, similarity, workflow
+from qingfeng.intake.actions import handling
 from qingfeng.intake.forms import search_units
 from qingfeng.intake.models import Ticket
 from qingfeng.intake.permissions import available_actions, can, intake_covers
@@ -41,7 +43,6 @@ from qingfeng.lib.masking import mask_name, mask_phone
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Role, Unit, User
 
-PAGE_SIZE = 30
 ACTIONS = (
     "accept",
     "decline",
@@ -61,12 +62,10 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _filter_from(request: HttpRequest, user: User) -> tuple[QueueFilterForm, Any]:
-    form = QueueFilterForm(request.GET or None)
-    data: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+def _ticket_filter(user: User, data: dict[str, Any]) -> selectors.TicketFilter:
     unit = org_selectors.get_unit_for_user(user, data["unit"]) if data.get("unit") else None
     category = data.get("category")
-    return form, selectors.TicketFilter(
+    return selectors.TicketFilter(
         status=data.get("status") or "",
         light=data.get("light") or "",
         category=category.pk if category else None,
@@ -77,42 +76,43 @@ def _filter_from(request: HttpRequest, user: User) -> tuple[QueueFilterForm, Any
     )
 
 
+QUEUE = KeysetList(
+    form=QueueFilterForm,
+    parse=_ticket_filter,
+    select=selectors.filter_tickets,
+    page=selectors.page_after,
+    cursor=selectors.Cursor,
+    lights=selectors.counts_by_light,
+    # Counting what a free-text search matches would read every ticket in the scope (a
+    # substring is in no index); the rows still show their lights.
+    search_field="q",
+    template="intake/queue.html",
+    fragment="intake/partials/ticket_rows.html",
+)
+
+
 @guarded(can, "view_queue")
 def queue(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    form, flt = _filter_from(request, user)
-    tickets = selectors.filter_tickets(user, flt)
-    cursor = selectors.Cursor.decode(request.GET.get("after", ""))
-    rows, next_cursor = selectors.page_after(tickets, cursor, PAGE_SIZE)
-    query = request.GET.copy()
-    query.pop("after", None)
-    context = {
-        "form": form,
-        "rows": rows,
-        "next_cursor": next_cursor.encode() if next_cursor else "",
-        "query": query.urlencode(),
-        # Counting what a free-text search matches would read every ticket in the scope
-        # (a substring is in no index); the rows still show their lights.
-        "lights": selectors.counts_by_light(tickets) if cursor is None and not flt.text else None,
-        "unit": flt.unit,
+    listing = QUEUE.read(request, user)
+    return listing.render(
+        request,
+        unit=listing.filter.unit,
         # The unit filter offers the user's own units and the level below (a county's schools
         # are reached from the county's row on the ledger's overview, or by ?unit=).
-        "filter_units": org_selectors.units_visible_to(user)
+        filter_units=org_selectors.units_visible_to(user)
         .filter(is_active=True, depth__lte=1)
         .order_by("path")[:100],
-        "can_enter": can(user, "hotline"),
-        "flagged": selectors.flagged_ids(user, rows),
-    }
-    htmx = bool(getattr(request, "htmx", False))
-    template = "intake/partials/ticket_rows.html" if htmx and cursor else "intake/queue.html"
-    return render(request, template, context)
+        can_enter=can(user, "hotline"),
+        flagged=selectors.flagged_ids(user, listing.rows),
+    )
 
 
 @guarded(can, "view_queue")
 def queue_export(request: HttpRequest) -> HttpResponse:
     """The queue as filtered on the page, as an Excel workbook (identity masked, audited)."""
     user = _user(request)
-    _form, flt = _filter_from(request, user)
+    _form, flt = QUEUE.filter(request, user)
     tickets = selectors.filter_tickets(user, flt)
     count = tickets.count()
     if count > export.EXPORT_LIMIT:
@@ -140,29 +140,6 @@ def _assign_form(user: User, ticket: Ticket, data: Any = None) -> AssignForm:
     # Any active account parses; the action says why a given person cannot handle it.
     handlers = org_selectors.active_accounts()
     return AssignForm(data, units=units, handlers=handlers)
-
-
-EVENT_LABELS = {
-    "submit": gettext_lazy("提交"),
-    "merged_in": gettext_lazy("合并重复件"),
-    "to_problem": gettext_lazy("转为台账问题"),
-    "message": gettext_lazy("反映人留言"),
-}
-
-
-ENTRY_LABELS: dict[str, Any] = {
-    Ticket.Channel.WEB: gettext_lazy("网上提交"),
-    Ticket.Channel.PHONE: gettext_lazy("热线来电录入"),
-    Ticket.Channel.LETTER: gettext_lazy("来信录入"),
-    Ticket.Channel.VISIT: gettext_lazy("来访录入"),
-}
-
-
-def _event_label(action: str, ticket: Ticket) -> str:
-    if action == "submit":  # how it came in: the web form, or entered from a call, letter, visit
-        return str(ENTRY_LABELS.get(ticket.channel, EVENT_LABELS["submit"]))
-    move = workflow.MOVES.get(action)
-    return str(move.label if move is not None else EVENT_LABELS.get(action, action))
 
 
 def _routing_panel(user: User, ticket: Ticket, available: set[str]) -> dict[str, Any]:
@@ -218,7 +195,10 @@ def _detail_context(request: HttpRequest, user: User, ticket: Ticket) -> dict[st
         "content": handling.masked_content(ticket),
         "masked_name": mask_name(ticket.reporter_name) if ticket.reporter_name else "",
         "masked_phone": mask_phone(ticket.reporter_phone) if ticket.reporter_phone else "",
-        "events": [(e, _event_label(e.action, ticket)) for e in ticket.events.all()],
+        "events": [
+            (e, str(workflow.event_label(e.action, channel=ticket.channel)))
+            for e in ticket.events.all()
+        ],
         "messages_list": ticket.messages.all(),
         "attachments": ticket.attachments.all(),
         "duplicates": ticket.duplicates.all(),
@@ -269,28 +249,20 @@ def ticket_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _transition_view(
-    action: str, run: Callable[[HttpRequest, Ticket, User], str]
-) -> Callable[[HttpRequest, int], HttpResponse]:
-    """A POST-only view: scoped lookup, the policy for `action`, the action, a message."""
+def _after_move(user: User, ticket: Ticket) -> str:
+    """The ticket's page, or the queue when the move took the ticket out of the user's sight
+    (a unit's return: no longer the unit's to see)."""
+    if not can(user, "view", ticket):
+        return reverse("intake:queue")
+    return reverse("intake:detail", args=[ticket.pk])
 
-    @require_POST
-    @signed_in
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
-        user = _user(request)
-        ticket = selectors.get_ticket_for_user(user, pk)
-        if not can(user, action, ticket):
-            raise Http404
-        try:
-            messages.success(request, run(request, ticket, user))
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        if action == "return" and not can(user, "view", ticket):
-            return redirect("intake:queue")  # returned: no longer the unit's to see
-        return redirect("intake:detail", pk=ticket.pk)
 
-    view.__name__ = f"ticket_{action}"
-    return view
+MOVES = TransitionViews(
+    name="ticket",
+    lookup=selectors.get_ticket_for_user,
+    policy=can,
+    redirect=_after_move,
+)
 
 
 def _text(request: HttpRequest) -> str:
@@ -371,30 +343,22 @@ def _to_problem(request: HttpRequest, ticket: Ticket, user: User) -> str:
     return _("已转为台账问题 %(n)s（草稿）") % {"n": problem.number}
 
 
-ticket_accept = _transition_view("accept", _accept)
-ticket_decline = _transition_view("decline", _decline)
-ticket_assign = _transition_view("assign", _assign)
-ticket_start = _transition_view("start", _start)
-ticket_return = _transition_view("return", _return)
-ticket_reply = _transition_view("reply", _reply)
-ticket_close = _transition_view("close", _close)
-ticket_merge = _transition_view("merge", _merge)
-ticket_note = _transition_view("note", _note)
-ticket_to_problem = _transition_view("to_problem", _to_problem)
+ticket_accept = MOVES.view("accept", _accept)
+ticket_decline = MOVES.view("decline", _decline)
+ticket_assign = MOVES.view("assign", _assign)
+ticket_start = MOVES.view("start", _start)
+ticket_return = MOVES.view("return", _return)
+ticket_reply = MOVES.view("reply", _reply)
+ticket_close = MOVES.view("close", _close)
+ticket_merge = MOVES.view("merge", _merge)
+ticket_note = MOVES.view("note", _note)
+ticket_to_problem = MOVES.view("to_problem", _to_problem)
 
 
 @signed_in
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     """Files are served only through the ticket's scope: outside it, a 404."""
-    attachment = selectors.get_attachment_for_user(_user(request), pk)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download(selectors.get_attachment_for_user(_user(request), pk))
 
 
 # The roles that enter calls (the "hotline" policy); their scope is where they may file one.

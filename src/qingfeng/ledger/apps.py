@@ -7,3 +7,26 @@ from django.utils.translation import gettext_lazy as _
 class LedgerConfig(AppConfig):
     name = "qingfeng.ledger"
     verbose_name = _("整改台账")
+
+    def ready(self) -> None:
+        from qingfeng.core import registry
+        from qingfeng.core.registry import DemoSeeder, HomeCard, Section
+        from qingfeng.ledger import cards, demo
+
+        registry.add_urls("ledger/", "qingfeng.ledger.urls")
+        registry.add_urls("progress/", "qingfeng.ledger.public_urls", public=True)
+        registry.add_home_card(
+            HomeCard("ledger", "ledger/cards/overview.html", 20, cards.overview_card)
+        )
+        registry.add_demo_seeder(
+            DemoSeeder("ledger", 10, seed=demo.demo_lines, has_data=demo.has_problems)
+        )
+        registry.add_menu_section(
+            Section.RECTIFY,
+            (
+                ("ledger", _("整改台账"), "ledger:list"),
+                ("rechecks", _("回头看"), "ledger:rechecks"),
+                ("mine", _("我的整改"), "ledger:mine"),
+                ("liaison", _("包片县区"), "ledger:liaison"),
+            ),
+        )

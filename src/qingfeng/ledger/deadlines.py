@@ -1,8 +1,10 @@
-"""Traffic lights and escalation (催办 → 督办 → 提级督办) on the working-day calendar.
+"""Traffic lights and escalation (催办 → 督办 → 提级督办) of problems, on the working-day
+calendar: the ledger's clocks and its ladder for the mechanism in `core.deadlines`.
 
-`recompute_lights` runs daily (and `light_for` on every change); it updates only the rows
-whose light changed, in batches, so the whole city takes one pass over the open problems.
-`escalate` writes each stage once per problem and deadline (a unique row), then notifies.
+A problem's deadline runs while it is assigned, accepted or being rectified (yellow within
+QF_LEDGER_YELLOW_DAYS working days); a closure request stays green while it waits.
+`recompute_lights` runs daily (and `light_for` on every change); `escalate` writes each stage
+once per problem and deadline, then notifies.
 """
 
 from __future__ import annotations
@@ -10,67 +12,50 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from qingfeng.core.actions import notify
-from qingfeng.core.calendar import get_calendar
-from qingfeng.ledger import workflow
-from qingfeng.ledger.models import Escalation, Problem
+from qingfeng.core.deadlines import Clock, Ladder, Lights, Reminder
+from qingfeng.core.models import Escalation
+from qingfeng.ledger.models import Problem
 from qingfeng.orgs.models import Liaison, Role, User
 
-URGENCY = Problem.URGENCY
-BATCH = 2000
+S = Problem.Status
+
+
+def _yellow_days() -> int:
+    return int(settings.QF_LEDGER_YELLOW_DAYS)
+
+
+def _escalate_after() -> int:
+    return int(settings.QF_LEDGER_ESCALATE_AFTER_DAYS)
+
+
+LIGHTS = Lights(
+    model=Problem,
+    clocks=(
+        Clock(
+            "deadline",
+            frozenset({S.ASSIGNED, S.ACCEPTED, S.RECTIFYING}),
+            "deadline",
+            yellow_days=_yellow_days,
+        ),
+        Clock("verification", frozenset({S.CLOSURE_REQUESTED}), "deadline", steady="green"),
+    ),
+    due_key=False,  # the list sorts by the deadline whatever the status (Problem.set_light)
+)
 
 
 def light_on(deadline: date | None, status: str, today: date, *, yellow_days: int) -> str:
-    if status not in workflow.OPEN or status == Problem.Status.STAGE_COMPLETED or deadline is None:
-        return ""
-    if status == Problem.Status.CLOSURE_REQUESTED:
-        return Problem.Light.GREEN
-    if today > deadline:
-        return Problem.Light.RED
-    if get_calendar().count_workdays(today, deadline) <= yellow_days:
-        return Problem.Light.YELLOW
-    return Problem.Light.GREEN
+    """The light of a problem in `status` with `deadline`: none when it is not being worked
+    on or has no deadline."""
+    clock = LIGHTS.clock_for(status)
+    return clock.light(deadline, today, yellow_days=yellow_days) if clock is not None else ""
 
 
-def recompute_lights(today: date, *, yellow_days: int | None = None) -> int:
+def recompute_lights(today: date) -> int:
     """Set every problem's light for `today`; returns how many changed."""
-    yellow_days = settings.QF_LEDGER_YELLOW_DAYS if yellow_days is None else yellow_days
-    calendar = get_calendar()
-    # The yellow threshold as a date: due on or before it (and not overdue) is yellow.
-    yellow_until = calendar.add_workdays(today, yellow_days)
-    changed = 0
-    targets = {
-        Problem.Light.RED: Q(deadline__lt=today),
-        Problem.Light.YELLOW: Q(deadline__gte=today, deadline__lte=yellow_until),
-        Problem.Light.GREEN: Q(deadline__gt=yellow_until),
-    }
-    working = Q(
-        status__in=[Problem.Status.ASSIGNED, Problem.Status.ACCEPTED, Problem.Status.RECTIFYING]
-    )
-    with transaction.atomic():
-        for light, window in targets.items():
-            changed += (
-                Problem.objects.filter(working & window)
-                .exclude(light=light)
-                .update(light=light, urgency=URGENCY[light])
-            )
-        changed += (
-            Problem.objects.filter(status=Problem.Status.CLOSURE_REQUESTED)
-            .exclude(light=Problem.Light.GREEN)
-            .update(light=Problem.Light.GREEN, urgency=URGENCY[Problem.Light.GREEN])
-        )
-        changed += (
-            Problem.objects.filter(
-                ~working & ~Q(status=Problem.Status.CLOSURE_REQUESTED) | Q(deadline__isnull=True)
-            )
-            .exclude(light="")
-            .update(light="", urgency=URGENCY[""])
-        )
-    return changed
+    return LIGHTS.recompute(today)
 
 
 def _unit_admins(problem: Problem) -> list[User]:
@@ -90,7 +75,7 @@ def _liaison_leaders(problem: Problem) -> list[User]:
     return list(User.objects.filter(pk__in=leader_ids, is_active=True))
 
 
-def _recipients(problem: Problem, stage: str) -> list[User]:
+def _recipients(problem: Problem, stage: str, _clock: Clock) -> list[User]:
     if stage == Escalation.Stage.REMIND:
         person = problem.responsible_person
         users = [person.user] if person is not None and person.user is not None else []
@@ -104,56 +89,33 @@ def _recipients(problem: Problem, stage: str) -> list[User]:
     )
 
 
-def stage_for(problem: Problem, today: date, *, escalate_after: int) -> str | None:
-    if problem.light == Problem.Light.YELLOW:
-        return Escalation.Stage.REMIND
-    if problem.light == Problem.Light.RED and problem.deadline is not None:
-        overdue = get_calendar().count_workdays(problem.deadline, today)
-        return Escalation.Stage.ESCALATE if overdue > escalate_after else Escalation.Stage.NOTICE
-    return None
+def _reminder(problem: Problem, stage: str, _clock: Clock, deadline: date) -> Reminder:
+    return Reminder(
+        title=_("【%(stage)s】%(number)s 整改时限 %(deadline)s")
+        % {
+            "stage": Escalation.Stage(stage).label,
+            "number": problem.number,
+            "deadline": deadline.isoformat(),
+        },
+        body=problem.title,
+        link=f"/ledger/{problem.pk}/",
+    )
+
+
+def _late_problems() -> QuerySet[Problem]:
+    return Problem.objects.select_related("unit", "responsible_person__user")
+
+
+LADDER = Ladder(
+    lights=LIGHTS,
+    rows=_late_problems,
+    recipients=_recipients,
+    reminder=_reminder,
+    escalate_after=_escalate_after,
+)
 
 
 def escalate(today: date, *, escalate_after: int | None = None) -> int:
     """Write and send the escalation each yellow or red problem is due; each stage once per
     problem and deadline, so running it twice sends nothing twice."""
-    escalate_after = (
-        settings.QF_LEDGER_ESCALATE_AFTER_DAYS if escalate_after is None else escalate_after
-    )
-    sent = 0
-    due = (
-        Problem.objects.filter(
-            light__in=[Problem.Light.YELLOW, Problem.Light.RED], deadline__isnull=False
-        )
-        .select_related("unit", "responsible_person__user")
-        .order_by("id")
-    )
-    for problem in due.iterator(chunk_size=BATCH):
-        stage = stage_for(problem, today, escalate_after=escalate_after)
-        if stage is None or problem.deadline is None:
-            continue
-        try:
-            with transaction.atomic():
-                recipients = _recipients(problem, stage)
-                Escalation.objects.create(
-                    problem=problem,
-                    stage=stage,
-                    deadline=problem.deadline,
-                    recipients=[u.pk for u in recipients],
-                )
-                label = Escalation.Stage(stage).label
-                for user in recipients:
-                    notify(
-                        recipient=user,
-                        title=_("【%(stage)s】%(number)s 整改时限 %(deadline)s")
-                        % {
-                            "stage": label,
-                            "number": problem.number,
-                            "deadline": problem.deadline.isoformat(),
-                        },
-                        body=problem.title,
-                        link=f"/ledger/{problem.pk}/",
-                    )
-        except IntegrityError:
-            continue  # this stage was already sent for this deadline
-        sent += 1
-    return sent
+    return LADDER.escalate(today, escalate_after=escalate_after)

@@ -177,3 +177,13 @@ def seed_demo_ledger() -> list[str]:
     )
     made.append(p)
     return [p.number for p in made]
+
+
+def demo_lines() -> list[str]:
+    """`seed_demo_cases`: the demo ledger, and what to print of it."""
+    problems = seed_demo_ledger()
+    return [f"已载入 {len(problems)} 个演示台账问题 / loaded {len(problems)} demo problems"]
+
+
+def has_problems() -> bool:
+    return Problem.objects.exists()

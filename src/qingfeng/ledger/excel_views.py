@@ -14,16 +14,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from qingfeng.core.attachments import MB, AttachmentRules
 from qingfeng.core.policy import guarded
 from qingfeng.ledger import excel, selectors
 from qingfeng.ledger.permissions import can
-from qingfeng.ledger.views import _filter_from, _user
+from qingfeng.ledger.views import LEDGER, _user
+from qingfeng.lib import filetypes
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit, User
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAGIC = {".xlsx": b"PK\x03\x04", ".xls": b"\xd0\xcf\x11\xe0"}
-MAX_BYTES = 20 * 1024 * 1024
+LEDGER_FILE = AttachmentRules(
+    types=(filetypes.XLSX, filetypes.XLS),
+    max_bytes=20 * MB,
+    unsupported=gettext_lazy("请上传 .xlsx 或 .xls 格式的 Excel 文件"),
+    too_large=gettext_lazy("文件不能超过 20 MB"),
+    mismatch=gettext_lazy("文件内容不是有效的 Excel 工作簿"),
+)
 EXPORT_LIMIT = 50_000  # about 20 s to write; more would outrun the web worker's timeout
 
 
@@ -34,16 +41,7 @@ class LedgerImportForm(forms.Form):
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        name = (upload.name or "").lower()
-        ext = name[name.rfind(".") :] if "." in name else ""
-        if ext not in MAGIC:
-            raise forms.ValidationError(_("请上传 .xlsx 或 .xls 格式的 Excel 文件"))
-        if upload.size > MAX_BYTES:
-            raise forms.ValidationError(_("文件不能超过 20 MB"))
-        head = upload.read(4)
-        upload.seek(0)
-        if head != MAGIC[ext]:
-            raise forms.ValidationError(_("文件内容不是有效的 Excel 工作簿"))
+        LEDGER_FILE.check(upload)
         return upload
 
 
@@ -98,7 +96,7 @@ def template_download(request: HttpRequest) -> HttpResponse:
 @guarded(can, "view_ledger")
 def export(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    _form, flt = _filter_from(request, user)
+    _form, flt = LEDGER.filter(request, user)
     problems = selectors.filter_problems(user, flt).order_by(*selectors.URGENT_FIRST)
     count = problems.count()
     if count > EXPORT_LIMIT:

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core.attachments import Attachment, storage_name
+from qingfeng.core.deadlines import URGENCY
 from qingfeng.orgs.models import Person, Unit, User
 
 
@@ -200,7 +202,7 @@ class Problem(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
-    URGENCY = {"red": 0, "yellow": 1, "green": 2, "": 3}
+    URGENCY = URGENCY  # the lights' sort keys, shared by every app's lists
 
     def set_light(self, light: str) -> None:
         self.light = light
@@ -266,7 +268,7 @@ class ProgressReport(models.Model):
         return f"{self.problem_id} {self.progress}%"
 
 
-class Evidence(models.Model):
+class Evidence(Attachment):
     class Phase(models.TextChoices):
         BEFORE = "before", _("整改前")
         AFTER = "after", _("整改后")
@@ -279,9 +281,6 @@ class Evidence(models.Model):
     phase = models.CharField(_("类别"), max_length=10, choices=Phase.choices, default=Phase.AFTER)
     file = models.FileField(_("文件"), upload_to="ledger/evidence/%Y/%m/")
     original_name = models.CharField(_("原文件名"), max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
@@ -291,9 +290,6 @@ class Evidence(models.Model):
         verbose_name = _("佐证材料")
         verbose_name_plural = _("佐证材料")
         ordering = ["problem_id", "uploaded_at", "id"]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class Verification(models.Model):
@@ -315,33 +311,6 @@ class Verification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.problem_id} {self.outcome}"
-
-
-class Escalation(models.Model):
-    """催办 → 督办 → 提级督办: each stage once per problem and deadline, recorded."""
-
-    class Stage(models.TextChoices):
-        REMIND = "remind", _("催办")
-        NOTICE = "notice", _("督办")
-        ESCALATE = "escalate", _("提级督办")
-
-    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="escalations")
-    stage = models.CharField(_("阶段"), max_length=10, choices=Stage.choices)
-    deadline = models.DateField(_("针对的时限"))
-    created_at = models.DateTimeField(default=timezone.now)
-    recipients = models.JSONField(default=list)
-
-    class Meta:
-        verbose_name = _("催办督办")
-        verbose_name_plural = _("催办督办")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["problem", "stage", "deadline"], name="ledger_escalation_once"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.problem_id} {self.stage}"
 
 
 class Feedback(models.Model):
@@ -408,10 +377,8 @@ class Recheck(models.Model):
 
 def ledger_import_upload_to(instance: LedgerImport, filename: str) -> str:
     # The stored name never comes from the user; the original name is kept in a column.
-    import uuid
-
     ext = ".xls" if filename.lower().endswith(".xls") else ".xlsx"
-    return f"ledger/imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{ext}"
+    return f"ledger/imports/{timezone.now():%Y/%m}/{storage_name(ext)}"
 
 
 class LedgerImport(models.Model):

@@ -5,7 +5,7 @@ Object checks assume the problem came through a scoped selector (or is the user'
 
 from __future__ import annotations
 
-from qingfeng.core.scope import has_role, in_scope
+from qingfeng.core.scope import has_role, in_scope, role_names
 from qingfeng.ledger.models import Problem
 from qingfeng.orgs.models import Role, User
 
@@ -44,6 +44,10 @@ def can(user: User, action: str, problem: Problem | None = None) -> bool:
         return False
     if action == "view_ledger":
         return has_role(user, *_roles(READERS))
+    if action == "view_own":  # 我的整改: anyone who may be made responsible for a problem
+        return bool(role_names(user) - {R.AUDITOR.value, R.SYSTEM_ADMIN.value})
+    if action == "view_liaison":  # 包片县区: a leader with counties assigned
+        return has_role(user, R.LEADER) and user.liaisons.exists()
     if action == "register":
         if problem is None:
             return has_role(user, *_roles(REGISTRARS))

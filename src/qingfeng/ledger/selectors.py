@@ -6,23 +6,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import connection
 from django.db.models import (
-    BooleanField,
     Count,
-    DateField,
     F,
-    Func,
     IntegerField,
-    Model,
     Prefetch,
     Q,
     QuerySet,
     prefetch_related_objects,
 )
-from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 
+from qingfeng.core import listing
+from qingfeng.core.listing import Unindexed
 from qingfeng.core.scope import scope_paths, unit_ids_under
 from qingfeng.ledger.models import (
     Evidence,
@@ -37,28 +33,16 @@ from qingfeng.ledger.permissions import READERS, _roles
 from qingfeng.orgs.models import Person, Unit, User
 from qingfeng.orgs.selectors import liaison_counties
 
-URGENT_FIRST = ("urgency", "due_key", "id")
+Cursor = listing.UrgencyCursor
+URGENT_FIRST = Cursor.order()
 # Disclosed and not withdrawn: what the public progress pages show, of a problem or a unit's.
 PUBLISHED = Q(disclosure=Problem.Disclosure.PUBLISHED) & ~Q(status=Problem.Status.WITHDRAWN)
 ON_UNIT = Q(problems__disclosure=Problem.Disclosure.PUBLISHED) & ~Q(
     problems__status=Problem.Status.WITHDRAWN
 )
 
-
-class Unindexed(Func):
-    """A column as it is, except on SQLite, where a unary + stops the planner from answering
-    the condition through that column's own index (sqlite.org/optoverview.html, "disqualifying
-    WHERE clause terms using unary +"). The ledger's filters are checked inside the list index
-    (ledger_problem_list) while it is walked in urgency order; SQLite, left to itself, would
-    fetch every row of a status or a deadline window through another index and sort them."""
-
-    template = "%(expressions)s"
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return super().as_sql(compiler, connection, template="+%(expressions)s", **extra)
-
-
-# The filterable columns under the names the filters use (Problem.objects.alias(**FILTERED)).
+# The filterable columns under the names the filters use (Problem.objects.alias(**FILTERED)):
+# checked inside the list index (ledger_problem_list) while it is walked in urgency order.
 FILTERED = {
     "f_unit": Unindexed(F("unit_id"), output_field=IntegerField()),
     "f_person": Unindexed(F("responsible_person_id"), output_field=IntegerField()),
@@ -299,75 +283,21 @@ def counts_by_light(problems: QuerySet[Problem]) -> dict[str, int]:
     """How many of the problems are red, yellow and green (those without a light are not
     counted). Grouped by urgency, the light as a number, so that the count reads the list
     index alone: 500,000 problems cost tens of milliseconds, not a pass over the table."""
-    lights = {urgency: light for light, urgency in Problem.URGENCY.items() if light}
-    rows = (
-        problems.filter(urgency__lt=Problem.URGENCY[""])
-        .values("urgency")
-        .annotate(n=Count("id"))
-        .order_by()
+    return listing.count_lights(
+        problems.filter(urgency__lt=Problem.URGENCY[""]), column="urgency", codes=Problem.URGENCY
     )
-    result = dict.fromkeys(lights.values(), 0)
-    for row in rows:
-        result[lights[row["urgency"]]] = row["n"]
-    return result
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where a page of the urgency-ordered ledger ends: (urgency, due_key, id)."""
-
-    urgency: int
-    due_key: date
-    pk: int
-
-    def encode(self) -> str:
-        return f"{self.urgency}.{self.due_key.isoformat()}.{self.pk}"
-
-    @classmethod
-    def decode(cls, text: str) -> Cursor | None:
-        try:
-            urgency, due, pk = text.split(".")
-            return cls(int(urgency), date.fromisoformat(due), int(pk))
-        except ValueError:
-            return None
 
 
 def page_after(
     problems: QuerySet[Problem], cursor: Cursor | None, size: int
 ) -> tuple[list[Problem], Cursor | None]:
-    """Keyset pagination: the next `size` problems after the cursor, and the cursor after them."""
-    if cursor is not None:
-        problems = problems.filter(rows_after(cursor, Problem))
-    rows = list(
-        problems.select_related("unit", "category", "responsible_person").order_by(*URGENT_FIRST)[
-            : size + 1
-        ]
-    )
-    more = len(rows) > size
-    rows = rows[:size]
-    last = rows[-1] if rows and more else None
-    return rows, (Cursor(last.urgency, last.due_key, last.pk) if last else None)
+    """Keyset pagination in urgency order: the next `size` problems after the cursor, and the
+    cursor after them."""
+    problems = problems.select_related("unit", "category", "responsible_person")
+    return listing.page_after(problems, cursor, size, order=Cursor)
 
 
-def rows_after(cursor: Cursor, model: type[Model]) -> RawSQL:
-    """(urgency, due_key, id) > cursor as one row-value comparison, which both databases turn
-    into the start of an index range: page 1,000 then costs what page 1 costs. Spelled out as
-    ORs (Django's fallback on SQLite) it made them scan every row before the cursor. For any
-    model ordered by those three columns (problems, tickets)."""
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(f"{table}.{quote(name)}" for name in URGENT_FIRST)
-    field = model._meta.get_field("due_key")
-    assert isinstance(field, DateField)
-    due_key = field.get_db_prep_value(cursor.due_key, connection, prepared=False)
-    return RawSQL(  # noqa: S611 - the names are the model's, quoted; values are parameters
-        f"({columns}) > (%s, %s, %s)",
-        (cursor.urgency, due_key, cursor.pk),
-        output_field=BooleanField(),
-    )
-
-
-def overview_by_child_unit(user: User, root: Unit) -> list[dict[str, object]]:
+def overview_by_child_unit(user: User, root: Unit) -> list[dict[str, Any]]:
     """Per direct child of `root` (and `root` itself): problems, closed, red, yellow.
 
     One grouped query per unit, answered from the list index alone, then summed per branch

@@ -5,7 +5,8 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from qingfeng.ledger import deadlines, rechecks
+from qingfeng.ledger import deadlines
+from qingfeng.ledger.actions import rechecks
 
 
 @db_periodic_task(crontab(hour="0", minute="30"))

@@ -6,7 +6,6 @@ post to small views below; each re-checks the policy for that action.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -14,12 +13,18 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qingfeng.core import registry
+from qingfeng.core.attachments import download
+from qingfeng.core.listing import KeysetList
 from qingfeng.core.policy import guarded, signed_in
-from qingfeng.ledger import actions, rechecks, selectors
+from qingfeng.core.transition_views import TransitionViews
+from qingfeng.ledger import actions, selectors
+from qingfeng.ledger.actions import rechecks
 from qingfeng.ledger.forms import (
     ClosureForm,
     DisclosureForm,
@@ -37,7 +42,6 @@ from qingfeng.lib.redact import redact
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Person, Unit, User
 
-PAGE_SIZE = 30
 ACTIONS = (
     "assign",
     "accept",
@@ -54,14 +58,10 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _filter_from(
-    request: HttpRequest, user: User
-) -> tuple[LedgerFilterForm, selectors.LedgerFilter]:
-    form = LedgerFilterForm(request.GET or None)
-    data: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+def _ledger_filter(user: User, data: dict[str, Any]) -> selectors.LedgerFilter:
     unit = org_selectors.get_unit_for_user(user, data["unit"]) if data.get("unit") else None
     category = data.get("category")
-    return form, selectors.LedgerFilter(
+    return selectors.LedgerFilter(
         unit=unit,
         list_kind=data.get("list_kind") or "",
         source=data.get("source") or "",
@@ -75,28 +75,23 @@ def _filter_from(
     )
 
 
+LEDGER = KeysetList(
+    form=LedgerFilterForm,
+    parse=_ledger_filter,
+    select=selectors.filter_problems,
+    page=selectors.page_after,
+    cursor=selectors.Cursor,
+    lights=selectors.counts_by_light,
+    template="ledger/list.html",
+    fragment="ledger/partials/problem_rows.html",
+)
+
+
 @guarded(can, "view_ledger")
 def ledger_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    form, flt = _filter_from(request, user)
-    problems = selectors.filter_problems(user, flt)
-    cursor = selectors.Cursor.decode(request.GET.get("after", ""))
-    rows, next_cursor = selectors.page_after(problems, cursor, PAGE_SIZE)
-    query = request.GET.copy()
-    query.pop("after", None)
-    context = {
-        "form": form,
-        "rows": rows,
-        "next_cursor": next_cursor.encode() if next_cursor else "",
-        "query": query.urlencode(),
-        "is_first_page": cursor is None,
-        "lights": selectors.counts_by_light(problems) if cursor is None else None,
-        "unit": flt.unit,
-        "can_register": can(user, "register"),
-    }
-    htmx = bool(getattr(request, "htmx", False))
-    template = "ledger/partials/problem_rows.html" if htmx and cursor else "ledger/list.html"
-    return render(request, template, context)
+    listing = LEDGER.read(request, user)
+    return listing.render(request, unit=listing.filter.unit, can_register=can(user, "register"))
 
 
 def _problem_form(request: HttpRequest, user: User, data: Any = None) -> ProblemForm:
@@ -166,7 +161,7 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "feedback": problem.feedback.all(),
         "children": problem.children.all(),
         "cooperating": problem.cooperating_units.all(),
-        "source_tickets": _source_tickets(user, problem),
+        "source_groups": _source_groups(user, problem),
         "show": {action: action in available for action in ACTIONS},
         "can_edit": can(user, "edit", problem),
         "report_form": ReportForm(initial={"progress": problem.progress}),
@@ -182,19 +177,16 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "ledger/detail.html", context)
 
 
-def _source_tickets(user: User, problem: Problem) -> list[tuple[Any, bool]]:
-    """The tickets this problem came from, each with whether the viewer may open it (their
-    number and reply state are shown to everyone who sees the problem: the feedback gate reads
-    that state; the content stays behind the ticket's own scoping)."""
-    from qingfeng.intake.selectors import tickets_visible_to  # the channel builds on the ledger
-
-    tickets = list(problem.tickets.only("id", "number", "status", "replied_at").order_by("id"))
-    if not tickets:
-        return []
-    visible = set(
-        tickets_visible_to(user).filter(pk__in=[t.pk for t in tickets]).values_list("pk", flat=True)
-    )
-    return [(ticket, ticket.pk in visible) for ticket in tickets]
+def _source_groups(user: User, problem: Problem) -> list[tuple[Any, str, list[Any]]]:
+    """The records this problem came from, by source (tickets, findings…): their numbers and
+    states are shown to everyone who sees the problem — the feedback gate reads those states —
+    and each links only where the viewer may open it."""
+    groups = []
+    for source in registry.problem_sources():
+        records = source.records(problem, viewer=user)
+        if records:
+            groups.append((source.label, source.key, records))
+    return groups
 
 
 def _suggest_public_text(problem: Problem) -> str:
@@ -204,26 +196,12 @@ def _suggest_public_text(problem: Problem) -> str:
     return redact(f"{problem.title}。{problem.description}", names=names)
 
 
-def _transition_view(
-    action: str, run: Callable[[HttpRequest, Problem, User], str]
-) -> Callable[[HttpRequest, int], HttpResponse]:
-    """A POST-only view: scoped lookup, the policy for `action`, the action, a message."""
-
-    @require_POST
-    @signed_in
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
-        user = _user(request)
-        problem = selectors.get_problem_for_user(user, pk)
-        if not can(user, action, problem):
-            raise Http404
-        try:
-            messages.success(request, run(request, problem, user))
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        return redirect("ledger:detail", pk=problem.pk)
-
-    view.__name__ = f"problem_{action}"
-    return view
+MOVES = TransitionViews(
+    name="problem",
+    lookup=selectors.get_problem_for_user,
+    policy=can,
+    redirect=lambda user, problem: reverse("ledger:detail", args=[problem.pk]),
+)
 
 
 def _assign(request: HttpRequest, problem: Problem, user: User) -> str:
@@ -301,14 +279,14 @@ def _disclose(request: HttpRequest, problem: Problem, user: User) -> str:
     return _("已公开") if form.cleaned_data["publish"] else _("已保存，暂不公开")
 
 
-problem_assign = _transition_view("assign", _assign)
-problem_accept = _transition_view("accept", _accept)
-problem_report = _transition_view("report", _report)
-problem_request_closure = _transition_view("request_closure", _request_closure)
-problem_verify = _transition_view("verify", _verify)
-problem_withdraw = _transition_view("withdraw", _withdraw)
-problem_feedback = _transition_view("feedback", _feedback)
-problem_disclose = _transition_view("disclose", _disclose)
+problem_assign = MOVES.view("assign", _assign)
+problem_accept = MOVES.view("accept", _accept)
+problem_report = MOVES.view("report", _report)
+problem_request_closure = MOVES.view("request_closure", _request_closure)
+problem_verify = MOVES.view("verify", _verify)
+problem_withdraw = MOVES.view("withdraw", _withdraw)
+problem_feedback = MOVES.view("feedback", _feedback)
+problem_disclose = MOVES.view("disclose", _disclose)
 
 
 @require_POST
@@ -339,18 +317,10 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
 @signed_in
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     """Evidence is served only through the problem's scope: outside it, a 404."""
-    evidence = selectors.get_evidence_for_user(_user(request), pk)
-    response = FileResponse(
-        evidence.file.open("rb"),
-        as_attachment=True,
-        filename=evidence.original_name,
-        content_type=evidence.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download(selectors.get_evidence_for_user(_user(request), pk))
 
 
-@signed_in
+@guarded(can, "view_own")
 def my_items(request: HttpRequest) -> HttpResponse:
     problems = selectors.my_items(_user(request))
     return render(
@@ -360,7 +330,7 @@ def my_items(request: HttpRequest) -> HttpResponse:
     )
 
 
-@signed_in
+@guarded(can, "view_liaison")
 def liaison_view(request: HttpRequest) -> HttpResponse:
     """A leader's counties: lights per county and the red items first."""
     rows = selectors.liaison_overview(_user(request))
@@ -401,7 +371,6 @@ def recheck_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(user, "verify", problem):
         raise Http404
     try:
-        actions.separation_of_duties(problem, user)
         rechecks.check_decide_recheck(
             recheck,
             actor=user,

@@ -8,11 +8,13 @@ closed / stage completed → rectifying again when a re-check (回头看) fails
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy
 
 from qingfeng.core import lifecycle
-from qingfeng.core.lifecycle import Move
-from qingfeng.ledger.models import Problem
+from qingfeng.core.lifecycle import Move, StrOrPromise
+from qingfeng.ledger.models import Problem, Transition
 
 S = Problem.Status
 
@@ -47,12 +49,40 @@ class InvalidTransition(lifecycle.InvalidTransition):
         super().__init__(statuses=S, moves=MOVES, message=ILLEGAL, status=status, action=action)
 
 
+def snapshot(problem: Problem) -> dict[str, Any]:
+    """What an audit row records of a problem before and after a change."""
+    data = {f: getattr(problem, f) for f in ("status", "progress", "deadline", "light", "unit_id")}
+    data["responsible_person_id"] = problem.responsible_person_id
+    return data
+
+
+WORKFLOW = lifecycle.Workflow(
+    model=Problem,
+    statuses=S,
+    moves=MOVES,
+    error=InvalidTransition,
+    event_model=Transition,
+    event_subject="problem",
+    audit_prefix="ledger.problem",
+    # The events that are not moves (the Excel import writes `create` rows too).
+    labels={"create": gettext_lazy("登记")},
+    snapshot=snapshot,
+)
+
+# The names of the ledger's actions, in one table: every event it writes (the moves and the
+# rest), and the other actions a user may be refused (the API's 403 names them).
+LABELS: dict[str, StrOrPromise] = {
+    **WORKFLOW.event_labels,
+    "register": gettext_lazy("登记问题"),
+    "report": gettext_lazy("报送进展"),
+    "verify": gettext_lazy("销号审核"),
+    "feedback": gettext_lazy("记录反馈"),
+}
+
+
 def target_of(problem: Problem, action: str) -> str:
-    target = lifecycle.target_of(MOVES, problem.status, action)
-    if target is None:
-        raise InvalidTransition(problem.status, action)
-    return target
+    return WORKFLOW.target(problem.status, action)
 
 
 def allowed_actions(status: str) -> list[str]:
-    return lifecycle.allowed(MOVES, status)
+    return WORKFLOW.allowed(status)

@@ -6,6 +6,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core.attachments import MB, AttachmentRules
+from qingfeng.lib import filetypes
 from qingfeng.orgs.models import Person, Role, Unit, User
 
 
@@ -83,19 +85,21 @@ class UnitSearchForm(forms.Form):
     )
 
 
+ROSTER_FILE = AttachmentRules(
+    types=(filetypes.XLSX,),
+    max_bytes=20 * MB,
+    unsupported=_("请上传 .xlsx 格式的 Excel 文件"),
+    too_large=_("文件不能超过 20 MB"),
+    mismatch=_("文件内容不是有效的 Excel 工作簿"),
+)
+
+
 class RosterImportForm(forms.Form):
     file = forms.FileField(label=_("花名册文件（.xlsx）"))
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".xlsx"):
-            raise forms.ValidationError(_("请上传 .xlsx 格式的 Excel 文件"))
-        if upload.size > 20 * 1024 * 1024:
-            raise forms.ValidationError(_("文件不能超过 20 MB"))
-        head = upload.read(4)
-        upload.seek(0)
-        if head != b"PK\x03\x04":
-            raise forms.ValidationError(_("文件内容不是有效的 Excel 工作簿"))
+        ROSTER_FILE.check(upload)
         return upload
 
 

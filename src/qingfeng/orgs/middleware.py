@@ -10,10 +10,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from qingfeng.core.context import SESSION_STARTED, SESSION_VERIFIED
 from qingfeng.orgs import permissions
 
-SESSION_STARTED = "qf_started_at"
-SESSION_VERIFIED = "qf_second_factor"
+__all__ = [
+    "SESSION_STARTED",
+    "SESSION_VERIFIED",
+    "AccountGateMiddleware",
+    "SessionLimitsMiddleware",
+]
 
 # Paths outside the gate. The API checks the same conditions in its own authentication
 # (qingfeng.api.auth); public pages do not depend on who is signed in.

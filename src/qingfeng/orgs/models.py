@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import uuid
-
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core.attachments import storage_name
 from qingfeng.core.fields import EncryptedTextField
 from qingfeng.lib.masking import mask_phone
 
@@ -334,7 +333,7 @@ class ApiToken(models.Model):
 
 def roster_upload_to(instance: RosterImport, filename: str) -> str:
     # The stored name never comes from the user; the original name is kept in a column.
-    return f"roster/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.xlsx"
+    return f"roster/{timezone.now():%Y/%m}/{storage_name('.xlsx')}"
 
 
 class RosterImport(models.Model):

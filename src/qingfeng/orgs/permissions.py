@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from qingfeng.core import permissions as core_permissions
 from qingfeng.core.scope import has_role, in_scope, role_names, scope_paths
 from qingfeng.orgs.models import Person, Role, Unit, User
 
@@ -26,9 +27,8 @@ _RULES: dict[str, set[str]] = {
     "export_roster": UNIT_MANAGERS,
     "view_phone": UNIT_MANAGERS,
     "manage_accounts": {Role.SYSTEM_ADMIN.value},
-    "manage_settings": {Role.SYSTEM_ADMIN.value},
     "manage_liaisons": {Role.BUREAU_ADMIN.value},
-    "view_audit": {Role.AUDITOR.value},
+    **{action: set(roles) for action, roles in core_permissions.RULES.items()},
 }
 
 

@@ -42,6 +42,15 @@ def scope_roots(user: User) -> QuerySet[Unit]:
     return Unit.objects.filter(path__in=scope_paths(user)).order_by("path")
 
 
+def scope_root_units(user: User) -> list[Unit]:
+    """`scope_roots` read once per user object (a page's cards each ask for them)."""
+    cached: list[Unit] | None = getattr(user, "_qf_scope_roots", None)
+    if cached is None:
+        cached = list(scope_roots(user))
+        user._qf_scope_roots = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def children_of(user: User, unit: Unit) -> QuerySet[Unit]:
     return (
         units_visible_to(user)

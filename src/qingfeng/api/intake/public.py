@@ -2,7 +2,7 @@
 the same actions and rate limits as the public pages.
 
 Public operations need no account. They store nothing of the client: the rate limits count
-under salted hashes in the cache (`intake.throttle`), and the human check of the form applies
+under salted hashes in the cache (`intake.publicform`), and the human check of the form applies
 here too (a question from GET /captcha, its answer in the submission) while
 QF_INTAKE_HUMAN_CHECK is on; QF_INTAKE_API_SUBMIT=0 closes the submission to the API.
 
@@ -28,9 +28,11 @@ from ninja.errors import HttpError
 
 from qingfeng.api.intake.errors import ErrorOut, FieldErrors, action_errors
 from qingfeng.api.payloads import read_payload
-from qingfeng.intake import actions, captcha, receipts, selectors, throttle
+from qingfeng.core.attachments import body_too_large
+from qingfeng.intake import actions, receipts, selectors
 from qingfeng.intake.forms import UNIT_REQUIRED, search_units
 from qingfeng.intake.models import Ticket, TicketCategory
+from qingfeng.intake.publicform import captcha, lookup_limit, submit_limit
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit
 
@@ -182,17 +184,9 @@ def _invalid(errors: dict[str, list[str]]) -> Status[dict[str, Any]]:
     return Status(422, {"detail": detail, "errors": items})
 
 
-def _too_large(request: HttpRequest) -> bool:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return True
-    return length > settings.QF_INTAKE_MAX_REQUEST_BYTES
-
-
 def _parse(request: HttpRequest, schema: type[Schema]) -> tuple[Any, list[UploadedFile]]:
     """JSON, or a multipart form with `files` (checked for size before the body is read)."""
-    if _too_large(request):
+    if body_too_large(request, max_bytes=settings.QF_INTAKE_MAX_REQUEST_BYTES):
         raise HttpError(413, _("提交的内容太大：最多 5 个附件，每个不超过 10 MB"))
     return read_payload(request, schema)
 
@@ -263,14 +257,14 @@ def units(request: HttpRequest, q: str = Query("", max_length=30)) -> list[Unit]
 )
 def new_captcha(request: HttpRequest, response: HttpResponse) -> dict[str, Any]:
     response["Cache-Control"] = "no-store"
-    if not settings.QF_INTAKE_HUMAN_CHECK:
+    if not captcha.enabled:
         return {"required": False}
     token = captcha.new_token()
     return {
         "required": True,
         "token": token,
         "image_url": reverse("report:captcha", args=[token]),
-        "expires_in": captcha.TTL,
+        "expires_in": captcha.ttl,
     }
 
 
@@ -346,7 +340,7 @@ def submit(
     response["Cache-Control"] = "no-store"
     if not settings.QF_INTAKE_API_SUBMIT:
         raise HttpError(403, _("本平台未开放接口提交，请通过网页表单反映"))
-    if throttle.hit(request, throttle.submit_limit()) > settings.QF_INTAKE_SUBMITS_PER_HOUR:
+    if submit_limit().hit(request) > settings.QF_INTAKE_SUBMITS_PER_HOUR:
         raise HttpError(429, _("同一网络提交次数过多，请一小时后再试"))
     payload, files = _parse(request, SubmitIn)
     errors, category, unit = _lookups(payload)
@@ -366,9 +360,7 @@ def submit(
 
 
 def _human_check(payload: SubmitIn) -> None:
-    if settings.QF_INTAKE_HUMAN_CHECK and not captcha.verify(
-        payload.captcha_token, payload.captcha_answer
-    ):
+    if not captcha.passes(payload.captcha_token, payload.captcha_answer):
         raise ValidationError({"captcha_answer": [_("验证答案不正确或已过期，请重新获取验证题")]})
 
 
@@ -378,8 +370,8 @@ def _human_check(payload: SubmitIn) -> None:
 def _ticket_for_code(request: HttpRequest, code: str) -> Ticket:
     """The ticket of a receipt code. A wrong code and a code of no ticket get one answer, and
     failed look-ups from one network are limited as on the follow-up page."""
-    limit = throttle.lookup_limit()
-    if throttle.is_limited(request, limit):
+    limit = lookup_limit()
+    if limit.is_limited(request):
         raise HttpError(
             429,
             _("查询失败次数过多，请 %(n)d 分钟后再试")
@@ -387,7 +379,7 @@ def _ticket_for_code(request: HttpRequest, code: str) -> Ticket:
         )
     ticket = receipts.find_by_code(code)
     if ticket is None:
-        throttle.hit(request, limit)
+        limit.hit(request)
         raise HttpError(404, _("回执码不正确，或没有对应的反映"))
     return ticket
 

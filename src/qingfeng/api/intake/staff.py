@@ -19,13 +19,12 @@ import pydantic
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from qingfeng.api.intake.errors import ErrorOut, FieldErrors, action_errors
-from qingfeng.core.lifecycle import StrOrPromise
-from qingfeng.intake import handling, selectors, workflow
+from qingfeng.intake import selectors, workflow
+from qingfeng.intake.actions import handling
 from qingfeng.intake.models import Ticket, TicketAttachment, TicketEvent, TicketMessage
 from qingfeng.intake.permissions import available_actions, can
 from qingfeng.lib.masking import mask_name, mask_phone
@@ -37,16 +36,7 @@ router = Router(tags=["intake"])
 
 MAX_PAGE = 200
 API_ACTIONS = ("accept", "decline", "assign", "start", "return", "reply", "close", "merge", "note")
-ACTION_LABELS: dict[str, StrOrPromise] = {
-    "view_queue": gettext_lazy("查看工单"),
-    "note": gettext_lazy("添加内部备注"),
-    **{name: move.label for name, move in workflow.MOVES.items()},
-}
-STAFF_EVENT_LABELS = {
-    "submit": gettext_lazy("提交"),
-    "merged_in": gettext_lazy("合并重复件"),
-    "to_problem": gettext_lazy("转为台账问题"),
-}
+ACTION_LABELS = workflow.LABELS
 
 
 # ---------------------------------------------------------------------------- schemas
@@ -225,8 +215,7 @@ def _attachment(a: TicketAttachment) -> dict[str, Any]:
 
 
 def _event(ticket: Ticket, e: TicketEvent) -> dict[str, Any]:
-    move = workflow.MOVES.get(e.action)
-    label = move.label if move is not None else STAFF_EVENT_LABELS.get(e.action, e.action)
+    label = workflow.event_label(e.action, channel=ticket.channel)
     return {
         "action": e.action,
         "action_label": str(label),

@@ -15,7 +15,6 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
@@ -35,7 +34,6 @@ from qingfeng.api.ledger.schemas import (
     WithdrawIn,
 )
 from qingfeng.api.payloads import read_payload
-from qingfeng.core.lifecycle import StrOrPromise
 from qingfeng.ledger import actions, selectors, workflow
 from qingfeng.ledger.models import Category, Problem
 from qingfeng.ledger.permissions import can
@@ -44,16 +42,7 @@ from qingfeng.orgs.models import Person, Unit, User
 
 router = Router(tags=["ledger"])
 
-ACTION_LABELS: dict[str, StrOrPromise] = {
-    "register": gettext_lazy("登记问题"),
-    "assign": gettext_lazy("交办"),
-    "accept": gettext_lazy("签收"),
-    "report": gettext_lazy("报送进展"),
-    "request_closure": gettext_lazy("申请销号"),
-    "verify": gettext_lazy("销号审核"),
-    "withdraw": gettext_lazy("撤回"),
-    "feedback": gettext_lazy("记录反馈"),
-}
+ACTION_LABELS = workflow.LABELS
 
 
 # ---------------------------------------------------------------------------- helpers

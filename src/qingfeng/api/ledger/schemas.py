@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 import pydantic
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from ninja import Field, Schema
 
 from qingfeng.ledger import workflow
@@ -89,10 +88,7 @@ class TransitionOut(Schema):
 
     @staticmethod
     def resolve_action_label(obj: Transition) -> str:
-        move = workflow.MOVES.get(obj.action)
-        if move is not None:
-            return str(move.label)
-        return _("登记") if obj.action == "create" else obj.action
+        return str(workflow.LABELS.get(obj.action, obj.action))
 
     @staticmethod
     def resolve_actor_name(obj: Transition) -> str | None:

@@ -14,8 +14,9 @@ from django.test.client import Client
 from django.test.utils import CaptureQueriesContext
 
 from qingfeng.core.models import AuditEvent
-from qingfeng.intake import captcha, handling
+from qingfeng.intake.actions import handling
 from qingfeng.intake.models import Ticket, TicketAttachment, TicketMessage
+from qingfeng.intake.publicform import captcha
 from qingfeng.intake.tests.handling_base import REPORTER_NAME, REPORTER_PHONE, IntakeTestCase
 from qingfeng.intake.tests.test_submit_actions import PNG
 from qingfeng.orgs import actions

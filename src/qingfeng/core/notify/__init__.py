@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -34,7 +34,9 @@ from qingfeng.core.notify.backends import (
     SentMessage,
     backend_for,
 )
-from qingfeng.orgs.models import User
+
+if TYPE_CHECKING:
+    from qingfeng.orgs.models import User
 
 __all__ = [
     "Backend",
@@ -110,7 +112,6 @@ def queue_for_notification(notification: Notification) -> None:
         )
 
 
-@jobs.job_handler(DELIVER, atomic=False)
 def deliver(payload: dict[str, Any]) -> None:
     """Send one delivery. A job for an attempt that is no longer the current one (re-run after
     a lost lease, say) does nothing, and neither does one for a finished row.

@@ -14,14 +14,18 @@ from qingfeng.core.models import Job
 calls: list[dict[str, Any]] = []
 
 
-@jobs.job_handler("test.record")
 def _record(payload: dict[str, Any]) -> None:
     calls.append(payload)
 
 
-@jobs.job_handler("test.fail")
+jobs.register_handler("test.record", _record)
+
+
 def _fail(payload: dict[str, Any]) -> None:
     raise RuntimeError("gateway down")
+
+
+jobs.register_handler("test.fail", _fail)
 
 
 class JobsTestCase(TestCase):
@@ -82,16 +86,20 @@ class JobsTestCase(TestCase):
 seen_in_transaction: list[bool] = []
 
 
-@jobs.job_handler("test.in_job_transaction")
 def _inside(payload: dict[str, Any]) -> None:
     seen_in_transaction.append(connection.in_atomic_block)
 
 
-@jobs.job_handler("test.own_transactions", atomic=False)
+jobs.register_handler("test.in_job_transaction", _inside)
+
+
 def _own(payload: dict[str, Any]) -> None:
     seen_in_transaction.append(connection.in_atomic_block)
     with transaction.atomic():  # the handler's own, short write
         Job.objects.filter(pk=payload["mark"]).update(last_error="written by the handler")
+
+
+jobs.register_handler("test.own_transactions", _own, atomic=False)
 
 
 class JobTransactionsTestCase(TransactionTestCase):

@@ -20,7 +20,7 @@ from qingfeng.core.actions import notify
 from qingfeng.core.models import Job, Notification, NotificationDelivery
 from qingfeng.core.notify import DELIVER, LocmemBackend, deliver, queue_message
 from qingfeng.core.tests.test_settings import settings_in_subprocess
-from qingfeng.intake import handling
+from qingfeng.intake.actions import handling
 from qingfeng.intake.models import Ticket
 from qingfeng.intake.tests.handling_base import REPORTER_PHONE, IntakeTestCase, submit_ticket
 

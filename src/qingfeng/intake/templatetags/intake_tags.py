@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from qingfeng.intake.handling import masked_text
+from qingfeng.intake.actions.handling import masked_text
 from qingfeng.intake.models import Ticket
 
 register = template.Library()

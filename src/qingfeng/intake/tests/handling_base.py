@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from qingfeng.intake import deadlines, handling
-from qingfeng.intake.actions import check_submit_ticket
+from qingfeng.intake import deadlines
+from qingfeng.intake.actions import check_submit_ticket, handling
 from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.orgs.models import Role, User
 from qingfeng.test import BaseTestCase, make_user

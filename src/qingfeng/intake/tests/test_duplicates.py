@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qingfeng.core.models import Job
-from qingfeng.intake import handling, similarity
-from qingfeng.intake.actions import check_submit_ticket
+from qingfeng.intake import similarity
+from qingfeng.intake.actions import check_submit_ticket, handling
 from qingfeng.intake.models import Ticket, TicketBand, TicketDuplicateFlag, TicketSignature
 from qingfeng.intake.tests.handling_base import IntakeTestCase
 

@@ -10,7 +10,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from qingfeng.core.models import AuditEvent
-from qingfeng.intake import export, handling
+from qingfeng.intake import export
+from qingfeng.intake.actions import handling
 from qingfeng.intake.tests.handling_base import REPORTER_NAME, REPORTER_PHONE, IntakeTestCase
 from qingfeng.intake.tests.test_protection import LEAKS
 
@@ -41,6 +42,18 @@ class QueueExportTestCase(IntakeTestCase):
         event = AuditEvent.objects.filter(action="intake.ticket.export").get()
         self.assertEqual(event.actor, self.bureau_admin)
         self.assertEqual((event.after or {}).get("rows"), 1)
+
+    def test_what_a_reporter_typed_is_never_a_formula_in_the_workbook(self) -> None:
+        title = '=HYPERLINK("http://example.invalid/x","点此查看")'
+        ticket = self.make_ticket(title=title, content="+1+1 @SUM(A1:A9) =cmd|' /C calc'!A0")
+        self.login(self.bureau_admin)
+        response = self.client.get(reverse("intake:export"))
+        book = load_workbook(io.BytesIO(response.content))
+        cells = [c for row in book.worksheets[0].iter_rows() for c in row if c.value]
+        typed = [c for c in cells if isinstance(c.value, str) and c.value[:1] in "=+@"]
+        self.assertTrue(typed)
+        self.assertEqual({c.data_type for c in typed}, {"s"})  # text, not a formula
+        self.assertIn(ticket.number, [c.value for c in cells])
 
     def test_the_reported_school_exports_only_its_own_handling_and_no_identity(self) -> None:
         ticket = self.assigned()

@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from qingfeng.core.models import AuditEvent, Notification
-from qingfeng.intake import handling, workflow
-from qingfeng.intake.actions import check_rate
+from qingfeng.intake import workflow
+from qingfeng.intake.actions import check_rate, handling
 from qingfeng.intake.models import IdentityReveal, Ticket
 from qingfeng.intake.tests.handling_base import REPORTER_NAME, REPORTER_PHONE, IntakeTestCase
 from qingfeng.ledger import actions as ledger_actions

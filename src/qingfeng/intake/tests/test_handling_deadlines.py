@@ -4,9 +4,10 @@ from datetime import date
 
 import time_machine
 
-from qingfeng.core.models import Notification
-from qingfeng.intake import deadlines, handling
-from qingfeng.intake.models import Ticket, TicketEscalation
+from qingfeng.core.models import Escalation, Notification
+from qingfeng.intake import deadlines
+from qingfeng.intake.actions import handling
+from qingfeng.intake.models import Ticket
 from qingfeng.intake.tests.handling_base import IntakeTestCase
 
 
@@ -76,7 +77,11 @@ class TicketEscalationTestCase(IntakeTestCase):
         deadlines.recompute_lights(d("2026-12-01"))
         deadlines.escalate(d("2026-12-01"))
         self.assertEqual(
-            set(TicketEscalation.objects.filter(ticket=ticket).values_list("stage", flat=True)),
+            set(
+                Escalation.objects.filter(subject="intake.ticket", object_id=ticket.pk).values_list(
+                    "stage", flat=True
+                )
+            ),
             {"remind", "notice", "escalate"},
         )
         # Nothing of the report in any reminder: the number only.

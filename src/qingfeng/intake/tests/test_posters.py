@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import unittest
 from typing import Any
 from xml.etree import ElementTree
 
@@ -13,25 +12,14 @@ from PIL import Image
 from pypdf import PdfReader
 
 from qingfeng.core.models import AuditEvent
-from qingfeng.intake import poster, qr
+from qingfeng.core.tests.test_publicform import needs_font
 from qingfeng.intake.models import TicketCategory
+from qingfeng.intake.publicform import unit_report_url
+from qingfeng.lib import qr
 from qingfeng.orgs.models import Unit
 from qingfeng.test import BaseTestCase, make_unit
 
 A4 = (595.28, 841.89)
-
-
-def _font_missing() -> str:
-    try:
-        poster.find_font_file()
-    except poster.PosterFontError:
-        return "the PDF poster needs a TrueType Chinese font: apt-get install fonts-wqy-microhei"
-    return ""
-
-
-# Like the browser tests without Chromium: skipped, with the reason, where the machine lacks
-# the font (scripts/system_deps.sh installs it; CI requires it).
-needs_font = unittest.skipIf(bool(_font_missing()), _font_missing())
 
 
 def pdf_text(reader: PdfReader) -> str:
@@ -45,12 +33,12 @@ class PosterTestCase(BaseTestCase):
     def test_it_encodes_the_units_link_from_the_setting_or_the_request(self) -> None:
         request = RequestFactory().get("/intake/posters/", secure=True)
         self.assertEqual(
-            qr.unit_report_url(request, self.school),
+            unit_report_url(request, self.school),
             f"https://testserver/report/u/{self.school.pk}/",
         )
         with override_settings(QF_PUBLIC_BASE_URL="https://jyj.example.gov.cn"):
             self.assertEqual(
-                qr.unit_report_url(request, self.school),
+                unit_report_url(request, self.school),
                 f"https://jyj.example.gov.cn/report/u/{self.school.pk}/",
             )
 

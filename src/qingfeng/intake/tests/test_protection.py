@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from qingfeng.intake import actions, handling
+from qingfeng.intake import actions
+from qingfeng.intake.actions import handling
 from qingfeng.intake.tests.handling_base import REPORTER_NAME, REPORTER_PHONE, IntakeTestCase
 
 # Clear text, and the forms a page could carry it in (spaced, dashed, escaped).

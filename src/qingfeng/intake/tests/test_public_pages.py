@@ -11,8 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client, override_settings
 
-from qingfeng.intake import captcha, public_views
+from qingfeng.intake import public_views
 from qingfeng.intake.models import Ticket, TicketMessage
+from qingfeng.intake.publicform import captcha
 from qingfeng.intake.tests.test_submit_actions import PNG, SubmitBase
 
 CONTENT = "班主任要求每位家长购买指定的教辅资料，每套三百元，不买就在班里点名批评。"

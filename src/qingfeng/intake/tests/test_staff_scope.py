@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from qingfeng.intake import handling, selectors
+from qingfeng.intake import selectors
+from qingfeng.intake.actions import handling
 from qingfeng.intake.models import Ticket
 from qingfeng.intake.permissions import can
 from qingfeng.intake.tests.handling_base import IntakeTestCase

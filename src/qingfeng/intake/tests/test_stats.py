@@ -25,7 +25,8 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 
-from qingfeng.intake import actions, handling, stats
+from qingfeng.intake import actions, stats
+from qingfeng.intake.actions import handling
 from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.intake.tests.handling_base import IntakeTestCase, submit_ticket
 

@@ -5,9 +5,11 @@ reads it (.xlsx or legacy .xls), checks every row against the importer's scope, 
 creates every problem in one transaction or none, leaving an annotated error workbook.
 `export_ledger_workbook` writes the same layout, so an export imports again as the same
 problems; `build_ledger_template` is the blank form with drop-downs and instructions.
+Reading the file, finding headers and writing workbooks is qingfeng.lib.xlsx; here is what
+a ledger is.
 
     columns.py    the layout, column synonyms, and how a cell becomes a value
-    reading.py    finding the header rows and reading .xlsx / .xls sheets, pictures
+    reading.py    the title, reporting unit, example and footer rows, pictures
     checking.py   validating every row: names of units, people and categories in scope
     importing.py  storing the upload, writing all or nothing, the audit event
     workbooks.py  export, blank template, error workbook

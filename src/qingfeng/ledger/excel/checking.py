@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from functools import cached_property
 from typing import Any
 
@@ -24,9 +23,8 @@ from qingfeng.ledger.excel.reading import LedgerSheet, ParsedLedger
 from qingfeng.ledger.models import Category, Problem
 from qingfeng.ledger.permissions import REGISTRARS, _roles
 from qingfeng.ledger.selectors import problems_visible_to
+from qingfeng.lib.xlsx import RowError, cell_text, fold, person_name
 from qingfeng.orgs.models import Person, Unit, User
-from qingfeng.orgs.roster.columns import cell_text, fold, person_name
-from qingfeng.orgs.roster.reading import RowError
 
 MAX_MEASURES = 50
 NAME_WITH_UNIT = re.compile(r"^(.+?)[(（](.+)[)）]$")
@@ -59,15 +57,6 @@ class _Person:
     unit_id: int
     path: str
     user_id: int | None
-
-
-def as_text(value: Any) -> str:
-    """A cell as text; a date cell reads as 2025-03-31, not 2025-03-31T00:00:00."""
-    if isinstance(value, datetime) and value.time() == time.min:
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return cell_text(value)
 
 
 @dataclass
@@ -114,7 +103,7 @@ class Checker:
             for _row, cells in sheet.records:
                 for key in ("leader", "person"):
                     if key in cells:
-                        names.add(self.split_person(as_text(cells[key]))[0])
+                        names.add(self.split_person(cell_text(cells[key]))[0])
         people: dict[str, list[_Person]] = defaultdict(list)
         names.discard("")
         if not names:
@@ -250,7 +239,7 @@ class Checker:
     def text(
         self, sheet: LedgerSheet, row: int, cells: dict[str, Any], key: str, limit: int = 0
     ) -> str:
-        value = as_text(cells.get(key))
+        value = cell_text(cells.get(key))
         if limit and len(value) > limit:
             self.error(
                 sheet,
@@ -261,7 +250,7 @@ class Checker:
         return value
 
     def choice(self, sheet: LedgerSheet, row: int, cells: dict[str, Any], key: str) -> str:
-        raw = as_text(cells.get(key))
+        raw = cell_text(cells.get(key))
         if not raw:
             return ""
         value = C.choice_value(key, raw)
@@ -372,7 +361,7 @@ class Checker:
                     row,
                     "progress",
                     _("整改进度『%(v)s』无法识别，请填写 0～100 的百分比，如 60%%")
-                    % {"v": as_text(cells["progress"])},
+                    % {"v": cell_text(cells["progress"])},
                 )
             else:
                 progress = parsed
@@ -416,7 +405,7 @@ class Checker:
                         "整改时限『%(v)s』无法识别，请填写日期（如 2025年3月31日、2025-03-31）"
                         "或“N个工作日”"
                     )
-                self.error(sheet, row, "deadline", message % {"v": as_text(raw)})
+                self.error(sheet, row, "deadline", message % {"v": cell_text(raw)})
                 return
             deadline = parsed
         if not kind:
@@ -451,7 +440,7 @@ class Checker:
     def check_numbers(self, sheet: LedgerSheet) -> None:
         """A 编号 already in the ledger: most likely an exported file uploaded again."""
         numbers = {
-            as_text(cells["number"]): row for row, cells in sheet.records if "number" in cells
+            cell_text(cells["number"]): row for row, cells in sheet.records if "number" in cells
         }
         if not numbers:
             return

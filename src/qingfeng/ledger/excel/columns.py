@@ -10,108 +10,173 @@ import calendar as _calendar
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from functools import cache
 from typing import Any
 
 from django.db import models
 
 from qingfeng.ledger.models import Problem
-from qingfeng.lib.dates import parse_date
-from qingfeng.orgs.roster.checking import FALSE_WORDS, TRUE_WORDS
-from qingfeng.orgs.roster.columns import cell_text, chinese_labels, choice_words, fold
-
-ERROR_LABEL = "错误说明"
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    aliases: tuple[str, ...] = ()
-    width: int = 12
-    group: str = ""  # the merged label above it in a two-row header
-    imported: bool = True  # False: written by the export, ignored by the import
-    text: bool = False  # an identifier: written as text ("@"), never as a number
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("seq", "序号", ("序", "排序号"), width=6),
-    Column("number", "编号", ("问题编号", "台账编号"), width=20, imported=False, text=True),
-    Column("source", "问题来源", ("来源", "问题出处", "发现渠道", "来源渠道"), width=10),
-    Column("source_ref", "来源编号", ("来源文号", "交办编号", "线索编号"), width=14, text=True),
-    Column("list_kind", "清单类别", ("清单类型", "清单", "所属清单", "清单名称"), width=12),
-    Column("category", "问题类别", ("问题类型", "问题分类", "类别"), width=14),
-    Column("dimension", "五查五看", ("五查五看维度", "查摆维度", "查摆方向", "维度"), width=10),
-    Column(
-        "title",
-        "问题概述",
-        ("问题表现", "问题简述", "问题名称", "问题标题", "存在问题"),
-        width=24,
-        group="问题情况",
-    ),
-    Column(
-        "description",
-        "问题描述",
-        ("具体表现", "问题详情", "问题具体表现", "具体问题", "问题具体描述"),
-        width=36,
-        group="问题情况",
-    ),
-    Column("cause", "原因分析", ("问题原因", "产生原因", "原因"), width=28, group="问题情况"),
-    Column("goal", "整改目标", ("目标",), width=24, group="整改方案"),
-    Column("measures", "整改措施", ("整改举措", "措施"), width=40, group="整改方案"),
-    Column("leader", "责任领导", ("分管领导", "牵头领导", "包保领导"), width=10, group="责任主体"),
-    Column(
-        "unit",
-        "责任单位",
-        ("责任部门", "责任科室", "牵头单位", "责任股室", "责任单位(部门)"),
-        width=18,
-        group="责任主体",
-    ),
-    Column(
-        "cooperating",
-        "配合单位",
-        ("协办单位", "配合部门", "协同单位", "配合科室"),
-        width=18,
-        group="责任主体",
-    ),
-    Column(
-        "person", "责任人", ("具体责任人", "整改责任人", "直接责任人"), width=10, group="责任主体"
-    ),
-    Column("rtype", "整改类型", ("整改方式", "整改类别"), width=10, group="整改要求"),
-    Column(
-        "deadline",
-        "整改时限",
-        ("完成时限", "整改期限", "完成时间", "整改时间", "完成期限"),
-        width=14,
-        group="整改要求",
-    ),
-    Column("progress", "整改进度", ("完成进度", "进度", "完成率"), width=9, group="整改落实"),
-    Column("status", "状态", ("整改状态", "问题状态"), width=10, group="整改落实", imported=False),
-    Column("light", "预警灯", ("预警", "亮灯"), width=8, group="整改落实", imported=False),
-    Column(
-        "rules", "建章立制", ("是否建章立制", "建立制度", "长效机制"), width=16, group="整改落实"
-    ),
-    Column("accountability", "追责问责", ("问责情况", "是否追责问责"), width=16, group="整改落实"),
-    Column("remarks", "备注", (), width=16),
+from qingfeng.lib.xlsx import (
+    DATE_FORMAT,
+    Column,
+    Columns,
+    cell_date,
+    chinese_labels,
+    choice_words,
+    fold,
+    yes_no,
 )
-BY_KEY = {c.key: c for c in COLUMNS}
+
+LAYOUT = Columns(
+    (
+        Column("seq", "序号", ("序", "排序号"), width=6, center=True),
+        Column(
+            "number",
+            "编号",
+            ("问题编号", "台账编号"),
+            width=20,
+            imported=False,
+            center=True,
+            number_format="@",
+        ),
+        Column(
+            "source",
+            "问题来源",
+            ("来源", "问题出处", "发现渠道", "来源渠道"),
+            width=10,
+            center=True,
+        ),
+        Column(
+            "source_ref",
+            "来源编号",
+            ("来源文号", "交办编号", "线索编号"),
+            width=14,
+            center=True,
+            number_format="@",
+        ),
+        Column(
+            "list_kind",
+            "清单类别",
+            ("清单类型", "清单", "所属清单", "清单名称"),
+            width=12,
+            center=True,
+        ),
+        Column("category", "问题类别", ("问题类型", "问题分类", "类别"), width=14, center=True),
+        Column(
+            "dimension",
+            "五查五看",
+            ("五查五看维度", "查摆维度", "查摆方向", "维度"),
+            width=10,
+            center=True,
+        ),
+        Column(
+            "title",
+            "问题概述",
+            ("问题表现", "问题简述", "问题名称", "问题标题", "存在问题"),
+            width=24,
+            group="问题情况",
+        ),
+        Column(
+            "description",
+            "问题描述",
+            ("具体表现", "问题详情", "问题具体表现", "具体问题", "问题具体描述"),
+            width=36,
+            group="问题情况",
+        ),
+        Column("cause", "原因分析", ("问题原因", "产生原因", "原因"), width=28, group="问题情况"),
+        Column("goal", "整改目标", ("目标",), width=24, group="整改方案"),
+        Column("measures", "整改措施", ("整改举措", "措施"), width=40, group="整改方案"),
+        Column(
+            "leader",
+            "责任领导",
+            ("分管领导", "牵头领导", "包保领导"),
+            width=10,
+            group="责任主体",
+            center=True,
+        ),
+        Column(
+            "unit",
+            "责任单位",
+            ("责任部门", "责任科室", "牵头单位", "责任股室", "责任单位(部门)"),
+            width=18,
+            group="责任主体",
+        ),
+        Column(
+            "cooperating",
+            "配合单位",
+            ("协办单位", "配合部门", "协同单位", "配合科室"),
+            width=18,
+            group="责任主体",
+        ),
+        Column(
+            "person",
+            "责任人",
+            ("具体责任人", "整改责任人", "直接责任人"),
+            width=10,
+            group="责任主体",
+            center=True,
+        ),
+        Column(
+            "rtype",
+            "整改类型",
+            ("整改方式", "整改类别"),
+            width=10,
+            group="整改要求",
+            center=True,
+        ),
+        Column(
+            "deadline",
+            "整改时限",
+            ("完成时限", "整改期限", "完成时间", "整改时间", "完成期限"),
+            width=14,
+            group="整改要求",
+            center=True,
+            number_format=DATE_FORMAT,
+        ),
+        Column(
+            "progress",
+            "整改进度",
+            ("完成进度", "进度", "完成率"),
+            width=9,
+            group="整改落实",
+            center=True,
+            number_format="0%",
+        ),
+        Column(
+            "status",
+            "状态",
+            ("整改状态", "问题状态"),
+            width=10,
+            group="整改落实",
+            imported=False,
+            center=True,
+        ),
+        Column(
+            "light",
+            "预警灯",
+            ("预警", "亮灯"),
+            width=8,
+            group="整改落实",
+            imported=False,
+            center=True,
+        ),
+        Column(
+            "rules",
+            "建章立制",
+            ("是否建章立制", "建立制度", "长效机制"),
+            width=16,
+            group="整改落实",
+        ),
+        Column(
+            "accountability", "追责问责", ("问责情况", "是否追责问责"), width=16, group="整改落实"
+        ),
+        Column("remarks", "备注", (), width=16),
+    )
+)
+COLUMNS = LAYOUT.columns
+BY_KEY = LAYOUT.by_key
 IMPORTED = tuple(c for c in COLUMNS if c.imported)
-
-
-def label_key(value: Any) -> str:
-    """ "* 整改时限（必填）", "整改\n时限" and "整改时限：" name the same column."""
-    text = fold(cell_text(value)).replace("*", "").replace("※", "").rstrip(":")
-    return re.sub(r"\(.*?\)$", "", text)
-
-
-@cache
-def label_lookup() -> dict[str, str]:
-    lookup: dict[str, str] = {}
-    for column in COLUMNS:
-        for word in (column.label, *column.aliases):
-            lookup.setdefault(label_key(word), column.key)
-    return lookup
 
 
 # -- choices: the model's labels, plus the words offices write for them --
@@ -206,14 +271,6 @@ def list_kind_in(text: str) -> str | None:
 # -- values --
 
 
-def excel_serial_date(number: float, *, date1904: bool = False) -> date | None:
-    """A date from an Excel serial number (a date cell without its style), in a sane range."""
-    if not 3653 <= number <= 109575:  # 1910-01-01 … 2199-12-31
-        return None
-    epoch = date(1904, 1, 1) if date1904 else date(1899, 12, 30)
-    return epoch + timedelta(days=int(number))
-
-
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
 CN_DIGITS.update({"七": 7, "八": 8, "九": 9})
 
@@ -239,7 +296,6 @@ _NATURAL_DAYS = re.compile(
     r"^(\d{1,3}|[零一二两三四五六七八九十]{1,3})(?:个)?(?:自然日|天|日)(?:内|以内)?$"
 )
 _MONTH = re.compile(r"^(\d{4})(?:年|-|\.|/)(\d{1,2})月?(?:底|末|份)?$")
-_ISO_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ]?\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 _BEFORE = re.compile(r"(?:之前|以前|前|止|为止)$")
 MAX_WORKDAYS = 250
 
@@ -253,14 +309,10 @@ class Deadline:
 
 def parse_deadline(value: Any, *, date1904: bool = False) -> Deadline | None:
     """整改时限 as a date, "N个工作日", or 立行立改 / 长期坚持; None when unreadable."""
-    if isinstance(value, datetime):
-        return Deadline(day=value.date())
-    if isinstance(value, date):
-        return Deadline(day=value)
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        day = excel_serial_date(value, date1904=date1904)
+    if not isinstance(value, str):
+        day = cell_date(value, date1904=date1904)
         return Deadline(day=day) if day else None
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
     kind = words_for("rtype").get(fold(text))
@@ -270,9 +322,7 @@ def parse_deadline(value: Any, *, date1904: bool = False) -> Deadline | None:
         days = small_number(match[1])
         return Deadline(workdays=days) if days and days <= MAX_WORKDAYS else None
     text = _BEFORE.sub("", text)
-    if match := _ISO_TIME.match(text):
-        text = match[1]
-    if day := parse_date(text):
+    if day := cell_date(text):
         return Deadline(day=day)
     if match := _MONTH.match(text):
         year, month = int(match[1]), int(match[2])
@@ -319,19 +369,14 @@ def parse_progress(value: Any) -> int | None:
     return round(number)
 
 
-def yes_no(text: str) -> bool | None:
-    folded = fold(text)
-    if folded in TRUE_WORDS:
-        return True
-    if folded in FALSE_WORDS or folded in {"/", "-", "—", "暂无", "无需"}:
-        return False
-    return None
+# A cell that says "nothing here" for 建章立制 / 追责问责.
+NONE_WORDS = frozenset({"/", "-", "—", "暂无", "无需"})
 
 
 def yes_no_text(text: str) -> str:
     """建章立制 / 追责问责: "是" stays "是", "否" or "无" becomes blank, anything else is kept
     as written (the name of the rule adopted, the outcome of the accountability)."""
-    answer = yes_no(text)
+    answer = yes_no(text, no=NONE_WORDS)
     if answer is None:
         return text
     return "是" if answer else ""

@@ -34,8 +34,8 @@ from qingfeng.ledger.models import (
     Problem,
     Transition,
 )
+from qingfeng.lib.xlsx import RowError, WorkbookError
 from qingfeng.orgs.models import Person, Unit, User
-from qingfeng.orgs.roster.reading import RowError, WorkbookError
 
 logger = logging.getLogger(__name__)
 

@@ -1,18 +1,15 @@
 """The workbooks we write: the ledger export, the blank template and the error workbook.
 
-The export and the template share one office layout — a title row, a 填报单位/填报日期
-row, two header rows with merged group labels, borders, widths, wrapped text, a frozen
-header, A4 landscape with the header rows repeated on every printed page — so an exported
-ledger imports again as the same problems. All are written in openpyxl's write-only mode,
-which streams rows to disk: a 50,000-row export holds one chunk of problems in memory.
+The export and the template share the office layout of qingfeng.lib.xlsx (a title row, a
+填报单位/填报日期 row, two header rows with merged group labels, printed A4 landscape), so
+an exported ledger imports again as the same problems. All are written in openpyxl's
+write-only mode: a 50,000-row export holds one chunk of problems in memory.
 """
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from copy import copy
 from datetime import date
 from typing import Any
 
@@ -20,128 +17,49 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.page import PageMargins
-from openpyxl.worksheet.properties import PageSetupProperties
 
 from qingfeng.core.audit import record_audit
 from qingfeng.ledger.excel.columns import (
     BY_KEY,
     CHOICES,
     COLUMNS,
-    ERROR_LABEL,
     IMPORTED,
-    Column,
 )
 from qingfeng.ledger.excel.reading import LedgerSheet, ParsedLedger
 from qingfeng.ledger.models import Category, Measure, Problem
+from qingfeng.lib.xlsx import (
+    BODY_FONT,
+    HEADER_FILL,
+    HEADER_FONT,
+    OFFICE_ERRORS,
+    Column,
+    ColumnStyles,
+    RowError,
+    chinese_date,
+    chinese_labels,
+    office_sheet,
+    save,
+    styled,
+    write_error_sheet,
+    write_error_summary,
+)
 from qingfeng.orgs.models import User
-from qingfeng.orgs.roster.columns import chinese_labels
-from qingfeng.orgs.roster.reading import RowError
-from qingfeng.orgs.roster.workbooks import BAD_FILL, BAD_FONT, _safe
 
-FONT = "宋体"
-THIN = Side(style="thin", color="000000")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-TITLE_FONT = Font(name=FONT, bold=True, size=16)
-HEADER_FONT = Font(name=FONT, bold=True, size=10)
-BODY_FONT = Font(name=FONT, size=10)
-HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
-WARN_FILL = PatternFill("solid", fgColor="FFEB9C")
 LIGHT_FILLS = {
     "红": PatternFill("solid", fgColor="FF7C80"),
     "黄": PatternFill("solid", fgColor="FFD966"),
     "绿": PatternFill("solid", fgColor="A9D08E"),
 }
 LIGHT_WORDS = {"red": "红", "yellow": "黄", "green": "绿", "": ""}
-DATE_FORMAT = 'yyyy"年"m"月"d"日"'
-CENTERED = {"seq", "source", "list_kind", "dimension", "leader", "person", "rtype", "deadline"}
-CENTERED |= {"progress", "status", "light", "number", "source_ref", "category"}
-HEADER_ROWS = 4  # title, 填报单位/日期, two header rows
 CHUNK = 2000
 SHEET_TITLE = "问题台账"
 EXPORT_COLUMNS = COLUMNS
 TEMPLATE_COLUMNS = IMPORTED
 TEMPLATE_ROWS = 2000  # rows of the template that get the drop-downs
 CHOICES_SHEET = "可选值"
-
-
-def _save(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-class _Styles:
-    """One styled prototype cell per column; each written cell copies its style array,
-    which is far cheaper than assigning fonts, borders and alignments cell by cell."""
-
-    def __init__(self, ws: Any, columns: Sequence[Column]) -> None:
-        self.ws = ws
-        self.body: list[WriteOnlyCell] = []
-        for column in columns:
-            cell = WriteOnlyCell(ws)
-            cell.font, cell.border = BODY_FONT, BORDER
-            cell.alignment = Alignment(
-                horizontal="center" if column.key in CENTERED else "left",
-                vertical="center",
-                wrap_text=True,
-            )
-            if column.text:
-                cell.number_format = "@"
-            elif column.key == "deadline":
-                cell.number_format = DATE_FORMAT
-            elif column.key == "progress":
-                cell.number_format = "0%"
-            self.body.append(cell)
-        self.lights = {}
-        for word, fill in LIGHT_FILLS.items():
-            cell = copy(self.body[0])
-            cell.font, cell.border, cell.fill = BODY_FONT, BORDER, fill
-            cell.alignment = Alignment(horizontal="center", vertical="center")
-            self.lights[word] = cell
-
-    def cell(self, index: int, value: Any, prototype: WriteOnlyCell | None = None) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.ws)
-        if value == "":
-            pass  # an empty cell, with its border
-        elif isinstance(value, str):
-            # Text stays text: a value that looks like a formula is never one.
-            cell.value = _safe(value)
-            cell.data_type = "s"
-        else:
-            cell.value = value
-        cell._style = (prototype or self.body[index])._style
-        return cell
-
-    def row(self, values: Sequence[Any], light_at: int = -1) -> list[WriteOnlyCell]:
-        cells = []
-        for i, value in enumerate(values):
-            prototype = self.lights.get(value) if i == light_at and value else None
-            cells.append(self.cell(i, value, prototype))
-        return cells
-
-
-def _styled(
-    ws: Any,
-    value: Any,
-    *,
-    font: Font,
-    fill: PatternFill | None = None,
-    horizontal: str = "center",
-    border: bool = True,
-) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=_safe(value) if value is not None else None)
-    cell.font = font
-    cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=True)
-    if border:
-        cell.border = BORDER
-    if fill is not None:
-        cell.fill = fill
-    return cell
 
 
 def _layout(
@@ -153,62 +71,23 @@ def _layout(
     day: date | None,
 ) -> Any:
     """A sheet with the office layout's four top rows, ready for data rows from row 5."""
-    ws = workbook.create_sheet(SHEET_TITLE)
-    last = get_column_letter(len(columns))
-    for i, column in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = column.width
-    ws.freeze_panes = "C5"
-    # Print: A4 landscape, all columns on the page width, the header rows on every page.
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.print_options.horizontalCentered = True
-    ws.print_title_rows = "3:4"
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    ws.row_dimensions[1].height = 32
-    ws.row_dimensions[3].height = 22
-    ws.row_dimensions[4].height = 30
+    return office_sheet(
+        workbook,
+        columns,
+        name=SHEET_TITLE,
+        title=title,
+        left=f"填报单位：{unit_label}",
+        right=f"填报日期：{chinese_date(day)}",
+        freeze="C5",  # 序号 and 编号 stay in view
+    )
 
-    ws.append([_styled(ws, title, font=TITLE_FONT, border=False)])
-    ws.merged_cells.add(f"A1:{last}1")
-    half = max(1, len(columns) // 2)
-    when = f"{day.year}年{day.month}月{day.day}日" if day else ""
-    second = [
-        _styled(ws, f"填报单位：{unit_label}", font=BODY_FONT, horizontal="left", border=False),
-        *[None] * (half - 1),
-        _styled(ws, f"填报日期：{when}", font=BODY_FONT, horizontal="right", border=False),
-    ]
-    ws.append(second)
-    ws.merged_cells.add(f"A2:{get_column_letter(half)}2")
-    ws.merged_cells.add(f"{get_column_letter(half + 1)}2:{last}2")
 
-    top: list[WriteOnlyCell] = []
-    bottom: list[WriteOnlyCell] = []
-    i = 0
-    while i < len(columns):
-        column = columns[i]
-        letter = get_column_letter(i + 1)
-        if not column.group:
-            top.append(_styled(ws, column.label, font=HEADER_FONT, fill=HEADER_FILL))
-            bottom.append(_styled(ws, None, font=HEADER_FONT, fill=HEADER_FILL))
-            ws.merged_cells.add(f"{letter}3:{letter}4")
-            i += 1
-            continue
-        span = 1
-        while i + span < len(columns) and columns[i + span].group == column.group:
-            span += 1
-        for j in range(span):
-            value = column.group if j == 0 else None
-            top.append(_styled(ws, value, font=HEADER_FONT, fill=HEADER_FILL))
-            bottom.append(_styled(ws, columns[i + j].label, font=HEADER_FONT, fill=HEADER_FILL))
-        ws.merged_cells.add(f"{letter}3:{get_column_letter(i + span)}3")
-        i += span
-    ws.append(top)
-    ws.append(bottom)
-    return ws
+def _light_styles(styles: ColumnStyles) -> dict[str, Any]:
+    """The 预警灯 cell for each light word, filled in its colour."""
+    centred = Alignment(horizontal="center", vertical="center")
+    return {
+        word: styles.prototype(alignment=centred, fill=fill) for word, fill in LIGHT_FILLS.items()
+    }
 
 
 EXPORT_FIELDS = (
@@ -306,7 +185,8 @@ def export_ledger_workbook(
     ws = _layout(
         workbook, columns, title=title, unit_label=unit_label, day=day or timezone.localdate()
     )
-    styles = _Styles(ws, columns)
+    styles = ColumnStyles(ws, columns)
+    lights = _light_styles(styles)
     count = 0
     # Plain values, not model instances: no phone decrypted for a name, no model built per
     # measure; measures and cooperating units come per chunk, two queries each.
@@ -340,7 +220,8 @@ def export_ledger_workbook(
                 "accountability": p["accountability"],
                 "remarks": p["remarks"],
             }
-            ws.append(styles.row([values[c.key] for c in columns], light_at))
+            light = lights.get(values["light"])
+            ws.append(styles.row([values[c.key] for c in columns], {light_at: light}))
     if actor is not None:
         record_audit(
             actor=actor,
@@ -348,7 +229,7 @@ def export_ledger_workbook(
             object_repr=title[:200],
             after={"rows": count, "unit": unit_label},
         )
-    return _save(workbook)
+    return save(workbook)
 
 
 # -- the blank template --
@@ -465,7 +346,7 @@ def build_ledger_template(*, unit_label: str = "") -> bytes:
         unit_label=unit_label,
         day=None,
     )
-    styles = _Styles(ws, columns)
+    styles = ColumnStyles(ws, columns)
     ws.append(styles.row(_example(columns, lists)))
     # Drop-downs: a list from the hidden sheet; free text still allowed in 建章立制 / 追责问责.
     keys = [c.key for c in columns]
@@ -495,12 +376,12 @@ def build_ledger_template(*, unit_label: str = "") -> bytes:
         notes.column_dimensions[letter].width = width
     notes.append(
         [
-            _styled(notes, v, font=HEADER_FONT, fill=HEADER_FILL)
+            styled(notes, v, font=HEADER_FONT, fill=HEADER_FILL)
             for v in ("列名", "是否必填", "填写要求")
         ]
     )
     for row in ledger_instructions():
-        notes.append([_styled(notes, v, font=BODY_FONT, horizontal="left") for v in row])
+        notes.append([styled(notes, v, font=BODY_FONT, horizontal="left") for v in row])
 
     options = workbook.create_sheet(CHOICES_SHEET)
     options.sheet_state = "hidden"
@@ -509,7 +390,7 @@ def build_ledger_template(*, unit_label: str = "") -> bytes:
     depth = max(len(lists[k]) for k in order)
     for i in range(depth):
         options.append([lists[k][i] if i < len(lists[k]) else None for k in order])
-    return _save(workbook)
+    return save(workbook)
 
 
 # -- the error workbook --
@@ -521,81 +402,33 @@ def build_error_workbook(
     """The uploaded sheets again, row for row at the same row numbers, with a "错误说明"
     column and the wrong cells highlighted; then a "错误汇总" sheet listing every error
     and warning (including those about the file as a whole)."""
-    found: dict[tuple[str, int], list[RowError]] = defaultdict(list)
-    for error in errors:
-        found[(error.sheet, error.row)].append(error)
-    noted: dict[tuple[str, int], list[RowError]] = defaultdict(list)
-    for warning in warnings:
-        noted[(warning.sheet, warning.row)].append(warning)
     workbook = Workbook(write_only=True)
     for sheet in parsed.sheets:
-        _error_sheet(workbook, sheet, found, noted)
-    summary = workbook.create_sheet("错误汇总")
-    for letter, width in zip("ABCDE", (8, 14, 8, 16, 90), strict=True):
-        summary.column_dimensions[letter].width = width
-    summary.append(
-        [
-            _styled(summary, v, font=HEADER_FONT, fill=HEADER_FILL)
-            for v in ("类型", "工作表", "行号", "列", "说明")
-        ]
-    )
-    for kind, items in ((_("错误"), errors), (_("提示"), warnings)):
-        for e in items:
-            summary.append([kind, e.sheet, e.row or None, e.column, _safe(e.message)])
-    return _save(workbook)
+        _error_sheet(workbook, sheet, errors, warnings)
+    write_error_summary(workbook, errors, warnings)
+    return save(workbook)
 
 
 def _error_sheet(
     workbook: Workbook,
     sheet: LedgerSheet,
-    found: dict[tuple[str, int], list[RowError]],
-    noted: dict[tuple[str, int], list[RowError]],
+    errors: Sequence[RowError],
+    warnings: Sequence[RowError],
 ) -> None:
-    ws = workbook.create_sheet(sheet.title[:31] or SHEET_TITLE)
-    width = sheet.width
+    # A cell is named by its label in the file; a column's own label wins over a group's.
     by_label = {label: pos for pos, label in sheet.labels.items()}
     by_label.update({sheet.label(k): pos for k, pos in sheet.columns.items()})
     widths = {pos: BY_KEY[k].width for k, pos in sheet.columns.items()}
-    for pos in range(width):
-        ws.column_dimensions[get_column_letter(pos + 1)].width = widths.get(pos, 12)
-    ws.column_dimensions[get_column_letter(width + 1)].width = 60
-    if sheet.header_at >= 0:
-        ws.freeze_panes = f"A{sheet.header_number + 1}"
-    header_top = sheet.rows[sheet.header_top][0] if sheet.header_top >= 0 else 0
-    current = 1
-    for number, values in sheet.rows:
-        for _gap in range(number - current):
-            ws.append([])
-        current = number + 1
-        here = found.get((sheet.title, number), [])
-        hints = noted.get((sheet.title, number), [])
-        bad = {by_label[e.column] for e in here if e.column in by_label}
-        warn = {by_label[e.column] for e in hints if e.column in by_label}
-        cells: list[Any] = []
-        for pos in range(width):
-            value = values[pos] if pos < len(values) else None
-            if pos in bad or pos in warn:
-                cell = WriteOnlyCell(ws, value=_safe(value))
-                if isinstance(value, str):
-                    cell.data_type = "s"
-                cell.fill = BAD_FILL if pos in bad else WARN_FILL
-                cell.font = BAD_FONT if pos in bad else Font()
-                cells.append(cell)
-            elif isinstance(value, str):
-                cell = WriteOnlyCell(ws, value=_safe(value))
-                cell.data_type = "s"  # text stays text, never a formula
-                cells.append(cell)
-            else:
-                cells.append(value)
-        notes = [f"{e.column}：{e.message}" if e.column else e.message for e in here]
-        notes += [_("提示：") + e.message for e in hints]
-        if number == header_top:
-            label = "；".join([ERROR_LABEL, *notes])
-            cells.append(_styled(ws, label, font=HEADER_FONT, fill=HEADER_FILL))
-        elif notes:
-            cell = WriteOnlyCell(ws, value=_safe("；".join(notes)))
-            cell.data_type = "s"
-            cell.font = BAD_FONT if here else Font()
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            cells.append(cell)
-        ws.append(cells)
+    write_error_sheet(
+        workbook,
+        name=sheet.title[:31] or SHEET_TITLE,
+        rows=sheet.rows,
+        width=sheet.width,
+        errors=[e for e in errors if e.sheet == sheet.title],
+        warnings=[w for w in warnings if w.sheet == sheet.title],
+        locate=lambda e: by_label.get(e.column),
+        label_row=sheet.rows[sheet.header_top][0] if sheet.header_top >= 0 else 0,
+        look=OFFICE_ERRORS,
+        widths={pos: widths.get(pos, 12) for pos in range(sheet.width)},
+        freeze=f"A{sheet.header_number + 1}" if sheet.header_at >= 0 else None,
+    )

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import time_machine
+from django.core.exceptions import ValidationError
 
-from qingfeng.core.models import Notification
-from qingfeng.ledger import actions, deadlines, rechecks
-from qingfeng.ledger.models import Escalation, Problem, Recheck, Transition, Verification
+from qingfeng.core.models import Escalation, Notification
+from qingfeng.ledger import actions, deadlines
+from qingfeng.ledger.actions import rechecks
+from qingfeng.ledger.models import Problem, Recheck, Transition, Verification
 from qingfeng.ledger.tests.base import LedgerTestCase, d
 
 L = Problem.Light
@@ -69,7 +71,7 @@ class EscalationTestCase(LedgerTestCase):
             ).exists()
         )
         stages = list(
-            Escalation.objects.filter(problem=problem)
+            Escalation.objects.filter(subject="ledger.problem", object_id=problem.pk)
             .order_by("id")
             .values_list("stage", flat=True)
         )
@@ -103,6 +105,14 @@ class RecheckTestCase(LedgerTestCase):
         self.assertEqual(Transition.objects.filter(problem=problem).last().action, "reopen")  # type: ignore[union-attr]
 
     def test_a_passed_recheck_keeps_it_closed(self) -> None:
+        problem, recheck = self.closed_and_drawn()
+        rechecks.check_decide_recheck(
+            recheck, actor=self.supervisor, passed=True, comment="巩固良好"
+        )
+        problem.refresh_from_db()
+        self.assertEqual(problem.status, Problem.Status.CLOSED)
+
+    def closed_and_drawn(self) -> tuple[Problem, Recheck]:
         with time_machine.travel("2026-11-10 10:00 +0800"):
             problem = self.awaiting_verification()
             actions.check_verify(
@@ -111,9 +121,30 @@ class RecheckTestCase(LedgerTestCase):
                 outcome=Verification.Outcome.APPROVED,
                 comment="ok",
             )
-        drawn = rechecks.draw_rechecks(d("2027-01-05"), percent=50)
-        rechecks.check_decide_recheck(
-            drawn[0], actor=self.supervisor, passed=True, comment="巩固良好"
-        )
-        problem.refresh_from_db()
-        self.assertEqual(problem.status, Problem.Status.CLOSED)
+        return problem, rechecks.draw_rechecks(d("2027-01-05"), percent=50)[0]
+
+    def test_nobody_of_the_responsible_unit_decides_its_recheck(self) -> None:
+        problem, recheck = self.closed_and_drawn()
+        for actor, message in (
+            (self.teacher, "整改责任人不能审核自己的销号申请"),
+            (self.school_admin, "责任单位的人员不能审核本单位的销号申请"),
+        ):
+            with self.subTest(actor=actor.username), self.assertRaises(ValidationError) as caught:
+                rechecks.check_decide_recheck(
+                    recheck, actor=actor, passed=True, comment="自查没有反弹"
+                )
+            self.assertEqual(caught.exception.messages, [message])
+        self.assertEqual(Recheck.objects.get(pk=recheck.pk).outcome, Recheck.Outcome.PENDING)
+        self.assertEqual(Problem.objects.get(pk=problem.pk).status, Problem.Status.CLOSED)
+
+    def test_a_recheck_is_decided_once_even_from_a_stale_page(self) -> None:
+        problem, recheck = self.closed_and_drawn()
+        stale = Recheck.objects.get(pk=recheck.pk)
+        rechecks.check_decide_recheck(recheck, actor=self.supervisor, passed=True, comment="巩固")
+        with self.assertRaises(ValidationError) as caught:
+            rechecks.check_decide_recheck(
+                stale, actor=self.county_admin, passed=False, comment="反弹"
+            )
+        self.assertEqual(caught.exception.messages, ["该复查已有结论"])
+        self.assertEqual(Problem.objects.get(pk=problem.pk).status, Problem.Status.CLOSED)
+        self.assertFalse(Transition.objects.filter(problem=problem, action="reopen").exists())

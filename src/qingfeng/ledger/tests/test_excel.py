@@ -31,9 +31,9 @@ from qingfeng.ledger.excel import importing as importing_module
 from qingfeng.ledger.excel.columns import parse_deadline, parse_progress, split_measures
 from qingfeng.ledger.models import Feedback, LedgerImport, Measure, Problem, Transition
 from qingfeng.ledger.tests.base import LedgerTestCase
+from qingfeng.lib.xlsx import WorkbookError
 from qingfeng.orgs import actions as org_actions
 from qingfeng.orgs.models import Person, User
-from qingfeng.orgs.roster.reading import WorkbookError
 
 # The office layout: singles merged down rows 3-4, groups merged across row 3, columns not
 # in the export's order, and a column the import does not read (佐证材料).

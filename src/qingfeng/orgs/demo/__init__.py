@@ -17,6 +17,7 @@ from qingfeng.orgs.demo.seed import (
     DEMO_PASSWORD,
     DemoAlreadySeeded,
     SeedSummary,
+    demo_accounts_exist,
     do_seed_demo,
 )
 
@@ -30,5 +31,6 @@ __all__ = [
     "Plan",
     "SeedSummary",
     "build_plan",
+    "demo_accounts_exist",
     "do_seed_demo",
 ]

@@ -219,3 +219,9 @@ def do_seed_demo(*, size: str, seed: int) -> SeedSummary:
     }
     record_audit(actor=None, action="orgs.demo.seed", obj=units[0], after=after)
     return summary
+
+
+def demo_accounts_exist() -> bool:
+    """Whether this is a demo installation (`seed_demo` ran): the other apps' demo records
+    are made by these accounts."""
+    return User.objects.filter(username="demo_bureau").exists()

@@ -18,25 +18,22 @@ from django.utils.translation import gettext as _
 
 from qingfeng.core.fields import blind_index
 from qingfeng.lib.masking import mask_phone
+from qingfeng.lib.xlsx import (
+    RowError,
+    chinese_labels,
+    choice_words,
+    compact,
+    fold,
+    person_name,
+    yes_no,
+)
 from qingfeng.orgs import selectors
 from qingfeng.orgs.models import Person, Unit, User
 from qingfeng.orgs.permissions import can
-from qingfeng.orgs.roster.columns import (
-    LABELS,
-    PEOPLE,
-    UNITS,
-    chinese_labels,
-    choice_words,
-    code_text,
-    derive_category,
-    fold,
-    person_name,
-)
-from qingfeng.orgs.roster.reading import RowError, SheetData
+from qingfeng.orgs.roster.columns import COLUMNS, PEOPLE, UNITS, derive_category
+from qingfeng.orgs.roster.reading import SheetData
 
 MAX_DEPTH = 27  # 28 levels of 9-character segments fill Unit.path (255 characters)
-TRUE_WORDS = {"是", "y", "yes", "true", "1", "√", "✓", "对"}
-FALSE_WORDS = {"否", "n", "no", "false", "0", "×", "✗", "无"}
 PARTY_WORDS = {"中共党员", "党员", "中共预备党员", "预备党员"}
 NON_PARTY_WORDS = {"群众", "非党员", "共青团员", "团员", "民主党派", "无党派人士"}
 ACTIVE_WORDS = {"在岗", "在职"}
@@ -118,14 +115,14 @@ class Checker:
                 kind,
                 row,
                 key,
-                _("%(col)s不能超过 %(n)d 个字符") % {"col": LABELS[kind][key], "n": limit},
+                _("%(col)s不能超过 %(n)d 个字符") % {"col": COLUMNS[kind].label(key), "n": limit},
             )
         return value
 
     def required(self, kind: str, row: int, cells: dict[str, str], key: str, limit: int) -> str:
         value = self.text(kind, row, cells, key, limit)
         if not value:
-            self.error(kind, row, key, _("%(col)s不能为空") % {"col": LABELS[kind][key]})
+            self.error(kind, row, key, _("%(col)s不能为空") % {"col": COLUMNS[kind].label(key)})
         return value
 
     def choice(
@@ -147,26 +144,25 @@ class Checker:
                 row,
                 key,
                 _("%(col)s“%(v)s”无效，可填：%(allowed)s")
-                % {"col": LABELS[kind][key], "v": raw, "allowed": allowed},
+                % {"col": COLUMNS[kind].label(key), "v": raw, "allowed": allowed},
             )
         return value
 
-    def yes_no(
+    def boolean(
         self, row: int, cells: dict[str, str], key: str, yes: set[str], no: set[str], default: bool
     ) -> bool:
-        raw = fold(cells.get(key, ""))
-        if not raw:
+        raw = cells.get(key, "")
+        if not fold(raw):
             return default
-        if raw in TRUE_WORDS or raw in yes:
-            return True
-        if raw in FALSE_WORDS or raw in no:
-            return False
+        answer = yes_no(raw, yes=yes, no=no)
+        if answer is not None:
+            return answer
         self.error(
             PEOPLE,
             row,
             key,
             _("%(col)s“%(v)s”无法识别，请填写“是”或“否”")
-            % {"col": LABELS[PEOPLE][key], "v": cells[key]},
+            % {"col": COLUMNS[PEOPLE].label(key), "v": cells[key]},
         )
         return default
 
@@ -177,7 +173,7 @@ class Checker:
         if sheet is None:
             return []
         plans: dict[str, UnitPlan] = {}
-        codes = {code_text(c.get("code", "")) for _n, c in sheet.records} - set(self.scope)
+        codes = {compact(c.get("code", "")) for _n, c in sheet.records} - set(self.scope)
         taken = set(Unit.objects.filter(code__in=codes).values_list("code", flat=True))
         for row, cells in sheet.records:
             plan = self.unit_row(row, cells, plans, taken)
@@ -189,7 +185,7 @@ class Checker:
     def unit_row(
         self, row: int, cells: dict[str, str], plans: dict[str, UnitPlan], taken: set[str]
     ) -> UnitPlan | None:
-        code = code_text(cells.get("code", ""))
+        code = compact(cells.get("code", ""))
         if not code:
             self.error(UNITS, row, "code", _("单位编码不能为空"))
             return None
@@ -227,7 +223,7 @@ class Checker:
             fields["category"] = derive_category(fields["kind"] or "")
         if "sort_order" in columns or existing is None:
             fields["sort_order"] = self.integer(row, cells.get("sort_order", ""))
-        parent = code_text(cells.get("parent", "")) or None
+        parent = compact(cells.get("parent", "")) or None
         plan = UnitPlan(row, code, fields, parent, existing)
         if existing is not None:
             plan.changes = {
@@ -333,7 +329,7 @@ class Checker:
         names: dict[str, set[str]],
     ) -> PersonPlan | None:
         name = person_name(self.required(PEOPLE, row, cells, "name", 50))
-        code = code_text(cells.get("unit_code", ""))
+        code = compact(cells.get("unit_code", ""))
         if code:
             if code not in self.scope and code not in planned:
                 self.error(PEOPLE, row, "unit_code", self.not_found(code))
@@ -368,11 +364,11 @@ class Checker:
         if "position" in columns:
             fields["position"] = self.text(PEOPLE, row, cells, "position", 50)
         if "party" in columns:
-            fields["is_party_member"] = self.yes_no(
+            fields["is_party_member"] = self.boolean(
                 row, cells, "party", PARTY_WORDS, NON_PARTY_WORDS, False
             )
         if "active" in columns:
-            fields["is_active"] = self.yes_no(
+            fields["is_active"] = self.boolean(
                 row, cells, "active", ACTIVE_WORDS, INACTIVE_WORDS, True
             )
         phone, masked = self.phone(row, cells.get("phone", ""))

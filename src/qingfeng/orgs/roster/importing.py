@@ -19,11 +19,12 @@ from django.utils.translation import gettext as _
 from qingfeng.core.audit import record_audit
 from qingfeng.core.models import AuditEvent
 from qingfeng.core.tasks import optimize_database
+from qingfeng.lib.xlsx import RowError, WorkbookError
 from qingfeng.orgs import actions
 from qingfeng.orgs.models import Person, RosterImport, User
 from qingfeng.orgs.roster.checking import Plan, plan_import
 from qingfeng.orgs.roster.columns import PEOPLE, UNITS
-from qingfeng.orgs.roster.reading import RowError, SheetData, WorkbookError, read_roster
+from qingfeng.orgs.roster.reading import SheetData, read_roster
 from qingfeng.orgs.roster.workbooks import build_error_workbook
 
 logger = logging.getLogger(__name__)

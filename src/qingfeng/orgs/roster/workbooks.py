@@ -5,9 +5,7 @@ An export has exactly the import layout, so exporting and importing again change
 
 from __future__ import annotations
 
-import io
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import models
@@ -15,96 +13,51 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from qingfeng.core.audit import record_audit
 from qingfeng.lib.masking import mask_phone
+from qingfeng.lib.xlsx import (
+    RowError,
+    Style,
+    cell_value,
+    chinese_labels,
+    save,
+    write_error_sheet,
+)
 from qingfeng.orgs import selectors
 from qingfeng.orgs.models import Person, Unit, User
 from qingfeng.orgs.permissions import can
-from qingfeng.orgs.roster.columns import (
-    COLUMNS,
-    ERROR_LABEL,
-    PEOPLE,
-    SHEET_TITLES,
-    UNITS,
-    chinese_labels,
-)
-from qingfeng.orgs.roster.reading import RowError, SheetData
+from qingfeng.orgs.roster.columns import COLUMNS, PEOPLE, SHEET_TITLES, UNITS
+from qingfeng.orgs.roster.reading import SheetData
 
-BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
-BAD_FONT = Font(color="9C0006")
 HEADER_FONT = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=14)
 
 
-def _safe(value: Any) -> Any:
-    """A value openpyxl will write as data: no control characters, no formula."""
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
-
-
-def _cell(ws: Any, value: Any) -> Any:
-    """A plain value where openpyxl writes it as data; a cell object only where it would not."""
-    if isinstance(value, str) and value.startswith("="):
-        return _text_cell(ws, value)
-    return _safe(value)
-
-
-def _text_cell(ws: Any, value: Any, **style: Any) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=_safe(value))
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # a name like "=1+1" stays text, never a formula
-    for name, setting in style.items():
-        setattr(cell, name, setting)
-    return cell
+def _locator(sheet: SheetData) -> Callable[[RowError], int | None]:
+    """The cell an error is about; none in the header row, whose errors are about columns."""
+    positions = {sheet.label(k): pos for k, pos in sheet.columns.items()}
+    header = sheet.header_number
+    return lambda e: None if e.row == header else positions.get(e.column)
 
 
 def build_error_workbook(sheets: list[SheetData], errors: list[RowError]) -> bytes:
     """The uploaded rows again, with a "错误说明" column and the wrong cells highlighted."""
-    found: dict[tuple[str, int], list[RowError]] = defaultdict(list)
-    for error in errors:
-        found[(error.sheet, error.row)].append(error)
     workbook = Workbook(write_only=True)
     for sheet in sheets:
-        ws = workbook.create_sheet(sheet.title)
-        positions = {sheet.label(k): pos for k, pos in sheet.columns.items()}
-        header_number = sheet.rows[sheet.header_at][0] if sheet.header_at >= 0 else 0
-        ws.column_dimensions[get_column_letter(sheet.error_position + 1)].width = 50
-        current = 1
-        for number, values in sheet.rows:
-            for _gap in range(number - current):
-                ws.append([])
-            current = number + 1
-            here = found.get((sheet.title, number), [])
-            is_header = number == header_number
-            bad = (
-                set() if is_header else {positions[e.column] for e in here if e.column in positions}
-            )
-            cells: list[Any] = [
-                _text_cell(ws, v, fill=BAD_FILL, font=BAD_FONT) if i in bad else _cell(ws, v)
-                for i, v in enumerate(values[: sheet.error_position])
-            ]
-            cells += [None] * (sheet.error_position - len(cells))
-            note = "；".join(f"{e.column}：{e.message}" if e.column else e.message for e in here)
-            if is_header:
-                note = "；".join([ERROR_LABEL, *([note] if note else [])])
-                cells.append(_text_cell(ws, note, font=HEADER_FONT))
-            else:
-                cells.append(_text_cell(ws, note, font=BAD_FONT) if note else None)
-            ws.append(cells)
-    return _save(workbook)
-
-
-def _save(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        write_error_sheet(
+            workbook,
+            name=sheet.title,
+            rows=sheet.rows,
+            width=sheet.error_position,
+            errors=[e for e in errors if e.sheet == sheet.title],
+            locate=_locator(sheet),
+            label_row=sheet.header_number,
+        )
+    return save(workbook)
 
 
 def _write_sheet(
@@ -114,11 +67,11 @@ def _write_sheet(
     columns = COLUMNS[kind]
     for i, column in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = column.width
-    ws.append([_text_cell(ws, title, font=TITLE_FONT)])
+    ws.append([Style(font=TITLE_FONT).cell(ws, title)])
     ws.append([subtitle])
-    ws.append([_text_cell(ws, c.label, font=HEADER_FONT) for c in columns])
+    ws.append([Style(font=HEADER_FONT).cell(ws, c.label) for c in columns])
     for values in rows:
-        ws.append([_cell(ws, v) for v in values])
+        ws.append([cell_value(ws, v) for v in values])
 
 
 def export_roster(user: User, *, root: Unit | None = None) -> bytes:
@@ -204,7 +157,7 @@ def export_roster(user: User, *, root: Unit | None = None) -> bytes:
         object_repr=root.name if root else _("全部管辖单位"),
         after={"units": len(unit_rows), "people": len(person_rows), "masked_units": masked},
     )
-    return _save(workbook)
+    return save(workbook)
 
 
 def instructions() -> list[tuple[str, str, str, str]]:
@@ -303,7 +256,7 @@ def build_template() -> bytes:
         notes.append(list(row))
     for letter, width in zip("ABCD", (10, 16, 14, 90), strict=True):
         notes.column_dimensions[letter].width = width
-    return _save(workbook)
+    return save(workbook)
 
 
 def export_choices(user: User, *, limit: int = 300) -> list[Unit]:

@@ -18,12 +18,12 @@ from openpyxl import Workbook, load_workbook
 
 from qingfeng.core.models import AuditEvent
 from qingfeng.lib.masking import mask_phone
+from qingfeng.lib.xlsx import cell_text, label_key
 from qingfeng.orgs import actions, roster
 from qingfeng.orgs.models import Person, RosterImport, Unit, User
 from qingfeng.orgs.permissions import _RULES
 from qingfeng.orgs.roster import importing
 from qingfeng.orgs.roster.checking import LANDLINE_RE, MASKED_RE, MOBILE_RE
-from qingfeng.orgs.roster.columns import cell_text, label_key
 from qingfeng.test import BaseTestCase
 
 UNIT_HEADER = [

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from qingfeng.orgs.demo import DEMO_LOGINS_HELP
+from qingfeng.core import registry
 
 
 class Command(BaseCommand):
@@ -46,7 +46,9 @@ class Command(BaseCommand):
             env=env,
         )
         self.stdout.write(self.style.SUCCESS(f"清风已启动：http://{bind}/  （Ctrl+C 停止）"))
-        self.stdout.write(DEMO_LOGINS_HELP)
+        for seeder in registry.demo_seeders():
+            if seeder.logins_help:
+                self.stdout.write(seeder.logins_help)
         try:
             while web.poll() is None and worker.poll() is None:
                 time.sleep(1)

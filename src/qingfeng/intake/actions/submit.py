@@ -9,14 +9,11 @@ keeps the source address only for a signed-in actor.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -25,34 +22,31 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qingfeng.core.actions import notify
+from qingfeng.core.attachments import MB, AttachmentRules
 from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.fields import blind_index
-from qingfeng.core.jobs import enqueue_job, job_handler
-from qingfeng.intake import deadlines, receipts, similarity, workflow
+from qingfeng.core.jobs import enqueue_job
+from qingfeng.intake import deadlines, receipts, similarity
 from qingfeng.intake.models import (
     Ticket,
     TicketAttachment,
     TicketCategory,
-    TicketEvent,
     TicketMessage,
 )
-from qingfeng.intake.scrub import scrub
+from qingfeng.intake.workflow import WORKFLOW
+from qingfeng.lib import filetypes as ft
 from qingfeng.orgs.models import Role, RoleAssignment, Unit, User
 
-# What a reporter may attach: the type a name claims must match what the first bytes say.
-ATTACHMENT_EXTENSIONS = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".pdf": "application/pdf",
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".amr": "audio/amr",
-    ".wav": "audio/wav",
-}
-SCRUBBED = {"image/jpeg", "image/png", "audio/mpeg", "audio/wav", "audio/mp4", "application/pdf"}
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+# What a reporter may attach; photos, recordings and documents are kept without the GPS
+# position, device and owner tags they carry.
+ATTACHMENTS = AttachmentRules(
+    types=(ft.JPEG, ft.PNG, ft.PDF, ft.MP3, ft.M4A, ft.AMR, ft.WAV),
+    max_bytes=10 * MB,
+    unsupported=gettext_lazy(
+        "不支持的文件类型：%(name)s（可上传 JPG、PNG 图片，PDF，MP3、M4A、AMR、WAV 录音）"
+    ),
+)
 MAX_ATTACHMENTS = 5
 TITLE_MAX = 100
 CONTENT_MIN, CONTENT_MAX = 10, 5000
@@ -75,43 +69,6 @@ _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 NO_MORE_MESSAGES = {Ticket.Status.CLOSED, Ticket.Status.MERGED, Ticket.Status.DECLINED}
 
 
-def _magic_matches(content_type: str, head: bytes) -> bool:
-    if content_type == "image/jpeg":
-        return head.startswith(b"\xff\xd8\xff")
-    if content_type == "image/png":
-        return head.startswith(b"\x89PNG\r\n\x1a\n")
-    if content_type == "application/pdf":
-        return head.startswith(b"%PDF-")
-    if content_type == "audio/mpeg":  # an ID3 tag, or straight into an MPEG audio frame
-        return head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] >= 0xE0)
-    if content_type == "audio/mp4":  # ISO base media: size, then "ftyp"
-        return head[4:8] == b"ftyp"
-    if content_type == "audio/amr":
-        return head.startswith(b"#!AMR")
-    if content_type == "audio/wav":
-        return head.startswith(b"RIFF") and head[8:12] == b"WAVE"
-    return False
-
-
-def check_attachment(upload: UploadedFile) -> str:
-    """The real content type of a reporter's file, or a ValidationError (Chinese message)."""
-    name = (upload.name or "").lower()
-    ext = name[name.rfind(".") :] if "." in name else ""
-    content_type = ATTACHMENT_EXTENSIONS.get(ext)
-    if content_type is None:
-        raise ValidationError(
-            _("不支持的文件类型：%(name)s（可上传 JPG、PNG 图片，PDF，MP3、M4A、AMR、WAV 录音）")
-            % {"name": upload.name}
-        )
-    if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
-        raise ValidationError(_("文件 %(name)s 超过 10 MB") % {"name": upload.name})
-    head = upload.read(16)
-    upload.seek(0)
-    if not _magic_matches(content_type, head):
-        raise ValidationError(_("文件 %(name)s 的内容与扩展名不符") % {"name": upload.name})
-    return content_type
-
-
 def _check_files(files: Sequence[UploadedFile], errors: dict[str, list[str]]) -> list[str]:
     types: list[str] = []
     if len(files) > MAX_ATTACHMENTS:
@@ -119,7 +76,7 @@ def _check_files(files: Sequence[UploadedFile], errors: dict[str, list[str]]) ->
         return types
     for upload in files:
         try:
-            types.append(check_attachment(upload))
+            types.append(ATTACHMENTS.check(upload))
         except ValidationError as exc:
             errors.setdefault("files", []).extend(exc.messages)
     return types
@@ -128,25 +85,8 @@ def _check_files(files: Sequence[UploadedFile], errors: dict[str, list[str]]) ->
 def _store_attachment(
     ticket: Ticket, *, upload: UploadedFile, content_type: str, message: TicketMessage | None
 ) -> TicketAttachment:
-    stored: File[Any] = upload
-    if content_type in SCRUBBED:  # no GPS position, device or owner tags from the reporter
-        upload.seek(0)
-        stored = ContentFile(scrub(content_type, upload.read()))
-    digest = hashlib.sha256()
-    for chunk in stored.chunks():
-        digest.update(chunk)
-    stored.seek(0)
-    ext = (upload.name or "").lower().rsplit(".", 1)[-1]
-    attachment = TicketAttachment(
-        ticket=ticket,
-        message=message,
-        original_name=(upload.name or "")[:200],
-        content_type=content_type,
-        size=stored.size or 0,
-        sha256=digest.hexdigest(),
-    )
-    # Stored under a generated name: the reporter's file name is only shown, never a path.
-    attachment.file.save(f"{uuid.uuid4().hex}.{ext}", stored, save=False)
+    attachment = TicketAttachment(ticket=ticket, message=message)
+    ATTACHMENTS.attach(attachment, upload, content_type=content_type)
     attachment.save()
     return attachment
 
@@ -171,28 +111,6 @@ def _text(value: str, *, field: str, label: str, max_len: int, errors: dict[str,
             _("%(label)s不能超过 %(n)d 个字") % {"label": label, "n": max_len}
         )
     return value
-
-
-def _event(
-    ticket: Ticket,
-    action: str,
-    *,
-    from_status: str,
-    actor: User | None,
-    reason: str = "",
-    unit: Unit | None = None,
-    public: bool = True,
-) -> TicketEvent:
-    return TicketEvent.objects.create(
-        ticket=ticket,
-        action=action,
-        from_status=from_status,
-        to_status=ticket.status,
-        actor=actor,
-        unit=unit,
-        reason=reason,
-        public=public,
-    )
 
 
 def submission_errors(**fields: Any) -> dict[str, list[str]]:
@@ -442,7 +360,7 @@ def _store_ticket(
     ticket.save(force_insert=True)
     for upload, content_type in files:
         _store_attachment(ticket, upload=upload, content_type=content_type, message=None)
-    _event(ticket, "submit", from_status="", actor=entered_by, unit=unit)
+    WORKFLOW.record_event(ticket, "submit", actor=entered_by, to_status=ticket.status, unit=unit)
     record_audit(
         actor=entered_by,
         action="intake.ticket.submit",
@@ -461,26 +379,13 @@ def _store_ticket(
     return ticket, code
 
 
-def _lock(ticket: Ticket) -> None:
-    """Lock the row and take the status as stored: of two decisions at once, the second sees
-    the first one's result and gets a clear error instead of a double transition."""
-    stored = (
-        Ticket.objects.select_for_update()
-        .filter(pk=ticket.pk)
-        .values_list("status", flat=True)
-        .first()
-    )
-    if stored is not None:
-        ticket.status = stored
-
-
 @transaction.atomic
 def check_add_reporter_message(
     ticket: Ticket, *, body: str, files: Sequence[UploadedFile] = ()
 ) -> TicketMessage:
     """The reporter adds to their ticket from the follow-up page (not once it is closed,
     merged or declined)."""
-    _lock(ticket)
+    WORKFLOW.lock(ticket)
     if ticket.status in NO_MORE_MESSAGES:
         raise ValidationError(
             _("工单当前状态为“%(status)s”，不能再补充留言")
@@ -521,7 +426,6 @@ def check_rate(ticket: Ticket, *, rating: int, comment: str) -> Ticket:
     the first time, and escalates it to the handling unit's parent (提级) after that; a reason
     is required then, so the next handler knows what was wrong.
     """
-    _lock(ticket)
     errors: dict[str, list[str]] = {}
     if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
         errors.setdefault("rating", []).append(_("请选择满意度（1 到 5）"))
@@ -537,46 +441,26 @@ def check_rate(ticket: Ticket, *, rating: int, comment: str) -> Ticket:
         action = "redo"
     else:
         action = "escalate"
-    before = {"status": ticket.status, "handling_unit": ticket.handling_unit_id}
-    target = workflow.target_of(ticket, action)
-    from_status = ticket.status
-    ticket.status = target
-    ticket.rating = rating
-    ticket.updated_at = timezone.now()
     reason = f"{RATING_LABELS[rating]}（{rating}）" + (f"：{comment}" if comment else "")
-    if action in {"redo", "escalate"}:
-        ticket.reply_due = get_calendar().add_workdays(
-            timezone.localdate(), ticket.category.reply_days
-        )
-        ticket.replied_at = None
-    if action == "redo":
-        ticket.redo_count += 1
-    elif action == "escalate":
-        current = ticket.handling_unit or ticket.unit
-        ticket.handling_unit = (current.parent if current is not None else None) or current
-        ticket.handler = None  # the unit above picks its own handler
-    deadlines.set_light(ticket)
-    ticket.save()
-    _event(
-        ticket,
-        action,
-        from_status=from_status,
-        actor=None,
-        reason=reason,
-        unit=ticket.handling_unit if action == "escalate" else None,
-    )
-    record_audit(
-        actor=None,
-        action=f"intake.ticket.{action}",
-        obj=ticket,
-        object_repr=ticket.number,
-        before=before,
-        after={
-            "status": ticket.status,
-            "handling_unit": ticket.handling_unit_id,
-            "rating": rating,
-        },
-    )
+    # No actor: the reporter is nobody's account, and the audit row names the ticket by its
+    # number only (the title is the reporter's own words).
+    with WORKFLOW.move(
+        ticket, action, actor=None, reason=reason, object_repr=ticket.number
+    ) as step:
+        ticket.rating = rating
+        if action in {"redo", "escalate"}:
+            ticket.reply_due = get_calendar().add_workdays(
+                timezone.localdate(), ticket.category.reply_days
+            )
+            ticket.replied_at = None
+        if action == "redo":
+            ticket.redo_count += 1
+        elif action == "escalate":
+            current = ticket.handling_unit or ticket.unit
+            ticket.handling_unit = (current.parent if current is not None else None) or current
+            ticket.handler = None  # the unit above picks its own handler
+            step.columns["unit"] = ticket.handling_unit
+        step.note["rating"] = rating
     if action != "close":
         enqueue_job(
             "intake.after_followup", {"ticket_id": ticket.pk, "what": action, "ref": rating}
@@ -611,7 +495,6 @@ def _notify_once(user: User, *, title: str, link: str) -> None:
         notify(recipient=user, title=title, link=link)
 
 
-@job_handler("intake.after_submit", atomic=False)
 def after_submit(payload: dict[str, Any]) -> None:
     """Runs in its own short transactions: the duplicate check reads and computes before it
     writes, and on SQLite the write lock must not be held meanwhile while the form keeps
@@ -635,7 +518,6 @@ FOLLOWUP_TITLES = {
 }
 
 
-@job_handler("intake.after_followup")
 def after_followup(payload: dict[str, Any]) -> None:
     ticket = Ticket.objects.select_related("unit").filter(pk=payload["ticket_id"]).first()
     what = payload.get("what", "")

@@ -2,9 +2,9 @@
 merge, internal notes, revealing the reporter's identity, hotline entry, and turning a ticket
 (with its merged duplicates) into a ledger problem.
 
-Each function runs in one transaction, moves the status through `workflow.target_of` on the
-locked row, writes a TicketEvent and an audit event. Notifications are rows written in the same
-transaction and carry the ticket number only, nothing of the report.
+Each function runs in one transaction and moves the status through the workflow's locked
+move (`WORKFLOW.move`), which writes the TicketEvent and the audit event. Notifications are
+rows written in the same transaction and carry the ticket number only, nothing of the report.
 """
 
 from __future__ import annotations
@@ -22,63 +22,20 @@ from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.notify import queue_message
 from qingfeng.intake import deadlines, workflow
-from qingfeng.intake.actions import check_submit_ticket
+from qingfeng.intake.actions.submit import check_submit_ticket
 from qingfeng.intake.models import (
     IdentityReveal,
     Ticket,
     TicketCategory,
-    TicketEvent,
     TicketMessage,
 )
 from qingfeng.intake.permissions import handler_refusal, inside_reported_unit, intake_covers
+from qingfeng.intake.workflow import WORKFLOW
 from qingfeng.lib.redact import redact
 from qingfeng.orgs.models import Person, Role, Unit, User
 
 S = Ticket.Status
 ENTRY_CHANNELS = (Ticket.Channel.PHONE, Ticket.Channel.LETTER, Ticket.Channel.VISIT)
-
-
-def _snapshot(ticket: Ticket) -> dict[str, Any]:
-    return {
-        "status": ticket.status,
-        "handling_unit_id": ticket.handling_unit_id,
-        "handler_id": ticket.handler_id,
-        "light": ticket.light,
-    }
-
-
-def _move(
-    ticket: Ticket,
-    action: str,
-    *,
-    actor: User | None,
-    reason: str = "",
-    public: bool = True,
-    unit: Unit | None = None,
-) -> None:
-    # Lock the row and decide on the status as stored: of two people deciding at once, the
-    # second sees the first one's decision and gets a clear error, not a double transition.
-    stored = (
-        Ticket.objects.select_for_update()
-        .filter(pk=ticket.pk)
-        .values_list("status", flat=True)
-        .first()
-    )
-    if stored is not None:
-        ticket.status = stored
-    target = workflow.target_of(ticket, action)
-    TicketEvent.objects.create(
-        ticket=ticket,
-        action=action,
-        from_status=ticket.status,
-        to_status=target,
-        actor=actor,
-        unit=unit,
-        reason=reason,
-        public=public,
-    )
-    ticket.status = target
-    ticket.updated_at = timezone.now()
 
 
 def _required(text: str, message: str) -> str:
@@ -96,7 +53,7 @@ def _save(ticket: Ticket, action: str, *, actor: User, before: dict[str, Any]) -
         action=f"intake.ticket.{action}",
         obj=ticket,
         before=before,
-        after=_snapshot(ticket),
+        after=workflow.snapshot(ticket),
     )
 
 
@@ -113,10 +70,10 @@ def _internal_note(ticket: Ticket, *, actor: User, body: str) -> TicketMessage:
 @transaction.atomic
 def do_accept(ticket: Ticket, *, actor: User) -> Ticket:
     """受理: the reply clock starts (the category's working days from today)."""
-    before = _snapshot(ticket)
-    _move(ticket, "accept", actor=actor)
-    ticket.reply_due = get_calendar().add_workdays(timezone.localdate(), ticket.category.reply_days)
-    _save(ticket, "accept", actor=actor, before=before)
+    with WORKFLOW.move(ticket, "accept", actor=actor):
+        ticket.reply_due = get_calendar().add_workdays(
+            timezone.localdate(), ticket.category.reply_days
+        )
     return ticket
 
 
@@ -128,10 +85,7 @@ def check_decline(ticket: Ticket, *, actor: User, reason: str) -> Ticket:
     if Ticket.objects.filter(master=ticket).exists():
         # Its duplicates wait for this ticket's answer; declining it would strand them.
         raise ValidationError(_("该工单已合并了重复件，不能不予受理"))
-    before = _snapshot(ticket)
-    _move(ticket, "decline", actor=actor, reason=reason)
-    _save(ticket, "decline", actor=actor, before=before)
-    return ticket
+    return WORKFLOW.apply(ticket, "decline", actor=actor, reason=reason)
 
 
 def _check_handler(ticket: Ticket, unit: Unit, handler: User | None) -> None:
@@ -171,15 +125,13 @@ def check_assign(
     if not unit.is_active:
         raise ValidationError({"unit": _("承办单位已停用")})
     _check_handler(ticket, unit, handler)
-    before = _snapshot(ticket)
-    _move(ticket, "assign", actor=actor, unit=unit)
-    ticket.handling_unit = unit
-    ticket.handler = handler
-    if ticket.reply_due is None:  # assigned straight after an import, say
-        ticket.reply_due = get_calendar().add_workdays(
-            timezone.localdate(), ticket.category.reply_days
-        )
-    _save(ticket, "assign", actor=actor, before=before)
+    with WORKFLOW.move(ticket, "assign", actor=actor, unit=unit):
+        ticket.handling_unit = unit
+        ticket.handler = handler
+        if ticket.reply_due is None:  # assigned straight after an import, say
+            ticket.reply_due = get_calendar().add_workdays(
+                timezone.localdate(), ticket.category.reply_days
+            )
     if note.strip():
         _internal_note(ticket, actor=actor, body=_("转办要求：%(n)s") % {"n": note.strip()})
     for user in [handler] if handler is not None else _unit_admins(unit):
@@ -194,10 +146,7 @@ def check_assign(
 
 @transaction.atomic
 def do_start(ticket: Ticket, *, actor: User) -> Ticket:
-    before = _snapshot(ticket)
-    _move(ticket, "start", actor=actor)
-    _save(ticket, "start", actor=actor, before=before)
-    return ticket
+    return WORKFLOW.apply(ticket, "start", actor=actor)
 
 
 @transaction.atomic
@@ -206,12 +155,10 @@ def check_return(ticket: Ticket, *, actor: User, reason: str) -> Ticket:
     the reason is internal."""
     workflow.target_of(ticket, "return")
     reason = _required(reason, _("退回须填写理由"))
-    before = _snapshot(ticket)
     unit = ticket.handling_unit
-    _move(ticket, "return", actor=actor, reason=reason, public=False, unit=unit)
-    ticket.handling_unit = None
-    ticket.handler = None
-    _save(ticket, "return", actor=actor, before=before)
+    with WORKFLOW.move(ticket, "return", actor=actor, reason=reason, public=False, unit=unit):
+        ticket.handling_unit = None
+        ticket.handler = None
     for user in deadlines._intake_staff(ticket):
         notify(
             recipient=user,
@@ -250,10 +197,10 @@ def _reply_duplicates(master: Ticket, *, actor: User, body: str) -> int:
     count = 0
     duplicates = Ticket.objects.select_for_update().filter(master=master).exclude(status=S.CLOSED)
     for dup in duplicates.order_by("id"):
-        before = _snapshot(dup)
-        TicketEvent.objects.create(
-            ticket=dup,
-            action="reply",
+        before = workflow.snapshot(dup)
+        WORKFLOW.record_event(
+            dup,
+            "reply",
             from_status=dup.status,
             to_status=S.REPLIED,
             actor=actor,
@@ -272,10 +219,8 @@ def check_reply(ticket: Ticket, *, actor: User, body: str) -> TicketMessage:
     """办结: the answer the reporter reads on the follow-up page (and every merged reporter)."""
     workflow.target_of(ticket, "reply")
     body = _required(body, _("请填写答复内容"))
-    before = _snapshot(ticket)
-    _move(ticket, "reply", actor=actor)
-    message = _mark_replied(ticket, actor=actor, body=body)
-    _save(ticket, "reply", actor=actor, before=before)
+    with WORKFLOW.move(ticket, "reply", actor=actor):
+        message = _mark_replied(ticket, actor=actor, body=body)
     _reply_duplicates(ticket, actor=actor, body=body)
     return message
 
@@ -285,9 +230,7 @@ def check_close(ticket: Ticket, *, actor: User, note: str) -> Ticket:
     """回访后关闭: the follow-up record is internal."""
     workflow.target_of(ticket, "close")
     note = _required(note, _("请填写回访情况"))
-    before = _snapshot(ticket)
-    _move(ticket, "close", actor=actor)
-    _save(ticket, "close", actor=actor, before=before)
+    WORKFLOW.apply(ticket, "close", actor=actor)
     _internal_note(ticket, actor=actor, body=_("回访：%(n)s") % {"n": note})
     return ticket
 
@@ -302,16 +245,15 @@ def check_merge(ticket: Ticket, *, actor: User, master: Ticket) -> Ticket:
         raise ValidationError(_("不能把工单合并到它自己"))
     if master.master_id is not None or master.status in {S.MERGED, S.DECLINED}:
         raise ValidationError(_("主件须是未被合并、未被不予受理的工单"))
-    before = _snapshot(ticket)
-    _move(ticket, "merge", actor=actor, reason=_("并入工单 %(n)s") % {"n": master.number})
-    ticket.master = master
-    if ticket.problem_id is None and master.problem_id is not None:
-        ticket.problem_id = master.problem_id
-    _save(ticket, "merge", actor=actor, before=before)
+    reason = _("并入工单 %(n)s") % {"n": master.number}
+    with WORKFLOW.move(ticket, "merge", actor=actor, reason=reason):
+        ticket.master = master
+        if ticket.problem_id is None and master.problem_id is not None:
+            ticket.problem_id = master.problem_id
     Ticket.objects.filter(master=ticket).update(master=master)
-    TicketEvent.objects.create(
-        ticket=master,
-        action="merged_in",
+    WORKFLOW.record_event(
+        master,
+        "merged_in",
         actor=actor,
         reason=_("合并重复件 %(n)s") % {"n": ticket.number},
         public=False,
@@ -412,9 +354,7 @@ def check_create_problem_from_ticket(
     Ticket.objects.filter(pk__in=[master.pk, *(t.pk for t in group)]).update(problem=problem)
     master.problem = problem
     for t in [master, *group]:
-        TicketEvent.objects.create(
-            ticket=t, action="to_problem", actor=actor, reason=problem.number, public=False
-        )
+        WORKFLOW.record_event(t, "to_problem", actor=actor, reason=problem.number, public=False)
     record_audit(
         actor=actor,
         action="intake.ticket.to_problem",

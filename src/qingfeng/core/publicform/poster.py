@@ -1,4 +1,7 @@
-"""The printable A4 poster of a unit's QR code (PDF, reportlab).
+"""Printable A4 posters of QR codes (PDF, reportlab): a coloured banner with the form's
+title, the name of the place the code belongs to, the code, its address, the form's own
+lines of text, and the issuer in the footer. The form gives the words (`Wording`); one page
+per `Poster`.
 
 PDF embeds TrueType outlines only, so the Chinese text needs a TrueType font with CJK glyphs
 (Debian: fonts-wqy-microhei; `make system-deps` installs it). Without one — or when the font
@@ -15,9 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import segno
 from django.conf import settings
-from django.db.models import Max, Min
 from django.utils.translation import gettext as _
 from reportlab.lib.colors import HexColor, white
 from reportlab.lib.pagesizes import A4
@@ -25,7 +26,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from qingfeng.intake.models import TicketCategory
+from qingfeng.lib import qr
 
 # Where Debian's TrueType CJK fonts live, best first (package in the comment).
 DEBIAN_FONTS = (
@@ -51,10 +52,28 @@ class PosterFontError(Exception):
 
 @dataclass(frozen=True)
 class Poster:
-    unit_name: str
-    url: str
-    code: segno.QRCode
-    issuer: str = ""  # the bureau that runs the channel, in the footer
+    name: str  # of the place the code belongs to (a unit), large above the code
+    url: str  # what the code opens, also printed under it
+    issuer: str = ""  # who runs the form, in the footer
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of the form's text under the code: `gap` points below the line before it."""
+
+    text: str
+    size: float = 16
+    gap: float = 32
+
+
+@dataclass(frozen=True)
+class Wording:
+    """The form's words on every poster: the banner's title and subtitle (the title is also
+    the document's), and the lines under the code."""
+
+    title: str
+    subtitle: str
+    lines: tuple[Line, ...] = ()
 
 
 def find_font_file() -> Path:
@@ -119,26 +138,6 @@ def check_glyphs(font: TTFont, texts: Sequence[str]) -> None:
         )
 
 
-def deadline_text() -> str:
-    """受理/办结 deadlines as the landing page states them (the active categories' range)."""
-    limits = TicketCategory.objects.filter(is_active=True).aggregate(
-        accept_min=Min("accept_days"),
-        accept_max=Max("accept_days"),
-        reply_min=Min("reply_days"),
-        reply_max=Max("reply_days"),
-    )
-    if limits["accept_min"] is None:
-        return ""
-
-    def span(low: int, high: int) -> str:
-        return str(low) if low == high else f"{low}–{high}"
-
-    return _("受理 %(a)s 个工作日 · 办结 %(r)s 个工作日") % {
-        "a": span(limits["accept_min"], limits["accept_max"]),
-        "r": span(limits["reply_min"], limits["reply_max"]),
-    }
-
-
 def _fit(text: str, font: str, size: float, *, smallest: float, width: float) -> float:
     while size > smallest and pdfmetrics.stringWidth(text, font, size) > width:
         size -= 1
@@ -156,86 +155,53 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     return [*lines, line] if line else lines
 
 
-def _draw_code(canvas: Canvas, code: segno.QRCode, *, x: float, y: float, side: float) -> None:
-    """The code as vector squares (sharp at any print size), one rectangle per dark run."""
-    rows = [list(row) for row in code.matrix_iter(scale=1, border=4)]
-    module = side / len(rows)
-    canvas.setFillColor(INK)
-    for r, row in enumerate(rows):
-        top = y + side - (r + 1) * module
-        c = 0
-        while c < len(row):
-            if row[c]:
-                start = c
-                while c < len(row) and row[c]:
-                    c += 1
-                canvas.rect(x + start * module, top, (c - start) * module, module, 0, 1)
-            else:
-                c += 1
-
-
 def _centre(canvas: Canvas, text: str, font: str, size: float, y: float) -> None:
     canvas.setFont(font, size)
     canvas.drawCentredString(WIDTH / 2, y, text)
 
 
-def _page(canvas: Canvas, poster: Poster, font: str, *, deadlines: str, hotline: str) -> None:
+def _page(canvas: Canvas, poster: Poster, font: str, wording: Wording) -> None:
     canvas.setFillColor(BLUE)
     canvas.rect(0, HEIGHT - 170, WIDTH, 170, 0, 1)
     canvas.setFillColor(white)
-    _centre(canvas, _("作风建设直通车"), font, 44, HEIGHT - 88)
-    _centre(canvas, _("扫码反映问题"), font, 24, HEIGHT - 136)
+    _centre(canvas, wording.title, font, 44, HEIGHT - 88)
+    _centre(canvas, wording.subtitle, font, 24, HEIGHT - 136)
 
     canvas.setFillColor(INK)
-    size = _fit(poster.unit_name, font, 28, smallest=18, width=WIDTH - 2 * MARGIN)
-    lines = _wrap(poster.unit_name, font, size, WIDTH - 2 * MARGIN)[:3]
-    for i, line in enumerate(lines):
-        _centre(canvas, line, font, size, HEIGHT - 218 - i * (size + 6))
-    qr_top = HEIGHT - 232 - len(lines) * (size + 6)
-    _draw_code(canvas, poster.code, x=(WIDTH - QR_SIDE) / 2, y=qr_top - QR_SIDE, side=QR_SIDE)
+    size = _fit(poster.name, font, 28, smallest=18, width=WIDTH - 2 * MARGIN)
+    names = _wrap(poster.name, font, size, WIDTH - 2 * MARGIN)[:3]
+    for i, part in enumerate(names):
+        _centre(canvas, part, font, size, HEIGHT - 218 - i * (size + 6))
+    qr_top = HEIGHT - 232 - len(names) * (size + 6)
+    code = qr.make_code(poster.url)
+    qr.draw(canvas, code, x=(WIDTH - QR_SIDE) / 2, y=qr_top - QR_SIDE, side=QR_SIDE)
 
     y = qr_top - QR_SIDE - 14
     canvas.setFillColor(GREY)
     _centre(canvas, poster.url, font, _fit(poster.url, font, 14, smallest=9, width=WIDTH - 96), y)
     canvas.setFillColor(INK)
-    if hotline:
-        y -= 34
-        _centre(canvas, _("监督热线：%(n)s") % {"n": hotline}, font, 20, y)
-    y -= 40
-    _centre(canvas, _("可以投诉、举报，也可以提意见建议"), font, 16, y)
-    y -= 32
-    _centre(canvas, _("匿名可选 · 回执码查询进度 · 信息加密保护"), font, 16, y)
-    if deadlines:
-        y -= 30
-        _centre(canvas, deadlines, font, 16, y)
+    for line in wording.lines:
+        y -= line.gap
+        _centre(canvas, line.text, font, line.size, y)
     if poster.issuer:
         canvas.setFillColor(GREY)
         _centre(canvas, poster.issuer, font, 12, MARGIN)
 
 
-def render(posters: Sequence[Poster]) -> bytes:
+def render(posters: Sequence[Poster], *, wording: Wording) -> bytes:
     """One A4 page per poster. Raises PosterFontError when the text cannot be set properly."""
     font = load_font()
-    deadlines = deadline_text()
-    hotline = settings.QF_HOTLINE_NUMBER
-    fixed = [
-        _("作风建设直通车"),
-        _("扫码反映问题"),
-        _("监督热线：%(n)s") % {"n": hotline} if hotline else "",
-        _("可以投诉、举报，也可以提意见建议"),
-        _("匿名可选 · 回执码查询进度 · 信息加密保护"),
-        deadlines,
-    ]
-    check_glyphs(font, fixed + [p.unit_name + p.url + p.issuer for p in posters])
+    fixed = [wording.title, wording.subtitle, *(line.text for line in wording.lines)]
+    check_glyphs(font, fixed + [p.name + p.url + p.issuer for p in posters])
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=font.fontName)
     if len(posters) == 1:
-        canvas.setTitle(f"{_('作风建设直通车')} · {posters[0].unit_name}")
+        canvas.setTitle(f"{wording.title} · {posters[0].name}")
     else:
-        canvas.setTitle(_("作风建设直通车"))
+        canvas.setTitle(wording.title)
     canvas.setCreator("Qingfeng")
     for poster in posters:
-        _page(canvas, poster, font.fontName, deadlines=deadlines, hotline=hotline)
+        _page(canvas, poster, font.fontName, wording)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()

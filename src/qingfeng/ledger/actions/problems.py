@@ -3,7 +3,6 @@ and its audit event. Side effects (notifications) are rows written in the same t
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -15,8 +14,11 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from qingfeng.core import registry
 from qingfeng.core.actions import notify
+from qingfeng.core.attachments import MB, AttachmentRules
 from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.ledger import workflow
@@ -27,9 +29,10 @@ from qingfeng.ledger.models import (
     Measure,
     Problem,
     ProgressReport,
-    Transition,
     Verification,
 )
+from qingfeng.ledger.workflow import WORKFLOW
+from qingfeng.lib import filetypes as ft
 from qingfeng.lib.redact import redact
 from qingfeng.orgs.models import Person, Unit, User
 
@@ -59,41 +62,11 @@ EDITABLE = (
 _PG_SERIAL_LOCK = 7_114_252
 
 
-def _snapshot(problem: Problem) -> dict[str, Any]:
-    data = {f: getattr(problem, f) for f in ("status", "progress", "deadline", "light", "unit_id")}
-    data["responsible_person_id"] = problem.responsible_person_id
-    return data
-
-
 def _next_serial() -> int:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_SERIAL_LOCK])
     return (Problem.objects.aggregate(m=Max("serial"))["m"] or 0) + 1
-
-
-def _move(problem: Problem, action: str, *, actor: User | None, reason: str = "") -> None:
-    # Lock the row and decide on the status as stored: of two people deciding at once, the
-    # second sees the first one's decision and gets a clear error, not a double transition.
-    stored = (
-        Problem.objects.select_for_update()
-        .filter(pk=problem.pk)
-        .values_list("status", flat=True)
-        .first()
-    )
-    if stored is not None:
-        problem.status = stored
-    target = workflow.target_of(problem, action)
-    Transition.objects.create(
-        problem=problem,
-        action=action,
-        from_status=problem.status,
-        to_status=target,
-        actor=actor,
-        reason=reason,
-    )
-    problem.status = target
-    problem.updated_at = timezone.now()
 
 
 def _validate_people(problem: Problem) -> None:
@@ -146,10 +119,10 @@ def check_create_problem(
     Measure.objects.bulk_create(
         Measure(problem=problem, text=t, sort_order=i) for i, t in enumerate(texts)
     )
-    Transition.objects.create(
-        problem=problem, action="create", to_status=problem.status, actor=actor
+    WORKFLOW.record_event(problem, "create", actor=actor, to_status=problem.status)
+    record_audit(
+        actor=actor, action="ledger.problem.create", obj=problem, after=workflow.snapshot(problem)
     )
-    record_audit(actor=actor, action="ledger.problem.create", obj=problem, after=_snapshot(problem))
     return problem
 
 
@@ -181,19 +154,17 @@ def check_update_problem(problem: Problem, *, actor: User, **changes: Any) -> Pr
 def check_assign(problem: Problem, *, actor: User, requirement: str = "") -> Problem:
     """交办: fix the deadline, notify the responsible party and record the requirement notice
     (the first half of 双反馈)."""
-    before = _snapshot(problem)
-    _move(problem, "assign", actor=actor)
-    today = timezone.localdate()
-    if problem.deadline_workdays is not None:
-        problem.deadline = get_calendar().add_workdays(today, problem.deadline_workdays)
-    if (
-        problem.rectification_type == Problem.RectificationType.IMMEDIATE
-        and problem.deadline is None
-    ):
-        problem.deadline = get_calendar().add_workdays(today, 1)
-    problem.assigned_at = timezone.now()
-    problem.set_light(light_for(problem, today))
-    problem.save()
+    with WORKFLOW.move(problem, "assign", actor=actor):
+        today = timezone.localdate()
+        if problem.deadline_workdays is not None:
+            problem.deadline = get_calendar().add_workdays(today, problem.deadline_workdays)
+        if (
+            problem.rectification_type == Problem.RectificationType.IMMEDIATE
+            and problem.deadline is None
+        ):
+            problem.deadline = get_calendar().add_workdays(today, 1)
+        problem.assigned_at = timezone.now()
+        problem.set_light(light_for(problem, today))
     if problem.deadline is not None:
         default = _("请按要求于 %(deadline)s 前完成整改：%(title)s") % {
             "deadline": problem.deadline.isoformat(),
@@ -216,13 +187,6 @@ def check_assign(problem: Problem, *, actor: User, requirement: str = "") -> Pro
             body=text,
             link=f"/ledger/{problem.pk}/",
         )
-    record_audit(
-        actor=actor,
-        action="ledger.problem.assign",
-        obj=problem,
-        before=before,
-        after=_snapshot(problem),
-    )
     return problem
 
 
@@ -235,48 +199,17 @@ def responsible_users(problem: Problem) -> list[User]:
 
 @transaction.atomic
 def do_accept(problem: Problem, *, actor: User) -> Problem:
-    _move(problem, "accept", actor=actor)
-    problem.save()
-    record_audit(actor=actor, action="ledger.problem.accept", obj=problem)
-    return problem
+    return WORKFLOW.apply(problem, "accept", actor=actor)
 
 
-EVIDENCE_TYPES = {
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "application/pdf": (b"%PDF-",),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
-}
-EVIDENCE_EXTENSIONS = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".pdf": "application/pdf",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
-
-
-def check_evidence_file(upload: UploadedFile) -> str:
-    """The real content type of an upload, or a ValidationError: the type it claims by its
-    name must match what its first bytes say it is."""
-    name = (upload.name or "").lower()
-    ext = name[name.rfind(".") :] if "." in name else ""
-    content_type = EVIDENCE_EXTENSIONS.get(ext)
-    if content_type is None:
-        raise ValidationError(
-            _("不支持的文件类型：%(name)s（可上传 JPG、PNG、PDF、DOCX、XLSX）")
-            % {"name": upload.name}
-        )
-    if upload.size is None or upload.size > MAX_EVIDENCE_BYTES:
-        raise ValidationError(_("文件 %(name)s 超过 20 MB") % {"name": upload.name})
-    head = upload.read(8)
-    upload.seek(0)
-    if not any(head.startswith(magic) for magic in EVIDENCE_TYPES[content_type]):
-        raise ValidationError(_("文件 %(name)s 的内容与扩展名不符") % {"name": upload.name})
-    return content_type
+# What a unit may give as evidence. It comes from the responsible unit's own staff, not from
+# a reporter to protect, so it is kept as uploaded.
+EVIDENCE = AttachmentRules(
+    types=(ft.JPEG, ft.PNG, ft.PDF, ft.DOCX, ft.XLSX),
+    max_bytes=20 * MB,
+    unsupported=gettext_lazy("不支持的文件类型：%(name)s（可上传 JPG、PNG、PDF、DOCX、XLSX）"),
+    scrub=False,
+)
 
 
 @transaction.atomic
@@ -291,15 +224,16 @@ def check_report_progress(
 ) -> ProgressReport:
     """A progress report with evidence and the measures now done; the first report starts
     the rectification."""
+    WORKFLOW.lock(problem)
     if problem.status not in {Problem.Status.ACCEPTED, Problem.Status.RECTIFYING}:
         raise workflow.InvalidTransition(problem.status, "start")
     if not 0 <= progress <= 100:
         raise ValidationError(_("进度须在 0 到 100 之间"))
     if not text.strip():
         raise ValidationError(_("请填写进展情况"))
-    checked = [(upload, phase, check_evidence_file(upload)) for upload, phase in files]
-    if problem.status == Problem.Status.ACCEPTED:
-        _move(problem, "start", actor=actor)
+    checked = [(upload, phase, EVIDENCE.check(upload)) for upload, phase in files]
+    if problem.status == Problem.Status.ACCEPTED:  # its audit row is this action's
+        WORKFLOW.apply(problem, "start", actor=actor, audit=False)
     report = ProgressReport.objects.create(
         problem=problem, reporter=actor, progress=progress, text=text.strip()
     )
@@ -339,25 +273,8 @@ def _store_evidence(
     content_type: str,
     actor: User,
 ) -> Evidence:
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    ext = EVIDENCE_EXTENSIONS and (upload.name or "").lower().rsplit(".", 1)[-1]
-    evidence = Evidence(
-        problem=problem,
-        report=report,
-        phase=phase,
-        original_name=(upload.name or "")[:200],
-        content_type=content_type,
-        size=upload.size or 0,
-        sha256=digest.hexdigest(),
-        uploaded_by=actor,
-    )
-    # Stored under a generated name; the original name is only ever shown, never used as a path.
-    evidence.file.save(
-        f"{digest.hexdigest()[:16]}-{timezone.now():%H%M%S%f}.{ext}", upload, save=False
-    )
+    evidence = Evidence(problem=problem, report=report, phase=phase, uploaded_by=actor)
+    EVIDENCE.attach(evidence, upload, content_type=content_type)
     evidence.save()
     return evidence
 
@@ -385,15 +302,13 @@ def check_request_closure(problem: Problem, *, actor: User, text: str) -> Proble
     if not problem.evidence.filter(phase=Evidence.Phase.AFTER, withdrawn_at__isnull=True).exists():
         # No closure on paper (数字整改): something must show the fix.
         raise ValidationError(_("申请销号前请上传整改后的佐证材料"))
-    _move(problem, "request_closure", actor=actor, reason=text.strip())
-    problem.progress = (
-        100
-        if problem.rectification_type != Problem.RectificationType.LONG_TERM
-        else problem.progress
-    )
-    problem.save()
+    with WORKFLOW.move(problem, "request_closure", actor=actor, reason=text.strip()):
+        problem.progress = (
+            100
+            if problem.rectification_type != Problem.RectificationType.LONG_TERM
+            else problem.progress
+        )
     roll_up(problem)
-    record_audit(actor=actor, action="ledger.problem.request_closure", obj=problem)
     return problem
 
 
@@ -411,15 +326,14 @@ def feedback_gate(problem: Problem) -> None:
     if problem.source not in PUBLIC_SOURCES:
         return
     kinds = set(problem.feedback.values_list("kind", flat=True))
-    # A problem made from tickets: the reporters were answered when every ticket is.
-    from qingfeng.intake.models import Ticket
-
-    ticket_states = set(Ticket.objects.filter(problem=problem).values_list("status", flat=True))
-    answered = (
-        ticket_states <= {Ticket.Status.REPLIED, Ticket.Status.CLOSED}
-        if ticket_states
-        else Feedback.Kind.REPORTER_ANSWER in kinds
-    )
+    # A problem made from a source's records (tickets, findings…): the reporters were answered
+    # when the source says so; otherwise the answer recorded on the problem counts.
+    answers = [
+        answer
+        for source in registry.problem_sources()
+        if (answer := source.reporters_answered(problem)) is not None
+    ]
+    answered = all(answers) if answers else Feedback.Kind.REPORTER_ANSWER in kinds
     if not answered:
         raise ValidationError(_("来自群众反映的问题，须先答复反映人才能销号"))
     if Feedback.Kind.PUBLIC_PROGRESS not in kinds:
@@ -435,23 +349,20 @@ def check_verify(problem: Problem, *, verifier: User, outcome: str, comment: str
     if not comment.strip():
         raise ValidationError(_("请填写审核意见"))
     separation_of_duties(problem, verifier)
-    before = _snapshot(problem)
+    if outcome not in moves:
+        raise ValidationError(_("未知的审核结论"))
     if outcome == Verification.Outcome.APPROVED:
         feedback_gate(problem)
-        _move(problem, "close", actor=verifier, reason=comment)
-        problem.closed_at = timezone.now()
-        problem.set_light("")
-    elif outcome == Verification.Outcome.RETURNED:
-        _move(problem, "return", actor=verifier, reason=comment)
-        problem.set_light(light_for(problem, timezone.localdate()))
-    elif outcome == Verification.Outcome.STAGE_APPROVED:
-        if problem.rectification_type != Problem.RectificationType.LONG_TERM:
-            raise ValidationError(_("只有“长期坚持”类问题可以标记为阶段性完成"))
-        _move(problem, "complete_stage", actor=verifier, reason=comment)
-        problem.set_light("")
-    else:
-        raise ValidationError(_("未知的审核结论"))
-    problem.save()
+    if (
+        outcome == Verification.Outcome.STAGE_APPROVED
+        and problem.rectification_type != Problem.RectificationType.LONG_TERM
+    ):
+        raise ValidationError(_("只有“长期坚持”类问题可以标记为阶段性完成"))
+    audit = f"ledger.problem.verify.{outcome}"
+    with WORKFLOW.move(problem, moves[outcome], actor=verifier, reason=comment, audit=audit):
+        if outcome == Verification.Outcome.APPROVED:
+            problem.closed_at = timezone.now()
+        problem.set_light(light_for(problem, timezone.localdate()))  # none once it is done
     verification = Verification.objects.create(
         problem=problem, decided_by=verifier, outcome=outcome, comment=comment.strip()
     )
@@ -463,13 +374,6 @@ def check_verify(problem: Problem, *, verifier: User, outcome: str, comment: str
             body=comment,
             link=f"/ledger/{problem.pk}/",
         )
-    record_audit(
-        actor=verifier,
-        action=f"ledger.problem.verify.{outcome}",
-        obj=problem,
-        before=before,
-        after=_snapshot(problem),
-    )
     return verification
 
 
@@ -477,12 +381,9 @@ def check_verify(problem: Problem, *, verifier: User, outcome: str, comment: str
 def check_withdraw(problem: Problem, *, actor: User, reason: str) -> Problem:
     if not reason.strip():
         raise ValidationError(_("撤回须填写原因"))
-    _move(problem, "withdraw", actor=actor, reason=reason.strip())
-    problem.set_light("")
-    problem.save()
-    record_audit(
-        actor=actor, action="ledger.problem.withdraw", obj=problem, after={"reason": reason}
-    )
+    with WORKFLOW.move(problem, "withdraw", actor=actor, reason=reason.strip()) as step:
+        problem.set_light("")
+        step.note["reason"] = reason
     return problem
 
 

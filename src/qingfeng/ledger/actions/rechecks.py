@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qingfeng.core.audit import record_audit
-from qingfeng.ledger import workflow
-from qingfeng.ledger.models import Problem, Recheck, Transition
+from qingfeng.ledger.actions.problems import separation_of_duties
+from qingfeng.ledger.models import Problem, Recheck
+from qingfeng.ledger.workflow import WORKFLOW
 from qingfeng.orgs.models import User
 
 
@@ -61,38 +62,37 @@ def draw_rechecks(today: date, *, percent: int) -> list[Recheck]:
 
 @transaction.atomic
 def check_decide_recheck(recheck: Recheck, *, actor: User, passed: bool, comment: str) -> Recheck:
+    """复查: someone else than the responsible unit decides; a failed re-check reopens the
+    problem through the same locked move as every other change of its status."""
+    problem = recheck.problem
+    separation_of_duties(problem, actor)
+    # Of two people deciding one re-check at once, the second is told it has a conclusion.
+    stored = (
+        Recheck.objects.select_for_update()
+        .filter(pk=recheck.pk)
+        .values_list("outcome", flat=True)
+        .first()
+    )
+    if stored is not None:
+        recheck.outcome = stored
     if recheck.outcome != Recheck.Outcome.PENDING:
         raise ValidationError(_("该复查已有结论"))
     if not comment.strip():
         raise ValidationError(_("请填写复查意见"))
-    problem = recheck.problem
     recheck.outcome = Recheck.Outcome.PASSED if passed else Recheck.Outcome.FAILED
     recheck.comment = comment.strip()
     recheck.decided_by = actor
     recheck.decided_at = timezone.now()
     recheck.save()
-    if not passed:
-        target = workflow.target_of(problem, "reopen")
-        Transition.objects.create(
-            problem=problem,
-            action="reopen",
-            from_status=problem.status,
-            to_status=target,
-            actor=actor,
-            reason=comment,
-        )
-        problem.status = target
+    audit = f"ledger.recheck.{recheck.outcome}"
+    if passed:
+        record_audit(actor=actor, action=audit, obj=problem, after={"quarter": recheck.quarter})
+        return recheck
+    with WORKFLOW.move(problem, "reopen", actor=actor, reason=comment, audit=audit) as step:
         problem.closed_at = None
         problem.progress = min(problem.progress, 90)
         if problem.deadline is None or problem.deadline >= timezone.localdate():
             problem.deadline = timezone.localdate() - timedelta(days=1)
         problem.set_light(Problem.Light.RED)  # reopened as overdue
-        problem.updated_at = timezone.now()
-        problem.save()
-    record_audit(
-        actor=actor,
-        action=f"ledger.recheck.{recheck.outcome}",
-        obj=problem,
-        after={"quarter": recheck.quarter},
-    )
+        step.note["quarter"] = recheck.quarter
     return recheck

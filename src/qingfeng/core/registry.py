@@ -1,0 +1,238 @@
+"""What each app contributes to the platform, registered from its `AppConfig.ready()`.
+
+`core` knows no app (DESIGN.md §3): the menu, the home page, the ledger's problem sources,
+the demo data and the job handlers are contributions, the way wagtail's hooks and
+django-oscar's dashboard menus work. An app adds itself in `apps.py`:
+
+    class LearningConfig(AppConfig):
+        name = "qingfeng.learning"
+
+        def ready(self) -> None:
+            registry.add_urls("learning/", "qingfeng.learning.urls")
+            registry.add_menu_entry(MenuEntry(
+                key="sessions", label=_("学习安排"), url_name="learning:sessions",
+                section=Section.LEARN, order=10))
+
+and nothing outside its folder changes. A menu entry has no visibility rule of its own: it
+shows when the guard of the view behind its address lets the user in (`qf_allows`, set by
+core/policy.py), so the menu and the page can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Protocol
+
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import resolve, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from qingfeng.core.http import AuthenticatedHttpRequest
+    from qingfeng.core.jobs import Handler
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+StrOrPromise = str | Promise
+
+
+class Section(Enum):
+    """The menu's sections follow the loop: 学 · 查 · 改 · 评 · 报, then the system."""
+
+    LEARN = ("learn", _("学习教育"), "学")
+    CHECK = ("check", _("查摆监督"), "查")
+    RECTIFY = ("rectify", _("整改落实"), "改")
+    EVALUATE = ("evaluate", _("评议问效"), "评")
+    REPORT = ("report", _("调度通报"), "报")
+    SYSTEM = ("system", _("系统管理"), "系")
+
+    def __init__(self, key: str, label: StrOrPromise, mark: str) -> None:
+        self.key = key
+        self.label = label
+        self.mark = mark
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    key: str
+    label: StrOrPromise
+    url_name: str
+    section: Section
+    order: int
+    # Only for an address whose view is not ours (the Django admin): everything else shows
+    # exactly when its page's guard lets the user in.
+    visible: Callable[[Any], bool] | None = None
+
+
+@dataclass(frozen=True)
+class HomeCard:
+    """A card on the home page: `context(request)` returns the template's context for this
+    user, or None when the card has nothing to show them (no scope, no permission)."""
+
+    key: str
+    template: str
+    order: int
+    context: Callable[[AuthenticatedHttpRequest], Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One record a problem came from, as the problem's page lists it: its number and state
+    are shown to everyone who sees the problem; `url` only when the viewer may open it."""
+
+    number: str
+    state: StrOrPromise
+    url: str = ""
+
+
+class ProblemSource(Protocol):
+    """Where problems come from besides direct entry (tickets, inspection and supervision
+    findings, remedial rounds, self-checks). The ledger asks its sources; it imports none."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def label(self) -> StrOrPromise:
+        """The heading of its records on the problem's page, e.g. 来源工单."""
+        ...
+
+    def reporters_answered(self, problem: Any) -> bool | None:
+        """双反馈: whether everyone who reported this problem through the source was answered;
+        None when none of the problem's records come from this source."""
+        ...
+
+    def records(self, problem: Any, *, viewer: Any) -> list[SourceRecord]:
+        """The source's records behind this problem, for its page."""
+        ...
+
+
+@dataclass(frozen=True)
+class DemoSeeder:
+    """The demo data an app adds for `make run` (through its own actions).
+
+    `ready()` says whether the installation is a demo one this seeder can work in (the demo
+    accounts exist); `has_data()` whether the app already holds records, in which case
+    `seed_demo_cases --if-empty` loads nothing; `seed()` writes and returns lines to print.
+    """
+
+    key: str
+    order: int
+    seed: Callable[[], Iterable[str]] | None = None
+    ready: Callable[[], bool] | None = None
+    has_data: Callable[[], bool] | None = None
+    logins_help: str = ""
+
+
+@dataclass(frozen=True)
+class UrlMount:
+    """An app's URLconf under a prefix of the site (`public` prefixes are the ones a reverse
+    proxy may expose to the internet, DESIGN.md §6)."""
+
+    prefix: str
+    urlconf: str
+    public: bool = False
+
+
+@dataclass
+class Registry:
+    urls: dict[str, UrlMount] = field(default_factory=dict)
+    api_routers: dict[str, Any] = field(default_factory=dict)
+    menu: dict[str, MenuEntry] = field(default_factory=dict)
+    cards: dict[str, HomeCard] = field(default_factory=dict)
+    sources: dict[str, ProblemSource] = field(default_factory=dict)
+    seeders: dict[str, DemoSeeder] = field(default_factory=dict)
+
+    def _add(self, table: dict[str, Any], key: str, item: Any) -> None:
+        # ready() may run twice (tests, autoreload): the same key replaces, never duplicates.
+        table[key] = item
+
+
+_registry = Registry()
+
+
+def add_urls(prefix: str, urlconf: str, *, public: bool = False) -> None:
+    _registry._add(_registry.urls, prefix, UrlMount(prefix, urlconf, public))
+
+
+def add_api_router(prefix: str, router: Any) -> None:
+    """A django-ninja router served under /api/<prefix>."""
+    _registry._add(_registry.api_routers, prefix, router)
+
+
+def add_menu_entry(entry: MenuEntry) -> None:
+    _registry._add(_registry.menu, entry.key, entry)
+
+
+def add_menu_section(section: Section, entries: Iterable[tuple[str, StrOrPromise, str]]) -> None:
+    """An app's entries in one section, in the order given: (key, label, URL name)."""
+    for order, (key, label, url_name) in enumerate(entries, start=1):
+        add_menu_entry(MenuEntry(key, label, url_name, section, order * 10))
+
+
+def add_home_card(card: HomeCard) -> None:
+    _registry._add(_registry.cards, card.key, card)
+
+
+def add_problem_source(source: ProblemSource) -> None:
+    _registry._add(_registry.sources, source.key, source)
+
+
+def add_demo_seeder(seeder: DemoSeeder) -> None:
+    _registry._add(_registry.seeders, seeder.key, seeder)
+
+
+def add_job_handler(kind: str, handler: Handler, *, atomic: bool = True) -> None:
+    """A job kind and its handler (core/jobs.py): registered from `ready()`, so the web
+    process and the worker know the same kinds whatever modules they happened to import."""
+    from qingfeng.core import jobs  # imports models: only once the apps are loaded
+
+    jobs.register_handler(kind, handler, atomic=atomic)
+
+
+def url_mounts() -> list[UrlMount]:
+    return list(_registry.urls.values())
+
+
+def api_routers() -> list[tuple[str, Any]]:
+    return list(_registry.api_routers.items())
+
+
+def menu_entries() -> list[MenuEntry]:
+    return sorted(_registry.menu.values(), key=lambda e: (list(Section).index(e.section), e.order))
+
+
+def home_cards() -> list[HomeCard]:
+    return sorted(_registry.cards.values(), key=lambda c: (c.order, c.key))
+
+
+def problem_sources() -> list[ProblemSource]:
+    return list(_registry.sources.values())
+
+
+def demo_seeders() -> list[DemoSeeder]:
+    return sorted(_registry.seeders.values(), key=lambda s: (s.order, s.key))
+
+
+def allows(url_name: str, user: AnyUser) -> bool:
+    """Whether the guard of the view at `url_name` lets this user in."""
+    view = resolve(reverse(url_name)).func
+    allowed: Callable[[Any], bool] | None = getattr(view, "qf_allows", None)
+    if allowed is None:  # the URL-policy test makes every view declare its policy
+        raise ImproperlyConfigured(f"{url_name} has no access policy (core/policy.py)")
+    return allowed(user)
+
+
+def visible_menu(user: AnyUser) -> list[tuple[Section, list[MenuEntry]]]:
+    """The sections with the entries this user may open, in the loop's order."""
+    sections: dict[Section, list[MenuEntry]] = {}
+    for entry in menu_entries():
+        shown = entry.visible(user) if entry.visible else allows(entry.url_name, user)
+        if shown:
+            sections.setdefault(entry.section, []).append(entry)
+    return [(section, sections[section]) for section in Section if section in sections]

@@ -1,0 +1,145 @@
+"""The public-form kit on its own, as a second form (evaluation) will use it: its own human
+check and limits beside intake's, QR images of any public address, posters in its words."""
+
+from __future__ import annotations
+
+import io
+import unittest
+
+from django.core.cache import cache
+from django.test import RequestFactory, SimpleTestCase, override_settings
+from pypdf import PdfReader
+
+from qingfeng.core.publicform import poster, qr
+from qingfeng.core.publicform.captcha import HumanCheck
+from qingfeng.core.publicform.throttle import Limit
+
+
+def _font_missing() -> str:
+    try:
+        poster.find_font_file()
+    except poster.PosterFontError:
+        return "the PDF poster needs a TrueType Chinese font: apt-get install fonts-wqy-microhei"
+    return ""
+
+
+# Like the browser tests without Chromium: skipped, with the reason, where the machine lacks
+# the font (scripts/system_deps.sh installs it; CI requires it).
+needs_font = unittest.skipIf(bool(_font_missing()), _font_missing())
+
+SURVEY = HumanCheck(namespace="survey", switch="QF_SURVEY_HUMAN_CHECK")
+INTAKE = HumanCheck(namespace="intake", switch="QF_INTAKE_HUMAN_CHECK")
+
+
+@override_settings(QF_SURVEY_HUMAN_CHECK=True)
+class HumanCheckTestCase(SimpleTestCase):
+    def setUp(self) -> None:
+        cache.clear()
+
+    def test_the_right_answer_passes_once(self) -> None:
+        token = SURVEY.new_token()
+        answer = SURVEY.answer_for_tests(token)
+        self.assertFalse(SURVEY.verify(SURVEY.new_token(), str(answer + 100)))
+        self.assertTrue(SURVEY.verify(token, f" {answer} "))
+        self.assertFalse(SURVEY.verify(token, str(answer)))  # spent
+
+    def test_a_token_of_another_form_is_worth_nothing(self) -> None:
+        token = INTAKE.new_token()
+        self.assertIsNone(SURVEY.render_svg(token))
+        with self.assertRaises(ValueError):
+            SURVEY.answer_for_tests(token)
+        self.assertFalse(SURVEY.verify(token, str(INTAKE.answer_for_tests(token))))
+        self.assertIn("<polyline", INTAKE.render_svg(token) or "")
+
+    def test_an_expired_question_is_refused(self) -> None:
+        short = HumanCheck(namespace="survey", switch="QF_SURVEY_HUMAN_CHECK", ttl=-1)
+        token = short.new_token()
+        self.assertIsNone(short.render_svg(token))
+        self.assertFalse(short.passes(token, "1"))
+
+    def test_its_own_setting_switches_it_off(self) -> None:
+        self.assertTrue(SURVEY.enabled)
+        self.assertFalse(SURVEY.passes("", ""))
+        with override_settings(QF_SURVEY_HUMAN_CHECK=False, QF_INTAKE_HUMAN_CHECK=True):
+            self.assertFalse(SURVEY.enabled)
+            self.assertTrue(SURVEY.passes("", ""))
+            self.assertTrue(INTAKE.enabled)
+
+
+class ThrottleTestCase(SimpleTestCase):
+    def setUp(self) -> None:
+        cache.clear()
+        self.request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.7")
+
+    def test_it_counts_per_address_up_to_the_limit(self) -> None:
+        limit = Limit("survey", "submit", 2, 3600)
+        self.assertEqual([limit.hit(self.request) for _i in range(2)], [1, 2])
+        self.assertTrue(limit.is_limited(self.request))
+        other = RequestFactory().get("/", REMOTE_ADDR="198.51.100.1")
+        self.assertFalse(limit.is_limited(other))
+
+    def test_another_namespace_or_scope_does_not_share_counts(self) -> None:
+        Limit("intake", "submit", 2, 3600).hit(self.request)
+        Limit("intake", "submit", 2, 3600).hit(self.request)
+        self.assertEqual(Limit("survey", "submit", 2, 3600).count(self.request), 0)
+        self.assertEqual(Limit("intake", "lookup", 2, 3600).count(self.request), 0)
+        self.assertEqual(Limit("intake", "submit", 5, 3600).count(self.request), 2)
+
+    def test_a_limit_of_zero_limits_nothing(self) -> None:
+        limit = Limit("survey", "lookup", 0, 60)
+        limit.hit(self.request)
+        self.assertFalse(limit.is_limited(self.request))
+
+
+class QrTestCase(SimpleTestCase):
+    def test_the_public_address_is_the_setting_or_the_request(self) -> None:
+        request = RequestFactory().get("/staff/", secure=True)
+        self.assertEqual(qr.public_url(request, "/s/7/"), "https://testserver/s/7/")
+        with override_settings(QF_PUBLIC_BASE_URL="https://pingyi.example.gov.cn"):
+            self.assertEqual(qr.public_url(request, "/s/7/"), "https://pingyi.example.gov.cn/s/7/")
+
+    def test_the_code_is_served_inline_as_png_or_svg(self) -> None:
+        png = qr.png_response("https://example.org/s/7/", filename="问卷.png")
+        self.assertEqual(png["Content-Type"], "image/png")
+        self.assertTrue(png.content.startswith(b"\x89PNG"))
+        self.assertTrue(png["Content-Disposition"].startswith("inline;"))
+        svg = qr.svg_response("https://example.org/s/7/", filename="问卷.svg")
+        self.assertEqual(svg["Content-Type"], "image/svg+xml")
+        self.assertIn(b"<svg", svg.content)
+
+
+class PosterTestCase(SimpleTestCase):
+    @needs_font
+    def test_a_poster_carries_the_forms_own_words(self) -> None:
+        wording = poster.Wording(
+            title="群众评议",
+            subtitle="扫码参与满意度测评",
+            lines=(poster.Line("匿名填写，约两分钟"), poster.Line("感谢参与", size=20, gap=40)),
+        )
+        pages = [
+            poster.Poster(name="东城区实验小学", url="https://example.org/s/1/"),
+            poster.Poster(name="西山县第一中学", url="https://example.org/s/2/", issuer="清河市"),
+        ]
+        reader = PdfReader(io.BytesIO(poster.render(pages, wording=wording)))
+        self.assertEqual(len(reader.pages), 2)
+        first, second = (page.extract_text() for page in reader.pages)
+        for text in ("群众评议", "扫码参与满意度测评", "匿名填写，约两分钟", "感谢参与"):
+            self.assertIn(text, first)
+        self.assertIn("https://example.org/s/1/", first)
+        self.assertIn("清河市", second)
+        self.assertNotIn("作风建设直通车", first + second)  # nothing of intake's
+        self.assertEqual(reader.metadata and reader.metadata.title, "群众评议")
+
+    @needs_font
+    def test_words_the_font_cannot_show_are_refused(self) -> None:
+        wording = poster.Wording(title="群众评议", subtitle="\U000f0001")
+        with self.assertRaises(poster.PosterFontError):
+            poster.render([poster.Poster(name="x", url="https://example.org/")], wording=wording)
+
+    def test_without_a_font_it_says_what_to_install(self) -> None:
+        with (
+            override_settings(QF_POSTER_FONT="/nonexistent/font.ttf"),
+            self.assertRaises(poster.PosterFontError) as caught,
+        ):
+            poster.render([], wording=poster.Wording(title="t", subtitle="s"))
+        self.assertIn("QF_POSTER_FONT", str(caught.exception))

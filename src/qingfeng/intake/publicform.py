@@ -1,0 +1,96 @@
+"""The supervision channel's use of the public-form kit (`core.publicform`): its human check
+and rate limits under its own settings, and what its QR codes open and its posters say.
+
+A unit's code opens `/report/u/<id>/`, which sends the phone on to the form with the unit
+preset. The raw id is enough: unit ids are public already (the form's unit search, the public
+progress pages), so a token would hide nothing, and a token signed with the secret key would
+break every printed poster when the key is rotated. The short path keeps the code small
+(bigger modules scan better from a wall) and is short enough to type from the poster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db.models import Max, Min
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from qingfeng.core.publicform import poster, qr
+from qingfeng.core.publicform.captcha import HumanCheck
+from qingfeng.core.publicform.throttle import Limit
+from qingfeng.intake.models import TicketCategory
+from qingfeng.orgs.models import Unit
+
+captcha = HumanCheck(namespace="intake", switch="QF_INTAKE_HUMAN_CHECK")
+
+
+def submit_limit() -> Limit:
+    return Limit("intake", "submit", settings.QF_INTAKE_SUBMITS_PER_HOUR, 3600)
+
+
+def lookup_limit() -> Limit:
+    """Failed receipt-code look-ups: guessing codes is what it slows down."""
+    return Limit(
+        "intake",
+        "lookup",
+        settings.QF_INTAKE_LOOKUP_FAILURES,
+        settings.QF_INTAKE_LOOKUP_WINDOW_MINUTES * 60,
+    )
+
+
+def unit_report_url(request: HttpRequest, unit: Unit) -> str:
+    """The absolute address a unit's QR code opens."""
+    return qr.public_url(request, reverse("report:unit", args=[unit.pk]))
+
+
+def deadline_text() -> str:
+    """受理/办结 deadlines as the landing page states them (the active categories' range)."""
+    limits = TicketCategory.objects.filter(is_active=True).aggregate(
+        accept_min=Min("accept_days"),
+        accept_max=Max("accept_days"),
+        reply_min=Min("reply_days"),
+        reply_max=Max("reply_days"),
+    )
+    if limits["accept_min"] is None:
+        return ""
+
+    def span(low: int, high: int) -> str:
+        return str(low) if low == high else f"{low}–{high}"
+
+    return _("受理 %(a)s 个工作日 · 办结 %(r)s 个工作日") % {
+        "a": span(limits["accept_min"], limits["accept_max"]),
+        "r": span(limits["reply_min"], limits["reply_max"]),
+    }
+
+
+def poster_wording() -> poster.Wording:
+    """The channel's words on its posters; the hotline and deadlines as configured now."""
+    lines = []
+    if settings.QF_HOTLINE_NUMBER:
+        lines.append(
+            poster.Line(_("监督热线：%(n)s") % {"n": settings.QF_HOTLINE_NUMBER}, size=20, gap=34)
+        )
+    lines.append(poster.Line(_("可以投诉、举报，也可以提意见建议"), gap=40))
+    lines.append(poster.Line(_("匿名可选 · 回执码查询进度 · 信息加密保护"), gap=32))
+    if deadlines := deadline_text():
+        lines.append(poster.Line(deadlines, gap=30))
+    return poster.Wording(title=_("作风建设直通车"), subtitle=_("扫码反映问题"), lines=tuple(lines))
+
+
+def unit_posters(request: HttpRequest, units: Sequence[Unit]) -> bytes:
+    """One A4 poster per unit, each with the name of its tree's root (the bureau that runs the
+    channel) in the footer. Raises `poster.PosterFontError` without a usable font."""
+    root_ids = {int(u.path.split("/", 1)[0]) for u in units}
+    names = dict(Unit.objects.filter(pk__in=root_ids).values_list("pk", "name"))
+    pages = [
+        poster.Poster(
+            name=unit.name,
+            url=unit_report_url(request, unit),
+            issuer=names.get(int(unit.path.split("/", 1)[0]), ""),
+        )
+        for unit in units
+    ]
+    return poster.render(pages, wording=poster_wording())

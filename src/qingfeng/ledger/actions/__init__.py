@@ -1,0 +1,44 @@
+"""Every change to a problem (`problems`) and the quarterly re-checks (`rechecks`). The public
+names are re-exported here, so callers write `from qingfeng.ledger import actions` and
+`actions.check_verify(...)`."""
+
+from __future__ import annotations
+
+from qingfeng.ledger.actions.problems import (
+    LIST_CODES,
+    _next_serial,  # the Excel import numbers its rows from the same serial
+    check_add_feedback,
+    check_assign,
+    check_create_problem,
+    check_report_progress,
+    check_request_closure,
+    check_set_disclosure,
+    check_update_problem,
+    check_verify,
+    check_withdraw,
+    do_accept,
+    light_for,
+    responsible_users,
+    separation_of_duties,
+)
+from qingfeng.ledger.actions.rechecks import check_decide_recheck, draw_rechecks
+
+__all__ = [
+    "LIST_CODES",
+    "_next_serial",
+    "check_add_feedback",
+    "check_assign",
+    "check_create_problem",
+    "check_decide_recheck",
+    "check_report_progress",
+    "check_request_closure",
+    "check_set_disclosure",
+    "check_update_problem",
+    "check_verify",
+    "check_withdraw",
+    "do_accept",
+    "draw_rechecks",
+    "light_for",
+    "responsible_users",
+    "separation_of_duties",
+]
