@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404
 from qingfeng.core import listing
 from qingfeng.core.deadlines import URGENCY
 from qingfeng.core.listing import Unindexed
-from qingfeng.core.scope import has_role, scope_in, scope_paths, scope_q, unit_ids_under
+from qingfeng.core.scope import has_role, scope_in, scope_paths, unit_ids_under
 from qingfeng.intake import workflow
 from qingfeng.intake.models import (
     Ticket,
@@ -37,6 +37,7 @@ from qingfeng.intake.permissions import (
     UNIT_HANDLERS,
     is_root_path,
 )
+from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Role, Unit, User
 
 Cursor = listing.UrgencyCursor
@@ -306,4 +307,4 @@ def flagged_ids(user: User, rows: list[Ticket]) -> set[int]:
 
 def poster_units_visible_to(user: User) -> QuerySet[Unit]:
     """Active units inside the subtrees where the user holds a poster role."""
-    return Unit.objects.filter(scope_q(user, "path", roles=POSTER_ROLES), is_active=True)
+    return org_selectors.units_visible_to(user, roles=POSTER_ROLES).filter(is_active=True)

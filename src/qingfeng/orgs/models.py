@@ -135,7 +135,12 @@ class Unit(models.Model):
     @property
     def parent_path(self) -> str:
         """The path of the unit above, "" for a root (read from the path: no query)."""
-        return "".join(Unit.segment(pk) for pk in self.ancestor_ids())
+        return Unit.path_parent(self.path)
+
+    @staticmethod
+    def path_parent(path: str) -> str:
+        """`parent_path` for the unit at the path `path`."""
+        return path[: path[:-1].rfind("/") + 1]
 
     def subtree_q(self, field: str = "unit") -> Q:
         """Rows whose `field` (a foreign key to Unit; "" for units themselves) is this unit or

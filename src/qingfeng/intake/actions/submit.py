@@ -475,16 +475,13 @@ def intake_recipients(unit: Unit | None) -> list[User]:
     """Users holding an intake role over a unit above the one reported on (never the unit
     itself: the reported unit must not learn of a report about it from us), or over a root
     unit when there is no such ancestor."""
-    paths: list[str] = []
-    if unit is not None:
-        segments = [s for s in unit.path.split("/") if s]
-        paths = ["".join(f"{s}/" for s in segments[:i]) for i in range(1, len(segments))]
+    above_ids = unit.ancestor_ids() if unit is not None else []
     assignments = RoleAssignment.objects.filter(
         role__in=INTAKE_ROLES, revoked_at__isnull=True, user__is_active=True
     )
-    above = assignments.filter(unit__path__in=paths)
+    above = assignments.filter(unit_id__in=above_ids)
     # The root is an ancestor of every unit; it answers alone only for a root or no unit.
-    assignments = above if paths else assignments.filter(unit__parent__isnull=True)
+    assignments = above if above_ids else assignments.filter(unit__parent__isnull=True)
     ids = sorted(set(assignments.values_list("user_id", flat=True)))
     return list(User.objects.filter(pk__in=ids).order_by("pk"))
 
