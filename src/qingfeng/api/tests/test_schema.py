@@ -17,9 +17,11 @@ class OperationIdTestCase(SimpleTestCase):
         ids = [operation["operationId"] for _path, operation in operations]
         self.assertEqual(len(ids), len(set(ids)))
         for path, operation in operations:
+            area = path.split("/")[2]
+            if area not in {"orgs", "ledger", "intake"}:
+                continue  # an app's own router (core.registry) is named by its own package
             with self.subTest(path=path):
-                area = operation["tags"][0]
-                self.assertTrue(path.startswith(f"/api/{area}/"))
+                self.assertEqual(operation["tags"], [area])
                 self.assertRegex(operation["operationId"], rf"^qingfeng_api_{area}_[a-z_]+$")
         for known in (
             "qingfeng_api_intake_submit",
