@@ -35,7 +35,7 @@ FAILING_ACCOUNTS = {"lock_me": "陈东", "wrong_password": "陈西"}
 def build() -> dict[str, Any]:
     from django.db import transaction
 
-    from qingfeng.orgs import account_actions, actions
+    from qingfeng.orgs import actions
     from qingfeng.orgs.models import Person, Role, Unit
 
     def unit(name: str, kind: str, parent: Unit | None, code: str, **extra: Any) -> Unit:
@@ -45,7 +45,7 @@ def build() -> dict[str, Any]:
         )
 
     def account(person: Person, username: str, role: str, scope: Unit) -> None:
-        user = account_actions.check_create_account(
+        user = actions.check_create_account(
             person, actor=None, username=username, password=PASSWORD, must_change=False
         )
         actions.do_grant_role(user, actor=None, role=role, unit=scope)
@@ -135,11 +135,11 @@ def build_ledger(*, city: Any, school: Any, school2: Any, teacher: Any) -> dict[
     from qingfeng.core.calendar import get_calendar
     from qingfeng.ledger import actions as ledger_actions
     from qingfeng.ledger.models import Category, Problem
-    from qingfeng.orgs import account_actions, actions
+    from qingfeng.orgs import actions
     from qingfeng.orgs.models import Role, User
 
     def account(person: Any, username: str, role: str, scope: Any) -> Any:
-        user = account_actions.check_create_account(
+        user = actions.check_create_account(
             person, actor=None, username=username, password=PASSWORD, must_change=False
         )
         actions.do_grant_role(user, actor=None, role=role, unit=scope)
@@ -151,7 +151,7 @@ def build_ledger(*, city: Any, school: Any, school2: Any, teacher: Any) -> dict[
             actor=None, unit=city, name="赵建国", post_type="civil", phone="13655556666"
         )
         bureau_admin = account(bureau_person, "bureau_admin", Role.BUREAU_ADMIN, city)
-        account_actions.do_enable_totp(bureau_admin, secret=BUREAU_TOTP_SECRET)
+        actions.do_enable_totp(bureau_admin, secret=BUREAU_TOTP_SECRET)
         county_admin = User.objects.get(username="county_admin")
         category = Category.objects.get(name="教辅材料违规征订")
         today = timezone.localdate()
@@ -189,14 +189,14 @@ def build_intake(*, city: Any) -> None:
     from django.db import transaction
 
     from qingfeng.intake.models import TicketCategory
-    from qingfeng.orgs import account_actions, actions
+    from qingfeng.orgs import actions
 
     if not TicketCategory.objects.filter(is_active=True).exists():
         raise RuntimeError("the intake migrations did not fill the ticket categories")
     with transaction.atomic():
         for username, (label, role) in INTAKE_ACCOUNTS.items():
             person = actions.do_create_person(actor=None, unit=city, name=label, post_type="civil")
-            user = account_actions.check_create_account(
+            user = actions.check_create_account(
                 person, actor=None, username=username, password=PASSWORD, must_change=False
             )
             actions.do_grant_role(user, actor=None, role=role, unit=city)

@@ -8,10 +8,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
-from qingfeng.orgs.account_actions import hash_token
+from qingfeng.orgs.actions import hash_token
 from qingfeng.orgs.middleware import SESSION_VERIFIED
 from qingfeng.orgs.models import ApiToken
-from qingfeng.orgs.security import password_expired
+from qingfeng.orgs.permissions import password_expired
 
 
 class TokenAuth(HttpBearer):

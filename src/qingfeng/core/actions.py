@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from qingfeng.orgs.models import User
 
 
-@transaction.atomic
-def check_set_calendar_day(*, actor: User, day: date, is_workday: bool, name: str) -> CalendarDay:
-    """Record a holiday on a weekday or a make-up working day on a weekend."""
+def validate_calendar_day(*, day: date, is_workday: bool, name: str) -> str:
+    """The entry's name, stripped; ValidationError when there is nothing to record (for a
+    form that reports it beside its fields, as the admin's does)."""
     name = name.strip()
     if not name:
         raise ValidationError(_("请填写节日或调休名称"))
@@ -31,6 +31,13 @@ def check_set_calendar_day(*, actor: User, day: date, is_workday: bool, name: st
             _("%(day)s 本来就是%(kind)s，无需登记")
             % {"day": day.isoformat(), "kind": _("工作日") if plain_workday else _("休息日")}
         )
+    return name
+
+
+@transaction.atomic
+def check_set_calendar_day(*, actor: User, day: date, is_workday: bool, name: str) -> CalendarDay:
+    """Record a holiday on a weekday or a make-up working day on a weekend."""
+    name = validate_calendar_day(day=day, is_workday=is_workday, name=name)
     existing = CalendarDay.objects.filter(date=day).first()
     before = {"is_workday": existing.is_workday, "name": existing.name} if existing else None
     entry, _created = CalendarDay.objects.update_or_create(

@@ -8,7 +8,7 @@ of their own.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib import admin
@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Model
 from django.forms import ModelForm
@@ -24,10 +24,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from qingfeng.core import actions
 from qingfeng.core.audit import record_audit
 from qingfeng.core.context import SESSION_VERIFIED
 from qingfeng.core.models import AuditEvent, CalendarDay, CalendarYear, Job
 from qingfeng.core.scope import has_role
+
+if TYPE_CHECKING:
+    from qingfeng.orgs.models import User
 
 ADMIN_ROLE = "system_admin"
 # The apps whose models the system admin manages in the admin (model permissions follow
@@ -119,17 +123,71 @@ class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not subscript
         return actions
 
 
+def _actor(request: HttpRequest) -> User:
+    assert isinstance(request.user, get_user_model())  # the site opens to the system admin only
+    return cast("User", request.user)
+
+
 @admin.register(CalendarYear)
 class CalendarYearAdmin(AuditedAdmin):
+    """Years are published through the calendar's action, audited as on the calendar page."""
+
     list_display = ["year", "source", "updated_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["year"] if obj is not None else []  # publishing is keyed by the year
+
+    def save_model(
+        self, request: HttpRequest, obj: CalendarYear, form: ModelForm[Any], change: bool
+    ) -> None:
+        entry = actions.do_publish_calendar_year(
+            actor=_actor(request), year=obj.year, source=obj.source
+        )
+        obj.pk = entry.pk
+
+
+class CalendarDayForm(ModelForm):  # type: ignore[type-arg]  # not subscriptable at run time
+    class Meta:
+        model = CalendarDay
+        fields = ["date", "is_workday", "name"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("date") is not None and not self.errors:
+            try:
+                actions.validate_calendar_day(
+                    day=data["date"], is_workday=data["is_workday"], name=data.get("name", "")
+                )
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return data
 
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(AuditedAdmin):
+    """Days change through the calendar's actions: the page's rules, the page's audit events."""
+
+    form = CalendarDayForm
     list_display = ["date", "is_workday", "name"]
     list_filter = ["is_workday"]
     date_hierarchy = "date"
     search_fields = ["name"]
+
+    def save_model(
+        self, request: HttpRequest, obj: CalendarDay, form: ModelForm[Any], change: bool
+    ) -> None:
+        actor = _actor(request)
+        with transaction.atomic():
+            if change and "date" in form.changed_data:  # moved: the old day is undone
+                actions.do_remove_calendar_day(CalendarDay.objects.get(pk=obj.pk), actor=actor)
+            entry = actions.check_set_calendar_day(
+                actor=actor, day=obj.date, is_workday=obj.is_workday, name=obj.name
+            )
+        obj.pk = entry.pk
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        assert isinstance(obj, CalendarDay)
+        actions.do_remove_calendar_day(obj, actor=_actor(request))
 
 
 @admin.register(Job)

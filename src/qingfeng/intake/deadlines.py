@@ -62,8 +62,7 @@ def _intake_staff(ticket: Ticket) -> list[User]:
         roles__role__in=roles, roles__revoked_at__isnull=True, is_active=True
     )
     if unit is not None:
-        ancestors = [int(seg) for seg in unit.path.strip("/").split("/")]
-        users = users.filter(roles__unit_id__in=ancestors)
+        users = users.filter(roles__unit_id__in=unit.ancestor_ids(include_self=True))
     return list(users.distinct().order_by("id"))
 
 

@@ -18,7 +18,7 @@ import re
 from qingfeng.core.scope import active_roles, has_role, in_scope, scope_paths
 from qingfeng.intake import workflow
 from qingfeng.intake.models import Ticket
-from qingfeng.orgs.models import Person, Role, User
+from qingfeng.orgs.models import Person, Role, Unit, User
 
 R = Role
 INTAKE = frozenset({R.BUREAU_ADMIN.value, R.CAMPAIGN_OFFICE.value, R.HOTLINE_OPERATOR.value})
@@ -66,11 +66,11 @@ def inside_reported_unit(user: User, ticket: Ticket) -> bool:
     """The user works in the unit reported on (by their person record or by any role there)."""
     if ticket.unit is None:
         return False
-    root = ticket.unit.path
     person = getattr(user, "person", None)
-    if person is not None and person.unit.path.startswith(root):
+    if person is not None and person.unit.is_within(ticket.unit):
         return True
-    return any(path.startswith(root) for _role, path, _unit in active_roles(user))
+    root = ticket.unit.path
+    return any(Unit.path_is_within(path, root) for _role, path, _unit in active_roles(user))
 
 
 def named_in(ticket: Ticket, name: str) -> bool:
@@ -88,7 +88,7 @@ def handler_refusal(ticket: Ticket, person: Person | None) -> str | None:
 
     if person is None:
         return _("承办人须是已登记人员")
-    if ticket.unit is not None and person.unit.path.startswith(ticket.unit.path):
+    if ticket.unit is not None and person.unit.is_within(ticket.unit):
         return _("被反映单位的人员不能作为本工单的承办人")
     if named_in(ticket, person.name):
         return _("工单中被反映的人员不能作为本工单的承办人")

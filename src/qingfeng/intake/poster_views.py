@@ -49,7 +49,7 @@ def _filtered(
     under = None
     if data.get("under"):
         under = get_object_or_404(units, pk=data["under"])
-        units = units.filter(path__startswith=under.path)
+        units = units.filter(under.subtree_q(""))
     text = (data.get("q") or "").strip()
     if text:
         units = units.filter(Q(name__contains=text) | Q(short_name__contains=text))

@@ -27,10 +27,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from qingfeng.core.attachments import body_too_large
 from qingfeng.core.policy import public
-from qingfeng.intake import actions, receipts, workflow
+from qingfeng.intake import actions, receipts, selectors
 from qingfeng.intake.forms import CodeForm, MessageForm, RatingForm, SubmitForm, search_units
 from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.intake.publicform import captcha, lookup_limit, submit_limit
+from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit
 
 TRACK_TOKEN_SALT = "qingfeng.intake.track"  # noqa: S105 - a signing namespace, not a secret
@@ -104,29 +105,39 @@ def new(request: HttpRequest) -> HttpResponse:
         return _notice(
             request, _("提交过于频繁"), _("同一网络提交次数过多，请一小时后再试。"), status=429
         )
-    key = request.POST.get("idempotency_key", "")
-    if key and (done := Ticket.objects.filter(idempotency_key=key).first()) is not None:
-        return _receipt(request, done, "")  # a retried POST: the number, never the code again
     form = SubmitForm(request.POST, request.FILES)
-    if form.is_valid() and _passes_human_check(form):
+    if form.is_valid():
         try:
-            ticket, code = actions.check_submit_ticket(**form.action_kwargs())
+            ticket, code = actions.check_submit_ticket(
+                **form.action_kwargs(), human_check=lambda: _human_check(form)
+            )
+        except actions.IdempotencyConflict as exc:
+            # The page's key is new with every form, so this is the back button after a
+            # receipt: answered as a retry is, with the number and never the code again.
+            return _receipt(request, exc.ticket, "")
         except ValidationError as exc:
             _add_errors(form, exc)
+            if "captcha_answer" not in form.errors:  # a wrong sum too, to fix all in one round
+                _add_human_check_error(form)
         else:
-            return _receipt(request, ticket, code)
+            return _receipt(request, ticket, code)  # a retried POST: no code ("already filed")
     else:
         _add_rule_errors(form)
     unit = form.cleaned_data.get("unit")
     return render(request, "intake/public/new.html", _new_context(form, unit=unit))
 
 
-def _passes_human_check(form: SubmitForm) -> bool:
+def _human_check(form: SubmitForm) -> None:
     data = form.cleaned_data
-    if captcha.passes(data["captcha_token"], data["captcha_answer"]):
-        return True
-    form.add_error("captcha_answer", _("验证答案不正确或已过期，请重新计算"))
-    return False
+    if not captcha.passes(data["captcha_token"], data["captcha_answer"]):
+        raise ValidationError({"captcha_answer": _("验证答案不正确或已过期，请重新计算")})
+
+
+def _add_human_check_error(form: SubmitForm) -> None:
+    try:
+        _human_check(form)
+    except ValidationError as exc:
+        _add_errors(form, exc)
 
 
 def _add_rule_errors(form: SubmitForm) -> None:
@@ -144,7 +155,7 @@ def _add_rule_errors(form: SubmitForm) -> None:
 def _preset_unit(value: str) -> Unit | None:
     if not value.isdigit():
         return None
-    return Unit.objects.filter(pk=int(value), is_active=True).first()
+    return org_selectors.active_unit(int(value))
 
 
 def _field_name(form: Form, name: str) -> str | None:
@@ -209,7 +220,7 @@ def _ticket_for_token(token: str) -> Ticket | None:
         data = signing.loads(token, salt=TRACK_TOKEN_SALT, max_age=TRACK_TOKEN_AGE)
     except signing.BadSignature:
         return None
-    return Ticket.objects.filter(receipt_hash=str(data.get("r", ""))).first()
+    return receipts.find_by_hash(str(data.get("r", "")))
 
 
 @public
@@ -285,29 +296,6 @@ def _post_rating(request: HttpRequest, ticket: Ticket) -> HttpResponse:
     return _detail(request, ticket, rating_form=form)
 
 
-def _timeline(ticket: Ticket) -> list[dict[str, Any]]:
-    """Public events only, without who did them; reasons only where meant for the reporter
-    (a decline, and the reporter's own rating)."""
-    rows = []
-    for event in ticket.events.filter(public=True).select_related("unit"):
-        label = workflow.event_label(event.action)
-        show_reason = event.action == "decline" or (
-            event.actor_id is None and event.action in {"redo", "escalate", "close"}
-        )
-        rows.append(
-            {
-                "label": label,
-                "at": event.created_at,
-                "status": Ticket.Status(event.to_status).label if event.to_status else "",
-                "unit": event.unit.name
-                if event.unit and event.action in {"assign", "escalate"}
-                else "",
-                "reason": event.reason if show_reason else "",
-            }
-        )
-    return rows
-
-
 def _detail(
     request: HttpRequest,
     ticket: Ticket,
@@ -316,15 +304,15 @@ def _detail(
     message_form: MessageForm | None = None,
     rating_form: RatingForm | None = None,
 ) -> HttpResponse:
-    ticket.refresh_from_db()
-    messages = ticket.messages.filter(internal=False).prefetch_related("attachments")
+    seen = selectors.public_timeline(ticket)
+    ticket = seen.ticket
     context = {
         "ticket": ticket,
-        "unit_name": ticket.unit.name if ticket.unit_id and ticket.unit else "",
-        "timeline": _timeline(ticket),
+        "unit_name": ticket.unit.name if ticket.unit is not None else "",
+        "timeline": seen.events,
         # Not "messages": that name is the page's flash messages in base.html.
-        "thread": messages,
-        "first_files": ticket.attachments.filter(message__isnull=True),
+        "thread": seen.messages,
+        "first_files": seen.files,
         "token": _token_for(ticket),
         "notice": notice,
         "can_message": ticket.status not in actions.NO_MORE_MESSAGES,

@@ -83,13 +83,13 @@ def poster_wording() -> poster.Wording:
 def unit_posters(request: HttpRequest, units: Sequence[Unit]) -> bytes:
     """One A4 poster per unit, each with the name of its tree's root (the bureau that runs the
     channel) in the footer. Raises `poster.PosterFontError` without a usable font."""
-    root_ids = {int(u.path.split("/", 1)[0]) for u in units}
+    root_ids = {u.ancestor_ids(include_self=True)[0] for u in units}
     names = dict(Unit.objects.filter(pk__in=root_ids).values_list("pk", "name"))
     pages = [
         poster.Poster(
             name=unit.name,
             url=unit_report_url(request, unit),
-            issuer=names.get(int(unit.path.split("/", 1)[0]), ""),
+            issuer=names.get(unit.ancestor_ids(include_self=True)[0], ""),
         )
         for unit in units
     ]

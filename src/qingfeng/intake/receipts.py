@@ -55,4 +55,9 @@ def find_by_code(code: str) -> Ticket | None:
     digits = normalise_code(code)
     if len(digits) != CODE_DIGITS:
         return None
-    return Ticket.objects.filter(receipt_hash=receipt_hash(digits)).first()
+    return find_by_hash(receipt_hash(digits))
+
+
+def find_by_hash(digest: str) -> Ticket | None:
+    """The ticket whose receipt code has this hash (the follow-up page's signed token)."""
+    return Ticket.objects.filter(receipt_hash=digest).first() if digest else None

@@ -134,7 +134,7 @@ class UnitMatcher:
             pk: [
                 other
                 for other in best
-                if other != pk and self.units[pk].path.startswith(self.units[other].path)
+                if other != pk and Unit.path_is_within(self.units[pk].path, self.units[other].path)
             ]
             for pk in best
         }

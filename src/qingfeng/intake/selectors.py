@@ -1,18 +1,35 @@
-"""Every staff read of tickets, already scoped to the caller (the public side reads by receipt
-code in its own module)."""
+"""Every read of tickets: the staff's, already scoped to the caller, and what the holder of a
+receipt code may see of theirs (`public_timeline`; the code is looked up in `receipts`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet
+from django.db.models import (
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
 from django.shortcuts import get_object_or_404
 
 from qingfeng.core import listing
 from qingfeng.core.deadlines import URGENCY
 from qingfeng.core.listing import Unindexed
-from qingfeng.core.scope import has_role, scope_in, scope_paths, scope_q, unit_ids_under
-from qingfeng.intake.models import Ticket, TicketAttachment, TicketDuplicateFlag
+from qingfeng.core.scope import has_role, scope_in, scope_paths, unit_ids_under
+from qingfeng.intake import workflow
+from qingfeng.intake.models import (
+    Ticket,
+    TicketAttachment,
+    TicketDuplicateFlag,
+    TicketEvent,
+    TicketMessage,
+)
 from qingfeng.intake.permissions import (
     HANDLED,
     INTAKE,
@@ -20,7 +37,8 @@ from qingfeng.intake.permissions import (
     UNIT_HANDLERS,
     is_root_path,
 )
-from qingfeng.orgs.models import Unit, User
+from qingfeng.orgs import selectors as org_selectors
+from qingfeng.orgs.models import Role, Unit, User
 
 Cursor = listing.UrgencyCursor
 OPEN = (
@@ -82,6 +100,92 @@ def get_attachment_for_user(user: User, pk: int) -> TicketAttachment:
     attachment = get_object_or_404(TicketAttachment, pk=pk)
     get_ticket_for_user(user, attachment.ticket_id)
     return attachment
+
+
+def ticket_by_number(user: User, number: str) -> Ticket | None:
+    """The ticket with this number among those the user sees (where a merge goes)."""
+    return tickets_visible_to(user).filter(number=number.strip()).first() if number else None
+
+
+def with_staff_details(ticket: Ticket) -> Ticket:
+    """The ticket with everything its staff page and the API show, one query per relation:
+    the whole timeline (internal notes included) and messages with who wrote them, the files
+    sent with the report, the duplicates merged into it."""
+    prefetch_related_objects(
+        [ticket],
+        Prefetch("events", queryset=TicketEvent.objects.select_related("actor__person", "unit")),
+        Prefetch(
+            "messages",
+            queryset=TicketMessage.objects.select_related("author__person").prefetch_related(
+                "attachments"
+            ),
+        ),
+        Prefetch("attachments", queryset=TicketAttachment.objects.filter(message__isnull=True)),
+        Prefetch("duplicates", queryset=Ticket.objects.order_by("id").only("id", "number")),
+    )
+    return ticket
+
+
+def handler_choices(ticket: Ticket) -> QuerySet[User]:
+    """People who may be named handler: staff of the county (or the whole tree) around the
+    reported unit, never anyone inside the reported unit (the action checks the name too)."""
+    unit = ticket.unit or ticket.handling_unit
+    people = User.objects.filter(
+        is_active=True,
+        roles__revoked_at__isnull=True,
+        roles__role__in=[Role.UNIT_ADMIN, Role.STAFF],
+        person__isnull=False,
+    )
+    if unit is not None:
+        around = unit.parent_path or unit.path  # a root's own tree: nobody outside it
+        people = people.filter(Unit.path_subtree_q(around, "person__unit")).exclude(
+            unit.subtree_q("person__unit")
+        )
+    return people.select_related("person__unit").distinct().order_by("person__unit__path", "id")
+
+
+# ---------------------------------------------------------------- what the reporter may see
+
+
+@dataclass(frozen=True)
+class PublicTimeline:
+    """What the holder of a ticket's receipt code sees of it (the follow-up page and the API):
+    the public events without who did them, the replies and the reporter's own messages
+    (never an internal note), and the files sent with the report."""
+
+    ticket: Ticket
+    events: list[dict[str, Any]]
+    messages: list[TicketMessage]
+    files: list[TicketAttachment]
+
+
+def public_timeline(ticket: Ticket) -> PublicTimeline:
+    """Read afresh (the reporter may just have written or rated). Reasons only where meant for
+    the reporter (a decline, their own rating), units only where the ticket was sent."""
+    ticket = Ticket.objects.select_related("category", "unit").get(pk=ticket.pk)
+    events = []
+    for event in ticket.events.filter(public=True).select_related("unit"):
+        label = workflow.event_label(event.action)
+        show_reason = event.action == "decline" or (
+            event.actor_id is None and event.action in {"redo", "escalate", "close"}
+        )
+        events.append(
+            {
+                "label": label,
+                "at": event.created_at,
+                "status": Ticket.Status(event.to_status).label if event.to_status else "",
+                "unit": event.unit.name
+                if event.unit and event.action in {"assign", "escalate"}
+                else "",
+                "reason": event.reason if show_reason else "",
+            }
+        )
+    return PublicTimeline(
+        ticket=ticket,
+        events=events,
+        messages=list(ticket.messages.filter(internal=False).prefetch_related("attachments")),
+        files=list(ticket.attachments.filter(message__isnull=True)),
+    )
 
 
 @dataclass(frozen=True)
@@ -203,4 +307,4 @@ def flagged_ids(user: User, rows: list[Ticket]) -> set[int]:
 
 def poster_units_visible_to(user: User) -> QuerySet[Unit]:
     """Active units inside the subtrees where the user holds a poster role."""
-    return Unit.objects.filter(scope_q(user, "path", roles=POSTER_ROLES), is_active=True)
+    return org_selectors.units_visible_to(user, roles=POSTER_ROLES).filter(is_active=True)

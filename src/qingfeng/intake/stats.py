@@ -101,8 +101,8 @@ def _in_area(county: Unit | None, prefix: str = "") -> Q:
     """Tickets about a unit in the county; one about no unit counts where it is handled."""
     if county is None:
         return Q()
-    return Q(**{f"{prefix}unit__path__startswith": county.path}) | Q(
-        **{f"{prefix}unit__isnull": True, f"{prefix}handling_unit__path__startswith": county.path}
+    return county.subtree_q(f"{prefix}unit") | (
+        Q(**{f"{prefix}unit__isnull": True}) & county.subtree_q(f"{prefix}handling_unit")
     )
 
 

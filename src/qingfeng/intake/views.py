@@ -23,7 +23,6 @@ from django.views.decorators.http import require_POST
 from qingfeng.core.attachments import download
 from qingfeng.core.listing import KeysetList
 from qingfeng.core.policy import guarded, signed_in
-from qingfeng.core.scope import scope_q
 from qingfeng.core.transition_views import TransitionViews
 from qingfeng.intake import export, routing, selectors, similarity, workflow
 from qingfeng.intake.actions import handling
@@ -139,26 +138,8 @@ def queue_export(request: HttpRequest) -> HttpResponse:
 def _assign_form(user: User, ticket: Ticket, data: Any = None) -> AssignForm:
     units = org_selectors.units_visible_to(user).filter(is_active=True).order_by("path")
     # Any active account parses; the action says why a given person cannot handle it.
-    handlers = User.objects.filter(is_active=True).select_related("person__unit")
+    handlers = org_selectors.active_accounts()
     return AssignForm(data, units=units, handlers=handlers)
-
-
-def _handler_choices(ticket: Ticket) -> QuerySet[User]:
-    """People who may be named handler: staff of the county (or the whole tree) around the
-    reported unit, never anyone inside the reported unit (the action checks the name too)."""
-    unit = ticket.unit or ticket.handling_unit
-    people = User.objects.filter(
-        is_active=True,
-        roles__revoked_at__isnull=True,
-        roles__role__in=[Role.UNIT_ADMIN, Role.STAFF],
-        person__isnull=False,
-    )
-    if unit is not None:
-        parent_path = unit.path.rsplit("/", 2)[0] + "/" if unit.parent_id else unit.path
-        people = people.filter(person__unit__path__startswith=parent_path).exclude(
-            person__unit__path__startswith=unit.path
-        )
-    return people.select_related("person__unit").distinct().order_by("person__unit__path", "id")
 
 
 def _routing_panel(user: User, ticket: Ticket, available: set[str]) -> dict[str, Any]:
@@ -204,6 +185,7 @@ def _prefill_unit(request: HttpRequest, ticket: Ticket) -> int | None:
 
 
 def _detail_context(request: HttpRequest, user: User, ticket: Ticket) -> dict[str, Any]:
+    selectors.with_staff_details(ticket)
     available = set(available_actions(user, ticket))
     intake = intake_covers(user, ticket)
     return {
@@ -215,16 +197,14 @@ def _detail_context(request: HttpRequest, user: User, ticket: Ticket) -> dict[st
         "masked_phone": mask_phone(ticket.reporter_phone) if ticket.reporter_phone else "",
         "events": [
             (e, str(workflow.event_label(e.action, channel=ticket.channel)))
-            for e in ticket.events.select_related("actor__person", "unit")
+            for e in ticket.events.all()
         ],
-        "messages_list": ticket.messages.select_related("author__person").prefetch_related(
-            "attachments"
-        ),
-        "attachments": ticket.attachments.filter(message__isnull=True),
+        "messages_list": ticket.messages.all(),
+        "attachments": ticket.attachments.all(),
         "duplicates": ticket.duplicates.all(),
         "show": {action: action in available for action in ACTIONS},
         "assign_form": _assign_form(user, ticket) if "assign" in available else None,
-        "handler_choices": _handler_choices(ticket)[:300] if "assign" in available else [],
+        "handler_choices": selectors.handler_choices(ticket)[:300] if "assign" in available else [],
         "problem_form": ToProblemForm() if "to_problem" in available else None,
         "merge_candidates": selectors.merge_candidates(user, ticket)[:20]
         if "merge" in available
@@ -338,7 +318,7 @@ def _close(request: HttpRequest, ticket: Ticket, user: User) -> str:
 def _merge(request: HttpRequest, ticket: Ticket, user: User) -> str:
     form = MergeForm(request.POST)
     number = form.cleaned_data["master"].strip() if form.is_valid() else ""
-    master = selectors.tickets_visible_to(user).filter(number=number).first()
+    master = selectors.ticket_by_number(user, number)
     if master is None:
         raise ValidationError(_("找不到编号为 %(n)s 的工单") % {"n": number or "—"})
     handling.check_merge(ticket, actor=user, master=master)
@@ -386,7 +366,7 @@ ENTRY_ROLES = (Role.HOTLINE_OPERATOR.value, Role.BUREAU_ADMIN.value)
 
 
 def _entry_units(user: User) -> QuerySet[Unit]:
-    return Unit.objects.filter(scope_q(user, "path", roles=ENTRY_ROLES), is_active=True)
+    return org_selectors.units_visible_to(user, roles=ENTRY_ROLES).filter(is_active=True)
 
 
 @guarded(can, "hotline")

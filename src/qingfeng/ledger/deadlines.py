@@ -70,8 +70,8 @@ def _unit_admins(problem: Problem) -> list[User]:
 
 
 def _liaison_leaders(problem: Problem) -> list[User]:
-    ancestors = [int(seg) for seg in problem.unit.path.strip("/").split("/")]
-    leader_ids = Liaison.objects.filter(county_id__in=ancestors).values_list("leader_id", flat=True)
+    above = problem.unit.ancestor_ids(include_self=True)
+    leader_ids = Liaison.objects.filter(county_id__in=above).values_list("leader_id", flat=True)
     return list(User.objects.filter(pk__in=leader_ids, is_active=True))
 
 

@@ -100,4 +100,4 @@ def available_actions(user: User, problem: Problem) -> list[str]:
 
 def _inside(user: User, problem: Problem) -> bool:
     person = getattr(user, "person", None)
-    return person is not None and person.unit.path.startswith(problem.unit.path)
+    return person is not None and person.unit.is_within(problem.unit)

@@ -6,18 +6,40 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, Q, QuerySet
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
 from django.shortcuts import get_object_or_404
 
 from qingfeng.core import listing
 from qingfeng.core.listing import Unindexed
 from qingfeng.core.scope import scope_paths, unit_ids_under
-from qingfeng.ledger.models import Problem
+from qingfeng.ledger.models import (
+    Evidence,
+    Feedback,
+    Problem,
+    ProgressReport,
+    Recheck,
+    Transition,
+    Verification,
+)
 from qingfeng.ledger.permissions import READERS, _roles
 from qingfeng.orgs.models import Person, Unit, User
+from qingfeng.orgs.selectors import liaison_counties
 
 Cursor = listing.UrgencyCursor
 URGENT_FIRST = Cursor.order()
+# Disclosed and not withdrawn: what the public progress pages show, of a problem or a unit's.
+PUBLISHED = Q(disclosure=Problem.Disclosure.PUBLISHED) & ~Q(status=Problem.Status.WITHDRAWN)
+ON_UNIT = Q(problems__disclosure=Problem.Disclosure.PUBLISHED) & ~Q(
+    problems__status=Problem.Status.WITHDRAWN
+)
 
 # The filterable columns under the names the filters use (Problem.objects.alias(**FILTERED)):
 # checked inside the list index (ledger_problem_list) while it is walked in urgency order.
@@ -53,6 +75,149 @@ def get_problem_for_user(user: User, pk: int) -> Problem:
             "unit", "category", "responsible_person__user", "responsible_leader", "parent"
         ),
         pk=pk,
+    )
+
+
+def _current_evidence() -> QuerySet[Evidence]:
+    return Evidence.objects.filter(withdrawn_at__isnull=True)
+
+
+def _details() -> list[str | Prefetch[Any]]:
+    """What every view of one problem shows, one query per relation."""
+    return [
+        "measures",
+        Prefetch("cooperating_units", queryset=Unit.objects.order_by("path")),
+        Prefetch("transitions", queryset=Transition.objects.select_related("actor__person")),
+        Prefetch("reports", queryset=ProgressReport.objects.select_related("reporter__person")),
+        Prefetch(
+            "verifications", queryset=Verification.objects.select_related("decided_by__person")
+        ),
+        Prefetch(
+            "feedback", queryset=Feedback.objects.select_related("recipient", "created_by__person")
+        ),
+    ]
+
+
+def with_details(problem: Problem) -> Problem:
+    """The problem as the API's detail shows it: its current evidence listed by itself."""
+    evidence = _current_evidence().select_related("uploaded_by__person")
+    prefetch_related_objects([problem], *_details(), Prefetch("evidence", queryset=evidence))
+    return problem
+
+
+def with_page_details(problem: Problem) -> Problem:
+    """The problem as its page shows it: each report with its current evidence, and the
+    problems under this one."""
+    prefetch_related_objects(
+        [problem],
+        *_details(),
+        Prefetch("reports__evidence", queryset=_current_evidence()),
+        Prefetch("children", queryset=Problem.objects.select_related("unit")),
+    )
+    return problem
+
+
+def get_evidence_for_user(user: User, pk: int) -> Evidence:
+    """Current evidence of a problem in the user's sight; anything else is a 404."""
+    return get_object_or_404(
+        _current_evidence().filter(problem__in=problems_visible_to(user).values("pk")), pk=pk
+    )
+
+
+def responsible_candidates(unit: Unit, *, below: bool = False) -> QuerySet[Person]:
+    """Active people who may answer for a problem of `unit`: its own and those of the units
+    above it (the forms' choices), and with `below` those of the units under it too (all that
+    `actions` accepts)."""
+    line = Q(unit_id__in=unit.ancestor_ids(include_self=True))
+    if below:
+        line |= unit.subtree_q()
+    return Person.objects.filter(line, is_active=True).select_related("unit")
+
+
+def parent_candidates(user: User) -> QuerySet[Problem]:
+    """Open leadership and department-risk problems in the user's sight: what a problem may
+    hang under."""
+    return (
+        problems_visible_to(user)
+        .filter(list_kind__in=[Problem.ListKind.LEADERSHIP, Problem.ListKind.DEPARTMENT_RISK])
+        .exclude(status__in=[Problem.Status.CLOSED, Problem.Status.WITHDRAWN])
+    )
+
+
+def liaison_overview(user: User) -> list[dict[str, Any]]:
+    """包片: per county of the leader's liaison areas, its problems' counts and the red items
+    first (a leader's counties, whatever their roles' scope)."""
+    rows = []
+    for county in liaison_counties(user):
+        problems = Problem.objects.filter(county.subtree_q()).exclude(
+            status=Problem.Status.WITHDRAWN
+        )
+        stats = problems.aggregate(
+            total=Count("id"),
+            closed=Count("id", filter=Q(status=Problem.Status.CLOSED)),
+            red=Count("id", filter=Q(light="red")),
+            yellow=Count("id", filter=Q(light="yellow")),
+        )
+        red_items = (
+            problems.filter(light="red").select_related("unit").order_by("due_key", "id")[:10]
+        )
+        rows.append({"county": county, "stats": stats, "red_items": red_items})
+    return rows
+
+
+def rechecks_visible_to(user: User) -> QuerySet[Recheck]:
+    """回头看 re-checks of the problems in the user's sight."""
+    return Recheck.objects.filter(problem__in=problems_visible_to(user))
+
+
+def get_recheck_for_user(user: User, pk: int) -> Recheck:
+    """404 for a re-check of a problem outside the user's sight, as for a missing id."""
+    return get_object_or_404(
+        rechecks_visible_to(user).select_related(
+            "problem__unit", "problem__category", "problem__responsible_person__user"
+        ),
+        pk=pk,
+    )
+
+
+def published_units(text: str = "") -> QuerySet[Unit]:
+    """Active units with published problems, with how many and how many closed (the public
+    progress index: anyone may read it)."""
+    units = (
+        Unit.objects.filter(is_active=True, problems__disclosure=Problem.Disclosure.PUBLISHED)
+        .annotate(
+            published=Count("problems", filter=ON_UNIT, distinct=True),
+            closed=Count(
+                "problems",
+                filter=ON_UNIT & Q(problems__status=Problem.Status.CLOSED),
+                distinct=True,
+            ),
+        )
+        .filter(published__gt=0)
+        .order_by("path")
+    )
+    if text:
+        units = units.filter(Q(name__contains=text) | Q(short_name__contains=text))
+    return units
+
+
+def published_problems(unit: Unit) -> QuerySet[Problem]:
+    """A unit's published problems, only the fields its public card shows (never the internal
+    description, names or phone numbers)."""
+    return (
+        Problem.objects.filter(PUBLISHED, unit=unit)
+        .select_related("category")
+        .only(
+            "number",
+            "public_text",
+            "status",
+            "progress",
+            "updated_at",
+            "category__name",
+            "light",
+            "deadline",
+        )
+        .order_by("-updated_at")
     )
 
 

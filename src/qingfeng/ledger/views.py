@@ -10,9 +10,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,7 +36,7 @@ from qingfeng.ledger.forms import (
     ReportForm,
     VerifyForm,
 )
-from qingfeng.ledger.models import Evidence, Problem, Recheck
+from qingfeng.ledger.models import Problem, Recheck
 from qingfeng.ledger.permissions import REGISTRARS, _roles, available_actions, can
 from qingfeng.lib.redact import redact
 from qingfeng.orgs import selectors as org_selectors
@@ -105,15 +105,8 @@ def _problem_form(request: HttpRequest, user: User, data: Any = None) -> Problem
     if unit_id and str(unit_id).isdigit():
         unit = units.filter(pk=int(unit_id)).first()
         if unit is not None:
-            ancestors = [int(seg) for seg in unit.path.strip("/").split("/")]
-            people = Person.objects.filter(
-                Q(unit=unit) | Q(unit_id__in=ancestors), is_active=True
-            ).select_related("unit")
-    parents = (
-        selectors.problems_visible_to(user)
-        .filter(list_kind__in=[Problem.ListKind.LEADERSHIP, Problem.ListKind.DEPARTMENT_RISK])
-        .exclude(status__in=[Problem.Status.CLOSED, Problem.Status.WITHDRAWN])
-    )
+            people = selectors.responsible_candidates(unit)
+    parents = selectors.parent_candidates(user)
     return ProblemForm(data, units=units, people=people, parents=parents, initial={"unit": unit_id})
 
 
@@ -157,17 +150,16 @@ def _add_errors(form: ProblemForm | ProblemEditForm, exc: ValidationError) -> No
 @signed_in
 def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    problem = selectors.get_problem_for_user(user, pk)
+    problem = selectors.with_page_details(selectors.get_problem_for_user(user, pk))
     available = set(available_actions(user, problem))
     context = {
         "problem": problem,
         "measures": problem.measures.all(),
-        "transitions": problem.transitions.select_related("actor__person"),
-        "reports": problem.reports.select_related("reporter__person").prefetch_related("evidence"),
-        "evidence": problem.evidence.filter(withdrawn_at__isnull=True),
-        "verifications": problem.verifications.select_related("decided_by__person"),
-        "feedback": problem.feedback.select_related("created_by__person", "recipient"),
-        "children": problem.children.select_related("unit"),
+        "transitions": problem.transitions.all(),
+        "reports": problem.reports.all(),
+        "verifications": problem.verifications.all(),
+        "feedback": problem.feedback.all(),
+        "children": problem.children.all(),
         "cooperating": problem.cooperating_units.all(),
         "source_groups": _source_groups(user, problem),
         "show": {action: action in available for action in ACTIONS},
@@ -325,11 +317,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
 @signed_in
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     """Evidence is served only through the problem's scope: outside it, a 404."""
-    evidence = get_object_or_404(
-        Evidence.objects.select_related("problem"), pk=pk, withdrawn_at__isnull=True
-    )
-    selectors.get_problem_for_user(_user(request), evidence.problem_id)
-    return download(evidence)
+    return download(selectors.get_evidence_for_user(_user(request), pk))
 
 
 @guarded(can, "view_own")
@@ -345,25 +333,9 @@ def my_items(request: HttpRequest) -> HttpResponse:
 @guarded(can, "view_liaison")
 def liaison_view(request: HttpRequest) -> HttpResponse:
     """A leader's counties: lights per county and the red items first."""
-    user = _user(request)
-    counties = list(org_selectors.liaison_counties(user))
-    if not counties:
+    rows = selectors.liaison_overview(_user(request))
+    if not rows:  # no liaison area
         raise Http404
-    rows = []
-    for county in counties:
-        problems = Problem.objects.filter(unit__path__startswith=county.path).exclude(
-            status=Problem.Status.WITHDRAWN
-        )
-        stats = problems.aggregate(
-            total=Count("id"),
-            closed=Count("id", filter=Q(status=Problem.Status.CLOSED)),
-            red=Count("id", filter=Q(light="red")),
-            yellow=Count("id", filter=Q(light="yellow")),
-        )
-        red_items = (
-            problems.filter(light="red").select_related("unit").order_by("due_key", "id")[:10]
-        )
-        rows.append({"county": county, "stats": stats, "red_items": red_items})
     return render(request, "ledger/liaison.html", {"rows": rows})
 
 
@@ -375,9 +347,8 @@ def registrar_roles() -> list[str]:
 def recheck_list(request: HttpRequest) -> HttpResponse:
     """回头看: the re-checks drawn in the user's scope, pending first."""
     user = _user(request)
-    visible = selectors.problems_visible_to(user)
     items = (
-        Recheck.objects.filter(problem__in=visible)
+        selectors.rechecks_visible_to(user)
         .select_related("problem__unit", "decided_by__person")
         .order_by("outcome", "-created_at")[:300]
     )
@@ -395,8 +366,8 @@ def recheck_list(request: HttpRequest) -> HttpResponse:
 @guarded(can, "view_ledger")
 def recheck_decide(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    recheck = get_object_or_404(Recheck.objects.select_related("problem__unit"), pk=pk)
-    problem = selectors.get_problem_for_user(user, recheck.problem_id)
+    recheck = selectors.get_recheck_for_user(user, pk)
+    problem = recheck.problem
     if not can(user, "verify", problem):
         raise Http404
     try:
@@ -436,8 +407,7 @@ def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
     problem = selectors.get_problem_for_user(user, pk)
     if not can(user, "edit", problem):
         raise Http404
-    ancestors = [int(seg) for seg in problem.unit.path.strip("/").split("/")]
-    people = Person.objects.filter(unit_id__in=ancestors, is_active=True).select_related("unit")
+    people = selectors.responsible_candidates(problem.unit)
     initial = {f: getattr(problem, f) for f in EDIT_FIELDS}
     form = ProblemEditForm(request.POST or None, people=people, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from qingfeng.core.context import SESSION_STARTED, SESSION_VERIFIED
-from qingfeng.orgs import security
+from qingfeng.orgs import permissions
 
 __all__ = [
     "SESSION_STARTED",
@@ -61,6 +61,8 @@ class AccountGateMiddleware:
             if not request.session.get(SESSION_VERIFIED):
                 if not path.startswith(_BEFORE_SECOND_FACTOR):
                     return redirect("accounts:second_factor")
-            elif not path.startswith(_BEFORE_PASSWORD_CHANGE) and security.password_expired(user):
+            elif not path.startswith(_BEFORE_PASSWORD_CHANGE) and permissions.password_expired(
+                user
+            ):
                 return redirect("accounts:password_change")
         return self.get_response(request)

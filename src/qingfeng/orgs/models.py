@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -12,11 +13,19 @@ from qingfeng.lib.masking import mask_phone
 PATH_SEGMENT = 8  # digits of a unit id in the materialised path: "00000001/00000042/"
 
 
+class UnitQuerySet(models.QuerySet["Unit"]):
+    def within(self, unit: Unit) -> UnitQuerySet:
+        """`unit` and every unit below it: one LIKE '<path>%' on the path index."""
+        return self.filter(unit.subtree_q(""))
+
+
 class Unit(models.Model):
     """A node of the organisation tree (city bureau → departments; counties → schools).
 
     `path` is the chain of ancestor ids including this unit, so "this unit and everything
-    below" is `path LIKE '<path>%'` on one index. Only `orgs.actions` changes the tree.
+    below" is `path LIKE '<path>%'` on one index. Only `orgs.actions` changes the tree. The
+    tree questions are asked here (`is_within`, `contains`, `ancestor_ids`, `subtree_q`,
+    `Unit.objects.within`), not by comparing paths by hand.
     """
 
     class Kind(models.TextChoices):
@@ -74,6 +83,8 @@ class Unit(models.Model):
     is_active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
+    objects = UnitQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("单位")
         verbose_name_plural = _("单位")
@@ -102,8 +113,45 @@ class Unit(models.Model):
             if a.strip()
         ]
 
+    @staticmethod
+    def path_is_within(path: str, root: str) -> bool:
+        """Whether the unit at `path` is the one at `root` or below it. Every segment ends in
+        "/", so a unit is never taken for the child of one whose id begins its own id."""
+        return path.startswith(root)
+
     def is_within(self, other: Unit) -> bool:
-        return self.path.startswith(other.path)
+        """This unit is `other` or lies below it."""
+        return Unit.path_is_within(self.path, other.path)
+
+    def contains(self, other: Unit) -> bool:
+        """`other` is this unit or lies below it."""
+        return other.is_within(self)
+
+    def ancestor_ids(self, *, include_self: bool = False) -> list[int]:
+        """The ids of the units above this one, the root first, read from the path (no query)."""
+        ids = [int(segment) for segment in self.path.split("/") if segment]
+        return ids if include_self else ids[:-1]
+
+    @property
+    def parent_path(self) -> str:
+        """The path of the unit above, "" for a root (read from the path: no query)."""
+        return Unit.path_parent(self.path)
+
+    @staticmethod
+    def path_parent(path: str) -> str:
+        """`parent_path` for the unit at the path `path`."""
+        return path[: path[:-1].rfind("/") + 1]
+
+    def subtree_q(self, field: str = "unit") -> Q:
+        """Rows whose `field` (a foreign key to Unit; "" for units themselves) is this unit or
+        lies below it."""
+        return Unit.path_subtree_q(self.path, field)
+
+    @staticmethod
+    def path_subtree_q(root: str, field: str = "unit") -> Q:
+        """`subtree_q` for the unit at the path `root`."""
+        lookup = f"{field}__path__startswith" if field else "path__startswith"
+        return Q(**{lookup: root})
 
 
 class User(AbstractUser):

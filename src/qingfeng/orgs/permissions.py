@@ -6,8 +6,13 @@ Object checks assume the object was already found through a scoped selector.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
 from qingfeng.core import permissions as core_permissions
-from qingfeng.core.scope import has_role, in_scope, scope_paths
+from qingfeng.core.scope import has_role, in_scope, role_names, scope_paths
 from qingfeng.orgs.models import Person, Role, Unit, User
 
 VIEWERS = {r.value for r in Role} - {Role.AUDITOR.value}
@@ -41,3 +46,21 @@ def can(user: User, action: str, obj: Unit | Person | None = None) -> bool:
 
 def has_scope(user: User) -> bool:
     return bool(scope_paths(user))
+
+
+# The gates a signed-in user passes before anything else (the pages' middleware and the API's
+# authentication ask the same two questions).
+
+
+def totp_required(user: User) -> bool:
+    return bool(role_names(user) & set(settings.QF_TOTP_REQUIRED_ROLES))
+
+
+def password_expired(user: User) -> bool:
+    if user.must_change_password:
+        return True
+    if settings.QF_PASSWORD_MAX_AGE_DAYS <= 0 or user.password_changed_at is None:
+        return user.password_changed_at is None
+    return timezone.now() - user.password_changed_at > timedelta(
+        days=settings.QF_PASSWORD_MAX_AGE_DAYS
+    )

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from qingfeng.core.fields import blind_index
 from qingfeng.core.scope import scope_paths, scope_q
-from qingfeng.orgs.models import Liaison, Person, Role, RoleAssignment, Unit, User
+from qingfeng.orgs.models import (
+    ApiToken,
+    Liaison,
+    LoginThrottle,
+    Person,
+    Role,
+    RoleAssignment,
+    Unit,
+    User,
+)
 
 
-def units_visible_to(user: User) -> QuerySet[Unit]:
-    return Unit.objects.filter(scope_q(user, "path"))
+def units_visible_to(user: User, *, roles: Iterable[str] | None = None) -> QuerySet[Unit]:
+    """The units of the user's scope (of the given roles only, if any are named)."""
+    return Unit.objects.filter(scope_q(user, "path", roles=roles))
+
+
+def active_unit(pk: int) -> Unit | None:
+    """An active unit by id, for the public pages, where any unit may be named (reported on,
+    or its published progress read): None for a missing or deactivated one."""
+    return Unit.objects.filter(pk=pk, is_active=True).first()
 
 
 def get_unit_for_user(user: User, pk: int) -> Unit:
@@ -58,9 +76,44 @@ def search_units(user: User, text: str, *, kind: str = "", limit: int = 50) -> Q
 
 
 def ancestors_of(unit: Unit) -> list[Unit]:
-    ids = [int(seg) for seg in unit.path.strip("/").split("/")[:-1]]
+    ids = unit.ancestor_ids()
     by_id = Unit.objects.in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]
+
+
+def unit_people_counts(user: User, unit: Unit) -> tuple[int, int]:
+    """Active people in sight in the unit itself, and in it and every unit below it."""
+    people = people_visible_to(user).filter(is_active=True)
+    return people.filter(unit=unit).count(), people.filter(unit.subtree_q()).count()
+
+
+def liaisons_of(county: Unit) -> QuerySet[Liaison]:
+    """包片: the leaders assigned to a county."""
+    return county.liaisons.select_related("leader__person")
+
+
+def roles_of(account: User) -> QuerySet[RoleAssignment]:
+    """An account's roles in force, with their units (its own profile, or the account page
+    of a system admin who found it through `get_account_for_user`)."""
+    return account.roles.filter(revoked_at__isnull=True).select_related("unit")
+
+
+def tokens_of(user: User) -> QuerySet[ApiToken]:
+    """The user's own API tokens not revoked."""
+    return user.api_tokens.filter(revoked_at__isnull=True)
+
+
+def login_lock(account: User) -> LoginThrottle | None:
+    """The account's sign-in lock, if one was ever set and not cleared."""
+    return LoginThrottle.objects.filter(
+        username_key=account.get_username().lower(), locked_until__isnull=False
+    ).first()
+
+
+def active_accounts() -> QuerySet[User]:
+    """Every active account with its person and unit: the names a form may parse (who may
+    actually be named is the action's rule, with its own message)."""
+    return User.objects.filter(is_active=True).select_related("person__unit")
 
 
 def people_visible_to(user: User) -> QuerySet[Person]:
@@ -82,7 +135,7 @@ def filter_people(
 ) -> QuerySet[Person]:
     people = people_visible_to(user)
     if unit is not None:
-        people = people.filter(unit__path__startswith=unit.path)
+        people = people.filter(unit.subtree_q())
     text = text.strip()
     if text:
         if text.isdigit() and len(text) >= 7:

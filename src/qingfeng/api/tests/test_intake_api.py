@@ -19,7 +19,7 @@ from qingfeng.intake.models import Ticket, TicketAttachment, TicketMessage
 from qingfeng.intake.publicform import captcha
 from qingfeng.intake.tests.handling_base import REPORTER_NAME, REPORTER_PHONE, IntakeTestCase
 from qingfeng.intake.tests.test_submit_actions import PNG
-from qingfeng.orgs import account_actions
+from qingfeng.orgs import actions
 from qingfeng.orgs.models import User
 
 BASE = "/api/intake"
@@ -486,7 +486,7 @@ class StaffTestCase(IntakeApiTestCase):
 
     def test_a_bearer_token_works(self) -> None:
         ticket = self.make_ticket()
-        token = account_actions.do_create_api_token(self.bureau_admin, name="对接")
+        token = actions.do_create_api_token(self.bureau_admin, name="对接")
         headers = {"authorization": f"Bearer {token}"}
         listed = self.client.get(f"{BASE}/tickets", headers=headers)
         self.assertEqual([t["number"] for t in listed.json()["items"]], [ticket.number])

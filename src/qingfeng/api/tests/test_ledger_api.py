@@ -11,7 +11,7 @@ from django.test.client import Client
 from qingfeng.ledger import actions
 from qingfeng.ledger.models import Category, Evidence, Feedback, Problem, ProgressReport
 from qingfeng.ledger.tests.base import LedgerTestCase, png
-from qingfeng.orgs import account_actions
+from qingfeng.orgs import actions as org_actions
 from qingfeng.orgs.models import Person, User
 
 S = Problem.Status
@@ -76,7 +76,7 @@ class SchemaTestCase(LedgerApiTestCase):
 
     def test_a_bearer_token_authenticates(self) -> None:
         problem = self.make_problem()
-        token = account_actions.do_create_api_token(self.county_admin, name="对接")
+        token = org_actions.do_create_api_token(self.county_admin, name="对接")
         auth = {"authorization": f"Bearer {token}"}
         listed = self.client.get(f"{BASE}/problems", headers=auth)
         self.assertEqual([p["id"] for p in listed.json()["items"]], [problem.pk])
@@ -193,7 +193,7 @@ class ListTestCase(LedgerApiTestCase):
     def test_the_query_count_does_not_grow_with_the_page(self) -> None:
         for i in range(40):
             self.make_problem(title=f"问题{i}")
-        token = account_actions.do_create_api_token(self.county_admin, name="对接")
+        token = org_actions.do_create_api_token(self.county_admin, name="对接")
         auth = {"authorization": f"Bearer {token}"}
         self.client.get(f"{BASE}/problems", headers=auth)  # stamps the token as used
         page = f"{BASE}/problems?list_kind=personal&source=self_check&q=问题&light="

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from qingfeng.orgs import account_actions
+from qingfeng.orgs import actions
 from qingfeng.test import BaseTestCase
 
 
@@ -20,7 +20,7 @@ class OrgsApiTestCase(BaseTestCase):
         self.assertEqual(self.client.get("/api/orgs/me").status_code, 401)
 
     def test_a_bearer_token_authenticates(self) -> None:
-        token = account_actions.do_create_api_token(self.county_admin, name="对接")
+        token = actions.do_create_api_token(self.county_admin, name="对接")
         response = self.client.get("/api/orgs/me", headers={"authorization": f"Bearer {token}"})
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json()["roles"], ["unit_admin"])

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.test import RequestFactory
 
-from qingfeng.core.models import AuditEvent, CalendarYear
+from qingfeng.core.models import AuditEvent, CalendarDay, CalendarYear
 from qingfeng.orgs import actions
 from qingfeng.orgs.middleware import SESSION_VERIFIED
 from qingfeng.orgs.models import Role, Unit, User
@@ -27,12 +29,70 @@ class AdminSiteTestCase(BaseTestCase):
     def test_admin_edits_are_audited(self) -> None:
         self.login(self.system_admin)
         response = self.client.post(
+            f"/admin/orgs/user/{self.teacher.pk}/change/",
+            {"username": self.teacher.username, "is_active": "on"},
+        )
+        self.assertEqual(response.status_code, 302)
+        self.assertFalse(User.objects.get(pk=self.teacher.pk).must_change_password)
+        event = AuditEvent.objects.get(action="admin.orgs.user.update")
+        self.assertEqual((event.actor, event.object_id), (self.system_admin, str(self.teacher.pk)))
+
+    def test_calendar_years_are_published_through_the_action(self) -> None:
+        self.login(self.system_admin)
+        response = self.client.post(
             "/admin/core/calendaryear/add/", {"year": 2030, "source": "国务院办公厅通知"}
         )
         self.assertEqual(response.status_code, 302)
         year = CalendarYear.objects.get(year=2030)
-        event = AuditEvent.objects.get(action="admin.core.calendaryear.create")
+        event = AuditEvent.objects.get(action="core.calendar.publish_year")
         self.assertEqual((event.actor, event.object_id), (self.system_admin, str(year.pk)))
+        self.assertEqual(event.after, {"year": 2030, "source": "国务院办公厅通知"})
+        response = self.client.post(f"/admin/core/calendaryear/{year.pk}/delete/", {"post": "yes"})
+        self.assertEqual(response.status_code, 302)
+        self.assertTrue(AuditEvent.objects.filter(action="admin.core.calendaryear.delete").exists())
+
+    def test_calendar_days_change_through_the_actions(self) -> None:
+        self.login(self.system_admin)
+        add = "/admin/core/calendarday/add/"
+        # A plain weekday as a working day records nothing, with the calendar page's reason.
+        response = self.client.post(add, {"date": "2030-10-08", "is_workday": "on", "name": "误填"})
+        self.assertContains(response, "本来就是工作日，无需登记")
+        response = self.client.post(add, {"date": "2030-10-08", "name": ""})
+        self.assertContains(response, "请填写节日或调休名称")
+        self.assertFalse(CalendarDay.objects.filter(name="误填").exists())
+        self.assertEqual(
+            self.client.post(add, {"date": "2030-10-07", "name": "国庆节"}).status_code, 302
+        )
+        entry = CalendarDay.objects.get(date=date(2030, 10, 7))
+        self.assertFalse(entry.is_workday)
+        # Moved to another day: the old one is undone and the new one set, each audited.
+        response = self.client.post(
+            f"/admin/core/calendarday/{entry.pk}/change/", {"date": "2030-10-09", "name": "国庆节"}
+        )
+        self.assertEqual(response.status_code, 302)
+        in_2030 = CalendarDay.objects.filter(date__year=2030)  # other years come with the data
+        self.assertEqual(list(in_2030.values_list("date", flat=True)), [date(2030, 10, 9)])
+        moved = in_2030.get()
+        response = self.client.post(f"/admin/core/calendarday/{moved.pk}/delete/", {"post": "yes"})
+        self.assertEqual(response.status_code, 302)
+        self.assertFalse(in_2030.exists())
+        self.assertEqual(
+            list(
+                AuditEvent.objects.filter(action__startswith="core.calendar.")
+                .order_by("id")
+                .values_list("action", "actor")
+            ),
+            [
+                ("core.calendar.set", self.system_admin.pk),
+                ("core.calendar.remove", self.system_admin.pk),
+                ("core.calendar.set", self.system_admin.pk),
+                ("core.calendar.remove", self.system_admin.pk),
+            ],
+        )
+        self.assertFalse(AuditEvent.objects.filter(action__startswith="admin.core.").exists())
+        self.assertNotIn(
+            "delete_selected", self.client.get("/admin/core/calendarday/").content.decode()
+        )
 
     def test_the_audit_trail_is_not_in_the_admin(self) -> None:
         self.assertNotIn(AuditEvent, admin.site._registry)

@@ -93,7 +93,7 @@ def _check_handler(ticket: Ticket, unit: Unit, handler: User | None) -> None:
         return
     person: Person | None = getattr(handler, "person", None)
     refusal = handler_refusal(ticket, person)
-    if refusal is None and person is not None and not person.unit.path.startswith(unit.path):
+    if refusal is None and person is not None and not person.unit.is_within(unit):
         refusal = _("承办人须是承办单位的人员")
     if refusal is None and not handler.is_active:
         refusal = _("承办人账号已停用")

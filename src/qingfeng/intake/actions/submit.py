@@ -10,7 +10,7 @@ keeps the source address only for a signed-in actor.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -193,10 +193,45 @@ def _validate_submission(
     return errors, {"texts": (title, content, occurred, named_person, name, phone), "types": types}
 
 
+class IdempotencyConflict(ValidationError):
+    """An idempotency key already used for another report; `ticket` is the one it made."""
+
+    def __init__(self, ticket: Ticket) -> None:
+        super().__init__(
+            _("该幂等键已用于另一份反映，请为新的反映换一个幂等键"), code="idempotency_conflict"
+        )
+        self.ticket = ticket
+
+
+def _replayed(
+    key: str,
+    *,
+    kind: str,
+    category: TicketCategory | None,
+    unit: Unit | None,
+    title: str,
+    content: str,
+) -> Ticket | None:
+    """The ticket this key already made if the submission is the same report sent again,
+    None for a new key; the key sent with another report is an IdempotencyConflict."""
+    existing = Ticket.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    if (
+        existing.kind != kind
+        or existing.category_id != (category.pk if category is not None else None)
+        or existing.unit_id != (unit.pk if unit is not None else None)
+        or existing.title != (title or "").strip()
+        or existing.content != (content or "").strip()
+    ):
+        raise IdempotencyConflict(existing)
+    return existing
+
+
 def check_submit_ticket(
     *,
     kind: str,
-    category: TicketCategory,
+    category: TicketCategory | None,
     unit: Unit | None,
     title: str,
     content: str,
@@ -209,18 +244,28 @@ def check_submit_ticket(
     entered_by: User | None = None,
     files: Sequence[UploadedFile] = (),
     idempotency_key: str | None = None,
+    input_errors: Mapping[str, Sequence[str]] | None = None,
+    human_check: Callable[[], None] | None = None,
 ) -> tuple[Ticket, str]:
     """File a ticket; returns it with the receipt code in clear, to be shown once.
 
     Everything is validated before anything is written (a ValidationError carries a dict of
-    field errors). An idempotency key that was already used returns the ticket it made and
-    an EMPTY code: the code was shown with the first answer and is not kept anywhere, so a
-    retried request can only say "already filed, number …".
+    field errors, with `input_errors` the caller found in what it parsed); only then is
+    `human_check` called, so a wrong field does not spend the question (it raises
+    ValidationError to refuse). The same report sent again with a used idempotency key
+    returns the ticket it made and an EMPTY code, before any check: the code was shown with
+    the first answer and is not kept anywhere, so a retried request can only say "already
+    filed, number …". Another report under a used key is an IdempotencyConflict.
     """
-    if idempotency_key:
-        existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing, ""
+    report: dict[str, Any] = {
+        "kind": kind,
+        "category": category,
+        "unit": unit,
+        "title": title,
+        "content": content,
+    }
+    if idempotency_key and (existing := _replayed(idempotency_key, **report)) is not None:
+        return existing, ""
     errors, clean = _validate_submission(
         kind=kind,
         category=category,
@@ -236,8 +281,14 @@ def check_submit_ticket(
         files=files,
         idempotency_key=idempotency_key,
     )
-    if errors:
-        raise ValidationError(errors)
+    # The caller's errors first: they are about the fields its sender filled in first.
+    found = {name: list(messages) for name, messages in (input_errors or {}).items()}
+    for name, messages in errors.items():
+        found.setdefault(name, []).extend(messages)
+    if found or category is None:  # no category is one of the errors
+        raise ValidationError(found)
+    if human_check is not None:
+        human_check()
     title, content, occurred, named_person, name, phone = clean["texts"]
     types = clean["types"]
     try:
@@ -259,10 +310,8 @@ def check_submit_ticket(
         )
     except IntegrityError:
         # Two requests with one key at the same moment: the other one made the ticket.
-        if idempotency_key:
-            existing = Ticket.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return existing, ""
+        if idempotency_key and (existing := _replayed(idempotency_key, **report)) is not None:
+            return existing, ""
         raise
 
 
@@ -426,16 +475,13 @@ def intake_recipients(unit: Unit | None) -> list[User]:
     """Users holding an intake role over a unit above the one reported on (never the unit
     itself: the reported unit must not learn of a report about it from us), or over a root
     unit when there is no such ancestor."""
-    paths: list[str] = []
-    if unit is not None:
-        segments = [s for s in unit.path.split("/") if s]
-        paths = ["".join(f"{s}/" for s in segments[:i]) for i in range(1, len(segments))]
+    above_ids = unit.ancestor_ids() if unit is not None else []
     assignments = RoleAssignment.objects.filter(
         role__in=INTAKE_ROLES, revoked_at__isnull=True, user__is_active=True
     )
-    above = assignments.filter(unit__path__in=paths)
+    above = assignments.filter(unit_id__in=above_ids)
     # The root is an ancestor of every unit; it answers alone only for a root or no unit.
-    assignments = above if paths else assignments.filter(unit__parent__isnull=True)
+    assignments = above if above_ids else assignments.filter(unit__parent__isnull=True)
     ids = sorted(set(assignments.values_list("user_id", flat=True)))
     return list(User.objects.filter(pk__in=ids).order_by("pk"))
 

@@ -195,6 +195,51 @@ class SubmitTestCase(SubmitBase):
         self.assertEqual(second_code, "")
         self.assertEqual(Ticket.objects.count(), 1)
 
+    def test_a_used_key_with_another_report_is_a_conflict(self) -> None:
+        first, _code = self.submit(idempotency_key="retry-key-0002")
+        for changed in (
+            {"title": "另一件事"},
+            {"content": CONTENT + "另有补充。"},
+            {"kind": Ticket.Kind.REPORT},
+            {"unit": self.other_school},
+        ):
+            with self.subTest(**{k: str(v) for k, v in changed.items()}):
+                with self.assertRaises(actions.IdempotencyConflict) as caught:
+                    self.submit(idempotency_key="retry-key-0002", **changed)
+                self.assertEqual(caught.exception.ticket, first)
+        # Spaces around the texts are not another report.
+        again, code = self.submit(idempotency_key="retry-key-0002", title=" 乱收资料费 ")
+        self.assertEqual((again, code), (first, ""))
+        self.assertEqual(Ticket.objects.count(), 1)
+
+    def test_the_human_check_comes_after_the_rules_and_not_on_a_retry(self) -> None:
+        asked: list[str] = []
+
+        def human_check() -> None:
+            asked.append("asked")
+            raise ValidationError({"captcha_answer": "wrong"})
+
+        with self.assertRaises(ValidationError) as caught:
+            self.submit(content="太短", human_check=human_check)
+        self.assertNotIn("captcha_answer", caught.exception.message_dict)
+        self.assertEqual(asked, [])
+        with self.assertRaises(ValidationError) as caught:
+            self.submit(human_check=human_check)
+        self.assertEqual(list(caught.exception.message_dict), ["captcha_answer"])
+        self.assertEqual((asked, Ticket.objects.count()), (["asked"], 0))
+        first, _code = self.submit(idempotency_key="retry-key-0003")
+        again, _code = self.submit(idempotency_key="retry-key-0003", human_check=human_check)
+        self.assertEqual((again, asked), (first, ["asked"]))
+
+    def test_the_callers_errors_come_first_and_with_the_rules(self) -> None:
+        with self.assertRaises(ValidationError) as caught:
+            self.submit(unit=None, category=None, input_errors={"unit": ["请选择所反映的单位"]})
+        self.assertEqual(
+            caught.exception.message_dict,
+            {"unit": ["请选择所反映的单位"], "category": ["请选择反映类别"]},
+        )
+        self.assertEqual(list(caught.exception.message_dict), ["unit", "category"])
+
     def test_it_audits_without_an_address_and_notifies_intake_roles(self) -> None:
         ticket, _code = self.submit()
         event = AuditEvent.objects.get(action="intake.ticket.submit")

@@ -77,8 +77,8 @@ def _validate_people(problem: Problem) -> None:
         person: Person | None = getattr(problem, field)
         if (
             person is not None
-            and not person.unit.path.startswith(problem.unit.path)
-            and not problem.unit.path.startswith(person.unit.path)
+            and not person.unit.is_within(problem.unit)
+            and not problem.unit.is_within(person.unit)
         ):
             raise ValidationError(
                 {field: _("%(label)s须是责任单位或其上级单位的人员") % {"label": label}}
@@ -316,12 +316,8 @@ def separation_of_duties(problem: Problem, verifier: User) -> None:
     person = getattr(verifier, "person", None)
     if problem.responsible_person is not None and problem.responsible_person.user_id == verifier.pk:
         raise ValidationError(_("整改责任人不能审核自己的销号申请"))
-    if person is not None and in_scope_path(person.unit.path, problem.unit.path):
+    if person is not None and person.unit.is_within(problem.unit):
         raise ValidationError(_("责任单位的人员不能审核本单位的销号申请"))
-
-
-def in_scope_path(path: str, root: str) -> bool:
-    return path.startswith(root)
 
 
 def feedback_gate(problem: Problem) -> None:

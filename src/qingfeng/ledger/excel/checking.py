@@ -144,7 +144,7 @@ class Checker:
         return None, _("单位『%(name)s』不存在或不在您的管辖范围内") % {"name": text}
 
     def unit_label(self, unit: _Unit) -> str:
-        parent = self.by_path.get(unit.path[: unit.path[:-1].rfind("/") + 1])
+        parent = self.by_path.get(Unit.path_parent(unit.path))
         return f"{parent.name} {unit.name}" if parent is not None else unit.name
 
     def find_person(self, text: str, unit: _Unit, label: str) -> tuple[_Person | None, str]:
@@ -156,7 +156,8 @@ class Checker:
                 return None, error
             candidates = [p for p in candidates if p.unit_id == place.id]
             if candidates and not (
-                unit.path.startswith(place.path) or place.path.startswith(unit.path)
+                Unit.path_is_within(unit.path, place.path)
+                or Unit.path_is_within(place.path, unit.path)
             ):
                 return None, _(
                     "%(label)s『%(name)s』须是责任单位『%(unit)s』或其上下级单位的人员"
@@ -164,10 +165,11 @@ class Checker:
             tiers = [candidates]
         else:
             # The responsible unit, then its superiors, then the units below it.
+            others = [p for p in candidates if p.unit_id != unit.id]
             tiers = [
                 [p for p in candidates if p.unit_id == unit.id],
-                [p for p in candidates if unit.path.startswith(p.path) and p.unit_id != unit.id],
-                [p for p in candidates if p.path.startswith(unit.path) and p.unit_id != unit.id],
+                [p for p in others if Unit.path_is_within(unit.path, p.path)],
+                [p for p in others if Unit.path_is_within(p.path, unit.path)],
             ]
         for tier in tiers:
             if len(tier) == 1:

@@ -83,13 +83,13 @@ def export_roster(user: User, *, root: Unit | None = None) -> bytes:
     """
     units = selectors.units_visible_to(user).select_related("parent").order_by("path")
     if root is not None:
-        units = units.filter(path__startswith=root.path)
+        units = units.filter(root.subtree_q(""))
     allowed = [u for u in units if can(user, "export_roster", u)]
     ids = {u.pk for u in allowed}
     # What the policy allows is a union of subtrees; their tops bound the people query.
     subtrees = Q(pk__in=[])
     for top in (u for u in allowed if u.parent_id not in ids):
-        subtrees |= Q(unit__path__startswith=top.path)
+        subtrees |= top.subtree_q()
     people = selectors.people_visible_to(user).filter(subtrees)
     kinds, categories = chinese_labels(Unit.Kind), chinese_labels(Unit.Category)
     stages, locales = chinese_labels(Unit.Stage), chinese_labels(Unit.Locale)

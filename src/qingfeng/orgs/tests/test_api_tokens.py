@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 
 from qingfeng.core.models import AuditEvent
-from qingfeng.orgs import account_actions
+from qingfeng.orgs import actions
 from qingfeng.orgs.models import ApiToken
 from qingfeng.test import BaseTestCase
 
@@ -63,7 +63,7 @@ class ApiTokenTestCase(BaseTestCase):
         self.assertTrue(AuditEvent.objects.filter(action="orgs.api_token.revoke").exists())
 
     def test_revoking_needs_post(self) -> None:
-        token = account_actions.do_create_api_token(self.county_admin, name="对接")
+        token = actions.do_create_api_token(self.county_admin, name="对接")
         self.login(self.county_admin)
         stored = ApiToken.objects.get()
         self.assertEqual(
@@ -74,7 +74,7 @@ class ApiTokenTestCase(BaseTestCase):
         )
 
     def test_nobody_can_revoke_another_users_token(self) -> None:
-        token = account_actions.do_create_api_token(self.county_admin, name="对接")
+        token = actions.do_create_api_token(self.county_admin, name="对接")
         stored = ApiToken.objects.get()
         self.login(self.school_admin)
         self.client.post(f"/accounts/profile/tokens/{stored.pk}/revoke/")
@@ -85,20 +85,20 @@ class ApiTokenTestCase(BaseTestCase):
         )
 
     def test_a_wrong_or_malformed_token_gets_401(self) -> None:
-        account_actions.do_create_api_token(self.county_admin, name="对接")
+        actions.do_create_api_token(self.county_admin, name="对接")
         for header in ("Bearer qf_wrong", "Bearer ", "Basic abc", "qf_wrong"):
             with self.subTest(header=header):
                 response = self.client.get("/api/orgs/me", headers={"authorization": header})
                 self.assertEqual(response.status_code, 401)
 
     def test_a_disabled_account_s_token_stops_working(self) -> None:
-        token = account_actions.do_create_api_token(self.county_admin, name="对接")
+        token = actions.do_create_api_token(self.county_admin, name="对接")
         self.county_admin.is_active = False
         self.county_admin.save(update_fields=["is_active"])
         self.assertEqual(self.client.get("/api/orgs/me", headers=bearer(token)).status_code, 401)
 
     def test_a_token_cannot_open_the_pages(self) -> None:
-        token = account_actions.do_create_api_token(self.county_admin, name="对接")
+        token = actions.do_create_api_token(self.county_admin, name="对接")
         response = self.client.get("/orgs/units/", headers=bearer(token))
         self.assertRedirects(
             response, "/accounts/login/?next=/orgs/units/", fetch_redirect_response=False

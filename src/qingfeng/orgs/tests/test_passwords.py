@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from qingfeng.core.models import AuditEvent
 from qingfeng.core.tests.test_security_headers import production_settings
-from qingfeng.orgs import account_actions, actions
+from qingfeng.orgs import actions
 from qingfeng.orgs.models import Person, User
 from qingfeng.orgs.tests.test_login import sign_in
 from qingfeng.test import PASSWORD, BaseTestCase
@@ -71,7 +71,7 @@ class PasswordPolicyTestCase(BaseTestCase):
             actor=None, unit=self.school, name="新同事", post_type=Person.PostType.TEACHER
         )
         with self.assertRaises(ValidationError):
-            account_actions.check_create_account(
+            actions.check_create_account(
                 person, actor=self.system_admin, username="newbie", password="short"
             )
         self.assertFalse(User.objects.filter(username="newbie").exists())
@@ -97,7 +97,7 @@ class ForcedChangeTestCase(BaseTestCase):
         person = actions.do_create_person(
             actor=None, unit=self.school, name="新同事", post_type=Person.PostType.TEACHER
         )
-        return account_actions.check_create_account(
+        return actions.check_create_account(
             person, actor=self.system_admin, username="newbie", password=PASSWORD
         )
 

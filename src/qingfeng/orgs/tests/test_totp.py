@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import connection
 
 from qingfeng.core.models import AuditEvent
-from qingfeng.orgs import account_actions, actions, security
+from qingfeng.orgs import actions, permissions
 from qingfeng.orgs.models import LoginThrottle, Role, User
 from qingfeng.orgs.tests.test_login import LOCKED, sign_in, signed_in_as
 from qingfeng.test import BaseTestCase, make_user
@@ -36,16 +36,16 @@ class TotpPolicyTestCase(BaseTestCase):
             },
         )
         for user in (self.bureau_admin, self.leader, self.supervisor, self.auditor):
-            self.assertTrue(security.totp_required(user), user.username)
-        self.assertTrue(security.totp_required(self.system_admin))
+            self.assertTrue(permissions.totp_required(user), user.username)
+        self.assertTrue(permissions.totp_required(self.system_admin))
         for user in (self.teacher, self.school_admin, self.county_admin):
-            self.assertFalse(security.totp_required(user), user.username)
+            self.assertFalse(permissions.totp_required(user), user.username)
 
     def test_a_role_granted_later_makes_it_required(self) -> None:
         inspector = make_user("inspector", unit=self.bureau, role=None, name="陈巡察")
-        self.assertFalse(security.totp_required(inspector))
+        self.assertFalse(permissions.totp_required(inspector))
         actions.do_grant_role(inspector, actor=None, role=Role.INSPECTOR, unit=self.bureau)
-        self.assertTrue(security.totp_required(User.objects.get(pk=inspector.pk)))
+        self.assertTrue(permissions.totp_required(User.objects.get(pk=inspector.pk)))
 
 
 class TotpSetupTestCase(BaseTestCase):
@@ -76,7 +76,7 @@ class TotpSetupTestCase(BaseTestCase):
         self.assertTrue(AuditEvent.objects.filter(action="orgs.totp.enable", actor=user).exists())
 
     def test_the_secret_is_encrypted_at_rest(self) -> None:
-        account_actions.do_enable_totp(self.supervisor, secret=SECRET)
+        actions.do_enable_totp(self.supervisor, secret=SECRET)
         with connection.cursor() as cursor:
             cursor.execute("SELECT totp_secret FROM orgs_user WHERE id = %s", [self.supervisor.pk])
             (stored,) = cursor.fetchone()
@@ -149,7 +149,7 @@ class TotpSetupTestCase(BaseTestCase):
 
 class TotpSignInTestCase(BaseTestCase):
     def setUp(self) -> None:
-        account_actions.do_enable_totp(self.supervisor, secret=SECRET)
+        actions.do_enable_totp(self.supervisor, secret=SECRET)
 
     def test_later_sign_ins_ask_for_a_code(self) -> None:
         with time_machine.travel(T0, tick=False):
@@ -203,7 +203,7 @@ class TotpSignInTestCase(BaseTestCase):
 
     def _verify_at(self, moment: datetime, code: str) -> bool:
         with time_machine.travel(moment, tick=False):
-            return security.verify_totp(User.objects.get(pk=self.supervisor.pk), code)
+            return actions.verify_totp(User.objects.get(pk=self.supervisor.pk), code)
 
     def test_codes_are_accepted_with_spaces(self) -> None:
         code = code_at(T0)
@@ -242,6 +242,6 @@ class TotpSignInTestCase(BaseTestCase):
             for _attempt in range(3):
                 self.client.post("/accounts/second-factor/", {"code": "000000"})
             self.client.post("/accounts/second-factor/", {"code": code_at(T0)})
-            self.assertFalse(security.is_locked("supervisor"))
+            self.assertFalse(actions.is_locked("supervisor"))
             self.assertEqual(self.client.get("/").status_code, 200)
         self.assertFalse(LoginThrottle.objects.exists())

@@ -12,9 +12,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from qingfeng.core.policy import guarded
-from qingfeng.orgs import account_actions, actions, selectors
+from qingfeng.orgs import actions, selectors
 from qingfeng.orgs.forms import AccountCreateForm, AccountFilterForm, ReasonForm, RoleGrantForm
-from qingfeng.orgs.models import LoginThrottle, User
+from qingfeng.orgs.models import User
 from qingfeng.orgs.permissions import can
 
 ONE_TIME_PASSWORD = "qf_one_time_password"  # noqa: S105 - a session key name
@@ -66,8 +66,8 @@ def account_create(request: HttpRequest) -> HttpResponse:
         if person is None or person.user_id is not None:
             form.add_error(None, _("请选择一位尚未开通账号的人员"))
         else:
-            password = account_actions.temporary_password()
-            user = account_actions.check_create_account(
+            password = actions.temporary_password()
+            user = actions.check_create_account(
                 person, actor=actor, username=form.cleaned_data["username"], password=password
             )
             request.session[ONE_TIME_PASSWORD] = password
@@ -83,13 +83,11 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = selectors.get_account_for_user(actor, pk)
     context = {
         "account": account,
-        "roles": account.roles.filter(revoked_at__isnull=True).select_related("unit"),
+        "roles": selectors.roles_of(account),
         "grant_form": RoleGrantForm(),
         "reason_form": ReasonForm(),
         "one_time_password": request.session.pop(ONE_TIME_PASSWORD, ""),
-        "locked": LoginThrottle.objects.filter(
-            username_key=account.get_username().lower(), locked_until__isnull=False
-        ).first(),
+        "locked": selectors.login_lock(account),
         "is_self": account.pk == actor.pk,
     }
     return render(request, "orgs/accounts_admin/detail.html", context)
@@ -130,7 +128,7 @@ def account_grant(request: HttpRequest, pk: int) -> HttpResponse:
 @guarded(can, "manage_accounts")
 def account_revoke(request: HttpRequest, pk: int, role_pk: int) -> HttpResponse:
     account = _account_for_change(request, pk)
-    assignment = account.roles.filter(pk=role_pk, revoked_at__isnull=True).first()
+    assignment = selectors.roles_of(account).filter(pk=role_pk).first()
     if assignment is None:
         raise Http404
     actions.do_revoke_role(assignment, actor=_actor(request))
@@ -147,18 +145,16 @@ def account_security(request: HttpRequest, pk: int) -> HttpResponse:
     operation = request.POST.get("operation", "")
     try:
         if operation == "reset_password":
-            request.session[ONE_TIME_PASSWORD] = account_actions.do_reset_password(
-                account, actor=actor
-            )
+            request.session[ONE_TIME_PASSWORD] = actions.do_reset_password(account, actor=actor)
             messages.success(request, _("密码已重置，请把临时密码告知本人，首次登录须修改"))
         elif operation == "reset_totp":
-            account_actions.do_reset_totp(account, actor=actor)
+            actions.do_reset_totp(account, actor=actor)
             messages.success(request, _("动态口令已重置，本人下次登录时重新绑定"))
         elif operation == "unlock":
-            account_actions.do_unlock(account, actor=actor)
+            actions.do_unlock(account, actor=actor)
             messages.success(request, _("已解除锁定"))
         elif operation in {"disable", "enable"}:
-            account_actions.do_set_account_active(
+            actions.do_set_account_active(
                 account,
                 actor=actor,
                 active=operation == "enable",

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from qingfeng.core.policy import public, signed_in
-from qingfeng.orgs import account_actions, security
+from qingfeng.orgs import actions, permissions, selectors
 from qingfeng.orgs.forms import ApiTokenForm, LoginForm, PasswordChangeForm, TotpForm
 from qingfeng.orgs.middleware import SESSION_STARTED, SESSION_VERIFIED
 from qingfeng.orgs.models import User
@@ -55,10 +55,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
         error = _("请输入账号和密码")
     elif request.method == "POST":
         try:
-            user = security.check_credentials(
+            user = actions.check_credentials(
                 request, form.cleaned_data["username"], form.cleaned_data["password"]
             )
-        except security.LoginLocked as locked:
+        except actions.LoginLocked as locked:
             error = _locked_message(locked.until)
         else:
             if user is None:
@@ -77,10 +77,10 @@ def _start_session(request: HttpRequest, user: User) -> HttpResponse:
     next_url = _safe_next(request)
     login(request, user)
     request.session[SESSION_STARTED] = time.time()
-    request.session[SESSION_VERIFIED] = not user.has_totp and not security.totp_required(user)
-    account_actions.record_login(user)
+    request.session[SESSION_VERIFIED] = not user.has_totp and not permissions.totp_required(user)
+    actions.do_record_login(user)
     if request.session[SESSION_VERIFIED]:
-        security.reset_failures(user.get_username())
+        actions.do_reset_login_failures(user.get_username())
         return redirect(next_url)
     request.session[SESSION_NEXT] = next_url
     return redirect("accounts:second_factor")
@@ -109,9 +109,9 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     if setting_up:
         return _totp_setup(request, user, form, optional=False)
     if request.method == "POST" and form.is_valid():
-        if security.verify_totp(user, form.cleaned_data["code"]):
+        if actions.verify_totp(user, form.cleaned_data["code"]):
             return _finish_second_factor(request)
-        until = security.register_failure(user.get_username(), action="orgs.totp.failure")
+        until = actions.do_register_login_failure(user.get_username(), action="orgs.totp.failure")
         if until is not None:
             logout(request)
             messages.error(request, _locked_message(until))
@@ -122,7 +122,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
 
 def _finish_second_factor(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    security.reset_failures(user.get_username())
+    actions.do_reset_login_failures(user.get_username())
     next_url = _safe_next(request, request.session.pop(SESSION_NEXT, ""))
     request.session[SESSION_VERIFIED] = True
     request.session.cycle_key()
@@ -133,18 +133,18 @@ def _totp_setup(
     request: HttpRequest, user: User, form: TotpForm, *, optional: bool
 ) -> HttpResponse:
     """Show a new secret (QR code and text) until the user proves the app has it."""
-    secret = request.session.get(SESSION_TOTP_PENDING) or security.new_totp_secret()
+    secret = request.session.get(SESSION_TOTP_PENDING) or actions.new_totp_secret()
     request.session[SESSION_TOTP_PENDING] = secret
     if request.method == "POST" and form.is_valid():
-        if security.verify_totp(user, form.cleaned_data["code"], secret=secret):
-            account_actions.do_enable_totp(user, secret=secret)
+        if actions.verify_totp(user, form.cleaned_data["code"], secret=secret):
+            actions.do_enable_totp(user, secret=secret)
             del request.session[SESSION_TOTP_PENDING]
             if optional:
                 messages.success(request, _("动态口令已启用，今后登录时需要输入"))
                 return redirect("accounts:profile")
             return _finish_second_factor(request)
         form.add_error("code", _("动态口令不正确，请核对手机时间后重试"))
-    uri = security.totp_uri(user, secret)
+    uri = actions.totp_uri(user, secret)
     context = {
         "form": form,
         "setting_up": True,
@@ -171,11 +171,11 @@ def password_change(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = PasswordChangeForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        account_actions.do_change_password(user, new_password=form.cleaned_data["new_password1"])
+        actions.do_change_password(user, new_password=form.cleaned_data["new_password1"])
         update_session_auth_hash(request, user)
         messages.success(request, _("密码已修改"))
         return redirect(settings.LOGIN_REDIRECT_URL)
-    forced = security.password_expired(user)
+    forced = permissions.password_expired(user)
     return render(request, "orgs/accounts/password_change.html", {"form": form, "forced": forced})
 
 
@@ -186,9 +186,9 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     new_token = ""
     if request.method == "POST" and form.is_valid():
-        new_token = account_actions.do_create_api_token(user, name=form.cleaned_data["name"])
+        new_token = actions.do_create_api_token(user, name=form.cleaned_data["name"])
         form = ApiTokenForm()
-    tokens = user.api_tokens.filter(revoked_at__isnull=True)
+    tokens = selectors.tokens_of(user)
     return render(
         request,
         "orgs/accounts/profile.html",
@@ -196,7 +196,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             "form": form,
             "tokens": tokens,
             "new_token": new_token,
-            "roles": user.roles.filter(revoked_at__isnull=True).select_related("unit"),
+            "roles": selectors.roles_of(user),
         },
     )
 
@@ -205,8 +205,8 @@ def profile(request: HttpRequest) -> HttpResponse:
 @signed_in
 def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    token = user.api_tokens.filter(pk=pk, revoked_at__isnull=True).first()
+    token = selectors.tokens_of(user).filter(pk=pk).first()
     if token is not None:
-        account_actions.do_revoke_api_token(token, actor=user)
+        actions.do_revoke_api_token(token, actor=user)
         messages.success(request, _("令牌已撤销"))
     return redirect("accounts:profile")

@@ -46,17 +46,14 @@ def unit_search(request: HttpRequest) -> HttpResponse:
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     unit = selectors.get_unit_for_user(user, pk)
+    people_count, subtree_people = selectors.unit_people_counts(user, unit)
     context = {
         "unit": unit,
         "ancestors": [a for a in selectors.ancestors_of(unit) if in_scope(user, a.path)],
         "children": selectors.children_of(user, unit)[:200],
-        "people_count": selectors.people_visible_to(user).filter(unit=unit, is_active=True).count(),
-        "subtree_people": selectors.people_visible_to(user)
-        .filter(unit__path__startswith=unit.path, is_active=True)
-        .count(),
-        "liaison_leaders": unit.liaisons.select_related("leader__person")
-        if unit.kind == Unit.Kind.COUNTY
-        else [],
+        "people_count": people_count,
+        "subtree_people": subtree_people,
+        "liaison_leaders": selectors.liaisons_of(unit) if unit.kind == Unit.Kind.COUNTY else [],
         "can_view_people": can(user, "view_people", unit),
     }
     return render(request, "orgs/unit_detail.html", context)

@@ -1,4 +1,6 @@
-"""Sign-in rules: lockout after repeated failures, TOTP, password age, session limits."""
+"""Sign-in actions: counting failures and locking a name (and a client address) out, the
+second factor's codes. Whether a user must still pass a gate (second factor, password change)
+is policy, in `orgs.permissions`."""
 
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ from qingfeng.core.audit import record_audit
 from qingfeng.core.fields import blind_index
 from qingfeng.core.middleware import client_address
 from qingfeng.core.models import AuditEvent
-from qingfeng.core.scope import role_names
 from qingfeng.orgs.models import LoginThrottle, User
 
 
@@ -65,7 +66,7 @@ def _count_failure(key: str, limit: int) -> datetime | None:
 
 
 @transaction.atomic
-def register_failure(
+def do_register_login_failure(
     username: str, *, action: str = "orgs.login.failure", request: HttpRequest | None = None
 ) -> datetime | None:
     """Count one failed attempt against the name (and the client address, with a higher
@@ -96,7 +97,7 @@ def check_credentials(request: HttpRequest, username: str, password: str) -> Use
         raise LoginLocked(until)
     user = authenticate(request, username=username.strip(), password=password)
     if user is None:
-        until = register_failure(username, request=request)
+        until = do_register_login_failure(username, request=request)
         if until is not None:
             raise LoginLocked(until)
         return None
@@ -105,23 +106,9 @@ def check_credentials(request: HttpRequest, username: str, password: str) -> Use
     return user
 
 
-def reset_failures(username: str) -> None:
+def do_reset_login_failures(username: str) -> None:
     """A complete sign-in clears the name's failure count."""
     LoginThrottle.objects.filter(username_key=_key(username)).delete()
-
-
-def totp_required(user: User) -> bool:
-    return bool(role_names(user) & set(settings.QF_TOTP_REQUIRED_ROLES))
-
-
-def password_expired(user: User) -> bool:
-    if user.must_change_password:
-        return True
-    if settings.QF_PASSWORD_MAX_AGE_DAYS <= 0 or user.password_changed_at is None:
-        return user.password_changed_at is None
-    return timezone.now() - user.password_changed_at > timedelta(
-        days=settings.QF_PASSWORD_MAX_AGE_DAYS
-    )
 
 
 def new_totp_secret() -> str:

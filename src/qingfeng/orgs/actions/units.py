@@ -76,12 +76,13 @@ def do_update_unit(unit: Unit, *, actor: User, **changes: Any) -> Unit:
 @transaction.atomic
 def check_move_unit(unit: Unit, *, actor: User, new_parent: Unit) -> Unit:
     """Move a subtree under another unit; every path below is rewritten in one statement."""
-    if new_parent.path.startswith(unit.path):
+    if new_parent.is_within(unit):
         raise ValidationError(_("不能把单位移动到它自己或它的下级单位之下"))
     old_path, old_depth, old_parent = unit.path, unit.depth, unit.parent
+    subtree = Unit.objects.within(unit)  # taken before the path changes
     unit.parent = new_parent
     _set_path(unit)
-    Unit.objects.filter(path__startswith=old_path).update(
+    subtree.update(
         path=Concat(Value(unit.path), Substr("path", len(old_path) + 1)),
         depth=F("depth") + (unit.depth - old_depth),
     )
@@ -102,7 +103,7 @@ def do_set_unit_active(unit: Unit, *, actor: User, active: bool, reason: str) ->
     """Units are deactivated, never deleted: problems and tickets keep pointing at them."""
     if not reason.strip():
         raise ValidationError(_("请填写停用或启用的原因"))
-    Unit.objects.filter(path__startswith=unit.path).update(is_active=active)
+    Unit.objects.within(unit).update(is_active=active)
     record_audit(
         actor=actor,
         action="orgs.unit.activate" if active else "orgs.unit.deactivate",

@@ -8,306 +8,41 @@ caller's scope is a 404 with the same body as a missing id. A transition then as
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
-import pydantic
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest
-from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from ninja.errors import HttpError
-from ninja.errors import ValidationError as SchemaError
 
-from qingfeng.ledger import actions, selectors, workflow
-from qingfeng.ledger.models import (
-    Category,
-    Evidence,
-    Feedback,
-    Problem,
-    ProgressReport,
-    Transition,
-    Verification,
+from qingfeng.api.ledger.schemas import (
+    ERRORS,
+    AssignIn,
+    ClosureIn,
+    ErrorOut,
+    FeedbackIn,
+    LedgerFilterIn,
+    PageIn,
+    ProblemDetailOut,
+    ProblemIn,
+    ProblemPage,
+    ReportIn,
+    VerifyIn,
+    WithdrawIn,
 )
-from qingfeng.ledger.permissions import available_actions, can
+from qingfeng.api.payloads import read_payload
+from qingfeng.ledger import actions, selectors, workflow
+from qingfeng.ledger.models import Category, Problem
+from qingfeng.ledger.permissions import can
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Person, Unit, User
 
 router = Router(tags=["ledger"])
 
-MAX_PAGE = 200
-FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
 ACTION_LABELS = workflow.LABELS
-
-
-# ---------------------------------------------------------------------------- schemas
-
-
-class ErrorOut(Schema):
-    detail: str
-
-
-class RefOut(Schema):
-    id: int
-    name: str
-
-
-class ProblemOut(Schema):
-    id: int
-    number: str
-    title: str
-    list_kind: Problem.ListKind
-    source: Problem.Source
-    category_id: int
-    category_name: str = Field(..., alias="category.name")
-    unit_id: int
-    unit_name: str = Field(..., alias="unit.name")
-    responsible_person_id: int | None
-    responsible_person_name: str | None
-    rectification_type: Problem.RectificationType
-    deadline: date | None
-    progress: int
-    status: Problem.Status
-    status_label: str
-    light: Problem.Light
-    updated_at: datetime
-
-    @staticmethod
-    def resolve_responsible_person_name(obj: Problem) -> str | None:
-        person = obj.responsible_person
-        return person.name if person is not None else None
-
-    @staticmethod
-    def resolve_status_label(obj: Problem) -> str:
-        return str(Problem.Status(obj.status).label)
-
-
-class ProblemPage(Schema):
-    items: list[ProblemOut]
-    next_cursor: str | None = Field(
-        None, description="下一页游标，原样传回 cursor 参数；为空表示已到最后一页"
-    )
-
-
-class MeasureOut(Schema):
-    id: int
-    text: str
-    status: str
-    status_label: str = Field(..., alias="get_status_display")
-
-
-class TransitionOut(Schema):
-    action: str
-    action_label: str
-    from_status: str
-    to_status: str
-    actor_name: str | None
-    reason: str
-    created_at: datetime
-
-    @staticmethod
-    def resolve_action_label(obj: Transition) -> str:
-        return str(workflow.LABELS.get(obj.action, obj.action))
-
-    @staticmethod
-    def resolve_actor_name(obj: Transition) -> str | None:
-        return str(obj.actor) if obj.actor is not None else None
-
-
-class ReportOut(Schema):
-    id: int
-    progress: int
-    text: str
-    reporter_name: str
-    created_at: datetime
-
-    @staticmethod
-    def resolve_reporter_name(obj: ProgressReport) -> str:
-        return str(obj.reporter)
-
-
-class EvidenceOut(Schema):
-    id: int
-    report_id: int | None
-    phase: str
-    original_name: str
-    content_type: str
-    size: int
-    sha256: str
-    uploaded_by_name: str
-    uploaded_at: datetime
-    download_url: str
-
-    @staticmethod
-    def resolve_uploaded_by_name(obj: Evidence) -> str:
-        return str(obj.uploaded_by)
-
-    @staticmethod
-    def resolve_download_url(obj: Evidence) -> str:
-        # Served by the ledger pages, which check the problem's scope again.
-        return reverse("ledger:evidence", args=[obj.pk])
-
-
-class VerificationOut(Schema):
-    outcome: str
-    outcome_label: str = Field(..., alias="get_outcome_display")
-    comment: str
-    decided_by_name: str
-    created_at: datetime
-
-    @staticmethod
-    def resolve_decided_by_name(obj: Verification) -> str:
-        return str(obj.decided_by)
-
-
-class FeedbackOut(Schema):
-    kind: str
-    kind_label: str = Field(..., alias="get_kind_display")
-    text: str
-    recipient_name: str | None
-    created_by_name: str | None
-    created_at: datetime
-
-    @staticmethod
-    def resolve_recipient_name(obj: Feedback) -> str | None:
-        return obj.recipient.name if obj.recipient is not None else None
-
-    @staticmethod
-    def resolve_created_by_name(obj: Feedback) -> str | None:
-        return str(obj.created_by) if obj.created_by is not None else None
-
-
-class ProblemDetailOut(ProblemOut):
-    round_no: int
-    serial: int
-    source_ref: str
-    dimension: str
-    description: str
-    cause: str
-    goal: str
-    responsible_leader: RefOut | None
-    cooperating_units: list[RefOut]
-    deadline_workdays: int | None
-    parent_id: int | None
-    weight: int
-    rules_adopted: str
-    accountability: str
-    disclosure: str
-    remarks: str
-    created_at: datetime
-    assigned_at: datetime | None
-    closed_at: datetime | None
-    measures: list[MeasureOut]
-    timeline: list[TransitionOut] = Field(..., alias="transitions")
-    reports: list[ReportOut]
-    evidence: list[EvidenceOut]
-    verifications: list[VerificationOut]
-    feedback: list[FeedbackOut]
-    allowed_actions: list[str] = Field(
-        ..., description="当前账号此刻可对该问题执行的操作（与页面按钮一致）"
-    )
-
-    @staticmethod
-    def resolve_allowed_actions(obj: Problem, context: dict[str, Any]) -> list[str]:
-        return _allowed_actions(_user(context["request"]), obj)
-
-
-class LedgerFilterIn(Schema):
-    unit: int | None = Field(None, description="单位 ID（含下级单位）")
-    list_kind: Problem.ListKind | None = None
-    source: Problem.Source | None = None
-    category: int | None = Field(None, description="问题类别 ID")
-    status: Problem.Status | None = Field(None, description="不填时不含已撤回的问题")
-    light: Literal["red", "yellow", "green"] | None = None
-    deadline_from: date | None = None
-    deadline_to: date | None = None
-    responsible: str = Field("", description="责任人姓名（包含）")
-    q: str = Field("", description="问题概述、描述或编号中的文字")
-    cursor: str = Field("", description="上一页返回的 next_cursor")
-    limit: int = Field(50, ge=1, le=MAX_PAGE)
-
-    @pydantic.field_validator(
-        "unit",
-        "list_kind",
-        "source",
-        "category",
-        "status",
-        "light",
-        "deadline_from",
-        "deadline_to",
-        mode="before",
-    )
-    @classmethod
-    def _blank_is_any(cls, value: object) -> object:
-        # An empty field of a submitted filter form means "any", as on the ledger page.
-        return None if value == "" else value
-
-
-class PageIn(Schema):
-    cursor: str = Field("", description="上一页返回的 next_cursor")
-    limit: int = Field(50, ge=1, le=MAX_PAGE)
-
-
-class ProblemIn(Schema):
-    list_kind: Problem.ListKind
-    source: Problem.Source
-    source_ref: str = ""
-    category_id: int
-    dimension: Problem.Dimension | None = None
-    title: str
-    description: str
-    cause: str = ""
-    goal: str = ""
-    measures: list[str] = Field(..., description="整改措施，每项一条")
-    unit_id: int = Field(..., description="责任单位 ID，须在本人登记范围内")
-    cooperating_unit_ids: list[int] = []
-    responsible_person_id: int | None = Field(
-        None, description="责任人（人员 ID），须属责任单位或其上级单位"
-    )
-    responsible_leader_id: int | None = None
-    rectification_type: Problem.RectificationType
-    deadline: date | None = None
-    deadline_workdays: int | None = Field(None, description="或：交办后的工作日数（1–250）")
-    parent_id: int | None = Field(None, description="上级问题（领导班子或科室风险清单）")
-    weight: int = 1
-    remarks: str = ""
-
-
-class AssignIn(Schema):
-    requirement: str = Field("", description="整改要求告知；不填则按时限自动生成")
-
-
-class ReportIn(Schema):
-    progress: int = Field(..., ge=0, le=100)
-    text: str
-    phase: Literal["before", "after", "other"] = "after"
-
-
-class ClosureIn(Schema):
-    text: str = Field(..., description="整改完成情况")
-
-
-class VerifyIn(Schema):
-    outcome: Verification.Outcome
-    comment: str
-
-
-class WithdrawIn(Schema):
-    reason: str
-
-
-class FeedbackIn(Schema):
-    kind: Feedback.Kind
-    text: str
-
-
-ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -355,30 +90,6 @@ def _action_errors() -> Iterator[None]:
         raise HttpError(400, _messages(exc)) from exc
 
 
-def _detail(problem: Problem) -> Problem:
-    """The problem with everything the detail schema reads, in a fixed number of queries."""
-    prefetch_related_objects(
-        [problem],
-        "measures",
-        Prefetch("cooperating_units", queryset=Unit.objects.order_by("path")),
-        Prefetch("transitions", queryset=Transition.objects.select_related("actor__person")),
-        Prefetch("reports", queryset=ProgressReport.objects.select_related("reporter__person")),
-        Prefetch(
-            "evidence",
-            queryset=Evidence.objects.filter(withdrawn_at__isnull=True).select_related(
-                "uploaded_by__person"
-            ),
-        ),
-        Prefetch(
-            "verifications", queryset=Verification.objects.select_related("decided_by__person")
-        ),
-        Prefetch(
-            "feedback", queryset=Feedback.objects.select_related("recipient", "created_by__person")
-        ),
-    )
-    return problem
-
-
 def _cursor(text: str) -> selectors.Cursor | None:
     if not text:
         return None
@@ -386,40 +97,6 @@ def _cursor(text: str) -> selectors.Cursor | None:
     if cursor is None:
         raise HttpError(400, _("分页游标无效，请从第一页重新开始"))
     return cursor
-
-
-def _allowed_actions(user: User, problem: Problem) -> list[str]:
-    """What the caller can do now (the page shows the same forms); disclosure is page-only."""
-    return [a for a in available_actions(user, problem) if a != "disclose"]
-
-
-def _schema_error(exc: pydantic.ValidationError) -> SchemaError:
-    """A 422 shaped like the ones django-ninja gives for the other endpoints."""
-    errors = []
-    for error in exc.errors(include_url=False):
-        item: dict[str, Any] = {k: v for k, v in error.items() if k != "input"}
-        item["loc"] = ("body", *error["loc"])
-        if isinstance(item.get("ctx", {}).get("error"), Exception):
-            item["ctx"] = {**item["ctx"], "error": str(item["ctx"]["error"])}
-        errors.append(item)
-    return SchemaError(errors)
-
-
-def _report_input(request: HttpRequest) -> tuple[ReportIn, list[UploadedFile]]:
-    """The report as JSON, or as a multipart form carrying evidence `files`."""
-    files: list[UploadedFile] = []
-    if request.content_type in FORM_TYPES:
-        data: Any = request.POST.dict()
-        files = request.FILES.getlist("files")
-    else:
-        try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            raise HttpError(400, _("请求内容不是有效的 JSON")) from None
-    try:
-        return ReportIn.model_validate(data), files
-    except pydantic.ValidationError as exc:
-        raise _schema_error(exc) from None
 
 
 def _report_body_schema() -> dict[str, Any]:
@@ -463,14 +140,7 @@ def _people(unit: Unit, *ids: int | None) -> dict[int, Person]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    ancestors = [int(seg) for seg in unit.path.strip("/").split("/")]
-    return (
-        Person.objects.filter(
-            Q(unit__path__startswith=unit.path) | Q(unit_id__in=ancestors), is_active=True
-        )
-        .select_related("unit")
-        .in_bulk(wanted)
-    )
+    return selectors.responsible_candidates(unit, below=True).in_bulk(wanted)
 
 
 def _create_fields(user: User, unit: Unit, payload: ProblemIn) -> dict[str, Any]:
@@ -490,15 +160,7 @@ def _create_fields(user: User, unit: Unit, payload: ProblemIn) -> dict[str, Any]
             )
     parent = None
     if payload.parent_id is not None:
-        parent = (
-            selectors.problems_visible_to(user)
-            .filter(
-                pk=payload.parent_id,
-                list_kind__in=[Problem.ListKind.LEADERSHIP, Problem.ListKind.DEPARTMENT_RISK],
-            )
-            .exclude(status__in=[Problem.Status.CLOSED, Problem.Status.WITHDRAWN])
-            .first()
-        )
+        parent = selectors.parent_candidates(user).filter(pk=payload.parent_id).first()
         if parent is None:
             raise HttpError(400, _("上级问题不存在或不能挂接问题"))
     if payload.deadline is not None and payload.deadline_workdays is not None:
@@ -579,7 +241,7 @@ def list_problems(request: HttpRequest, filters: Query[LedgerFilterIn]) -> dict[
     summary="问题详情（含措施、流转记录、进展、佐证材料、审核与反馈）",
 )
 def get_problem(request: HttpRequest, problem_id: int) -> Problem:
-    return _detail(_problem(_user(request), problem_id))
+    return selectors.with_details(_problem(_user(request), problem_id))
 
 
 @router.get(
@@ -619,7 +281,7 @@ def create_problem(request: HttpRequest, payload: ProblemIn) -> Status[Problem]:
         problem = actions.check_create_problem(
             actor=user, unit=unit, measures=payload.measures, cooperating=cooperating, **fields
         )
-    return Status(201, _detail(_problem(user, problem.pk)))
+    return Status(201, selectors.with_details(_problem(user, problem.pk)))
 
 
 def _transition(request: HttpRequest, problem_id: int, action: str) -> tuple[User, Problem]:
@@ -640,7 +302,7 @@ def assign(request: HttpRequest, problem_id: int, payload: AssignIn | None = Non
         actions.check_assign(
             problem, actor=user, requirement=payload.requirement if payload else ""
         )
-    return _detail(_problem(user, problem.pk))
+    return selectors.with_details(_problem(user, problem.pk))
 
 
 @router.post(
@@ -650,7 +312,7 @@ def accept(request: HttpRequest, problem_id: int) -> Problem:
     user, problem = _transition(request, problem_id, "accept")
     with _action_errors():
         actions.do_accept(problem, actor=user)
-    return _detail(_problem(user, problem.pk))
+    return selectors.with_details(_problem(user, problem.pk))
 
 
 @router.post(
@@ -664,7 +326,7 @@ def accept(request: HttpRequest, problem_id: int) -> Problem:
 )
 def report(request: HttpRequest, problem_id: int) -> Problem:
     user, problem = _transition(request, problem_id, "report")
-    payload, uploads = _report_input(request)
+    payload, uploads = read_payload(request, ReportIn)
     with _action_errors():
         actions.check_report_progress(
             problem,
@@ -673,7 +335,7 @@ def report(request: HttpRequest, problem_id: int) -> Problem:
             text=payload.text,
             files=[(upload, payload.phase) for upload in uploads],
         )
-    return _detail(_problem(user, problem.pk))
+    return selectors.with_details(_problem(user, problem.pk))
 
 
 @router.post(
@@ -685,7 +347,7 @@ def request_closure(request: HttpRequest, problem_id: int, payload: ClosureIn) -
     user, problem = _transition(request, problem_id, "request_closure")
     with _action_errors():
         actions.check_request_closure(problem, actor=user, text=payload.text)
-    return _detail(_problem(user, problem.pk))
+    return selectors.with_details(_problem(user, problem.pk))
 
 
 @router.post(
@@ -700,7 +362,7 @@ def verify(request: HttpRequest, problem_id: int, payload: VerifyIn) -> Problem:
         actions.check_verify(
             problem, verifier=user, outcome=payload.outcome, comment=payload.comment
         )
-    return _detail(_problem(user, problem.pk))
+    return selectors.with_details(_problem(user, problem.pk))
 
 
 @router.post(
@@ -712,7 +374,7 @@ def withdraw(request: HttpRequest, problem_id: int, payload: WithdrawIn) -> Prob
     user, problem = _transition(request, problem_id, "withdraw")
     with _action_errors():
         actions.check_withdraw(problem, actor=user, reason=payload.reason)
-    return _detail(_problem(user, problem.pk))
+    return selectors.with_details(_problem(user, problem.pk))
 
 
 @router.post(
@@ -725,4 +387,4 @@ def feedback(request: HttpRequest, problem_id: int, payload: FeedbackIn) -> Prob
     user, problem = _transition(request, problem_id, "feedback")
     with _action_errors():
         actions.check_add_feedback(problem, actor=user, kind=payload.kind, text=payload.text)
-    return _detail(_problem(user, problem.pk))
+    return selectors.with_details(_problem(user, problem.pk))

@@ -22,7 +22,7 @@ def hash_token(token: str) -> str:
 
 
 @transaction.atomic
-def record_login(user: User) -> None:
+def do_record_login(user: User) -> None:
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     record_audit(actor=user, action="orgs.login.success", obj=user)
 

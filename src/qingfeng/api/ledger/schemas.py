@@ -1,0 +1,290 @@
+"""The ledger endpoints' request and answer shapes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+import pydantic
+from django.urls import reverse
+from ninja import Field, Schema
+
+from qingfeng.ledger import workflow
+from qingfeng.ledger.models import (
+    Evidence,
+    Feedback,
+    Problem,
+    ProgressReport,
+    Transition,
+    Verification,
+)
+from qingfeng.ledger.permissions import available_actions
+from qingfeng.orgs.models import User
+
+MAX_PAGE = 200
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class RefOut(Schema):
+    id: int
+    name: str
+
+
+class ProblemOut(Schema):
+    id: int
+    number: str
+    title: str
+    list_kind: Problem.ListKind
+    source: Problem.Source
+    category_id: int
+    category_name: str = Field(..., alias="category.name")
+    unit_id: int
+    unit_name: str = Field(..., alias="unit.name")
+    responsible_person_id: int | None
+    responsible_person_name: str | None
+    rectification_type: Problem.RectificationType
+    deadline: date | None
+    progress: int
+    status: Problem.Status
+    status_label: str
+    light: Problem.Light
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_responsible_person_name(obj: Problem) -> str | None:
+        person = obj.responsible_person
+        return person.name if person is not None else None
+
+    @staticmethod
+    def resolve_status_label(obj: Problem) -> str:
+        return str(Problem.Status(obj.status).label)
+
+
+class ProblemPage(Schema):
+    items: list[ProblemOut]
+    next_cursor: str | None = Field(
+        None, description="下一页游标，原样传回 cursor 参数；为空表示已到最后一页"
+    )
+
+
+class MeasureOut(Schema):
+    id: int
+    text: str
+    status: str
+    status_label: str = Field(..., alias="get_status_display")
+
+
+class TransitionOut(Schema):
+    action: str
+    action_label: str
+    from_status: str
+    to_status: str
+    actor_name: str | None
+    reason: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_action_label(obj: Transition) -> str:
+        return str(workflow.LABELS.get(obj.action, obj.action))
+
+    @staticmethod
+    def resolve_actor_name(obj: Transition) -> str | None:
+        return str(obj.actor) if obj.actor is not None else None
+
+
+class ReportOut(Schema):
+    id: int
+    progress: int
+    text: str
+    reporter_name: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_reporter_name(obj: ProgressReport) -> str:
+        return str(obj.reporter)
+
+
+class EvidenceOut(Schema):
+    id: int
+    report_id: int | None
+    phase: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by_name: str
+    uploaded_at: datetime
+    download_url: str
+
+    @staticmethod
+    def resolve_uploaded_by_name(obj: Evidence) -> str:
+        return str(obj.uploaded_by)
+
+    @staticmethod
+    def resolve_download_url(obj: Evidence) -> str:
+        # Served by the ledger pages, which check the problem's scope again.
+        return reverse("ledger:evidence", args=[obj.pk])
+
+
+class VerificationOut(Schema):
+    outcome: str
+    outcome_label: str = Field(..., alias="get_outcome_display")
+    comment: str
+    decided_by_name: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_decided_by_name(obj: Verification) -> str:
+        return str(obj.decided_by)
+
+
+class FeedbackOut(Schema):
+    kind: str
+    kind_label: str = Field(..., alias="get_kind_display")
+    text: str
+    recipient_name: str | None
+    created_by_name: str | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_recipient_name(obj: Feedback) -> str | None:
+        return obj.recipient.name if obj.recipient is not None else None
+
+    @staticmethod
+    def resolve_created_by_name(obj: Feedback) -> str | None:
+        return str(obj.created_by) if obj.created_by is not None else None
+
+
+class ProblemDetailOut(ProblemOut):
+    round_no: int
+    serial: int
+    source_ref: str
+    dimension: str
+    description: str
+    cause: str
+    goal: str
+    responsible_leader: RefOut | None
+    cooperating_units: list[RefOut]
+    deadline_workdays: int | None
+    parent_id: int | None
+    weight: int
+    rules_adopted: str
+    accountability: str
+    disclosure: str
+    remarks: str
+    created_at: datetime
+    assigned_at: datetime | None
+    closed_at: datetime | None
+    measures: list[MeasureOut]
+    timeline: list[TransitionOut] = Field(..., alias="transitions")
+    reports: list[ReportOut]
+    evidence: list[EvidenceOut]
+    verifications: list[VerificationOut]
+    feedback: list[FeedbackOut]
+    allowed_actions: list[str] = Field(
+        ..., description="当前账号此刻可对该问题执行的操作（与页面按钮一致）"
+    )
+
+    @staticmethod
+    def resolve_allowed_actions(obj: Problem, context: dict[str, Any]) -> list[str]:
+        return actions_for(context["request"].user, obj)
+
+
+class LedgerFilterIn(Schema):
+    unit: int | None = Field(None, description="单位 ID（含下级单位）")
+    list_kind: Problem.ListKind | None = None
+    source: Problem.Source | None = None
+    category: int | None = Field(None, description="问题类别 ID")
+    status: Problem.Status | None = Field(None, description="不填时不含已撤回的问题")
+    light: Literal["red", "yellow", "green"] | None = None
+    deadline_from: date | None = None
+    deadline_to: date | None = None
+    responsible: str = Field("", description="责任人姓名（包含）")
+    q: str = Field("", description="问题概述、描述或编号中的文字")
+    cursor: str = Field("", description="上一页返回的 next_cursor")
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+
+    @pydantic.field_validator(
+        "unit",
+        "list_kind",
+        "source",
+        "category",
+        "status",
+        "light",
+        "deadline_from",
+        "deadline_to",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_any(cls, value: object) -> object:
+        # An empty field of a submitted filter form means "any", as on the ledger page.
+        return None if value == "" else value
+
+
+class PageIn(Schema):
+    cursor: str = Field("", description="上一页返回的 next_cursor")
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+
+
+class ProblemIn(Schema):
+    list_kind: Problem.ListKind
+    source: Problem.Source
+    source_ref: str = ""
+    category_id: int
+    dimension: Problem.Dimension | None = None
+    title: str
+    description: str
+    cause: str = ""
+    goal: str = ""
+    measures: list[str] = Field(..., description="整改措施，每项一条")
+    unit_id: int = Field(..., description="责任单位 ID，须在本人登记范围内")
+    cooperating_unit_ids: list[int] = []
+    responsible_person_id: int | None = Field(
+        None, description="责任人（人员 ID），须属责任单位或其上级单位"
+    )
+    responsible_leader_id: int | None = None
+    rectification_type: Problem.RectificationType
+    deadline: date | None = None
+    deadline_workdays: int | None = Field(None, description="或：交办后的工作日数（1–250）")
+    parent_id: int | None = Field(None, description="上级问题（领导班子或科室风险清单）")
+    weight: int = 1
+    remarks: str = ""
+
+
+class AssignIn(Schema):
+    requirement: str = Field("", description="整改要求告知；不填则按时限自动生成")
+
+
+class ReportIn(Schema):
+    progress: int = Field(..., ge=0, le=100)
+    text: str
+    phase: Literal["before", "after", "other"] = "after"
+
+
+class ClosureIn(Schema):
+    text: str = Field(..., description="整改完成情况")
+
+
+class VerifyIn(Schema):
+    outcome: Verification.Outcome
+    comment: str
+
+
+class WithdrawIn(Schema):
+    reason: str
+
+
+class FeedbackIn(Schema):
+    kind: Feedback.Kind
+    text: str
+
+
+ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+def actions_for(user: User, problem: Problem) -> list[str]:
+    """What the caller can do now (the page shows the same forms); disclosure is page-only."""
+    return [a for a in available_actions(user, problem) if a != "disclose"]

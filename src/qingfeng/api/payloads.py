@@ -1,0 +1,47 @@
+"""Request bodies that an operation parses itself: JSON, or a multipart form that also carries
+`files` (django-ninja validates one content type per operation, and a report with evidence or
+attachments needs both). Errors are answered as for any other operation's body."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pydantic
+from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Schema
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as SchemaError
+
+FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
+
+
+def schema_error(exc: pydantic.ValidationError) -> SchemaError:
+    """A 422 shaped like the ones django-ninja gives for the other endpoints."""
+    errors = []
+    for error in exc.errors(include_url=False):
+        item: dict[str, Any] = {k: v for k, v in error.items() if k != "input"}
+        item["loc"] = ("body", *error["loc"])
+        if isinstance(item.get("ctx", {}).get("error"), Exception):
+            item["ctx"] = {**item["ctx"], "error": str(item["ctx"]["error"])}
+        errors.append(item)
+    return SchemaError(errors)
+
+
+def read_payload(request: HttpRequest, schema: type[Schema]) -> tuple[Any, list[UploadedFile]]:
+    """The body as `schema`, from JSON or from a form whose uploads are the `files` field."""
+    files: list[UploadedFile] = []
+    if request.content_type in FORM_TYPES:
+        data: Any = request.POST.dict()
+        files = request.FILES.getlist("files")
+    else:
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            raise HttpError(400, _("请求内容不是有效的 JSON")) from None
+    try:
+        return schema.model_validate(data), files
+    except pydantic.ValidationError as exc:
+        raise schema_error(exc) from None

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.test import SimpleTestCase
+
+from qingfeng.api.urls import api
+
+
+class OperationIdTestCase(SimpleTestCase):
+    def test_operation_ids_name_the_area_and_the_function_not_the_module(self) -> None:
+        """An area split into modules (api/intake/public.py, staff.py …) keeps the ids that
+        clients generated their method names from."""
+        operations = [
+            (path, operation)
+            for path, methods in api.get_openapi_schema()["paths"].items()
+            for operation in methods.values()
+        ]
+        ids = [operation["operationId"] for _path, operation in operations]
+        self.assertEqual(len(ids), len(set(ids)))
+        for path, operation in operations:
+            area = path.split("/")[2]
+            if area not in {"orgs", "ledger", "intake"}:
+                continue  # an app's own router (core.registry) is named by its own package
+            with self.subTest(path=path):
+                self.assertEqual(operation["tags"], [area])
+                self.assertRegex(operation["operationId"], rf"^qingfeng_api_{area}_[a-z_]+$")
+        for known in (
+            "qingfeng_api_intake_submit",
+            "qingfeng_api_intake_track",
+            "qingfeng_api_intake_list_tickets",
+            "qingfeng_api_intake_return_ticket",
+            "qingfeng_api_ledger_create_problem",
+            "qingfeng_api_ledger_report",
+            "qingfeng_api_orgs_me",
+        ):
+            self.assertIn(known, ids)
