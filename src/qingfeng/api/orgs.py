@@ -8,6 +8,7 @@ from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from qingfeng.api.auth import api_user
 from qingfeng.core.scope import role_names
 from qingfeng.orgs import selectors
 from qingfeng.orgs.models import Person, Unit, User
@@ -49,12 +50,8 @@ class MeOut(Schema):
     scope_unit_ids: list[int]
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _require(request: HttpRequest, action: str) -> User:
-    user = _user(request)
+    user = api_user(request)
     if not can(user, action):
         raise HttpError(403, _("无权访问"))
     return user
@@ -62,7 +59,7 @@ def _require(request: HttpRequest, action: str) -> User:
 
 @router.get("/me", response=MeOut, summary="当前账号")
 def me(request: HttpRequest) -> dict[str, object]:
-    user = _user(request)
+    user = api_user(request)
     return {
         "username": user.get_username(),
         "name": str(user),

@@ -9,8 +9,17 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest
 
 if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
+
     from qingfeng.orgs.models import User
 
 
 class AuthenticatedHttpRequest(HttpRequest):
     user: User
+    htmx: HtmxDetails  # set by django-htmx's middleware on every request
+
+
+class HtmxHttpRequest(HttpRequest):
+    """Any request (signed in or not) as django-htmx's middleware leaves it."""
+
+    htmx: HtmxDetails

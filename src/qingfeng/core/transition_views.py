@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect as redirect_to
 from django.views.decorators.http import require_POST
 
@@ -46,7 +46,7 @@ class TransitionViews(Generic[T]):
     redirect: Callable[[User, T], str]
 
     def view(
-        self, action: str, run: Callable[[HttpRequest, T, User], str]
+        self, action: str, run: Callable[[AuthenticatedHttpRequest, T, User], str]
     ) -> Callable[[AuthenticatedHttpRequest, int], HttpResponse]:
         """A view that runs `run` (the form's parsing and the action; it returns the success
         sentence) for an object the user may see and may make `action` on, else a 404, as for

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qingfeng.core.attachments import download
+from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.listing import KeysetList
 from qingfeng.core.policy import guarded, signed_in
 from qingfeng.core.transition_views import TransitionViews
@@ -58,10 +59,6 @@ ACTIONS = (
 )
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _ticket_filter(user: User, data: dict[str, Any]) -> selectors.TicketFilter:
     unit = org_selectors.get_unit_for_user(user, data["unit"]) if data.get("unit") else None
     category = data.get("category")
@@ -92,8 +89,8 @@ QUEUE = KeysetList(
 
 
 @guarded(can, "view_queue")
-def queue(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     listing = QUEUE.read(request, user)
     return listing.render(
         request,
@@ -109,9 +106,9 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @guarded(can, "view_queue")
-def queue_export(request: HttpRequest) -> HttpResponse:
+def queue_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The queue as filtered on the page, as an Excel workbook (identity masked, audited)."""
-    user = _user(request)
+    user = request.user
     _form, flt = QUEUE.filter(request, user)
     tickets = selectors.filter_tickets(user, flt)
     count = tickets.count()
@@ -178,13 +175,15 @@ def _suspects(user: User, ticket: Ticket, available: set[str]) -> list[dict[str,
     return rows
 
 
-def _prefill_unit(request: HttpRequest, ticket: Ticket) -> int | None:
+def _prefill_unit(request: AuthenticatedHttpRequest, ticket: Ticket) -> int | None:
     """The unit chosen from the suggestions (?assign_unit=), else the unit reported on."""
     chosen = request.GET.get("assign_unit", "")
     return int(chosen) if chosen.isdigit() else ticket.unit_id
 
 
-def _detail_context(request: HttpRequest, user: User, ticket: Ticket) -> dict[str, Any]:
+def _detail_context(
+    request: AuthenticatedHttpRequest, user: User, ticket: Ticket
+) -> dict[str, Any]:
     selectors.with_staff_details(ticket)
     available = set(available_actions(user, ticket))
     intake = intake_covers(user, ticket)
@@ -219,18 +218,18 @@ def _detail_context(request: HttpRequest, user: User, ticket: Ticket) -> dict[st
 
 
 @signed_in
-def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def ticket_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     ticket = selectors.get_ticket_for_user(user, pk)
     return render(request, "intake/detail.html", _detail_context(request, user, ticket))
 
 
 @require_POST
 @signed_in
-def ticket_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_reveal(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The identity for this one look: shown on this response only, never kept in the session
     or a redirect, so every look is one IdentityReveal row."""
-    user = _user(request)
+    user = request.user
     ticket = selectors.get_ticket_for_user(user, pk)
     if not can(user, "reveal", ticket):
         raise Http404
@@ -265,22 +264,22 @@ MOVES = TransitionViews(
 )
 
 
-def _text(request: HttpRequest) -> str:
+def _text(request: AuthenticatedHttpRequest) -> str:
     form = TextForm(request.POST)
     return form.cleaned_data["text"] if form.is_valid() else ""
 
 
-def _accept(request: HttpRequest, ticket: Ticket, user: User) -> str:
+def _accept(request: AuthenticatedHttpRequest, ticket: Ticket, user: User) -> str:
     handling.do_accept(ticket, actor=user)
     return _("已受理，办结期限 %(d)s") % {"d": ticket.reply_due}
 
 
-def _decline(request: HttpRequest, ticket: Ticket, user: User) -> str:
+def _decline(request: AuthenticatedHttpRequest, ticket: Ticket, user: User) -> str:
     handling.check_decline(ticket, actor=user, reason=_text(request))
     return _("已不予受理")
 
 
-def _assign(request: HttpRequest, ticket: Ticket, user: User) -> str:
+def _assign(request: AuthenticatedHttpRequest, ticket: Ticket, user: User) -> str:
     form = _assign_form(user, ticket, request.POST)
     if not form.is_valid():
         raise ValidationError([str(e) for errors in form.errors.values() for e in errors])
@@ -295,27 +294,27 @@ def _assign(request: HttpRequest, ticket: Ticket, user: User) -> str:
     return _("已转办至 %(u)s") % {"u": unit.name}
 
 
-def _start(request: HttpRequest, ticket: Ticket, user: User) -> str:
+def _start(request: AuthenticatedHttpRequest, ticket: Ticket, user: User) -> str:
     handling.do_start(ticket, actor=user)
     return _("已开始办理")
 
 
-def _return(request: HttpRequest, ticket: Ticket, user: User) -> str:
+def _return(request: AuthenticatedHttpRequest, ticket: Ticket, user: User) -> str:
     handling.check_return(ticket, actor=user, reason=_text(request))
     return _("已退回受理部门")
 
 
-def _reply(request: HttpRequest, ticket: Ticket, user: User) -> str:
+def _reply(request: AuthenticatedHttpRequest, ticket: Ticket, user: User) -> str:
     handling.check_reply(ticket, actor=user, body=_text(request))
     return _("已办结答复，反映人可在查询页看到答复")
 
 
-def _close(request: HttpRequest, ticket: Ticket, user: User) -> str:
+def _close(request: AuthenticatedHttpRequest, ticket: Ticket, user: User) -> str:
     handling.check_close(ticket, actor=user, note=_text(request))
     return _("已回访并关闭")
 
 
-def _merge(request: HttpRequest, ticket: Ticket, user: User) -> str:
+def _merge(request: AuthenticatedHttpRequest, ticket: Ticket, user: User) -> str:
     form = MergeForm(request.POST)
     number = form.cleaned_data["master"].strip() if form.is_valid() else ""
     master = selectors.ticket_by_number(user, number)
@@ -325,12 +324,12 @@ def _merge(request: HttpRequest, ticket: Ticket, user: User) -> str:
     return _("已合并到工单 %(n)s") % {"n": master.number}
 
 
-def _note(request: HttpRequest, ticket: Ticket, user: User) -> str:
+def _note(request: AuthenticatedHttpRequest, ticket: Ticket, user: User) -> str:
     handling.check_add_note(ticket, actor=user, body=_text(request))
     return _("已添加内部备注")
 
 
-def _to_problem(request: HttpRequest, ticket: Ticket, user: User) -> str:
+def _to_problem(request: AuthenticatedHttpRequest, ticket: Ticket, user: User) -> str:
     form = ToProblemForm(request.POST)
     if not form.is_valid():
         raise ValidationError(_("请选择问题类别和清单"))
@@ -356,9 +355,9 @@ ticket_to_problem = MOVES.view("to_problem", _to_problem)
 
 
 @signed_in
-def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+def attachment_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """Files are served only through the ticket's scope: outside it, a 404."""
-    return download(selectors.get_attachment_for_user(_user(request), pk))
+    return download(selectors.get_attachment_for_user(request.user, pk))
 
 
 # The roles that enter calls (the "hotline" policy); their scope is where they may file one.
@@ -370,10 +369,10 @@ def _entry_units(user: User) -> QuerySet[Unit]:
 
 
 @guarded(can, "hotline")
-def hotline(request: HttpRequest) -> HttpResponse:
+def hotline(request: AuthenticatedHttpRequest) -> HttpResponse:
     """热线录入. On success the receipt code is shown on this response only (never stored in
     clear, never in a redirect), for the operator to read to the caller."""
-    user = _user(request)
+    user = request.user
     form = HotlineForm(request.POST or None, units=_entry_units(user))
     if request.method == "POST" and form.is_valid():
         try:
@@ -394,10 +393,10 @@ def hotline(request: HttpRequest) -> HttpResponse:
 
 
 @guarded(can, "hotline")
-def hotline_units(request: HttpRequest) -> HttpResponse:
+def hotline_units(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The public form's unit search (same markup), over the operator's units only."""
     q = request.GET.get("unit_q", "")
-    units = search_units(q, within=_entry_units(_user(request)))
+    units = search_units(q, within=_entry_units(request.user))
     return render(request, "intake/public/partials/unit_options.html", {"units": units, "q": q})
 
 

@@ -8,17 +8,18 @@ from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qingfeng.core.attachments import MB, AttachmentRules
+from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.ledger import excel, selectors
 from qingfeng.ledger.permissions import can
-from qingfeng.ledger.views import LEDGER, _user
+from qingfeng.ledger.views import LEDGER
 from qingfeng.lib import filetypes
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit, User
@@ -52,8 +53,8 @@ def _xlsx(data: bytes, filename: str) -> HttpResponse:
 
 
 @guarded(can, "register")
-def import_page(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     form = LedgerImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         record = excel.do_receive_ledger(
@@ -74,14 +75,14 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 
 @guarded(can, "register")
-def import_result(request: HttpRequest, pk: int) -> HttpResponse:
-    record = excel.get_ledger_import_for_user(_user(request), pk)
+def import_result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    record = excel.get_ledger_import_for_user(request.user, pk)
     return render(request, "ledger/import_result.html", {"record": record})
 
 
 @guarded(can, "register")
-def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
-    record = excel.get_ledger_import_for_user(_user(request), pk)
+def import_errors(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    record = excel.get_ledger_import_for_user(request.user, pk)
     if not record.error_file:
         return redirect("ledger:import_result", pk=pk)
     with record.error_file.open("rb") as handle:
@@ -89,13 +90,13 @@ def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @guarded(can, "register")
-def template_download(request: HttpRequest) -> HttpResponse:
+def template_download(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _xlsx(excel.build_ledger_template(), "整改台账模板.xlsx")
 
 
 @guarded(can, "view_ledger")
-def export(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     _form, flt = LEDGER.filter(request, user)
     problems = selectors.filter_problems(user, flt).order_by(*selectors.URGENT_FIRST)
     count = problems.count()

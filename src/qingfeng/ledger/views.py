@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from qingfeng.core import registry
 from qingfeng.core.attachments import download
+from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.listing import KeysetList
 from qingfeng.core.policy import guarded, signed_in
 from qingfeng.core.transition_views import TransitionViews
@@ -54,10 +55,6 @@ ACTIONS = (
 )
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _ledger_filter(user: User, data: dict[str, Any]) -> selectors.LedgerFilter:
     unit = org_selectors.get_unit_for_user(user, data["unit"]) if data.get("unit") else None
     category = data.get("category")
@@ -88,13 +85,13 @@ LEDGER = KeysetList(
 
 
 @guarded(can, "view_ledger")
-def ledger_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def ledger_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     listing = LEDGER.read(request, user)
     return listing.render(request, unit=listing.filter.unit, can_register=can(user, "register"))
 
 
-def _problem_form(request: HttpRequest, user: User, data: Any = None) -> ProblemForm:
+def _problem_form(request: AuthenticatedHttpRequest, user: User, data: Any = None) -> ProblemForm:
     units = (
         org_selectors.units_visible_to(user)
         .filter(Q(pk__in=[]) | Q(is_active=True))
@@ -111,8 +108,8 @@ def _problem_form(request: HttpRequest, user: User, data: Any = None) -> Problem
 
 
 @guarded(can, "register")
-def problem_new(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def problem_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     form = _problem_form(request, user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -133,9 +130,9 @@ def problem_new(request: HttpRequest) -> HttpResponse:
 
 
 @guarded(can, "register")
-def people_options(request: HttpRequest) -> HttpResponse:
+def people_options(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The responsible-person choices for the unit picked on the form (htmx)."""
-    form = _problem_form(request, _user(request), None)
+    form = _problem_form(request, request.user, None)
     return render(request, "ledger/partials/people_options.html", {"form": form})
 
 
@@ -148,8 +145,8 @@ def _add_errors(form: ProblemForm | ProblemEditForm, exc: ValidationError) -> No
 
 
 @signed_in
-def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def problem_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     problem = selectors.with_page_details(selectors.get_problem_for_user(user, pk))
     available = set(available_actions(user, problem))
     context = {
@@ -204,19 +201,19 @@ MOVES = TransitionViews(
 )
 
 
-def _assign(request: HttpRequest, problem: Problem, user: User) -> str:
+def _assign(request: AuthenticatedHttpRequest, problem: Problem, user: User) -> str:
     actions.check_assign(problem, actor=user, requirement=request.POST.get("requirement", ""))
     return _("已交办，整改时限 %(d)s") % {
         "d": problem.deadline.isoformat() if problem.deadline else _("长期坚持")
     }
 
 
-def _accept(request: HttpRequest, problem: Problem, user: User) -> str:
+def _accept(request: AuthenticatedHttpRequest, problem: Problem, user: User) -> str:
     actions.do_accept(problem, actor=user)
     return _("已签收")
 
 
-def _report(request: HttpRequest, problem: Problem, user: User) -> str:
+def _report(request: AuthenticatedHttpRequest, problem: Problem, user: User) -> str:
     form = ReportForm(request.POST)
     if not form.is_valid():
         raise ValidationError([str(e) for errors in form.errors.values() for e in errors])
@@ -233,12 +230,12 @@ def _report(request: HttpRequest, problem: Problem, user: User) -> str:
     return _("已报送进展")
 
 
-def _request_closure(request: HttpRequest, problem: Problem, user: User) -> str:
+def _request_closure(request: AuthenticatedHttpRequest, problem: Problem, user: User) -> str:
     actions.check_request_closure(problem, actor=user, text=request.POST.get("text", ""))
     return _("已申请销号，等待审核")
 
 
-def _verify(request: HttpRequest, problem: Problem, user: User) -> str:
+def _verify(request: AuthenticatedHttpRequest, problem: Problem, user: User) -> str:
     form = VerifyForm(request.POST)
     if not form.is_valid():
         raise ValidationError(_("请选择审核结论并填写审核意见"))
@@ -251,12 +248,12 @@ def _verify(request: HttpRequest, problem: Problem, user: User) -> str:
     return _("审核完成：%(o)s") % {"o": verification.get_outcome_display()}
 
 
-def _withdraw(request: HttpRequest, problem: Problem, user: User) -> str:
+def _withdraw(request: AuthenticatedHttpRequest, problem: Problem, user: User) -> str:
     actions.check_withdraw(problem, actor=user, reason=request.POST.get("reason", ""))
     return _("已撤回")
 
 
-def _feedback(request: HttpRequest, problem: Problem, user: User) -> str:
+def _feedback(request: AuthenticatedHttpRequest, problem: Problem, user: User) -> str:
     form = FeedbackForm(request.POST)
     if not form.is_valid():
         raise ValidationError(_("请选择反馈类型并填写内容"))
@@ -266,7 +263,7 @@ def _feedback(request: HttpRequest, problem: Problem, user: User) -> str:
     return _("已记录反馈")
 
 
-def _disclose(request: HttpRequest, problem: Problem, user: User) -> str:
+def _disclose(request: AuthenticatedHttpRequest, problem: Problem, user: User) -> str:
     form = DisclosureForm(request.POST)
     if not form.is_valid():
         raise ValidationError(_("请填写公开内容"))
@@ -291,8 +288,8 @@ problem_disclose = MOVES.view("disclose", _disclose)
 
 @require_POST
 @guarded(can, "register")
-def bulk_assign(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def bulk_assign(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
     problems = (
         selectors.problems_visible_to(user)
@@ -315,14 +312,14 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
 
 
 @signed_in
-def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """Evidence is served only through the problem's scope: outside it, a 404."""
-    return download(selectors.get_evidence_for_user(_user(request), pk))
+    return download(selectors.get_evidence_for_user(request.user, pk))
 
 
 @guarded(can, "view_own")
-def my_items(request: HttpRequest) -> HttpResponse:
-    problems = selectors.my_items(_user(request))
+def my_items(request: AuthenticatedHttpRequest) -> HttpResponse:
+    problems = selectors.my_items(request.user)
     return render(
         request,
         "ledger/mine.html",
@@ -331,9 +328,9 @@ def my_items(request: HttpRequest) -> HttpResponse:
 
 
 @guarded(can, "view_liaison")
-def liaison_view(request: HttpRequest) -> HttpResponse:
+def liaison_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A leader's counties: lights per county and the red items first."""
-    rows = selectors.liaison_overview(_user(request))
+    rows = selectors.liaison_overview(request.user)
     if not rows:  # no liaison area
         raise Http404
     return render(request, "ledger/liaison.html", {"rows": rows})
@@ -344,9 +341,9 @@ def registrar_roles() -> list[str]:
 
 
 @guarded(can, "view_ledger")
-def recheck_list(request: HttpRequest) -> HttpResponse:
+def recheck_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """回头看: the re-checks drawn in the user's scope, pending first."""
-    user = _user(request)
+    user = request.user
     items = (
         selectors.rechecks_visible_to(user)
         .select_related("problem__unit", "decided_by__person")
@@ -364,8 +361,8 @@ def recheck_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @guarded(can, "view_ledger")
-def recheck_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def recheck_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     recheck = selectors.get_recheck_for_user(user, pk)
     problem = recheck.problem
     if not can(user, "verify", problem):
@@ -402,8 +399,8 @@ EDIT_FIELDS = (
 
 
 @signed_in
-def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def problem_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     problem = selectors.get_problem_for_user(user, pk)
     if not can(user, "edit", problem):
         raise Http404

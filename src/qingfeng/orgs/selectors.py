@@ -98,6 +98,15 @@ def roles_of(account: User) -> QuerySet[RoleAssignment]:
     return account.roles.filter(revoked_at__isnull=True).select_related("unit")
 
 
+def active_token(key_hash: str) -> ApiToken | None:
+    """The token with this hash, if it is not revoked and its account is active."""
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=key_hash, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+
+
 def tokens_of(user: User) -> QuerySet[ApiToken]:
     """The user's own API tokens not revoked."""
     return user.api_tokens.filter(revoked_at__isnull=True)

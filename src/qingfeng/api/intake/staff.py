@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
+from qingfeng.api.auth import api_user
 from qingfeng.api.intake.errors import ErrorOut, FieldErrors, action_errors
 from qingfeng.intake import selectors, workflow
 from qingfeng.intake.actions import handling
@@ -175,10 +176,6 @@ ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 
 # ---------------------------------------------------------------------------- helpers
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _masked(ticket: Ticket, text: str) -> str:
     """Phone and ID numbers masked, and the reporter's name wherever it was written."""
     return redact(text, names=[ticket.reporter_name] if ticket.reporter_name else [])
@@ -305,7 +302,7 @@ def _detail(user: User, ticket: Ticket) -> dict[str, Any]:
     "翻页时把 next_cursor 作为 cursor 传回；每页最多 200 条。",
 )
 def list_tickets(request: HttpRequest, filters: Query[QueueFilterIn]) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     _allow(user, "view_queue")
     cursor = None
     if filters.cursor:
@@ -343,7 +340,7 @@ def list_tickets(request: HttpRequest, filters: Query[QueueFilterIn]) -> dict[st
     summary="工单详情（流转记录、留言与答复、附件；反映人身份已脱敏）",
 )
 def get_ticket(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = api_user(request)
     return _detail(user, _ticket(user, ticket_id))
 
 
@@ -351,7 +348,7 @@ def get_ticket(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
 
 
 def _act(request: HttpRequest, ticket_id: int, action: str) -> tuple[User, Ticket]:
-    user = _user(request)
+    user = api_user(request)
     ticket = _ticket(user, ticket_id)
     _allow(user, action, ticket)
     return user, ticket

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
+from qingfeng.api.auth import api_user
 from qingfeng.api.ledger.schemas import (
     ERRORS,
     AssignIn,
@@ -46,10 +47,6 @@ ACTION_LABELS = workflow.LABELS
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _problem(user: User, pk: int) -> Problem:
@@ -201,7 +198,7 @@ def _create_fields(user: User, unit: Unit, payload: ProblemIn) -> dict[str, Any]
     "翻页时把 next_cursor 作为 cursor 传回；每页最多 200 条。",
 )
 def list_problems(request: HttpRequest, filters: Query[LedgerFilterIn]) -> dict[str, object]:
-    user = _user(request)
+    user = api_user(request)
     if not can(user, "view_ledger"):
         raise HttpError(403, _("无权查看问题台账"))
     if (
@@ -241,7 +238,7 @@ def list_problems(request: HttpRequest, filters: Query[LedgerFilterIn]) -> dict[
     summary="问题详情（含措施、流转记录、进展、佐证材料、审核与反馈）",
 )
 def get_problem(request: HttpRequest, problem_id: int) -> Problem:
-    return selectors.with_details(_problem(_user(request), problem_id))
+    return selectors.with_details(_problem(api_user(request), problem_id))
 
 
 @router.get(
@@ -252,7 +249,7 @@ def get_problem(request: HttpRequest, problem_id: int) -> Problem:
 )
 def my_items(request: HttpRequest, page: Query[PageIn]) -> dict[str, object]:
     rows, next_cursor = selectors.page_after(
-        selectors.my_items(_user(request)), _cursor(page.cursor), page.limit
+        selectors.my_items(api_user(request)), _cursor(page.cursor), page.limit
     )
     return {"items": rows, "next_cursor": next_cursor.encode() if next_cursor else None}
 
@@ -262,7 +259,7 @@ def my_items(request: HttpRequest, page: Query[PageIn]) -> dict[str, object]:
 
 @router.post("/problems", response={201: ProblemDetailOut, **ERRORS}, summary="登记问题（草稿）")
 def create_problem(request: HttpRequest, payload: ProblemIn) -> Status[Problem]:
-    user = _user(request)
+    user = api_user(request)
     _allow(user, "register")
     try:
         unit = org_selectors.get_unit_for_user(user, payload.unit_id)
@@ -285,7 +282,7 @@ def create_problem(request: HttpRequest, payload: ProblemIn) -> Status[Problem]:
 
 
 def _transition(request: HttpRequest, problem_id: int, action: str) -> tuple[User, Problem]:
-    user = _user(request)
+    user = api_user(request)
     problem = _problem(user, problem_id)
     _allow(user, action, problem)
     return user, problem

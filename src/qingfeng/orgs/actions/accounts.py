@@ -77,6 +77,15 @@ def do_revoke_api_token(token: ApiToken, *, actor: User) -> None:
     )
 
 
+def do_mark_token_used(token: ApiToken) -> None:
+    """When a token was last used, to the minute: written at most once a minute per token, so
+    a client calling the API in a loop does not write on every request."""
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
 @transaction.atomic
 def check_create_account(
     person: Person, *, actor: User | None, username: str, password: str, must_change: bool = True

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.orgs import actions, selectors
 from qingfeng.orgs.forms import AccountCreateForm, AccountFilterForm, ReasonForm, RoleGrantForm
@@ -20,12 +21,12 @@ from qingfeng.orgs.permissions import can
 ONE_TIME_PASSWORD = "qf_one_time_password"  # noqa: S105 - a session key name
 
 
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+def _actor(request: AuthenticatedHttpRequest) -> User:
+    return request.user
 
 
 @guarded(can, "manage_accounts")
-def account_list(request: HttpRequest) -> HttpResponse:
+def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AccountFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     accounts = selectors.filter_accounts(
@@ -45,7 +46,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 
 @guarded(can, "manage_accounts")
-def person_picker(request: HttpRequest) -> HttpResponse:
+def person_picker(request: AuthenticatedHttpRequest) -> HttpResponse:
     text = request.GET.get("q", "")
     people = selectors.people_without_account(_actor(request), text) if text.strip() else []
     return render(
@@ -55,7 +56,7 @@ def person_picker(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @guarded(can, "manage_accounts")
-def account_create(request: HttpRequest) -> HttpResponse:
+def account_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     actor = _actor(request)
     form = AccountCreateForm(request.POST or None, initial={"person": request.GET.get("person")})
     person = None
@@ -78,7 +79,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @guarded(can, "manage_accounts")
-def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def account_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     account = selectors.get_account_for_user(actor, pk)
     context = {
@@ -93,7 +94,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "orgs/accounts_admin/detail.html", context)
 
 
-def _account_for_change(request: HttpRequest, pk: int) -> User:
+def _account_for_change(request: AuthenticatedHttpRequest, pk: int) -> User:
     actor = _actor(request)
     account = selectors.get_account_for_user(actor, pk)
     if account.pk == actor.pk:
@@ -104,7 +105,7 @@ def _account_for_change(request: HttpRequest, pk: int) -> User:
 
 @require_POST
 @guarded(can, "manage_accounts")
-def account_grant(request: HttpRequest, pk: int) -> HttpResponse:
+def account_grant(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     account = _account_for_change(request, pk)
     form = RoleGrantForm(request.POST)
@@ -126,7 +127,7 @@ def account_grant(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @guarded(can, "manage_accounts")
-def account_revoke(request: HttpRequest, pk: int, role_pk: int) -> HttpResponse:
+def account_revoke(request: AuthenticatedHttpRequest, pk: int, role_pk: int) -> HttpResponse:
     account = _account_for_change(request, pk)
     assignment = selectors.roles_of(account).filter(pk=role_pk).first()
     if assignment is None:
@@ -138,7 +139,7 @@ def account_revoke(request: HttpRequest, pk: int, role_pk: int) -> HttpResponse:
 
 @require_POST
 @guarded(can, "manage_accounts")
-def account_security(request: HttpRequest, pk: int) -> HttpResponse:
+def account_security(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Reset password, reset the second factor, unlock, disable or enable."""
     actor = _actor(request)
     account = _account_for_change(request, pk)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import public, signed_in
 from qingfeng.orgs import actions, permissions, selectors
 from qingfeng.orgs.forms import ApiTokenForm, LoginForm, PasswordChangeForm, TotpForm
@@ -95,13 +96,13 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @signed_in
-def second_factor(request: HttpRequest) -> HttpResponse:
+def second_factor(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The one-time code after the password; set up first when the role requires it.
 
     Wrong codes count as failed sign-ins: at the lockout the session ends, so a stolen
     password alone cannot be used to try codes.
     """
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     if request.session.get(SESSION_VERIFIED):
         return redirect(settings.LOGIN_REDIRECT_URL)
     setting_up = not user.has_totp
@@ -121,7 +122,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
 
 
 def _finish_second_factor(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     actions.do_reset_login_failures(user.get_username())
     next_url = _safe_next(request, request.session.pop(SESSION_NEXT, ""))
     request.session[SESSION_VERIFIED] = True
@@ -157,9 +158,9 @@ def _totp_setup(
 
 @never_cache
 @signed_in
-def totp_enable(request: HttpRequest) -> HttpResponse:
+def totp_enable(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Optional second factor for roles that do not require one (from the profile page)."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     if user.has_totp:
         return redirect("accounts:profile")
     return _totp_setup(request, user, TotpForm(request.POST or None), optional=True)
@@ -167,8 +168,8 @@ def totp_enable(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @signed_in
-def password_change(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     form = PasswordChangeForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         actions.do_change_password(user, new_password=form.cleaned_data["new_password1"])
@@ -181,8 +182,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @signed_in
-def profile(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     form = ApiTokenForm(request.POST or None)
     new_token = ""
     if request.method == "POST" and form.is_valid():
@@ -203,8 +204,8 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @signed_in
-def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def revoke_token(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     token = selectors.tokens_of(user).filter(pk=pk).first()
     if token is not None:
         actions.do_revoke_api_token(token, actor=user)

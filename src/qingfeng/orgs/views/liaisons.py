@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.orgs import actions, selectors
-from qingfeng.orgs.models import User
 from qingfeng.orgs.permissions import can
 
 
 @guarded(can, "manage_liaisons")
-def liaison_list(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def liaison_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     leaders = selectors.leaders_visible_to(user)
     counties = list(selectors.counties_visible_to(user))
     assigned = selectors.liaison_map(leaders)
@@ -27,8 +27,8 @@ def liaison_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @guarded(can, "manage_liaisons")
-def liaison_set(request: HttpRequest, user_id: int) -> HttpResponse:
-    actor: User = request.user  # type: ignore[assignment]
+def liaison_set(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
+    actor = request.user
     leader = selectors.leaders_visible_to(actor).filter(pk=user_id).first()
     if leader is None:
         raise Http404

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.orgs import selectors
 from qingfeng.orgs.forms import PeopleFilterForm
-from qingfeng.orgs.models import User
 from qingfeng.orgs.permissions import can
 
 PAGE_SIZE = 50
 
 
 @guarded(can, "view_people")
-def people_list(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def people_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     form = PeopleFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {"active": "1"}
     unit = selectors.get_unit_for_user(user, data["unit"]) if data.get("unit") else None
@@ -34,12 +34,12 @@ def people_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "unit": unit, "query": query.urlencode()}
-    template = "orgs/partials/people_table.html" if request.htmx else "orgs/people_list.html"  # type: ignore[attr-defined]
+    template = "orgs/partials/people_table.html" if request.htmx else "orgs/people_list.html"
     return render(request, template, context)
 
 
 @guarded(can, "view_people")
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def person_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
     person = selectors.get_person_for_user(user, pk)
     return render(request, "orgs/person_detail.html", {"person": person})

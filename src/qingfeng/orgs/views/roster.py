@@ -5,17 +5,18 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.orgs import roster, selectors
 from qingfeng.orgs.forms import RosterImportForm
-from qingfeng.orgs.models import RosterImport, User
+from qingfeng.orgs.models import RosterImport
 from qingfeng.orgs.permissions import can
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -30,8 +31,8 @@ def _xlsx(data: bytes, filename: str) -> HttpResponse:
 
 @never_cache
 @guarded(can, "import_roster")
-def roster_import(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def roster_import(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     form = RosterImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         record = roster.do_receive_roster(form.cleaned_data["file"], actor=user)
@@ -52,8 +53,8 @@ def roster_import(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @guarded(can, "import_roster")
-def roster_result(request: HttpRequest, pk: int) -> HttpResponse:
-    record = roster.get_import_for_user(request.user, pk)  # type: ignore[arg-type]
+def roster_result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    record = roster.get_import_for_user(request.user, pk)
     context = {
         "record": record,
         "errors": record.errors[:SHOWN_ERRORS],
@@ -65,8 +66,8 @@ def roster_result(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @guarded(can, "import_roster")
-def roster_error_file(request: HttpRequest, pk: int) -> HttpResponse:
-    record = roster.get_import_for_user(request.user, pk)  # type: ignore[arg-type]
+def roster_error_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    record = roster.get_import_for_user(request.user, pk)
     if not record.error_file:
         raise Http404
     with record.error_file.open("rb") as handle:
@@ -76,14 +77,14 @@ def roster_error_file(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @guarded(can, "import_roster")
-def roster_template(request: HttpRequest) -> HttpResponse:
+def roster_template(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _xlsx(roster.build_template(), _("名册导入模板.xlsx"))
 
 
 @never_cache
 @guarded(can, "export_roster")
-def roster_export(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def roster_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     unit_id = request.GET.get("unit", "")
     root = selectors.get_unit_for_user(user, int(unit_id)) if unit_id.isdigit() else None
     if root is not None and not can(user, "export_roster", root):
