@@ -3,6 +3,7 @@
 #   chromium            the browser tests (e2e/)
 #   fonts-noto-cjk      Chinese in the browser tests' screenshots
 #   fonts-wqy-microhei  the TrueType Chinese font the unit posters embed in their PDF
+#   gettext             the check that the English catalogue has every message (CI)
 #
 #   scripts/system_deps.sh PACKAGE...      (make run and make test call it)
 #
