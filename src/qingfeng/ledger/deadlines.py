@@ -40,13 +40,14 @@ def recompute_lights(today: date, *, yellow_days: int | None = None) -> int:
     """Set every problem's light for `today`; returns how many changed."""
     yellow_days = settings.QF_LEDGER_YELLOW_DAYS if yellow_days is None else yellow_days
     calendar = get_calendar()
-    # The yellow threshold as a date: due on or before it (and not overdue) is yellow.
-    yellow_until = calendar.add_workdays(today, yellow_days)
+    # Yellow while at most n working days are left: before the (n+1)th working day after
+    # today — light_on's rule as a date, also for a deadline set on a rest day.
+    green_from = calendar.add_workdays(today, yellow_days + 1)
     changed = 0
     targets = {
         Problem.Light.RED: Q(deadline__lt=today),
-        Problem.Light.YELLOW: Q(deadline__gte=today, deadline__lte=yellow_until),
-        Problem.Light.GREEN: Q(deadline__gt=yellow_until),
+        Problem.Light.YELLOW: Q(deadline__gte=today, deadline__lt=green_from),
+        Problem.Light.GREEN: Q(deadline__gte=green_from),
     }
     working = Q(
         status__in=[Problem.Status.ASSIGNED, Problem.Status.ACCEPTED, Problem.Status.RECTIFYING]
