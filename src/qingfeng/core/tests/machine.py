@@ -31,12 +31,19 @@ from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
+from qingfeng.core.models import AuditEvent, Job, Notification, NotificationDelivery
+
 # What a refused move raises: a rule of the action (ValidationError; a workflow's
 # InvalidTransition is one), the policy (PermissionDenied, the API's 403) or the scoped lookup
 # (Http404, the same for an object outside the scope as for a missing one).
 REFUSALS = (ValidationError, PermissionDenied, Http404)
 
 Rows = dict[str, dict[Any, dict[str, Any]]]
+# Evidence and attachments of a run kept in memory (override_settings(STORAGES=…)).
+FILES_IN_MEMORY = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,14 @@ def _differences(before: Rows, after: Rows) -> list[str]:
 class DatabaseMachine(RuleBasedStateMachine):
     """Subclasses name the tables a move may touch and the moment the example starts."""
 
-    watched: ClassVar[tuple[type[Model], ...]] = ()
+    watched: ClassVar[tuple[type[Model], ...]] = ()  # the workflow's own tables
+    # What any action may write besides: its audit row, notifications, SMS/e-mail, job rows.
+    effects: ClassVar[tuple[type[Model], ...]] = (
+        AuditEvent,
+        Notification,
+        NotificationDelivery,
+        Job,
+    )
     start: ClassVar[str]  # "2026-12-14 09:00 +0800"
 
     def __init__(self, case: TestCase) -> None:
@@ -99,7 +113,7 @@ class DatabaseMachine(RuleBasedStateMachine):
         ORM's tens; encrypted columns compare as their ciphertext, so a rewrite shows)."""
         tables: Rows = {}
         with connection.cursor() as cursor:
-            for model in self.watched:
+            for model in (*self.watched, *self.effects):
                 meta = model._meta
                 cursor.execute(
                     f"SELECT * FROM {meta.db_table} ORDER BY {meta.pk.column}"  # noqa: S608 - model names

@@ -33,8 +33,8 @@ from django.utils import timezone
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, invariant, multiple, precondition, rule
 
-from qingfeng.core.models import AuditEvent, Job, Notification, NotificationDelivery
-from qingfeng.core.tests.machine import DatabaseMachine, Step, run_machine
+from qingfeng.core.models import AuditEvent
+from qingfeng.core.tests.machine import FILES_IN_MEMORY, DatabaseMachine, Step, run_machine
 from qingfeng.ledger import actions, deadlines, permissions, rechecks, selectors, workflow
 from qingfeng.ledger.models import (
     Escalation,
@@ -142,10 +142,6 @@ class LedgerMachine(DatabaseMachine):
         Feedback,
         Recheck,
         Escalation,
-        AuditEvent,
-        Notification,
-        NotificationDelivery,
-        Job,
     )
     start = "2026-12-14 09:00 +0800"  # a Monday, a little over two weeks before a quarter ends
     applied: ClassVar[Counter[str]] = Counter()  # across examples: what the run really did
@@ -307,10 +303,17 @@ class LedgerMachine(DatabaseMachine):
         """Any move, by anyone, with whatever was typed: legal or not."""
         self.move(name, pk, who, way, **data.draw(STEPS[name][0], label="input"))
 
-    @rule(pk=problems, verdict=st.sampled_from(VERDICTS), passed=st.booleans())
-    def advance(self, pk: int, verdict: str, passed: bool) -> None:
+    @rule(
+        pk=problems,
+        verdict=st.sampled_from(VERDICTS),
+        judge=personas,
+        way=via,
+        passed=st.booleans(),
+    )
+    def advance(self, pk: int, verdict: str, judge: str, way: str, passed: bool) -> None:
         """The next step along the way to closure, by the persona whose step it is, so that a
-        short run also reaches verification, the re-check and the reopening."""
+        short run also reaches verification, the re-check and the reopening. Anyone may try
+        to verify or decide the re-check: the separation of duties must hold."""
         problem = self.fetch(pk)
         status = problem.status
         given = {str(kind) for kind in problem.feedback.values_list("kind", flat=True)}
@@ -332,20 +335,19 @@ class LedgerMachine(DatabaseMachine):
         elif status == S.CLOSURE_REQUESTED and missing:
             self.move("disclose", pk, "bureau_admin", PAGE, public_text="已整改", publish=True)
         elif status == S.CLOSURE_REQUESTED:
-            self.move("verify", pk, "supervisor", PAGE, outcome=verdict, comment="核实")
+            self.move("verify", pk, judge, way, outcome=verdict, comment="核实")
         elif problem.rechecks.filter(outcome=Recheck.Outcome.PENDING).exists():
-            self.decide_recheck(pk, "supervisor", PAGE, passed, "复查")
+            self.decide_recheck(pk, judge, way, passed, "复查")
 
-    @precondition(lambda self: self.count > 0)
+    @precondition(lambda self: Recheck.objects.exists())
     @rule(data=st.data(), who=personas, way=via, passed=st.booleans(), comment=texts)
     def any_recheck(
         self, data: st.DataObject, who: str, way: str, passed: bool, comment: str
     ) -> None:
         """A re-check decided, pending or already decided, by anyone."""
         drawn = list(Recheck.objects.order_by("id").values_list("problem_id", flat=True))
-        if drawn:
-            pk = data.draw(st.sampled_from(drawn), label="problem")
-            self.decide_recheck(pk, who, way, passed, comment)
+        pk = data.draw(st.sampled_from(drawn), label="problem")
+        self.decide_recheck(pk, who, way, passed, comment)
 
     def decide_recheck(self, pk: int, who: str, way: str, passed: bool, comment: str) -> None:
         problem = self.fetch(pk)
@@ -435,21 +437,14 @@ class LedgerMachine(DatabaseMachine):
                 )
 
 
-@override_settings(
-    STORAGES={
-        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-)
+@override_settings(QF_NOTIFY_CHANNELS=["sms"], STORAGES=FILES_IN_MEMORY)
 class LedgerWorkflowTestCase(LedgerTestCase):
     def test_random_moves_keep_the_workflows_rules(self) -> None:
         LedgerMachine.applied.clear()
         run_machine(lambda: LedgerMachine(self), examples=20, steps=40)
-        # The run reached closure, not only refusals (the tour below makes every move).
-        self.assertLessEqual(
-            {"create", "assign", "accept", "start", "request_closure", "close"},
-            set(LedgerMachine.applied),
-        )
+        # The run made moves, not only refusals (how far it gets varies from run to run;
+        # the tour below makes every move).
+        self.assertLessEqual({"create", "assign", "accept"}, set(LedgerMachine.applied))
 
     def test_the_long_way_round(self) -> None:
         """One fixed run, with the machine's checks after each step, through every move the
@@ -467,7 +462,7 @@ class LedgerWorkflowTestCase(LedgerTestCase):
             for _step in range(12):
                 if machine.fetch(pk).status == until:
                     return
-                machine.advance(pk, verdict, passed=False)
+                machine.advance(pk, verdict, "supervisor", PAGE, passed=False)
                 machine.events_walk_the_workflow()
                 machine.closed_only_after_someone_else_verified()
             self.fail(f"{machine.fetch(pk).status} is not {until}")
