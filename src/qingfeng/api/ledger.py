@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaError
+from pydantic import WithJsonSchema
 
 from qingfeng.core.lifecycle import StrOrPromise
 from qingfeng.ledger import actions, selectors, workflow
@@ -59,6 +60,17 @@ ACTION_LABELS: dict[str, StrOrPromise] = {
 
 # ---------------------------------------------------------------------------- schemas
 
+# The OpenAPI document merges its schemas by name: without names of their own, the problem's
+# Status and the feedback's Kind would be documented as the ticket's.
+ProblemStatus = Annotated[
+    Problem.Status,
+    WithJsonSchema({"title": "ProblemStatus", "type": "string", "enum": Problem.Status.values}),
+]
+FeedbackKind = Annotated[
+    Feedback.Kind,
+    WithJsonSchema({"title": "FeedbackKind", "type": "string", "enum": Feedback.Kind.values}),
+]
+
 
 class ErrorOut(Schema):
     detail: str
@@ -84,7 +96,7 @@ class ProblemOut(Schema):
     rectification_type: Problem.RectificationType
     deadline: date | None
     progress: int
-    status: Problem.Status
+    status: ProblemStatus
     status_label: str
     light: Problem.Light
     updated_at: datetime
@@ -237,7 +249,7 @@ class LedgerFilterIn(Schema):
     list_kind: Problem.ListKind | None = None
     source: Problem.Source | None = None
     category: int | None = Field(None, description="问题类别 ID")
-    status: Problem.Status | None = Field(None, description="不填时不含已撤回的问题")
+    status: ProblemStatus | None = Field(None, description="不填时不含已撤回的问题")
     light: Literal["red", "yellow", "green"] | None = None
     deadline_from: date | None = None
     deadline_to: date | None = None
@@ -293,7 +305,7 @@ class ProblemIn(Schema):
     remarks: str = ""
 
 
-class AssignIn(Schema):
+class ProblemAssignIn(Schema):
     requirement: str = Field("", description="整改要求告知；不填则按时限自动生成")
 
 
@@ -317,7 +329,7 @@ class WithdrawIn(Schema):
 
 
 class FeedbackIn(Schema):
-    kind: Feedback.Kind
+    kind: FeedbackKind
     text: str
 
 
@@ -648,7 +660,9 @@ def _transition(request: HttpRequest, problem_id: int, action: str) -> tuple[Use
     response={200: ProblemDetailOut, **ERRORS},
     summary="交办（同时记录整改要求告知）",
 )
-def assign(request: HttpRequest, problem_id: int, payload: AssignIn | None = None) -> Problem:
+def assign(
+    request: HttpRequest, problem_id: int, payload: ProblemAssignIn | None = None
+) -> Problem:
     user, problem = _transition(request, problem_id, "assign")
     with _action_errors():
         actions.check_assign(

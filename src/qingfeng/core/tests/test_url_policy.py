@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 from django.urls import URLPattern, URLResolver, get_resolver
+from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import PathView
 
 from qingfeng.api.urls import api
@@ -140,6 +142,28 @@ class UrlPolicyTestCase(BaseTestCase):
             for method, operation in methods.items():
                 with self.subTest(path=path, method=method):
                     self.assertEqual(not operation.get("security"), path in public_paths)
+
+    def test_every_schema_name_in_the_document_means_one_thing(self) -> None:
+        # The document merges the schemas of all operations by name, so two enums or schemas
+        # of one name (the problem's and the ticket's Status) would document one as the other.
+        meanings: dict[str, list[dict[str, Any]]] = {}
+        merge = OpenAPISchema.add_schema_definitions
+
+        def record(document: OpenAPISchema, definitions: dict[str, Any]) -> None:
+            for name, schema in definitions.items():
+                if schema not in meanings.setdefault(name, []):
+                    meanings[name].append(schema)
+            merge(document, definitions)
+
+        with mock.patch.object(OpenAPISchema, "add_schema_definitions", record):
+            api.get_openapi_schema()
+        self.assertGreater(len(meanings), 10)
+        clashes = {
+            name: [s.get("enum", s.get("title")) for s in found]
+            for name, found in meanings.items()
+            if len(found) > 1
+        }
+        self.assertEqual(clashes, {})
 
     def test_guarded_pages_send_anonymous_visitors_to_sign_in(self) -> None:
         checked = []
