@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.http import Http404
 from django.test import override_settings
 from django.utils import timezone
@@ -384,6 +385,35 @@ class LedgerMachine(DatabaseMachine):
                 f"{problem.status} problem due {problem.deadline}, on {today}",
             )
 
+    # ------------------------------------------------------------------ for the fixed runs
+
+    def make(
+        self,
+        registrar: str,
+        way: str,
+        at_school: bool,
+        teacher_responsible: bool,
+        source: str,
+        kind: str = "time_limited",
+        workdays: int | None = 10,
+    ) -> int:
+        pk = self.create(
+            registrar, way, at_school, teacher_responsible, source, kind, workdays, None
+        )
+        assert isinstance(pk, int)
+        return pk
+
+    def walk(self, pk: int, until: str, verdict: str = "approved") -> None:
+        """Advance the problem, by the supervisor's verdicts, until it is in `until`; the
+        invariants are checked after each step."""
+        for _step in range(12):
+            if self.fetch(pk).status == until:
+                return
+            self.advance(pk, verdict, "supervisor", PAGE, passed=False)
+            self.events_walk_the_workflow()
+            self.closed_only_after_someone_else_verified()
+        self.t.fail(f"{self.fetch(pk).status} is not {until}")
+
     # ------------------------------------------------------------------ invariants
 
     def assert_independent(self, problem: Problem, verifier_id: int, what: str) -> None:
@@ -452,33 +482,18 @@ class LedgerWorkflowTestCase(LedgerTestCase):
         hotline), drawn for the re-check next quarter and reopened; a long-term item is
         stage-completed; a draft is withdrawn."""
         machine = LedgerMachine(self)
-
-        def create(*args: Any) -> int:
-            pk = machine.create(*args)
-            assert isinstance(pk, int)
-            return pk
-
-        def walk(pk: int, until: str, verdict: str = "approved") -> None:
-            for _step in range(12):
-                if machine.fetch(pk).status == until:
-                    return
-                machine.advance(pk, verdict, "supervisor", PAGE, passed=False)
-                machine.events_walk_the_workflow()
-                machine.closed_only_after_someone_else_verified()
-            self.fail(f"{machine.fetch(pk).status} is not {until}")
-
         try:
-            hotline = create("county_admin", PAGE, True, True, "hotline", "time_limited", 10, None)
-            walk(hotline, S.CLOSURE_REQUESTED)
-            walk(hotline, S.RECTIFYING, verdict="returned")
-            walk(hotline, S.CLOSED)
+            hotline = machine.make("county_admin", PAGE, True, True, "hotline", "time_limited", 10)
+            machine.walk(hotline, S.CLOSURE_REQUESTED)
+            machine.walk(hotline, S.RECTIFYING, verdict="returned")
+            machine.walk(hotline, S.CLOSED)
             machine.days_pass(20)  # into the next quarter: the draw
-            walk(hotline, S.RECTIFYING)  # the re-check fails
-            long_term = create(
-                "bureau_admin", ACTION, False, False, "self_check", "long_term", None, None
+            machine.walk(hotline, S.RECTIFYING)  # the re-check fails
+            long_term = machine.make(
+                "bureau_admin", ACTION, False, False, "self_check", "long_term"
             )
-            walk(long_term, S.STAGE_COMPLETED, verdict="stage_approved")
-            draft = create("supervisor", PAGE, True, False, "inspection", "immediate", None, None)
+            machine.walk(long_term, S.STAGE_COMPLETED, verdict="stage_approved")
+            draft = machine.make("supervisor", PAGE, True, False, "inspection", "immediate")
             machine.move("withdraw", draft, "bureau_admin", PAGE, reason="重复登记")
             made = set(Transition.objects.values_list("action", flat=True))
         finally:
@@ -486,6 +501,46 @@ class LedgerWorkflowTestCase(LedgerTestCase):
         # Every move of the workflow is made by an action, but one: nothing resumes a
         # stage-completed item yet (恢复整改).
         self.assertEqual(set(workflow.MOVES) - made, {"resume"})
+
+    def test_each_action_refuses_exactly_the_states_its_move_does_not_leave(self) -> None:
+        """Each action, with good input by someone who may make it, on a problem in each state
+        the actions reach: refused as an illegal move — naming the state, changing nothing —
+        exactly when the workflow has no such move from that state."""
+        attempts: dict[str, tuple[str, str, dict[str, Any]]] = {
+            "assign": ("assign", "bureau_admin", {"requirement": ""}),
+            "accept": ("accept", "responsible", {}),
+            "request_closure": ("request_closure", "responsible", {"text": "已完成"}),
+            "verify": ("close", "supervisor", {"outcome": "approved", "comment": "核实"}),
+            "withdraw": ("withdraw", "bureau_admin", {"reason": "重复登记"}),
+        }
+        machine = LedgerMachine(self)
+        try:
+            states = {}
+            for status in (S.DRAFT, S.ASSIGNED, S.ACCEPTED, S.RECTIFYING, S.CLOSURE_REQUESTED):
+                states[status] = machine.make("county_admin", PAGE, True, True, "self_check")
+                machine.walk(states[status], status)
+            states[S.CLOSED] = states[S.CLOSURE_REQUESTED]
+            states[S.CLOSURE_REQUESTED] = machine.make(
+                "county_admin", PAGE, True, True, "self_check"
+            )
+            machine.walk(states[S.CLOSURE_REQUESTED], S.CLOSURE_REQUESTED)
+            machine.walk(states[S.CLOSED], S.CLOSED)
+            states[S.STAGE_COMPLETED] = machine.make(
+                "bureau_admin", ACTION, True, True, "self_check", "long_term"
+            )
+            machine.walk(states[S.STAGE_COMPLETED], S.STAGE_COMPLETED, verdict="stage_approved")
+            states[S.WITHDRAWN] = machine.make("county_admin", PAGE, True, True, "self_check")
+            machine.move("withdraw", states[S.WITHDRAWN], "bureau_admin", PAGE, reason="重复")
+            self.assertEqual(set(states), set(S.values))
+            for status, pk in states.items():
+                for action, (move, who, args) in attempts.items():
+                    with self.subTest(status=status, action=action), transaction.atomic():
+                        machine.move(action, pk, who, ACTION, **args)
+                        refused = isinstance(machine.refusal, workflow.InvalidTransition)
+                        self.assertEqual(refused, status not in workflow.MOVES[move].sources)
+                        transaction.set_rollback(True)
+        finally:
+            machine.teardown()
 
 
 __all__ = ["LedgerMachine", "LedgerWorkflowTestCase"]
