@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import override_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, invariant, multiple, precondition, rule
@@ -430,6 +431,24 @@ class IntakeMachine(DatabaseMachine):
             deadlines.set_light(ticket, today)
             self.t.assertEqual(stored, (ticket.light, ticket.due_key), f"{ticket.status} {today}")
 
+    # ------------------------------------------------------------------ for the fixed runs
+
+    def make(self, unit: str | None) -> int:
+        pk = self.submit(unit, False, False, True, False, "学校违规收取资料费每人两百元。")
+        assert isinstance(pk, int)
+        return pk
+
+    def walk(self, pk: int, until: str, *, satisfied: bool = True) -> None:
+        """Advance the ticket, with the reporter satisfied or not, until it is in `until`; the
+        invariants are checked after each step."""
+        for _step in range(8):
+            if self.fetch(pk).status == until:
+                return
+            self.advance(pk, satisfied, duplicate=False)
+            self.events_walk_the_workflow()
+            self.merged_reporters_have_the_masters_answer()
+        self.t.fail(f"{self.fetch(pk).status} is not {until}")
+
     # ------------------------------------------------------------------ invariants
 
     @invariant()
@@ -487,58 +506,82 @@ class IntakeWorkflowTestCase(IntakeTestCase):
         declined; one turned into a problem that cannot be closed before its reporters are
         answered."""
         machine = IntakeMachine(self)
-
-        def submit(unit: str | None) -> int:
-            pk = machine.submit(unit, False, False, True, False, "学校违规收取资料费每人两百元。")
-            assert isinstance(pk, int)
-            return pk
-
-        def check() -> None:
-            machine.events_walk_the_workflow()
-            machine.merged_reporters_have_the_masters_answer()
-
-        def walk(pk: int, until: str, *, satisfied: bool = True) -> None:
-            for _step in range(8):
-                if machine.fetch(pk).status == until:
-                    return
-                machine.advance(pk, satisfied, duplicate=False)
-                check()
-            self.fail(f"{machine.fetch(pk).status} is not {until}")
-
         try:
-            master, dup = submit("school"), submit("school")
-            walk(master, S.ACCEPTED)
+            master, dup = machine.make("school"), machine.make("school")
+            machine.walk(master, S.ACCEPTED)
             machine.merge(dup, master, "bureau_admin", PAGE)
-            walk(master, S.REPLIED)
-            walk(master, S.HANDLING, satisfied=False)  # 发回重办
-            walk(master, S.REPLIED)
-            walk(master, S.ASSIGNED, satisfied=False)  # 提级: to the county
-            walk(master, S.CLOSED)
-            check()
-            wrong = submit("school2")
-            walk(wrong, S.ACCEPTED)
+            machine.walk(master, S.REPLIED)
+            machine.walk(master, S.HANDLING, satisfied=False)  # 发回重办
+            machine.walk(master, S.REPLIED)
+            machine.walk(master, S.ASSIGNED, satisfied=False)  # 提级: to the county
+            machine.walk(master, S.CLOSED)
+            wrong = machine.make("school2")
+            machine.walk(wrong, S.ACCEPTED)
             machine.move(
                 "assign", wrong, "bureau_admin", PAGE, unit="other_school", handler=None, note=""
             )
             machine.move("return", wrong, "other_school_admin", PAGE, reason="不是本校的事")
-            walk(wrong, S.REPLIED)
+            machine.walk(wrong, S.REPLIED)
             machine.move("note", wrong, "bureau_admin", PAGE, body="电话回访，反映人认可")
             machine.move("close", wrong, "bureau_admin", PAGE, note="反映人满意")
-            declined = submit(None)
+            declined = machine.make(None)
             machine.move("decline", declined, "hotline", PAGE, reason="不属于教育系统管辖")
-            linked = submit("other_school")
-            walk(linked, S.ASSIGNED)
+            linked = machine.make("other_school")
+            machine.walk(linked, S.ASSIGNED)
             machine.move("to_problem", linked, "bureau_admin", PAGE)
             for _step in range(6):  # up to the verification, which waits for the answer
                 machine.advance_problem(linked, approve=True)
             self.assertEqual(Problem.objects.get().status, P.CLOSURE_REQUESTED)
-            walk(linked, S.REPLIED)
+            machine.walk(linked, S.REPLIED)
             machine.advance_problem(linked, approve=True)
             self.assertEqual(Problem.objects.get().status, P.CLOSED)
             made = set(TicketEvent.objects.values_list("action", flat=True))
         finally:
             machine.teardown()
         self.assertLessEqual(set(workflow.MOVES), made)
+
+    def test_each_action_refuses_exactly_the_states_its_move_does_not_leave(self) -> None:
+        """Each action, with good input by the bureau, on a ticket in each state the actions
+        reach: refused as an illegal move — naming the state, changing nothing — exactly when
+        the workflow has no such move from that state."""
+        attempts: dict[str, tuple[str, dict[str, Any]]] = {
+            "accept": ("accept", {}),
+            "decline": ("decline", {"reason": "不属于教育系统管辖"}),
+            "assign": ("assign", {"unit": "county", "handler": None, "note": ""}),
+            "start": ("start", {}),
+            "return": ("return", {"reason": "转办有误"}),
+            "reply": ("reply", {"body": "已核实，责令退费"}),
+            "close": ("close", {"note": "反映人满意"}),
+        }
+        machine = IntakeMachine(self)
+        try:
+            states = {}
+            for status in (S.RECEIVED, S.ACCEPTED, S.ASSIGNED, S.HANDLING, S.REPLIED, S.CLOSED):
+                states[status] = machine.make("school")
+                machine.walk(states[status], status)
+            states[S.DECLINED] = machine.make(None)
+            machine.move("decline", states[S.DECLINED], "bureau_admin", PAGE, reason="不属实")
+            master = machine.make("school")
+            states[S.MERGED] = machine.make("school")
+            machine.merge(states[S.MERGED], master, "bureau_admin", PAGE)
+            self.assertEqual(set(states), set(S.values))
+            for status, pk in states.items():
+                for name, (move, args) in [*attempts.items(), ("merge", ("merge", {}))]:
+                    with self.subTest(status=status, action=name), transaction.atomic():
+                        if name == "merge":
+                            machine.merge(pk, master, "bureau_admin", ACTION)
+                        else:
+                            machine.move(name, pk, "bureau_admin", ACTION, **args)
+                        refused = isinstance(machine.refusal, workflow.InvalidTransition)
+                        self.assertEqual(refused, status not in workflow.MOVES[move].sources)
+                        transaction.set_rollback(True)
+                with self.subTest(status=status, action="rate"), transaction.atomic():
+                    machine.rate(pk, 5, "")
+                    refused = isinstance(machine.refusal, workflow.InvalidTransition)
+                    self.assertEqual(refused, status not in workflow.MOVES["close"].sources)
+                    transaction.set_rollback(True)
+        finally:
+            machine.teardown()
 
 
 __all__ = ["IntakeMachine", "IntakeWorkflowTestCase"]
