@@ -493,7 +493,7 @@ class IntakeMachine(DatabaseMachine):
 class IntakeWorkflowTestCase(IntakeTestCase):
     def test_random_moves_keep_the_workflows_rules(self) -> None:
         IntakeMachine.applied.clear()
-        run_machine(lambda: IntakeMachine(self), examples=20, steps=50)
+        run_machine(lambda: IntakeMachine(self), examples=20, steps=40)
         # The run made moves, not only refusals (how far it gets varies from run to run;
         # the tour below makes every move).
         self.assertLessEqual({"submit", "accept", "assign"}, set(IntakeMachine.applied))
