@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, ClassVar
 from unittest import TestCase
 
@@ -53,14 +53,10 @@ class Step:
     before: Rows
     after: Rows
 
-    def added(self, model: type[Model], **match: Any) -> list[dict[str, Any]]:
+    def added(self, model: type[Model]) -> list[dict[str, Any]]:
         """The rows the move added to the model's table, oldest first."""
         old = self.before[model._meta.label]
-        return [
-            row
-            for pk, row in self.after[model._meta.label].items()
-            if pk not in old and all(row[k] == v for k, v in match.items())
-        ]
+        return [row for pk, row in self.after[model._meta.label].items() if pk not in old]
 
 
 def _differences(before: Rows, after: Rows) -> list[str]:
@@ -74,7 +70,7 @@ def _differences(before: Rows, after: Rows) -> list[str]:
 
 
 class DatabaseMachine(RuleBasedStateMachine):
-    """Subclasses name the tables a move may touch and the moment the example starts."""
+    """Subclasses name the workflow's tables and the moment each example starts."""
 
     watched: ClassVar[tuple[type[Model], ...]] = ()  # the workflow's own tables
     # What any action may write besides: its audit row, notifications, SMS/e-mail, job rows.
@@ -105,19 +101,15 @@ class DatabaseMachine(RuleBasedStateMachine):
         self._travel.shift(timedelta(days=days))
         return timezone.localdate()
 
-    def now(self) -> datetime:
-        return timezone.now()
-
     def rows(self) -> Rows:
         """Every watched row as stored (raw SQL: a step takes a few milliseconds, not the
         ORM's tens; encrypted columns compare as their ciphertext, so a rewrite shows)."""
         tables: Rows = {}
         with connection.cursor() as cursor:
             for model in (*self.watched, *self.effects):
-                meta = model._meta
-                cursor.execute(
-                    f"SELECT * FROM {meta.db_table} ORDER BY {meta.pk.column}"  # noqa: S608 - model names
-                )
+                meta, quote = model._meta, connection.ops.quote_name
+                table, pk = quote(meta.db_table), quote(meta.pk.column)
+                cursor.execute(f"SELECT * FROM {table} ORDER BY {pk}")  # noqa: S608 - model names
                 names = [c[0] for c in cursor.description]
                 found = (dict(zip(names, row, strict=True)) for row in cursor.fetchall())
                 tables[meta.label] = {row[meta.pk.column]: row for row in found}
