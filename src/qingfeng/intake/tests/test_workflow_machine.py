@@ -182,11 +182,9 @@ class IntakeMachine(DatabaseMachine):
         """One staff move on a ticket by a persona: through the gate or by the action alone."""
         user = self.user(who)
         ticket = self.fetch(pk)
-        names = {k: v for k, v in args.items() if k in {"unit", "handler"}}
-        resolved = {
-            **args,
-            **{k: getattr(self.t, v) if v else None for k, v in names.items()},
-        }
+        # A unit and a handler are named by the test case's attribute ("school", "teacher").
+        named = {"unit", "handler"}
+        resolved = {k: getattr(self.t, v) if k in named and v else v for k, v in args.items()}
 
         def go() -> None:
             target = self.gate(user, name, pk) if way == PAGE else ticket
