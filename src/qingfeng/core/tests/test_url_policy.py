@@ -22,7 +22,6 @@ from qingfeng.api.urls import api
 from qingfeng.core.models import AuditEvent, Job, Notification
 from qingfeng.core.tests.machine import FILES_IN_MEMORY
 from qingfeng.core.tests.objects import Factory, Made
-from qingfeng.orgs.models import User
 from qingfeng.test import BaseTestCase
 
 if TYPE_CHECKING:
@@ -380,7 +379,7 @@ class AnotherSchoolsIdTestCase(BaseTestCase):
         # And the objects are real: someone reaches each (the first route of the object).
         for resource, object_ in made.items():
             route = next(r for r in routes if r.resource == resource)
-            owner = self.login(User.objects.get(pk=object_.owner.pk), Client())
+            owner = self.login(object_.owner, Client())
             with self.subTest(route=route.route, owner=object_.owner.username):
                 self.assertNotEqual(self.request(owner, route, object_.ids).status_code, 404)
 
