@@ -129,15 +129,13 @@ class Workflow(Generic[M]):
         return allowed(self.moves, status)
 
     def lock(self, obj: M) -> str:
-        """Lock the row until the transaction ends and take its status as stored."""
-        stored = (
-            self.model._default_manager.select_for_update()
-            .filter(pk=obj.pk)
-            .values_list("status", flat=True)
-            .first()
-        )
+        """Lock the row until the transaction ends and take it as stored: its status, and
+        every other column too, so that the move's save cannot write back what a copy read
+        before someone else's change (a lost update)."""
+        stored = self.model._default_manager.select_for_update().filter(pk=obj.pk).first()
         if stored is not None:
-            obj.status = stored  # type: ignore[attr-defined]
+            for field in self.model._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(stored, field.attname))
         return str(obj.status)  # type: ignore[attr-defined]
 
     def record_event(

@@ -21,12 +21,12 @@ from ninja.errors import HttpError
 from qingfeng.api.auth import api_user
 from qingfeng.api.ledger.schemas import (
     ERRORS,
-    AssignIn,
     ClosureIn,
     ErrorOut,
     FeedbackIn,
     LedgerFilterIn,
     PageIn,
+    ProblemAssignIn,
     ProblemDetailOut,
     ProblemIn,
     ProblemPage,
@@ -293,7 +293,9 @@ def _transition(request: HttpRequest, problem_id: int, action: str) -> tuple[Use
     response={200: ProblemDetailOut, **ERRORS},
     summary="交办（同时记录整改要求告知）",
 )
-def assign(request: HttpRequest, problem_id: int, payload: AssignIn | None = None) -> Problem:
+def assign(
+    request: HttpRequest, problem_id: int, payload: ProblemAssignIn | None = None
+) -> Problem:
     user, problem = _transition(request, problem_id, "assign")
     with _action_errors():
         actions.check_assign(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 from django.urls import reverse
 from ninja import Field, Schema
+from pydantic import WithJsonSchema
 
 from qingfeng.ledger import workflow
 from qingfeng.ledger.models import (
@@ -22,6 +23,17 @@ from qingfeng.ledger.permissions import available_actions
 from qingfeng.orgs.models import User
 
 MAX_PAGE = 200
+
+# The OpenAPI document merges its schemas by name: without names of their own, the problem's
+# Status and the feedback's Kind would be documented as the ticket's.
+ProblemStatus = Annotated[
+    Problem.Status,
+    WithJsonSchema({"title": "ProblemStatus", "type": "string", "enum": Problem.Status.values}),
+]
+FeedbackKind = Annotated[
+    Feedback.Kind,
+    WithJsonSchema({"title": "FeedbackKind", "type": "string", "enum": Feedback.Kind.values}),
+]
 
 
 class ErrorOut(Schema):
@@ -48,7 +60,7 @@ class ProblemOut(Schema):
     rectification_type: Problem.RectificationType
     deadline: date | None
     progress: int
-    status: Problem.Status
+    status: ProblemStatus
     status_label: str
     light: Problem.Light
     updated_at: datetime
@@ -198,7 +210,7 @@ class LedgerFilterIn(Schema):
     list_kind: Problem.ListKind | None = None
     source: Problem.Source | None = None
     category: int | None = Field(None, description="问题类别 ID")
-    status: Problem.Status | None = Field(None, description="不填时不含已撤回的问题")
+    status: ProblemStatus | None = Field(None, description="不填时不含已撤回的问题")
     light: Literal["red", "yellow", "green"] | None = None
     deadline_from: date | None = None
     deadline_to: date | None = None
@@ -254,7 +266,7 @@ class ProblemIn(Schema):
     remarks: str = ""
 
 
-class AssignIn(Schema):
+class ProblemAssignIn(Schema):
     requirement: str = Field("", description="整改要求告知；不填则按时限自动生成")
 
 
@@ -278,7 +290,7 @@ class WithdrawIn(Schema):
 
 
 class FeedbackIn(Schema):
-    kind: Feedback.Kind
+    kind: FeedbackKind
     text: str
 
 

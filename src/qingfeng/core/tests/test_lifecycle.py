@@ -120,6 +120,13 @@ class LockedMoveTestCase(ScratchTables, TestCase):
             [("open", "new", "open"), ("finish", "open", "done")],
         )
 
+    def test_a_move_from_a_stale_copy_keeps_what_others_changed_meanwhile(self) -> None:
+        case = make_case()
+        stale = stored(case)  # read before someone else's edit
+        Case.objects.filter(pk=case.pk).update(note="他人刚刚补充的说明")
+        WORKFLOW.apply(stale, "open", actor=None)
+        self.assertEqual((stored(case).status, stored(case).note), ("open", "他人刚刚补充的说明"))
+
     def test_it_locks_the_row_before_it_decides(self) -> None:
         case = make_case()
         with CaptureQueriesContext(connection) as queries:

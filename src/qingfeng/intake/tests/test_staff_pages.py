@@ -66,14 +66,10 @@ class QueuePageTestCase(IntakeTestCase):
             self.client.get(reverse("intake:detail", args=[waiting.pk])).status_code, 404
         )
 
-    def test_other_county_gets_404(self) -> None:
+    def test_other_countys_queue_does_not_list_it(self) -> None:
+        # Its pages answer 404 to the other county (the URL-policy test, for every route).
         ticket = self.assigned()
         self.login(self.other_school_admin)
-        self.assertEqual(
-            self.client.get(reverse("intake:detail", args=[ticket.pk])).status_code, 404
-        )
-        response = self.client.post(reverse("intake:reply", args=[ticket.pk]), {"text": "x"})
-        self.assertEqual(response.status_code, 404)
         self.assertNotContains(self.client.get(reverse("intake:queue")), ticket.number)
 
     def test_teachers_and_leaders_have_no_queue(self) -> None:

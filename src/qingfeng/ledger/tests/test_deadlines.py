@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 import time_machine
 from django.core.exceptions import ValidationError
 
@@ -38,6 +40,21 @@ class LightsTestCase(LedgerTestCase):
         deadlines.recompute_lights(d("2026-03-01"))
         draft.refresh_from_db()
         self.assertEqual(draft.light, "")
+
+    def test_the_nightly_sweep_gives_the_light_the_page_computes(self) -> None:
+        # A deadline typed by hand may be a rest day: due Saturday, seen on the Tuesday before,
+        # three working days are left (yellow), though Saturday is after the third one (Friday).
+        with time_machine.travel("2026-12-07 09:00 +0800"):
+            problem = self.assigned(deadline_workdays=None, deadline=d("2026-12-19"))
+        for day in range(7, 22):
+            today = date(2026, 12, day)
+            deadlines.recompute_lights(today)
+            problem.refresh_from_db()
+            with self.subTest(today=today):
+                self.assertEqual(problem.light, actions.light_for(problem, today))
+        deadlines.recompute_lights(d("2026-12-15"))
+        problem.refresh_from_db()
+        self.assertEqual(problem.light, L.YELLOW)
 
     def test_recompute_is_idempotent(self) -> None:
         self.assigned(deadline_workdays=None, deadline=d("2026-10-09"))

