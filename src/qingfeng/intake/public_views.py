@@ -18,7 +18,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Max, Min
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -30,7 +30,7 @@ from qingfeng.core.policy import public
 from qingfeng.intake import actions, receipts, selectors
 from qingfeng.intake.forms import CodeForm, MessageForm, RatingForm, SubmitForm, search_units
 from qingfeng.intake.models import Ticket, TicketCategory
-from qingfeng.intake.publicform import captcha, lookup_limit, submit_limit
+from qingfeng.intake.publicform import HUMAN_CHECK, captcha, lookup_limit, submit_limit
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit
 
@@ -83,8 +83,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def _new_context(form: SubmitForm, *, unit: Unit | None = None) -> dict[str, Any]:
     return {
         "form": form,
-        "captcha_token": captcha.new_token() if captcha.enabled else "",
-        "human_check": captcha.enabled,
+        **HUMAN_CHECK.context(),
         "unit": unit,
         "unit_list": [unit] if unit is not None else [],
         "idempotency_key": form.data.get("idempotency_key") or uuid.uuid4().hex,
@@ -186,25 +185,6 @@ def unit_search(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("unit_q", request.GET.get("q", ""))
     return render(
         request, "intake/public/partials/unit_options.html", {"units": search_units(q), "q": q}
-    )
-
-
-@public
-@never_cache
-@require_GET
-def captcha_image(request: HttpRequest, token: str) -> HttpResponse:
-    svg = captcha.render_svg(token)
-    if svg is None:
-        raise Http404
-    return HttpResponse(svg, content_type="image/svg+xml")
-
-
-@public
-@never_cache
-@require_GET
-def captcha_new(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "intake/public/partials/captcha.html", {"captcha_token": captcha.new_token()}
     )
 
 

@@ -21,10 +21,12 @@ from django.utils.translation import gettext as _
 from qingfeng.core.publicform import poster, qr
 from qingfeng.core.publicform.captcha import HumanCheck
 from qingfeng.core.publicform.throttle import Limit
+from qingfeng.core.publicform.views import HumanCheckViews
 from qingfeng.intake.models import TicketCategory
 from qingfeng.orgs.models import Unit
 
 captcha = HumanCheck(namespace="intake", switch="QF_INTAKE_HUMAN_CHECK")
+HUMAN_CHECK = HumanCheckViews(check=captcha, url_namespace="report")
 
 
 def submit_limit() -> Limit:

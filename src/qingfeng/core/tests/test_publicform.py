@@ -66,6 +66,38 @@ class HumanCheckTestCase(SimpleTestCase):
             self.assertTrue(INTAKE.enabled)
 
 
+@override_settings(ROOT_URLCONF="qingfeng.core.tests.human_check_urls", QF_SECOND_CHECK=True)
+class HumanCheckViewsTestCase(SimpleTestCase):
+    """The check's two pages for a second form, under its own addresses."""
+
+    def setUp(self) -> None:
+        cache.clear()
+        from qingfeng.core.tests.human_check_urls import SECOND
+
+        self.views = SECOND
+
+    def test_the_form_gets_a_question_with_its_image_and_refresh_addresses(self) -> None:
+        context = self.views.context()
+        self.assertTrue(context["human_check"])
+        token = context["captcha_token"]
+        self.assertEqual(context["captcha_image_url"], f"/rate/check/{token}.svg")
+        image = self.client.get(context["captcha_image_url"])
+        self.assertEqual(image["Content-Type"], "image/svg+xml")
+        self.assertIn(b"<svg", image.content)
+        self.assertIn("no-cache", image["Cache-Control"])
+        fresh = self.client.get(context["captcha_new_url"]).content.decode()
+        self.assertIn('src="/rate/check/', fresh)
+        self.assertNotIn(token, fresh)  # a new question
+
+    def test_a_question_of_another_form_has_no_image_here(self) -> None:
+        other = HumanCheck(namespace="intake", switch="QF_SECOND_CHECK").new_token()
+        self.assertEqual(self.client.get(f"/rate/check/{other}.svg").status_code, 404)
+
+    @override_settings(QF_SECOND_CHECK=False)
+    def test_switched_off_the_form_shows_none(self) -> None:
+        self.assertEqual(self.views.context(), {"human_check": False, "captcha_token": ""})
+
+
 class ThrottleTestCase(SimpleTestCase):
     def setUp(self) -> None:
         cache.clear()

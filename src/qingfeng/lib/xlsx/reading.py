@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
+from qingfeng.lib import filetypes
 from qingfeng.lib.xlsx.cells import cell_text
 from qingfeng.lib.xlsx.columns import Columns
 
@@ -38,8 +39,6 @@ Row = tuple[int, tuple[Any, ...]]  # (Excel row number, values from column A on)
 MAX_COLUMNS = 200  # cells past this column are ignored
 MAX_UNZIPPED = 400 * 1024 * 1024  # a 20 MB upload must not expand into gigabytes
 HEADER_SCAN_ROWS = 30  # the header is looked for in this many non-empty rows
-XLSX_MAGIC = b"PK\x03\x04"
-XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2, the container of .xls
 # Chinese Excel's built-in date formats (年月日) are locale ids missing from openpyxl's table.
 CJK_DATE_FORMATS = frozenset(range(27, 37)) | frozenset(range(50, 59))
 _DISPIMG = "=DISPIMG("
@@ -455,10 +454,10 @@ def workbook_format(data: bytes, filename: str, *, max_bytes: int) -> str:
     if len(data) > max_bytes:
         raise WorkbookError(_("文件超过 %(n)d MB，请分批导入") % {"n": max_bytes // (1024 * 1024)})
     is_xls = name.endswith(".xls")
-    magic = XLS_MAGIC if is_xls else XLSX_MAGIC
-    if not data.startswith(magic):
-        other = XLSX_MAGIC if is_xls else XLS_MAGIC
-        if data.startswith(other):
+    claimed, other = (filetypes.XLS, filetypes.XLSX) if is_xls else (filetypes.XLSX, filetypes.XLS)
+    head = data[: filetypes.HEAD]
+    if not claimed.matches(head):
+        if other.matches(head):
             raise WorkbookError(
                 _("文件扩展名与内容不符：内容是 %(real)s 格式，请改正扩展名后重新上传")
                 % {"real": ".xlsx" if is_xls else ".xls"}

@@ -1,0 +1,66 @@
+"""The human check's two pages, for any public form: the question as an SVG image, and a new
+question (the "换一题" link swaps the block in place with htmx).
+
+    HUMAN_CHECK = HumanCheckViews(check=HumanCheck(namespace="evaluation", switch=...),
+                                  url_namespace="rate")
+    urlpatterns = [..., *HUMAN_CHECK.urls()]          # in the form's public URLconf
+    context = {**HUMAN_CHECK.context(), ...}          # on the form's page
+    {% include "core/partials/human_check.html" with error=form.captcha_answer.errors %}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from qingfeng.core.policy import public
+from qingfeng.core.publicform.captcha import HumanCheck
+
+TEMPLATE = "core/partials/human_check.html"
+
+
+@dataclass(frozen=True)
+class HumanCheckViews:
+    check: HumanCheck
+    url_namespace: str  # the form's URLconf namespace, where urls() are mounted
+
+    def context(self) -> dict[str, Any]:
+        """What the form's page needs to show the check (nothing when it is switched off)."""
+        if not self.check.enabled:
+            return {"human_check": False, "captcha_token": ""}
+        return {"human_check": True, **self._question()}
+
+    def _question(self) -> dict[str, Any]:
+        token = self.check.new_token()
+        return {
+            "captcha_token": token,
+            "captcha_image_url": reverse(f"{self.url_namespace}:captcha", args=[token]),
+            "captcha_new_url": reverse(f"{self.url_namespace}:captcha_new"),
+        }
+
+    def urls(self) -> list[URLPattern]:
+        @public
+        @never_cache
+        @require_GET
+        def captcha_image(request: HttpRequest, token: str) -> HttpResponse:
+            svg = self.check.render_svg(token)
+            if svg is None:
+                raise Http404
+            return HttpResponse(svg, content_type="image/svg+xml")
+
+        @public
+        @never_cache
+        @require_GET
+        def captcha_new(request: HttpRequest) -> HttpResponse:
+            return render(request, TEMPLATE, self._question())
+
+        return [
+            path("check/new/", captcha_new, name="captcha_new"),
+            path("check/<str:token>.svg", captcha_image, name="captcha"),
+        ]
