@@ -26,7 +26,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
-from django.urls import resolve, reverse
+from django.urls import get_resolver, resolve, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -219,10 +219,22 @@ def demo_seeders() -> list[DemoSeeder]:
     return sorted(_registry.seeders.values(), key=lambda s: (s.order, s.key))
 
 
+_views: dict[str, tuple[object, Callable[..., Any]]] = {}
+
+
+def _view(url_name: str) -> Callable[..., Any]:
+    """The view at `url_name`, looked up once per URLconf (a menu asks on every page)."""
+    resolver = get_resolver()
+    cached = _views.get(url_name)
+    if cached is None or cached[0] is not resolver:
+        cached = (resolver, resolve(reverse(url_name)).func)
+        _views[url_name] = cached
+    return cached[1]
+
+
 def allows(url_name: str, user: AnyUser) -> bool:
     """Whether the guard of the view at `url_name` lets this user in."""
-    view = resolve(reverse(url_name)).func
-    allowed: Callable[[Any], bool] | None = getattr(view, "qf_allows", None)
+    allowed: Callable[[Any], bool] | None = getattr(_view(url_name), "qf_allows", None)
     if allowed is None:  # the URL-policy test makes every view declare its policy
         raise ImproperlyConfigured(f"{url_name} has no access policy (core/policy.py)")
     return allowed(user)
