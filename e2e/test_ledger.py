@@ -148,6 +148,22 @@ def test_a_problem_from_registration_to_closure_and_public_progress(ui: Browser)
     sign_in_as(ui, "school_admin")
     ui.goto(detail)
     expect(page.get_by_test_id("timeline")).to_contain_text("请补充家长签字的退费确认")
+    # The returned photo again is refused; a new one (the signed confirmation) goes through.
+    page.fill("#progress", "100")
+    page.fill("#rtext", "同一张退费凭证。")
+    page.set_input_files(
+        "#files", files=[{"name": "退费凭证.png", "mimeType": "image/png", "buffer": png_bytes()}]
+    )
+    page.get_by_role("button", name="报送").click()
+    expect(page.locator(".alert-danger")).to_contain_text("与退回重改前提交的佐证相同")
+    page.fill("#progress", "100")
+    page.fill("#rtext", "补充家长签字的退费确认。")
+    page.set_input_files(
+        "#files",
+        files=[{"name": "退费确认.png", "mimeType": "image/png", "buffer": png_bytes(64, 40)}],
+    )
+    page.get_by_role("button", name="报送").click()
+    expect(page.locator(".alert-success")).to_contain_text("已报送进展")
     page.fill("#ctext", "已补充家长签字的退费确认。")
     page.get_by_role("button", name="申请销号").click()
     expect(status(ui)).to_have_text("申请销号")

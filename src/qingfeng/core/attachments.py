@@ -59,6 +59,16 @@ class Attachment(models.Model):
         return self.original_name
 
 
+def file_digest(file: File[Any]) -> str:
+    """The SHA-256 of a file's bytes, read in chunks, the file left at its start."""
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
 def storage_name(extension: str) -> str:
     """A fresh name to store a file under, keeping only its extension (with the dot, or '')."""
     return f"{uuid.uuid4().hex}{extension}"
@@ -102,14 +112,10 @@ class AttachmentRules:
         if self.scrub and content_type in scrub.CLEANED:
             upload.seek(0)
             stored = ContentFile(scrub.scrub(content_type, upload.read()))
-        digest = hashlib.sha256()
-        for chunk in stored.chunks():
-            digest.update(chunk)
-        stored.seek(0)
         attachment.original_name = (upload.name or "")[:200]
         attachment.content_type = content_type
         attachment.size = stored.size or 0
-        attachment.sha256 = digest.hexdigest()
+        attachment.sha256 = file_digest(stored)
         name = storage_name(filetypes.extension(upload.name or ""))
         attachment.file.save(name, stored, save=False)
 

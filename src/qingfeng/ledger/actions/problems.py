@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from qingfeng.core import registry
 from qingfeng.core.actions import notify
-from qingfeng.core.attachments import MB, AttachmentRules
+from qingfeng.core.attachments import MB, AttachmentRules, file_digest
 from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.ledger import workflow
@@ -232,6 +232,13 @@ def check_report_progress(
     if not text.strip():
         raise ValidationError(_("请填写进展情况"))
     checked = [(upload, phase, EVIDENCE.check(upload)) for upload, phase in files]
+    returned = _returned_evidence(problem)
+    for upload, phase, _type in checked:
+        if phase == Evidence.Phase.AFTER and file_digest(upload) in returned:
+            raise ValidationError(
+                _("文件 %(name)s 与退回重改前提交的佐证相同，请上传反映新的整改情况的佐证")
+                % {"name": upload.name}
+            )
     if problem.status == Problem.Status.ACCEPTED:  # its audit row is this action's
         WORKFLOW.apply(problem, "start", actor=actor, audit=False)
     report = ProgressReport.objects.create(
@@ -279,6 +286,24 @@ def _store_evidence(
     return evidence
 
 
+def _returned_evidence(problem: Problem) -> set[str]:
+    """The digests of the after-rectification evidence a verifier had before them when they
+    last returned the problem (退回重改): sending the same files again shows nothing new."""
+    returned = (
+        problem.verifications.filter(outcome=Verification.Outcome.RETURNED)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if returned is None:
+        return set()
+    return set(
+        problem.evidence.filter(phase=Evidence.Phase.AFTER, uploaded_at__lt=returned).values_list(
+            "sha256", flat=True
+        )
+    )
+
+
 def roll_up(problem: Problem) -> None:
     """A parent's progress is the weighted mean of its children's."""
     parent = problem.parent
@@ -299,9 +324,13 @@ def check_request_closure(problem: Problem, *, actor: User, text: str) -> Proble
     workflow.target_of(problem, "request_closure")  # an illegal move says so first
     if not text.strip():
         raise ValidationError(_("请填写整改完成情况"))
-    if not problem.evidence.filter(phase=Evidence.Phase.AFTER, withdrawn_at__isnull=True).exists():
+    after = problem.evidence.filter(phase=Evidence.Phase.AFTER, withdrawn_at__isnull=True)
+    if not after.exists():
         # No closure on paper (数字整改): something must show the fix.
         raise ValidationError(_("申请销号前请上传整改后的佐证材料"))
+    returned = _returned_evidence(problem)
+    if returned and not after.exclude(sha256__in=returned).exists():
+        raise ValidationError(_("退回重改后再次申请销号，须上传新的整改后佐证材料"))
     with WORKFLOW.move(problem, "request_closure", actor=actor, reason=text.strip()):
         problem.progress = (
             100

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from typing import Any
 
@@ -11,10 +12,13 @@ from qingfeng.orgs.models import Person
 from qingfeng.test import BaseTestCase
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+_shots = itertools.count(1)
 
 
-def png(name: str = "after.png") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, PNG, content_type="image/png")
+def png(name: str = "after.png", content: bytes | None = None) -> SimpleUploadedFile:
+    """A photo; each call a new one (a photo taken again differs), unless `content` is given."""
+    data = content if content is not None else PNG + next(_shots).to_bytes(4, "big")
+    return SimpleUploadedFile(name, data, content_type="image/png")
 
 
 class LedgerTestCase(BaseTestCase):

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import time_machine
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from qingfeng.core.models import AuditEvent, Notification
 from qingfeng.ledger import actions, workflow
 from qingfeng.ledger.models import Feedback, Problem, Transition, Verification
-from qingfeng.ledger.tests.base import LedgerTestCase, png
+from qingfeng.ledger.tests.base import PNG, LedgerTestCase, png
 
 S = Problem.Status
 
@@ -63,6 +66,9 @@ class LifecycleTestCase(LedgerTestCase):
         )
         self.assertEqual(problem.status, S.RECTIFYING)
         self.assertEqual(Transition.objects.filter(problem=problem).last().reason, "佐证不足")  # type: ignore[union-attr]
+        actions.check_report_progress(
+            problem, actor=self.teacher, progress=100, text="补充了材料", files=[(png(), "after")]
+        )
         actions.check_request_closure(problem, actor=self.teacher, text="补充了材料")
         actions.check_verify(
             problem,
@@ -197,3 +203,50 @@ class FeedbackGateTestCase(LedgerTestCase):
             problem, verifier=self.county_admin, outcome=Verification.Outcome.APPROVED, comment="ok"
         )
         self.assertEqual(problem.status, S.CLOSED)
+
+
+class ResubmissionTestCase(LedgerTestCase):
+    """After 退回重改, the same photos again show nothing new: a closure request needs new
+    after-rectification evidence, and a file identical to one the verifier returned is refused."""
+
+    def test_a_returned_problem_needs_new_evidence_before_it_asks_again(self) -> None:
+        photo = PNG + b"classroom"
+        problem = actions.check_request_closure(
+            self._rectifying_with(photo), actor=self.teacher, text="已整改"
+        )
+        with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+            actions.check_verify(
+                problem, verifier=self.county_admin, outcome="returned", comment="照片看不出整改"
+            )
+        with time_machine.travel(timezone.now() + timedelta(minutes=10)):
+            with self.assertRaisesMessage(ValidationError, "须上传新的整改后佐证材料"):
+                actions.check_request_closure(problem, actor=self.teacher, text="再次申请")
+            with self.assertRaisesMessage(ValidationError, "与退回重改前提交的佐证相同"):
+                actions.check_report_progress(
+                    problem,
+                    actor=self.teacher,
+                    progress=90,
+                    text="重新拍照",
+                    files=[(png("again.png", content=photo), "after")],
+                )
+            self.assertEqual(problem.reports.count(), 1)  # the refused report wrote nothing
+            actions.check_report_progress(
+                problem,
+                actor=self.teacher,
+                progress=95,
+                text="补拍整改后照片",
+                files=[(png(), "after")],
+            )
+            actions.check_request_closure(problem, actor=self.teacher, text="再次申请")
+        self.assertEqual(problem.status, S.CLOSURE_REQUESTED)
+
+    def _rectifying_with(self, photo: bytes) -> Problem:
+        problem = actions.do_accept(self.assigned(), actor=self.teacher)
+        actions.check_report_progress(
+            problem,
+            actor=self.teacher,
+            progress=80,
+            text="已整改",
+            files=[(png("after.png", content=photo), "after")],
+        )
+        return problem

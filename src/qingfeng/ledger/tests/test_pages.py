@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
@@ -77,6 +79,14 @@ class LedgerPagesTestCase(LedgerTestCase):
         )
         self.assertEqual(Problem.objects.get(pk=problem.pk).status, S.RECTIFYING)
         self.login(self.school_admin)
+        response = self.client.post(
+            f"/ledger/{problem.pk}/request-closure/", {"text": "补充"}, follow=True
+        )
+        self.assertContains(response, "须上传新的整改后佐证材料")  # the returned photo again: no
+        self.client.post(
+            f"/ledger/{problem.pk}/report/",
+            {"progress": 100, "text": "补拍清晰照片", "phase": "after", "files": [png()]},
+        )
         self.client.post(f"/ledger/{problem.pk}/request-closure/", {"text": "补充"})
         self.login(self.county_admin)
         response = self.client.post(
@@ -120,7 +130,9 @@ class LedgerPagesTestCase(LedgerTestCase):
         self.login(self.county_admin)
         response = self.client.get(f"/ledger/evidence/{evidence.pk}/")
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(b"".join(response.streaming_content), PNG)  # type: ignore[attr-defined]
+        content = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+        self.assertTrue(content.startswith(PNG))
+        self.assertEqual(hashlib.sha256(content).hexdigest(), evidence.sha256)
         self.assertIn("attachment", response["Content-Disposition"])
 
     def test_my_items_show_the_teachers_own_problem(self) -> None:
