@@ -31,7 +31,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Length
 from django.utils.translation import gettext as _
 
-from qingfeng.intake.models import TicketCategory
+from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.intake.similarity import normalise
 from qingfeng.orgs.models import Unit
 
@@ -291,3 +291,22 @@ def suggest_categories(text: str, limit: int = 3) -> list[CategorySuggestion]:
             found.append(CategorySuggestion(category, score, reason, tuple(hits)))
     found.sort(key=lambda s: (-s.score, s.category.sort_order, s.category.pk))
     return found[:limit]
+
+
+def handles_own_report(ticket: Ticket, unit: Unit) -> bool:
+    """A 举报 about a unit (or a person in it) sent to that unit or a unit inside it: it would
+    investigate itself, which needs a stated reason. A complaint (投诉) or a suggestion may go
+    to the unit, as practice does."""
+    return (
+        ticket.kind == Ticket.Kind.REPORT
+        and ticket.unit is not None
+        and unit.is_within(ticket.unit)
+    )
+
+
+def report_unit_above(ticket: Ticket) -> Unit | None:
+    """Who a 举报 goes to by default: the level above the unit reported on (the county for a
+    school, the bureau for a county); None for anything else, or when nothing is above."""
+    if ticket.kind != Ticket.Kind.REPORT or ticket.unit is None:
+        return None
+    return ticket.unit.parent
