@@ -13,8 +13,8 @@ from qingfeng.core.models import AuditEvent
 from qingfeng.intake.actions import handling
 from qingfeng.intake.models import Ticket
 from qingfeng.intake.tests.handling_base import IntakeTestCase
-from qingfeng.orgs.models import Unit
-from qingfeng.test import make_unit
+from qingfeng.orgs.models import Role, Unit
+from qingfeng.test import make_unit, make_user
 
 S = Ticket.Status
 REPORT = {
@@ -114,6 +114,21 @@ class ReportAssignPageTestCase(IntakeTestCase):
         self.assertLess(routing.index(self.county.name), routing.index(self.school.name))
         county = self.accepted(**{**REPORT, "unit": self.county})
         self.assertEqual(selected_unit(self.page(county)), self.bureau.pk)
+
+    def test_nothing_is_preselected_when_the_level_above_is_out_of_reach(self) -> None:
+        # A county's campaign office, for a report about the county: the bureau is not among
+        # its units, and the first of them (the county itself) must not be chosen by default.
+        office = make_user(
+            "county_office", unit=self.county, role=Role.CAMPAIGN_OFFICE, name="冯办"
+        )
+        ticket = self.accepted(**{**REPORT, "unit": self.county})
+        self.login(office)
+        html = self.client.get(reverse("intake:detail", args=[ticket.pk])).content.decode()
+        self.assertIn(f'<option value="{self.county.pk}">', html)
+        self.assertIsNone(selected_unit(html))
+        # With no option selected the browser shows the first: the empty one, so a choice is
+        # required (the select is `required`).
+        self.assertIn('name="unit" required><option value="">', html)
 
     def test_a_unit_chosen_from_the_suggestions_is_preselected(self) -> None:
         ticket = self.accepted(**REPORT)
