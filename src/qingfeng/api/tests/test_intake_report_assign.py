@@ -21,7 +21,7 @@ class ReportAssignApiTestCase(IntakeApiTestCase):
         self.assertEqual(assigned.json()["handling_unit_name"], self.school.name)
         self.assertEqual(self.fresh(ticket).events.get(action="assign").reason, REASON)
         audit = AuditEvent.objects.filter(action="intake.ticket.assign").latest("id")
-        self.assertEqual(audit.after["reason"], REASON)
+        self.assertEqual((audit.after or {}).get("reason"), REASON)
 
     def test_a_report_to_the_county_and_a_complaint_to_the_school_need_none(self) -> None:
         report = self.accepted(**REPORT)

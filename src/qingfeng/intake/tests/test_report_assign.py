@@ -52,7 +52,7 @@ class ReportAssignActionTestCase(IntakeTestCase):
         event = ticket.events.get(action="assign")
         self.assertEqual((event.reason, event.unit), (REASON, self.school))
         audit = AuditEvent.objects.filter(action="intake.ticket.assign").latest("id")
-        self.assertEqual(audit.after["reason"], REASON)
+        self.assertEqual((audit.after or {}).get("reason"), REASON)
 
     def test_the_level_above_and_other_units_need_no_reason(self) -> None:
         for unit in (self.county, self.bureau, self.school2, self.other_school):
