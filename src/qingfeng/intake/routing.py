@@ -12,6 +12,12 @@ tree.
 Where matches overlap the longest wins ("东城区实验小学" is one school, not the county
 "东城区" too); a unit whose ancestor is also mentioned gains, the ancestor loses (the school
 before its county), and a term several units share counts for each a share only.
+
+Departments (科室) are named with common words (办公室, 财务科, 教务处): "学校办公室" in a
+parent's complaint is the school's office, not the bureau's. A department's own name counts
+only in a qualified form — its parent's name, short name or alias written before it
+("市教育局办公室", one term for the matcher) — or when the text names no school or county.
+Schools and counties named in the text come before departments and the bureau.
 """
 
 from __future__ import annotations
@@ -25,14 +31,17 @@ from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Length
 from django.utils.translation import gettext as _
 
-from qingfeng.intake.models import TicketCategory
+from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.intake.similarity import normalise
 from qingfeng.orgs.models import Unit
 
 MAX_AGE = 300.0  # seconds: rebuilt at least this often
 STALE_AFTER = 30.0  # seconds: how old a stamp the duplicate check accepts
 MIN_TERM = 2  # a one-character "name" would match everywhere
-KIND_WEIGHT = {"name": 3.0, "short": 2.5, "alias": 2.0}
+KIND_WEIGHT = {"name": 3.0, "qualified": 3.0, "short": 2.5, "alias": 2.0}
+# Kinds that are not "a school or a county named in the text": they rank after those, and a
+# department's bare name does not count when one of those is named.
+_OFFICES = frozenset({Unit.Kind.DEPARTMENT, Unit.Kind.BUREAU})
 ANCESTOR_BONUS = 1.0
 DEPTH_BONUS = 0.1
 
@@ -43,6 +52,12 @@ class _UnitInfo:
     name: str
     path: str
     depth: int
+    kind: str
+
+    @property
+    def is_place(self) -> bool:
+        """A school, a county or another unit people name, rather than an office."""
+        return self.kind not in _OFFICES
 
 
 @dataclass
@@ -70,15 +85,29 @@ class CategorySuggestion:
 class UnitMatcher:
     """Every active unit's names, by their first two (normalised) characters."""
 
-    def __init__(self, units: list[tuple[int, str, str, str, str, int]]) -> None:
-        """`units`: (id, name, short name, aliases, path, depth) of each active unit."""
+    def __init__(self, units: list[tuple[int, str, str, str, str, int, str]]) -> None:
+        """`units`: (id, name, short name, aliases, path, depth, kind) of each active unit."""
         self.units: dict[int, _UnitInfo] = {}
         terms: dict[str, _Term] = {}
-        for pk, name, short_name, aliases, path, depth in units:
-            self.units[pk] = _UnitInfo(pk, name, path, depth)
-            named = [("name", name), ("short", short_name)]
+        names: dict[int, list[tuple[str, str]]] = {}
+        for pk, name, short_name, aliases, path, depth, unit_kind in units:
+            self.units[pk] = _UnitInfo(pk, name, path, depth, unit_kind)
             alias_list = Unit(aliases=aliases).alias_list()
-            for kind, text in [*named, *(("alias", a) for a in alias_list)]:
+            names[pk] = [("name", name), ("short", short_name), *(("alias", a) for a in alias_list)]
+        by_path = {info.path: pk for pk, info in self.units.items()}
+        for pk, info in self.units.items():
+            spelled = list(names[pk])
+            parent = by_path.get(Unit.path_parent(info.path))
+            if info.kind == Unit.Kind.DEPARTMENT and parent is not None:
+                # "市教育局办公室": the parent's every name before the department's.
+                spelled += [
+                    ("qualified", above + own)
+                    for _k, above in names[parent]
+                    if above
+                    for _kind, own in names[pk]
+                    if own
+                ]
+            for kind, text in spelled:
                 key = normalise(text)
                 if len(key) < MIN_TERM:
                     continue
@@ -115,14 +144,24 @@ class UnitMatcher:
         """The unit names the text mentions (normalised), for the duplicate check to ignore."""
         return sorted({key for _pos, key in self.find(normalise(text))})
 
+    def _counts(self, pk: int, kind: str, places_named: bool) -> bool:
+        """A department's bare name counts only when no school or county is named."""
+        info = self.units[pk]
+        return not (places_named and info.kind == Unit.Kind.DEPARTMENT and kind != "qualified")
+
     def suggest(self, text: str, limit: int) -> list[UnitSuggestion]:
         matches = self.find(normalise(text))
+        places_named = any(
+            self.units[pk].is_place for _pos, key in matches for pk, _k in self.terms[key].owners
+        )
         scores: dict[int, float] = defaultdict(float)
         best: dict[int, tuple[float, str, str, int]] = {}  # unit → (points, kind, term, owners)
         for _pos, key in matches:
             term = self.terms[key]
             share = len(term.owners)
             for pk, kind in term.owners:
+                if not self._counts(pk, kind, places_named):
+                    continue
                 points = KIND_WEIGHT[kind] * (1 + len(key) / 10) / share
                 if pk in best:
                     scores[pk] += 0.5  # mentioned again
@@ -143,7 +182,10 @@ class UnitMatcher:
             scores[pk] += ANCESTOR_BONUS * len(above)
         for pk in demoted:
             scores[pk] /= 2
-        ranked = sorted(best, key=lambda pk: (-scores[pk], self.units[pk].path))[:limit]
+        ranked = sorted(
+            best,
+            key=lambda pk: (not self.units[pk].is_place, -scores[pk], self.units[pk].path),
+        )[:limit]
         return [
             UnitSuggestion(
                 unit_id=pk,
@@ -157,7 +199,7 @@ class UnitMatcher:
     @staticmethod
     def _reason(match: tuple[float, str, str, int], above: list[str]) -> str:
         _points, kind, text, share = match
-        if kind == "name":
+        if kind in {"name", "qualified"}:
             reason = _("正文提到“%(t)s”") % {"t": text}
         elif kind == "short":
             reason = _("正文提到简称“%(t)s”") % {"t": text}
@@ -212,7 +254,7 @@ def get_matcher(*, fresh: bool = True) -> UnitMatcher:
     with _lock:
         rows = list(
             Unit.objects.filter(is_active=True).values_list(
-                "pk", "name", "short_name", "aliases", "path", "depth"
+                "pk", "name", "short_name", "aliases", "path", "depth", "kind"
             )
         )
         matcher = UnitMatcher(rows)
@@ -249,3 +291,22 @@ def suggest_categories(text: str, limit: int = 3) -> list[CategorySuggestion]:
             found.append(CategorySuggestion(category, score, reason, tuple(hits)))
     found.sort(key=lambda s: (-s.score, s.category.sort_order, s.category.pk))
     return found[:limit]
+
+
+def handles_own_report(ticket: Ticket, unit: Unit) -> bool:
+    """A 举报 about a unit (or a person in it) sent to that unit or a unit inside it: it would
+    investigate itself, which needs a stated reason. A complaint (投诉) or a suggestion may go
+    to the unit, as practice does."""
+    return (
+        ticket.kind == Ticket.Kind.REPORT
+        and ticket.unit is not None
+        and unit.is_within(ticket.unit)
+    )
+
+
+def report_unit_above(ticket: Ticket) -> Unit | None:
+    """Who a 举报 goes to by default: the level above the unit reported on (the county for a
+    school, the bureau for a county); None for anything else, or when nothing is above."""
+    if ticket.kind != Ticket.Kind.REPORT or ticket.unit is None:
+        return None
+    return ticket.unit.parent

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from qingfeng.intake.actions import submission_errors
-from qingfeng.intake.actions.handling import ENTRY_CHANNELS
+from qingfeng.intake.actions.handling import ASSIGN_REASON_MAX, ENTRY_CHANNELS
 from qingfeng.intake.forms import UNIT_REQUIRED, exact_unit
 from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.ledger.models import Category, Problem
@@ -42,6 +42,10 @@ class AssignForm(forms.Form):
         label=_("承办人（可不指定）"), queryset=User.objects.none(), required=False
     )
     note = forms.CharField(label=_("转办要求（内部）"), required=False, max_length=1000)
+    # Required by the action when a 举报 goes to the unit it reports on (or inside it).
+    reason = forms.CharField(
+        label=_("转办给被举报单位的理由"), required=False, max_length=ASSIGN_REASON_MAX
+    )
 
     def __init__(
         self, *args: Any, units: QuerySet[Unit], handlers: QuerySet[User], **kwargs: Any

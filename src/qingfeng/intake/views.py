@@ -151,6 +151,15 @@ def _routing_panel(user: User, ticket: Ticket, available: set[str]) -> dict[str,
             .filter(is_active=True, pk__in=[s.unit_id for s in units])
             .values_list("pk", flat=True)
         )
+    above = routing.report_unit_above(ticket)
+    if above is not None:
+        # A 举报 is not handled by the unit it reports on: the level above comes first.
+        units = [s for s in units if s.unit_id != above.pk]
+        reason = _("举报不由被举报单位自行办理，建议由上级单位办理")
+        units.insert(0, routing.UnitSuggestion(above.pk, above.name, 0.0, reason))
+        if "assign" in available and above.is_active:
+            visible = org_selectors.units_visible_to(user).filter(pk=above.pk).exists()
+            choosable |= {above.pk} if visible else set()
     categories = routing.suggest_categories(text, limit=1)
     return {
         "units": [(s, s.unit_id in choosable) for s in units],
@@ -176,9 +185,15 @@ def _suspects(user: User, ticket: Ticket, available: set[str]) -> list[dict[str,
 
 
 def _prefill_unit(request: AuthenticatedHttpRequest, ticket: Ticket) -> int | None:
-    """The unit chosen from the suggestions (?assign_unit=), else the unit reported on."""
+    """The unit chosen from the suggestions (?assign_unit=), else the unit reported on — for a
+    举报, the level above it instead (never the reported unit nor one inside it)."""
     chosen = request.GET.get("assign_unit", "")
-    return int(chosen) if chosen.isdigit() else ticket.unit_id
+    if chosen.isdigit():
+        return int(chosen)
+    if ticket.kind == Ticket.Kind.REPORT:
+        above = routing.report_unit_above(ticket)
+        return above.pk if above is not None else None
+    return ticket.unit_id
 
 
 def _detail_context(
@@ -213,6 +228,8 @@ def _detail_context(
         if intake and ticket.status in workflow.OPEN
         else None,
         "assign_unit_id": _prefill_unit(request, ticket),
+        # A 举报 reaches the unit it reports on only with a stated reason: the form asks.
+        "reported_unit": ticket.unit if ticket.kind == Ticket.Kind.REPORT else None,
         "suspects": _suspects(user, ticket, available),
     }
 
@@ -290,6 +307,7 @@ def _assign(request: AuthenticatedHttpRequest, ticket: Ticket, user: User) -> st
         unit=unit,
         handler=form.cleaned_data["handler"],
         note=form.cleaned_data["note"],
+        reason=form.cleaned_data["reason"],
     )
     return _("已转办至 %(u)s") % {"u": unit.name}
 

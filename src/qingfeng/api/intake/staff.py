@@ -164,6 +164,9 @@ class AssignIn(Schema):
     unit_id: int = Field(..., description="承办单位，须在本人管辖范围内")
     handler_id: int | None = Field(None, description="承办人（账号 ID），可不指定")
     note: str = Field("", max_length=1000, description="转办要求（内部）")
+    reason: str = Field(
+        "", max_length=500, description="举报转办给被举报单位或其内设机构时必填的理由"
+    )
 
 
 class MergeIn(Schema):
@@ -418,7 +421,14 @@ def assign(request: HttpRequest, ticket_id: int, payload: AssignIn) -> Any:
         if handler is None:
             raise HttpError(400, _("承办人不存在或账号已停用"))
     with _staff_action():
-        handling.check_assign(ticket, actor=user, unit=unit, handler=handler, note=payload.note)
+        handling.check_assign(
+            ticket,
+            actor=user,
+            unit=unit,
+            handler=handler,
+            note=payload.note,
+            reason=payload.reason,
+        )
     return _after(user, ticket)
 
 

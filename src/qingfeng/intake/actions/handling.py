@@ -21,7 +21,7 @@ from qingfeng.core.actions import notify
 from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.notify import queue_message
-from qingfeng.intake import deadlines, workflow
+from qingfeng.intake import deadlines, routing, workflow
 from qingfeng.intake.actions.submit import check_submit_ticket
 from qingfeng.intake.models import (
     IdentityReveal,
@@ -114,18 +114,42 @@ def _unit_admins(unit: Unit) -> list[User]:
     )
 
 
+ASSIGN_REASON_MAX = 500
+
+
+def _assign_reason(ticket: Ticket, unit: Unit, reason: str) -> str:
+    reason = (reason or "").strip()
+    if len(reason) > ASSIGN_REASON_MAX:
+        raise ValidationError({"reason": _("转办理由不能超过 500 字")})
+    if not reason and routing.handles_own_report(ticket, unit):
+        raise ValidationError(
+            {"reason": _("举报不由被举报单位自行办理：转办给被举报单位或其内设机构，须填写理由")}
+        )
+    return reason
+
+
 @transaction.atomic
 def check_assign(
-    ticket: Ticket, *, actor: User, unit: Unit, handler: User | None = None, note: str = ""
+    ticket: Ticket,
+    *,
+    actor: User,
+    unit: Unit,
+    handler: User | None = None,
+    note: str = "",
+    reason: str = "",
 ) -> Ticket:
-    """转办 to a unit (the reported school may handle its own ticket), optionally to a named
-    handler — never someone inside the unit reported on, nor someone the ticket names. The
-    note to the unit is internal."""
+    """转办 to a unit, optionally to a named handler — never someone inside the unit reported
+    on, nor someone the ticket names. The note to the unit is internal. A complaint may go to
+    the reported school itself; a 举报 goes there (or inside it) only with a stated reason,
+    kept on the event and in the audit row."""
     workflow.target_of(ticket, "assign")
     if not unit.is_active:
         raise ValidationError({"unit": _("承办单位已停用")})
     _check_handler(ticket, unit, handler)
-    with WORKFLOW.move(ticket, "assign", actor=actor, unit=unit):
+    reason = _assign_reason(ticket, unit, reason)
+    with WORKFLOW.move(ticket, "assign", actor=actor, unit=unit, reason=reason) as step:
+        if reason:
+            step.note["reason"] = reason
         ticket.handling_unit = unit
         ticket.handler = handler
         if ticket.reply_due is None:  # assigned straight after an import, say

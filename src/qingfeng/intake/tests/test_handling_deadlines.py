@@ -5,7 +5,7 @@ from datetime import date
 import time_machine
 
 from qingfeng.core.models import Escalation, Notification
-from qingfeng.intake import deadlines
+from qingfeng.intake import actions, deadlines
 from qingfeng.intake.actions import handling
 from qingfeng.intake.models import Ticket
 from qingfeng.intake.tests.handling_base import IntakeTestCase
@@ -111,3 +111,54 @@ class TicketEscalationTestCase(IntakeTestCase):
         self.assertEqual(Ticket.objects.get(pk=ticket.pk).light, "green")
         result = tasks.intake_lights_and_escalation.call_local()
         self.assertEqual(len(result), 2)
+
+
+class RedoDeadlineTestCase(IntakeTestCase):
+    """A redo (发回重办) or an escalation (提级办理) starts a new reply clock from that day, with
+    the category's working days; the light and the queue order follow it."""
+
+    def replied_on(self, day: str) -> Ticket:
+        with time_machine.travel(f"{day} 10:00 +0800"):
+            ticket = self.replied()
+        return self.fresh(ticket)
+
+    def rate(self, ticket: Ticket, day: str, comment: str) -> Ticket:
+        with time_machine.travel(f"{day} 10:00 +0800"):
+            actions.check_rate(ticket, rating=1, comment=comment)
+        return self.fresh(ticket)
+
+    def test_a_redo_over_national_day_gets_a_new_reply_deadline(self) -> None:
+        ticket = self.replied_on("2026-09-01")
+        self.assertEqual(ticket.reply_due, d("2026-09-21"))  # 20 Sept is a make-up day
+        with time_machine.travel("2026-09-15 10:00 +0800"):
+            sooner = self.assigned()  # due between the old date and the new one
+        ticket = self.rate(ticket, "2026-09-29", "教辅费没有退")
+        self.assertEqual(ticket.status, Ticket.Status.HANDLING)
+        # 9/30, the holiday skipped, 10/8–10/10 (make-up Saturday), then 10/12–10/26: 15 days.
+        self.assertEqual(ticket.reply_due, d("2026-10-26"))
+        self.assertEqual((ticket.light, ticket.due_key), ("green", d("2026-10-26")))
+        self.assertIsNone(ticket.replied_at)
+        # The old date has passed, the new one has not: green, and queued behind a ticket due
+        # sooner.
+        deadlines.recompute_lights(d("2026-10-08"))
+        self.assertEqual(self.light(ticket), "green")
+        assert sooner.reply_due is not None
+        self.assertLess(d("2026-09-21"), sooner.reply_due)
+        self.assertLess(self.fresh(sooner).due_key, self.fresh(ticket).due_key)
+        deadlines.recompute_lights(d("2026-10-27"))
+        self.assertEqual(self.light(ticket), "red")
+
+    def test_an_escalation_gets_a_new_reply_deadline_at_the_level_above(self) -> None:
+        ticket = self.replied_on("2026-09-01")
+        ticket = self.rate(ticket, "2026-09-03", "教辅费没有退")
+        with time_machine.travel("2026-09-10 10:00 +0800"):
+            handling.check_reply(ticket, actor=self.school_admin, body="已再次核查。")
+        ticket = self.rate(ticket, "2026-09-29", "还是没有退")
+        self.assertEqual(ticket.status, Ticket.Status.ASSIGNED)
+        self.assertEqual(ticket.handling_unit, self.county)
+        self.assertEqual(ticket.reply_due, d("2026-10-26"))
+        self.assertEqual((ticket.light, ticket.due_key), ("green", d("2026-10-26")))
+        self.assertEqual(deadlines.recompute_lights(d("2026-09-29")), 0)
+
+    def light(self, ticket: Ticket) -> str:
+        return Ticket.objects.get(pk=ticket.pk).light

@@ -83,6 +83,67 @@ class UnitSuggestionTestCase(BaseTestCase):
             self.assertIs(routing.get_matcher(), first)
 
 
+class DepartmentNameTestCase(BaseTestCase):
+    """Departments are named with common words: a parent writing "学校办公室" or "财务科" means
+    the school's, not the bureau's. The bureau has 办公室 and 财务科, the county 人事科."""
+
+    finance: Unit
+    personnel: Unit
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        cls.finance = make_unit("财务科", Unit.Kind.DEPARTMENT, cls.bureau, "D0002")
+        cls.personnel = make_unit("人事科", Unit.Kind.DEPARTMENT, cls.county, "D0003")
+
+    def ids(self, text: str) -> list[int]:
+        return [s.unit_id for s in routing.suggest_units(text)]
+
+    def test_a_school_and_its_office_in_one_text_give_the_school_only(self) -> None:
+        texts = [
+            "东城区实验小学办公室的老师让每个学生交200元资料费，不开收据。",
+            "我去东城实小办公室问，办公室说是上面要求的，财务科也不管退钱。",
+            "孩子在西山县第一中学，班主任让去办公室交补课费，每月三百元。",
+        ]
+        for text in texts:
+            found = self.ids(text)
+            self.assertIn(found[0], {self.school.pk, self.other_school.pk}, text)
+            self.assertNotIn(self.office.pk, found, text)
+            self.assertNotIn(self.finance.pk, found, text)
+
+    def test_a_county_named_keeps_a_bare_office_out(self) -> None:
+        found = self.ids("打东城区教育局办公室的电话，一直没人接，人事科也说不归他们管。")
+        self.assertEqual(found, [self.county.pk])
+
+    def test_the_bureau_office_in_qualified_form_is_suggested_first(self) -> None:
+        for text in (
+            "市教育局办公室的工作人员接电话态度恶劣，推诿不办。",
+            "清河市教育局办公室：我上月反映的事至今没有答复。",
+            "清河市教育局 办 公 室 接待人员不给登记。",
+        ):
+            [first, *_rest] = routing.suggest_units(text)
+            self.assertEqual(first.unit_id, self.office.pk, text)
+            self.assertIn("办公室", first.reason)
+        [first, *_rest] = routing.suggest_units("东城区教育局人事科招聘临时工不公示。")
+        self.assertEqual(
+            (first.unit_id, first.reason), (self.personnel.pk, "正文提到“东城区教育局人事科”")
+        )
+
+    def test_a_school_named_comes_before_the_bureau_office(self) -> None:
+        found = self.ids("我向市教育局办公室反映过东城实小乱收费，市教育局办公室让找学校。")
+        self.assertEqual(found[:2], [self.school.pk, self.office.pk])
+
+    def test_a_bare_department_name_counts_when_nothing_else_is_named(self) -> None:
+        self.assertEqual(self.ids("财务科报销拖了三个月，一直说领导没签字。"), [self.finance.pk])
+
+    def test_full_width_digits_and_spaces_in_names(self) -> None:
+        third = make_unit("东城区第３中学", Unit.Kind.SCHOOL, self.county, "S0011")
+        fourth = make_unit("东城区 第4中学", Unit.Kind.SCHOOL, self.county, "S0012")
+        self.assertEqual(self.ids("东城区第3中学办公室要求订校服")[0], third.pk)
+        self.assertEqual(self.ids("东 城 区 第 ３ 中 学 财务科收费")[0], third.pk)
+        self.assertEqual(self.ids("东城区第４中学办公室收资料费"), [fourth.pk])
+
+
 class CategorySuggestionTestCase(BaseTestCase):
     def test_it_suggests_the_category_from_its_keywords(self) -> None:
         [first, *_rest] = routing.suggest_categories(
@@ -110,19 +171,20 @@ class CityMatcherTestCase(SimpleTestCase):
     """A city tree of 3,000 units, without a database: the scan costs what the text costs."""
 
     def test_a_city_tree_is_matched_quickly_and_exactly(self) -> None:
-        rows: list[tuple[int, str, str, str, str, int]] = [
-            (1, "清河市教育局", "市教育局", "", "1/", 0)
+        rows: list[tuple[int, str, str, str, str, int, str]] = [
+            (1, "清河市教育局", "市教育局", "", "1/", 0, "bureau")
         ]
         counties = ["东城区", "西山县", "南湖区", "北岭县", "青石县", "河口区", "白沙县", "云台区"]
         pk = 1
         for c, county in enumerate(counties):
             pk += 1
             county_pk, county_path = pk, f"1/{pk}/"
-            rows.append((county_pk, f"{county}教育局", county, "", county_path, 1))
+            rows.append((county_pk, f"{county}教育局", county, "", county_path, 1, "county"))
             for n in range(370):
                 pk += 1
                 name = f"{county}第{n + 1}小学"
-                rows.append((pk, name, f"{county[:2]}{n + 1}小", "", f"{county_path}{pk}/", 2))
+                short = f"{county[:2]}{n + 1}小"
+                rows.append((pk, name, short, "", f"{county_path}{pk}/", 2, "school"))
             del c
         started = time.perf_counter()
         matcher = routing.UnitMatcher(rows)
