@@ -389,6 +389,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "qingfeng@localhost")
 # The public API's submission (/api/intake/tickets); off: only the /report/ form files reports.
 QF_INTAKE_API_SUBMIT = env_bool("QF_INTAKE_API_SUBMIT", True)
 
+# What the process writes (stderr; gunicorn's access lines go to stdout, see
+# core/gunicorn_conf.py). The format holds the message only, never the request a record may
+# carry (django.request passes it along): no address, browser or referrer of anyone is
+# written, which the promise "匿名反映不记录 IP 地址等网络信息" needs (core/tests/test_serve.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

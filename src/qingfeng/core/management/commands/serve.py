@@ -76,8 +76,9 @@ class Command(BaseCommand):
                 "-m",
                 "gunicorn",
                 "qingfeng.wsgi:application",
-                "--access-logfile",
-                "-",
+                # What gunicorn logs, and that it logs no client address (see the module).
+                "--config",
+                "python:qingfeng.core.gunicorn_conf",
                 "--bind",
                 f"{options['host']}:{options['port']}",
                 "--workers",
