@@ -9,6 +9,7 @@ needed. Gunicorn's own "Invalid request from ip=…" warning gets the address re
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -17,7 +18,7 @@ from gunicorn.glogging import Logger
 # Gunicorn's atoms: t time, m method, U path (no query), s status, B bytes, M milliseconds.
 # Never h (address), a (user agent), f (referrer), r/q (the query may hold a receipt code).
 ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
-_ADDRESS = re.compile(r"\bip=\S*")
+_ADDRESS = re.compile(r"\bip=.*?(?=: |$)")  # up to gunicorn's ": " before the error
 
 
 class NoAddressLogger(Logger):  # type: ignore[misc]  # gunicorn ships no types
@@ -28,6 +29,10 @@ class NoAddressLogger(Logger):  # type: ignore[misc]  # gunicorn ships no types
 
 
 accesslog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "INFO").lower()  # gunicorn's own messages, as Django's
 errorlog = "-"
 access_log_format = ACCESS_LOG_FORMAT
 logger_class = "qingfeng.core.gunicorn_conf.NoAddressLogger"
+# Gunicorn 27 opens a control socket in the home directory by default: serve does not use it,
+# and two instances on one machine would share its path.
+control_socket_disable = True

@@ -263,3 +263,17 @@ def test_no_network_metadata_of_public_requests_is_written_anywhere(
         if any(s in line for s in secrets[:3]) or (PUBLIC.search(line) and "127.0.0.1" in line):
             found.append(line)
     assert not found, "\n".join(found)
+
+
+def test_gunicorn_s_invalid_request_warning_names_no_address(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from gunicorn.config import Config
+
+    from qingfeng.core.gunicorn_conf import NoAddressLogger
+
+    logger = NoAddressLogger(Config())
+    logger.error_log.propagate = True
+    with caplog.at_level("WARNING", logger="gunicorn.error"):
+        logger.warning(f"Invalid request from ip={FORWARDED}: Invalid HTTP request line")
+    assert caplog.messages == ["Invalid request from ip=-: Invalid HTTP request line"]
