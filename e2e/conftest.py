@@ -9,18 +9,12 @@ Screenshots go to e2e/screenshots/ (not committed).
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,12 +23,13 @@ from typing import Any
 
 import pytest
 
+from qingfeng.core.tests.liveserver import ROOT, free_port, run_python, server_env, wait_for
+
 try:
     from playwright.sync_api import expect
 except ImportError:  # the tests are then skipped, see pytest_collection_modifyitems
     expect = None  # type: ignore[assignment]
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path(os.environ.get("QF_E2E_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
@@ -54,8 +49,6 @@ SIZES: dict[str, dict[str, Any]] = {
         "device_scale_factor": 2,
     },
 }
-# Variables of the test process that must not leak into the server's production settings.
-_NOT_INHERITED = ("DATABASE_URL", "REDIS_URL", "QF_TESTING", "QF_HUEY_IMMEDIATE", "QF_STATIC_ROOT")
 
 
 def _missing_browser() -> str:
@@ -86,69 +79,15 @@ class Server:
         return self.url + path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _server_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
-    env.update(
-        DJANGO_SETTINGS_MODULE="qingfeng.settings",
-        PYTHONPATH=str(ROOT / "src"),
-        QF_ENV_FILE=str(data_dir / "absent.env"),  # never a developer's .env
-        QF_DATA_DIR=str(data_dir),
-        QF_DEBUG="0",
-        QF_TESTING="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        QF_FIELD_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
-        QF_INDEX_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
-        ALLOWED_HOSTS="127.0.0.1",
-        # Every test signs in from 127.0.0.1; the per-address limit is not what these tests
-        # are about, and the per-name lockout they check must not be preceded by it.
-        QF_LOGIN_MAX_FAILURES_PER_ADDRESS="10000",
-        # The public form's human check (an arithmetic picture) is for people; the intake
-        # tests file reports as a citizen would, minus the sum. Its own tests are unit tests.
-        QF_INTAKE_HUMAN_CHECK="0",
-        LOG_LEVEL="WARNING",
-        LANG="C.UTF-8",
-    )
-    return env
-
-
-def _run(args: list[str], env: dict[str, str]) -> str:
-    result = subprocess.run(  # noqa: S603 - our own interpreter and scripts
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited early:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - http://127.0.0.1
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer {url}:\n{log.read_text(errors='replace')}")
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Migrate a fresh database, load the small city, collect static files, serve it."""
     data_dir = tmp_path_factory.mktemp("qf-e2e")
-    env = _server_env(data_dir)
-    _run(["manage.py", "migrate", "--noinput", "-v", "0"], env)
-    data = json.loads(_run(["e2e/setup_data.py"], env).strip().splitlines()[-1])
-    _run(["manage.py", "collectstatic", "--noinput", "-v", "0"], env)
-    port = _free_port()
+    env = server_env(data_dir)
+    run_python(["manage.py", "migrate", "--noinput", "-v", "0"], env)
+    data = json.loads(run_python(["e2e/setup_data.py"], env).strip().splitlines()[-1])
+    run_python(["manage.py", "collectstatic", "--noinput", "-v", "0"], env)
+    port = free_port()
     log = data_dir / "gunicorn.log"
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603
@@ -186,7 +125,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(url + "/healthz", process, log)
+        wait_for(url + "/healthz", process, log)
         yield Server(url, data["password"], data["units"], data["phones"], log)
     finally:
         for proc in (process, worker):

@@ -227,9 +227,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("QF_BEHIND_PROXY", False):
+# Behind a reverse proxy every request comes from the proxy's address; the limits on public
+# submissions and lookups need the client's. QF_TRUSTED_PROXY_HOPS is how many proxies stand
+# in front of the app, each appending the address it saw to X-Forwarded-For: the client is
+# the entry that many places from the right (core.middleware.client_address). Anything left
+# of it was sent by the client and is never believed. QF_BEHIND_PROXY=1 means one proxy that
+# also sets X-Forwarded-Proto; QF_TRUST_X_FORWARDED_FOR=1, the older name, means one hop.
+QF_BEHIND_PROXY = env_bool("QF_BEHIND_PROXY", False)
+QF_TRUSTED_PROXY_HOPS = env_int(
+    "QF_TRUSTED_PROXY_HOPS",
+    1 if QF_BEHIND_PROXY or env_bool("QF_TRUST_X_FORWARDED_FOR", False) else 0,
+)
+if QF_TRUSTED_PROXY_HOPS < 0:
+    raise ImproperlyConfigured("QF_TRUSTED_PROXY_HOPS must be 0 or more")
+if QF_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-QF_TRUST_X_FORWARDED_FOR = env_bool("QF_TRUST_X_FORWARDED_FOR", False)
 
 
 # Personal data at rest: AES-256-GCM with a key from the environment, plus a separate key
@@ -389,6 +401,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "qingfeng@localhost")
 # The public API's submission (/api/intake/tickets); off: only the /report/ form files reports.
 QF_INTAKE_API_SUBMIT = env_bool("QF_INTAKE_API_SUBMIT", True)
 
+# What the process writes (stderr; gunicorn's access lines go to stdout, see
+# core/gunicorn_conf.py). The format holds the message only, never the request a record may
+# carry (django.request passes it along): no address, browser or referrer of anyone is
+# written, which the promise "匿名反映不记录 IP 地址等网络信息" needs (core/tests/test_serve.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

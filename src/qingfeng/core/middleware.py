@@ -29,10 +29,18 @@ CSP = "; ".join(
 
 
 def client_address(request: HttpRequest) -> str:
-    if settings.QF_TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return str(forwarded).split(",")[0].strip()[:64]
+    """The client's address: REMOTE_ADDR, or behind n trusted proxies (QF_TRUSTED_PROXY_HOPS)
+    the n-th X-Forwarded-For entry from the right, the one the outermost proxy appended.
+
+    Entries further left come from the client and can be forged, so they are never used; a
+    request with fewer entries than hops did not pass all the proxies and keeps REMOTE_ADDR.
+    """
+    hops = settings.QF_TRUSTED_PROXY_HOPS
+    if hops > 0:
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")
+        entries = [entry.strip() for entry in forwarded if entry.strip()]
+        if len(entries) >= hops:
+            return entries[-hops][:64]
     return str(request.META.get("REMOTE_ADDR", ""))[:64]
 
 

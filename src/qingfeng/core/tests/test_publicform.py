@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import unittest
+from typing import Any
 
 from django.core.cache import cache
 from django.test import RequestFactory, SimpleTestCase, override_settings
 from pypdf import PdfReader
 
+from qingfeng.core.middleware import client_address
 from qingfeng.core.publicform import poster, qr
 from qingfeng.core.publicform.captcha import HumanCheck
 from qingfeng.core.publicform.throttle import Limit
@@ -121,6 +123,48 @@ class ThrottleTestCase(SimpleTestCase):
         limit = Limit("survey", "lookup", 0, 60)
         limit.hit(self.request)
         self.assertFalse(limit.is_limited(self.request))
+
+
+class TrustedProxyTestCase(SimpleTestCase):
+    """Whose bucket a request counts in, with and without a trusted reverse proxy."""
+
+    PROXY = "10.0.0.5"
+
+    def setUp(self) -> None:
+        cache.clear()
+        self.limit = Limit("intake", "submit", 2, 3600)
+
+    def via_proxy(self, forwarded: str) -> Any:
+        return RequestFactory().post("/", REMOTE_ADDR=self.PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+
+    def test_without_trusted_hops_a_forged_header_does_not_escape_the_limit(self) -> None:
+        self.limit.hit(self.via_proxy("192.0.2.1"))
+        self.limit.hit(self.via_proxy("192.0.2.2"))
+        self.assertTrue(self.limit.is_limited(self.via_proxy("192.0.2.3")))
+        self.assertEqual(client_address(self.via_proxy("192.0.2.3")), self.PROXY)
+
+    @override_settings(QF_TRUSTED_PROXY_HOPS=1)
+    def test_behind_one_proxy_two_clients_get_their_own_buckets(self) -> None:
+        self.limit.hit(self.via_proxy("198.51.100.1"))
+        self.limit.hit(self.via_proxy("198.51.100.1"))
+        self.assertTrue(self.limit.is_limited(self.via_proxy("198.51.100.1")))
+        self.assertFalse(self.limit.is_limited(self.via_proxy("198.51.100.2")))
+
+    @override_settings(QF_TRUSTED_PROXY_HOPS=1)
+    def test_behind_one_proxy_a_forged_left_most_entry_does_not_escape_the_limit(self) -> None:
+        # The client sends its own X-Forwarded-For; the proxy appends the real address.
+        for forged in ("192.0.2.1", "192.0.2.2, 192.0.2.3"):
+            self.limit.hit(self.via_proxy(f"{forged}, 198.51.100.1"))
+        self.assertTrue(self.limit.is_limited(self.via_proxy("192.0.2.9, 198.51.100.1")))
+        self.assertEqual(client_address(self.via_proxy("192.0.2.9,198.51.100.1")), "198.51.100.1")
+
+    @override_settings(QF_TRUSTED_PROXY_HOPS=2)
+    def test_behind_two_proxies_the_second_entry_from_the_right_is_the_client(self) -> None:
+        request = self.via_proxy("192.0.2.9, 198.51.100.1, 10.0.0.4")
+        self.assertEqual(client_address(request), "198.51.100.1")
+        # Fewer entries than proxies: it did not come through them; the connection counts.
+        self.assertEqual(client_address(self.via_proxy("198.51.100.1")), self.PROXY)
+        self.assertEqual(client_address(RequestFactory().get("/", REMOTE_ADDR="::1")), "::1")
 
 
 class QrTestCase(SimpleTestCase):

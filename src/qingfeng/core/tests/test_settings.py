@@ -89,3 +89,24 @@ class EnvironmentSettingsTestCase(SimpleTestCase):
         finally:
             secret.unlink()
         self.assertEqual(value, "k" * 64)
+
+
+class TrustedProxySettingsTestCase(SimpleTestCase):
+    HOPS = "[s.QF_TRUSTED_PROXY_HOPS, getattr(s, 'SECURE_PROXY_SSL_HEADER', None)]"
+
+    def hops(self, **env: str) -> object:
+        return settings_in_subprocess({"QF_TESTING": "1", **env}, self.HOPS)
+
+    def test_without_a_proxy_the_address_is_the_connection_s(self) -> None:
+        self.assertEqual(self.hops(), [0, None])
+
+    def test_the_older_names_mean_one_proxy(self) -> None:
+        self.assertEqual(self.hops(QF_TRUST_X_FORWARDED_FOR="1"), [1, None])
+        proto = ["HTTP_X_FORWARDED_PROTO", "https"]
+        self.assertEqual(self.hops(QF_BEHIND_PROXY="1"), [1, proto])
+        self.assertEqual(self.hops(QF_BEHIND_PROXY="1", QF_TRUSTED_PROXY_HOPS="2"), [2, proto])
+
+    def test_a_negative_count_is_a_clear_error(self) -> None:
+        self.assertIn(
+            "QF_TRUSTED_PROXY_HOPS must be 0 or more", str(self.hops(QF_TRUSTED_PROXY_HOPS="-1"))
+        )

@@ -1,0 +1,279 @@
+"""`manage.py serve` as production runs it (gunicorn and the task worker as child processes):
+it stops its children when stopped, and nothing it writes ties a public request to a network
+address or a browser. No browser needed, so these run with the normal suite (about 30 s)."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qingfeng.core.tests.liveserver import (
+    ROOT,
+    answers,
+    free_port,
+    process_group,
+    run_python,
+    server_env,
+    wait_for,
+)
+
+AGENT = "QingfengPrivacyProbe/9.9 (Marker-7f3a)"
+FORWARDED = "203.0.113.77"
+REFERRER = "https://referrer.example/Marker-7f3a/page"
+PROBE_HEADERS = {
+    "User-Agent": AGENT,
+    "X-Forwarded-For": f"{FORWARDED}, 127.0.0.1",
+    "X-Real-IP": FORWARDED,
+    "Referer": REFERRER,
+}
+CONTENT = "学校要求每位学生购买指定教辅资料，每套二百元，不买的学生被班主任点名批评。"
+PUBLIC = re.compile(r"/(report|progress|api/intake)/")
+
+
+@dataclass
+class Site:
+    data_dir: Path
+    env: dict[str, str]
+    units: dict[str, int]
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[bytes]
+    port: int
+    stdout: Path
+    stderr: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.stdout.read_text(errors="replace") + self.stderr.read_text(errors="replace")
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """A migrated SQLite database with the browser tests' small city, static files collected."""
+    data_dir = tmp_path_factory.mktemp("qf-serve-data")
+    env = server_env(data_dir)
+    # Collected assets (which mention 127.0.0.1) outside the directory the test searches.
+    env["QF_STATIC_ROOT"] = str(tmp_path_factory.mktemp("qf-serve-static"))
+    run_python(["manage.py", "migrate", "--noinput", "-v", "0"], env)
+    data = json.loads(run_python(["e2e/setup_data.py"], env).strip().splitlines()[-1])
+    run_python(["manage.py", "collectstatic", "--noinput", "-v", "0"], env)
+    return Site(data_dir, env, data["units"])
+
+
+@contextmanager
+def serving(site: Site, logs: Path) -> Iterator[Running]:
+    """`manage.py serve` in its own process group, answering /healthz."""
+    port = free_port()
+    running = Running(None, port, logs / "stdout.log", logs / "stderr.log")  # type: ignore[arg-type]
+    with running.stdout.open("wb") as out, running.stderr.open("wb") as err:
+        running.process = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+            [sys.executable, "manage.py", "serve", "--port", str(port), "--web-workers", "1"],
+            cwd=ROOT,
+            env={**site.env, "LOG_LEVEL": "INFO"},
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+    try:
+        wait_for(running.url + "/healthz", running.process, running.stderr)
+        yield running
+    finally:
+        # Whatever the test did, leave no process behind.
+        for pid in process_group(running.process.pid):
+            os.kill(pid, signal.SIGKILL)
+        running.process.wait()
+
+
+def child_pids(running: Running) -> dict[str, int]:
+    """The children's pids, from the line serve prints once they are started."""
+    match = re.search(r"web pid (\d+), worker pid (\d+)", running.stdout.read_text())
+    assert match, running.output()
+    return {"web": int(match[1]), "worker": int(match[2])}
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_sigterm_stops_the_web_server_and_the_worker(site: Site, tmp_path: Path) -> None:
+    with serving(site, tmp_path) as running:
+        children = child_pids(running)
+        group = process_group(running.process.pid)
+        assert set(children.values()) <= set(group)
+        assert len(group) > 3  # serve, gunicorn's arbiter and its worker, the task worker
+        assert running.stop() == 0, running.output()
+        assert not answers(running.port)
+        assert not [pid for pid in (*children.values(), *group) if alive(pid)]
+        assert process_group(running.process.pid) == []
+
+
+def test_a_child_dying_stops_the_other_and_fails_serve(site: Site, tmp_path: Path) -> None:
+    with serving(site, tmp_path) as running:
+        children = child_pids(running)
+        os.kill(children["worker"], signal.SIGKILL)
+        assert running.process.wait(timeout=30) != 0
+        assert not answers(running.port)
+        assert process_group(running.process.pid) == []
+
+
+class Probe:
+    """A citizen's client: a cookie jar, and the marked headers on every request."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def send(self, path: str, *, data: bytes | None = None, json_body: Any = None) -> Any:
+        headers = dict(PROBE_HEADERS)
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self.url + path, data=data, headers=headers)  # noqa: S310
+        try:
+            with self.opener.open(request, timeout=20) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+
+def hidden(page: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', page)
+    assert match, f"no {name} in the form"
+    return match[1]
+
+
+def file_reports(url: str, units: dict[str, int]) -> None:
+    """Anonymous reports through the form and the API, a lookup of each, some other pages."""
+    probe = Probe(url)
+    status, categories = probe.send("/api/intake/categories")
+    assert status == 200, categories
+    category = json.loads(categories)[0]["id"]
+    school = units["school"]
+
+    status, form = probe.send("/report/new/")
+    assert status == 200, form
+    fields = {
+        "csrfmiddlewaretoken": hidden(form, "csrfmiddlewaretoken"),
+        "idempotency_key": hidden(form, "idempotency_key"),
+        "kind": "complaint",
+        "category": str(category),
+        "unit": str(school),
+        "title": "强制购买教辅",
+        "content": CONTENT,
+        "occurred": "本学期",
+        "identity": "anonymous",
+    }
+    status, receipt = probe.send("/report/new/", data=urllib.parse.urlencode(fields).encode())
+    assert status == 200 and "已收到您的反映" in receipt, receipt
+    shown = re.search(r'data-testid="receipt-code">(.*?)</div>', receipt)
+    assert shown, receipt
+    code = re.sub(r"\D", "", re.sub(r"<[^>]+>", "", shown[1]))
+    status, page = probe.send("/report/track/")
+    fields = {"csrfmiddlewaretoken": hidden(page, "csrfmiddlewaretoken"), "op": "lookup"}
+    status, _ = probe.send(
+        "/report/track/", data=urllib.parse.urlencode({**fields, "code": code}).encode()
+    )
+    assert status == 200
+
+    body = {
+        "kind": "complaint",
+        "category_id": category,
+        "unit_id": school,
+        "title": "补课收费",
+        "content": CONTENT.replace("教辅资料", "补课"),
+    }
+    status, answer = probe.send("/api/intake/reports", json_body=body)
+    assert status == 201, answer
+    status, answer = probe.send(
+        "/api/intake/track", json_body={"code": json.loads(answer)["receipt_code"]}
+    )
+    assert status == 200, answer
+    # A mistyped code and a missing page: the warnings Django logs for 4xx must be clean too.
+    assert probe.send("/api/intake/track", json_body={"code": "1234 5678"})[0] == 404
+    assert probe.send("/report/no-such-page/")[0] == 404
+    assert probe.send("/progress/")[0] == 200
+
+
+def test_no_network_metadata_of_public_requests_is_written_anywhere(
+    site: Site, tmp_path: Path
+) -> None:
+    with serving(site, tmp_path) as running:
+        file_reports(running.url, site.units)
+        time.sleep(1)  # the worker's jobs after commit (routing, duplicates) get to run
+        assert running.stop() == 0, running.output()
+    output = running.output()
+    # Gunicorn's access lines and Django's warnings for 4xx are there, to be searched.
+    assert '"POST /api/intake/reports" 201' in output, output
+    assert "Not Found: /report/no-such-page/" in output, output
+
+    secrets = (AGENT, "Marker-7f3a", FORWARDED, "127.0.0.1")
+    found = []
+    # Every text and blob column of every table of the database.
+    database = sqlite3.connect(site.data_dir / "qingfeng.sqlite3")
+    tables = [
+        row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    ]
+    for table in tables:
+        for row in database.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 - names from the schema
+            for value in row:
+                text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+                if any(s in text for s in secrets):
+                    found.append(f"{table}: {text[:200]}")
+    database.close()
+    # Every file under the data directory (the database files raw, the queue, the cache).
+    for path in site.data_dir.rglob("*"):
+        if path.is_file():
+            raw = path.read_bytes()
+            found += [f"{path} holds {s}" for s in secrets if s.encode() in raw]
+    # What the processes wrote: never the marker or the forwarded address; no address at all
+    # on a line about a public request.
+    for line in output.splitlines():
+        if any(s in line for s in secrets[:3]) or (PUBLIC.search(line) and "127.0.0.1" in line):
+            found.append(line)
+    assert not found, "\n".join(found)
+
+
+def test_gunicorn_s_invalid_request_warning_names_no_address(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from gunicorn.config import Config
+
+    from qingfeng.core.gunicorn_conf import NoAddressLogger
+
+    logger = NoAddressLogger(Config())
+    logger.error_log.propagate = True
+    with caplog.at_level("WARNING", logger="gunicorn.error"):
+        logger.warning(f"Invalid request from ip={FORWARDED}: Invalid HTTP request line")
+    assert caplog.messages == ["Invalid request from ip=-: Invalid HTTP request line"]
