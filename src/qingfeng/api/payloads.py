@@ -18,6 +18,25 @@ from ninja.errors import ValidationError as SchemaError
 FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
 
 
+class ErrorOut(Schema):
+    """A refusal in one sentence: every area's 400, 401, 403, 404, 409 …"""
+
+    detail: str
+
+
+class FieldErrorOut(Schema):
+    field: str
+    message: str
+    type: str
+
+
+class InvalidOut(Schema):
+    """Input refused field by field: the 422 of every operation (api/urls.py)."""
+
+    detail: str
+    errors: list[FieldErrorOut]
+
+
 def schema_error(exc: pydantic.ValidationError) -> SchemaError:
     """A 422 shaped like the ones django-ninja gives for the other endpoints."""
     errors = []

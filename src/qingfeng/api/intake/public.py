@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from qingfeng.api.intake.errors import ErrorOut, FieldErrors, action_errors
-from qingfeng.api.payloads import read_payload
+from qingfeng.api.intake.errors import FieldErrors, action_errors
+from qingfeng.api.payloads import ErrorOut, InvalidOut, read_payload
 from qingfeng.core.attachments import body_too_large
 from qingfeng.intake import actions, receipts, selectors
 from qingfeng.intake.forms import UNIT_REQUIRED, search_units
@@ -43,17 +43,6 @@ API_FIELDS = {"category": "category_id", "unit": "unit_id", "handler": "handler_
 
 
 # ---------------------------------------------------------------------------- schemas
-
-
-class FieldErrorOut(Schema):
-    field: str
-    message: str
-    type: str
-
-
-class InvalidOut(Schema):
-    detail: str
-    errors: list[FieldErrorOut]
 
 
 class CategoryOut(Schema):

@@ -23,7 +23,8 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from qingfeng.api.auth import api_user
-from qingfeng.api.intake.errors import ErrorOut, FieldErrors, action_errors
+from qingfeng.api.intake.errors import FieldErrors, action_errors
+from qingfeng.api.payloads import ErrorOut
 from qingfeng.intake import selectors, workflow
 from qingfeng.intake.actions import handling
 from qingfeng.intake.models import Ticket, TicketAttachment, TicketEvent, TicketMessage

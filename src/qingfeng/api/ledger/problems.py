@@ -22,7 +22,6 @@ from qingfeng.api.auth import api_user
 from qingfeng.api.ledger.schemas import (
     ERRORS,
     ClosureIn,
-    ErrorOut,
     FeedbackIn,
     LedgerFilterIn,
     PageIn,
@@ -34,7 +33,7 @@ from qingfeng.api.ledger.schemas import (
     VerifyIn,
     WithdrawIn,
 )
-from qingfeng.api.payloads import read_payload
+from qingfeng.api.payloads import ErrorOut, read_payload
 from qingfeng.ledger import actions, selectors, workflow
 from qingfeng.ledger.models import Category, Problem
 from qingfeng.ledger.permissions import can

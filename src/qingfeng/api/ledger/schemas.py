@@ -10,6 +10,7 @@ from django.urls import reverse
 from ninja import Field, Schema
 from pydantic import WithJsonSchema
 
+from qingfeng.api.payloads import ErrorOut
 from qingfeng.ledger import workflow
 from qingfeng.ledger.models import (
     Evidence,
@@ -34,10 +35,6 @@ FeedbackKind = Annotated[
     Feedback.Kind,
     WithJsonSchema({"title": "FeedbackKind", "type": "string", "enum": Feedback.Kind.values}),
 ]
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class RefOut(Schema):
