@@ -9,12 +9,23 @@ from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from qingfeng.api.auth import api_user
+from qingfeng.api.payloads import ErrorOut
 from qingfeng.core.scope import role_names
 from qingfeng.orgs import selectors
 from qingfeng.orgs.models import Person, Unit, User
 from qingfeng.orgs.permissions import can
 
 router = Router(tags=["orgs"])
+# A role without the page's right gets 403; an id outside one's scope, 404 (as a missing one).
+ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut}
+
+
+class LimitOffsetIn(LimitOffsetPagination.Input):
+    """A list's limit and offset (django-ninja's own name, Input, says nothing)."""
+
+
+class Pagination(LimitOffsetPagination):
+    Input = LimitOffsetIn
 
 
 class UnitOut(Schema):
@@ -68,8 +79,8 @@ def me(request: HttpRequest) -> dict[str, object]:
     }
 
 
-@router.get("/units", response=list[UnitOut], summary="单位列表（限本人管辖范围）")
-@paginate(LimitOffsetPagination)
+@router.get("/units", response={200: list[UnitOut], **ERRORS}, summary="单位列表（限本人管辖范围）")
+@paginate(Pagination)
 def list_units(
     request: HttpRequest, q: str = "", kind: str = "", parent: int | None = None
 ) -> object:
@@ -81,13 +92,15 @@ def list_units(
     return selectors.units_visible_to(user).order_by("path")
 
 
-@router.get("/units/{unit_id}", response=UnitOut, summary="单位详情")
+@router.get("/units/{unit_id}", response={200: UnitOut, **ERRORS}, summary="单位详情")
 def get_unit(request: HttpRequest, unit_id: int) -> Unit:
     return selectors.get_unit_for_user(_require(request, "view_units"), unit_id)
 
 
-@router.get("/people", response=list[PersonOut], summary="人员列表（手机号已脱敏）")
-@paginate(LimitOffsetPagination)
+@router.get(
+    "/people", response={200: list[PersonOut], **ERRORS}, summary="人员列表（手机号已脱敏）"
+)
+@paginate(Pagination)
 def list_people(
     request: HttpRequest, q: str = "", unit: int | None = None, post_type: str = "", party: str = ""
 ) -> object:
@@ -98,6 +111,8 @@ def list_people(
     ).order_by("unit__path", "id")
 
 
-@router.get("/people/{person_id}", response=PersonOut, summary="人员详情（手机号已脱敏）")
+@router.get(
+    "/people/{person_id}", response={200: PersonOut, **ERRORS}, summary="人员详情（手机号已脱敏）"
+)
 def get_person(request: HttpRequest, person_id: int) -> Person:
     return selectors.get_person_for_user(_require(request, "view_people"), person_id)

@@ -9,13 +9,40 @@ from typing import Any
 
 import pydantic
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import TextChoices
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaError
+from pydantic import WithJsonSchema
 
 FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
+
+
+def named(choices: type[TextChoices], title: str) -> WithJsonSchema:
+    """A model's choices, documented inline under a name of their own: the document merges
+    schemas by name, and the models' nested classes are all Status, Kind, Source …"""
+    return WithJsonSchema({"title": title, "type": "string", "enum": list(choices.values)})
+
+
+class ErrorOut(Schema):
+    """A refusal in one sentence: every area's 400, 401, 403, 404, 409 …"""
+
+    detail: str
+
+
+class FieldErrorOut(Schema):
+    field: str
+    message: str
+    type: str
+
+
+class InvalidOut(Schema):
+    """Input refused field by field: the 422 of every operation (api/urls.py)."""
+
+    detail: str
+    errors: list[FieldErrorOut]
 
 
 def schema_error(exc: pydantic.ValidationError) -> SchemaError:

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import ValidationError
+from ninja.openapi.schema import REF_TEMPLATE, OpenAPISchema
 from ninja.operation import Operation
 
 from qingfeng.api.auth import TokenAuth, VerifiedSessionAuth
 from qingfeng.api.orgs import router as orgs_router
+from qingfeng.api.payloads import ErrorOut, InvalidOut
 from qingfeng.core import registry
 
 
@@ -18,6 +22,35 @@ class QingfengAPI(NinjaAPI):
         method names of generated clients)."""
         area = ".".join(operation.view_func.__module__.split(".")[:3])
         return f"{area}_{operation.view_func.__name__}".replace(".", "_")
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        """The document also says what the API answers before an operation's own code runs:
+        401 without valid credentials, 422 for input the schemas refuse (invalid_input below).
+        django-ninja answers both but documents neither, so clients were not told."""
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for model in (ErrorOut, InvalidOut):
+            document.add_schema_definitions(_components(model))
+        for methods in document["paths"].values():
+            for operation in methods.values():
+                responses = operation["responses"]
+                if operation.get("security"):
+                    responses.setdefault(401, _answer("Unauthorized", ErrorOut))
+                if operation.get("parameters") or "requestBody" in operation:
+                    responses.setdefault(422, _answer("Unprocessable Content", InvalidOut))
+        return document
+
+
+def _components(model: type[Schema]) -> dict[str, Any]:
+    """The model's schema and the schemas it refers to, by name."""
+    schema = model.model_json_schema(ref_template=REF_TEMPLATE)
+    return {model.__name__: schema, **schema.pop("$defs", {})}
+
+
+def _answer(description: str, model: type[Schema]) -> dict[str, Any]:
+    ref = REF_TEMPLATE.format(model=model.__name__)
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
 
 
 api = QingfengAPI(

@@ -6,14 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
-from ninja import Schema
 from ninja.errors import HttpError
 
 from qingfeng.intake import workflow
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class FieldErrors(Exception):

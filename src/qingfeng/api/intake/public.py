@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from qingfeng.api.intake.errors import ErrorOut, FieldErrors, action_errors
-from qingfeng.api.payloads import read_payload
+from qingfeng.api.intake.errors import FieldErrors, action_errors
+from qingfeng.api.payloads import ErrorOut, InvalidOut, read_payload
 from qingfeng.core.attachments import body_too_large
 from qingfeng.intake import actions, receipts, selectors
 from qingfeng.intake.forms import UNIT_REQUIRED, search_units
@@ -45,18 +45,7 @@ API_FIELDS = {"category": "category_id", "unit": "unit_id", "handler": "handler_
 # ---------------------------------------------------------------------------- schemas
 
 
-class FieldErrorOut(Schema):
-    field: str
-    message: str
-    type: str
-
-
-class InvalidOut(Schema):
-    detail: str
-    errors: list[FieldErrorOut]
-
-
-class CategoryOut(Schema):
+class TicketCategoryOut(Schema):
     id: int
     name: str
     accept_days: int = Field(..., description="受理时限（工作日）")
@@ -110,15 +99,15 @@ class ReceiptOut(Schema):
     reply_due: date | None
 
 
-class CodeIn(Schema):
+class TrackCodeIn(Schema):
     code: str = Field(..., min_length=1, max_length=40, description="回执码（可含空格）")
 
 
-class MessageIn(CodeIn):
+class TrackMessageIn(TrackCodeIn):
     body: str = Field("", max_length=10000)
 
 
-class RatingIn(CodeIn):
+class TrackRatingIn(TrackCodeIn):
     rating: int = Field(..., description="5 满意、4 比较满意、3 基本满意、2 不满意、1 很不满意")
     comment: str = Field("", max_length=2000, description="不满意时必填")
 
@@ -226,7 +215,7 @@ FILES_TITLE = "附件（JPG、PNG、PDF、MP3、M4A、AMR、WAV，最多 5 个�
     "/categories",
     url_name="intake_categories",
     auth=None,
-    response=list[CategoryOut],
+    response=list[TicketCategoryOut],
     summary="反映类别（公开）",
     description="启用的反映类别及其受理、办结时限。",
 )
@@ -431,7 +420,7 @@ TRACK_NOTE = "回执码放在请求体中，不要放在网址里。回执码错
     summary="凭回执码查询办理进度（公开）",
     description=TRACK_NOTE,
 )
-def track(request: HttpRequest, response: HttpResponse, payload: CodeIn) -> dict[str, Any]:
+def track(request: HttpRequest, response: HttpResponse, payload: TrackCodeIn) -> dict[str, Any]:
     response["Cache-Control"] = "no-store"
     return _track(_ticket_for_code(request, payload.code))
 
@@ -444,11 +433,11 @@ def track(request: HttpRequest, response: HttpResponse, payload: CodeIn) -> dict
     summary="凭回执码补充留言或材料（公开）",
     description=TRACK_NOTE + "需上传附件时用 multipart/form-data（code、body 和 files）。"
     "工单已关闭、合并或不予受理时不能再留言（400）。",
-    openapi_extra=_body_schema(MessageIn, FILES_TITLE),
+    openapi_extra=_body_schema(TrackMessageIn, FILES_TITLE),
 )
 def add_message(request: HttpRequest, response: HttpResponse) -> Any:
     response["Cache-Control"] = "no-store"
-    payload, files = _parse(request, MessageIn)
+    payload, files = _parse(request, TrackMessageIn)
     ticket = _ticket_for_code(request, payload.code)
     try:
         with action_errors():
@@ -467,7 +456,7 @@ def add_message(request: HttpRequest, response: HttpResponse) -> Any:
     description=TRACK_NOTE + "只能评价已办结的工单。3–5 分关闭工单；1–2 分须说明原因，"
     "第一次发回重办，再次不满意则提级办理。",
 )
-def rate(request: HttpRequest, response: HttpResponse, payload: RatingIn) -> Any:
+def rate(request: HttpRequest, response: HttpResponse, payload: TrackRatingIn) -> Any:
     response["Cache-Control"] = "no-store"
     ticket = _ticket_for_code(request, payload.code)
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 from django.http import Http404, HttpRequest
@@ -23,7 +23,8 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from qingfeng.api.auth import api_user
-from qingfeng.api.intake.errors import ErrorOut, FieldErrors, action_errors
+from qingfeng.api.intake.errors import FieldErrors, action_errors
+from qingfeng.api.payloads import ErrorOut, named
 from qingfeng.intake import selectors, workflow
 from qingfeng.intake.actions import handling
 from qingfeng.intake.models import Ticket, TicketAttachment, TicketEvent, TicketMessage
@@ -43,12 +44,17 @@ ACTION_LABELS = workflow.LABELS
 # ---------------------------------------------------------------------------- schemas
 
 
+TicketKind = Annotated[Ticket.Kind, named(Ticket.Kind, "TicketKind")]
+TicketChannel = Annotated[Ticket.Channel, named(Ticket.Channel, "TicketChannel")]
+TicketStatus = Annotated[Ticket.Status, named(Ticket.Status, "TicketStatus")]
+
+
 class TicketOut(Schema):
     id: int
     number: str
-    kind: Ticket.Kind
+    kind: TicketKind
     kind_label: str
-    channel: Ticket.Channel
+    channel: TicketChannel
     channel_label: str
     category_id: int
     category_name: str
@@ -57,7 +63,7 @@ class TicketOut(Schema):
     handling_unit_id: int | None
     handling_unit_name: str | None
     title: str
-    status: Ticket.Status
+    status: TicketStatus
     status_label: str
     light: str
     accept_due: date | None
@@ -73,7 +79,7 @@ class TicketPage(Schema):
     )
 
 
-class EventOut(Schema):
+class TicketEventOut(Schema):
     action: str
     action_label: str
     from_status: str
@@ -85,7 +91,7 @@ class EventOut(Schema):
     created_at: datetime
 
 
-class AttachmentOut(Schema):
+class TicketAttachmentOut(Schema):
     id: int
     original_name: str
     content_type: str
@@ -101,7 +107,7 @@ class StaffMessageOut(Schema):
     internal: bool
     is_reply: bool
     created_at: datetime
-    attachments: list[AttachmentOut]
+    attachments: list[TicketAttachmentOut]
 
 
 class TicketDetailOut(TicketOut):
@@ -119,8 +125,8 @@ class TicketDetailOut(TicketOut):
     rating: int | None
     redo_count: int
     replied_at: datetime | None
-    attachments: list[AttachmentOut]
-    timeline: list[EventOut]
+    attachments: list[TicketAttachmentOut]
+    timeline: list[TicketEventOut]
     messages: list[StaffMessageOut]
     allowed_actions: list[str] = Field(
         ..., description="当前账号此刻可对该工单执行的操作（与页面按钮一致）"
@@ -128,14 +134,14 @@ class TicketDetailOut(TicketOut):
 
 
 class QueueFilterIn(Schema):
-    status: Ticket.Status | Literal["all"] | None = Field(
+    status: TicketStatus | Literal["all"] | None = Field(
         None, description="不填时为在办工单；all 为全部状态"
     )
     light: Literal["red", "yellow", "green"] | None = None
     unit: int | None = Field(None, description="单位 ID（反映对象或承办单位，含下级）")
     category: int | None = Field(None, description="反映类别 ID")
-    kind: Ticket.Kind | None = None
-    channel: Ticket.Channel | None = None
+    kind: TicketKind | None = None
+    channel: TicketChannel | None = None
     q: str = Field("", max_length=100, description="编号或标题中的文字（受理部门也搜内容）")
     cursor: str = Field("", description="上一页返回的 next_cursor")
     limit: int = Field(50, ge=1, le=MAX_PAGE)
@@ -148,19 +154,19 @@ class QueueFilterIn(Schema):
         return None if value == "" else value
 
 
-class ReasonIn(Schema):
+class TicketReasonIn(Schema):
     reason: str = Field(..., max_length=5000)
 
 
-class BodyIn(Schema):
+class TicketMessageIn(Schema):
     body: str = Field(..., max_length=5000)
 
 
-class CloseIn(Schema):
+class TicketCloseIn(Schema):
     note: str = Field(..., max_length=5000, description="回访情况（内部）")
 
 
-class AssignIn(Schema):
+class TicketAssignIn(Schema):
     unit_id: int = Field(..., description="承办单位，须在本人管辖范围内")
     handler_id: int | None = Field(None, description="承办人（账号 ID），可不指定")
     note: str = Field("", max_length=1000, description="转办要求（内部）")
@@ -169,7 +175,7 @@ class AssignIn(Schema):
     )
 
 
-class MergeIn(Schema):
+class TicketMergeIn(Schema):
     master_number: str = Field(..., max_length=20, description="主件工单编号")
 
 
@@ -397,7 +403,7 @@ def accept(request: HttpRequest, ticket_id: int) -> Any:
     response=STAFF_RESPONSES,
     summary="不予受理（理由将告知反映人）",
 )
-def decline(request: HttpRequest, ticket_id: int, payload: ReasonIn) -> Any:
+def decline(request: HttpRequest, ticket_id: int, payload: TicketReasonIn) -> Any:
     user, ticket = _act(request, ticket_id, "decline")
     with _staff_action():
         handling.check_decline(ticket, actor=user, reason=payload.reason)
@@ -410,7 +416,7 @@ def decline(request: HttpRequest, ticket_id: int, payload: ReasonIn) -> Any:
     response=STAFF_RESPONSES,
     summary="转办（可指定承办人；被反映单位的人员和被反映人不能承办）",
 )
-def assign(request: HttpRequest, ticket_id: int, payload: AssignIn) -> Any:
+def assign(request: HttpRequest, ticket_id: int, payload: TicketAssignIn) -> Any:
     user, ticket = _act(request, ticket_id, "assign")
     unit = org_selectors.units_visible_to(user).filter(pk=payload.unit_id, is_active=True).first()
     if unit is None:
@@ -452,7 +458,7 @@ def start(request: HttpRequest, ticket_id: int) -> Any:
     summary="退回受理部门（转办有误；理由为内部信息）",
     description="退回后本单位不再能看到该工单时答复 204。",
 )
-def return_ticket(request: HttpRequest, ticket_id: int, payload: ReasonIn) -> Any:
+def return_ticket(request: HttpRequest, ticket_id: int, payload: TicketReasonIn) -> Any:
     user, ticket = _act(request, ticket_id, "return")
     with _staff_action():
         handling.check_return(ticket, actor=user, reason=payload.reason)
@@ -465,7 +471,7 @@ def return_ticket(request: HttpRequest, ticket_id: int, payload: ReasonIn) -> An
     response=STAFF_RESPONSES,
     summary="办结答复（反映人凭回执码可见；合并的重复件一并答复）",
 )
-def reply(request: HttpRequest, ticket_id: int, payload: BodyIn) -> Any:
+def reply(request: HttpRequest, ticket_id: int, payload: TicketMessageIn) -> Any:
     user, ticket = _act(request, ticket_id, "reply")
     with _staff_action():
         handling.check_reply(ticket, actor=user, body=payload.body)
@@ -478,7 +484,7 @@ def reply(request: HttpRequest, ticket_id: int, payload: BodyIn) -> Any:
     response=STAFF_RESPONSES,
     summary="回访后关闭（回访情况为内部信息）",
 )
-def close(request: HttpRequest, ticket_id: int, payload: CloseIn) -> Any:
+def close(request: HttpRequest, ticket_id: int, payload: TicketCloseIn) -> Any:
     user, ticket = _act(request, ticket_id, "close")
     with _staff_action():
         handling.check_close(ticket, actor=user, note=payload.note)
@@ -491,7 +497,7 @@ def close(request: HttpRequest, ticket_id: int, payload: CloseIn) -> Any:
     response=STAFF_RESPONSES,
     summary="合并为重复件（并入本人范围内的另一工单）",
 )
-def merge(request: HttpRequest, ticket_id: int, payload: MergeIn) -> Any:
+def merge(request: HttpRequest, ticket_id: int, payload: TicketMergeIn) -> Any:
     user, ticket = _act(request, ticket_id, "merge")
     number = payload.master_number.strip()
     master = selectors.ticket_by_number(user, number)
@@ -508,7 +514,7 @@ def merge(request: HttpRequest, ticket_id: int, payload: MergeIn) -> Any:
     response=STAFF_RESPONSES,
     summary="添加内部备注（反映人看不到）",
 )
-def add_note(request: HttpRequest, ticket_id: int, payload: BodyIn) -> Any:
+def add_note(request: HttpRequest, ticket_id: int, payload: TicketMessageIn) -> Any:
     user, ticket = _act(request, ticket_id, "note")
     with _staff_action():
         handling.check_add_note(ticket, actor=user, body=payload.body)

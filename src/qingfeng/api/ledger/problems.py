@@ -21,20 +21,19 @@ from ninja.errors import HttpError
 from qingfeng.api.auth import api_user
 from qingfeng.api.ledger.schemas import (
     ERRORS,
-    ClosureIn,
-    ErrorOut,
-    FeedbackIn,
+    ClosureRequestIn,
+    CursorPageIn,
     LedgerFilterIn,
-    PageIn,
     ProblemAssignIn,
     ProblemDetailOut,
+    ProblemFeedbackIn,
     ProblemIn,
     ProblemPage,
-    ReportIn,
-    VerifyIn,
-    WithdrawIn,
+    ProblemWithdrawIn,
+    ProgressReportIn,
+    VerificationIn,
 )
-from qingfeng.api.payloads import read_payload
+from qingfeng.api.payloads import ErrorOut, read_payload
 from qingfeng.ledger import actions, selectors, workflow
 from qingfeng.ledger.models import Category, Problem
 from qingfeng.ledger.permissions import can
@@ -247,7 +246,7 @@ def get_problem(request: HttpRequest, problem_id: int) -> Problem:
     summary="我的整改事项（本人为责任人，按紧急程度排序，游标分页）",
     description="本人为责任人的问题（不含草稿和已撤回的），不论所在单位是否在本人管辖范围内。",
 )
-def my_items(request: HttpRequest, page: Query[PageIn]) -> dict[str, object]:
+def my_items(request: HttpRequest, page: Query[CursorPageIn]) -> dict[str, object]:
     rows, next_cursor = selectors.page_after(
         selectors.my_items(api_user(request)), _cursor(page.cursor), page.limit
     )
@@ -325,7 +324,7 @@ def accept(request: HttpRequest, problem_id: int) -> Problem:
 )
 def report(request: HttpRequest, problem_id: int) -> Problem:
     user, problem = _transition(request, problem_id, "report")
-    payload, uploads = read_payload(request, ReportIn)
+    payload, uploads = read_payload(request, ProgressReportIn)
     with _action_errors():
         actions.check_report_progress(
             problem,
@@ -342,7 +341,7 @@ def report(request: HttpRequest, problem_id: int) -> Problem:
     response={200: ProblemDetailOut, **ERRORS},
     summary="申请销号（须已上传整改后佐证材料）",
 )
-def request_closure(request: HttpRequest, problem_id: int, payload: ClosureIn) -> Problem:
+def request_closure(request: HttpRequest, problem_id: int, payload: ClosureRequestIn) -> Problem:
     user, problem = _transition(request, problem_id, "request_closure")
     with _action_errors():
         actions.check_request_closure(problem, actor=user, text=payload.text)
@@ -355,7 +354,7 @@ def request_closure(request: HttpRequest, problem_id: int, payload: ClosureIn) -
     summary="销号审核（同意销号、退回重改或阶段性完成）",
     description="审核人不能是整改责任人，也不能是责任单位的人员。",
 )
-def verify(request: HttpRequest, problem_id: int, payload: VerifyIn) -> Problem:
+def verify(request: HttpRequest, problem_id: int, payload: VerificationIn) -> Problem:
     user, problem = _transition(request, problem_id, "verify")
     with _action_errors():
         actions.check_verify(
@@ -369,7 +368,7 @@ def verify(request: HttpRequest, problem_id: int, payload: VerifyIn) -> Problem:
     response={200: ProblemDetailOut, **ERRORS},
     summary="撤回问题（限局级角色，须填写原因）",
 )
-def withdraw(request: HttpRequest, problem_id: int, payload: WithdrawIn) -> Problem:
+def withdraw(request: HttpRequest, problem_id: int, payload: ProblemWithdrawIn) -> Problem:
     user, problem = _transition(request, problem_id, "withdraw")
     with _action_errors():
         actions.check_withdraw(problem, actor=user, reason=payload.reason)
@@ -382,7 +381,7 @@ def withdraw(request: HttpRequest, problem_id: int, payload: WithdrawIn) -> Prob
     summary="记录反馈（整改要求告知、公开整改进度、答复反映人）",
     description="公开整改进度的内容会自动隐去手机号和身份证号。",
 )
-def feedback(request: HttpRequest, problem_id: int, payload: FeedbackIn) -> Problem:
+def feedback(request: HttpRequest, problem_id: int, payload: ProblemFeedbackIn) -> Problem:
     user, problem = _transition(request, problem_id, "feedback")
     with _action_errors():
         actions.check_add_feedback(problem, actor=user, kind=payload.kind, text=payload.text)

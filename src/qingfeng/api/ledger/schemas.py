@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 import pydantic
 from django.urls import reverse
 from ninja import Field, Schema
-from pydantic import WithJsonSchema
 
+from qingfeng.api.payloads import ErrorOut, named
 from qingfeng.ledger import workflow
 from qingfeng.ledger.models import (
     Evidence,
@@ -26,21 +26,21 @@ MAX_PAGE = 200
 
 # The OpenAPI document merges its schemas by name: without names of their own, the problem's
 # Status and the feedback's Kind would be documented as the ticket's.
-ProblemStatus = Annotated[
-    Problem.Status,
-    WithJsonSchema({"title": "ProblemStatus", "type": "string", "enum": Problem.Status.values}),
+ProblemStatus = Annotated[Problem.Status, named(Problem.Status, "ProblemStatus")]
+FeedbackKind = Annotated[Feedback.Kind, named(Feedback.Kind, "FeedbackKind")]
+ProblemListKind = Annotated[Problem.ListKind, named(Problem.ListKind, "ProblemListKind")]
+ProblemSource = Annotated[Problem.Source, named(Problem.Source, "ProblemSource")]
+ProblemDimension = Annotated[Problem.Dimension, named(Problem.Dimension, "ProblemDimension")]
+RectificationType = Annotated[
+    Problem.RectificationType, named(Problem.RectificationType, "ProblemRectificationType")
 ]
-FeedbackKind = Annotated[
-    Feedback.Kind,
-    WithJsonSchema({"title": "FeedbackKind", "type": "string", "enum": Feedback.Kind.values}),
+ProblemLight = Annotated[Problem.Light, named(Problem.Light, "ProblemLight")]
+VerificationOutcome = Annotated[
+    Verification.Outcome, named(Verification.Outcome, "VerificationOutcome")
 ]
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
-class RefOut(Schema):
+class NamedRefOut(Schema):
     id: int
     name: str
 
@@ -49,20 +49,20 @@ class ProblemOut(Schema):
     id: int
     number: str
     title: str
-    list_kind: Problem.ListKind
-    source: Problem.Source
+    list_kind: ProblemListKind
+    source: ProblemSource
     category_id: int
     category_name: str = Field(..., alias="category.name")
     unit_id: int
     unit_name: str = Field(..., alias="unit.name")
     responsible_person_id: int | None
     responsible_person_name: str | None
-    rectification_type: Problem.RectificationType
+    rectification_type: RectificationType
     deadline: date | None
     progress: int
     status: ProblemStatus
     status_label: str
-    light: Problem.Light
+    light: ProblemLight
     updated_at: datetime
 
     @staticmethod
@@ -89,7 +89,7 @@ class MeasureOut(Schema):
     status_label: str = Field(..., alias="get_status_display")
 
 
-class TransitionOut(Schema):
+class ProblemTransitionOut(Schema):
     action: str
     action_label: str
     from_status: str
@@ -107,7 +107,7 @@ class TransitionOut(Schema):
         return str(obj.actor) if obj.actor is not None else None
 
 
-class ReportOut(Schema):
+class ProgressReportOut(Schema):
     id: int
     progress: int
     text: str
@@ -153,7 +153,7 @@ class VerificationOut(Schema):
         return str(obj.decided_by)
 
 
-class FeedbackOut(Schema):
+class ProblemFeedbackOut(Schema):
     kind: str
     kind_label: str = Field(..., alias="get_kind_display")
     text: str
@@ -178,8 +178,8 @@ class ProblemDetailOut(ProblemOut):
     description: str
     cause: str
     goal: str
-    responsible_leader: RefOut | None
-    cooperating_units: list[RefOut]
+    responsible_leader: NamedRefOut | None
+    cooperating_units: list[NamedRefOut]
     deadline_workdays: int | None
     parent_id: int | None
     weight: int
@@ -191,11 +191,11 @@ class ProblemDetailOut(ProblemOut):
     assigned_at: datetime | None
     closed_at: datetime | None
     measures: list[MeasureOut]
-    timeline: list[TransitionOut] = Field(..., alias="transitions")
-    reports: list[ReportOut]
+    timeline: list[ProblemTransitionOut] = Field(..., alias="transitions")
+    reports: list[ProgressReportOut]
     evidence: list[EvidenceOut]
     verifications: list[VerificationOut]
-    feedback: list[FeedbackOut]
+    feedback: list[ProblemFeedbackOut]
     allowed_actions: list[str] = Field(
         ..., description="当前账号此刻可对该问题执行的操作（与页面按钮一致）"
     )
@@ -207,8 +207,8 @@ class ProblemDetailOut(ProblemOut):
 
 class LedgerFilterIn(Schema):
     unit: int | None = Field(None, description="单位 ID（含下级单位）")
-    list_kind: Problem.ListKind | None = None
-    source: Problem.Source | None = None
+    list_kind: ProblemListKind | None = None
+    source: ProblemSource | None = None
     category: int | None = Field(None, description="问题类别 ID")
     status: ProblemStatus | None = Field(None, description="不填时不含已撤回的问题")
     light: Literal["red", "yellow", "green"] | None = None
@@ -236,17 +236,17 @@ class LedgerFilterIn(Schema):
         return None if value == "" else value
 
 
-class PageIn(Schema):
+class CursorPageIn(Schema):
     cursor: str = Field("", description="上一页返回的 next_cursor")
     limit: int = Field(50, ge=1, le=MAX_PAGE)
 
 
 class ProblemIn(Schema):
-    list_kind: Problem.ListKind
-    source: Problem.Source
+    list_kind: ProblemListKind
+    source: ProblemSource
     source_ref: str = ""
     category_id: int
-    dimension: Problem.Dimension | None = None
+    dimension: ProblemDimension | None = None
     title: str
     description: str
     cause: str = ""
@@ -258,7 +258,7 @@ class ProblemIn(Schema):
         None, description="责任人（人员 ID），须属责任单位或其上级单位"
     )
     responsible_leader_id: int | None = None
-    rectification_type: Problem.RectificationType
+    rectification_type: RectificationType
     deadline: date | None = None
     deadline_workdays: int | None = Field(None, description="或：交办后的工作日数（1–250）")
     parent_id: int | None = Field(None, description="上级问题（领导班子或科室风险清单）")
@@ -270,26 +270,26 @@ class ProblemAssignIn(Schema):
     requirement: str = Field("", description="整改要求告知；不填则按时限自动生成")
 
 
-class ReportIn(Schema):
+class ProgressReportIn(Schema):
     progress: int = Field(..., ge=0, le=100)
     text: str
     phase: Literal["before", "after", "other"] = "after"
 
 
-class ClosureIn(Schema):
+class ClosureRequestIn(Schema):
     text: str = Field(..., description="整改完成情况")
 
 
-class VerifyIn(Schema):
-    outcome: Verification.Outcome
+class VerificationIn(Schema):
+    outcome: VerificationOutcome
     comment: str
 
 
-class WithdrawIn(Schema):
+class ProblemWithdrawIn(Schema):
     reason: str
 
 
-class FeedbackIn(Schema):
+class ProblemFeedbackIn(Schema):
     kind: FeedbackKind
     text: str
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.test import SimpleTestCase
 
 from qingfeng.api.urls import api
@@ -33,3 +35,38 @@ class OperationIdTestCase(SimpleTestCase):
             "qingfeng_api_orgs_me",
         ):
             self.assertIn(known, ids)
+
+
+# The API's nouns: a schema named by one of them alone (ProblemOut, UnitOut) cannot be
+# mistaken for another's. Any other schema takes its owner's name as well (TicketStatus,
+# ProblemFeedbackIn, TicketEventOut), so that two apps' Status, Kind or AssignIn never meet.
+NOUNS = {
+    "Captcha",
+    "Error",
+    "Evidence",
+    "Invalid",
+    "Me",
+    "Measure",
+    "Person",
+    "Problem",
+    "Receipt",
+    "Ticket",
+    "Track",
+    "Unit",
+    "Verification",
+}
+WORDS = re.compile(r"[A-Z][a-z]*")
+
+
+class SchemaNameTestCase(SimpleTestCase):
+    def test_every_schema_name_says_whose_it_is(self) -> None:
+        names = api.get_openapi_schema()["components"]["schemas"]
+        self.assertGreater(len(names), 30)
+        generic = []
+        for name in names:
+            words = WORDS.findall(name.removeprefix("Paged"))
+            if words[-1] in {"In", "Out", "Page"}:
+                words = words[:-1]
+            if len(words) < 2 and words[0] not in NOUNS:
+                generic.append(name)
+        self.assertEqual(generic, [], "schema names that do not say whose they are")
