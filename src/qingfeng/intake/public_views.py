@@ -100,7 +100,7 @@ def new(request: HttpRequest) -> HttpResponse:
         unit = _preset_unit(request.GET.get("unit", ""))
         form = SubmitForm(initial={"unit": unit.pk if unit else None, "identity": "anonymous"})
         return render(request, "intake/public/new.html", _new_context(form, unit=unit))
-    if submit_limit().hit(request) > settings.QF_INTAKE_SUBMITS_PER_HOUR:
+    if submit_limit().over_after_hit(request):
         return _notice(
             request, _("提交过于频繁"), _("同一网络提交次数过多，请一小时后再试。"), status=429
         )

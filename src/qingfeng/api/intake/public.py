@@ -329,7 +329,7 @@ def submit(
     response["Cache-Control"] = "no-store"
     if not settings.QF_INTAKE_API_SUBMIT:
         raise HttpError(403, _("本平台未开放接口提交，请通过网页表单反映"))
-    if submit_limit().hit(request) > settings.QF_INTAKE_SUBMITS_PER_HOUR:
+    if submit_limit().over_after_hit(request):
         raise HttpError(429, _("同一网络提交次数过多，请一小时后再试"))
     payload, files = _parse(request, SubmitIn)
     errors, category, unit = _lookups(payload)

@@ -48,6 +48,11 @@ class Limit:
     def is_limited(self, request: HttpRequest) -> bool:
         return self.limit > 0 and self.count(request) >= self.limit
 
+    def over_after_hit(self, request: HttpRequest) -> bool:
+        """Count one event, and say whether it went over the limit (a limit of 0 is none)."""
+        count = self.hit(request)
+        return self.limit > 0 and count > self.limit
+
     def hit(self, request: HttpRequest) -> int:
         """Count one event against the address; returns the new count."""
         key = self._key(request)

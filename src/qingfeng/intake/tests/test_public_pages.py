@@ -341,6 +341,13 @@ class SubmitLimitTestCase(PublicBase):
         other = self.client.post("/report/new/", self.form_data(), REMOTE_ADDR="198.51.100.9")
         self.assertContains(other, 'data-testid="receipt-code"')
 
+    @override_settings(QF_INTAKE_SUBMITS_PER_HOUR=0, QF_INTAKE_HUMAN_CHECK=False)
+    def test_a_limit_of_zero_is_no_limit(self) -> None:
+        for _i in range(3):
+            response = self.client.post("/report/new/", self.form_data())
+            self.assertContains(response, 'data-testid="receipt-code"')
+        self.assertEqual(Ticket.objects.count(), 3)
+
 
 def database_text() -> str:
     """Every row of every table, as text."""
