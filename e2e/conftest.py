@@ -105,6 +105,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 "4",
                 "--timeout",
                 "60",
+                # The production logging (no address, user agent or referrer), as serve runs it.
+                "--config",
+                "python:qingfeng.core.gunicorn_conf",
                 "qingfeng.wsgi:application",
             ],
             cwd=ROOT,
