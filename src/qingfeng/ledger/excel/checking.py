@@ -407,7 +407,7 @@ class Checker:
                 % {
                     "col": sheet.label("completion"),
                     "v": cell_text(cells["completion"]),
-                    "allowed": C.ACCEPTED_COMPLETION,
+                    "allowed": "、".join((*C.ACCEPTED_COMPLETION, _("百分比（如 60%）"))),
                 },
             )
             return Measure.Status.TODO

@@ -396,7 +396,7 @@ COMPLETION_WORDS: dict[str, Completion] = {
     **{w: Completion(0, _TODO) for w in ("未启动", *NOT_STARTED_WORDS)},
     **{w: Completion(None, _DOING, 50, True) for w in ("阶段性完成", "阶段性整改完成")},
 }
-ACCEPTED_COMPLETION = "已完成、推进中、阶段性完成、未启动、百分比（如 60%）"
+ACCEPTED_COMPLETION = ("已完成", "推进中", "阶段性完成", "未启动")  # and a percentage
 
 
 def parse_completion(value: Any) -> Completion | None:
