@@ -23,6 +23,7 @@ from qingfeng.ledger.excel.reading import LedgerSheet, ParsedLedger
 from qingfeng.ledger.models import Category, Measure, Problem
 from qingfeng.ledger.permissions import REGISTRARS, _roles
 from qingfeng.ledger.selectors import problems_visible_to
+from qingfeng.lib.keywords import match_keywords
 from qingfeng.lib.xlsx import RowError, cell_text, fold, person_name
 from qingfeng.orgs.models import Person, Unit, User
 
@@ -290,7 +291,7 @@ class Checker:
         # 问题类别 / 五查五看
         category = self.text(sheet, row, cells, "category")
         if not category:
-            category = DEFAULT_CATEGORY
+            category = self.suggest_category(cells)
             self.warnings.append(
                 RowError(
                     sheet.title,
@@ -478,6 +479,18 @@ class Checker:
         fields.update(
             rectification_type=kind, deadline=deadline.day, deadline_workdays=deadline.workdays
         )
+
+    def suggest_category(self, cells: dict[str, Any]) -> str:
+        """The active category the row's text speaks of (the intake's keyword matcher over
+        each category's name and keywords), else 其他."""
+        text = "\n".join(cell_text(cells.get(k)) for k in ("title", "description"))
+        matches = match_keywords(text, self.category_keywords)
+        return matches[0].item if matches else DEFAULT_CATEGORY
+
+    @cached_property
+    def category_keywords(self) -> list[tuple[str, tuple[str, ...]]]:
+        names = Category.objects.filter(is_active=True).values_list("name", flat=True)
+        return [(n, (n, *C.CATEGORY_KEYWORDS.get(n, ()))) for n in names if n != DEFAULT_CATEGORY]
 
     @cached_property
     def allowed_categories(self) -> str:

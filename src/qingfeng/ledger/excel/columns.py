@@ -234,6 +234,21 @@ EXTRA_WORDS: dict[str, dict[str, str]] = {
     },
     "dimension": {},
 }
+# The words that suggest a category for a row without 问题类别 (besides the category's own
+# name), by the names the data migration gives the categories; a renamed or new category
+# is suggested by its name only.
+CATEGORY_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "超标接待": ("接待", "宴请", "吃喝", "公款"),
+    "违规发放津补贴": ("津贴", "补贴", "奖金", "福利"),
+    "教辅材料违规征订": ("教辅", "资料费", "征订", "订购"),
+    "校外培训隐形变异": ("校外培训", "培训机构", "辅导班"),
+    "职称评审不正之风": ("职称", "评审", "评优"),
+    "招生考试": ("招生", "入学", "择校", "考试"),
+    "师德师风": ("体罚", "辱骂", "有偿补课", "师德", "礼品", "礼金", "红包"),
+    "乱收费乱办班乱订资料": ("收费", "乱办班", "补课"),
+    "工作纪律": ("纪律", "脱岗", "迟到", "早退", "打卡"),
+    "服务态度与效能": ("态度", "拖延", "推诿", "办事难", "不作为"),
+}
 CHOICES: dict[str, type[models.TextChoices]] = {
     "source": Problem.Source,
     "list_kind": Problem.ListKind,

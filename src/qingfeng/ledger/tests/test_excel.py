@@ -979,20 +979,31 @@ class OfficeLedgerTestCase(LedgerExcelTestCase):
     def import_rows(self, *rows: dict[str, Any]) -> importing_module.ImportOutcome:
         return self.run_import(office_xlsx(list(rows), layout=OFFICE_LAYOUT))
 
-    def test_rows_without_a_category_are_imported_as_other_with_a_warning(self) -> None:
-        outcome = self.import_rows(row(完成情况="推进中"), row(序号=2, 完成情况="已完成"))
+    def test_rows_without_a_category_get_one_suggested_from_the_text_with_a_warning(self) -> None:
+        outcome = self.import_rows(
+            row(完成情况="推进中"),  # 违规推荐教辅材料
+            row(序号=2, 问题表现="班主任收受家长红包", 问题描述=None, 完成情况="已完成"),
+            row(序号=3, 问题表现="会议太多", 问题描述="基层负担重。", 完成情况="未启动"),
+        )
         self.assertTrue(outcome.ok, outcome.errors)
         problems = self.new_problems()
-        self.assertEqual([p.category.name for p in problems], ["其他", "其他"])
-        marked = [(w.row, w.message) for w in outcome.warnings if w.message.startswith("问题类别")]
-        message = "问题类别未填写，已按内容建议为“其他”，请核对"
-        self.assertEqual(marked, [(5, message), (6, message)])
         self.assertEqual(
-            [w["message"] for w in outcome.record.warnings if w["row"] == 5], [message]
+            [p.category.name for p in problems], ["教辅材料违规征订", "师德师风", "其他"]
+        )
+        marked = [(w.row, w.message) for w in outcome.warnings if w.message.startswith("问题类别")]
+        message = "问题类别未填写，已按内容建议为“%s”，请核对"
+        self.assertEqual(
+            marked,
+            [(5, message % "教辅材料违规征订"), (6, message % "师德师风"), (7, message % "其他")],
+        )
+        self.assertEqual(
+            [w["message"] for w in outcome.record.warnings if w["row"] == 7], [message % "其他"]
         )
 
     def test_an_empty_category_cell_is_marked_and_a_given_one_is_kept(self) -> None:
-        outcome = self.run_import(office_xlsx([row(问题类别=""), row(序号=2)]))
+        outcome = self.run_import(
+            office_xlsx([row(问题类别="", 问题表现="作风问题", 问题描述=None), row(序号=2)])
+        )
         self.assertTrue(outcome.ok, outcome.errors)
         first, second = self.new_problems()
         self.assertEqual((first.category.name, second.category), ("其他", self.category))
