@@ -2,7 +2,7 @@
 read from its words. They are suggestions: a person confirms by assigning.
 
 Units: the names, short names and aliases of every active unit, matched in the normalised
-text (similarity.normalise) by a matcher built once per process. It is rebuilt when the unit
+text (lib.keywords.normalise) by a matcher built once per process. It is rebuilt when the unit
 table's stamp changes (count, highest id, active count, total length of the names — one
 aggregate query) and at least every `MAX_AGE`, which catches a rename to a name of the same
 length. A scan looks up each position's first two characters in a dict and tries only the few
@@ -32,7 +32,7 @@ from django.db.models.functions import Length
 from django.utils.translation import gettext as _
 
 from qingfeng.intake.models import Ticket, TicketCategory
-from qingfeng.intake.similarity import normalise
+from qingfeng.lib.keywords import match_keywords, normalise
 from qingfeng.orgs.models import Unit
 
 MAX_AGE = 300.0  # seconds: rebuilt at least this often
@@ -273,24 +273,15 @@ def suggest_units(text: str, limit: int = 3) -> list[UnitSuggestion]:
 
 
 def suggest_categories(text: str, limit: int = 3) -> list[CategorySuggestion]:
-    """Categories whose keywords (one per line) occur in the text; longer and repeated
-    keywords weigh more ("有偿补课" says more than "补课")."""
-    normalised = normalise(text)
-    found: list[CategorySuggestion] = []
-    for category in TicketCategory.objects.filter(is_active=True):
-        hits: list[str] = []
-        score = 0.0
-        for line in category.keywords.splitlines():
-            keyword = normalise(line)
-            count = normalised.count(keyword) if keyword else 0
-            if count:
-                hits.append(line.strip())
-                score += len(keyword) * (1 + 0.5 * (count - 1))
-        if hits:
-            reason = _("关键词：%(k)s") % {"k": "、".join(hits)}
-            found.append(CategorySuggestion(category, score, reason, tuple(hits)))
-    found.sort(key=lambda s: (-s.score, s.category.sort_order, s.category.pk))
-    return found[:limit]
+    """Categories whose keywords (one per line) occur in the text, best first."""
+    categories = TicketCategory.objects.filter(is_active=True).order_by("sort_order", "pk")
+    matches = match_keywords(text, ((c, c.keywords.splitlines()) for c in categories))
+    return [
+        CategorySuggestion(
+            m.item, m.score, _("关键词：%(k)s") % {"k": "、".join(m.keywords)}, m.keywords
+        )
+        for m in matches[:limit]
+    ]
 
 
 def handles_own_report(ticket: Ticket, unit: Unit) -> bool:

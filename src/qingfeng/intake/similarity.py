@@ -40,6 +40,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from qingfeng.intake.models import Ticket, TicketBand, TicketDuplicateFlag, TicketSignature
+from qingfeng.lib.keywords import normalise
 
 if TYPE_CHECKING:
     from qingfeng.intake.routing import UnitMatcher
@@ -98,12 +99,6 @@ GENERIC_WORDS = (
 
 
 _NOT_WORD = re.compile(r"[\W_]+")  # what str.isalnum() refuses: punctuation, symbols, spaces
-
-
-def normalise(text: str) -> str:
-    """NFKC (full-width letters and digits become half-width), lower case, and only letters
-    and digits kept: punctuation, symbols and whitespace are dropped."""
-    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text or "").casefold())
 
 
 _GENERIC = re.compile(

@@ -20,15 +20,18 @@ from django.utils.translation import gettext as _
 from qingfeng.core.scope import scope_q
 from qingfeng.ledger.excel import columns as C
 from qingfeng.ledger.excel.reading import LedgerSheet, ParsedLedger
-from qingfeng.ledger.models import Category, Problem
+from qingfeng.ledger.models import Category, Measure, Problem
 from qingfeng.ledger.permissions import REGISTRARS, _roles
 from qingfeng.ledger.selectors import problems_visible_to
+from qingfeng.lib.keywords import match_keywords
 from qingfeng.lib.xlsx import RowError, cell_text, fold, person_name
 from qingfeng.orgs.models import Person, Unit, User
 
 MAX_MEASURES = 50
 NAME_WITH_UNIT = re.compile(r"^(.+?)[(（](.+)[)）]$")
 OPEN_ENDED = {Problem.RectificationType.LONG_TERM, Problem.RectificationType.IMMEDIATE}
+# The category of a row that names none (the usual office layout has no 问题类别 column).
+DEFAULT_CATEGORY = "其他"
 
 
 @dataclass
@@ -41,6 +44,7 @@ class RowPlan:
     measures: list[str]
     cooperating: list[int]
     user_id: int | None = None  # the responsible person's account, for the assignment notice
+    measure_status: str = Measure.Status.TODO  # what 完成情况 says of the measures
 
 
 @dataclass(frozen=True)
@@ -219,8 +223,6 @@ class Checker:
         missing: list[str] = []
         if "unit" not in sheet.columns and not sheet.reporting_unit:
             missing.append(_("缺少『责任单位』列（或在“填报单位：”后写明单位）"))
-        if "category" not in sheet.columns:
-            missing.append(_("缺少『问题类别』列"))
         if "list_kind" not in sheet.columns and sheet.list_kind is None:
             missing.append(_("缺少『清单类别』列（或在标题中写明，如“领导班子问题清单”）"))
         if "deadline" not in sheet.columns and "rtype" not in sheet.columns:
@@ -289,8 +291,16 @@ class Checker:
         # 问题类别 / 五查五看
         category = self.text(sheet, row, cells, "category")
         if not category:
-            self.error(sheet, row, "category", _("问题类别不能为空"))
-        elif (found := self.categories.get(fold(category))) is None:
+            category = self.suggest_category(cells)
+            self.warnings.append(
+                RowError(
+                    sheet.title,
+                    row,
+                    sheet.label("category") if "category" in sheet.columns else "",
+                    _("问题类别未填写，已按内容建议为“%(v)s”，请核对") % {"v": category},
+                )
+            )
+        if (found := self.categories.get(fold(category))) is None:
             self.error(
                 sheet,
                 row,
@@ -368,11 +378,47 @@ class Checker:
             else:
                 progress = parsed
         fields["progress"] = progress
+        measure_status = self.check_completion(sheet, row, cells, fields)
         if len(self.errors) > before:
             return None
         return RowPlan(
-            sheet.title, row, fields, list(dict.fromkeys(measures)), cooperating, user_id
+            sheet.title,
+            row,
+            fields,
+            list(dict.fromkeys(measures)),
+            cooperating,
+            user_id,
+            measure_status,
         )
+
+    def check_completion(
+        self, sheet: LedgerSheet, row: int, cells: dict[str, Any], fields: dict[str, Any]
+    ) -> str:
+        """完成情况 sets the progress (unless a word defers to 整改进度) and the status of the
+        measures; 阶段性完成 makes the row a long-term item at its stage."""
+        if "completion" not in cells:
+            return Measure.Status.TODO
+        completion = C.parse_completion(cells["completion"])
+        if completion is None:
+            self.error(
+                sheet,
+                row,
+                "completion",
+                _("%(col)s『%(v)s』无法识别，可填：%(allowed)s")
+                % {
+                    "col": sheet.label("completion"),
+                    "v": cell_text(cells["completion"]),
+                    "allowed": "、".join((*C.ACCEPTED_COMPLETION, _("百分比（如 60%）"))),
+                },
+            )
+            return Measure.Status.TODO
+        if completion.progress is not None:
+            fields["progress"] = completion.progress
+        elif "progress" not in cells:
+            fields["progress"] = completion.default
+        if completion.long_term:
+            fields.update(rectification_type=Problem.RectificationType.LONG_TERM)
+        return completion.measures
 
     def check_unit(
         self, sheet: LedgerSheet, row: int, cells: dict[str, Any], default: _Unit | None
@@ -433,6 +479,18 @@ class Checker:
         fields.update(
             rectification_type=kind, deadline=deadline.day, deadline_workdays=deadline.workdays
         )
+
+    def suggest_category(self, cells: dict[str, Any]) -> str:
+        """The active category the row's text speaks of (the intake's keyword matcher over
+        each category's name and keywords), else 其他."""
+        text = "\n".join(cell_text(cells.get(k)) for k in ("title", "description"))
+        matches = match_keywords(text, self.category_keywords)
+        return matches[0].item if matches else DEFAULT_CATEGORY
+
+    @cached_property
+    def category_keywords(self) -> list[tuple[str, tuple[str, ...]]]:
+        names = Category.objects.filter(is_active=True).values_list("name", flat=True)
+        return [(n, (n, *C.CATEGORY_KEYWORDS.get(n, ()))) for n in names if n != DEFAULT_CATEGORY]
 
     @cached_property
     def allowed_categories(self) -> str:

@@ -16,12 +16,13 @@ from typing import Any
 
 from django.db import models
 
-from qingfeng.ledger.models import Problem
+from qingfeng.ledger.models import Measure, Problem
 from qingfeng.lib.xlsx import (
     DATE_FORMAT,
     Column,
     Columns,
     cell_date,
+    cell_text,
     chinese_labels,
     choice_words,
     fold,
@@ -144,6 +145,14 @@ LAYOUT = Columns(
             number_format="0%",
         ),
         Column(
+            "completion",
+            "完成情况",
+            ("整改进展", "整改情况", "整改完成情况", "进展情况"),
+            width=10,
+            group="整改落实",
+            center=True,
+        ),
+        Column(
             "status",
             "状态",
             ("整改状态", "问题状态"),
@@ -224,6 +233,21 @@ EXTRA_WORDS: dict[str, dict[str, str]] = {
         "持续整改": Problem.RectificationType.LONG_TERM,
     },
     "dimension": {},
+}
+# The words that suggest a category for a row without 问题类别 (besides the category's own
+# name), by the names the data migration gives the categories; a renamed or new category
+# is suggested by its name only.
+CATEGORY_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "超标接待": ("接待", "宴请", "吃喝", "公款"),
+    "违规发放津补贴": ("津贴", "补贴", "奖金", "福利"),
+    "教辅材料违规征订": ("教辅", "资料费", "征订", "订购"),
+    "校外培训隐形变异": ("校外培训", "培训机构", "辅导班"),
+    "职称评审不正之风": ("职称", "评审", "评优"),
+    "招生考试": ("招生", "入学", "择校", "考试"),
+    "师德师风": ("体罚", "辱骂", "有偿补课", "师德", "礼品", "礼金", "红包"),
+    "乱收费乱办班乱订资料": ("收费", "乱办班", "补课"),
+    "工作纪律": ("纪律", "脱岗", "迟到", "早退", "打卡"),
+    "服务态度与效能": ("态度", "拖延", "推诿", "办事难", "不作为"),
 }
 CHOICES: dict[str, type[models.TextChoices]] = {
     "source": Problem.Source,
@@ -367,6 +391,50 @@ def parse_progress(value: Any) -> int | None:
     if not 0 <= number <= 100:
         return None
     return round(number)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """完成情况 / 整改进展: the progress it states (None: "as the row's 整改进度 says, else
+    `default`"), the status of the problem's measures, and whether it is a long-term item."""
+
+    progress: int | None
+    measures: str
+    default: int = 0
+    long_term: bool = False
+
+
+_DOING, _TODO, _DONE = Measure.Status.DOING, Measure.Status.TODO, Measure.Status.DONE
+COMPLETION_WORDS: dict[str, Completion] = {
+    **{w: Completion(100, _DONE) for w in DONE_WORDS},
+    **{w: Completion(None, _DOING, 50) for w in ("推进中", "正在推进", "整改中", "正在整改")},
+    **{w: Completion(0, _TODO) for w in ("未启动", *NOT_STARTED_WORDS)},
+    **{w: Completion(None, _DOING, 50, True) for w in ("阶段性完成", "阶段性整改完成")},
+}
+ACCEPTED_COMPLETION = ("已完成", "推进中", "阶段性完成", "未启动")  # and a percentage
+
+
+def parse_completion(value: Any) -> Completion | None:
+    """完成情况: a word (已完成 / 推进中 / 阶段性完成 / 未启动), a word with a percentage
+    ("推进中（60%）"), or a percentage alone (50%, ５０％, 0.5); None when unreadable."""
+    text = fold(cell_text(value)) if isinstance(value, str) else ""
+    if text:
+        match = re.search(r"[(（,，:：]?(\d{1,3}(?:\.\d+)?%)[)）]?$", text)
+        word = text[: match.start()] if match and match.start() else text
+        found = COMPLETION_WORDS.get(word)
+        if found is not None:
+            given = parse_progress(match[1]) if match and word != text else None
+            return Completion(
+                given if given is not None else found.progress,
+                found.measures,
+                found.default,
+                found.long_term,
+            )
+    progress = parse_progress(value)
+    if progress is None:
+        return None
+    status = _DONE if progress == 100 else _DOING if progress else _TODO
+    return Completion(progress, status)
 
 
 # A cell that says "nothing here" for 建章立制 / 追责问责.

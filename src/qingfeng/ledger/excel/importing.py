@@ -158,6 +158,9 @@ def _write_each(plans: list[RowPlan], *, actor: User, assign: bool, requirement:
             cooperating=[units[u] for u in plan.cooperating],
             **fields,
         )
+        if plan.measure_status != Measure.Status.TODO:
+            # 完成情况 of the office's ledger, in the same transaction as the create's audit.
+            problem.measures.update(status=plan.measure_status)
         if assign:
             actions.check_assign(problem, actor=actor, requirement=requirement)
         ids.append(problem.pk)
@@ -236,7 +239,7 @@ def _write_bulk(plans: list[RowPlan], *, actor: User, assign: bool, requirement:
     )
     Measure.objects.bulk_create(
         (
-            Measure(problem_id=p.pk, text=text, sort_order=i)
+            Measure(problem_id=p.pk, text=text, sort_order=i, status=plan.measure_status)
             for p, plan in zip(problems, plans, strict=True)
             for i, text in enumerate(plan.measures)
         ),

@@ -56,8 +56,9 @@ LIGHT_FILLS = {
 LIGHT_WORDS = {"red": "红", "yellow": "黄", "green": "绿", "": ""}
 CHUNK = 2000
 SHEET_TITLE = "问题台账"
-EXPORT_COLUMNS = COLUMNS
-TEMPLATE_COLUMNS = IMPORTED
+# 完成情况 is read from offices' own ledgers only: what we write has 整改进度 and 状态.
+EXPORT_COLUMNS = tuple(c for c in COLUMNS if c.key != "completion")
+TEMPLATE_COLUMNS = tuple(c for c in IMPORTED if c.key != "completion")
 TEMPLATE_ROWS = 2000  # rows of the template that get the drop-downs
 CHOICES_SHEET = "可选值"
 

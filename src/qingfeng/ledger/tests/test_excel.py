@@ -28,7 +28,13 @@ from qingfeng.ledger.excel import (
     read_ledger_workbook,
 )
 from qingfeng.ledger.excel import importing as importing_module
-from qingfeng.ledger.excel.columns import parse_deadline, parse_progress, split_measures
+from qingfeng.ledger.excel.columns import (
+    Completion,
+    parse_completion,
+    parse_deadline,
+    parse_progress,
+    split_measures,
+)
 from qingfeng.ledger.models import Feedback, LedgerImport, Measure, Problem, Transition
 from qingfeng.ledger.tests.base import LedgerTestCase
 from qingfeng.lib.xlsx import WorkbookError
@@ -616,14 +622,12 @@ class ImportTestCase(LedgerExcelTestCase):
             self.assertEqual(handle.read(), outcome.error_workbook)
 
     def test_a_missing_required_column_is_one_error_for_the_sheet(self) -> None:
+        # 问题类别 is not required (see the office-layout tests below); 清单类别 is.
         layout = [c for c in LAYOUT if c[1] not in ("问题类别", "清单类别")]
         outcome = self.run_import(office_xlsx([row()], layout=layout, title="整改台账"))
         self.assertEqual(
             [(n, m) for n, _c, m in self.errors_of(outcome)],
-            [
-                (4, "缺少『问题类别』列"),
-                (4, "缺少『清单类别』列（或在标题中写明，如“领导班子问题清单”）"),
-            ],
+            [(4, "缺少『清单类别』列（或在标题中写明，如“领导班子问题清单”）")],
         )
 
     def test_the_title_names_the_list_and_the_reporting_unit_fills_blank_units(self) -> None:
@@ -960,3 +964,113 @@ class ExportTestCase(LedgerExcelTestCase):
         [problem] = self.new_problems()
         self.assertEqual(problem.measures.count(), 3)
         self.assertEqual(problem.deadline_workdays, 20)
+
+
+# The usual office ledger (as WPS and LibreOffice save it): no 问题类别 column, and a
+# 完成情况 column beside 整改进度 under a merged 整改落实 group.
+OFFICE_LAYOUT: list[tuple[str, str]] = [
+    *((g, label) for g, label in LAYOUT if label not in ("问题类别", "整改进度", "是否建章立制")),
+    ("整改落实", "整改进度"),
+    ("整改落实", "完成情况"),
+]
+
+
+class OfficeLedgerTestCase(LedgerExcelTestCase):
+    def import_rows(self, *rows: dict[str, Any]) -> importing_module.ImportOutcome:
+        return self.run_import(office_xlsx(list(rows), layout=OFFICE_LAYOUT))
+
+    def test_rows_without_a_category_get_one_suggested_from_the_text_with_a_warning(self) -> None:
+        outcome = self.import_rows(
+            row(完成情况="推进中"),  # 违规推荐教辅材料
+            row(序号=2, 问题表现="班主任收受家长红包", 问题描述=None, 完成情况="已完成"),
+            row(序号=3, 问题表现="会议太多", 问题描述="基层负担重。", 完成情况="未启动"),
+        )
+        self.assertTrue(outcome.ok, outcome.errors)
+        problems = self.new_problems()
+        self.assertEqual(
+            [p.category.name for p in problems], ["教辅材料违规征订", "师德师风", "其他"]
+        )
+        marked = [(w.row, w.message) for w in outcome.warnings if w.message.startswith("问题类别")]
+        message = "问题类别未填写，已按内容建议为“%s”，请核对"
+        self.assertEqual(
+            marked,
+            [(5, message % "教辅材料违规征订"), (6, message % "师德师风"), (7, message % "其他")],
+        )
+        self.assertEqual(
+            [w["message"] for w in outcome.record.warnings if w["row"] == 7], [message % "其他"]
+        )
+
+    def test_an_empty_category_cell_is_marked_and_a_given_one_is_kept(self) -> None:
+        outcome = self.run_import(
+            office_xlsx([row(问题类别="", 问题表现="作风问题", 问题描述=None), row(序号=2)])
+        )
+        self.assertTrue(outcome.ok, outcome.errors)
+        first, second = self.new_problems()
+        self.assertEqual((first.category.name, second.category), ("其他", self.category))
+        self.assertEqual(
+            [(w.row, w.column) for w in outcome.warnings if w.message.startswith("问题类别")],
+            [(5, "问题类别")],
+        )
+
+    def test_completion_words_set_progress_and_measure_status(self) -> None:
+        outcome = self.import_rows(
+            row(完成情况="已完成", 整改进度=None),
+            row(序号=2, 完成情况="推进中", 整改进度=None),
+            row(序号=3, 完成情况="推进中", 整改进度="60%"),
+            row(序号=4, 完成情况="推进中（３０％）", 整改进度=None),
+            row(序号=5, 完成情况="未启动", 整改进度=None),
+            row(序号=6, 完成情况="５０％", 整改进度=None),
+            row(序号=7, 完成情况="阶段性完成", 整改进度="70%"),
+        )
+        self.assertTrue(outcome.ok, outcome.errors)
+        problems = self.new_problems()
+        self.assertEqual([p.progress for p in problems], [100, 50, 60, 30, 0, 50, 70])
+        self.assertEqual(
+            [sorted(set(p.measures.values_list("status", flat=True))) for p in problems],
+            [["done"], ["doing"], ["doing"], ["doing"], ["todo"], ["doing"], ["doing"]],
+        )
+        self.assertEqual(
+            [p.rectification_type for p in problems],
+            [Problem.RectificationType.TIME_LIMITED] * 6 + [Problem.RectificationType.LONG_TERM],
+        )
+        # One audit event per problem, as for any import of a few rows.
+        self.assertEqual(
+            AuditEvent.objects.filter(action="ledger.problem.create").count(), len(problems)
+        )
+
+    def test_an_unknown_completion_word_rejects_the_whole_import(self) -> None:
+        outcome = self.import_rows(row(完成情况="已完成"), row(序号=2, 完成情况="差不多了"))
+        self.assertFalse(outcome.ok)
+        self.assertEqual(Problem.objects.filter(created_by=self.county_admin).count(), 0)
+        self.assertEqual(
+            self.errors_of(outcome),
+            [
+                (
+                    6,
+                    "完成情况",
+                    "完成情况『差不多了』无法识别，可填：已完成、推进中、阶段性完成、未启动、"
+                    "百分比（如 60%）",
+                )
+            ],
+        )
+
+    def test_many_rows_write_measure_status_in_bulk(self) -> None:
+        rows = [row(序号=i, 完成情况="已完成") for i in range(1, 4)]
+        with mock.patch.object(importing_module, "PER_ROW_LIMIT", 2):
+            outcome = self.import_rows(*rows)
+        self.assertTrue(outcome.ok, outcome.errors)
+        statuses = Measure.objects.filter(problem_id__in=outcome.problem_ids)
+        self.assertEqual(set(statuses.values_list("status", flat=True)), {"done"})
+        self.assertEqual(statuses.count(), 6)
+
+
+class CompletionTestCase(LedgerTestCase):
+    def test_parse_completion(self) -> None:
+        self.assertEqual(parse_completion("已完成"), Completion(100, "done"))
+        self.assertEqual(parse_completion("５０％"), Completion(50, "doing"))
+        self.assertEqual(parse_completion(1), Completion(100, "done"))
+        self.assertEqual(parse_completion("推进中(40%)"), Completion(40, "doing", 50))
+        self.assertEqual(parse_completion("阶段性完成"), Completion(None, "doing", 50, True))
+        self.assertEqual(parse_completion("0%"), Completion(0, "todo"))
+        self.assertIsNone(parse_completion("差不多了"))
+        self.assertIsNone(parse_completion("120%"))
