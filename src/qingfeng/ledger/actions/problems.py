@@ -395,8 +395,8 @@ def check_verify(problem: Problem, *, verifier: User, outcome: str, comment: str
     if outcome not in moves:
         raise ValidationError(_("未知的审核结论"))
     if outcome == Verification.Outcome.APPROVED:
-        # Measures left open since the closure request (rows imported or kept from before the
-        # rule): the unit ticks them in a progress report after a return.
+        # The request checked them, but a long-term item may have been reclassified since (or
+        # asked before the rule): the unit ticks them in a progress report after a return.
         if n := open_measures(problem):
             raise ValidationError(
                 _(
