@@ -399,6 +399,9 @@ class IntakeMachine(DatabaseMachine):
             ),
         }
         if problem.status == P.CLOSURE_REQUESTED and not published and approve:
+            # Unpublished, the verifier's approval is refused (whatever notes were typed).
+            early = self.attempt("approval before publication", steps[P.CLOSURE_REQUESTED][1])
+            self.t.assertIsNone(early, "closed before its progress was published")
             steps[P.CLOSURE_REQUESTED] = (
                 bureau,
                 lambda: ledger_actions.check_set_disclosure(

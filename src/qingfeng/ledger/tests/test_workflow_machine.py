@@ -366,6 +366,9 @@ class LedgerMachine(DatabaseMachine):
                 "report", pk, "responsible", PAGE, progress=80, text="已退费", evidence="after"
             )
         elif status in {S.ACCEPTED, S.RECTIFYING} and measures_open:
+            # Asked with measures open: refused, saying how many; the unit ticks them.
+            self.move("request_closure", pk, "responsible", PAGE, text="已完成")
+            self.t.assertIn("项整改措施未完成", str(self.refusal))
             self.move(
                 "report",
                 pk,
@@ -381,6 +384,10 @@ class LedgerMachine(DatabaseMachine):
         elif status == S.CLOSURE_REQUESTED and unanswered:
             self.move("feedback", pk, "responsible", PAGE, kind="reporter_answer", text="已答复")
         elif status == S.CLOSURE_REQUESTED and unpublished:
+            # A note typed as public progress is no publication: the approval is refused.
+            self.move("feedback", pk, "responsible", PAGE, kind="public_progress", text="已公开")
+            self.move("verify", pk, "supervisor", PAGE, outcome="approved", comment="核实")
+            self.t.assertIn("整改进度公开", str(self.refusal))
             self.move("disclose", pk, "bureau_admin", PAGE, public_text="已整改", publish=True)
         elif status == S.CLOSURE_REQUESTED:
             self.move("verify", pk, judge, way, outcome=verdict, comment="核实")
