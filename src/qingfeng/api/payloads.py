@@ -5,7 +5,7 @@ attachments needs both). Errors are answered as for any other operation's body."
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_origin
 
 import pydantic
 from django.core.files.uploadedfile import UploadedFile
@@ -62,6 +62,10 @@ def read_payload(request: HttpRequest, schema: type[Schema]) -> tuple[Any, list[
     files: list[UploadedFile] = []
     if request.content_type in FORM_TYPES:
         data: Any = request.POST.dict()
+        # A list field is the field repeated (measures_done=3&measures_done=5).
+        for name, field in schema.model_fields.items():
+            if get_origin(field.annotation) is list:
+                data[name] = request.POST.getlist(name)
         files = request.FILES.getlist("files")
     else:
         try:

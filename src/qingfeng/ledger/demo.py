@@ -68,8 +68,15 @@ def seed_demo_ledger() -> list[str]:
     def rectifying(p: Problem, actor: User, progress: int, text: str) -> Problem:
         actions.check_assign(p, actor=county_admin)
         actions.do_accept(p, actor=actor)
+        # A report of a finished fix ticks every measure done, as the unit's page does.
+        done = list(p.measures.values_list("pk", flat=True)) if progress == 100 else []
         actions.check_report_progress(
-            p, actor=actor, progress=progress, text=text, files=[(_photo(), "after")]
+            p,
+            actor=actor,
+            progress=progress,
+            text=text,
+            files=[(_photo(), "after")],
+            measures_done=done,
         )
         return p
 

@@ -105,6 +105,11 @@ def _report_body_schema() -> dict[str, Any]:
             "default": "after",
             "title": "佐证材料类别（整改前/整改后/其他）",
         },
+        "measures_done": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "title": "本次已完成的整改措施（措施 id；销号前须全部完成）",
+        },
     }
     with_files = {
         **fields,
@@ -317,8 +322,9 @@ def accept(request: HttpRequest, problem_id: int) -> Problem:
     "/problems/{problem_id}/report",
     response={200: ProblemDetailOut, **ERRORS},
     summary="报送整改进展（可用 multipart 的 files 字段上传佐证材料）",
-    description="JSON：{progress, text}；需上传佐证材料时改用 multipart/form-data，"
-    "字段 progress、text、phase（before/after/other，默认 after）和一个或多个 files。"
+    description="JSON：{progress, text, measures_done}；需上传佐证材料时改用 multipart/form-data，"
+    "字段 progress、text、phase（before/after/other，默认 after）、measures_done（可重复）"
+    "和一个或多个 files。"
     "文件类型按扩展名和文件头双重检查，单个不超过 20 MB。首次报送即进入“整改中”。",
     openapi_extra=_report_body_schema(),
 )
@@ -332,6 +338,7 @@ def report(request: HttpRequest, problem_id: int) -> Problem:
             progress=payload.progress,
             text=payload.text,
             files=[(upload, payload.phase) for upload in uploads],
+            measures_done=payload.measures_done,
         )
     return selectors.with_details(_problem(user, problem.pk))
 
@@ -339,7 +346,7 @@ def report(request: HttpRequest, problem_id: int) -> Problem:
 @router.post(
     "/problems/{problem_id}/request-closure",
     response={200: ProblemDetailOut, **ERRORS},
-    summary="申请销号（须已上传整改后佐证材料）",
+    summary="申请销号（须已上传整改后佐证材料，措施均已完成）",
 )
 def request_closure(request: HttpRequest, problem_id: int, payload: ClosureRequestIn) -> Problem:
     user, problem = _transition(request, problem_id, "request_closure")

@@ -274,6 +274,9 @@ class ProgressReportIn(Schema):
     progress: int = Field(..., ge=0, le=100)
     text: str
     phase: Literal["before", "after", "other"] = "after"
+    measures_done: list[int] = Field(
+        default_factory=list, description="本次已完成的整改措施（措施 id；销号前须全部完成）"
+    )
 
 
 class ClosureRequestIn(Schema):

@@ -332,11 +332,18 @@ class TransitionsTestCase(LedgerApiTestCase):
                 "text": "已退回大部分费用",
                 "phase": "after",
                 "files": [png(), png("b.png")],
+                "measures_done": [created["measures"][0]["id"]],
             },
         )
         self.assertEqual(report.status_code, 200, report.content)
         self.assertEqual(report.json()["status"], S.RECTIFYING)
         self.assertEqual([e["phase"] for e in report.json()["evidence"]], ["after", "after"])
+        self.assertEqual([m["status"] for m in report.json()["measures"]], ["done", "doing"])
+        refused = self.post(self.teacher, f"/problems/{pk}/request-closure", {"text": "已全部退回"})
+        self.assertEqual(refused.status_code, 400)
+        self.assertIn("尚有 1 项整改措施未完成", refused.json()["detail"])
+        last = {"progress": 90, "text": "已作检查", "measures_done": [created["measures"][1]["id"]]}
+        self.assertEqual(self.post(self.teacher, f"/problems/{pk}/report", last).status_code, 200)
         closure = self.post(self.teacher, f"/problems/{pk}/request-closure", {"text": "已全部退回"})
         self.assertEqual(closure.json()["status"], S.CLOSURE_REQUESTED)
         self.assertEqual(closure.json()["progress"], 100)
@@ -452,10 +459,20 @@ class TransitionsTestCase(LedgerApiTestCase):
             )
             self.assertEqual(response.status_code, 200)
         self.assertIn("138****5678", response.json()["feedback"][-1]["text"])
+        # A typed note is no publication: the bureau publishes on /progress/.
+        response = self.post(self.county_admin, f"/problems/{problem.pk}/verify", approve)
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(
+            response.json()["detail"],
+            "来自群众反映的问题，须先在“整改进度公开”页面公开整改进度才能销号",
+        )
+        actions.check_set_disclosure(
+            problem, actor=self.bureau_admin, public_text="已整改", publish=True
+        )
         response = self.post(self.county_admin, f"/problems/{problem.pk}/verify", approve)
         self.assertEqual(response.json()["status"], S.CLOSED)
         self.assertEqual(
-            Feedback.objects.filter(problem=problem, kind="public_progress").count(), 1
+            Feedback.objects.filter(problem=problem, kind="public_progress").count(), 2
         )
 
     def test_an_unknown_outcome_is_refused_by_the_schema(self) -> None:

@@ -130,10 +130,12 @@ class ThrowawayAppTestCase(LedgerTestCase):
 
     def test_the_ledger_asks_it_whether_reporters_were_answered(self) -> None:
         problem = self.awaiting_verification(source=Problem.Source.CHANNEL, source_ref="CC0001")
-        for kind in (Feedback.Kind.REPORTER_ANSWER, Feedback.Kind.PUBLIC_PROGRESS):
-            ledger_actions.check_add_feedback(
-                problem, actor=self.county_admin, kind=kind, text="已答复并公开"
-            )
+        ledger_actions.check_add_feedback(
+            problem, actor=self.county_admin, kind=Feedback.Kind.REPORTER_ANSWER, text="已答复"
+        )
+        ledger_actions.check_set_disclosure(
+            problem, actor=self.bureau_admin, public_text="已整改", publish=True
+        )
         self.contributions.UNANSWERED.add(problem.pk)
         with self.assertRaisesMessage(ValidationError, "须先答复反映人"):
             ledger_actions.check_verify(

@@ -366,7 +366,10 @@ class IntakeMachine(DatabaseMachine):
         problem = Problem.objects.select_related("unit").get(pk=problem_id)
         admin = self.admin_of(problem.unit)
         bureau, supervisor = self.t.bureau_admin, self.t.supervisor
-        published = problem.feedback.filter(kind=Feedback.Kind.PUBLIC_PROGRESS).exists()
+        # 双反馈's public half: the problem published on /progress/, not a note saying so.
+        published = problem.disclosure == Problem.Disclosure.PUBLISHED
+        measures = list(problem.measures.values_list("pk", flat=True))
+        measures_open = problem.measures.exclude(status=Measure.Status.DONE).exists()
         steps: dict[str, tuple[User, Callable[[], object]]] = {
             P.DRAFT: (bureau, lambda: ledger_actions.check_assign(problem, actor=bureau)),
             P.ASSIGNED: (admin, lambda: ledger_actions.do_accept(problem, actor=admin)),
@@ -378,6 +381,7 @@ class IntakeMachine(DatabaseMachine):
                     progress=100,
                     text="已退费",
                     files=[(SimpleUploadedFile("after.png", PNG), "after")],
+                    measures_done=measures,
                 ),
             ),
             P.RECTIFYING: (
@@ -395,6 +399,9 @@ class IntakeMachine(DatabaseMachine):
             ),
         }
         if problem.status == P.CLOSURE_REQUESTED and not published and approve:
+            # Unpublished, the verifier's approval is refused (whatever notes were typed).
+            early = self.attempt("approval before publication", steps[P.CLOSURE_REQUESTED][1])
+            self.t.assertIsNone(early, "closed before its progress was published")
             steps[P.CLOSURE_REQUESTED] = (
                 bureau,
                 lambda: ledger_actions.check_set_disclosure(
@@ -412,8 +419,9 @@ class IntakeMachine(DatabaseMachine):
         if step is not None:
             self.t.assertEqual([a["actor_id"] for a in step.added(AuditEvent)], [actor.pk])
             self.applied[f"problem:{Problem.objects.get(pk=problem.pk).status}"] += 1
-        if closed:  # 双反馈, at the moment of closing
+        if closed:  # 双反馈 and the measures, at the moment of closing
             self.t.assertTrue(answered and published, "closed before every reporter's answer")
+            self.t.assertFalse(measures_open, "closed with measures open")
         elif step is None and problem.status == P.CLOSURE_REQUESTED and approve:
             # Refused for want of an answer: some reporter really has none yet.
             self.t.assertFalse(answered, self.refusal)

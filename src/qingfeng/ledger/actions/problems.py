@@ -331,6 +331,11 @@ def check_request_closure(problem: Problem, *, actor: User, text: str) -> Proble
     returned = _returned_evidence(problem)
     if returned and not after.exclude(sha256__in=returned).exists():
         raise ValidationError(_("退回重改后再次申请销号，须上传新的整改后佐证材料"))
+    if n := open_measures(problem):
+        raise ValidationError(
+            _("尚有 %(n)s 项整改措施未完成：请在“报送进展”中勾选已完成的措施后再申请销号")
+            % {"n": n}
+        )
     with WORKFLOW.move(problem, "request_closure", actor=actor, reason=text.strip()):
         problem.progress = (
             100
@@ -349,9 +354,18 @@ def separation_of_duties(problem: Problem, verifier: User) -> None:
         raise ValidationError(_("责任单位的人员不能审核本单位的销号申请"))
 
 
+def open_measures(problem: Problem) -> int:
+    """How many of the problem's measures are not done yet; a long-term item (长期坚持) is
+    judged by stage instead, so none of its measures hold its closure."""
+    if problem.rectification_type == Problem.RectificationType.LONG_TERM:
+        return 0
+    return problem.measures.exclude(status=Measure.Status.DONE).count()
+
+
 def feedback_gate(problem: Problem) -> None:
     """双反馈: a problem from a public source closes only after the reporter was answered and
-    its progress was made public."""
+    its progress was published on /progress/ by the bureau (check_set_disclosure): a note
+    typed as public progress shows nobody anything."""
     if problem.source not in PUBLIC_SOURCES:
         return
     kinds = set(problem.feedback.values_list("kind", flat=True))
@@ -365,8 +379,8 @@ def feedback_gate(problem: Problem) -> None:
     answered = all(answers) if answers else Feedback.Kind.REPORTER_ANSWER in kinds
     if not answered:
         raise ValidationError(_("来自群众反映的问题，须先答复反映人才能销号"))
-    if Feedback.Kind.PUBLIC_PROGRESS not in kinds:
-        raise ValidationError(_("来自群众反映的问题，须先公开整改进度才能销号"))
+    if problem.disclosure != Problem.Disclosure.PUBLISHED:
+        raise ValidationError(_("来自群众反映的问题，须先在“整改进度公开”页面公开整改进度才能销号"))
 
 
 @transaction.atomic
@@ -381,6 +395,16 @@ def check_verify(problem: Problem, *, verifier: User, outcome: str, comment: str
     if outcome not in moves:
         raise ValidationError(_("未知的审核结论"))
     if outcome == Verification.Outcome.APPROVED:
+        # The request checked them, but a long-term item may have been reclassified since (or
+        # asked before the rule): the unit ticks them in a progress report after a return.
+        if n := open_measures(problem):
+            raise ValidationError(
+                _(
+                    "尚有 %(n)s 项整改措施未完成，不能销号："
+                    "请退回重改，由责任单位在“报送进展”中勾选已完成的措施"
+                )
+                % {"n": n}
+            )
         feedback_gate(problem)
     if (
         outcome == Verification.Outcome.STAGE_APPROVED

@@ -35,6 +35,17 @@ class LifecycleTestCase(LedgerTestCase):
             problem, actor=self.teacher, progress=50, text="推进中", files=[(png(), "after")]
         )
         self.assertEqual(problem.status, S.RECTIFYING)
+        with self.assertRaisesMessage(ValidationError, "尚有 2 项整改措施未完成"):
+            actions.check_request_closure(problem, actor=self.teacher, text="已完成")
+        first, second = problem.measures.all()
+        actions.check_report_progress(
+            problem, actor=self.teacher, progress=80, text="费用已退回", measures_done=[first.pk]
+        )
+        with self.assertRaisesMessage(ValidationError, "尚有 1 项整改措施未完成"):
+            actions.check_request_closure(problem, actor=self.teacher, text="已完成")
+        actions.check_report_progress(
+            problem, actor=self.teacher, progress=90, text="已作检查", measures_done=[second.pk]
+        )
         actions.check_request_closure(problem, actor=self.teacher, text="已完成")
         self.assertEqual(problem.progress, 100)
         actions.check_verify(
@@ -178,13 +189,15 @@ class FeedbackGateTestCase(LedgerTestCase):
         actions.check_add_feedback(
             problem, actor=self.county_admin, kind=Feedback.Kind.REPORTER_ANSWER, text="已答复"
         )
-        with self.assertRaisesMessage(ValidationError, "须先公开整改进度"):
+        refused = "须先在“整改进度公开”页面公开整改进度才能销号"
+        with self.assertRaisesMessage(ValidationError, refused):
             actions.check_verify(
                 problem,
                 verifier=self.county_admin,
                 outcome=Verification.Outcome.APPROVED,
                 comment="ok",
             )
+        # A note typed as public progress is not publication: nobody outside can read it.
         entry = actions.check_add_feedback(
             problem,
             actor=self.county_admin,
@@ -192,6 +205,30 @@ class FeedbackGateTestCase(LedgerTestCase):
             text="已整改，联系电话 13812345678",
         )
         self.assertIn("138****5678", entry.text)
+        with self.assertRaisesMessage(ValidationError, refused):
+            actions.check_verify(
+                problem,
+                verifier=self.county_admin,
+                outcome=Verification.Outcome.APPROVED,
+                comment="ok",
+            )
+        # Published, then withdrawn from /progress/ again: still not public.
+        actions.check_set_disclosure(
+            problem, actor=self.bureau_admin, public_text="已整改", publish=True
+        )
+        actions.check_set_disclosure(
+            problem, actor=self.bureau_admin, public_text="已整改", publish=False
+        )
+        with self.assertRaisesMessage(ValidationError, refused):
+            actions.check_verify(
+                problem,
+                verifier=self.county_admin,
+                outcome=Verification.Outcome.APPROVED,
+                comment="ok",
+            )
+        actions.check_set_disclosure(
+            problem, actor=self.bureau_admin, public_text="费用已全部退回", publish=True
+        )
         actions.check_verify(
             problem, verifier=self.county_admin, outcome=Verification.Outcome.APPROVED, comment="ok"
         )
@@ -202,6 +239,42 @@ class FeedbackGateTestCase(LedgerTestCase):
         actions.check_verify(
             problem, verifier=self.county_admin, outcome=Verification.Outcome.APPROVED, comment="ok"
         )
+        self.assertEqual(problem.status, S.CLOSED)
+
+
+class MeasuresGateTestCase(LedgerTestCase):
+    """A problem closes once each of its measures is done; a long-term item (长期坚持) is
+    judged by stage instead."""
+
+    def test_a_long_term_item_asks_and_closes_with_measures_open(self) -> None:
+        problem = self.rectifying(rectification_type=Problem.RectificationType.LONG_TERM)
+        actions.check_request_closure(problem, actor=self.teacher, text="阶段任务完成")
+        actions.check_verify(
+            problem, verifier=self.county_admin, outcome="stage_approved", comment="阶段完成"
+        )
+        self.assertEqual(problem.status, S.STAGE_COMPLETED)
+        self.assertEqual(problem.measures.exclude(status="done").count(), 2)
+
+    def test_a_verifier_cannot_close_an_item_reclassified_with_measures_open(self) -> None:
+        problem = self.rectifying(rectification_type=Problem.RectificationType.LONG_TERM)
+        actions.check_request_closure(problem, actor=self.teacher, text="已完成")
+        actions.check_update_problem(
+            problem,
+            actor=self.county_admin,
+            rectification_type=Problem.RectificationType.TIME_LIMITED,
+        )
+        with self.assertRaisesMessage(ValidationError, "尚有 2 项整改措施未完成，不能销号"):
+            actions.check_verify(
+                problem, verifier=self.county_admin, outcome="approved", comment="ok"
+            )
+        self.assertEqual(problem.status, S.CLOSURE_REQUESTED)
+        actions.check_verify(problem, verifier=self.county_admin, outcome="returned", comment="补")
+        self.finish_measures(problem)
+        actions.check_report_progress(
+            problem, actor=self.teacher, progress=100, text="补拍", files=[(png(), "after")]
+        )
+        actions.check_request_closure(problem, actor=self.teacher, text="措施均已完成")
+        actions.check_verify(problem, verifier=self.county_admin, outcome="approved", comment="ok")
         self.assertEqual(problem.status, S.CLOSED)
 
 
@@ -248,5 +321,6 @@ class ResubmissionTestCase(LedgerTestCase):
             progress=80,
             text="已整改",
             files=[(png("after.png", content=photo), "after")],
+            measures_done=list(problem.measures.values_list("pk", flat=True)),
         )
         return problem

@@ -72,6 +72,15 @@ class LedgerPagesTestCase(LedgerTestCase):
         response = self.client.post(
             f"/ledger/{problem.pk}/request-closure/", {"text": "完成"}, follow=True
         )
+        self.assertContains(response, "尚有 2 项整改措施未完成")
+        measures = list(problem.measures.values_list("pk", flat=True))
+        self.client.post(
+            f"/ledger/{problem.pk}/report/",
+            {"progress": 90, "text": "已作检查", "phase": "after", "measures_done": measures},
+        )
+        response = self.client.post(
+            f"/ledger/{problem.pk}/request-closure/", {"text": "完成"}, follow=True
+        )
         self.assertContains(response, "已申请销号")
         self.login(self.county_admin)
         self.client.post(
