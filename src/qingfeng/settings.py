@@ -320,8 +320,14 @@ QF_LEDGER_ESCALATE_AFTER_DAYS = env_int("QF_LEDGER_ESCALATE_AFTER_DAYS", 3)
 QF_LEDGER_RECHECK_SHARE = env_int("QF_LEDGER_RECHECK_PERCENT", 10)
 
 # --- Public intake (作风建设直通车) ---------------------------------------------------------
-# The human check is on unless switched off (automated browser tests set it to 0).
+# The human check is on unless switched off: a proof of work the browser does by itself and a
+# sum in a picture. QF_INTAKE_SUM_CHECK=0 drops the picture alone (screen-reader users cannot
+# read it); QF_WORK_CHECK_MAXNUMBER is the work for an address's first submission of the hour
+# (about half as many SHA-256 hashes on average; each further submission doubles it, 6 times
+# at most).
 QF_INTAKE_HUMAN_CHECK = env_bool("QF_INTAKE_HUMAN_CHECK", True)
+QF_INTAKE_SUM_CHECK = env_bool("QF_INTAKE_SUM_CHECK", True)
+QF_WORK_CHECK_MAXNUMBER = env_int("QF_WORK_CHECK_MAXNUMBER", 100_000)
 QF_INTAKE_SUBMITS_PER_HOUR = env_int("QF_INTAKE_SUBMITS_PER_HOUR", 20)
 QF_INTAKE_LOOKUP_FAILURES = env_int("QF_INTAKE_LOOKUP_FAILURES", 10)
 QF_INTAKE_LOOKUP_WINDOW_MINUTES = env_int("QF_INTAKE_LOOKUP_WINDOW_MINUTES", 15)

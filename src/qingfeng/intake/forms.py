@@ -79,6 +79,7 @@ class SubmitForm(forms.Form):
     attachments = MultipleFileField(label=_("附件（选填）"), required=False)
     captcha_token = forms.CharField(required=False, widget=forms.HiddenInput)
     captcha_answer = forms.CharField(label=_("验证"), max_length=10, required=False)
+    work_solution = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
     idempotency_key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -30,7 +30,14 @@ from qingfeng.core.policy import public
 from qingfeng.intake import actions, receipts, selectors
 from qingfeng.intake.forms import CodeForm, MessageForm, RatingForm, SubmitForm, search_units
 from qingfeng.intake.models import Ticket, TicketCategory
-from qingfeng.intake.publicform import HUMAN_CHECK, captcha, lookup_limit, submit_limit
+from qingfeng.intake.publicform import (
+    HUMAN_CHECK,
+    captcha,
+    lookup_limit,
+    submit_limit,
+    work,
+    work_level,
+)
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit
 
@@ -80,10 +87,12 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _new_context(form: SubmitForm, *, unit: Unit | None = None) -> dict[str, Any]:
+def _new_context(
+    request: HttpRequest, form: SubmitForm, *, unit: Unit | None = None
+) -> dict[str, Any]:
     return {
         "form": form,
-        **HUMAN_CHECK.context(),
+        **HUMAN_CHECK.context(level=work_level(request)),
         "unit": unit,
         "unit_list": [unit] if unit is not None else [],
         "idempotency_key": form.data.get("idempotency_key") or uuid.uuid4().hex,
@@ -99,7 +108,7 @@ def new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         unit = _preset_unit(request.GET.get("unit", ""))
         form = SubmitForm(initial={"unit": unit.pk if unit else None, "identity": "anonymous"})
-        return render(request, "intake/public/new.html", _new_context(form, unit=unit))
+        return render(request, "intake/public/new.html", _new_context(request, form, unit=unit))
     if submit_limit().over_after_hit(request):
         return _notice(
             request, _("提交过于频繁"), _("同一网络提交次数过多，请一小时后再试。"), status=429
@@ -116,20 +125,25 @@ def new(request: HttpRequest) -> HttpResponse:
             return _receipt(request, exc.ticket, "")
         except ValidationError as exc:
             _add_errors(form, exc)
-            if "captcha_answer" not in form.errors:  # a wrong sum too, to fix all in one round
-                _add_human_check_error(form)
+            if not {"captcha_answer", "work_solution"} & set(form.errors):
+                _add_human_check_error(form)  # a wrong sum too, to fix all in one round
         else:
             return _receipt(request, ticket, code)  # a retried POST: no code ("already filed")
     else:
         _add_rule_errors(form)
     unit = form.cleaned_data.get("unit")
-    return render(request, "intake/public/new.html", _new_context(form, unit=unit))
+    return render(request, "intake/public/new.html", _new_context(request, form, unit=unit))
 
 
 def _human_check(form: SubmitForm) -> None:
     data = form.cleaned_data
+    errors = {}
+    if not work.passes(data["work_solution"]):
+        errors["work_solution"] = _("安全校验未完成或已过期，请待页面提示校验完成后再提交")
     if not captcha.passes(data["captcha_token"], data["captcha_answer"]):
-        raise ValidationError({"captcha_answer": _("验证答案不正确或已过期，请重新计算")})
+        errors["captcha_answer"] = _("验证答案不正确或已过期，请重新计算")
+    if errors:
+        raise ValidationError(errors)
 
 
 def _add_human_check_error(form: SubmitForm) -> None:

@@ -22,15 +22,30 @@ from qingfeng.core.publicform import poster, qr
 from qingfeng.core.publicform.captcha import HumanCheck
 from qingfeng.core.publicform.throttle import Limit
 from qingfeng.core.publicform.views import HumanCheckViews
+from qingfeng.core.publicform.work import WorkCheck
 from qingfeng.intake.models import TicketCategory
 from qingfeng.orgs.models import Unit
 
-captcha = HumanCheck(namespace="intake", switch="QF_INTAKE_HUMAN_CHECK")
-HUMAN_CHECK = HumanCheckViews(check=captcha, url_namespace="report")
+captcha = HumanCheck(
+    namespace="intake", switch="QF_INTAKE_HUMAN_CHECK", sum_switch="QF_INTAKE_SUM_CHECK"
+)
+work = WorkCheck(namespace="intake", switch="QF_INTAKE_HUMAN_CHECK")
+HUMAN_CHECK = HumanCheckViews(check=captcha, work=work, url_namespace="report")
 
 
 def submit_limit() -> Limit:
     return Limit("intake", "submit", settings.QF_INTAKE_SUBMITS_PER_HOUR, 3600)
+
+
+# Submissions of an address this hour that leave the next at the base work: the first four
+# of an hour cost the same (a family, a school's network), each one after doubles the work.
+FREE_SUBMISSIONS = 3
+
+
+def work_level(request: HttpRequest) -> int:
+    """How much harder the proof of work is for this address: one doubling for each of its
+    submissions this hour beyond the first few."""
+    return max(0, submit_limit().count(request) - FREE_SUBMISSIONS)
 
 
 def lookup_limit() -> Limit:

@@ -3,8 +3,8 @@ the same actions and rate limits as the public pages.
 
 Public operations need no account. They store nothing of the client: the rate limits count
 under salted hashes in the cache (`intake.publicform`), and the human check of the form applies
-here too (a question from GET /captcha, its answer in the submission) while
-QF_INTAKE_HUMAN_CHECK is on; QF_INTAKE_API_SUBMIT=0 closes the submission to the API.
+here too (a proof of work and a question from GET /captcha, their answers in the submission)
+while QF_INTAKE_HUMAN_CHECK is on; QF_INTAKE_API_SUBMIT=0 closes the submission to the API.
 
 The receipt code is in the answer to the submission and nowhere else: it is never put in a
 URL and never stored in clear. A retried submission with the same `Idempotency-Key` (and the
@@ -32,7 +32,7 @@ from qingfeng.core.attachments import body_too_large
 from qingfeng.intake import actions, receipts, selectors
 from qingfeng.intake.forms import UNIT_REQUIRED, search_units
 from qingfeng.intake.models import Ticket, TicketCategory
-from qingfeng.intake.publicform import captcha, lookup_limit, submit_limit
+from qingfeng.intake.publicform import captcha, lookup_limit, submit_limit, work, work_level
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit
 
@@ -62,11 +62,25 @@ class UnitChoiceOut(Schema):
         return obj.parent.name if obj.parent is not None else None
 
 
+class WorkChallengeOut(Schema):
+    algorithm: str = Field(..., description="SHA-256")
+    challenge: str = Field(..., description="sha256(salt + 十进制的 number)，十六进制")
+    salt: str
+    maxnumber: int = Field(..., description="number 在 0 到 maxnumber 之间")
+    signature: str
+
+
 class CaptchaOut(Schema):
     required: bool = Field(..., description="为 false 时提交无需填写验证题")
     token: str = Field("", description="提交时原样放入 captcha_token")
-    image_url: str = Field("", description="验证题图片（SVG），请展示给反映人")
+    image_url: str = Field("", description="验证题图片（SVG），请展示给反映人；不需要时为空")
     expires_in: int = Field(0, description="有效秒数；每道题只能用一次")
+    work: WorkChallengeOut | None = Field(
+        None,
+        description="工作量证明：找出 0–maxnumber 之间使 sha256(salt + number) 等于 challenge 的"
+        " number，把 {algorithm, challenge, salt, signature, number} 的 JSON 做 base64 后放入"
+        " work_solution。同一网络一小时内提交越多，maxnumber 越大。",
+    )
 
 
 class SubmitIn(Schema):
@@ -86,6 +100,7 @@ class SubmitIn(Schema):
     reporter_phone: str = Field("", max_length=40, description="实名反映时必填")
     captcha_token: str = Field("", max_length=1000, description="GET /api/intake/captcha 的 token")
     captcha_answer: str = Field("", max_length=10, description="验证题答案")
+    work_solution: str = Field("", max_length=1000, description="工作量证明的解（见 /captcha）")
 
 
 class ReceiptOut(Schema):
@@ -241,20 +256,23 @@ def units(request: HttpRequest, q: str = Query("", max_length=30)) -> list[Unit]
     auth=None,
     response=CaptchaOut,
     summary="取一道验证题（公开）",
-    description="网上提交须先回答一道算术题（与网页表单相同）：展示 image_url 的图片，"
-    "把 token 和答案随提交一起发送。每道题只能用一次，10 分钟内有效。",
+    description="网上提交须先完成验证（与网页表单相同）：work 是一次工作量证明，把解放入 "
+    "work_solution；有 image_url 时还须回答图中的算术题，把 token 和答案随提交一起发送。"
+    "每道题只能用一次，在 expires_in 秒内有效。",
 )
 def new_captcha(request: HttpRequest, response: HttpResponse) -> dict[str, Any]:
     response["Cache-Control"] = "no-store"
-    if not captcha.enabled:
-        return {"required": False}
-    token = captcha.new_token()
-    return {
-        "required": True,
-        "token": token,
-        "image_url": reverse("report:captcha", args=[token]),
-        "expires_in": captcha.ttl,
-    }
+    answer: dict[str, Any] = {"required": captcha.enabled or work.enabled}
+    if work.enabled:
+        answer.update(work=work.challenge(level=work_level(request)), expires_in=work.ttl)
+    if captcha.enabled:
+        token = captcha.new_token()
+        answer.update(
+            token=token,
+            image_url=reverse("report:captcha", args=[token]),
+            expires_in=captcha.ttl,
+        )
+    return answer
 
 
 def _lookups(payload: SubmitIn) -> tuple[dict[str, list[str]], TicketCategory | None, Unit | None]:
@@ -349,8 +367,13 @@ def submit(
 
 
 def _human_check(payload: SubmitIn) -> None:
+    errors = {}
+    if not work.passes(payload.work_solution):
+        errors["work_solution"] = [_("工作量证明不正确或已过期，请重新获取验证题")]
     if not captcha.passes(payload.captcha_token, payload.captcha_answer):
-        raise ValidationError({"captcha_answer": [_("验证答案不正确或已过期，请重新获取验证题")]})
+        errors["captcha_answer"] = [_("验证答案不正确或已过期，请重新获取验证题")]
+    if errors:
+        raise ValidationError(errors)
 
 
 # ---------------------------------------------------------------------------- public: follow-up

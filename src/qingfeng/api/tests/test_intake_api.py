@@ -14,6 +14,7 @@ from django.test.client import Client
 from django.test.utils import CaptureQueriesContext
 
 from qingfeng.core.models import AuditEvent
+from qingfeng.core.publicform import work
 from qingfeng.intake.actions import handling
 from qingfeng.intake.models import Ticket, TicketAttachment, TicketMessage
 from qingfeng.intake.publicform import captcha
@@ -54,7 +55,12 @@ class IntakeApiTestCase(IntakeTestCase):
         question = self.client.get(f"{BASE}/captcha").json()
         self.assertTrue(question["required"])
         answer = str(captcha.answer_for_tests(question["token"]))
-        return {**data, "captcha_token": question["token"], "captcha_answer": answer}
+        return {
+            **data,
+            "captcha_token": question["token"],
+            "captcha_answer": answer,
+            "work_solution": work.solve(question["work"]),
+        }
 
     def submit(
         self, data: dict[str, Any], *, key: str | None = None, client: Client | None = None

@@ -70,10 +70,14 @@ class HumanCheck:
     namespace: str  # "intake", "evaluation": tokens of one form are worthless in another
     switch: str  # e.g. "QF_INTAKE_HUMAN_CHECK"
     ttl: int = 600  # seconds a question stays valid
+    # A second setting that turns off the picture alone while `switch` keeps the form's proof
+    # of work on (a picture cannot be read by a blind person's screen reader; the work can).
+    sum_switch: str = ""
 
     @property
     def enabled(self) -> bool:
-        return bool(getattr(settings, self.switch))
+        own = getattr(settings, self.sum_switch) if self.sum_switch else True
+        return bool(getattr(settings, self.switch)) and bool(own)
 
     def _key(self) -> bytes:
         purpose = f"qingfeng-{self.namespace}-captcha".encode()

@@ -2,14 +2,19 @@
 question (the "换一题" link swaps the block in place with htmx).
 
     HUMAN_CHECK = HumanCheckViews(check=HumanCheck(namespace="evaluation", switch=...),
+                                  work=WorkCheck(namespace="evaluation", switch=...),
                                   url_namespace="rate")
     urlpatterns = [..., *HUMAN_CHECK.urls()]          # in the form's public URLconf
-    context = {**HUMAN_CHECK.context(), ...}          # on the form's page
+    context = {**HUMAN_CHECK.context(level=n), ...}   # on the form's page
     {% include "core/partials/human_check.html" with error=form.captcha_answer.errors %}
+    {% include "core/partials/work_check.html" with error=form.work_solution.errors %}
+
+`level` is how much harder the proof of work is made for this address (see `work.py`).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +26,7 @@ from django.views.decorators.http import require_GET
 
 from qingfeng.core.policy import public
 from qingfeng.core.publicform.captcha import HumanCheck
+from qingfeng.core.publicform.work import WorkCheck
 
 TEMPLATE = "core/partials/human_check.html"
 
@@ -29,12 +35,17 @@ TEMPLATE = "core/partials/human_check.html"
 class HumanCheckViews:
     check: HumanCheck
     url_namespace: str  # the form's URLconf namespace, where urls() are mounted
+    work: WorkCheck | None = None
 
-    def context(self) -> dict[str, Any]:
-        """What the form's page needs to show the check (nothing when it is switched off)."""
-        if not self.check.enabled:
-            return {"human_check": False, "captcha_token": ""}
-        return {"human_check": True, **self._question()}
+    def context(self, *, level: int = 0) -> dict[str, Any]:
+        """What the form's page needs to show the checks (nothing of one switched off)."""
+        context: dict[str, Any] = {"human_check": False, "captcha_token": "", "work_check": False}
+        if self.check.enabled:
+            context.update(human_check=True, **self._question())
+        if self.work is not None and self.work.enabled:
+            challenge = json.dumps(self.work.challenge(level=level), separators=(",", ":"))
+            context.update(work_check=True, work_challenge_json=challenge)
+        return context
 
     def _question(self) -> dict[str, Any]:
         token = self.check.new_token()

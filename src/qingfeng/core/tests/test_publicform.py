@@ -3,18 +3,28 @@ check and limits beside intake's, QR images of any public address, posters in it
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
+import json
+import shutil
+import subprocess
+import time
 import unittest
+from pathlib import Path
 from typing import Any
 
+import time_machine
+from django.conf import settings
 from django.core.cache import cache
 from django.test import RequestFactory, SimpleTestCase, override_settings
 from pypdf import PdfReader
 
 from qingfeng.core.middleware import client_address
-from qingfeng.core.publicform import poster, qr
+from qingfeng.core.publicform import poster, qr, work
 from qingfeng.core.publicform.captcha import HumanCheck
 from qingfeng.core.publicform.throttle import Limit
+from qingfeng.core.publicform.work import WorkCheck
 
 
 def _font_missing() -> str:
@@ -97,7 +107,88 @@ class HumanCheckViewsTestCase(SimpleTestCase):
 
     @override_settings(QF_SECOND_CHECK=False)
     def test_switched_off_the_form_shows_none(self) -> None:
-        self.assertEqual(self.views.context(), {"human_check": False, "captcha_token": ""})
+        self.assertEqual(
+            self.views.context(), {"human_check": False, "captcha_token": "", "work_check": False}
+        )
+
+
+@override_settings(QF_SURVEY_HUMAN_CHECK=True, QF_WORK_CHECK_MAXNUMBER=5000)
+class WorkCheckTestCase(SimpleTestCase):
+    """The proof of work: solved by the reference client, refused when anything in it is off."""
+
+    def setUp(self) -> None:
+        cache.clear()
+        self.check = WorkCheck(namespace="survey", switch="QF_SURVEY_HUMAN_CHECK")
+
+    def test_a_solution_passes_once(self) -> None:
+        solution = work.solve(self.check.challenge())
+        self.assertTrue(self.check.verify(solution))
+        self.assertFalse(self.check.verify(solution))  # spent
+
+    def test_the_work_doubles_with_the_level_up_to_a_ceiling(self) -> None:
+        sizes = [self.check.challenge(level=n)["maxnumber"] for n in (0, 1, 3, 6, 40, -2)]
+        self.assertEqual(sizes, [5000, 10000, 40000, 320000, 320000, 5000])
+
+    def test_tampering_is_refused(self) -> None:
+        challenge = self.check.challenge()
+        good = json.loads(base64.b64decode(work.solve(challenge)))
+        wrong_number = {**good, "number": (good["number"] + 1) % (challenge["maxnumber"] + 1)}
+        # A client that picks its own easier challenge cannot sign it.
+        own_salt = "0" * 24 + "?expires=9999999999&max=10"
+        own = {
+            **good,
+            "salt": own_salt,
+            "number": 3,
+            "challenge": hashlib.sha256(f"{own_salt}3".encode()).hexdigest(),
+        }
+        cases = {
+            "wrong number": wrong_number,
+            "own challenge": own,
+            "bad signature": {**good, "signature": "0" * 64},
+            "number as text": {**good, "number": str(good["number"])},
+            "missing field": {k: v for k, v in good.items() if k != "salt"},
+        }
+        for label, data in cases.items():
+            with self.subTest(label):
+                encoded = base64.b64encode(json.dumps(data).encode()).decode()
+                self.assertFalse(self.check.verify(encoded))
+        for garbage in ("", "not base64!", base64.b64encode(b"[1,2]").decode(), "e30="):
+            with self.subTest(garbage=garbage):
+                self.assertFalse(self.check.verify(garbage))
+        self.assertTrue(self.check.verify(work.encode(challenge, good["number"])))
+
+    def test_another_forms_solution_is_worthless_here(self) -> None:
+        other = WorkCheck(namespace="intake", switch="QF_SURVEY_HUMAN_CHECK")
+        self.assertFalse(self.check.verify(work.solve(other.challenge())))
+
+    def test_an_expired_challenge_is_refused(self) -> None:
+        challenge = self.check.challenge()
+        solution = work.solve(challenge)
+        with time_machine.travel(time.time() + self.check.ttl + 5):
+            self.assertFalse(self.check.verify(solution))
+
+    @override_settings(QF_SURVEY_HUMAN_CHECK=False)
+    def test_switched_off_anything_passes(self) -> None:
+        self.assertTrue(self.check.passes(""))
+
+    def test_the_browser_script_finds_the_same_number(self) -> None:
+        """The worker's own SHA-256 and search, run by node on a real challenge."""
+        node = shutil.which("node")
+        if node is None:
+            self.skipTest("node is not installed (make assets needs it anyway)")
+        challenge = self.check.challenge(level=2)
+        script = (
+            "const w = require(process.argv[1]);"
+            "process.stdout.write(String(w.search(JSON.parse(process.argv[2]))));"
+        )
+        worker = Path(settings.BASE_DIR) / "static/qingfeng/work-worker.js"
+        found = subprocess.run(  # noqa: S603 - node on our own script
+            [node, "-e", script, str(worker), json.dumps(challenge)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        self.assertTrue(self.check.verify(work.encode(challenge, int(found))))
 
 
 class ThrottleTestCase(SimpleTestCase):

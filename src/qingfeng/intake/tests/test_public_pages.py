@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import logging
 import re
 from typing import Any
@@ -11,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client, override_settings
 
+from qingfeng.core.publicform import work
 from qingfeng.intake import public_views
 from qingfeng.intake.models import Ticket, TicketMessage
 from qingfeng.intake.publicform import captcha
@@ -23,6 +26,13 @@ def field(response: Any, name: str) -> str:
     match = re.search(rf'name="{name}" value="([^"]*)"', response.content.decode())
     assert match, f"no {name} in the page"
     return match.group(1)
+
+
+def work_solution(response: Any) -> str:
+    """Solve the page's proof of work, as its script does in the browser."""
+    match = re.search(r'data-challenge="([^"]*)"', response.content.decode())
+    assert match, "no proof of work in the page"
+    return work.solve(json.loads(html.unescape(match.group(1))))
 
 
 def receipt_code(response: Any) -> str:
@@ -57,6 +67,7 @@ class PublicBase(SubmitBase):
         data = self.form_data(
             captcha_token=token,
             captcha_answer=str(captcha.answer_for_tests(token)),
+            work_solution=work_solution(page),
             idempotency_key=field(page, "idempotency_key"),
         )
         data.update(overrides)
@@ -246,6 +257,48 @@ class BadInputTestCase(PublicBase):
         )
         self.assertContains(response, "验证答案不正确")
         self.assertContains(response, "至少 10 个字")
+
+    def test_without_the_proof_of_work_nothing_is_filed(self) -> None:
+        page = self.client.get("/report/new/")
+        token = field(page, "captcha_token")
+        data = self.form_data(
+            captcha_token=token, captcha_answer=str(captcha.answer_for_tests(token))
+        )
+        for solution in ("", "e30=", work_solution(self.client.get("/report/new/")) + "x"):
+            with self.subTest(solution=solution):
+                response = self.client.post("/report/new/", {**data, "work_solution": solution})
+                self.assertContains(response, "安全校验未完成或已过期")
+                self.assertContains(response, 'data-qf-work="pending"')  # a new challenge
+        self.assertEqual(Ticket.objects.count(), 0)
+
+    def test_the_work_grows_with_an_addresses_submissions(self) -> None:
+        def maxnumber() -> int:
+            page = self.client.get("/report/new/").content.decode()
+            match = re.search(r'data-challenge="([^"]*)"', page)
+            assert match
+            return int(json.loads(html.unescape(match.group(1)))["maxnumber"])
+
+        base = maxnumber()
+        sizes = []
+        for _i in range(5):
+            self.assertContains(self.file_report(), 'data-testid="receipt-code"')
+            sizes.append(maxnumber())
+        # An address's first four of the hour at the base work, then doubling.
+        self.assertEqual(sizes, [base, base, base, base * 2, base * 4])
+        other = Client(REMOTE_ADDR="198.51.100.20")
+        self.assertIn(f"&amp;max={base}&", other.get("/report/new/").content.decode())
+
+    def test_with_the_sum_off_the_proof_of_work_stays(self) -> None:
+        with override_settings(QF_INTAKE_SUM_CHECK=False):
+            page = self.client.get("/report/new/")
+            self.assertNotContains(page, "captcha_token")
+            self.assertContains(page, 'data-qf-work="pending"')
+            response = self.client.post("/report/new/", self.form_data())
+            self.assertContains(response, "安全校验未完成或已过期")
+            response = self.client.post(
+                "/report/new/", self.form_data(work_solution=work_solution(page))
+            )
+        self.assertContains(response, 'data-testid="receipt-code"')
 
     def test_the_human_check_can_be_switched_off(self) -> None:
         with override_settings(QF_INTAKE_HUMAN_CHECK=False):
