@@ -209,8 +209,10 @@ QF_TOTP_REQUIRED_ROLES = env_list(
     "bureau_admin,leader,supervisor,inspector,discipline_inspector,auditor,system_admin",
 )
 
-SESSION_COOKIE_AGE = QF_SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is then an idle timeout
+# The idle timeout is kept by orgs.middleware.SessionLimitsMiddleware, which writes the session
+# at most once a minute; the session row outlives the idle limit by that minute.
+SESSION_COOKIE_AGE = QF_SESSION_IDLE_MINUTES * 60 + 60
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 # Session keys the sign-in writes and every gate (pages, admin, API) reads.
 SESSION_STARTED = "qf_started_at"
 SESSION_VERIFIED = "qf_second_factor"  # the second factor was given (or is not required)
+SESSION_SEEN = "qf_seen_at"  # the last request, to the minute: the idle timeout's clock
 
 
 @dataclass(frozen=True)

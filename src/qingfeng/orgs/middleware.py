@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from qingfeng.core.context import SESSION_STARTED, SESSION_VERIFIED
+from qingfeng.core.context import SESSION_SEEN, SESSION_STARTED, SESSION_VERIFIED
 from qingfeng.orgs import permissions
 
 __all__ = [
@@ -29,22 +29,39 @@ _BEFORE_SECOND_FACTOR = ("/accounts/login/", "/accounts/logout/", "/accounts/sec
 _BEFORE_PASSWORD_CHANGE = (*_BEFORE_SECOND_FACTOR, "/accounts/password/")
 
 
+# How stale the idle clock may get: a session is written at most once a minute, so reading
+# pages does not write to the database (on SQLite, would wait for an import's write lock).
+SEEN_RESOLUTION = 60
+
+
 class SessionLimitsMiddleware:
-    """Idle timeout comes from SESSION_COOKIE_AGE; this adds the absolute limit."""
+    """The idle timeout (QF_SESSION_IDLE_MINUTES) and the absolute limit, both kept here.
+
+    The idle clock is the session's last-seen time, moved forward at most once a minute
+    (`SEEN_RESOLUTION`): a request inside that minute changes nothing, so the session is not
+    saved and a page view writes nothing. The session row itself expires a minute after the
+    idle limit (SESSION_COOKIE_AGE), so the check here is the one that ends an idle session.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            started = request.session.get(SESSION_STARTED)
-            limit = settings.QF_SESSION_ABSOLUTE_HOURS * 3600
-            if started is None or time.time() - float(started) > limit:
+            now = time.time()
+            session = request.session
+            started = session.get(SESSION_STARTED)
+            seen = float(session.get(SESSION_SEEN, started or 0))
+            if started is None or now - float(started) > settings.QF_SESSION_ABSOLUTE_HOURS * 3600:
                 logout(request)
                 if request.path.startswith("/api/"):
                     return self.get_response(request)  # the API answers 401 itself
                 messages.info(request, _("登录已超时，请重新登录"))
                 return redirect(settings.LOGIN_URL)
+            if now - seen > settings.QF_SESSION_IDLE_MINUTES * 60:
+                logout(request)  # then on as anyone signed out: the sign-in page, with ?next=
+            elif now - seen >= SEEN_RESOLUTION:
+                session[SESSION_SEEN] = now
         return self.get_response(request)
 
 

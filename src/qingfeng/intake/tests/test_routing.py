@@ -3,8 +3,6 @@ and the category from its keywords, on texts as reporters write them."""
 
 from __future__ import annotations
 
-import time
-
 from django.test import SimpleTestCase
 
 from qingfeng.intake import routing
@@ -168,9 +166,9 @@ class CategorySuggestionTestCase(BaseTestCase):
 
 
 class CityMatcherTestCase(SimpleTestCase):
-    """A city tree of 3,000 units, without a database: the scan costs what the text costs."""
+    """A city tree of 3,000 units, without a database (its speed is measured in bench/)."""
 
-    def test_a_city_tree_is_matched_quickly_and_exactly(self) -> None:
+    def test_a_city_tree_is_matched_exactly(self) -> None:
         rows: list[tuple[int, str, str, str, str, int, str]] = [
             (1, "清河市教育局", "市教育局", "", "1/", 0, "bureau")
         ]
@@ -186,16 +184,9 @@ class CityMatcherTestCase(SimpleTestCase):
                 short = f"{county[:2]}{n + 1}小"
                 rows.append((pk, name, short, "", f"{county_path}{pk}/", 2, "school"))
             del c
-        started = time.perf_counter()
         matcher = routing.UnitMatcher(rows)
-        built = time.perf_counter() - started
         text = "我要反映南湖区第233小学的问题：" + "老师要求家长交资料费，没有收据。" * 150
-        started = time.perf_counter()
         suggestions = matcher.suggest(text, 3)
-        scanned = time.perf_counter() - started
         self.assertGreater(len(rows), 2900)
         self.assertEqual(suggestions[0].name, "南湖区第233小学")
         self.assertEqual(len(suggestions), 1)  # "南湖区" inside the school's name is not the county
-        # Generous bounds for a shared test machine; measured at a few milliseconds.
-        self.assertLess(built, 2.0)
-        self.assertLess(scanned, 0.2)

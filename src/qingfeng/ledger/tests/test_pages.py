@@ -215,8 +215,8 @@ class LedgerListTestCase(LedgerTestCase):
         first = self.client.get("/ledger/")
         cursor = first.context["next_cursor"]
         # session, user, roles, the page (problems with unit, category and person in one
-        # join), notifications, the user's person, categories (count + list), session save
-        with self.assertNumQueries(11):
+        # join), notifications, the user's person, categories (count + list); no session save
+        with self.assertNumQueries(8):
             self.client.get(f"/ledger/?after={cursor}")
 
     def test_the_auditor_cannot_see_the_ledger(self) -> None:

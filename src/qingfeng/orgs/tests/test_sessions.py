@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 from django.conf import settings
+from django.contrib.sessions.models import Session
 
 from qingfeng.orgs.tests.test_login import sign_in, signed_in_as
 from qingfeng.test import BaseTestCase
@@ -13,8 +14,10 @@ T0 = datetime(2026, 11, 5, 0, 30, tzinfo=UTC)
 
 class SessionLimitsTestCase(BaseTestCase):
     def test_the_limits_come_from_settings(self) -> None:
-        self.assertEqual(settings.SESSION_COOKIE_AGE, 30 * 60)
-        self.assertTrue(settings.SESSION_SAVE_EVERY_REQUEST)
+        self.assertEqual(settings.QF_SESSION_IDLE_MINUTES, 30)
+        # The row outlives the idle limit by the idle clock's minute; the middleware ends it.
+        self.assertEqual(settings.SESSION_COOKIE_AGE, 31 * 60)
+        self.assertFalse(settings.SESSION_SAVE_EVERY_REQUEST)
         self.assertEqual(settings.QF_SESSION_ABSOLUTE_HOURS, 12)
         self.assertEqual(settings.SESSION_ENGINE, "django.contrib.sessions.backends.db")
 
@@ -32,6 +35,35 @@ class SessionLimitsTestCase(BaseTestCase):
                 response, "/accounts/login/?next=/orgs/units/", fetch_redirect_response=False
             )
             self.assertIsNone(signed_in_as(self.client))
+
+    def test_the_idle_clock_moves_at_most_once_a_minute(self) -> None:
+        with time_machine.travel(T0, tick=False) as traveller:
+            sign_in(self.client, "teacher")
+            key = self.client.cookies["sessionid"].value
+            row = Session.objects.get(session_key=key)
+            for _step in range(5):  # five pages within a minute: the session is not saved
+                traveller.shift(timedelta(seconds=10))
+                self.assertEqual(self.client.get("/").status_code, 200)
+            self.assertEqual(Session.objects.get(session_key=key).expire_date, row.expire_date)
+            traveller.shift(timedelta(seconds=11))  # 61 s after sign-in: it moves, once
+            self.assertEqual(self.client.get("/").status_code, 200)
+            moved = Session.objects.get(session_key=key).expire_date
+            self.assertEqual(moved - row.expire_date, timedelta(seconds=61))
+            # 29 minutes 59 seconds of silence after the last move: still signed in…
+            traveller.shift(timedelta(minutes=29, seconds=59))
+            self.assertEqual(self.client.get("/").status_code, 200)
+
+    def test_idle_just_over_the_limit_ends_even_inside_the_minute(self) -> None:
+        with time_machine.travel(T0, tick=False) as traveller:
+            sign_in(self.client, "teacher")
+            traveller.shift(timedelta(seconds=59))
+            self.assertEqual(self.client.get("/").status_code, 200)  # not saved (< 1 min)
+            # The clock counts from the sign-in, not from that unsaved view: 30 min + 1 s.
+            traveller.shift(timedelta(minutes=29, seconds=2))
+            response = self.client.get("/orgs/units/")
+            self.assertRedirects(
+                response, "/accounts/login/?next=/orgs/units/", fetch_redirect_response=False
+            )
 
     def test_a_busy_session_still_ends_after_twelve_hours(self) -> None:
         with time_machine.travel(T0, tick=False) as traveller:
