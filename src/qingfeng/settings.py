@@ -315,6 +315,11 @@ HUEY["immediate"] = env_bool("QF_HUEY_IMMEDIATE", TESTING)
 HUEY["consumer"] = {"workers": env_int("QF_WORKERS", 2), "worker_type": "thread"}
 QF_JOB_SWEEP_MINUTES = env_int("QF_JOB_SWEEP_MINUTES", 2)
 QF_HEARTBEAT_STALE_SECONDS = env_int("QF_HEARTBEAT_STALE_SECONDS", 180)
+# Backups (manage.py backup; the worker makes one daily at QF_BACKUP_HOUR, local time; -1 = never).
+QF_BACKUP_DIR = Path(env_str("QF_BACKUP_DIR", str(DATA_DIR / "backups")))
+QF_BACKUP_KEEP = env_int("QF_BACKUP_KEEP", 14)
+QF_BACKUP_KEY = env_secret("QF_BACKUP_KEY")  # 32 bytes base64: backups are then encrypted
+QF_BACKUP_HOUR = env_int("QF_BACKUP_HOUR", 2)
 
 # --- Ledger ---------------------------------------------------------------------------------
 QF_LEDGER_YELLOW_DAYS = env_int("QF_LEDGER_YELLOW_DAYS", 3)

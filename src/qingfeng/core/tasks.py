@@ -34,3 +34,16 @@ def optimize_database() -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA optimize")
+
+
+@db_periodic_task(crontab(minute="40"))
+def daily_backup() -> None:
+    """The daily backup, at QF_BACKUP_HOUR local time (checked hourly, so a changed setting
+    needs no restart); `/healthz` reports when the last good one was made."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from qingfeng.core import backup
+
+    if timezone.localtime().hour == settings.QF_BACKUP_HOUR:
+        backup.create_backup(settings.QF_BACKUP_DIR, keep=settings.QF_BACKUP_KEEP)

@@ -8,7 +8,7 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from qingfeng.core import registry
+from qingfeng.core import backup, registry
 from qingfeng.core.calendar import calendar_for
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.models import Job, WorkerHeartbeat
@@ -28,6 +28,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         pending = Job.objects.filter(
             status=Job.Status.PENDING, not_before__lte=timezone.now()
         ).count()
+        last_backup = backup.last_backup_at()
     except Exception:
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     age = (timezone.now() - beat).total_seconds() if beat else None
@@ -39,6 +40,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "worker": worker,
             "worker_heartbeat_age_seconds": round(age, 1) if age is not None else None,
             "jobs_due": pending,
+            "last_backup_at": last_backup.isoformat() if last_backup else None,
         }
     )
 

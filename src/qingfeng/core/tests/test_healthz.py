@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
 from unittest import mock
 
 from django.db.utils import OperationalError
 from django.utils import timezone
 
+from qingfeng.core import backup
 from qingfeng.core.models import WorkerHeartbeat
 from qingfeng.test import BaseTestCase
 
@@ -27,3 +32,17 @@ class HealthzTestCase(BaseTestCase):
             response = self.client.get("/healthz")
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response.json()["database"], "unreachable")
+
+    def test_it_says_when_the_last_good_backup_was_made(self) -> None:
+        self.assertIsNone(self.client.get("/healthz").json()["last_backup_at"])
+        with self.settings(QF_BACKUP_DIR=self.tmp_dir()):
+            made = backup.create_backup(Path(self.tmp_dir()), keep=3)
+        self.assertTrue(made.path.is_file())
+        reported = self.client.get("/healthz").json()["last_backup_at"]
+        self.assertIsNotNone(reported)
+        self.assertLess(abs((datetime.fromisoformat(reported) - timezone.now()).total_seconds()), 60)
+
+    def tmp_dir(self) -> str:
+        path = tempfile.mkdtemp(prefix="qf-backup-")
+        self.addCleanup(shutil.rmtree, path, True)
+        return path
