@@ -36,21 +36,27 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from qingfeng.intake import features
 from qingfeng.intake.models import Ticket, TicketBand, TicketDuplicateFlag, TicketSignature
 from qingfeng.lib.keywords import normalise
+from qingfeng.orgs.models import Unit
 
 if TYPE_CHECKING:
     from qingfeng.intake.routing import UnitMatcher
 
-VERSION = 1  # bump when anything below changes the signature; the backfill recomputes
+VERSION = 2  # bump when anything below changes the signature; the backfill recomputes
 SEED = b"qingfeng.intake.minhash.v1"
 BINS = 32
 SHINGLE_SIZES = (2, 3)
 WINDOW = timedelta(days=90)
-FLAG_THRESHOLD = 0.25  # overlap of the shingle sets; different matters stay near 0.1
+FLAG_THRESHOLD = 0.4  # compare(): see bench/duplicates.py for where the set puts it
+# MinHash copies of a person, an amount, a practice, a grade: a paraphrase shares few
+# bigrams, and without them two tickets naming the same teacher might share no bin at all.
+FACT_WEIGHTS = {"p": 6, "a": 6, "d": 4, "g": 2}
 CANDIDATE_LIMIT = 16  # candidates scored exactly, the ones sharing most bins first
 _MASK32 = 0xFFFFFFFF
 _SEP = "\x00"
@@ -167,9 +173,9 @@ def estimate_jaccard(a: Sequence[int], b: Sequence[int]) -> float:
     return sum(1 for x, y in zip(a, b, strict=True) if x == y) / len(a)
 
 
-def band_keys(signature: Sequence[int], *, group: int) -> list[int]:
-    """One LSH key per bin (bands of one row), signed 64-bit, mixing the group (the unit) in:
-    keys of different units never meet."""
+def band_keys(signature: Sequence[int], *, group: int | str) -> list[int]:
+    """One LSH key per bin (bands of one row), signed 64-bit, mixing the group (a unit, or
+    the units below one) in: keys of different groups never meet."""
     keys: list[int] = []
     for b, value in enumerate(signature):
         digest = _BASE.copy()
@@ -195,6 +201,79 @@ def overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
+# --- Comparing two tickets -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Features:
+    """What a ticket is compared on: its character shingles and the facts it states."""
+
+    shingles: frozenset[str]
+    facts: features.Facts
+
+    def items(self) -> set[str]:
+        """The MinHash items: shingles and facts. A person or an amount is entered more than
+        once (a fact weighs more than a bigram), so that two tickets naming the same teacher
+        share a bin more often than two that only share characters."""
+        items = set(self.shingles) | self.facts.items()
+        for kind, values in (
+            ("p", self.facts.people),
+            ("a", self.facts.amounts),
+            ("d", _core(self.facts.practices)),
+            ("g", self.facts.grades),
+        ):
+            weight = FACT_WEIGHTS[kind]
+            items.update(f"{kind}:{v}#{i}" for v in values for i in range(1, weight))
+        return items
+
+
+@dataclass(frozen=True)
+class Comparison:
+    score: float  # 0–1
+    people: tuple[str, ...]  # the facts both tickets state
+    amounts: tuple[str, ...]
+    grades: tuple[str, ...]
+    practices: tuple[str, ...]
+
+
+# How much a fact both tickets state (or state differently) moves the text score. A fact
+# stated differently weighs more than one stated alike: two complaints about one school that
+# share words but name different teachers, grades or practices are most often two matters.
+AGREE = {"people": 0.2, "amounts": 0.15, "grades": 0.05, "practices": 0.1}
+DIFFER = {"people": 0.35, "amounts": 0.15, "grades": 0.25, "practices": 0.3}
+
+
+def _core(practices: frozenset[str]) -> frozenset[str]:
+    core = practices - features.CIRCUMSTANCES
+    return core or practices
+
+
+def compare(a: Features, b: Features) -> Comparison:
+    """The similarity of two tickets (both about units of one family): the text score — the
+    better of the character and the word overlap — moved up for every kind of fact both
+    state alike (the same teacher, amount, grade, practice) and down for every kind both
+    state differently. Clipped to 0–1."""
+    text = max(
+        overlap(set(a.shingles), set(b.shingles)), overlap(set(a.facts.words), set(b.facts.words))
+    )
+    score = text
+    shared: dict[str, tuple[str, ...]] = {}
+    for kind in ("people", "amounts", "grades", "practices"):
+        mine, theirs = getattr(a.facts, kind), getattr(b.facts, kind)
+        common = mine & theirs
+        if kind == "practices":
+            # Only what was done tells matters apart, not what it cost or when it was.
+            core = mine - features.CIRCUMSTANCES, theirs - features.CIRCUMSTANCES
+            if all(core):
+                mine, theirs = core
+                common = mine & theirs
+        shared[kind] = tuple(sorted(common))
+        if not mine or not theirs:
+            continue
+        score += AGREE[kind] if common else -DIFFER[kind]
+    return Comparison(max(0.0, min(1.0, score)), **shared)
+
+
 # --- The tables -------------------------------------------------------------------------------
 
 
@@ -215,22 +294,57 @@ def ticket_shingles(title: str, content: str, *, matcher: UnitMatcher | None = N
     return shingles(text, drop=(matcher or _matcher()).terms_in(text))
 
 
-def _group(ticket: Ticket) -> int:
-    # Tickets about no unit in particular are compared with each other (one intake desk).
-    return ticket.unit_id or 0
+def ticket_features(title: str, content: str, *, matcher: UnitMatcher | None = None) -> Features:
+    """The shingles and the facts of a ticket, unit names left out of both."""
+    text = ticket_text(title, content)
+    drop = (matcher or _matcher()).terms_in(text)
+    return Features(frozenset(shingles(text, drop=drop)), features.facts(text, drop=drop))
+
+
+def chain(unit_id: int | None, path: str, matcher: UnitMatcher) -> list[int]:
+    """The unit's ancestors from its county-level unit down, the unit last: the nearest unit
+    above (or the unit itself) that is a 县区教育局, else the top-level unit below the root
+    (a department, a directly run school), else the root alone. [0] for no unit."""
+    if unit_id is None:
+        return [0]
+    ids = [int(segment) for segment in path.split("/") if segment] or [unit_id]
+    top = next(
+        (
+            i
+            for i in range(len(ids) - 1, -1, -1)
+            if (info := matcher.units.get(ids[i])) is not None and info.kind == Unit.Kind.COUNTY
+        ),
+        min(1, len(ids) - 1),
+    )
+    return ids[top:]
+
+
+def _write_groups(lineage: Sequence[int]) -> list[str]:
+    """A ticket's band groups: its own unit, and "below" each unit above it in the chain."""
+    return [f"at:{lineage[-1]}", *(f"below:{u}" for u in lineage[:-1])]
+
+
+def _read_groups(lineage: Sequence[int]) -> list[str]:
+    """The groups a ticket looks in: its unit, the units below it, each unit above it."""
+    return [f"at:{lineage[-1]}", f"below:{lineage[-1]}", *(f"at:{u}" for u in lineage[:-1])]
+
+
+def _lineage(ticket: Ticket, matcher: UnitMatcher) -> list[int]:
+    return chain(ticket.unit_id, ticket.unit.path if ticket.unit_id else "", matcher)
 
 
 @dataclass(frozen=True)
 class Candidate:
     ticket_id: int
     created_at: datetime
-    score: float  # overlap of the shingle sets, 0–1
+    score: float  # compare(), 0–1
     shared_bins: int
+    reason: str = ""
 
 
-def _computed(ticket: Ticket, matcher: UnitMatcher) -> tuple[set[str], tuple[int, ...]]:
-    items = ticket_shingles(ticket.title, ticket.content, matcher=matcher)
-    return items, minhash(items)
+def _computed(ticket: Ticket, matcher: UnitMatcher) -> tuple[Features, tuple[int, ...]]:
+    found = ticket_features(ticket.title, ticket.content, matcher=matcher)
+    return found, minhash(found.items())
 
 
 def _insert_bands(rows: list[tuple[int, int, datetime]]) -> None:
@@ -246,17 +360,22 @@ def _insert_bands(rows: list[tuple[int, int, datetime]]) -> None:
         cursor.executemany(sql, [(pk, key, adapt(created)) for pk, key, created in rows])
 
 
-def _band_rows(ticket: Ticket, signature: Sequence[int]) -> list[tuple[int, int, datetime]]:
+def _band_rows(
+    ticket: Ticket, signature: Sequence[int], lineage: Sequence[int]
+) -> list[tuple[int, int, datetime]]:
     return [
-        (ticket.pk, key, ticket.created_at) for key in band_keys(signature, group=_group(ticket))
+        (ticket.pk, key, ticket.created_at)
+        for group in _write_groups(lineage)
+        for key in band_keys(signature, group=group)
     ]
 
 
 def store_signature(
-    ticket: Ticket, *, computed: tuple[set[str], tuple[int, ...]] | None = None
+    ticket: Ticket, *, computed: tuple[Features, tuple[int, ...]] | None = None
 ) -> TicketSignature:
     """Compute and store the ticket's signature and band keys (again, if they exist)."""
-    items, signature = computed or _computed(ticket, _matcher())
+    matcher = _matcher()
+    found, signature = computed or _computed(ticket, matcher)
     with transaction.atomic():
         TicketBand.objects.filter(ticket=ticket).delete()
         row, _created = TicketSignature.objects.update_or_create(
@@ -264,11 +383,11 @@ def store_signature(
             defaults={
                 "version": VERSION,
                 "minhash": pack(signature),
-                "shingle_count": len(items),
+                "shingle_count": len(found.shingles),
                 "computed_at": timezone.now(),
             },
         )
-        _insert_bands(_band_rows(ticket, signature))
+        _insert_bands(_band_rows(ticket, signature, _lineage(ticket, matcher)))
     return row
 
 
@@ -280,22 +399,28 @@ def store_signatures(tickets: Sequence[Ticket], *, bands_since: datetime | None 
         return 0
     matcher = _matcher()
     ids = [t.pk for t in tickets]
+    paths = dict(
+        Unit.objects.filter(pk__in={t.unit_id for t in tickets if t.unit_id}).values_list(
+            "pk", "path"
+        )
+    )
     now = timezone.now()
     signatures: list[TicketSignature] = []
     bands: list[tuple[int, int, datetime]] = []
     for ticket in tickets:
-        items, signature = _computed(ticket, matcher)
+        found, signature = _computed(ticket, matcher)
         signatures.append(
             TicketSignature(
                 ticket=ticket,
                 version=VERSION,
                 minhash=pack(signature),
-                shingle_count=len(items),
+                shingle_count=len(found.shingles),
                 computed_at=now,
             )
         )
         if bands_since is None or ticket.created_at >= bands_since:
-            bands.extend(_band_rows(ticket, signature))
+            lineage = chain(ticket.unit_id, paths.get(ticket.unit_id or 0, ""), matcher)
+            bands.extend(_band_rows(ticket, signature, lineage))
     with transaction.atomic():
         TicketBand.objects.filter(ticket_id__in=ids).delete()
         TicketSignature.objects.filter(ticket_id__in=ids).delete()
@@ -304,26 +429,54 @@ def store_signatures(tickets: Sequence[Ticket], *, bands_since: datetime | None 
     return len(signatures)
 
 
+def explain(
+    comparison: Comparison, *, same_unit: bool, unit_kind: str, units: tuple[str, str]
+) -> str:
+    """Why two tickets were flagged, in a line: "同一学校、同一教师“李老师”、金额 200 元、补课"."""
+    parts: list[str] = []
+    if same_unit:
+        school = unit_kind in (Unit.Kind.SCHOOL, Unit.Kind.KINDERGARTEN)
+        parts.append(str(_("同一学校") if school else _("同一单位")))
+    elif units[0] or units[1]:
+        parts.append(str(_("上下级单位（%(a)s、%(b)s）") % {"a": units[0], "b": units[1]}))
+    for person in comparison.people:
+        post = person[-2:]
+        label = {"老师": _("同一教师“%(p)s”"), "校长": _("同一校长“%(p)s”")}.get(
+            post, _("同一人员“%(p)s”")
+        )
+        parts.append(str(label % {"p": person}))
+    if comparison.amounts:
+        parts.append(str(_("金额 %(a)s 元") % {"a": "、".join(comparison.amounts)}))
+    if comparison.grades:
+        parts.append(str(_("%(g)s 年级") % {"g": "、".join(comparison.grades)}))
+    parts.extend(comparison.practices)
+    if len(parts) <= 1:
+        parts.append(str(_("文字相近")))
+    return "、".join(parts)[:200]
+
+
 def candidates_for(
     ticket: Ticket,
     *,
     limit: int = CANDIDATE_LIMIT,
     threshold: float = FLAG_THRESHOLD,
-    computed: tuple[set[str], tuple[int, ...]] | None = None,
+    computed: tuple[Features, tuple[int, ...]] | None = None,
     matcher: UnitMatcher | None = None,
 ) -> list[Candidate]:
-    """Tickets about the same unit, created within 90 days of this one, whose text is
-    nearly the same matter: best first.
+    """Tickets about the same unit, a unit above it up to its county or a unit below it,
+    created within 90 days of this one, whose text is nearly the same matter: best first.
 
     Two queries whatever the size of the table (and, every half minute, the unit matcher's
-    stamp): the band index (keys of this unit only, inside the window, counted per ticket,
-    the `limit` sharing most bins), then those few candidates' texts, scored exactly. Works for a ticket whose bands
-    are not stored (its signature is computed in memory)."""
+    stamp): the band index (the keys of this ticket's groups only, inside the window,
+    counted per ticket, the `limit` sharing most bins), then those few candidates' texts,
+    compared exactly. Works for a ticket whose bands are not stored (its signature is
+    computed in memory)."""
     matcher = matcher or _matcher()
-    items, signature = computed or _computed(ticket, matcher)
+    mine, signature = computed or _computed(ticket, matcher)
     if not signature:
         return []
-    keys = band_keys(signature, group=_group(ticket))
+    lineage = _lineage(ticket, matcher)
+    keys = [key for group in _read_groups(lineage) for key in band_keys(signature, group=group)]
     shared = (
         TicketBand.objects.filter(
             band_key__in=keys,
@@ -339,17 +492,27 @@ def candidates_for(
     if not bins:
         return []
     found: list[Candidate] = []
-    others = Ticket.objects.filter(pk__in=bins)  # the same unit, whatever a key collision says
+    # The family, whatever a key collision says: the unit, the units above it in the chain,
+    # the units below it.
+    others = Ticket.objects.filter(pk__in=bins)
     if ticket.unit_id is None:
         others = others.filter(unit__isnull=True)
     else:
-        others = others.filter(unit_id=ticket.unit_id)
-    for pk, created_at, title, content in others.values_list(
-        "pk", "created_at", "title", "content"
-    ):
-        score = overlap(items, ticket_shingles(title, content, matcher=matcher))
-        if score >= threshold:
-            found.append(Candidate(pk, created_at, score, shared_bins=bins[pk]))
+        others = others.filter(Q(unit_id__in=lineage) | Q(unit__path__startswith=ticket.unit.path))
+    rows = others.values_list("pk", "created_at", "title", "content", "unit_id", "unit__name")
+    for pk, created_at, title, content, unit_id, unit_name in rows:
+        comparison = compare(mine, ticket_features(title, content, matcher=matcher))
+        if comparison.score < threshold:
+            continue
+        same = unit_id == ticket.unit_id
+        if ticket.unit_id is not None and not same:
+            pair = (ticket.unit.name, unit_name)
+            lower, upper = pair if unit_id in lineage else pair[::-1]
+        else:
+            upper = lower = ""
+        kind = ticket.unit.kind if ticket.unit_id else ""
+        reason = explain(comparison, same_unit=same, unit_kind=kind, units=(upper, lower))
+        found.append(Candidate(pk, created_at, comparison.score, bins[pk], reason))
     found.sort(key=lambda c: (-c.score, -c.shared_bins, -c.ticket_id))
     return found
 
@@ -359,9 +522,10 @@ def record_duplicates(ticket: Ticket) -> list[TicketDuplicateFlag]:
     """Store the ticket's signature and flag its near-duplicates (idempotent).
 
     Flags are rows rather than candidates recomputed on every page view: the queue shows its
-    badge from one indexed query, the flag keeps the score the check found at the time, and
-    re-running the check (a retried job, the backfill) adds nothing twice. A pair is stored
-    once, the newer ticket pointing at the older one; the pages read both directions."""
+    badge from one indexed query, the flag keeps the score and the reason the check found at
+    the time, and re-running the check (a retried job, the backfill) adds nothing twice. A
+    pair is stored once, the newer ticket pointing at the older one; the pages read both
+    directions."""
     matcher = _matcher()
     computed = _computed(ticket, matcher)
     store_signature(ticket, computed=computed)
@@ -371,7 +535,11 @@ def record_duplicates(ticket: Ticket) -> list[TicketDuplicateFlag]:
         if (found.created_at, found.ticket_id) > (ticket.created_at, ticket.pk):
             newer, older = older, newer
         score = round(found.score * 100)
-        flags.append(TicketDuplicateFlag(ticket_id=newer, candidate_id=older, score=score))
+        flags.append(
+            TicketDuplicateFlag(
+                ticket_id=newer, candidate_id=older, score=score, reason=found.reason
+            )
+        )
     TicketDuplicateFlag.objects.bulk_create(flags, ignore_conflicts=True)
     return flags
 
