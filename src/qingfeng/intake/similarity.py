@@ -1,26 +1,46 @@
-"""Near-duplicate tickets: the same matter about the same unit, reported again within 90 days.
+"""Near-duplicate tickets: the same matter reported again within 90 days, about the same unit
+or a unit of its family — the units above it up to its county, and the units below it. A
+parent writes to the school, another to the county bureau about the school: one matter. Two
+sibling schools, or two counties, are never compared.
 
-The text is normalised (full-width → half-width, lower case, punctuation and spaces dropped),
-the names of units and a short list of words every complaint uses are cut out (two tickets
-about one school share its name whatever they say), and what is left becomes a set of
-character bigrams and trigrams. A MinHash signature of that set (one-permutation MinHash:
-one keyed hash per shingle, 32 bins, the minimum of each bin, empty bins filled from another
-bin chosen by a seed-derived sequence) is the same in every process and on every machine.
+What is compared. The text is normalised (full-width → half-width, lower case, punctuation
+and spaces dropped), the names of units and a short list of words every complaint uses are
+cut out (two tickets about one school share its name whatever they say), and what is left
+becomes a set of character bigrams and trigrams. Beside them, `features.facts` reads what a
+parent states in whatever words: people by surname and post (班主任李老师 = 李某老师 = 李老师),
+amounts (２００元 = 二百元 = 200元), grades (初一 = 七年级), practices (补课, 体罚, 收礼 …, each
+by the words people use for it) and the words of the text (`qingfeng.lib.segment`).
+`compare` scores a pair: the better of the character overlap and the word overlap (the
+overlap coefficient, which holds up when one reporter writes three lines and another a
+page), raised for each kind of fact both state alike and lowered for each kind both state
+differently (another teacher, another grade, another practice: another matter). A score of
+at least `FLAG_THRESHOLD` is recorded as a `TicketDuplicateFlag` with a one-line reason
+("同一学校、同一教师“李老师”、金额 200 元、补课") for a person to confirm with the existing
+merge; `bench/duplicates.py` measures precision and recall on a labelled set.
 
-Each bin of the signature is one LSH band of one row. Its key mixes the ticket's unit, the
-bin and the minimum, so a `TicketBand` lookup on the index (band_key, created_at, ticket)
-returns only tickets about the same unit that share a minimum, inside the 90-day window —
-never a scan of all tickets. The number of bins two tickets share estimates their Jaccard
-similarity; the best few candidates are then scored exactly on their shingles (the overlap
-coefficient, which holds up when one reporter writes three lines and another a page), and a
-score of at least `FLAG_THRESHOLD` is recorded as a `TicketDuplicateFlag` for a person to
-confirm with the existing merge.
+How candidates are found: an index lookup, never a scan. A MinHash signature of the
+shingles and facts (one-permutation MinHash: one keyed hash per item, 32 bins, the minimum
+of each bin, empty bins filled from another bin chosen by a seed-derived sequence; people,
+amounts, practices and grades entered several times, so that a paraphrase naming the same
+teacher shares bins) is the same in every process and on every machine. Each bin is one
+LSH band of one row; its key mixes a *group*, the bin and the minimum. A ticket's chain is
+its county-level unit down to its own unit (`chain`); the ticket writes its keys under
+"at <its unit>" and "below <u>" for each unit u above it in the chain (a school's ticket:
+at the school, below the county — 64 rows). A new ticket looks up "at <its unit>", "below
+<its unit>" and "at <u>" for each unit above it in the chain. So the school's ticket finds
+the county's (at county) and the county's finds the school's (below county), while a sibling
+school's ticket was written under keys nobody in this school looks up. The `TicketBand`
+lookup on the index (band_key, created_at, ticket) returns only family tickets that share a
+minimum inside the 90-day window; the best few by shared bins are then compared exactly.
 
 Band rows are only needed while a ticket is inside the window of the tickets still to come:
 the backfill writes none for older tickets and `prune_bands` (`manage.py intake_signatures
 --prune`, daily) removes them as tickets age, so the table holds about 90 days of tickets.
+A change of the tree (a school moved to another county) takes effect for its old tickets
+when `manage.py intake_signatures --all` rebuilds the bands; `VERSION` makes the backfill
+recompute signatures made by an older algorithm.
 
-The pure functions (normalise … overlap) know nothing of Django; the rest reads and writes
+The pure functions (normalise … compare) know nothing of Django; the rest reads and writes
 the tables.
 """
 
@@ -330,7 +350,8 @@ def _read_groups(lineage: Sequence[int]) -> list[str]:
 
 
 def _lineage(ticket: Ticket, matcher: UnitMatcher) -> list[int]:
-    return chain(ticket.unit_id, ticket.unit.path if ticket.unit_id else "", matcher)
+    unit = ticket.unit if ticket.unit_id else None
+    return chain(ticket.unit_id, unit.path if unit is not None else "", matcher)
 
 
 @dataclass(frozen=True)
@@ -495,22 +516,23 @@ def candidates_for(
     # The family, whatever a key collision says: the unit, the units above it in the chain,
     # the units below it.
     others = Ticket.objects.filter(pk__in=bins)
-    if ticket.unit_id is None:
+    unit = ticket.unit if ticket.unit_id else None
+    if unit is None:
         others = others.filter(unit__isnull=True)
     else:
-        others = others.filter(Q(unit_id__in=lineage) | Q(unit__path__startswith=ticket.unit.path))
+        others = others.filter(Q(unit_id__in=lineage) | Q(unit__path__startswith=unit.path))
     rows = others.values_list("pk", "created_at", "title", "content", "unit_id", "unit__name")
     for pk, created_at, title, content, unit_id, unit_name in rows:
         comparison = compare(mine, ticket_features(title, content, matcher=matcher))
         if comparison.score < threshold:
             continue
         same = unit_id == ticket.unit_id
-        if ticket.unit_id is not None and not same:
-            pair = (ticket.unit.name, unit_name)
+        if unit is not None and not same:
+            pair = (unit.name, unit_name)
             lower, upper = pair if unit_id in lineage else pair[::-1]
         else:
             upper = lower = ""
-        kind = ticket.unit.kind if ticket.unit_id else ""
+        kind = unit.kind if unit is not None else ""
         reason = explain(comparison, same_unit=same, unit_kind=kind, units=(upper, lower))
         found.append(Candidate(pk, created_at, comparison.score, bins[pk], reason))
     found.sort(key=lambda c: (-c.score, -c.shared_bins, -c.ticket_id))
