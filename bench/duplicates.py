@@ -40,7 +40,7 @@ def evaluate(data: dict[str, Any] | None = None) -> dict[str, Any]:
     """File the set's complaints and compare the flags with the labels (Django set up, an
     empty or test database). Returns the counts, precision, recall and the pairs missed or
     wrongly flagged, with the scores and reasons."""
-    from qingfeng.intake import similarity
+    from qingfeng.intake import routing, similarity
     from qingfeng.intake.actions import check_submit_ticket
     from qingfeng.intake.models import Ticket, TicketCategory, TicketDuplicateFlag
     from qingfeng.orgs import actions
@@ -61,6 +61,9 @@ def evaluate(data: dict[str, Any] | None = None) -> dict[str, Any]:
             code=f"DUP{i:04d}",
             category=Unit.Category.SCHOOL if school else Unit.Category.ORGAN,
         )
+    # The check reads unit names and kinds from the process's matcher, refreshed at most every
+    # half minute: the units just created must be in it.
+    routing.get_matcher(fresh=True)
     category = TicketCategory.objects.order_by("pk").first()
     ids: dict[int, dict[str, Any]] = {}
     for row in data["complaints"]:

@@ -250,9 +250,11 @@ PRACTICES: dict[str, tuple[str, ...]] = {
     "推诿": ("推诿", "扯皮", "踢皮球", "刁难", "办事难", "不作为", "来回跑"),
     "假期": ("周末", "寒假", "暑假", "节假日", "假期", "双休"),
 }
+RARE = 100  # a word the dictionary counts fewer times than this may be a person's name
 _PRACTICE_WORDS = sorted(
     ((w, p) for p, ws in PRACTICES.items() for w in ws), key=lambda pair: -len(pair[0])
 )
+_PRACTICE_OF = dict(_PRACTICE_WORDS)
 # The practices that are only the circumstances of another (a fee is paid for something, a
 # weekend is when, the canteen or the uniform is what it is about): two complaints do not
 # differ by them alone.
@@ -430,6 +432,9 @@ def _number_text(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
+KINDS = ("people", "amounts", "grades", "practices", "words")
+
+
 @dataclass(frozen=True)
 class Facts:
     people: frozenset[str]  # "李老师", "欧阳校长"
@@ -437,6 +442,13 @@ class Facts:
     grades: frozenset[str]  # "3" (年级; 初一 = 7, 高一 = 10)
     practices: frozenset[str]  # "补课"
     words: frozenset[str]  # content words, practices by their name
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {kind: sorted(getattr(self, kind)) for kind in KINDS}
+
+    @classmethod
+    def from_json(cls, data: dict[str, list[str]]) -> Facts:
+        return cls(**{kind: frozenset(data.get(kind, ())) for kind in KINDS})
 
     def items(self) -> set[str]:
         """The facts as MinHash items, each kind with its own prefix."""
@@ -471,8 +483,9 @@ _NOT_NAMES = sorted(NOT_NAMES, key=len, reverse=True)
 _POSTS_LONGEST = sorted(POSTS, key=len, reverse=True)
 
 
-def people(text: str) -> set[str]:
-    """Surname + post of the people a text names (see the module docstring)."""
+def people(text: str, *, tokens: list[str] | None = None) -> set[str]:
+    """Surname + post of the people a text names (see the module docstring). `tokens`: the
+    text's words, if the caller has them already."""
     # 班主任李老师: the leading post is cut so that the surname is found before 老师.
     marked = _cut(text, _NOT_NAMES)
     marked = _LEADING_POST.sub(_SEP, marked)
@@ -489,14 +502,21 @@ def people(text: str) -> set[str]:
             if any(ch in _NOT_GIVEN for ch in given):
                 continue
         found.add(surname + POSTS[post])
-    # 数学老师李明: a post, then a full name the tokenizer tags as a person's.
-    tokens = segment.tagged(marked)
-    for (before, _tag), (name, tag) in pairwise(tokens):
+    # 数学老师李明: a post, then a word that begins with a surname and that the dictionary
+    # hardly knows (a name; 周末 and 高三 are common words).
+    for before, name in pairwise(segment.words(text) if tokens is None else tokens):
         post = next((p for p in _POSTS_LONGEST if before.endswith(p)), None)
-        if post and tag == "nr" and 2 <= len(name) <= 4:
-            surname = next((s for s in COMPOUND_SURNAMES if name.startswith(s)), name[0])
-            if surname in COMPOUND_SURNAMES or surname in SURNAMES:
-                found.add(surname + POSTS[post])
+        if post is None or not 2 <= len(name) <= 4:
+            continue
+        surname = next((c for c in COMPOUND_SURNAMES if name.startswith(c)), name[0])
+        given = name[len(surname) :]
+        if (
+            (surname in COMPOUND_SURNAMES or surname in SURNAMES)
+            and given
+            and not any(ch in _NOT_GIVEN for ch in given)
+            and segment.frequency(name) < RARE
+        ):
+            found.add(surname + POSTS[post])
     return found
 
 
@@ -528,17 +548,15 @@ def practices(text: str) -> set[str]:
     return {practice for word, practice in _PRACTICE_WORDS if word in text}
 
 
-def _words(text: str) -> set[str]:
+def _words(tokens: list[str]) -> set[str]:
     result: set[str] = set()
-    for piece in text.split(_SEP):
-        for word in segment.words(piece):
-            word = word.strip()
-            if len(word) < 2 or not any(ch.isalpha() for ch in word) or word in STOP_WORDS:
-                continue
-            if _AMOUNT.fullmatch(word) or cn_number(word) is not None:
-                continue
-            practice = next((p for w, p in _PRACTICE_WORDS if w == word), None)
-            result.add(practice or word)
+    for token in tokens:
+        word = token.strip()
+        if len(word) < 2 or not any(ch.isalpha() for ch in word) or word in STOP_WORDS:
+            continue
+        if _AMOUNT.fullmatch(word) or cn_number(word) is not None:
+            continue
+        result.add(_PRACTICE_OF.get(word, word))
     return result
 
 
@@ -546,10 +564,11 @@ def facts(text: str, *, drop: list[str] | tuple[str, ...] = ()) -> Facts:
     """The facts of a complaint, without the dropped phrases (the names of units)."""
     plain = unicodedata.normalize("NFKC", text or "").casefold()
     plain = _cut(plain, sorted({p for p in drop if p}, key=len, reverse=True))
+    tokens = segment.words(plain)  # once: the words, and the names after a post
     return Facts(
-        people=frozenset(people(plain)),
+        people=frozenset(people(plain, tokens=tokens)),
         amounts=frozenset(amounts(plain)),
         grades=frozenset(grades(plain)),
         practices=frozenset(practices(plain)),
-        words=frozenset(_words(re.sub(r"[\W_]+", _SEP, plain))),
+        words=frozenset(_words(tokens)),
     )

@@ -261,6 +261,9 @@ class TicketSignature(models.Model):
     version = models.PositiveSmallIntegerField()
     minhash = models.BinaryField(max_length=512)
     shingle_count = models.PositiveIntegerField()
+    # The facts read from the text (people, amounts, grades, practices, words): a new
+    # ticket's check compares them without running the tokenizer over every candidate again.
+    facts = models.JSONField(default=dict, blank=True)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -405,6 +405,7 @@ def store_signature(
                 "version": VERSION,
                 "minhash": pack(signature),
                 "shingle_count": len(found.shingles),
+                "facts": found.facts.to_json(),
                 "computed_at": timezone.now(),
             },
         )
@@ -436,6 +437,7 @@ def store_signatures(tickets: Sequence[Ticket], *, bands_since: datetime | None 
                 version=VERSION,
                 minhash=pack(signature),
                 shingle_count=len(found.shingles),
+                facts=found.facts.to_json(),
                 computed_at=now,
             )
         )
@@ -489,8 +491,8 @@ def candidates_for(
 
     Two queries whatever the size of the table (and, every half minute, the unit matcher's
     stamp): the band index (the keys of this ticket's groups only, inside the window,
-    counted per ticket, the `limit` sharing most bins), then those few candidates' texts,
-    compared exactly. Works for a ticket whose bands are not stored (its signature is
+    counted per ticket, the `limit` sharing most bins), then those few candidates' texts and
+    stored facts, compared exactly. Works for a ticket whose bands are not stored (its signature is
     computed in memory)."""
     matcher = matcher or _matcher()
     mine, signature = computed or _computed(ticket, matcher)
@@ -521,9 +523,26 @@ def candidates_for(
         others = others.filter(unit__isnull=True)
     else:
         others = others.filter(Q(unit_id__in=lineage) | Q(unit__path__startswith=unit.path))
-    rows = others.values_list("pk", "created_at", "title", "content", "unit_id", "unit__name")
-    for pk, created_at, title, content, unit_id, unit_name in rows:
-        comparison = compare(mine, ticket_features(title, content, matcher=matcher))
+    rows = others.values_list(
+        "pk",
+        "created_at",
+        "title",
+        "content",
+        "unit_id",
+        "unit__name",
+        "signature__version",
+        "signature__facts",
+    )
+    for pk, created_at, title, content, unit_id, unit_name, version, stored in rows:
+        if version == VERSION and stored:  # the stored facts: no tokenizer run per candidate
+            text = ticket_text(title, content)
+            drop = matcher.terms_in(text)
+            theirs = Features(
+                frozenset(shingles(text, drop=drop)), features.Facts.from_json(stored)
+            )
+        else:
+            theirs = ticket_features(title, content, matcher=matcher)
+        comparison = compare(mine, theirs)
         if comparison.score < threshold:
             continue
         same = unit_id == ticket.unit_id
