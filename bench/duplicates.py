@@ -204,8 +204,8 @@ def main() -> None:
             print(f"  {key}: {p['pair']} {p['titles']} {p['score']} {p['reason']}")
     if args.write:
         commit = subprocess.run(
-            ["git", "log", "-1", "--format=%h %s"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()[:60]
+            ["git", "log", "-1", "--format=%h"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
         results = BENCH / "RESULTS.md"
         text = results.read_text(encoding="utf-8")
         section = report(r, commit=commit, database=args.db)
