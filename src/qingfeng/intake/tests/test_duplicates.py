@@ -437,6 +437,39 @@ class FeaturesTestCase(SimpleTestCase):
         self.assertIn("补课", same.practices)
         self.assertLess(other.score, similarity.FLAG_THRESHOLD)
 
+    @settings(max_examples=40, deadline=None)
+    @given(
+        st.lists(
+            st.sampled_from([*TUTORING_SCHOOL, *TUTORING_COUNTY, *FEE_FIRST, *CANTEEN]),
+            min_size=1,
+            max_size=3,
+        ),
+        st.lists(
+            st.sampled_from([*TUTORING_OTHER_TEACHER, *FEE_SECOND, *TUTORING]),
+            min_size=1,
+            max_size=3,
+        ),
+    )
+    def test_the_score_is_symmetric_and_between_0_and_1(self, a: list[str], b: list[str]) -> None:
+        def of(parts: list[str]) -> similarity.Features:
+            text = "".join(parts)
+            return similarity.Features(
+                frozenset(similarity.shingles(text)), similarity.features.facts(text)
+            )
+
+        one, other = of(a), of(b)
+        forward, backward = similarity.compare(one, other), similarity.compare(other, one)
+        self.assertEqual(forward, backward)
+        self.assertTrue(0.0 <= forward.score <= 1.0)
+        self.assertEqual(similarity.compare(one, one).score, 1.0)
+
+    @given(st.integers(min_value=1, max_value=99999))
+    def test_full_width_digits_read_as_half_width(self, n: int) -> None:
+        from qingfeng.intake import features
+
+        full = str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+        self.assertEqual(features.facts(f"收费{full}元").amounts, frozenset({str(n)}))
+
 
 class FamilyTestCase(DuplicateCheckTestCase):
     def test_a_matter_told_to_the_school_and_to_its_county_is_flagged_with_a_reason(self) -> None:
