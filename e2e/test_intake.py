@@ -314,6 +314,8 @@ def test_staff_see_suggestions_and_a_near_duplicate_and_merge_it(ui: Browser) ->
         page.wait_for_timeout(500)
         page.reload()
     expect(suspect).to_contain_text("%")
+    # What the two have in common, in words: the amount read from 二百元 and 两百元.
+    expect(suspect.get_by_test_id("suspect-reason")).to_contain_text("金额 200 元")
     ui.assert_no_horizontal_overflow()
     top(ui)
     ui.screenshot("intake-suspects")

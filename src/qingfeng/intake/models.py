@@ -261,6 +261,9 @@ class TicketSignature(models.Model):
     version = models.PositiveSmallIntegerField()
     minhash = models.BinaryField(max_length=512)
     shingle_count = models.PositiveIntegerField()
+    # The facts read from the text (people, amounts, grades, practices, words): a new
+    # ticket's check compares them without running the tokenizer over every candidate again.
+    facts = models.JSONField(default=dict, blank=True)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -272,9 +275,10 @@ class TicketSignature(models.Model):
 
 
 class TicketBand(models.Model):
-    """One LSH band key of a ticket's signature. The key already mixes in the ticket's unit,
-    and the ticket's creation time is copied here, so "same unit, this key, last 90 days" is
-    one range on the (band_key, created_at, ticket) index — the ticket id comes from the
+    """One LSH band key of a ticket's signature. The key already mixes in a group — the
+    ticket's unit, or "below" one of the units above it up to its county (similarity.py) —
+    and the ticket's creation time is copied here, so "this group, this key, last 90 days"
+    is one range on the (band_key, created_at, ticket) index — the ticket id comes from the
     index too."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
@@ -294,11 +298,13 @@ class TicketBand(models.Model):
 
 class TicketDuplicateFlag(models.Model):
     """A suspected duplicate found after the ticket was stored: the newer ticket points at
-    the older one with the similarity (percent). A person confirms it with the merge."""
+    the older one with the similarity (percent) and what the two have in common (同一学校、
+    同一教师“李老师”、金额 200 元). A person confirms it with the merge."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="duplicate_flags")
     candidate = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
     score = models.PositiveSmallIntegerField(_("相似度（%）"))
+    reason = models.CharField(_("相近之处"), max_length=200, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -265,16 +265,19 @@ SETTLED = (Ticket.Status.MERGED, Ticket.Status.DECLINED)
 
 def suspected_duplicates(
     user: User, ticket: Ticket, *, limit: int = 10
-) -> list[tuple[Ticket, int]]:
-    """(ticket, similarity %) of the tickets flagged as near-duplicates of this one, in either
-    direction, that the user may see and that are still open to a merge: most similar first."""
+) -> list[tuple[Ticket, int, str]]:
+    """(ticket, similarity %, what the two have in common) of the tickets flagged as
+    near-duplicates of this one, in either direction, that the user may see and that are
+    still open to a merge: most similar first."""
     if ticket.status in SETTLED:
         return []
-    scores: dict[int, int] = {}
+    scores: dict[int, tuple[int, str]] = {}
     flags = TicketDuplicateFlag.objects.filter(Q(ticket=ticket) | Q(candidate=ticket))
-    for newer, older, score in flags.values_list("ticket_id", "candidate_id", "score"):
+    for newer, older, score, reason in flags.values_list(
+        "ticket_id", "candidate_id", "score", "reason"
+    ):
         other = older if newer == ticket.pk else newer
-        scores[other] = max(scores.get(other, 0), score)
+        scores[other] = max(scores.get(other, (0, "")), (score, reason))
     if not scores:
         return []
     others = (
@@ -283,16 +286,17 @@ def suspected_duplicates(
         .exclude(status__in=SETTLED)
         .select_related("unit", "handling_unit")
     )
-    ranked = sorted(others, key=lambda t: (-scores[t.pk], -t.created_at.timestamp(), -t.pk))
-    return [(t, scores[t.pk]) for t in ranked[:limit]]
+    ranked = sorted(others, key=lambda t: (-scores[t.pk][0], -t.created_at.timestamp(), -t.pk))
+    return [(t, *scores[t.pk]) for t in ranked[:limit]]
 
 
-def flagged_ids(user: User, rows: list[Ticket]) -> set[int]:
-    """Which of the queue's rows have a suspected duplicate the user may see: one query for
-    the page, however many rows (the other ticket's scope is checked per flag by its key)."""
+def flagged_ids(user: User, rows: list[Ticket]) -> dict[int, str]:
+    """Which of the queue's rows have a suspected duplicate the user may see, each with what
+    the best-scored such pair has in common (the badge's tooltip): one query for the page,
+    however many rows (the other ticket's scope is checked per flag by its key)."""
     ids = [t.pk for t in rows if t.status not in SETTLED]
     if not ids:
-        return set()
+        return {}
 
     def visible(ref: str) -> Exists:
         return Exists(tickets_visible_to(user).exclude(status__in=SETTLED).filter(pk=OuterRef(ref)))
@@ -300,9 +304,14 @@ def flagged_ids(user: User, rows: list[Ticket]) -> set[int]:
     pairs = TicketDuplicateFlag.objects.filter(
         (Q(ticket_id__in=ids) & Q(visible("candidate_id")))
         | (Q(candidate_id__in=ids) & Q(visible("ticket_id")))
-    ).values_list("ticket_id", "candidate_id")
+    ).values_list("ticket_id", "candidate_id", "score", "reason")
     wanted = set(ids)
-    return {pk for pair in pairs for pk in pair if pk in wanted}
+    best: dict[int, tuple[int, str]] = {}
+    for newer, older, score, reason in pairs:
+        for pk in (newer, older):
+            if pk in wanted:
+                best[pk] = max(best.get(pk, (-1, "")), (score, reason))
+    return {pk: reason for pk, (_score, reason) in best.items()}
 
 
 def poster_units_visible_to(user: User) -> QuerySet[Unit]:

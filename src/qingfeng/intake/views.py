@@ -171,11 +171,12 @@ def _suspects(user: User, ticket: Ticket, available: set[str]) -> list[dict[str,
     """疑似重复 with the merges the user may make: this ticket into the other, or the other
     into this one (the existing merge action decides; these only decide what to offer)."""
     rows = []
-    for other, score in selectors.suspected_duplicates(user, ticket):
+    for other, score, reason in selectors.suspected_duplicates(user, ticket):
         rows.append(
             {
                 "ticket": other,
                 "score": score,
+                "reason": reason,
                 "merge_into": "merge" in available,
                 "merge_here": can(user, "merge", other)
                 and "merge" in workflow.allowed_actions(other.status),

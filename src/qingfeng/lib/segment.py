@@ -58,3 +58,10 @@ def tagged(text: str) -> list[tuple[str, str]]:
     ``ns`` place, ``nt`` organisation, ``m`` number, ``x`` punctuation…"""
     _, tagger = _load()
     return [(pair.word, pair.flag) for pair in tagger.lcut(text or "", HMM=True)]
+
+
+def frequency(word: str) -> int:
+    """How often the dictionary counts the word (0 for a word it does not know): common
+    words are in the thousands, most people's names are absent."""
+    tokenizer, _ = _load()
+    return int(tokenizer.FREQ.get(word) or 0)

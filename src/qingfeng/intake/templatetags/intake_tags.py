@@ -15,3 +15,9 @@ def masked_for(text: str, ticket: Ticket) -> str:
     """Any text of a ticket as staff see it: phone and ID numbers, and the reporter's own
     name wherever it was written, masked (`{{ m.body|masked_for:ticket }}`)."""
     return masked_text(ticket, text or "")
+
+
+@register.filter
+def reason_of(flagged: dict[int, str], pk: int) -> str:
+    """What a queue row's suspected duplicate has in common with it (the badge's tooltip)."""
+    return flagged.get(pk, "")

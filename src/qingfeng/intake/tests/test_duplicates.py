@@ -27,6 +27,8 @@ from qingfeng.intake.models import Ticket, TicketBand, TicketDuplicateFlag, Tick
 from qingfeng.intake.tests.handling_base import IntakeTestCase
 
 S = Ticket.Status
+# A school's ticket has band rows of its own unit and "below" its county.
+SCHOOL_BANDS = 2 * similarity.BINS
 
 # One matter at 东城区实验小学, as two parents and a caller put it.
 FEE_FIRST = (
@@ -173,7 +175,7 @@ class DuplicateCheckTestCase(IntakeTestCase):
         flag = TicketDuplicateFlag.objects.get()
         self.assertEqual((flag.ticket, flag.candidate), (second, first))
         self.assertGreaterEqual(flag.score, 25)
-        self.assertEqual(TicketBand.objects.filter(ticket=second).count(), similarity.BINS)
+        self.assertEqual(TicketBand.objects.filter(ticket=second).count(), SCHOOL_BANDS)
         self.assertEqual(TicketSignature.objects.get(ticket=second).version, similarity.VERSION)
 
     def test_another_matter_at_the_same_school_is_not_flagged(self) -> None:
@@ -220,7 +222,7 @@ class DuplicateCheckTestCase(IntakeTestCase):
         second = self.file(FEE_SECOND)
         after_submit({"ticket_id": second.pk})
         self.assertEqual(TicketDuplicateFlag.objects.count(), 1)
-        self.assertEqual(TicketBand.objects.filter(ticket=second).count(), similarity.BINS)
+        self.assertEqual(TicketBand.objects.filter(ticket=second).count(), SCHOOL_BANDS)
 
     def test_the_candidate_lookup_costs_the_same_with_many_tickets(self) -> None:
         first = self.file(FEE_FIRST)
@@ -267,16 +269,16 @@ class DuplicateCheckTestCase(IntakeTestCase):
         self.assertEqual(TicketSignature.objects.count(), 2)
         self.assertEqual(self.flags(), {(second.pk, first.pk)})
         call_command("intake_signatures", stdout=_Sink())  # nothing left to do
-        self.assertEqual(TicketBand.objects.count(), 2 * similarity.BINS)
+        self.assertEqual(TicketBand.objects.count(), 2 * SCHOOL_BANDS)
 
     def test_pruning_drops_only_bands_outside_the_window(self) -> None:
         with time_machine.travel(timezone.now() - timedelta(days=120)):
             old = self.file(FEE_FIRST)
         recent = self.file(FEE_SECOND)
-        self.assertEqual(similarity.prune_bands(), similarity.BINS)
+        self.assertEqual(similarity.prune_bands(), SCHOOL_BANDS)
         self.assertFalse(TicketBand.objects.filter(ticket=old).exists())
         self.assertTrue(TicketSignature.objects.filter(ticket=old).exists())
-        self.assertEqual(TicketBand.objects.filter(ticket=recent).count(), similarity.BINS)
+        self.assertEqual(TicketBand.objects.filter(ticket=recent).count(), SCHOOL_BANDS)
 
 
 def _explain_band_lookup() -> str:
@@ -365,7 +367,7 @@ class DuplicatePagesTestCase(DuplicateCheckTestCase):
         # The bureau sees both, with the badge in its queue.
         self.login(self.bureau_admin)
         response = self.client.get(reverse("intake:queue"))
-        self.assertEqual(response.context["flagged"], {first.pk, second.pk})
+        self.assertEqual(set(response.context["flagged"]), {first.pk, second.pk})
         self.assertContains(response, 'data-testid="dupe-badge"', count=2)
 
     def test_the_queue_badge_costs_one_query_however_many_rows_are_flagged(self) -> None:
@@ -381,3 +383,160 @@ class DuplicatePagesTestCase(DuplicateCheckTestCase):
             response = self.client.get(url)
         self.assertEqual(len(response.context["flagged"]), 4)
         self.assertEqual(len(few), len(many))
+
+
+# One matter told in other words: the teacher by surname, the amount in Chinese numerals and
+# in full-width digits, the practice by another word; once to the school, once to the county.
+TUTORING_SCHOOL = (
+    "二中王老师周末有偿补课",
+    "我是孩子妈妈。东城区第二中学初二数学王老师周末在自己家里给本班学生补课，每月收８００元。",
+)
+TUTORING_COUNTY = (
+    "举报第二中学教师办补习班",
+    "赵女士反映：东城区第二中学初二年级姓王的数学老师，双休日让学生到他家补习，每人每月八百元，"
+    "希望区教育局查处。",
+)
+# The same school and practice, another teacher, grade and amount.
+TUTORING_OTHER_TEACHER = (
+    "二中初三物理老师补课",
+    "东城区第二中学初三物理欧阳老师晚上在校外培训机构上课，给自己班学生讲题，每次收100元。",
+)
+
+
+class FeaturesTestCase(SimpleTestCase):
+    def test_people_amounts_and_grades_are_read_however_they_are_written(self) -> None:
+        from qingfeng.intake import features
+
+        for text in ("班主任李老师", "李某老师", "姓李的老师", "数学老师李明", "李姓老师"):
+            with self.subTest(text):
+                self.assertEqual(features.people(text), {"李老师"})
+        self.assertEqual(features.people("欧阳某某老师和司马校长"), {"欧阳老师", "司马校长"})
+        self.assertEqual(features.people("语文老师、高三老师、赵女士"), set())
+        for text in ("200元", "２００元", "二百元", "两百块钱", "200多元"):
+            with self.subTest(text):
+                self.assertEqual(features.amounts(text), {"200"})
+        self.assertEqual(
+            features.amounts("一千五百元，两百五十元，1.5万元"), {"1500", "250", "15000"}
+        )
+        self.assertEqual(features.grades("初二、八年级、8年级"), {"8"})
+        self.assertEqual(features.practices("周末开辅导班"), {"补课", "假期"})
+
+    def test_a_paraphrase_scores_above_the_threshold_and_another_matter_below(self) -> None:
+        def of(pair: tuple[str, str]) -> similarity.Features:
+            text = "\n".join(pair)
+            drop = [similarity.normalise(n) for n in ("东城区第二中学", "东城区教育局")]
+            return similarity.Features(
+                frozenset(similarity.shingles(text, drop=drop)),
+                similarity.features.facts(text, drop=drop),
+            )
+
+        same = similarity.compare(of(TUTORING_SCHOOL), of(TUTORING_COUNTY))
+        other = similarity.compare(of(TUTORING_SCHOOL), of(TUTORING_OTHER_TEACHER))
+        self.assertGreaterEqual(same.score, similarity.FLAG_THRESHOLD)
+        self.assertEqual((same.people, same.amounts, same.grades), (("王老师",), ("800",), ("8",)))
+        self.assertIn("补课", same.practices)
+        self.assertLess(other.score, similarity.FLAG_THRESHOLD)
+
+    @settings(max_examples=40, deadline=None)
+    @given(
+        st.lists(
+            st.sampled_from([*TUTORING_SCHOOL, *TUTORING_COUNTY, *FEE_FIRST, *CANTEEN]),
+            min_size=1,
+            max_size=3,
+        ),
+        st.lists(
+            st.sampled_from([*TUTORING_OTHER_TEACHER, *FEE_SECOND, *TUTORING]),
+            min_size=1,
+            max_size=3,
+        ),
+    )
+    def test_the_score_is_symmetric_and_between_0_and_1(self, a: list[str], b: list[str]) -> None:
+        def of(parts: list[str]) -> similarity.Features:
+            text = "".join(parts)
+            return similarity.Features(
+                frozenset(similarity.shingles(text)), similarity.features.facts(text)
+            )
+
+        one, other = of(a), of(b)
+        forward, backward = similarity.compare(one, other), similarity.compare(other, one)
+        self.assertEqual(forward, backward)
+        self.assertTrue(0.0 <= forward.score <= 1.0)
+        self.assertEqual(similarity.compare(one, one).score, 1.0)
+
+    @given(st.integers(min_value=1, max_value=99999))
+    def test_full_width_digits_read_as_half_width(self, n: int) -> None:
+        from qingfeng.intake import features
+
+        full = str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+        self.assertEqual(features.facts(f"收费{full}元").amounts, frozenset({str(n)}))
+
+
+class FamilyTestCase(DuplicateCheckTestCase):
+    def test_a_matter_told_to_the_school_and_to_its_county_is_flagged_with_a_reason(self) -> None:
+        first = self.file(TUTORING_SCHOOL, unit=self.school2)
+        second = self.file(TUTORING_COUNTY, unit=self.county)
+        flag = TicketDuplicateFlag.objects.get()
+        self.assertEqual((flag.ticket, flag.candidate), (second, first))
+        self.assertIn("上下级单位（东城区教育局、东城区第二中学）", flag.reason)
+        self.assertIn("同一教师“王老师”", flag.reason)
+        self.assertIn("金额 800 元", flag.reason)
+        self.assertIn("补课", flag.reason)
+
+    def test_the_county_first_then_the_school_is_flagged_too(self) -> None:
+        first = self.file(TUTORING_COUNTY, unit=self.county)
+        second = self.file(TUTORING_SCHOOL, unit=self.school2)
+        self.assertEqual(self.flags(), {(second.pk, first.pk)})
+        # A county's ticket has its own unit's bands only; a school's, "below" the county too.
+        self.assertEqual(TicketBand.objects.filter(ticket=first).count(), similarity.BINS)
+        self.assertEqual(TicketBand.objects.filter(ticket=second).count(), SCHOOL_BANDS)
+
+    def test_sibling_schools_and_another_county_are_not_compared(self) -> None:
+        self.file(TUTORING_SCHOOL, unit=self.school2)
+        self.file(TUTORING_SCHOOL, unit=self.school)  # the same words, the school next door
+        self.file(TUTORING_COUNTY, unit=self.other_county)
+        self.file(TUTORING_SCHOOL, unit=self.other_school)
+        units = dict(Ticket.objects.values_list("pk", "unit_id"))
+        pairs = {frozenset((units[t], units[c])) for t, c in self.flags()}
+        # Only the other county's own pair: its bureau and its school.
+        self.assertEqual(pairs, {frozenset((self.other_county.pk, self.other_school.pk))})
+
+    def test_another_matter_at_the_same_school_is_kept_apart(self) -> None:
+        self.file(TUTORING_SCHOOL, unit=self.school2)
+        self.file(TUTORING_OTHER_TEACHER, unit=self.school2)
+        self.file(TUTORING_OTHER_TEACHER, unit=self.county)
+        self.assertEqual(len(self.flags()), 1)  # the two about the other teacher only
+
+    def test_the_reason_is_shown_on_the_page_and_in_the_queue(self) -> None:
+        self.file(TUTORING_SCHOOL, unit=self.school2)
+        second = handling.do_accept(
+            self.file(TUTORING_COUNTY, unit=self.county), actor=self.bureau_admin
+        )
+        self.login(self.bureau_admin)
+        response = self.client.get(reverse("intake:detail", args=[second.pk]))
+        reason = response.context["suspects"][0]["reason"]
+        self.assertIn("同一教师“王老师”", reason)
+        self.assertContains(response, reason)
+        response = self.client.get(reverse("intake:queue"))
+        self.assertContains(response, f'data-testid="dupe-badge" title="{reason}"', html=False)
+
+    def test_the_backfill_recomputes_signatures_of_an_older_version(self) -> None:
+        first = self.file(TUTORING_SCHOOL, unit=self.school2)
+        TicketSignature.objects.update(version=similarity.VERSION - 1)
+        TicketBand.objects.all().delete()
+        TicketDuplicateFlag.objects.all().delete()
+        title, content = TUTORING_COUNTY
+        second, _code = check_submit_ticket(  # stored without the job, as before the check
+            kind=Ticket.Kind.COMPLAINT,
+            category=self.category,
+            unit=self.county,
+            title=title,
+            content=content,
+            anonymous=True,
+        )
+        call_command("intake_signatures", "--flags", stdout=_Sink())
+        self.assertEqual(
+            set(TicketSignature.objects.values_list("version", flat=True)), {similarity.VERSION}
+        )
+        self.assertEqual(TicketBand.objects.filter(ticket=first).count(), SCHOOL_BANDS)
+        self.assertEqual(self.flags(), {(second.pk, first.pk)})
+        self.assertIn("王老师", TicketDuplicateFlag.objects.get().reason)
