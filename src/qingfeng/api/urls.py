@@ -22,7 +22,7 @@ class CleanParser(Parser):
     string and form fields were cleaned by core's CleanInputMiddleware already."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
-        return load_json(request.body)  # type: ignore[no-any-return]
+        return load_json(request.body)
 
 
 class QingfengAPI(NinjaAPI):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import functools
 import re
 import uuid
 from collections.abc import Callable
@@ -131,7 +130,7 @@ class CleanInputMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         try:
-            request.GET = _cleaned(request.GET)
+            request.GET = _cleaned(request.GET)  # type: ignore[assignment]  # stubs: immutable
         except InputRejected as exc:
             return refused(request, str(exc))
         request.__class__ = _with_clean_post(type(request))
@@ -152,16 +151,20 @@ def _cleaned(data: QueryDict) -> QueryDict:
     return out
 
 
-@functools.cache
+_CLEAN_CLASSES: dict[type[HttpRequest], type[HttpRequest]] = {}
+
+
 def _with_clean_post(request_class: type[HttpRequest]) -> type[HttpRequest]:
     """The request's own class (WSGI, ASGI, the test client's), reading POST cleaned."""
+    if request_class not in _CLEAN_CLASSES:
 
-    class CleanPostRequest(request_class):  # type: ignore[valid-type,misc]
-        def _load_post_and_files(self) -> None:
-            super()._load_post_and_files()
-            self._post = _cleaned(self._post)
+        class CleanPostRequest(request_class):  # type: ignore[valid-type,misc]
+            def _load_post_and_files(self) -> None:
+                super()._load_post_and_files()
+                self._post = _cleaned(self._post)  # type: ignore[has-type]
 
-    return CleanPostRequest
+        _CLEAN_CLASSES[request_class] = CleanPostRequest
+    return _CLEAN_CLASSES[request_class]
 
 
 def refused(request: HttpRequest, message: str) -> HttpResponse:

@@ -37,6 +37,8 @@ def clean_text(value: str) -> str:
         raise InputRefused(_("提交的内容含有空字符（NUL），请删除后重新提交"))
     if value.isascii() and value.isprintable():
         return value  # the common case: nothing to do
+    if "\r" not in value and not _DROPPED.search(value) and unicodedata.is_normalized("NFC", value):
+        return value  # Chinese text as typed: nothing to do either
     return unicodedata.normalize("NFC", _DROPPED.sub("", _LINE_ENDS.sub("\n", value)))
 
 

@@ -156,7 +156,7 @@ def test_gunicorn_does_not_name_itself() -> None:
 
     response = wsgi.Response(SimpleNamespace(version=(1, 1), method="GET"), None, None)
     response.status = "200 OK"
-    response.should_close = lambda: False  # type: ignore[method-assign]
+    response.should_close = lambda: False
     lines = response.default_headers()
     assert lines[0] == "HTTP/1.1 200 OK\r\n"
     assert not [line for line in lines if line.lower().startswith("server")], lines

@@ -76,7 +76,7 @@ class ApiAndHotlineInputTestCase(IntakeTestCase):
         self.assertIn("要求购买教辅\n每套三百元，Café", ticket.content)
 
     def test_the_api_refuses_what_no_rule_takes_with_a_chinese_reason(self) -> None:
-        refusals = {
+        refusals: dict[str | bytes, str] = {
             json.dumps(self.report(content="班主任要求购买教辅\x00每套三百元")): "空字符",
             '{"title": ' + "[" * 50_000 + "]" * 50_000 + "}": "嵌套",
             json.dumps(self.report(category_id=10**30)): "范围",

@@ -76,7 +76,7 @@ class NumbersAndJsonTestCase(SimpleTestCase):
         )
 
     def test_it_refuses_what_it_cannot_take_with_a_reason(self) -> None:
-        cases = {
+        cases: dict[str | bytes, str] = {
             "[" * 100_000 + "]" * 100_000: "嵌套",
             "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1): "嵌套",
             '{"offset": 162863852070734712063936954368}': "范围",
