@@ -90,6 +90,20 @@ class ApiAndHotlineInputTestCase(IntakeTestCase):
                 self.assertIn(reason, response.json()["detail"])
         self.assertFalse(Ticket.objects.exists())
 
+    def test_a_multipart_report_is_cleaned_and_a_nul_refused_too(self) -> None:
+        with self.captureOnCommitCallbacks(execute=True):
+            refused = self.client.post(
+                "/api/intake/reports", self.answered(self.report(title="食堂\x00收费"))
+            )
+        self.assertEqual(refused.status_code, 400)
+        self.assertIn("空字符", refused.json()["detail"])
+        with self.captureOnCommitCallbacks(execute=True):
+            filed = self.client.post(
+                "/api/intake/reports", self.answered(self.report(title="食堂\x01收费"))
+            )
+        self.assertEqual(filed.status_code, 201, filed.content)
+        self.assertEqual(Ticket.objects.get().title, "食堂收费")
+
     def test_a_list_offset_no_database_takes_is_a_422(self) -> None:
         self.login(self.bureau_admin)
         response = self.client.get("/api/orgs/units", {"offset": 10**30})
