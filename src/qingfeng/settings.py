@@ -105,6 +105,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so static files (WhiteNoise) and the bad-host 400 carry the headers too.
+    "qingfeng.core.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "qingfeng.core.middleware.RequestContextMiddleware",
@@ -114,11 +116,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "qingfeng.core.middleware.CleanInputMiddleware",
     "qingfeng.orgs.middleware.SessionLimitsMiddleware",
     "qingfeng.orgs.middleware.AccountGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "qingfeng.core.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "qingfeng.urls"

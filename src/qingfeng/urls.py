@@ -12,6 +12,8 @@ from qingfeng.core import registry
 from qingfeng.core import views as core_views
 from qingfeng.core.policy import public
 
+handler400 = "qingfeng.core.views.bad_request"
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),

@@ -21,7 +21,11 @@ ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut}
 
 
 class LimitOffsetIn(LimitOffsetPagination.Input):
-    """A list's limit and offset (django-ninja's own name, Input, says nothing)."""
+    """A list's limit and offset (django-ninja's own name, Input, says nothing), bounded: an
+    offset no database takes was a 500."""
+
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0, le=1_000_000_000)
 
 
 class Pagination(LimitOffsetPagination):

@@ -4,18 +4,18 @@ attachments needs both). Errors are answered as for any other operation's body."
 
 from __future__ import annotations
 
-import json
 from typing import Any, get_origin
 
 import pydantic
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import TextChoices
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaError
 from pydantic import WithJsonSchema
+
+from qingfeng.lib.inputs import InputRefused, load_json
 
 FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
 
@@ -69,9 +69,9 @@ def read_payload(request: HttpRequest, schema: type[Schema]) -> tuple[Any, list[
         files = request.FILES.getlist("files")
     else:
         try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            raise HttpError(400, _("请求内容不是有效的 JSON")) from None
+            data = load_json(request.body or b"{}")
+        except InputRefused as exc:
+            raise HttpError(400, str(exc)) from None
     try:
         return schema.model_validate(data), files
     except pydantic.ValidationError as exc:

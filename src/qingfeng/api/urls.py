@@ -5,14 +5,24 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Schema
-from ninja.errors import ValidationError
+from ninja.errors import HttpError, ValidationError
 from ninja.openapi.schema import REF_TEMPLATE, OpenAPISchema
 from ninja.operation import Operation
+from ninja.parser import Parser
 
 from qingfeng.api.auth import TokenAuth, VerifiedSessionAuth
 from qingfeng.api.orgs import router as orgs_router
 from qingfeng.api.payloads import ErrorOut, InvalidOut
 from qingfeng.core import registry
+from qingfeng.lib.inputs import InputRefused, load_json
+
+
+class CleanParser(Parser):
+    """JSON bodies by the input rules (lib.inputs): nesting, integers and text; the query
+    string and form fields were cleaned by core's CleanInputMiddleware already."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        return load_json(request.body)
 
 
 class QingfengAPI(NinjaAPI):
@@ -59,6 +69,7 @@ api = QingfengAPI(
     description="作风建设“学查改评”闭环管理平台接口。认证：浏览器会话或个人令牌（Authorization: Bearer …）。",
     auth=[TokenAuth(), VerifiedSessionAuth()],
     urls_namespace="api",
+    parser=CleanParser(),
 )
 api.add_router("/orgs/", orgs_router)
 api.add_router("/ledger/", "qingfeng.api.ledger.router")
@@ -97,3 +108,11 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         )
     detail = _("请求参数不正确：%(fields)s") % {"fields": "；".join(e["message"] for e in errors)}
     return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+
+
+@api.exception_handler(HttpError)
+def refused(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """django-ninja words a body its parser refused in English ("Cannot parse request body");
+    the reason the input rules gave is said instead."""
+    message = str(exc.__cause__) if isinstance(exc.__cause__, InputRefused) else str(exc)
+    return api.create_response(request, {"detail": message}, status=exc.status_code)

@@ -27,7 +27,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
 
 from qingfeng.core.audit import (
     AuditFilter,
@@ -40,7 +39,7 @@ from qingfeng.core.models import AuditEvent
 from qingfeng.core.permissions import can
 from qingfeng.core.policy import guarded
 from qingfeng.lib.dates import parse_date
-from qingfeng.lib.xlsx import Style, save
+from qingfeng.lib.xlsx import Style, new_workbook, save
 
 PAGE_SIZE = 50
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
@@ -259,7 +258,7 @@ def _csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
 
 
 def _xlsx_bytes(events: QuerySet[AuditEvent]) -> bytes:
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook()
     sheet = workbook.create_sheet(_("审计日志"))
     sheet.append(_headers())
     for event in _events(events):

@@ -30,3 +30,8 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]  # stubs: 
 
 def blind_index(value: str) -> str:
     return crypto.blind_index(value, key=settings.QF_INDEX_KEY) if value else ""
+
+
+def keyed_hash(value: str) -> str:
+    """A keyed hash of `value` exactly as given (crypto.keyed_hash under the index key)."""
+    return crypto.keyed_hash(value, key=settings.QF_INDEX_KEY)

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from gunicorn.glogging import Logger
+from gunicorn.http import wsgi
 
 # Gunicorn's atoms: t time, m method, U path (no query), s status, B bytes, M milliseconds.
 # Never h (address), a (user agent), f (referrer), r/q (the query may hold a receipt code).
@@ -36,3 +37,13 @@ logger_class = "qingfeng.core.gunicorn_conf.NoAddressLogger"
 # Gunicorn 27 opens a control socket in the home directory by default: serve does not use it,
 # and two instances on one machine would share its path.
 control_socket_disable = True
+
+
+def _without_server(response: Any) -> list[str]:
+    """Gunicorn's own header lines minus "Server: gunicorn": what runs the site is nobody's
+    business, and the name (with a version once) only helps someone looking for a weakness."""
+    return [line for line in _default_headers(response) if not line.startswith("Server:")]
+
+
+_default_headers = wsgi.Response.default_headers
+wsgi.Response.default_headers = _without_server

@@ -5,10 +5,13 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import render
 from django.utils import translation
 
 from qingfeng.core.context import RequestInfo, current_request
+from qingfeng.lib.inputs import InputRefused, clean_text
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -68,7 +71,8 @@ class RequestContextMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """CSP without 'unsafe-inline', and no caching of anything a signed-in user sees."""
+    """CSP without 'unsafe-inline', no framing, and no caching of anything a signed-in user
+    sees. Outermost in MIDDLEWARE: static files and the bad-host 400 get the headers too."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -77,6 +81,8 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", CSP)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.setdefault("X-Frame-Options", "DENY")
+        response.setdefault("X-Content-Type-Options", "nosniff")
         if not request.path.startswith(settings.STATIC_URL):
             user = getattr(request, "user", None)
             if (user is not None and user.is_authenticated) or getattr(request, "sensitive", False):
@@ -104,3 +110,65 @@ class ChineseFirstLocaleMiddleware:
             response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class InputRejected(BadRequest):
+    """Input the rules of `lib.inputs` refuse, met while reading the request: Django answers
+    400 through `handler400` (core.views.bad_request), which says this reason."""
+
+
+class CleanInputMiddleware:
+    """Every page's and operation's query string and form fields by the input rules of
+    `lib.inputs`, before any view or form sees them: NFC, control and bidi characters
+    removed, a NUL refused with a 400 that says why. Form fields are cleaned when the
+    request's POST is first read, so a view may still refuse an oversize body before anything
+    reads it. Password fields are left as typed: they are only ever hashed. JSON bodies are
+    the API parser's (api/urls.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            request.GET = _cleaned(request.GET)  # type: ignore[assignment]  # stubs: immutable
+        except InputRejected as exc:
+            return refused(request, str(exc))
+        request.__class__ = _with_clean_post(type(request))
+        return self.get_response(request)
+
+
+def _cleaned(data: QueryDict) -> QueryDict:
+    out = QueryDict(mutable=True, encoding=data.encoding)
+    try:
+        for key, values in data.lists():
+            if "password" in key:
+                out.setlist(key, values)
+            else:
+                out.setlist(clean_text(key), [clean_text(value) for value in values])
+    except InputRefused as exc:
+        raise InputRejected(str(exc)) from None
+    out._mutable = False
+    return out
+
+
+_CLEAN_CLASSES: dict[type[HttpRequest], type[HttpRequest]] = {}
+
+
+def _with_clean_post(request_class: type[HttpRequest]) -> type[HttpRequest]:
+    """The request's own class (WSGI, ASGI, the test client's), reading POST cleaned."""
+    if request_class not in _CLEAN_CLASSES:
+
+        class CleanPostRequest(request_class):  # type: ignore[valid-type,misc]
+            def _load_post_and_files(self) -> None:
+                super()._load_post_and_files()
+                self._post = _cleaned(self._post)  # type: ignore[has-type]
+
+        _CLEAN_CLASSES[request_class] = CleanPostRequest
+    return _CLEAN_CLASSES[request_class]
+
+
+def refused(request: HttpRequest, message: str) -> HttpResponse:
+    """A 400 that says why: JSON for the API, a page for everything else."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=400)
+    return render(request, "400.html", {"message": message}, status=400)

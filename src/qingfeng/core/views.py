@@ -6,11 +6,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import get_template
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from qingfeng.core import backup, registry
 from qingfeng.core.calendar import calendar_for
 from qingfeng.core.http import AuthenticatedHttpRequest
+from qingfeng.core.middleware import InputRejected, refused
 from qingfeng.core.models import Job, WorkerHeartbeat
 from qingfeng.core.policy import public, signed_in
 
@@ -70,3 +72,11 @@ def calendar_card(request: HttpRequest) -> dict[str, object]:
         "next_workday": calendar.add_workdays(today, 1),
         "deadline_example": calendar.add_workdays(today, 15),
     }
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: input the rules refuse says why; any other 400 (a bad host name, a
+    damaged body) is Django's page, which shows nothing of the request."""
+    if isinstance(exception, InputRejected):
+        return refused(request, str(exception))
+    return defaults.bad_request(request, exception)

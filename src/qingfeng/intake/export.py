@@ -11,7 +11,6 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -19,7 +18,7 @@ from qingfeng.core.audit import record_audit
 from qingfeng.intake.actions.handling import masked_text
 from qingfeng.intake.models import Ticket
 from qingfeng.lib.masking import mask_name, mask_phone
-from qingfeng.lib.xlsx import Style, cell_value, save
+from qingfeng.lib.xlsx import Style, cell_value, new_workbook, save
 from qingfeng.orgs.models import User
 
 EXPORT_LIMIT = 50_000
@@ -78,7 +77,7 @@ def export_tickets(
 ) -> bytes:
     """The tickets (already scoped and filtered by the caller) as one sheet, audited."""
     light_words = {"red": _("红灯"), "yellow": _("黄灯"), "green": _("绿灯")}
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook()
     ws = workbook.create_sheet(_("工单台账"))
     columns = _columns()
     for index, (_header, width) in enumerate(columns):

@@ -119,10 +119,15 @@ def new(request: HttpRequest) -> HttpResponse:
             ticket, code = actions.check_submit_ticket(
                 **form.action_kwargs(), human_check=lambda: _human_check(form)
             )
-        except actions.IdempotencyConflict as exc:
-            # The page's key is new with every form, so this is the back button after a
-            # receipt: answered as a retry is, with the number and never the code again.
-            return _receipt(request, exc.ticket, "")
+        except actions.IdempotencyConflict:
+            # Another report under a used key (the back button after a receipt, then an
+            # edit; or a key copied from someone else's page): refused as the API refuses
+            # it, never with the number of the ticket the key made. A fresh key comes with
+            # the form, so sending it again files the new report.
+            form.add_error(None, _("这份表单已提交过。如要反映新的问题，请核对内容后再次提交。"))
+            unit = form.cleaned_data.get("unit")
+            context = {**_new_context(form, unit=unit), "idempotency_key": uuid.uuid4().hex}
+            return render(request, "intake/public/new.html", context, status=409)
         except ValidationError as exc:
             _add_errors(form, exc)
             if not {"captcha_answer", "work_solution"} & set(form.errors):

@@ -44,4 +44,9 @@ def normalise(value: str) -> str:
 
 
 def blind_index(value: str, *, key: bytes) -> str:
-    return hmac.new(key, normalise(value).encode("utf-8"), hashlib.sha256).hexdigest()
+    return keyed_hash(normalise(value), key=key)
+
+
+def keyed_hash(value: str, *, key: bytes) -> str:
+    """HMAC-SHA256 of `value` as it is, in hex: equal values match, the value is not kept."""
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()

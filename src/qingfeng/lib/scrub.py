@@ -178,7 +178,12 @@ def scrub_mp4(data: bytes) -> bytes:
     return bytes(out)
 
 
-def _scrub_mp4_boxes(buf: bytearray, start: int, end: int) -> None:
+_MP4_DEPTH = 8  # moov/trak/mdia/minf/stbl is five deep; a file nested deeper is not audio
+
+
+def _scrub_mp4_boxes(buf: bytearray, start: int, end: int, depth: int = 0) -> None:
+    if depth > _MP4_DEPTH:
+        raise ValueError("boxes nested too deep")
     pos = start
     while pos + 8 <= end:
         (size,) = struct.unpack(">I", buf[pos : pos + 4])
@@ -196,7 +201,7 @@ def _scrub_mp4_boxes(buf: bytearray, start: int, end: int) -> None:
             buf[pos + 4 : pos + 8] = b"free"
             buf[body : pos + size] = bytes(pos + size - body)
         elif kind in _MP4_CONTAINERS:
-            _scrub_mp4_boxes(buf, body, pos + size)
+            _scrub_mp4_boxes(buf, body, pos + size, depth + 1)
         elif kind in _MP4_TIMED:
             version = buf[body]
             width = 8 if version == 1 else 4

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.attachments import storage_name
-from qingfeng.core.fields import EncryptedTextField
+from qingfeng.core.fields import EncryptedTextField, keyed_hash
 from qingfeng.lib.masking import mask_phone
 
 PATH_SEGMENT = 8  # digits of a unit id in the materialised path: "00000001/00000042/"
@@ -299,7 +299,10 @@ class Liaison(models.Model):
 
 
 class LoginThrottle(models.Model):
-    """Failed sign-ins per user name (known or not, so lockout reveals nothing)."""
+    """Failed sign-ins per user name (known or not, so lockout reveals nothing).
+
+    The name is kept as a keyed hash (`key_for`): what is typed into the name field of a
+    failed sign-in is often a password, and must not be readable here."""
 
     username_key = models.CharField(max_length=150, unique=True)
     failures = models.PositiveIntegerField(default=0)
@@ -312,6 +315,11 @@ class LoginThrottle(models.Model):
 
     def __str__(self) -> str:
         return self.username_key
+
+    @staticmethod
+    def key_for(username: str) -> str:
+        """The row's key for a typed user name: case and surrounding spaces do not count."""
+        return "name:" + keyed_hash(username.strip().lower())[:40]
 
 
 class ApiToken(models.Model):

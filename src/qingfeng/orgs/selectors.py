@@ -115,7 +115,7 @@ def tokens_of(user: User) -> QuerySet[ApiToken]:
 def login_lock(account: User) -> LoginThrottle | None:
     """The account's sign-in lock, if one was ever set and not cleared."""
     return LoginThrottle.objects.filter(
-        username_key=account.get_username().lower(), locked_until__isnull=False
+        username_key=LoginThrottle.key_for(account.get_username()), locked_until__isnull=False
     ).first()
 
 

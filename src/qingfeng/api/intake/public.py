@@ -30,6 +30,7 @@ from qingfeng.api.intake.errors import FieldErrors, action_errors
 from qingfeng.api.payloads import ErrorOut, InvalidOut, read_payload
 from qingfeng.core.attachments import body_too_large
 from qingfeng.intake import actions, receipts, selectors
+from qingfeng.intake.actions.submit import CONTENT_MAX, CONTENT_MIN, NAME_MAX, TITLE_MAX
 from qingfeng.intake.forms import UNIT_REQUIRED, search_units
 from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.intake.publicform import captcha, lookup_limit, submit_limit, work, work_level
@@ -83,6 +84,11 @@ class CaptchaOut(Schema):
     )
 
 
+def _limits(low: int, high: int) -> dict[str, Any]:
+    """minLength / maxLength as the document states them (characters after trimming)."""
+    return {"minLength": low, "maxLength": high}
+
+
 class SubmitIn(Schema):
     kind: Literal["complaint", "report", "suggestion"] = Field(
         ..., description="complaint 投诉、report 举报、suggestion 意见建议"
@@ -91,12 +97,28 @@ class SubmitIn(Schema):
     unit_id: int | None = Field(
         None, description="反映对象单位（GET /api/intake/units）；投诉、举报必填"
     )
-    title: str = Field(..., max_length=200)
-    content: str = Field(..., max_length=10000, description="反映内容，10–5000 字")
-    occurred: str = Field("", max_length=200, description="发生时间")
-    named_person: str = Field("", max_length=200, description="被反映人（选填）")
+    # The limits documented are the ones the action enforces (its 422 names every field
+    # wrong at once); the looser max_length only keeps a huge body from reaching it.
+    title: str = Field(..., max_length=200, json_schema_extra=_limits(1, TITLE_MAX))
+    content: str = Field(
+        ...,
+        max_length=10000,
+        description="反映内容，10–5000 字",
+        json_schema_extra=_limits(CONTENT_MIN, CONTENT_MAX),
+    )
+    occurred: str = Field(
+        "", max_length=200, description="发生时间", json_schema_extra=_limits(0, 50)
+    )
+    named_person: str = Field(
+        "", max_length=200, description="被反映人（选填）", json_schema_extra=_limits(0, 100)
+    )
     anonymous: bool = Field(True, description="匿名时不保存姓名和电话")
-    reporter_name: str = Field("", max_length=200, description="实名反映时必填")
+    reporter_name: str = Field(
+        "",
+        max_length=200,
+        description="实名反映时必填",
+        json_schema_extra=_limits(0, NAME_MAX),
+    )
     reporter_phone: str = Field("", max_length=40, description="实名反映时必填")
     captcha_token: str = Field("", max_length=1000, description="GET /api/intake/captcha 的 token")
     captcha_answer: str = Field("", max_length=10, description="验证题答案")
@@ -119,12 +141,17 @@ class TrackCodeIn(Schema):
 
 
 class TrackMessageIn(TrackCodeIn):
-    body: str = Field("", max_length=10000)
+    body: str = Field("", max_length=10000, json_schema_extra=_limits(0, actions.MESSAGE_MAX))
 
 
 class TrackRatingIn(TrackCodeIn):
     rating: int = Field(..., description="5 满意、4 比较满意、3 基本满意、2 不满意、1 很不满意")
-    comment: str = Field("", max_length=2000, description="不满意时必填")
+    comment: str = Field(
+        "",
+        max_length=2000,
+        description="不满意时必填",
+        json_schema_extra=_limits(0, actions.COMMENT_MAX),
+    )
 
 
 class PublicEventOut(Schema):

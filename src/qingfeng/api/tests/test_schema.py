@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.test import SimpleTestCase
 
@@ -70,3 +71,31 @@ class SchemaNameTestCase(SimpleTestCase):
             if len(words) < 2 and words[0] not in NOUNS:
                 generic.append(name)
         self.assertEqual(generic, [], "schema names that do not say whose they are")
+
+
+class DocumentedLimitsTestCase(SimpleTestCase):
+    def test_the_report_s_limits_are_the_ones_the_server_enforces(self) -> None:
+        """The document once said title ≤ 200 and content ≤ 10,000 while a report was
+        refused past 100 and 5,000 characters (and under 10)."""
+        document = api.get_openapi_schema()
+
+        def body(path: str) -> dict[str, Any]:
+            media = document["paths"][path]["post"]["requestBody"]["content"]
+            schema = media["application/json"]["schema"]
+            if "$ref" in schema:
+                schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+            return dict(schema["properties"])
+
+        report = body("/api/intake/reports")
+        self.assertEqual((report["title"]["minLength"], report["title"]["maxLength"]), (1, 100))
+        self.assertEqual(
+            (report["content"]["minLength"], report["content"]["maxLength"]), (10, 5000)
+        )
+        self.assertEqual(report["reporter_name"]["maxLength"], 50)
+        self.assertEqual(body("/api/intake/track/messages")["body"]["maxLength"], 2000)
+        self.assertEqual(body("/api/intake/track/rating")["comment"]["maxLength"], 500)
+        submit = document["paths"]["/api/intake/reports"]["post"]["responses"]
+        self.assertIn(422, submit)
+        problems = document["paths"]["/api/ledger/problems"]["get"]["responses"]
+        self.assertIn(401, problems)
+        self.assertIn(422, problems)

@@ -57,6 +57,19 @@ class SecurityHeadersTestCase(BaseTestCase):
         self.assertEqual(response["Cross-Origin-Opener-Policy"], "same-origin")
         self.assertNotIn("Strict-Transport-Security", response)
 
+    def test_static_files_and_the_bad_host_page_carry_the_headers_too(self) -> None:
+        static = self.client.get("/static/qingfeng/app.css")
+        self.assertEqual(static.status_code, 200)
+        bad_host = self.client.get("/accounts/login/", headers={"host": "evil.example"})
+        self.assertEqual(bad_host.status_code, 400)
+        refused = self.client.get("/report/units/", {"unit_q": "\x00"})
+        self.assertEqual(refused.status_code, 400)
+        for response in (static, bad_host, refused):
+            with self.subTest(response=response):
+                self.assert_strict_csp(response)
+                self.assertEqual(response["X-Frame-Options"], "DENY")
+                self.assertEqual(response["X-Content-Type-Options"], "nosniff")
+
     def test_signed_in_pages_are_never_stored(self) -> None:
         self.login(self.school_admin)
         for url in ("/", "/orgs/units/", "/orgs/people/", "/accounts/profile/"):
@@ -132,3 +145,18 @@ class TemplatesFitTheCspTestCase(BaseTestCase):
                     line = text.count("\n", 0, match.start()) + 1
                     offenders.append(f"{path.relative_to(TEMPLATE_ROOT)}:{line}: {name}")
         self.assertEqual(offenders, [], "\n".join(offenders))
+
+
+def test_gunicorn_does_not_name_itself() -> None:
+    from types import SimpleNamespace
+
+    from gunicorn.http import wsgi
+
+    import qingfeng.core.gunicorn_conf  # noqa: F401 - loading the settings patches gunicorn
+
+    response = wsgi.Response(SimpleNamespace(version=(1, 1), method="GET"), None, None)
+    response.status = "200 OK"
+    response.should_close = lambda: False
+    lines = response.default_headers()
+    assert lines[0] == "HTTP/1.1 200 OK\r\n"
+    assert not [line for line in lines if line.lower().startswith("server")], lines

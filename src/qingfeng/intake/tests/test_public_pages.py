@@ -210,6 +210,32 @@ class ReportFlowTestCase(PublicBase):
         self.assertContains(second, 'data-testid="already-filed"')
         self.assertNotContains(second, 'data-testid="receipt-code"')
 
+    def test_a_used_key_with_another_report_tells_nothing_of_the_first(self) -> None:
+        first = self.file_report(idempotency_key="web-retry-000002")
+        number = Ticket.objects.get().number
+        self.assertContains(first, 'data-testid="receipt-code"')
+        # Someone else's key (or the back button, then an edit): another report.
+        other = self.file_report(
+            idempotency_key="web-retry-000002",
+            title="食堂饭菜分量不足",
+            content="我是孩子妈妈，食堂每份饭菜明显不足，孩子反映吃不饱。",
+        )
+        self.assertEqual(other.status_code, 409)
+        self.assertNotContains(other, number, status_code=409)
+        self.assertNotContains(other, 'data-testid="already-filed"', status_code=409)
+        self.assertContains(other, "这份表单已提交过", status_code=409)
+        self.assertEqual(Ticket.objects.count(), 1)
+        # The form it gives back carries a fresh key: sent again, the new report is filed.
+        fresh = field(other, "idempotency_key")
+        self.assertNotEqual(fresh, "web-retry-000002")
+        again = self.file_report(
+            idempotency_key=fresh,
+            title="食堂饭菜分量不足",
+            content="我是孩子妈妈，食堂每份饭菜明显不足，孩子反映吃不饱。",
+        )
+        self.assertContains(again, 'data-testid="receipt-code"')
+        self.assertEqual(Ticket.objects.count(), 2)
+
     def test_csrf_is_checked(self) -> None:
         client = Client(enforce_csrf_checks=True)
         response = client.post("/report/new/", self.form_data())

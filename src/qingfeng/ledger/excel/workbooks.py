@@ -40,6 +40,7 @@ from qingfeng.lib.xlsx import (
     RowError,
     chinese_date,
     chinese_labels,
+    new_workbook,
     office_sheet,
     save,
     styled,
@@ -182,7 +183,7 @@ def export_ledger_workbook(
     light_at = [c.key for c in columns].index("light")
     if not problems.ordered:
         problems = problems.order_by("urgency", "due_key", "id")
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook()
     ws = _layout(
         workbook, columns, title=title, unit_label=unit_label, day=day or timezone.localdate()
     )
@@ -339,7 +340,7 @@ def build_ledger_template(*, unit_label: str = "") -> bytes:
     "填写说明" sheet listing what each column takes."""
     columns = TEMPLATE_COLUMNS
     lists = choice_lists()
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook()
     ws = _layout(
         workbook,
         columns,
@@ -403,7 +404,7 @@ def build_error_workbook(
     """The uploaded sheets again, row for row at the same row numbers, with a "错误说明"
     column and the wrong cells highlighted; then a "错误汇总" sheet listing every error
     and warning (including those about the file as a whole)."""
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook()
     for sheet in parsed.sheets:
         _error_sheet(workbook, sheet, errors, warnings)
     write_error_summary(workbook, errors, warnings)

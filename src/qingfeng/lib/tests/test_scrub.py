@@ -167,6 +167,14 @@ class RecordingAndDocumentScrubTestCase(TestCase):
         broken = m4a(movie_first=True)[:60]
         self.assertEqual(scrub.scrub("audio/mp4", broken), broken)
 
+    def test_an_m4a_of_boxes_nested_thousands_deep_is_kept_not_a_crash(self) -> None:
+        # 9.6 KB of moov boxes, each inside the last: the walk once recursed until it failed.
+        nested = b""
+        for _level in range(1200):
+            nested = box(b"moov", nested)
+        hostile = box(b"ftyp", b"M4A \x00\x00\x00\x00M4A isom") + nested
+        self.assertEqual(scrub.scrub("audio/mp4", hostile), hostile)
+
     def test_a_pdf_loses_its_metadata_in_every_revision(self) -> None:
         original = pdf_with_history()
         self.assertIn(b"OWNERTAG", original)

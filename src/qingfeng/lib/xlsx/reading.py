@@ -31,13 +31,21 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
 from qingfeng.lib import filetypes
+from qingfeng.lib.inputs import strip_controls
 from qingfeng.lib.xlsx.cells import cell_text
 from qingfeng.lib.xlsx.columns import Columns
 
 Row = tuple[int, tuple[Any, ...]]  # (Excel row number, values from column A on)
 
 MAX_COLUMNS = 200  # cells past this column are ignored
-MAX_UNZIPPED = 400 * 1024 * 1024  # a 20 MB upload must not expand into gigabytes
+MAX_UNZIPPED = 200 * 1024 * 1024  # a 20 MB upload must not expand into gigabytes
+# Office files compress 5 to 20 times; a part far beyond that past a few MB is a zip bomb
+# (327 KB of repeated rows that unpack to 100 MB), refused before any of it is parsed.
+MAX_RATIO = 100
+RATIO_FROM = 8 * 1024 * 1024
+# Cells read (empty ones and those past MAX_COLUMNS too) per row the reader may take: a sheet
+# of a million empty or one-cell-wide rows is refused while it is read, not after.
+CELLS_PER_ROW = 60
 HEADER_SCAN_ROWS = 30  # the header is looked for in this many non-empty rows
 # Chinese Excel's built-in date formats (年月日) are locale ids missing from openpyxl's table.
 CJK_DATE_FORMATS = frozenset(range(27, 37)) | frozenset(range(50, 59))
@@ -187,7 +195,7 @@ def _cell(cell: ET.Element, shared: list[str]) -> tuple[Any, str]:
             inline = child
     kind = cell.get("t", "n")
     if kind == "inlineStr":
-        return (_text(inline) if inline is not None else None), formula
+        return (strip_controls(_text(inline)) if inline is not None else None), formula
     if raw is None:
         return None, formula
     if kind == "s":
@@ -195,7 +203,7 @@ def _cell(cell: ET.Element, shared: list[str]) -> tuple[Any, str]:
     if kind == "b":
         return raw == "1", formula
     if kind != "n":  # "str" (a formula's text), "e" (#N/A …), "d" (an ISO date)
-        return raw, formula
+        return strip_controls(raw), formula
     return (int(raw) if raw.lstrip("-").isdigit() else float(raw)), formula
 
 
@@ -272,7 +280,7 @@ class _XlsxBook(Book):
         strings: list[str] = []
         for element in self._elements(path):
             if _local(element.tag) == "si":
-                strings.append(_text(element))
+                strings.append(strip_controls(_text(element)))
                 element.clear()
         return strings
 
@@ -305,9 +313,13 @@ class _XlsxBook(Book):
         pictures: list[Picture] = []
         epoch = CALENDAR_MAC_1904 if self.date1904 else CALENDAR_WINDOWS_1900
         number = 0
+        budget = (self.max_rows + HEADER_SCAN_ROWS) * CELLS_PER_ROW  # rows and cells read
         for element in self._elements(path):
             if _local(element.tag) != "row":
                 continue
+            budget -= 1 + len(element)
+            if budget < 0:
+                raise TooManyRows(title, self.max_rows)
             number = int(element.get("r") or number + 1)
             values: dict[int, Any] = {}
             position = -1
@@ -376,7 +388,7 @@ def _xls_value(cell: Any, datemode: int) -> Any:
         return bool(cell.value)
     if kind == xlrd.XL_CELL_ERROR:
         return xlrd.error_text_from_code.get(cell.value, "#ERR")
-    return cell.value
+    return strip_controls(cell.value) if isinstance(cell.value, str) else cell.value
 
 
 class _XlsBook(Book):
@@ -390,6 +402,11 @@ class _XlsBook(Book):
 
     def read(self, index: int, into: type[S]) -> S:
         sheet = self.book.sheet_by_index(index)
+        if (
+            sheet.nrows * (1 + min(sheet.ncols, MAX_COLUMNS))
+            > (self.max_rows + HEADER_SCAN_ROWS) * CELLS_PER_ROW
+        ):
+            raise TooManyRows(sheet.name, self.max_rows)
         rows: list[Row] = []
         pictures: list[Picture] = []
         for r in range(sheet.nrows):
@@ -414,7 +431,9 @@ def open_book(data: bytes, *, xls: bool = False, max_rows: int) -> Iterator[Book
     """An .xlsx (or, with `xls`, a legacy .xls) workbook opened for reading.
 
     Raises TooManyRows when a sheet read has more than `max_rows` rows below its header
-    rows, WorkbookError when an .xlsx would unpack to more than MAX_UNZIPPED bytes, and
+    rows (or more rows and cells, empty ones too, than such a sheet has), WorkbookError when
+    an .xlsx would unpack to more than MAX_UNZIPPED bytes or one of its parts is compressed
+    far more than office files are, and
     whatever the file's parser raises when it is damaged (see `unreadable`).
     """
     if xls:
@@ -425,7 +444,12 @@ def open_book(data: bytes, *, xls: bool = False, max_rows: int) -> Iterator[Book
             book.release_resources()
         return
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED:
+        # The sizes a zip declares bound what it unpacks to: zipfile reads no further.
+        parts = archive.infolist()
+        if sum(info.file_size for info in parts) > MAX_UNZIPPED or any(
+            info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * info.compress_size
+            for info in parts
+        ):
             raise WorkbookError(_("文件解压后过大，请删除无关的工作表或分批导入"))
         yield _XlsxBook(archive, max_rows)
 

@@ -1,9 +1,12 @@
-"""Writing office workbooks: safe cell values, the office layout, and the error workbook.
+"""Writing office workbooks: the one export workbook, the office layout, the error workbook.
 
-Every string is written as text, never as a formula: a name like "=1+1" or "=HYPERLINK(…)"
-coming from an upload or a form stays what it says. Sheets are written in openpyxl's
-write-only mode, which streams rows to disk, so a 50,000-row export holds one chunk of rows
-in memory.
+Every workbook the system produces is a `new_workbook()` and leaves through `save()`. Every
+string in it is written as text, never as a formula: a title like "=1+1" or "=HYPERLINK(…)"
+from a form or an upload stays what it says, without the control characters XML cannot
+hold; one that starts like a formula (= + - @, a tab or a carriage return) also carries
+Excel's quote prefix, so editing the cell in Excel or WPS does not turn it into one. Sheets
+are written in openpyxl's write-only mode, which streams rows to disk, so a 50,000-row
+export holds one chunk of rows in memory.
 
 The office layout is what offices print and exchange: a title row, a "填报单位 / 填报日期"
 row, two header rows with merged group labels, borders, widths, wrapped text, a frozen
@@ -17,7 +20,8 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -28,8 +32,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
 
 from qingfeng.lib.xlsx.columns import Column
 from qingfeng.lib.xlsx.reading import Row, RowError
@@ -49,11 +55,76 @@ DATE_FORMAT = 'yyyy"年"m"月"d"日"'
 OFFICE_TOP_ROWS = 4  # title, 填报单位/日期, two header rows
 
 
+# What spreadsheet programs take for the start of a formula, in a cell or once exported to CSV.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def safe(value: Any) -> Any:
-    """A value openpyxl will write: text without the control characters XML cannot hold."""
+    """A value openpyxl will write: text without the control characters XML cannot hold, line
+    ends as "\n" (what a reader of the file gets for a carriage return anyway)."""
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+        return ILLEGAL_CHARACTERS_RE.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
     return value
+
+
+def as_text(cell: Any) -> None:
+    """Make a cell holding a string hold it as text: XML-illegal characters removed, never a
+    formula, and the quote prefix where it starts like one. A style shared with other cells
+    (ColumnStyles' prototypes) is copied before the prefix is set."""
+    cell.value = safe(cell.value)
+    cell.data_type = "s"
+    if cell.value.startswith(FORMULA_START):
+        cell._style = copy(cell._style)
+        cell.quotePrefix = True
+
+
+class _TextSheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl ships no types
+    """A write-only sheet whose every appended string, plain or in a cell, is text."""
+
+    def _values_to_row(self, values: Sequence[Any], row_idx: int) -> Iterator[Any]:
+        values = [safe(v) if isinstance(v, str) else v for v in values]
+        for cell in super()._values_to_row(values, row_idx):
+            if isinstance(cell.value, str):
+                as_text(cell)
+            yield cell
+
+
+class _TextMemorySheet(Worksheet):  # type: ignore[misc]
+    """An in-memory sheet that takes strings with XML-illegal characters (removed); `save`
+    makes its strings text."""
+
+    def append(self, iterable: Any) -> None:
+        if isinstance(iterable, dict):
+            super().append({k: safe(v) for k, v in iterable.items()})
+        else:
+            super().append([safe(v) for v in iterable])
+
+    def cell(self, row: int, column: int, value: Any = None) -> Any:
+        return super().cell(row, column, safe(value))
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, safe(value))
+
+
+class ExportWorkbook(Workbook):  # type: ignore[misc]
+    """The workbook every export writes: its sheets keep every string text."""
+
+    def __init__(self, *, write_only: bool = True) -> None:
+        super().__init__(write_only=write_only)
+        if not write_only:  # openpyxl's first sheet, made in its __init__
+            self._sheets = [_TextMemorySheet(self)]
+
+    def create_sheet(self, title: str | None = None, index: int | None = None) -> Any:
+        kind = _TextSheet if self.write_only else _TextMemorySheet
+        sheet = kind(parent=self, title=title)
+        self._add_sheet(sheet=sheet, index=index)
+        return sheet
+
+
+def new_workbook(*, write_only: bool = True) -> ExportWorkbook:
+    """A workbook to export: write-only (streamed) unless a sheet needs merged cells written
+    after the fact; `save` makes the strings of an in-memory one text."""
+    return ExportWorkbook(write_only=write_only)
 
 
 @dataclass(frozen=True)
@@ -70,7 +141,7 @@ class Style:
         """A write-only cell with this style; a string is always text, never a formula."""
         cell = WriteOnlyCell(ws, value=safe(value))
         if isinstance(value, str):
-            cell.data_type = "s"
+            as_text(cell)
         if self.font is not None:
             cell.font = self.font
         if self.fill is not None:
@@ -117,7 +188,15 @@ def styled(
 
 
 def save(workbook: Workbook) -> bytes:
-    """The workbook as the bytes of an .xlsx file."""
+    """The workbook (a `new_workbook()`) as the bytes of an .xlsx file."""
+    if not isinstance(workbook, ExportWorkbook):
+        raise TypeError("export workbooks come from lib.xlsx.new_workbook()")
+    if not workbook.write_only:  # an in-memory sheet's cells were set freely: make them safe
+        for sheet in workbook.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, str):
+                        as_text(cell)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -244,10 +323,11 @@ class ColumnStyles:
             pass
         elif isinstance(value, str):
             cell.value = safe(value)
-            cell.data_type = "s"  # text stays text: what looks like a formula is never one
         else:
             cell.value = value
         cell._style = (prototype if prototype is not None else self.body[index])._style
+        if isinstance(cell.value, str):
+            as_text(cell)  # text stays text: what looks like a formula is never one
         return cell
 
     def row(self, values: Sequence[Any], special: Mapping[int, Any] | None = None) -> list[Any]:

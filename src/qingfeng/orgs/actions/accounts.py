@@ -125,7 +125,7 @@ def do_reset_password(user: User, *, actor: User) -> str:
     user.must_change_password = True
     user.password_changed_at = timezone.now()
     user.save(update_fields=["password", "must_change_password", "password_changed_at"])
-    LoginThrottle.objects.filter(username_key=user.get_username().lower()).delete()
+    LoginThrottle.objects.filter(username_key=LoginThrottle.key_for(user.get_username())).delete()
     record_audit(actor=actor, action="orgs.password.reset", obj=user)
     return password
 
@@ -148,6 +148,7 @@ def do_set_account_active(user: User, *, actor: User, active: bool, reason: str)
 
 @transaction.atomic
 def do_unlock(user: User, *, actor: User) -> None:
-    deleted, _rows = LoginThrottle.objects.filter(username_key=user.get_username().lower()).delete()
+    key = LoginThrottle.key_for(user.get_username())
+    deleted, _rows = LoginThrottle.objects.filter(username_key=key).delete()
     if deleted:
         record_audit(actor=actor, action="orgs.login.unlock", obj=user)

@@ -27,7 +27,7 @@ class LoginLocked(Exception):
 
 
 def _key(username: str) -> str:
-    return username.strip().lower()[:150]
+    return LoginThrottle.key_for(username)
 
 
 def _address_key(request: HttpRequest) -> str:
@@ -81,7 +81,7 @@ def do_register_login_failure(
         action=action if until is None else "orgs.login.locked",
         obj=user,
         outcome=AuditEvent.Outcome.DENIED,
-        object_repr=username[:150],
+        object_repr=user.get_username() if user else _key(username),  # never the typed text
     )
     return until
 

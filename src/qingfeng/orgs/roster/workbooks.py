@@ -24,6 +24,7 @@ from qingfeng.lib.xlsx import (
     Style,
     cell_value,
     chinese_labels,
+    new_workbook,
     save,
     write_error_sheet,
 )
@@ -46,7 +47,7 @@ def _locator(sheet: SheetData) -> Callable[[RowError], int | None]:
 
 def build_error_workbook(sheets: list[SheetData], errors: list[RowError]) -> bytes:
     """The uploaded rows again, with a "错误说明" column and the wrong cells highlighted."""
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook()
     for sheet in sheets:
         write_error_sheet(
             workbook,
@@ -146,7 +147,7 @@ def export_roster(user: User, *, root: Unit | None = None) -> bytes:
         "time": stamp,
         "user": user,
     }
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook()
     _write_sheet(workbook, UNITS, "单位名册", subtitle, unit_rows)
     _write_sheet(workbook, PEOPLE, "人员名册", subtitle, person_rows)
     masked = sum(1 for shown in phones_shown.values() if not shown)
@@ -230,7 +231,7 @@ def _dropdown(key: str) -> list[str]:
 
 def build_template() -> bytes:
     """A blank workbook in the import layout, with dropdowns and a "填写说明" sheet."""
-    workbook = Workbook()
+    workbook = new_workbook(write_only=False)
     workbook.remove(workbook.active)
     for kind, title in ((UNITS, "单位名册"), (PEOPLE, "人员名册")):
         ws = workbook.create_sheet(SHEET_TITLES[kind])

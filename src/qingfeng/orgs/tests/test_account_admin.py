@@ -68,7 +68,7 @@ class AccountAdminTestCase(BaseTestCase):
 
     def test_reset_password_unlock_and_disable(self) -> None:
         LoginThrottle.objects.create(
-            username_key="teacher",
+            username_key=LoginThrottle.key_for("teacher"),
             failures=5,
             locked_until=timezone.now() + timedelta(minutes=5),
         )
@@ -80,7 +80,9 @@ class AccountAdminTestCase(BaseTestCase):
         self.teacher.refresh_from_db()
         self.assertTrue(self.teacher.check_password(response.context["one_time_password"]))
         self.assertTrue(self.teacher.must_change_password)
-        self.assertFalse(LoginThrottle.objects.filter(username_key="teacher").exists())
+        self.assertFalse(
+            LoginThrottle.objects.filter(username_key=LoginThrottle.key_for("teacher")).exists()
+        )
         response = self.client.post(
             f"/orgs/accounts/{self.teacher.pk}/security/", {"operation": "disable"}, follow=True
         )

@@ -106,7 +106,9 @@ class LockoutTestCase(BaseTestCase):
             answers[name] = response.content.decode()
         self.assertIn(LOCKED, answers["ghost"])
         self.assertEqual(answers["ghost"].count(LOCKED), answers["teacher"].count(LOCKED))
-        self.assertTrue(LoginThrottle.objects.get(username_key="ghost").locked_until)
+        self.assertTrue(
+            LoginThrottle.objects.get(username_key=LoginThrottle.key_for("ghost")).locked_until
+        )
 
     def test_the_name_is_matched_without_case_or_spaces(self) -> None:
         for name in ("Teacher", " TEACHER ", "teacher", "teacheR", "TEACHER"):
@@ -129,13 +131,17 @@ class LockoutTestCase(BaseTestCase):
                 sign_in(self.client, "teacher", "Wrong-1")
             traveller.shift(timedelta(minutes=11))
             self.assertContains(sign_in(self.client, "teacher", "Wrong-1"), BAD_LOGIN)
-            self.assertEqual(LoginThrottle.objects.get(username_key="teacher").failures, 1)
+            self.assertEqual(
+                LoginThrottle.objects.get(username_key=LoginThrottle.key_for("teacher")).failures, 1
+            )
 
     def test_a_success_resets_the_counter(self) -> None:
         for _attempt in range(4):
             sign_in(self.client, "teacher", "Wrong-1")
         sign_in(self.client, "teacher")
-        self.assertFalse(LoginThrottle.objects.filter(username_key="teacher").exists())
+        self.assertFalse(
+            LoginThrottle.objects.filter(username_key=LoginThrottle.key_for("teacher")).exists()
+        )
         self.client.post("/accounts/logout/")
         for _attempt in range(4):
             self.assertContains(sign_in(self.client, "teacher", "Wrong-1"), BAD_LOGIN)
@@ -146,6 +152,22 @@ class LockoutTestCase(BaseTestCase):
             sign_in(self.client, "teacher", "Wrong-1")
         response = sign_in(self.client, "school_admin")
         self.assertRedirects(response, "/", fetch_redirect_response=False)
+
+    def test_a_password_typed_as_the_name_is_kept_nowhere(self) -> None:
+        # A reflex: the password typed into the name field, then the password field.
+        secret = "Qf#欧阳2026!"
+        sign_in(self.client, secret, "whatever")
+        sign_in(self.client, "\x01teacher\x0b", "Wrong-1")  # cleaned to the same name
+        stored = [
+            *LoginThrottle.objects.values_list("username_key", flat=True),
+            *AuditEvent.objects.values_list("object_repr", flat=True),
+            *(str(e.after) + str(e.before) for e in AuditEvent.objects.all()),
+        ]
+        self.assertFalse([s for s in stored if secret in s or secret.lower() in s])
+        self.assertTrue(LoginThrottle.objects.filter(username_key=LoginThrottle.key_for(secret)))
+        self.assertEqual(
+            LoginThrottle.objects.get(username_key=LoginThrottle.key_for("teacher")).failures, 1
+        )
 
     def test_each_failure_is_audited(self) -> None:
         for _attempt in range(5):
@@ -162,7 +184,7 @@ class LockoutTestCase(BaseTestCase):
             [("orgs.login.failure", *teacher_row)] * 4
             + [
                 ("orgs.login.locked", *teacher_row),
-                ("orgs.login.failure", "denied", None, "ghost"),
+                ("orgs.login.failure", "denied", None, LoginThrottle.key_for("ghost")),
             ],
         )
         self.assertEqual(
