@@ -126,7 +126,10 @@ def new(request: HttpRequest) -> HttpResponse:
             # the form, so sending it again files the new report.
             form.add_error(None, _("这份表单已提交过。如要反映新的问题，请核对内容后再次提交。"))
             unit = form.cleaned_data.get("unit")
-            context = {**_new_context(form, unit=unit), "idempotency_key": uuid.uuid4().hex}
+            context = {
+                **_new_context(request, form, unit=unit),
+                "idempotency_key": uuid.uuid4().hex,
+            }
             return render(request, "intake/public/new.html", context, status=409)
         except ValidationError as exc:
             _add_errors(form, exc)

@@ -40,7 +40,9 @@ class HealthzTestCase(BaseTestCase):
         self.assertTrue(made.path.is_file())
         reported = self.client.get("/healthz").json()["last_backup_at"]
         self.assertIsNotNone(reported)
-        self.assertLess(abs((datetime.fromisoformat(reported) - timezone.now()).total_seconds()), 60)
+        self.assertLess(
+            abs((datetime.fromisoformat(reported) - timezone.now()).total_seconds()), 60
+        )
 
     def tmp_dir(self) -> str:
         path = tempfile.mkdtemp(prefix="qf-backup-")
