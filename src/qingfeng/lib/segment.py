@@ -58,3 +58,9 @@ def tagged(text: str) -> list[tuple[str, str]]:
     ``ns`` place, ``nt`` organisation, ``m`` number, ``x`` punctuation…"""
     _, tagger = _load()
     return [(pair.word, pair.flag) for pair in tagger.lcut(text or "", HMM=True)]
+
+
+def is_word(text: str) -> bool:
+    """Whether jieba's dictionary (with the words added) holds `text` as a word."""
+    tokenizer, _ = _load()
+    return bool(tokenizer.FREQ.get(text))
