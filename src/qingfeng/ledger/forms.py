@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -153,7 +153,8 @@ class DisclosureForm(forms.Form):
 
     def __init__(self, *args: Any, names: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["keep_names"].choices = [(n, n) for n in names]
+        keep = cast(forms.MultipleChoiceField, self.fields["keep_names"])
+        keep.choices = [(n, n) for n in names]
 
 
 class ProblemEditForm(forms.Form):
