@@ -82,7 +82,7 @@ def test_a_problem_from_registration_to_closure_and_public_progress(ui: Browser)
     page.fill("#id_title", title)
     page.fill(
         "#id_description",
-        f"督导发现周小燕老师推荐学生购买指定教辅，家长（电话 {PARENT_PHONE}）证实。",
+        f"督导发现周小燕老师推荐学生购买指定教辅，李明主任知情，家长赵女士（电话 {PARENT_PHONE}）证实。",
     )
     page.fill("#id_cause", "对教辅征订规定学习不够。")
     page.fill("#id_measures", "退回已收费用\n在教研组会上作书面检查")
@@ -192,11 +192,20 @@ def test_a_problem_from_registration_to_closure_and_public_progress(ui: Browser)
     sign_in_as(ui, "bureau_admin")
     ui.goto(detail)
     public_text = page.locator("textarea[name=public_text]")
-    expect(public_text).to_contain_text("周*燕")
+    # Every person is hidden whole; the publisher may tick a name to keep (not the
+    # responsible teacher, who is never offered).
+    expect(public_text).to_contain_text(
+        "督导发现某某老师推荐学生购买指定教辅，某某主任知情，家长某女士"
+    )
     expect(public_text).not_to_contain_text(PARENT_PHONE)
+    keep = page.get_by_test_id("keep-names")
+    expect(keep).to_contain_text("李明")
+    expect(keep).not_to_contain_text("周小燕")
     page.get_by_label("在“整改进度公开”页面公开").check()
     page.get_by_role("button", name="保存", exact=True).click()
     expect(page.locator(".alert-success")).to_contain_text("已公开")
+    expect(page.get_by_test_id("public-preview")).to_contain_text("某女士（电话 ***********）")
+    ui.screenshot("ledger-disclosure-preview")
 
     # Anyone, signed in or not, sees it on the school's public page, redacted.
     page.context.clear_cookies()
@@ -204,12 +213,13 @@ def test_a_problem_from_registration_to_closure_and_public_progress(ui: Browser)
     page.get_by_test_id("public-units").get_by_role("link", name="东城区实验小学").click()
     expect(page).to_have_url(ui.server.at(f"/progress/{ui.server.units['school']}/"))
     card = page.get_by_test_id("public-cards").locator(".card", has_text=f"（{ui.size}）")
-    expect(card).to_contain_text("周*燕")
-    expect(card).to_contain_text("139****4321")
+    expect(card).to_contain_text("某某老师")
+    expect(card).to_contain_text("家长某女士（电话 ***********）")
     expect(card).to_contain_text("已销号")
     expect(card).to_contain_text("100%")
     html = page.content()
-    assert PARENT_PHONE not in html and "周小燕" not in html
+    for trace in (PARENT_PHONE, "4321", "周小燕", "李明", "赵女士"):
+        assert trace not in html, trace
     ui.assert_no_horizontal_overflow()
     ui.screenshot("progress-unit")
 

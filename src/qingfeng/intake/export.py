@@ -17,6 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from qingfeng.core.audit import record_audit
 from qingfeng.intake.actions.handling import masked_text
 from qingfeng.intake.models import Ticket
+from qingfeng.intake.permissions import inside_reported_unit
 from qingfeng.lib.masking import mask_name, mask_phone
 from qingfeng.lib.xlsx import Style, cell_value, new_workbook, save
 from qingfeng.orgs.models import User
@@ -94,6 +95,12 @@ def export_tickets(
     for t in rows.iterator(chunk_size=CHUNK):
         count += 1
         named = not t.anonymous
+        # The unit reported on exports no trace of the reporter, not even a masked name.
+        hidden = inside_reported_unit(actor, t)
+        reporter_cell = (
+            _("反映人信息已隐去") if hidden else mask_name(t.reporter_name) if named else _("匿名")
+        )
+        show_phone = named and not hidden and bool(t.reporter_phone)
         ws.append(
             [
                 _cell(ws, count),
@@ -104,10 +111,10 @@ def export_tickets(
                 _cell(ws, t.category.name),
                 _cell(ws, t.unit.name if t.unit else ""),
                 _cell(ws, t.handling_unit.name if t.handling_unit else ""),
-                _cell(ws, masked_text(t, t.title), wrap=True),
-                _cell(ws, masked_text(t, t.content), wrap=True),
-                _cell(ws, mask_name(t.reporter_name) if named else _("匿名")),
-                _cell(ws, mask_phone(t.reporter_phone) if named and t.reporter_phone else ""),
+                _cell(ws, masked_text(t, t.title, viewer=actor), wrap=True),
+                _cell(ws, masked_text(t, t.content, viewer=actor), wrap=True),
+                _cell(ws, reporter_cell),
+                _cell(ws, mask_phone(t.reporter_phone) if show_phone else ""),
                 _cell(ws, t.get_status_display()),
                 _cell(ws, light_words.get(t.light, ""), fill=LIGHT_FILLS.get(t.light, "")),
                 _cell(ws, t.accept_due),

@@ -29,7 +29,12 @@ from qingfeng.intake import export, routing, selectors, similarity, workflow
 from qingfeng.intake.actions import handling
 from qingfeng.intake.forms import search_units
 from qingfeng.intake.models import Ticket
-from qingfeng.intake.permissions import available_actions, can, intake_covers
+from qingfeng.intake.permissions import (
+    available_actions,
+    can,
+    inside_reported_unit,
+    intake_covers,
+)
 from qingfeng.intake.receipts import grouped
 from qingfeng.intake.staff_forms import (
     AssignForm,
@@ -207,7 +212,9 @@ def _detail_context(
         "ticket": ticket,
         "intake": intake,
         # Personal data in the text is masked for everyone; an intake role's reveal shows it.
-        "content": handling.masked_content(ticket),
+        # The unit reported on learns nothing of the reporter, not even a masked name.
+        "content": handling.masked_content(ticket, viewer=user),
+        "reporter_hidden": inside_reported_unit(user, ticket),
         "masked_name": mask_name(ticket.reporter_name) if ticket.reporter_name else "",
         "masked_phone": mask_phone(ticket.reporter_phone) if ticket.reporter_phone else "",
         "events": [

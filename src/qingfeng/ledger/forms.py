@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -147,6 +148,13 @@ class DisclosureForm(forms.Form):
         help_text=_("系统已自动隐去姓名、手机号和身份证号，请再核对一遍后公开"),
     )
     publish = forms.BooleanField(label=_("公开"), required=False)
+    # Names the publisher confirms may appear on /progress/ (every other name is hidden).
+    keep_names = forms.MultipleChoiceField(label=_("允许公开的姓名"), required=False, choices=())
+
+    def __init__(self, *args: Any, names: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        keep = cast(forms.MultipleChoiceField, self.fields["keep_names"])
+        keep.choices = [(n, n) for n in names]
 
 
 class ProblemEditForm(forms.Form):

@@ -39,7 +39,7 @@ from qingfeng.ledger.forms import (
 )
 from qingfeng.ledger.models import Problem, Recheck
 from qingfeng.ledger.permissions import REGISTRARS, _roles, available_actions, can
-from qingfeng.lib.redact import redact
+from qingfeng.lib.redact import Audience, person_names, redact
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Person, Unit, User
 
@@ -167,8 +167,11 @@ def problem_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "reason_form": ReasonForm(),
         "feedback_form": FeedbackForm(),
         "disclosure_form": DisclosureForm(
-            initial={"public_text": problem.public_text or _suggest_public_text(problem)}
-        ),
+            initial={"public_text": problem.public_text or _suggest_public_text(problem)},
+            names=_disclosure_names(problem),
+        )
+        if "disclose" in available
+        else None,
         "today": timezone.localdate(),
     }
     return render(request, "ledger/detail.html", context)
@@ -186,11 +189,30 @@ def _source_groups(user: User, problem: Problem) -> list[tuple[Any, str, list[An
     return groups
 
 
-def _suggest_public_text(problem: Problem) -> str:
-    names = [
+def _responsible_names(problem: Problem) -> list[str]:
+    return [
         p.name for p in (problem.responsible_person, problem.responsible_leader) if p is not None
     ]
-    return redact(f"{problem.title}。{problem.description}", names=names)
+
+
+def _suggest_public_text(problem: Problem) -> str:
+    """The problem as /progress/ would show it: every person hidden (lib.redact, public)."""
+    return redact(
+        f"{problem.title}。{problem.description}",
+        names=_responsible_names(problem),
+        audience=Audience.PUBLIC,
+        roster=org_selectors.roster_names(problem.unit),
+    )
+
+
+def _disclosure_names(problem: Problem) -> list[str]:
+    """The people the problem's text names, which the publisher may choose to show; the
+    responsible person never."""
+    hidden = set(_responsible_names(problem))
+    found = person_names(
+        f"{problem.title}。{problem.description}", roster=org_selectors.roster_names(problem.unit)
+    )
+    return [n for n in found if n not in hidden]
 
 
 MOVES = TransitionViews(
@@ -272,6 +294,7 @@ def _disclose(request: AuthenticatedHttpRequest, problem: Problem, user: User) -
         actor=user,
         public_text=form.cleaned_data["public_text"],
         publish=form.cleaned_data["publish"],
+        keep_names=request.POST.getlist("keep_names"),
     )
     return _("已公开") if form.cleaned_data["publish"] else _("已保存，暂不公开")
 

@@ -65,3 +65,9 @@ def frequency(word: str) -> int:
     words are in the thousands, most people's names are absent."""
     tokenizer, _ = _load()
     return int(tokenizer.FREQ.get(word) or 0)
+
+
+def is_word(text: str) -> bool:
+    """Whether jieba's dictionary (with the words added) holds `text` as a word."""
+    tokenizer, _ = _load()
+    return bool(tokenizer.FREQ.get(text))

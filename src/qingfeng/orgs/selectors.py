@@ -258,3 +258,11 @@ def people_without_account(user: User, text: str, *, limit: int = 20) -> QuerySe
         .filter(user__isnull=True, is_active=True, name__contains=text.strip())
         .select_related("unit")[:limit]
     )
+
+
+def roster_names(unit: Unit) -> list[str]:
+    """The names of the people the system knows around a unit — everyone in it and below it,
+    and the staff of the units above it (the county bureau, the city bureau) — for masking:
+    the public never sees them, the unit itself may (lib.redact's ``roster``). One query."""
+    people = Person.objects.filter(unit.subtree_q() | Q(unit_id__in=unit.ancestor_ids()))
+    return sorted(set(people.values_list("name", flat=True)))

@@ -28,9 +28,8 @@ from qingfeng.api.payloads import ErrorOut, named
 from qingfeng.intake import selectors, workflow
 from qingfeng.intake.actions import handling
 from qingfeng.intake.models import Ticket, TicketAttachment, TicketEvent, TicketMessage
-from qingfeng.intake.permissions import available_actions, can
+from qingfeng.intake.permissions import available_actions, can, inside_reported_unit
 from qingfeng.lib.masking import mask_name, mask_phone
-from qingfeng.lib.redact import redact
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import User
 
@@ -185,9 +184,9 @@ ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 
 # ---------------------------------------------------------------------------- helpers
 
 
-def _masked(ticket: Ticket, text: str) -> str:
-    """Phone and ID numbers masked, and the reporter's name wherever it was written."""
-    return redact(text, names=[ticket.reporter_name] if ticket.reporter_name else [])
+def _masked(ticket: Ticket, text: str, user: User | None = None) -> str:
+    """A ticket's text as `user` may read it (as the pages show it: intake.masked_text)."""
+    return handling.masked_text(ticket, text, viewer=user)
 
 
 def _staff_errors(exc: FieldErrors) -> HttpError:
@@ -220,7 +219,7 @@ def _attachment(a: TicketAttachment) -> dict[str, Any]:
     }
 
 
-def _event(ticket: Ticket, e: TicketEvent) -> dict[str, Any]:
+def _event(ticket: Ticket, e: TicketEvent, user: User) -> dict[str, Any]:
     label = workflow.event_label(e.action, channel=ticket.channel)
     return {
         "action": e.action,
@@ -229,18 +228,18 @@ def _event(ticket: Ticket, e: TicketEvent) -> dict[str, Any]:
         "to_status": e.to_status,
         "actor_name": str(e.actor) if e.actor is not None else None,
         "unit_name": e.unit.name if e.unit is not None else None,
-        "reason": _masked(ticket, e.reason),
+        "reason": _masked(ticket, e.reason, user),
         "public": e.public,
         "created_at": e.created_at,
     }
 
 
-def _message(ticket: Ticket, m: TicketMessage) -> dict[str, Any]:
+def _message(ticket: Ticket, m: TicketMessage, user: User) -> dict[str, Any]:
     return {
         "id": m.pk,
         "author_kind": m.author_kind,
         "author_name": str(m.author) if m.author is not None else None,
-        "body": _masked(ticket, m.body),
+        "body": _masked(ticket, m.body, user),
         "internal": m.internal,
         "is_reply": m.is_reply,
         "created_at": m.created_at,
@@ -248,7 +247,7 @@ def _message(ticket: Ticket, m: TicketMessage) -> dict[str, Any]:
     }
 
 
-def _row(ticket: Ticket) -> dict[str, Any]:
+def _row(ticket: Ticket, user: User | None = None) -> dict[str, Any]:
     """A ticket in the queue (the category and both units come with the page's query)."""
     return {
         "id": ticket.pk,
@@ -263,7 +262,7 @@ def _row(ticket: Ticket) -> dict[str, Any]:
         "unit_name": ticket.unit.name if ticket.unit is not None else None,
         "handling_unit_id": ticket.handling_unit_id,
         "handling_unit_name": ticket.handling_unit.name if ticket.handling_unit else None,
-        "title": _masked(ticket, ticket.title),
+        "title": _masked(ticket, ticket.title, user),
         "status": ticket.status,
         "status_label": ticket.get_status_display(),
         "light": ticket.light,
@@ -278,10 +277,11 @@ def _detail(user: User, ticket: Ticket) -> dict[str, Any]:
     """Everything the staff page shows, in a fixed number of queries, with the reporter's
     name and phone masked (the reveal is a page action, audited there)."""
     selectors.with_staff_details(ticket)
-    named = not ticket.anonymous
+    # The unit reported on gets no trace of the reporter, not even a masked name.
+    named = not ticket.anonymous and not inside_reported_unit(user, ticket)
     return {
-        **_row(ticket),
-        "content": handling.masked_content(ticket),
+        **_row(ticket, user),
+        "content": handling.masked_content(ticket, viewer=user),
         "occurred": ticket.occurred,
         "named_person": ticket.named_person,
         "anonymous": ticket.anonymous,
@@ -296,8 +296,8 @@ def _detail(user: User, ticket: Ticket) -> dict[str, Any]:
         "redo_count": ticket.redo_count,
         "replied_at": ticket.replied_at,
         "attachments": [_attachment(a) for a in ticket.attachments.all()],
-        "timeline": [_event(ticket, e) for e in ticket.events.all()],
-        "messages": [_message(ticket, m) for m in ticket.messages.all()],
+        "timeline": [_event(ticket, e, user) for e in ticket.events.all()],
+        "messages": [_message(ticket, m, user) for m in ticket.messages.all()],
         "allowed_actions": [a for a in available_actions(user, ticket) if a in API_ACTIONS],
     }
 

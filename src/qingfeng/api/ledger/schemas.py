@@ -20,6 +20,7 @@ from qingfeng.ledger.models import (
     Verification,
 )
 from qingfeng.ledger.permissions import available_actions
+from qingfeng.lib.redact import redact
 from qingfeng.orgs.models import User
 
 MAX_PAGE = 200
@@ -183,6 +184,12 @@ class ProblemDetailOut(ProblemOut):
     deadline_workdays: int | None
     parent_id: int | None
     weight: int
+
+    @staticmethod
+    def resolve_description(obj: Problem) -> str:
+        # Numbers typed into a description (a parent's phone) are masked as on the page.
+        return redact(obj.description)
+
     rules_adopted: str
     accountability: str
     disclosure: str

@@ -458,7 +458,8 @@ class TransitionsTestCase(LedgerApiTestCase):
                 self.county_admin, f"/problems/{problem.pk}/feedback", {"kind": kind, "text": text}
             )
             self.assertEqual(response.status_code, 200)
-        self.assertIn("138****5678", response.json()["feedback"][-1]["text"])
+        self.assertIn("***********", response.json()["feedback"][-1]["text"])
+        self.assertNotIn("5678", response.json()["feedback"][-1]["text"])
         # A typed note is no publication: the bureau publishes on /progress/.
         response = self.post(self.county_admin, f"/problems/{problem.pk}/verify", approve)
         self.assertEqual(response.status_code, 400)

@@ -9,6 +9,7 @@ rows written in the same transaction and carry the ticket number only, nothing o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -31,8 +32,9 @@ from qingfeng.intake.models import (
 )
 from qingfeng.intake.permissions import handler_refusal, inside_reported_unit, intake_covers
 from qingfeng.intake.workflow import WORKFLOW
-from qingfeng.lib.redact import redact
+from qingfeng.lib.redact import Audience, redact
 from qingfeng.orgs.models import Person, Role, Unit, User
+from qingfeng.orgs.selectors import roster_names
 
 S = Ticket.Status
 ENTRY_CHANNELS = (Ticket.Channel.PHONE, Ticket.Channel.LETTER, Ticket.Channel.VISIT)
@@ -318,15 +320,30 @@ def check_reveal_identity(ticket: Ticket, *, actor: User, reason: str) -> tuple[
     return ticket.reporter_name, ticket.reporter_phone
 
 
-def masked_text(ticket: Ticket, text: str) -> str:
-    """A text of the ticket (title, content, a message, a reason) as staff see it: phone and ID
-    numbers masked, and the reporter's own name wherever it was written."""
+def text_audience(viewer: User | None, ticket: Ticket) -> Audience:
+    """Who reads a ticket's text: the unit it reports on (or a list that anyone on staff may
+    see, `viewer` None) gets every trace of the reporter replaced; the intake roles above it
+    get phone numbers and the reporter's name masked and the rest as written."""
+    if viewer is None or inside_reported_unit(viewer, ticket):
+        return Audience.REPORTED_UNIT
+    return Audience.STAFF
+
+
+def masked_text(
+    ticket: Ticket, text: str, *, viewer: User | None = None, roster: Sequence[str] = ()
+) -> str:
+    """A text of the ticket (title, content, a message, a reason) as `viewer` may read it
+    (lib.redact): numbers, the reporter's own name wherever it was written and, for the unit
+    reported on, everything that points to the reporter. Without a viewer, the strictest."""
     names = [ticket.reporter_name] if ticket.reporter_name else []
-    return redact(text, names=names)
+    return redact(text, names=names, audience=text_audience(viewer, ticket), roster=roster)
 
 
-def masked_content(ticket: Ticket) -> str:
-    return masked_text(ticket, ticket.content)
+def masked_content(ticket: Ticket, *, viewer: User | None = None) -> str:
+    """The content for a detail page: the people the system knows around the unit are shown to
+    the unit itself (its own staff), every other person hidden."""
+    roster = roster_names(ticket.unit) if ticket.unit is not None else []
+    return masked_text(ticket, ticket.content, viewer=viewer, roster=roster)
 
 
 @transaction.atomic
@@ -355,7 +372,12 @@ def check_create_problem_from_ticket(
         raise ValidationError(_("请先转办到责任单位，再转为台账问题"))
     group = list(Ticket.objects.filter(master=master).order_by("id"))
     names = [t.reporter_name for t in [master, *group] if t.reporter_name]
-    description = redact(master.content, names=names)
+    # The problem is read by the unit reported on: nothing that points to the reporter.
+    roster = roster_names(unit)
+    description = redact(
+        master.content, names=names, audience=Audience.REPORTED_UNIT, roster=roster
+    )
+    title = redact(master.title, names=names, audience=Audience.REPORTED_UNIT, roster=roster)
     if group:
         description += "\n" + _("（合并重复件：%(n)s）") % {"n": "、".join(t.number for t in group)}
     source = (
@@ -368,7 +390,7 @@ def check_create_problem_from_ticket(
         source=source,
         source_ref=master.number,
         category=category,
-        title=master.title,
+        title=title,
         description=description,
         rectification_type=rectification_type or Problem.RectificationType.TIME_LIMITED,
         deadline_workdays=deadline_workdays

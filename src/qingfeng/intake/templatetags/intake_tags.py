@@ -12,8 +12,9 @@ register = template.Library()
 
 @register.filter
 def masked_for(text: str, ticket: Ticket) -> str:
-    """Any text of a ticket as staff see it: phone and ID numbers, and the reporter's own
-    name wherever it was written, masked (`{{ m.body|masked_for:ticket }}`)."""
+    """Any text of a ticket in a staff page, masked as for the unit reported on — the strictest
+    staff reading: numbers and every trace of the reporter hidden (`{{ m.body|masked_for:ticket
+    }}`). The complaint's content itself is masked per viewer in the view."""
     return masked_text(ticket, text or "")
 
 

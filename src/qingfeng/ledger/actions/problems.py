@@ -33,8 +33,9 @@ from qingfeng.ledger.models import (
 )
 from qingfeng.ledger.workflow import WORKFLOW
 from qingfeng.lib import filetypes as ft
-from qingfeng.lib.redact import redact
+from qingfeng.lib.redact import Audience, redact
 from qingfeng.orgs.models import Person, Unit, User
+from qingfeng.orgs.selectors import roster_names
 
 LIST_CODES: dict[str, str] = {
     Problem.ListKind.LEADERSHIP: "LD",
@@ -445,7 +446,7 @@ def check_add_feedback(problem: Problem, *, actor: User, kind: str, text: str) -
     if not text.strip():
         raise ValidationError(_("请填写反馈内容"))
     if kind == Feedback.Kind.PUBLIC_PROGRESS:
-        text = redact(text)
+        text = redact(text, audience=Audience.PUBLIC, roster=roster_names(problem.unit))
     entry = Feedback.objects.create(problem=problem, kind=kind, text=text.strip(), created_by=actor)
     record_audit(actor=actor, action=f"ledger.feedback.{kind}", obj=problem)
     return entry
@@ -461,16 +462,30 @@ def light_for(problem: Problem, today: date) -> str:
 
 @transaction.atomic
 def check_set_disclosure(
-    problem: Problem, *, actor: User, public_text: str, publish: bool
+    problem: Problem,
+    *,
+    actor: User,
+    public_text: str,
+    publish: bool,
+    keep_names: Sequence[str] = (),
 ) -> Problem:
     """A bureau role reviews the redacted text and publishes it on /progress/ (or withdraws it).
 
-    The text is redacted again on save: a reviewer's edit cannot put a phone number back.
+    The text is redacted again on save for the public (lib.redact): a reviewer's edit cannot
+    put a phone number or a name back, except the names the reviewer confirms in
+    `keep_names`; the responsible person's own names stay hidden even then.
     """
     names = [
         p.name for p in (problem.responsible_person, problem.responsible_leader) if p is not None
     ]
-    text = redact(public_text.strip(), names=names)
+    keep = [n.strip() for n in keep_names if n.strip() and n.strip() not in names]
+    text = redact(
+        public_text.strip(),
+        names=names,
+        audience=Audience.PUBLIC,
+        roster=roster_names(problem.unit),
+        keep=keep,
+    )
     if publish and not text:
         raise ValidationError(_("公开内容不能为空"))
     before = {"disclosure": problem.disclosure}
@@ -487,6 +502,6 @@ def check_set_disclosure(
         action="ledger.problem.disclose",
         obj=problem,
         before=before,
-        after={"disclosure": problem.disclosure},
+        after={"disclosure": problem.disclosure, "kept_names": len(keep)},
     )
     return problem

@@ -239,8 +239,9 @@ class PublicProgressTestCase(LedgerTestCase):
         index = self.client.get("/progress/")
         self.assertContains(index, "东城区实验小学")
         unit_page = self.client.get(f"/progress/{self.school.pk}/")
-        self.assertContains(unit_page, "139****5678")
-        self.assertContains(unit_page, "周*燕")
+        self.assertContains(unit_page, "联系 ***********")
+        self.assertContains(unit_page, "某某老师推荐教辅")  # a roster name, hidden whole
+        self.assertNotContains(unit_page, "周小燕")
         self.assertNotContains(unit_page, "13912345678")
         self.assertNotContains(unit_page, "周小燕")
         self.assertNotContains(unit_page, hidden.title)
