@@ -227,6 +227,9 @@ def _media_files(root: Path) -> Iterator[Path]:
 def create_backup(directory: Path, *, keep: int | None = None) -> Report:
     """Write one backup into `directory` and prune it to the newest `keep` backups."""
     started = time.monotonic()
+    if connection.in_atomic_block:
+        # SQLite's backup would wait for this very transaction forever.
+        raise BackupError(_("备份须在事务之外进行"))
     directory.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     key = backup_key()
@@ -280,7 +283,7 @@ def create_backup(directory: Path, *, keep: int | None = None) -> Report:
             shutil.move(tar_path, partial)
         os.replace(partial, final)  # a backup is there whole or not at all
     notes = [] if keep is None else [f"removed {p.name}" for p in prune(directory, keep)]
-    _record_success()
+    record_success()
     return Report(final, manifest, time.monotonic() - started, notes)
 
 
@@ -293,7 +296,8 @@ def prune(directory: Path, keep: int) -> list[Path]:
     return old
 
 
-def _record_success() -> None:
+def record_success() -> None:
+    """Note that a good backup was just made (what `/healthz` reports)."""
     from qingfeng.core.models import WorkerHeartbeat
 
     WorkerHeartbeat.objects.update_or_create(name=HEARTBEAT, defaults={"beat_at": timezone.now()})

@@ -104,6 +104,16 @@ def populated(
     run_python(["manage.py", "seed_demo", "--size", "county", "--seed", "3"], env)
     run_python(["manage.py", "seed_demo_cases"], env)
     run_python(["manage.py", "backup", "--to", str(tmp / "backups")], env)
+    shown = run_python(
+        [
+            "manage.py",
+            "shell",
+            "-c",
+            "from qingfeng.core import backup; print(backup.last_backup_at())",
+        ],
+        env,
+    )
+    assert shown.strip() not in ("", "None"), shown  # /healthz reports it as last_backup_at
     [made] = list((tmp / "backups").glob("qingfeng-backup-*.tar"))
     yield tmp, env, made
 
