@@ -150,6 +150,87 @@ def check_update_problem(problem: Problem, *, actor: User, **changes: Any) -> Pr
     return problem
 
 
+# What a re-imported ledger row may change (ledger/excel/matching.py says why these).
+REIMPORTABLE = frozenset(
+    {
+        "progress",
+        "rectification_type",
+        "deadline",
+        "deadline_workdays",
+        "responsible_person_id",
+        "responsible_leader_id",
+        "cause",
+        "goal",
+        "rules_adopted",
+        "accountability",
+        "remarks",
+    }
+)
+REIMPORT_LOCKED = {
+    Problem.Status.CLOSED,
+    Problem.Status.WITHDRAWN,
+    Problem.Status.CLOSURE_REQUESTED,
+    Problem.Status.STAGE_COMPLETED,
+}
+
+
+@transaction.atomic
+def check_reimport_problem(
+    problem: Problem,
+    *,
+    actor: User,
+    changes: dict[str, Any],
+    measures_added: Sequence[tuple[str, str]] = (),
+    measures_raised: dict[int, str] | None = None,
+    ledger_import: int,
+) -> Problem:
+    """Apply what a confirmed row of a re-imported ledger changes: fields of REIMPORTABLE,
+    measures added, measures moved forward (never back). The status is never changed, and a
+    problem closed, withdrawn or under verification is refused."""
+    WORKFLOW.lock(problem)
+    if problem.status in REIMPORT_LOCKED:
+        raise ValidationError(
+            _("问题 %(n)s 当前为“%(s)s”，重新导入不能修改")
+            % {"n": problem.number, "s": problem.get_status_display()}
+        )
+    if unknown := set(changes) - REIMPORTABLE:
+        raise ValueError(f"not re-importable: {sorted(unknown)}")
+    raised = measures_raised or {}
+    if not changes and not measures_added and not raised:
+        return problem  # an unchanged row writes nothing
+    before = {k: _plain(getattr(problem, k)) for k in changes}
+    for name, value in changes.items():
+        setattr(problem, name, value)
+    problem.full_clean()
+    _validate_people(problem)
+    problem.updated_at = timezone.now()
+    problem.set_light(light_for(problem, timezone.localdate()))
+    problem.save()
+    for pk, status in raised.items():
+        problem.measures.filter(pk=pk).update(status=status)
+    start = (problem.measures.aggregate(m=Max("sort_order"))["m"] or -1) + 1
+    Measure.objects.bulk_create(
+        Measure(problem=problem, text=text, status=status, sort_order=start + i)
+        for i, (text, status) in enumerate(measures_added)
+    )
+    if "progress" in changes:
+        roll_up(problem)
+    after: dict[str, Any] = {k: _plain(getattr(problem, k)) for k in changes}
+    after["import"] = ledger_import
+    if raised:
+        after["measures_raised"] = {str(pk): status for pk, status in sorted(raised.items())}
+    if measures_added:
+        after["measures_added"] = [text for text, _status in measures_added]
+    record_audit(
+        actor=actor, action="ledger.problem.reimport", obj=problem, before=before, after=after
+    )
+    return problem
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
 @transaction.atomic
 def check_assign(problem: Problem, *, actor: User, requirement: str = "") -> Problem:
     """交办: fix the deadline, notify the responsible party and record the requirement notice
