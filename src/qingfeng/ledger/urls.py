@@ -16,6 +16,7 @@ urlpatterns = [
     path("import/", excel_views.import_page, name="import"),
     path("import/template.xlsx", excel_views.template_download, name="import_template"),
     path("import/<int:pk>/", excel_views.import_result, name="import_result"),
+    path("import/<int:pk>/apply/", excel_views.import_apply, name="import_apply"),
     path("import/<int:pk>/errors.xlsx", excel_views.import_errors, name="import_errors"),
     path("export.xlsx", excel_views.export, name="export"),
     path("rechecks/<int:pk>/decide/", views.recheck_decide, name="recheck_decide"),

@@ -107,11 +107,9 @@ def do_import_ledger(record: LedgerImport, *, actor: User, requirement: str = ""
     def work(warnings: list[RowError]) -> ImportOutcome:
         plans, errors, found = check_ledger(actor, parsed)
         warnings += found
-        if errors:
-            raise _Rejected(errors)
-        matches, errors = match_rows(actor, plans)
-        if errors:
-            raise _Rejected(errors)
+        matches, unmatched = match_rows(actor, plans)
+        if errors or unmatched:
+            raise _Rejected(errors + unmatched)
         if any(m.kind != Kind.NEW for m in matches):
             _hold_for_preview(record, actor, matches, warnings, requirement)
             return ImportOutcome(record, [], warnings)
@@ -145,11 +143,9 @@ def do_apply_reimport(record: LedgerImport, *, actor: User, selected: set[str]) 
     def work(warnings: list[RowError]) -> ImportOutcome:
         plans, errors, found = check_ledger(actor, parsed)
         warnings += found
-        if errors:
-            raise _Rejected(errors)
-        matches, errors = match_rows(actor, plans, lock=True)
-        if errors:
-            raise _Rejected(errors)
+        matches, unmatched = match_rows(actor, plans, lock=True)
+        if errors or unmatched:
+            raise _Rejected(errors + unmatched)
         now = {m.key: m for m in matches}
         stale = [
             _stale(stored[k])
@@ -195,9 +191,9 @@ def _stale(entry: dict[str, Any]) -> RowError:
     if entry["kind"] == Kind.NEW:
         message = _("本行的问题在预览之后已登记到台账，本次未写入任何数据，请重新上传核对")
     else:
-        message = _(
-            "编号 %(n)s 的问题在预览之后已被修改，本次未写入任何数据，请重新上传核对"
-        ) % {"n": entry.get("number", "")}
+        message = _("编号 %(n)s 的问题在预览之后已被修改，本次未写入任何数据，请重新上传核对") % {
+            "n": entry.get("number", "")
+        }
     return RowError(entry["sheet"], entry["row"], "", message)
 
 

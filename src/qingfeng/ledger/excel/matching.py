@@ -6,10 +6,11 @@ also in full-width characters), else the problem of the same responsible unit wh
 description reads the same once full-width/half-width forms, punctuation and whitespace are
 folded away. An office's own numbering (1, 2, 3 …) is not a ledger number and is ignored.
 
-Only what a unit reports month by month may change: progress, measures and their status
-(never set back: what was reported in the system stands), the deadline and its kind, the
-responsible people, and the texts of 原因分析 / 整改目标 / 建章立制 / 追责问责 / 备注. A blank
-cell never clears a value. The problem's status never changes: a problem that is closed,
+Only what a unit reports month by month may change: progress and the measures' status
+(forward only: what was reported in the system stands), measures added, the deadline and
+its kind, the responsible people, and the texts of 原因分析 / 整改目标 / 建章立制 / 追责问责 /
+备注. Not the unit, list, source, category or description (they say which problem it is).
+A blank cell never clears a value. The problem's status never changes: a problem that is closed,
 withdrawn or under verification is reported as not updated.
 
 Scope: numbers are looked up only among problems of units where the importer may register
@@ -18,6 +19,7 @@ problems; a number outside that scope reads exactly as a number that does not ex
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections import defaultdict
@@ -38,7 +40,7 @@ from qingfeng.ledger.excel.checking import RowPlan
 from qingfeng.ledger.models import Measure, Problem
 from qingfeng.ledger.permissions import REGISTRARS, _roles
 from qingfeng.lib.xlsx import RowError
-from qingfeng.orgs.models import Person, User
+from qingfeng.orgs.models import Person, Unit, User
 
 SYSTEM_NUMBER = re.compile(r"^\d{4}-\d{2}-(?:LD|KS|GR)-\d{6}$")
 CHUNK = 900  # ids per IN (…), well inside SQLite's limit on parameters
@@ -150,8 +152,9 @@ class RowMatch:
             "kind": self.kind,
             "title": self.plan.fields.get("title", ""),
         }
+        data["unit"] = self.unit
         if self.problem_id is not None:
-            data.update(problem=self.problem_id, number=self.number, unit=self.unit)
+            data.update(problem=self.problem_id, number=self.number)
         if self.note:
             data["note"] = self.note
         if self.changes:
@@ -165,8 +168,10 @@ def row_key(sheet: str, row: int) -> str:
 
 def compared(entry: dict[str, Any]) -> tuple[Any, ...]:
     """What a preview entry and its recomputation must agree on for the row to be applied."""
+    # As stored: a fresh entry holds enum members and tuples where the stored one has text.
     changes = tuple(
-        (c["field"], repr(c["before"]), repr(c["after"])) for c in entry.get("changes", ())
+        (c["field"], json.dumps(c["before"]), json.dumps(c["after"]))
+        for c in entry.get("changes", ())
     )
     return (entry["kind"], entry.get("problem"), changes)
 
@@ -200,12 +205,17 @@ class Matcher:
         problems = self._load({pk for pk in found.values() if pk is not None})
         measures = self._measures(list(problems))
         self._load_people(problems.values())
+        units = dict(
+            Unit.objects.filter(pk__in={p.fields["unit_id"] for p in self.plans}).values_list(
+                "id", "name"
+            )
+        )
         results: list[RowMatch] = []
         seen: dict[int, int] = {}
         for plan in self.plans:
             pk = found.get(id(plan))
             if pk is None:
-                results.append(RowMatch(plan, Kind.NEW))
+                results.append(RowMatch(plan, Kind.NEW, unit=units[plan.fields["unit_id"]]))
                 continue
             problem = problems[pk]
             if pk in seen:
@@ -259,10 +269,7 @@ class Matcher:
                 # Out of scope reads exactly as unknown: never say such a problem exists.
                 self._error(
                     plan,
-                    _(
-                        "编号『%(n)s』不是您管辖范围内的问题，或编号有误；"
-                        "新问题请将编号留空"
-                    )
+                    _("编号『%(n)s』不是您管辖范围内的问题，或编号有误；新问题请将编号留空")
                     % {"n": plan.number},
                     column="编号",
                 )
@@ -351,7 +358,7 @@ class Matcher:
             result.kind, result.note = Kind.NOT_UPDATED, str(note)
             return result
         fields, given = plan.fields, plan.given
-        if given & {"progress", "completion"} and fields["progress"] != problem["progress"]:
+        if given & {"progress", "completion"} and fields["progress"] > problem["progress"]:
             result.changes.append(
                 Change(
                     "progress",

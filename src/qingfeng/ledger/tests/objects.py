@@ -72,4 +72,5 @@ OBJECTS: dict[str, Factory] = {
     "ledger:evidence": evidence,
     "ledger:recheck_decide": recheck,
     "ledger:import_result": ledger_import,
+    "ledger:import_apply": ledger_import,
 }
