@@ -30,5 +30,8 @@ urlpatterns = [
     path("<int:pk>/withdraw/", views.problem_withdraw, name="withdraw"),
     path("<int:pk>/feedback/", views.problem_feedback, name="feedback"),
     path("<int:pk>/disclose/", views.problem_disclose, name="disclose"),
+    path("<int:pk>/publish-offline/", views.problem_publish_offline, name="publish_offline"),
+    path("<int:pk>/approve-offline/", views.problem_approve_offline, name="approve_offline"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
+    path("publications/<int:pk>/", views.publication_download, name="publication"),
 ]

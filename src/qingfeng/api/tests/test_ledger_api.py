@@ -251,7 +251,10 @@ class DetailTestCase(LedgerApiTestCase):
         self.assertEqual(body["verifications"][0]["outcome_label"], "退回重改")
         self.assertEqual([f["kind"] for f in body["feedback"]], ["requirement", "reporter_answer"])
         self.assertEqual(body["feedback"][0]["recipient_name"], "周小燕")
-        self.assertEqual(body["allowed_actions"], ["report", "request_closure", "feedback"])
+        # A problem from the public: the unit may also record its offline publication.
+        self.assertEqual(
+            body["allowed_actions"], ["report", "request_closure", "feedback", "publish_offline"]
+        )
 
     def test_the_responsible_teacher_sees_their_item_outside_a_unit_admin_scope(self) -> None:
         # Registered at the county, with the teacher of a school below it as the responsible
@@ -464,7 +467,8 @@ class TransitionsTestCase(LedgerApiTestCase):
         self.assertEqual(response.status_code, 400)
         self.assertEqual(
             response.json()["detail"],
-            "来自群众反映的问题，须先在“整改进度公开”页面公开整改进度才能销号",
+            "来自群众反映的问题，须先在“整改进度公开”页面公开整改进度"
+            "（或登记线下公开并经局审核认可）才能销号",
         )
         actions.check_set_disclosure(
             problem, actor=self.bureau_admin, public_text="已整改", publish=True

@@ -27,6 +27,7 @@ from qingfeng.ledger.models import (
     Evidence,
     Feedback,
     Measure,
+    OfflinePublication,
     Problem,
     ProgressReport,
     Verification,
@@ -445,8 +446,10 @@ def open_measures(problem: Problem) -> int:
 
 def feedback_gate(problem: Problem) -> None:
     """双反馈: a problem from a public source closes only after the reporter was answered and
-    its progress was published on /progress/ by the bureau (check_set_disclosure): a note
-    typed as public progress shows nobody anything."""
+    its progress was made public: published on /progress/ by the bureau
+    (check_set_disclosure), or published offline and approved by the bureau
+    (check_decide_offline_publication). A note typed as public progress shows nobody
+    anything."""
     if problem.source not in PUBLIC_SOURCES:
         return
     kinds = set(problem.feedback.values_list("kind", flat=True))
@@ -460,8 +463,22 @@ def feedback_gate(problem: Problem) -> None:
     answered = all(answers) if answers else Feedback.Kind.REPORTER_ANSWER in kinds
     if not answered:
         raise ValidationError(_("来自群众反映的问题，须先答复反映人才能销号"))
-    if problem.disclosure != Problem.Disclosure.PUBLISHED:
-        raise ValidationError(_("来自群众反映的问题，须先在“整改进度公开”页面公开整改进度才能销号"))
+    if not publicly_fed_back(problem):
+        raise ValidationError(
+            _(
+                "来自群众反映的问题，须先在“整改进度公开”页面公开整改进度"
+                "（或登记线下公开并经局审核认可）才能销号"
+            )
+        )
+
+
+def publicly_fed_back(problem: Problem) -> bool:
+    """The public half of 双反馈: published on /progress/, or an offline publication (公示栏,
+    校务公开, 家长会通报 …) that a bureau role approved (actions/publications.py)."""
+    return (
+        problem.disclosure == Problem.Disclosure.PUBLISHED
+        or problem.offline_publications.filter(status=OfflinePublication.Status.APPROVED).exists()
+    )
 
 
 @transaction.atomic
