@@ -52,7 +52,11 @@ NOT_UPDATED: dict[str, StrOrPromise] = {
     S.CLOSURE_REQUESTED: gettext_lazy("销号审核中，未更新"),
     S.STAGE_COMPLETED: gettext_lazy("阶段性完成，未更新"),
 }
-MEASURE_RANK = {Measure.Status.TODO: 0, Measure.Status.DOING: 1, Measure.Status.DONE: 2}
+MEASURE_RANK: dict[str, int] = {
+    Measure.Status.TODO: 0,
+    Measure.Status.DOING: 1,
+    Measure.Status.DONE: 2,
+}
 TEXTS = (
     ("cause", "cause", gettext_lazy("原因分析")),
     ("goal", "goal", gettext_lazy("整改目标")),
@@ -427,9 +431,11 @@ class Matcher:
         if day is None and workdays is None:
             return  # 长期坚持 / 立行立改 without a date: the deadline stays as it is
         assigned = problem["assigned_at"]
+        before: Any
+        after: Any
         if assigned is not None:
             # Assigned: the deadline is a date; "N个工作日" counts from the assignment.
-            if day is None:
+            if day is None and workdays is not None:
                 day = get_calendar().add_workdays(timezone.localdate(assigned), workdays)
             if day == problem["deadline"]:
                 return

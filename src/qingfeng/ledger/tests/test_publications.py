@@ -132,7 +132,7 @@ class PublicationTestCase(PublicationBase):
     def test_what_a_recording_needs(self) -> None:
         problem = self.hotline_awaiting()
         tomorrow = timezone.localdate() + timedelta(days=1)
-        refusals = [
+        refusals: list[tuple[dict[str, Any], str]] = [
             ({"published_on": tomorrow}, "公开日期不能晚于今天"),
             ({"summary": "   "}, "请填写公开内容摘要"),
             ({"channel": "wechat"}, "请选择公开方式"),
