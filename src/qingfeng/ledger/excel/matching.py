@@ -278,19 +278,22 @@ class Matcher:
                     column="编号",
                 )
         units = sorted({p.fields["unit_id"] for p in rest})
-        by_text: dict[tuple[int, str], list[int]] = defaultdict(list)
+        by_text: dict[tuple[int, str], list[tuple[int, str]]] = defaultdict(list)
         for chunk in _chunks(units):
             rows = (
                 Problem.objects.filter(unit_id__in=chunk)
                 .order_by("id")
-                .values_list("id", "unit_id", "description")
+                .values_list("id", "unit_id", "description", "status")
                 .iterator(chunk_size=2000)
             )
-            for pk, unit_id, description in rows:
-                by_text[(unit_id, normalise_text(description))].append(pk)
+            for pk, unit_id, description, status in rows:
+                by_text[(unit_id, normalise_text(description))].append((pk, status))
         for plan in rest:
             text = normalise_text(plan.fields.get("description", ""))
-            candidates = by_text.get((plan.fields["unit_id"], text), []) if text else []
+            found_text = by_text.get((plan.fields["unit_id"], text), []) if text else []
+            # A problem withdrawn (registered twice) and registered again: the live one.
+            live = [pk for pk, status in found_text if status != S.WITHDRAWN]
+            candidates = live if len(found_text) > 1 else [pk for pk, _s in found_text]
             if len(candidates) > 1:
                 self._error(
                     plan,

@@ -376,6 +376,17 @@ class ReimportTestCase(ReimportBase):
             messages,
         )
 
+    def test_a_problem_withdrawn_and_registered_again_matches_the_live_one(self) -> None:
+        actions.check_withdraw(self.fees, actor=self.bureau_admin, reason="重复登记")
+        again = self.make_problem(
+            unit=self.school2,
+            responsible_person=None,
+            description="初二年级以课后服务名义向学生收取资料费每人８０元",
+        )
+        record = self.run_import(office_xlsx([first_month()[2]])).record
+        (entry,) = record.preview["rows"]
+        self.assertEqual(entry["problem"], again.pk)
+
     def test_descriptions_compare_without_width_punctuation_or_spaces(self) -> None:
         self.assertEqual(
             normalise_text("家长反映学籍转接材料多次被退回，经办人态度生硬。"),
