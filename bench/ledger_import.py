@@ -7,7 +7,7 @@ database (qingfeng_bench_ledger_import), `migrate`, then in a child process with
 production-like environment (bench/run.py's): a county of 40 schools and 400 people, one
 workbook in the office layout (title, 填报单位 row, two-row merged header) with `--rows`
 rows naming units and people by name, and `--repeat` timed imports of it as the county
-admin (each creates every row: the problems accumulate, 50,000 after five runs). Then one
+admin (each a batch of new problems: they accumulate, 50,000 after five runs). Then one
 untimed-by-tracing run under tracemalloc for the peak memory (tracing slows Python down,
 so it is not one of the timed runs), and the export of every problem so far.
 The import target is 10 s for 10,000 rows (issue 4); nothing asserts it.
@@ -35,19 +35,17 @@ from run import OUT, PY, REPO, bench_env, fresh_postgres, manage, postgres_versi
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/qingfeng_bench_ledger_import"
 
 
-def child(rows: int, repeat: int) -> None:
+def setup_django() -> None:
     sys.path.insert(0, str(REPO / "src"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qingfeng.settings")
     import django
 
     django.setup()
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.db import connection
 
-    from qingfeng.ledger.excel import export_ledger_workbook, import_ledger, read_ledger_workbook
-    from qingfeng.ledger.excel.workbooks import TEMPLATE_COLUMNS
-    from qingfeng.ledger.models import Category, Problem
-    from qingfeng.lib.xlsx import ColumnStyles, office_sheet, save
+
+def make_county() -> dict[str, Any]:
+    """A county of 40 schools with 10 people each, and its admin (who imports)."""
+    from qingfeng.ledger.models import Category
     from qingfeng.orgs import actions
     from qingfeng.orgs.models import Person, Role, Unit, User
 
@@ -84,10 +82,22 @@ def child(rows: int, repeat: int) -> None:
     admin = User.objects.create_user(username="bench_county_admin", password=None)
     actions.do_grant_role(admin, actor=None, role=Role.UNIT_ADMIN, unit=county)
     categories = list(Category.objects.values_list("name", flat=True))
+    return {"admin": admin, "schools": schools, "people": people, "categories": categories}
 
-    # The workbook: the template's office layout, filled in as an office would.
+
+def office_workbook(
+    rows: int, county: dict[str, Any], *, batch: str = "", changed: int = 0, month: int = 0
+) -> bytes:
+    """The county's ledger in the template's office layout, filled in as an office would.
+    `batch` sets its problems apart from another batch's (their descriptions differ). With
+    `changed`, every `changed`-th row is the month's work on it (`month` = 1, 2 …): progress
+    up, and a remark; the other rows are as first sent."""
     from openpyxl import Workbook
 
+    from qingfeng.ledger.excel.workbooks import TEMPLATE_COLUMNS
+    from qingfeng.lib.xlsx import ColumnStyles, office_sheet, save
+
+    schools, people, categories = county["schools"], county["people"], county["categories"]
     book = Workbook(write_only=True)
     ws = office_sheet(
         book,
@@ -103,6 +113,11 @@ def child(rows: int, repeat: int) -> None:
     for i in range(rows):
         school = schools[i % len(schools)]
         names = people[school.pk]
+        progress = (i * 7) % 101
+        remarks = ""
+        if changed and i % changed == 0:
+            progress = min(100, progress + 10 * month)
+            remarks = f"第{month}次报送：已召开整改推进会"
         values = {
             "seq": i + 1,
             "source": ["自查", "巡察", "督导", "热线"][i % 4],
@@ -111,7 +126,8 @@ def child(rows: int, repeat: int) -> None:
             "category": categories[i % len(categories)],
             "dimension": ["思想认识", "制度执行", "工作落实", "服务效能", "廉洁自律"][i % 5],
             "title": f"第{i + 1}项问题：会议文件过多，基层负担重",
-            "description": "本学期召开全体教师会议 12 次，部分会议内容重复，占用教学时间。" * 2,
+            "description": f"{batch}第{i + 1}项：本学期召开全体教师会议 12 次，部分会议内容重复，"
+            "占用教学时间。" * 2,
             "cause": "统筹不够，会议审批把关不严",
             "goal": "会议数量压减三分之一",
             "measures": "1. 建立会议计划审批制度\n2. 合并同类会议\n3. 每月通报会议数量",
@@ -121,15 +137,35 @@ def child(rows: int, repeat: int) -> None:
             "person": names[1 + i % (len(names) - 1)],
             "rtype": "限期整改",
             "deadline": deadlines[i % len(deadlines)],
-            "progress": f"{(i * 7) % 101}%",
+            "progress": f"{progress}%",
             "rules": "是" if i % 3 == 0 else "否",
             "accountability": "否",
-            "remarks": "",
+            "remarks": remarks,
         }
         ws.append(styles.row([values.get(c.key, "") for c in TEMPLATE_COLUMNS]))
-    data = save(book)
+    data: bytes = save(book)
+    return data
+
+
+def child(rows: int, repeat: int) -> None:
+    setup_django()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+
+    from qingfeng.ledger.excel import export_ledger_workbook, import_ledger, read_ledger_workbook
+    from qingfeng.ledger.models import Problem
+
+    county = make_county()
+    admin = county["admin"]
+    # Each run imports its own batch of new problems (the same workbook sent again would be
+    # matched to the problems of the first and stop at the re-import preview).
+    workbooks = [
+        office_workbook(rows, county, batch=f"（第{run + 1}批）") for run in range(repeat + 1)
+    ]
+    data = workbooks[0]
 
     def one_import() -> float:
+        data = workbooks.pop()
         started = time.perf_counter()
         outcome = import_ledger(SimpleUploadedFile("台账.xlsx", data), actor=admin)
         seconds = time.perf_counter() - started

@@ -6,7 +6,14 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from qingfeng.ledger.models import Category, Evidence, Feedback, Problem, Verification
+from qingfeng.ledger.models import (
+    Category,
+    Evidence,
+    Feedback,
+    OfflinePublication,
+    Problem,
+    Verification,
+)
 from qingfeng.orgs.models import Person, Unit
 
 
@@ -155,6 +162,23 @@ class DisclosureForm(forms.Form):
         super().__init__(*args, **kwargs)
         keep = cast(forms.MultipleChoiceField, self.fields["keep_names"])
         keep.choices = [(n, n) for n in names]
+
+
+class OfflinePublicationForm(forms.Form):
+    channel = forms.ChoiceField(label=_("公开方式"), choices=OfflinePublication.Channel.choices)
+    published_on = forms.DateField(label=_("公开日期"))
+    summary = forms.CharField(
+        label=_("公开内容摘要"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+    file = forms.FileField(label=_("佐证（公示照片、会议记录等）"))
+
+
+class PublicationDecisionForm(forms.Form):
+    publication = forms.IntegerField()
+    approve = forms.TypedChoiceField(
+        choices=(("1", _("认可")), ("0", _("不认可"))), coerce=lambda v: v == "1"
+    )
+    comment = forms.CharField(label=_("审核意见"), required=False, max_length=2000)
 
 
 class ProblemEditForm(forms.Form):

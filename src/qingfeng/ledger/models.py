@@ -341,6 +341,49 @@ class Feedback(models.Model):
         return f"{self.problem_id} {self.kind}"
 
 
+class OfflinePublication(Attachment):
+    """The public half of 双反馈 done offline (公示栏, 校务公开, 家长会通报 …): recorded by the
+    unit with its evidence (a photo of the notice, the minutes), it counts for the closure
+    only once a bureau role has approved it, as publication on /progress/ does."""
+
+    class Channel(models.TextChoices):
+        NOTICE_BOARD = "notice_board", _("公示栏")
+        SCHOOL_AFFAIRS = "school_affairs", _("校务公开")
+        PARENT_MEETING = "parent_meeting", _("家长会通报")
+        OTHER = "other", _("其他线下公开")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已认可")
+        REJECTED = "rejected", _("未认可")
+
+    problem = models.ForeignKey(
+        Problem, on_delete=models.CASCADE, related_name="offline_publications"
+    )
+    channel = models.CharField(_("公开方式"), max_length=20, choices=Channel.choices)
+    published_on = models.DateField(_("公开日期"))
+    summary = models.TextField(_("公开内容摘要"))
+    file = models.FileField(_("佐证文件"), upload_to="ledger/publications/%Y/%m/")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        _("审核状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(_("审核意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("线下公开")
+        verbose_name_plural = _("线下公开")
+        ordering = ["problem_id", "recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.channel} {self.status}"
+
+
 class Recheck(models.Model):
     """回头看: a closed problem sampled for re-verification."""
 
@@ -391,6 +434,7 @@ class LedgerImport(models.Model):
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("已接收")
+        PREVIEW = "preview", _("待确认更新")
         REJECTED = "rejected", _("校验未通过")
         IMPORTED = "imported", _("已导入")
         FAILED = "failed", _("导入出错")
@@ -408,6 +452,11 @@ class LedgerImport(models.Model):
     assign = models.BooleanField(_("导入后直接交办"), default=False)
     row_count = models.PositiveIntegerField(_("数据行数"), default=0)
     created_count = models.PositiveIntegerField(_("新增问题"), default=0)
+    updated_count = models.PositiveIntegerField(_("更新问题"), default=0)
+    # A re-import (rows that match problems already in the ledger) stops at a preview: each
+    # row as new / changed (field, before, after) / unchanged / not updated, by Excel row.
+    # The confirmation checks the ledger still holds the "before" of every row it applies.
+    preview = models.JSONField(_("更新预览"), default=dict, blank=True)
     first_problem = models.ForeignKey(
         Problem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -64,11 +64,11 @@ def can(user: User, action: str, problem: Problem | None = None) -> bool:
             Problem.Status.ACCEPTED,
             Problem.Status.RECTIFYING,
         }
-    if action in {"accept", "report", "request_closure"}:
+    if action in {"accept", "report", "request_closure", "publish_offline"}:
         return is_responsible(user, problem) or in_scope(user, path, roles=[R.UNIT_ADMIN])
     if action == "verify":
         return in_scope(user, path, roles=_roles(VERIFIERS)) and not is_responsible(user, problem)
-    if action in {"withdraw", "disclose"}:
+    if action in {"withdraw", "disclose", "approve_offline"}:
         return in_scope(user, path, roles=_roles(BUREAU))
     if action == "feedback":
         return is_responsible(user, problem) or in_scope(
@@ -81,6 +81,8 @@ def available_actions(user: User, problem: Problem) -> list[str]:
     """What the user can do to the problem now: both the policy and the life cycle allow it.
     The problem page shows these forms; the API lists them."""
     from qingfeng.ledger import workflow
+    from qingfeng.ledger.actions.problems import PUBLIC_SOURCES
+    from qingfeng.ledger.actions.publications import RECORDABLE as RECORDABLE_OFFLINE
 
     moves = set(workflow.allowed_actions(problem.status))
     possible = {
@@ -94,6 +96,10 @@ def available_actions(user: User, problem: Problem) -> list[str]:
         "withdraw": "withdraw" in moves,
         "feedback": problem.status != Problem.Status.DRAFT,
         "disclose": problem.status != Problem.Status.DRAFT,
+        # 线下公开: where the feedback gate asks for the public half (a public source).
+        "publish_offline": problem.source in PUBLIC_SOURCES
+        and problem.status in RECORDABLE_OFFLINE,
+        "approve_offline": problem.source in PUBLIC_SOURCES,
     }
     return [action for action, ok in possible.items() if ok and can(user, action, problem)]
 

@@ -23,6 +23,7 @@ from qingfeng.core.scope import scope_paths, unit_ids_under
 from qingfeng.ledger.models import (
     Evidence,
     Feedback,
+    OfflinePublication,
     Problem,
     ProgressReport,
     Recheck,
@@ -95,6 +96,12 @@ def _details() -> list[str | Prefetch[Any]]:
         Prefetch(
             "feedback", queryset=Feedback.objects.select_related("recipient", "created_by__person")
         ),
+        Prefetch(
+            "offline_publications",
+            queryset=OfflinePublication.objects.select_related(
+                "recorded_by__person", "decided_by__person"
+            ),
+        ),
     ]
 
 
@@ -115,6 +122,14 @@ def with_page_details(problem: Problem) -> Problem:
         Prefetch("children", queryset=Problem.objects.select_related("unit")),
     )
     return problem
+
+
+def get_publication_for_user(user: User, pk: int) -> OfflinePublication:
+    """An offline publication's evidence, of a problem in the user's sight; else a 404."""
+    return get_object_or_404(
+        OfflinePublication.objects.filter(problem__in=problems_visible_to(user).values("pk")),
+        pk=pk,
+    )
 
 
 def get_evidence_for_user(user: User, pk: int) -> Evidence:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("import/", excel_views.import_page, name="import"),
     path("import/template.xlsx", excel_views.template_download, name="import_template"),
     path("import/<int:pk>/", excel_views.import_result, name="import_result"),
+    path("import/<int:pk>/apply/", excel_views.import_apply, name="import_apply"),
     path("import/<int:pk>/errors.xlsx", excel_views.import_errors, name="import_errors"),
     path("export.xlsx", excel_views.export, name="export"),
     path("rechecks/<int:pk>/decide/", views.recheck_decide, name="recheck_decide"),
@@ -29,5 +30,8 @@ urlpatterns = [
     path("<int:pk>/withdraw/", views.problem_withdraw, name="withdraw"),
     path("<int:pk>/feedback/", views.problem_feedback, name="feedback"),
     path("<int:pk>/disclose/", views.problem_disclose, name="disclose"),
+    path("<int:pk>/publish-offline/", views.problem_publish_offline, name="publish_offline"),
+    path("<int:pk>/approve-offline/", views.problem_approve_offline, name="approve_offline"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
+    path("publications/<int:pk>/", views.publication_download, name="publication"),
 ]

@@ -31,8 +31,10 @@ from qingfeng.ledger.forms import (
     DisclosureForm,
     FeedbackForm,
     LedgerFilterForm,
+    OfflinePublicationForm,
     ProblemEditForm,
     ProblemForm,
+    PublicationDecisionForm,
     ReasonForm,
     ReportForm,
     VerifyForm,
@@ -52,6 +54,8 @@ ACTIONS = (
     "withdraw",
     "feedback",
     "disclose",
+    "publish_offline",
+    "approve_offline",
 )
 
 
@@ -156,6 +160,8 @@ def problem_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "reports": problem.reports.all(),
         "verifications": problem.verifications.all(),
         "feedback": problem.feedback.all(),
+        "publications": problem.offline_publications.all(),
+        "publication_form": OfflinePublicationForm(initial={"published_on": timezone.localdate()}),
         "children": problem.children.all(),
         "cooperating": problem.cooperating_units.all(),
         "source_groups": _source_groups(user, problem),
@@ -299,6 +305,37 @@ def _disclose(request: AuthenticatedHttpRequest, problem: Problem, user: User) -
     return _("已公开") if form.cleaned_data["publish"] else _("已保存，暂不公开")
 
 
+def _publish_offline(request: AuthenticatedHttpRequest, problem: Problem, user: User) -> str:
+    form = OfflinePublicationForm(request.POST, request.FILES)
+    if not form.is_valid():
+        raise ValidationError([str(e) for errors in form.errors.values() for e in errors])
+    actions.check_record_offline_publication(
+        problem,
+        actor=user,
+        channel=form.cleaned_data["channel"],
+        published_on=form.cleaned_data["published_on"],
+        summary=form.cleaned_data["summary"],
+        upload=form.cleaned_data["file"],
+    )
+    return _("已登记线下公开，待局审核认可")
+
+
+def _approve_offline(request: AuthenticatedHttpRequest, problem: Problem, user: User) -> str:
+    form = PublicationDecisionForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("请选择审核结论"))
+    publication = problem.offline_publications.filter(pk=form.cleaned_data["publication"]).first()
+    if publication is None:
+        raise Http404
+    actions.check_decide_offline_publication(
+        publication,
+        actor=user,
+        approve=form.cleaned_data["approve"],
+        comment=form.cleaned_data["comment"],
+    )
+    return _("已认可线下公开") if form.cleaned_data["approve"] else _("已退回线下公开")
+
+
 problem_assign = MOVES.view("assign", _assign)
 problem_accept = MOVES.view("accept", _accept)
 problem_report = MOVES.view("report", _report)
@@ -307,6 +344,8 @@ problem_verify = MOVES.view("verify", _verify)
 problem_withdraw = MOVES.view("withdraw", _withdraw)
 problem_feedback = MOVES.view("feedback", _feedback)
 problem_disclose = MOVES.view("disclose", _disclose)
+problem_publish_offline = MOVES.view("publish_offline", _publish_offline)
+problem_approve_offline = MOVES.view("approve_offline", _approve_offline)
 
 
 @require_POST
@@ -338,6 +377,12 @@ def bulk_assign(request: AuthenticatedHttpRequest) -> HttpResponse:
 def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """Evidence is served only through the problem's scope: outside it, a 404."""
     return download(selectors.get_evidence_for_user(request.user, pk))
+
+
+@signed_in
+def publication_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
+    """An offline publication's evidence, through the problem's scope as evidence is."""
+    return download(selectors.get_publication_for_user(request.user, pk))
 
 
 @guarded(can, "view_own")

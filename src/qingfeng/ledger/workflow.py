@@ -77,6 +77,8 @@ LABELS: dict[str, StrOrPromise] = {
     "report": gettext_lazy("报送进展"),
     "verify": gettext_lazy("销号审核"),
     "feedback": gettext_lazy("记录反馈"),
+    "publish_offline": gettext_lazy("登记线下公开"),
+    "approve_offline": gettext_lazy("审核线下公开"),
 }
 
 

@@ -24,6 +24,8 @@ from qingfeng.api.ledger.schemas import (
     ClosureRequestIn,
     CursorPageIn,
     LedgerFilterIn,
+    OfflinePublicationDecisionIn,
+    OfflinePublicationIn,
     ProblemAssignIn,
     ProblemDetailOut,
     ProblemFeedbackIn,
@@ -392,4 +394,91 @@ def feedback(request: HttpRequest, problem_id: int, payload: ProblemFeedbackIn) 
     user, problem = _transition(request, problem_id, "feedback")
     with _action_errors():
         actions.check_add_feedback(problem, actor=user, kind=payload.kind, text=payload.text)
+    return selectors.with_details(_problem(user, problem.pk))
+
+
+def _publication_body_schema() -> dict[str, Any]:
+    fields = {
+        "channel": {
+            "type": "string",
+            "enum": ["notice_board", "school_affairs", "parent_meeting", "other"],
+            "title": "公开方式（公示栏/校务公开/家长会通报/其他）",
+        },
+        "published_on": {"type": "string", "format": "date", "title": "公开日期"},
+        "summary": {"type": "string", "title": "公开内容摘要"},
+    }
+    with_file = {
+        **fields,
+        "files": {
+            "type": "array",
+            "items": {"type": "string", "format": "binary"},
+            "maxItems": 1,
+            "title": "佐证（一个文件：JPG、PNG、PDF、DOCX，不超过 20 MB）",
+        },
+    }
+    required = ["channel", "published_on", "summary"]
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                # JSON has no file: it is refused with the reason (400), as the page would.
+                "application/json": {
+                    "schema": {"type": "object", "properties": fields, "required": required}
+                },
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": with_file,
+                        "required": [*required, "files"],
+                    }
+                },
+            },
+        }
+    }
+
+
+@router.post(
+    "/problems/{problem_id}/offline-publications",
+    response={200: ProblemDetailOut, **ERRORS},
+    summary="登记线下公开（公示栏、校务公开、家长会通报等，附佐证，待局审核）",
+    description="multipart/form-data：channel、published_on、summary 和一个 files 文件。"
+    "经局级角色认可后，与在“整改进度公开”页面公开一样满足双反馈的公开要求。",
+    openapi_extra=_publication_body_schema(),
+)
+def publish_offline(request: HttpRequest, problem_id: int) -> Problem:
+    user, problem = _transition(request, problem_id, "publish_offline")
+    payload, uploads = read_payload(request, OfflinePublicationIn)
+    if len(uploads) != 1:
+        raise HttpError(400, _("请上传一个佐证文件（公示照片、会议记录等）"))
+    with _action_errors():
+        actions.check_record_offline_publication(
+            problem,
+            actor=user,
+            channel=payload.channel,
+            published_on=payload.published_on,
+            summary=payload.summary,
+            upload=uploads[0],
+        )
+    return selectors.with_details(_problem(user, problem.pk))
+
+
+@router.post(
+    "/problems/{problem_id}/offline-publications/{publication_id}/decision",
+    response={200: ProblemDetailOut, **ERRORS},
+    summary="审核线下公开（限局级角色：认可或不认可）",
+)
+def decide_offline_publication(
+    request: HttpRequest,
+    problem_id: int,
+    publication_id: int,
+    payload: OfflinePublicationDecisionIn,
+) -> Problem:
+    user, problem = _transition(request, problem_id, "approve_offline")
+    publication = problem.offline_publications.filter(pk=publication_id).first()
+    if publication is None:
+        raise HttpError(404, _("线下公开记录不存在"))
+    with _action_errors():
+        actions.check_decide_offline_publication(
+            publication, actor=user, approve=payload.approve, comment=payload.comment
+        )
     return selectors.with_details(_problem(user, problem.pk))

@@ -14,6 +14,7 @@ from qingfeng.ledger import workflow
 from qingfeng.ledger.models import (
     Evidence,
     Feedback,
+    OfflinePublication,
     Problem,
     ProgressReport,
     Transition,
@@ -171,6 +172,38 @@ class ProblemFeedbackOut(Schema):
         return str(obj.created_by) if obj.created_by is not None else None
 
 
+class OfflinePublicationOut(Schema):
+    id: int
+    channel: str
+    channel_label: str = Field(..., alias="get_channel_display")
+    published_on: date
+    summary: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    status: str = Field(..., description="pending 待审核 / approved 已认可 / rejected 未认可")
+    status_label: str = Field(..., alias="get_status_display")
+    recorded_by_name: str
+    recorded_at: datetime
+    decided_by_name: str | None
+    decided_at: datetime | None
+    comment: str
+    download_url: str
+
+    @staticmethod
+    def resolve_recorded_by_name(obj: OfflinePublication) -> str:
+        return str(obj.recorded_by)
+
+    @staticmethod
+    def resolve_decided_by_name(obj: OfflinePublication) -> str | None:
+        return str(obj.decided_by) if obj.decided_by is not None else None
+
+    @staticmethod
+    def resolve_download_url(obj: OfflinePublication) -> str:
+        return reverse("ledger:publication", args=[obj.pk])
+
+
 class ProblemDetailOut(ProblemOut):
     round_no: int
     serial: int
@@ -203,6 +236,9 @@ class ProblemDetailOut(ProblemOut):
     evidence: list[EvidenceOut]
     verifications: list[VerificationOut]
     feedback: list[ProblemFeedbackOut]
+    offline_publications: list[OfflinePublicationOut] = Field(
+        ..., description="线下公开（公示栏、校务公开、家长会通报等）；经局审核认可后算作公开"
+    )
     allowed_actions: list[str] = Field(
         ..., description="当前账号此刻可对该问题执行的操作（与页面按钮一致）"
     )
@@ -302,6 +338,19 @@ class ProblemWithdrawIn(Schema):
 class ProblemFeedbackIn(Schema):
     kind: FeedbackKind
     text: str
+
+
+class OfflinePublicationIn(Schema):
+    channel: Literal["notice_board", "school_affairs", "parent_meeting", "other"] = Field(
+        ..., description="公示栏 / 校务公开 / 家长会通报 / 其他线下公开"
+    )
+    published_on: date = Field(..., description="公开日期，不晚于今天")
+    summary: str = Field(..., description="公开内容摘要")
+
+
+class OfflinePublicationDecisionIn(Schema):
+    approve: bool = Field(..., description="true 认可；false 不认可（须填写 comment）")
+    comment: str = ""
 
 
 ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}

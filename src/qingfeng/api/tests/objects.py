@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from qingfeng.core.tests.objects import Factory, Made
 from qingfeng.intake.tests import objects as intake
+from qingfeng.ledger.models import OfflinePublication
 from qingfeng.ledger.tests import objects as ledger
 from qingfeng.orgs.tests import objects as orgs
 from qingfeng.test import BaseTestCase
@@ -20,9 +21,17 @@ def renamed(factory: Factory, name: str) -> Factory:
     return make
 
 
+def publication(case: BaseTestCase) -> Made:
+    """An offline publication, by its problem's id and its own."""
+    made = ledger.publication(case)
+    problem_id = OfflinePublication.objects.get(pk=made.ids["pk"]).problem_id
+    return Made({"problem_id": problem_id, "publication_id": made.ids["pk"]}, made.owner)
+
+
 OBJECTS: dict[str, Factory] = {
     "api:get_unit": renamed(orgs.school, "unit_id"),
     "api:get_person": renamed(orgs.teacher, "person_id"),
     "api:get_problem": renamed(ledger.problem, "problem_id"),
     "api:intake_ticket": renamed(intake.ticket, "ticket_id"),
+    "api:decide_offline_publication": publication,
 }

@@ -251,7 +251,10 @@ class DetailTestCase(LedgerApiTestCase):
         self.assertEqual(body["verifications"][0]["outcome_label"], "退回重改")
         self.assertEqual([f["kind"] for f in body["feedback"]], ["requirement", "reporter_answer"])
         self.assertEqual(body["feedback"][0]["recipient_name"], "周小燕")
-        self.assertEqual(body["allowed_actions"], ["report", "request_closure", "feedback"])
+        # A problem from the public: the unit may also record its offline publication.
+        self.assertEqual(
+            body["allowed_actions"], ["report", "request_closure", "feedback", "publish_offline"]
+        )
 
     def test_the_responsible_teacher_sees_their_item_outside_a_unit_admin_scope(self) -> None:
         # Registered at the county, with the teacher of a school below it as the responsible
@@ -465,7 +468,8 @@ class TransitionsTestCase(LedgerApiTestCase):
         self.assertEqual(response.status_code, 400)
         self.assertEqual(
             response.json()["detail"],
-            "来自群众反映的问题，须先在“整改进度公开”页面公开整改进度才能销号",
+            "来自群众反映的问题，须先在“整改进度公开”页面公开整改进度"
+            "（或登记线下公开并经局审核认可）才能销号",
         )
         actions.check_set_disclosure(
             problem, actor=self.bureau_admin, public_text="已整改", publish=True
@@ -475,6 +479,49 @@ class TransitionsTestCase(LedgerApiTestCase):
         self.assertEqual(
             Feedback.objects.filter(problem=problem, kind="public_progress").count(), 2
         )
+
+    def test_an_offline_publication_recorded_and_approved_opens_the_gate(self) -> None:
+        problem = self.awaiting_verification(source=Problem.Source.HOTLINE, source_ref="R7")
+        actions.check_add_feedback(
+            problem, actor=self.teacher, kind=Feedback.Kind.REPORTER_ANSWER, text="已答复欧阳女士"
+        )
+        url = f"{BASE}/problems/{problem.pk}/offline-publications"
+        fields = {"channel": "school_affairs", "published_on": "2026-12-01", "summary": "已公开"}
+        # JSON carries no file: refused with the reason, nothing recorded.
+        refused = self.post(self.school_admin, url.removeprefix(BASE), fields)
+        self.assertEqual(refused.status_code, 400)
+        self.assertEqual(refused.json()["detail"], "请上传一个佐证文件（公示照片、会议记录等）")
+        with time_machine.travel("2026-12-03 10:00 +0800"):
+            recorded = self.as_user(self.school_admin).post(
+                url, {**fields, "files": [png("校务公开栏.png")]}
+            )
+        self.assertEqual(recorded.status_code, 200, recorded.content)
+        (publication,) = recorded.json()["offline_publications"]
+        self.assertEqual(
+            (publication["status"], publication["channel_label"], publication["original_name"]),
+            ("pending", "校务公开", "校务公开栏.png"),
+        )
+        self.assertEqual(publication["download_url"], f"/ledger/publications/{publication['id']}/")
+        decision = f"/problems/{problem.pk}/offline-publications/{publication['id']}/decision"
+        # The school does not approve its own; the bureau does.
+        response = self.post(self.school_admin, decision, {"approve": True})
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(response.json()["detail"], "无权执行“审核线下公开”")
+        response = self.post(self.bureau_admin, decision, {"approve": True, "comment": "可以"})
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["offline_publications"][0]["decided_by_name"], "赵建国")
+        response = self.post(self.bureau_admin, decision, {"approve": False, "comment": "再看"})
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json()["detail"], "该线下公开已审核过")
+        approve = {"outcome": "approved", "comment": "同意"}
+        response = self.post(self.county_admin, f"/problems/{problem.pk}/verify", approve)
+        self.assertEqual(response.json()["status"], S.CLOSED)
+        missing = self.post(
+            self.bureau_admin,
+            f"/problems/{problem.pk}/offline-publications/{publication['id'] + 99}/decision",
+            {"approve": True},
+        )
+        self.assertEqual(missing.status_code, 404)
 
     def test_an_unknown_outcome_is_refused_by_the_schema(self) -> None:
         problem = self.awaiting_verification()

@@ -1,6 +1,6 @@
-"""Every change to a problem (`problems`) and the quarterly re-checks (`rechecks`). The public
-names are re-exported here, so callers write `from qingfeng.ledger import actions` and
-`actions.check_verify(...)`."""
+"""Every change to a problem (`problems`), its offline publication (`publications`) and the
+quarterly re-checks (`rechecks`). The public names are re-exported here, so callers write
+`from qingfeng.ledger import actions` and `actions.check_verify(...)`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from qingfeng.ledger.actions.problems import (
     check_add_feedback,
     check_assign,
     check_create_problem,
+    check_reimport_problem,
     check_report_progress,
     check_request_closure,
     check_set_disclosure,
@@ -18,8 +19,13 @@ from qingfeng.ledger.actions.problems import (
     check_withdraw,
     do_accept,
     light_for,
+    publicly_fed_back,
     responsible_users,
     separation_of_duties,
+)
+from qingfeng.ledger.actions.publications import (
+    check_decide_offline_publication,
+    check_record_offline_publication,
 )
 from qingfeng.ledger.actions.rechecks import check_decide_recheck, draw_rechecks
 
@@ -29,7 +35,10 @@ __all__ = [
     "check_add_feedback",
     "check_assign",
     "check_create_problem",
+    "check_decide_offline_publication",
     "check_decide_recheck",
+    "check_record_offline_publication",
+    "check_reimport_problem",
     "check_report_progress",
     "check_request_closure",
     "check_set_disclosure",
@@ -39,6 +48,7 @@ __all__ = [
     "do_accept",
     "draw_rechecks",
     "light_for",
+    "publicly_fed_back",
     "responsible_users",
     "separation_of_duties",
 ]

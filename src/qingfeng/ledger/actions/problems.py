@@ -27,6 +27,7 @@ from qingfeng.ledger.models import (
     Evidence,
     Feedback,
     Measure,
+    OfflinePublication,
     Problem,
     ProgressReport,
     Verification,
@@ -149,6 +150,87 @@ def check_update_problem(problem: Problem, *, actor: User, **changes: Any) -> Pr
         after={k: str(getattr(problem, k)) for k in changes},
     )
     return problem
+
+
+# What a re-imported ledger row may change (ledger/excel/matching.py says why these).
+REIMPORTABLE = frozenset(
+    {
+        "progress",
+        "rectification_type",
+        "deadline",
+        "deadline_workdays",
+        "responsible_person_id",
+        "responsible_leader_id",
+        "cause",
+        "goal",
+        "rules_adopted",
+        "accountability",
+        "remarks",
+    }
+)
+REIMPORT_LOCKED = {
+    Problem.Status.CLOSED,
+    Problem.Status.WITHDRAWN,
+    Problem.Status.CLOSURE_REQUESTED,
+    Problem.Status.STAGE_COMPLETED,
+}
+
+
+@transaction.atomic
+def check_reimport_problem(
+    problem: Problem,
+    *,
+    actor: User,
+    changes: dict[str, Any],
+    measures_added: Sequence[tuple[str, str]] = (),
+    measures_raised: dict[int, str] | None = None,
+    ledger_import: int,
+) -> Problem:
+    """Apply what a confirmed row of a re-imported ledger changes: fields of REIMPORTABLE,
+    measures added, measures moved forward (never back). The status is never changed, and a
+    problem closed, withdrawn or under verification is refused."""
+    WORKFLOW.lock(problem)
+    if problem.status in REIMPORT_LOCKED:
+        raise ValidationError(
+            _("问题 %(n)s 当前为“%(s)s”，重新导入不能修改")
+            % {"n": problem.number, "s": problem.get_status_display()}
+        )
+    if unknown := set(changes) - REIMPORTABLE:
+        raise ValueError(f"not re-importable: {sorted(unknown)}")
+    raised = measures_raised or {}
+    if not changes and not measures_added and not raised:
+        return problem  # an unchanged row writes nothing
+    before = {k: _plain(getattr(problem, k)) for k in changes}
+    for name, value in changes.items():
+        setattr(problem, name, value)
+    problem.full_clean()
+    _validate_people(problem)
+    problem.updated_at = timezone.now()
+    problem.set_light(light_for(problem, timezone.localdate()))
+    problem.save()
+    for pk, status in raised.items():
+        problem.measures.filter(pk=pk).update(status=status)
+    start = (problem.measures.aggregate(m=Max("sort_order"))["m"] or -1) + 1
+    Measure.objects.bulk_create(
+        Measure(problem=problem, text=text, status=status, sort_order=start + i)
+        for i, (text, status) in enumerate(measures_added)
+    )
+    if "progress" in changes:
+        roll_up(problem)
+    after: dict[str, Any] = {k: _plain(getattr(problem, k)) for k in changes}
+    after["import"] = ledger_import
+    if raised:
+        after["measures_raised"] = {str(pk): status for pk, status in sorted(raised.items())}
+    if measures_added:
+        after["measures_added"] = [text for text, _status in measures_added]
+    record_audit(
+        actor=actor, action="ledger.problem.reimport", obj=problem, before=before, after=after
+    )
+    return problem
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
 
 
 @transaction.atomic
@@ -365,8 +447,10 @@ def open_measures(problem: Problem) -> int:
 
 def feedback_gate(problem: Problem) -> None:
     """双反馈: a problem from a public source closes only after the reporter was answered and
-    its progress was published on /progress/ by the bureau (check_set_disclosure): a note
-    typed as public progress shows nobody anything."""
+    its progress was made public: published on /progress/ by the bureau
+    (check_set_disclosure), or published offline and approved by the bureau
+    (check_decide_offline_publication). A note typed as public progress shows nobody
+    anything."""
     if problem.source not in PUBLIC_SOURCES:
         return
     kinds = set(problem.feedback.values_list("kind", flat=True))
@@ -380,8 +464,22 @@ def feedback_gate(problem: Problem) -> None:
     answered = all(answers) if answers else Feedback.Kind.REPORTER_ANSWER in kinds
     if not answered:
         raise ValidationError(_("来自群众反映的问题，须先答复反映人才能销号"))
-    if problem.disclosure != Problem.Disclosure.PUBLISHED:
-        raise ValidationError(_("来自群众反映的问题，须先在“整改进度公开”页面公开整改进度才能销号"))
+    if not publicly_fed_back(problem):
+        raise ValidationError(
+            _(
+                "来自群众反映的问题，须先在“整改进度公开”页面公开整改进度"
+                "（或登记线下公开并经局审核认可）才能销号"
+            )
+        )
+
+
+def publicly_fed_back(problem: Problem) -> bool:
+    """The public half of 双反馈: published on /progress/, or an offline publication (公示栏,
+    校务公开, 家长会通报 …) that a bureau role approved (actions/publications.py)."""
+    return (
+        problem.disclosure == Problem.Disclosure.PUBLISHED
+        or problem.offline_publications.filter(status=OfflinePublication.Status.APPROVED).exists()
+    )
 
 
 @transaction.atomic

@@ -3,6 +3,8 @@
 `import_ledger` stores the upload first (`do_receive_ledger`), then `do_import_ledger`
 reads it (.xlsx or legacy .xls), checks every row against the importer's scope, and
 creates every problem in one transaction or none, leaving an annotated error workbook.
+A ledger sent again (rows that are problems already in the ledger) stops at a preview of
+new / changed / unchanged rows; `do_apply_reimport` writes the rows the user confirms.
 `export_ledger_workbook` writes the same layout, so an export imports again as the same
 problems; `build_ledger_template` is the blank form with drop-downs and instructions.
 Reading the file, finding headers and writing workbooks is qingfeng.lib.xlsx; here is what
@@ -11,6 +13,7 @@ a ledger is.
     columns.py    the layout, column synonyms, and how a cell becomes a value
     reading.py    the title, reporting unit, example and footer rows, pictures
     checking.py   validating every row: names of units, people and categories in scope
+    matching.py   a ledger sent again: rows matched to problems, what each would change
     importing.py  storing the upload, writing all or nothing, the audit event
     workbooks.py  export, blank template, error workbook
 """
@@ -19,11 +22,13 @@ from __future__ import annotations
 
 from qingfeng.ledger.excel.importing import (
     ImportOutcome,
+    do_apply_reimport,
     do_import_ledger,
     do_receive_ledger,
     get_ledger_import_for_user,
     import_ledger,
     ledger_imports_of,
+    preview_counts,
 )
 from qingfeng.ledger.excel.reading import ParsedLedger, read_ledger_workbook
 from qingfeng.ledger.excel.workbooks import (
@@ -38,6 +43,7 @@ __all__ = [
     "ParsedLedger",
     "build_error_workbook",
     "build_ledger_template",
+    "do_apply_reimport",
     "do_import_ledger",
     "do_receive_ledger",
     "export_ledger_workbook",
@@ -45,5 +51,6 @@ __all__ = [
     "import_ledger",
     "ledger_imports_of",
     "ledger_instructions",
+    "preview_counts",
     "read_ledger_workbook",
 ]

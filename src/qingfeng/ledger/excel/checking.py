@@ -22,7 +22,6 @@ from qingfeng.ledger.excel import columns as C
 from qingfeng.ledger.excel.reading import LedgerSheet, ParsedLedger
 from qingfeng.ledger.models import Category, Measure, Problem
 from qingfeng.ledger.permissions import REGISTRARS, _roles
-from qingfeng.ledger.selectors import problems_visible_to
 from qingfeng.lib.keywords import match_keywords
 from qingfeng.lib.xlsx import RowError, cell_text, fold, person_name
 from qingfeng.orgs.models import Person, Unit, User
@@ -45,6 +44,8 @@ class RowPlan:
     cooperating: list[int]
     user_id: int | None = None  # the responsible person's account, for the assignment notice
     measure_status: str = Measure.Status.TODO  # what 完成情况 says of the measures
+    number: str = ""  # 编号: a problem's number in the ledger, when the row names one
+    given: frozenset[str] = frozenset()  # the columns this row fills (a blank never clears)
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,6 @@ class Checker:
                 plan = self.check_row(sheet, row, cells, default_unit)
                 if plan is not None:
                     plans.append(plan)
-            self.check_numbers(sheet)
         return plans
 
     def check_columns(self, sheet: LedgerSheet) -> bool:
@@ -389,6 +389,8 @@ class Checker:
             cooperating,
             user_id,
             measure_status,
+            cell_text(cells.get("number")),
+            frozenset(cells),
         )
 
     def check_completion(
@@ -496,31 +498,6 @@ class Checker:
     def allowed_categories(self) -> str:
         names = Category.objects.filter(is_active=True).values_list("name", flat=True)
         return "、".join(names)
-
-    def check_numbers(self, sheet: LedgerSheet) -> None:
-        """A 编号 already in the ledger: most likely an exported file uploaded again."""
-        numbers = {
-            cell_text(cells["number"]): row for row, cells in sheet.records if "number" in cells
-        }
-        if not numbers:
-            return
-        known = set(
-            problems_visible_to(self.actor)
-            .filter(number__in=list(numbers))
-            .values_list("number", flat=True)
-        )
-        for number in sorted(known, key=numbers.__getitem__):
-            self.warnings.append(
-                RowError(
-                    sheet.title,
-                    numbers[number],
-                    sheet.label("number"),
-                    _(
-                        "编号『%(n)s』的问题已在系统中，本行将作为新问题导入；如要修改原问题，请在系统中修改"
-                    )
-                    % {"n": number},
-                )
-            )
 
 
 def check_ledger(

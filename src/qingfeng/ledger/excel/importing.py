@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -24,6 +25,7 @@ from qingfeng.core.tasks import optimize_database
 from qingfeng.ledger import actions
 from qingfeng.ledger.deadlines import light_on
 from qingfeng.ledger.excel.checking import RowPlan, check_ledger
+from qingfeng.ledger.excel.matching import Kind, RowMatch, compared, match_rows
 from qingfeng.ledger.excel.reading import ParsedLedger, read_ledger_workbook
 from qingfeng.ledger.excel.workbooks import build_error_workbook
 from qingfeng.ledger.models import (
@@ -61,9 +63,15 @@ class ImportOutcome:
     def ok(self) -> bool:
         return self.record.status == LedgerImport.Status.IMPORTED
 
+    @property
+    def preview(self) -> bool:
+        """A re-import waiting for the user to confirm its rows (`do_apply_reimport`)."""
+        return self.record.status == LedgerImport.Status.PREVIEW
+
 
 class _Rejected(Exception):
-    pass
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = errors
 
 
 @transaction.atomic
@@ -83,34 +91,135 @@ def do_import_ledger(record: LedgerImport, *, actor: User, requirement: str = ""
     assigned (交办) with the requirement notice (`requirement`, or the default wording).
     Checking runs inside the write transaction, so rows are checked against the state they
     are written to. On errors the import row gets the error list and the error workbook.
+
+    When rows are problems already in the ledger (a ledger sent again), nothing is written:
+    the import stops at a preview of new / changed / unchanged rows, and
+    `do_apply_reimport` writes the rows the user confirms.
     """
     if record.status != LedgerImport.Status.RECEIVED:
         # A retried request must not create every problem a second time.
         raise ValidationError(_("该文件已经处理过，请重新上传"))
+    parsed = _read(record, actor)
+    if isinstance(parsed, ImportOutcome):
+        return parsed
+    record.row_count = parsed.row_count
+
+    def work(warnings: list[RowError]) -> ImportOutcome:
+        plans, errors, found = check_ledger(actor, parsed)
+        warnings += found
+        matches, unmatched = match_rows(actor, plans)
+        if errors or unmatched:
+            raise _Rejected(errors + unmatched)
+        if any(m.kind != Kind.NEW for m in matches):
+            _hold_for_preview(record, actor, matches, warnings, requirement)
+            return ImportOutcome(record, [], warnings)
+        ids = _create(plans, record=record, actor=actor, requirement=requirement)
+        _finish(record, actor, ids, warnings, bulk=len(plans) > PER_ROW_LIMIT)
+        return ImportOutcome(record, [], warnings, None, ids)
+
+    return _attempt(record, actor, parsed, work)
+
+
+def do_apply_reimport(record: LedgerImport, *, actor: User, selected: set[str]) -> ImportOutcome:
+    """Write the rows of a re-import preview that the user confirmed (keys of
+    `record.preview["rows"]`): new rows are created, changed rows updated through
+    check_reimport_problem (one audit row each), all in one transaction or none.
+
+    The stored file is checked and matched again; each confirmed row must come out exactly
+    as it was previewed (the same problem, the same values before and after), or nothing
+    is written and the import is rejected, saying which rows changed in between.
+    """
+    if record.status != LedgerImport.Status.PREVIEW:
+        raise ValidationError(_("该文件已经处理过，请重新上传"))
+    stored = {e["key"]: e for e in record.preview.get("rows", [])}
+    chosen = [k for k in stored if k in selected and stored[k]["kind"] in APPLIED]
+    if not chosen:
+        raise ValidationError(_("请至少勾选一行要新增或更新的问题"))
+    parsed = _read(record, actor)
+    if isinstance(parsed, ImportOutcome):
+        return parsed
+    requirement = record.preview.get("requirement", "")
+
+    def work(warnings: list[RowError]) -> ImportOutcome:
+        plans, errors, found = check_ledger(actor, parsed)
+        warnings += found
+        matches, unmatched = match_rows(actor, plans, lock=True)
+        if errors or unmatched:
+            raise _Rejected(errors + unmatched)
+        now = {m.key: m for m in matches}
+        stale = [
+            _stale(stored[k])
+            for k in chosen
+            if k not in now or compared(now[k].as_dict()) != compared(stored[k])
+        ]
+        if stale:
+            raise _Rejected(stale)
+        new = [now[k].plan for k in chosen if now[k].kind == Kind.NEW]
+        changed = [now[k] for k in chosen if now[k].kind == Kind.CHANGED]
+        ids = _create(new, record=record, actor=actor, requirement=requirement)
+        problems = Problem.objects.select_related(
+            "unit", "parent", "responsible_person__unit", "responsible_leader__unit"
+        ).in_bulk([m.problem_id for m in changed])
+        for match in changed:
+            assert match.problem_id is not None
+            actions.check_reimport_problem(
+                problems[match.problem_id],
+                actor=actor,
+                changes=match.updates,
+                measures_added=match.measures_added,
+                measures_raised=match.measures_raised,
+                ledger_import=record.pk,
+            )
+        record.preview = {**record.preview, "applied": chosen}
+        _finish(
+            record,
+            actor,
+            ids,
+            warnings,
+            bulk=len(new) > PER_ROW_LIMIT,
+            updated=[m.problem_id for m in changed if m.problem_id is not None],
+        )
+        return ImportOutcome(record, [], warnings, None, ids)
+
+    return _attempt(record, actor, parsed, work)
+
+
+APPLIED = {Kind.NEW, Kind.CHANGED}
+
+
+def _stale(entry: dict[str, Any]) -> RowError:
+    if entry["kind"] == Kind.NEW:
+        message = _("本行的问题在预览之后已登记到台账，本次未写入任何数据，请重新上传核对")
+    else:
+        message = _("编号 %(n)s 的问题在预览之后已被修改，本次未写入任何数据，请重新上传核对") % {
+            "n": entry.get("number", "")
+        }
+    return RowError(entry["sheet"], entry["row"], "", message)
+
+
+def _read(record: LedgerImport, actor: User) -> ParsedLedger | ImportOutcome:
     with record.file.open("rb") as handle:
         data = handle.read()
     try:
-        parsed = read_ledger_workbook(data, record.original_name)
+        return read_ledger_workbook(data, record.original_name)
     except WorkbookError as exc:
         return _reject(record, actor, None, [RowError("", 0, "", exc.message)], [])
-    record.row_count = parsed.row_count
-    errors: list[RowError] = []
+
+
+def _attempt(
+    record: LedgerImport,
+    actor: User,
+    parsed: ParsedLedger,
+    work: Callable[[list[RowError]], ImportOutcome],
+) -> ImportOutcome:
+    """Run `work` in one durable transaction: what it returns, or the import rejected with
+    nothing written (a row error, a conflict, a system error)."""
     warnings: list[RowError] = []
     try:
         with transaction.atomic(durable=True):
-            plans, errors, warnings = check_ledger(actor, parsed)
-            if errors:
-                raise _Rejected
-            if len(plans) <= PER_ROW_LIMIT:
-                ids = _write_each(plans, actor=actor, assign=record.assign, requirement=requirement)
-            else:
-                ids = _write_bulk(plans, actor=actor, assign=record.assign, requirement=requirement)
-            _finish(record, actor, ids, warnings, bulk=len(plans) > PER_ROW_LIMIT)
-            if len(plans) > PER_ROW_LIMIT:
-                # Fresh statistics, or SQLite plans the next ledger queries as full scans.
-                transaction.on_commit(optimize_database)
-    except _Rejected:
-        return _reject(record, actor, parsed, errors, warnings)
+            return work(warnings)
+    except _Rejected as exc:
+        return _reject(record, actor, parsed, exc.errors, warnings)
     except (IntegrityError, ValidationError) as exc:
         # A concurrent change between the check and the write (a person left, a category
         # was switched off), or a rule the check does not know: nothing was written.
@@ -123,7 +232,46 @@ def do_import_ledger(record: LedgerImport, *, actor: User, requirement: str = ""
         message = _("导入时发生系统错误，未写入任何数据，请联系管理员")
         _reject(record, actor, None, [RowError("", 0, "", message)], warnings, failed=True)
         raise
-    return ImportOutcome(record, [], warnings, None, ids)
+
+
+def _create(
+    plans: list[RowPlan], *, record: LedgerImport, actor: User, requirement: str
+) -> list[int]:
+    if not plans:
+        return []
+    if len(plans) <= PER_ROW_LIMIT:
+        return _write_each(plans, actor=actor, assign=record.assign, requirement=requirement)
+    ids = _write_bulk(plans, actor=actor, assign=record.assign, requirement=requirement)
+    # Fresh statistics, or SQLite plans the next ledger queries as full scans.
+    transaction.on_commit(optimize_database)
+    return ids
+
+
+def _hold_for_preview(
+    record: LedgerImport,
+    actor: User,
+    matches: list[RowMatch],
+    warnings: list[RowError],
+    requirement: str,
+) -> None:
+    record.status = LedgerImport.Status.PREVIEW
+    record.preview = {"requirement": requirement, "rows": [m.as_dict() for m in matches]}
+    record.warnings = [w.as_dict() for w in warnings[:ERRORS_KEPT]]
+    record.save()
+    record_audit(
+        actor=actor,
+        action="ledger.problem.import.preview",
+        obj=record,
+        after={"file": record.original_name, "rows": record.row_count, **preview_counts(record)},
+    )
+
+
+def preview_counts(record: LedgerImport) -> dict[str, int]:
+    """Rows of a re-import preview by kind: new, changed, unchanged, not_updated."""
+    counts = dict.fromkeys((Kind.NEW, Kind.CHANGED, Kind.UNCHANGED, Kind.NOT_UPDATED), 0)
+    for entry in record.preview.get("rows", []):
+        counts[entry["kind"]] += 1
+    return counts
 
 
 def import_ledger(
@@ -302,11 +450,18 @@ def _write_bulk(plans: list[RowPlan], *, actor: User, assign: bool, requirement:
 
 
 def _finish(
-    record: LedgerImport, actor: User, ids: list[int], warnings: list[RowError], *, bulk: bool
+    record: LedgerImport,
+    actor: User,
+    ids: list[int],
+    warnings: list[RowError],
+    *,
+    bulk: bool,
+    updated: list[int] | None = None,
 ) -> None:
     record.status = LedgerImport.Status.IMPORTED
     record.finished_at = timezone.now()
     record.created_count = len(ids)
+    record.updated_count = len(updated or [])
     record.first_problem_id = min(ids) if ids else None
     record.last_problem_id = max(ids) if ids else None
     record.warnings = [w.as_dict() for w in warnings[:ERRORS_KEPT]]
@@ -315,6 +470,7 @@ def _finish(
         "file": record.original_name,
         "rows": record.row_count,
         "created": len(ids),
+        "updated": len(updated or []),
         "assign": record.assign,
         "bulk": bulk,
         "warnings": len(warnings),

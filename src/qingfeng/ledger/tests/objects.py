@@ -48,6 +48,21 @@ def evidence(case: BaseTestCase) -> Made:
     return Made({"pk": rectifying(case).evidence.get().pk}, case.school_admin)
 
 
+def publication(case: BaseTestCase) -> Made:
+    """The problem's notice on the school's board, recorded by the school."""
+    problem = rectifying(case)
+    photo = SimpleUploadedFile("公示栏.png", PNG, content_type="image/png")
+    made = actions.check_record_offline_publication(
+        problem,
+        actor=case.school_admin,
+        channel="notice_board",
+        published_on=timezone.localdate(),
+        summary="整改情况已在校门口公示栏公示一周",
+        upload=photo,
+    )
+    return Made({"pk": made.pk}, case.school_admin)
+
+
 def recheck(case: BaseTestCase) -> Made:
     """A closure drawn for the re-check of the next quarter."""
     problem = rectifying(case)
@@ -70,6 +85,8 @@ def ledger_import(case: BaseTestCase) -> Made:
 OBJECTS: dict[str, Factory] = {
     "ledger:detail": problem,
     "ledger:evidence": evidence,
+    "ledger:publication": publication,
     "ledger:recheck_decide": recheck,
     "ledger:import_result": ledger_import,
+    "ledger:import_apply": ledger_import,
 }

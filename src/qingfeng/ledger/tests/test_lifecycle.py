@@ -189,7 +189,7 @@ class FeedbackGateTestCase(LedgerTestCase):
         actions.check_add_feedback(
             problem, actor=self.county_admin, kind=Feedback.Kind.REPORTER_ANSWER, text="已答复"
         )
-        refused = "须先在“整改进度公开”页面公开整改进度才能销号"
+        refused = "须先在“整改进度公开”页面公开整改进度"
         with self.assertRaisesMessage(ValidationError, refused):
             actions.check_verify(
                 problem,

@@ -30,15 +30,16 @@ class DetailsTestCase(LedgerTestCase):
     def test_the_page_and_the_api_read_a_problem_in_a_fixed_number_of_queries(self) -> None:
         problem = self.rectifying()
         api = selectors.get_problem_for_user(self.county_admin, problem.pk)
-        # measures, cooperating units, transitions, reports, verifications, feedback, evidence
-        with self.assertNumQueries(7):
+        # measures, cooperating units, transitions, reports, verifications, feedback, offline
+        # publications, evidence
+        with self.assertNumQueries(8):
             selectors.with_details(api)
         with self.assertNumQueries(0):
             self.assertEqual(len(api.evidence.all()), 1)
             self.assertEqual(len(api.transitions.all()), 4)
         page = selectors.get_problem_for_user(self.county_admin, problem.pk)
-        # the same six, each report's evidence, the problems under it
-        with self.assertNumQueries(8):
+        # the same seven, each report's evidence, the problems under it
+        with self.assertNumQueries(9):
             selectors.with_page_details(page)
         with self.assertNumQueries(0):
             self.assertEqual([len(r.evidence.all()) for r in page.reports.all()], [1])

@@ -3,18 +3,19 @@
 A hypothesis state machine registers problems of 东城区实验小学 or 东城区教育局 and drives them
 through the real actions — assign, accept, progress with evidence (the first report starts the
 rectification), request closure, verify (approve, return, stage-complete), withdraw, feedback,
-disclosure, and the quarterly re-check that reopens a closed problem — each by one of the
-responsible person, their unit's admin, the county admin, the bureau admin, a supervisor or
-another school's admin, either through the page's gate (the scoped lookup and the policy, as
-the pages and the API do) or by calling the action alone (as an import or a later entry point
-would). Days pass, and the nightly sweep of lights, reminders and re-checks runs.
+disclosure, offline publication and its approval, and the quarterly re-check that reopens a
+closed problem — each by one of the responsible person, their unit's admin, the county
+admin, the bureau admin, a supervisor or another school's admin, either through the page's
+gate (the scoped lookup and the policy, as the pages and the API do) or by calling the action
+alone (as an import or a later entry point would). Days pass, and the nightly sweep of lights, reminders and re-checks runs.
 
 After every step: a refused move changed nothing; an applied move wrote one audit row, and one
 event row exactly when it moved the status; every problem's events are a walk along the
 workflow's moves ending at its status; a problem was closed only by a verification of someone
 neither responsible for it nor inside its unit; a problem from the public was closed only
-after the reporter was answered and its progress published (双反馈); after the nightly sweep
-every light is the one the problem's page would compute.
+after the reporter was answered and its progress published, on /progress/ or offline with
+the bureau's approval (双反馈); after the nightly sweep every light is the one the problem's
+page would compute.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from qingfeng.ledger.models import (
     Evidence,
     Feedback,
     Measure,
+    OfflinePublication,
     Problem,
     ProgressReport,
     Recheck,
@@ -99,6 +101,30 @@ def _report(
     )
 
 
+def _publish_offline(
+    problem: Problem, user: User, channel: str, summary: str, evidence: str
+) -> object:
+    files = upload(evidence)
+    return actions.check_record_offline_publication(
+        problem,
+        actor=user,
+        channel=channel,
+        published_on=timezone.localdate(),
+        summary=summary,
+        upload=files[0][0] if files else None,
+    )
+
+
+def _decide_offline(problem: Problem, user: User, approve: bool, comment: str) -> object:
+    """The latest offline publication decided (as the page names one); none: a 404."""
+    publication = problem.offline_publications.order_by("-id").first()
+    if publication is None:
+        raise Http404
+    return actions.check_decide_offline_publication(
+        publication, actor=user, approve=approve, comment=comment
+    )
+
+
 Run = Callable[..., object]
 # Each move: the strategy of its arguments (what a user may type, valid or not), and the
 # action it calls. The key is also the move's name in the policy.
@@ -140,6 +166,20 @@ STEPS: dict[str, tuple[st.SearchStrategy[dict[str, Any]], Run]] = {
             p, actor=u, public_text=public_text, publish=publish
         ),
     ),
+    "publish_offline": (
+        st.fixed_dictionaries(
+            {
+                "channel": st.sampled_from([*OfflinePublication.Channel.values, "bogus"]),
+                "summary": texts,
+                "evidence": uploads,
+            }
+        ),
+        _publish_offline,
+    ),
+    "approve_offline": (
+        st.fixed_dictionaries({"approve": st.booleans(), "comment": texts}),
+        _decide_offline,
+    ),
 }
 
 
@@ -152,6 +192,7 @@ class LedgerMachine(DatabaseMachine):
         Evidence,
         Verification,
         Feedback,
+        OfflinePublication,
         Recheck,
         Escalation,
     )
@@ -251,10 +292,15 @@ class LedgerMachine(DatabaseMachine):
         every measure is done unless the item is long-term."""
         problem = step.after[Problem._meta.label][pk]
         if problem["source"] in PUBLIC:
-            self.t.assertEqual(
-                problem["disclosure"],
-                Problem.Disclosure.PUBLISHED,
-                f"{problem['number']} from the public closed without its progress published",
+            approved = [
+                row
+                for row in step.after[OfflinePublication._meta.label].values()
+                if row["problem_id"] == pk and row["status"] == OfflinePublication.Status.APPROVED
+            ]
+            self.t.assertTrue(
+                problem["disclosure"] == Problem.Disclosure.PUBLISHED or approved,
+                f"{problem['number']} from the public closed without its progress published "
+                "on /progress/ or offline with the bureau's approval",
             )
         if problem["rectification_type"] != Problem.RectificationType.LONG_TERM:
             measures = step.after[Measure._meta.label].values()
@@ -352,7 +398,7 @@ class LedgerMachine(DatabaseMachine):
         given = {str(kind) for kind in problem.feedback.values_list("kind", flat=True)}
         public = problem.source in PUBLIC
         unanswered = public and Feedback.Kind.REPORTER_ANSWER not in given
-        unpublished = public and problem.disclosure != Problem.Disclosure.PUBLISHED
+        unpublished = public and not actions.publicly_fed_back(problem)
         after_photo = problem.evidence.filter(phase=Evidence.Phase.AFTER).exists()
         measures_open = problem.rectification_type != Problem.RectificationType.LONG_TERM and (
             problem.measures.exclude(status=Measure.Status.DONE).exists()
@@ -388,7 +434,25 @@ class LedgerMachine(DatabaseMachine):
             self.move("feedback", pk, "responsible", PAGE, kind="public_progress", text="已公开")
             self.move("verify", pk, "supervisor", PAGE, outcome="approved", comment="核实")
             self.t.assertIn("整改进度公开", str(self.refusal))
-            self.move("disclose", pk, "bureau_admin", PAGE, public_text="已整改", publish=True)
+            # The first time offline (公示栏, approved by the bureau), else on /progress/.
+            offline = problem.offline_publications
+            if not offline.exists():
+                self.move(
+                    "publish_offline",
+                    pk,
+                    "responsible",
+                    PAGE,
+                    channel="notice_board",
+                    summary="整改情况已在校门口公示栏公示",
+                    evidence="after",
+                )
+            if offline.filter(status=OfflinePublication.Status.PENDING).exists():
+                # Recorded is not approved: the closure still waits.
+                self.move("verify", pk, "supervisor", PAGE, outcome="approved", comment="核实")
+                self.t.assertIn("线下公开", str(self.refusal))
+                self.move("approve_offline", pk, "bureau_admin", PAGE, approve=True, comment="")
+            else:
+                self.move("disclose", pk, "bureau_admin", PAGE, public_text="已整改", publish=True)
         elif status == S.CLOSURE_REQUESTED:
             self.move("verify", pk, judge, way, outcome=verdict, comment="核实")
         elif problem.rechecks.filter(outcome=Recheck.Outcome.PENDING).exists():
@@ -533,7 +597,7 @@ class LedgerWorkflowTestCase(LedgerTestCase):
     def test_the_long_way_round(self) -> None:
         """One fixed run, with the machine's checks after each step, through every move the
         actions make: returned once, then closed after both feedbacks (a problem from the
-        hotline), drawn for the re-check next quarter and reopened; a long-term item is
+        hotline, its public half on the school's notice board, approved by the bureau), drawn for the re-check next quarter and reopened; a long-term item is
         stage-completed; a draft is withdrawn."""
         machine = LedgerMachine(self)
         try:

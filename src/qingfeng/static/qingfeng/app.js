@@ -13,4 +13,12 @@ document.addEventListener("alpine:init", () => {
     get symbol() { return this.open ? "−" : "+"; },
     get expandedText() { return this.open ? "true" : "false"; },
   }));
+  // A group's box ticks or clears every row box of the group (the re-import preview).
+  window.Alpine.data("checkGroup", () => ({
+    toggleAll(event) {
+      for (const box of this.$root.querySelectorAll("input[name=row]")) {
+        box.checked = event.target.checked;
+      }
+    },
+  }));
 });
