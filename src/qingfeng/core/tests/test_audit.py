@@ -7,7 +7,14 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import TestCase
 
-from qingfeng.core.audit import GENESIS, check_chain, compute_hash, record_audit, verify_chain
+from qingfeng.core.audit import (
+    GENESIS,
+    check_chain,
+    compute_hash,
+    legacy_hash,
+    record_audit,
+    verify_chain,
+)
 from qingfeng.core.context import RequestInfo, current_request
 from qingfeng.core.models import AuditEvent
 from qingfeng.orgs import actions
@@ -147,6 +154,29 @@ class TamperingTestCase(BaseTestCase):
             verify_output()
         self.assertIn(f"id={forged.pk}", str(caught.exception))
         self.assertIn("orgs.unit.update", str(caught.exception))
+
+    def test_a_row_rewritten_with_the_whole_chain_recomputed_without_the_key_is_named(
+        self,
+    ) -> None:
+        # What a database writer could do to an unkeyed chain: alter a row and recompute it
+        # and every hash after it. Without QF_AUDIT_KEY the altered row is the first to fail.
+        rows = list(AuditEvent.objects.order_by("id"))
+        drop_append_only_triggers()
+        previous = rows[3].prev_hash
+        rows[3].object_repr = "西山县第二中学"
+        with connection.cursor() as cursor:
+            for row in rows[3:]:
+                row.prev_hash = previous
+                row.hash = legacy_hash(row.chain_payload())
+                cursor.execute(
+                    "UPDATE core_auditevent SET object_repr = %s, prev_hash = %s, hash = %s "
+                    "WHERE id = %s",
+                    [row.object_repr, row.prev_hash, row.hash, row.pk],
+                )
+                previous = row.hash
+        report = check_chain()
+        assert report.broken is not None
+        self.assertEqual((report.broken.pk, report.reason), (rows[3].pk, "hash"))
 
     def test_a_forged_row_with_a_recomputed_hash_still_breaks_the_next_link(self) -> None:
         rows = list(AuditEvent.objects.order_by("id")[2:4])
