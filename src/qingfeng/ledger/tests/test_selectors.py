@@ -39,7 +39,7 @@ class DetailsTestCase(LedgerTestCase):
         page = selectors.get_problem_for_user(self.county_admin, problem.pk)
         # the same six, each report's evidence, the problems under it
         with self.assertNumQueries(8):
-            selectors.with_page_details(page)
+            selectors.with_page_details(page, viewer=self.county_admin)
         with self.assertNumQueries(0):
             self.assertEqual([len(r.evidence.all()) for r in page.reports.all()], [1])
             self.assertEqual(list(page.children.all()), [])
