@@ -5,14 +5,12 @@ trail begun before the chain was keyed."""
 from __future__ import annotations
 
 import importlib
-import tempfile
 from io import StringIO
-from pathlib import Path
 
 from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
-from django.test import TestCase, override_settings
+from django.test import TestCase
 from django.utils import timezone
 
 from qingfeng.core import tasks
@@ -27,7 +25,7 @@ from qingfeng.core.audit import (
     record_audit,
 )
 from qingfeng.core.models import AuditEvent
-from qingfeng.core.tests.test_audit import drop_append_only_triggers
+from qingfeng.core.tests.test_audit import FreshAnchors, drop_append_only_triggers
 from qingfeng.orgs import actions
 from qingfeng.test import BaseTestCase
 
@@ -53,14 +51,9 @@ def raw(sql: str, params: list[int | str] | None = None) -> None:
         cursor.execute(sql, params or [])
 
 
-class AnchoredTestCase(BaseTestCase):
+class AnchoredTestCase(FreshAnchors, BaseTestCase):
     def setUp(self) -> None:
-        folder = tempfile.TemporaryDirectory()
-        self.addCleanup(folder.cleanup)
-        self.anchor_file = Path(folder.name) / "audit-anchors.log"
-        override = override_settings(QF_AUDIT_ANCHOR_FILE=self.anchor_file)
-        override.enable()
-        self.addCleanup(override.disable)
+        super().setUp()
         # Changes made the way people make them; each commit anchors the new head.
         with self.captureOnCommitCallbacks(execute=True):
             actions.do_update_unit(self.school, actor=self.bureau_admin, short_name="东城实验")
@@ -152,7 +145,7 @@ class AnchoredTestCase(BaseTestCase):
         self.assertIn("1 行无法识别", err.getvalue())
 
 
-class RechainTestCase(TestCase):
+class RechainTestCase(FreshAnchors, TestCase):
     """A trail written before the chain was keyed, re-chained by the migration."""
 
     def setUp(self) -> None:
