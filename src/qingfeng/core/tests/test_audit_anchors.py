@@ -149,6 +149,7 @@ class RechainTestCase(FreshAnchors, TestCase):
     """A trail written before the chain was keyed, re-chained by the migration."""
 
     def setUp(self) -> None:
+        super().setUp()
         previous = GENESIS
         self.legacy = []
         for n, (label, action) in enumerate(
