@@ -44,6 +44,7 @@ assets: src/qingfeng/static/vendor/.built $(VENV)/.runtime
 	$(PY) scripts/make_env.py .env
 
 run: install assets .env
+	$(PY) scripts/make_env.py .env  # adds a key a newer release needs (QF_AUDIT_KEY); replaces none
 	bash scripts/system_deps.sh $(RUN_PACKAGES)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0

@@ -59,6 +59,9 @@ def bench_keys() -> dict[str, str]:
         ]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     lines = path.read_text(encoding="utf-8").splitlines()
+    if not any(line.startswith("QF_AUDIT_KEY=") for line in lines):  # a bench.env from before
+        lines.append(f"QF_AUDIT_KEY={base64.b64encode(secrets.token_bytes(32)).decode()}")
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return dict(line.split("=", 1) for line in lines if "=" in line)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -169,6 +170,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("TEST", {})["NAME"] = env_str("QF_PG_TEST_DB", "test_qingfeng")
+    if TESTING:
+        # TransactionTestCase empties every table with TRUNCATE between tests; the audit
+        # table's trigger lets its owner do so only when asked (core migration 0008).
+        _db.setdefault("OPTIONS", {})["options"] = "-c qingfeng.audit_truncate=allow"
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -269,6 +274,22 @@ def _key(name: str, fallback_seed: str) -> bytes:
 
 QF_FIELD_KEY = _key("QF_FIELD_KEY", "development-field-key")
 QF_INDEX_KEY = _key("QF_INDEX_KEY", "development-index-key")
+# The audit chain is an HMAC under this key (core/audit.py): whoever can write the database but
+# does not hold the key cannot rewrite a row and recompute the chain.
+QF_AUDIT_KEY = _key("QF_AUDIT_KEY", "development-audit-key")
+# The chain's head is also written outside the database, one line per change, so that rows cut
+# from the end or a wiped table show (`manage.py verify_audit`). Tests use a file of their own.
+QF_AUDIT_ANCHOR_FILE = Path(
+    env_str(
+        "QF_AUDIT_ANCHOR_FILE",
+        str(
+            (Path(tempfile.mkdtemp(prefix="qf-anchors-")) if TESTING else DATA_DIR)
+            / "audit-anchors.log"
+        ),
+    )
+)
+# An uploaded file no row refers to is removed by the daily sweep once it is this old.
+QF_ORPHAN_GRACE_HOURS = env_int("QF_ORPHAN_GRACE_HOURS", 24)
 
 # --- Language, time -----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -9,8 +9,15 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础设施")
 
     def ready(self) -> None:
-        from qingfeng.core import notify, permissions, registry, views
+        from django.core import checks
+        from django.db.backends.signals import connection_created
+
+        from qingfeng.core import auditguard, notify, permissions, registry, views
         from qingfeng.core.registry import HomeCard, MenuEntry, Section
+
+        checks.register(auditguard.check_audit_protection, checks.Tags.database)
+        # Said once per process when it first reaches the database ("fall back loudly").
+        connection_created.connect(auditguard.warn_once, dispatch_uid="qingfeng.auditguard")
 
         registry.add_urls("core/", "qingfeng.core.urls")
         registry.add_job_handler(notify.DELIVER, notify.deliver, atomic=False)

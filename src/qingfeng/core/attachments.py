@@ -13,21 +13,33 @@ unit's rectification evidence, a rater's recording).
   within the user's scope.
 - `body_too_large` — the declared size of a request, checked before its body is read.
 - `MultipleFileField` — a form field for several files under one name.
+- `unreferenced_files_removed` — the scope (each request, each job) at whose end a file
+  written by `attach` whose row did not commit (the action failed, its transaction rolled
+  back) is deleted again; `sweep_orphans` — the daily sweep for whatever such a scope did not
+  see (a killed process, a file written outside one), after a grace period.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.http import FileResponse, HttpRequest
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
@@ -37,7 +49,13 @@ from qingfeng.lib.filetypes import FileType
 if TYPE_CHECKING:
     from django.db.models.fields.files import FieldFile
 
+log = logging.getLogger(__name__)
+
 MB = 1024 * 1024
+# The files `attach` wrote in the current scope: (model, stored name).
+_written: ContextVar[list[tuple[type[Attachment], str]] | None] = ContextVar(
+    "qf_written_files", default=None
+)
 
 
 class Attachment(models.Model):
@@ -118,6 +136,9 @@ class AttachmentRules:
         attachment.sha256 = file_digest(stored)
         name = storage_name(filetypes.extension(upload.name or ""))
         attachment.file.save(name, stored, save=False)
+        written = _written.get()
+        if written is not None and attachment.file.name:
+            written.append((type(attachment), attachment.file.name))
 
 
 def download(attachment: Attachment) -> FileResponse:
@@ -154,3 +175,111 @@ class MultipleFileField(forms.FileField):
     def clean(self, data: Any, initial: Any = None) -> list[Any]:
         items = data if isinstance(data, list | tuple) else [data] if data else []
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
+
+
+# --- Files without a row --------------------------------------------------------------------
+
+
+def _referenced(model: type[Attachment], names: list[str]) -> set[str]:
+    lookup: dict[str, Any] = {"file__in": names}  # the field is the concrete model's
+    rows = model._default_manager.filter(**lookup).values_list("file", flat=True)  # type: ignore[misc]
+    return set(rows)
+
+
+def _file_field(model: type[Attachment]) -> models.FileField:
+    field = model._meta.get_field("file")  # type: ignore[misc]
+    assert isinstance(field, models.FileField)
+    return field
+
+
+@contextmanager
+def unreferenced_files_removed() -> Iterator[None]:
+    """Around a unit of work that may store uploads (a request, a job): when it ends, every
+    file `attach` wrote whose row is not in the database — the action failed and its
+    transaction rolled back — is deleted, so a failure leaves nothing on disk. Asked after
+    the work, so it holds however far out the rollback happened."""
+    written: list[tuple[type[Attachment], str]] = []
+    token = _written.set(written)
+    try:
+        yield
+    finally:
+        _written.reset(token)
+        if written:
+            _remove_unreferenced(written)
+
+
+def _remove_unreferenced(written: list[tuple[type[Attachment], str]]) -> None:
+    try:
+        by_model: dict[type[Attachment], list[str]] = {}
+        for model, name in written:
+            by_model.setdefault(model, []).append(name)
+        for model, names in by_model.items():
+            kept = _referenced(model, names)
+            storage = _file_field(model).storage
+            for name in names:
+                if name not in kept:
+                    storage.delete(name)
+                    log.info("removed %s: its action did not commit", name)
+    except Exception:  # the work itself is over; the daily sweep will find the file
+        log.exception("files of a failed action not removed")
+
+
+def attachment_models() -> list[type[Attachment]]:
+    """Every installed model that stores uploads (core knows no app: it asks the registry)."""
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, Attachment) and not model._meta.abstract
+    ]
+
+
+def _folder(model: type[Attachment]) -> str:
+    """The fixed part of a model's upload folder: 'ledger/evidence' of 'ledger/evidence/%Y/%m/'."""
+    upload_to = _file_field(model).upload_to
+    fixed = str(upload_to).split("%", 1)[0]
+    return fixed.rstrip("/")
+
+
+def _walk(storage: Any, folder: str) -> Iterator[str]:
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{folder}/{name}" if folder else name
+    for sub in folders:
+        yield from _walk(storage, f"{folder}/{sub}" if folder else sub)
+
+
+def sweep_orphans(*, grace: timedelta | None = None) -> list[str]:
+    """Delete the stored files that no row refers to and that are older than the grace period
+    (`QF_ORPHAN_GRACE_HOURS`: an upload whose row is still being written is left alone), and
+    record the sweep in the audit trail. Returns the names removed."""
+    from qingfeng.core.audit import record_audit  # not at the top: models import this module
+
+    grace = grace if grace is not None else timedelta(hours=settings.QF_ORPHAN_GRACE_HOURS)
+    cutoff = timezone.now() - grace
+    removed: list[str] = []
+    for model in attachment_models():
+        storage = _file_field(model).storage
+        candidates = [
+            name
+            for name in _walk(storage, _folder(model))
+            if storage.get_modified_time(name) < cutoff
+        ]
+        for start in range(0, len(candidates), 500):
+            batch = candidates[start : start + 500]
+            kept = _referenced(model, batch)
+            for name in batch:
+                if name not in kept:
+                    storage.delete(name)
+                    removed.append(name)
+    if removed:
+        log.warning("removed %d uploaded files no row refers to", len(removed))
+        record_audit(
+            actor=None,
+            action="core.attachments.sweep",
+            object_repr=f"{len(removed)} files",
+            after={"removed": removed[:1000], "count": len(removed)},
+        )
+    return removed

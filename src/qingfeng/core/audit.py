@@ -1,14 +1,31 @@
 """The audit trail: every change writes one event, in the same transaction as the change.
 
 If the audit write fails, the transaction — and with it the business action — fails too.
+
+Each event carries an HMAC (key `QF_AUDIT_KEY`, never in the database) over its columns and
+the previous event's hash, so whoever can write the database but lacks the key can neither
+alter a row nor recompute the chain after it. Cutting rows from the end or wiping the table
+keeps a chain that holds, so the head is also anchored outside the database: one line per
+event in an append-only file (`QF_AUDIT_ANCHOR_FILE`), a daily line in the log, and a line in
+each backup (`anchor_for_backup`). `check_chain` holds the chain against those anchors.
+
+A trail begun before the chain was keyed is re-chained from a recorded point: migration
+`core.0009_fill_audit_rechain` appends a keyed `core.audit.rechain` event naming the last
+unkeyed event; the events up to it verify with plain SHA-256 and are protected from then on by
+the keyed events linked after them. Without that keyed marker every event must be keyed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -24,7 +41,10 @@ from qingfeng.core.scope import active_roles
 if TYPE_CHECKING:
     from qingfeng.orgs.models import Unit, User
 
+log = logging.getLogger(__name__)
+
 GENESIS = "0" * 64
+RECHAIN = "core.audit.rechain"
 # An arbitrary constant that names "the audit chain" among PostgreSQL advisory locks.
 _PG_CHAIN_LOCK = 7_114_251
 
@@ -36,9 +56,19 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
 
 
-def compute_hash(payload: dict[str, Any]) -> str:
+def _canonical(payload: dict[str, Any]) -> bytes:
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text.encode("utf-8")
+
+
+def compute_hash(payload: dict[str, Any]) -> str:
+    """The keyed hash of one event: HMAC-SHA256 under `QF_AUDIT_KEY`."""
+    return hmac.new(settings.QF_AUDIT_KEY, _canonical(payload), hashlib.sha256).hexdigest()
+
+
+def legacy_hash(payload: dict[str, Any]) -> str:
+    """The unkeyed SHA-256 of the events written before the chain was keyed."""
+    return hashlib.sha256(_canonical(payload)).hexdigest()
 
 
 def _lock_chain() -> None:
@@ -60,7 +90,8 @@ def record_audit(
     object_repr: str | None = None,
 ) -> AuditEvent:
     """Append one event to the chain. Staff actions record the source address; actions
-    without a signed-in actor (public submissions, the system) never do."""
+    without a signed-in actor (public submissions, the system) never do. Once the change
+    commits, the new head is appended to the anchor file."""
     info = current_request.get()
     if unit is None and obj is not None:
         unit = getattr(obj, "unit", None) if not _is_unit(obj) else obj  # type: ignore[assignment]
@@ -84,6 +115,9 @@ def record_audit(
         )
         event.hash = compute_hash(event.chain_payload())
         event.save(force_insert=True)
+        anchor = Anchor(event.pk, event.hash, event.created_at)
+        # Only a committed head is anchored: a rolled-back event never existed.
+        transaction.on_commit(lambda: append_anchor(anchor))
     return event
 
 
@@ -91,27 +125,162 @@ def _is_unit(obj: Model) -> bool:
     return obj._meta.label_lower == settings.QF_UNIT_MODEL.lower()
 
 
+# --- Anchors: the head, kept outside the database --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The chain's head at one moment: the id of the newest event, its hash, and when."""
+
+    seq: int
+    head: str
+    at: datetime
+
+    def line(self) -> str:
+        return f"{self.seq} {self.head} {self.at.astimezone(UTC).isoformat()}\n"
+
+
+def append_anchor(anchor: Anchor, path: Path | None = None) -> None:
+    """Append one line to the anchor file. One short write to a file opened for appending
+    lands whole even with several processes writing; a failure is logged, never raised (the
+    change it anchors has committed), and shows later as an anchor missing, not as an error."""
+    target = Path(path or settings.QF_AUDIT_ANCHOR_FILE)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(fd, anchor.line().encode("ascii"))
+        finally:
+            os.close(fd)
+    except OSError:
+        log.exception("audit anchor not written to %s", target)
+
+
+def current_head() -> Anchor:
+    """The newest event as an anchor; sequence 0 and the genesis hash for an empty trail."""
+    last = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
+    now = timezone.now()
+    return Anchor(last[0], last[1], now) if last else Anchor(0, GENESIS, now)
+
+
+def anchor_head(*, reason: str) -> Anchor:
+    """Write the current head to the anchor file and to the log (the daily job, a backup)."""
+    anchor = current_head()
+    append_anchor(anchor)
+    log.warning("audit anchor (%s): %s", reason, anchor.line().strip())
+    return anchor
+
+
+def anchor_for_backup() -> Anchor:
+    """What the backup command calls: the head to store inside the backup (as `anchor.line()`,
+    for `verify_audit --anchors FILE`), also written to the anchor file and the log."""
+    return anchor_head(reason="backup")
+
+
+def read_anchors(paths: Iterable[Path]) -> tuple[dict[int, str], int]:
+    """The anchored heads by sequence number from the given files (a missing file holds
+    none), and how many lines could not be read as an anchor."""
+    anchors: dict[int, str] = {}
+    unreadable = 0
+    for path in paths:
+        if not Path(path).is_file():
+            continue
+        with Path(path).open(encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                parts = line.split()
+                if len(parts) != 3 or not parts[0].isdigit() or len(parts[1]) != 64:
+                    unreadable += 1
+                    continue
+                if int(parts[0]) > 0:
+                    anchors[int(parts[0])] = parts[1]
+    return anchors, unreadable
+
+
+# --- Verifying the chain -----------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class ChainReport:
-    """The result of walking the chain: how many events held, and the first that did not."""
+    """The result of walking the chain: how many events held, and the first that did not;
+    then what the anchors outside the database say about the rows that are gone."""
 
     checked: int
     broken: AuditEvent | None = None
     reason: str = ""  # "link": prev_hash is not the previous row's hash; "hash": row altered
+    last_id: int = 0
+    anchored: int = 0  # anchors compared
+    forged: list[int] = field(default_factory=list)  # ids whose hash differs from their anchor
+    missing: list[int] = field(default_factory=list)  # anchored ids inside the trail, absent
+    cut_after: int | None = None  # the trail ends here while anchors name later events
+    cut_to: int = 0  # the highest anchored id
+    wiped: bool = False  # anchors exist but the table is empty
+    unreadable_anchors: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.broken is None
+            and not self.forged
+            and not self.missing
+            and self.cut_after is None
+            and not self.wiped
+        )
 
 
-def check_chain(*, batch_size: int = 5000) -> ChainReport:
-    """Walk the whole chain in id order and stop at the first event that does not hold."""
+def _legacy_through() -> int:
+    """The last unkeyed event, as named by a keyed re-chain marker; 0 without one."""
+    marker = AuditEvent.objects.filter(action=RECHAIN).order_by("id").first()
+    if marker is None or compute_hash(marker.chain_payload()) != marker.hash:
+        return 0
+    through = (marker.after or {}).get("legacy_through")
+    return through if isinstance(through, int) and through < marker.pk else 0
+
+
+def check_chain(*, batch_size: int = 5000, anchor_files: Iterable[Path] = ()) -> ChainReport:
+    """Walk the whole chain in id order, stop at the first event that does not hold, and
+    compare it with the anchors (the anchor file and any further `anchor_files`)."""
+    anchors, unreadable = read_anchors([settings.QF_AUDIT_ANCHOR_FILE, *anchor_files])
+    legacy_through = _legacy_through()
     previous = GENESIS
     checked = 0
+    last_id = 0
+    anchored = 0
+    forged: list[int] = []
+    seen: set[int] = set()
+    broken: AuditEvent | None = None
+    reason = ""
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
+        last_id = event.pk
+        if event.pk in anchors:
+            seen.add(event.pk)
+            anchored += 1
+            if anchors[event.pk] != event.hash:
+                forged.append(event.pk)
+        if broken is not None:
+            continue
+        digest = legacy_hash if event.pk <= legacy_through else compute_hash
         if event.prev_hash != previous:
-            return ChainReport(checked, event, "link")
-        if compute_hash(event.chain_payload()) != event.hash:
-            return ChainReport(checked, event, "hash")
-        previous = event.hash
-        checked += 1
-    return ChainReport(checked)
+            broken, reason = event, "link"
+        elif digest(event.chain_payload()) != event.hash:
+            broken, reason = event, "hash"
+        else:
+            previous = event.hash
+            checked += 1
+    top = max(anchors, default=0)
+    missing = sorted(seq for seq in anchors if seq <= last_id and seq not in seen)
+    return ChainReport(
+        checked,
+        broken,
+        reason,
+        last_id=last_id,
+        anchored=anchored,
+        forged=forged,
+        missing=missing,
+        cut_after=last_id if top > last_id and last_id else None,
+        cut_to=top,
+        wiped=bool(anchors) and last_id == 0,
+        unreadable_anchors=unreadable,
+    )
 
 
 def verify_chain(*, batch_size: int = 5000) -> AuditEvent | None:

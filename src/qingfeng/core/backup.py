@@ -9,7 +9,9 @@ A backup is one tar file, `qingfeng-backup-<UTC time>.tar` (or `.tar.enc`, encry
 - `manifest.json` — the format, the time, the database vendor, the applied migrations, the
   rows of every table, the SHA-256 and size of every other member, the fingerprints of the
   keys that decrypt personal fields, and the audit chain's newest event (id and hash), so rows
-  cut from the tail after the backup are detectable.
+  cut from the tail after the backup are detectable;
+- `audit-anchor.txt` — that head as an anchor line (`verify_audit --anchors FILE` reads it),
+  also appended to the instance's own anchor file.
 
 The keys themselves (QF_FIELD_KEY, QF_INDEX_KEY) are **not** in the backup: whoever holds a
 backup and its keys holds every reporter's name and phone. They are kept apart (the `.env`,
@@ -53,10 +55,13 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qingfeng.core import audit
+
 FORMAT = 1
 PREFIX = "qingfeng-backup-"
 MAGIC = b"QFBACKUP1\n"
 CHUNK = 1 << 20
+ANCHOR_MEMBER = "audit-anchor.txt"  # the snapshot's audit head, one anchor line
 HEARTBEAT = "backup"  # WorkerHeartbeat row: when the last good backup was made
 
 
@@ -139,7 +144,7 @@ def _audit_head() -> dict[str, Any]:
 # --- Backup ---------------------------------------------------------------------------------
 
 
-def _sqlite_snapshot(target: Path) -> dict[str, int]:
+def _sqlite_snapshot(target: Path) -> tuple[dict[str, int], dict[str, Any]]:
     """SQLite's online backup API: a consistent copy while writers keep writing."""
     connection.ensure_connection()
     source = connection.connection
@@ -153,10 +158,14 @@ def _sqlite_snapshot(target: Path) -> dict[str, int]:
                 "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
             )
         ]
-        return {
+        counts = {
             t: int(copy.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0])  # noqa: S608
             for t in sorted(tables)
         }
+        row = copy.execute(
+            "SELECT id, hash FROM core_auditevent ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    return counts, {"id": row[0], "hash": row[1]} if row else {"id": 0, "hash": ""}
 
 
 def _pg_env() -> tuple[list[str], dict[str, str]]:
@@ -183,7 +192,7 @@ def _program(name: str) -> str:
     return path
 
 
-def _pg_snapshot(target: Path) -> dict[str, int]:
+def _pg_snapshot(target: Path) -> tuple[dict[str, int], dict[str, Any]]:
     """pg_dump in the snapshot the counts were taken in (pg_export_snapshot)."""
     args, env = _pg_env()
     with transaction.atomic():
@@ -191,7 +200,7 @@ def _pg_snapshot(target: Path) -> dict[str, int]:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot = cursor.fetchone()[0]
-        counts = table_counts()
+        counts, head = table_counts(), _audit_head()
         result = subprocess.run(  # noqa: S603 - fixed program, arguments from settings
             [
                 _program("pg_dump"),
@@ -210,7 +219,7 @@ def _pg_snapshot(target: Path) -> dict[str, int]:
         )
     if result.returncode != 0:
         raise BackupError(_("pg_dump 失败：%(e)s") % {"e": result.stderr.strip()[-500:]})
-    return counts
+    return counts, head
 
 
 def _media_root() -> Path:
@@ -239,17 +248,27 @@ def create_backup(directory: Path, *, keep: int | None = None) -> Report:
         vendor = connection.vendor
         if vendor == "sqlite":
             db_name = "db.sqlite3"
-            counts = _sqlite_snapshot(staging / db_name)
+            counts, head = _sqlite_snapshot(staging / db_name)
         elif vendor == "postgresql":
             db_name = "db.pgdump"
-            counts = _pg_snapshot(staging / db_name)
+            counts, head = _pg_snapshot(staging / db_name)
         else:
             raise BackupError(_("不支持的数据库：%(v)s") % {"v": vendor})
+        # The snapshot's audit head, anchored: a line in the backup for `verify_audit
+        # --anchors`, and in the instance's own anchor file and log.
+        anchor = audit.Anchor(seq=head["id"], head=head["hash"], at=timezone.now())
+        (staging / ANCHOR_MEMBER).write_text(anchor.line(), encoding="ascii")
+        if head["id"]:
+            audit.append_anchor(anchor)
         files = {
             db_name: {
                 "sha256": _sha256(staging / db_name),
                 "size": (staging / db_name).stat().st_size,
             }
+        }
+        files[ANCHOR_MEMBER] = {
+            "sha256": _sha256(staging / ANCHOR_MEMBER),
+            "size": (staging / ANCHOR_MEMBER).stat().st_size,
         }
         media = _media_root()
         for path in _media_files(media):
@@ -263,7 +282,7 @@ def create_backup(directory: Path, *, keep: int | None = None) -> Report:
             "tables": counts,
             "files": files,
             "keys": key_fingerprints(),
-            "audit_head": _audit_head(),
+            "audit_head": head,
             "encrypted": bool(key),
         }
         (staging / "manifest.json").write_text(
@@ -273,6 +292,7 @@ def create_backup(directory: Path, *, keep: int | None = None) -> Report:
         with tarfile.open(tar_path, "w") as tar:
             tar.add(staging / "manifest.json", arcname="manifest.json")
             tar.add(staging / db_name, arcname=db_name)
+            tar.add(staging / ANCHOR_MEMBER, arcname=ANCHOR_MEMBER)
             for path in _media_files(media):
                 tar.add(path, arcname="media/" + path.relative_to(media).as_posix())
         partial = directory / f".{final.name}.partial"
@@ -436,7 +456,13 @@ def restore_backup(path: Path) -> Report:
                 target = media / name.removeprefix("media/")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(content / name, target)
-    return Report(path, manifest, time.monotonic() - started, _check_restored(manifest))
+        anchor_file = content / ANCHOR_MEMBER
+        # The restored instance knows the backup's head from now on.
+        if anchor_file.is_file() and manifest["audit_head"]["id"]:
+            with Path(settings.QF_AUDIT_ANCHOR_FILE).open("a", encoding="ascii") as anchors:
+                anchors.write(anchor_file.read_text(encoding="ascii"))
+        notes = _check_restored(manifest, anchor_file)
+    return Report(path, manifest, time.monotonic() - started, notes)
 
 
 def _restore_sqlite(snapshot: Path) -> None:
@@ -474,7 +500,7 @@ def _restore_pg(dump: Path) -> None:
         raise BackupError(_("pg_restore 失败：%(e)s") % {"e": result.stderr.strip()[-500:]})
 
 
-def _check_restored(manifest: dict[str, Any]) -> list[str]:
+def _check_restored(manifest: dict[str, Any], anchor_file: Path) -> list[str]:
     """What the restored database holds against the manifest: rows of every table, the
     audit chain and its head."""
     from qingfeng.core.audit import check_chain
@@ -487,9 +513,11 @@ def _check_restored(manifest: dict[str, Any]) -> list[str]:
                 _("表 %(t)s：备份 %(a)s 行，恢复后 %(b)s 行")
                 % {"t": table, "a": rows, "b": counts.get(table)}
             )
-    chain = check_chain()
+    chain = check_chain(anchor_files=[anchor_file] if anchor_file.is_file() else [])
     if chain.broken is not None:
         problems.append(_("审计链在第 %(id)s 条处断开") % {"id": chain.broken.pk})
+    elif not chain.ok:
+        problems.append(_("审计链与备份中的锚点不符"))
     if _audit_head() != manifest["audit_head"]:
         problems.append(_("审计链最新记录与备份清单不符"))
     if problems:

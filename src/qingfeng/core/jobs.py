@@ -23,6 +23,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from qingfeng.core.attachments import unreferenced_files_removed
 from qingfeng.core.models import Job
 
 log = logging.getLogger(__name__)
@@ -74,13 +75,14 @@ def run_job(job_id: int) -> bool:
     try:
         if handler is None:
             raise LookupError(f"no handler for job kind {job.kind!r}")
-        if job.kind in _OWN_TRANSACTIONS:
-            handler(job.payload)
-            _mark_done(job)
-        else:
-            with transaction.atomic():
+        with unreferenced_files_removed():  # a failed handler leaves no upload behind
+            if job.kind in _OWN_TRANSACTIONS:
                 handler(job.payload)
                 _mark_done(job)
+            else:
+                with transaction.atomic():
+                    handler(job.payload)
+                    _mark_done(job)
     except Exception as exc:
         log.exception("job %s (%s) failed", job.pk, job.kind)
         job.last_error = f"{type(exc).__name__}: {exc}"[:2000]

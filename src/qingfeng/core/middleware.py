@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils import translation
 
+from qingfeng.core.attachments import unreferenced_files_removed
 from qingfeng.core.context import RequestInfo, current_request
 from qingfeng.lib.inputs import InputRefused, clean_text
 
@@ -48,7 +49,8 @@ def client_address(request: HttpRequest) -> str:
 
 
 class RequestContextMiddleware:
-    """Gives each request an id and remembers its address for the audit trail.
+    """Gives each request an id and remembers its address for the audit trail, and removes
+    the uploads of an action that failed within it (core/attachments.py).
 
     The address is only ever written for signed-in staff (see `record_audit`).
     """
@@ -63,7 +65,8 @@ class RequestContextMiddleware:
             RequestInfo(request_id=request_id, source_ip=client_address(request))
         )
         try:
-            response = self.get_response(request)
+            with unreferenced_files_removed():
+                response = self.get_response(request)
         finally:
             current_request.reset(token)
         response["X-Request-ID"] = request_id

@@ -47,3 +47,20 @@ def daily_backup() -> None:
 
     if timezone.localtime().hour == settings.QF_BACKUP_HOUR:
         backup.create_backup(settings.QF_BACKUP_DIR, keep=settings.QF_BACKUP_KEEP)
+
+
+@db_periodic_task(crontab(hour="0", minute="5"))
+def anchor_audit() -> None:
+    """At least daily the audit chain's head goes to the log too, outside the database and
+    outside the data directory (core/audit.py)."""
+    from qingfeng.core import audit
+
+    audit.anchor_head(reason="daily")
+
+
+@db_periodic_task(crontab(hour="3", minute="35"))
+def sweep_orphan_files() -> int:
+    """Uploaded files that no row refers to, past the grace period (core/attachments.py)."""
+    from qingfeng.core import attachments
+
+    return len(attachments.sweep_orphans())

@@ -29,6 +29,17 @@ VERIFIERS = {
 }
 BUREAU = {R.BUREAU_ADMIN, R.CAMPAIGN_OFFICE}
 READERS = {r.value for r in Role} - {R.AUDITOR, R.SYSTEM_ADMIN, R.HOTLINE_OPERATOR}
+# A personal rectification item (个人整改清单) is need-to-know: the person it names, the
+# admins of their unit and those above — not colleagues (staff), observers or assessors.
+PERSONAL_READERS = {
+    R.BUREAU_ADMIN.value,
+    R.CAMPAIGN_OFFICE.value,
+    R.LEADER.value,
+    R.SUPERVISOR.value,
+    R.INSPECTOR.value,
+    R.UNIT_ADMIN.value,
+    R.DISCIPLINE_INSPECTOR.value,
+}
 
 
 def _roles(values: set[Role] | set[str]) -> list[str]:
@@ -56,7 +67,8 @@ def can(user: User, action: str, problem: Problem | None = None) -> bool:
         raise ValueError(f"{action} needs a problem")
     path = problem.unit.path
     if action == "view":
-        return is_responsible(user, problem) or in_scope(user, path, roles=_roles(READERS))
+        readers = PERSONAL_READERS if problem.list_kind == Problem.ListKind.PERSONAL else READERS
+        return is_responsible(user, problem) or in_scope(user, path, roles=_roles(readers))
     if action in {"assign", "edit"}:
         return in_scope(user, path, roles=_roles(REGISTRARS)) and problem.status in {
             Problem.Status.DRAFT,

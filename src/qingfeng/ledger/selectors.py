@@ -30,7 +30,7 @@ from qingfeng.ledger.models import (
     Transition,
     Verification,
 )
-from qingfeng.ledger.permissions import READERS, _roles
+from qingfeng.ledger.permissions import PERSONAL_READERS, READERS, _roles
 from qingfeng.orgs.models import Person, Unit, User
 from qingfeng.orgs.selectors import liaison_counties
 
@@ -58,12 +58,21 @@ FILTERED = {
 def problems_visible_to(user: User) -> QuerySet[Problem]:
     """Problems in the user's scope, plus the user's own items (a teacher's personal list).
 
+    Personal-list items (个人整改清单) are need-to-know: within a scope only the roles of
+    PERSONAL_READERS (the unit's admins and the levels above) see them, so a teacher reads
+    the school's other lists and their own personal items, never a colleague's.
+
     Scope and ownership are subqueries (unit_id IN …, responsible_person_id IN …), not joins:
     with 500,000 problems the list then walks its index in urgency order and checks each row
     against two small sets, where a join made the database read and sort every problem in the
     scope (bench/README.md, section Ledger)."""
     paths = scope_paths(user, roles=_roles(READERS))
+    personal_paths = scope_paths(user, roles=_roles(PERSONAL_READERS))
     visible = Q(f_unit__in=unit_ids_under(paths)) if paths else Q(pk__in=[])
+    if paths != personal_paths:
+        visible &= ~Q(f_list_kind=Problem.ListKind.PERSONAL)
+        if personal_paths:
+            visible |= Q(f_unit__in=unit_ids_under(personal_paths))
     if user.is_authenticated:
         visible |= Q(f_person__in=Person.objects.filter(user=user).values("pk"))
     return Problem.objects.alias(**FILTERED).filter(visible)
@@ -112,14 +121,15 @@ def with_details(problem: Problem) -> Problem:
     return problem
 
 
-def with_page_details(problem: Problem) -> Problem:
+def with_page_details(problem: Problem, *, viewer: User) -> Problem:
     """The problem as its page shows it: each report with its current evidence, and the
-    problems under this one."""
+    problems under this one that the viewer may see."""
+    children = problems_visible_to(viewer).select_related("unit")
     prefetch_related_objects(
         [problem],
         *_details(),
         Prefetch("reports__evidence", queryset=_current_evidence()),
-        Prefetch("children", queryset=Problem.objects.select_related("unit")),
+        Prefetch("children", queryset=children),
     )
     return problem
 

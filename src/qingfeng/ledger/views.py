@@ -151,7 +151,7 @@ def _add_errors(form: ProblemForm | ProblemEditForm, exc: ValidationError) -> No
 @signed_in
 def problem_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    problem = selectors.with_page_details(selectors.get_problem_for_user(user, pk))
+    problem = selectors.with_page_details(selectors.get_problem_for_user(user, pk), viewer=user)
     available = set(available_actions(user, problem))
     context = {
         "problem": problem,

@@ -25,7 +25,9 @@ _RULES: dict[str, set[str]] = {
     "manage_people": UNIT_MANAGERS,
     "import_roster": UNIT_MANAGERS,
     "export_roster": UNIT_MANAGERS,
-    "view_phone": UNIT_MANAGERS,
+    # Clear mobile numbers leave only by a separate, reasoned, audited export (三权分立: never
+    # the system admin, who sees no business content, nor the auditor).
+    "export_clear_phones": {Role.BUREAU_ADMIN.value, Role.UNIT_ADMIN.value},
     "manage_accounts": {Role.SYSTEM_ADMIN.value},
     "manage_liaisons": {Role.BUREAU_ADMIN.value},
     **{action: set(roles) for action, roles in core_permissions.RULES.items()},

@@ -17,6 +17,7 @@ urlpatterns = [
     path("roster/<int:pk>/errors.xlsx", roster.roster_error_file, name="roster_errors"),
     path("roster/template.xlsx", roster.roster_template, name="roster_template"),
     path("roster/export.xlsx", roster.roster_export, name="roster_export"),
+    path("roster/export-clear.xlsx", roster.roster_export_clear, name="roster_export_clear"),
     path("liaisons/", liaisons.liaison_list, name="liaisons"),
     path("accounts/", account_admin.account_list, name="accounts"),
     path("accounts/new/", account_admin.account_create, name="account_create"),

@@ -38,6 +38,7 @@ def server_env(data_dir: Path) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(50),
         QF_FIELD_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         QF_INDEX_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        QF_AUDIT_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         ALLOWED_HOSTS="127.0.0.1",
         # Every test signs in from 127.0.0.1; the per-address limit is not what these tests
         # are about, and the per-name lockout they check must not be preceded by it.

@@ -1,13 +1,22 @@
 from __future__ import annotations
 
+import tempfile
 from io import StringIO
+from pathlib import Path
 from unittest import mock
 
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
-from django.test import TestCase
+from django.test import SimpleTestCase, TestCase, override_settings
 
-from qingfeng.core.audit import GENESIS, check_chain, compute_hash, record_audit, verify_chain
+from qingfeng.core.audit import (
+    GENESIS,
+    check_chain,
+    compute_hash,
+    legacy_hash,
+    record_audit,
+    verify_chain,
+)
 from qingfeng.core.context import RequestInfo, current_request
 from qingfeng.core.models import AuditEvent
 from qingfeng.orgs import actions
@@ -32,11 +41,25 @@ def drop_append_only_triggers() -> None:
 
 def verify_output() -> str:
     out = StringIO()
-    call_command("verify_audit", stdout=out)
+    call_command("verify_audit", stdout=out, stderr=StringIO())
     return out.getvalue()
 
 
-class AuditChainTestCase(BaseTestCase):
+class FreshAnchors(SimpleTestCase):
+    """An anchor file of this test's own: the process's file holds the anchors of tests whose
+    database is long gone, which verify_audit rightly reports as a cut trail."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        self.anchor_file = Path(folder.name) / "audit-anchors.log"
+        override = override_settings(QF_AUDIT_ANCHOR_FILE=self.anchor_file)
+        override.enable()
+        self.addCleanup(override.disable)
+
+
+class AuditChainTestCase(FreshAnchors, BaseTestCase):
     def test_it_verifies_the_chain_built_by_actions(self) -> None:
         count = AuditEvent.objects.count()
         self.assertGreater(count, 10)  # the personas' city was built through actions
@@ -59,7 +82,7 @@ class AuditChainTestCase(BaseTestCase):
         self.assertEqual(last_two[0].after, {**(last_two[0].after or {}), "short_name": "实验小学"})
 
 
-class EmptyTrailTestCase(TestCase):
+class EmptyTrailTestCase(FreshAnchors, TestCase):
     def test_a_fresh_database_has_an_empty_chain_that_verifies(self) -> None:
         self.assertEqual(AuditEvent.objects.count(), 0)
         self.assertEqual(check_chain().checked, 0)
@@ -103,7 +126,7 @@ class AppendOnlyTestCase(BaseTestCase):
         self.assertEqual(AuditEvent.objects.get(pk=self.event.pk).action, self.original_action)
 
 
-class TamperingTestCase(BaseTestCase):
+class TamperingTestCase(FreshAnchors, BaseTestCase):
     def test_an_edited_row_is_named(self) -> None:
         target = AuditEvent.objects.order_by("id")[3]
         drop_append_only_triggers()
@@ -147,6 +170,29 @@ class TamperingTestCase(BaseTestCase):
             verify_output()
         self.assertIn(f"id={forged.pk}", str(caught.exception))
         self.assertIn("orgs.unit.update", str(caught.exception))
+
+    def test_a_row_rewritten_with_the_whole_chain_recomputed_without_the_key_is_named(
+        self,
+    ) -> None:
+        # What a database writer could do to an unkeyed chain: alter a row and recompute it
+        # and every hash after it. Without QF_AUDIT_KEY the altered row is the first to fail.
+        rows = list(AuditEvent.objects.order_by("id"))
+        drop_append_only_triggers()
+        previous = rows[3].prev_hash
+        rows[3].object_repr = "西山县第二中学"
+        with connection.cursor() as cursor:
+            for row in rows[3:]:
+                row.prev_hash = previous
+                row.hash = legacy_hash(row.chain_payload())
+                cursor.execute(
+                    "UPDATE core_auditevent SET object_repr = %s, prev_hash = %s, hash = %s "
+                    "WHERE id = %s",
+                    [row.object_repr, row.prev_hash, row.hash, row.pk],
+                )
+                previous = row.hash
+        report = check_chain()
+        assert report.broken is not None
+        self.assertEqual((report.broken.pk, report.reason), (rows[3].pk, "hash"))
 
     def test_a_forged_row_with_a_recomputed_hash_still_breaks_the_next_link(self) -> None:
         rows = list(AuditEvent.objects.order_by("id")[2:4])

@@ -30,6 +30,7 @@ def production_settings(**env: str) -> dict[str, Any]:
             "SECRET_KEY": "a-production-secret-key-" + "y" * 40,
             "QF_FIELD_KEY": key,
             "QF_INDEX_KEY": key,
+            "QF_AUDIT_KEY": key,
             **env,
         }
         with mock.patch.dict(os.environ, values):

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -61,6 +62,17 @@ class EnvironmentSettingsTestCase(SimpleTestCase):
     def test_a_short_field_key_is_refused(self) -> None:
         env = {"SECRET_KEY": "x" * 60, "QF_FIELD_KEY": "c2hvcnQ=", "QF_INDEX_KEY": "c2hvcnQ="}
         self.assertIn("must decode to 32 bytes", str(settings_in_subprocess(env, "s.QF_FIELD_KEY")))
+
+    def test_production_refuses_to_start_without_the_audit_key(self) -> None:
+        key = "YXVkaXQta2V5LW9mLXRoZS1zZXR0aW5ncy10ZXN0ISE="  # 32 bytes
+        env = {"SECRET_KEY": "x" * 60, "QF_FIELD_KEY": key, "QF_INDEX_KEY": key}
+        result = settings_in_subprocess(env, "s.QF_AUDIT_KEY")
+        self.assertIn("QF_AUDIT_KEY must be set", str(result))
+        with tempfile.TemporaryDirectory() as data_dir:
+            anchors = settings_in_subprocess(
+                {**env, "QF_AUDIT_KEY": key, "QF_DATA_DIR": data_dir}, "s.QF_AUDIT_ANCHOR_FILE"
+            )
+        self.assertEqual(anchors, f"{data_dir}/audit-anchors.log")
 
     def test_database_url_switches_to_postgresql(self) -> None:
         engine = settings_in_subprocess(

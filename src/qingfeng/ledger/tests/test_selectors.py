@@ -40,7 +40,7 @@ class DetailsTestCase(LedgerTestCase):
         page = selectors.get_problem_for_user(self.county_admin, problem.pk)
         # the same seven, each report's evidence, the problems under it
         with self.assertNumQueries(9):
-            selectors.with_page_details(page)
+            selectors.with_page_details(page, viewer=self.county_admin)
         with self.assertNumQueries(0):
             self.assertEqual([len(r.evidence.all()) for r in page.reports.all()], [1])
             self.assertEqual(list(page.children.all()), [])

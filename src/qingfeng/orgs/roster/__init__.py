@@ -24,6 +24,7 @@ from qingfeng.orgs.roster.importing import (
 )
 from qingfeng.orgs.roster.workbooks import (
     build_template,
+    check_export_roster_clear,
     export_choices,
     export_roster,
     instructions,
@@ -31,6 +32,7 @@ from qingfeng.orgs.roster.workbooks import (
 
 __all__ = [
     "build_template",
+    "check_export_roster_clear",
     "do_import_roster",
     "do_receive_roster",
     "export_choices",

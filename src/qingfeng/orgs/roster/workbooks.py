@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -75,12 +76,13 @@ def _write_sheet(
         ws.append([cell_value(ws, v) for v in values])
 
 
-def export_roster(user: User, *, root: Unit | None = None) -> bytes:
+def export_roster(user: User, *, root: Unit | None = None, clear_reason: str = "") -> bytes:
     """The units and people the user may export (or one subtree of them), in the import layout.
 
-    Phones are written in full only where `can(user, "view_phone", unit)`; elsewhere masked,
-    and a masked phone in an import means "unchanged". A parent outside the export is left
-    blank, which an import reads as "keep the current parent".
+    Phones are masked (a masked phone in an import means "unchanged"). Only an export with a
+    reason (`check_export_roster_clear`) writes them in full, and only for the units where
+    `can(user, "export_clear_phones", unit)`. A parent outside the export is left blank, which
+    an import reads as "keep the current parent".
     """
     units = selectors.units_visible_to(user).select_related("parent").order_by("path")
     if root is not None:
@@ -100,7 +102,7 @@ def export_roster(user: User, *, root: Unit | None = None) -> bytes:
     phones_shown: dict[int, bool] = {}
     for u in allowed:
         codes.add(u.code)
-        phones_shown[u.pk] = can(user, "view_phone", u)
+        phones_shown[u.pk] = bool(clear_reason) and can(user, "export_clear_phones", u)
         parent = u.parent.code if u.parent is not None and u.parent.code in codes else ""
         unit_rows.append(
             [
@@ -151,14 +153,37 @@ def export_roster(user: User, *, root: Unit | None = None) -> bytes:
     _write_sheet(workbook, UNITS, "单位名册", subtitle, unit_rows)
     _write_sheet(workbook, PEOPLE, "人员名册", subtitle, person_rows)
     masked = sum(1 for shown in phones_shown.values() if not shown)
+    facts: dict[str, Any] = {
+        "units": len(unit_rows),
+        "people": len(person_rows),
+        "masked_units": masked,
+    }
     record_audit(
         actor=user,
-        action="orgs.roster.export",
+        action="orgs.roster.export_clear" if clear_reason else "orgs.roster.export",
         obj=root,
         object_repr=root.name if root else _("全部管辖单位"),
-        after={"units": len(unit_rows), "people": len(person_rows), "masked_units": masked},
+        after={**facts, "reason": clear_reason} if clear_reason else facts,
     )
     return save(workbook)
+
+
+CLEAR_REASON_MIN = 5
+
+
+def check_export_roster_clear(user: User, *, root: Unit | None, reason: str) -> bytes:
+    """The roster with clear mobile numbers: a separate action for the roles that need them
+    (`export_clear_phones`), with the reason written to the audit trail beside the export."""
+    if not can(user, "export_clear_phones") or (
+        root is not None and not can(user, "export_clear_phones", root)
+    ):
+        raise PermissionDenied(_("无权导出明文手机号"))
+    reason = " ".join(reason.split())
+    if len(reason) < CLEAR_REASON_MIN:
+        raise ValidationError(
+            _("请填写导出明文手机号的事由（至少 %(n)d 个字）") % {"n": CLEAR_REASON_MIN}
+        )
+    return export_roster(user, root=root, clear_reason=reason[:200])
 
 
 def instructions() -> list[tuple[str, str, str, str]]:

@@ -634,7 +634,10 @@ class RosterExportTestCase(RosterTestCase):
         self.assertNotIn("李明", names)
 
     def test_phones_are_masked_for_staff_without_view_phone(self) -> None:
-        full = sheet_rows(roster.export_roster(self.county_admin), "人员")
+        full = sheet_rows(
+            roster.check_export_roster_clear(self.county_admin, root=None, reason="核对联系方式"),
+            "人员",
+        )
         self.assertIn("13912345678", [r[6] for r in full])
         with mock.patch.dict(_RULES, {"export_roster": {"unit_admin", "staff"}}):
             self.login(self.teacher)

@@ -5,18 +5,20 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.orgs import roster, selectors
 from qingfeng.orgs.forms import RosterImportForm
-from qingfeng.orgs.models import RosterImport
+from qingfeng.orgs.models import RosterImport, Unit
 from qingfeng.orgs.permissions import can
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -44,6 +46,7 @@ def roster_import(request: AuthenticatedHttpRequest) -> HttpResponse:
         "form": form,
         "imports": roster.imports_of(user)[:10],
         "can_export": can(user, "export_roster"),
+        "can_export_clear": can(user, "export_clear_phones"),
         "export_units": roster.export_choices(user),
         "instructions": roster.instructions(),
         "active_nav": "roster",
@@ -90,6 +93,28 @@ def roster_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     if root is not None and not can(user, "export_roster", root):
         raise Http404
     data = roster.export_roster(user, root=root)
+    return _xlsx(data, _export_name(root))
+
+
+def _export_name(root: Unit | None) -> str:
     scope = root.name if root is not None else _("全部")
     stamp = timezone.localdate().strftime("%Y%m%d")
-    return _xlsx(data, _("名册-%(scope)s-%(date)s.xlsx") % {"scope": scope, "date": stamp})
+    return _("名册-%(scope)s-%(date)s.xlsx") % {"scope": scope, "date": stamp}
+
+
+@never_cache
+@require_POST
+@guarded(can, "export_clear_phones")
+def roster_export_clear(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The roster with clear mobile numbers: asked for with a reason, written to the audit."""
+    user = request.user
+    unit_id = request.POST.get("unit", "")
+    root = selectors.get_unit_for_user(user, int(unit_id)) if unit_id.isdigit() else None
+    try:
+        data = roster.check_export_roster_clear(
+            user, root=root, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("orgs:roster_import")
+    return _xlsx(data, _export_name(root))
