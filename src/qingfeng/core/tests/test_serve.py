@@ -355,3 +355,34 @@ def test_gunicorn_s_invalid_request_warning_names_no_address(
     with caplog.at_level("WARNING", logger="gunicorn.error"):
         logger.warning(f"Invalid request from ip={FORWARDED}: Invalid HTTP request line")
     assert caplog.messages == ["Invalid request from ip=-: Invalid HTTP request line"]
+
+
+def test_slow_clients_do_not_stall_the_site(site: Site, tmp_path: Path) -> None:
+    """200 connections that send their request a byte at a time, or never finish a report's
+    body, while citizens keep reading pages: one web process, and every page still comes."""
+    with serving(site, tmp_path) as running:
+        slow: list[socket.socket] = []
+        try:
+            for i in range(200):
+                sock = socket.create_connection(("127.0.0.1", running.port), timeout=5)
+                if i % 2:
+                    # Headers that never end (slowloris).
+                    sock.sendall(b"GET /progress/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: ")
+                else:
+                    # A report's body promised in full and sent in part.
+                    sock.sendall(
+                        b"POST /api/intake/reports HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+                        + '{"title": "补课收费", "content": "'.encode()
+                    )
+                slow.append(sock)
+            probe = Probe(running.url)
+            for path in ("/progress/", "/report/new/", "/api/intake/categories", "/healthz"):
+                for sock in slow[1::2]:
+                    sock.send(b"b")  # still trickling
+                status, _page = probe.send(path)
+                assert status == 200, path
+        finally:
+            for sock in slow:
+                sock.close()
+        assert running.stop() == 0, running.output()
