@@ -173,7 +173,7 @@ class Command(BaseCommand):
             str(options["web_workers"]),
             # Slow and idle clients cost a greenlet, not a process (see the module's doc).
             "--worker-class",
-            "gevent",
+            "qingfeng.core.webworker.GeventWorker",
             "--worker-connections",
             str(options["worker_connections"]),
             "--keep-alive",
