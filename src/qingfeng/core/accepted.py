@@ -1,5 +1,7 @@
-"""When the web worker accepted the connection whose first request is being served
-(time.monotonic(); None otherwise): core.webworker sets it, core.capacity reads it.
+"""How long the connection being served waited, from being accepted to its greenlet first
+running (seconds; None when not known, as for later requests on a kept-alive connection):
+core.webworker sets it, core.capacity reads it. The client's own time to send its request is
+not in it.
 
 Nothing else is imported here: gunicorn loads the worker class in its master process, before
 gevent patches the worker's threads, and any Django module imported then would keep a real
@@ -10,4 +12,4 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-accepted_at: ContextVar[float | None] = ContextVar("qf_accepted_at", default=None)
+waited: ContextVar[float | None] = ContextVar("qf_waited", default=None)

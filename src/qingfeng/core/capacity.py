@@ -6,11 +6,10 @@ Under `serve` each web process is a gevent loop that accepts connections as they
 (core.webworker): a request waits inside the process, behind every request accepted before
 it. Its queue time is known two ways:
 
-- for the first request of a connection, the time since the connection was accepted
-  (`core.accepted.accepted_at`, set by the worker);
-- for a later request on a kept-alive connection, how late the loop runs: a small greenlet
-  (a thread elsewhere) wakes every `TICK` seconds and records how far past its due time it
-  woke.
+- for the first request of a connection, how long the connection waited from being
+  accepted to its greenlet's first run (`core.accepted.waited`, set by the worker);
+- in any case, how late the loop runs: a small greenlet (a thread elsewhere) wakes every
+  `TICK` seconds and records how far past its due time it woke.
 
 Beyond QF_SHED_QUEUE_MS milliseconds the public prefixes (QF_SHED_PREFIXES) are turned
 away; staff pages, /healthz and static files never are, and the refusal costs no database
@@ -27,7 +26,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from qingfeng.core.accepted import accepted_at
+from qingfeng.core.accepted import waited
 from qingfeng.core.unavailable import overloaded
 
 TICK = 0.05  # seconds between the monitor's wake-ups
@@ -62,8 +61,7 @@ class LagMonitor:
 
 def queue_seconds() -> float:
     """How long the request being served waited for this process."""
-    accepted = accepted_at.get()
-    return time.monotonic() - accepted if accepted is not None else monitor.queue_seconds()
+    return max(waited.get() or 0.0, monitor.queue_seconds())
 
 
 monitor = LagMonitor()

@@ -5,8 +5,8 @@ Gunicorn's gevent worker accepts one connection per turn of its loop when there 
 worker processes. Under load the rest then wait in the kernel's listen queue, where this
 process cannot see them: a request would wait there for seconds and only then be turned
 away. Accepting every waiting connection (up to gevent's 100 a turn) moves the queue into
-the process, and the time from accepting a connection to starting on its first request is
-that request's queue time, which the load shedding (core.capacity) compares with its limit.
+the process, and the time from accepting a connection to its greenlet's first run is the
+queue time of its first request, which the load shedding (core.capacity) compares with its limit.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from typing import Any
 from gevent.server import StreamServer
 from gunicorn.workers import ggevent
 
-from qingfeng.core.accepted import accepted_at
+from qingfeng.core.accepted import waited
 
 
-class _EagerStreamServer(StreamServer):  # type: ignore[misc]  # gevent ships partial types
-    @property  # type: ignore[override]
+class _EagerStreamServer(StreamServer):  # type: ignore[misc]  # gevent ships no types here
+    @property
     def max_accept(self) -> int:
         return int(StreamServer.max_accept)
 
@@ -48,13 +48,13 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]  # gunicorn ship
         contextvars.Context().run(self._handle, listener, client, addr, accepted)
 
     def _handle(self, listener: Any, client: Any, addr: Any, accepted: float | None) -> None:
-        # The first request on the connection waited since `accepted`; later ones on a
-        # kept-alive connection are not timed here (core.capacity).
-        accepted_at.set(accepted)
+        # How long the connection waited for this greenlet to run: the queue its first
+        # request stood in; later ones on a kept-alive connection are not timed here.
+        waited.set(time.monotonic() - accepted if accepted is not None else None)
         super().handle(listener, client, addr)
 
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> None:
         try:
             super().handle_request(listener_name, req, sock, addr)
         finally:
-            accepted_at.set(None)
+            waited.set(None)

@@ -216,8 +216,7 @@ class AddressLimitTestCase(BaseTestCase):
         sleep.assert_called_once_with(3)
 
     def test_a_colleague_behind_the_same_proxy_is_slowed_not_refused(self) -> None:
-        proxy = {"REMOTE_ADDR": "10.8.0.1"}
-        attacker, colleague = Client(**proxy), Client(**proxy)
+        attacker, colleague = Client(REMOTE_ADDR="10.8.0.1"), Client(REMOTE_ADDR="10.8.0.1")
         with mock.patch("qingfeng.orgs.actions.signin.time.sleep") as sleep:
             self.guess_from(attacker, 30)
             self.assertContains(sign_in(colleague, "school_admin", "Wrong-1"), BAD_LOGIN)
