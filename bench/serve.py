@@ -242,6 +242,10 @@ def main() -> None:
         [PY, "e2e/setup_data.py"], cwd=REPO, env=env, check=True, capture_output=True, text=True
     )
     units = json.loads(setup.stdout.strip().splitlines()[-1])["units"]
+    env["QF_STATIC_ROOT"] = str(data / "static")
+    subprocess.run(
+        [PY, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True
+    )
     with sqlite3.connect(database) as conn:
         categories = [
             row[0] for row in conn.execute("SELECT id FROM intake_ticketcategory WHERE is_active")
