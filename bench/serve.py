@@ -253,7 +253,7 @@ def main() -> None:
     port = free_port()
     log = data / "serve.log"
     server = start(env, port, args.web_workers, log)
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = {"load_before": os.getloadavg()[0]}
     try:
         before = tickets(database)
         load = asyncio.run(
@@ -321,7 +321,8 @@ def write_results(args: argparse.Namespace, results: dict[str, Any]) -> None:
         f"Measured {now} at commit `{commit}` with `bench/serve.py --rate {args.rate:g} "
         f"--seconds {args.seconds:g} --web-workers {args.web_workers}`: `manage.py serve` "
         f"(gunicorn, gevent workers, plus the task worker) on a fresh SQLite database, the "
-        f"load generator on the same machine ({info.get('cores', '?')} cores). What each "
+        f"load generator on the same machine ({info.get('cores', '?')} cores; load average "
+        f"{results['load_before']:.1f} before, {os.getloadavg()[0]:.1f} after). What each "
         "phase does: `bench/README.md`, section Real server.",
         "",
         "| phase | requests | statuses | p50 | p95 | max | stored / 201 |",

@@ -38,6 +38,9 @@ def unavailable(request: HttpRequest, message: str, *, retry_after: int) -> Http
         response = HttpResponse(page, status=503)
     response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "no-store"
+    # Set here: a shed answer skips the middleware that would add it, and without it a
+    # kept-alive client gets the body chunked.
+    response["Content-Length"] = str(len(response.content))
     return response
 
 
