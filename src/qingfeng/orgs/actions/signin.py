@@ -110,6 +110,12 @@ def do_register_login_failure(
     return until
 
 
+def slow_down(seconds: int) -> None:
+    """The wait of a sign-in from an address that failed many times. Under `serve` the
+    sleep is a greenlet's: the process serves everyone else meanwhile."""
+    time.sleep(seconds)
+
+
 def check_credentials(request: HttpRequest, username: str, password: str) -> User | None:
     """The user if name and password match and the name is not locked; None otherwise.
 
@@ -122,7 +128,7 @@ def check_credentials(request: HttpRequest, username: str, password: str) -> Use
         raise LoginLocked(until)
     address = _address_key(request)
     if address and _locked_until(address) is not None:
-        time.sleep(settings.QF_LOGIN_SLOW_DOWN_SECONDS)
+        slow_down(settings.QF_LOGIN_SLOW_DOWN_SECONDS)
     user = authenticate(request, username=username.strip(), password=password)
     if user is None:
         until = do_register_login_failure(username, request=request)
