@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "qingfeng.core.middleware.RequestContextMiddleware",
+    "qingfeng.core.capacity.LoadSheddingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "qingfeng.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -208,6 +209,14 @@ AUTH_PASSWORD_VALIDATORS = [
 QF_LOGIN_MAX_FAILURES = env_int("QF_LOGIN_MAX_FAILURES", 5)
 QF_LOGIN_LOCKOUT_MINUTES = env_int("QF_LOGIN_LOCKOUT_MINUTES", 10)
 QF_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("QF_LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
+# A name locks from everywhere only after this many failures (from one address: after 5).
+QF_LOGIN_MAX_FAILURES_PER_NAME = env_int("QF_LOGIN_MAX_FAILURES_PER_NAME", 20)
+# Seconds each sign-in from an address past its failure limit waits (slowed, never refused).
+QF_LOGIN_SLOW_DOWN_SECONDS = env_int("QF_LOGIN_SLOW_DOWN_SECONDS", 3)
+# Past capacity the public channel answers 503 + Retry-After at once (core/capacity.py):
+# when a request would wait longer than this many milliseconds (0 turns shedding off).
+QF_SHED_QUEUE_MS = env_int("QF_SHED_QUEUE_MS", 500)
+QF_SHED_PREFIXES = env_list("QF_SHED_PREFIXES", "/report/,/progress/,/api/intake/")
 QF_PASSWORD_MAX_AGE_DAYS = env_int("QF_PASSWORD_MAX_AGE_DAYS", 90)
 QF_SESSION_IDLE_MINUTES = env_int("QF_SESSION_IDLE_MINUTES", 30)
 QF_SESSION_ABSOLUTE_HOURS = env_int("QF_SESSION_ABSOLUTE_HOURS", 12)

@@ -22,3 +22,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
+# A database that cannot be reached answers 503 with Retry-After, not 500 (core/unavailable.py).
+handler500 = "qingfeng.core.unavailable.server_error"

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -139,13 +140,90 @@ def test_sigterm_stops_the_web_server_and_the_worker(site: Site, tmp_path: Path)
         assert process_group(running.process.pid) == []
 
 
-def test_a_child_dying_stops_the_other_and_fails_serve(site: Site, tmp_path: Path) -> None:
+def restarted(running: Running, name: str, old: int) -> int:
+    """The pid serve reports for `name` once it has started it again (30 s at most)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = re.findall(rf"{name} pid (\d+)", running.stdout.read_text())
+        if found and int(found[-1]) != old and alive(int(found[-1])):
+            return int(found[-1])
+        time.sleep(0.2)
+    raise AssertionError(f"{name} was not started again:\n{running.output()}")
+
+
+def jobs(site: Site) -> list[tuple[str, str]]:
+    database = sqlite3.connect(site.data_dir / "qingfeng.sqlite3")
+    try:
+        return database.execute(
+            "SELECT status, payload FROM core_job WHERE kind = 'intake.after_submit'"
+        ).fetchall()
+    finally:
+        database.close()
+
+
+def test_a_dead_worker_is_started_again_and_catches_up(site: Site, tmp_path: Path) -> None:
     with serving(site, tmp_path) as running:
         children = child_pids(running)
+        before = len(jobs(site))
         os.kill(children["worker"], signal.SIGKILL)
-        assert running.process.wait(timeout=30) != 0
-        assert not answers(running.port)
-        assert process_group(running.process.pid) == []
+        # While the worker is down the site takes reports: stored, their jobs queued.
+        probe = Probe(running.url)
+        category = json.loads(probe.send("/api/intake/categories")[1])[0]["id"]
+        codes = []
+        for title, content in (
+            ("食堂饭菜分量不足", "食堂的饭菜分量越来越少，孩子每天回家都说没吃饱，我是孩子妈妈。"),
+            ("班主任收礼", "听说欧阳老师收了家长送的购物卡，希望核实，王女士反映。"),
+        ):
+            body = {
+                "kind": "complaint",
+                "category_id": category,
+                "unit_id": site.units["school"],
+                "title": title,
+                "content": content,
+            }
+            status, answer = probe.send("/api/intake/reports", json_body=body)
+            assert status == 201, answer
+            codes.append(json.loads(answer)["receipt_code"])
+        worker = restarted(running, "worker", children["worker"])
+        assert worker != children["worker"]
+        # The new worker runs what was queued meanwhile.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            statuses = [status for status, _payload in jobs(site)[before:]]
+            if len(statuses) == 2 and set(statuses) == {"done"}:
+                break
+            time.sleep(0.3)
+        assert [status for status, _payload in jobs(site)[before:]] == ["done", "done"]
+        for code in codes:
+            assert probe.send("/api/intake/track", json_body={"code": code})[0] == 200
+        # The web server too: killed, it comes back and answers.
+        os.kill(children["web"], signal.SIGKILL)
+        restarted(running, "web", children["web"])
+        wait_for(running.url + "/healthz", running.process, running.stderr)
+        assert running.process.poll() is None
+        assert running.stop() == 0, running.output()
+        assert "worker exited with status -9; starting it again" in running.output()
+
+
+def test_serve_gives_up_on_a_child_that_cannot_start(site: Site, tmp_path: Path) -> None:
+    """The port is taken: gunicorn cannot start, serve tries again, then exits non-zero."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+            [sys.executable, "manage.py", "serve", "--port", str(port), "--max-restarts", "1"],
+            cwd=ROOT,
+            env={**site.env, "LOG_LEVEL": "INFO"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            start_new_session=True,
+        )
+    assert result.returncode != 0
+    assert "web exited 2 times soon after starting" in result.stderr, result.stderr
+    assert "starting it again in 1 s" in result.stderr, result.stderr
 
 
 class Probe:
@@ -290,3 +368,34 @@ def test_gunicorn_s_invalid_request_warning_names_no_address(
     with caplog.at_level("WARNING", logger="gunicorn.error"):
         logger.warning(f"Invalid request from ip={FORWARDED}: Invalid HTTP request line")
     assert caplog.messages == ["Invalid request from ip=-: Invalid HTTP request line"]
+
+
+def test_slow_clients_do_not_stall_the_site(site: Site, tmp_path: Path) -> None:
+    """200 connections that send their request a byte at a time, or never finish a report's
+    body, while citizens keep reading pages: one web process, and every page still comes."""
+    with serving(site, tmp_path) as running:
+        slow: list[socket.socket] = []
+        try:
+            for i in range(200):
+                sock = socket.create_connection(("127.0.0.1", running.port), timeout=5)
+                if i % 2:
+                    # Headers that never end (slowloris).
+                    sock.sendall(b"GET /progress/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: ")
+                else:
+                    # A report's body promised in full and sent in part.
+                    sock.sendall(
+                        b"POST /api/intake/reports HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+                        + '{"title": "补课收费", "content": "'.encode()
+                    )
+                slow.append(sock)
+            probe = Probe(running.url)
+            for path in ("/progress/", "/report/new/", "/api/intake/categories", "/healthz"):
+                for sock in slow[1::2]:
+                    sock.send(b"b")  # still trickling
+                status, _page = probe.send(path)
+                assert status == 200, path
+        finally:
+            for sock in slow:
+                sock.close()
+        assert running.stop() == 0, running.output()

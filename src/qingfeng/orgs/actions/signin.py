@@ -1,5 +1,16 @@
-"""Sign-in actions: counting failures and locking a name (and a client address) out, the
-second factor's codes. Whether a user must still pass a gate (second factor, password change)
+"""Sign-in actions: counting failures and locking out, the second factor's codes.
+
+Failures are counted three ways, none of which keeps a client address:
+
+- per (address, name): QF_LOGIN_MAX_FAILURES (5) lock that name from that address — someone
+  guessing one account;
+- per name: QF_LOGIN_MAX_FAILURES_PER_NAME (20) lock the name from everywhere — guessing one
+  account from many addresses;
+- per address: past QF_LOGIN_MAX_FAILURES_PER_ADDRESS (30) failures across any names, every
+  attempt from that address is slowed down by QF_LOGIN_SLOW_DOWN_SECONDS, and never refused:
+  behind a proxy every user shares one address, and a stranger guessing random names must
+  not lock the right user out.
+ Whether a user must still pass a gate (second factor, password change)
 is policy, in `orgs.permissions`."""
 
 from __future__ import annotations
@@ -37,6 +48,12 @@ def _address_key(request: HttpRequest) -> str:
     return "addr:" + blind_index(address)[:40] if address else ""
 
 
+def _pair_key(request: HttpRequest | None, username: str) -> str:
+    """A keyed hash of the client address with the name: one name's failures from one place."""
+    address = client_address(request) if request is not None else ""
+    return "pair:" + blind_index(f"{address}\n{_key(username)}")[:40] if address else ""
+
+
 def _locked_until(key: str) -> datetime | None:
     throttle = LoginThrottle.objects.filter(username_key=key).first()
     if throttle and throttle.locked_until and throttle.locked_until > timezone.now():
@@ -69,12 +86,19 @@ def _count_failure(key: str, limit: int) -> datetime | None:
 def do_register_login_failure(
     username: str, *, action: str = "orgs.login.failure", request: HttpRequest | None = None
 ) -> datetime | None:
-    """Count one failed attempt against the name (and the client address, with a higher
-    limit); returns the lock's end once the name is locked. Failures older than the lockout
-    window are forgotten."""
-    until = _count_failure(_key(username), settings.QF_LOGIN_MAX_FAILURES)
+    """Count one failed attempt against the name, the name from this address, and the
+    address (see the module); returns the lock's end once the name is locked. Failures older
+    than the lockout window are forgotten."""
+    pair = _pair_key(request, username)
+    # Without an address to pair it with, the name alone has the strict limit.
+    name_limit = settings.QF_LOGIN_MAX_FAILURES_PER_NAME if pair else settings.QF_LOGIN_MAX_FAILURES
+    locks = [_count_failure(_key(username), name_limit)]
+    if pair:
+        locks.append(_count_failure(pair, settings.QF_LOGIN_MAX_FAILURES))
     if request is not None and (address := _address_key(request)):
+        # The address's "lock" only marks it as one to slow down (check_credentials).
         _count_failure(address, settings.QF_LOGIN_MAX_FAILURES_PER_ADDRESS)
+    until = max((lock for lock in locks if lock is not None), default=None)
     user = User.objects.filter(username__iexact=username.strip()).first()
     record_audit(
         actor=user,
@@ -86,15 +110,25 @@ def do_register_login_failure(
     return until
 
 
+def slow_down(seconds: int) -> None:
+    """The wait of a sign-in from an address that failed many times. Under `serve` the
+    sleep is a greenlet's: the process serves everyone else meanwhile."""
+    time.sleep(seconds)
+
+
 def check_credentials(request: HttpRequest, username: str, password: str) -> User | None:
     """The user if name and password match and the name is not locked; None otherwise.
 
-    Unknown names and wrong passwords count alike and get the same answer.
+    Unknown names and wrong passwords count alike and get the same answer. An address that
+    failed many times is answered slowly, whatever the name, but never refused.
     """
-    address = _address_key(request)
-    until = is_locked(username) or (_locked_until(address) if address else None)
+    pair = _pair_key(request, username)
+    until = is_locked(username) or (_locked_until(pair) if pair else None)
     if until is not None:
         raise LoginLocked(until)
+    address = _address_key(request)
+    if address and _locked_until(address) is not None:
+        slow_down(settings.QF_LOGIN_SLOW_DOWN_SECONDS)
     user = authenticate(request, username=username.strip(), password=password)
     if user is None:
         until = do_register_login_failure(username, request=request)
@@ -106,9 +140,10 @@ def check_credentials(request: HttpRequest, username: str, password: str) -> Use
     return user
 
 
-def do_reset_login_failures(username: str) -> None:
-    """A complete sign-in clears the name's failure count."""
-    LoginThrottle.objects.filter(username_key=_key(username)).delete()
+def do_reset_login_failures(username: str, request: HttpRequest | None = None) -> None:
+    """A complete sign-in clears the name's failure counts (its address's stays)."""
+    keys = [_key(username), _pair_key(request, username)]
+    LoginThrottle.objects.filter(username_key__in=[key for key in keys if key]).delete()
 
 
 def new_totp_secret() -> str:

@@ -81,7 +81,7 @@ def _start_session(request: HttpRequest, user: User) -> HttpResponse:
     request.session[SESSION_VERIFIED] = not user.has_totp and not permissions.totp_required(user)
     actions.do_record_login(user)
     if request.session[SESSION_VERIFIED]:
-        actions.do_reset_login_failures(user.get_username())
+        actions.do_reset_login_failures(user.get_username(), request)
         return redirect(next_url)
     request.session[SESSION_NEXT] = next_url
     return redirect("accounts:second_factor")
@@ -112,7 +112,9 @@ def second_factor(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if actions.verify_totp(user, form.cleaned_data["code"]):
             return _finish_second_factor(request)
-        until = actions.do_register_login_failure(user.get_username(), action="orgs.totp.failure")
+        until = actions.do_register_login_failure(
+            user.get_username(), action="orgs.totp.failure", request=request
+        )
         if until is not None:
             logout(request)
             messages.error(request, _locked_message(until))
@@ -123,7 +125,7 @@ def second_factor(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _finish_second_factor(request: HttpRequest) -> HttpResponse:
     user = request.user
-    actions.do_reset_login_failures(user.get_username())
+    actions.do_reset_login_failures(user.get_username(), request)
     next_url = _safe_next(request, request.session.pop(SESSION_NEXT, ""))
     request.session[SESSION_VERIFIED] = True
     request.session.cycle_key()

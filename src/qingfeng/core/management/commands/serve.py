@@ -1,9 +1,17 @@
-"""Run the web server and the task worker side by side (what `make run` starts).
+"""Run the web server and the task worker side by side, and keep them running (what
+`make run` starts).
 
-`serve` is the parent systemd and Ctrl+C talk to: on SIGTERM, SIGINT or SIGHUP it passes
+The web server is gunicorn with gevent workers: each connection is a greenlet, so a client
+that sends its request slowly, or keeps its connection open, costs a few kilobytes and not a
+worker; a request whose headers have not arrived within `--keepalive` seconds is dropped.
+
+`serve` is the parent systemd and Ctrl+C talk to. It supervises its children: one that dies
+without being asked to is started again after a back-off (1 s, doubling up to 30 s; a child
+that ran for a minute starts the count afresh). On SIGTERM, SIGINT or SIGHUP it passes
 SIGTERM to both children, waits for them, kills what is still running after a timeout, and
-only then exits. It exits non-zero when a child died without being asked to (so systemd
-restarts the pair rather than keeping half of it).
+only then exits, with status 0. It exits non-zero only when it cannot recover: a child that
+died `--max-restarts` times in a row within seconds of starting (a port taken, a broken
+configuration), so systemd sees the failure.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
@@ -22,20 +31,61 @@ from django.core.management.base import BaseCommand, CommandError
 from qingfeng.core import registry
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+FIRST_BACKOFF = 1.0  # seconds before the first restart of a dead child
+MAX_BACKOFF = 30.0
+SETTLED = 60.0  # a child that ran this long has recovered: its back-off starts again
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+    quick_deaths: int = 0  # deaths in a row, each soon after its start
+    restart_at: float | None = None
+    exits: list[int] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.argv, env=self.env)  # noqa: S603 - our own argv
+        self.started = time.monotonic()
+        self.restart_at = None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
 
 class Command(BaseCommand):
-    help = "同时启动网页服务和后台任务进程"
+    help = "同时启动网页服务和后台任务进程，并在其意外退出时重新启动"
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--web-workers", type=int, default=3)
         parser.add_argument(
+            "--worker-connections",
+            type=int,
+            default=1000,
+            help="open connections each web worker process holds at most",
+        )
+        parser.add_argument(
+            "--keepalive",
+            type=int,
+            default=5,
+            help="seconds an idle connection, or one whose request headers are late, is kept",
+        )
+        parser.add_argument(
             "--stop-timeout",
             type=float,
             default=10.0,
             help="seconds the children get to finish after a stop signal before they are killed",
+        )
+        parser.add_argument(
+            "--max-restarts",
+            type=int,
+            default=5,
+            help="deaths in a row, each soon after starting, before serve gives up",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -47,57 +97,104 @@ class Command(BaseCommand):
         # Handlers first: a signal that arrives while the children start still stops them.
         for signum in STOP_SIGNALS:
             signal.signal(signum, request_stop)
-        children = self.start_children(options)
-        names = ", ".join(f"{name} pid {proc.pid}" for name, proc in children.items())
+        children = self.children(options)
+        for child in children:
+            child.start()
         bind = f"{options['host']}:{options['port']}"
         self.stdout.write(self.style.SUCCESS(f"清风已启动：http://{bind}/  （Ctrl+C 停止）"))
-        self.stdout.write(f"serve pid {os.getpid()}: {names}")
+        self.report_pids(children)
         for seeder in registry.demo_seeders():
             if seeder.logins_help:
                 self.stdout.write(seeder.logins_help)
         self.stdout.flush()
-        while not stopping and all(proc.poll() is None for proc in children.values()):
-            time.sleep(0.2)
-        died = {name: proc.returncode for name, proc in children.items() if proc.poll() is not None}
+        failed = self.supervise(children, stopping, max_restarts=options["max_restarts"])
         self.stop_children(children, timeout=options["stop_timeout"])
-        if died and not stopping:
-            raise CommandError(f"a child process exited unexpectedly: {died}")
+        if failed is not None:
+            raise CommandError(
+                f"{failed.name} exited {len(failed.exits)} times soon after starting "
+                f"(exit status {failed.exits[-1]}); giving up"
+            )
 
-    def start_children(self, options: dict[str, Any]) -> dict[str, subprocess.Popen[bytes]]:
+    def report_pids(self, children: list[Child]) -> None:
+        names = ", ".join(
+            f"{child.name} pid {child.process.pid}" for child in children if child.process
+        )
+        self.stdout.write(f"serve pid {os.getpid()}: {names}")
+        self.stdout.flush()
+
+    def supervise(
+        self, children: list[Child], stopping: list[int], *, max_restarts: int
+    ) -> Child | None:
+        """Until a stop signal: restart dead children with back-off. The child that cannot be
+        kept running, if one cannot."""
+        while not stopping:
+            now = time.monotonic()
+            for child in children:
+                if child.restart_at is not None:
+                    if now >= child.restart_at:
+                        child.start()
+                        self.stderr.write(f"serve: {child.name} started again")
+                        self.report_pids(children)
+                    continue
+                if child.alive() or child.process is None:
+                    continue
+                status = child.process.returncode
+                child.exits.append(status)
+                child.quick_deaths = 0 if now - child.started >= SETTLED else child.quick_deaths
+                child.quick_deaths += 1
+                if child.quick_deaths > max_restarts:
+                    return child
+                delay = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (child.quick_deaths - 1))
+                child.restart_at = now + delay
+                self.stderr.write(
+                    f"serve: {child.name} exited with status {status}; "
+                    f"starting it again in {delay:g} s"
+                )
+            time.sleep(0.2)
+        return None
+
+    def children(self, options: dict[str, Any]) -> list[Child]:
         # The children import this very tree (not whatever `qingfeng` is installed elsewhere).
         src = str(settings.BASE_DIR.parent)
         path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
         manage = [sys.executable, str(settings.REPO_DIR / "manage.py")]
-        worker = subprocess.Popen([*manage, "run_huey", "--quiet"], env=env)  # noqa: S603
-        web = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "qingfeng.wsgi:application",
-                # What gunicorn logs, and that it logs no client address (see the module).
-                "--config",
-                "python:qingfeng.core.gunicorn_conf",
-                "--bind",
-                f"{options['host']}:{options['port']}",
-                "--workers",
-                str(options["web_workers"]),
-                "--chdir",
-                src,
-            ],
-            env=env,
-        )
-        return {"web": web, "worker": worker}
+        web = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "qingfeng.wsgi:application",
+            # What gunicorn logs, and that it logs no client address (see the module).
+            "--config",
+            "python:qingfeng.core.gunicorn_conf",
+            "--bind",
+            f"{options['host']}:{options['port']}",
+            "--workers",
+            str(options["web_workers"]),
+            # Slow and idle clients cost a greenlet, not a process (see the module's doc).
+            "--worker-class",
+            "qingfeng.core.webworker.GeventWorker",
+            "--worker-connections",
+            str(options["worker_connections"]),
+            "--keep-alive",
+            str(options["keepalive"]),
+            "--chdir",
+            src,
+        ]
+        # Each connection's greenlet has its own database connection: one kept open after
+        # the request would be one per connection ever served, so the web server closes its.
+        web_env = {**env, "DB_CONN_MAX_AGE": env.get("DB_CONN_MAX_AGE", "0")}
+        return [
+            Child("web", web, web_env),
+            Child("worker", [*manage, "run_huey", "--quiet"], env),
+        ]
 
-    def stop_children(
-        self, children: dict[str, subprocess.Popen[bytes]], *, timeout: float
-    ) -> None:
-        for proc in children.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+    def stop_children(self, children: list[Child], *, timeout: float) -> None:
+        running = [child.process for child in children if child.alive() and child.process]
+        for proc in running:
+            proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        for proc in children.values():
+        for proc in running:
             try:
                 proc.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
