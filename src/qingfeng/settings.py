@@ -216,7 +216,11 @@ QF_LOGIN_SLOW_DOWN_SECONDS = env_int("QF_LOGIN_SLOW_DOWN_SECONDS", 3)
 # Past capacity the public channel answers 503 + Retry-After at once (core/capacity.py):
 # when a request would wait longer than this many milliseconds (0 turns shedding off).
 QF_SHED_QUEUE_MS = env_int("QF_SHED_QUEUE_MS", 500)
-QF_SHED_PREFIXES = env_list("QF_SHED_PREFIXES", "/report/,/progress/,/api/intake/")
+QF_SHED_PREFIXES = env_list(
+    "QF_SHED_PREFIXES",
+    "/report/,/progress/,/api/intake/reports,/api/intake/track,/api/intake/captcha,"
+    "/api/intake/categories,/api/intake/units",
+)
 QF_PASSWORD_MAX_AGE_DAYS = env_int("QF_PASSWORD_MAX_AGE_DAYS", 90)
 QF_SESSION_IDLE_MINUTES = env_int("QF_SESSION_IDLE_MINUTES", 30)
 QF_SESSION_ABSOLUTE_HOURS = env_int("QF_SESSION_ABSOLUTE_HOURS", 12)

@@ -13,7 +13,7 @@ A backup is one tar file, `qingfeng-backup-<UTC time>.tar` (or `.tar.enc`, encry
 - `audit-anchor.txt` — that head as an anchor line (`verify_audit --anchors FILE` reads it),
   also appended to the instance's own anchor file.
 
-The keys themselves (QF_FIELD_KEY, QF_INDEX_KEY) are **not** in the backup: whoever holds a
+The keys themselves (QF_FIELD_KEY, QF_INDEX_KEY, QF_AUDIT_KEY) are **not** in the backup: whoever holds a
 backup and its keys holds every reporter's name and phone. They are kept apart (the `.env`,
 or `backup --export-keys FILE` to a place of their own); restore refuses a backup whose key
 fingerprints differ from the instance's keys, before it changes anything.
@@ -93,6 +93,7 @@ def key_fingerprints() -> dict[str, str]:
     return {
         "field": fp("field", settings.QF_FIELD_KEY),
         "index": fp("index", settings.QF_INDEX_KEY),
+        "audit": fp("audit", settings.QF_AUDIT_KEY),
     }
 
 

@@ -42,7 +42,7 @@ def instance(
     data_dir.mkdir()
     env = server_env(data_dir)
     if keys_from is not None:
-        for key in ("SECRET_KEY", "QF_FIELD_KEY", "QF_INDEX_KEY"):
+        for key in ("SECRET_KEY", "QF_FIELD_KEY", "QF_INDEX_KEY", "QF_AUDIT_KEY"):
             env[key] = keys_from[key]
     if vendor == "postgresql":
         db = f"qf_backup_{name}_{os.getpid()}"
@@ -143,7 +143,7 @@ def test_a_backup_that_does_not_fit_changes_nothing(
 ) -> None:
     tmp, source, made = populated
     other_keys = instance(tmp, "otherkeys", vendor)
-    with pytest.raises(RuntimeError, match=r"加密密钥.*与备份时不同"):
+    with pytest.raises(RuntimeError, match=r"密钥.*与备份时不同"):
         run_python(["manage.py", "restore", str(made)], other_keys)
     assert not media_hashes(other_keys)
 

@@ -181,6 +181,8 @@ def test_a_dead_worker_is_started_again_and_catches_up(site: Site, tmp_path: Pat
                 "title": title,
                 "content": content,
             }
+            question = json.loads(probe.send("/api/intake/captcha")[1])
+            body["work_solution"] = work.solve(question["work"])
             status, answer = probe.send("/api/intake/reports", json_body=body)
             assert status == 201, answer
             codes.append(json.loads(answer)["receipt_code"])

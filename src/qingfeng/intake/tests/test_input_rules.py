@@ -13,6 +13,7 @@ import openpyxl
 from django.core.cache import cache
 from django.test import override_settings
 
+from qingfeng.core.publicform import work
 from qingfeng.intake.models import Ticket
 from qingfeng.intake.publicform import captcha
 from qingfeng.intake.tests import test_public_pages as pages
@@ -61,7 +62,12 @@ class ApiAndHotlineInputTestCase(IntakeTestCase):
     def answered(self, data: dict[str, Any]) -> dict[str, Any]:
         question = self.client.get("/api/intake/captcha").json()
         answer = str(captcha.answer_for_tests(question["token"]))
-        return {**data, "captcha_token": question["token"], "captcha_answer": answer}
+        return {
+            **data,
+            "captcha_token": question["token"],
+            "captcha_answer": answer,
+            "work_solution": work.solve(question["work"]),
+        }
 
     def post(self, body: str | bytes) -> Any:
         with self.captureOnCommitCallbacks(execute=True):

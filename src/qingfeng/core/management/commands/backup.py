@@ -58,7 +58,7 @@ class Command(BaseCommand):
         for note in report.notes:
             self.stdout.write(note)
         self.stdout.write(
-            "密钥不在备份中：恢复时须配置相同的 QF_FIELD_KEY / QF_INDEX_KEY，请另行保管 "
+            "密钥不在备份中：恢复时须配置相同的 QF_FIELD_KEY / QF_INDEX_KEY / QF_AUDIT_KEY，请另行保管 "
             "(the keys are not in the backup; keep them apart)"
         )
 
@@ -68,6 +68,7 @@ class Command(BaseCommand):
         data = {
             "QF_FIELD_KEY": base64.b64encode(settings.QF_FIELD_KEY).decode(),
             "QF_INDEX_KEY": base64.b64encode(settings.QF_INDEX_KEY).decode(),
+            "QF_AUDIT_KEY": base64.b64encode(settings.QF_AUDIT_KEY).decode(),
             "fingerprints": backup.key_fingerprints(),
         }
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
