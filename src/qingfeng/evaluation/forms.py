@@ -118,7 +118,7 @@ class RatingForm(forms.Form):
     def item_fields(self) -> list[forms.BoundField]:
         return [self[f"item_{i}"] for i in range(len(self.items))]
 
-    def answers(self) -> dict[str, int | None]:
+    def item_answers(self) -> dict[str, int | None]:
         return {
             item: self.cleaned_data.get(f"item_{i}")
             for i, item in enumerate(self.items)

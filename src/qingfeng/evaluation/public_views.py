@@ -71,7 +71,7 @@ def rate(request: HttpRequest, unit_id: int) -> HttpResponse:
                 unit,
                 respondent_type=data["respondent_type"],
                 overall=data["overall"],
-                answers=form.answers(),
+                answers=form.item_answers(),
                 comment=data["comment"],
                 code=data["code"],
                 idempotency_key=data["idempotency_key"],

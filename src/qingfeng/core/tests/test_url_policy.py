@@ -136,6 +136,9 @@ class UrlPolicyTestCase(BaseTestCase):
                 "report:track",
                 "report:stats",
                 "report:unit",
+                "rate:unit",
+                "rate:captcha",
+                "rate:captcha_new",
             },
         )
 
