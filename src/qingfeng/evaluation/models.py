@@ -265,7 +265,7 @@ class DisciplineReview(models.Model):
         return self.get_rating_display()
 
 
-RATING_SCORES = {
+RATING_SCORES: dict[str, int] = {
     DisciplineReview.Rating.EXCELLENT: 95,
     DisciplineReview.Rating.GOOD: 85,
     DisciplineReview.Rating.FAIR: 70,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,7 @@ from qingfeng.evaluation.models import (
 from qingfeng.evaluation.permissions import OFFICE, READERS, can, sees_result
 from qingfeng.orgs.models import Unit, User
 
-SATISFIED_FROM = {Round.RateDefinition.TOP3: 3, Round.RateDefinition.TOP2: 4}
+SATISFIED_FROM: dict[str, int] = {Round.RateDefinition.TOP3: 3, Round.RateDefinition.TOP2: 4}
 
 
 def _ancestor_paths(path: str) -> list[str]:
@@ -34,12 +34,17 @@ def _ancestor_paths(path: str) -> list[str]:
 
 
 def rounds_visible_to(user: User) -> QuerySet[Round]:
-    """The office's rounds over its scope (drafts too); everyone else's rounds that cover
-    their part of the tree, once opened."""
+    """The office's rounds over its scope (drafts too); everyone else's rounds whose area
+    holds their part of the tree or lies inside it, once opened."""
     managed = scope_q(user, "owner__path", roles=OFFICE)
+    # The part of the tree a round covers is its area (a county), else its owner's tree.
     around = Q(pk__in=[])
     for path in scope_paths(user, roles=READERS):
-        around |= Q(owner__path__startswith=path) | Q(owner__path__in=_ancestor_paths(path))
+        for root in ("area", "owner"):
+            near = Q(**{f"{root}__path__startswith": path}) | Q(
+                **{f"{root}__path__in": _ancestor_paths(path)}
+            )
+            around |= near & (Q(area__isnull=False) if root == "area" else Q(area__isnull=True))
     query = managed | (around & ~Q(status=Round.Status.DRAFT))
     return Round.objects.filter(query).select_related("owner", "area").order_by("-starts_on", "-id")
 
@@ -90,7 +95,6 @@ class UnitResult:
     veto: bool = False
     composite: Decimal | None = None
     rank: int | None = None
-    items: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def rate_text(self) -> str:
@@ -159,7 +163,15 @@ def results(round_: Round, units: list[Unit] | None = None) -> list[UnitResult]:
     weights = (round_.weight_satisfaction, round_.weight_third_party, round_.weight_discipline)
     out = []
     for unit in units:
-        result = UnitResult(unit=unit, **found.get(unit.pk, {}))
+        tally = found.get(unit.pk, {})
+        result = UnitResult(
+            unit=unit,
+            base=tally.get("base", 0),
+            satisfied=tally.get("satisfied", 0),
+            unknown=tally.get("unknown", 0),
+            flagged=tally.get("flagged", 0),
+            excluded=tally.get("excluded", 0),
+        )
         fill_rate(result, round_)
         if unit.pk in third:
             result.third_party = float(sum(third[unit.pk]) / len(third[unit.pk]))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from qingfeng.core.tests.objects import Factory, Made
+from qingfeng.evaluation.tests import objects as evaluation
 from qingfeng.intake.tests import objects as intake
 from qingfeng.ledger.tests import objects as ledger
 from qingfeng.orgs.tests import objects as orgs
@@ -25,4 +26,5 @@ OBJECTS: dict[str, Factory] = {
     "api:get_person": renamed(orgs.teacher, "person_id"),
     "api:get_problem": renamed(ledger.problem, "problem_id"),
     "api:intake_ticket": renamed(intake.ticket, "ticket_id"),
+    "api:evaluation_results": renamed(evaluation.round_, "round_id"),
 }

@@ -110,7 +110,8 @@ def open_remedials(round_: Round, rows: Sequence[UnitResult], *, actor: User) ->
         rates = selectors.item_rates(round_, unit)
         low = [i for i, r in rates.items() if r is not None and r * 100 < round_.threshold]
         comments = selectors.dissatisfied_comments(round_, unit)
-        for item in low or [None]:
+        targets: list[str | None] = [*low] or [None]
+        for item in targets:
             title = (
                 _("群众评议“%(i)s”满意率未达标：%(u)s") % {"i": item, "u": unit.name}
                 if item

@@ -16,7 +16,7 @@ TYPES = list(Response.RespondentType.values)
 
 
 class EvaluationCase(BaseTestCase):
-    office: User
+    office_user: User
     assessor: User
     inspector: User
 

@@ -4,13 +4,12 @@ import io
 import re
 
 import time_machine
-
 from django.test import Client, override_settings
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from qingfeng.evaluation import actions
-from qingfeng.evaluation.models import Response, Round
+from qingfeng.evaluation.models import Remedial, Response, Round
 from qingfeng.evaluation.publicform import DEVICE_COOKIE
 from qingfeng.evaluation.tests.base import EvaluationCase
 from qingfeng.ledger.models import Problem
@@ -133,7 +132,7 @@ class StaffPageTestCase(EvaluationCase):
         ledger = client.get(reverse("ledger:detail", args=[problem.pk]))
         self.assertContains(ledger, remedial.number)
 
-    def school_remedial(self):  # type: ignore[no-untyped-def]
+    def school_remedial(self) -> Remedial:
         return self.round.remedials.get(unit=self.school)
 
     def test_the_discipline_comment_is_never_shown_to_the_rated_school(self) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
@@ -7,9 +9,10 @@ from qingfeng.core.models import AuditEvent
 from qingfeng.evaluation import actions, selectors
 from qingfeng.evaluation.models import Response, ResponseReview, Round, VoteCode
 from qingfeng.evaluation.tests.base import EvaluationCase
+from qingfeng.orgs.models import Unit
 
 
-def submit(unit, key: str, **fields):  # type: ignore[no-untyped-def]
+def submit(unit: Unit, key: str, **fields: Any) -> Response:
     data = {
         "respondent_type": "parent",
         "overall": 4,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 import time_machine
 from django.core.exceptions import ValidationError
 
@@ -44,7 +46,7 @@ class RemedialTestCase(EvaluationCase):
             )
         )
         self.assertEqual(told, {"school_admin", "leader"})  # the unit admin, the liaison leader
-        self.assertGreater(remedial.reeval_opens_on, self.round.closed_at.date())
+        self.assertGreater(remedial.reeval_opens_on, date(2026, 11, 2))
         snapshot = RoundUnit.objects.get(round=self.round, unit=self.school)
         self.assertEqual((snapshot.base, snapshot.verdict), (30, Verdict.CONFIRMED_LOW))
 
