@@ -15,10 +15,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from qingfeng.core.policy import public
-from qingfeng.evaluation import actions, publicform
+from qingfeng.evaluation import actions, export, publicform, selectors
 from qingfeng.evaluation.forms import RatingForm
 from qingfeng.evaluation.models import Remedial, Round
 from qingfeng.evaluation.publicform import HUMAN_CHECK, captcha, work
@@ -108,3 +108,26 @@ def _add_errors(form: RatingForm, exc: ValidationError) -> None:
         return
     for field, messages in exc.message_dict.items():
         form.add_error(field if field in form.fields else None, messages)
+
+
+@public
+@require_GET
+def ranking(request: HttpRequest, round_id: int) -> HttpResponse:
+    """The published ranking by category, when the round says it is public; units with too
+    few ratings are greyed and not ranked. Numbers only: no comment, no discipline review."""
+    round_ = (
+        Round.objects.filter(pk=round_id, publish_ranking=True, published_at__isnull=False)
+        .select_related("owner")
+        .first()
+    )
+    if round_ is None:
+        raise Http404
+    rows = selectors.results(round_)
+    groups: dict[str, list[Any]] = {}
+    for row in sorted(rows, key=lambda r: (r.rank is None, r.rank or 0, r.unit.path)):
+        groups.setdefault(row.unit.get_category_display(), []).append(row)
+    return render(
+        request,
+        "evaluation/public/ranking.html",
+        {"round": round_, "groups": groups, "definition": export.definition_lines(round_)},
+    )

@@ -141,6 +141,7 @@ class UrlPolicyTestCase(BaseTestCase):
                 "rate:unit",
                 "rate:captcha",
                 "rate:captcha_new",
+                "rate:ranking",
             },
         )
 

@@ -229,3 +229,24 @@ class StaffPageTestCase(EvaluationCase):
             },
         )
         self.assertContains(bad, "三项权重之和须为 100")
+
+
+class RankingPageTestCase(EvaluationCase):
+    def test_the_public_ranking_shows_only_when_published_and_chosen(self) -> None:
+        round_ = self.open_round(area=self.county, publish_ranking=True)
+        self.rate(self.school, satisfied=29, dissatisfied=1)
+        self.rate(self.school2, satisfied=5)
+        url = reverse("rate:ranking", args=[round_.pk])
+        self.assertEqual(self.client.get(url).status_code, 404)
+        actions.check_close_round(round_, actor=self.office_user)
+        actions.check_publish_round(round_, actor=self.office_user)
+        page = self.client.get(url)
+        self.assertContains(page, "东城区实验小学")
+        self.assertContains(page, "样本不足")  # 东城区第二中学, greyed and unranked
+        self.assertContains(page, "Wilson")
+        hidden = self.open_round(area=self.county, name="不公开排名的一轮")
+        actions.check_close_round(hidden, actor=self.office_user)
+        actions.check_publish_round(hidden, actor=self.office_user)
+        self.assertEqual(
+            self.client.get(reverse("rate:ranking", args=[hidden.pk])).status_code, 404
+        )
