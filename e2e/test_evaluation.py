@@ -71,9 +71,9 @@ def test_scan_rate_close_and_the_remedial_problem(ui: Browser) -> None:
     round_url = page.url
     page.get_by_role("link", name=re.compile("存疑评价")).click()
     rows = page.get_by_test_id("flags").locator("tbody tr")
-    expect(rows).to_have_count(3)
     expect(rows.first).to_contain_text("作答用时过短")
-    for _ in range(3):
+    # How many were that fast depends on the machine: review each one flagged.
+    while rows.first.locator("input[name=reason]").count():
         row = rows.first
         row.locator("input[name=reason]").fill("督导组现场发放，核实为家长本人填写")
         row.get_by_role("button", name="提交").click()

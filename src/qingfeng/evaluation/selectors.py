@@ -142,15 +142,18 @@ def fill_rate(result: UnitResult, round_: Round) -> None:
 def results(round_: Round, units: list[Unit] | None = None) -> list[UnitResult]:
     """The result of every covered unit (or of `units`), ranked by composite within its
     category. A fixed number of queries whatever the number of units."""
-    if units is None:
+    responses = Response.objects.filter(round=round_, remedial=None)
+    if units is None:  # the whole round: no list of ids to send (a city has 1,400 units)
         units = [
             ru.unit
             for ru in RoundUnit.objects.filter(round=round_)
             .select_related("unit")
             .order_by("unit__path")
         ]
+    else:
+        responses = responses.filter(unit_id__in=[u.pk for u in units])
     ids = [u.pk for u in units]
-    found = counts(Response.objects.filter(round=round_, remedial=None, unit_id__in=ids), round_)
+    found = counts(responses, round_)
     third: dict[int, list[Decimal]] = {}
     for unit_id, score in ThirdPartyScore.objects.filter(
         round=round_, unit_id__in=ids, superseded=False
