@@ -174,7 +174,12 @@ class Response(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["round", "unit", "status"], name="evaluation_response_unit"),
+            # Covers the results' grouped count (round, not a re-evaluation, per unit, by
+            # status and answer): the city's count reads this index alone, not the table.
+            models.Index(
+                fields=["round", "remedial", "unit", "status", "overall"],
+                name="evaluation_response_counts",
+            ),
             models.Index(
                 fields=["unit", "answer_key", "submitted_at"], name="evaluation_response_burst"
             ),
