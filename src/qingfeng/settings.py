@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "qingfeng.orgs",
     "qingfeng.ledger",
     "qingfeng.intake",
+    "qingfeng.evaluation",
     "qingfeng.api",
 ]
 
@@ -218,7 +219,7 @@ QF_LOGIN_SLOW_DOWN_SECONDS = env_int("QF_LOGIN_SLOW_DOWN_SECONDS", 3)
 QF_SHED_QUEUE_MS = env_int("QF_SHED_QUEUE_MS", 500)
 QF_SHED_PREFIXES = env_list(
     "QF_SHED_PREFIXES",
-    "/report/,/progress/,/api/intake/reports,/api/intake/track,/api/intake/captcha,"
+    "/report/,/progress/,/rate/,/api/intake/reports,/api/intake/track,/api/intake/captcha,"
     "/api/intake/categories,/api/intake/units",
 )
 QF_PASSWORD_MAX_AGE_DAYS = env_int("QF_PASSWORD_MAX_AGE_DAYS", 90)
@@ -449,6 +450,15 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "qingfeng@localhost")
 # The public API's submission (/api/intake/tickets); off: only the /report/ form files reports.
 QF_INTAKE_API_SUBMIT = env_bool("QF_INTAKE_API_SUBMIT", True)
+
+# The rating page (/rate/): the signals that flag a rating or ask for the human check. An
+# address (counted under a salted hash, never kept) past this many ratings an hour must pass
+# the human check; a rating completed faster than the minimum seconds, or the Nth identical
+# answer to one unit within ten minutes, is flagged for review.
+QF_EVALUATION_HUMAN_CHECK = env_bool("QF_EVALUATION_HUMAN_CHECK", True)
+QF_EVALUATION_RATES_PER_HOUR = env_int("QF_EVALUATION_RATES_PER_HOUR", 30)
+QF_EVALUATION_MIN_SECONDS = env_int("QF_EVALUATION_MIN_SECONDS", 5)
+QF_EVALUATION_BURST = env_int("QF_EVALUATION_BURST", 5)
 
 # What the process writes (stderr; gunicorn's access lines go to stdout, see
 # core/gunicorn_conf.py). The format holds the message only, never the request a record may

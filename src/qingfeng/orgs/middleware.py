@@ -22,7 +22,7 @@ __all__ = [
 
 # Paths outside the gate. The API checks the same conditions in its own authentication
 # (qingfeng.api.auth); public pages do not depend on who is signed in.
-_GATE_EXEMPT = ("/static/", "/healthz", "/i18n/", "/api/", "/report/", "/progress/")
+_GATE_EXEMPT = ("/static/", "/healthz", "/i18n/", "/api/", "/report/", "/progress/", "/rate/")
 # Before the second factor, only the pages that finish or abandon the sign-in: the profile
 # (API tokens) and the password change need both factors.
 _BEFORE_SECOND_FACTOR = ("/accounts/login/", "/accounts/logout/", "/accounts/second-factor/")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from qingfeng.core.tests.objects import Factory, Made
+from qingfeng.evaluation.tests import objects as evaluation
 from qingfeng.intake.tests import objects as intake
 from qingfeng.ledger.models import OfflinePublication
 from qingfeng.ledger.tests import objects as ledger
@@ -34,4 +35,5 @@ OBJECTS: dict[str, Factory] = {
     "api:get_problem": renamed(ledger.problem, "problem_id"),
     "api:intake_ticket": renamed(intake.ticket, "ticket_id"),
     "api:decide_offline_publication": publication,
+    "api:evaluation_results": renamed(evaluation.round_, "round_id"),
 }

@@ -1,0 +1,48 @@
+"""Every change in the evaluation: rounds, ratings and codes, scores, remedial rounds.
+Callers write `from qingfeng.evaluation import actions` and `actions.check_open_round(...)`."""
+
+from __future__ import annotations
+
+from qingfeng.evaluation.actions.ratings import (
+    RULES,
+    SameCode,
+    Signals,
+    check_draw_codes,
+    check_review_response,
+    check_submit_rating,
+    code_hash,
+    normalise_code,
+    target_for,
+)
+from qingfeng.evaluation.actions.remedial import check_decide_reevaluation, open_remedials
+from qingfeng.evaluation.actions.rounds import (
+    check_close_round,
+    check_create_round,
+    check_open_round,
+    check_publish_round,
+    covered_units,
+    quarter_of,
+)
+from qingfeng.evaluation.actions.scores import check_enter_discipline, check_enter_third_party
+
+__all__ = [
+    "RULES",
+    "SameCode",
+    "Signals",
+    "check_close_round",
+    "check_create_round",
+    "check_decide_reevaluation",
+    "check_draw_codes",
+    "check_enter_discipline",
+    "check_enter_third_party",
+    "check_open_round",
+    "check_publish_round",
+    "check_review_response",
+    "check_submit_rating",
+    "code_hash",
+    "covered_units",
+    "normalise_code",
+    "open_remedials",
+    "quarter_of",
+    "target_for",
+]

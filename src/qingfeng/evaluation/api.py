@@ -1,0 +1,349 @@
+"""The evaluation's API (/api/evaluation/), registered from `apps.py` (core/registry.py):
+the public rating (no account, the same action, signals and human check as /rate/) and the
+staff reads, through the same selectors and policy as the pages.
+
+A public operation stores nothing of the client: the address signal counts under a salted
+hash, and an API client has no device cookie, so only the address and speed rules apply. The
+discipline comment is in no answer of this API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal, cast
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, Header, Router, Schema, Status
+from ninja.errors import HttpError
+
+from qingfeng.evaluation import actions, publicform, selectors
+from qingfeng.evaluation.models import LEVELS, Remedial, Response, Round
+from qingfeng.evaluation.permissions import can
+from qingfeng.evaluation.publicform import captcha, work
+from qingfeng.orgs import selectors as org_selectors
+from qingfeng.orgs.models import User
+
+router = Router(tags=["evaluation"])
+
+
+class RatingErrorOut(Schema):
+    detail: str
+
+
+class RatingFieldErrorOut(Schema):
+    field: str
+    message: str
+    type: str
+
+
+class RatingInvalidOut(Schema):
+    detail: str
+    errors: list[RatingFieldErrorOut]
+
+
+class RatingLevelOut(Schema):
+    value: int
+    label: str
+
+
+class RatingFormOut(Schema):
+    unit_id: int
+    unit_name: str
+    round_name: str
+    reevaluation: bool = Field(..., description="为 true 表示整改后复评")
+    needs_code: bool = Field(..., description="抽样评议须填写票码")
+    non_probability: bool = Field(..., description="开放评议为非概率样本")
+    items: list[str] = Field(..., description="分项评价的项目（选填）")
+    levels: list[RatingLevelOut] = Field(..., description="5 非常满意 … 1 非常不满意，0 不了解")
+    respondent_types: list[str] = Field(
+        ..., description="parent 家长 student 学生 staff 教职工 public 社会人士"
+    )
+    form_token: str = Field(..., description="提交时原样带上（用于计算作答用时）")
+    idempotency_key: str = Field(..., description="建议的幂等键")
+    human_check: bool = Field(..., description="为 true 时须完成验证（与网页相同）")
+
+
+class EvaluationRatingIn(Schema):
+    respondent_type: Literal["parent", "student", "staff", "public"]
+    overall: int = Field(..., ge=0, le=5, description="5 非常满意 … 1 非常不满意，0 不了解")
+    answers: dict[str, int] = Field(default_factory=dict, description="分项评价：项目 → 0–5")
+    comment: str = Field("", max_length=1000)
+    code: str = Field("", max_length=40, description="抽样评议的票码")
+    form_token: str = Field("", max_length=300)
+    captcha_token: str = Field("", max_length=1000)
+    captcha_answer: str = Field("", max_length=10)
+    work_solution: str = Field("", max_length=1000)
+
+
+class EvaluationRatingOut(Schema):
+    status: str = Field(..., description="accepted 有效、flagged 存疑待核、excluded 不计入")
+    replayed: bool
+    message: str
+
+
+class EvaluationRoundOut(Schema):
+    id: int
+    name: str
+    status: str
+    mode: str
+    starts_on: str
+    ends_on: str
+    published: bool
+
+
+class UnitResultOut(Schema):
+    unit_id: int
+    unit_name: str
+    category: str
+    base: int
+    satisfied: int
+    flagged: int
+    excluded: int
+    unknown: int
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    verdict: str = Field(
+        ..., description="too_few 样本不足、confirmed_low、passed 达标、undecided 待定"
+    )
+    verdict_label: str
+    triggers: bool
+    third_party: float | None
+    discipline: str = Field(..., description="纪委监察评鉴等次（评鉴意见不在接口中提供）")
+    veto: bool
+    composite: float | None
+    rank: int | None
+
+
+class EvaluationResultsOut(Schema):
+    round: EvaluationRoundOut
+    definition: list[str]
+    results: list[UnitResultOut]
+
+
+class EvaluationRemedialOut(Schema):
+    id: int
+    number: str
+    unit_id: int
+    unit_name: str
+    round_id: int
+    status: str
+    rate: float
+    base: int
+    reeval_opens_on: str
+    reeval_closes_on: str
+
+
+def _round_out(round_: Round) -> dict[str, Any]:
+    return {
+        "id": round_.pk,
+        "name": round_.name,
+        "status": round_.status,
+        "mode": round_.mode,
+        "starts_on": round_.starts_on.isoformat(),
+        "ends_on": round_.ends_on.isoformat(),
+        "published": round_.published_at is not None,
+    }
+
+
+def _target(unit_id: int) -> tuple[Any, Round, Remedial | None]:
+    unit = org_selectors.active_unit(unit_id)
+    if unit is None:
+        raise HttpError(404, _("单位不存在"))
+    target = actions.target_for(unit)
+    if target is None:
+        raise HttpError(409, _("该单位当前没有进行中的评议"))
+    return unit, target[0], target[1]
+
+
+@router.get(
+    "/units/{unit_id}/form",
+    url_name="evaluation_rating_form",
+    auth=None,
+    response={200: RatingFormOut, 404: RatingErrorOut, 409: RatingErrorOut},
+    summary="取评议表（公开）",
+)
+def rating_form(request: HttpRequest, response: HttpResponse, unit_id: int) -> dict[str, Any]:
+    response["Cache-Control"] = "no-store"
+    unit, round_, remedial = _target(unit_id)
+    key = uuid.uuid4().hex
+    return {
+        "unit_id": unit.pk,
+        "unit_name": unit.name,
+        "round_name": round_.name,
+        "reevaluation": remedial is not None,
+        "needs_code": round_.mode == Round.Mode.FRAME and remedial is None,
+        "non_probability": round_.mode == Round.Mode.OPEN or remedial is not None,
+        "items": round_.items,
+        "levels": [{"value": v, "label": str(label)} for v, label in LEVELS],
+        "respondent_types": list(Response.RespondentType.values),
+        "form_token": publicform.form_token(key),
+        "idempotency_key": key,
+        "human_check": publicform.address_busy(request) and (captcha.enabled or work.enabled),
+    }
+
+
+def _invalid(exc: ValidationError) -> Status[dict[str, Any]]:
+    found = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+    items = [
+        {"field": field, "message": message, "type": "value_error"}
+        for field, messages in found.items()
+        for message in messages
+    ]
+    detail = _("请求参数不正确：%(fields)s") % {
+        "fields": "；".join(f"{item['field']}：{item['message']}" for item in items)
+    }
+    return Status(422, {"detail": detail, "errors": items})
+
+
+@router.post(
+    "/units/{unit_id}/ratings",
+    url_name="evaluation_rate",
+    auth=None,
+    response={
+        201: EvaluationRatingOut,
+        200: EvaluationRatingOut,
+        404: RatingErrorOut,
+        409: RatingErrorOut,
+        422: RatingInvalidOut,
+    },
+    summary="提交评价（公开）",
+    description="请带 Idempotency-Key 请求头（取评议表时给出的 idempotency_key，或自拟的 8–64 位"
+    "字母数字）：用同一个键重试答复 200，不重复计入。同一网络短时评议过多时须完成验证，评价"
+    "仍会收下但标记为存疑待核，由专项办复核。",
+)
+def rate(
+    request: HttpRequest,
+    response: HttpResponse,
+    unit_id: int,
+    payload: EvaluationRatingIn,
+    idempotency_key: str = Header("", alias="Idempotency-Key"),
+) -> Any:
+    response["Cache-Control"] = "no-store"
+    unit, round_, _remedial = _target(unit_id)
+    key = (idempotency_key or "").strip()
+    replayed = Response.objects.filter(round=round_, idempotency_key=key).exists()
+    busy = publicform.rate_limit().over_after_hit(request)
+    try:
+        if busy and not replayed:
+            errors = {}
+            if not work.passes(payload.work_solution):
+                errors["work_solution"] = [_("工作量证明不正确或已过期，请重新获取")]
+            if not captcha.passes(payload.captcha_token, payload.captcha_answer):
+                errors["captcha_answer"] = [_("验证答案不正确或已过期，请重新获取")]
+            if errors:
+                raise ValidationError(errors)
+        stored = actions.check_submit_rating(
+            unit,
+            respondent_type=payload.respondent_type,
+            overall=payload.overall,
+            answers=cast("dict[str, int | None]", payload.answers),
+            comment=payload.comment,
+            code=payload.code,
+            idempotency_key=key,
+            seconds=publicform.seconds_taken(payload.form_token, key),
+            signals=actions.Signals(address_burst=busy),
+        )
+    except ValidationError as exc:
+        return _invalid(exc)
+    message = (
+        _("已收到您的评价，谢谢！") if not replayed else _("这份评价已经提交过，没有重复计入。")
+    )
+    return Status(
+        200 if replayed else 201,
+        {"status": stored.status, "replayed": replayed, "message": message},
+    )
+
+
+def _user(request: HttpRequest) -> User:
+    return cast("User", request.user)
+
+
+@router.get(
+    "/rounds",
+    url_name="evaluation_rounds",
+    response={200: list[EvaluationRoundOut], 403: RatingErrorOut},
+    summary="评议轮次",
+)
+def rounds(request: HttpRequest) -> Any:
+    user = _user(request)
+    if not can(user, "view_rounds"):
+        raise HttpError(403, _("没有查看评议的权限"))
+    return [_round_out(r) for r in selectors.rounds_visible_to(user)[:200]]
+
+
+@router.get(
+    "/rounds/{round_id}/results",
+    url_name="evaluation_results",
+    response={200: EvaluationResultsOut, 403: RatingErrorOut, 404: RatingErrorOut},
+    summary="评议结果（按查看者范围）",
+    description="每个单位的满意率、Wilson 95% 置信区间、结论、综合得分和类别内排名，并附口径说明。",
+)
+def results(request: HttpRequest, round_id: int) -> Any:
+    from qingfeng.evaluation.export import definition_lines
+
+    user = _user(request)
+    if not can(user, "view_rounds"):
+        raise HttpError(403, _("没有查看评议的权限"))
+    try:
+        round_ = selectors.get_round_for_user(user, round_id)
+    except Http404:
+        raise HttpError(404, _("评议轮次不存在")) from None
+    rows = selectors.visible_results(user, round_) if round_.status != Round.Status.DRAFT else []
+    return {
+        "round": _round_out(round_),
+        "definition": definition_lines(round_),
+        "results": [
+            {
+                "unit_id": r.unit.pk,
+                "unit_name": r.unit.name,
+                "category": r.unit.category,
+                "base": r.base,
+                "satisfied": r.satisfied,
+                "flagged": r.flagged,
+                "excluded": r.excluded,
+                "unknown": r.unknown,
+                "rate": r.rate,
+                "ci_low": r.interval.low if r.interval else None,
+                "ci_high": r.interval.high if r.interval else None,
+                "verdict": r.verdict,
+                "verdict_label": r.verdict_label,
+                "triggers": r.triggers,
+                "third_party": r.third_party,
+                "discipline": r.discipline,
+                "veto": r.veto,
+                "composite": float(r.composite) if r.composite is not None else None,
+                "rank": r.rank,
+            }
+            for r in rows
+        ],
+    }
+
+
+@router.get(
+    "/remedials",
+    url_name="evaluation_remedials",
+    response={200: list[EvaluationRemedialOut], 403: RatingErrorOut},
+    summary="回炉补课",
+)
+def remedials(request: HttpRequest) -> Any:
+    user = _user(request)
+    if not can(user, "view_remedials"):
+        raise HttpError(403, _("没有查看回炉补课的权限"))
+    return [
+        {
+            "id": r.pk,
+            "number": r.number,
+            "unit_id": r.unit_id,
+            "unit_name": r.unit.name,
+            "round_id": r.round_id,
+            "status": r.status,
+            "rate": float(r.rate),
+            "base": r.base,
+            "reeval_opens_on": r.reeval_opens_on.isoformat(),
+            "reeval_closes_on": r.reeval_closes_on.isoformat(),
+        }
+        for r in selectors.remedials_visible_to(user)[:500]
+    ]

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EvaluationConfig(AppConfig):
+    name = "qingfeng.evaluation"
+    verbose_name = _("三评")
+
+    def ready(self) -> None:
+        from qingfeng.core import registry
+        from qingfeng.core.registry import DemoSeeder, Section
+        from qingfeng.evaluation import demo, sources
+
+        registry.add_urls("evaluation/", "qingfeng.evaluation.urls")
+        registry.add_urls("rate/", "qingfeng.evaluation.public_urls", public=True)
+        # A dotted path: django-ninja imports the router when the API is built.
+        registry.add_api_router("evaluation", "qingfeng.evaluation.api.router")
+        registry.add_problem_source(sources.RemedialSource())
+        registry.add_demo_seeder(
+            DemoSeeder("evaluation", 30, seed=demo.demo_lines, has_data=demo.has_rounds)
+        )
+        registry.add_menu_section(
+            Section.EVALUATE,
+            (
+                ("evaluation", _("评议轮次"), "evaluation:rounds"),
+                ("remedials", _("回炉补课"), "evaluation:remedials"),
+            ),
+        )

@@ -1,0 +1,69 @@
+"""Who may do what in the three-way evaluation (one policy).
+
+- the campaign office (专项办) and the bureau admin run rounds: create, open, close, publish,
+  draw codes, review flagged ratings, decide re-evaluations;
+- the third-party assessor enters third-party scores, the discipline inspector the review;
+- staff read results: above a unit (its county, the bureau) at any time; the unit itself
+  only once the round is published. Everything else is a 404 through the selectors.
+- the discipline comment is shown only to the discipline inspector and the office above the
+  unit, never to anyone of the rated unit itself.
+"""
+
+from __future__ import annotations
+
+from qingfeng.core.scope import active_roles, has_role, in_scope
+from qingfeng.evaluation.models import Round
+from qingfeng.orgs.models import Role, Unit, User
+
+R = Role
+OFFICE = frozenset({R.BUREAU_ADMIN.value, R.CAMPAIGN_OFFICE.value})
+READERS = frozenset({r.value for r in Role} - {R.AUDITOR, R.SYSTEM_ADMIN, R.HOTLINE_OPERATOR})
+CONFIDENTIAL = OFFICE | {R.DISCIPLINE_INSPECTOR.value}
+ENTRY = {
+    "enter_third_party": frozenset({R.THIRD_PARTY.value}),
+    "enter_discipline": frozenset({R.DISCIPLINE_INSPECTOR.value}),
+}
+
+
+def can(user: User, action: str, obj: Round | None = None) -> bool:
+    """Page-level checks (the guards) and round-level ones (`obj` a round)."""
+    if not user.is_authenticated:
+        return False
+    if action == "view_rounds":
+        return has_role(user, *READERS)
+    if action in {"manage", "view_remedials"}:
+        roles = OFFICE if action == "manage" else READERS
+        if obj is None:
+            return has_role(user, *roles)
+        return in_scope(user, obj.owner.path, roles=roles)
+    if action in ENTRY:
+        return has_role(user, *ENTRY[action]) and (
+            obj is None or (obj.status != Round.Status.DRAFT and obj.published_at is None)
+        )
+    raise KeyError(f"unknown evaluation action {action!r}")
+
+
+def sees_result(user: User, round_: Round, unit: Unit) -> bool:
+    """Above the unit at any time; at the unit itself only after publication."""
+    for role, path, _unit_id in active_roles(user):
+        if role not in READERS or not unit.path.startswith(path):
+            continue
+        if path != unit.path or round_.published_at is not None:
+            return True
+    return False
+
+
+def sees_confidential(user: User, unit: Unit) -> bool:
+    """The discipline comment: the inspector or the office, from above the unit only."""
+    return any(
+        role in CONFIDENTIAL and unit.path.startswith(path) and path != unit.path
+        for role, path, _unit_id in active_roles(user)
+    )
+
+
+def enters(user: User, action: str, unit: Unit) -> bool:
+    """A third-party or discipline entry for a unit inside the user's scope (not their own)."""
+    return any(
+        role in ENTRY[action] and unit.path.startswith(path) and path != unit.path
+        for role, path, _unit_id in active_roles(user)
+    )

@@ -1,0 +1,291 @@
+"""Every read of the evaluation, scoped to the caller (404 outside, as for a missing id)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from qingfeng.core.scope import scope_paths, scope_q
+from qingfeng.evaluation import stats
+from qingfeng.evaluation.models import (
+    RATING_SCORES,
+    UNKNOWN,
+    DisciplineReview,
+    Remedial,
+    Response,
+    Round,
+    RoundUnit,
+    ThirdPartyScore,
+)
+from qingfeng.evaluation.permissions import OFFICE, READERS, can, sees_result
+from qingfeng.orgs.models import Unit, User
+
+SATISFIED_FROM: dict[str, int] = {Round.RateDefinition.TOP3: 3, Round.RateDefinition.TOP2: 4}
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = [p for p in path.split("/") if p]
+    return ["".join(f"{p}/" for p in parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def rounds_visible_to(user: User) -> QuerySet[Round]:
+    """The office's rounds over its scope (drafts too); everyone else's rounds whose area
+    holds their part of the tree or lies inside it, once opened."""
+    managed = scope_q(user, "owner__path", roles=OFFICE)
+    # The part of the tree a round covers is its area (a county), else its owner's tree.
+    around = Q(pk__in=[])
+    for path in scope_paths(user, roles=READERS):
+        for root in ("area", "owner"):
+            near = Q(**{f"{root}__path__startswith": path}) | Q(
+                **{f"{root}__path__in": _ancestor_paths(path)}
+            )
+            around |= near & (Q(area__isnull=False) if root == "area" else Q(area__isnull=True))
+    query = managed | (around & ~Q(status=Round.Status.DRAFT))
+    return Round.objects.filter(query).select_related("owner", "area").order_by("-starts_on", "-id")
+
+
+def get_round_for_user(user: User, pk: int) -> Round:
+    return get_object_or_404(rounds_visible_to(user), pk=pk)
+
+
+def open_round_for_unit(unit: Unit) -> Round | None:
+    """The open round that covers the unit (the newest, should two overlap)."""
+    return (
+        Round.objects.filter(status=Round.Status.OPEN, covered__unit=unit)
+        .order_by("-opened_at", "-id")
+        .first()
+    )
+
+
+def open_reevaluation(unit: Unit, today: Any) -> Remedial | None:
+    """The unit's remedial round whose re-evaluation window is open today."""
+    return (
+        Remedial.objects.filter(
+            unit=unit,
+            status=Remedial.Status.OPEN,
+            reeval_opens_on__lte=today,
+            reeval_closes_on__gte=today,
+        )
+        .select_related("round")
+        .first()
+    )
+
+
+@dataclass
+class UnitResult:
+    unit: Unit
+    base: int = 0
+    satisfied: int = 0
+    unknown: int = 0
+    flagged: int = 0
+    excluded: int = 0
+    rate: float | None = None
+    interval: stats.Interval | None = None
+    verdict: str = stats.Verdict.TOO_FEW
+    verdict_label: str = ""
+    triggers: bool = False
+    third_party: float | None = None
+    discipline: str = ""
+    discipline_score: float | None = None
+    veto: bool = False
+    composite: Decimal | None = None
+    rank: int | None = None
+
+    @property
+    def rate_text(self) -> str:
+        return stats.percent(self.rate)
+
+    @property
+    def interval_text(self) -> str:
+        if self.interval is None:
+            return "—"
+        return f"{stats.percent(self.interval.low)}–{stats.percent(self.interval.high)}"
+
+
+def counts(responses: QuerySet[Response], round_: Round) -> dict[int, dict[str, int]]:
+    """Per unit: the base (accepted, not 不了解), the satisfied, 不了解, flagged, excluded."""
+    accepted = Q(status=Response.Status.ACCEPTED)
+    known = accepted & ~Q(overall=UNKNOWN)
+    rows = responses.values("unit_id").annotate(
+        base=Count("id", filter=known),
+        satisfied=Count(
+            "id", filter=known & Q(overall__gte=SATISFIED_FROM[round_.rate_definition])
+        ),
+        unknown=Count("id", filter=Q(overall=UNKNOWN)),
+        flagged=Count("id", filter=Q(status=Response.Status.FLAGGED)),
+        excluded=Count("id", filter=Q(status=Response.Status.EXCLUDED) & ~Q(overall=UNKNOWN)),
+    )
+    return {row.pop("unit_id"): row for row in rows}
+
+
+def fill_rate(result: UnitResult, round_: Round) -> None:
+    result.rate = result.satisfied / result.base if result.base else None
+    result.interval = stats.wilson(result.satisfied, result.base)
+    result.verdict = stats.verdict(
+        result.satisfied, result.base, min_sample=round_.min_sample, threshold=round_.threshold
+    )
+    result.verdict_label = stats.verdict_label(result.verdict, round_.threshold)
+    result.triggers = stats.triggers(
+        result.satisfied,
+        result.base,
+        min_sample=round_.min_sample,
+        threshold=round_.threshold,
+        confirmed_only=round_.trigger == Round.Trigger.CONFIRMED,
+    )
+
+
+def results(round_: Round, units: list[Unit] | None = None) -> list[UnitResult]:
+    """The result of every covered unit (or of `units`), ranked by composite within its
+    category. A fixed number of queries whatever the number of units."""
+    responses = Response.objects.filter(round=round_, remedial=None)
+    if units is None:  # the whole round: no list of ids to send (a city has 1,400 units)
+        units = [
+            ru.unit
+            for ru in RoundUnit.objects.filter(round=round_)
+            .select_related("unit")
+            .order_by("unit__path")
+        ]
+    else:
+        responses = responses.filter(unit_id__in=[u.pk for u in units])
+    ids = [u.pk for u in units]
+    found = counts(responses, round_)
+    third: dict[int, list[Decimal]] = {}
+    for unit_id, score in ThirdPartyScore.objects.filter(
+        round=round_, unit_id__in=ids, superseded=False
+    ).values_list("unit_id", "score"):
+        third.setdefault(unit_id, []).append(score)
+    reviews = {
+        r.unit_id: r
+        for r in DisciplineReview.objects.filter(round=round_, unit_id__in=ids, superseded=False)
+    }
+    weights = (round_.weight_satisfaction, round_.weight_third_party, round_.weight_discipline)
+    out = []
+    for unit in units:
+        tally = found.get(unit.pk, {})
+        result = UnitResult(
+            unit=unit,
+            base=tally.get("base", 0),
+            satisfied=tally.get("satisfied", 0),
+            unknown=tally.get("unknown", 0),
+            flagged=tally.get("flagged", 0),
+            excluded=tally.get("excluded", 0),
+        )
+        fill_rate(result, round_)
+        if unit.pk in third:
+            result.third_party = float(sum(third[unit.pk]) / len(third[unit.pk]))
+        review = reviews.get(unit.pk)
+        if review is not None:
+            result.discipline = review.get_rating_display()
+            result.discipline_score = RATING_SCORES[review.rating]
+            result.veto = review.veto
+        result.composite = stats.composite(
+            satisfaction=result.rate * 100 if result.rate is not None else None,
+            third_party=result.third_party,
+            discipline=result.discipline_score,
+            weights=weights,
+            veto=result.veto,
+            cap=round_.veto_cap,
+        )
+        out.append(result)
+    _rank(out)
+    return out
+
+
+def _rank(rows: list[UnitResult]) -> None:
+    """Ranks within each category (机关 / 学校 / 教研机构), never all together; a unit with
+    too few ratings is not ranked."""
+    by_category: dict[str, list[UnitResult]] = {}
+    for row in rows:
+        if row.composite is not None and row.verdict != stats.Verdict.TOO_FEW:
+            by_category.setdefault(row.unit.category, []).append(row)
+    for group in by_category.values():
+        group.sort(key=lambda r: r.composite or 0, reverse=True)
+        for i, row in enumerate(group, start=1):
+            row.rank = i
+
+
+def visible_results(user: User, round_: Round) -> list[UnitResult]:
+    units = [
+        ru.unit
+        for ru in RoundUnit.objects.filter(round=round_)
+        .select_related("unit")
+        .order_by("unit__path")
+        if sees_result(user, round_, ru.unit)
+    ]
+    return results(round_, units)
+
+
+def get_unit_result(user: User, round_: Round, unit_id: int) -> UnitResult:
+    covered = get_object_or_404(
+        RoundUnit.objects.select_related("unit"), round=round_, unit_id=unit_id
+    )
+    if not sees_result(user, round_, covered.unit):
+        raise Http404
+    return results(round_, [covered.unit])[0]
+
+
+def item_rates(
+    round_: Round, unit: Unit, *, remedial: Remedial | None = None
+) -> dict[str, float | None]:
+    """Each item's satisfaction rate at the unit (accepted ratings, 不了解 left out)."""
+    line = SATISFIED_FROM[round_.rate_definition]
+    tallies = {item: [0, 0] for item in round_.items}
+    for answers in Response.objects.filter(
+        round=round_, unit=unit, remedial=remedial, status=Response.Status.ACCEPTED
+    ).values_list("answers", flat=True):
+        for item, level in (answers or {}).items():
+            if item in tallies and level:
+                tallies[item][1] += 1
+                tallies[item][0] += int(level >= line)
+    return {item: (s / n if n else None) for item, (s, n) in tallies.items()}
+
+
+def flagged_responses(round_: Round) -> QuerySet[Response]:
+    return (
+        Response.objects.filter(round=round_, status=Response.Status.FLAGGED)
+        .select_related("unit")
+        .order_by("unit__path", "submitted_at")
+    )
+
+
+def remedials_visible_to(user: User) -> QuerySet[Remedial]:
+    return (
+        Remedial.objects.filter(scope_q(user, "unit__path", roles=READERS))
+        .select_related("unit", "round")
+        .order_by("-created_at")
+    )
+
+
+def get_remedial_for_user(user: User, pk: int) -> Remedial:
+    return get_object_or_404(remedials_visible_to(user), pk=pk)
+
+
+def dissatisfied_comments(round_: Round, unit: Unit, *, limit: int = 10) -> list[str]:
+    return list(
+        Response.objects.filter(round=round_, unit=unit, remedial=None, overall__in=[1, 2])
+        .exclude(comment="")
+        .exclude(status=Response.Status.EXCLUDED)
+        .order_by("-submitted_at")
+        .values_list("comment", flat=True)[:limit]
+    )
+
+
+def can_manage(user: User, round_: Round) -> bool:
+    return can(user, "manage", round_)
+
+
+def remedial_problems(user: User, remedial: Remedial) -> QuerySet[Any]:
+    """The ledger problems a remedial round made, as far as the viewer may see them."""
+    from qingfeng.ledger.models import Problem
+    from qingfeng.ledger.selectors import problems_visible_to
+
+    return (
+        problems_visible_to(user)
+        .filter(source=Problem.Source.REMEDIAL, source_ref=remedial.number)
+        .order_by("serial")
+    )

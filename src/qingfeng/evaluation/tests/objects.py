@@ -1,0 +1,68 @@
+"""Objects of 东城区实验小学 for the "another school's id → 404" check of every route with an id
+(core/tests/objects.py says the convention). The rounds are 东城区's own (owned by the county,
+covering its schools), so nobody of 西山县 reaches them."""
+
+from __future__ import annotations
+
+import itertools
+
+from qingfeng.core.tests.objects import Factory, Made
+from qingfeng.evaluation import actions
+from qingfeng.evaluation.models import Remedial, Round
+from qingfeng.orgs.models import Unit
+from qingfeng.test import BaseTestCase
+
+_keys = itertools.count()
+
+
+def _county_round(case: BaseTestCase, **fields: object) -> Round:
+    round_ = actions.check_create_round(
+        actor=case.bureau_admin,
+        owner=case.county,
+        name="东城区学校满意度评议",
+        kinds=[Unit.Kind.SCHOOL],
+        **fields,  # type: ignore[arg-type]
+    )
+    return actions.check_open_round(round_, actor=case.bureau_admin)
+
+
+def _rate(case: BaseTestCase, overall: int, *, seconds: int = 30) -> None:
+    actions.check_submit_rating(
+        case.school,
+        respondent_type="parent",
+        overall=overall,
+        answers={"规范收费": [5, 4, 3, 2, 1][next(_keys) % 5]},
+        idempotency_key=f"objects-{next(_keys):06d}",
+        seconds=seconds,
+    )
+
+
+def round_(case: BaseTestCase) -> Made:
+    return Made({"pk": _county_round(case).pk}, case.bureau_admin)
+
+
+def unit_result(case: BaseTestCase) -> Made:
+    return Made({"pk": _county_round(case).pk, "unit_id": case.school.pk}, case.county_admin)
+
+
+def flagged(case: BaseTestCase) -> Made:
+    round_ = _county_round(case)
+    _rate(case, 4, seconds=1)
+    response = round_.responses.get()
+    return Made({"pk": round_.pk, "response_id": response.pk}, case.bureau_admin)
+
+
+def remedial(case: BaseTestCase) -> Made:
+    round_ = _county_round(case, min_sample=3)
+    for overall in (1, 2, 2, 4):
+        _rate(case, overall)
+    actions.check_close_round(round_, actor=case.bureau_admin)
+    return Made({"pk": Remedial.objects.get(round=round_).pk}, case.school_admin)
+
+
+OBJECTS: dict[str, Factory] = {
+    "evaluation:round": round_,
+    "evaluation:unit": unit_result,
+    "evaluation:review": flagged,
+    "evaluation:remedial": remedial,
+}

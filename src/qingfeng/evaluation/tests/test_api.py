@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+
+from django.test import Client
+
+from qingfeng.evaluation import actions
+from qingfeng.evaluation.models import Response
+from qingfeng.evaluation.tests.base import EvaluationCase
+
+SECRET = "副校长违规插手食堂采购，移送调查"
+
+
+class RatingApiTestCase(EvaluationCase):
+    def setUp(self) -> None:
+        self.round = self.open_round(area=self.county)
+        self.base = f"/api/evaluation/units/{self.school.pk}"
+
+    def post(self, body: dict[str, object], key: str) -> object:
+        return self.client.post(
+            f"{self.base}/ratings",
+            json.dumps(body),
+            content_type="application/json",
+            headers={"Idempotency-Key": key},
+        )
+
+    def test_a_rating_through_the_api_counts_once(self) -> None:
+        form = self.client.get(f"{self.base}/form").json()
+        self.assertEqual(form["unit_name"], "东城区实验小学")
+        self.assertTrue(form["non_probability"])
+        self.assertIn("师德师风", form["items"])
+        body = {
+            "respondent_type": "public",
+            "overall": 4,
+            "answers": {"服务态度": 5},
+            "comment": "赵女士：门卫态度比以前好多了",
+            "form_token": form["form_token"],
+        }
+        first = self.post(body, form["idempotency_key"])
+        again = self.post(body, form["idempotency_key"])
+        self.assertEqual((first.status_code, again.status_code), (201, 200))  # type: ignore[attr-defined]
+        self.assertTrue(again.json()["replayed"])  # type: ignore[attr-defined]
+        self.assertEqual(Response.objects.count(), 1)
+
+    def test_bad_input_is_a_422_in_chinese(self) -> None:
+        answer = self.post({"respondent_type": "parent", "overall": 4, "answers": {"食堂": 3}}, "k")
+        self.assertEqual(answer.status_code, 422)  # type: ignore[attr-defined]
+        self.assertIn("没有评议项目“食堂”", answer.json()["detail"])  # type: ignore[attr-defined]
+        self.assertFalse(Response.objects.exists())
+
+    def test_a_closed_round_accepts_nothing(self) -> None:
+        actions.check_close_round(self.round, actor=self.office_user)
+        self.assertEqual(self.client.get(f"{self.base}/form").status_code, 409)
+        answer = self.post({"respondent_type": "parent", "overall": 5}, "closed-round-01")
+        self.assertEqual(answer.status_code, 409)  # type: ignore[attr-defined]
+
+
+class ResultsApiTestCase(EvaluationCase):
+    def test_results_are_scoped_and_never_carry_the_discipline_comment(self) -> None:
+        round_ = self.open_round(area=self.county)
+        self.rate(self.school, satisfied=27, dissatisfied=3)
+        actions.check_enter_discipline(
+            round_, actor=self.inspector, unit=self.school, rating="fair", comment=SECRET
+        )
+        url = f"/api/evaluation/rounds/{round_.pk}/results"
+        office = self.login(self.office_user, Client()).get(url)
+        self.assertEqual(office.status_code, 200)
+        rows = {r["unit_name"]: r for r in office.json()["results"]}
+        self.assertEqual(rows["东城区实验小学"]["base"], 30)
+        self.assertEqual(rows["东城区实验小学"]["discipline"], "一般")
+        self.assertNotIn(SECRET, office.content.decode())
+        self.assertTrue(any("Wilson" in line for line in office.json()["definition"]))
+        # The school: nothing before publication; 西山县's school: no such round.
+        school = self.login(self.school_admin, Client()).get(url).json()
+        self.assertEqual(school["results"], [])
+        self.assertEqual(self.login(self.other_school_admin, Client()).get(url).status_code, 404)
+        actions.check_close_round(round_, actor=self.office_user)
+        actions.check_publish_round(round_, actor=self.office_user)
+        published = self.login(self.school_admin, Client()).get(url)
+        self.assertEqual([r["unit_name"] for r in published.json()["results"]], ["东城区实验小学"])
+        self.assertNotIn(SECRET, published.content.decode())

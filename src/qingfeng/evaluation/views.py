@@ -1,0 +1,346 @@
+"""The staff pages of the evaluation (/evaluation/): rounds, results, flagged ratings, codes,
+third-party and discipline entry, remedial rounds. Thin: a selector, an action, a render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from qingfeng.core.http import AuthenticatedHttpRequest
+from qingfeng.core.policy import guarded
+from qingfeng.core.publicform import qr
+from qingfeng.core.publicform.poster import PosterFontError
+from qingfeng.evaluation import actions, export, selectors
+from qingfeng.evaluation.forms import (
+    CodesForm,
+    DisciplineForm,
+    ReviewForm,
+    RoundForm,
+    ThirdPartyForm,
+)
+from qingfeng.evaluation.models import DisciplineReview, Response, Round, ThirdPartyScore
+from qingfeng.evaluation.permissions import can, enters, sees_confidential
+from qingfeng.evaluation.publicform import unit_posters, unit_rate_url
+from qingfeng.orgs.models import Unit
+from qingfeng.orgs.selectors import scope_root_units
+
+
+def _round(request: AuthenticatedHttpRequest, pk: int, *, manage: bool = False) -> Round:
+    round_ = selectors.get_round_for_user(request.user, pk)
+    if manage and not can(request.user, "manage", round_):
+        raise Http404
+    return round_
+
+
+def _errors(form: Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, msgs in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, msgs)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def rounds(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "evaluation/rounds.html",
+        {
+            "rounds": selectors.rounds_visible_to(request.user),
+            "can_create": can(request.user, "manage"),
+        },
+    )
+
+
+@guarded(can, "manage")
+@require_http_methods(["GET", "POST"])
+def round_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    roots = scope_root_units(request.user)
+    owner = roots[0] if roots else None
+    if owner is None:
+        raise Http404
+    areas = Unit.objects.within(owner).filter(kind=Unit.Kind.COUNTY, is_active=True)
+    form = RoundForm(request.POST or None, areas=areas)
+    if request.method == "POST" and form.is_valid():
+        try:
+            round_ = actions.check_create_round(
+                actor=request.user, owner=owner, **form.action_kwargs()
+            )
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            return HttpResponseRedirect(reverse("evaluation:round", args=[round_.pk]))
+    return render(request, "evaluation/round_new.html", {"form": form, "owner": owner})
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    round_ = _round(request, pk)
+    manage = can(request.user, "manage", round_)
+    rows = selectors.visible_results(request.user, round_) if round_.status != "draft" else []
+    return render(
+        request,
+        "evaluation/round.html",
+        {
+            "round": round_,
+            "rows": rows,
+            "manage": manage,
+            "definition": export.definition_lines(round_),
+            "flagged": selectors.flagged_responses(round_).count() if manage else 0,
+        },
+    )
+
+
+def _move(request: AuthenticatedHttpRequest, pk: int, run: Any) -> HttpResponse:
+    round_ = _round(request, pk, manage=True)
+    try:
+        run(round_, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已完成"))
+    return HttpResponseRedirect(reverse("evaluation:round", args=[round_.pk]))
+
+
+@guarded(can, "manage")
+@require_POST
+def round_open(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _move(request, pk, actions.check_open_round)
+
+
+@guarded(can, "manage")
+@require_POST
+def round_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _move(request, pk, actions.check_close_round)
+
+
+@guarded(can, "manage")
+@require_POST
+def round_publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _move(request, pk, actions.check_publish_round)
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def round_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    round_ = _round(request, pk)
+    if round_.status == Round.Status.DRAFT:
+        raise Http404
+    rows = selectors.visible_results(request.user, round_)
+    data = export.results_workbook(round_, rows)
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="evaluation-{round_.pk}.xlsx"'
+    return response
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def unit_result(request: AuthenticatedHttpRequest, pk: int, unit_id: int) -> HttpResponse:
+    round_ = _round(request, pk)
+    if round_.status == Round.Status.DRAFT:
+        raise Http404
+    result = selectors.get_unit_result(request.user, round_, unit_id)
+    unit = result.unit
+    return render(request, "evaluation/unit.html", _unit_context(request, round_, unit, result))
+
+
+def _unit_context(
+    request: AuthenticatedHttpRequest, round_: Round, unit: Unit, result: Any, **forms: Any
+) -> dict[str, Any]:
+    user = request.user
+    confidential = sees_confidential(user, unit)
+    may_score = can(user, "enter_third_party", round_) and enters(user, "enter_third_party", unit)
+    may_review = can(user, "enter_discipline", round_) and enters(user, "enter_discipline", unit)
+    return {
+        "round": round_,
+        "unit": unit,
+        "result": result,
+        "items": selectors.item_rates(round_, unit),
+        "definition": export.definition_lines(round_),
+        "scores": ThirdPartyScore.objects.filter(round=round_, unit=unit, superseded=False),
+        "review": DisciplineReview.objects.filter(
+            round=round_, unit=unit, superseded=False
+        ).first(),
+        "confidential": confidential,
+        "manage": can(user, "manage", round_),
+        "third_party_form": forms.get("third_party_form")
+        or (ThirdPartyForm() if may_score else None),
+        "discipline_form": forms.get("discipline_form")
+        or (DisciplineForm() if may_review else None),
+    }
+
+
+def _entry(request: AuthenticatedHttpRequest, pk: int, unit_id: int, kind: str) -> HttpResponse:
+    round_ = _round(request, pk)
+    result = selectors.get_unit_result(request.user, round_, unit_id)
+    unit = result.unit
+    if not (can(request.user, kind, round_) and enters(request.user, kind, unit)):
+        raise Http404
+    form: Form
+    if kind == "enter_third_party":
+        form = ThirdPartyForm(request.POST)
+        run = actions.check_enter_third_party
+        name = "third_party_form"
+    else:
+        form = DisciplineForm(request.POST)
+        run = actions.check_enter_discipline  # type: ignore[assignment]
+        name = "discipline_form"
+    if form.is_valid():
+        try:
+            run(round_, actor=request.user, unit=unit, **form.cleaned_data)
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            messages.success(request, _("已保存"))
+            return HttpResponseRedirect(reverse("evaluation:unit", args=[round_.pk, unit.pk]))
+    context = _unit_context(request, round_, unit, result, **{name: form})
+    return render(request, "evaluation/unit.html", context, status=400)
+
+
+@guarded(can, "view_rounds")
+@require_POST
+def third_party(request: AuthenticatedHttpRequest, pk: int, unit_id: int) -> HttpResponse:
+    return _entry(request, pk, unit_id, "enter_third_party")
+
+
+@guarded(can, "view_rounds")
+@require_POST
+def discipline(request: AuthenticatedHttpRequest, pk: int, unit_id: int) -> HttpResponse:
+    return _entry(request, pk, unit_id, "enter_discipline")
+
+
+@guarded(can, "manage")
+@require_GET
+def flags(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    round_ = _round(request, pk, manage=True)
+    return render(
+        request,
+        "evaluation/flags.html",
+        {
+            "round": round_,
+            "responses": selectors.flagged_responses(round_)[:200],
+            "rules": actions.RULES,
+            "form": ReviewForm(),
+        },
+    )
+
+
+@guarded(can, "manage")
+@require_POST
+def review(request: AuthenticatedHttpRequest, pk: int, response_id: int) -> HttpResponse:
+    round_ = _round(request, pk, manage=True)
+    response = get_object_or_404(Response, round=round_, pk=response_id)
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.check_review_response(response, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("已复核"))
+    else:
+        messages.error(request, _("请选择复核结果并填写理由"))
+    return HttpResponseRedirect(reverse("evaluation:flags", args=[round_.pk]))
+
+
+@guarded(can, "manage")
+@require_http_methods(["GET", "POST"])
+def codes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    round_ = _round(request, pk, manage=True)
+    units = Unit.objects.filter(pk__in=round_.covered.values("unit_id")).order_by("path")
+    form = CodesForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            batch, slips = actions.check_draw_codes(
+                round_,
+                actor=request.user,
+                unit=data["unit"],
+                frame=data["frame"].splitlines(),
+                draw=data["draw"],
+                per_entry=data["per_entry"],
+                seed=data["seed"],
+            )
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            # The only time the codes are shown: the answer to the POST, for printing.
+            return render(
+                request,
+                "evaluation/codes_slips.html",
+                {"round": round_, "batch": batch, "slips": slips, "unit": data["unit"]},
+            )
+    batches = round_.code_batches.select_related("unit").order_by("-created_at")
+    return render(
+        request, "evaluation/codes.html", {"round": round_, "form": form, "batches": batches}
+    )
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def poster(request: AuthenticatedHttpRequest, pk: int, unit_id: int) -> HttpResponse:
+    round_ = _round(request, pk)
+    if round_.status != Round.Status.OPEN or not can(request.user, "manage", round_):
+        raise Http404
+    unit = get_object_or_404(Unit, pk=unit_id, pk__in=round_.covered.values("unit_id"))
+    try:
+        data = unit_posters(request, round_, [unit])
+    except PosterFontError as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    return qr.inline_response(data, content_type="application/pdf", filename=f"rate-{unit.pk}.pdf")
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def qr_png(request: AuthenticatedHttpRequest, pk: int, unit_id: int) -> HttpResponse:
+    round_ = _round(request, pk)
+    if not can(request.user, "manage", round_):
+        raise Http404
+    unit = get_object_or_404(Unit, pk=unit_id, pk__in=round_.covered.values("unit_id"))
+    return qr.png_response(unit_rate_url(request, unit), filename=f"rate-{unit.pk}.png")
+
+
+@guarded(can, "view_remedials")
+@require_GET
+def remedials(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "evaluation/remedials.html",
+        {"remedials": selectors.remedials_visible_to(request.user)[:500]},
+    )
+
+
+@guarded(can, "view_remedials")
+@require_http_methods(["GET", "POST"])
+def remedial(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    item = selectors.get_remedial_for_user(request.user, pk)
+    manage = can(request.user, "manage", item.round)
+    if request.method == "POST":
+        if not manage:
+            raise Http404
+        try:
+            actions.check_decide_reevaluation(item, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return HttpResponseRedirect(reverse("evaluation:remedial", args=[item.pk]))
+    return render(
+        request,
+        "evaluation/remedial.html",
+        {
+            "remedial": item,
+            "problems": selectors.remedial_problems(request.user, item),
+            "manage": manage,
+        },
+    )
