@@ -7,12 +7,11 @@ from collections.abc import Sequence
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from qingfeng.evaluation.models import Round
 from qingfeng.evaluation.selectors import UnitResult
 from qingfeng.lib.xlsx import Column
-from qingfeng.lib.xlsx.writing import cell_value, chinese_date, office_sheet, save
+from qingfeng.lib.xlsx.writing import cell_value, chinese_date, new_workbook, office_sheet, save
 
 
 def definition_lines(round_: Round) -> list[str]:
@@ -58,7 +57,7 @@ COLUMNS = (
 
 
 def results_workbook(round_: Round, rows: Sequence[UnitResult]) -> bytes:
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook()
     ws = office_sheet(
         workbook,
         COLUMNS,
