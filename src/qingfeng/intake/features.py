@@ -260,12 +260,16 @@ _PRACTICE_OF = dict(_PRACTICE_WORDS)
 # differ by them alone.
 CIRCUMSTANCES = frozenset({"收费", "假期", "资料", "饮食", "校服"})
 
-# Words nearly every complaint uses; two different matters would share them.
-STOP_WORDS = frozenset(
+# Words nearly every complaint uses; two different matters would
+# share them. The duplicate check's character shingles leave out these (intake/similarity.py).
+COMPLAINT_WORDS = frozenset(
     [
         "有关部门",
         "教育局",
         "班主任",
+        "我家",
+        "我们",
+        "他们",
         "孩子",
         "学生",
         "老师",
@@ -286,9 +290,11 @@ STOP_WORDS = frozenset(
         "要求",
         "相关",
         "领导",
-        "我们",
-        "他们",
-        "我家",
+    ]
+)
+# …and for the word-level comparison, the words of any text besides.
+STOP_WORDS = COMPLAINT_WORDS | frozenset(
+    [
         "自己",
         "没有",
         "现在",
