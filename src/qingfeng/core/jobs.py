@@ -21,28 +21,48 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from qingfeng.core import progress
 from qingfeng.core.attachments import unreferenced_files_removed
 from qingfeng.core.models import Job
+from qingfeng.core.progress import LongWork, TimeLimitExceeded
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], None]
 _HANDLERS: dict[str, Handler] = {}
 _OWN_TRANSACTIONS: set[str] = set()
+_LONG: dict[str, LongWork] = {}
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=10)
 
 
-def register_handler(kind: str, handler: Handler, *, atomic: bool = True) -> None:
+def register_handler(
+    kind: str, handler: Handler, *, atomic: bool = True, long: LongWork | None = None
+) -> None:
     """Apps register their kinds from `AppConfig.ready()` (core.registry.add_job_handler), so
     every process knows every kind without importing modules for their side effects."""
     _HANDLERS[kind] = handler
-    if atomic:
+    if atomic and long is None:
         _OWN_TRANSACTIONS.discard(kind)
     else:
         _OWN_TRANSACTIONS.add(kind)
+    if long is None:
+        _LONG.pop(kind, None)
+    else:
+        _LONG[kind] = long
+
+
+def _stale_running(now: datetime, **filters: Any) -> QuerySet[Job]:
+    """Running jobs whose worker is presumed dead: past their kind's lease."""
+    running = Job.objects.filter(status=Job.Status.RUNNING, **filters)
+    query = running.filter(started_at__lt=now - LEASE).exclude(kind__in=list(_LONG))
+    for kind, work in _LONG.items():
+        query = query | running.filter(kind=kind, started_at__lt=now - work.lease)
+    return query
 
 
 def enqueue_job(kind: str, payload: dict[str, Any], *, not_before: datetime | None = None) -> Job:
@@ -60,12 +80,18 @@ def run_job(job_id: int) -> bool:
     """Claim the job (pending, or running past its lease) and run it. False if another
     worker has it or it is finished."""
     now = timezone.now()
-    claimable = Job.objects.filter(pk=job_id, not_before__lte=now).filter(
-        status=Job.Status.PENDING
-    ) | Job.objects.filter(pk=job_id, status=Job.Status.RUNNING, started_at__lt=now - LEASE)
+    claimable = Job.objects.filter(
+        pk=job_id, not_before__lte=now, status=Job.Status.PENDING
+    ) | _stale_running(now, pk=job_id)
     with transaction.atomic():
         job = claimable.select_for_update().first()
         if job is None:
+            return False
+        long = _LONG.get(job.kind)
+        if long is not None and job.status == Job.Status.RUNNING:
+            # Its worker died holding it (killed, out of memory): long work is not run a
+            # second time — it would most likely end the same way. It ends here, with a reason.
+            _give_up(job, _("后台处理中断（处理进程意外退出），请重新提交；如再次出现请联系管理员"))
             return False
         job.status = Job.Status.RUNNING
         job.started_at = now
@@ -75,7 +101,7 @@ def run_job(job_id: int) -> bool:
     try:
         if handler is None:
             raise LookupError(f"no handler for job kind {job.kind!r}")
-        with unreferenced_files_removed():  # a failed handler leaves no upload behind
+        with unreferenced_files_removed(), progress.running(job, long):
             if job.kind in _OWN_TRANSACTIONS:
                 handler(job.payload)
                 _mark_done(job)
@@ -86,6 +112,16 @@ def run_job(job_id: int) -> bool:
     except Exception as exc:
         log.exception("job %s (%s) failed", job.pk, job.kind)
         job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if long is not None:
+            reason = (
+                str(exc)
+                if isinstance(exc, TimeLimitExceeded)
+                else _("处理时发生系统错误，未完成，请联系管理员")
+            )
+            job.save(update_fields=["last_error"])
+            with transaction.atomic():
+                _give_up(job, reason)
+            return False
         if job.attempts >= MAX_ATTEMPTS:
             job.status = Job.Status.FAILED
         else:
@@ -93,7 +129,35 @@ def run_job(job_id: int) -> bool:
             job.not_before = timezone.now() + timedelta(minutes=2**job.attempts)
         job.save(update_fields=["status", "last_error", "not_before"])
         return False
+    if long is not None and job.owner_id is not None:
+        _tell_owner(job)
     return True
+
+
+def _give_up(job: Job, reason: str) -> None:
+    """Long work that will not finish: failed with the reason, the app's record ended with
+    it too, the owner told (inside the caller's transaction)."""
+    job.status = Job.Status.FAILED
+    job.finished_at = timezone.now()
+    job.outcome = reason[:500]
+    job.save(update_fields=["status", "finished_at", "outcome"])
+    long = _LONG.get(job.kind)
+    if long is not None and long.on_failure is not None:
+        long.on_failure(job.payload, reason)
+    if job.owner_id is not None:
+        _tell_owner(job)
+
+
+def _tell_owner(job: Job) -> None:
+    from qingfeng.core.actions import notify
+    from qingfeng.core.progress import job_url
+
+    if job.status == Job.Status.DONE:
+        title = _("已完成：%(label)s") % {"label": job.label}
+    else:
+        title = _("未完成：%(label)s") % {"label": job.label}
+    assert job.owner is not None
+    notify(recipient=job.owner, title=title, body=job.outcome, link=job_url(job))
 
 
 def _mark_done(job: Job) -> None:
@@ -107,10 +171,7 @@ def sweep_jobs(*, limit: int = 500) -> int:
     """Run what is due: pending jobs and jobs whose worker died holding them."""
     now = timezone.now()
     due = (
-        (
-            Job.objects.filter(status=Job.Status.PENDING, not_before__lte=now)
-            | Job.objects.filter(status=Job.Status.RUNNING, started_at__lt=now - LEASE)
-        )
+        (Job.objects.filter(status=Job.Status.PENDING, not_before__lte=now) | _stale_running(now))
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )

@@ -31,7 +31,7 @@ from django import forms
 from django.db import connection
 from django.db.models import BooleanField, Count, Field, Func, Model, QuerySet
 from django.db.models.expressions import RawSQL
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 
 if TYPE_CHECKING:
@@ -209,7 +209,11 @@ class KeysetList(Generic[M, F, C]):
     def filter(self, request: HttpRequest, user: User) -> tuple[forms.Form, F]:
         """The filter as the query string sets it; what does not parse filters nothing (the
         form shows why)."""
-        form = self.form(request.GET or None)
+        return self.filter_data(request.GET, user)
+
+    def filter_data(self, query: QueryDict, user: User) -> tuple[forms.Form, F]:
+        """The same from a stored query string (long work run later as a job)."""
+        form = self.form(query or None)
         data: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
         return form, self.parse(user, data)
 

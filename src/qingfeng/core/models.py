@@ -143,11 +143,32 @@ class Job(models.Model):
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     last_error = models.TextField(_("最近错误"), blank=True)
+    # Long work a person started and watches (core/progress.py): whose it is, what it is,
+    # how far it got, what it says when it ends, and where its result is.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    label = models.CharField(_("任务名称"), max_length=200, blank=True)
+    done = models.PositiveIntegerField(_("已完成"), default=0)
+    total = models.PositiveIntegerField(_("总量"), default=0)
+    note = models.CharField(_("进度说明"), max_length=200, blank=True)
+    outcome = models.CharField(_("结果说明"), max_length=500, blank=True)
+    result_url = models.CharField(_("结果地址"), max_length=300, blank=True)
+    result_file = models.FileField(_("结果文件"), upload_to="jobs/%Y/%m/", blank=True)
+    result_name = models.CharField(_("结果文件名"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("后台任务")
         verbose_name_plural = _("后台任务")
-        indexes = [models.Index(fields=["status", "not_before"], name="core_job_due")]
+        indexes = [
+            models.Index(fields=["status", "not_before"], name="core_job_due"),
+            models.Index(fields=["owner", "-created_at"], name="core_job_owner"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind}#{self.pk} {self.status}"

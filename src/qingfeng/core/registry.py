@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from qingfeng.core.http import AuthenticatedHttpRequest
     from qingfeng.core.jobs import Handler
+    from qingfeng.core.progress import LongWork
 
     AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -187,12 +188,16 @@ def add_demo_seeder(seeder: DemoSeeder) -> None:
     _registry._add(_registry.seeders, seeder.key, seeder)
 
 
-def add_job_handler(kind: str, handler: Handler, *, atomic: bool = True) -> None:
+def add_job_handler(
+    kind: str, handler: Handler, *, atomic: bool = True, long: LongWork | None = None
+) -> None:
     """A job kind and its handler (core/jobs.py): registered from `ready()`, so the web
-    process and the worker know the same kinds whatever modules they happened to import."""
+    process and the worker know the same kinds whatever modules they happened to import.
+    `long=LongWork(time_limit=, on_failure=)` for work a person starts and watches
+    (core/progress.py: progress, a time limit, one try, an end that is always told)."""
     from qingfeng.core import jobs  # imports models: only once the apps are loaded
 
-    jobs.register_handler(kind, handler, atomic=atomic)
+    jobs.register_handler(kind, handler, atomic=atomic, long=long)
 
 
 def url_mounts() -> list[UrlMount]:

@@ -12,8 +12,10 @@ class LedgerConfig(AppConfig):
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, HomeCard, Section
         from qingfeng.ledger import cards, demo
+        from qingfeng.ledger.excel import work
 
         registry.add_urls("ledger/", "qingfeng.ledger.urls")
+        work.register()
         registry.add_urls("progress/", "qingfeng.ledger.public_urls", public=True)
         registry.add_home_card(
             HomeCard("ledger", "ledger/cards/overview.html", 20, cards.overview_card)

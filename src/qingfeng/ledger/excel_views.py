@@ -10,8 +10,9 @@ from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,9 +22,11 @@ from django.views.decorators.http import require_POST
 from qingfeng.core.attachments import MB, AttachmentRules
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
+from qingfeng.core.progress import job_url
 from qingfeng.ledger import excel, selectors
+from qingfeng.ledger.excel import work
 from qingfeng.ledger.excel.matching import Kind
-from qingfeng.ledger.models import LedgerImport
+from qingfeng.ledger.models import LedgerImport, Problem
 from qingfeng.ledger.permissions import can
 from qingfeng.ledger.views import LEDGER
 from qingfeng.lib import filetypes
@@ -38,7 +41,8 @@ LEDGER_FILE = AttachmentRules(
     too_large=gettext_lazy("文件不能超过 20 MB"),
     mismatch=gettext_lazy("文件内容不是有效的 Excel 工作簿"),
 )
-EXPORT_LIMIT = 50_000  # about 20 s to write; more would outrun the web worker's timeout
+EXPORT_INLINE = 2_000  # written in the request; more rows are a job with progress
+EXPORT_LIMIT = 100_000  # rows of one export (a job: about a minute per 50,000 rows)
 
 
 class LedgerImportForm(forms.Form):
@@ -60,26 +64,19 @@ def _xlsx(data: bytes, filename: str) -> HttpResponse:
 
 @guarded(can, "register")
 def import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Store the upload and start the import as a job (core/progress.py): the person watches
+    its progress and lands on the result; nothing runs inside this request."""
     user = request.user
     form = LedgerImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        record = excel.do_receive_ledger(
-            form.cleaned_data["file"], actor=user, assign=form.cleaned_data["assign"]
-        )
-        outcome = excel.do_import_ledger(
-            record, actor=user, requirement=form.cleaned_data["requirement"]
-        )
-        if outcome.ok:
-            messages.success(
-                request, _("导入成功：新增 %(n)d 个问题") % {"n": record.created_count}
+        with transaction.atomic():
+            record = excel.do_receive_ledger(
+                form.cleaned_data["file"], actor=user, assign=form.cleaned_data["assign"]
             )
-        elif outcome.preview:
-            messages.info(
-                request, _("表中有系统里已有的问题：请核对新增和变更的内容，勾选后确认更新")
+            job = work.start_import(
+                record, actor=user, requirement=form.cleaned_data["requirement"]
             )
-        else:
-            messages.error(request, _("导入未通过校验，未写入任何数据，请按错误清单修改后重新上传"))
-        return redirect("ledger:import_result", pk=record.pk)
+        return redirect(job_url(job))
     imports = excel.ledger_imports_of(user)[:20]
     return render(request, "ledger/import.html", {"form": form, "imports": imports})
 
@@ -88,6 +85,11 @@ def import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 def import_result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = excel.get_ledger_import_for_user(request.user, pk)
     context: dict[str, Any] = {"record": record}
+    job = work.job_of(record)
+    if record.status == LedgerImport.Status.RECEIVED and job is not None:
+        context.update(job=job, percent=None, ended=False)  # still running: polled
+    elif job is not None and job.outcome:
+        context["told"] = job.outcome  # what the last run of its work said
     if record.preview.get("rows"):
         context["groups"] = preview_groups(record)
         context["counts"] = excel.preview_counts(record)
@@ -105,20 +107,12 @@ def import_apply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     for group in preview_groups(record):
         if group.kind in ticked:
             selected.update(e["key"] for e in group.hidden)
-    try:
-        outcome = excel.do_apply_reimport(record, actor=request.user, selected=selected)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+    if not any(k in selected for k in (e["key"] for e in record.preview.get("rows", []))):
+        messages.error(request, _("请至少勾选一行要新增或更新的问题"))
         return redirect("ledger:import_result", pk=pk)
-    if outcome.ok:
-        messages.success(
-            request,
-            _("已确认：新增 %(c)d 个问题，更新 %(u)d 个问题")
-            % {"c": record.created_count, "u": record.updated_count},
-        )
-    else:
-        messages.error(request, _("未写入任何数据：%(why)s") % {"why": outcome.errors[0].message})
-    return redirect("ledger:import_result", pk=pk)
+    with transaction.atomic():
+        job = work.start_apply(record, actor=request.user, selected=selected)
+    return redirect(job_url(job))
 
 
 SHOWN = 300  # rows of each group listed on the preview page
@@ -170,11 +164,21 @@ def template_download(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _xlsx(excel.build_ledger_template(), "整改台账模板.xlsx")
 
 
+def filtered_for_export(user: User, query: QueryDict) -> tuple[QuerySet[Problem], Any]:
+    """The ledger list's filter, as the query string sets it, in urgency order."""
+    _form, flt = LEDGER.filter_data(query, user)
+    return selectors.filter_problems(user, flt).order_by(*selectors.URGENT_FIRST), flt
+
+
+def export_label(user: User, flt: Any) -> str:
+    return flt.unit.name if flt.unit else "、".join(r.name for r in _roots(user))
+
+
 @guarded(can, "view_ledger")
 def export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A few thousand rows at once; more as a job with progress and a download link."""
     user = request.user
-    _form, flt = LEDGER.filter(request, user)
-    problems = selectors.filter_problems(user, flt).order_by(*selectors.URGENT_FIRST)
+    problems, flt = filtered_for_export(user, request.GET)
     count = problems.count()
     if count > EXPORT_LIMIT:
         messages.error(
@@ -183,9 +187,12 @@ def export(request: AuthenticatedHttpRequest) -> HttpResponse:
             % {"n": count, "max": EXPORT_LIMIT},
         )
         return redirect(f"/ledger/?{request.GET.urlencode()}")
-    label = flt.unit.name if flt.unit else "、".join(r.name for r in _roots(user))
+    if count > EXPORT_INLINE:
+        with transaction.atomic():
+            job = work.start_export(actor=user, query=request.GET.urlencode(), count=count)
+        return redirect(job_url(job))
     data = excel.export_ledger_workbook(
-        problems, title=_("作风问题整改台账"), unit_label=label, actor=user
+        problems, title=_("作风问题整改台账"), unit_label=export_label(user, flt), actor=user
     )
     return _xlsx(data, f"整改台账-{timezone.localdate():%Y%m%d}.xlsx")
 

@@ -39,4 +39,20 @@ def calendar_day(case: BaseTestCase) -> Made:
     return Made({"pk": day.pk}, case.system_admin)
 
 
-OBJECTS: dict[str, Factory] = {"core:calendar_remove": calendar_day}
+def finished_export(case: BaseTestCase) -> Made:
+    """Long work the school's admin started, done, with the file it made: only they see it."""
+    from qingfeng.core.models import Job
+    from qingfeng.core.progress import Progress
+
+    job = Job.objects.create(kind="ledger.export", owner=case.school_admin, label="导出整改台账")
+    Progress(job, None).attach_file(b"PK\x03\x04", "整改台账.xlsx", "已导出 1 条")
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.DONE)
+    return Made({"pk": job.pk}, case.school_admin)
+
+
+OBJECTS: dict[str, Factory] = {
+    "core:calendar_remove": calendar_day,
+    "core:job": finished_export,
+    "core:job_status": finished_export,
+    "core:job_file": finished_export,
+}

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from qingfeng.core.progress import current
 from qingfeng.core.scope import scope_q
 from qingfeng.ledger.excel import columns as C
 from qingfeng.ledger.excel.reading import LedgerSheet, ParsedLedger
@@ -202,6 +203,9 @@ class Checker:
 
     def check(self) -> list[RowPlan]:
         plans: list[RowPlan] = []
+        progress = current()
+        total = self.parsed.row_count
+        done = 0
         for sheet in self.parsed.sheets:
             if not self.check_columns(sheet):
                 continue
@@ -213,6 +217,8 @@ class Checker:
                     self.errors.append(RowError(sheet.title, 0, "", error))
                     continue
             for row, cells in sheet.records:
+                done += 1
+                progress.step(done, total, _("校验第 %(n)d 行") % {"n": done})
                 plan = self.check_row(sheet, row, cells, default_unit)
                 if plan is not None:
                     plans.append(plan)

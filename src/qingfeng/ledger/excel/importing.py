@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.models import AuditEvent, Notification
+from qingfeng.core.progress import current
 from qingfeng.core.tasks import optimize_database
 from qingfeng.ledger import actions
 from qingfeng.ledger.deadlines import light_on
@@ -198,6 +199,7 @@ def _stale(entry: dict[str, Any]) -> RowError:
 
 
 def _read(record: LedgerImport, actor: User) -> ParsedLedger | ImportOutcome:
+    current().step(0, None, _("读取工作簿"))
     with record.file.open("rb") as handle:
         data = handle.read()
     try:
@@ -239,6 +241,7 @@ def _create(
 ) -> list[int]:
     if not plans:
         return []
+    current().step(len(plans), len(plans), _("写入 %(n)d 个问题") % {"n": len(plans)})
     if len(plans) <= PER_ROW_LIMIT:
         return _write_each(plans, actor=actor, assign=record.assign, requirement=requirement)
     ids = _write_bulk(plans, actor=actor, assign=record.assign, requirement=requirement)
@@ -478,6 +481,11 @@ def _finish(
     if ids:
         after["problem_ids"] = [min(ids), max(ids)]
     record_audit(actor=actor, action="ledger.problem.import", obj=record, after=after)
+
+
+def mark_import_failed(record: LedgerImport, actor: User, reason: str) -> ImportOutcome:
+    """An import whose work will not finish (its job failed): ended, with the reason."""
+    return _reject(record, actor, None, [RowError("", 0, "", reason)], [], failed=True)
 
 
 def _reject(

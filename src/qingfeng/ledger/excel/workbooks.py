@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from qingfeng.core.audit import record_audit
+from qingfeng.core.progress import current
 from qingfeng.ledger.excel.columns import (
     BY_KEY,
     CHOICES,
@@ -192,7 +193,9 @@ def export_ledger_workbook(
     count = 0
     # Plain values, not model instances: no phone decrypted for a name, no model built per
     # measure; measures and cooperating units come per chunk, two queries each.
+    progress = current()
     for chunk in _chunks(problems.values(*EXPORT_FIELDS).iterator(chunk_size=CHUNK), CHUNK):
+        progress.step(count, None, _("已写出 %(n)d 行") % {"n": count})
         measures, cooperating = _related(chunk)
         for p in chunk:
             count += 1

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 import openpyxl
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
+from qingfeng.core.jobs import sweep_jobs
+from qingfeng.core.models import Job
+from qingfeng.core.tests.work import last_job, post_and_run
+from qingfeng.ledger import excel_views
+from qingfeng.ledger.excel import work
 from qingfeng.ledger.models import LedgerImport, Problem
 from qingfeng.ledger.tests.base import LedgerTestCase
 
@@ -42,10 +51,8 @@ def workbook_bytes(rows: list[list[object]]) -> bytes:
 
 class LedgerExcelPagesTestCase(LedgerTestCase):
     def upload(self, data: bytes, name: str = "台账.xlsx") -> Any:
-        return self.client.post(
-            "/ledger/import/",
-            {"file": SimpleUploadedFile(name, data, content_type=XLSX)},
-            follow=True,
+        return post_and_run(
+            self, "/ledger/import/", {"file": SimpleUploadedFile(name, data, content_type=XLSX)}
         )
 
     def test_a_good_workbook_imports_every_row(self) -> None:
@@ -155,3 +162,48 @@ class LedgerExcelPagesTestCase(LedgerTestCase):
         self.assertEqual(template.status_code, 200)
         self.login(self.teacher)
         self.assertEqual(self.client.get("/ledger/import/").status_code, 403)
+
+    def test_an_export_of_many_rows_is_a_job_with_progress_and_a_download(self) -> None:
+        self.assigned(title="导出甲")
+        self.assigned(title="导出丙")
+        self.assigned(unit=self.other_school, title="导出乙", responsible_person=None)
+        self.login(self.county_admin)
+        with (
+            mock.patch.object(excel_views, "EXPORT_INLINE", 1),
+            self.captureOnCommitCallbacks(execute=True),
+        ):
+            started = self.client.get("/ledger/export.xlsx?q=导出")
+        job = last_job(work.EXPORT)
+        self.assertRedirects(started, f"/core/jobs/{job.pk}/", fetch_redirect_response=False)
+        self.assertEqual((job.status, job.done, job.total), ("done", 2, 2))
+        self.assertEqual(job.outcome, "已导出 2 条")
+        page = self.client.get(f"/core/jobs/{job.pk}/")
+        self.assertContains(page, "下载文件")
+        download = self.client.get(f"/core/jobs/{job.pk}/file/")
+        book = openpyxl.load_workbook(io.BytesIO(download.getvalue()))
+        text = " ".join(str(c) for row in book.active.iter_rows(values_only=True) for c in row if c)
+        self.assertIn("导出甲", text)
+        self.assertIn("导出丙", text)
+        self.assertNotIn("导出乙", text)  # the job reads as the person who asked
+        self.login(self.other_school_admin)
+        self.assertEqual(self.client.get(f"/core/jobs/{job.pk}/file/").status_code, 404)
+
+    def test_an_import_whose_worker_died_ends_failed_with_the_reason(self) -> None:
+        self.login(self.county_admin)
+        data = workbook_bytes([])
+        upload = SimpleUploadedFile("台账.xlsx", data, content_type=XLSX)
+        self.client.post("/ledger/import/", {"file": upload})  # the job never ran: no commit
+        record = LedgerImport.objects.get()
+        job = last_job(work.IMPORT)
+        self.assertEqual(record.status, LedgerImport.Status.RECEIVED)
+        page = self.client.get(f"/ledger/import/{record.pk}/")
+        self.assertContains(page, 'data-testid="job-progress"')  # progress, polled
+        Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started_at=timezone.now())
+        with time_machine.travel(timezone.now() + work.IMPORT_WORK.lease + timedelta(minutes=1)):
+            sweep_jobs()
+        record.refresh_from_db()
+        self.assertEqual(record.status, LedgerImport.Status.FAILED)
+        self.assertIn("处理进程意外退出", record.errors[0]["message"])
+        page = self.client.get(f"/ledger/import/{record.pk}/")
+        self.assertContains(page, "导入出错")
+        self.assertContains(page, "处理进程意外退出")

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from qingfeng.core.models import AuditEvent
+from qingfeng.core.tests.work import post_and_run
 from qingfeng.ledger import actions, excel_views
 from qingfeng.ledger.excel import do_apply_reimport
 from qingfeng.ledger.excel.matching import normalise_text
@@ -400,9 +401,7 @@ class ReimportTestCase(ReimportBase):
 
 class ReimportPagesTestCase(ReimportBase):
     def upload(self, data: bytes, name: str) -> Any:
-        return self.client.post(
-            "/ledger/import/", {"file": SimpleUploadedFile(name, data)}, follow=True
-        )
+        return post_and_run(self, "/ledger/import/", {"file": SimpleUploadedFile(name, data)})
 
     def test_the_preview_page_lists_changes_and_the_confirmation_applies_the_ticked_rows(
         self,
@@ -415,10 +414,8 @@ class ReimportPagesTestCase(ReimportBase):
         self.assertContains(page, "欧阳明轩")
         record = LedgerImport.objects.latest("id")
         entries = self.by_problem(record)
-        page = self.client.post(
-            f"/ledger/import/{record.pk}/apply/",
-            {"row": [entries[self.books.pk]["key"]]},
-            follow=True,
+        page = post_and_run(
+            self, f"/ledger/import/{record.pk}/apply/", {"row": [entries[self.books.pk]["key"]]}
         )
         self.assertContains(page, "已确认：新增 0 个问题，更新 1 个问题")
         self.assertEqual(Problem.objects.get(pk=self.books.pk).progress, 80)
@@ -430,9 +427,7 @@ class ReimportPagesTestCase(ReimportBase):
         record = LedgerImport.objects.latest("id")
         # A long preview lists the first rows of each group; the group's box takes the rest.
         with mock.patch.object(excel_views, "SHOWN", 0):
-            page = self.client.post(
-                f"/ledger/import/{record.pk}/apply/", {"group": ["new"]}, follow=True
-            )
+            page = post_and_run(self, f"/ledger/import/{record.pk}/apply/", {"group": ["new"]})
         # The new problem and the row of the problem not closed in this test (new too).
         self.assertContains(page, "已确认：新增 2 个问题，更新 0 个问题")
 

@@ -17,6 +17,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from qingfeng.core.fields import blind_index
+from qingfeng.core.progress import current
 from qingfeng.lib.masking import mask_phone
 from qingfeng.lib.xlsx import (
     RowError,
@@ -313,11 +314,13 @@ class Checker:
                 names[unit.name].add(code)
         for p in units:
             names[p.fields["name"]].add(p.code)
-        people = [
-            plan
-            for row, cells in sheet.records
-            if (plan := self.person_row(row, cells, planned, names)) is not None
-        ]
+        progress, total = current(), len(sheet.records)
+        people = []
+        for i, (row, cells) in enumerate(sheet.records, 1):
+            progress.step(i, total, _("校验第 %(n)d 位人员") % {"n": i})
+            plan = self.person_row(row, cells, planned, names)
+            if plan is not None:
+                people.append(plan)
         self.match_people(people)
         return people
 

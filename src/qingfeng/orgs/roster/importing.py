@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from qingfeng.core.audit import record_audit
 from qingfeng.core.models import AuditEvent
+from qingfeng.core.progress import current
 from qingfeng.core.tasks import optimize_database
 from qingfeng.lib.xlsx import RowError, WorkbookError
 from qingfeng.orgs import actions
@@ -148,6 +149,8 @@ def do_import_roster(record: RosterImport, *, actor: User) -> RosterImport:
     state they are written to. On errors the record gets the error list and an annotated
     workbook, and one audit event with outcome "failure".
     """
+    progress = current()
+    progress.step(0, None, _("读取工作簿"))
     with record.file.open("rb") as handle:
         data = handle.read()
     try:
@@ -158,6 +161,8 @@ def do_import_roster(record: RosterImport, *, actor: User) -> RosterImport:
     record.people_rows = sum(len(s.records) for s in sheets if s.kind == PEOPLE)
     if errors:
         return _reject(record, actor, sheets, errors)
+    rows = record.unit_rows + record.people_rows
+    progress.step(0, rows, _("校验并写入 %(n)d 行") % {"n": rows})
     try:
         with transaction.atomic(durable=True):
             plan, errors = plan_import(actor, sheets)
@@ -215,6 +220,11 @@ def _finish(record: RosterImport, actor: User, counts: _Counts) -> None:
     if counts.updated_people:
         after["updated_people"] = {str(k): v for k, v in counts.updated_people.items()}
     record_audit(actor=actor, action="orgs.roster.import", obj=record, after=after)
+
+
+def mark_import_failed(record: RosterImport, actor: User, reason: str) -> RosterImport:
+    """An import whose work will not finish (its job failed): ended, with the reason."""
+    return _reject(record, actor, [], [RowError("", 0, "", reason)], failed=True)
 
 
 def _reject(

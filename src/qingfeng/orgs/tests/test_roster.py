@@ -17,12 +17,13 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from qingfeng.core.models import AuditEvent
+from qingfeng.core.tests.work import last_job, post_and_run
 from qingfeng.lib.masking import mask_phone
 from qingfeng.lib.xlsx import cell_text, label_key
 from qingfeng.orgs import actions, roster
 from qingfeng.orgs.models import Person, RosterImport, Unit, User
 from qingfeng.orgs.permissions import _RULES
-from qingfeng.orgs.roster import importing
+from qingfeng.orgs.roster import importing, work
 from qingfeng.orgs.roster.checking import LANDLINE_RE, MASKED_RE, MOBILE_RE
 from qingfeng.test import BaseTestCase
 
@@ -693,13 +694,16 @@ class RosterPagesTestCase(RosterTestCase):
     def test_it_imports_an_upload_and_shows_the_counts(self) -> None:
         self.login(self.county_admin)
         data = workbook(people=[["王芳", "S0001", "", "专任教师", "", "否", "", "是"]])
-        response = self.client.post(
-            reverse("orgs:roster_import"),
-            {"file": SimpleUploadedFile("名册.xlsx", data)},
-            follow=True,
-        )
+        with self.captureOnCommitCallbacks(execute=True):
+            started = self.client.post(
+                reverse("orgs:roster_import"), {"file": SimpleUploadedFile("名册.xlsx", data)}
+            )
+        job = last_job(work.IMPORT)
+        self.assertRedirects(started, f"/core/jobs/{job.pk}/", fetch_redirect_response=False)
         record = RosterImport.objects.get()
-        self.assertRedirects(response, reverse("orgs:roster_result", args=[record.pk]))
+        status = self.client.get(f"/core/jobs/{job.pk}/status/")
+        self.assertEqual(status["HX-Redirect"], reverse("orgs:roster_result", args=[record.pk]))
+        response = self.client.get(status["HX-Redirect"])
         self.assertContains(response, "名册已导入")
         self.assertContains(response, 'data-testid="roster-counts"')
         self.assertEqual(record.people_created, 1)
@@ -708,10 +712,8 @@ class RosterPagesTestCase(RosterTestCase):
     def test_it_stores_the_upload_even_when_the_import_fails(self) -> None:
         self.login(self.county_admin)
         data = workbook(people=[["王芳", "S0003", "", "专任教师", "", "否", "", "是"]])
-        response = self.client.post(
-            reverse("orgs:roster_import"),
-            {"file": SimpleUploadedFile("西山.xlsx", data)},
-            follow=True,
+        response = post_and_run(
+            self, reverse("orgs:roster_import"), {"file": SimpleUploadedFile("西山.xlsx", data)}
         )
         record = RosterImport.objects.get()
         self.assertEqual(record.status, RosterImport.Status.REJECTED)

@@ -6,6 +6,7 @@ from pathlib import PurePath
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,10 +17,12 @@ from django.views.decorators.http import require_POST
 
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
+from qingfeng.core.progress import job_url
 from qingfeng.orgs import roster, selectors
 from qingfeng.orgs.forms import RosterImportForm
 from qingfeng.orgs.models import RosterImport, Unit
 from qingfeng.orgs.permissions import can
+from qingfeng.orgs.roster import work
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN_ERRORS = 200
@@ -37,11 +40,11 @@ def roster_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = RosterImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        record = roster.do_receive_roster(form.cleaned_data["file"], actor=user)
-        record = roster.do_import_roster(record, actor=user)
-        if record.status == RosterImport.Status.IMPORTED:
-            messages.success(request, _("名册已导入"))
-        return redirect("orgs:roster_result", pk=record.pk)
+        # Stored first; checked and written by the task worker, with progress to watch.
+        with transaction.atomic():
+            record = roster.do_receive_roster(form.cleaned_data["file"], actor=user)
+            job = work.start_import(record, actor=user)
+        return redirect(job_url(job))
     context = {
         "form": form,
         "imports": roster.imports_of(user)[:10],
@@ -58,8 +61,13 @@ def roster_import(request: AuthenticatedHttpRequest) -> HttpResponse:
 @guarded(can, "import_roster")
 def roster_result(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = roster.get_import_for_user(request.user, pk)
+    job = work.job_of(record)
     context = {
         "record": record,
+        "job": job if record.status == RosterImport.Status.RECEIVED else None,
+        "told": job.outcome if job is not None else "",
+        "percent": None,
+        "ended": False,
         "errors": record.errors[:SHOWN_ERRORS],
         "more_errors": max(0, record.error_count - SHOWN_ERRORS),
         "active_nav": "roster",
