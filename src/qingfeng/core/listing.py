@@ -135,14 +135,19 @@ def page_after(
 
 
 def count_lights(
-    rows: QuerySet[Any], *, column: str = "light", codes: Mapping[str, Any] | None = None
+    rows: QuerySet[Any],
+    *,
+    column: str = "light",
+    codes: Mapping[str, Any] | None = None,
+    amount: Any = None,
 ) -> dict[str, int]:
     """How many of the rows are red, yellow and green, in one grouped query on `column`: the
     light, or a number standing for it (`codes`, light → value), so that the count reads an
-    index that has that column. Rows of no light are not counted."""
+    index that has that column. Rows of no light are not counted. `amount` sums a column of
+    kept counts instead (`Sum("n")` over tally rows, core/tally.py)."""
     names = {code: light for light, code in (codes or {x: x for x in LIGHTS}).items()}
     result = dict.fromkeys(LIGHTS, 0)
-    for row in rows.values(column).annotate(n=Count("id")).order_by():
+    for row in rows.values(column).annotate(n=amount or Count("id")).order_by():
         light = names.get(row[column])
         if light in result:
             result[light] += row["n"]
@@ -201,6 +206,9 @@ class KeysetList(Generic[M, F, C]):
     template: str
     fragment: str
     lights: Callable[[QuerySet[M]], dict[str, int]] | None = None
+    # The light counts from kept counts (core/tally.py) when the filter allows, else None and
+    # `lights` counts the rows: O(units in view) instead of O(rows in view).
+    kept_lights: Callable[[User, F], dict[str, int] | None] | None = None
     # The form field of a free-text search over which the lights are not counted: a substring
     # is in no index, so counting what it matches would read every row in the scope.
     search_field: str = ""
@@ -229,7 +237,8 @@ class KeysetList(Generic[M, F, C]):
         query.pop("after", None)
         lights = None
         if self.lights is not None and cursor is None and not self._searched(form):
-            lights = self.lights(selected)
+            kept = self.kept_lights(user, flt) if self.kept_lights is not None else None
+            lights = kept if kept is not None else self.lights(selected)
         more = bool(getattr(request, "htmx", False)) and cursor is not None
         return Listing(
             form=form,

@@ -17,15 +17,19 @@ def overview_card(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
     user = request.user
     if not can(user, "view_ledger"):
         return None
-    problems = selectors.problems_visible_to(user)
-    context: dict[str, Any] = {
-        "ledger_lights": selectors.counts_by_light(
-            problems.exclude(status__in=["withdrawn", "draft"])
-        )
-    }
+    # The kept per-unit counts when the user's view is whole units (an administrator's, at
+    # any size); a teacher's few problems are counted as they are.
+    tallies = selectors.tallies_visible_to(user)
+    if tallies is not None:
+        tallies = tallies.exclude(status__in=selectors.NOT_COUNTED)
+        lights = selectors.tally_lights(tallies)
+    else:
+        problems = selectors.problems_visible_to(user)
+        lights = selectors.counts_by_light(problems.exclude(status__in=selectors.NOT_COUNTED))
+    context: dict[str, Any] = {"ledger_lights": lights}
     roots = scope_root_units(user)
     if len(roots) == 1 and roots[0].kind not in {"school", "kindergarten"}:
-        rows = selectors.overview_by_child_unit(user, roots[0])
+        rows = selectors.overview_by_child_unit(user, roots[0], tallies=tallies)
         # The units that need attention first; a county has ~150 schools, most with nothing.
         busy = sorted(
             (r for r in rows if r["total"]),

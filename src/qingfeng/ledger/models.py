@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.attachments import Attachment, storage_name
 from qingfeng.core.deadlines import URGENCY
+from qingfeng.core.tally import Tally
 from qingfeng.orgs.models import Person, Unit, User
 
 
@@ -208,6 +209,39 @@ class Problem(models.Model):
         self.light = light
         self.urgency = self.URGENCY[light]
         self.due_key = self.deadline or date.max
+
+
+class ProblemTally(models.Model):
+    """How many problems a unit has of each list, status and light, kept exact by triggers on
+    the problem table in the same transaction as every change (core/tally.py): the home page
+    and the per-unit overviews read these rows, not the problems."""
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    list_kind = models.CharField(max_length=20)
+    status = models.CharField(max_length=20)
+    urgency = models.PositiveSmallIntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("问题计数")
+        verbose_name_plural = _("问题计数")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "list_kind", "status", "urgency"], name="ledger_tally_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.list_kind} {self.status} {self.urgency}: {self.n}"
+
+
+PROBLEM_TALLY = Tally(
+    source="ledger_problem",
+    table="ledger_problemtally",
+    columns=("unit_id", "list_kind", "status", "urgency"),
+)
 
 
 class Measure(models.Model):

@@ -83,6 +83,7 @@ LEDGER = KeysetList(
     page=selectors.page_after,
     cursor=selectors.Cursor,
     lights=selectors.counts_by_light,
+    kept_lights=selectors.list_lights,
     template="ledger/list.html",
     fragment="ledger/partials/problem_rows.html",
 )

@@ -83,6 +83,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     env = server_env(data_dir)
     # Collected assets (which mention 127.0.0.1) outside the directory the test searches.
     env["QF_STATIC_ROOT"] = str(tmp_path_factory.mktemp("qf-serve-static"))
+    # These tests are about what the server writes and how it stops, not about load
+    # shedding (test_capacity.py): a busy test machine must not turn their requests away.
+    env["QF_SHED_QUEUE_MS"] = "60000"
     run_python(["manage.py", "migrate", "--noinput", "-v", "0"], env)
     data = json.loads(run_python(["e2e/setup_data.py"], env).strip().splitlines()[-1])
     run_python(["manage.py", "collectstatic", "--noinput", "-v", "0"], env)

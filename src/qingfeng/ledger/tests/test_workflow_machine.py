@@ -40,6 +40,7 @@ from qingfeng.core.tests.machine import FILES_IN_MEMORY, DatabaseMachine, Step, 
 from qingfeng.ledger import actions, deadlines, permissions, selectors, workflow
 from qingfeng.ledger.actions import rechecks
 from qingfeng.ledger.models import (
+    PROBLEM_TALLY,
     Evidence,
     Feedback,
     Measure,
@@ -545,6 +546,12 @@ class LedgerMachine(DatabaseMachine):
             verifier.person.unit.path.startswith(problem.unit.path),
             f"{verifier.username}, inside the responsible unit, decided the {what}",
         )
+
+    @invariant()
+    def the_tallies_count_the_problems(self) -> None:
+        """The per-unit counts the home page reads equal a count of the problems, after every
+        move, the nightly light recomputation included (core/tally.py)."""
+        self.t.assertEqual(PROBLEM_TALLY.check(), [])
 
     @invariant()
     def events_walk_the_workflow(self) -> None:

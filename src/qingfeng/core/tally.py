@@ -1,0 +1,141 @@
+"""Counts kept by the database itself: summary rows, not scans (DESIGN.md §4).
+
+A page that shows "how many problems per unit, per status, per light" over a whole city
+must not count the city's rows on every view. A tally table holds one row per combination
+of a few columns of a source table (unit, status, light…) and its count; triggers on the
+source table keep it exact in the same transaction as every INSERT, UPDATE and DELETE —
+the app's actions, bulk imports and the nightly light recomputation alike, with no code path
+to forget. A page then reads O(units in view) tally rows.
+
+    TALLY = Tally(source="ledger_problem", table="ledger_problemtally",
+                  columns=("unit_id", "list_kind", "status", "urgency"))
+    migrations.RunPython(TALLY.install, TALLY.uninstall)     # triggers, then a full count
+
+The tally table is an ordinary model of the app (the columns, `n`, a unique constraint over
+the columns). Rows whose count fell to zero stay (they are reused); `rebuild` recounts
+everything from the source (after a restore, or to check: `check` compares).
+"""
+
+# ruff: noqa: S608 -- the SQL is built from table and column names the code declares (checked
+# to be plain identifiers below), never from anything a user sent.
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+
+@dataclass(frozen=True)
+class Tally:
+    source: str
+    table: str
+    columns: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        for name in (self.source, self.table, *self.columns):
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+                raise ValueError(f"not a plain identifier: {name!r}")
+
+    @property
+    def _name(self) -> str:
+        return f"{self.table}_keep"
+
+    def _cols(self, prefix: str = "") -> str:
+        return ", ".join(f"{prefix}{c}" for c in self.columns)
+
+    def _match(self, row: str) -> str:
+        return " AND ".join(f"{c} = {row}.{c}" for c in self.columns)
+
+    def _add(self, row: str) -> str:
+        return (
+            f"INSERT INTO {self.table} ({self._cols()}, n) VALUES ({self._cols(row + '.')}, 1) "
+            f"ON CONFLICT ({self._cols()}) DO UPDATE SET n = {self.table}.n + 1"
+        )
+
+    def _remove(self, row: str) -> str:
+        return f"UPDATE {self.table} SET n = n - 1 WHERE {self._match(row)}"
+
+    def _changed(self) -> str:
+        return " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in self.columns)
+
+    def sqlite(self) -> list[str]:
+        name, src = self._name, self.source
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in self.columns)
+        return [
+            f"CREATE TRIGGER {name}_insert AFTER INSERT ON {src} BEGIN {self._add('NEW')}; END",
+            f"CREATE TRIGGER {name}_delete AFTER DELETE ON {src} BEGIN {self._remove('OLD')}; END",
+            f"CREATE TRIGGER {name}_update AFTER UPDATE OF {self._cols()} ON {src} "
+            f"WHEN {changed} BEGIN {self._remove('OLD')}; {self._add('NEW')}; END",
+        ]
+
+    def sqlite_drop(self) -> list[str]:
+        return [
+            f"DROP TRIGGER IF EXISTS {self._name}_{op}" for op in ("insert", "delete", "update")
+        ]
+
+    def postgres(self) -> list[str]:
+        name, src = self._name, self.source
+        function = f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
+            BEGIN
+              IF TG_OP = 'UPDATE' AND NOT ({self._changed()}) THEN RETURN NULL; END IF;
+              IF TG_OP IN ('UPDATE', 'DELETE') THEN {self._remove("OLD")}; END IF;
+              IF TG_OP IN ('UPDATE', 'INSERT') THEN {self._add("NEW")}; END IF;
+              RETURN NULL;
+            END; $$ LANGUAGE plpgsql"""
+        return [
+            function,
+            f"CREATE TRIGGER {name} AFTER INSERT OR DELETE OR UPDATE OF {self._cols()} ON {src} "
+            f"FOR EACH ROW EXECUTE FUNCTION {name}()",
+        ]
+
+    def postgres_drop(self) -> list[str]:
+        return [
+            f"DROP TRIGGER IF EXISTS {self._name} ON {self.source}",
+            f"DROP FUNCTION IF EXISTS {self._name}()",
+        ]
+
+    def rebuild(self, cursor: Any = None) -> None:
+        """Count everything again from the source (in the caller's transaction)."""
+        own = cursor is None
+        cursor = cursor or connection.cursor()
+        try:
+            cursor.execute(f"DELETE FROM {self.table}")
+            cursor.execute(
+                f"INSERT INTO {self.table} ({self._cols()}, n) "
+                f"SELECT {self._cols()}, COUNT(*) FROM {self.source} GROUP BY {self._cols()}"
+            )
+        finally:
+            if own:
+                cursor.close()
+
+    def check(self) -> list[tuple[Any, ...]]:
+        """Combinations whose kept count differs from a count of the source: [] when exact."""
+        cols = self._cols()
+        on = " AND ".join(f"t.{c} = s.{c}" for c in self.columns)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {self._cols('s.')}, s.n, COALESCE(t.n, 0) FROM "
+                f"(SELECT {cols}, COUNT(*) AS n FROM {self.source} GROUP BY {cols}) s "
+                f"LEFT JOIN {self.table} t ON {on} WHERE COALESCE(t.n, 0) <> s.n "
+                f"UNION ALL SELECT {self._cols('t.')}, 0, t.n FROM {self.table} t "
+                f"WHERE t.n <> 0 AND NOT EXISTS (SELECT 1 FROM {self.source} s WHERE {on})"
+            )
+            return list(cursor.fetchall())
+
+    # -- migrations --
+
+    def install(self, apps: Any, schema_editor: Any) -> None:
+        vendor = schema_editor.connection.vendor
+        statements = {"sqlite": self.sqlite, "postgresql": self.postgres}[vendor]()
+        for sql in statements:
+            schema_editor.execute(sql)
+        with schema_editor.connection.cursor() as cursor:
+            self.rebuild(cursor)
+
+    def uninstall(self, apps: Any, schema_editor: Any) -> None:
+        vendor = schema_editor.connection.vendor
+        statements = {"sqlite": self.sqlite_drop, "postgresql": self.postgres_drop}[vendor]()
+        for sql in statements:
+            schema_editor.execute(sql)

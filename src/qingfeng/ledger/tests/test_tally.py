@@ -1,0 +1,133 @@
+"""The kept per-unit counts (core/tally.py) equal a count of the problems after every kind of
+write — the actions, bulk imports, the nightly light recomputation, deletions — and the home
+page's numbers from them equal the numbers counted from the problems."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from qingfeng.core.tally import Tally
+from qingfeng.ledger import actions, deadlines, selectors
+from qingfeng.ledger.excel.checking import RowPlan
+from qingfeng.ledger.excel.importing import _write_bulk
+from qingfeng.ledger.models import PROBLEM_TALLY, Problem, ProblemTally
+from qingfeng.ledger.tests.base import LedgerTestCase
+from qingfeng.orgs.selectors import scope_root_units
+
+
+class TallyTestCase(LedgerTestCase):
+    def kept(self, unit_id: int, status: str) -> int:
+        return sum(
+            ProblemTally.objects.filter(unit_id=unit_id, status=status).values_list("n", flat=True)
+        )
+
+    def test_every_kind_of_write_keeps_the_counts_exact(self) -> None:
+        first = self.assigned(title="甲")
+        self.assigned(unit=self.other_school, title="乙", responsible_person=None)
+        self.make_problem(title="丙")
+        self.assertEqual(self.kept(self.school.pk, Problem.Status.ASSIGNED), 1)
+        self.assertEqual(self.kept(self.school.pk, Problem.Status.DRAFT), 1)
+        actions.do_accept(first, actor=self.teacher)
+        self.assertEqual(self.kept(self.school.pk, Problem.Status.ASSIGNED), 0)
+        self.assertEqual(PROBLEM_TALLY.check(), [])
+        # The nightly recomputation: one UPDATE over many rows changes their lights.
+        self.assertGreater(deadlines.recompute_lights(timezone.localdate() + timedelta(days=40)), 0)
+        self.assertEqual(PROBLEM_TALLY.check(), [])
+        # A bulk import's statement, and a bulk update and delete.
+        plans = [_plan_from(first, title=f"批量{i}") for i in range(5)]
+        _write_bulk(plans, actor=self.county_admin, assign=True, requirement="")
+        Problem.objects.filter(title__startswith="批量").update(unit=self.school2)
+        self.assertEqual(self.kept(self.school2.pk, Problem.Status.ASSIGNED), 5)
+        Problem.objects.filter(title="批量0").delete()
+        self.assertEqual(self.kept(self.school2.pk, Problem.Status.ASSIGNED), 4)
+        self.assertEqual(PROBLEM_TALLY.check(), [])
+
+    def test_a_rebuild_repairs_counts_written_around_the_triggers(self) -> None:
+        self.assigned(title="甲")
+        ProblemTally.objects.update(n=7)  # as if a restore brought a stale table
+        self.assertNotEqual(PROBLEM_TALLY.check(), [])
+        PROBLEM_TALLY.rebuild()
+        self.assertEqual(PROBLEM_TALLY.check(), [])
+
+    def test_the_overview_from_the_counts_equals_the_overview_counted(self) -> None:
+        self.assigned(title="甲")
+        self.assigned(title="乙", deadline_workdays=1)
+        self.assigned(unit=self.other_school, title="丙", responsible_person=None)
+        self.make_problem(title="草稿")  # drafts are not counted either way
+        deadlines.recompute_lights(timezone.localdate() + timedelta(days=3))
+        for user in (self.bureau_admin, self.county_admin):
+            tallies = selectors.tallies_visible_to(user)
+            assert tallies is not None
+            tallies = tallies.exclude(status__in=selectors.NOT_COUNTED)
+            root = scope_root_units(user)[0]
+            with self.subTest(user=user.username):
+                self.assertEqual(
+                    selectors.overview_by_child_unit(user, root, tallies=tallies),
+                    selectors.overview_by_child_unit(user, root),
+                )
+                counted = selectors.counts_by_light(
+                    selectors.problems_visible_to(user).exclude(status__in=selectors.NOT_COUNTED)
+                )
+                self.assertEqual(selectors.tally_lights(tallies), counted)
+
+    def test_the_lists_light_counts_from_the_counts_equal_the_rows_counted(self) -> None:
+        self.assigned(title="甲")
+        self.assigned(title="乙", deadline_workdays=1, list_kind=Problem.ListKind.LEADERSHIP)
+        self.assigned(unit=self.other_school, title="丙", responsible_person=None)
+        self.make_problem(title="草稿")
+        deadlines.recompute_lights(timezone.localdate() + timedelta(days=3))
+        filters = [
+            selectors.LedgerFilter(),
+            selectors.LedgerFilter(unit=self.school),
+            selectors.LedgerFilter(list_kind=Problem.ListKind.LEADERSHIP),
+            selectors.LedgerFilter(status=Problem.Status.ASSIGNED),
+        ]
+        for f in filters:
+            with self.subTest(f=f):
+                kept = selectors.list_lights(self.county_admin, f)
+                counted = selectors.counts_by_light(selectors.filter_problems(self.county_admin, f))
+                self.assertEqual(kept, counted)
+        searched = selectors.LedgerFilter(text="甲")
+        self.assertIsNone(selectors.list_lights(self.county_admin, searched))
+
+    def test_a_view_that_is_not_whole_units_is_counted_from_the_problems(self) -> None:
+        self.assigned(title="甲")
+        # A teacher reads the school's lists but only their own personal items.
+        self.assertIsNone(selectors.tallies_visible_to(self.teacher))
+        self.login(self.teacher)
+        self.assertEqual(self.client.get("/").status_code, 200)
+
+    def test_names_that_are_not_plain_identifiers_are_refused(self) -> None:
+        with self.assertRaises(ValueError):
+            Tally(source="ledger_problem; DROP TABLE x", table="t", columns=("a",))
+
+    def test_the_triggers_are_installed_on_this_database(self) -> None:
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            else:
+                cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+            names = {row[0] for row in cursor.fetchall()}
+        self.assertTrue(any(name.startswith("ledger_problemtally_keep") for name in names), names)
+
+
+def _plan_from(problem: Problem, *, title: str) -> RowPlan:
+    """A checked import row like the problem (what check_ledger hands to the bulk writer)."""
+    fields = {
+        "list_kind": problem.list_kind,
+        "source": problem.source,
+        "category_id": problem.category_id,
+        "dimension": problem.dimension,
+        "title": title,
+        "description": problem.description,
+        "rectification_type": problem.rectification_type,
+        "deadline_workdays": 10,
+        "unit_id": problem.unit_id,
+        "responsible_person_id": problem.responsible_person_id,
+        "responsible_leader_id": None,
+        "round_no": problem.round_no,
+    }
+    return RowPlan("台账", 4, fields=fields, measures=["退回费用"], cooperating=[])
