@@ -188,6 +188,9 @@ def child(rows: int, repeat: int) -> None:
     import_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
 
+    reads = reads_during_import(admin, workbooks.pop())
+    job_export = export_as_job(admin)
+
     total = Problem.objects.count()
     gc.collect()
     started = time.perf_counter()
@@ -218,9 +221,123 @@ def child(rows: int, repeat: int) -> None:
                 "export_bytes": len(exported),
                 "export_peak_mb": export_peak / 2**20,
                 "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "reads": reads,
+                "export_job": job_export,
             }
         )
     )
+
+
+def _signed_in(user: Any) -> Any:
+    from django.test import Client
+
+    from qingfeng.orgs.middleware import SESSION_STARTED, SESSION_VERIFIED
+
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[SESSION_STARTED] = time.time()
+    session[SESSION_VERIFIED] = True
+    session.save()
+    return client
+
+
+def _summary(ms: list[float]) -> dict[str, Any]:
+    ordered = sorted(ms)
+    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)] if ordered else None
+    return {
+        "n": len(ms),
+        "median_ms": statistics.median(ms) if ms else None,
+        "p95_ms": p95,
+        "max_ms": max(ms) if ms else None,
+    }
+
+
+def reads_during_import(admin: Any, data: bytes) -> dict[str, Any]:
+    """The county admin's ledger list page, read in another thread (its own database
+    connection, as another web worker would) while an import of `data` runs as the job the
+    upload page starts — against the same page read with nothing else running."""
+    import threading
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+
+    from qingfeng.core import jobs
+    from qingfeng.core.models import Job
+    from qingfeng.ledger.excel import do_receive_ledger, work
+
+    def read_page(client: Any) -> float:
+        started = time.perf_counter()
+        response = client.get("/ledger/")
+        assert response.status_code == 200, response.status_code
+        return (time.perf_counter() - started) * 1000
+
+    reader = _signed_in(admin)
+    read_page(reader)
+    alone = [read_page(reader) for _ in range(30)]
+    record = do_receive_ledger(SimpleUploadedFile("台账.xlsx", data), actor=admin)
+    job = work.start_import(record, actor=admin, requirement="")
+    during: list[float] = []
+    done = threading.Event()
+
+    def keep_reading() -> None:
+        client = _signed_in(admin)
+        while not done.is_set():
+            during.append(read_page(client))
+            time.sleep(0.05)
+        connection.close()
+
+    thread = threading.Thread(target=keep_reading)
+    thread.start()
+    started = time.perf_counter()
+    jobs.run_job(job.pk)
+    import_s = time.perf_counter() - started
+    done.set()
+    thread.join()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, (job.status, job.outcome)
+    return {"import_s": import_s, "alone": _summary(alone), "during": _summary(during)}
+
+
+def export_as_job(admin: Any) -> dict[str, Any]:
+    """Every problem exported as the job the list's export starts past 2,000 rows, with the
+    progress another thread sees while it runs."""
+    import threading
+
+    from django.db import connection
+
+    from qingfeng.core import jobs
+    from qingfeng.core.models import Job
+    from qingfeng.ledger.excel import work
+    from qingfeng.ledger.models import Problem
+
+    count = Problem.objects.count()
+    job = work.start_export(actor=admin, query="", count=count)
+    seen: list[int] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            seen.append(Job.objects.values_list("done", flat=True).get(pk=job.pk))
+            time.sleep(0.5)
+        connection.close()
+
+    thread = threading.Thread(target=watch)
+    thread.start()
+    started = time.perf_counter()
+    jobs.run_job(job.pk)
+    seconds = time.perf_counter() - started
+    done.set()
+    thread.join()
+    job.refresh_from_db()
+    return {
+        "rows": count,
+        "seconds": seconds,
+        "status": job.status,
+        "outcome": job.outcome,
+        "progress_seen": sorted(set(seen)),
+        "file_bytes": job.result_file.size if job.result_file else 0,
+    }
 
 
 def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -275,6 +392,17 @@ def main() -> None:
             f"{kind}: export {r['export_rows']} rows {r['export_s']:.1f} s, "
             f"{r['export_bytes'] / 2**20:.1f} MB file, peak traced {r['export_peak_mb']:.0f} MB; "
             f"process max RSS {r['maxrss_mb']:.0f} MB",
+            flush=True,
+        )
+        reads, job = r["reads"], r["export_job"]
+        print(
+            f"{kind}: ledger list page alone median {reads['alone']['median_ms']:.0f} ms, "
+            f"p95 {reads['alone']['p95_ms']:.0f} ms; during a {r['rows']}-row import as a job "
+            f"({reads['import_s']:.1f} s) median {reads['during']['median_ms']:.0f} ms, "
+            f"p95 {reads['during']['p95_ms']:.0f} ms, max {reads['during']['max_ms']:.0f} ms "
+            f"({reads['during']['n']} reads)\n"
+            f"{kind}: export of {job['rows']} rows as a job {job['seconds']:.1f} s, {job['status']}, "
+            f"progress seen {len(job['progress_seen'])} distinct values",
             flush=True,
         )
         (OUT / f"ledger_import-{kind}.json").write_text(json.dumps(r, indent=2), encoding="utf-8")
