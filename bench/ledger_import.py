@@ -92,13 +92,11 @@ def office_workbook(
     `batch` sets its problems apart from another batch's (their descriptions differ). With
     `changed`, every `changed`-th row is the month's work on it (`month` = 1, 2 …): progress
     up, and a remark; the other rows are as first sent."""
-    from openpyxl import Workbook
-
     from qingfeng.ledger.excel.workbooks import TEMPLATE_COLUMNS
-    from qingfeng.lib.xlsx import ColumnStyles, office_sheet, save
+    from qingfeng.lib.xlsx import ColumnStyles, new_workbook, office_sheet, save
 
     schools, people, categories = county["schools"], county["people"], county["categories"]
-    book = Workbook(write_only=True)
+    book = new_workbook()
     ws = office_sheet(
         book,
         TEMPLATE_COLUMNS,

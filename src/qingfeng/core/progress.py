@@ -84,6 +84,11 @@ class Progress:
             self._written = now
             self._save(note=note[:200])
 
+    def result_at(self, url: str) -> None:
+        """Where the work's record is (an import's page), shown even if the work fails."""
+        if self.job is not None:
+            self._save(result_url=url[:300])
+
     def finish(self, outcome: str, *, url: str = "") -> None:
         """What the person reads when the work is done, and where its result is."""
         if self.job is None:

@@ -246,7 +246,11 @@ def _create(
         return _write_each(plans, actor=actor, assign=record.assign, requirement=requirement)
     ids = _write_bulk(plans, actor=actor, assign=record.assign, requirement=requirement)
     # Fresh statistics, or SQLite plans the next ledger queries as full scans.
-    transaction.on_commit(optimize_database)
+    transaction.on_commit(
+        lambda: optimize_database(
+            "ledger_problem", "ledger_measure", "ledger_transition", "ledger_problemtally"
+        )
+    )
     return ids
 
 

@@ -90,6 +90,7 @@ def run_import(payload: dict[str, Any]) -> None:
     if record.status != LedgerImport.Status.RECEIVED:
         return  # already done by an earlier run: nothing twice
     actor = User.objects.get(pk=payload["actor_id"])
+    current().result_at(result_url(record))
     outcome = do_import_ledger(record, actor=actor, requirement=payload.get("requirement", ""))
     current().finish(_told(outcome), url=result_url(record))
 
@@ -101,6 +102,7 @@ def run_apply(payload: dict[str, Any]) -> None:
         progress.finish(_("该文件已经处理过"), url=result_url(record))
         return
     actor = User.objects.get(pk=payload["actor_id"])
+    progress.result_at(result_url(record))
     try:
         outcome = do_apply_reimport(record, actor=actor, selected=set(payload["selected"]))
     except ValidationError as exc:

@@ -207,3 +207,5 @@ class LedgerExcelPagesTestCase(LedgerTestCase):
         page = self.client.get(f"/ledger/import/{record.pk}/")
         self.assertContains(page, "导入出错")
         self.assertContains(page, "处理进程意外退出")
+        told = self.client.get(f"/core/jobs/{job.pk}/")
+        self.assertContains(told, "处理进程意外退出")

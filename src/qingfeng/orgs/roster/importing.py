@@ -174,7 +174,7 @@ def do_import_roster(record: RosterImport, *, actor: User) -> RosterImport:
             _finish(record, actor, counts)
             if counts_large(counts):
                 # Fresh statistics, or SQLite plans the next queries as full scans.
-                transaction.on_commit(optimize_database)
+                transaction.on_commit(lambda: optimize_database("orgs_person", "orgs_unit"))
     except _Rejected:
         return _reject(record, actor, sheets, errors)
     except (IntegrityError, ValidationError) as exc:

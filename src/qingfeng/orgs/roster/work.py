@@ -40,6 +40,7 @@ def run_import(payload: dict[str, Any]) -> None:
     if record.status != RosterImport.Status.RECEIVED:
         return  # already done by an earlier run: nothing twice
     actor = User.objects.get(pk=payload["actor_id"])
+    current().result_at(result_url(record))
     record = do_import_roster(record, actor=actor)
     if record.status == RosterImport.Status.IMPORTED:
         told = _("名册已导入：新增 %(u)d 个单位、%(p)d 人，更新 %(v)d 个单位、%(q)d 人") % {
