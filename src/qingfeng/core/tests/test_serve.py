@@ -37,6 +37,8 @@ from qingfeng.core.tests.liveserver import (
     wait_for,
 )
 
+pytestmark = pytest.mark.own_database  # SQLite of its own: once, in the SQLite pass
+
 AGENT = "QingfengPrivacyProbe/9.9 (Marker-7f3a)"
 FORWARDED = "203.0.113.77"
 REFERRER = "https://referrer.example/Marker-7f3a/page"
