@@ -344,7 +344,8 @@ if REDIS_URL:
     HUEY = {"huey_class": "huey.PriorityRedisHuey", "name": "qingfeng", "url": REDIS_URL}
 else:
     HUEY = {
-        "huey_class": "huey.SqliteHuey",
+        # The queue is a doorbell for Job rows (core/doorbell.py): no disk flush per ring.
+        "huey_class": "qingfeng.core.doorbell.DoorbellHuey",
         "name": "qingfeng",
         "filename": str(DATA_DIR / "huey.sqlite3"),
     }

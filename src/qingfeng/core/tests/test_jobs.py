@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.test import TestCase, TransactionTestCase
 from django.utils import timezone
 
 from qingfeng.core import jobs
+from qingfeng.core.doorbell import DoorbellHuey
 from qingfeng.core.models import Job
 
 calls: list[dict[str, Any]] = []
@@ -117,3 +119,14 @@ class JobTransactionsTestCase(TransactionTestCase):
         own.refresh_from_db()
         mark.refresh_from_db()
         self.assertEqual((own.status, mark.last_error), (Job.Status.DONE, "written by the handler"))
+
+
+class DoorbellTestCase(TestCase):
+    def test_the_single_box_queue_does_not_flush_to_disk_on_every_ring(self) -> None:
+        """Its rings are not the record (the Job rows are), so NORMAL, not FULL (2)."""
+        with tempfile.TemporaryDirectory() as folder:
+            queue = DoorbellHuey("test", filename=f"{folder}/queue.sqlite3")
+            mode = queue.storage.conn.execute("PRAGMA synchronous").fetchone()[0]
+            journal = queue.storage.conn.execute("PRAGMA journal_mode").fetchone()[0]
+            queue.storage.close()
+        self.assertEqual((mode, journal), (1, "wal"))

@@ -89,7 +89,7 @@ class EnvironmentSettingsTestCase(SimpleTestCase):
         self.assertEqual(huey["huey_class"], "huey.PriorityRedisHuey")
         default = settings_in_subprocess({"QF_TESTING": "1"}, "s.HUEY")
         assert isinstance(default, dict)
-        self.assertEqual(default["huey_class"], "huey.SqliteHuey")
+        self.assertEqual(default["huey_class"], "qingfeng.core.doorbell.DoorbellHuey")
 
     def test_secrets_can_come_from_files(self) -> None:
         secret = REPO / "var" / "test-secret-key"
