@@ -158,7 +158,7 @@ def child(rows: int, repeat: int) -> None:
     # Each run imports its own batch of new problems (the same workbook sent again would be
     # matched to the problems of the first and stop at the re-import preview).
     workbooks = [
-        office_workbook(rows, county, batch=f"（第{run + 1}批）") for run in range(repeat + 1)
+        office_workbook(rows, county, batch=f"（第{run + 1}批）") for run in range(repeat + 2)
     ]
     data = workbooks[0]
 
