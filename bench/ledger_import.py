@@ -228,6 +228,12 @@ def child(rows: int, repeat: int) -> None:
 
 def _signed_in(user: Any) -> Any:
     from django.test import Client
+    from django.utils import timezone
+
+    if user.must_change_password or user.password_changed_at is None:  # as after a first login
+        user.must_change_password = False
+        user.password_changed_at = timezone.now()
+        user.save(update_fields=["must_change_password", "password_changed_at"])
 
     from qingfeng.orgs.middleware import SESSION_STARTED, SESSION_VERIFIED
 

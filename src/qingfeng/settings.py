@@ -397,7 +397,8 @@ QF_STATS_MIN_COUNT = env_int("QF_STATS_MIN_COUNT", 10)
 QF_STATS_CACHE_SECONDS = env_int("QF_STATS_CACHE_SECONDS", 300)
 
 # The cache holds only short-lived counters (rate limits under salted hashes, spent human-
-# check tokens); it must be shared by every app process: Redis when there is one, else files.
+# check tokens); it must be shared by every app process: Redis when there is one, else a
+# SQLite file of its own.
 CACHES: dict[str, dict[str, object]]
 if REDIS_URL:
     CACHES = {
@@ -406,12 +407,12 @@ if REDIS_URL:
 elif TESTING:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
+    # One SQLite file shared by every process: atomic add and incr, nothing live evicted, no
+    # disk flush per counter (core/scratch.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(DATA_DIR / "cache"),
-            # Room for a busy hour's counters before culling; Redis for a city or more.
-            "OPTIONS": {"MAX_ENTRIES": env_int("QF_CACHE_MAX_ENTRIES", 5000)},
+            "BACKEND": "qingfeng.core.scratch.ScratchCache",
+            "LOCATION": str(DATA_DIR / "scratch.sqlite3"),
         }
     }
 
