@@ -20,6 +20,7 @@ from qingfeng.evaluation.models import (
     Response,
     Round,
     RoundUnit,
+    ScoreImport,
     ThirdPartyScore,
 )
 from qingfeng.evaluation.permissions import OFFICE, READERS, can, sees_result
@@ -289,3 +290,17 @@ def remedial_problems(user: User, remedial: Remedial) -> QuerySet[Any]:
         .filter(source=Problem.Source.REMEDIAL, source_ref=remedial.number)
         .order_by("serial")
     )
+
+
+def score_imports_for(user: User, round_: Round) -> QuerySet[ScoreImport]:
+    """The office sees every score workbook of its round; an assessor their own uploads."""
+    rows = (
+        ScoreImport.objects.filter(round=round_)
+        .select_related("uploaded_by", "decided_by")
+        .order_by("-created_at", "-id")
+    )
+    return rows if can(user, "manage", round_) else rows.filter(uploaded_by=user)
+
+
+def get_score_import(user: User, round_: Round, pk: int) -> ScoreImport:
+    return get_object_or_404(score_imports_for(user, round_), pk=pk)

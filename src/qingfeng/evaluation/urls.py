@@ -21,6 +21,14 @@ urlpatterns = [
     path("<int:pk>/u/<int:unit_id>/discipline/", views.discipline, name="discipline"),
     path("<int:pk>/u/<int:unit_id>/poster.pdf", views.poster, name="poster"),
     path("<int:pk>/u/<int:unit_id>/qr.png", views.qr_png, name="qr"),
+    path("<int:pk>/scores/", views.score_imports, name="score_imports"),
+    path("<int:pk>/scores/template.xlsx", views.score_template, name="score_template"),
+    path("<int:pk>/scores/<int:import_id>/", views.score_import, name="score_import"),
+    path(
+        "<int:pk>/scores/<int:import_id>/errors.xlsx",
+        views.score_import_errors,
+        name="score_import_errors",
+    ),
     path("remedial/", views.remedials, name="remedials"),
     path("remedial/<int:pk>/", views.remedial, name="remedial"),
 ]

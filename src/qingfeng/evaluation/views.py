@@ -18,12 +18,14 @@ from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.core.publicform import qr
 from qingfeng.core.publicform.poster import PosterFontError
-from qingfeng.evaluation import actions, export, selectors
+from qingfeng.evaluation import actions, excel, export, selectors
 from qingfeng.evaluation.forms import (
     CodesForm,
     DisciplineForm,
+    ReturnForm,
     ReviewForm,
     RoundForm,
+    ScoreUploadForm,
     ThirdPartyForm,
 )
 from qingfeng.evaluation.models import DisciplineReview, Response, Round, ThirdPartyScore
@@ -97,6 +99,8 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "manage": manage,
             "definition": export.definition_lines(round_),
             "flagged": selectors.flagged_responses(round_).count() if manage else 0,
+            "scores": round_.status != Round.Status.DRAFT
+            and (manage or can(request.user, "enter_third_party", round_)),
         },
     )
 
@@ -344,3 +348,120 @@ def remedial(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "manage": manage,
         },
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _scores_round(request: AuthenticatedHttpRequest, pk: int) -> tuple[Round, bool, bool]:
+    """The round, whether the user runs it, and whether they may upload scores to it."""
+    round_ = _round(request, pk)
+    manage = can(request.user, "manage", round_)
+    upload = can(request.user, "enter_third_party", round_)
+    if not (manage or upload):
+        raise Http404
+    return round_, manage, upload
+
+
+@guarded(can, "view_rounds")
+@require_http_methods(["GET", "POST"])
+def score_imports(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """第三方评分导入: the assessor uploads the workbook; the office sees every upload."""
+    round_, manage, upload = _scores_round(request, pk)
+    form = ScoreUploadForm(request.POST or None, request.FILES or None) if upload else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            try:
+                record = actions.check_import_scores(
+                    round_, form.cleaned_data["file"], actor=request.user
+                )
+            except ValidationError as exc:
+                _errors(form, exc)
+            else:
+                return HttpResponseRedirect(
+                    reverse("evaluation:score_import", args=[round_.pk, record.pk])
+                )
+    return render(
+        request,
+        "evaluation/score_imports.html",
+        {
+            "round": round_,
+            "form": form,
+            "manage": manage,
+            "imports": selectors.score_imports_for(request.user, round_)[:100],
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def score_template(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The blank form: the round's units the assessor scores, one column per indicator (the
+    indicators already entered in the round, else the round's items)."""
+    round_, _manage, _upload = _scores_round(request, pk)
+    units = [
+        (ru.unit.name, ru.unit.code)
+        for ru in round_.covered.select_related("unit").order_by("unit__path")
+        if enters(request.user, "enter_third_party", ru.unit) or can(request.user, "manage", round_)
+    ]
+    entered = list(
+        ThirdPartyScore.objects.filter(round=round_, superseded=False)
+        .order_by("indicator")
+        .values_list("indicator", flat=True)
+        .distinct()
+    )
+    data = excel.template_workbook(
+        title=_("%(r)s 第三方评估得分表") % {"r": round_.name},
+        units=units,
+        indicators=entered or list(round_.items),
+    )
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="scores-{round_.pk}.xlsx"'
+    return response
+
+
+@guarded(can, "view_rounds")
+@require_http_methods(["GET", "POST"])
+def score_import(request: AuthenticatedHttpRequest, pk: int, import_id: int) -> HttpResponse:
+    """One upload: its scores (waiting for the office) or its errors; the office confirms
+    (every score entered, or none) or returns it with a reason."""
+    round_, manage, _upload = _scores_round(request, pk)
+    record = selectors.get_score_import(request.user, round_, import_id)
+    form = ReturnForm(request.POST or None)
+    if request.method == "POST":
+        if not manage:
+            raise Http404
+        try:
+            if request.POST.get("decision") == "confirm":
+                actions.check_confirm_scores(record, actor=request.user)
+                messages.success(request, _("已确认导入 %(n)d 项评分") % {"n": len(record.rows)})
+            elif form.is_valid():
+                actions.check_return_scores(record, actor=request.user, **form.cleaned_data)
+                messages.success(request, _("已退回"))
+            else:
+                messages.error(request, _("请填写退回理由"))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return HttpResponseRedirect(reverse("evaluation:score_import", args=[round_.pk, record.pk]))
+    return render(
+        request,
+        "evaluation/score_import.html",
+        {"round": round_, "record": record, "manage": manage, "form": form},
+    )
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def score_import_errors(request: AuthenticatedHttpRequest, pk: int, import_id: int) -> HttpResponse:
+    round_, _manage, _upload = _scores_round(request, pk)
+    record = selectors.get_score_import(request.user, round_, import_id)
+    if not record.error_file:
+        raise Http404
+    with record.error_file.open("rb") as handle:
+        data = handle.read()
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="score-errors-{record.pk}.xlsx"'
+    return response
