@@ -304,3 +304,15 @@ def score_imports_for(user: User, round_: Round) -> QuerySet[ScoreImport]:
 
 def get_score_import(user: User, round_: Round, pk: int) -> ScoreImport:
     return get_object_or_404(score_imports_for(user, round_), pk=pk)
+
+
+def dissatisfied_for_review(round_: Round) -> QuerySet[Response]:
+    """The comments of 不满意 / 非常不满意 ratings (not excluded), newest first: what staff
+    may turn into intake tickets."""
+    return (
+        Response.objects.filter(round=round_, overall__in=[1, 2])
+        .exclude(comment="")
+        .exclude(status=Response.Status.EXCLUDED)
+        .select_related("unit")
+        .order_by("-submitted_at", "-id")
+    )

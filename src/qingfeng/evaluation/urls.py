@@ -15,6 +15,12 @@ urlpatterns = [
     path("<int:pk>/export.xlsx", views.round_export, name="export"),
     path("<int:pk>/flags/", views.flags, name="flags"),
     path("<int:pk>/flags/<int:response_id>/", views.review, name="review"),
+    path("<int:pk>/comments/", views.comments, name="comments"),
+    path(
+        "<int:pk>/comments/<int:response_id>/ticket/",
+        views.comment_ticket,
+        name="comment_ticket",
+    ),
     path("<int:pk>/codes/", views.codes, name="codes"),
     path("<int:pk>/u/<int:unit_id>/", views.unit_result, name="unit"),
     path("<int:pk>/u/<int:unit_id>/third-party/", views.third_party, name="third_party"),

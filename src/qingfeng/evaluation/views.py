@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qingfeng.core import registry
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.core.publicform import qr
@@ -28,7 +29,13 @@ from qingfeng.evaluation.forms import (
     ScoreUploadForm,
     ThirdPartyForm,
 )
-from qingfeng.evaluation.models import DisciplineReview, Response, Round, ThirdPartyScore
+from qingfeng.evaluation.models import (
+    LEVELS,
+    DisciplineReview,
+    Response,
+    Round,
+    ThirdPartyScore,
+)
 from qingfeng.evaluation.permissions import can, enters, sees_confidential
 from qingfeng.evaluation.publicform import unit_posters, unit_rate_url
 from qingfeng.orgs.models import Unit
@@ -465,3 +472,47 @@ def score_import_errors(request: AuthenticatedHttpRequest, pk: int, import_id: i
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="score-errors-{record.pk}.xlsx"'
     return response
+
+
+@guarded(can, "manage")
+@require_GET
+def comments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """不满意意见: the dissatisfied ratings' comments, each one turned into an intake ticket by
+    a person's decision (or already linked to the ticket it became)."""
+    round_ = _round(request, pk, manage=True)
+    sink = registry.complaint_sink()
+    rows = [
+        (r, sink.url(r.ticket_number) if sink is not None and r.ticket_number else "")
+        for r in selectors.dissatisfied_for_review(round_)[:200]
+    ]
+    return render(
+        request,
+        "evaluation/comments.html",
+        {
+            "round": round_,
+            "rows": rows,
+            "categories": sink.categories() if sink is not None else [],
+            "levels": dict(LEVELS),
+        },
+    )
+
+
+@guarded(can, "manage")
+@require_POST
+def comment_ticket(request: AuthenticatedHttpRequest, pk: int, response_id: int) -> HttpResponse:
+    round_ = _round(request, pk, manage=True)
+    response = get_object_or_404(Response, round=round_, pk=response_id)
+    try:
+        category = int(request.POST.get("category", ""))
+    except ValueError:
+        messages.error(request, _("请选择反映类别"))
+    else:
+        try:
+            number = actions.check_comment_to_ticket(
+                response, actor=request.user, category_id=category
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("已转为直通车工单 %(n)s") % {"n": number})
+    return HttpResponseRedirect(reverse("evaluation:comments", args=[round_.pk]))
