@@ -172,7 +172,27 @@ def _child(env: dict[str, str], *args: str) -> dict[str, Any]:
     return found
 
 
+def burst_again(db: str, args: argparse.Namespace) -> dict[str, Any]:
+    """`--burst-only`: the burst again on the database the last full run left (its figures
+    kept, the burst's replaced), e.g. at another rate."""
+    url = f"sqlite:///{SQLITE_PATH}" if db == "sqlite" else args.pg
+    env = bench_env(url)
+    _s, out = manage(
+        env,
+        "shell",
+        "-c",
+        "from qingfeng.evaluation.models import RoundUnit; import json; "
+        "print(json.dumps(list(RoundUnit.objects.values_list('unit_id', flat=True))))",
+    )
+    found: dict[str, Any] = json.loads((OUT / f"evaluation-{db}.json").read_text())
+    found["burst"] = burst(env, json.loads(out.strip().splitlines()[-1]), args)
+    (OUT / f"evaluation-{db}.json").write_text(json.dumps(found, ensure_ascii=False, indent=1))
+    return found
+
+
 def run_db(db: str, args: argparse.Namespace) -> dict[str, Any]:
+    if args.burst_only:
+        return burst_again(db, args)
     if db == "sqlite":
         SQLITE_PATH.unlink(missing_ok=True)
         url = f"sqlite:///{SQLITE_PATH}"
@@ -322,6 +342,9 @@ def main() -> None:
     parser.add_argument("--burst-seconds", type=float, default=60, help="0: no burst")
     parser.add_argument("--burst-seed", type=int, default=1)
     parser.add_argument("--web-workers", type=int, default=3)
+    parser.add_argument(
+        "--burst-only", action="store_true", help="the burst again on the last run's database"
+    )
     parser.add_argument("--child", action="store_true")
     args = parser.parse_args()
     if args.child:
