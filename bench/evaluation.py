@@ -47,7 +47,7 @@ sys.path.insert(0, str(BENCH))
 from ledger import _fresh_postgres, _setup_django  # noqa: E402
 from measure import WARMUP, summarise  # noqa: E402
 from run import OUT, PY, REPO, bench_env, fmt_ms, manage  # noqa: E402
-from serve import free_port, open_loop, start, summary  # noqa: E402
+from serve import free_port, http, open_loop, start, summary  # noqa: E402
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/qingfeng_bench_evaluation"
 SQLITE_PATH = OUT / "evaluation.sqlite3"
@@ -230,12 +230,21 @@ def stored_ratings(env: dict[str, str]) -> int:
     return int(out.strip().splitlines()[-1])
 
 
+async def warm_up(port: int, units: list[int]) -> None:
+    """Each web worker imports the API on its first request (seconds): a few rounds of
+    concurrent form reads, answered, before the clock starts."""
+    for _round in range(3):
+        await asyncio.gather(
+            *(http(port, "GET", f"/api/evaluation/units/{u}/form") for u in units[:12])
+        )
+
+
 def burst(env: dict[str, str], units: list[int], args: argparse.Namespace) -> dict[str, Any]:
     """The real server (`manage.py serve`, as deployed) on the city database just measured:
     `--burst-rate` public ratings a second for `--burst-seconds` through
     `POST /api/evaluation/units/<id>/ratings`, open loop, each on a new connection, spread
-    over the city's units; then the stored ratings counted against the 201s and the server's
-    log searched for "database is locked"."""
+    over the city's units, once every worker has answered (warm_up); then the stored ratings
+    counted against the 201s and the server's log searched for "database is locked"."""
     env = {
         **env,
         # One load generator stands for many raters: the per-address signal (which asks for
@@ -263,6 +272,7 @@ def burst(env: dict[str, str], units: list[int], args: argparse.Namespace) -> di
     load_before = os.getloadavg()[0]
     server = start(env, port, args.web_workers, log)
     try:
+        asyncio.run(warm_up(port, units))
         answers = asyncio.run(
             open_loop(port, bodies, args.burst_rate, paths=paths, headers=headers)
         )

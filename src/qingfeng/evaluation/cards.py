@@ -22,6 +22,10 @@ SHOWN = 5
 LEAVES = {Unit.Kind.SCHOOL, Unit.Kind.KINDERGARTEN}
 
 
+def _rate(ru: RoundUnit) -> str:
+    return stats.percent(ru.satisfied / ru.base if ru.base and ru.satisfied is not None else None)
+
+
 def overview_card(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
     user = request.user
     if not has_role(user, *READERS):
@@ -48,7 +52,7 @@ def overview_card(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
             ru = mine[0]
             context["evaluation_own"] = {
                 "unit": ru.unit,
-                "rate": stats.percent(ru.satisfied / ru.base if ru.base else None),
+                "rate": _rate(ru),
                 "verdict": stats.verdict_label(ru.verdict, closed.threshold) if ru.verdict else "",
             }
     roots = scope_root_units(user)
@@ -60,10 +64,7 @@ def overview_card(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
             .filter(scaled__lt=F("base") * closed.threshold)
             .order_by("unit__path")
         )
-        context["evaluation_below"] = [
-            (ru.unit, stats.percent(ru.satisfied / ru.base if ru.base else None))
-            for ru in below[:SHOWN]
-        ]
+        context["evaluation_below"] = [(ru.unit, _rate(ru)) for ru in below[:SHOWN]]
         context["evaluation_below_count"] = below.count()
     remedials = selectors.remedials_visible_to(user).filter(status=Remedial.Status.OPEN)
     context["evaluation_remedials"] = list(remedials[:SHOWN])

@@ -119,10 +119,11 @@ def _match_units(
     units = [ru.unit for ru in round_.covered.select_related("unit")]
     by_code = {u.code: u for u in units if u.code}
     by_name: dict[str, list[Unit]] = {}
-    for unit in units:
-        by_name.setdefault(excel.unit_key(unit.name), []).append(unit)
+    for covered in units:
+        by_name.setdefault(excel.unit_key(covered.name), []).append(covered)
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[int, str], int] = {}
+    unit: Unit | None
     for e in parsed.entries:
         if e.code_text:
             unit = by_code.get(e.code_text)
