@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qingfeng.core import registry
+from qingfeng.core.attachments import body_too_large
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.core.publicform import qr
@@ -375,31 +376,39 @@ def _scores_round(request: AuthenticatedHttpRequest, pk: int) -> tuple[Round, bo
 def score_imports(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """第三方评分导入: the assessor uploads the workbook; the office sees every upload."""
     round_, manage, upload = _scores_round(request, pk)
-    form = ScoreUploadForm(request.POST or None, request.FILES or None) if upload else None
-    if request.method == "POST":
-        if form is None:
-            raise Http404
-        if form.is_valid():
-            try:
-                record = actions.check_import_scores(
-                    round_, form.cleaned_data["file"], actor=request.user
-                )
-            except ValidationError as exc:
-                _errors(form, exc)
-            else:
-                return HttpResponseRedirect(
-                    reverse("evaluation:score_import", args=[round_.pk, record.pk])
-                )
+    if request.method == "POST" and not upload:
+        raise Http404
+    # An oversize workbook is refused before its body is received (the reader's own limit).
+    too_large = request.method == "POST" and body_too_large(
+        request, max_bytes=excel.MAX_BYTES + 64 * 1024
+    )
+    posted = request.method == "POST" and not too_large
+    form = ScoreUploadForm(request.POST if posted else None, request.FILES if posted else None)
+    refused = (
+        _("文件超过 %(n)d MB，请分批导入") % {"n": excel.MAX_BYTES // 2**20} if too_large else ""
+    )
+    if upload and posted and form.is_valid():
+        try:
+            record = actions.check_import_scores(
+                round_, form.cleaned_data["file"], actor=request.user
+            )
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            return HttpResponseRedirect(
+                reverse("evaluation:score_import", args=[round_.pk, record.pk])
+            )
     return render(
         request,
         "evaluation/score_imports.html",
         {
             "round": round_,
-            "form": form,
+            "form": form if upload else None,
+            "refused": refused,
             "manage": manage,
             "imports": selectors.score_imports_for(request.user, round_)[:100],
         },
-        status=400 if form is not None and form.errors else 200,
+        status=400 if refused or form.errors else 200,
     )
 
 

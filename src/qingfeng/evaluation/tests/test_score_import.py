@@ -189,6 +189,11 @@ class ScoreImportTestCase(EvaluationCase):
                 row[3].value = "８８分"
         buffer = io.BytesIO()
         filled.save(buffer)
+        big = self.client.post(
+            url, {"file": SimpleUploadedFile("得分.xlsx", b"x")}, CONTENT_LENGTH=str(20 * 2**20)
+        )
+        self.assertContains(big, "文件超过 10 MB", status_code=400)
+        self.assertFalse(ScoreImport.objects.exists())  # refused before the body is read
         page = self.client.post(
             url, {"file": SimpleUploadedFile("得分.xlsx", buffer.getvalue())}, follow=True
         )
