@@ -54,6 +54,21 @@ def flagged(case: BaseTestCase) -> Made:
     return Made({"pk": round_.pk, "response_id": response.pk}, case.bureau_admin)
 
 
+def dissatisfied(case: BaseTestCase) -> Made:
+    """A 不满意 rating with a comment: what staff may turn into a ticket."""
+    round_ = _county_round(case)
+    actions.check_submit_rating(
+        case.school,
+        respondent_type="parent",
+        overall=2,
+        answers={},
+        comment="课后服务收费标准没有公示，家长不清楚收费依据",
+        idempotency_key=f"objects-{next(_keys):06d}",
+        seconds=30,
+    )
+    return Made({"pk": round_.pk, "response_id": round_.responses.get().pk}, case.bureau_admin)
+
+
 def remedial(case: BaseTestCase) -> Made:
     round_ = _county_round(case, min_sample=3)
     for overall in (1, 2, 2, 4):
@@ -78,5 +93,6 @@ OBJECTS: dict[str, Factory] = {
     "evaluation:round": round_,
     "evaluation:unit": unit_result,
     "evaluation:review": flagged,
+    "evaluation:comment_ticket": dissatisfied,
     "evaluation:remedial": remedial,
 }
