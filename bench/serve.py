@@ -57,15 +57,22 @@ def free_port() -> int:
 
 
 async def http(
-    port: int, method: str, path: str, body: bytes = b"", *, timeout: float = 30.0
+    port: int,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    *,
+    timeout: float = 30.0,
+    headers: str = "",
 ) -> tuple[int, float]:
-    """One request on a new connection: (status, milliseconds); status 0 on a failure."""
+    """One request on a new connection: (status, milliseconds); status 0 on a failure.
+    `headers`: extra header lines, each ending in CRLF."""
     started = time.perf_counter()
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{headers}\r\n"
         )
         writer.write(head.encode() + body)
         await writer.drain()
@@ -77,14 +84,24 @@ async def http(
     return status, (time.perf_counter() - started) * 1000
 
 
-async def open_loop(port: int, bodies: list[bytes], rate: float) -> list[tuple[int, float]]:
+async def open_loop(
+    port: int,
+    bodies: list[bytes],
+    rate: float,
+    *,
+    paths: list[str] | None = None,
+    headers: list[str] | None = None,
+) -> list[tuple[int, float]]:
+    """Request i leaves at i / rate seconds (POST `paths[i]`, default the intake's reports)."""
     tasks = []
     begin = time.perf_counter() + 0.2
     for i, body in enumerate(bodies):
         pause = begin + i / rate - time.perf_counter()
         if pause > 0:
             await asyncio.sleep(pause)
-        tasks.append(asyncio.create_task(http(port, "POST", "/api/intake/reports", body)))
+        path = paths[i] if paths else "/api/intake/reports"
+        extra = headers[i] if headers else ""
+        tasks.append(asyncio.create_task(http(port, "POST", path, body, headers=extra)))
     return list(await asyncio.gather(*tasks))
 
 

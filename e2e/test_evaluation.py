@@ -1,7 +1,8 @@
 """The three-way evaluation in the browser: the campaign office opens a round for 东城区's
 schools; parents scan the school's code on their phones, rate and see the thank-you page; the
-office reviews the ratings flagged as too fast, closes the round, and finds the school's
-remedial round and its problem in the ledger."""
+office reviews the ratings flagged as too fast, turns a parent's complaint into an intake
+ticket, closes the round, sees it on the home card, and finds the school's remedial round and
+its problem in the ledger."""
 
 from __future__ import annotations
 
@@ -80,6 +81,18 @@ def test_scan_rate_close_and_the_remedial_problem(ui: Browser) -> None:
         expect(page.locator(".alert", has_text="已复核")).to_be_visible()
     expect(rows.first).to_contain_text("没有存疑评价")
 
+    # The parent's concrete complaint goes to the intake channel, by the office's decision.
+    page.goto(round_url)
+    page.get_by_test_id("comments-link").click()
+    complaint = page.get_by_test_id("comment-row").filter(has_text="学校要求统一购买教辅")
+    complaint.locator("select[name=category]").select_option(index=1)
+    complaint.get_by_test_id("to-ticket").click()
+    expect(page.locator(".alert", has_text="已转为直通车工单")).to_be_visible()
+    expect(complaint.get_by_test_id("ticket-link")).to_be_visible()
+    ui.assert_no_horizontal_overflow()
+    top(ui)
+    ui.screenshot("evaluation-comments")
+
     page.goto(round_url)
     row = page.get_by_test_id("result-row").filter(has_text="东城区实验小学")
     expect(row.get_by_test_id("verdict")).to_have_text("确认低于85%")  # 1 of 3: 0.06–0.79
@@ -88,6 +101,13 @@ def test_scan_rate_close_and_the_remedial_problem(ui: Browser) -> None:
     expect(page.get_by_test_id("round-status")).to_contain_text("已结束")
     top(ui)
     ui.screenshot("evaluation-round-closed")
+
+    ui.goto("/")
+    card = page.get_by_test_id("evaluation-card")
+    expect(card).to_contain_text(name)
+    expect(card.get_by_test_id("evaluation-remedials")).to_contain_text("东城区实验小学")
+    card.scroll_into_view_if_needed()
+    ui.screenshot("evaluation-home-card")
 
     ui.goto("/evaluation/remedial/")
     page.get_by_test_id("remedials").get_by_role("row").filter(has_text=name).get_by_role(

@@ -114,6 +114,44 @@ class ProblemSource(Protocol):
 
 
 @dataclass(frozen=True)
+class FiledComplaint:
+    """The ticket a complaint became: its number, and its staff page's address."""
+
+    number: str
+    url: str
+
+
+class ComplaintSink(Protocol):
+    """The one place complaints go (the intake channel registers itself). Another app whose
+    users leave complaints elsewhere — a rating's comment — lets staff send one here; it
+    imports no channel. The person who complained stays anonymous."""
+
+    def categories(self) -> list[tuple[int, str]]:
+        """The (id, name) of the categories a complaint may be filed under."""
+        ...
+
+    def file(
+        self,
+        *,
+        actor: Any,
+        unit: Any,
+        category_id: int,
+        title: str,
+        text: str,
+        source: str,
+        ref: str,
+    ) -> FiledComplaint:
+        """File the complaint as a ticket entered by `actor` about `unit`, marked as coming
+        from `source` (e.g. "evaluation"); the same `ref` again returns the ticket it made.
+        Raises ValidationError (in Chinese) when the channel refuses it."""
+        ...
+
+    def url(self, number: str) -> str:
+        """The staff page of the ticket with this number."""
+        ...
+
+
+@dataclass(frozen=True)
 class DemoSeeder:
     """The demo data an app adds for `make run` (through its own actions).
 
@@ -148,6 +186,7 @@ class Registry:
     cards: dict[str, HomeCard] = field(default_factory=dict)
     sources: dict[str, ProblemSource] = field(default_factory=dict)
     seeders: dict[str, DemoSeeder] = field(default_factory=dict)
+    complaints: dict[str, ComplaintSink] = field(default_factory=dict)
 
     def _add(self, table: dict[str, Any], key: str, item: Any) -> None:
         # ready() may run twice (tests, autoreload): the same key replaces, never duplicates.
@@ -182,6 +221,16 @@ def add_home_card(card: HomeCard) -> None:
 
 def add_problem_source(source: ProblemSource) -> None:
     _registry._add(_registry.sources, source.key, source)
+
+
+def set_complaint_sink(sink: ComplaintSink) -> None:
+    """The channel that takes complaints filed from other apps (one; a later call replaces)."""
+    _registry._add(_registry.complaints, "sink", sink)
+
+
+def complaint_sink() -> ComplaintSink | None:
+    """Where complaints go, or None when no channel is installed."""
+    return _registry.complaints.get("sink")
 
 
 def add_demo_seeder(seeder: DemoSeeder) -> None:

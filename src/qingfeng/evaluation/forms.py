@@ -165,3 +165,16 @@ class DisciplineForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     veto = forms.BooleanField(label=_("一票否决"), required=False)
+
+
+class ScoreUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("评分工作簿"),
+        help_text=_("Excel 文件（.xlsx 或 .xls），按单位名称、各评估指标列填写"),
+    )
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label=_("退回理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core.attachments import storage_name
 from qingfeng.orgs.models import Unit, User
 
 # The five 好差评 levels, and 不了解 (0), which is kept but left out of the base.
@@ -164,6 +165,8 @@ class Response(models.Model):
     seconds = models.PositiveIntegerField(_("作答用时（秒）"), null=True, blank=True)
     idempotency_key = models.CharField(max_length=64)
     submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    # The intake ticket a staff member turned this (dissatisfied) comment into: at most one.
+    ticket_number = models.CharField(_("转办工单"), max_length=40, blank=True)
 
     class Meta:
         verbose_name = _("评议")
@@ -246,6 +249,54 @@ class ThirdPartyScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator} {self.score}"
+
+
+def score_import_upload_to(instance: ScoreImport, filename: str) -> str:
+    # The stored name never comes from the user; the original name is kept in a column.
+    ext = ".xls" if filename.lower().endswith(".xls") else ".xlsx"
+    return f"evaluation/imports/{timezone.now():%Y/%m}/{storage_name(ext)}"
+
+
+class ScoreImport(models.Model):
+    """A third-party assessor's score workbook: stored first, read and checked as a whole
+    (all rows or none, the wrong cells marked in an error workbook), then confirmed by the
+    campaign office, which writes every score in one transaction. Rows are never deleted."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("已接收")
+        REJECTED = "rejected", _("校验未通过")
+        PENDING = "pending", _("待专项办确认")
+        CONFIRMED = "confirmed", _("已确认导入")
+        RETURNED = "returned", _("已退回")
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="score_imports")
+    file = models.FileField(_("上传文件"), upload_to=score_import_upload_to, max_length=200)
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.RECEIVED
+    )
+    # The checked scores, one per unit and indicator: {"row", "unit_id", "unit", "indicator",
+    # "score", "comment"}; what the office confirms is exactly this list.
+    rows = models.JSONField(_("评分"), default=list, blank=True)
+    errors = models.JSONField(_("错误摘要"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    error_file = models.FileField(
+        _("错误报告"), upload_to=score_import_upload_to, max_length=200, blank=True
+    )
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(_("退回理由"), blank=True)
+
+    class Meta:
+        verbose_name = _("第三方评分导入")
+        verbose_name_plural = _("第三方评分导入")
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class DisciplineReview(models.Model):

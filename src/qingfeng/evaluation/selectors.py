@@ -20,6 +20,7 @@ from qingfeng.evaluation.models import (
     Response,
     Round,
     RoundUnit,
+    ScoreImport,
     ThirdPartyScore,
 )
 from qingfeng.evaluation.permissions import OFFICE, READERS, can, sees_result
@@ -288,4 +289,30 @@ def remedial_problems(user: User, remedial: Remedial) -> QuerySet[Any]:
         problems_visible_to(user)
         .filter(source=Problem.Source.REMEDIAL, source_ref=remedial.number)
         .order_by("serial")
+    )
+
+
+def score_imports_for(user: User, round_: Round) -> QuerySet[ScoreImport]:
+    """The office sees every score workbook of its round; an assessor their own uploads."""
+    rows = (
+        ScoreImport.objects.filter(round=round_)
+        .select_related("uploaded_by", "decided_by")
+        .order_by("-created_at", "-id")
+    )
+    return rows if can(user, "manage", round_) else rows.filter(uploaded_by=user)
+
+
+def get_score_import(user: User, round_: Round, pk: int) -> ScoreImport:
+    return get_object_or_404(score_imports_for(user, round_), pk=pk)
+
+
+def dissatisfied_for_review(round_: Round) -> QuerySet[Response]:
+    """The comments of 不满意 / 非常不满意 ratings (not excluded), newest first: what staff
+    may turn into intake tickets."""
+    return (
+        Response.objects.filter(round=round_, overall__in=[1, 2])
+        .exclude(comment="")
+        .exclude(status=Response.Status.EXCLUDED)
+        .select_related("unit")
+        .order_by("-submitted_at", "-id")
     )

@@ -14,19 +14,29 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qingfeng.core import registry
+from qingfeng.core.attachments import body_too_large
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.core.publicform import qr
 from qingfeng.core.publicform.poster import PosterFontError
-from qingfeng.evaluation import actions, export, selectors
+from qingfeng.evaluation import actions, excel, export, selectors
 from qingfeng.evaluation.forms import (
     CodesForm,
     DisciplineForm,
+    ReturnForm,
     ReviewForm,
     RoundForm,
+    ScoreUploadForm,
     ThirdPartyForm,
 )
-from qingfeng.evaluation.models import DisciplineReview, Response, Round, ThirdPartyScore
+from qingfeng.evaluation.models import (
+    LEVELS,
+    DisciplineReview,
+    Response,
+    Round,
+    ThirdPartyScore,
+)
 from qingfeng.evaluation.permissions import can, enters, sees_confidential
 from qingfeng.evaluation.publicform import unit_posters, unit_rate_url
 from qingfeng.orgs.models import Unit
@@ -97,6 +107,8 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "manage": manage,
             "definition": export.definition_lines(round_),
             "flagged": selectors.flagged_responses(round_).count() if manage else 0,
+            "scores": round_.status != Round.Status.DRAFT
+            and (manage or can(request.user, "enter_third_party", round_)),
         },
     )
 
@@ -344,3 +356,172 @@ def remedial(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "manage": manage,
         },
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _scores_round(request: AuthenticatedHttpRequest, pk: int) -> tuple[Round, bool, bool]:
+    """The round, whether the user runs it, and whether they may upload scores to it."""
+    round_ = _round(request, pk)
+    manage = can(request.user, "manage", round_)
+    upload = can(request.user, "enter_third_party", round_)
+    if not (manage or upload):
+        raise Http404
+    return round_, manage, upload
+
+
+@guarded(can, "view_rounds")
+@require_http_methods(["GET", "POST"])
+def score_imports(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """第三方评分导入: the assessor uploads the workbook; the office sees every upload."""
+    round_, manage, upload = _scores_round(request, pk)
+    if request.method == "POST" and not upload:
+        raise Http404
+    # An oversize workbook is refused before its body is received (the reader's own limit).
+    too_large = request.method == "POST" and body_too_large(
+        request, max_bytes=excel.MAX_BYTES + 64 * 1024
+    )
+    posted = request.method == "POST" and not too_large
+    form = ScoreUploadForm(request.POST if posted else None, request.FILES if posted else None)
+    refused = (
+        _("文件超过 %(n)d MB，请分批导入") % {"n": excel.MAX_BYTES // 2**20} if too_large else ""
+    )
+    if upload and posted and form.is_valid():
+        try:
+            record = actions.check_import_scores(
+                round_, form.cleaned_data["file"], actor=request.user
+            )
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            return HttpResponseRedirect(
+                reverse("evaluation:score_import", args=[round_.pk, record.pk])
+            )
+    return render(
+        request,
+        "evaluation/score_imports.html",
+        {
+            "round": round_,
+            "form": form if upload else None,
+            "refused": refused,
+            "manage": manage,
+            "imports": selectors.score_imports_for(request.user, round_)[:100],
+        },
+        status=400 if refused or form.errors else 200,
+    )
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def score_template(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The blank form: the round's units the assessor scores, one column per indicator (the
+    indicators already entered in the round, else the round's items)."""
+    round_, _manage, _upload = _scores_round(request, pk)
+    units = [
+        (ru.unit.name, ru.unit.code)
+        for ru in round_.covered.select_related("unit").order_by("unit__path")
+        if enters(request.user, "enter_third_party", ru.unit) or can(request.user, "manage", round_)
+    ]
+    entered = list(
+        ThirdPartyScore.objects.filter(round=round_, superseded=False)
+        .order_by("indicator")
+        .values_list("indicator", flat=True)
+        .distinct()
+    )
+    data = excel.template_workbook(
+        title=_("%(r)s 第三方评估得分表") % {"r": round_.name},
+        units=units,
+        indicators=entered or list(round_.items),
+    )
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="scores-{round_.pk}.xlsx"'
+    return response
+
+
+@guarded(can, "view_rounds")
+@require_http_methods(["GET", "POST"])
+def score_import(request: AuthenticatedHttpRequest, pk: int, import_id: int) -> HttpResponse:
+    """One upload: its scores (waiting for the office) or its errors; the office confirms
+    (every score entered, or none) or returns it with a reason."""
+    round_, manage, _upload = _scores_round(request, pk)
+    record = selectors.get_score_import(request.user, round_, import_id)
+    form = ReturnForm(request.POST or None)
+    if request.method == "POST":
+        if not manage:
+            raise Http404
+        try:
+            if request.POST.get("decision") == "confirm":
+                actions.check_confirm_scores(record, actor=request.user)
+                messages.success(request, _("已确认导入 %(n)d 项评分") % {"n": len(record.rows)})
+            elif form.is_valid():
+                actions.check_return_scores(record, actor=request.user, **form.cleaned_data)
+                messages.success(request, _("已退回"))
+            else:
+                messages.error(request, _("请填写退回理由"))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return HttpResponseRedirect(reverse("evaluation:score_import", args=[round_.pk, record.pk]))
+    return render(
+        request,
+        "evaluation/score_import.html",
+        {"round": round_, "record": record, "manage": manage, "form": form},
+    )
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def score_import_errors(request: AuthenticatedHttpRequest, pk: int, import_id: int) -> HttpResponse:
+    round_, _manage, _upload = _scores_round(request, pk)
+    record = selectors.get_score_import(request.user, round_, import_id)
+    if not record.error_file:
+        raise Http404
+    with record.error_file.open("rb") as handle:
+        data = handle.read()
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="score-errors-{record.pk}.xlsx"'
+    return response
+
+
+@guarded(can, "manage")
+@require_GET
+def comments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """不满意意见: the dissatisfied ratings' comments, each one turned into an intake ticket by
+    a person's decision (or already linked to the ticket it became)."""
+    round_ = _round(request, pk, manage=True)
+    sink = registry.complaint_sink()
+    rows = [
+        (r, sink.url(r.ticket_number) if sink is not None and r.ticket_number else "")
+        for r in selectors.dissatisfied_for_review(round_)[:200]
+    ]
+    return render(
+        request,
+        "evaluation/comments.html",
+        {
+            "round": round_,
+            "rows": rows,
+            "categories": sink.categories() if sink is not None else [],
+            "levels": dict(LEVELS),
+        },
+    )
+
+
+@guarded(can, "manage")
+@require_POST
+def comment_ticket(request: AuthenticatedHttpRequest, pk: int, response_id: int) -> HttpResponse:
+    round_ = _round(request, pk, manage=True)
+    response = get_object_or_404(Response, round=round_, pk=response_id)
+    try:
+        category = int(request.POST.get("category", ""))
+    except ValueError:
+        messages.error(request, _("请选择反映类别"))
+    else:
+        try:
+            number = actions.check_comment_to_ticket(
+                response, actor=request.user, category_id=category
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("已转为直通车工单 %(n)s") % {"n": number})
+    return HttpResponseRedirect(reverse("evaluation:comments", args=[round_.pk]))

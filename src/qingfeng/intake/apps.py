@@ -11,11 +11,12 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, Section
-        from qingfeng.intake import actions, demo, sources
+        from qingfeng.intake import actions, complaints, demo, sources
 
         registry.add_urls("intake/", "qingfeng.intake.urls")
         registry.add_urls("report/", "qingfeng.intake.public_urls", public=True)
         registry.add_problem_source(sources.TicketSource())
+        registry.set_complaint_sink(complaints.ForwardedComplaints())
         # The duplicate check reads and computes before it writes: its own transactions.
         registry.add_job_handler("intake.after_submit", actions.after_submit, atomic=False)
         registry.add_job_handler("intake.after_followup", actions.after_followup)

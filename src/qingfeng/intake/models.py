@@ -49,6 +49,7 @@ class Ticket(models.Model):
         PHONE = "phone", _("24小时热线")
         LETTER = "letter", _("来信")
         VISIT = "visit", _("来访")
+        EVALUATION = "evaluation", _("群众评议转办")
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("已提交")

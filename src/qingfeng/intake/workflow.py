@@ -89,6 +89,7 @@ ENTRY_LABELS: dict[str, StrOrPromise] = {
     Ticket.Channel.PHONE: gettext_lazy("热线来电录入"),
     Ticket.Channel.LETTER: gettext_lazy("来信录入"),
     Ticket.Channel.VISIT: gettext_lazy("来访录入"),
+    Ticket.Channel.EVALUATION: gettext_lazy("群众评议意见转办"),
 }
 
 

@@ -7,6 +7,7 @@ from qingfeng.evaluation.actions.ratings import (
     RULES,
     SameCode,
     Signals,
+    check_comment_to_ticket,
     check_draw_codes,
     check_review_response,
     check_submit_rating,
@@ -23,20 +24,30 @@ from qingfeng.evaluation.actions.rounds import (
     covered_units,
     quarter_of,
 )
-from qingfeng.evaluation.actions.scores import check_enter_discipline, check_enter_third_party
+from qingfeng.evaluation.actions.scores import (
+    check_confirm_scores,
+    check_enter_discipline,
+    check_enter_third_party,
+    check_import_scores,
+    check_return_scores,
+)
 
 __all__ = [
     "RULES",
     "SameCode",
     "Signals",
     "check_close_round",
+    "check_comment_to_ticket",
+    "check_confirm_scores",
     "check_create_round",
     "check_decide_reevaluation",
     "check_draw_codes",
     "check_enter_discipline",
     "check_enter_third_party",
+    "check_import_scores",
     "check_open_round",
     "check_publish_round",
+    "check_return_scores",
     "check_review_response",
     "check_submit_rating",
     "code_hash",

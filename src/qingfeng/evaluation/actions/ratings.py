@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from qingfeng.core import registry
 from qingfeng.core.audit import record_audit
 from qingfeng.evaluation import selectors
 from qingfeng.evaluation.models import (
@@ -334,3 +335,46 @@ def check_draw_codes(
         after={"seed": seed, "drawn": drawn, "codes": len(rows)},
     )
     return batch, slips
+
+
+DISSATISFIED = (1, 2)  # 非常不满意, 不满意
+
+
+@transaction.atomic
+def check_comment_to_ticket(response: Response, *, actor: User, category_id: int) -> str:
+    """Staff turn a dissatisfied rating's comment into an intake ticket (never automatically):
+    filed through the registered complaint sink, marked as coming from the evaluation, about
+    the rated unit, with the comment as its text and no trace of the rater. A comment becomes
+    at most one ticket: asked again, the ticket number it already has is returned."""
+    response = (
+        Response.objects.select_for_update().select_related("unit", "round").get(pk=response.pk)
+    )
+    if response.ticket_number:
+        return response.ticket_number
+    if response.overall not in DISSATISFIED or not response.comment.strip():
+        raise ValidationError(_("只有评价为“不满意”或“非常不满意”且写了意见的评价才能转为工单"))
+    if response.status == Response.Status.EXCLUDED:
+        raise ValidationError(_("已剔除的评价不能转为工单"))
+    sink = registry.complaint_sink()
+    if sink is None:
+        raise ValidationError(_("未启用作风建设直通车，不能转为工单"))
+    level = dict(LEVELS)[response.overall]
+    filed = sink.file(
+        actor=actor,
+        unit=response.unit,
+        category_id=category_id,
+        title=(_("群众评议“%(l)s”意见：%(u)s") % {"l": level, "u": response.unit.name})[:100],
+        text=response.comment,
+        source="evaluation",
+        ref=f"evaluation-rating-{response.pk}",
+    )
+    response.ticket_number = filed.number
+    response.save(update_fields=["ticket_number"])
+    record_audit(
+        actor=actor,
+        action="evaluation.response.to_ticket",
+        obj=response,
+        unit=response.unit,
+        after={"ticket": filed.number},
+    )
+    return filed.number

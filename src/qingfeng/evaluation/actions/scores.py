@@ -1,18 +1,30 @@
 """Third-party scores and the discipline-inspection review of a unit in a round: a later
 entry supersedes the earlier one (kept, never deleted); every entry audited. The discipline
-comment goes into the audit row only as "changed", never as text."""
+comment goes into the audit row only as "changed", never as text.
+
+The assessor's workbook (`check_import_scores`) is stored, read and checked as a whole; the
+campaign office confirms it (`check_confirm_scores`), which enters every score or none."""
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qingfeng.core.audit import record_audit
-from qingfeng.evaluation.models import DisciplineReview, Round, ThirdPartyScore
+from qingfeng.evaluation import excel
+from qingfeng.evaluation.models import DisciplineReview, Round, ScoreImport, ThirdPartyScore
+from qingfeng.evaluation.permissions import can, enters
+from qingfeng.lib.xlsx import RowError, WorkbookError
 from qingfeng.orgs.models import Unit, User
+
+ERRORS_KEPT = 500  # on the import row; the error workbook has all of them
 
 
 def _entry_open(round_: Round, unit: Unit) -> None:
@@ -93,3 +105,184 @@ def check_enter_discipline(
         after={"rating": rating, "veto": veto, "comment": "(保密)" if comment.strip() else ""},
     )
     return entry
+
+
+# -- the assessor's workbook --
+
+
+def _match_units(
+    round_: Round, actor: User, parsed: excel.ParsedScores
+) -> tuple[list[dict[str, Any]], list[RowError]]:
+    """Each entry's unit (by code, else by name) among the round's units in the assessor's
+    scope; one score per unit and indicator."""
+    errors = list(parsed.errors)
+    units = [ru.unit for ru in round_.covered.select_related("unit")]
+    by_code = {u.code: u for u in units if u.code}
+    by_name: dict[str, list[Unit]] = {}
+    for covered in units:
+        by_name.setdefault(excel.unit_key(covered.name), []).append(covered)
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple[int, str], int] = {}
+    unit: Unit | None
+    for e in parsed.entries:
+        if e.code_text:
+            unit = by_code.get(e.code_text)
+            if unit is None:
+                errors.append(
+                    RowError(
+                        e.sheet,
+                        e.row,
+                        "单位代码",
+                        _("本轮评议没有单位代码为“%(c)s”的单位") % {"c": e.code_text},
+                    )
+                )
+                continue
+        else:
+            named = by_name.get(excel.unit_key(e.unit_text), [])
+            if len(named) != 1:
+                message = (
+                    _("本轮评议中有多个名为“%(u)s”的单位，请填写单位代码")
+                    if named
+                    else _("本轮评议没有名为“%(u)s”的单位，请核对单位全称")
+                )
+                errors.append(RowError(e.sheet, e.row, "单位名称", message % {"u": e.unit_text}))
+                continue
+            unit = named[0]
+        if not enters(actor, "enter_third_party", unit):
+            errors.append(
+                RowError(
+                    e.sheet, e.row, "单位名称", _("“%(u)s”不在您的评估范围内") % {"u": unit.name}
+                )
+            )
+            continue
+        first = seen.setdefault((unit.pk, e.indicator), e.row)
+        if first != e.row:
+            errors.append(
+                RowError(
+                    e.sheet,
+                    e.row,
+                    e.column,
+                    _("“%(u)s”的“%(i)s”在第%(r)d行已有分数")
+                    % {"u": unit.name, "i": e.indicator, "r": first},
+                )
+            )
+            continue
+        rows.append(
+            {
+                "sheet": e.sheet,
+                "row": e.row,
+                "unit_id": unit.pk,
+                "unit": unit.name,
+                "indicator": e.indicator,
+                "score": str(e.score),
+                "comment": e.comment,
+            }
+        )
+    return rows, errors
+
+
+def _reject(record: ScoreImport, parsed: excel.ParsedScores | None, errors: list[RowError]) -> None:
+    record.status = ScoreImport.Status.REJECTED
+    record.errors = [e.as_dict() for e in errors[:ERRORS_KEPT]]
+    record.error_count = len(errors)
+    record.error_file.save(
+        "errors.xlsx", ContentFile(excel.error_workbook(parsed, errors)), save=False
+    )
+    record.rows = []
+
+
+def check_import_scores(round_: Round, upload: UploadedFile, *, actor: User) -> ScoreImport:
+    """The assessor's workbook: stored first (its own transaction, so nothing sent is lost),
+    then read and checked as a whole. Every row right: the import waits for the campaign
+    office's confirmation (nothing is scored yet). Any row wrong: rejected, with an error
+    workbook that marks every wrong cell; nothing is scored."""
+    if not (can(actor, "enter_third_party", round_)):
+        raise ValidationError(_("评议开始后、结果发布前才能录入评分"))
+    with transaction.atomic():
+        name = (upload.name or "scores.xlsx")[:255]
+        record = ScoreImport(round=round_, uploaded_by=actor, original_name=name)
+        record.file.save(name, upload, save=False)
+        record.save()
+    with record.file.open("rb") as handle:
+        data = handle.read()
+    with transaction.atomic():
+        parsed: excel.ParsedScores | None = None
+        try:
+            parsed = excel.read_scores(data, name)
+        except WorkbookError as exc:
+            _reject(record, None, [RowError("", 0, "", exc.message)])
+        else:
+            rows, errors = _match_units(round_, actor, parsed)
+            if errors:
+                _reject(record, parsed, errors)
+            else:
+                record.status, record.rows = ScoreImport.Status.PENDING, rows
+        record.save()
+        record_audit(
+            actor=actor,
+            action="evaluation.third_party.import",
+            obj=record,
+            unit=round_.owner,
+            after={
+                "status": record.status,
+                "scores": len(record.rows),
+                "errors": record.error_count,
+            },
+        )
+    return record
+
+
+@transaction.atomic
+def check_confirm_scores(record: ScoreImport, *, actor: User) -> ScoreImport:
+    """The campaign office confirms an import: every score it holds is entered (a later
+    entry supersedes, as by hand), all or none; confirming twice enters nothing twice."""
+    record = ScoreImport.objects.select_for_update().select_related("round").get(pk=record.pk)
+    if record.status != ScoreImport.Status.PENDING:
+        raise ValidationError(
+            _("该导入当前状态为“%(s)s”，不能确认") % {"s": record.get_status_display()}
+        )
+    round_ = record.round
+    units = {u.pk: u for u in Unit.objects.filter(pk__in={r["unit_id"] for r in record.rows})}
+    for row in record.rows:
+        check_enter_third_party(
+            round_,
+            actor=record.uploaded_by,
+            unit=units[row["unit_id"]],
+            indicator=row["indicator"],
+            score=row["score"],
+            comment=row["comment"],
+        )
+    record.status = ScoreImport.Status.CONFIRMED
+    record.decided_by, record.decided_at = actor, timezone.now()
+    record.save(update_fields=["status", "decided_by", "decided_at"])
+    record_audit(
+        actor=actor,
+        action="evaluation.third_party.import_confirm",
+        obj=record,
+        unit=round_.owner,
+        after={"scores": len(record.rows)},
+    )
+    return record
+
+
+@transaction.atomic
+def check_return_scores(record: ScoreImport, *, actor: User, reason: str) -> ScoreImport:
+    """The campaign office sends an import back to the assessor with a reason."""
+    record = ScoreImport.objects.select_for_update().get(pk=record.pk)
+    if record.status != ScoreImport.Status.PENDING:
+        raise ValidationError(
+            _("该导入当前状态为“%(s)s”，不能退回") % {"s": record.get_status_display()}
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": _("请填写退回理由")})
+    record.status, record.reason = ScoreImport.Status.RETURNED, reason.strip()
+    record.decided_by, record.decided_at = actor, timezone.now()
+    record.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+    record_audit(
+        actor=actor,
+        action="evaluation.third_party.import_return",
+        obj=record,
+        unit=record.round.owner,
+        after={"reason": record.reason},
+    )
+    return record

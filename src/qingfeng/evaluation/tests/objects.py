@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import itertools
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from qingfeng.core.tests.objects import Factory, Made
 from qingfeng.evaluation import actions
 from qingfeng.evaluation.models import Remedial, Round
-from qingfeng.orgs.models import Unit
-from qingfeng.test import BaseTestCase
+from qingfeng.orgs.models import Role, Unit
+from qingfeng.test import BaseTestCase, make_user
 
 _keys = itertools.count()
 
@@ -52,6 +54,21 @@ def flagged(case: BaseTestCase) -> Made:
     return Made({"pk": round_.pk, "response_id": response.pk}, case.bureau_admin)
 
 
+def dissatisfied(case: BaseTestCase) -> Made:
+    """A 不满意 rating with a comment: what staff may turn into a ticket."""
+    round_ = _county_round(case)
+    actions.check_submit_rating(
+        case.school,
+        respondent_type="parent",
+        overall=2,
+        answers={},
+        comment="课后服务收费标准没有公示，家长不清楚收费依据",
+        idempotency_key=f"objects-{next(_keys):06d}",
+        seconds=30,
+    )
+    return Made({"pk": round_.pk, "response_id": round_.responses.get().pk}, case.bureau_admin)
+
+
 def remedial(case: BaseTestCase) -> Made:
     round_ = _county_round(case, min_sample=3)
     for overall in (1, 2, 2, 4):
@@ -60,9 +77,22 @@ def remedial(case: BaseTestCase) -> Made:
     return Made({"pk": Remedial.objects.get(round=round_).pk}, case.school_admin)
 
 
+def score_import(case: BaseTestCase) -> Made:
+    """A rejected upload (no workbook): its page and its error workbook exist."""
+    round_ = _county_round(case)
+    assessor = make_user(
+        f"objects_assessor_{next(_keys)}", unit=case.county, role=Role.THIRD_PARTY, name="评估员"
+    )
+    upload = SimpleUploadedFile("得分.xlsx", b"not a workbook")
+    record = actions.check_import_scores(round_, upload, actor=assessor)
+    return Made({"pk": round_.pk, "import_id": record.pk}, case.bureau_admin)
+
+
 OBJECTS: dict[str, Factory] = {
+    "evaluation:score_import": score_import,
     "evaluation:round": round_,
     "evaluation:unit": unit_result,
     "evaluation:review": flagged,
+    "evaluation:comment_ticket": dissatisfied,
     "evaluation:remedial": remedial,
 }

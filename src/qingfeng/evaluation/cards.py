@@ -1,0 +1,72 @@
+"""The evaluation's home card, scoped: above units (a bureau, a county) the latest round's
+state and, from the latest closed round, its units below the threshold; a school its own
+published result and its open remedial rounds (回炉补课). A fixed number of queries however
+many units a round covers: the closed round's numbers are its snapshot (RoundUnit), never a
+count of the ratings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F
+
+from qingfeng.core.http import AuthenticatedHttpRequest
+from qingfeng.core.scope import has_role, scope_paths, scope_q
+from qingfeng.evaluation import selectors, stats
+from qingfeng.evaluation.models import Remedial, Round, RoundUnit
+from qingfeng.evaluation.permissions import READERS
+from qingfeng.orgs.models import Unit
+from qingfeng.orgs.selectors import scope_root_units
+
+SHOWN = 5
+LEAVES = {Unit.Kind.SCHOOL, Unit.Kind.KINDERGARTEN}
+
+
+def _rate(ru: RoundUnit) -> str:
+    return stats.percent(ru.satisfied / ru.base if ru.base and ru.satisfied is not None else None)
+
+
+def overview_card(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
+    user = request.user
+    if not has_role(user, *READERS):
+        return None
+    rounds = selectors.rounds_visible_to(user).exclude(status=Round.Status.DRAFT)
+    current = rounds.first()
+    if current is None:
+        return None
+    own = scope_paths(user, roles=READERS)
+    closed = (
+        current
+        if current.status == Round.Status.CLOSED
+        else rounds.filter(status=Round.Status.CLOSED).first()
+    )
+    context: dict[str, Any] = {"evaluation_round": current, "evaluation_closed": closed}
+    if closed is not None:
+        snapshot = RoundUnit.objects.filter(
+            scope_q(user, "unit__path", roles=READERS), round=closed
+        ).select_related("unit")
+        if closed.published_at is None:  # a unit sees its own result only once published
+            snapshot = snapshot.exclude(unit__path__in=own)
+        mine = list(snapshot.filter(unit__path__in=own)[:1]) if closed.published_at else []
+        if mine and mine[0].base is not None:
+            ru = mine[0]
+            context["evaluation_own"] = {
+                "unit": ru.unit,
+                "rate": _rate(ru),
+                "verdict": stats.verdict_label(ru.verdict, closed.threshold) if ru.verdict else "",
+            }
+    roots = scope_root_units(user)
+    above = any(root.kind not in LEAVES for root in roots)
+    if closed is not None and above:
+        below = (
+            snapshot.filter(base__gte=closed.min_sample)
+            .alias(scaled=F("satisfied") * 100)
+            .filter(scaled__lt=F("base") * closed.threshold)
+            .order_by("unit__path")
+        )
+        context["evaluation_below"] = [(ru.unit, _rate(ru)) for ru in below[:SHOWN]]
+        context["evaluation_below_count"] = below.count()
+    remedials = selectors.remedials_visible_to(user).filter(status=Remedial.Status.OPEN)
+    context["evaluation_remedials"] = list(remedials[:SHOWN])
+    context["evaluation_remedials_count"] = remedials.count()
+    return context
