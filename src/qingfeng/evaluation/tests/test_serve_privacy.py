@@ -15,6 +15,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from qingfeng.core.tests.liveserver import run_python
 from qingfeng.core.tests.test_serve import (
     AGENT,
@@ -28,6 +30,8 @@ from qingfeng.core.tests.test_serve import (
 from qingfeng.core.tests.test_serve import (
     site as site,  # the module's fixture: a migrated small city
 )
+
+pytestmark = pytest.mark.own_database  # SQLite of its own: once, in the SQLite pass
 
 PUBLIC = re.compile(r"/(rate|api/evaluation)/")
 COMMENT = "食堂饭菜分量不足，孩子反映经常吃不饱，希望学校核实整改。"
