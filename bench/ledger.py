@@ -443,6 +443,7 @@ def measure(repeat: int, recompute_repeat: int, explain: bool) -> dict[str, Any]
             cpu[name].append((time.process_time() - started_cpu) * 1000)
     results: list[dict[str, Any]] = []
     plans: dict[str, str] = {}
+    scans: list[tuple[str, str, str]] = []
     for name, operation in operations:
         with CaptureQueriesContext(connection) as queries:
             operation()
@@ -459,6 +460,16 @@ def measure(repeat: int, recompute_repeat: int, explain: bool) -> dict[str, Any]
         )
         if explain and selects:
             plans[name] = _explain(connection, max(selects, key=lambda q: float(q["time"]))["sql"])
+        for query in selects:
+            scan = _full_scan(connection, query["sql"])
+            if scan:
+                scans.append((name, query["sql"], scan))
+    if scans:
+        # Loudly: a figure measured on a plan that reads the whole table is not the figure of
+        # the page as designed (bench/README.md, section Ledger).
+        for name, sql, plan in scans:
+            print(f"!! {name}: a whole-table read of the problems\n{sql}\n{plan}\n", flush=True)
+        sys.exit(f"{len(scans)} page queries read the whole problem table (plans above)")
 
     # The daily light recompute, for a day twenty working days on (many greens turn yellow or
     # red) and back to today (they turn back): each run changes many lights.
@@ -502,6 +513,23 @@ def measure(repeat: int, recompute_repeat: int, explain: bool) -> dict[str, Any]
         "operations": results,
         "plans": plans,
     }
+
+
+def _full_scan(connection: Any, sql: str) -> str:
+    """The plan of `sql` when it reads every row of the problem table (no index at all),
+    else "". Every page query is meant to use one of the table's indexes or the kept counts."""
+    if "ledger_problem" not in sql:
+        return ""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            lines = [str(row[3]) for row in cursor.fetchall()]
+            bad = [line for line in lines if re.fullmatch(r"SCAN ledger_problem", line)]
+        else:
+            cursor.execute("EXPLAIN " + sql)
+            lines = [row[0] for row in cursor.fetchall()]
+            bad = [line for line in lines if re.search(r"Seq Scan on ledger_problem\b", line)]
+    return "\n".join(lines) if bad else ""
 
 
 def _explain(connection: Any, sql: str) -> str:
