@@ -14,7 +14,7 @@ SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei gettext
 RUN_PACKAGES := fonts-wqy-microhei
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test install install-dev assets lint types imports check bench e2e clean system-deps
+.PHONY: run test install install-dev assets lint types imports check bench e2e clean system-deps drill
 
 $(VENV)/.runtime: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,12 @@ check: lint types imports
 
 bench: install-dev assets
 	$(PY) bench/run.py --size city
+
+# Backup and restore drill on SQLite and PostgreSQL (when reachable): RTO and RPO measured,
+# a drill record in var/drills/, the figures in bench/RESULTS.md (scripts/drill.py).
+DRILL_REPORTS ?= 1500
+drill: install assets
+	$(PY) scripts/drill.py --reports $(DRILL_REPORTS)
 
 system-deps:
 	$(SUDO) apt-get update -qq
