@@ -99,7 +99,7 @@ def prune(directory: Path, keep_days: int, today: date | None = None) -> list[Pa
     """Remove the day files older than `keep_days` days; other files are left alone."""
     today = today or timezone.localdate()
     oldest = today - timedelta(days=keep_days)
-    removed = []
+    removed: list[Path] = []
     if not directory.is_dir():
         return removed
     for path in sorted(directory.iterdir()):

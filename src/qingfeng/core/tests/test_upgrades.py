@@ -63,14 +63,12 @@ def copy_into_postgres(fixture: Path, url: str) -> None:
         # release's rows replace them. The audit table lets its owner empty it when asked.
         target.execute("SET qingfeng.audit_truncate = 'allow'")
         target.execute("SET TIME ZONE 'UTC'")
-        target.execute(
-            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"  # type: ignore[arg-type]
-        )
+        target.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
         with target.cursor() as cursor:
             for table in tables:
                 columns = [row[1] for row in source.execute(f'PRAGMA table_info("{table}")')]
                 names = ", ".join(f'"{c}"' for c in columns)
-                with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:  # type: ignore[arg-type]
+                with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
                     for row in source.execute(f'SELECT {names} FROM "{table}"'):  # noqa: S608
                         copy.write_row(row)
                 if "id" in columns:
@@ -78,7 +76,7 @@ def copy_into_postgres(fixture: Path, url: str) -> None:
                         f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # noqa: S608
                         f'COALESCE((SELECT MAX(id) FROM "{table}"), 1))'
                     )
-                    cursor.execute(reset)  # type: ignore[arg-type]
+                    cursor.execute(reset)
 
 
 # Text a migration rewrites on purpose: table.column → the migration that does it.
@@ -112,14 +110,14 @@ def read(env: dict[str, str], table: str, columns: list[str], ids: list[int]) ->
     names = ", ".join(f'"{c}"' for c in ["id", *columns])
     rows_sql = f'SELECT {names} FROM "{table}" WHERE id IN ({", ".join(map(str, ids))})'  # noqa: S608
     if env.get("DATABASE_URL", "").startswith("postgres"):
-        with psycopg.connect(env["DATABASE_URL"]) as conn:
-            count = conn.execute(count_sql).fetchone()[0]  # type: ignore[arg-type, index]
-            rows = conn.execute(rows_sql).fetchall() if ids else []  # type: ignore[arg-type]
+        with psycopg.connect(env["DATABASE_URL"]) as pg:
+            count = pg.execute(count_sql).fetchone()[0]  # type: ignore[index]
+            rows = pg.execute(rows_sql).fetchall() if ids else []
     else:
-        with sqlite3.connect(Path(env["QF_DATA_DIR"]) / "qingfeng.sqlite3") as conn:
-            count = conn.execute(count_sql).fetchone()[0]
-            rows = conn.execute(rows_sql).fetchall() if ids else []
-        conn.close()
+        with sqlite3.connect(Path(env["QF_DATA_DIR"]) / "qingfeng.sqlite3") as lite:
+            count = lite.execute(count_sql).fetchone()[0]
+            rows = lite.execute(rows_sql).fetchall() if ids else []
+        lite.close()
     return count, {row[0]: tuple(row[1:]) for row in rows}
 
 
@@ -145,8 +143,8 @@ def test_every_past_release_migrates_with_its_data(release: dict[str, Any], tmp_
     if connection.vendor == "postgresql":
         name = f"qf_upgrade_{release['commit']}_{os.getpid()}"
         with psycopg.connect(pg_url("postgres"), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
-            admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
         env["DATABASE_URL"] = pg_url(name)
         # The release's schema: each app to the release's newest migration, in one process.
         steps = "; ".join(
@@ -172,9 +170,7 @@ def test_every_past_release_migrates_with_its_data(release: dict[str, Any], tmp_
     for table, rows in release["tables"].items():
         if table in MOVED:
             table, _how = MOVED[table]
-            sampled, columns = {}, []
-        else:
-            columns, sampled = before.get(table, ([], {}))
+        columns, sampled = before.get(table, ([], {}))
         count, now = read(env, table, columns, list(sampled))
         assert count >= rows, f"{table}: {rows} rows before the upgrade, {count} after"
         for pk, text in sampled.items():
