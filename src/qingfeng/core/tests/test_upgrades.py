@@ -15,6 +15,7 @@ import lzma
 import os
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +122,20 @@ def read(env: dict[str, str], table: str, columns: list[str], ids: list[int]) ->
     return count, {row[0]: tuple(row[1:]) for row in rows}
 
 
+@pytest.fixture
+def scratch_databases() -> Iterator[list[str]]:
+    """Names of PostgreSQL databases a test made, dropped when it ends."""
+    names: list[str] = []
+    yield names
+    with psycopg.connect(pg_url("postgres"), autocommit=True) as admin:
+        for name in names:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.mark.parametrize("release", RELEASES, ids=[r["commit"] for r in RELEASES])
-def test_every_past_release_migrates_with_its_data(release: dict[str, Any], tmp_path: Path) -> None:
+def test_every_past_release_migrates_with_its_data(
+    release: dict[str, Any], tmp_path: Path, scratch_databases: list[str]
+) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     fixture = data_dir / "qingfeng.sqlite3"
@@ -145,6 +158,7 @@ def test_every_past_release_migrates_with_its_data(release: dict[str, Any], tmp_
         with psycopg.connect(pg_url("postgres"), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{name}"')
+        scratch_databases.append(name)
         env["DATABASE_URL"] = pg_url(name)
         # The release's schema: each app to the release's newest migration, in one process.
         steps = "; ".join(
