@@ -10,11 +10,11 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 DEMO_SIZE ?= county
 DEMO_SEED ?= 1
-SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei gettext
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei gettext postgresql-client
 RUN_PACKAGES := fonts-wqy-microhei
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test install install-dev assets lint types imports check bench e2e clean system-deps
+.PHONY: run test install install-dev assets lint types imports check bench e2e clean system-deps drill bundle bundle-test
 
 $(VENV)/.runtime: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,22 @@ check: lint types imports
 
 bench: install-dev assets
 	$(PY) bench/run.py --size city
+
+# Backup and restore drill on SQLite and PostgreSQL (when reachable): RTO and RPO measured,
+# a drill record in var/drills/, the figures in bench/RESULTS.md (scripts/drill.py).
+DRILL_REPORTS ?= 1500
+drill: install assets
+	$(PY) scripts/drill.py --reports $(DRILL_REPORTS)
+
+# The offline install bundle: dist/qingfeng-<version>-<python>-<platform>.tar.gz (wheelhouse of
+# the locked dependencies, vendored assets, compiled translations, install.sh; scripts/bundle.sh).
+bundle: assets
+	bash scripts/bundle.sh
+
+# Install the newest bundle in a network namespace with no route and reach /healthz (as root,
+# or where user namespaces are allowed: scripts/bundle_test.sh). About two minutes.
+bundle-test:
+	bash scripts/bundle_test.sh
 
 system-deps:
 	$(SUDO) apt-get update -qq

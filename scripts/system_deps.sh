@@ -4,6 +4,7 @@
 #   fonts-noto-cjk      Chinese in the browser tests' screenshots
 #   fonts-wqy-microhei  the TrueType Chinese font the unit posters embed in their PDF
 #   gettext             the check that the English catalogue has every message (CI)
+#   postgresql-client   pg_dump / pg_restore: backup, restore and the drill on PostgreSQL
 #
 #   scripts/system_deps.sh PACKAGE...      (make run and make test call it)
 #

@@ -466,11 +466,33 @@ QF_EVALUATION_BURST = env_int("QF_EVALUATION_BURST", 5)
 # core/gunicorn_conf.py). The format holds the message only, never the request a record may
 # carry (django.request passes it along): no address, browser or referrer of anyone is
 # written, which the promise "匿名反映不记录 IP 地址等网络信息" needs (core/tests/test_serve.py).
+# The same records, and gunicorn's access lines, also go as JSON lines to one file a day
+# under QF_LOG_DIR (the data directory's logs/; empty: no file), kept QF_LOG_RETENTION_DAYS
+# (core/logs.py): at least 180, the six months the Cybersecurity Law asks for.
+QF_LOG_DIR = env_str("QF_LOG_DIR", "" if TESTING else str(DATA_DIR / "logs"))
+QF_LOG_RETENTION_DAYS = env_int("QF_LOG_RETENTION_DAYS", 180)
+if QF_LOG_RETENTION_DAYS < 180:
+    raise ImproperlyConfigured(
+        "QF_LOG_RETENTION_DAYS must be 180 or more (logs are kept six months at least), "
+        f"not {QF_LOG_RETENTION_DAYS}"
+    )
+_LOG_HANDLERS: dict[str, dict[str, object]] = {
+    "console": {"class": "logging.StreamHandler", "formatter": "plain"}
+}
+if QF_LOG_DIR:
+    _LOG_HANDLERS["file"] = {
+        "class": "qingfeng.core.logs.DailyFileHandler",
+        "directory": QF_LOG_DIR,
+        "formatter": "json",
+    }
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "qingfeng.core.logs.JsonFormatter"},
+    },
+    "handlers": _LOG_HANDLERS,
+    "root": {"handlers": list(_LOG_HANDLERS), "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING"}, "jieba": {"level": "WARNING"}},
 }

@@ -28,6 +28,20 @@ class NoAddressLogger(Logger):  # type: ignore[misc]  # gunicorn ships no types
     def warning(self, msg: str, *args: Any, **kwargs: Any) -> None:
         super().warning(_ADDRESS.sub("ip=-", str(msg)), *args, **kwargs)
 
+    def setup(self, cfg: Any) -> None:
+        """Gunicorn's handlers (stdout, stderr), plus the application's day files, so the
+        access lines are kept as long as the other logs (core/logs.py)."""
+        super().setup(cfg)
+        from django.conf import settings
+
+        from qingfeng.core.logs import DailyFileHandler, JsonFormatter
+
+        if settings.QF_LOG_DIR:
+            handler = DailyFileHandler(settings.QF_LOG_DIR)
+            handler.setFormatter(JsonFormatter())
+            for log in (self.error_log, self.access_log):
+                log.addHandler(handler)
+
 
 accesslog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "INFO").lower()  # gunicorn's own messages, as Django's

@@ -70,3 +70,17 @@ def sweep_orphan_files() -> int:
     from qingfeng.core import attachments
 
     return len(attachments.sweep_orphans())
+
+
+@db_periodic_task(crontab(hour="3", minute="45"))
+def prune_logs() -> int:
+    """The log files older than QF_LOG_RETENTION_DAYS (core/logs.py)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from qingfeng.core import logs
+
+    if not settings.QF_LOG_DIR:
+        return 0
+    return len(logs.prune(Path(settings.QF_LOG_DIR), settings.QF_LOG_RETENTION_DAYS))

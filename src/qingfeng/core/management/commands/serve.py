@@ -158,7 +158,8 @@ class Command(BaseCommand):
         src = str(settings.BASE_DIR.parent)
         path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
-        manage = [sys.executable, str(settings.REPO_DIR / "manage.py")]
+        # `python -m qingfeng` is manage.py, in the repository and in an installed bundle.
+        manage = [sys.executable, "-m", "qingfeng"]
         web = [
             sys.executable,
             "-m",
