@@ -11,12 +11,13 @@ class EvaluationConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, Section
-        from qingfeng.evaluation import demo, sources
+        from qingfeng.evaluation import demo, figures, sources
 
         registry.add_urls("evaluation/", "qingfeng.evaluation.urls")
         registry.add_urls("rate/", "qingfeng.evaluation.public_urls", public=True)
         # A dotted path: django-ninja imports the router when the API is built.
         registry.add_api_router("evaluation", "qingfeng.evaluation.api.router")
+        registry.add_figures(figures.SOURCE)
         registry.add_problem_source(sources.RemedialSource())
         registry.add_demo_seeder(
             DemoSeeder("evaluation", 30, seed=demo.demo_lines, has_data=demo.has_rounds)

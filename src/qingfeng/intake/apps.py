@@ -11,10 +11,11 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, Section
-        from qingfeng.intake import actions, demo, sources
+        from qingfeng.intake import actions, demo, figures, sources
 
         registry.add_urls("intake/", "qingfeng.intake.urls")
         registry.add_urls("report/", "qingfeng.intake.public_urls", public=True)
+        registry.add_figures(figures.SOURCE)
         registry.add_problem_source(sources.TicketSource())
         # The duplicate check reads and computes before it writes: its own transactions.
         registry.add_job_handler("intake.after_submit", actions.after_submit, atomic=False)

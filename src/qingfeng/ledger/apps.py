@@ -11,10 +11,11 @@ class LedgerConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, HomeCard, Section
-        from qingfeng.ledger import cards, demo
+        from qingfeng.ledger import cards, demo, figures
 
         registry.add_urls("ledger/", "qingfeng.ledger.urls")
         registry.add_urls("progress/", "qingfeng.ledger.public_urls", public=True)
+        registry.add_figures(figures.SOURCE)
         registry.add_home_card(
             HomeCard("ledger", "ledger/cards/overview.html", 20, cards.overview_card)
         )
