@@ -4,6 +4,8 @@
 #   fonts-noto-cjk      Chinese in the browser tests' screenshots
 #   fonts-wqy-microhei  the TrueType Chinese font the unit posters embed in their PDF
 #   gettext             the check that the English catalogue has every message (CI)
+#   libreoffice-writer-nogui  the monthly bulletin's PDF rendering (docx → PDF)
+#   poppler-utils       pdftoppm: the bulletin's PDF pages as PNG in its rendering test
 #
 #   scripts/system_deps.sh PACKAGE...      (make run and make test call it)
 #

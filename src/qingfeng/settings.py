@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "qingfeng.intake",
     "qingfeng.evaluation",
     "qingfeng.campaigns",
+    "qingfeng.reports",
     "qingfeng.api",
 ]
 

@@ -6,19 +6,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qingfeng.campaigns.models import Assignment, PlanEvent, Task, WeeklyReport
+from qingfeng.campaigns.models import Assignment, Campaign, PlanEvent, Task, WeeklyReport
+from qingfeng.campaigns.rhythm import due_on, week_of
+from qingfeng.core.calendar import get_calendar
 from qingfeng.core.registry import Figure, FigureSource
 from qingfeng.lib.dates import day_bounds
+from qingfeng.orgs.models import Unit
 
 FIGURES = (
     Figure("tasks_done", _("完成任务")),
     Figure("tasks_overdue", _("逾期未完成任务")),
+    Figure("weekly_due", _("应报周报")),
+    Figure("weekly_on_time", _("按时报送周报")),
+    Figure("weekly_late", _("逾期报送周报")),
     Figure("weekly_reports", _("报送周报"), burden=True),
     Figure("weekly_fields", _("周报填写项"), burden=True),
     Figure("plans_submitted", _("报送实施方案"), burden=True),
@@ -62,7 +68,40 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
     )
     for row in plans:
         result[row["plan__unit_id"]]["plans_submitted"] = row["n"]
+    _timeliness(unit_ids, start, end, result)
     return result
+
+
+def _timeliness(
+    unit_ids: Sequence[int], start: date, end: date, result: dict[int, dict[str, int]]
+) -> None:
+    """Weekly reports due in the period (every unit below a running campaign's owner owes one
+    a week), and those filed on time and late, counted by their due day."""
+    calendar = get_calendar()
+    wanted = set(unit_ids)
+    campaigns = Campaign.objects.filter(starts_on__lte=end, ends_on__gte=start - timedelta(days=14))
+    for campaign in campaigns.select_related("owner"):
+        weeks = 0
+        week = week_of(max(campaign.starts_on, start - timedelta(days=14)))
+        while week <= min(campaign.ends_on, end):
+            due = due_on(week, weekday=campaign.report_due_weekday, calendar=calendar)
+            weeks += start <= due <= end
+            week += timedelta(days=7)
+        if not weeks:
+            continue
+        below = Unit.objects.within(campaign.owner).exclude(pk=campaign.owner_id)
+        for pk in below.filter(is_active=True, pk__in=wanted).values_list("pk", flat=True):
+            result[pk]["weekly_due"] = result[pk].get("weekly_due", 0) + weeks
+    rows = (
+        WeeklyReport.objects.filter(unit_id__in=unit_ids, due_on__gte=start, due_on__lte=end)
+        .values("unit_id")
+        .annotate(
+            weekly_on_time=Count("id", filter=Q(late=False)),
+            weekly_late=Count("id", filter=Q(late=True)),
+        )
+    )
+    for row in rows:
+        result[row.pop("unit_id")].update(row)
 
 
 SOURCE = FigureSource("campaigns", _("专项工作"), 50, FIGURES, compute)

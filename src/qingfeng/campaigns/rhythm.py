@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from qingfeng.lib.dates import month_last_day
 from qingfeng.lib.workdays import WorkCalendar
 
 
@@ -25,6 +26,4 @@ def due_on(week_start: date, *, weekday: int, calendar: WorkCalendar) -> date:
 
 
 def month_bounds(month: date) -> tuple[date, date]:
-    first = month.replace(day=1)
-    after = (first + timedelta(days=32)).replace(day=1)
-    return first, after - timedelta(days=1)
+    return month.replace(day=1), month_last_day(month)

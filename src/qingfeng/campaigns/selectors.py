@@ -141,14 +141,15 @@ def report_figures() -> list[tuple[str, list[Figure]]]:
 
 
 def figures_for(
-    unit_ids: Sequence[int], start: date, end: date, *, burden: bool = False
+    unit_ids: Sequence[int], start: date, end: date, *, burden: bool = False, own: bool = True
 ) -> dict[int, dict[str, int]]:
     """Every registered source's figures for these units and days, zeros filled in: the
-    report figures, or (`burden`) the counts of forms people had to fill."""
+    report figures, or (`burden`) the counts of forms people had to fill; `own=False` leaves
+    out the campaign's own (a weekly report does not report on weekly reports)."""
     result: dict[int, dict[str, int]] = {pk: {} for pk in unit_ids}
     for source in registry.figure_sources():
         keys = [f.key for f in source.figures if f.burden == burden]
-        if not keys or (not burden and source.key == OWN_SOURCE):
+        if not keys or (not own and source.key == OWN_SOURCE):
             continue
         computed = source.compute(unit_ids, start, end)
         for pk in unit_ids:
@@ -159,7 +160,7 @@ def figures_for(
 
 def prefill(unit: Unit, week_start: date) -> dict[str, int]:
     """What the system knows of the unit's week: the weekly report's pre-fill."""
-    return figures_for([unit.pk], week_start, week_end(week_start))[unit.pk]
+    return figures_for([unit.pk], week_start, week_end(week_start), own=False)[unit.pk]
 
 
 @dataclass

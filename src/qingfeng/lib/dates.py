@@ -26,3 +26,9 @@ def day_bounds(start: date, end: date, zone: tzinfo) -> tuple[datetime, datetime
     first = datetime.combine(start, time.min, tzinfo=zone)
     after = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
     return first, after
+
+
+def month_last_day(day: date) -> date:
+    """The last day of the month `day` falls in."""
+    after = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return after - timedelta(days=1)

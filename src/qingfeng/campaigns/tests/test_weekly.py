@@ -150,3 +150,14 @@ class WeeklyTestCase(CampaignCase):
         self.assertEqual(counts[self.school.pk]["weekly_reports"], 1)
         self.assertEqual(counts[self.school.pk]["weekly_fields"], 2)
         self.assertEqual(counts[self.school.pk]["evidence_uploads"], 0)
+
+    def test_the_bulletins_timeliness_figures_count_reports_by_their_due_day(self) -> None:
+        self.file("2026-11-06")  # the week of 2 November, due 10 November: on time
+        self.file("2026-11-11", unit=self.institute, actor=self.institute_admin)  # late
+        figures = selectors.figures_for(
+            [self.school.pk, self.institute.pk], date(2026, 11, 1), date(2026, 11, 30)
+        )
+        # Due in November (Tuesdays 3, 10, 17, 24): the weeks of 26 Oct, 2, 9 and 16 November.
+        self.assertEqual(figures[self.school.pk]["weekly_due"], 4)
+        self.assertEqual(figures[self.school.pk]["weekly_on_time"], 1)
+        self.assertEqual(figures[self.institute.pk]["weekly_late"], 1)
