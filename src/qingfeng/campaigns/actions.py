@@ -9,7 +9,8 @@ registered figures: the unit confirms, corrects with a reason, and adds a short 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qingfeng.campaigns import selectors
+from qingfeng.campaigns import fixture, selectors
 from qingfeng.campaigns.models import (
     Assignment,
     Campaign,
@@ -39,8 +40,12 @@ MAX_DUE_WORKDAYS = 250
 REASON_MAX = 200
 
 
-@transaction.atomic(durable=True)
-def check_create_campaign(
+@transaction.atomic
+def check_create_campaign(**kwargs: Any) -> Campaign:
+    return _create_campaign(**kwargs)
+
+
+def _create_campaign(
     *,
     actor: User,
     owner: Unit,
@@ -102,8 +107,12 @@ def task_targets(issuer: Unit, *, categories: Sequence[str], stages: Sequence[st
     return list(units.order_by("path"))
 
 
-@transaction.atomic(durable=True)
-def check_issue_task(
+@transaction.atomic
+def check_issue_task(campaign: Campaign, **kwargs: Any) -> Task:
+    return _issue_task(campaign, **kwargs)
+
+
+def _issue_task(
     campaign: Campaign,
     *,
     actor: User,
@@ -176,6 +185,43 @@ def check_issue_task(
     return task
 
 
+@transaction.atomic
+def check_create_seed_campaign(*, actor: User, owner: Unit, start: date) -> Campaign:
+    """The seed campaign (the campaign speech's plan) from `start`, its tasks issued by
+    `owner` to the units below it — those of a category the owner has no unit of left out —
+    in one transaction."""
+    campaign = _create_campaign(
+        actor=actor,
+        owner=owner,
+        name=fixture.NAME,
+        starts_on=start,
+        ends_on=start + timedelta(days=fixture.DAYS),
+        plan_points=fixture.PLAN_POINTS,
+        phases=fixture.phases_from(start),
+        projects=fixture.PROJECTS,
+    )
+    projects = {p.name: p for p in Project.objects.filter(campaign=campaign, parent=None)}
+    for kind, title, text, categories, stages, posts, days, evidence, project in fixture.TASKS:
+        if not task_targets(owner, categories=categories, stages=stages):
+            continue
+        _issue_task(
+            campaign,
+            actor=actor,
+            issuer=owner,
+            kind=kind,
+            title=title,
+            requirement=text,
+            categories=categories,
+            stages=stages,
+            post_types=posts,
+            due_workdays=days,
+            evidence=evidence,
+            project=projects[project],
+            today=start,
+        )
+    return campaign
+
+
 def _complete_by_evidence(task: Task, units: Sequence[Unit]) -> None:
     """A task whose evidence already exists is done at once (a plan approved before)."""
     if task.evidence == Task.Evidence.PLAN:
@@ -196,7 +242,7 @@ def _evidence_done(campaign: Campaign, unit: Unit, evidence: str, actor: User | 
     ).update(status=Assignment.Status.DONE, done_at=timezone.now(), done_by=actor)
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def check_confirm_assignment(assignment: Assignment, *, actor: User, note: str) -> Assignment:
     """The unit confirms a task the system cannot see done, with a line on how."""
     if not acts_for(actor, assignment.unit):
@@ -223,7 +269,7 @@ def check_confirm_assignment(assignment: Assignment, *, actor: User, note: str) 
     return row
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def check_submit_plan(campaign: Campaign, *, unit: Unit, actor: User, points: str) -> UnitPlan:
     """The unit's implementation plan, to the level above (again after it was returned)."""
     if not acts_for(actor, unit) or not unit.path.startswith(campaign.owner.path):
@@ -248,7 +294,7 @@ def check_submit_plan(campaign: Campaign, *, unit: Unit, actor: User, points: st
     return plan
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def check_decide_plan(plan: UnitPlan, *, actor: User, approve: bool, reason: str) -> UnitPlan:
     if not decides_for(actor, plan.unit):
         raise ValidationError(_("实施方案由上一级审核，不能审核本单位或无关单位的方案"))
@@ -296,7 +342,7 @@ def _clean_corrections(
     return cleaned, errors
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def check_file_report(
     campaign: Campaign,
     *,
@@ -379,7 +425,7 @@ def check_file_report(
     return existing
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def check_review_report(
     report: WeeklyReport, *, actor: User, approve: bool, reason: str
 ) -> WeeklyReport:
@@ -410,7 +456,7 @@ def _unit_admins(units: Sequence[Unit]) -> dict[int, list[User]]:
     return result
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def do_remind_missing(
     campaign: Campaign, *, actor: User, week_start: date, units: Sequence[Unit]
 ) -> int:

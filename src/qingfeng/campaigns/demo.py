@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from qingfeng.campaigns import actions, fixture
-from qingfeng.campaigns.models import Campaign, Project
+from qingfeng.campaigns import actions
+from qingfeng.campaigns.models import Campaign
 from qingfeng.campaigns.rhythm import week_of
 from qingfeng.orgs.models import Role, RoleAssignment, Unit, User
 
@@ -23,33 +23,7 @@ def seed_demo_campaign() -> Campaign:
     owner = Unit.objects.get(pk=county.ancestor_ids()[0])
     today = timezone.localdate()
     start = week_of(today) - timedelta(weeks=5)
-    campaign = actions.check_create_campaign(
-        actor=bureau_user,
-        owner=owner,
-        name=fixture.NAME,
-        starts_on=start,
-        ends_on=start + timedelta(days=150),
-        plan_points="以“学、查、改、评”闭环推进四项工程，周调度、月通报、季考评。",
-        phases=fixture.phases_from(start),
-        projects=fixture.PROJECTS,
-    )
-    projects = {p.name: p for p in Project.objects.filter(campaign=campaign, parent=None)}
-    for kind, title, text, categories, stages, posts, days, evidence, project in fixture.TASKS:
-        actions.check_issue_task(
-            campaign,
-            actor=bureau_user,
-            issuer=owner,
-            kind=kind,
-            title=title,
-            requirement=text,
-            categories=categories,
-            stages=stages,
-            post_types=posts,
-            due_workdays=days,
-            evidence=evidence,
-            project=projects[project],
-            today=start,
-        )
+    campaign = actions.check_create_seed_campaign(actor=bureau_user, owner=owner, start=start)
     _demo_rhythm(campaign, county_admin, start)
     return campaign
 

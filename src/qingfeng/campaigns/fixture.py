@@ -3,11 +3,13 @@ and its tasks by unit category and people group. The demo loads it; a bureau may
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from qingfeng.orgs.models import Person, Unit
 
 NAME = "深入贯彻中央八项规定精神学习教育"
+DAYS = 150
+PLAN_POINTS = "以“学、查、改、评”闭环推进四项工程，周调度、月通报、季考评。"
 
 PHASES = (
     ("学习研讨", (0, 0), (0, 30)),
@@ -129,8 +131,6 @@ TASKS = (
 
 
 def phases_from(start: date) -> list[tuple[str, date, date]]:
-    from datetime import timedelta
-
     return [
         (name, start + timedelta(days=a[1]), start + timedelta(days=b[1])) for name, a, b in PHASES
     ]

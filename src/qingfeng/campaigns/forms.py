@@ -72,6 +72,7 @@ class ReportForm(forms.Form):
     def __init__(self, *args: Any, figures: dict[str, int], labels: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.figure_keys = list(figures)
+        self.system = dict(figures)
         for key, value in figures.items():
             self.fields[f"v_{key}"] = forms.IntegerField(
                 label=labels.get(key, key), initial=value, min_value=0, required=False
@@ -86,5 +87,6 @@ class ReportForm(forms.Form):
             if data.get(f"v_{key}") is not None
         }
 
-    def rows(self) -> list[tuple[Any, Any]]:
-        return [(self[f"v_{key}"], self[f"r_{key}"]) for key in self.figure_keys]
+    def rows(self) -> list[tuple[Any, Any, int]]:
+        """(the figure's field, its reason's field, what the system says)."""
+        return [(self[f"v_{k}"], self[f"r_{k}"], self.system[k]) for k in self.figure_keys]

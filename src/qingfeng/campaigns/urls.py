@@ -7,6 +7,7 @@ from qingfeng.campaigns import views
 app_name = "campaigns"
 urlpatterns = [
     path("", views.campaign_list, name="list"),
+    path("seed/", views.campaign_seed, name="seed"),
     path("weekly/", views.weekly_home, name="weekly_home"),
     path("burden/", views.burden, name="burden"),
     path("<int:pk>/", views.campaign_detail, name="detail"),

@@ -3,7 +3,9 @@ the weekly dispatch (fill, review, roll-up, reminders) and the burden meter. Thi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -15,11 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qingfeng.campaigns import actions, selectors
+from qingfeng.campaigns import actions, fixture, selectors
 from qingfeng.campaigns.forms import DecisionForm, NoteForm, PlanForm, ReportForm, TaskForm
 from qingfeng.campaigns.models import Campaign, WeeklyReport
 from qingfeng.campaigns.permissions import acts_for, can, decides_for, issues_from
 from qingfeng.campaigns.rhythm import month_bounds, week_end, week_of
+from qingfeng.campaigns.workflow import PLAN, REPORT
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.lib.dates import parse_date
@@ -34,10 +37,21 @@ def _errors(form: Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def _week(request: AuthenticatedHttpRequest) -> date:
-    """?week=… (any day of it), else last week, the one whose reports are due now."""
+def _labelled(events: Any, labels: Mapping[str, object]) -> list[Any]:
+    """Event rows with the name of what happened (the workflow's table), for the history."""
+    rows = list(events.select_related("actor"))
+    for row in rows:
+        row.label = labels.get(row.action, row.action)
+    return rows
+
+
+def _week(request: AuthenticatedHttpRequest, campaign: Campaign) -> date:
+    """?week=… (any day of it), else last week — the one whose reports are due now — or the
+    campaign's first week when it began only this week."""
     day = parse_date(request.GET.get("week", ""))
-    return week_of(day or timezone.localdate() - timedelta(days=7))
+    if day is not None:
+        return week_of(day)
+    return max(week_of(timezone.localdate() - timedelta(days=7)), week_of(campaign.starts_on))
 
 
 @guarded(can, "view")
@@ -46,8 +60,29 @@ def campaign_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "campaigns/list.html",
-        {"campaigns": selectors.campaigns_visible_to(request.user)},
+        {
+            "campaigns": selectors.campaigns_visible_to(request.user),
+            "can_manage": can(request.user, "manage"),
+            "seed_name": fixture.NAME,
+        },
     )
+
+
+@guarded(can, "manage")
+@require_POST
+def campaign_seed(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The seed campaign (the campaign speech's plan), from today, owned by the user's unit."""
+    roots = [u for u in scope_root_units(request.user) if can(request.user, "manage")]
+    if not roots:
+        raise Http404
+    try:
+        campaign = actions.check_create_seed_campaign(
+            actor=request.user, owner=roots[0], start=timezone.localdate()
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return HttpResponseRedirect(reverse("campaigns:list"))
+    return HttpResponseRedirect(reverse("campaigns:detail", args=[campaign.pk]))
 
 
 @guarded(can, "view")
@@ -191,7 +226,7 @@ def plan_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "campaigns/plan.html",
-        {"plan": plan, "decides": decides, "events": plan.events.select_related("actor")},
+        {"plan": plan, "decides": decides, "events": _labelled(plan.events, PLAN.event_labels)},
     )
 
 
@@ -216,7 +251,7 @@ def weekly_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     campaign = _current_campaign(request)
     if campaign is None:
         return _none_yet(request)
-    week = _week(request)
+    week = _week(request, campaign)
     units = selectors.scope_units(request.user, campaign)
     roll = selectors.rollup(campaign, units, week)
     return render(
@@ -244,7 +279,7 @@ def weekly_home(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def weekly_remind(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = selectors.get_campaign_for_user(request.user, pk)
-    week = _week(request)
+    week = _week(request, campaign)
     units = list(selectors.scope_units(request.user, campaign))
     sent = actions.do_remind_missing(campaign, actor=request.user, week_start=week, units=units)
     messages.success(request, _("已向未报送单位发出 %(n)s 条催报提醒") % {"n": sent})
@@ -341,7 +376,7 @@ def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             ],
             "decides": decides and report.status == WeeklyReport.Status.FILED,
             "own": acts_for(request.user, report.unit),
-            "events": report.events.select_related("actor"),
+            "events": _labelled(report.events, REPORT.event_labels),
         },
     )
 

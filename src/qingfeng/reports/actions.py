@@ -68,7 +68,7 @@ def _version(bulletin: Bulletin, actor: User, data: bytes, kind: str, name: str)
     return version
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def check_create_bulletin(
     *,
     actor: User,
@@ -117,7 +117,7 @@ def check_create_bulletin(
     return bulletin
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def check_upload_edited(
     bulletin: Bulletin, *, actor: User, upload: UploadedFile
 ) -> BulletinVersion:
@@ -143,7 +143,7 @@ def latest(bulletin: Bulletin) -> BulletinVersion:
     return version
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def check_approve_bulletin(bulletin: Bulletin, *, actor: User) -> Bulletin:
     """审定 by a bureau leader; the current version must conform to GB/T 9704."""
     if not approves(actor, bulletin.issuer):
@@ -157,7 +157,7 @@ def check_approve_bulletin(bulletin: Bulletin, *, actor: User) -> Bulletin:
     return bulletin
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def check_issue_bulletin(bulletin: Bulletin, *, actor: User) -> Bulletin:
     """印发: a notification with the file to every unit admin below the issuer; the PDF for
     reading is rendered after commit."""
@@ -191,7 +191,7 @@ def render_pdf(payload: dict[str, Any]) -> None:
     version.save(update_fields=["pdf"])
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def do_request_pdf(bulletin: Bulletin, *, actor: User) -> None:
     """A PDF of the current version for reading before issue."""
     version = latest(bulletin)

@@ -152,7 +152,7 @@ def overview(snapshot: Mapping[str, Any]) -> list[str]:
             f"{_n(t, 'problems_new_department_risk')} 个、个人整改清单 "
             f"{_n(t, 'problems_new_personal')} 个），销号 {_n(t, 'problems_closed')} 个，其中按期销号 "
             f"{_n(t, 'problems_closed_on_time')} 个，按期销号率 "
-            f"{rate(_n(t, 'problems_closed_on_time'), _n(t, 'problems_closed'))}；月底在改问题 "
+            f"{rate(_n(t, 'problems_closed_on_time'), _n(t, 'problems_closed'))}；截至统计时在改问题 "
             f"{_n(t, 'problems_open')} 个，其中逾期 {_n(t, 'problems_overdue')} 个、红灯 "
             f"{_n(t, 'problems_red')} 个。"
         )
@@ -224,11 +224,11 @@ def chart(snapshot: Mapping[str, Any]) -> bytes | None:
     counties = snapshot["counties"]
     if not counties:
         return None
-    width, bar, gap, left, top = 1400, 44, 22, 330, 60
-    height = top + len(counties) * (bar + gap) + 40
+    width, bar, gap, left, top = 1400, 64, 28, 330, 80
+    height = max(360, top + len(counties) * (bar + gap) + 40)
     image = PILImage.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
-    font = ImageFont.truetype(str(font_path), 30)
+    font = ImageFont.truetype(str(font_path), 34)
     draw.text((left, 10), "各县区按期销号率", fill="black", font=font)
     span = width - left - 160
     for i, county in enumerate(counties):
@@ -236,10 +236,10 @@ def chart(snapshot: Mapping[str, Any]) -> bytes | None:
         closed = _n(f, "problems_closed")
         share = _n(f, "problems_closed_on_time") / closed if closed else 0.0
         y = top + i * (bar + gap)
-        draw.text((10, y + 6), county["name"][:9], fill="black", font=font)
+        draw.text((10, y + 12), county["name"][:9], fill="black", font=font)
         draw.rectangle((left, y, left + max(2, int(span * share)), y + bar), fill="#c00000")
         label = rate(_n(f, "problems_closed_on_time"), closed)
-        draw.text((left + int(span * share) + 12, y + 6), label, fill="black", font=font)
+        draw.text((left + int(span * share) + 12, y + 12), label, fill="black", font=font)
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()

@@ -3,6 +3,8 @@ versions and their format check, and the moves (upload, approve, issue); downloa
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
@@ -18,7 +20,9 @@ from qingfeng.orgs.selectors import scope_root_units
 from qingfeng.reports import actions, compose, selectors
 from qingfeng.reports import render as renderer
 from qingfeng.reports.forms import BulletinForm, UploadForm
+from qingfeng.reports.models import Bulletin
 from qingfeng.reports.permissions import approves, can, drafts
+from qingfeng.reports.workflow import BULLETIN
 
 
 @guarded(can, "view")
@@ -78,11 +82,18 @@ def bulletin_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "versions": bulletin.versions.select_related("uploaded_by"),
             "drafts": drafts(request.user, issuer),
             "approves": approves(request.user, issuer),
-            "events": bulletin.events.select_related("actor"),
+            "events": _labelled(bulletin),
             "pdf_available": renderer.soffice() is not None,
             "form": UploadForm(),
         },
     )
+
+
+def _labelled(bulletin: Bulletin) -> list[Any]:
+    rows = list(bulletin.events.select_related("actor"))
+    for row in rows:
+        row.label = BULLETIN.event_labels.get(row.action, row.action)  # type: ignore[attr-defined]
+    return rows
 
 
 def _move(request: AuthenticatedHttpRequest, pk: int, run: object) -> HttpResponse:

@@ -110,3 +110,25 @@ class PagesTestCase(CampaignCase):
         self.assertEqual(task.assignments.count(), 2)
         self.assertEqual(task.due_on, actions.get_calendar().add_workdays(timezone.localdate(), 15))
         self.assertLess(task.due_on - timezone.localdate(), timedelta(days=30))
+
+    def test_the_office_sets_up_the_seed_campaign_in_one_step(self) -> None:
+        response = self.login(self.office_user).post(reverse("campaigns:seed"))
+        campaign = self.campaign.__class__.objects.exclude(pk=self.campaign.pk).get()
+        self.assertRedirects(response, reverse("campaigns:detail", args=[campaign.pk]))
+        self.assertEqual(campaign.projects.filter(parent=None).count(), 4)
+        titles = set(campaign.tasks.values_list("title", flat=True))
+        self.assertIn("教研成果廉洁审查", titles)  # the city has a research institute
+        research = campaign.tasks.get(title="教研成果廉洁审查")
+        self.assertEqual(
+            list(research.assignments.values_list("unit", flat=True)), [self.institute.pk]
+        )
+        self.assertEqual(
+            self.login(self.school_admin).post(reverse("campaigns:seed")).status_code, 403
+        )
+
+    def test_a_seed_task_no_unit_would_receive_is_left_out(self) -> None:
+        self.institute.is_active = False
+        self.institute.save(update_fields=["is_active"])
+        self.login(self.office_user).post(reverse("campaigns:seed"))
+        campaign = self.campaign.__class__.objects.exclude(pk=self.campaign.pk).get()
+        self.assertNotIn("教研成果廉洁审查", set(campaign.tasks.values_list("title", flat=True)))
