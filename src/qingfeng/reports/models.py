@@ -83,3 +83,78 @@ class BulletinEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bulletin_id} {self.action}"
+
+
+class Assessment(models.Model):
+    """季考评: every unit below the issuer scored on the quarter's figures by the scheme of its
+    category (kept with the assessment: `scheme`), ranked within its category."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        APPROVED = "approved", _("已审定")
+        PUBLISHED = "published", _("已发布")
+
+    issuer = models.ForeignKey(
+        Unit, verbose_name=_("考评机关"), on_delete=models.PROTECT, related_name="+"
+    )
+    quarter = models.CharField(_("季度"), max_length=7)  # "2026-Q4"
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    scheme = models.JSONField(_("考评方案"), default=dict)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("季度考评")
+        verbose_name_plural = _("季度考评")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "quarter"], name="reports_assessment_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.quarter
+
+
+class Score(models.Model):
+    """One unit's score: the indicators' values from the figures, the office's deduction and
+    一票否决 (each with its reason), the total and the rank within the unit's category."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(max_length=20)
+    figures = models.JSONField(default=dict)
+    values = models.JSONField(default=dict)  # indicator key → 0–100, or None without data
+    deduction = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    deduction_reason = models.CharField(max_length=200, blank=True)
+    veto_reason = models.CharField(_("一票否决理由"), max_length=200, blank=True)
+    total = models.DecimalField(max_digits=5, decimal_places=2)
+    rank = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["assessment_id", "category", "rank", "unit_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "unit"], name="reports_score_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id}:{self.unit_id} {self.total}"
+
+
+class AssessmentEvent(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20)
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10, blank=True)
+    actor = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["assessment_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id} {self.action}"

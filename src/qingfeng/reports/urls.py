@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from qingfeng.reports import assessment_views as av
 from qingfeng.reports import views
 
 app_name = "reports"
@@ -15,4 +16,10 @@ urlpatterns = [
     path("<int:pk>/pdf/", views.bulletin_pdf, name="render_pdf"),
     path("<int:pk>/v/<int:version_id>.docx", views.version_file, name="docx"),
     path("<int:pk>/v/<int:version_id>.pdf", views.version_pdf, name="pdf"),
+    path("assessments/new/", av.assessment_new, name="assessment_new"),
+    path("assessments/<int:pk>/", av.assessment_detail, name="assessment"),
+    path("assessments/<int:pk>/approve/", av.assessment_approve, name="assessment_approve"),
+    path("assessments/<int:pk>/publish/", av.assessment_publish, name="assessment_publish"),
+    path("assessments/<int:pk>/export.xlsx", av.assessment_export, name="assessment_export"),
+    path("assessments/<int:pk>/s/<int:score_id>/", av.score_adjust, name="score_adjust"),
 ]

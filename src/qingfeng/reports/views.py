@@ -33,6 +33,7 @@ def bulletins(request: AuthenticatedHttpRequest) -> HttpResponse:
         "reports/list.html",
         {
             "bulletins": selectors.bulletins_visible_to(request.user),
+            "assessments": selectors.assessments_visible_to(request.user),
             "can_draft": can(request.user, "draft"),
         },
     )

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from qingfeng.core import lifecycle
 from qingfeng.core.lifecycle import Move
-from qingfeng.reports.models import Bulletin, BulletinEvent
+from qingfeng.reports.models import Assessment, AssessmentEvent, Bulletin, BulletinEvent
 
 B = Bulletin.Status
 MOVES: dict[str, Move] = {
@@ -39,4 +39,34 @@ BULLETIN = lifecycle.Workflow(
     audit_prefix="reports.bulletin",
     labels={"create": gettext_lazy("生成草稿")},
     snapshot=lambda b: {"status": b.status, "number": b.number},
+)
+
+A = Assessment.Status
+ASSESSMENT_MOVES: dict[str, Move] = {
+    "approve": Move(gettext_lazy("审定"), frozenset({A.DRAFT}), A.APPROVED),
+    "publish": Move(gettext_lazy("发布"), frozenset({A.APPROVED}), A.PUBLISHED),
+}
+
+
+class AssessmentTransition(lifecycle.InvalidTransition):
+    def __init__(self, status: str, action: str) -> None:
+        super().__init__(
+            statuses=A,
+            moves=ASSESSMENT_MOVES,
+            message=gettext_lazy("季度考评当前状态为“%(status)s”，不能执行“%(action)s”"),
+            status=status,
+            action=action,
+        )
+
+
+ASSESSMENT = lifecycle.Workflow(
+    model=Assessment,
+    statuses=A,
+    moves=ASSESSMENT_MOVES,
+    error=AssessmentTransition,
+    event_model=AssessmentEvent,
+    event_subject="assessment",
+    audit_prefix="reports.assessment",
+    labels={"create": gettext_lazy("计算得分"), "adjust": gettext_lazy("扣分或一票否决")},
+    snapshot=lambda a: {"status": a.status, "quarter": a.quarter},
 )

@@ -9,7 +9,7 @@ from datetime import date
 from django.core.files.base import ContentFile
 
 from qingfeng.core.tests.objects import Factory, Made
-from qingfeng.reports import actions
+from qingfeng.reports import actions, assessments
 from qingfeng.reports.models import Bulletin
 from qingfeng.test import BaseTestCase
 
@@ -36,7 +36,24 @@ def version(case: BaseTestCase) -> Made:
     return Made({"pk": made.pk, "version_id": row.pk}, case.bureau_admin)
 
 
+def assessment(case: BaseTestCase) -> Made:
+    made = assessments.check_create_assessment(
+        actor=case.bureau_admin, issuer=case.bureau, quarter="2026-Q1"
+    )
+    return Made({"pk": made.pk}, case.bureau_admin)
+
+
+def score(case: BaseTestCase) -> Made:
+    made = assessments.check_create_assessment(
+        actor=case.bureau_admin, issuer=case.bureau, quarter="2026-Q2"
+    )
+    row = made.scores.get(unit=case.school)
+    return Made({"pk": made.pk, "score_id": row.pk}, case.bureau_admin)
+
+
 OBJECTS: dict[str, Factory] = {
+    "reports:assessment": assessment,
+    "reports:score_adjust": score,
     "reports:bulletin": bulletin,
     "reports:docx": version,
     "reports:pdf": version,
