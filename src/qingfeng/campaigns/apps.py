@@ -14,6 +14,7 @@ class CampaignsConfig(AppConfig):
         from qingfeng.core.registry import DemoSeeder, Section
 
         registry.add_urls("campaigns/", "qingfeng.campaigns.urls")
+        registry.add_api_router("campaigns", "qingfeng.campaigns.api.router")
         registry.add_figures(figures.SOURCE)
         registry.add_demo_seeder(
             DemoSeeder("campaigns", 40, seed=demo.demo_lines, has_data=demo.has_campaigns)

@@ -14,6 +14,7 @@ class ReportsConfig(AppConfig):
         from qingfeng.reports import actions, demo
 
         registry.add_urls("reports/", "qingfeng.reports.urls")
+        registry.add_api_router("reports", "qingfeng.reports.api.router")
         registry.add_job_handler("reports.render_pdf", actions.render_pdf, atomic=False)
         registry.add_demo_seeder(
             DemoSeeder("reports", 50, seed=demo.demo_lines, has_data=demo.has_bulletins)
