@@ -270,7 +270,7 @@ def weekly_home(request: AuthenticatedHttpRequest) -> HttpResponse:
                 for label, figures in selectors.report_figures()
             ],
             "own": {u.pk for u in units if acts_for(request.user, u)},
-            "can_remind": any(decides_for(request.user, u) for u in roll.missing),
+            "remindable": sum(1 for u in roll.missing if decides_for(request.user, u)),
         },
     )
 
