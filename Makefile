@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 DEMO_SIZE ?= county
 DEMO_SEED ?= 1
-SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei gettext postgresql-client
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei gettext postgresql-client libreoffice-writer-nogui poppler-utils
 RUN_PACKAGES := fonts-wqy-microhei
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 

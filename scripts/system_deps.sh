@@ -5,6 +5,8 @@
 #   fonts-wqy-microhei  the TrueType Chinese font the unit posters embed in their PDF
 #   gettext             the check that the English catalogue has every message (CI)
 #   postgresql-client   pg_dump / pg_restore: backup, restore and the drill on PostgreSQL
+#   libreoffice-writer-nogui  the monthly bulletin's PDF rendering (docx → PDF)
+#   poppler-utils       pdftoppm: the bulletin's PDF pages as PNG in its rendering test
 #
 #   scripts/system_deps.sh PACKAGE...      (make run and make test call it)
 #

@@ -103,6 +103,8 @@ INSTALLED_APPS = [
     "qingfeng.ledger",
     "qingfeng.intake",
     "qingfeng.evaluation",
+    "qingfeng.campaigns",
+    "qingfeng.reports",
     "qingfeng.api",
 ]
 

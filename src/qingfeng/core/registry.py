@@ -20,8 +20,9 @@ core/policy.py), so the menu and the page can never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -169,6 +170,36 @@ class DemoSeeder:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """One number an app supplies for the campaign's rhythm (周调度、月通报、季考评).
+
+    Every figure is a count over a unit's own records, so a county's figure is the sum of its
+    units' and a ratio is computed from two counts, never averaged. `burden` marks a count of
+    forms a person of the unit had to fill (imports, uploads, reports): the burden meter."""
+
+    key: str
+    label: StrOrPromise
+    burden: bool = False
+
+
+@dataclass(frozen=True)
+class FigureSource:
+    """What one app tells the weekly report, the bulletin and the quarterly score.
+
+    `compute(unit_ids, start, end)` returns, for each of those units that has any, its figures
+    for the days `start` … `end` (inclusive, local dates) as {figure key: count}; a unit with
+    none may be left out. It reads through the app's own models in a few grouped queries,
+    whatever the number of units. Oversight and learning add theirs with one
+    `add_figures(FigureSource(...))` from their `ready()`."""
+
+    key: str
+    label: StrOrPromise
+    order: int
+    figures: tuple[Figure, ...]
+    compute: Callable[[Sequence[int], date, date], Mapping[int, Mapping[str, int]]]
+
+
+@dataclass(frozen=True)
 class UrlMount:
     """An app's URLconf under a prefix of the site (`public` prefixes are the ones a reverse
     proxy may expose to the internet, DESIGN.md §6)."""
@@ -187,6 +218,7 @@ class Registry:
     sources: dict[str, ProblemSource] = field(default_factory=dict)
     seeders: dict[str, DemoSeeder] = field(default_factory=dict)
     complaints: dict[str, ComplaintSink] = field(default_factory=dict)
+    figures: dict[str, FigureSource] = field(default_factory=dict)
 
     def _add(self, table: dict[str, Any], key: str, item: Any) -> None:
         # ready() may run twice (tests, autoreload): the same key replaces, never duplicates.
@@ -237,6 +269,11 @@ def add_demo_seeder(seeder: DemoSeeder) -> None:
     _registry._add(_registry.seeders, seeder.key, seeder)
 
 
+def add_figures(source: FigureSource) -> None:
+    """An app's figures for the campaign's weekly report, bulletin and quarterly score."""
+    _registry._add(_registry.figures, source.key, source)
+
+
 def add_job_handler(
     kind: str, handler: Handler, *, atomic: bool = True, long: LongWork | None = None
 ) -> None:
@@ -267,6 +304,10 @@ def home_cards() -> list[HomeCard]:
 
 def problem_sources() -> list[ProblemSource]:
     return list(_registry.sources.values())
+
+
+def figure_sources() -> list[FigureSource]:
+    return sorted(_registry.figures.values(), key=lambda s: (s.order, s.key))
 
 
 def demo_seeders() -> list[DemoSeeder]:

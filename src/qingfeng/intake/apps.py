@@ -11,10 +11,11 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, Section
-        from qingfeng.intake import actions, complaints, demo, sources
+        from qingfeng.intake import actions, complaints, demo, figures, sources
 
         registry.add_urls("intake/", "qingfeng.intake.urls")
         registry.add_urls("report/", "qingfeng.intake.public_urls", public=True)
+        registry.add_figures(figures.SOURCE)
         registry.add_problem_source(sources.TicketSource())
         registry.set_complaint_sink(complaints.ForwardedComplaints())
         # The duplicate check reads and computes before it writes: its own transactions.

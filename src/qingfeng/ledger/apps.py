@@ -11,12 +11,13 @@ class LedgerConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, HomeCard, Section
-        from qingfeng.ledger import cards, demo
+        from qingfeng.ledger import cards, demo, figures
         from qingfeng.ledger.excel import work
 
         registry.add_urls("ledger/", "qingfeng.ledger.urls")
         work.register()
         registry.add_urls("progress/", "qingfeng.ledger.public_urls", public=True)
+        registry.add_figures(figures.SOURCE)
         registry.add_home_card(
             HomeCard("ledger", "ledger/cards/overview.html", 20, cards.overview_card)
         )

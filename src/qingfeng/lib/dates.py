@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, time, timedelta, tzinfo
 
 _DATE = re.compile(r"^\s*(\d{4})\s*(?:年|-|\.|/)\s*(\d{1,2})\s*(?:月|-|\.|/)\s*(\d{1,2})\s*日?\s*$")
 _COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
@@ -18,3 +18,17 @@ def parse_date(text: str) -> date | None:
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         return None
+
+
+def day_bounds(start: date, end: date, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The aware instants from the start of `start` to the start of the day after `end` in
+    `zone`: the half-open range of timestamps that fall on those days."""
+    first = datetime.combine(start, time.min, tzinfo=zone)
+    after = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+    return first, after
+
+
+def month_last_day(day: date) -> date:
+    """The last day of the month `day` falls in."""
+    after = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return after - timedelta(days=1)

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from qingfeng.campaigns.tests import objects as campaigns
 from qingfeng.core.tests.objects import Factory, Made
 from qingfeng.evaluation.tests import objects as evaluation
 from qingfeng.intake.tests import objects as intake
 from qingfeng.ledger.models import OfflinePublication
 from qingfeng.ledger.tests import objects as ledger
 from qingfeng.orgs.tests import objects as orgs
+from qingfeng.reports.tests import objects as reports
 from qingfeng.test import BaseTestCase
 
 
@@ -36,4 +38,6 @@ OBJECTS: dict[str, Factory] = {
     "api:intake_ticket": renamed(intake.ticket, "ticket_id"),
     "api:decide_offline_publication": publication,
     "api:evaluation_results": renamed(evaluation.round_, "round_id"),
+    "api:campaigns_weekly": renamed(campaigns.campaign, "campaign_id"),
+    "api:reports_bulletin": renamed(reports.bulletin, "bulletin_id"),
 }

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CampaignsConfig(AppConfig):
+    name = "qingfeng.campaigns"
+    verbose_name = _("专项工作")
+
+    def ready(self) -> None:
+        from qingfeng.campaigns import demo, figures
+        from qingfeng.core import registry
+        from qingfeng.core.registry import DemoSeeder, Section
+
+        registry.add_urls("campaigns/", "qingfeng.campaigns.urls")
+        registry.add_api_router("campaigns", "qingfeng.campaigns.api.router")
+        registry.add_figures(figures.SOURCE)
+        registry.add_demo_seeder(
+            DemoSeeder("campaigns", 40, seed=demo.demo_lines, has_data=demo.has_campaigns)
+        )
+        registry.add_menu_section(
+            Section.REPORT,
+            (
+                ("campaigns", _("专项工作"), "campaigns:list"),
+                ("weekly", _("周调度"), "campaigns:weekly_home"),
+                ("burden", _("减负监测"), "campaigns:burden"),
+            ),
+        )

@@ -1,0 +1,92 @@
+"""Input validation only: the actions decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from qingfeng.campaigns.models import Project, Task
+from qingfeng.orgs.models import Person, Unit
+
+
+class TaskForm(forms.Form):
+    kind = forms.ChoiceField(label=_("类型"), choices=Task.Kind.choices)
+    title = forms.CharField(label=_("任务"), max_length=100)
+    requirement = forms.CharField(label=_("要求"), widget=forms.Textarea(attrs={"rows": 3}))
+    categories = forms.MultipleChoiceField(
+        label=_("单位类别（不选为全部）"),
+        choices=Unit.Category.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    stages = forms.MultipleChoiceField(
+        label=_("学段（不选为全部）"),
+        choices=[c for c in Unit.Stage.choices if c[0]],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    post_types = forms.MultipleChoiceField(
+        label=_("人员岗位要求（不选为全部）"),
+        choices=Person.PostType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    due_workdays = forms.IntegerField(label=_("完成时限（工作日）"), min_value=1, max_value=250)
+    evidence = forms.ChoiceField(label=_("完成依据"), choices=Task.Evidence.choices)
+    project = forms.ModelChoiceField(
+        label=_("所属项目"), queryset=Project.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, projects: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = projects  # type: ignore[attr-defined]
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("完成情况"), max_length=200)
+
+
+class PlanForm(forms.Form):
+    points = forms.CharField(label=_("方案要点"), widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", _("批准")), ("return", _("退回"))], widget=forms.HiddenInput
+    )
+    reason = forms.CharField(label=_("意见"), max_length=500, required=False)
+
+
+class ReportForm(forms.Form):
+    """The figures as the system has them, each with a correction and its reason."""
+
+    narrative = forms.CharField(
+        label=_("本周工作进展"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    next_week = forms.CharField(
+        label=_("下周工作重点"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, figures: dict[str, int], labels: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.figure_keys = list(figures)
+        self.system = dict(figures)
+        for key, value in figures.items():
+            self.fields[f"v_{key}"] = forms.IntegerField(
+                label=labels.get(key, key), initial=value, min_value=0, required=False
+            )
+            self.fields[f"r_{key}"] = forms.CharField(max_length=200, required=False)
+
+    def corrections(self) -> dict[str, tuple[int, str]]:
+        data = self.cleaned_data
+        return {
+            key: (data[f"v_{key}"], data[f"r_{key}"])
+            for key in self.figure_keys
+            if data.get(f"v_{key}") is not None
+        }
+
+    def rows(self) -> list[tuple[Any, Any, int]]:
+        """(the figure's field, its reason's field, what the system says)."""
+        return [(self[f"v_{k}"], self[f"r_{k}"], self.system[k]) for k in self.figure_keys]

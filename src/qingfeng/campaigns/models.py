@@ -1,0 +1,252 @@
+"""The campaign and its rhythm (DESIGN.md: 周调度、月通报、季考评).
+
+A campaign has phases and its structure (the four projects and their actions); tasks issued by
+a unit (the bureau, or a county for its schools) reach the units below it of the chosen
+categories and stages (分类指导) as one assignment each; every unit submits its own
+implementation plan (具体实施方案) to the level above; every week each unit files one weekly
+report pre-filled from the data the system already holds (报一次).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from qingfeng.orgs.models import Unit, User
+
+
+class Campaign(models.Model):
+    name = models.CharField(_("名称"), max_length=100)
+    owner = models.ForeignKey(
+        Unit, verbose_name=_("牵头单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    plan_points = models.TextField(_("实施方案要点"), blank=True)
+    # 0 = Monday: the weekly report of a week is due on this weekday of the next week (the
+    # next working day when that day is not one).
+    report_due_weekday = models.PositiveSmallIntegerField(_("周报截止（星期）"), default=1)
+    narrative_cap = models.PositiveSmallIntegerField(_("周报文字上限"), default=500)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("专项工作")
+        verbose_name_plural = _("专项工作")
+        ordering = ["-starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(report_due_weekday__lte=6), name="campaigns_due_weekday"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="campaigns_dates"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Phase(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="phases")
+    name = models.CharField(_("阶段"), max_length=50)
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+
+    class Meta:
+        ordering = ["campaign_id", "starts_on", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Project(models.Model):
+    """The campaign's structure: a project (靶向攻坚) and its actions (三张清单 …)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="projects")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="actions"
+    )
+    name = models.CharField(_("名称"), max_length=50)
+    summary = models.CharField(_("内容"), max_length=200, blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["campaign_id", "sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Task(models.Model):
+    """A task issued by `issuer` to the units below it of the given categories and stages."""
+
+    class Kind(models.TextChoices):
+        COMMON = "common", _("共性要求")
+        INDIVIDUAL = "individual", _("个性指标")
+
+    class Evidence(models.TextChoices):
+        CONFIRM = "confirm", _("单位确认完成")
+        PLAN = "plan", _("实施方案获批")
+        WEEKLY = "weekly", _("按时报送周报")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tasks")
+    issuer = models.ForeignKey(
+        Unit, verbose_name=_("下达单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    project = models.ForeignKey(
+        Project,
+        verbose_name=_("所属项目"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+    )
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    title = models.CharField(_("任务"), max_length=100)
+    requirement = models.TextField(_("要求"))
+    # [] = every category / stage / post type.
+    categories = models.JSONField(_("单位类别"), default=list)
+    stages = models.JSONField(_("学段"), default=list)
+    post_types = models.JSONField(_("人员岗位"), default=list)
+    due_workdays = models.PositiveSmallIntegerField(_("完成时限（工作日）"))
+    due_on = models.DateField(_("截止日期"))
+    evidence = models.CharField(_("完成依据"), max_length=10, choices=Evidence.choices)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("任务")
+        verbose_name_plural = _("任务")
+        ordering = ["campaign_id", "due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Assignment(models.Model):
+    """A task as one unit has it: done by the evidence the task names."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("未完成")
+        DONE = "done", _("已完成")
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(_("完成情况"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["task_id", "unit__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "unit"], name="campaigns_assignment_once")
+        ]
+        indexes = [models.Index(fields=["unit", "status"], name="campaigns_assignment_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}:{self.unit_id}"
+
+
+class UnitPlan(models.Model):
+    """A unit's own implementation plan, decided by the level above (approve / return)."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("待审核")
+        APPROVED = "approved", _("已批准")
+        RETURNED = "returned", _("已退回")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="plans")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    points = models.TextField(_("方案要点"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices)
+    submitted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "unit"], name="campaigns_plan_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}:{self.unit_id}"
+
+
+class PlanEvent(models.Model):
+    plan = models.ForeignKey(UnitPlan, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20)
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10, blank=True)
+    actor = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["plan_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.action}"
+
+
+class WeeklyReport(models.Model):
+    """One unit's report for one week (Monday–Sunday), filed once.
+
+    `figures` is what the system said when the unit filed (the pre-fill, kept as it stood);
+    `corrections` what the unit changed, each with its reason — the figure shown is the
+    correction where there is one. A report filed after `due_on` is late, and a filed report
+    is locked once its due day is over."""
+
+    class Status(models.TextChoices):
+        FILED = "filed", _("已报送")
+        APPROVED = "approved", _("已审核")
+        RETURNED = "returned", _("已退回")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="reports")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    week_start = models.DateField(_("周次（周一）"))
+    due_on = models.DateField(_("报送截止"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices)
+    figures = models.JSONField(_("系统数据"), default=dict)
+    corrections = models.JSONField(_("更正"), default=dict)
+    narrative = models.TextField(_("工作进展"), blank=True)
+    next_week = models.TextField(_("下周重点"), blank=True)
+    filed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField(_("报送时间"))
+    late = models.BooleanField(_("逾期报送"), default=False)
+    # How many inputs the person filled in (corrections, texts): the burden meter.
+    fields_filled = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-week_start", "unit__path"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "unit", "week_start"], name="campaigns_report_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "week_start", "unit"], name="campaigns_report_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.week_start}"
+
+
+class ReportEvent(models.Model):
+    report = models.ForeignKey(WeeklyReport, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20)
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10, blank=True)
+    actor = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["report_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} {self.action}"

@@ -1,0 +1,276 @@
+"""Every read of the campaign, scoped to the caller: a campaign is seen from its owner and
+below (a school sees the bureau's campaign); tasks, plans and weekly reports of units inside
+the caller's scope. Anything else is a 404, exactly as a missing id."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from qingfeng.campaigns.models import Assignment, Campaign, Task, UnitPlan, WeeklyReport
+from qingfeng.campaigns.rhythm import week_end
+from qingfeng.core import registry
+from qingfeng.core.registry import Figure
+from qingfeng.core.scope import scope_paths
+from qingfeng.orgs.models import Unit, User
+
+OWN_SOURCE = "campaigns"
+
+
+def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
+    paths = scope_paths(user)
+    above: set[int] = set()
+    query = Q(pk__in=[])
+    for path in paths:
+        query |= Q(owner__path__startswith=path)
+        above.update(int(segment) for segment in path.split("/") if segment)
+    return Campaign.objects.filter(query | Q(owner_id__in=above)).select_related("owner")
+
+
+def get_campaign_for_user(user: User, pk: int) -> Campaign:
+    return get_object_or_404(campaigns_visible_to(user), pk=pk)
+
+
+def scope_units(user: User, campaign: Campaign) -> QuerySet[Unit]:
+    """The units below the campaign's owner that lie in the user's scope: those that report."""
+    query = Q(pk__in=[])
+    for path in scope_paths(user):
+        query |= Q(path__startswith=path)
+    return (
+        Unit.objects.within(campaign.owner)
+        .exclude(pk=campaign.owner_id)
+        .filter(query, is_active=True)
+        .order_by("path")
+    )
+
+
+def reporting_units(campaign: Campaign, root: Unit | None = None) -> QuerySet[Unit]:
+    """Every active unit below the campaign's owner (below `root` too when given)."""
+    units = Unit.objects.within(campaign.owner).exclude(pk=campaign.owner_id).filter(is_active=True)
+    return units.filter(root.subtree_q("")) if root is not None else units
+
+
+def get_unit_in_campaign(user: User, campaign: Campaign, pk: int) -> Unit:
+    return get_object_or_404(scope_units(user, campaign), pk=pk)
+
+
+def tasks_issued(user: User, campaign: Campaign) -> QuerySet[Task]:
+    query = Q(pk__in=[])
+    for path in scope_paths(user):
+        query |= Q(issuer__path__startswith=path)
+    return campaign.tasks.filter(query).select_related("issuer", "project")
+
+
+def get_task_for_user(user: User, pk: int) -> Task:
+    """A task its issuer's scope sees, or one assigned to a unit in the user's scope."""
+    query = Q(pk__in=[])
+    for path in scope_paths(user):
+        query |= Q(issuer__path__startswith=path) | Q(assignments__unit__path__startswith=path)
+    tasks = Task.objects.filter(query, campaign__in=campaigns_visible_to(user)).distinct()
+    return get_object_or_404(tasks.select_related("issuer", "campaign", "project"), pk=pk)
+
+
+def assignments_of(unit: Unit, campaign: Campaign) -> QuerySet[Assignment]:
+    return (
+        Assignment.objects.filter(unit=unit, task__campaign=campaign)
+        .select_related("task", "task__issuer", "task__project")
+        .order_by("task__due_on", "task_id")
+    )
+
+
+def assignments_of_task(user: User, task: Task) -> QuerySet[Assignment]:
+    query = Q(pk__in=[])
+    for path in scope_paths(user):
+        query |= Q(unit__path__startswith=path)
+    return task.assignments.filter(query).select_related("unit")
+
+
+def get_assignment_for_user(user: User, pk: int) -> Assignment:
+    query = Q(pk__in=[])
+    for path in scope_paths(user):
+        query |= Q(unit__path__startswith=path)
+    rows = Assignment.objects.filter(query).select_related("task", "task__campaign", "unit")
+    return get_object_or_404(rows, pk=pk)
+
+
+def plans_in_scope(user: User, campaign: Campaign) -> QuerySet[UnitPlan]:
+    return campaign.plans.filter(unit__in=scope_units(user, campaign)).select_related("unit")
+
+
+def get_plan_for_user(user: User, pk: int) -> UnitPlan:
+    query = Q(pk__in=[])
+    for path in scope_paths(user):
+        query |= Q(unit__path__startswith=path)
+    return get_object_or_404(
+        UnitPlan.objects.filter(query).select_related("unit", "campaign"), pk=pk
+    )
+
+
+def plan_of(campaign: Campaign, unit: Unit) -> UnitPlan | None:
+    return campaign.plans.filter(unit=unit).first()
+
+
+def get_report_for_user(user: User, pk: int) -> WeeklyReport:
+    query = Q(pk__in=[])
+    for path in scope_paths(user):
+        query |= Q(unit__path__startswith=path)
+    rows = WeeklyReport.objects.filter(query).select_related("unit", "campaign", "filed_by")
+    return get_object_or_404(rows, pk=pk)
+
+
+def report_of(campaign: Campaign, unit: Unit, week_start: date) -> WeeklyReport | None:
+    return campaign.reports.filter(unit=unit, week_start=week_start).first()
+
+
+# The figures every app supplies (core/registry.py), read for many units at once.
+
+
+def report_figures() -> list[tuple[str, list[Figure]]]:
+    """The figures a weekly report shows, by source: everything but the burden counts."""
+    return [
+        (str(source.label), [f for f in source.figures if not f.burden])
+        for source in registry.figure_sources()
+        if source.key != OWN_SOURCE
+    ]
+
+
+def figures_for(
+    unit_ids: Sequence[int], start: date, end: date, *, burden: bool = False, own: bool = True
+) -> dict[int, dict[str, int]]:
+    """Every registered source's figures for these units and days, zeros filled in: the
+    report figures, or (`burden`) the counts of forms people had to fill; `own=False` leaves
+    out the campaign's own (a weekly report does not report on weekly reports)."""
+    result: dict[int, dict[str, int]] = {pk: {} for pk in unit_ids}
+    for source in registry.figure_sources():
+        keys = [f.key for f in source.figures if f.burden == burden]
+        if not keys or (not own and source.key == OWN_SOURCE):
+            continue
+        computed = source.compute(unit_ids, start, end)
+        for pk in unit_ids:
+            row = computed.get(pk, {})
+            result[pk].update({key: int(row.get(key, 0)) for key in keys})
+    return result
+
+
+def prefill(unit: Unit, week_start: date) -> dict[str, int]:
+    """What the system knows of the unit's week: the weekly report's pre-fill."""
+    return figures_for([unit.pk], week_start, week_end(week_start), own=False)[unit.pk]
+
+
+@dataclass
+class WeekRow:
+    unit: Unit
+    report: WeeklyReport | None
+
+    @property
+    def state(self) -> str:
+        if self.report is None:
+            return "missing"
+        return "late" if self.report.late else "on_time"
+
+
+@dataclass
+class Rollup:
+    week_start: date
+    rows: list[WeekRow]
+    totals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def expected(self) -> int:
+        return len(self.rows)
+
+    @property
+    def filed(self) -> int:
+        return sum(1 for row in self.rows if row.report is not None)
+
+    @property
+    def on_time(self) -> int:
+        return sum(1 for row in self.rows if row.state == "on_time")
+
+    @property
+    def missing(self) -> list[Unit]:
+        return [row.unit for row in self.rows if row.report is None]
+
+    @property
+    def reporting_rate(self) -> float | None:
+        return percent(self.filed, self.expected)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return percent(self.on_time, self.expected)
+
+
+def percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def shown_figures(report: WeeklyReport) -> dict[str, int]:
+    """The report's figures as filed: the system's, with the unit's corrections over them."""
+    corrected = {key: int(c["value"]) for key, c in report.corrections.items()}
+    return {**report.figures, **corrected}
+
+
+def rollup(campaign: Campaign, units: Iterable[Unit], week_start: date) -> Rollup:
+    """The week's reports of these units: who filed, on time or late, who did not, and the
+    filed figures added up (a county's figure is the sum of its units')."""
+    units = list(units)
+    reports = {
+        r.unit_id: r
+        for r in campaign.reports.filter(week_start=week_start, unit__in=[u.pk for u in units])
+    }
+    result = Rollup(week_start, [WeekRow(unit, reports.get(unit.pk)) for unit in units])
+    totals: dict[str, int] = defaultdict(int)
+    for report in reports.values():
+        for key, value in shown_figures(report).items():
+            totals[key] += value
+    result.totals = dict(totals)
+    return result
+
+
+@dataclass
+class Timeliness:
+    expected: int = 0
+    filed: int = 0
+    on_time: int = 0
+
+    @property
+    def reporting_rate(self) -> float | None:
+        return percent(self.filed, self.expected)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return percent(self.on_time, self.expected)
+
+
+def timeliness(
+    campaign: Campaign, unit_ids: Sequence[int], weeks: Sequence[date]
+) -> dict[int, Timeliness]:
+    """Per unit, over these weeks (each already due): reports expected, filed, filed on time
+    — DHIS2's REPORTING_RATE and REPORTING_RATE_ON_TIME."""
+    result = {pk: Timeliness(expected=len(weeks)) for pk in unit_ids}
+    rows = campaign.reports.filter(unit_id__in=unit_ids, week_start__in=weeks).values_list(
+        "unit_id", "late"
+    )
+    for unit_id, late in rows:
+        result[unit_id].filed += 1
+        result[unit_id].on_time += 0 if late else 1
+    return result
+
+
+def burden(unit_ids: Sequence[int], start: date, end: date) -> dict[int, dict[str, int]]:
+    """The forms the system asked each unit's people to fill in these days, by kind."""
+    return figures_for(unit_ids, start, end, burden=True)
+
+
+def burden_labels() -> list[Figure]:
+    return [f for source in registry.figure_sources() for f in source.figures if f.burden]
+
+
+def label_table() -> Mapping[str, Any]:
+    return {f.key: f.label for source in registry.figure_sources() for f in source.figures}

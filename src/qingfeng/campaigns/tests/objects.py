@@ -1,0 +1,86 @@
+"""Objects of 东城区实验小学 for the "another school's id → 404" check of every route with an id
+(core/tests/objects.py says the convention). The campaign is the bureau's, so every school sees
+it; what belongs to 东城区实验小学 — its task, plan, weekly report — nobody of 西山县 reaches."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.utils import timezone
+
+from qingfeng.campaigns import actions
+from qingfeng.campaigns.models import Campaign, Task
+from qingfeng.campaigns.rhythm import week_of
+from qingfeng.core.tests.objects import Factory, Made
+from qingfeng.orgs.models import Unit
+from qingfeng.test import BaseTestCase
+
+
+def _campaign(case: BaseTestCase) -> Campaign:
+    return actions.check_create_campaign(
+        actor=case.bureau_admin,
+        owner=case.county,
+        name="东城区作风建设专项",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2030, 12, 31),
+    )
+
+
+def campaign(case: BaseTestCase) -> Made:
+    return Made({"pk": _campaign(case).pk}, case.county_admin)
+
+
+def task(case: BaseTestCase) -> Made:
+    made = actions.check_issue_task(
+        _campaign(case),
+        actor=case.county_admin,
+        issuer=case.county,
+        kind=Task.Kind.COMMON,
+        title="校长接待日",
+        requirement="每月一次",
+        due_workdays=5,
+        evidence=Task.Evidence.CONFIRM,
+        categories=[Unit.Category.SCHOOL],
+    )
+    return Made({"pk": made.pk}, case.school_admin)
+
+
+def assignment(case: BaseTestCase) -> Made:
+    made = Task.objects.get(pk=task(case).ids["pk"]).assignments.get(unit=case.school)
+    return Made({"pk": made.pk}, case.school_admin)
+
+
+def plan(case: BaseTestCase) -> Made:
+    made = actions.check_submit_plan(
+        _campaign(case), unit=case.school, actor=case.school_admin, points="成立专班，每月接待日"
+    )
+    return Made({"pk": made.pk}, case.county_admin)
+
+
+def weekly(case: BaseTestCase) -> Made:
+    camp = _campaign(case)
+    week = week_of(timezone.localdate())
+    return Made(
+        {"pk": camp.pk, "unit_id": case.school.pk, "week": week.isoformat()},  # type: ignore[dict-item]
+        case.school_admin,
+    )
+
+
+def report(case: BaseTestCase) -> Made:
+    made = actions.check_file_report(
+        _campaign(case),
+        unit=case.school,
+        week_start=week_of(timezone.localdate()),
+        actor=case.school_admin,
+    )
+    return Made({"pk": made.pk}, case.county_admin)
+
+
+OBJECTS: dict[str, Factory] = {
+    "campaigns:detail": campaign,
+    "campaigns:task": task,
+    "campaigns:confirm": assignment,
+    "campaigns:plan": plan,
+    "campaigns:weekly_fill": weekly,
+    "campaigns:report": report,
+}

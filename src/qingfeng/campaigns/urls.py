@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from qingfeng.campaigns import views
+
+app_name = "campaigns"
+urlpatterns = [
+    path("", views.campaign_list, name="list"),
+    path("seed/", views.campaign_seed, name="seed"),
+    path("weekly/", views.weekly_home, name="weekly_home"),
+    path("burden/", views.burden, name="burden"),
+    path("<int:pk>/", views.campaign_detail, name="detail"),
+    path("<int:pk>/tasks/new/", views.task_new, name="task_new"),
+    path("<int:pk>/plan/", views.plan_submit, name="plan_submit"),
+    path("<int:pk>/remind/", views.weekly_remind, name="remind"),
+    path("<int:pk>/weekly/<int:unit_id>/<str:week>/", views.weekly_fill, name="weekly_fill"),
+    path("tasks/<int:pk>/", views.task_detail, name="task"),
+    path("assignments/<int:pk>/confirm/", views.assignment_confirm, name="confirm"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan"),
+    path("reports/<int:pk>/", views.report_detail, name="report"),
+]

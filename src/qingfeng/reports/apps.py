@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportsConfig(AppConfig):
+    name = "qingfeng.reports"
+    verbose_name = _("通报")
+
+    def ready(self) -> None:
+        from qingfeng.core import registry
+        from qingfeng.core.registry import DemoSeeder, Section
+        from qingfeng.reports import actions, demo
+
+        registry.add_urls("reports/", "qingfeng.reports.urls")
+        registry.add_api_router("reports", "qingfeng.reports.api.router")
+        registry.add_job_handler("reports.render_pdf", actions.render_pdf, atomic=False)
+        registry.add_demo_seeder(
+            DemoSeeder("reports", 50, seed=demo.demo_lines, has_data=demo.has_bulletins)
+        )
+        registry.add_menu_section(
+            Section.REPORT, (("bulletins", _("月通报"), "reports:bulletins"),)
+        )

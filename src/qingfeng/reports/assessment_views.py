@@ -1,0 +1,121 @@
+"""The quarterly assessment's pages (/reports/assessments/): the ranking by category with the
+formula, the office's deductions and vetoes, approval, publication, the export. Thin."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from qingfeng.core.http import AuthenticatedHttpRequest
+from qingfeng.core.policy import guarded
+from qingfeng.orgs.models import Unit
+from qingfeng.orgs.selectors import scope_root_units
+from qingfeng.reports import assessments, export, scoring, selectors
+from qingfeng.reports.permissions import approves, can, drafts
+
+CATEGORY = dict(Unit.Category.choices)
+
+
+@guarded(can, "draft")
+@require_POST
+def assessment_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    issuers = [u for u in scope_root_units(request.user) if drafts(request.user, u)]
+    if not issuers:
+        raise Http404
+    try:
+        made = assessments.check_create_assessment(
+            actor=request.user, issuer=issuers[0], quarter=request.POST.get("quarter", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return HttpResponseRedirect(reverse("reports:bulletins"))
+    return HttpResponseRedirect(reverse("reports:assessment", args=[made.pk]))
+
+
+@guarded(can, "view")
+@require_GET
+def assessment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    assessment = selectors.get_assessment_for_user(request.user, pk)
+    scores = list(selectors.scores_visible_to(request.user, assessment))
+    groups = [
+        (CATEGORY.get(category, category), list(rows))
+        for category, rows in groupby(scores, key=lambda s: s.category)
+    ]
+    return render(
+        request,
+        "reports/assessment.html",
+        {
+            "assessment": assessment,
+            "groups": groups,
+            "indicators": scoring.INDICATORS,
+            "formula": scoring.FORMULA,
+            "weights": [
+                (CATEGORY.get(c, c), [w.get(i.key, 0) for i in scoring.INDICATORS])
+                for c, w in assessment.scheme["weights"].items()
+            ],
+            "drafts": drafts(request.user, assessment.issuer),
+            "approves": approves(request.user, assessment.issuer),
+        },
+    )
+
+
+@guarded(can, "draft")
+@require_POST
+def score_adjust(request: AuthenticatedHttpRequest, pk: int, score_id: int) -> HttpResponse:
+    assessment = selectors.get_assessment_for_user(request.user, pk)
+    score = selectors.get_score_for_user(request.user, assessment, score_id)
+    try:
+        assessments.check_adjust_score(
+            score,
+            actor=request.user,
+            deduction=request.POST.get("deduction", ""),
+            deduction_reason=request.POST.get("deduction_reason", ""),
+            veto_reason=request.POST.get("veto_reason", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已调整 %(unit)s 的得分") % {"unit": score.unit.name})
+    return HttpResponseRedirect(reverse("reports:assessment", args=[assessment.pk]))
+
+
+def _move(request: AuthenticatedHttpRequest, pk: int, run: object) -> HttpResponse:
+    assessment = selectors.get_assessment_for_user(request.user, pk)
+    try:
+        run(assessment, actor=request.user)  # type: ignore[operator]
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已完成"))
+    return HttpResponseRedirect(reverse("reports:assessment", args=[assessment.pk]))
+
+
+@guarded(can, "view")
+@require_POST
+def assessment_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _move(request, pk, assessments.check_approve_assessment)
+
+
+@guarded(can, "draft")
+@require_POST
+def assessment_publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _move(request, pk, assessments.check_publish_assessment)
+
+
+@guarded(can, "view")
+@require_GET
+def assessment_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    assessment = selectors.get_assessment_for_user(request.user, pk)
+    data = export.scores_workbook(assessment, selectors.scores_visible_to(request.user, assessment))
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="assessment-{assessment.quarter}.xlsx"'
+    return response

@@ -1,0 +1,155 @@
+"""The quarterly assessment's actions (季考评): scores computed from the quarter's registered
+figures by each unit's category scheme, the office's deductions and vetoes with reasons,
+approval by a leader, publication to the units. One transaction each, with its audit row."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qingfeng.core import registry
+from qingfeng.core.audit import record_audit
+from qingfeng.lib.dates import month_last_day
+from qingfeng.orgs.models import Unit, User
+from qingfeng.reports import scoring
+from qingfeng.reports.models import Assessment, Score
+from qingfeng.reports.permissions import approves, drafts
+from qingfeng.reports.workflow import ASSESSMENT
+
+QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+MAX_DEDUCTION = Decimal(100)
+
+
+def quarter_bounds(quarter: str) -> tuple[date, date] | None:
+    match = QUARTER.match(quarter)
+    if match is None:
+        return None
+    year, q = int(match[1]), int(match[2])
+    first = date(year, 3 * q - 2, 1)
+    return first, month_last_day(date(year, 3 * q, 1))
+
+
+def quarter_figures(unit_ids: list[int], first: date, last: date) -> dict[int, dict[str, int]]:
+    result: dict[int, dict[str, int]] = {pk: {} for pk in unit_ids}
+    for source in registry.figure_sources():
+        for pk, row in source.compute(unit_ids, first, last).items():
+            result[pk].update({k: int(v) for k, v in row.items() if v})
+    return result
+
+
+def _rerank(assessment: Assessment, category: str) -> None:
+    rows = list(assessment.scores.filter(category=category))
+    order = scoring.ranks([(s.pk, s.total, bool(s.veto_reason)) for s in rows])
+    for score in rows:
+        score.rank = order[score.pk]
+    Score.objects.bulk_update(rows, ["rank"])
+
+
+@transaction.atomic
+def check_create_assessment(*, actor: User, issuer: Unit, quarter: str) -> Assessment:
+    """Score every active unit below the issuer on the quarter's figures; rank by category."""
+    if not drafts(actor, issuer):
+        raise ValidationError(_("只有本机关的专项办或局管理员可以组织季度考评"))
+    bounds = quarter_bounds(quarter.strip())
+    if bounds is None:
+        raise ValidationError({"quarter": [_("季度格式应如“2026-Q4”")]})
+    if bounds[0] > timezone.localdate():
+        raise ValidationError({"quarter": [_("不能考评尚未开始的季度")]})
+    if Assessment.objects.filter(issuer=issuer, quarter=quarter.strip()).exists():
+        raise ValidationError({"quarter": [_("%(q)s 已有季度考评") % {"q": quarter}]})
+    assessment = Assessment.objects.create(
+        issuer=issuer,
+        quarter=quarter.strip(),
+        starts_on=bounds[0],
+        ends_on=bounds[1],
+        scheme=scoring.scheme(),
+        status=Assessment.Status.DRAFT,
+        created_by=actor,
+    )
+    units = list(
+        Unit.objects.within(issuer).exclude(pk=issuer.pk).filter(is_active=True).only("category")
+    )
+    figures = quarter_figures([u.pk for u in units], *bounds)
+    scores = []
+    for unit in units:
+        values = scoring.values(figures[unit.pk])
+        weights = scoring.WEIGHTS[unit.category]
+        scores.append(
+            Score(
+                assessment=assessment,
+                unit=unit,
+                category=unit.category,
+                figures=figures[unit.pk],
+                values=values,
+                total=scoring.total(values, weights),
+            )
+        )
+    Score.objects.bulk_create(scores, batch_size=500)
+    for category in {u.category for u in units}:
+        _rerank(assessment, category)
+    ASSESSMENT.record_event(assessment, "create", actor=actor, to_status=assessment.status)
+    record_audit(
+        actor=actor, action="reports.assessment.create", obj=assessment, unit=issuer,
+        after={"units": len(scores), "scheme": scoring.SCHEME_VERSION},
+    )  # fmt: skip
+    return assessment
+
+
+@transaction.atomic
+def check_adjust_score(
+    score: Score, *, actor: User, deduction: str, deduction_reason: str, veto_reason: str
+) -> Score:
+    """The office's deduction (扣分) and 一票否决, each with its reason, while in draft."""
+    assessment = score.assessment
+    if not drafts(actor, assessment.issuer):
+        raise ValidationError(_("只有本机关的专项办或局管理员可以扣分或一票否决"))
+    if assessment.status != Assessment.Status.DRAFT:
+        raise ValidationError(_("季度考评已审定，不能再调整得分"))
+    try:
+        amount = Decimal(deduction or "0").quantize(scoring.TWO)
+    except InvalidOperation:
+        raise ValidationError({"deduction": [_("扣分须为数字")]}) from None
+    errors: dict[str, list[str]] = {}
+    if not Decimal(0) <= amount <= MAX_DEDUCTION:
+        errors["deduction"] = [_("扣分须在 0 到 100 分之间")]
+    if amount and not deduction_reason.strip():
+        errors["deduction_reason"] = [_("扣分须写明理由")]
+    if errors:
+        raise ValidationError(errors)
+    before = {"deduction": str(score.deduction), "veto": score.veto_reason}
+    score.deduction, score.deduction_reason = amount, deduction_reason.strip()[:200]
+    score.veto_reason = veto_reason.strip()[:200]
+    weights = assessment.scheme["weights"][score.category]
+    score.total = scoring.total(
+        score.values, weights, deduction=amount, vetoed=bool(score.veto_reason)
+    )
+    score.save(update_fields=["deduction", "deduction_reason", "veto_reason", "total"])
+    _rerank(assessment, score.category)
+    ASSESSMENT.record_event(assessment, "adjust", actor=actor, reason=str(score.unit_id))
+    record_audit(
+        actor=actor, action="reports.assessment.adjust", obj=score, unit=score.unit,
+        before=before, after={"deduction": str(amount), "veto": score.veto_reason},
+    )  # fmt: skip
+    return score
+
+
+@transaction.atomic
+def check_approve_assessment(assessment: Assessment, *, actor: User) -> Assessment:
+    if not approves(actor, assessment.issuer):
+        raise ValidationError(_("季度考评由本机关的分管领导审定"))
+    return ASSESSMENT.apply(assessment, "approve", actor=actor)
+
+
+@transaction.atomic
+def check_publish_assessment(assessment: Assessment, *, actor: User) -> Assessment:
+    if not drafts(actor, assessment.issuer):
+        raise ValidationError(_("只有本机关的专项办或局管理员可以发布季度考评"))
+    with ASSESSMENT.move(assessment, "publish", actor=actor):
+        assessment.published_at = timezone.now()
+    return assessment

@@ -1,0 +1,35 @@
+"""The demo bulletin for `make run`: last month's, generated, approved by the demo leader and
+issued (its .docx downloadable), made through the app's own actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from qingfeng.orgs.models import Role, RoleAssignment, Unit, User
+from qingfeng.reports import actions
+from qingfeng.reports.models import Bulletin
+
+
+def demo_lines() -> list[str]:
+    office = User.objects.get(username="demo_bureau")
+    leader = User.objects.get(username="demo_leader")
+    root = RoleAssignment.objects.get(user=leader, role=Role.LEADER, revoked_at=None).unit
+    issuer = Unit.objects.get(pk=root.pk)  # the city: the demo bureau admin works there too
+    month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+    bulletin = actions.check_create_bulletin(
+        actor=office,
+        issuer=issuer,
+        month=month,
+        number=f"清教作〔{month.year}〕{month.month}号",
+        addressees="各县区教育局，局属各单位",
+        copies_to="市纪委监委驻市教育局纪检监察组",
+    )
+    actions.check_approve_bulletin(bulletin, actor=leader)
+    actions.check_issue_bulletin(bulletin, actor=office)
+    return [f"已印发演示通报“{bulletin.title}” / issued the demo monthly bulletin"]
+
+
+def has_bulletins() -> bool:
+    return Bulletin.objects.exists()

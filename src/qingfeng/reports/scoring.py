@@ -1,0 +1,118 @@
+"""The quarterly score, pure: indicators computed from the quarter's figures (each 0–100, or
+None when the unit has nothing to measure it by), weighted by its category's scheme.
+
+    score = Σ(value × weight) ÷ Σ(weight of the indicators with data) − deduction
+    一票否决: no score (0), ranked last in its category
+
+The scheme is versioned and kept with each assessment, so a past quarter is read by the
+scheme it was scored with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+SCHEME_VERSION = 1
+
+
+def _ratio(part: str, whole: str) -> Callable[[Mapping[str, int]], float | None]:
+    def value(f: Mapping[str, int]) -> float | None:
+        base = f.get(whole, 0)
+        return 100 * f.get(part, 0) / base if base else None
+
+    return value
+
+
+def _overdue(f: Mapping[str, int]) -> float:
+    return max(0.0, 100 - 20 * f.get("problems_overdue", 0))
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    label: str
+    formula: str
+    value: Callable[[Mapping[str, int]], float | None]
+
+
+INDICATORS = (
+    Indicator(
+        "closure", "按期销号率", "按期销号数 ÷ 销号数 × 100",
+        _ratio("problems_closed_on_time", "problems_closed"),
+    ),
+    Indicator("overdue", "逾期问题", "100 − 20 × 季末逾期未改问题数（不低于 0）", _overdue),
+    Indicator(
+        "tickets", "工单满意率", "满意（4–5 分）工单数 ÷ 评价工单数 × 100",
+        _ratio("tickets_satisfied", "tickets_rated"),
+    ),
+    Indicator(
+        "ratings", "群众评议满意率", "满意评议数 ÷ 有效评议数 × 100",
+        _ratio("ratings_satisfied", "ratings_base"),
+    ),
+    Indicator(
+        "weekly", "周报及时率", "按时报送周报数 ÷ 应报周报数 × 100",
+        _ratio("weekly_on_time", "weekly_due"),
+    ),
+)  # fmt: skip
+BY_KEY = {i.key: i for i in INDICATORS}
+
+# Weights by unit category (分类考评): organs are not rated by parents, schools are.
+WEIGHTS: dict[str, dict[str, int]] = {
+    "school": {"closure": 30, "overdue": 15, "tickets": 20, "ratings": 15, "weekly": 20},
+    "organ": {"closure": 35, "overdue": 15, "tickets": 25, "ratings": 0, "weekly": 25},
+    "research": {"closure": 35, "overdue": 15, "tickets": 20, "ratings": 10, "weekly": 20},
+}
+
+
+def scheme() -> dict[str, Any]:
+    """The scheme as kept with an assessment."""
+    return {
+        "version": SCHEME_VERSION,
+        "indicators": [{"key": i.key, "label": i.label, "formula": i.formula} for i in INDICATORS],
+        "weights": WEIGHTS,
+    }
+
+
+FORMULA = (
+    "得分 = Σ（指标得分 × 权重）÷ Σ（有数据的指标的权重）− 扣分；"
+    "没有数据的指标不计入，其权重按其余指标折算；一票否决的单位记 0 分，排本类别末位。"
+)
+
+TWO = Decimal("0.01")
+
+
+def values(figures: Mapping[str, int]) -> dict[str, float | None]:
+    return {i.key: i.value(figures) for i in INDICATORS}
+
+
+def total(
+    values_: Mapping[str, float | None],
+    weights: Mapping[str, int],
+    *,
+    deduction: Decimal = Decimal(0),
+    vetoed: bool = False,
+) -> Decimal:
+    if vetoed:
+        return Decimal(0)
+    used = {k: w for k, w in weights.items() if w and values_.get(k) is not None}
+    if not used:
+        return Decimal(0)
+    weighted = sum((Decimal(str(values_[k])) * w for k, w in used.items()), Decimal(0))
+    raw = weighted / sum(used.values())
+    return max(Decimal(0), (raw - deduction).quantize(TWO, rounding=ROUND_HALF_UP))
+
+
+def ranks(rows: list[tuple[int, Decimal, bool]]) -> dict[int, int]:
+    """Competition ranks (1, 2, 2, 4) by total within one category; vetoed units last."""
+    ordered = sorted(rows, key=lambda r: (r[2], -r[1]))
+    result: dict[int, int] = {}
+    previous: tuple[Decimal, bool] | None = None
+    rank = 0
+    for position, (pk, score, vetoed) in enumerate(ordered, start=1):
+        if (score, vetoed) != previous:
+            rank, previous = position, (score, vetoed)
+        result[pk] = rank
+    return result

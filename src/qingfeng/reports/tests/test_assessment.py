@@ -1,0 +1,122 @@
+"""The quarterly assessment: the score reproduces a hand-computed example; units are ranked
+within their category; a deduction and a veto need their reasons; a leader approves; a
+unit sees only its own breakdown once published."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import time_machine
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from qingfeng.orgs.models import Unit
+from qingfeng.reports import assessments, scoring
+from qingfeng.reports.models import Score
+from qingfeng.reports.tests.base import BulletinCase
+
+SCHOOL = scoring.WEIGHTS["school"]
+
+
+class ScoringTestCase(BulletinCase):
+    def test_it_reproduces_a_hand_computed_example(self) -> None:
+        figures = {
+            "problems_closed": 4,
+            "problems_closed_on_time": 3,  # 按期销号率 75
+            "problems_overdue": 1,  # 逾期问题 100 − 20 = 80
+            "tickets_rated": 5,
+            "tickets_satisfied": 4,  # 工单满意率 80
+            "weekly_due": 4,
+            "weekly_on_time": 3,  # 周报及时率 75; no ratings: 群众评议 left out
+        }
+        values = scoring.values(figures)
+        self.assertEqual(
+            values,
+            {"closure": 75.0, "overdue": 80.0, "tickets": 80.0, "ratings": None, "weekly": 75.0},
+        )
+        # (30×75 + 15×80 + 20×80 + 20×75) ÷ (30 + 15 + 20 + 20) = 6550 ÷ 85 = 77.0588…
+        self.assertEqual(scoring.total(values, SCHOOL), Decimal("77.06"))
+        self.assertEqual(scoring.total(values, SCHOOL, deduction=Decimal(2)), Decimal("75.06"))
+        self.assertEqual(scoring.total(values, SCHOOL, vetoed=True), Decimal(0))
+
+    def test_ranks_are_shared_on_ties_and_vetoed_units_come_last(self) -> None:
+        rows = [
+            (1, Decimal(90), False),
+            (2, Decimal(95), True),
+            (3, Decimal(90), False),
+            (4, Decimal(80), False),
+        ]
+        self.assertEqual(scoring.ranks(rows), {1: 1, 3: 1, 4: 3, 2: 4})
+
+    def create(self) -> object:
+        with time_machine.travel("2026-12-02 09:00 +0800", tick=False):
+            return assessments.check_create_assessment(
+                actor=self.office_user, issuer=self.bureau, quarter="2026-Q4"
+            )
+
+    def test_units_are_scored_and_ranked_within_their_category(self) -> None:
+        assessment = self.create()
+        scores = {s.unit_id: s for s in Score.objects.filter(assessment=assessment)}  # type: ignore[misc]
+        self.assertEqual(scores[self.school.pk].category, Unit.Category.SCHOOL)
+        self.assertEqual(scores[self.county.pk].category, Unit.Category.ORGAN)
+        schools = sorted(s.rank for s in scores.values() if s.category == Unit.Category.SCHOOL)
+        self.assertEqual(schools, [1, 1, 1])  # nothing to tell them apart: all 100 (overdue only)
+        self.assertEqual(scores[self.school.pk].total, Decimal("100.00"))
+        with self.assertRaises(ValidationError):
+            self.create()  # the same quarter twice
+
+    def test_a_veto_and_a_deduction_with_reasons_and_only_in_draft(self) -> None:
+        assessment = self.create()
+        score = Score.objects.get(assessment=assessment, unit=self.school)  # type: ignore[misc]
+        with self.assertRaises(ValidationError):
+            assessments.check_adjust_score(
+                score, actor=self.office_user, deduction="3", deduction_reason="", veto_reason=""
+            )
+        assessments.check_adjust_score(
+            score,
+            actor=self.office_user,
+            deduction="0",
+            deduction_reason="",
+            veto_reason="发生违反中央八项规定精神问题",
+        )
+        score.refresh_from_db()
+        self.assertEqual((score.total, score.rank), (Decimal(0), 3))
+        other = Score.objects.get(assessment=assessment, unit=self.school2)  # type: ignore[misc]
+        self.assertEqual(other.rank, 1)
+        with self.assertRaises(ValidationError):
+            assessments.check_approve_assessment(assessment, actor=self.office_user)  # type: ignore[arg-type]
+        assessments.check_approve_assessment(assessment, actor=self.leader)  # type: ignore[arg-type]
+        with self.assertRaises(ValidationError):
+            assessments.check_adjust_score(
+                other,
+                actor=self.office_user,
+                deduction="1",
+                deduction_reason="迟报",
+                veto_reason="",
+            )
+
+    def test_a_unit_sees_its_own_breakdown_once_published(self) -> None:
+        assessment = self.create()
+        url = reverse("reports:assessment", args=[assessment.pk])  # type: ignore[attr-defined]
+        self.assertEqual(self.login(self.school_admin).get(url).status_code, 404)
+        assessments.check_approve_assessment(assessment, actor=self.leader)  # type: ignore[arg-type]
+        assessments.check_publish_assessment(assessment, actor=self.office_user)  # type: ignore[arg-type]
+        page = self.login(self.school_admin).get(url)
+        self.assertContains(page, self.school.name)
+        self.assertNotContains(page, self.school2.name)
+        self.assertContains(page, "计分公式")
+        export = self.login(self.office_user).get(
+            reverse("reports:assessment_export", args=[assessment.pk])  # type: ignore[attr-defined]
+        )
+        self.assertEqual(export.status_code, 200)
+
+    def test_a_bad_quarter_is_refused(self) -> None:
+        for quarter in ("2026Q4", "2026-Q5", "2031-Q1"):
+            with self.assertRaises(ValidationError):
+                assessments.check_create_assessment(
+                    actor=self.office_user, issuer=self.bureau, quarter=quarter
+                )
+        self.assertEqual(
+            assessments.quarter_bounds("2026-Q4"), (date(2026, 10, 1), date(2026, 12, 31))
+        )
