@@ -142,6 +142,11 @@ class UrlPolicyTestCase(BaseTestCase):
                 "rate:captcha",
                 "rate:captcha_new",
                 "rate:ranking",
+                # /notice/: draw commitments before, results after (issue 14).
+                "notice:index",
+                "notice:draw",
+                "notice:certificate",
+                "notice:verifier",
             },
         )
 

@@ -1,0 +1,48 @@
+"""Every change in oversight: groups and liaison (`groups`), draws (`draws`), sealed visits
+(`visits`). Callers write `from qingfeng.oversight import actions`."""
+
+from __future__ import annotations
+
+from qingfeng.oversight.actions.draws import (
+    certificate,
+    check_commit_draw,
+    check_enter_value,
+    check_publish_draw,
+)
+from qingfeng.oversight.actions.groups import (
+    check_attach_school,
+    check_create_group,
+    check_declare_conflict,
+    check_log_liaison,
+    do_end_posting,
+)
+from qingfeng.oversight.actions.visits import (
+    check_add_finding,
+    check_finish_visit,
+    check_plan_visit,
+    check_save_record,
+    check_start_visit,
+    do_cancel_visit,
+    plan_visits_from_draw,
+    reveal_target,
+)
+
+__all__ = [
+    "certificate",
+    "check_add_finding",
+    "check_attach_school",
+    "check_commit_draw",
+    "check_create_group",
+    "check_declare_conflict",
+    "check_enter_value",
+    "check_finish_visit",
+    "check_log_liaison",
+    "check_plan_visit",
+    "check_publish_draw",
+    "check_save_record",
+    "check_start_visit",
+    "do_cancel_visit",
+    "do_end_posting",
+    "plan_visits_from_draw",
+    "reveal_target",
+]
