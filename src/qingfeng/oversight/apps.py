@@ -25,6 +25,7 @@ class OversightConfig(AppConfig):
             (
                 ("oversight_visits", _("督导（四不两直）"), "oversight:visits"),
                 ("oversight_groups", _("督导组"), "oversight:groups"),
+                ("oversight_rounds", _("巡察"), "oversight:rounds"),
                 ("oversight_draws", _("双随机抽取"), "oversight:draws"),
                 ("oversight_liaison", _("包片联系"), "oversight:liaison"),
             ),

@@ -10,7 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.attachments import MultipleFileField
 from qingfeng.orgs.models import Unit, User
-from qingfeng.oversight.models import CHECKLIST, Draw, Group, LiaisonLog
+from qingfeng.oversight.models import (
+    CHECKLIST,
+    Draw,
+    Group,
+    LiaisonLog,
+    ReceptionMember,
+    RoundFinding,
+)
 
 CHECKLIST_CHOICES = [(k, v) for k, v in CHECKLIST.items()]
 STAGE_CHOICES = Unit.Stage.choices[1:]
@@ -220,3 +227,111 @@ class LiaisonForm(Styled):
     def __init__(self, *args: Any, units: QuerySet[Unit], **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+
+
+class RoundForm(Styled):
+    name = forms.CharField(label=_("巡察名称"), max_length=100)
+    mandate = forms.CharField(label=_("巡察任务"), widget=forms.Textarea({"rows": 3}))
+    starts_on = forms.DateField(label=_("进驻日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    duty_phone = forms.CharField(label=_("值班电话"), max_length=30)
+    postbox = forms.CharField(label=_("意见箱地址"), max_length=100)
+    rectification_months = forms.IntegerField(
+        label=_("整改报告期限（月）"), initial=2, min_value=1, max_value=12
+    )
+    targets = forms.ModelMultipleChoiceField(
+        label=_("定点巡察单位"), queryset=Unit.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["targets"].queryset = units  # type: ignore[attr-defined]
+
+
+class TeamForm(Styled):
+    leader = UserChoice(label=_("组长"), queryset=User.objects.none())
+    deputies = UsersChoice(label=_("副组长（1–2 人）"), queryset=User.objects.none())
+    members = UsersChoice(label=_("组员"), queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args: Any, people: QuerySet[User], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        for name in ("leader", "deputies", "members"):
+            self.fields[name].queryset = people  # type: ignore[attr-defined]
+
+
+class DeclarationForm(Styled):
+    text = forms.CharField(
+        label=_("回避声明"),
+        widget=forms.Textarea({"rows": 2}),
+        initial=_("本人与本轮巡察对象无亲属关系、任职经历和利害关系；如有，已在下方列明。"),
+    )
+    conflicts = forms.ModelMultipleChoiceField(
+        label=_("须回避的单位"), queryset=Unit.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["conflicts"].queryset = units  # type: ignore[attr-defined]
+
+
+class RequestForm(Styled):
+    unit = forms.ModelChoiceField(label=_("单位"), queryset=Unit.objects.none())
+    what = forms.CharField(label=_("调阅内容"), widget=forms.Textarea({"rows": 2}))
+    due_on = forms.DateField(label=_("提供期限"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+
+
+class AnswerForm(Styled):
+    response = forms.CharField(label=_("提供情况"), widget=forms.Textarea({"rows": 2}))
+
+
+class InterviewForm(Styled):
+    person = forms.CharField(label=_("谈话对象"), max_length=100)
+    scheduled_at = forms.DateTimeField(
+        label=_("谈话时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    notes = forms.CharField(
+        label=_("谈话记录（仅巡察组可见）"), required=False, widget=forms.Textarea({"rows": 2})
+    )
+
+
+class ReceptionForm(Styled):
+    unit = forms.ModelChoiceField(label=_("单位"), queryset=Unit.objects.none())
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    position = forms.CharField(label=_("职务"), max_length=50, required=False)
+    role = forms.ChoiceField(label=_("小组职务"), choices=ReceptionMember.Role.choices)
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+
+
+class SelfCheckForm(Styled):
+    unit = forms.ModelChoiceField(label=_("单位"), queryset=Unit.objects.none())
+    text = forms.CharField(label=_("自查发现的问题"), widget=forms.Textarea({"rows": 2}))
+    fix_note = forms.CharField(label=_("即知即改情况"), widget=forms.Textarea({"rows": 2}))
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+
+
+class RoundFindingForm(Styled):
+    unit = forms.ModelChoiceField(label=_("单位"), queryset=Unit.objects.none())
+    text = forms.CharField(label=_("巡察发现的问题"), widget=forms.Textarea({"rows": 2}))
+    audience = forms.ChoiceField(label=_("反馈对象"), choices=RoundFinding.Audience.choices)
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+
+
+class LinkDrawForm(Styled):
+    draw = forms.ModelChoiceField(label=_("随机抽查（已抽取）"), queryset=Draw.objects.none())
+
+    def __init__(self, *args: Any, draws: QuerySet[Draw], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["draw"].queryset = draws  # type: ignore[attr-defined]

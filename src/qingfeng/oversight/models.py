@@ -316,3 +316,172 @@ class FindingPhoto(Attachment):
 
     class Meta:
         ordering = ["id"]
+
+
+class Round(models.Model):
+    """巡察: a team's round of N days over fixed target units plus random checks, in phases."""
+
+    class Status(models.TextChoices):
+        PREPARING = "preparing", _("准备")
+        STATIONED = "stationed", _("进驻")
+        INVESTIGATING = "investigating", _("了解情况")
+        REPORTING = "reporting", _("报告")
+        FEEDBACK = "feedback", _("反馈")
+        HANDOVER = "handover", _("移交")
+        RECTIFYING = "rectifying", _("整改")
+        REVIEW = "review", _("回头看")
+
+    number = models.CharField(_("编号"), max_length=30, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    owner = models.ForeignKey(
+        Unit, verbose_name=_("组织单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    mandate = models.TextField(_("巡察任务"))
+    starts_on = models.DateField(_("进驻日期"))
+    ends_on = models.DateField(_("结束日期"))
+    duty_phone = models.CharField(_("值班电话"), max_length=30)
+    postbox = models.CharField(_("意见箱地址"), max_length=100)
+    rectification_months = models.PositiveSmallIntegerField(_("整改报告期限（月）"), default=2)
+    targets = models.ManyToManyField(Unit, verbose_name=_("定点巡察单位"), related_name="+")
+    draw = models.ForeignKey(
+        Draw, null=True, blank=True, on_delete=models.PROTECT, related_name="rounds"
+    )
+    status = models.CharField(_("阶段"), max_length=15, choices=Status.choices)
+    handed_over_on = models.DateField(_("移交日期"), null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("巡察")
+        verbose_name_plural = _("巡察")
+        ordering = ["-starts_on", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoundEvent(Event):
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="events")
+
+
+class RoundMember(models.Model):
+    class Role(models.TextChoices):
+        LEADER = "leader", _("组长")
+        DEPUTY = "deputy", _("副组长")
+        MEMBER = "member", _("组员")
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="members")
+    user = models.ForeignKey(
+        User, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(_("职务"), max_length=10, choices=Role.choices)
+    declared_at = models.DateTimeField(_("回避声明签署时间"), null=True, blank=True)
+    declaration = models.TextField(_("回避声明"), blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "user"], name="oversight_round_member_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"
+
+
+class DocumentRequest(models.Model):
+    """调阅资料: what the team asks a unit for, by when; the unit answers."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待提供")
+        ANSWERED = "answered", _("已提供")
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="requests")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    what = models.TextField(_("调阅内容"))
+    due_on = models.DateField(_("提供期限"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices)
+    response = models.TextField(_("提供情况"), blank=True)
+    answered_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.what[:30]
+
+
+class Interview(models.Model):
+    """个别谈话: scheduled by the team; its notes are the team's only (encrypted at rest)."""
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="interviews")
+    person = models.CharField(_("谈话对象"), max_length=100)
+    scheduled_at = models.DateTimeField(_("谈话时间"))
+    notes = EncryptedTextField(_("谈话记录"), blank=True, default="")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["scheduled_at", "id"]
+
+    def __str__(self) -> str:
+        return self.person
+
+
+class ReceptionMember(models.Model):
+    """迎接巡察工作领导小组: the unit's reception group, as the unit names it."""
+
+    class Role(models.TextChoices):
+        LEADER = "leader", _("组长")
+        DEPUTY = "deputy", _("副组长")
+        MEMBER = "member", _("组员")
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="reception")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("姓名"), max_length=50)
+    position = models.CharField(_("职务"), max_length=50, blank=True)
+    role = models.CharField(_("小组职务"), max_length=10, choices=Role.choices)
+
+    class Meta:
+        ordering = ["unit_id", "role", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoundFinding(models.Model):
+    """A finding of the round, or a unit's own self-check item (即知即改)."""
+
+    class Kind(models.TextChoices):
+        FINDING = "finding", _("巡察发现")
+        SELF_CHECK = "self_check", _("自查即知即改")
+
+    class Audience(models.TextChoices):
+        LEADERSHIP = "leadership", _("向领导班子反馈")
+        PRINCIPAL = "principal", _("向主要负责人反馈")
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="findings")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    audience = models.CharField(_("反馈对象"), max_length=12, choices=Audience.choices, blank=True)
+    text = models.TextField(_("问题"))
+    fix_note = models.TextField(_("整改情况"), blank=True)
+    problem = models.OneToOneField(
+        Problem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.text[:30]

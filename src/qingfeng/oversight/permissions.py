@@ -38,6 +38,8 @@ def can(user: User, action: str, obj: object = None) -> bool:
         if isinstance(obj, Group):
             return in_scope(user, obj.owner.path, roles=OFFICE)
         return has_role(user, *OFFICE)
+    if action == "view_rounds":
+        return has_role(user, *READERS)
     if action == "liaison":
         return has_role(user, R.LEADER)
     if isinstance(obj, Visit):

@@ -16,7 +16,7 @@ from qingfeng.core.policy import public
 from qingfeng.orgs.models import Unit
 from qingfeng.oversight import drawing
 from qingfeng.oversight.actions import certificate
-from qingfeng.oversight.models import Draw, Visit
+from qingfeng.oversight.models import Draw, Round, Visit
 
 
 @public
@@ -76,3 +76,16 @@ def draw_certificate(request: HttpRequest, number: str) -> HttpResponse:
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{draw.number}.json"'
     return response
+
+
+@public
+@require_GET
+def round_notice(request: HttpRequest, number: str) -> HttpResponse:
+    """A round's public notice: dates, fixed targets, the duty phone and postbox (the random
+    checks are not announced)."""
+    found = get_object_or_404(Round.objects.select_related("owner"), number=number)
+    return render(
+        request,
+        "oversight/public/round.html",
+        {"round": found, "targets": found.targets.order_by("path")},
+    )

@@ -8,7 +8,16 @@ from django.shortcuts import get_object_or_404
 from qingfeng.core.scope import scope_in, scope_q
 from qingfeng.ledger.models import Problem
 from qingfeng.orgs.models import Liaison, Unit, User
-from qingfeng.oversight.models import Draw, Finding, Group, LiaisonLog, Posting, Visit
+from qingfeng.oversight.models import (
+    Draw,
+    Finding,
+    Group,
+    LiaisonLog,
+    Posting,
+    Round,
+    RoundFinding,
+    Visit,
+)
 from qingfeng.oversight.permissions import OFFICE, UNIT_READERS
 
 
@@ -105,3 +114,38 @@ def county_glance(counties: list[Unit]) -> list[dict[str, object]]:
         visits = Visit.objects.filter(county.subtree_q(), status=Visit.Status.FINISHED).count()
         rows.append({"county": county, "visits": visits, **counts})
     return rows
+
+
+def rounds_visible_to(user: User) -> QuerySet[Round]:
+    """The office over its scope and the team; a unit the rounds that name it: as a fixed
+    target, or by a request or a finding addressed to it (a drawn unit is not told before)."""
+    query = scope_q(user, "owner__path", roles=OFFICE) | Q(members__user=user)
+    for field in ("targets", "requests__unit_id", "findings__unit_id"):
+        query |= scope_in(user, field, roles=UNIT_READERS)
+    ids = Round.objects.filter(query).values("pk")
+    return Round.objects.filter(pk__in=ids).select_related("owner", "draw")
+
+
+def get_round_for_user(user: User, pk: int) -> Round:
+    return get_object_or_404(rounds_visible_to(user), pk=pk)
+
+
+def unit_part(user: User, round_: Round) -> Q:
+    """What of a round a unit's people see: their own units' rows."""
+    return scope_in(user, "unit_id", roles=UNIT_READERS)
+
+
+def round_findings(user: User, round_: Round, *, whole: bool) -> QuerySet[RoundFinding]:
+    """The team and the office see all; a unit its own self-checks, and the round's findings
+    about it only from the feedback on."""
+    rows = round_.findings.select_related("unit", "problem")
+    if whole:
+        return rows
+    feedback = round_.status not in {
+        Round.Status.PREPARING,
+        Round.Status.STATIONED,
+        Round.Status.INVESTIGATING,
+        Round.Status.REPORTING,
+    }
+    rows = rows.filter(unit_part(user, round_))
+    return rows if feedback else rows.filter(kind=RoundFinding.Kind.SELF_CHECK)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from qingfeng.oversight.views import draws, groups, visits
+from qingfeng.oversight.views import draws, groups, rounds, visits
 
 app_name = "oversight"
 urlpatterns = [
@@ -32,4 +32,21 @@ urlpatterns = [
     path("draws/<int:pk>/plan/", draws.draw_plan, name="draw_plan"),
     path("draws/<int:pk>/export.xlsx", draws.draw_export, name="draw_export"),
     path("liaison/", groups.liaison, name="liaison"),
+    path("rounds/", rounds.rounds, name="rounds"),
+    path("rounds/new/", rounds.round_new, name="round_new"),
+    path("rounds/<int:pk>/", rounds.round_detail, name="round"),
+    path("rounds/<int:pk>/team/", rounds.round_team, name="round_team"),
+    path("rounds/<int:pk>/declare/", rounds.round_declare, name="round_declare"),
+    path("rounds/<int:pk>/advance/", rounds.round_advance, name="round_advance"),
+    path("rounds/<int:pk>/request/", rounds.round_request, name="round_request"),
+    path(
+        "rounds/<int:pk>/requests/<int:request_id>/answer/",
+        rounds.request_answer,
+        name="request_answer",
+    ),
+    path("rounds/<int:pk>/interview/", rounds.round_interview, name="round_interview"),
+    path("rounds/<int:pk>/reception/", rounds.round_reception, name="round_reception"),
+    path("rounds/<int:pk>/self-check/", rounds.round_self_check, name="round_self_check"),
+    path("rounds/<int:pk>/finding/", rounds.round_finding, name="round_finding"),
+    path("rounds/<int:pk>/draw/", rounds.round_draw, name="round_draw"),
 ]

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from qingfeng.orgs.models import Role, Unit, User
 from qingfeng.oversight import actions
-from qingfeng.oversight.models import Draw, Group, Visit
+from qingfeng.oversight.models import Draw, Group, Round, Visit
 from qingfeng.test import BaseTestCase, make_user
 
 
@@ -21,6 +21,7 @@ class OversightCase(BaseTestCase):
     member: User
     member2: User
     county_supervisor: User
+    inspectors: list[User]
 
     @classmethod
     def setUpTestData(cls) -> None:
@@ -33,6 +34,10 @@ class OversightCase(BaseTestCase):
         )
         cls.member = make_user("member", unit=cls.bureau, role=Role.SUPERVISOR, name="慕容海")
         cls.member2 = make_user("member2", unit=cls.bureau, role=Role.SUPERVISOR, name="皇甫青")
+        cls.inspectors = [
+            make_user(f"insp{i}", unit=cls.bureau, role=Role.INSPECTOR, name=n)
+            for i, n in enumerate(("司徒方", "欧阳军", "诸葛红"))
+        ]
         # Works in 东城区: never drawn for its schools.
         cls.county_supervisor = make_user(
             "county_sup", unit=cls.county, role=Role.SUPERVISOR, name="东方明"
@@ -73,3 +78,27 @@ class OversightCase(BaseTestCase):
         return actions.check_enter_value(
             draw, actor=self.office_user2, value=values[1], source="上证指数 2026-12-08 收盘"
         )
+
+    def make_round(self, **fields: Any) -> Round:
+        fields.setdefault("name", "市委第一巡察组对东城区教育系统巡察")
+        fields.setdefault("mandate", "了解落实中央八项规定精神情况")
+        fields.setdefault("starts_on", timezone.localdate())
+        fields.setdefault("ends_on", timezone.localdate() + timedelta(days=39))
+        fields.setdefault("duty_phone", "0421-1234567")
+        fields.setdefault("postbox", "东城区教育局一楼大厅")
+        fields.setdefault("targets", [self.county, self.school])
+        return actions.check_create_round(actor=self.office_user, owner=self.bureau, **fields)
+
+    def staffed_round(self, **fields: Any) -> Round:
+        """A round stationed with a full team whose declarations are signed."""
+        round_ = self.make_round(**fields)
+        actions.check_set_team(
+            round_,
+            actor=self.office_user,
+            leader=self.supervisor,
+            deputies=[self.member],
+            members=[self.member2, *self.inspectors],
+        )
+        for member in round_.members.all():
+            actions.check_sign_declaration(round_, user=member.user, text="无利害关系")
+        return actions.check_advance_round(round_, actor=self.office_user)

@@ -11,10 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from qingfeng.core.tests.objects import Factory, Made
+from qingfeng.orgs.models import Role
 from qingfeng.oversight import actions
-from qingfeng.oversight.models import Group, Visit
+from qingfeng.oversight.models import Group, Round, Visit
 from qingfeng.oversight.tests.test_visits import JPEG
-from qingfeng.test import BaseTestCase
+from qingfeng.test import BaseTestCase, make_user
 
 
 def _group(case: BaseTestCase) -> Group:
@@ -94,7 +95,45 @@ def api_draw(case: BaseTestCase) -> Made:
     return Made({"draw_id": _draw_id(case)}, case.bureau_admin)
 
 
+def _round(case: BaseTestCase) -> Round:
+    return actions.check_create_round(
+        actor=case.bureau_admin,
+        owner=case.bureau,
+        name="巡察",
+        mandate="了解情况",
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + timedelta(days=39),
+        duty_phone="12345",
+        postbox="一楼",
+        targets=[case.school],
+    )
+
+
+def round_(case: BaseTestCase) -> Made:
+    return Made({"pk": _round(case).pk}, case.school_admin)
+
+
+def document_request(case: BaseTestCase) -> Made:
+    found = _round(case)
+    team = [
+        make_user(f"objects_insp{i}", unit=case.bureau, role=Role.INSPECTOR, name=f"巡察员{i}")
+        for i in range(4)
+    ]
+    actions.check_set_team(
+        found, actor=case.bureau_admin, leader=case.supervisor, deputies=team[:1], members=team[1:]
+    )
+    for user in [case.supervisor, *team]:
+        actions.check_sign_declaration(found, user=user, text="无利害关系")
+    actions.check_advance_round(found, actor=case.bureau_admin)
+    row = actions.check_request_documents(
+        found, actor=case.supervisor, unit=case.school, what="台账", due_on=found.ends_on
+    )
+    return Made({"pk": found.pk, "request_id": row.pk}, case.school_admin)
+
+
 OBJECTS: dict[str, Factory] = {
+    "oversight:round": round_,
+    "oversight:request_answer": document_request,
     "oversight:visit": visit,
     "oversight:photo": photo,
     "oversight:group": group,

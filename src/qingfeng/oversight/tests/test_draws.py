@@ -178,7 +178,7 @@ class DrawTestCase(OversightCase):
         with self.assertRaisesMessage(ValidationError, "少于要抽取"):
             self.commit_draw(count=50)
         with self.assertRaisesMessage(ValidationError, "回避后可抽取的督导人员不足"):
-            self.commit_draw(count=1, inspectors_per_target=5)
+            self.commit_draw(count=1, inspectors_per_target=8)
         with self.assertRaisesMessage(ValidationError, "二者选一"):
             self.commit_draw(count=None)
         with self.assertRaisesMessage(ValidationError, "0（不抽人员）或 2 至 10"):

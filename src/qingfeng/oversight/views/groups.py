@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -21,7 +22,7 @@ from qingfeng.oversight.permissions import can
 from qingfeng.oversight.views.common import form_errors, refused
 
 
-def supervisors_under(owner: Unit) -> object:
+def supervisors_under(owner: Unit) -> QuerySet[User]:
     """The roster's people with the supervisor or inspector role, in or above the owner."""
     return (
         User.objects.filter(
@@ -57,7 +58,7 @@ def group_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         raise Http404
     owner = roots[0]
     regions = Unit.objects.within(owner).filter(kind=Unit.Kind.COUNTY, is_active=True)
-    form = GroupForm(request.POST or None, people=supervisors_under(owner), regions=regions)  # type: ignore[arg-type]
+    form = GroupForm(request.POST or None, people=supervisors_under(owner), regions=regions)
     if request.method == "POST" and form.is_valid():
         try:
             group = actions.check_create_group(actor=request.user, owner=owner, **form.cleaned_data)
