@@ -17,6 +17,7 @@ class OversightConfig(AppConfig):
         registry.add_urls("notice/", "qingfeng.oversight.public_urls", public=True)
         registry.add_api_router("oversight", "qingfeng.oversight.api.router")
         registry.add_problem_source(sources.VisitSource())
+        registry.add_problem_source(sources.RoundSource())
         registry.add_demo_seeder(
             DemoSeeder("oversight", 40, seed=demo.demo_lines, has_data=demo.has_data)
         )

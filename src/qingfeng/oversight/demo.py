@@ -12,7 +12,7 @@ from django.utils import timezone
 from qingfeng.orgs import actions as org_actions
 from qingfeng.orgs.models import Person, Role, RoleAssignment, Unit, User
 from qingfeng.oversight import actions
-from qingfeng.oversight.models import Group
+from qingfeng.oversight.models import Group, Round
 
 
 def has_data() -> bool:
@@ -117,7 +117,51 @@ def demo_lines() -> list[str]:
         fix_note="当场提醒，学校已约谈并在教师会上通报",
     )
     actions.check_finish_visit(visit, actor=supervisor)
+    round_ = _demo_round(bureau_user, [supervisor, *members], county, school)
     return [
         f"督导: {group.name}, 抽取 {draw.number}（{len(sealed)} 个密封督导待明日开展）, "
-        f"已完成督导 {visit.number}（2 个问题已转入台账）",
+        f"已完成督导 {visit.number}（2 个问题已转入台账）; 巡察 {round_.number}（{round_.get_status_display()}）",
     ]
+
+
+def _demo_round(office: User, team: list[User], county: Unit, school: Unit) -> Round:
+    """A 40-day round in progress: the county bureau and the demo school as fixed targets,
+    the team stationed, a document request and an immediate fix at the school."""
+    today = timezone.localdate()
+    round_ = actions.check_create_round(
+        actor=office,
+        owner=Unit.objects.get(pk=county.ancestor_ids()[0]),
+        name=f"第一巡察组对{county.name}的巡察",
+        mandate="了解贯彻中央八项规定精神、整治群众身边不正之风和腐败问题情况",
+        starts_on=today - timedelta(days=8),
+        ends_on=today + timedelta(days=31),
+        duty_phone="0421-7654321",
+        postbox=f"{county.name}一楼大厅巡察意见箱",
+        targets=[county, school],
+    )
+    actions.check_set_team(
+        round_, actor=office, leader=team[1], deputies=team[2:3], members=team[3:6]
+    )
+    for member in round_.members.all():
+        actions.check_sign_declaration(round_, user=member.user, text="无利害关系")
+    actions.check_advance_round(round_, actor=office)
+    actions.check_advance_round(round_, actor=office)
+    actions.check_request_documents(
+        round_,
+        actor=team[1],
+        unit=school,
+        what="2025年以来公务接待、公务用车台账及票据",
+        due_on=today + timedelta(days=3),
+    )
+    school_admin = User.objects.get(username="demo_school")
+    actions.check_add_reception_member(
+        round_, actor=school_admin, unit=school, name=str(school_admin), position="", role="leader"
+    )
+    actions.check_self_check(
+        round_,
+        actor=school_admin,
+        unit=school,
+        text="办公室电脑工作时间浏览与工作无关的网页",
+        fix_note="已安装上网行为管理并在教职工会上通报",
+    )
+    return round_

@@ -10,7 +10,7 @@ from django.test import TestCase
 
 from qingfeng.ledger.models import Problem
 from qingfeng.oversight import actions, drawing
-from qingfeng.oversight.models import Draw, Group, Visit
+from qingfeng.oversight.models import Draw, Group, Round, Visit
 
 
 class DemoOversightTestCase(TestCase):
@@ -36,3 +36,11 @@ class DemoOversightTestCase(TestCase):
         problems = Problem.objects.filter(source=Problem.Source.SUPERVISION, unit=done.unit)
         self.assertEqual(problems.count(), 2)
         self.assertIn("督导", self.output)
+        round_ = Round.objects.get()
+        self.assertEqual(round_.status, Round.Status.INVESTIGATING)
+        self.assertEqual(round_.members.filter(declared_at__isnull=False).count(), 5)
+        self.assertTrue(
+            Problem.objects.filter(
+                source_ref=round_.number, rectification_type="immediate"
+            ).exists()
+        )
