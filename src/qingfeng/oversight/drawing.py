@@ -1,7 +1,7 @@
 """The 双随机 draw, and its verifier: Python's standard library only, so that anyone can run
 this one file against a draw certificate without the project:
 
-    python3 drawing.py certificate.json
+    python3 verify_draw.py certificate.json   (this file, as /notice/verify_draw.py serves it)
 
 Commit–reveal. Before the draw the pool (units and inspectors, as frozen), the parameters and
 a fresh server seed are fixed and the commitment SHA-256(algorithm, parameters, pool hash,
@@ -214,7 +214,7 @@ def verify(certificate: Mapping[str, Any]) -> list[str]:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python3 drawing.py certificate.json")
+        print("usage: python3 verify_draw.py certificate.json")
         return 2
     with open(argv[1], encoding="utf-8") as file:
         certificate = json.load(file)
