@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qingfeng.ledger.models import Problem
 from qingfeng.lib import filetypes as ft
 from qingfeng.lib.xlsx import Column
 from qingfeng.lib.xlsx.writing import cell_value, chinese_date, new_workbook, office_sheet, save
@@ -45,11 +46,16 @@ def response(data: bytes, filename: str) -> HttpResponse:
 
 
 def draw_rows(draw: Draw) -> list[dict[str, Any]]:
-    """The drawn targets with names, in pick order (what the draw page and workbook show)."""
+    """The drawn targets with names, in pick order (what the draw page and workbook show): units,
+    or for a round's 回头看 the problems drawn."""
     if not draw.result:
         return []
     targets = draw.result["targets"]
-    units = Unit.objects.in_bulk([t["unit"] for t in targets])
+    ids = [t["unit"] for t in targets]
+    if draw.purpose == Draw.Purpose.REVIEW:
+        names = {p.pk: (p.title, p.number) for p in Problem.objects.filter(pk__in=ids)}
+    else:
+        names = {u.pk: (u.name, u.code) for u in Unit.objects.filter(pk__in=ids)}
     people = User.objects.select_related("person").in_bulk(
         [p for t in targets for p in t["inspectors"]]
     )
@@ -58,15 +64,18 @@ def draw_rows(draw: Draw) -> list[dict[str, Any]]:
     rows = []
     for order, target in enumerate(targets, start=1):
         county, _sep, stage = target["stratum"].partition("|")
-        label = target["stratum"]
-        if stage or county != "*":
+        label = str(_("不分层"))
+        if target["stratum"] != "*":
             stage_label = Unit.Stage(stage).label if stage in Unit.Stage.values else stage
-            label = f"{counties.get(int(county), '—') if county.isdigit() else '—'} · {stage_label}"
+            place = counties.get(int(county), "—") if county.isdigit() else "—"
+            label = f"{place} · {stage_label}"
+        name, code = names.get(target["unit"], ("—", ""))
         rows.append(
             {
                 "order": order,
-                "unit": units[target["unit"]],
-                "stratum": label if target["stratum"] != "*" else _("不分层"),
+                "name": name,
+                "code": code,
+                "stratum": label,
                 "weight": weights.get(target["unit"], 1),
                 "inspectors": [str(people[p]) for p in target["inspectors"]],
             }
@@ -88,8 +97,8 @@ def draw_workbook(draw: Draw) -> bytes:
     for row in draw_rows(draw):
         values = [
             row["order"],
-            row["unit"].name,
-            row["unit"].code,
+            row["name"],
+            row["code"],
             row["stratum"],
             row["weight"],
             "、".join(row["inspectors"]),

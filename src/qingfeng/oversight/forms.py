@@ -335,3 +335,8 @@ class LinkDrawForm(Styled):
     def __init__(self, *args: Any, draws: QuerySet[Draw], **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.fields["draw"].queryset = draws  # type: ignore[attr-defined]
+
+
+class ReviewDrawForm(Styled):
+    percent = forms.IntegerField(label=_("抽取比例（%）"), initial=20, min_value=1, max_value=100)
+    value_note = forms.CharField(label=_("约定的公开随机数来源"), max_length=200)

@@ -165,6 +165,7 @@ class Draw(models.Model):
         VISIT = "visit", _("四不两直督导")
         ROUND = "round", _("巡察随机抽查")
         SPOT = "spot", _("随机抽查")
+        REVIEW = "review", _("巡察回头看抽查")
 
     number = models.CharField(_("编号"), max_length=30, unique=True)
     name = models.CharField(_("名称"), max_length=100)
@@ -345,6 +346,9 @@ class Round(models.Model):
     targets = models.ManyToManyField(Unit, verbose_name=_("定点巡察单位"), related_name="+")
     draw = models.ForeignKey(
         Draw, null=True, blank=True, on_delete=models.PROTECT, related_name="rounds"
+    )
+    review_draw = models.ForeignKey(
+        Draw, null=True, blank=True, on_delete=models.PROTECT, related_name="reviewed_rounds"
     )
     status = models.CharField(_("阶段"), max_length=15, choices=Status.choices)
     handed_over_on = models.DateField(_("移交日期"), null=True, blank=True)

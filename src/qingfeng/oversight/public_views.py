@@ -31,7 +31,7 @@ def notices(request: HttpRequest) -> HttpResponse:
 def draw_notice(request: HttpRequest, number: str) -> HttpResponse:
     draw = get_object_or_404(Draw.objects.select_related("owner"), number=number)
     checked: list[dict[str, object]] = []
-    if draw.published_at is not None and draw.result:
+    if draw.published_at is not None and draw.result and draw.purpose != Draw.Purpose.REVIEW:
         ids = [t["unit"] for t in draw.result["targets"]]
         units = Unit.objects.in_bulk(ids)
         outcomes = {

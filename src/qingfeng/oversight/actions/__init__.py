@@ -21,6 +21,7 @@ from qingfeng.oversight.actions.rounds import (
     check_add_round_finding,
     check_advance_round,
     check_answer_request,
+    check_commit_review_draw,
     check_create_round,
     check_link_draw,
     check_request_documents,
@@ -28,6 +29,7 @@ from qingfeng.oversight.actions.rounds import (
     check_self_check,
     check_set_team,
     check_sign_declaration,
+    check_start_review,
 )
 from qingfeng.oversight.actions.visits import (
     check_add_finding,
@@ -49,6 +51,7 @@ __all__ = [
     "check_answer_request",
     "check_attach_school",
     "check_commit_draw",
+    "check_commit_review_draw",
     "check_create_group",
     "check_create_round",
     "check_declare_conflict",
@@ -64,6 +67,7 @@ __all__ = [
     "check_self_check",
     "check_set_team",
     "check_sign_declaration",
+    "check_start_review",
     "check_start_visit",
     "do_cancel_visit",
     "do_end_posting",

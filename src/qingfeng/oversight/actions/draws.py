@@ -248,6 +248,30 @@ def check_commit_draw(
     pool = {"units": pool_units(owner, filters), "inspectors": []}
     if inspectors_per_target:
         pool["inspectors"] = pool_inspectors(owner)
+    return commit(
+        actor=actor,
+        owner=owner,
+        name=name,
+        purpose=purpose,
+        params=params,
+        pool=pool,
+        value_note=value_note,
+        group=group,
+    )
+
+
+def commit(
+    *,
+    actor: User,
+    owner: Unit,
+    name: str,
+    purpose: str,
+    params: dict[str, Any],
+    pool: dict[str, Any],
+    value_note: str,
+    group: Group | None = None,
+) -> Draw:
+    """Refuse an unsatisfiable draw; else a fresh seed, the commitment, its event and audit."""
     _satisfiable(pool, params)
     seed = secrets.token_hex(32)
     digest = drawing.pool_hash(pool)

@@ -21,6 +21,7 @@ from qingfeng.ledger import actions as ledger_actions
 from qingfeng.ledger.models import Category, Problem
 from qingfeng.orgs.models import Person, RoleAssignment, Unit, User
 from qingfeng.oversight import drawing
+from qingfeng.oversight.actions.draws import commit as draw_commit
 from qingfeng.oversight.actions.draws import county_ids, county_of, pool_inspectors
 from qingfeng.oversight.actions.groups import SUPERVISOR_ROLES
 from qingfeng.oversight.actions.visits import unit_admins
@@ -479,3 +480,78 @@ def check_add_round_finding(
     )
     record_audit(actor=actor, action="oversight.round.finding", obj=round_, unit=unit)
     return finding
+
+
+def review_label(round_: Round) -> str:
+    """The re-check batch's name in the ledger (where a quarter's shows: ≤ 7 characters)."""
+    return f"巡察{round_.pk}"[:7]
+
+
+@transaction.atomic
+def check_commit_review_draw(round_: Round, *, actor: User, percent: int, value_note: str) -> Draw:
+    """回头看: commit a verifiable draw over the round's closed problems (its findings and
+    self-checks); its two public values are entered on the draw's page as for any draw."""
+    _office(actor, round_)
+    ROUND.lock(round_)
+    if round_.status != P.REVIEW:
+        raise ValidationError(_("回头看抽查在“回头看”阶段进行"))
+    if round_.review_draw_id is not None:
+        raise ValidationError(_("本轮巡察已有回头看抽查"))
+    if not 1 <= percent <= 100:
+        raise ValidationError({"percent": _("抽取比例须在 1% 至 100% 之间")})
+    if not value_note.strip():
+        raise ValidationError(
+            {"value_note": _("请写明约定的公开随机数来源（如某期开奖号码、某日指数收盘）")}
+        )
+    closed = Problem.objects.filter(
+        source_ref=round_.number,
+        source__in=[Problem.Source.INSPECTION, Problem.Source.SELF_CHECK],
+        status=Problem.Status.CLOSED,
+    ).order_by("number")
+    pool = {
+        "units": [
+            {"id": pk, "code": number, "county": None, "stage": "", "weight": 1}
+            for pk, number in closed.values_list("pk", "number")
+        ],
+        "inspectors": [],
+    }
+    if not pool["units"]:
+        raise ValidationError(_("本轮巡察还没有已销号的问题，无可回头看"))
+    params = {
+        "count": None,
+        "percent": percent,
+        "stratify": False,
+        "weighted": False,
+        "inspectors_per_target": 0,
+        "filters": {"round": round_.number, "problems": "closed"},
+    }
+    # At least one problem is re-checked, however few were closed.
+    if drawing.total_for(params, len(pool["units"])) == 0:
+        params["percent"], params["count"] = None, 1
+    draw = draw_commit(
+        actor=actor,
+        owner=round_.owner,
+        name=_("%(r)s 回头看抽查") % {"r": round_.name},
+        purpose=Draw.Purpose.REVIEW,
+        params=params,
+        pool=pool,
+        value_note=value_note,
+    )
+    round_.review_draw = draw
+    round_.save(update_fields=["review_draw"])
+    return draw
+
+
+@transaction.atomic
+def check_start_review(round_: Round, *, actor: User) -> int:
+    """The drawn problems go to the ledger's 回头看 (a failed re-check reopens the problem)."""
+    _office(actor, round_)
+    draw = round_.review_draw
+    if draw is None or draw.status != Draw.Status.DRAWN or not draw.result:
+        raise ValidationError(_("请先完成回头看抽查的抽取"))
+    ids = [t["unit"] for t in draw.result["targets"]]
+    made = ledger_actions.check_add_rechecks(ids, label=review_label(round_), actor=actor)
+    record_audit(
+        actor=actor, action="oversight.round.review", obj=round_, after={"rechecks": len(made)}
+    )
+    return len(made)

@@ -4,20 +4,44 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.test import Client
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from qingfeng.ledger.models import Problem
+from qingfeng.core.tests.machine import FILES_IN_MEMORY
+from qingfeng.ledger import actions as ledger_actions
+from qingfeng.ledger.models import Evidence, Problem, Recheck, Verification
+from qingfeng.ledger.tests.base import PNG
 from qingfeng.orgs import actions as org_actions
 from qingfeng.orgs.models import Person
-from qingfeng.oversight import actions
+from qingfeng.oversight import actions, drawing
 from qingfeng.oversight.actions.rounds import add_months
 from qingfeng.oversight.models import Conflict, Round, RoundFinding
 from qingfeng.oversight.tests.base import OversightCase
 
 
+@override_settings(STORAGES=FILES_IN_MEMORY)
 class RoundTestCase(OversightCase):
+    def close_through_the_ledger(self, problem: Problem) -> None:
+        """The school rectifies with evidence, the bureau verifies: 销号."""
+        ledger_actions.do_accept(problem, actor=self.school_admin)
+        evidence = SimpleUploadedFile("after.png", PNG, content_type="image/png")
+        ledger_actions.check_report_progress(
+            problem,
+            actor=self.school_admin,
+            progress=100,
+            text="已整改",
+            files=[(evidence, Evidence.Phase.AFTER)],
+        )
+        ledger_actions.check_request_closure(problem, actor=self.school_admin, text="已完成")
+        ledger_actions.check_verify(
+            problem,
+            verifier=self.bureau_admin,
+            outcome=Verification.Outcome.APPROVED,
+            comment="核实",
+        )
+
     def test_a_round_needs_a_real_period_targets_and_notice(self) -> None:
         today = timezone.localdate()
         cases: dict[str, dict[str, Any]] = {
@@ -217,3 +241,52 @@ class RoundTestCase(OversightCase):
                 self.assertContains(client.get(url), "第 1 天")
         outsider = self.login(self.other_school_admin, Client())
         self.assertEqual(outsider.get(url).status_code, 404)
+
+    def test_the_review_sample_is_verifiable_and_a_failed_recheck_reopens(self) -> None:
+        round_ = self.staffed_round()
+        actions.check_advance_round(round_, actor=self.office_user)  # 了解情况
+        for i in range(5):
+            actions.check_add_round_finding(
+                round_,
+                actor=self.member,
+                unit=self.school,
+                text=f"问题{i}",
+                audience=RoundFinding.Audience.LEADERSHIP,
+            )
+        for _ in range(4):  # 报告 → 反馈 → 移交 → 整改
+            actions.check_advance_round(round_, actor=self.office_user)
+        with self.assertRaisesMessage(ValidationError, "回头看"):
+            actions.check_commit_review_draw(
+                round_, actor=self.office_user, percent=40, value_note="福彩3D"
+            )
+        actions.check_advance_round(round_, actor=self.office_user)  # 回头看
+        with self.assertRaisesMessage(ValidationError, "还没有已销号的问题"):
+            actions.check_commit_review_draw(
+                round_, actor=self.office_user, percent=40, value_note="福彩3D"
+            )
+        for problem in Problem.objects.filter(source_ref=round_.number):
+            self.close_through_the_ledger(problem)
+        draw = actions.check_commit_review_draw(
+            round_, actor=self.office_user, percent=40, value_note="福彩3D"
+        )
+        self.assertEqual(len(draw.pool["units"]), 5)
+        with self.assertRaisesMessage(ValidationError, "请先完成"):
+            actions.check_start_review(round_, actor=self.office_user)
+        self.run_draw(draw)
+        draw.refresh_from_db()
+        self.assertEqual(drawing.verify(actions.certificate(draw)), [])
+        assert draw.result is not None
+        self.assertEqual(len(draw.result["targets"]), 2)
+        round_.refresh_from_db()
+        self.assertEqual(actions.check_start_review(round_, actor=self.office_user), 2)
+        self.assertEqual(actions.check_start_review(round_, actor=self.office_user), 0)  # once
+        recheck = Recheck.objects.filter(quarter=f"巡察{round_.pk}").first()
+        assert recheck is not None
+        self.assertIn(recheck.problem_id, [t["unit"] for t in draw.result["targets"]])
+        ledger_actions.check_decide_recheck(
+            recheck, actor=self.bureau_admin, passed=False, comment="整改不到位"
+        )
+        recheck.problem.refresh_from_db()
+        self.assertNotEqual(recheck.problem.status, Problem.Status.CLOSED)
+        page = self.login(self.office_user, Client()).get(reverse("oversight:draw", args=[draw.pk]))
+        self.assertContains(page, recheck.problem.number)

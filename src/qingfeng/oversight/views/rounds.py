@@ -31,6 +31,7 @@ from qingfeng.oversight.forms import (
     LinkDrawForm,
     ReceptionForm,
     RequestForm,
+    ReviewDrawForm,
     RoundFindingForm,
     RoundForm,
     SelfCheckForm,
@@ -148,6 +149,9 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if office and found.draw_id is None
         else None,
         "notice_url": reverse("notice:round", args=[found.number]),
+        "review_form": ReviewDrawForm()
+        if office and found.status == Round.Status.REVIEW and found.review_draw_id is None
+        else None,
     }
     return render(request, "oversight/round.html", context)
 
@@ -314,4 +318,28 @@ def round_draw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         lambda r, d: actions.check_link_draw(r, actor=request.user, **d),
         _("已关联随机抽查"),
         draws=lambda r: selectors.draws_visible_to(request.user),
+    )
+
+
+@guarded(can, "manage")
+@require_POST
+def round_review_draw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _post(
+        request,
+        pk,
+        ReviewDrawForm,
+        lambda r, d: actions.check_commit_review_draw(r, actor=request.user, **d),
+        _("承诺值已公布，请在抽取页录入公开随机数"),
+    )
+
+
+@guarded(can, "manage")
+@require_POST
+def round_review_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _post(
+        request,
+        pk,
+        Form,
+        lambda r, d: actions.check_start_review(r, actor=request.user),
+        _("抽中的问题已转入台账“回头看”"),
     )
