@@ -15,7 +15,7 @@ from qingfeng.lib import filetypes as ft
 from qingfeng.lib.xlsx import Column
 from qingfeng.lib.xlsx.writing import cell_value, chinese_date, new_workbook, office_sheet, save
 from qingfeng.orgs.models import Unit, User
-from qingfeng.oversight.models import CHECKLIST, Draw, Visit
+from qingfeng.oversight.models import CHECKLIST, Draw, Round, RoundFinding, Visit
 
 DRAW_COLUMNS = (
     Column("order", "序号", width=6, center=True),
@@ -142,4 +142,41 @@ def visits_workbook(visits: Iterable[Visit]) -> bytes:
                 finding.problem.number if finding.problem else "",
             ]
             ws.append([cell_value(ws, v) for v in [*head, *tail]])
+    return save(workbook)
+
+
+ROUND_COLUMNS = (
+    Column("unit", "单位", width=28),
+    Column("kind", "类型", width=14, center=True),
+    Column("audience", "反馈对象", width=16, center=True),
+    Column("text", "问题", width=44),
+    Column("fix", "即知即改情况", width=30),
+    Column("problem", "台账问题编号", width=22, center=True),
+    Column("status", "整改状态", width=12, center=True),
+)
+
+
+def round_findings_workbook(round_: Round, findings: Iterable[RoundFinding]) -> bytes:
+    """A round's findings and self-checks as the viewer may see them."""
+    workbook = new_workbook()
+    ws = office_sheet(
+        workbook,
+        ROUND_COLUMNS,
+        name="巡察问题",
+        title=f"{round_.name}问题清单",
+        left=f"编号：{round_.number}",
+        right=f"导出日期：{chinese_date(timezone.localdate())}",
+        freeze="B5",
+    )
+    for finding in findings:
+        values = [
+            finding.unit.name,
+            finding.get_kind_display(),
+            finding.get_audience_display() if finding.audience else "",
+            finding.text,
+            finding.fix_note,
+            finding.problem.number if finding.problem else "",
+            finding.problem.get_status_display() if finding.problem else "",
+        ]
+        ws.append([cell_value(ws, v) for v in values])
     return save(workbook)

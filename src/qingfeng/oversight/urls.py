@@ -49,6 +49,9 @@ urlpatterns = [
     path("rounds/<int:pk>/self-check/", rounds.round_self_check, name="round_self_check"),
     path("rounds/<int:pk>/finding/", rounds.round_finding, name="round_finding"),
     path("rounds/<int:pk>/draw/", rounds.round_draw, name="round_draw"),
+    path(
+        "rounds/<int:pk>/findings.xlsx", rounds.round_findings_export, name="round_findings_export"
+    ),
     path("rounds/<int:pk>/review-draw/", rounds.round_review_draw, name="round_review_draw"),
     path("rounds/<int:pk>/review/", rounds.round_review_start, name="round_review_start"),
 ]

@@ -9,6 +9,7 @@ from qingfeng.intake.tests import objects as intake
 from qingfeng.ledger.models import OfflinePublication
 from qingfeng.ledger.tests import objects as ledger
 from qingfeng.orgs.tests import objects as orgs
+from qingfeng.oversight.tests import objects as oversight
 from qingfeng.test import BaseTestCase
 
 
@@ -36,4 +37,6 @@ OBJECTS: dict[str, Factory] = {
     "api:intake_ticket": renamed(intake.ticket, "ticket_id"),
     "api:decide_offline_publication": publication,
     "api:evaluation_results": renamed(evaluation.round_, "round_id"),
+    "api:oversight_visit": oversight.api_visit,
+    "api:oversight_draw_value": oversight.api_draw,
 }

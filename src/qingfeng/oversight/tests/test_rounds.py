@@ -19,6 +19,7 @@ from qingfeng.oversight import actions, drawing
 from qingfeng.oversight.actions.rounds import add_months
 from qingfeng.oversight.models import Conflict, Round, RoundFinding
 from qingfeng.oversight.tests.base import OversightCase
+from qingfeng.oversight.tests.test_sealed import text_of
 
 
 @override_settings(STORAGES=FILES_IN_MEMORY)
@@ -290,3 +291,28 @@ class RoundTestCase(OversightCase):
         self.assertNotEqual(recheck.problem.status, Problem.Status.CLOSED)
         page = self.login(self.office_user, Client()).get(reverse("oversight:draw", args=[draw.pk]))
         self.assertContains(page, recheck.problem.number)
+
+    def test_the_findings_export_holds_what_the_viewer_may_see(self) -> None:
+        round_ = self.staffed_round()
+        actions.check_self_check(
+            round_,
+            actor=self.school_admin,
+            unit=self.school,
+            text="办公电脑浏览购物网站",
+            fix_note="已约谈",
+        )
+        actions.check_advance_round(round_, actor=self.office_user)  # 了解情况
+        actions.check_add_round_finding(
+            round_,
+            actor=self.member,
+            unit=self.school,
+            text="公务接待超标",
+            audience=RoundFinding.Audience.LEADERSHIP,
+        )
+        url = reverse("oversight:round_findings_export", args=[round_.pk])
+        office = text_of(self.login(self.office_user, Client()).get(url))
+        self.assertIn("公务接待超标", office)
+        self.assertIn("办公电脑浏览购物网站", office)
+        school = text_of(self.login(self.school_admin, Client()).get(url))
+        self.assertIn("办公电脑浏览购物网站", school)
+        self.assertNotIn("公务接待超标", school)  # not before the feedback

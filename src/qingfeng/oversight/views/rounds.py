@@ -22,7 +22,7 @@ from qingfeng.core.policy import guarded
 from qingfeng.core.scope import in_scope
 from qingfeng.orgs.models import Unit, User
 from qingfeng.orgs.selectors import scope_root_units
-from qingfeng.oversight import actions, selectors
+from qingfeng.oversight import actions, export, selectors
 from qingfeng.oversight.actions.rounds import is_team, round_units
 from qingfeng.oversight.forms import (
     AnswerForm,
@@ -343,3 +343,12 @@ def round_review_start(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         lambda r, d: actions.check_start_review(r, actor=request.user),
         _("抽中的问题已转入台账“回头看”"),
     )
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def round_findings_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    found = selectors.get_round_for_user(request.user, pk)
+    whole = in_scope(request.user, found.owner.path, roles=OFFICE) or is_team(request.user, found)
+    rows = selectors.round_findings(request.user, found, whole=whole)
+    return export.response(export.round_findings_workbook(found, rows), f"{found.number}.xlsx")
