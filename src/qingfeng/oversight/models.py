@@ -23,8 +23,9 @@ class Event(models.Model):
     foreign key)."""
 
     action = models.CharField(max_length=30)
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10, blank=True)
+    # As long as the longest status of any subject (a round's "investigating").
+    from_status = models.CharField(max_length=15, blank=True)
+    to_status = models.CharField(max_length=15, blank=True)
     actor = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
