@@ -97,6 +97,7 @@ def build() -> dict[str, Any]:
 
     ledger = build_ledger(city=city, school=school, school2=school2, teacher=people["周小燕"])
     build_intake(city=city)
+    build_oversight(city=city, county=county)
     return {
         "ledger": ledger,
         "password": PASSWORD,
@@ -200,6 +201,47 @@ def build_intake(*, city: Any) -> None:
                 person, actor=None, username=username, password=PASSWORD, must_change=False
             )
             actions.do_grant_role(user, actor=None, role=role, unit=city)
+
+
+# Per screen size a supervision group whose leader signs in with a dynamic code of their own
+# (supervisors need one), so the two sizes never wait for each other's code step.
+SUPERVISOR_TOTP_SECRETS = {
+    "desktop": "QFE2ESUPERVISORDESKTOPSECRETABCD",
+    "phone": "QFE2ESUPERVISORPHONESECRETABCDEF",
+}
+
+
+def build_oversight(*, city: Any, county: Any) -> None:
+    from django.db import transaction
+
+    from qingfeng.orgs import actions
+    from qingfeng.orgs.models import Role, User
+    from qingfeng.oversight import actions as oversight
+
+    office = User.objects.get(username="intake_office")
+    with transaction.atomic():
+        for size, secret in SUPERVISOR_TOTP_SECRETS.items():
+            person = actions.do_create_person(
+                actor=None, unit=city, name=f"督导员{size}", post_type="civil"
+            )
+            user = actions.check_create_account(
+                person,
+                actor=None,
+                username=f"supervisor_{size}",
+                password=PASSWORD,
+                must_change=False,
+            )
+            actions.do_grant_role(user, actor=None, role=Role.SUPERVISOR, unit=city)
+            actions.do_enable_totp(user, secret=secret)
+            oversight.check_create_group(
+                actor=office,
+                owner=city,
+                name=f"第一督导组（{size}）",
+                leader=user,
+                members=[],
+                regions=[county],
+                stages=[],
+            )
 
 
 def main() -> None:

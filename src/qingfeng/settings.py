@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "qingfeng.evaluation",
     "qingfeng.campaigns",
     "qingfeng.reports",
+    "qingfeng.oversight",
     "qingfeng.api",
 ]
 

@@ -11,6 +11,7 @@ from qingfeng.ledger.models import OfflinePublication
 from qingfeng.ledger.tests import objects as ledger
 from qingfeng.orgs.tests import objects as orgs
 from qingfeng.reports.tests import objects as reports
+from qingfeng.oversight.tests import objects as oversight
 from qingfeng.test import BaseTestCase
 
 
@@ -40,4 +41,6 @@ OBJECTS: dict[str, Factory] = {
     "api:evaluation_results": renamed(evaluation.round_, "round_id"),
     "api:campaigns_weekly": renamed(campaigns.campaign, "campaign_id"),
     "api:reports_bulletin": renamed(reports.bulletin, "bulletin_id"),
+    "api:oversight_visit": oversight.api_visit,
+    "api:oversight_draw_value": oversight.api_draw,
 }

@@ -142,6 +142,12 @@ class UrlPolicyTestCase(BaseTestCase):
                 "rate:captcha",
                 "rate:captcha_new",
                 "rate:ranking",
+                # /notice/: draw commitments before, results after; a round's duty phone (issue 14).
+                "notice:index",
+                "notice:draw",
+                "notice:certificate",
+                "notice:verifier",
+                "notice:round",
             },
         )
 

@@ -27,12 +27,13 @@ from qingfeng.ledger.actions.publications import (
     check_decide_offline_publication,
     check_record_offline_publication,
 )
-from qingfeng.ledger.actions.rechecks import check_decide_recheck, draw_rechecks
+from qingfeng.ledger.actions.rechecks import check_add_rechecks, check_decide_recheck, draw_rechecks
 
 __all__ = [
     "LIST_CODES",
     "_next_serial",
     "check_add_feedback",
+    "check_add_rechecks",
     "check_assign",
     "check_create_problem",
     "check_decide_offline_publication",

@@ -4,6 +4,7 @@ re-verification; a failed re-check reopens the problem, overdue (red)."""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
@@ -56,6 +57,36 @@ def draw_rechecks(today: date, *, percent: int) -> list[Recheck]:
         actor=None,
         action="ledger.recheck.draw",
         after={"quarter": quarter, "drawn": len(rechecks), "of": len(candidates)},
+    )
+    return rechecks
+
+
+@transaction.atomic
+def check_add_rechecks(problem_ids: Sequence[int], *, label: str, actor: User) -> list[Recheck]:
+    """回头看 of closed problems chosen elsewhere (an inspection round's verifiable sample),
+    under `label` (at most 7 characters, shown where the quarter is); once per problem and
+    label."""
+    if not label or len(label) > 7:
+        raise ValidationError(_("回头看批次名称须为 1 至 7 个字符"))
+    closed = set(
+        Problem.objects.filter(pk__in=problem_ids, status=Problem.Status.CLOSED).values_list(
+            "pk", flat=True
+        )
+    )
+    if closed != set(problem_ids):
+        raise ValidationError(_("只有已销号的问题可以回头看"))
+    done = set(
+        Recheck.objects.filter(quarter=label, problem_id__in=closed).values_list(
+            "problem_id", flat=True
+        )
+    )
+    rechecks = Recheck.objects.bulk_create(
+        Recheck(problem_id=pk, quarter=label) for pk in sorted(closed - done)
+    )
+    record_audit(
+        actor=actor,
+        action="ledger.recheck.draw",
+        after={"quarter": label, "drawn": len(rechecks), "of": len(problem_ids)},
     )
     return rechecks
 

@@ -1,0 +1,151 @@
+"""Every read of oversight, scoped to the caller (404 outside, as for a missing id)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from qingfeng.core.scope import scope_in, scope_q
+from qingfeng.ledger.models import Problem
+from qingfeng.orgs.models import Liaison, Unit, User
+from qingfeng.oversight.models import (
+    Draw,
+    Finding,
+    Group,
+    LiaisonLog,
+    Posting,
+    Round,
+    RoundFinding,
+    Visit,
+)
+from qingfeng.oversight.permissions import OFFICE, UNIT_READERS
+
+
+def groups_visible_to(user: User) -> QuerySet[Group]:
+    """The office's groups over its scope; a supervisor's own groups."""
+    query = scope_q(user, "owner__path", roles=OFFICE) | Q(leader=user) | Q(members=user)
+    ids = Group.objects.filter(query).values("pk")
+    return Group.objects.filter(pk__in=ids).select_related("owner", "leader__person")
+
+
+def get_group_for_user(user: User, pk: int) -> Group:
+    return get_object_or_404(groups_visible_to(user), pk=pk)
+
+
+def postings_of(group: Group) -> QuerySet[Posting]:
+    return (
+        group.postings.filter(ended_at__isnull=True)
+        .select_related("supervisor__person", "school")
+        .order_by("supervisor_id", "school__code")
+    )
+
+
+def draws_visible_to(user: User) -> QuerySet[Draw]:
+    """Draws reveal their targets: the office that runs them only."""
+    return Draw.objects.filter(scope_q(user, "owner__path", roles=OFFICE)).select_related(
+        "owner", "committed_by__person"
+    )
+
+
+def get_draw_for_user(user: User, pk: int) -> Draw:
+    return get_object_or_404(draws_visible_to(user), pk=pk)
+
+
+def visits_visible_to(user: User) -> QuerySet[Visit]:
+    """The office over its groups, the group's leader and team; a unit only its own finished
+    visits (a sealed visit has no unit, so no unit scope can reach it)."""
+    query = (
+        scope_q(user, "group__owner__path", roles=OFFICE)
+        | Q(group__leader=user)
+        | Q(team=user)
+        | (scope_in(user, "unit_id", roles=UNIT_READERS) & Q(status=Visit.Status.FINISHED))
+    )
+    ids = Visit.objects.filter(query).values("pk")
+    return (
+        Visit.objects.filter(pk__in=ids)
+        .select_related("group", "unit")
+        .order_by("-planned_start", "-id")
+    )
+
+
+def get_visit_for_user(user: User, pk: int) -> Visit:
+    return get_object_or_404(visits_visible_to(user), pk=pk)
+
+
+def findings_of(visit: Visit) -> QuerySet[Finding]:
+    return visit.findings.select_related("problem").prefetch_related("photos")
+
+
+def liaison_counties(user: User) -> list[Unit]:
+    return [
+        link.county
+        for link in Liaison.objects.filter(leader=user).select_related("county").order_by("pk")
+    ]
+
+
+def liaison_logs(user: User) -> QuerySet[LiaisonLog]:
+    return LiaisonLog.objects.filter(leader=user).select_related("county", "unit")
+
+
+def county_glance(counties: list[Unit]) -> list[dict[str, object]]:
+    """Per county: open problems by light and by source (tickets are the channel and hotline
+    problems), and this county's oversight — two grouped queries for all the counties."""
+    open_statuses = [
+        Problem.Status.ASSIGNED,
+        Problem.Status.ACCEPTED,
+        Problem.Status.RECTIFYING,
+        Problem.Status.CLOSURE_REQUESTED,
+    ]
+    rows = []
+    for county in counties:
+        problems = Problem.objects.filter(county.subtree_q(), status__in=open_statuses)
+        counts = problems.aggregate(
+            total=Count("pk"),
+            red=Count("pk", filter=Q(light=Problem.Light.RED)),
+            yellow=Count("pk", filter=Q(light=Problem.Light.YELLOW)),
+            tickets=Count(
+                "pk", filter=Q(source__in=[Problem.Source.CHANNEL, Problem.Source.HOTLINE])
+            ),
+            oversight=Count(
+                "pk",
+                filter=Q(source__in=[Problem.Source.SUPERVISION, Problem.Source.INSPECTION]),
+            ),
+        )
+        visits = Visit.objects.filter(county.subtree_q(), status=Visit.Status.FINISHED).count()
+        rows.append({"county": county, "visits": visits, **counts})
+    return rows
+
+
+def rounds_visible_to(user: User) -> QuerySet[Round]:
+    """The office over its scope and the team; a unit the rounds that name it: as a fixed
+    target, or by a request or a finding addressed to it (a drawn unit is not told before)."""
+    query = scope_q(user, "owner__path", roles=OFFICE) | Q(members__user=user)
+    for field in ("targets", "requests__unit_id", "findings__unit_id"):
+        query |= scope_in(user, field, roles=UNIT_READERS)
+    ids = Round.objects.filter(query).values("pk")
+    return Round.objects.filter(pk__in=ids).select_related("owner", "draw")
+
+
+def get_round_for_user(user: User, pk: int) -> Round:
+    return get_object_or_404(rounds_visible_to(user), pk=pk)
+
+
+def unit_part(user: User, round_: Round) -> Q:
+    """What of a round a unit's people see: their own units' rows."""
+    return scope_in(user, "unit_id", roles=UNIT_READERS)
+
+
+def round_findings(user: User, round_: Round, *, whole: bool) -> QuerySet[RoundFinding]:
+    """The team and the office see all; a unit its own self-checks, and the round's findings
+    about it only from the feedback on."""
+    rows = round_.findings.select_related("unit", "problem")
+    if whole:
+        return rows
+    feedback = round_.status not in {
+        Round.Status.PREPARING,
+        Round.Status.STATIONED,
+        Round.Status.INVESTIGATING,
+        Round.Status.REPORTING,
+    }
+    rows = rows.filter(unit_part(user, round_))
+    return rows if feedback else rows.filter(kind=RoundFinding.Kind.SELF_CHECK)

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+import tempfile
+from io import StringIO
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from qingfeng.core.models import AuditEvent
+from qingfeng.orgs.models import Unit
+from qingfeng.oversight import actions, drawing
+from qingfeng.oversight.models import Conflict, Draw, DrawValue
+from qingfeng.oversight.tests.base import OversightCase
+from qingfeng.test import make_unit
+
+
+class DrawTestCase(OversightCase):
+    def test_it_commits_before_any_value_and_draws_after_two_officials(self) -> None:
+        draw = self.commit_draw()
+        self.assertEqual(draw.status, Draw.Status.COMMITTED)
+        self.assertIsNone(draw.result)
+        self.assertEqual(
+            draw.commitment,
+            drawing.commitment(params=draw.params, pool_digest=draw.pool_hash, seed=draw.seed),
+        )
+        actions.check_enter_value(draw, actor=self.office_user, value="371", source="福彩3D")
+        with self.assertRaisesMessage(ValidationError, "两名不同人员"):
+            actions.check_enter_value(draw, actor=self.office_user, value="372", source="福彩3D")
+        self.assertEqual(DrawValue.objects.filter(draw=draw).count(), 1)
+        draw.refresh_from_db()
+        self.assertEqual(draw.status, Draw.Status.COMMITTED)
+        actions.check_enter_value(draw, actor=self.office_user2, value="3389.42", source="指数")
+        draw.refresh_from_db()
+        self.assertEqual(draw.status, Draw.Status.DRAWN)
+        assert draw.result is not None
+        self.assertEqual(len(draw.result["targets"]), 2)
+        value_times = [v.entered_at for v in draw.values.all()]
+        self.assertTrue(all(t >= draw.committed_at for t in value_times))
+        with self.assertRaisesMessage(ValidationError, "已抽取"):
+            actions.check_enter_value(draw, actor=self.bureau_admin, value="1", source="x")
+
+    def test_the_certificate_verifies_and_any_change_fails(self) -> None:
+        draw = self.run_draw(self.commit_draw(inspectors_per_target=2))
+        cert = actions.certificate(draw)
+        self.assertEqual(drawing.verify(cert), [])
+        again = drawing.draw(cert["pool"], cert["params"], seed=cert["seed"], values=cert["values"])
+        self.assertEqual(again, draw.result)
+        changes = {
+            "values": lambda c: c["values"].__setitem__(0, "372"),
+            "seed": lambda c: c.__setitem__("seed", "0" * 64),
+            "params": lambda c: c["params"].__setitem__("count", 1),
+            "pool": lambda c: c["pool"]["units"][0].__setitem__("weight", 9),
+            "result": lambda c: c["result"]["targets"].reverse(),
+        }
+        for name, change in changes.items():
+            with self.subTest(name):
+                changed = copy.deepcopy(cert)
+                change(changed)
+                self.assertNotEqual(drawing.verify(changed), [])
+        # Other public values: another key, so the same pool gives another sequence.
+        keys = {
+            drawing.Sequence(commitment_hex=cert["commitment"], seed=cert["seed"], values=v).key
+            for v in (cert["values"], ["999", "1"])
+        }
+        self.assertEqual(len(keys), 2)
+
+    def test_the_stand_alone_script_and_the_command_verify(self) -> None:
+        draw = self.run_draw(self.commit_draw())
+        out = StringIO()
+        call_command("verify_draw", str(draw.pk), stdout=out)
+        self.assertIn("OK", out.getvalue())
+        path = Path(self.enterContext(self._tmp())) / "cert.json"
+        path.write_text(json.dumps(actions.certificate(draw), ensure_ascii=False))
+        script = Path(drawing.__file__)
+        # Run from an empty directory with nothing of the project on the path.
+        run = subprocess.run(  # noqa: S603 - our own file
+            [sys.executable, "-I", str(script), str(path)],
+            capture_output=True,
+            text=True,
+            cwd=path.parent,
+            check=False,
+        )
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        self.assertIn("OK", run.stdout)
+        cert = actions.certificate(draw)
+        cert["values"][1] = "3389.43"
+        path.write_text(json.dumps(cert, ensure_ascii=False))
+        out = StringIO()
+        with self.assertRaises(SystemExit):
+            call_command("verify_draw", str(path), stdout=out)
+        self.assertIn("FAILED", out.getvalue())
+
+    def _tmp(self) -> tempfile.TemporaryDirectory[str]:
+        return tempfile.TemporaryDirectory()
+
+    def test_recusal_is_computed_and_replaced_from_the_same_sequence(self) -> None:
+        Conflict.objects.create(person=self.member, unit=self.school, reason="配偶在该校任教")
+        draw = self.run_draw(self.commit_draw(count=3, inspectors_per_target=2))
+        pool = {p["id"]: p for p in draw.pool["inspectors"]}
+        self.assertIn(self.county.pk, pool[self.county_supervisor.pk]["counties"])
+        self.assertIn(self.school.pk, pool[self.member.pk]["units"])
+        by_id = {u["id"]: u for u in draw.pool["units"]}
+        assert draw.result is not None
+        for target in draw.result["targets"]:
+            unit = by_id[target["unit"]]
+            self.assertEqual(len(set(target["inspectors"])), 2)
+            for person in target["inspectors"]:
+                self.assertFalse(drawing.recused(pool[person], unit))
+                if unit["county"] == self.county.pk:
+                    self.assertNotEqual(person, self.county_supervisor.pk)
+        self.assertEqual(drawing.verify(actions.certificate(draw)), [])
+
+    def test_a_recused_pick_is_skipped_in_sequence(self) -> None:
+        units = [{"id": 1, "code": "A", "county": 10, "stage": "", "weight": 1}]
+        inspectors = [
+            {"id": 7, "units": [], "counties": [10]},
+            {"id": 8, "units": [1], "counties": []},
+            {"id": 9, "units": [], "counties": []},
+            {"id": 11, "units": [], "counties": [20]},
+        ]
+        pool = {"units": units, "inspectors": inspectors}
+        params = {"count": 1, "inspectors_per_target": 2}
+        for n in range(20):
+            result = drawing.draw(pool, params, seed=f"s{n}", values=["a", "b"])
+            self.assertEqual(sorted(result["targets"][0]["inspectors"]), [9, 11])
+            self.assertTrue({r["skipped"] for r in result["replaced"]} <= {7, 8})
+
+    def test_strata_share_the_total_by_largest_remainder(self) -> None:
+        self.assertEqual(drawing.allocate({"a": 10, "b": 5, "c": 5}, 4), {"a": 2, "b": 1, "c": 1})
+        self.assertEqual(drawing.allocate({"a": 7, "b": 2, "c": 1}, 5), {"a": 4, "b": 1, "c": 0})
+        units = [
+            {
+                "id": i,
+                "code": f"U{i:03d}",
+                "county": i % 3,
+                "stage": "primary" if i % 2 else "junior",
+                "weight": 1,
+            }
+            for i in range(60)
+        ]
+        result = drawing.draw(
+            {"units": units, "inspectors": []},
+            {"percent": 10, "stratify": True},
+            seed="x",
+            values=["1", "2"],
+        )
+        strata = [t["stratum"] for t in result["targets"]]
+        self.assertEqual(len(strata), 6)
+        self.assertEqual(len(set(strata)), 6)  # one from each county × stage
+
+    def test_weights_favour_risky_units(self) -> None:
+        units = [
+            {"id": i, "code": f"U{i:03d}", "county": 1, "stage": "", "weight": 1} for i in range(10)
+        ]
+        units[3]["weight"] = 50
+        pool = {"units": units, "inspectors": []}
+        hits = sum(
+            drawing.draw(pool, {"count": 1, "weighted": True}, seed=f"s{n}", values=["v"])[
+                "targets"
+            ][0]["unit"]
+            == 3
+            for n in range(100)
+        )
+        plain = sum(
+            drawing.draw(pool, {"count": 1}, seed=f"s{n}", values=["v"])["targets"][0]["unit"] == 3
+            for n in range(100)
+        )
+        self.assertGreater(hits, 70)
+        self.assertLess(plain, 30)
+
+    def test_a_draw_that_cannot_be_satisfied_is_refused_before_anything_is_written(self) -> None:
+        audits = AuditEvent.objects.count()
+        with self.assertRaisesMessage(ValidationError, "少于要抽取"):
+            self.commit_draw(count=50)
+        with self.assertRaisesMessage(ValidationError, "回避后可抽取的督导人员不足"):
+            self.commit_draw(count=1, inspectors_per_target=8)
+        with self.assertRaisesMessage(ValidationError, "二者选一"):
+            self.commit_draw(count=None)
+        with self.assertRaisesMessage(ValidationError, "0（不抽人员）或 2 至 10"):
+            self.commit_draw(inspectors_per_target=1)
+        with self.assertRaisesMessage(ValidationError, "只有本单位"):
+            actions.check_commit_draw(
+                actor=self.school_admin,
+                owner=self.bureau,
+                name="x",
+                purpose="visit",
+                value_note="x",
+                count=1,
+            )
+        self.assertFalse(Draw.objects.exists())
+        self.assertEqual(AuditEvent.objects.count(), audits)
+
+    def test_the_pool_follows_filters_and_risk(self) -> None:
+        make_unit(
+            "东城区第三小学", Unit.Kind.SCHOOL, self.county, "S0009", stage=Unit.Stage.PRIMARY
+        )
+        draw = self.commit_draw(
+            count=1, counties=[self.county.pk], stages=["primary"], weighted=True
+        )
+        codes = sorted(u["code"] for u in draw.pool["units"])
+        self.assertEqual(codes, ["S0001", "S0009"])
+        self.assertTrue(all(u["county"] == self.county.pk for u in draw.pool["units"]))
