@@ -11,13 +11,14 @@ class OversightConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, Section
-        from qingfeng.oversight import demo, sources
+        from qingfeng.oversight import demo, figures, sources
 
         registry.add_urls("oversight/", "qingfeng.oversight.urls")
         registry.add_urls("notice/", "qingfeng.oversight.public_urls", public=True)
         registry.add_api_router("oversight", "qingfeng.oversight.api.router")
         registry.add_problem_source(sources.VisitSource())
         registry.add_problem_source(sources.RoundSource())
+        registry.add_figures(figures.SOURCE)
         registry.add_demo_seeder(
             DemoSeeder("oversight", 40, seed=demo.demo_lines, has_data=demo.has_data)
         )

@@ -1,0 +1,57 @@
+"""Oversight's figures for the campaign's rhythm (core/registry.py `FigureSource`), by the
+unit visited: unannounced visits finished in the period, their findings, and the findings
+fixed on the spot. A sealed visit has no unit until it starts, so a planned target is never
+counted (nor revealed) here. Grouped queries, whatever the number of units."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from qingfeng.core.registry import Figure, FigureSource
+from qingfeng.lib.dates import day_bounds
+from qingfeng.oversight.models import Finding, Visit
+
+FIGURES = (
+    Figure("visits_finished", _("督导（四不两直）次数")),
+    Figure("visit_findings", _("督导发现问题")),
+    Figure("visit_findings_fixed", _("督导现场立行立改")),
+)
+
+
+def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
+    first, after = day_bounds(start, end, timezone.get_current_timezone())
+    finished = Q(status=Visit.Status.FINISHED, finished_at__gte=first, finished_at__lt=after)
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    visits = (
+        Visit.objects.filter(finished, unit_id__in=unit_ids)
+        .values("unit_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in visits:
+        result[row["unit_id"]]["visits_finished"] = row["n"]
+    findings = (
+        Finding.objects.filter(
+            visit__status=Visit.Status.FINISHED,
+            visit__finished_at__gte=first,
+            visit__finished_at__lt=after,
+            visit__unit_id__in=unit_ids,
+        )
+        .values("visit__unit_id")
+        .annotate(n=Count("id"), fixed=Count("id", filter=Q(fixed_on_spot=True)))
+        .order_by()
+    )
+    for row in findings:
+        counts = result[row["visit__unit_id"]]
+        counts["visit_findings"] = row["n"]
+        counts["visit_findings_fixed"] = row["fixed"]
+    return result
+
+
+SOURCE = FigureSource("oversight", _("督导巡察"), 40, FIGURES, compute)
