@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "qingfeng.ledger",
     "qingfeng.intake",
     "qingfeng.evaluation",
+    "qingfeng.learning",
     "qingfeng.api",
 ]
 
