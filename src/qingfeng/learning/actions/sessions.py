@@ -221,10 +221,10 @@ def check_hold_session(
 ) -> Session:
     """Record the session as held: the minutes, everyone not marked present is absent (or on
     approved leave), and each absentee and each person on leave gets a make-up."""
-    if session.starts_at > timezone.now():
-        raise ValidationError(_("学习尚未开始，不能记录"))
     first_item = first_item.strip() or session.first_item
     with SESSION.move(session, "hold", actor=actor) as step:
+        if session.starts_at > timezone.now():
+            raise ValidationError(_("学习尚未开始，不能记录"))
         session.minutes = minutes.strip()
         session.first_item = first_item
         session.held_at = timezone.now()
