@@ -112,5 +112,8 @@ class CaseForm(forms.Form):
 class CaseSearchForm(forms.Form):
     q = forms.CharField(label=_("检索"), max_length=100, required=False)
     category = forms.ChoiceField(
-        label=_("类别"), choices=[("", _("全部类别")), *Case.Category.choices], required=False
+        label=_("类别"),
+        choices=[("", _("全部类别")), *Case.Category.choices],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select w-auto"}),
     )

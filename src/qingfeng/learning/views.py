@@ -235,6 +235,7 @@ def session_qr(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {
             "session": item,
             "svg": svg,
+            "url": url,
             "window": tokens.WINDOW,
             "signed": signed,
             "expected": item.attendance.count(),
