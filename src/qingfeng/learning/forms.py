@@ -33,6 +33,12 @@ class SessionForm(forms.Form):
     materials = forms.CharField(
         label=_("学习材料（学习清单）"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    case_numbers = forms.CharField(
+        label=_("对照典型案例（案例编号）"),
+        max_length=300,
+        required=False,
+        help_text=_("警示教育时填写案例库中的案例编号，多个用逗号分隔"),
+    )
 
 
 class HoldForm(forms.Form):

@@ -3,6 +3,7 @@ cancel; make-ups to done."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -16,7 +17,7 @@ from qingfeng.core.actions import notify
 from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.learning import tokens
-from qingfeng.learning.models import Attendance, Makeup, Session, SessionType
+from qingfeng.learning.models import Attendance, Case, Makeup, Session, SessionType
 from qingfeng.learning.workflow import SESSION
 from qingfeng.orgs.models import Person, Unit, User
 
@@ -53,6 +54,7 @@ def check_plan_session(
     topic: str,
     materials: str = "",
     first_item: str = "",
+    case_numbers: str = "",
 ) -> Session:
     if type.cadence == SessionType.Cadence.PER_MEETING:
         raise ValidationError(
@@ -73,6 +75,7 @@ def check_plan_session(
     )
     session.full_clean()
     session.save()
+    session.cases.set(_cases(case_numbers))
     people = list(roster(unit, type.audience))
     if not people:
         raise ValidationError(_("本单位花名册中没有该学习的应到人员，请先维护花名册"))
@@ -85,6 +88,20 @@ def check_plan_session(
         after={"type": type.code, "topic": session.topic, "expected": len(people)},
     )
     return session
+
+
+def _cases(numbers: str) -> list[Case]:
+    """The published cases a warning-education session studies (对照典型案例剖根源)."""
+    wanted = [n for n in re.split(r"[\s,，、；;]+", numbers.strip()) if n]
+    found = {
+        c.number: c for c in Case.objects.filter(number__in=wanted, status=Case.Status.PUBLISHED)
+    }
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        raise ValidationError(
+            {"case_numbers": _("案例库中没有这些已入库的案例：%(n)s") % {"n": "、".join(missing)}}
+        )
+    return [found[n] for n in wanted]
 
 
 def _row(session: Session, person: Person) -> Attendance:

@@ -4,7 +4,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from qingfeng.learning import actions, search, selectors
-from qingfeng.learning.models import Case
+from qingfeng.learning.models import Case, Session
 from qingfeng.learning.tests.base import LearningCase, at
 from qingfeng.ledger import actions as ledger_actions
 from qingfeng.ledger.models import Category, Problem
@@ -162,3 +162,25 @@ class CaseFromProblemTestCase(LearningCase):
         )
         self.assertTrue(selectors.source_visible(self.school_admin, case))
         self.assertFalse(selectors.source_visible(self.other_school_admin, case))
+
+
+class WarningSessionTestCase(LearningCase):
+    def test_a_warning_session_studies_cases_of_the_library(self) -> None:
+        case = actions.check_enter_case(
+            actor=self.office_user,
+            owner=self.bureau,
+            title="收受购物卡",
+            facts="某教师收受购物卡",
+            category=C.GIFTS,
+            level=Case.Level.OTHER,
+        )
+        with self.assertRaisesMessage(ValidationError, case.number):
+            self.plan("warning", case_numbers=case.number)  # not published yet
+        actions.check_submit_case(case, actor=self.office_user)
+        actions.check_decide_case(case, actor=self.bureau_admin, action="approve")
+        with self.assertRaisesMessage(ValidationError, "AL-NONE"):
+            self.plan("warning", case_numbers=f"{case.number}，AL-NONE")
+        self.assertFalse(Session.objects.exists())
+        session = self.plan("warning", case_numbers=case.number)
+        self.assertEqual(list(session.cases.all()), [case])
+        self.assertEqual(list(Session.objects.filter(cases=case)), [session])
