@@ -481,6 +481,11 @@ def pledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "applies": applies,
             "reports": signature.reports.order_by("-period") if signature else [],
             "report_form": ReportForm(),
+            "my_problems": (
+                problems_visible_to(request.user).filter(responsible_person=person)[:20]
+                if signature is not None
+                else []
+            ),
             "period": actions.quarter(),
             "unit": unit,
             "unsigned": selectors.unsigned(item, unit)[:200] if organise and unit else None,

@@ -173,3 +173,44 @@ class PledgeAndCasePagesTestCase(LearningCase):
         self.assertEqual(
             self.client.get(reverse("api:learning_cases"), {"q": "食堂"}).status_code, 200
         )
+
+
+class PledgeReportPageTestCase(LearningCase):
+    def test_a_report_links_own_ledger_items_only(self) -> None:
+        from qingfeng.learning.models import Fulfilment
+        from qingfeng.ledger import actions as ledger_actions
+        from qingfeng.ledger.models import Category, Problem
+
+        def problem(person: object) -> Problem:
+            return ledger_actions.check_create_problem(
+                actor=self.school_admin,
+                unit=self.school,
+                category=Category.objects.first(),
+                list_kind=Problem.ListKind.PERSONAL,
+                source=Problem.Source.SELF_CHECK,
+                title="作业布置量超标",
+                description="作业布置量超标",
+                rectification_type=Problem.RectificationType.LONG_TERM,
+                responsible_person=person,
+            )
+
+        mine, theirs = problem(self.teacher.person), problem(self.principal)
+        pledge = actions.check_issue_pledge(
+            actor=self.office_user,
+            issuer=self.bureau,
+            group=Pledge.Group.ALL,
+            title="廉洁从教承诺书",
+            text="不收礼",
+            year=2026,
+        )
+        self.login(self.teacher)
+        self.client.post(reverse("learning:pledge_sign", args=[pledge.pk]))
+        self.assertContains(
+            self.client.get(reverse("learning:pledge", args=[pledge.pk])), mine.number
+        )
+        self.client.post(
+            reverse("learning:pledge_report", args=[pledge.pk]),
+            {"text": "本季度按期整改", "problems": [mine.pk, theirs.pk]},
+        )
+        report = Fulfilment.objects.get()
+        self.assertEqual(list(report.problems.all()), [mine])
