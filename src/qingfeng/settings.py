@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "qingfeng.campaigns",
     "qingfeng.reports",
     "qingfeng.oversight",
+    "qingfeng.learning",
     "qingfeng.api",
 ]
 

@@ -79,8 +79,10 @@ def content_hashes(env: dict[str, str]) -> dict[str, str]:
         ]
         for table in tables:
             digest = hashlib.sha256()
-            for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid'):  # noqa: S608
-                digest.update(repr(row).encode())
+            # Sorted here: some tables have no rowid (a full-text index's WITHOUT ROWID parts).
+            rows = conn.execute(f'SELECT * FROM "{table}"')  # noqa: S608
+            for text in sorted(map(repr, rows)):
+                digest.update(text.encode())
             out[table] = digest.hexdigest()
     return out
 

@@ -1,0 +1,63 @@
+"""Every change in learning: sessions and attendance, self-examination, pledges, cases.
+Callers write `from qingfeng.learning import actions` and `actions.check_plan_session(...)`."""
+
+from __future__ import annotations
+
+from qingfeng.learning.actions.cases import (
+    check_decide_case,
+    check_edit_case,
+    check_enter_case,
+    check_propose_case,
+    check_submit_case,
+    generalise,
+    surviving_names,
+)
+from qingfeng.learning.actions.pledges import (
+    check_issue_pledge,
+    check_rate_fulfilment,
+    check_report_fulfilment,
+    check_sign_pledge,
+    groups_of,
+    quarter,
+)
+from qingfeng.learning.actions.selfexam import CHECKS, COMPARISONS, Found, check_submit_self_exam
+from qingfeng.learning.actions.sessions import (
+    check_ask_leave,
+    check_cancel_session,
+    check_complete_makeup,
+    check_decide_leave,
+    check_hold_session,
+    check_mark_attendance,
+    check_plan_session,
+    check_scan,
+    roster,
+)
+
+__all__ = [
+    "CHECKS",
+    "COMPARISONS",
+    "Found",
+    "check_ask_leave",
+    "check_cancel_session",
+    "check_complete_makeup",
+    "check_decide_case",
+    "check_decide_leave",
+    "check_edit_case",
+    "check_enter_case",
+    "check_hold_session",
+    "check_issue_pledge",
+    "check_mark_attendance",
+    "check_plan_session",
+    "check_propose_case",
+    "check_rate_fulfilment",
+    "check_report_fulfilment",
+    "check_scan",
+    "check_sign_pledge",
+    "check_submit_case",
+    "check_submit_self_exam",
+    "generalise",
+    "groups_of",
+    "quarter",
+    "roster",
+    "surviving_names",
+]

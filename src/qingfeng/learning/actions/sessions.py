@@ -1,0 +1,313 @@
+"""Study sessions: plan, leave, attendance (scan or list), record as held with make-ups,
+cancel; make-ups to done."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qingfeng.core.actions import notify
+from qingfeng.core.audit import record_audit
+from qingfeng.core.calendar import get_calendar
+from qingfeng.learning import tokens
+from qingfeng.learning.models import Attendance, Case, Makeup, Session, SessionType
+from qingfeng.learning.workflow import SESSION
+from qingfeng.orgs.models import Person, Unit, User
+
+A = Attendance.Status
+AUDIENCE = SessionType.Audience
+MAKEUP_WORKDAYS = 10
+LATE_AFTER = timedelta(minutes=10)
+
+
+def roster(unit: Unit, audience: str) -> QuerySet[Person]:
+    """The people a session of the unit expects, by the type's audience."""
+    people = Person.objects.filter(unit=unit, is_active=True)
+    if audience == AUDIENCE.PARTY:
+        people = people.filter(is_party_member=True)
+    elif audience == AUDIENCE.LEADERS:
+        people = people.filter(post_type=Person.PostType.LEADER)
+    elif audience == AUDIENCE.COMMITTEE:
+        people = people.filter(
+            is_party_member=True,
+            post_type__in=[Person.PostType.LEADER, Person.PostType.MIDDLE],
+        )
+    return people.order_by("id")
+
+
+@transaction.atomic
+def check_plan_session(
+    *,
+    actor: User,
+    unit: Unit,
+    type: SessionType,
+    starts_at: datetime,
+    place: str,
+    chair: str,
+    topic: str,
+    materials: str = "",
+    first_item: str = "",
+    case_numbers: str = "",
+) -> Session:
+    if type.cadence == SessionType.Cadence.PER_MEETING:
+        raise ValidationError(
+            {"type": _("第一议题在每次党委（党组）会议、支委会中记录，请安排会议并填写第一议题")}
+        )
+    if not type.is_active:
+        raise ValidationError({"type": _("该学习类型已停用")})
+    session = Session(
+        unit=unit,
+        type=type,
+        starts_at=starts_at,
+        place=place.strip(),
+        chair=chair.strip(),
+        topic=topic.strip(),
+        materials=materials.strip(),
+        first_item=first_item.strip(),
+        created_by=actor,
+    )
+    session.full_clean()
+    session.save()
+    session.cases.set(_cases(case_numbers))
+    people = list(roster(unit, type.audience))
+    if not people:
+        raise ValidationError(_("本单位花名册中没有该学习的应到人员，请先维护花名册"))
+    Attendance.objects.bulk_create(Attendance(session=session, person=p) for p in people)
+    SESSION.record_event(session, "create", actor=actor, to_status=session.status)
+    record_audit(
+        actor=actor,
+        action="learning.session.create",
+        obj=session,
+        after={"type": type.code, "topic": session.topic, "expected": len(people)},
+    )
+    return session
+
+
+def _cases(numbers: str) -> list[Case]:
+    """The published cases a warning-education session studies (对照典型案例剖根源)."""
+    wanted = [n for n in re.split(r"[\s,，、；;]+", numbers.strip()) if n]
+    found = {
+        c.number: c for c in Case.objects.filter(number__in=wanted, status=Case.Status.PUBLISHED)
+    }
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        raise ValidationError(
+            {"case_numbers": _("案例库中没有这些已入库的案例：%(n)s") % {"n": "、".join(missing)}}
+        )
+    return [found[n] for n in wanted]
+
+
+def _row(session: Session, person: Person) -> Attendance:
+    row = Attendance.objects.select_for_update().filter(session=session, person=person).first()
+    if row is None:
+        raise ValidationError(_("您不在本次学习的应到人员名单中"))
+    return row
+
+
+@transaction.atomic
+def check_ask_leave(session: Session, *, person: Person, actor: User, reason: str) -> Attendance:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写请假事由")})
+    if session.status != Session.Status.PLANNED or session.starts_at <= timezone.now():
+        raise ValidationError(_("请假须在学习开始前提出"))
+    row = _row(session, person)
+    if row.status != A.EXPECTED:
+        raise ValidationError(_("已有出勤记录，不能再请假"))
+    row.leave_reason, row.leave_asked_at = reason[:200], timezone.now()
+    row.leave_approved, row.leave_decided_by = None, None
+    row.save(update_fields=["leave_reason", "leave_asked_at", "leave_approved", "leave_decided_by"])
+    record_audit(actor=actor, action="learning.leave.ask", obj=session, after={"person": person.pk})
+    return row
+
+
+@transaction.atomic
+def check_decide_leave(row: Attendance, *, actor: User, approve: bool) -> Attendance:
+    row = Attendance.objects.select_for_update().select_related("session").get(pk=row.pk)
+    if row.leave_asked_at is None or row.leave_approved is not None:
+        raise ValidationError(_("没有待审批的请假"))
+    if row.session.status != Session.Status.PLANNED:
+        raise ValidationError(_("学习已结束，不能再审批请假"))
+    row.leave_approved, row.leave_decided_by = approve, actor
+    if approve:
+        row.status = A.LEAVE
+    row.save(update_fields=["leave_approved", "leave_decided_by", "status"])
+    record_audit(
+        actor=actor,
+        action="learning.leave.approve" if approve else "learning.leave.refuse",
+        obj=row.session,
+        after={"person": row.person_id},
+    )
+    if row.person.user_id:
+        notify(
+            recipient=row.person.user,  # type: ignore[arg-type]
+            title=(_("请假已批准：%(t)s") if approve else _("请假未获批准：%(t)s"))
+            % {"t": row.session.topic},
+            link="",
+        )
+    return row
+
+
+def _status_at(session: Session, when: datetime) -> str:
+    return A.LATE if when > session.starts_at + LATE_AFTER else A.PRESENT
+
+
+@transaction.atomic
+def check_scan(token: str, *, person: Person, actor: User, device: str) -> Attendance:
+    """A scan of the rotating code on the person's own phone."""
+    session_id = tokens.read(token)
+    session = Session.objects.filter(pk=session_id).first()
+    if session is None:
+        raise ValidationError(_("签到码无效，请扫描现场屏幕上的二维码"))
+    now = timezone.now()
+    if session.status != Session.Status.PLANNED or timezone.localdate(
+        session.starts_at
+    ) != timezone.localdate(now):
+        raise ValidationError(_("本次学习不在签到时间内"))
+    row = _row(session, person)
+    if row.status in (A.PRESENT, A.LATE):
+        raise ValidationError(
+            _("您已于 %(t)s 签到，签到码不能重复使用")
+            % {"t": timezone.localtime(row.marked_at).strftime("%H:%M")}
+        )
+    if not device:
+        raise ValidationError(_("无法识别这台手机，请允许浏览器保存 Cookie 后重新扫码"))
+    if Attendance.objects.filter(session=session, device=device).exclude(pk=row.pk).exists():
+        raise ValidationError(_("这台手机已为其他人签到，每人须用自己的手机扫码"))
+    row.status, row.via, row.marked_at, row.device = _status_at(session, now), "scan", now, device
+    try:
+        with transaction.atomic():
+            row.save(update_fields=["status", "via", "marked_at", "device"])
+    except IntegrityError as exc:
+        raise ValidationError(_("这台手机已为其他人签到，每人须用自己的手机扫码")) from exc
+    record_audit(
+        actor=actor,
+        action="learning.attendance.scan",
+        obj=session,
+        after={"person": person.pk, "status": row.status},
+    )
+    return row
+
+
+@transaction.atomic
+def check_mark_attendance(session: Session, *, actor: User, marks: Mapping[int, str]) -> int:
+    """The organiser ticks the list: person id → 出席 / 迟到 / 请假 / 缺席."""
+    if session.status != Session.Status.PLANNED:
+        raise ValidationError(_("学习已记录，出勤不能再修改"))
+    allowed = {A.PRESENT, A.LATE, A.LEAVE, A.ABSENT, A.EXPECTED}
+    rows = {
+        r.person_id: r
+        for r in Attendance.objects.select_for_update().filter(
+            session=session, person_id__in=list(marks)
+        )
+    }
+    changed = 0
+    now = timezone.now()
+    for person_id, status in marks.items():
+        if status not in allowed:
+            raise ValidationError(_("出勤状态无效：%(s)s") % {"s": status})
+        row = rows.get(person_id)
+        if row is None:
+            raise ValidationError(_("所选人员不在本次学习的应到名单中"))
+        if row.status == status:
+            continue
+        row.status = status
+        row.via = "list" if status in (A.PRESENT, A.LATE) else row.via
+        row.marked_at = now if status in (A.PRESENT, A.LATE) else row.marked_at
+        row.save(update_fields=["status", "via", "marked_at"])
+        changed += 1
+    record_audit(
+        actor=actor,
+        action="learning.attendance.mark",
+        obj=session,
+        after={"changed": changed},
+    )
+    return changed
+
+
+@transaction.atomic
+def check_hold_session(
+    session: Session, *, actor: User, minutes: str, first_item: str = ""
+) -> Session:
+    """Record the session as held: the minutes, everyone not marked present is absent (or on
+    approved leave), and each absentee and each person on leave gets a make-up."""
+    first_item = first_item.strip() or session.first_item
+    with SESSION.move(session, "hold", actor=actor) as step:
+        if session.starts_at > timezone.now():
+            raise ValidationError(_("学习尚未开始，不能记录"))
+        session.minutes = minutes.strip()
+        session.first_item = first_item
+        session.held_at = timezone.now()
+        Attendance.objects.filter(session=session, status=A.EXPECTED).update(status=A.ABSENT)
+        due = get_calendar().add_workdays(timezone.localdate(), MAKEUP_WORKDAYS)
+        missed = list(
+            Attendance.objects.filter(
+                session=session, status__in=[A.ABSENT, A.LEAVE]
+            ).select_related("person__user")
+        )
+        Makeup.objects.bulk_create(
+            Makeup(attendance=r, person=r.person, due_on=due) for r in missed
+        )
+        step.note.update(makeups=len(missed))
+    for row in missed:
+        if row.person.user_id:
+            notify(
+                recipient=row.person.user,  # type: ignore[arg-type]
+                title=_("补课提醒：%(t)s") % {"t": session.topic},
+                body=_("请在 %(d)s 前完成补课（自学材料并提交心得，或参加后续学习）。")
+                % {"d": due.isoformat()},
+                link="",
+            )
+    return session
+
+
+@transaction.atomic
+def check_cancel_session(session: Session, *, actor: User, reason: str) -> Session:
+    if not reason.strip():
+        raise ValidationError({"reason": _("请填写取消原因")})
+    return SESSION.apply(session, "cancel", actor=actor, reason=reason.strip())
+
+
+@transaction.atomic
+def check_complete_makeup(
+    makeup: Makeup, *, actor: User, note: str = "", later_session: Session | None = None
+) -> Makeup:
+    """Done by a note on the materials, or by attendance at a later held session."""
+    makeup = (
+        Makeup.objects.select_for_update().select_related("attendance__session").get(pk=makeup.pk)
+    )
+    if makeup.status == Makeup.Status.DONE:
+        raise ValidationError(_("该补课已完成"))
+    missed = makeup.attendance.session
+    if later_session is not None:
+        attended = Attendance.objects.filter(
+            Q(status=A.PRESENT) | Q(status=A.LATE),
+            session=later_session,
+            person_id=makeup.person_id,
+            session__status=Session.Status.HELD,
+            session__starts_at__gt=missed.starts_at,
+        ).exists()
+        if not attended:
+            raise ValidationError(_("所选学习须在缺席的学习之后举行，且本人已出席"))
+        makeup.kind, makeup.later_session = Makeup.Kind.LATER, later_session
+    else:
+        note = note.strip()
+        if len(note) < 20:
+            raise ValidationError({"note": _("请简要写出自学心得（不少于 20 字）")})
+        makeup.kind, makeup.note = Makeup.Kind.MATERIALS, note
+    makeup.status, makeup.done_at, makeup.done_by = Makeup.Status.DONE, timezone.now(), actor
+    makeup.save()
+    record_audit(
+        actor=actor,
+        action="learning.makeup.done",
+        obj=missed,
+        after={"person": makeup.person_id, "kind": makeup.kind},
+    )
+    return makeup

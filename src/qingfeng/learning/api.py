@@ -1,0 +1,158 @@
+"""The learning API (/api/learning/), registered from `apps.py`: a unit's study calendar,
+a person's own study record, and the case-library search — through the same selectors and
+policy as the pages."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema
+from ninja.errors import HttpError
+
+from qingfeng.core.calendar import get_calendar
+from qingfeng.learning import selectors
+from qingfeng.learning.permissions import can, person_of
+from qingfeng.orgs.models import User
+
+router = Router(tags=["learning"])
+
+
+class LearningErrorOut(Schema):
+    detail: str
+
+
+class LearningCellOut(Schema):
+    period: str
+    state: str = Field(..., description="kept 已落实 / due 待开展 / alert 即将逾期 / missed 未落实")
+    state_label: str
+    held: int
+    planned: int
+    workdays_left: int
+
+
+class LearningCadenceOut(Schema):
+    type_code: str
+    type_name: str
+    cadence: str
+    cells: list[LearningCellOut]
+
+
+class LearningCalendarOut(Schema):
+    unit_id: int
+    unit_name: str
+    attendance_rate: float | None = Field(..., description="(出席+迟到)/(应到−请假)，已举行的学习")
+    makeups_open: int
+    cadence: list[LearningCadenceOut]
+
+
+class LearningRecordOut(Schema):
+    expected: int
+    present: int
+    late: int
+    leave: int
+    absent: int
+    makeups_open: int
+    attendance_rate: float | None
+
+
+class LearningCaseOut(Schema):
+    id: int
+    number: str
+    title: str
+    category: str
+    category_label: str
+    level: str
+    occurred_on: str | None
+    facts: str
+
+
+def _user(request: HttpRequest) -> User:
+    return cast("User", request.user)
+
+
+@router.get(
+    "/units/{unit_id}/calendar",
+    url_name="learning_calendar",
+    response={200: LearningCalendarOut, 403: LearningErrorOut, 404: LearningErrorOut},
+    summary="单位学习日历（按类型和周期的落实情况）",
+)
+def unit_calendar(request: HttpRequest, unit_id: int) -> Any:
+    user = _user(request)
+    if not can(user, "view"):
+        raise HttpError(403, _("没有查看学习情况的权限"))
+    try:
+        unit = selectors.get_unit_for_user(user, unit_id)
+    except Http404:
+        raise HttpError(404, _("单位不存在")) from None
+    today = timezone.localdate()
+    rows = selectors.unit_calendar(unit, today=today, calendar=get_calendar())
+    record = selectors.unit_record(unit, since=selectors.default_since(today))
+    return {
+        "unit_id": unit.pk,
+        "unit_name": unit.name,
+        "attendance_rate": record.rate,
+        "makeups_open": record.makeups_open,
+        "cadence": [
+            {
+                "type_code": r.type.code,
+                "type_name": r.type.name,
+                "cadence": r.type.cadence,
+                "cells": [
+                    {
+                        "period": c.period.label,
+                        "state": str(c.state),
+                        "state_label": c.label,
+                        "held": c.held,
+                        "planned": c.planned,
+                        "workdays_left": c.workdays_left,
+                    }
+                    for c in r.cells
+                ],
+            }
+            for r in rows
+        ],
+    }
+
+
+@router.get(
+    "/me",
+    url_name="learning_me",
+    response={200: LearningRecordOut, 403: LearningErrorOut},
+    summary="本人学习记录",
+)
+def my_record(request: HttpRequest) -> Any:
+    person = person_of(_user(request))
+    if person is None:
+        raise HttpError(403, _("账号未关联花名册人员"))
+    record = selectors.person_record(person)
+    return {**record.__dict__, "attendance_rate": record.rate}
+
+
+@router.get(
+    "/cases",
+    url_name="learning_cases",
+    response={200: list[LearningCaseOut], 403: LearningErrorOut},
+    summary="典型案例检索",
+    description="q 为检索词（空格分隔的多个词须同时出现），结果与逐条包含匹配一致。",
+)
+def cases(request: HttpRequest, q: str = "", category: str = "") -> Any:
+    user = _user(request)
+    if not can(user, "view"):
+        raise HttpError(403, _("没有查看案例库的权限"))
+    found = selectors.search_cases(user, q[:100], category=category)[:100]
+    return [
+        {
+            "id": c.pk,
+            "number": c.number,
+            "title": c.title,
+            "category": c.category,
+            "category_label": c.get_category_display(),
+            "level": c.level,
+            "occurred_on": c.occurred_on.isoformat() if c.occurred_on else None,
+            "facts": c.facts,
+        }
+        for c in found
+    ]

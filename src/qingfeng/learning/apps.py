@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LearningConfig(AppConfig):
+    name = "qingfeng.learning"
+    verbose_name = _("学习教育")
+
+    def ready(self) -> None:
+        from qingfeng.core import registry
+        from qingfeng.core.registry import DemoSeeder, Section
+        from qingfeng.learning import demo, sources
+
+        registry.add_urls("learning/", "qingfeng.learning.urls")
+        registry.add_api_router("learning", "qingfeng.learning.api.router")
+        registry.add_problem_source(sources.SelfExamSource())
+        registry.add_demo_seeder(
+            DemoSeeder("learning", 40, seed=demo.demo_lines, has_data=demo.has_sessions)
+        )
+        registry.add_menu_section(
+            Section.LEARN,
+            (
+                ("learning", _("学习日历"), "learning:calendar"),
+                ("my_study", _("我的学习"), "learning:mine"),
+                ("pledges", _("承诺践诺"), "learning:pledges"),
+                ("cases", _("典型案例库"), "learning:cases"),
+            ),
+        )

@@ -1,0 +1,125 @@
+"""Input validation only; the actions hold the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from qingfeng.learning.actions import CHECKS
+from qingfeng.learning.models import Case, Fulfilment, Pledge, SelfExam, SessionType
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class SessionForm(forms.Form):
+    type = forms.ModelChoiceField(
+        label=_("学习类型"),
+        queryset=SessionType.objects.filter(is_active=True).exclude(
+            cadence=SessionType.Cadence.PER_MEETING
+        ),
+    )
+    starts_at = forms.DateTimeField(label=_("时间"), widget=DATETIME)
+    place = forms.CharField(label=_("地点"), max_length=100)
+    chair = forms.CharField(label=_("主持人"), max_length=50)
+    topic = forms.CharField(label=_("主题"), max_length=200)
+    first_item = forms.CharField(
+        label=_("第一议题"),
+        max_length=200,
+        required=False,
+        help_text=_("党委（党组）会议、支委会的第一项议程须为学习"),
+    )
+    materials = forms.CharField(
+        label=_("学习材料（学习清单）"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    case_numbers = forms.CharField(
+        label=_("对照典型案例（案例编号）"),
+        max_length=300,
+        required=False,
+        help_text=_("警示教育时填写案例库中的案例编号，多个用逗号分隔"),
+    )
+
+
+class HoldForm(forms.Form):
+    first_item = forms.CharField(label=_("第一议题"), max_length=200, required=False)
+    minutes = forms.CharField(
+        label=_("内容和主要观点"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("只记录会议内容；学习情况按举行和出勤评价，不看照片和笔记"),
+    )
+
+
+class LeaveForm(forms.Form):
+    reason = forms.CharField(label=_("请假事由"), max_length=200)
+
+
+class MakeupForm(forms.Form):
+    note = forms.CharField(
+        label=_("自学心得"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    later_session = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class SelfExamForm(forms.Form):
+    kind = forms.ChoiceField(label=_("自查对象"), choices=SelfExam.Kind.choices)
+    title = forms.CharField(label=_("名称"), max_length=100, initial=_("五查五看自查"))
+    comparisons = forms.CharField(
+        label=_("三个对照"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key, (check, look) in CHECKS.items():
+            self.fields[f"answer_{key}"] = forms.CharField(
+                label=f"{check} · {look}", widget=forms.Textarea(attrs={"rows": 2})
+            )
+
+    def answers(self) -> dict[str, str]:
+        return {k: self.cleaned_data[f"answer_{k}"] for k in CHECKS}
+
+
+class PledgeForm(forms.Form):
+    group = forms.ChoiceField(label=_("适用人员"), choices=Pledge.Group.choices)
+    year = forms.IntegerField(label=_("年度"), min_value=2020, max_value=2100)
+    title = forms.CharField(label=_("标题"), max_length=100)
+    text = forms.CharField(label=_("承诺内容"), widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class ReportForm(forms.Form):
+    text = forms.CharField(label=_("践诺情况"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RateForm(forms.Form):
+    rating = forms.ChoiceField(label=_("评诺"), choices=Fulfilment.Rating.choices)
+    comment = forms.CharField(label=_("评语"), max_length=200, required=False)
+
+
+class CaseForm(forms.Form):
+    title = forms.CharField(label=_("标题"), max_length=200)
+    category = forms.ChoiceField(label=_("类别"), choices=Case.Category.choices)
+    level = forms.ChoiceField(label=_("层级"), choices=Case.Level.choices)
+    occurred_on = forms.DateField(
+        label=_("时间"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    facts = forms.CharField(label=_("基本案情"), widget=forms.Textarea(attrs={"rows": 5}))
+    rules = forms.CharField(
+        label=_("违反规定"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    outcome = forms.CharField(
+        label=_("处理结果"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    lessons = forms.CharField(
+        label=_("警示意义"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    source_document = forms.CharField(label=_("来源文件"), max_length=200, required=False)
+
+
+class CaseSearchForm(forms.Form):
+    q = forms.CharField(label=_("检索"), max_length=100, required=False)
+    category = forms.ChoiceField(
+        label=_("类别"),
+        choices=[("", _("全部类别")), *Case.Category.choices],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select w-auto"}),
+    )

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from qingfeng.learning import views
+
+app_name = "learning"
+urlpatterns = [
+    path("", views.calendar, name="calendar"),
+    path("u/<int:unit_id>/", views.unit, name="unit"),
+    path("u/<int:unit_id>/new/", views.session_new, name="session_new"),
+    path("u/<int:unit_id>/archive.xlsx", views.unit_export, name="export"),
+    path("s/<int:pk>/", views.session, name="session"),
+    path("s/<int:pk>/qr/", views.session_qr, name="qr"),
+    path("s/<int:pk>/leave/", views.leave, name="leave"),
+    path("s/<int:pk>/leave/<int:row_id>/", views.leave_decide, name="leave_decide"),
+    path("scan/<str:token>/", views.scan, name="scan"),
+    path("me/", views.mine, name="mine"),
+    path("makeup/<int:pk>/", views.makeup, name="makeup"),
+    path("self-exam/", views.self_exams, name="self_exams"),
+    path("self-exam/new/", views.self_exam_new, name="self_exam_new"),
+    path("self-exam/<int:pk>/", views.self_exam, name="self_exam"),
+    path("pledges/", views.pledges, name="pledges"),
+    path("pledges/<int:pk>/", views.pledge, name="pledge"),
+    path("pledges/<int:pk>/sign/", views.pledge_sign, name="pledge_sign"),
+    path("pledges/<int:pk>/report/", views.pledge_report, name="pledge_report"),
+    path("reports/<int:pk>/rate/", views.fulfilment_rate, name="rate"),
+    path("cases/", views.cases, name="cases"),
+    path("cases/new/", views.case_new, name="case_new"),
+    path("cases/casebook.docx", views.cases_compile, name="compile"),
+    path("cases/propose/<int:problem_id>/", views.case_propose, name="propose"),
+    path("cases/<int:pk>/", views.case, name="case"),
+    path("cases/<int:pk>/edit/", views.case_edit, name="case_edit"),
+    path("cases/<int:pk>/move/", views.case_move, name="case_move"),
+]
