@@ -10,8 +10,8 @@ from qingfeng.intake.tests import objects as intake
 from qingfeng.ledger.models import OfflinePublication
 from qingfeng.ledger.tests import objects as ledger
 from qingfeng.orgs.tests import objects as orgs
-from qingfeng.reports.tests import objects as reports
 from qingfeng.oversight.tests import objects as oversight
+from qingfeng.reports.tests import objects as reports
 from qingfeng.test import BaseTestCase
 
 
