@@ -32,7 +32,9 @@ def test_a_school_admin_lands_on_the_home_page_with_scope_counts(ui: Browser) ->
     assert stat(ui, "学校和幼儿园") == "1"
     assert stat(ui, "在岗人员") == "7"
     assert stat(ui, "党员") == "3"
-    expect(ui.page.get_by_role("link", name="东城区实验小学")).to_be_visible()
+    # The scope card's link (other cards, e.g. the evaluation's, may name the school too).
+    roots = ui.page.get_by_test_id("scope-roots")
+    expect(roots.get_by_role("link", name="东城区实验小学")).to_be_visible()
     ui.assert_no_horizontal_overflow()
     ui.screenshot("home")
 
