@@ -77,8 +77,9 @@ bench: install-dev assets
 # Backup and restore drill on SQLite and PostgreSQL (when reachable): RTO and RPO measured,
 # a drill record in var/drills/, the figures in bench/RESULTS.md (scripts/drill.py).
 DRILL_REPORTS ?= 1500
+DRILL_DB ?= both
 drill: install assets
-	$(PY) scripts/drill.py --reports $(DRILL_REPORTS)
+	$(PY) scripts/drill.py --reports $(DRILL_REPORTS) --db $(DRILL_DB)
 
 # The offline install bundle: dist/qingfeng-<version>-<python>-<platform>.tar.gz (wheelhouse of
 # the locked dependencies, vendored assets, compiled translations, install.sh; scripts/bundle.sh).
