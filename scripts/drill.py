@@ -168,11 +168,13 @@ def table_digests(database_url: str, data_dir: Path) -> dict[str, tuple[int, str
             )
         ]
         for table in names:
-            digest, rows = hashlib.sha256(), 0
-            for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid'):  # noqa: S608
-                digest.update(repr(row).encode())
-                rows += 1
-            out[table] = (rows, digest.hexdigest())
+            # Sorted here, not by rowid: full-text search tables (FTS5 shadow tables) and
+            # WITHOUT ROWID tables have no rowid to order by.
+            found = sorted(repr(row) for row in conn.execute(f'SELECT * FROM "{table}"'))  # noqa: S608
+            digest = hashlib.sha256()
+            for text in found:
+                digest.update(text.encode())
+            out[table] = (len(found), digest.hexdigest())
     return out
 
 
