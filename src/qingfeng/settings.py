@@ -168,7 +168,10 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'qingfeng.sqlite3
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0 if TESTING else _db["CONN_MAX_AGE"]
+    # Django's SQLite with open connections kept per process (core/sqlite/base.py).
+    _db["ENGINE"] = "qingfeng.core.sqlite"
     _db["OPTIONS"] = {
+        "pool_size": env_int("QF_SQLITE_POOL", 8),
         "timeout": 10,
         "transaction_mode": "IMMEDIATE",
         "init_command": SQLITE_PRAGMAS,

@@ -56,6 +56,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qingfeng.core import audit
+from qingfeng.core.sqlite import base as sqlite_pool
 
 FORMAT = 1
 PREFIX = "qingfeng-backup-"
@@ -468,6 +469,7 @@ def restore_backup(path: Path) -> Report:
 
 def _restore_sqlite(snapshot: Path) -> None:
     connection.close()
+    sqlite_pool.drain()  # no idle connection may keep the replaced file open
     target = Path(settings.DATABASES["default"]["NAME"])
     target.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("-wal", "-shm", "-journal"):

@@ -9,7 +9,9 @@ it. Its queue time is known two ways:
 - for the first request of a connection, how long the connection waited from being
   accepted to its greenlet's first run (`core.accepted.waited`, set by the worker);
 - in any case, how late the loop runs: a small greenlet (a thread elsewhere) wakes every
-  `TICK` seconds and records how far past its due time it woke.
+  `TICK` seconds and records how far past its due time it woke;
+- on SQLite, how long the longest-waiting writer of the process has waited for the write
+  lock so far (core.sqlite).
 
 Beyond QF_SHED_QUEUE_MS milliseconds the public prefixes (QF_SHED_PREFIXES) are turned
 away; staff pages, /healthz and static files never are, and the refusal costs no database
@@ -27,6 +29,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from qingfeng.core.accepted import waited
+from qingfeng.core.sqlite.base import writer_queue_seconds
 from qingfeng.core.unavailable import overloaded
 
 TICK = 0.05  # seconds between the monitor's wake-ups
@@ -60,8 +63,10 @@ class LagMonitor:
 
 
 def queue_seconds() -> float:
-    """How long the request being served waited for this process."""
-    return max(waited.get() or 0.0, monitor.queue_seconds())
+    """How long the request being served waited for this process, or the longest wait of a
+    request of this process for the database's write lock (core.sqlite: on SQLite, writers
+    queue there, inside the process, without making its loop late)."""
+    return max(waited.get() or 0.0, monitor.queue_seconds(), writer_queue_seconds())
 
 
 monitor = LagMonitor()

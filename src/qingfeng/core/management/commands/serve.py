@@ -46,9 +46,15 @@ class Child:
     quick_deaths: int = 0  # deaths in a row, each soon after its start
     restart_at: float | None = None
     exits: list[int] = field(default_factory=list)
+    nice: int = 0  # added to the child's scheduling niceness (lower priority)
 
     def start(self) -> None:
         self.process = subprocess.Popen(self.argv, env=self.env)  # noqa: S603 - our own argv
+        if self.nice:
+            try:
+                os.setpriority(os.PRIO_PROCESS, self.process.pid, os.getpriority(os.PRIO_PROCESS, 0) + self.nice)
+            except OSError:
+                pass
         self.started = time.monotonic()
         self.restart_at = None
 
@@ -187,7 +193,7 @@ class Command(BaseCommand):
         web_env = {**env, "DB_CONN_MAX_AGE": env.get("DB_CONN_MAX_AGE", "0")}
         return [
             Child("web", web, web_env),
-            Child("worker", [*manage, "run_huey", "--quiet"], env),
+            Child("worker", [*manage, "run_huey", "--quiet"], env, nice=10),
         ]
 
     def stop_children(self, children: list[Child], *, timeout: float) -> None:

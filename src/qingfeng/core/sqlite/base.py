@@ -1,0 +1,189 @@
+"""SQLite with open connections kept per process, so a request does not pay for opening one.
+
+Under `serve` each connection's greenlet has its own database connection, closed at the end
+of its request (`CONN_MAX_AGE` 0: kept, they would be one per connection ever served). On
+SQLite, opening one is not free: the file is opened, the schema of every table and index is
+read and parsed, and the connection's PRAGMAs run — a few milliseconds, measured as the
+largest single cost of a small API request (`bench/serve.py`, `bench/README.md`). This
+backend is Django's, except that closing a file database's connection hands it to a small
+per-process pool (at most `QF_SQLITE_POOL` connections; 0 turns it off) and the next request
+of the process takes it from there. A connection goes back only when no transaction is open
+on it (one left open is rolled back first, and dropped if that fails); a pool inherited
+across a fork is never used (SQLite forbids carrying a connection into a child process); an
+in-memory database is never pooled. `drain()` closes the idle connections: a restore calls
+it before it replaces the file.
+
+Waiting for the write lock. Write transactions are IMMEDIATE (they take SQLite's one write
+lock at BEGIN). SQLite's own busy handler waits by sleeping 1, 2, 5, 10 … up to 100 ms
+between tries inside the C call: under `serve` that sleep stops every connection of the
+gevent process, not only the one waiting, and the lock stays free while its waiters sleep
+(measured: 70 % of a web process's time spent inside BEGIN during a burst of submissions).
+Here one connection per process at a time waits for the lock (the others queue on a lock
+of the process, a greenlet's lock under gevent), and it tries again every 0.5–4 ms with
+Python's sleep, which under gevent lets the process's other requests run meanwhile. The
+total wait is bounded by the connection's `timeout` as before; past it the error is the
+same "database is locked".
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from typing import Any
+
+from django.db.backends.sqlite3 import base
+
+POOL_OPTION = "pool_size"
+
+_lock = threading.Lock()  # a greenlet's lock under gevent's monkey patching
+_pid = os.getpid()
+_idle: dict[str, list[sqlite3.Connection]] = {}
+_forked: list[sqlite3.Connection] = []  # kept, never closed, never used
+_writer: threading.Lock | None = None  # made at first use: after gevent's monkey patching
+FIRST_PAUSE, LONGEST_PAUSE = 0.0005, 0.004  # seconds between tries for the write lock
+_waiting: dict[int, float] = {}  # connections of this process waiting to write: since when
+
+
+def writer_queue_seconds() -> float:
+    """How long the longest-waiting writer of this process has waited so far (0: none waits).
+    The load shedding (core.capacity) reads it: a queue of writers is a queue of requests."""
+    since = min(_waiting.values(), default=None)
+    return 0.0 if since is None else time.monotonic() - since
+
+
+def _writer_lock() -> threading.Lock:
+    global _writer
+    with _lock:
+        if _writer is None:
+            _writer = threading.Lock()
+        return _writer
+
+
+def _pool_for(name: str) -> list[sqlite3.Connection]:
+    global _pid
+    if os.getpid() != _pid:
+        # A child of a fork: its parent's connections must not be used or closed here.
+        for idle in _idle.values():
+            _forked.extend(idle)
+        _idle.clear()
+        _pid = os.getpid()
+    return _idle.setdefault(name, [])
+
+
+def drain() -> int:
+    """Close every idle connection of this process; the number closed."""
+    with _lock:
+        connections = [conn for idle in _idle.values() for conn in idle]
+        _idle.clear()
+    for conn in connections:
+        conn.close()
+    return len(connections)
+
+
+def idle_count() -> int:
+    with _lock:
+        return sum(len(idle) for idle in _idle.values())
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    pool_size = 0
+    busy_seconds = 5.0
+    holds_writer = False
+
+    def get_connection_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = super().get_connection_params()
+        self.pool_size = int(params.pop(POOL_OPTION, 0) or 0)
+        self.busy_seconds = float(params.get("timeout", self.busy_seconds))
+        return params
+
+    def _start_transaction_under_autocommit(self) -> None:
+        if self.transaction_mode != "IMMEDIATE":
+            super()._start_transaction_under_autocommit()
+            return
+        lock = _writer_lock()
+        started = time.monotonic()
+        deadline = started + self.busy_seconds
+        _waiting[id(self)] = started
+        try:
+            if not lock.acquire(timeout=self.busy_seconds):
+                with self.wrap_database_errors:
+                    raise sqlite3.OperationalError("database is locked")
+            try:
+                with self.wrap_database_errors:
+                    self._begin_immediate(deadline)
+            except BaseException:
+                lock.release()
+                raise
+        finally:
+            _waiting.pop(id(self), None)
+        self.holds_writer = True
+
+    def _begin_immediate(self, deadline: float) -> None:
+        assert self.connection is not None
+        conn: sqlite3.Connection = self.connection
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            pause = FIRST_PAUSE
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) and "busy" not in str(error):
+                        raise
+                    if time.monotonic() + pause > deadline:
+                        raise
+                time.sleep(pause)
+                pause = min(pause * 2, LONGEST_PAUSE)
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={int(self.busy_seconds * 1000)}")
+
+    def _release_writer(self) -> None:
+        if self.holds_writer:
+            self.holds_writer = False
+            _writer_lock().release()
+
+    def _commit(self) -> None:
+        try:
+            super()._commit()
+        finally:
+            self._release_writer()
+
+    def _rollback(self) -> None:
+        try:
+            super()._rollback()
+        finally:
+            self._release_writer()
+
+    def _pooled(self) -> bool:
+        return self.pool_size > 0 and not self.is_in_memory_db()
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> sqlite3.Connection:
+        if self._pooled():
+            with _lock:
+                idle = _pool_for(str(conn_params["database"]))
+                if idle:
+                    return idle.pop()
+        conn: sqlite3.Connection = super().get_new_connection(conn_params)
+        return conn
+
+    def _close(self) -> None:
+        self._release_writer()
+        conn = self.connection
+        if conn is None or not self._pooled():
+            super()._close()
+            return
+        try:
+            if conn.in_transaction:
+                conn.rollback()
+        except sqlite3.Error:
+            super()._close()
+            return
+        with _lock:
+            idle = _pool_for(str(self.settings_dict["NAME"]))
+            if len(idle) < self.pool_size:
+                idle.append(conn)
+                return
+        super()._close()

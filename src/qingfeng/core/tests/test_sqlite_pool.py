@@ -1,0 +1,94 @@
+"""The SQLite backend keeps closed connections open per process for the next request."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.db.utils import ConnectionHandler
+
+from qingfeng.core.sqlite import base as pool
+
+
+def wrapper(name: str, size: int = 2):
+    handler = ConnectionHandler(
+        {
+            "default": {"ENGINE": "django.db.backends.dummy"},
+            "pooltest": {
+                "ENGINE": "qingfeng.core.sqlite",
+                "NAME": name,
+                "OPTIONS": {"pool_size": size, "transaction_mode": "IMMEDIATE"},
+            }
+        }
+    )
+    return handler["pooltest"]
+
+
+class TestPool:
+    @pytest.fixture(autouse=True)
+    def _setup(self, django_db_blocker):
+        # A database of its own, beside the tests' database: the blocker guards that one.
+        pool.drain()
+        with tempfile.TemporaryDirectory() as folder, django_db_blocker.unblock():
+            self.path = str(Path(folder) / "pool.sqlite3")
+            yield
+            pool.drain()
+
+    def test_a_closed_connection_is_taken_again_by_the_next_request(self) -> None:
+        first = wrapper(self.path)
+        with first.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (x INTEGER)")
+        raw = first.connection
+        first.close()
+        assert pool.idle_count() == 1
+        second = wrapper(self.path)
+        with second.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM t")
+            assert cursor.fetchone() == (0,)
+        assert second.connection is raw
+        assert pool.idle_count() == 0
+        assert second.get_autocommit()
+        second.close()
+
+    def test_an_open_transaction_is_rolled_back_before_the_connection_is_kept(self) -> None:
+        setup = wrapper(self.path)
+        with setup.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (x INTEGER)")
+        setup.close()
+        writer = wrapper(self.path)
+        writer.set_autocommit(False)
+        with writer.cursor() as cursor:
+            cursor.execute("INSERT INTO t VALUES (1)")
+        assert writer.connection.in_transaction
+        writer.close()
+        reader = wrapper(self.path)
+        with reader.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM t")
+            assert cursor.fetchone() == (0,)
+        assert not reader.connection.in_transaction
+        reader.close()
+
+    def test_the_pool_is_bounded_and_drain_closes_what_it_holds(self) -> None:
+        opened = [wrapper(self.path, size=2) for _ in range(3)]
+        for db in opened:
+            db.ensure_connection()
+        raws = [db.connection for db in opened]
+        for db in opened:
+            db.close()
+        assert pool.idle_count() == 2
+        assert pool.drain() == 2
+        assert pool.idle_count() == 0
+        for raw in raws:  # every one is closed: kept ones by drain, the third at once
+            with pytest.raises(sqlite3.ProgrammingError):
+                raw.execute("SELECT 1")
+
+    def test_size_zero_and_memory_databases_are_not_pooled(self) -> None:
+        off = wrapper(self.path, size=0)
+        off.ensure_connection()
+        off.close()
+        memory = wrapper(":memory:")
+        memory.ensure_connection()
+        memory.close()
+        assert pool.idle_count() == 0
