@@ -170,6 +170,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0 if TESTING else _db["CONN_MAX_AGE"]
     # Django's SQLite with open connections kept per process (core/sqlite/base.py).
     _db["ENGINE"] = "qingfeng.core.sqlite"
+    # Tests in memory, as with Django's own engine name (pytest-django knows only that name).
+    _db.setdefault("TEST", {}).setdefault("NAME", ":memory:")
     _db["OPTIONS"] = {
         "pool_size": env_int("QF_SQLITE_POOL", 8),
         "timeout": 10,

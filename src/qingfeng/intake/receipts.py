@@ -45,7 +45,11 @@ def next_number() -> str:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_NUMBER_LOCK])
     prefix = f"ZT{timezone.localdate():%Y%m%d}-"
-    last = Ticket.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
+    # A range, not LIKE 'prefix%': SQLite (and PostgreSQL outside the C collation) answer a
+    # LIKE by reading every number ever given; the range reads the unique index's last entry.
+    last = Ticket.objects.filter(number__gte=prefix, number__lt=prefix[:-1] + ".").aggregate(
+        m=Max("number")
+    )["m"]
     serial = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{serial:05d}"
 

@@ -19,7 +19,7 @@ between tries inside the C call: under `serve` that sleep stops every connection
 gevent process, not only the one waiting, and the lock stays free while its waiters sleep
 (measured: 70 % of a web process's time spent inside BEGIN during a burst of submissions).
 Here one connection per process at a time waits for the lock (the others queue on a lock
-of the process, a greenlet's lock under gevent), and it tries again every 0.5–4 ms with
+of the process, a greenlet's lock under gevent), and it tries again every 0.2–1 ms with
 Python's sleep, which under gevent lets the process's other requests run meanwhile. The
 total wait is bounded by the connection's `timeout` as before; past it the error is the
 same "database is locked".
@@ -42,7 +42,7 @@ _pid = os.getpid()
 _idle: dict[str, list[sqlite3.Connection]] = {}
 _forked: list[sqlite3.Connection] = []  # kept, never closed, never used
 _writer: threading.Lock | None = None  # made at first use: after gevent's monkey patching
-FIRST_PAUSE, LONGEST_PAUSE = 0.0005, 0.004  # seconds between tries for the write lock
+FIRST_PAUSE, LONGEST_PAUSE = 0.0002, 0.001  # seconds between tries for the write lock
 _waiting: dict[int, float] = {}  # connections of this process waiting to write: since when
 
 
