@@ -12,7 +12,9 @@ to forget. A page then reads O(units in view) tally rows.
     migrations.RunPython(TALLY.install, TALLY.uninstall)     # triggers, then a full count
 
 The tally table is an ordinary model of the app (the columns, `n`, a unique constraint over
-the columns). Rows whose count fell to zero stay (they are reused); `rebuild` recounts
+the columns). A source column that may be NULL is named in `nullable` and kept as 0 in the
+tally (NOT NULL there): two NULLs are never equal, so a unique constraint could not hold the
+combination "no unit" once. Rows whose count fell to zero stay (they are reused); `rebuild` recounts
 everything from the source (after a restore, or to check: `check` compares).
 """
 
@@ -32,11 +34,22 @@ class Tally:
     source: str
     table: str
     columns: tuple[str, ...]
+    nullable: tuple[str, ...] = ()  # source columns kept as 0 when NULL
 
     def __post_init__(self) -> None:
         for name in (self.source, self.table, *self.columns):
             if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
                 raise ValueError(f"not a plain identifier: {name!r}")
+        if not set(self.nullable) <= set(self.columns):
+            raise ValueError(f"nullable columns must be columns: {self.nullable!r}")
+
+    def _value(self, column: str, row: str = "") -> str:
+        """The source's value of a column as the tally keeps it (`row.column`)."""
+        ref = f"{row}.{column}" if row else column
+        return f"COALESCE({ref}, 0)" if column in self.nullable else ref
+
+    def _values(self, row: str = "") -> str:
+        return ", ".join(self._value(c, row) for c in self.columns)
 
     @property
     def _name(self) -> str:
@@ -46,11 +59,11 @@ class Tally:
         return ", ".join(f"{prefix}{c}" for c in self.columns)
 
     def _match(self, row: str) -> str:
-        return " AND ".join(f"{c} = {row}.{c}" for c in self.columns)
+        return " AND ".join(f"{c} = {self._value(c, row)}" for c in self.columns)
 
     def _add(self, row: str) -> str:
         return (
-            f"INSERT INTO {self.table} ({self._cols()}, n) VALUES ({self._cols(row + '.')}, 1) "
+            f"INSERT INTO {self.table} ({self._cols()}, n) VALUES ({self._values(row)}, 1) "
             f"ON CONFLICT ({self._cols()}) DO UPDATE SET n = {self.table}.n + 1"
         )
 
@@ -104,7 +117,7 @@ class Tally:
             cursor.execute(f"DELETE FROM {self.table}")
             cursor.execute(
                 f"INSERT INTO {self.table} ({self._cols()}, n) "
-                f"SELECT {self._cols()}, COUNT(*) FROM {self.source} GROUP BY {self._cols()}"
+                f"SELECT {self._values()}, COUNT(*) FROM {self.source} GROUP BY {self._values()}"
             )
         finally:
             if own:
@@ -112,15 +125,16 @@ class Tally:
 
     def check(self) -> list[tuple[Any, ...]]:
         """Combinations whose kept count differs from a count of the source: [] when exact."""
-        cols = self._cols()
+        kept = ", ".join(f"{self._value(c)} AS {c}" for c in self.columns)
         on = " AND ".join(f"t.{c} = s.{c}" for c in self.columns)
+        on_source = " AND ".join(f"t.{c} = {self._value(c, 's')}" for c in self.columns)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {self._cols('s.')}, s.n, COALESCE(t.n, 0) FROM "
-                f"(SELECT {cols}, COUNT(*) AS n FROM {self.source} GROUP BY {cols}) s "
+                f"(SELECT {kept}, COUNT(*) AS n FROM {self.source} GROUP BY {self._values()}) s "
                 f"LEFT JOIN {self.table} t ON {on} WHERE COALESCE(t.n, 0) <> s.n "
                 f"UNION ALL SELECT {self._cols('t.')}, 0, t.n FROM {self.table} t "
-                f"WHERE t.n <> 0 AND NOT EXISTS (SELECT 1 FROM {self.source} s WHERE {on})"
+                f"WHERE t.n <> 0 AND NOT EXISTS (SELECT 1 FROM {self.source} s WHERE {on_source})"
             )
             return list(cursor.fetchall())
 

@@ -10,12 +10,15 @@ class IntakeConfig(AppConfig):
 
     def ready(self) -> None:
         from qingfeng.core import registry
-        from qingfeng.core.registry import DemoSeeder, Section
-        from qingfeng.intake import actions, complaints, demo, figures, sources
+        from qingfeng.core.registry import DemoSeeder, HomeCard, Section
+        from qingfeng.intake import actions, cards, complaints, demo, figures, sources
 
         registry.add_urls("intake/", "qingfeng.intake.urls")
         registry.add_urls("report/", "qingfeng.intake.public_urls", public=True)
         registry.add_figures(figures.SOURCE)
+        registry.add_home_card(
+            HomeCard("intake", "intake/cards/overview.html", 25, cards.overview_card)
+        )
         registry.add_problem_source(sources.TicketSource())
         registry.set_complaint_sink(complaints.ForwardedComplaints())
         # The duplicate check reads and computes before it writes: its own transactions.

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.attachments import Attachment
 from qingfeng.core.fields import EncryptedTextField
+from qingfeng.core.tally import Tally
 from qingfeng.orgs.models import Unit, User
 
 
@@ -168,6 +169,41 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+
+class TicketTally(models.Model):
+    """How many tickets there are of each unit, handling unit, handler, status and light,
+    kept exact by triggers on the ticket table in the same transaction as every change
+    (core/tally.py). The queue's light counts read these rows, not the tickets. 0 stands for
+    "none" (a ticket with no unit yet, not assigned, no handler)."""
+
+    unit_id = models.IntegerField()
+    handling_unit_id = models.IntegerField()
+    handler_id = models.IntegerField()
+    status = models.CharField(max_length=12)
+    urgency = models.PositiveSmallIntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("工单计数")
+        verbose_name_plural = _("工单计数")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit_id", "handling_unit_id", "handler_id", "status", "urgency"],
+                name="intake_tally_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.handling_unit_id}/{self.handler_id} {self.status}: {self.n}"
+
+
+TICKET_TALLY = Tally(
+    source="intake_ticket",
+    table="intake_tickettally",
+    columns=("unit_id", "handling_unit_id", "handler_id", "status", "urgency"),
+    nullable=("unit_id", "handling_unit_id", "handler_id"),
+)
 
 
 class TicketEvent(models.Model):

@@ -85,6 +85,7 @@ QUEUE = KeysetList(
     page=selectors.page_after,
     cursor=selectors.Cursor,
     lights=selectors.counts_by_light,
+    kept_lights=selectors.queue_lights,
     # Counting what a free-text search matches would read every ticket in the scope (a
     # substring is in no index); the rows still show their lights.
     search_field="q",

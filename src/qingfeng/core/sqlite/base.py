@@ -99,8 +99,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return params
 
     def _start_transaction_under_autocommit(self) -> None:
-        if self.transaction_mode != "IMMEDIATE":
-            super()._start_transaction_under_autocommit()
+        if getattr(self, "transaction_mode", None) != "IMMEDIATE":
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]
             return
         lock = _writer_lock()
         started = time.monotonic()
@@ -147,13 +147,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _commit(self) -> None:
         try:
-            super()._commit()
+            super()._commit()  # type: ignore[misc]
         finally:
             self._release_writer()
 
     def _rollback(self) -> None:
         try:
-            super()._rollback()
+            super()._rollback()  # type: ignore[misc]
         finally:
             self._release_writer()
 
@@ -173,17 +173,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._release_writer()
         conn = self.connection
         if conn is None or not self._pooled():
-            super()._close()
+            super()._close()  # type: ignore[misc]
             return
         try:
             if conn.in_transaction:
                 conn.rollback()
         except sqlite3.Error:
-            super()._close()
+            super()._close()  # type: ignore[misc]
             return
         with _lock:
             idle = _pool_for(str(self.settings_dict["NAME"]))
             if len(idle) < self.pool_size:
                 idle.append(conn)
                 return
-        super()._close()
+        super()._close()  # type: ignore[misc]

@@ -73,13 +73,14 @@ class MenuTestCase(BaseTestCase):
 
     def test_the_home_page_and_its_menu_cost_a_fixed_number_of_queries(self) -> None:
         """Session and user (2), roles (1), the scope card (4), the ledger card (5: its kept
-        counts, whatever the number of problems, core/tally.py), the evaluation card (1 with no
+        counts, whatever the number of problems, core/tally.py), the channel's card (1: its kept
+        counts, whatever the number of tickets), the evaluation card (1 with no
         round: evaluation/tests/test_card.py pins it with rounds), the calendar (1), unread
         notifications (1), the user's name (1); the session is not saved.
         Menu entries cost none: their guards read the roles already loaded."""
         self.login(self.county_admin)
         self.client.get(reverse("home"))  # warm the session and caches
-        with self.assertNumQueries(16):
+        with self.assertNumQueries(17):
             self.client.get(reverse("home"))
 
     def test_reading_a_page_writes_nothing(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db.utils import ConnectionHandler
@@ -12,7 +13,7 @@ from django.db.utils import ConnectionHandler
 from qingfeng.core.sqlite import base as pool
 
 
-def wrapper(name: str, size: int = 2):
+def wrapper(name: str, size: int = 2) -> Any:
     handler = ConnectionHandler(
         {
             "default": {"ENGINE": "django.db.backends.dummy"},
@@ -20,7 +21,7 @@ def wrapper(name: str, size: int = 2):
                 "ENGINE": "qingfeng.core.sqlite",
                 "NAME": name,
                 "OPTIONS": {"pool_size": size, "transaction_mode": "IMMEDIATE"},
-            }
+            },
         }
     )
     return handler["pooltest"]

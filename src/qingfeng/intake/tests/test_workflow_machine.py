@@ -36,6 +36,7 @@ from qingfeng.core.tests.machine import FILES_IN_MEMORY, DatabaseMachine, Step, 
 from qingfeng.intake import actions, deadlines, permissions, selectors, workflow
 from qingfeng.intake.actions import handling
 from qingfeng.intake.models import (
+    TICKET_TALLY,
     IdentityReveal,
     Ticket,
     TicketAttachment,
@@ -477,6 +478,10 @@ class IntakeMachine(DatabaseMachine):
                 with_master = event.action == "reply" and event.to_status == S.REPLIED
                 self.t.assertTrue(legal or (with_master and ticket.master_id is not None), step)
             self.t.assertEqual(ticket.status, walk[-1].to_status, ticket.number)
+
+    @invariant()
+    def the_kept_counts_equal_the_tickets(self) -> None:
+        assert TICKET_TALLY.check() == []
 
     @invariant()
     def merged_reporters_have_the_masters_answer(self) -> None:
