@@ -197,6 +197,9 @@ class FigureSource:
     order: int
     figures: tuple[Figure, ...]
     compute: Callable[[Sequence[int], date, date], Mapping[int, Mapping[str, int]]]
+    # The URL name of the list of the records behind the figures, filtered to a unit by
+    # `?unit=<id>` (the dashboard's drill-down from a number to its records), if there is one.
+    records: str | None = None
 
 
 @dataclass(frozen=True)

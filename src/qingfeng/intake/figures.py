@@ -51,4 +51,6 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
     return result
 
 
-SOURCE = FigureSource("intake", _("直通车"), 20, FIGURES, compute)
+SOURCE = FigureSource(
+    "intake", _("直通车"), 20, FIGURES, compute, records="intake:queue?status=all"
+)

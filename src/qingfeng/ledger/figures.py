@@ -76,4 +76,4 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
     return result
 
 
-SOURCE = FigureSource("ledger", _("整改台账"), 10, FIGURES, compute)
+SOURCE = FigureSource("ledger", _("整改台账"), 10, FIGURES, compute, records="ledger:list")

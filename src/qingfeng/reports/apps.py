@@ -14,11 +14,16 @@ class ReportsConfig(AppConfig):
         from qingfeng.reports import actions, demo
 
         registry.add_urls("reports/", "qingfeng.reports.urls")
+        registry.add_urls("dashboard/", "qingfeng.reports.dashboard_urls")
         registry.add_api_router("reports", "qingfeng.reports.api.router")
         registry.add_job_handler("reports.render_pdf", actions.render_pdf, atomic=False)
         registry.add_demo_seeder(
             DemoSeeder("reports", 50, seed=demo.demo_lines, has_data=demo.has_bulletins)
         )
         registry.add_menu_section(
-            Section.REPORT, (("bulletins", _("月通报"), "reports:bulletins"),)
+            Section.REPORT,
+            (
+                ("dashboard", _("驾驶舱"), "dashboard:index"),
+                ("bulletins", _("月通报"), "reports:bulletins"),
+            ),
         )

@@ -1,0 +1,161 @@
+"""The dashboard (驾驶舱) of a scope: every registered figure of a month (core/registry.py
+`figure_sources`: learning, the ledger, the channel, oversight, evaluation, the campaign —
+the dashboard knows no app) for the scope's own unit and for each unit directly below it,
+each row the sum over that unit's subtree; the live lights of the ledger from its kept
+counts. A row of a unit with units below drills down to that unit's dashboard; a school's
+row links each source's figures to the list of its records (the source's `records`: a URL
+name, with a query string of its own, that takes `unit=<id>`).
+
+Who sees it: people who read whole units (the office, the bureau and county administrators,
+a unit's administrator, leaders, supervisors), over their scope only; a leader with two
+counties (包片) sees them side by side. Computed when asked: one grouped query per source
+for every unit in view, whatever the number of records (the sources read their indexes)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.urls import reverse
+
+from qingfeng.core import registry
+from qingfeng.core.scope import has_role, scope_paths, unit_ids_under
+from qingfeng.ledger import selectors as ledger_selectors
+from qingfeng.orgs.models import Role, Unit, User
+
+R = Role
+VIEWERS = (R.BUREAU_ADMIN, R.CAMPAIGN_OFFICE, R.LEADER, R.UNIT_ADMIN, R.SUPERVISOR)
+
+
+def can_view(user: User) -> bool:
+    return bool(user.is_authenticated) and has_role(user, *VIEWERS)
+
+
+def _scope_units(user: User) -> QuerySet[Unit]:
+    paths = scope_paths(user, roles=list(VIEWERS))
+    query = Q(pk__in=[])
+    for path in paths:
+        query |= Q(path__startswith=path)
+    return Unit.objects.filter(query, is_active=True)
+
+
+@dataclass
+class Row:
+    unit: Unit
+    own: bool  # the scope unit's own records, not its subtree
+    drill: bool  # has units below: its name opens their dashboard
+    figures: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Board:
+    scope: Unit | None
+    trail: list[Unit]
+    rows: list[Row]
+    totals: dict[str, int]
+    sources: list[dict[str, Any]]
+    lights: dict[str, int] | None
+    first: date
+    last: date
+
+
+def board(user: User, scope_id: int | None, first: date, last: date) -> Board:
+    """The dashboard of `scope_id` (a unit of the user's scope; 404 otherwise, as for a
+    missing one), or of the user's whole scope."""
+    visible = _scope_units(user)
+    roots = list(Unit.objects.filter(path__in=scope_paths(user, roles=list(VIEWERS))))
+    scope: Unit | None
+    if scope_id is not None:
+        scope = visible.filter(pk=scope_id).first()
+        if scope is None:
+            raise Http404
+    else:
+        scope = roots[0] if len(roots) == 1 else None
+    if scope is not None:
+        below = list(
+            Unit.objects.filter(parent=scope, is_active=True).order_by("sort_order", "code")
+        )
+        row_units = [(scope, True), *((u, False) for u in below)]
+        in_view = visible.filter(path__startswith=scope.path)
+    else:
+        row_units = [(u, False) for u in sorted(roots, key=lambda u: u.path)]
+        in_view = visible
+    units = list(in_view.only("pk", "path"))
+    parent_ids = set(
+        Unit.objects.filter(parent__in=[u for u, _own in row_units], is_active=True).values_list(
+            "parent_id", flat=True
+        )
+    )
+    row_of: dict[int, int] = {}
+    for unit in units:
+        for index, (row_unit, own) in enumerate(row_units):
+            if (own and unit.pk == row_unit.pk) or (
+                not own and unit.path.startswith(row_unit.path)
+            ):
+                row_of[unit.pk] = index
+                break
+    rows = [Row(u, own, drill=not own and u.pk in parent_ids) for u, own in row_units]
+    totals: dict[str, int] = defaultdict(int)
+    sources = []
+    ids = list(row_of)
+    for source in registry.figure_sources():
+        figures = [f for f in source.figures if not f.burden]
+        sources.append(
+            {
+                "key": source.key,
+                "label": source.label,
+                "figures": figures,
+                "records": source.records,
+            }
+        )
+        for pk, values in source.compute(ids, first, last).items():
+            if pk not in row_of:
+                continue
+            row = rows[row_of[pk]]
+            for key, value in values.items():
+                row.figures[key] = row.figures.get(key, 0) + int(value)
+                totals[key] += int(value)
+    return Board(
+        scope=scope,
+        trail=_trail(scope, roots),
+        rows=rows,
+        totals=dict(totals),
+        sources=sources,
+        lights=_lights(user, scope),
+        first=first,
+        last=last,
+    )
+
+
+def _trail(scope: Unit | None, roots: list[Unit]) -> list[Unit]:
+    """The breadcrumbs: from the user's root above the scope down to the scope."""
+    if scope is None:
+        return []
+    top = next((r for r in roots if scope.path.startswith(r.path)), scope)
+    ends = range(len(top.path), len(scope.path) + 1)
+    paths = [scope.path[:end] for end in ends if scope.path[:end].endswith("/")]
+    return list(Unit.objects.filter(path__in=paths).order_by("path"))
+
+
+def _lights(user: User, scope: Unit | None) -> dict[str, int] | None:
+    """The ledger's open problems by light in view, from its kept counts (None when the
+    user's view of the ledger is not whole units)."""
+    tallies = ledger_selectors.tallies_visible_to(user)
+    if tallies is None:
+        return None
+    tallies = tallies.exclude(status__in=ledger_selectors.NOT_COUNTED)
+    if scope is not None:
+        tallies = tallies.filter(unit__in=unit_ids_under([scope.path]))
+    return ledger_selectors.tally_lights(tallies)
+
+
+def records_url(records: str | None, unit: Unit) -> str:
+    """The list behind a source's figures for one unit ("" when the source names none)."""
+    if not records:
+        return ""
+    name, _sep, query = records.partition("?")
+    return f"{reverse(name)}?{query + '&' if query else ''}unit={unit.pk}"

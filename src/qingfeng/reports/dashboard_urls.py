@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from qingfeng.reports import dashboard_views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", dashboard_views.index, name="index"),
+]

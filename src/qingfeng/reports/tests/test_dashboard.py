@@ -1,0 +1,118 @@
+"""The dashboard (驾驶舱): each persona sees its scope and nothing outside it; a row is the
+sum of every registered figure over its unit's subtree; units with units below drill down,
+a school's numbers link to its records; a past month counts that month."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from django.urls import reverse
+from django.utils import timezone
+
+from qingfeng.core import registry
+from qingfeng.ledger.tests.base import LedgerTestCase
+from qingfeng.orgs.models import Unit
+from qingfeng.reports import dashboard
+
+URL = "/dashboard/"
+
+
+class DashboardTestCase(LedgerTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.assigned(title="食堂卫生")
+        self.assigned(title="课后服务收费", deadline_workdays=1)
+        self.assigned(unit=self.school2, title="作业量过大", responsible_person=None)
+        self.assigned(unit=self.other_school, title="外县问题", responsible_person=None)
+
+    def subtree_figures(self, unit: Unit, *, own: bool = False) -> dict[str, int]:
+        """Every registered figure summed over the unit (and, unless `own`, its subtree),
+        counted here from the sources directly."""
+        today = timezone.localdate()
+        ids = [unit.pk] if own else list(Unit.objects.within(unit).values_list("pk", flat=True))
+        totals: dict[str, int] = defaultdict(int)
+        for source in registry.figure_sources():
+            burden = {f.key for f in source.figures if f.burden}
+            for values in source.compute(ids, today.replace(day=1), today).values():
+                for key, value in values.items():
+                    if key not in burden:
+                        totals[key] += int(value)
+        return {k: v for k, v in totals.items() if v}
+
+    def rows(self, response) -> dict[int, dict[str, int]]:  # type: ignore[no-untyped-def]
+        result = {}
+        for row in response.context["board"].rows:
+            result[row.unit.pk] = {k: v for k, v in row.figures.items() if v}
+        return result
+
+    def test_a_county_sees_itself_and_each_school_as_the_sum_of_their_records(self) -> None:
+        self.login(self.county_admin)
+        response = self.client.get(URL)
+        self.assertEqual(response.status_code, 200)
+        rows = self.rows(response)
+        self.assertEqual(rows[self.county.pk], self.subtree_figures(self.county, own=True))
+        for school in (self.school, self.school2):
+            with self.subTest(school=school.name):
+                figures = self.subtree_figures(school)
+                self.assertEqual(
+                    {k: v for k, v in rows[school.pk].items() if k in figures}, figures
+                )
+        self.assertEqual(rows[self.school.pk]["problems_new"], 2)
+        self.assertNotIn(self.other_school.pk, rows)
+        self.assertNotIn(self.other_county.pk, rows)
+        # A school's numbers open its records; the ledger's its ledger list.
+        ledger_link = f"{reverse('ledger:list')}?unit={self.school.pk}"
+        self.assertContains(response, f'href="{ledger_link}"')
+
+    def test_the_bureau_drills_down_from_the_city_to_a_county(self) -> None:
+        self.login(self.bureau_admin)
+        city = self.client.get(URL)
+        rows = self.rows(city)
+        self.assertEqual(rows[self.county.pk], self.subtree_figures(self.county))
+        self.assertEqual(rows[self.other_county.pk], self.subtree_figures(self.other_county))
+        self.assertContains(city, f'href="?scope={self.county.pk}&amp;month=')
+        totals = city.context["board"].totals
+        self.assertEqual({k: v for k, v in totals.items() if v}, self.subtree_figures(self.bureau))
+        county = self.client.get(URL, {"scope": self.county.pk})
+        self.assertEqual(county.status_code, 200)
+        self.assertEqual(
+            [u.pk for u in county.context["board"].trail], [self.bureau.pk, self.county.pk]
+        )
+        self.assertIn(self.school.pk, self.rows(county))
+
+    def test_nothing_outside_the_scope_opens_or_shows(self) -> None:
+        self.login(self.county_admin)
+        for scope in (self.other_county.pk, self.other_school.pk, self.bureau.pk, 999999):
+            with self.subTest(scope=scope):
+                self.assertEqual(self.client.get(URL, {"scope": scope}).status_code, 404)
+        self.login(self.school_admin)
+        response = self.client.get(URL)
+        self.assertEqual(list(self.rows(response)), [self.school.pk])
+        self.assertEqual(
+            response.context["board"].lights["red"]
+            + response.context["board"].lights["yellow"]
+            + response.context["board"].lights["green"],
+            2,
+        )
+        self.login(self.teacher)
+        self.assertEqual(self.client.get(URL).status_code, 403)
+
+    def test_a_past_month_counts_that_month(self) -> None:
+        self.login(self.county_admin)
+        response = self.client.get(URL, {"month": "2020-01"})
+        board = response.context["board"]
+        self.assertEqual((board.first, board.last), (date(2020, 1, 1), date(2020, 1, 31)))
+        self.assertEqual(board.totals.get("problems_new", 0), 0)
+        # A month to come, or nonsense, is the current month.
+        for value in ("2999-01", "abc", "2026-13"):
+            with self.subTest(month=value):
+                board = self.client.get(URL, {"month": value}).context["board"]
+                self.assertEqual(board.first, timezone.localdate().replace(day=1))
+
+    def test_records_urls_carry_the_sources_own_query(self) -> None:
+        self.assertEqual(
+            dashboard.records_url("intake:queue?status=all", self.school),
+            f"{reverse('intake:queue')}?status=all&unit={self.school.pk}",
+        )
+        self.assertEqual(dashboard.records_url(None, self.school), "")
