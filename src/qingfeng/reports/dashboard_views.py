@@ -36,13 +36,15 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     board = dashboard.board(request.user, _scope(request.GET.get("scope", "")), first, last)
     tables = []
     for source in board.sources:
-        keys = [f.key for f in source["figures"]]
         tables.append(
             {
                 "key": source["key"],
                 "label": source["label"],
                 "figures": source["figures"],
-                "totals": [board.totals.get(k, 0) for k in keys],
+                "totals": [
+                    {"label": f.label, "value": board.totals.get(f.key, 0)}
+                    for f in source["figures"]
+                ],
                 "rows": [
                     {
                         "row": row,
