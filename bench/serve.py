@@ -109,6 +109,7 @@ async def keep_alive(port: int, clients: int, seconds: float) -> dict[str, Any]:
     deadline = time.perf_counter() + seconds
     latencies: list[float] = []
     errors = 0
+    statuses: dict[str, int] = {}
 
     async def client() -> None:
         nonlocal errors
@@ -120,8 +121,11 @@ async def keep_alive(port: int, clients: int, seconds: float) -> dict[str, Any]:
             head = await reader.readuntil(b"\r\n\r\n")
             length = re.search(rb"(?i)content-length: *(\d+)", head)
             await reader.readexactly(int(length[1]) if length else 0)
-            if b" 200 " not in head.split(b"\r\n", 1)[0]:
+            status_line = head.split(b"\r\n", 1)[0]
+            if b" 200 " not in status_line:
                 errors += 1
+            code = status_line.split(b" ")[1].decode() if b" " in status_line else "?"
+            statuses[code] = statuses.get(code, 0) + 1
             latencies.append((time.perf_counter() - started) * 1000)
         writer.close()
 
@@ -133,6 +137,7 @@ async def keep_alive(port: int, clients: int, seconds: float) -> dict[str, Any]:
         "requests": len(latencies),
         "per_second": len(latencies) / elapsed,
         "errors": errors,
+        "statuses": statuses,
         "p50": percentile(latencies, 50),
         "p95": percentile(latencies, 95),
     }
@@ -241,7 +246,15 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--from-json",
+        help="write RESULTS.md from a run saved before (bench/out/serve.json), measuring nothing",
+    )
     args = parser.parse_args()
+    if args.from_json:
+        saved = json.loads(Path(args.from_json).read_text())
+        write_results(args, saved)
+        return
 
     data = Path(tempfile.mkdtemp(prefix="qf-bench-serve-"))
     database = data / "qingfeng.sqlite3"
@@ -309,6 +322,15 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
+    results["load_after"] = os.getloadavg()[0]
+    results["measured_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    results["commit"] = subprocess.run(
+        ["git", "log", "-1", "--format=%h %s"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()[:60]
     OUT.mkdir(exist_ok=True)
     (OUT / "serve.json").write_text(json.dumps(results, indent=2))
     if not args.no_write:
@@ -321,14 +343,9 @@ def fmt(ms: float | None) -> str:
 
 def write_results(args: argparse.Namespace, results: dict[str, Any]) -> None:
     info = machine("", False)
-    commit = subprocess.run(
-        ["git", "log", "-1", "--format=%h %s"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()[:60]
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    commit = results["commit"]
+    now = results["measured_at"]
+    after = results.get("load_after")
     sub, over = results["submissions"], results["over_capacity"]
     ka, slow = results["keep_alive"], results["slow_clients"]
     lines = [
@@ -339,7 +356,8 @@ def write_results(args: argparse.Namespace, results: dict[str, Any]) -> None:
         f"--seconds {args.seconds:g} --web-workers {args.web_workers}`: `manage.py serve` "
         f"(gunicorn, gevent workers, plus the task worker) on a fresh SQLite database, the "
         f"load generator on the same machine ({info.get('cores', '?')} cores; load average "
-        f"{results['load_before']:.1f} before, {os.getloadavg()[0]:.1f} after). What each "
+        f"{results['load_before']:.1f} before, "
+        f"{'not recorded' if after is None else format(after, '.1f')} after). What each "
         "phase does: `bench/README.md`, section Real server.",
         "",
         "| phase | requests | statuses | p50 | p95 | max | stored / 201 |",
@@ -359,7 +377,10 @@ def write_results(args: argparse.Namespace, results: dict[str, Any]) -> None:
         "",
         f"Keep-alive: {ka['clients']} clients reusing their connections answered "
         f"{ka['per_second']:,.0f} requests/s (`GET /api/intake/categories`, p50 "
-        f"{fmt(ka['p50'])}, p95 {fmt(ka['p95'])}, {ka['errors']} errors).",
+        f"{fmt(ka['p50'])}, p95 {fmt(ka['p95'])}, {ka['errors']} answers other than 200"
+        + (f": {ka['statuses']}" if ka.get("statuses") else ", statuses not recorded by this run")
+        + "; `/api/intake/` is a shed prefix: the load shedding answers 503 once the process "
+        "runs late).",
         "",
         f"Slow clients: with {slow['slow_connections']} connections trickling their headers "
         f"or bodies, `GET /progress/` answered {slow['answered_200']} of {slow['requests']} "
