@@ -9,11 +9,17 @@ name, with a query string of its own, that takes `unit=<id>`).
 Who sees it: people who read whole units (the office, the bureau and county administrators,
 a unit's administrator, leaders, supervisors), over their scope only; a leader with two
 counties (包片) sees them side by side. Computed when asked: one grouped query per source
-for every unit in view, whatever the number of records (the sources read their indexes)."""
+for every unit in view, whatever the number of records (the sources read their indexes).
+
+A month for which a bulletin covering the whole view has been issued is read from that
+bulletin's snapshot (its numbers as of its making, the figures of the units below its
+issuer), so last month's dashboard equals the issued bulletin; later changes to the records
+of that month do not move it. Other months, and the current one, are live."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -26,6 +32,7 @@ from qingfeng.core import registry
 from qingfeng.core.scope import has_role, scope_paths, unit_ids_under
 from qingfeng.ledger import selectors as ledger_selectors
 from qingfeng.orgs.models import Role, Unit, User
+from qingfeng.reports.models import Bulletin
 
 R = Role
 VIEWERS = (R.BUREAU_ADMIN, R.CAMPAIGN_OFFICE, R.LEADER, R.UNIT_ADMIN, R.SUPERVISOR)
@@ -61,6 +68,7 @@ class Board:
     lights: dict[str, int] | None
     first: date
     last: date
+    bulletin: Bulletin | None = None  # the issued bulletin whose snapshot the figures are
 
 
 def board(user: User, scope_id: int | None, first: date, last: date) -> Board:
@@ -102,6 +110,11 @@ def board(user: User, scope_id: int | None, first: date, last: date) -> Board:
     totals: dict[str, int] = defaultdict(int)
     sources = []
     ids = list(row_of)
+    bulletin = _issued_bulletin(first, scope, roots)
+    if bulletin is not None:
+        for pk, values in bulletin.snapshot.get("units", {}).items():
+            if int(pk) in row_of:
+                _add(rows[row_of[int(pk)]], totals, values)
     for source in registry.figure_sources():
         figures = [f for f in source.figures if not f.burden]
         sources.append(
@@ -112,13 +125,11 @@ def board(user: User, scope_id: int | None, first: date, last: date) -> Board:
                 "records": source.records,
             }
         )
+        if bulletin is not None:
+            continue
         for pk, values in source.compute(ids, first, last).items():
-            if pk not in row_of:
-                continue
-            row = rows[row_of[pk]]
-            for key, value in values.items():
-                row.figures[key] = row.figures.get(key, 0) + int(value)
-                totals[key] += int(value)
+            if pk in row_of:
+                _add(rows[row_of[pk]], totals, values)
     return Board(
         scope=scope,
         trail=_trail(scope, roots),
@@ -128,7 +139,26 @@ def board(user: User, scope_id: int | None, first: date, last: date) -> Board:
         lights=_lights(user, scope),
         first=first,
         last=last,
+        bulletin=bulletin,
     )
+
+
+def _add(row: Row, totals: dict[str, int], values: Mapping[str, Any]) -> None:
+    for key, value in values.items():
+        row.figures[key] = row.figures.get(key, 0) + int(value)
+        totals[key] += int(value)
+
+
+def _issued_bulletin(first: date, scope: Unit | None, roots: list[Unit]) -> Bulletin | None:
+    """The nearest issued bulletin of the month whose issuer holds the whole view."""
+    tops = [scope] if scope is not None else roots
+    if not tops:
+        return None
+    candidates = Bulletin.objects.filter(status=Bulletin.Status.ISSUED, month=first).select_related(
+        "issuer"
+    )
+    held = [b for b in candidates if all(top.path.startswith(b.issuer.path) for top in tops)]
+    return max(held, key=lambda b: (len(b.issuer.path), b.pk), default=None)
 
 
 def _trail(scope: Unit | None, roots: list[Unit]) -> list[Unit]:

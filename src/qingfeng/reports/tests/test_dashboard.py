@@ -7,13 +7,17 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
 from qingfeng.core import registry
+from qingfeng.ledger import actions as ledger_actions
+from qingfeng.ledger.models import Category, Problem
 from qingfeng.ledger.tests.base import LedgerTestCase
-from qingfeng.orgs.models import Unit
-from qingfeng.reports import dashboard
+from qingfeng.orgs.models import Person, Unit
+from qingfeng.reports import actions, dashboard
+from qingfeng.reports.tests.base import BulletinCase
 
 URL = "/dashboard/"
 
@@ -40,7 +44,7 @@ class DashboardTestCase(LedgerTestCase):
                         totals[key] += int(value)
         return {k: v for k, v in totals.items() if v}
 
-    def rows(self, response) -> dict[int, dict[str, int]]:  # type: ignore[no-untyped-def]
+    def rows(self, response) -> dict[int, dict[str, int]]:
         result = {}
         for row in response.context["board"].rows:
             result[row.unit.pk] = {k: v for k, v in row.figures.items() if v}
@@ -116,3 +120,53 @@ class DashboardTestCase(LedgerTestCase):
             f"{reverse('intake:queue')}?status=all&unit={self.school.pk}",
         )
         self.assertEqual(dashboard.records_url(None, self.school), "")
+
+
+class DashboardSnapshotTestCase(BulletinCase):
+    def problem(self, unit: Unit) -> Problem:
+        problem = ledger_actions.check_create_problem(
+            actor=self.county_admin,
+            unit=unit,
+            measures=["退回费用"],
+            list_kind=Problem.ListKind.LEADERSHIP,
+            source=Problem.Source.SELF_CHECK,
+            category=Category.objects.get(name="教辅材料违规征订"),
+            dimension=Problem.Dimension.INTEGRITY,
+            title="违规推荐教辅材料",
+            description="三年级推荐学生购买指定教辅。",
+            rectification_type=Problem.RectificationType.TIME_LIMITED,
+            deadline_workdays=10,
+            responsible_person=Person.objects.get(user=self.county_admin),
+        )
+        return ledger_actions.check_assign(problem, actor=self.county_admin)
+
+    def test_an_issued_months_dashboard_is_the_bulletins_snapshot(self) -> None:
+        with time_machine.travel("2026-11-10 10:00 +0800", tick=False):
+            self.problem(self.school)
+        bulletin = self.draft()
+        actions.check_approve_bulletin(bulletin, actor=self.leader)
+        actions.check_issue_bulletin(bulletin, actor=self.office_user)
+        bulletin.refresh_from_db()
+        snapshot = bulletin.snapshot
+        self.assertEqual(snapshot["totals"]["problems_new"], 1)
+        # A record of November entered after the bulletin was issued: the dashboard of
+        # November does not move (the live figures would).
+        with time_machine.travel("2026-11-20 10:00 +0800", tick=False):
+            self.problem(self.school2)
+        self.login(self.bureau_admin)
+        response = self.client.get(URL, {"month": "2026-11"})
+        board = response.context["board"]
+        self.assertEqual(board.bulletin, bulletin)
+        self.assertContains(response, 'data-testid="dashboard-snapshot"')
+        shown = {k: v for k, v in board.totals.items() if v}
+        self.assertEqual(shown, {k: v for k, v in snapshot["totals"].items() if v})
+        self.assertEqual(shown["problems_new"], 1)
+        county = next(r for r in board.rows if r.unit.pk == self.county.pk)
+        in_snapshot = next(c for c in snapshot["counties"] if c["id"] == self.county.pk)
+        self.assertEqual(
+            {k: v for k, v in county.figures.items() if v},
+            {k: v for k, v in in_snapshot["figures"].items() if v},
+        )
+        # Another month is live.
+        live = self.client.get(URL, {"month": "2026-10"}).context["board"]
+        self.assertIsNone(live.bulletin)
