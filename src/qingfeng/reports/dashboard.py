@@ -32,9 +32,14 @@ from qingfeng.core import registry
 from qingfeng.core.scope import has_role, scope_paths, unit_ids_under
 from qingfeng.ledger import selectors as ledger_selectors
 from qingfeng.orgs.models import Role, Unit, User
+from qingfeng.reports.compose import DEFAULT_RULES, _criticism
 from qingfeng.reports.models import Bulletin
 
 R = Role
+# The units below the scope that need attention: the bulletin's criticism rules (more red
+# problems than `red_over`, weekly reports late or missing, a satisfaction rate under
+# `satisfaction_below` % from at least `min_rated` answers), at most `listed` of them.
+WARNING_RULES = DEFAULT_RULES
 VIEWERS = (R.BUREAU_ADMIN, R.CAMPAIGN_OFFICE, R.LEADER, R.UNIT_ADMIN, R.SUPERVISOR)
 
 
@@ -69,6 +74,7 @@ class Board:
     first: date
     last: date
     bulletin: Bulletin | None = None  # the issued bulletin whose snapshot the figures are
+    warnings: list[tuple[Row, str]] = field(default_factory=list)
 
 
 def board(user: User, scope_id: int | None, first: date, last: date) -> Board:
@@ -130,7 +136,14 @@ def board(user: User, scope_id: int | None, first: date, last: date) -> Board:
         for pk, values in source.compute(ids, first, last).items():
             if pk in row_of:
                 _add(rows[row_of[pk]], totals, values)
+    # The rules name a unit by what `names` gives: its id here, so that two units of one
+    # name stay apart.
+    figures_below = {r.unit.pk: r.figures for r in rows if not r.own}
+    by_pk = {str(r.unit.pk): r for r in rows}
+    flagged = _criticism(figures_below, {pk: str(pk) for pk in figures_below}, WARNING_RULES)
+    warnings = [(by_pk[pk], why) for pk, why in flagged]
     return Board(
+        warnings=warnings,
         scope=scope,
         trail=_trail(scope, roots),
         rows=rows,

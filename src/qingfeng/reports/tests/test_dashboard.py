@@ -5,7 +5,7 @@ a school's numbers link to its records; a past month counts that month."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 import time_machine
 from django.urls import reverse
@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from qingfeng.core import registry
 from qingfeng.ledger import actions as ledger_actions
+from qingfeng.ledger import deadlines as ledger_deadlines
 from qingfeng.ledger.models import Category, Problem
 from qingfeng.ledger.tests.base import LedgerTestCase
 from qingfeng.orgs.models import Person, Unit
@@ -170,3 +171,18 @@ class DashboardSnapshotTestCase(BulletinCase):
         # Another month is live.
         live = self.client.get(URL, {"month": "2026-10"}).context["board"]
         self.assertIsNone(live.bulletin)
+
+
+class DashboardWarningTestCase(LedgerTestCase):
+    def test_a_school_over_the_red_rule_is_listed_for_attention(self) -> None:
+        over = dashboard.WARNING_RULES["red_over"] + 1
+        for i in range(over):
+            self.assigned(title=f"逾期问题{i}", deadline_workdays=1)
+        self.assigned(unit=self.school2, title="一个问题", responsible_person=None)
+        ledger_deadlines.recompute_lights(timezone.localdate() + timedelta(days=30))
+        self.login(self.county_admin)
+        response = self.client.get(URL)
+        warned = [(row.unit.pk, why) for row, why in response.context["board"].warnings]
+        self.assertEqual([pk for pk, _why in warned], [self.school.pk])
+        self.assertIn("红灯问题", warned[0][1])
+        self.assertContains(response, 'data-testid="dashboard-warnings"')
