@@ -383,3 +383,27 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return self.action
+
+
+class GapNotice(models.Model):
+    """A gap already notified (once each): a unit behind a study type's cadence in a period
+    (due soon, then missed), a make-up past its deadline, a pledge's quarterly report not
+    filed near the quarter's end. `key` names the gap; the unique constraint is the "once"."""
+
+    class Kind(models.TextChoices):
+        CADENCE = "cadence", _("学习频次")
+        MAKEUP = "makeup", _("补课逾期")
+        FULFILMENT = "fulfilment", _("践诺未填报")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=100, unique=True)
+    unit = models.ForeignKey(Unit, null=True, on_delete=models.PROTECT, related_name="+")
+    recipients = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("学习提醒")
+        verbose_name_plural = _("学习提醒")
+
+    def __str__(self) -> str:
+        return self.key
