@@ -14,6 +14,8 @@ class LearningConfig(AppConfig):
         from qingfeng.learning import demo, figures, gaps, sources
 
         registry.add_urls("learning/", "qingfeng.learning.urls")
+        # 评诺 by the people served, under the public rating prefix (/rate/ is exposed).
+        registry.add_urls("rate/pledge/", "qingfeng.learning.public_urls", public=True)
         registry.add_api_router("learning", "qingfeng.learning.api.router")
         registry.add_problem_source(sources.SelfExamSource())
         registry.add_figures(figures.SOURCE)

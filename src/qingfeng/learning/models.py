@@ -407,3 +407,31 @@ class GapNotice(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class PledgeRating(models.Model):
+    """评诺 by the people served: a unit's keeping of its pledges, rated anonymously on the
+    public page (/rate/pledge/u/<unit>/) for a quarter. Nothing of the rater is kept: no
+    address, no browser, no device — the device signal stays in the browser's own cookie and
+    the address signal is a salted count in the cache (core/publicform)."""
+
+    class Respondent(models.TextChoices):
+        PARENT = "parent", _("家长")
+        STUDENT = "student", _("学生")
+        PUBLIC = "public", _("社会人士")
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    period = models.CharField(_("期间"), max_length=10)
+    rating = models.CharField(_("评诺"), max_length=10, choices=Fulfilment.Rating.choices)
+    respondent = models.CharField(_("身份"), max_length=10, choices=Respondent.choices)
+    # The page's random key: the same form posted twice counts once.
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    created_on = models.DateField(default=timezone.localdate)
+
+    class Meta:
+        verbose_name = _("群众评诺")
+        verbose_name_plural = _("群众评诺")
+        indexes = [models.Index(fields=["unit", "period"], name="learning_prating_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.period} {self.rating}"

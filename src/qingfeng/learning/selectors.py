@@ -16,8 +16,10 @@ from qingfeng.learning.actions.pledges import G, P, groups_of
 from qingfeng.learning.models import (
     Attendance,
     Case,
+    Fulfilment,
     Makeup,
     Pledge,
+    PledgeRating,
     SelfExam,
     Session,
     SessionType,
@@ -287,3 +289,37 @@ def closed_problems_to_propose(user: User) -> QuerySet[Problem]:
         .exclude(pk__in=proposed.values("source_problem_id"))
         .order_by("-closed_at", "-id")
     )
+
+
+@dataclass
+class PublicRatings:
+    """评诺 by the people served, for a unit and a quarter: counts per rating."""
+
+    period: str
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def good_share(self) -> str:
+        """好 and 较好 as a share of all."""
+        if not self.total:
+            return "—"
+        good = self.counts.get("good", 0) + self.counts.get("fair", 0)
+        return f"{good * 100 / self.total:.1f}%"
+
+    def rows(self) -> list[tuple[str, int]]:
+        choices = Fulfilment.Rating.choices
+        return [(str(label), self.counts.get(value, 0)) for value, label in choices]
+
+
+def public_ratings(unit: Unit, period: str) -> PublicRatings:
+    counts = dict(
+        PledgeRating.objects.filter(unit=unit, period=period)
+        .values_list("rating")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return PublicRatings(period, counts)

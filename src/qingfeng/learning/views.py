@@ -21,7 +21,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from qingfeng.core.calendar import calendar_for
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
-from qingfeng.learning import actions, export, selectors, tokens
+from qingfeng.core.publicform import qr
+from qingfeng.core.publicform.poster import PosterFontError
+from qingfeng.learning import actions, export, publicform, selectors, tokens
 from qingfeng.learning.forms import (
     CaseForm,
     CaseSearchForm,
@@ -109,7 +111,35 @@ def _calendar(request: AuthenticatedHttpRequest, target: Unit) -> HttpResponse:
             .filter(parent=target)
             .order_by("sort_order", "id")[:200],
             "organise": can(request.user, "organise", target),
+            "public_ratings": selectors.public_ratings(target, actions.quarter(today)),
         },
+    )
+
+
+def _unit_to_organise(request: AuthenticatedHttpRequest, unit_id: int) -> Unit:
+    target = selectors.get_unit_for_user(request.user, unit_id)
+    if not can(request.user, "organise", target):
+        raise Http404
+    return target
+
+
+@guarded(can, "organise")
+@require_GET
+def pledge_rate_qr(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
+    """The QR code of the unit's public pledge rating page, to print or show."""
+    return publicform.qr_png(request, _unit_to_organise(request, unit_id))
+
+
+@guarded(can, "organise")
+@require_GET
+def pledge_rate_poster(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
+    target = _unit_to_organise(request, unit_id)
+    try:
+        data = publicform.poster_pdf(request, target, issuer=target.name)
+    except PosterFontError as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    return qr.inline_response(
+        data, content_type="application/pdf", filename=f"pledge-rate-{target.pk}.pdf"
     )
 
 

@@ -17,7 +17,9 @@ from qingfeng.learning.actions.pledges import (
     check_rate_fulfilment,
     check_report_fulfilment,
     check_sign_pledge,
+    check_submit_public_rating,
     groups_of,
+    pledges_in_force,
     quarter,
 )
 from qingfeng.learning.actions.selfexam import CHECKS, COMPARISONS, Found, check_submit_self_exam
@@ -54,9 +56,11 @@ __all__ = [
     "check_scan",
     "check_sign_pledge",
     "check_submit_case",
+    "check_submit_public_rating",
     "check_submit_self_exam",
     "generalise",
     "groups_of",
+    "pledges_in_force",
     "quarter",
     "roster",
     "surviving_names",
