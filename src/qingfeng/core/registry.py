@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from qingfeng.core.http import AuthenticatedHttpRequest
     from qingfeng.core.jobs import Handler
     from qingfeng.core.progress import LongWork
+    from qingfeng.core.search import TextIndex
 
     AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -219,6 +220,7 @@ class Registry:
     seeders: dict[str, DemoSeeder] = field(default_factory=dict)
     complaints: dict[str, ComplaintSink] = field(default_factory=dict)
     figures: dict[str, FigureSource] = field(default_factory=dict)
+    text_indexes: dict[str, TextIndex] = field(default_factory=dict)
 
     def _add(self, table: dict[str, Any], key: str, item: Any) -> None:
         # ready() may run twice (tests, autoreload): the same key replaces, never duplicates.
@@ -284,6 +286,15 @@ def add_job_handler(
     from qingfeng.core import jobs  # imports models: only once the apps are loaded
 
     jobs.register_handler(kind, handler, atomic=atomic, long=long)
+
+
+def add_text_index(index: TextIndex) -> None:
+    """A `core.search.TextIndex` whose NULL tokens the periodic refresh fills."""
+    _registry._add(_registry.text_indexes, index.table, index)
+
+
+def text_indexes() -> list[TextIndex]:
+    return list(_registry.text_indexes.values())
 
 
 def url_mounts() -> list[UrlMount]:

@@ -12,8 +12,10 @@ class IntakeConfig(AppConfig):
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, Section
         from qingfeng.intake import actions, complaints, demo, figures, sources
+        from qingfeng.intake.models import TICKET_SEARCH
 
         registry.add_urls("intake/", "qingfeng.intake.urls")
+        registry.add_text_index(TICKET_SEARCH)
         registry.add_urls("report/", "qingfeng.intake.public_urls", public=True)
         registry.add_figures(figures.SOURCE)
         registry.add_problem_source(sources.TicketSource())
