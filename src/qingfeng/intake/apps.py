@@ -11,7 +11,7 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, Section
-        from qingfeng.intake import actions, complaints, demo, figures, sources
+        from qingfeng.intake import actions, cases, complaints, demo, figures, sources
         from qingfeng.intake.models import TICKET_SEARCH
 
         registry.add_urls("intake/", "qingfeng.intake.urls")
@@ -20,6 +20,7 @@ class IntakeConfig(AppConfig):
         registry.add_figures(figures.SOURCE)
         registry.add_problem_source(sources.TicketSource())
         registry.set_complaint_sink(complaints.ForwardedComplaints())
+        registry.add_case_source(cases.TicketCases())
         # The duplicate check reads and computes before it writes: its own transactions.
         registry.add_job_handler("intake.after_submit", actions.after_submit, atomic=False)
         registry.add_job_handler("intake.after_followup", actions.after_followup)

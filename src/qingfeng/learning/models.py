@@ -352,6 +352,14 @@ class Case(models.Model):
     source_problem = models.ForeignKey(
         Problem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Or a closed item of another app (registry.case_sources(): intake's tickets), by its
+    # source key and id, and the unit it was about (the roster check); private like the above.
+    source_kind = models.CharField(max_length=30, blank=True, default="")
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    source_number = models.CharField(max_length=40, blank=True, default="")
+    source_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # What a search reads: the text fields joined (the LIKE path), and their tokens.
     body = models.TextField(editable=False, default="")
     tokens = models.TextField(editable=False, default="")

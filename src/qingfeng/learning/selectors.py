@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from qingfeng.core import registry
 from qingfeng.core.scope import active_roles, has_role, scope_q
 from qingfeng.learning import cadence, search
 from qingfeng.learning.actions.pledges import G, P, groups_of
@@ -276,6 +277,30 @@ def source_visible(user: User, case: Case) -> bool:
         case.source_problem_id
         and problems_visible_to(user).filter(pk=case.source_problem_id).exists()
     )
+
+
+def closed_items_to_propose(user: User, *, limit: int = 10) -> list[registry.CaseMaterial]:
+    """Closed items of other apps (intake's tickets) the organiser may propose, not yet
+    proposed (a rejected proposal frees its item again)."""
+    found: list[registry.CaseMaterial] = []
+    for source in registry.case_sources():
+        proposed = (
+            Case.objects.filter(source_kind=source.key)
+            .exclude(status=Case.Status.REJECTED)
+            .values_list("source_id", flat=True)
+        )
+        found.extend(source.closed(user, exclude=[p for p in proposed if p], limit=limit))
+    return found
+
+
+def source_link(user: User, case: Case) -> str:
+    """The private link to the case's source item of another app, for those who may open it."""
+    if not case.source_kind or case.source_id is None:
+        return ""
+    source = registry.case_source(case.source_kind)
+    if source is None or not source.visible(user, case.source_id):
+        return ""
+    return source.url(case.source_id)
 
 
 def closed_problems_to_propose(user: User) -> QuerySet[Problem]:

@@ -31,6 +31,7 @@ urlpatterns = [
     path("cases/new/", views.case_new, name="case_new"),
     path("cases/casebook.docx", views.cases_compile, name="compile"),
     path("cases/propose/<int:problem_id>/", views.case_propose, name="propose"),
+    path("cases/propose/<str:source>/<int:pk>/", views.case_propose_item, name="propose_item"),
     path("cases/<int:pk>/", views.case, name="case"),
     path("cases/<int:pk>/edit/", views.case_edit, name="case_edit"),
     path("cases/<int:pk>/move/", views.case_move, name="case_move"),

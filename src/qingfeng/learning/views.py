@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qingfeng.core import registry
 from qingfeng.core.calendar import calendar_for
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
@@ -610,6 +611,11 @@ def cases(request: AuthenticatedHttpRequest) -> HttpResponse:
                 if can(request.user, "organise")
                 else []
             ),
+            "items_to_propose": (
+                selectors.closed_items_to_propose(request.user)
+                if can(request.user, "organise")
+                else []
+            ),
         },
     )
 
@@ -641,6 +647,7 @@ def case(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {
             "case": item,
             "source": selectors.source_visible(request.user, item),
+            "source_link": selectors.source_link(request.user, item),
             "edit": item.status == Case.Status.DRAFT and can(request.user, "organise", item.owner),
             "decide": item.status == Case.Status.PENDING
             and can(request.user, "bureau", item.owner),
@@ -697,6 +704,25 @@ def case_propose(request: AuthenticatedHttpRequest, problem_id: int) -> HttpResp
         raise Http404
     try:
         item = actions.check_propose_case(problem, actor=request.user, owner=roots[0])
+    except ValidationError as exc:
+        _flash(request, exc)
+        return HttpResponseRedirect(reverse("learning:cases"))
+    messages.success(request, _("已生成案例草稿并初步脱敏，请逐字核对后提交审核"))
+    return HttpResponseRedirect(reverse("learning:case", args=[item.pk]))
+
+
+@guarded(can, "organise")
+@require_POST
+def case_propose_item(request: AuthenticatedHttpRequest, source: str, pk: int) -> HttpResponse:
+    """A closed item of another app (a ticket) proposed as a case: the source reads it as this
+    organiser may (404 outside their scope, as for a missing id)."""
+    found = registry.case_source(source)
+    material = found.get(request.user, pk) if found is not None else None
+    roots = scope_root_units(request.user)
+    if material is None or not roots:
+        raise Http404
+    try:
+        item = actions.check_propose_case_from(material, actor=request.user, owner=roots[0])
     except ValidationError as exc:
         _flash(request, exc)
         return HttpResponseRedirect(reverse("learning:cases"))
