@@ -72,10 +72,30 @@ class TextIndex:
 
     # ---- keeping it -----------------------------------------------------------------------
 
+    def ensure(self) -> bool:
+        """SQLite drops a table's triggers and raw indexes when a migration rebuilds the table
+        (its way to alter a column): put them back, and mark every row for a refresh (the
+        changes made meanwhile were not seen). True when it had to. PostgreSQL keeps them."""
+        if connection.vendor != "sqlite":
+            return False
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s "
+                "AND name LIKE %s",
+                [self.table, f"{self._name}_%"],
+            )
+            if cursor.fetchone()[0] == 4:
+                return False
+            for statement in self.sqlite():
+                cursor.execute(statement)
+            cursor.execute(f"UPDATE {self.table} SET {COLUMN} = NULL")
+        return True
+
     def refresh(self, *, limit: int | None = None) -> int:
         """Fill the tokens of rows whose tokens are NULL (new or changed). A row whose text
         changed meanwhile keeps NULL (the update names the text it read) and is taken next
         time. Returns the rows filled."""
+        self.ensure()
         cols = ", ".join(self.columns)
         with connection.cursor() as cursor:
             cursor.execute(
@@ -104,17 +124,17 @@ class TextIndex:
         t, n, c = self.table, self._name, COLUMN
         changed = " OR ".join(f"OLD.{col} IS NOT NEW.{col}" for col in self.columns)
         return [
-            f"CREATE VIRTUAL TABLE {n} USING fts5(tokens, tokenize='unicode61')",
-            f"CREATE INDEX {n}_stale ON {t} (id) WHERE {c} IS NULL",
-            f"CREATE TRIGGER {n}_insert AFTER INSERT ON {t} WHEN NEW.{c} IS NOT NULL "
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {n} USING fts5(tokens, tokenize='unicode61')",
+            f"CREATE INDEX IF NOT EXISTS {n}_stale ON {t} (id) WHERE {c} IS NULL",
+            f"CREATE TRIGGER IF NOT EXISTS {n}_insert AFTER INSERT ON {t} WHEN NEW.{c} IS NOT NULL "
             f"BEGIN INSERT INTO {n}(rowid, tokens) VALUES (NEW.id, NEW.{c}); END",
-            f"CREATE TRIGGER {n}_delete AFTER DELETE ON {t} "
+            f"CREATE TRIGGER IF NOT EXISTS {n}_delete AFTER DELETE ON {t} "
             f"BEGIN DELETE FROM {n} WHERE rowid = OLD.id; END",
-            f"CREATE TRIGGER {n}_tokens AFTER UPDATE OF {c} ON {t} BEGIN "
+            f"CREATE TRIGGER IF NOT EXISTS {n}_tokens AFTER UPDATE OF {c} ON {t} BEGIN "
             f"DELETE FROM {n} WHERE rowid = OLD.id; "
             f"INSERT INTO {n}(rowid, tokens) SELECT NEW.id, NEW.{c} WHERE NEW.{c} IS NOT NULL; "
             "END",
-            f"CREATE TRIGGER {n}_text AFTER UPDATE OF {', '.join(self.columns)} ON {t} "
+            f"CREATE TRIGGER IF NOT EXISTS {n}_text AFTER UPDATE OF {', '.join(self.columns)} ON {t} "
             f"WHEN {changed} BEGIN UPDATE {t} SET {c} = NULL WHERE id = NEW.id; END",
         ]
 

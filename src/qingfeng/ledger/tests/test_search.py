@@ -3,6 +3,7 @@ substring scan answers, on either database, whether the index is filled, stale o
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Q
 
 from qingfeng.core import search
@@ -76,3 +77,18 @@ class LedgerSearchTestCase(LedgerTestCase):
         problem = Problem.objects.get(pk=made[1].pk)
         problem.save()
         self.assertIsNotNone(Problem.objects.get(pk=made[1].pk).search_tokens)
+
+    def test_triggers_lost_to_a_table_rebuild_come_back(self) -> None:
+        if connection.vendor != "sqlite":
+            self.skipTest("SQLite rebuilds a table to alter it; PostgreSQL keeps its triggers")
+        made = self.make_problem(title="学校食堂违规收费", description="食堂多收伙食费。")
+        search.refresh_all()
+        with connection.cursor() as cursor:  # what a migration's table rebuild leaves
+            cursor.execute("DROP TRIGGER ledger_problem_search_text")
+        self.assertTrue(PROBLEM_SEARCH.ensure())
+        self.assertFalse(PROBLEM_SEARCH.ensure())
+        self.assertIsNone(Problem.objects.get(pk=made.pk).search_tokens)
+        search.refresh_all()
+        Problem.objects.filter(pk=made.pk).update(title="补课收费")
+        self.assertIsNone(Problem.objects.get(pk=made.pk).search_tokens)
+        self.assert_same()
