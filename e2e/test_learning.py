@@ -120,3 +120,12 @@ def test_people_served_rate_the_pledges(ui: Browser) -> None:
     page.get_by_test_id("pledge-rate-submit").click()
     expect(page.get_by_test_id("pledge-thanks")).to_contain_text("感谢您的评价")
     ui.screenshot("learning-pledge-rate-thanks")
+    # The school sees the quarter's count, with the code to print.
+    sign_in_as(ui, "school_admin")
+    ui.goto(f"/learning/u/{ui.server.units['school']}/")
+    card = page.get_by_test_id("public-ratings")
+    expect(card).to_contain_text("群众评诺")
+    expect(page.get_by_test_id("pledge-qr")).to_be_visible()
+    card.scroll_into_view_if_needed()
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("learning-pledge-rate-staff")
