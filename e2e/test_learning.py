@@ -95,3 +95,37 @@ def test_scan_sign_and_search(ui: Browser) -> None:
     ui.assert_no_horizontal_overflow()
     top(ui)
     ui.screenshot("learning-cases")
+
+
+def test_people_served_rate_the_pledges(ui: Browser) -> None:
+    """A parent scans the unit's pledge-rating code on the phone: no login, two taps."""
+    page = ui.page
+    year = str(datetime.now(ZoneInfo("Asia/Shanghai")).year)
+    sign_in_as(ui, "intake_office")
+    ui.goto("/learning/pledges/")
+    page.select_option("#id_group", value="support")
+    page.fill("#id_year", year)
+    page.fill("#id_title", f"{year}年教辅人员廉洁承诺书")
+    page.fill("#id_text", "一、不向学生推销教辅材料。\n二、不收受家长礼品礼金。")
+    page.get_by_role("button", name="发布").click()  # the second size finds it issued: fine
+    page.context.clear_cookies()
+    ui.goto(f"/rate/pledge/u/{ui.server.units['school']}/")
+    expect(page.get_by_test_id("pledge-rate-unit")).to_be_visible()
+    page.get_by_test_id("pledge-texts").locator("summary").click()
+    expect(page.get_by_test_id("pledge-texts")).to_contain_text("不向学生推销教辅材料")
+    page.locator("label.form-selectgroup-item", has_text="家长").click()
+    page.locator("label.form-selectgroup-item", has_text="较好").click()
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("learning-pledge-rate")
+    page.get_by_test_id("pledge-rate-submit").click()
+    expect(page.get_by_test_id("pledge-thanks")).to_contain_text("感谢您的评价")
+    ui.screenshot("learning-pledge-rate-thanks")
+    # The school sees the quarter's count, with the code to print.
+    sign_in_as(ui, "school_admin")
+    ui.goto(f"/learning/u/{ui.server.units['school']}/")
+    card = page.get_by_test_id("public-ratings")
+    expect(card).to_contain_text("群众评诺")
+    expect(page.get_by_test_id("pledge-qr")).to_be_visible()
+    card.scroll_into_view_if_needed()
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("learning-pledge-rate-staff")

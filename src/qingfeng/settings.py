@@ -468,6 +468,9 @@ QF_INTAKE_API_SUBMIT = env_bool("QF_INTAKE_API_SUBMIT", True)
 # answer to one unit within ten minutes, is flagged for review.
 QF_EVALUATION_HUMAN_CHECK = env_bool("QF_EVALUATION_HUMAN_CHECK", True)
 QF_EVALUATION_RATES_PER_HOUR = env_int("QF_EVALUATION_RATES_PER_HOUR", 30)
+# The public pledge rating (/rate/pledge/u/<unit>/): its own human check and hourly number.
+QF_LEARNING_HUMAN_CHECK = env_bool("QF_LEARNING_HUMAN_CHECK", True)
+QF_LEARNING_RATES_PER_HOUR = env_int("QF_LEARNING_RATES_PER_HOUR", 30)
 QF_EVALUATION_MIN_SECONDS = env_int("QF_EVALUATION_MIN_SECONDS", 5)
 QF_EVALUATION_BURST = env_int("QF_EVALUATION_BURST", 5)
 

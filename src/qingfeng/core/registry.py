@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from qingfeng.core.http import AuthenticatedHttpRequest
     from qingfeng.core.jobs import Handler
     from qingfeng.core.progress import LongWork
+    from qingfeng.core.search import TextIndex
 
     AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -153,6 +154,49 @@ class ComplaintSink(Protocol):
 
 
 @dataclass(frozen=True)
+class CaseMaterial:
+    """A closed item of another app offered as a typical case's source (learning imports no
+    other domain app): its text already masked for the viewer who asked, the unit it is about
+    (for the roster check), the names to remove, and the private link back to it."""
+
+    key: str
+    pk: int
+    number: str
+    title: str
+    text: str
+    outcome: str
+    unit: Any
+    closed_on: date | None
+    names: tuple[str, ...] = ()
+    link: str = ""
+
+
+class CaseMaterialSource(Protocol):
+    """An app whose closed items may become typical cases (intake's tickets)."""
+
+    key: str
+
+    @property
+    def label(self) -> StrOrPromise: ...
+
+    def closed(self, viewer: Any, *, exclude: Iterable[int], limit: int) -> list[CaseMaterial]:
+        """Closed items the viewer may open, newest first, not those in `exclude`."""
+        ...
+
+    def get(self, viewer: Any, pk: int) -> CaseMaterial | None:
+        """The item as the viewer may read it; None if closed-and-visible it is not."""
+        ...
+
+    def visible(self, viewer: Any, pk: int) -> bool:
+        """May the viewer open the item (the case's private link)?"""
+        ...
+
+    def url(self, pk: int) -> str:
+        """The item's staff page (shown only when `visible`)."""
+        ...
+
+
+@dataclass(frozen=True)
 class DemoSeeder:
     """The demo data an app adds for `make run` (through its own actions).
 
@@ -222,6 +266,8 @@ class Registry:
     seeders: dict[str, DemoSeeder] = field(default_factory=dict)
     complaints: dict[str, ComplaintSink] = field(default_factory=dict)
     figures: dict[str, FigureSource] = field(default_factory=dict)
+    text_indexes: dict[str, TextIndex] = field(default_factory=dict)
+    case_sources: dict[str, CaseMaterialSource] = field(default_factory=dict)
 
     def _add(self, table: dict[str, Any], key: str, item: Any) -> None:
         # ready() may run twice (tests, autoreload): the same key replaces, never duplicates.
@@ -287,6 +333,28 @@ def add_job_handler(
     from qingfeng.core import jobs  # imports models: only once the apps are loaded
 
     jobs.register_handler(kind, handler, atomic=atomic, long=long)
+
+
+def add_case_source(source: CaseMaterialSource) -> None:
+    """An app's closed items that may be proposed as typical cases."""
+    _registry._add(_registry.case_sources, source.key, source)
+
+
+def case_sources() -> list[CaseMaterialSource]:
+    return list(_registry.case_sources.values())
+
+
+def case_source(key: str) -> CaseMaterialSource | None:
+    return _registry.case_sources.get(key)
+
+
+def add_text_index(index: TextIndex) -> None:
+    """A `core.search.TextIndex` whose NULL tokens the periodic refresh fills."""
+    _registry._add(_registry.text_indexes, index.table, index)
+
+
+def text_indexes() -> list[TextIndex]:
+    return list(_registry.text_indexes.values())
 
 
 def url_mounts() -> list[UrlMount]:

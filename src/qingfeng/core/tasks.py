@@ -84,3 +84,12 @@ def prune_logs() -> int:
     if not settings.QF_LOG_DIR:
         return 0
     return len(logs.prune(Path(settings.QF_LOG_DIR), settings.QF_LOG_RETENTION_DAYS))
+
+
+@db_periodic_task(crontab(minute="*"))
+def refresh_search() -> int:
+    """The search tokens of rows written or changed since (core/search.py): a batch per
+    index a minute; until then those rows are found by the scan, so nothing is ever missed."""
+    from qingfeng.core import search
+
+    return search.refresh_all()

@@ -11,9 +11,11 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, HomeCard, Section
-        from qingfeng.intake import actions, cards, complaints, demo, figures, sources
+        from qingfeng.intake import actions, cards, cases, complaints, demo, figures, sources
+        from qingfeng.intake.models import TICKET_SEARCH
 
         registry.add_urls("intake/", "qingfeng.intake.urls")
+        registry.add_text_index(TICKET_SEARCH)
         registry.add_urls("report/", "qingfeng.intake.public_urls", public=True)
         registry.add_figures(figures.SOURCE)
         registry.add_home_card(
@@ -21,6 +23,7 @@ class IntakeConfig(AppConfig):
         )
         registry.add_problem_source(sources.TicketSource())
         registry.set_complaint_sink(complaints.ForwardedComplaints())
+        registry.add_case_source(cases.TicketCases())
         # The duplicate check reads and computes before it writes: its own transactions.
         registry.add_job_handler("intake.after_submit", actions.after_submit, atomic=False)
         registry.add_job_handler("intake.after_followup", actions.after_followup)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.attachments import Attachment
 from qingfeng.core.fields import EncryptedTextField
+from qingfeng.core.search import TextIndex
 from qingfeng.core.tally import Tally
 from qingfeng.orgs.models import Unit, User
 
@@ -37,6 +38,10 @@ class TicketCategory(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The queue's free-text filter: title and content, narrowed by this index (core/search.py).
+TICKET_SEARCH = TextIndex(table="intake_ticket", columns=("title", "content"))
 
 
 class Ticket(models.Model):
@@ -97,6 +102,8 @@ class Ticket(models.Model):
     )
     title = models.CharField(_("标题"), max_length=100)
     content = models.TextField(_("反映内容"))
+    # The queue's free-text filter's index (core/search.py): NULL until the refresh fills it.
+    search_tokens = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001 - NULL = stale
     occurred = models.CharField(_("发生时间"), max_length=50, blank=True)
     named_person = models.CharField(_("被反映人"), max_length=100, blank=True)
     anonymous = models.BooleanField(_("匿名"), default=True)

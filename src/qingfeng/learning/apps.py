@@ -11,12 +11,15 @@ class LearningConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, Section
-        from qingfeng.learning import demo, figures, sources
+        from qingfeng.learning import demo, figures, gaps, sources
 
         registry.add_urls("learning/", "qingfeng.learning.urls")
+        # 评诺 by the people served, under the public rating prefix (/rate/ is exposed).
+        registry.add_urls("rate/pledge/", "qingfeng.learning.public_urls", public=True)
         registry.add_api_router("learning", "qingfeng.learning.api.router")
         registry.add_problem_source(sources.SelfExamSource())
         registry.add_figures(figures.SOURCE)
+        registry.add_job_handler(gaps.JOB, gaps.run_job, atomic=False)
         registry.add_demo_seeder(
             DemoSeeder("learning", 40, seed=demo.demo_lines, has_data=demo.has_sessions)
         )

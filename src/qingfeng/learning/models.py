@@ -352,6 +352,14 @@ class Case(models.Model):
     source_problem = models.ForeignKey(
         Problem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Or a closed item of another app (registry.case_sources(): intake's tickets), by its
+    # source key and id, and the unit it was about (the roster check); private like the above.
+    source_kind = models.CharField(max_length=30, blank=True, default="")
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    source_number = models.CharField(max_length=40, blank=True, default="")
+    source_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # What a search reads: the text fields joined (the LIKE path), and their tokens.
     body = models.TextField(editable=False, default="")
     tokens = models.TextField(editable=False, default="")
@@ -383,3 +391,55 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return self.action
+
+
+class GapNotice(models.Model):
+    """A gap already notified (once each): a unit behind a study type's cadence in a period
+    (due soon, then missed), a make-up past its deadline, a pledge's quarterly report not
+    filed near the quarter's end. `key` names the gap; the unique constraint is the "once"."""
+
+    class Kind(models.TextChoices):
+        CADENCE = "cadence", _("学习频次")
+        MAKEUP = "makeup", _("补课逾期")
+        FULFILMENT = "fulfilment", _("践诺未填报")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=100, unique=True)
+    unit = models.ForeignKey(Unit, null=True, on_delete=models.PROTECT, related_name="+")
+    recipients = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("学习提醒")
+        verbose_name_plural = _("学习提醒")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class PledgeRating(models.Model):
+    """评诺 by the people served: a unit's keeping of its pledges, rated anonymously on the
+    public page (/rate/pledge/u/<unit>/) for a quarter. Nothing of the rater is kept: no
+    address, no browser, no device — the device signal stays in the browser's own cookie and
+    the address signal is a salted count in the cache (core/publicform)."""
+
+    class Respondent(models.TextChoices):
+        PARENT = "parent", _("家长")
+        STUDENT = "student", _("学生")
+        PUBLIC = "public", _("社会人士")
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    period = models.CharField(_("期间"), max_length=10)
+    rating = models.CharField(_("评诺"), max_length=10, choices=Fulfilment.Rating.choices)
+    respondent = models.CharField(_("身份"), max_length=10, choices=Respondent.choices)
+    # The page's random key: the same form posted twice counts once.
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    created_on = models.DateField(default=timezone.localdate)
+
+    class Meta:
+        verbose_name = _("群众评诺")
+        verbose_name_plural = _("群众评诺")
+        indexes = [models.Index(fields=["unit", "period"], name="learning_prating_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.period} {self.rating}"

@@ -10,14 +10,17 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from qingfeng.core import registry
 from qingfeng.core.scope import active_roles, has_role, scope_q
 from qingfeng.learning import cadence, search
 from qingfeng.learning.actions.pledges import G, P, groups_of
 from qingfeng.learning.models import (
     Attendance,
     Case,
+    Fulfilment,
     Makeup,
     Pledge,
+    PledgeRating,
     SelfExam,
     Session,
     SessionType,
@@ -276,6 +279,30 @@ def source_visible(user: User, case: Case) -> bool:
     )
 
 
+def closed_items_to_propose(user: User, *, limit: int = 10) -> list[registry.CaseMaterial]:
+    """Closed items of other apps (intake's tickets) the organiser may propose, not yet
+    proposed (a rejected proposal frees its item again)."""
+    found: list[registry.CaseMaterial] = []
+    for source in registry.case_sources():
+        proposed = (
+            Case.objects.filter(source_kind=source.key)
+            .exclude(status=Case.Status.REJECTED)
+            .values_list("source_id", flat=True)
+        )
+        found.extend(source.closed(user, exclude=[p for p in proposed if p], limit=limit))
+    return found
+
+
+def source_link(user: User, case: Case) -> str:
+    """The private link to the case's source item of another app, for those who may open it."""
+    if not case.source_kind or case.source_id is None:
+        return ""
+    source = registry.case_source(case.source_kind)
+    if source is None or not source.visible(user, case.source_id):
+        return ""
+    return source.url(case.source_id)
+
+
 def closed_problems_to_propose(user: User) -> QuerySet[Problem]:
     """Closed problems in the organiser's scope not yet proposed as a case."""
     proposed = Case.objects.exclude(status=Case.Status.REJECTED).exclude(
@@ -287,3 +314,37 @@ def closed_problems_to_propose(user: User) -> QuerySet[Problem]:
         .exclude(pk__in=proposed.values("source_problem_id"))
         .order_by("-closed_at", "-id")
     )
+
+
+@dataclass
+class PublicRatings:
+    """评诺 by the people served, for a unit and a quarter: counts per rating."""
+
+    period: str
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def good_share(self) -> str:
+        """好 and 较好 as a share of all."""
+        if not self.total:
+            return "—"
+        good = self.counts.get("good", 0) + self.counts.get("fair", 0)
+        return f"{good * 100 / self.total:.1f}%"
+
+    def rows(self) -> list[tuple[str, int]]:
+        choices = Fulfilment.Rating.choices
+        return [(str(label), self.counts.get(value, 0)) for value, label in choices]
+
+
+def public_ratings(unit: Unit, period: str) -> PublicRatings:
+    counts = dict(
+        PledgeRating.objects.filter(unit=unit, period=period)
+        .values_list("rating")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return PublicRatings(period, counts)

@@ -18,10 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qingfeng.core import registry
 from qingfeng.core.calendar import calendar_for
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
-from qingfeng.learning import actions, export, selectors, tokens
+from qingfeng.core.publicform import qr
+from qingfeng.core.publicform.poster import PosterFontError
+from qingfeng.learning import actions, export, publicform, selectors, tokens
 from qingfeng.learning.forms import (
     CaseForm,
     CaseSearchForm,
@@ -109,7 +112,35 @@ def _calendar(request: AuthenticatedHttpRequest, target: Unit) -> HttpResponse:
             .filter(parent=target)
             .order_by("sort_order", "id")[:200],
             "organise": can(request.user, "organise", target),
+            "public_ratings": selectors.public_ratings(target, actions.quarter(today)),
         },
+    )
+
+
+def _unit_to_organise(request: AuthenticatedHttpRequest, unit_id: int) -> Unit:
+    target = selectors.get_unit_for_user(request.user, unit_id)
+    if not can(request.user, "organise", target):
+        raise Http404
+    return target
+
+
+@guarded(can, "organise")
+@require_GET
+def pledge_rate_qr(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
+    """The QR code of the unit's public pledge rating page, to print or show."""
+    return publicform.qr_png(request, _unit_to_organise(request, unit_id))
+
+
+@guarded(can, "organise")
+@require_GET
+def pledge_rate_poster(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
+    target = _unit_to_organise(request, unit_id)
+    try:
+        data = publicform.poster_pdf(request, target, issuer=target.name)
+    except PosterFontError as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    return qr.inline_response(
+        data, content_type="application/pdf", filename=f"pledge-rate-{target.pk}.pdf"
     )
 
 
@@ -580,6 +611,11 @@ def cases(request: AuthenticatedHttpRequest) -> HttpResponse:
                 if can(request.user, "organise")
                 else []
             ),
+            "items_to_propose": (
+                selectors.closed_items_to_propose(request.user)
+                if can(request.user, "organise")
+                else []
+            ),
         },
     )
 
@@ -611,6 +647,7 @@ def case(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {
             "case": item,
             "source": selectors.source_visible(request.user, item),
+            "source_link": selectors.source_link(request.user, item),
             "edit": item.status == Case.Status.DRAFT and can(request.user, "organise", item.owner),
             "decide": item.status == Case.Status.PENDING
             and can(request.user, "bureau", item.owner),
@@ -667,6 +704,25 @@ def case_propose(request: AuthenticatedHttpRequest, problem_id: int) -> HttpResp
         raise Http404
     try:
         item = actions.check_propose_case(problem, actor=request.user, owner=roots[0])
+    except ValidationError as exc:
+        _flash(request, exc)
+        return HttpResponseRedirect(reverse("learning:cases"))
+    messages.success(request, _("已生成案例草稿并初步脱敏，请逐字核对后提交审核"))
+    return HttpResponseRedirect(reverse("learning:case", args=[item.pk]))
+
+
+@guarded(can, "organise")
+@require_POST
+def case_propose_item(request: AuthenticatedHttpRequest, source: str, pk: int) -> HttpResponse:
+    """A closed item of another app (a ticket) proposed as a case: the source reads it as this
+    organiser may (404 outside their scope, as for a missing id)."""
+    found = registry.case_source(source)
+    material = found.get(request.user, pk) if found is not None else None
+    roots = scope_root_units(request.user)
+    if material is None or not roots:
+        raise Http404
+    try:
+        item = actions.check_propose_case_from(material, actor=request.user, owner=roots[0])
     except ValidationError as exc:
         _flash(request, exc)
         return HttpResponseRedirect(reverse("learning:cases"))

@@ -13,8 +13,10 @@ class LedgerConfig(AppConfig):
         from qingfeng.core.registry import DemoSeeder, HomeCard, Section
         from qingfeng.ledger import cards, demo, figures
         from qingfeng.ledger.excel import work
+        from qingfeng.ledger.models import PROBLEM_SEARCH
 
         registry.add_urls("ledger/", "qingfeng.ledger.urls")
+        registry.add_text_index(PROBLEM_SEARCH)
         work.register()
         registry.add_urls("progress/", "qingfeng.ledger.public_urls", public=True)
         registry.add_figures(figures.SOURCE)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.attachments import Attachment, storage_name
 from qingfeng.core.deadlines import URGENCY
+from qingfeng.core.search import TextIndex
 from qingfeng.core.tally import Tally
 from qingfeng.orgs.models import Person, Unit, User
 
@@ -92,6 +93,8 @@ class Problem(models.Model):
     )
     title = models.CharField(_("问题概述"), max_length=200)
     description = models.TextField(_("问题描述"))
+    # The free-text filter's index (core/search.py): NULL until the refresh fills it.
+    search_tokens = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001 - NULL = stale
     cause = models.TextField(_("原因分析"), blank=True)
     goal = models.TextField(_("整改目标"), blank=True)
     unit = models.ForeignKey(
@@ -236,6 +239,9 @@ class ProblemTally(models.Model):
     def __str__(self) -> str:
         return f"{self.unit_id} {self.list_kind} {self.status} {self.urgency}: {self.n}"
 
+
+# The list's free-text filter: title and description, narrowed by this index (core/search.py).
+PROBLEM_SEARCH = TextIndex(table="ledger_problem", columns=("title", "description"))
 
 PROBLEM_TALLY = Tally(
     source="ledger_problem",

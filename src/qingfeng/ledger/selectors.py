@@ -22,6 +22,7 @@ from qingfeng.core import listing
 from qingfeng.core.listing import Unindexed
 from qingfeng.core.scope import scope_paths, unit_ids_under
 from qingfeng.ledger.models import (
+    PROBLEM_SEARCH,
     Evidence,
     Feedback,
     OfflinePublication,
@@ -291,7 +292,8 @@ def filter_problems(user: User, f: LedgerFilter) -> QuerySet[Problem]:
         problems = problems.filter(responsible_person__name__contains=f.responsible.strip())
     if f.text.strip():
         text = f.text.strip()
-        problems = problems.filter(
+        # The index narrows (never misses a row); the substring test below decides.
+        problems = PROBLEM_SEARCH.narrow(problems, text).filter(
             Q(title__contains=text) | Q(description__contains=text) | Q(number__icontains=text)
         )
     return problems

@@ -32,6 +32,17 @@ def publication(case: BaseTestCase) -> Made:
     return Made({"problem_id": problem_id, "publication_id": made.ids["pk"]}, made.owner)
 
 
+def replied_ticket(case: BaseTestCase) -> Made:
+    """A closed (replied) ticket of the school, proposed as a typical case (learning reaches
+    tickets only through the registry, so its route's object is made here)."""
+    from qingfeng.intake.actions import handling
+
+    ticket = handling.do_start(intake.assigned(case), actor=case.school_admin)
+    handling.check_reply(ticket, actor=case.school_admin, body="已责令退还费用，并在全校通报。")
+    ids = {"source": "intake.ticket", "pk": ticket.pk}  # the source's key is a route argument
+    return Made(ids, case.school_admin)  # type: ignore[arg-type]
+
+
 OBJECTS: dict[str, Factory] = {
     "api:get_unit": renamed(orgs.school, "unit_id"),
     "api:get_person": renamed(orgs.teacher, "person_id"),
@@ -43,4 +54,5 @@ OBJECTS: dict[str, Factory] = {
     "api:reports_bulletin": renamed(reports.bulletin, "bulletin_id"),
     "api:oversight_visit": oversight.api_visit,
     "api:oversight_draw_value": oversight.api_draw,
+    "learning:propose_item": replied_ticket,
 }

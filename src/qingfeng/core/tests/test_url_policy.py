@@ -142,6 +142,10 @@ class UrlPolicyTestCase(BaseTestCase):
                 "rate:captcha",
                 "rate:captcha_new",
                 "rate:ranking",
+                # /rate/pledge/: 评诺 by the people served, anonymous (learning, issue 16).
+                "pledge_rate:unit",
+                "pledge_rate:captcha",
+                "pledge_rate:captcha_new",
                 # /notice/: draw commitments before, results after; a round's duty phone (issue 14).
                 "notice:index",
                 "notice:draw",

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qingfeng.core.audit import record_audit
+from qingfeng.core.registry import CaseMaterial
 from qingfeng.learning import search
 from qingfeng.learning.models import Case
 from qingfeng.learning.workflow import CASE
@@ -52,7 +53,12 @@ def generalise(text: str, *, unit: Unit, names: Iterable[str] = ()) -> str:
 
 def surviving_names(case: Case) -> list[str]:
     """Roster names of the source unit (or the owner) still in the case's text."""
-    unit = case.source_problem.unit if case.source_problem_id else case.owner  # type: ignore[union-attr]
+    if case.source_unit is not None:
+        unit = case.source_unit
+    elif case.source_problem_id:
+        unit = case.source_problem.unit  # type: ignore[union-attr]
+    else:
+        unit = case.owner
     body = search.body_of({f: getattr(case, f) for f in TEXT_FIELDS})
     return [n for n in roster_names(unit) if len(n) >= 2 and n in body]
 
@@ -123,6 +129,47 @@ def check_propose_case(problem: Problem, *, actor: User, owner: Unit) -> Case:
         occurred_on=day.replace(day=1) if day else None,
         source_problem=problem,
     )
+
+
+@transaction.atomic
+def check_propose_case_from(material: CaseMaterial, *, actor: User, owner: Unit) -> Case:
+    """A closed item of another app (a ticket, through the registry) proposed as a case: its
+    text as the proposer may read it, first redacted like a problem's (the shared masking with
+    the source unit's roster and the item's names, units and days generalised); the key and
+    id of the item are kept privately, never its number in the case's text."""
+    proposed = Case.objects.filter(source_kind=material.key, source_id=material.pk)
+    if proposed.exclude(status=Case.Status.REJECTED).exists():
+        raise ValidationError(_("该工单已推荐为案例"))
+    unit = material.unit
+
+    def clean(text: str) -> str:
+        return generalise(text, unit=unit, names=material.names)
+
+    day = material.closed_on
+    case = check_enter_case(
+        actor=actor,
+        owner=owner,
+        title=clean(material.title),
+        facts=clean(material.text) or clean(material.title),
+        outcome=clean(material.outcome),
+        lessons="",
+        rules="",
+        category=Case.Category.OTHER,
+        level=Case.Level.LOCAL,
+        source_document="",
+        occurred_on=day.replace(day=1) if day else None,
+        source_kind=material.key,
+        source_id=material.pk,
+        source_number=material.number,
+        source_unit=unit,
+    )
+    record_audit(
+        actor=actor,
+        action="learning.case.propose",
+        obj=case,
+        after={"source": material.key, "id": material.pk},
+    )
+    return case
 
 
 @transaction.atomic

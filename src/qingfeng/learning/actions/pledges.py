@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qingfeng.core.audit import record_audit
-from qingfeng.learning.models import Fulfilment, Pledge, Signature
+from qingfeng.learning.models import Fulfilment, Pledge, PledgeRating, Signature
 from qingfeng.ledger.models import Problem
 from qingfeng.orgs.models import Person, Unit, User
 
@@ -125,3 +125,56 @@ def check_rate_fulfilment(
         after={"period": report.period, "rating": rating},
     )
     return report
+
+
+def pledges_in_force(unit: Unit, year: int) -> list[Pledge]:
+    """The pledges of the year issued by the unit or a unit above it."""
+    return list(
+        Pledge.objects.filter(
+            issuer_id__in=unit.ancestor_ids(include_self=True), year=year
+        ).order_by("group", "id")
+    )
+
+
+@transaction.atomic
+def check_submit_public_rating(
+    unit: Unit, *, rating: str, respondent: str, idempotency_key: str
+) -> PledgeRating:
+    """评诺 by the people served (public, anonymous): one row with the unit, the quarter, the
+    rating and who they are (parent, student, public) — nothing else of the rater. The same
+    form posted twice counts once."""
+    today = timezone.localdate()
+    if not pledges_in_force(unit, today.year):
+        raise ValidationError(_("该单位本年度没有需要评议的承诺"))
+    errors = {}
+    if rating not in Fulfilment.Rating.values:
+        errors["rating"] = _("请选择评价")
+    if respondent not in PledgeRating.Respondent.values:
+        errors["respondent"] = _("请选择您的身份")
+    key = idempotency_key.strip()
+    if not key or len(key) > 64:
+        errors["idempotency_key"] = _("页面已过期，请刷新后重新提交")
+    if errors:
+        raise ValidationError(errors)
+    stored = PledgeRating.objects.filter(idempotency_key=key).first()
+    if stored is not None:
+        return stored
+    try:
+        with transaction.atomic():
+            row = PledgeRating.objects.create(
+                unit=unit,
+                period=quarter(today),
+                rating=rating,
+                respondent=respondent,
+                idempotency_key=key,
+                created_on=today,
+            )
+    except IntegrityError:  # the same form posted twice at once: the first one counts
+        return PledgeRating.objects.get(idempotency_key=key)
+    record_audit(
+        actor=None,
+        action="learning.pledge.public_rate",
+        obj=row,
+        after={"unit": unit.pk, "period": row.period, "rating": rating},
+    )
+    return row

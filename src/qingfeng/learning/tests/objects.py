@@ -123,6 +123,8 @@ def case_(case: BaseTestCase) -> Made:
 
 OBJECTS: dict[str, Factory] = {
     "learning:unit": unit,
+    "learning:pledge_rate_qr": unit,
+    "learning:pledge_rate_poster": unit,
     "learning:session": session,
     "learning:leave_decide": leave,
     "learning:scan": scan,

@@ -17,7 +17,7 @@ TALLY = Tally(
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('intake', '0010_channel_evaluation'),
+        ('intake', '0011_search_index'),
     ]
 
     operations = [
