@@ -41,8 +41,11 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
         .values("unit_id")
         .annotate(
             tasks_done=Count("id", filter=done),
+            # Open at the period's end (done later, or not yet) with its due day passed.
             tasks_overdue=Count(
-                "id", filter=Q(status=Assignment.Status.OPEN, task__due_on__lt=end)
+                "id",
+                filter=Q(task__due_on__lt=end)
+                & (Q(status=Assignment.Status.OPEN) | Q(done_at__gte=after)),
             ),
             task_confirmations=Count("id", filter=done & Q(task__evidence=Task.Evidence.CONFIRM)),
         )
