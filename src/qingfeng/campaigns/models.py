@@ -250,3 +250,33 @@ class ReportEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id} {self.action}"
+
+
+class WeeklyReminder(models.Model):
+    """A reminder the daily sweep sent to a unit that had not filed a week's report: before
+    its due day (催报) or after it (逾期通知), each once per unit and week (the unique key)."""
+
+    class Stage(models.TextChoices):
+        REMIND = "remind", _("截止前催报")
+        LATE = "late", _("逾期通知")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="reminders")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    week_start = models.DateField(_("周次（周一）"))
+    stage = models.CharField(_("阶段"), max_length=10, choices=Stage.choices)
+    due_on = models.DateField(_("报送截止"))
+    recipients = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("周报催报")
+        verbose_name_plural = _("周报催报")
+        ordering = ["-week_start", "unit_id", "stage"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "unit", "week_start", "stage"], name="campaigns_reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.week_start} {self.stage}"
