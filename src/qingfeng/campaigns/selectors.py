@@ -303,7 +303,12 @@ def label_table() -> Mapping[str, Any]:
 
 
 def meetings_in_scope(user: User) -> QuerySet[Meeting]:
-    return Meeting.objects.filter(_in_scope(user)).select_related("unit", "campaign")
+    """Meetings of units in the caller's scope, and those above that gave it an item."""
+    query = Q(pk__in=[])
+    for path in scope_paths(user):
+        query |= Q(unit__path__startswith=path) | Q(items__unit__path__startswith=path)
+    mine = Meeting.objects.filter(query).values("pk")
+    return Meeting.objects.filter(pk__in=mine).select_related("unit", "campaign")
 
 
 def get_meeting_for_user(user: User, pk: int) -> Meeting:

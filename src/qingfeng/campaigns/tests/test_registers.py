@@ -60,6 +60,10 @@ class RegistersTestCase(CampaignCase):
         page = self.login(self.county_admin).get(reverse("campaigns:meeting", args=[second.pk]))
         self.assertContains(page, "上次议定事项落实情况")
         self.assertContains(page, "已退回全部费用")
+        # The school sees the county's meeting that gave it an item; another county's not.
+        self.assertContains(
+            self.login(self.school_admin).get(reverse("campaigns:meetings")), "东城区第一次周调度会"
+        )
         self.assertEqual(
             self.login(self.other_school_admin)
             .get(reverse("campaigns:meeting", args=[first.pk]))
