@@ -373,6 +373,9 @@ QF_LEDGER_YELLOW_DAYS = env_int("QF_LEDGER_YELLOW_DAYS", 3)
 QF_LEDGER_ESCALATE_AFTER_DAYS = env_int("QF_LEDGER_ESCALATE_AFTER_DAYS", 3)
 QF_LEDGER_RECHECK_SHARE = env_int("QF_LEDGER_RECHECK_PERCENT", 10)
 
+# --- Campaign: the weekly report's reminder this many working days before its due day ------
+QF_CAMPAIGN_REMIND_DAYS = env_int("QF_CAMPAIGN_REMIND_DAYS", 1)
+
 # --- Public intake (作风建设直通车) ---------------------------------------------------------
 # The human check is on unless switched off: a proof of work the browser does by itself and a
 # sum in a picture. QF_INTAKE_SUM_CHECK=0 drops the picture alone (screen-reader users cannot

@@ -16,6 +16,7 @@ class CampaignsConfig(AppConfig):
         registry.add_urls("campaigns/", "qingfeng.campaigns.urls")
         registry.add_api_router("campaigns", "qingfeng.campaigns.api.router")
         registry.add_figures(figures.SOURCE)
+        registry.add_figures(figures.ACTIVITIES)
         registry.add_demo_seeder(
             DemoSeeder("campaigns", 40, seed=demo.demo_lines, has_data=demo.has_campaigns)
         )
@@ -24,6 +25,9 @@ class CampaignsConfig(AppConfig):
             (
                 ("campaigns", _("专项工作"), "campaigns:list"),
                 ("weekly", _("周调度"), "campaigns:weekly_home"),
+                ("meetings", _("调度会"), "campaigns:meetings"),
+                ("rules", _("制度清单"), "campaigns:rules"),
+                ("activities", _("接待和下基层"), "campaigns:activities"),
                 ("burden", _("减负监测"), "campaigns:burden"),
             ),
         )

@@ -12,7 +12,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qingfeng.campaigns.models import Assignment, Campaign, PlanEvent, Task, WeeklyReport
+from qingfeng.campaigns.models import Activity, Assignment, Campaign, PlanEvent, Task, WeeklyReport
 from qingfeng.campaigns.rhythm import due_on, week_of
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.registry import Figure, FigureSource
@@ -41,8 +41,11 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
         .values("unit_id")
         .annotate(
             tasks_done=Count("id", filter=done),
+            # Open at the period's end (done later, or not yet) with its due day passed.
             tasks_overdue=Count(
-                "id", filter=Q(status=Assignment.Status.OPEN, task__due_on__lt=end)
+                "id",
+                filter=Q(task__due_on__lt=end)
+                & (Q(status=Assignment.Status.OPEN) | Q(done_at__gte=after)),
             ),
             task_confirmations=Count("id", filter=done & Q(task__evidence=Task.Evidence.CONFIRM)),
         )
@@ -105,3 +108,25 @@ def _timeliness(
 
 
 SOURCE = FigureSource("campaigns", _("专项工作"), 50, FIGURES, compute)
+
+
+# Open-door and grassroots activities (issue §1b): a source of their own, so the weekly report
+# shows them (it leaves out the campaign's own reporting counts, not the work done).
+ACTIVITY_FIGURES = (
+    Figure("activities", _("接待和下基层活动")),
+    Figure("activities_raised", _("活动中群众反映事项")),
+)
+
+
+def compute_activities(
+    unit_ids: Sequence[int], start: date, end: date
+) -> Mapping[int, Mapping[str, int]]:
+    rows = (
+        Activity.objects.filter(unit_id__in=unit_ids, held_on__gte=start, held_on__lte=end)
+        .values("unit_id")
+        .annotate(activities=Count("id"), activities_raised=Sum("raised"))
+    )
+    return {row.pop("unit_id"): row for row in rows}
+
+
+ACTIVITIES = FigureSource("activities", _("接待和下基层"), 55, ACTIVITY_FIGURES, compute_activities)

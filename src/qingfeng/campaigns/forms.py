@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from qingfeng.campaigns.models import Project, Task
+from qingfeng.campaigns.models import Activity, Project, Rule, Task
 from qingfeng.orgs.models import Person, Unit
 
 
@@ -90,3 +90,49 @@ class ReportForm(forms.Form):
     def rows(self) -> list[tuple[Any, Any, int]]:
         """(the figure's field, its reason's field, what the system says)."""
         return [(self[f"v_{k}"], self[f"r_{k}"], self.system[k]) for k in self.figure_keys]
+
+
+class FileForm(forms.Form):
+    file = forms.FileField(label=_("文件（PDF、DOCX、XLSX、JPG、PNG，20 MB 以内）"))
+
+
+class MeetingForm(forms.Form):
+    title = forms.CharField(label=_("会议名称"), max_length=100)
+    held_on = forms.DateField(label=_("召开日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    attendees = forms.CharField(
+        label=_("参会人员"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+    summary = forms.CharField(
+        label=_("会议纪要"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class ItemForm(forms.Form):
+    text = forms.CharField(label=_("议定事项"), max_length=200, required=False)
+    unit = forms.ModelChoiceField(label=_("责任单位"), queryset=Unit.objects.none(), required=False)
+    due_on = forms.DateField(
+        label=_("完成时限"), widget=forms.DateInput(attrs={"type": "date"}), required=False
+    )
+
+
+class RuleForm(forms.Form):
+    title = forms.CharField(label=_("制度名称"), max_length=100)
+    kind = forms.ChoiceField(label=_("类型"), choices=Rule.Kind.choices)
+    adopted_on = forms.DateField(
+        label=_("印发日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    answers = forms.CharField(
+        label=_("针对的问题"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    file = forms.FileField(label=_("制度文本（PDF、DOCX）"), required=False)
+
+
+class ActivityForm(forms.Form):
+    kind = forms.ChoiceField(label=_("活动"), choices=Activity.Kind.choices)
+    held_on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    place = forms.CharField(label=_("地点"), max_length=100)
+    cadre = forms.CharField(label=_("参加人"), max_length=50)
+    raised = forms.IntegerField(label=_("群众反映事项（件）"), min_value=0, initial=0)
+    found = forms.CharField(
+        label=_("发现的问题和群众诉求"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core.attachments import Attachment
 from qingfeng.orgs.models import Unit, User
 
 
@@ -250,3 +251,180 @@ class ReportEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id} {self.action}"
+
+
+class WeeklyReminder(models.Model):
+    """A reminder the daily sweep sent to a unit that had not filed a week's report: before
+    its due day (催报) or after it (逾期通知), each once per unit and week (the unique key)."""
+
+    class Stage(models.TextChoices):
+        REMIND = "remind", _("截止前催报")
+        LATE = "late", _("逾期通知")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="reminders")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    week_start = models.DateField(_("周次（周一）"))
+    stage = models.CharField(_("阶段"), max_length=10, choices=Stage.choices)
+    due_on = models.DateField(_("报送截止"))
+    recipients = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("周报催报")
+        verbose_name_plural = _("周报催报")
+        ordering = ["-week_start", "unit_id", "stage"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "unit", "week_start", "stage"], name="campaigns_reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.week_start} {self.stage}"
+
+
+class CampaignFile(Attachment):
+    """A file a unit gives where nothing in the system can show the work: its implementation
+    plan (实施方案), evidence of a task or of a weekly report, and — in the registers below —
+    a rule's text or a meeting's minutes. Kept, never deleted (DESIGN.md §4)."""
+
+    class Kind(models.TextChoices):
+        PLAN = "plan", _("实施方案")
+        ASSIGNMENT = "assignment", _("任务佐证")
+        REPORT = "report", _("周报佐证")
+        RULE = "rule", _("制度文本")
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("类别"), max_length=12, choices=Kind.choices)
+    plan = models.ForeignKey(
+        UnitPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="files"
+    )
+    assignment = models.ForeignKey(
+        Assignment, null=True, blank=True, on_delete=models.PROTECT, related_name="files"
+    )
+    report = models.ForeignKey(
+        WeeklyReport, null=True, blank=True, on_delete=models.PROTECT, related_name="files"
+    )
+    rule = models.ForeignKey(
+        "Rule", null=True, blank=True, on_delete=models.PROTECT, related_name="files"
+    )
+    file = models.FileField(_("文件"), upload_to="campaigns/files/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("专项工作附件")
+        verbose_name_plural = _("专项工作附件")
+        ordering = ["uploaded_at", "id"]
+        indexes = [models.Index(fields=["unit", "kind"], name="campaigns_file_unit")]
+
+
+class Meeting(models.Model):
+    """调度会: a unit's dispatch meeting — who attended, what was decided (议定事项), each item a
+    tracked follow-up owned by a unit with a deadline; the next meeting opens with their status."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="meetings")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("召开单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    held_on = models.DateField(_("召开日期"))
+    title = models.CharField(_("会议名称"), max_length=100)
+    attendees = models.TextField(_("参会人员"))
+    summary = models.TextField(_("会议纪要"), blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("调度会")
+        verbose_name_plural = _("调度会")
+        ordering = ["-held_on", "-id"]
+        indexes = [models.Index(fields=["unit", "held_on"], name="campaigns_meeting_unit")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MeetingItem(models.Model):
+    """议定事项: one decision of a meeting, owned by a unit, due on a day; done by its owner."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("未完成")
+        DONE = "done", _("已完成")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
+    text = models.CharField(_("议定事项"), max_length=200)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    due_on = models.DateField(_("完成时限"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(_("落实情况"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("议定事项")
+        verbose_name_plural = _("议定事项")
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["unit", "status"], name="campaigns_item_unit")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Rule(models.Model):
+    """制度清单: a rule a unit adopted or revised (建章立制), when, and the problems it answers;
+    its text is a `CampaignFile` of kind rule."""
+
+    class Kind(models.TextChoices):
+        NEW = "new", _("新制定")
+        REVISED = "revised", _("修订")
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("制度名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    adopted_on = models.DateField(_("印发日期"))
+    answers = models.TextField(_("针对的问题"), blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("制度")
+        verbose_name_plural = _("制度清单")
+        ordering = ["-adopted_on", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Activity(models.Model):
+    """阳光监督 and 四下基层 (issue §1b): a principal's reception day, the bureau's open week, a
+    cadre's day as a class teacher or a home visit — who, where, when, what was found."""
+
+    class Kind(models.TextChoices):
+        RECEPTION = "reception", _("校长接待日")
+        OPEN_WEEK = "open_week", _("机关开放周")
+        CLASS_TEACHER = "class_teacher", _("当一天班主任")
+        HOME_VISIT = "home_visit", _("跟一次家访")
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("活动"), max_length=15, choices=Kind.choices)
+    held_on = models.DateField(_("日期"))
+    place = models.CharField(_("地点"), max_length=100)
+    cadre = models.CharField(_("参加人"), max_length=50)
+    found = models.TextField(_("发现的问题和群众诉求"), blank=True)
+    raised = models.PositiveSmallIntegerField(_("群众反映事项（件）"), default=0)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("接待和下基层活动")
+        verbose_name_plural = _("接待和下基层活动")
+        ordering = ["-held_on", "-id"]
+        indexes = [models.Index(fields=["unit", "held_on"], name="campaigns_activity_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.kind} {self.held_on}"

@@ -53,3 +53,9 @@ def issues_from(user: User, unit: Unit) -> bool:
         role in ISSUERS and path == unit.path and unit.kind != Unit.Kind.SCHOOL
         for role, path, _unit in active_roles(user)
     )
+
+
+def records_for(user: User, unit: Unit) -> bool:
+    """The unit's own registers — its dispatch meetings, rules and open-door activities: its
+    admin, or the bureau admin and campaign office for the bureau itself."""
+    return any(role in ISSUERS and path == unit.path for role, path, _unit in active_roles(user))

@@ -13,7 +13,18 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from qingfeng.campaigns.models import Assignment, Campaign, Task, UnitPlan, WeeklyReport
+from qingfeng.campaigns.models import (
+    Activity,
+    Assignment,
+    Campaign,
+    CampaignFile,
+    Meeting,
+    MeetingItem,
+    Rule,
+    Task,
+    UnitPlan,
+    WeeklyReport,
+)
 from qingfeng.campaigns.rhythm import week_end
 from qingfeng.core import registry
 from qingfeng.core.registry import Figure
@@ -88,7 +99,7 @@ def assignments_of_task(user: User, task: Task) -> QuerySet[Assignment]:
     query = Q(pk__in=[])
     for path in scope_paths(user):
         query |= Q(unit__path__startswith=path)
-    return task.assignments.filter(query).select_related("unit")
+    return task.assignments.filter(query).select_related("unit").prefetch_related("files")
 
 
 def get_assignment_for_user(user: User, pk: int) -> Assignment:
@@ -126,6 +137,18 @@ def get_report_for_user(user: User, pk: int) -> WeeklyReport:
 
 def report_of(campaign: Campaign, unit: Unit, week_start: date) -> WeeklyReport | None:
     return campaign.reports.filter(unit=unit, week_start=week_start).first()
+
+
+def _in_scope(user: User) -> Q:
+    query = Q(pk__in=[])
+    for path in scope_paths(user):
+        query |= Q(unit__path__startswith=path)
+    return query
+
+
+def get_file_for_user(user: User, pk: int) -> CampaignFile:
+    """A file of a unit in the user's scope (the unit, the levels above it), else a 404."""
+    return get_object_or_404(CampaignFile.objects.filter(_in_scope(user)), pk=pk)
 
 
 # The figures every app supplies (core/registry.py), read for many units at once.
@@ -274,3 +297,49 @@ def burden_labels() -> list[Figure]:
 
 def label_table() -> Mapping[str, Any]:
     return {f.key: f.label for source in registry.figure_sources() for f in source.figures}
+
+
+# The registers: meetings and their items, rules, activities — of units in the caller's scope.
+
+
+def meetings_in_scope(user: User) -> QuerySet[Meeting]:
+    """Meetings of units in the caller's scope, and those above that gave it an item."""
+    query = Q(pk__in=[])
+    for path in scope_paths(user):
+        query |= Q(unit__path__startswith=path) | Q(items__unit__path__startswith=path)
+    mine = Meeting.objects.filter(query).values("pk")
+    return Meeting.objects.filter(pk__in=mine).select_related("unit", "campaign")
+
+
+def get_meeting_for_user(user: User, pk: int) -> Meeting:
+    return get_object_or_404(meetings_in_scope(user), pk=pk)
+
+
+def get_item_for_user(user: User, pk: int) -> MeetingItem:
+    """An item the caller's scope reaches: by its owning unit or by the meeting's unit."""
+    query = Q(pk__in=[])
+    for path in scope_paths(user):
+        query |= Q(unit__path__startswith=path) | Q(meeting__unit__path__startswith=path)
+    rows = MeetingItem.objects.filter(query).select_related("unit", "meeting", "meeting__unit")
+    return get_object_or_404(rows, pk=pk)
+
+
+def carried_items(meeting: Meeting) -> QuerySet[MeetingItem]:
+    """The agenda's opening: every item of the unit's previous meeting, and those of its earlier
+    meetings still open — each with its status now."""
+    earlier = Meeting.objects.filter(unit=meeting.unit, held_on__lt=meeting.held_on)
+    previous = earlier.order_by("-held_on", "-id").first()
+    query = Q(meeting__in=earlier, status=MeetingItem.Status.OPEN)
+    if previous is not None:
+        query |= Q(meeting=previous)
+    return (
+        MeetingItem.objects.filter(query).select_related("unit", "meeting").order_by("due_on", "id")
+    )
+
+
+def rules_in_scope(user: User) -> QuerySet[Rule]:
+    return Rule.objects.filter(_in_scope(user)).select_related("unit").prefetch_related("files")
+
+
+def activities_in_scope(user: User) -> QuerySet[Activity]:
+    return Activity.objects.filter(_in_scope(user)).select_related("unit")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from qingfeng.campaigns import views
+from qingfeng.campaigns import file_views, register_views, views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -19,4 +19,11 @@ urlpatterns = [
     path("assignments/<int:pk>/confirm/", views.assignment_confirm, name="confirm"),
     path("plans/<int:pk>/", views.plan_detail, name="plan"),
     path("reports/<int:pk>/", views.report_detail, name="report"),
+    path("meetings/", register_views.meetings, name="meetings"),
+    path("meetings/<int:pk>/", register_views.meeting_detail, name="meeting"),
+    path("items/<int:pk>/done/", register_views.item_done, name="item_done"),
+    path("rules/", register_views.rules, name="rules"),
+    path("activities/", register_views.activities, name="activities"),
+    path("files/<int:pk>/", file_views.file_download, name="file"),
+    path("files/<str:kind>/<int:pk>/", file_views.file_upload, name="file_upload"),
 ]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qingfeng.campaigns import actions, fixture, selectors
+from qingfeng.campaigns.files import may_attach
 from qingfeng.campaigns.forms import DecisionForm, NoteForm, PlanForm, ReportForm, TaskForm
 from qingfeng.campaigns.models import Campaign, WeeklyReport
 from qingfeng.campaigns.permissions import acts_for, can, decides_for, issues_from
@@ -226,7 +227,15 @@ def plan_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "campaigns/plan.html",
-        {"plan": plan, "decides": decides, "events": _labelled(plan.events, PLAN.event_labels)},
+        {
+            "plan": plan,
+            "decides": decides,
+            "events": _labelled(plan.events, PLAN.event_labels),
+            "files": plan.files.all(),
+            "upload_url": reverse("campaigns:file_upload", args=["plan", plan.pk])
+            if may_attach(request.user, plan)
+            else "",
+        },
     )
 
 
@@ -377,6 +386,10 @@ def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "decides": decides and report.status == WeeklyReport.Status.FILED,
             "own": acts_for(request.user, report.unit),
             "events": _labelled(report.events, REPORT.event_labels),
+            "files": report.files.all(),
+            "upload_url": reverse("campaigns:file_upload", args=["report", report.pk])
+            if may_attach(request.user, report)
+            else "",
         },
     )
 

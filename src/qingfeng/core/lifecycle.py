@@ -20,11 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model, TextChoices
+from django.db.models import Case, F, Model, OuterRef, Subquery, TextChoices, Value, When
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.functional import Promise
 
@@ -117,6 +120,28 @@ class Workflow(Generic[M]):
     def event_labels(self) -> dict[str, StrOrPromise]:
         """Every event action this workflow writes, with its name: the moves and the rest."""
         return {**{name: move.label for name, move in self.moves.items()}, **self.labels}
+
+    def status_at(self, moment: datetime) -> Combinable:
+        """The status a row had at `moment`, read from its event log, as an expression for
+        counts over a past period (the weekly report and the quarterly score read a period
+        as it stood at its end, not as it stands today): the target of its last move before
+        `moment`; else the source of its first move after it; else its stored status (a
+        row with no moves, or none on either side). Callers count only rows that existed
+        at `moment` (their own creation stamp)."""
+        moves = self.event_model._default_manager.filter(
+            **{self.event_subject: OuterRef("pk")}
+        ).exclude(to_status="")
+        last = moves.filter(created_at__lt=moment).order_by("-created_at", "-id")
+        first = moves.filter(created_at__gte=moment).order_by("created_at", "id")
+        logged = Coalesce(
+            Subquery(last.values("to_status")[:1]),
+            NullIf(Subquery(first.values("from_status")[:1]), Value("")),
+            F("status"),
+        )
+        if not self.touched:
+            return logged
+        # A row untouched since `moment` has the status it had then: no need to read its log.
+        return Case(When(**{f"{self.touched}__lt": moment}, then=F("status")), default=logged)
 
     def target(self, status: str, action: str) -> str:
         """The state `action` leads to from `status`, or the app's `InvalidTransition`."""

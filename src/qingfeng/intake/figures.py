@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.registry import Figure, FigureSource
 from qingfeng.intake.models import Ticket
+from qingfeng.intake.workflow import WORKFLOW
 from qingfeng.lib.dates import day_bounds
 
 T = Ticket.Status
@@ -33,18 +34,20 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
     first, after = day_bounds(start, end, timezone.get_current_timezone())
     result: dict[int, dict[str, int]] = defaultdict(dict)
     received = Q(created_at__gte=first, created_at__lt=after)
+    tickets = Ticket.objects.filter(handling_unit_id__in=unit_ids).exclude(status=T.MERGED)
+    # A period that is over is read as it stood at its end: a ticket answered afterwards was
+    # still open then (its status from its events).
+    status = "status"
+    if after <= timezone.now():
+        tickets, status = tickets.alias(at_end=WORKFLOW.status_at(after)), "at_end"
+    overdue = Q(created_at__lt=after, reply_due__lt=end, **{f"{status}__in": OPEN})
     replied = Q(replied_at__gte=first, replied_at__lt=after)
-    rows = (
-        Ticket.objects.filter(handling_unit_id__in=unit_ids)
-        .exclude(status=T.MERGED)
-        .values("handling_unit_id")
-        .annotate(
-            tickets_received=Count("id", filter=received),
-            tickets_replied=Count("id", filter=replied),
-            tickets_rated=Count("id", filter=replied & Q(rating__isnull=False)),
-            tickets_satisfied=Count("id", filter=replied & Q(rating__gte=SATISFIED_FROM)),
-            tickets_overdue=Count("id", filter=Q(status__in=OPEN, reply_due__lt=end)),
-        )
+    rows = tickets.values("handling_unit_id").annotate(
+        tickets_received=Count("id", filter=received),
+        tickets_replied=Count("id", filter=replied),
+        tickets_rated=Count("id", filter=replied & Q(rating__isnull=False)),
+        tickets_satisfied=Count("id", filter=replied & Q(rating__gte=SATISFIED_FROM)),
+        tickets_overdue=Count("id", filter=overdue),
     )
     for row in rows:
         result[row.pop("handling_unit_id")].update(row)

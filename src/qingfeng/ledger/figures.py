@@ -8,18 +8,21 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.registry import Figure, FigureSource
-from qingfeng.ledger.models import Evidence, Problem, ProgressReport
+from qingfeng.ledger.models import Evidence, Problem, ProgressReport, Transition
+from qingfeng.ledger.workflow import WORKFLOW
 from qingfeng.lib.dates import day_bounds
 
 S = Problem.Status
 NOT_REGISTERED = (S.DRAFT, S.WITHDRAWN)
 OPEN = (S.ASSIGNED, S.ACCEPTED, S.RECTIFYING, S.CLOSURE_REQUESTED)
+RUNNING = (S.ASSIGNED, S.ACCEPTED, S.RECTIFYING)  # the deadline clock (ledger/deadlines.py)
 
 FIGURES = (
     Figure("problems_new", _("新增问题")),
@@ -39,13 +42,32 @@ FIGURES = (
 
 def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
     """Per unit: registered in the period (by list), closed in it (on time: by the deadline),
-    open now, open past a deadline that fell before the period's last day, red now."""
+    open at its end, open past a deadline that fell before its last day, red on its last day.
+
+    A period that is over is read as it stood at its end (the status from the problems'
+    transitions, the closing time from their last closing), so a problem closed, reopened or
+    withdrawn afterwards does not change a past week's or quarter's figures."""
     first, after = day_bounds(start, end, timezone.get_current_timezone())
     result: dict[int, dict[str, int]] = defaultdict(dict)
     problems = Problem.objects.filter(unit_id__in=unit_ids)
-    new = Q(created_at__gte=first, created_at__lt=after) & ~Q(status__in=NOT_REGISTERED)
-    closed = Q(closed_at__gte=first, closed_at__lt=after, status=S.CLOSED)
-    on_time = closed & (Q(deadline__isnull=True) | Q(deadline__gte=F("closed_at__date")))
+    status, closed_at = "status", "closed_at"
+    if after <= timezone.now():
+        closing = Transition.objects.filter(
+            problem=OuterRef("pk"), to_status=S.CLOSED, created_at__lt=after
+        ).order_by("-created_at", "-id")
+        problems = problems.alias(
+            at_end=WORKFLOW.status_at(after),
+            closed_at_end=Coalesce(Subquery(closing.values("created_at")[:1]), F("closed_at")),
+        )
+        status, closed_at = "at_end", "closed_at_end"
+    existed = Q(created_at__lt=after)
+    open_ = existed & Q(**{f"{status}__in": OPEN})
+    new = Q(created_at__gte=first, created_at__lt=after) & ~Q(**{f"{status}__in": NOT_REGISTERED})
+    closed = Q(**{f"{closed_at}__gte": first, f"{closed_at}__lt": after, status: S.CLOSED})
+    closed_on = TruncDate(closed_at, tzinfo=timezone.get_current_timezone())
+    on_time = closed & (Q(deadline__isnull=True) | Q(deadline__gte=closed_on))
+    # Red on the period's last day: the deadline clock ran and its date had passed.
+    red = existed & Q(**{f"{status}__in": RUNNING}, deadline__lt=end)
     counts = {
         "problems_new": Count("id", filter=new),
         **{
@@ -54,9 +76,11 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
         },
         "problems_closed": Count("id", filter=closed),
         "problems_closed_on_time": Count("id", filter=on_time),
-        "problems_open": Count("id", filter=Q(status__in=OPEN)),
-        "problems_overdue": Count("id", filter=Q(status__in=OPEN, deadline__lt=end)),
-        "problems_red": Count("id", filter=Q(status__in=OPEN, light=Problem.Light.RED)),
+        "problems_open": Count("id", filter=open_),
+        "problems_overdue": Count("id", filter=open_ & Q(deadline__lt=end)),
+        "problems_red": Count(
+            "id", filter=red if status == "at_end" else Q(status__in=OPEN, light=Problem.Light.RED)
+        ),
     }
     for row in problems.values("unit_id").annotate(**counts):
         result[row.pop("unit_id")].update(row)

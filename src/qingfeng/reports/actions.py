@@ -52,6 +52,7 @@ def _generated(bulletin: Bulletin, actor: User) -> BulletinVersion:
         addressees=bulletin.addressees,
         copies_to=[c for c in re.split(r"[，,、]", bulletin.copies_to) if c.strip()],
         dated=timezone.localdate(),
+        signer=bulletin.signer,
     )
     data = gbt9704.write(doc)
     return _version(
@@ -77,6 +78,7 @@ def check_create_bulletin(
     number: str,
     addressees: str,
     copies_to: str = "",
+    signer: str = "",
     title: str = "",
     rules: Mapping[str, int] | None = None,
 ) -> Bulletin:
@@ -106,6 +108,7 @@ def check_create_bulletin(
         title=title.strip() or default_title(first),
         addressees=addressees.strip(),
         copies_to=copies_to.strip(),
+        signer=signer.strip(),
         rules=chosen,
         snapshot=compose.build_snapshot(issuer, first, chosen),
         status=Bulletin.Status.DRAFT,

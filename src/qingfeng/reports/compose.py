@@ -254,6 +254,7 @@ def document(
     addressees: str,
     copies_to: list[str],
     dated: date,
+    signer: str = "",
 ) -> OfficialDocument:
     """The bulletin as an official document, from its snapshot alone."""
     body: list[gbt9704.writer.Block] = [
@@ -302,6 +303,7 @@ def document(
         printer=f"{issuer}办公室",
         printed_on=dated,
         copies_to=copies_to,
+        signer=signer,
     )
 
 

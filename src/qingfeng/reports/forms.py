@@ -15,6 +15,9 @@ class BulletinForm(forms.Form):
         label=_("主送机关"), max_length=200, initial="各县区教育局，局属各单位"
     )
     copies_to = forms.CharField(label=_("抄送机关（用顿号分隔）"), max_length=200, required=False)
+    signer = forms.CharField(
+        label=_("签发人（上行文填写，印在发文字号右侧）"), max_length=20, required=False
+    )
     red_over = forms.IntegerField(label=_("红灯问题多于（个）批评"), min_value=0, initial=3)
     satisfaction_below = forms.IntegerField(
         label=_("满意率低于（%）批评"), min_value=0, max_value=100, initial=85

@@ -28,6 +28,8 @@ class Bulletin(models.Model):
     title = models.CharField(_("标题"), max_length=100)
     addressees = models.CharField(_("主送机关"), max_length=200)
     copies_to = models.CharField(_("抄送机关"), max_length=200, blank=True)
+    # 签发人: printed beside the 发文字号 where the document requires it (上行文).
+    signer = models.CharField(_("签发人"), max_length=20, blank=True)
     # The praise and criticism rules as applied (thresholds), and the data used.
     rules = models.JSONField(_("表扬和批评规则"), default=dict)
     snapshot = models.JSONField(_("数据快照"), default=dict)

@@ -56,6 +56,7 @@ def bulletin_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 number=data["number"],
                 addressees=data["addressees"],
                 copies_to=data["copies_to"],
+                signer=data["signer"],
                 rules=form.rules(),
             )
         except ValidationError as exc:

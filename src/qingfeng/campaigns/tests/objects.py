@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from qingfeng.campaigns import actions
-from qingfeng.campaigns.models import Campaign, Task
+from qingfeng.campaigns import actions, files, registers
+from qingfeng.campaigns.models import Campaign, Meeting, Task, UnitPlan
 from qingfeng.campaigns.rhythm import week_of
 from qingfeng.core.tests.objects import Factory, Made
 from qingfeng.orgs.models import Unit
@@ -76,7 +77,46 @@ def report(case: BaseTestCase) -> Made:
     return Made({"pk": made.pk}, case.county_admin)
 
 
+def _pdf() -> SimpleUploadedFile:
+    return SimpleUploadedFile("实施方案.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+
+
+def file(case: BaseTestCase) -> Made:
+    plan_pk = plan(case).ids["pk"]
+    made = files.check_attach_file(
+        UnitPlan.objects.get(pk=plan_pk), actor=case.school_admin, upload=_pdf()
+    )
+    return Made({"pk": made.pk}, case.county_admin)
+
+
+def file_upload(case: BaseTestCase) -> Made:
+    return Made({"kind": "plan", "pk": plan(case).ids["pk"]}, case.school_admin)  # type: ignore[dict-item]
+
+
+def meeting(case: BaseTestCase) -> Made:
+    """The school's own dispatch meeting (a unit's register); its county reaches it."""
+    made = registers.check_hold_meeting(
+        _campaign(case),
+        actor=case.school_admin,
+        unit=case.school,
+        held_on=date(2026, 1, 5),
+        title="校务会专题调度",
+        attendees="校领导班子",
+        items=[("公示收费标准", case.school, date(2026, 1, 20))],
+    )
+    return Made({"pk": made.pk}, case.county_admin)
+
+
+def item(case: BaseTestCase) -> Made:
+    made = Meeting.objects.get(pk=meeting(case).ids["pk"]).items.get()
+    return Made({"pk": made.pk}, case.school_admin)
+
+
 OBJECTS: dict[str, Factory] = {
+    "campaigns:meeting": meeting,
+    "campaigns:item_done": item,
+    "campaigns:file": file,
+    "campaigns:file_upload": file_upload,
     "campaigns:detail": campaign,
     "campaigns:task": task,
     "campaigns:confirm": assignment,

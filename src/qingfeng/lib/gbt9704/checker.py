@@ -194,11 +194,19 @@ def _element(doc: Any, paragraph: Any, element: L.Element, label: str) -> list[D
     excerpt = paragraph.text.strip()[:12]
     runs = [r for r in paragraph.runs if r.text.strip()] or [None]
     seen: set[str] = set()
+    signed = element is L.NUMBER and "签发人：" in paragraph.text
+    if signed:
+        out += _signer(paragraph)
+    after_colon = False
     for run in runs:
         eff = _effective(paragraph, run, doc)
         problems = []
-        if not _font_ok(eff.get("font"), element.font):
-            problems.append(f"字体应为{element.font}，实为{eff.get('font') or '未设置'}")
+        # With a 签发人, the name after "签发人：" is in 楷体; the rest of the line in 仿宋.
+        font = L.SIGNER_FONT if signed and after_colon else element.font
+        if run is not None and run.text.rstrip().endswith("签发人："):
+            after_colon = True
+        if not _font_ok(eff.get("font"), font):
+            problems.append(f"字体应为{font}，实为{eff.get('font') or '未设置'}")
         if eff.get("size") != element.size:
             problems.append(f"字号应为 {element.size:g} 磅，实为 {eff.get('size', '未设置')} 磅")
         if bool(eff.get("bold")) != element.bold:
@@ -210,10 +218,31 @@ def _element(doc: Any, paragraph: Any, element: L.Element, label: str) -> list[D
                 seen.add(problem)
                 out.append(Deviation(label, f"“{excerpt}”{problem}"))
     align = _alignment(paragraph)
+    if signed:
+        align = element.align  # a signed 发文字号 stands left: _signer checks its place
     if element.align in {"center", "right"} and align != element.align:
         out.append(
             Deviation(label, f"“{excerpt}”应{ALIGN_NAMES[element.align]}，实为{ALIGN_NAMES[align]}")
         )
+    return out
+
+
+def _signer(paragraph: Any) -> list[Deviation]:
+    """7.2.4: the 发文字号 left, one character in; 签发人 right, one character in (a right tab
+    stop one 3号 character inside the 版心); the name in its own run, after the colon."""
+    out: list[Deviation] = []
+    ppr = paragraph._p.pPr
+    ind = ppr.find(qn("w:ind")) if ppr is not None else None
+    if ind is None or ind.get(qn("w:firstLineChars")) != "100":
+        out.append(Deviation("签发人", "有签发人时发文字号应居左空一字"))
+    right = L.twips(L.TEXT_WIDTH_MM) - round(L.SIZE_3 * L.TWIPS_PER_PT)
+    tabs = ppr.find(qn("w:tabs")) if ppr is not None else None
+    stops = [] if tabs is None else tabs.findall(qn("w:tab"))
+    if not any(t.get(qn("w:val")) == "right" and abs(int(t.get(qn("w:pos"), "0")) - right) <= 20
+               for t in stops):  # fmt: skip
+        out.append(Deviation("签发人", "签发人应居右空一字（版心右侧一字处的右对齐制表位）"))
+    if not paragraph.text.split("签发人：", 1)[1].strip():
+        out.append(Deviation("签发人", "签发人后应有姓名"))
     return out
 
 

@@ -30,6 +30,7 @@ SIZE_2, SIZE_3, SIZE_4 = 22.0, 16.0, 14.0
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
 HEADING_FONTS = {1: "黑体", 2: "楷体_GB2312", 3: BODY_FONT}
+SIGNER_FONT = "楷体_GB2312"  # 签发人姓名
 PAGE_NUMBER_FONT = "宋体"
 LATIN_FONT = "Times New Roman"
 RED = "FF0000"

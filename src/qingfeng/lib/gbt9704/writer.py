@@ -135,6 +135,26 @@ def _indent(paragraph: Any, *, left_chars: int = 0, right_chars: int = 0, size: 
         ind.set(qn("w:right"), str(round(right_chars * size * L.TWIPS_PER_PT)))
 
 
+def _signer(number: Any, signer: str) -> None:
+    """GB/T 9704 7.2.4: with a 签发人 the 发文字号 stands left, one character in, and on the same
+    line, one character from the right edge, "签发人" and a full-width colon in 3号仿宋 and the
+    name in 3号楷体 (a right tab stop one character inside the 版心)."""
+    number.alignment = ALIGN["left"]
+    # A first-line indent, not a left one: the red divider (the paragraph's bottom border)
+    # follows a left indent and would no longer span the 版心.
+    ind = number._p.get_or_add_pPr().get_or_add_ind()
+    ind.set(qn("w:firstLineChars"), "100")
+    ind.set(qn("w:firstLine"), str(round(L.SIZE_3 * L.TWIPS_PER_PT)))
+    tabs = number._p.get_or_add_pPr().get_or_add_tabs()
+    tab = OxmlElement("w:tab")
+    tab.set(qn("w:val"), "right")
+    tab.set(qn("w:pos"), str(L.twips(L.TEXT_WIDTH_MM) - round(L.SIZE_3 * L.TWIPS_PER_PT)))
+    tabs.append(tab)
+    number.add_run("\t签发人：")
+    name = number.add_run(signer)
+    _fonts(name._r.get_or_add_rPr(), L.SIGNER_FONT)
+
+
 def _section(doc: Any) -> Any:
     section = doc.sections[0]
     section.start_type = WD_SECTION.NEW_PAGE
@@ -225,8 +245,7 @@ def write(document: OfficialDocument) -> bytes:
     add("", L.NUMBER)
     number = add(document.number, L.NUMBER)
     if document.signer:
-        number.alignment = ALIGN["left"]
-        number.add_run(f"\t签发人：{document.signer}")
+        _signer(number, document.signer)
     _border(number, {"bottom": (12, L.RED)}, space=11)  # 红色分隔线：发文字号下 4 mm
     add("", L.BODY)
     add("", L.BODY)

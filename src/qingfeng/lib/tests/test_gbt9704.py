@@ -3,6 +3,7 @@ has each of its deviations named."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import date
 
@@ -102,3 +103,33 @@ class GBT9704TestCase(SimpleTestCase):
         self.assertEqual(len(found), 2, found)
         self.assertTrue(found[0].startswith("页面：每页应为 22 行，实为 40.9 行"), found)
         self.assertTrue(found[1].startswith("页面：每行应为 28 个字，实为 27.6 个字"), found)
+
+
+class SignerTestCase(SimpleTestCase):
+    """7.2.4: with a 签发人, the 发文字号 left one character in and "签发人：name" right one
+    character in on the same line, the name in 楷体; each departure named."""
+
+    def signed(self) -> bytes:
+        return gbt9704.write(dataclasses.replace(DOC, signer="张明远"))
+
+    def test_a_signed_document_conforms_and_prints_the_signer_beside_the_number(self) -> None:
+        data = self.signed()
+        self.assertEqual(gbt9704.check(data), [])
+        number = styled(Document(io.BytesIO(data)), "公文-发文字号")[-1]
+        self.assertEqual(number.text, "清教作〔2026〕12号\t签发人：张明远")  # type: ignore[attr-defined]
+        name = number.runs[-1]  # type: ignore[attr-defined]
+        self.assertEqual(name._r.rPr.rFonts.get(qn("w:eastAsia")), "楷体_GB2312")
+
+    def test_a_misplaced_signer_is_named(self) -> None:
+        doc = Document(io.BytesIO(self.signed()))
+        number = styled(doc, "公文-发文字号")[-1]
+        ppr = number._p.pPr  # type: ignore[attr-defined]
+        ppr.remove(ppr.find(qn("w:tabs")))
+        ppr.remove(ppr.find(qn("w:ind")))
+        number.runs[-1]._r.rPr.rFonts.set(qn("w:eastAsia"), "仿宋_GB2312")  # type: ignore[attr-defined]
+        out = io.BytesIO()
+        doc.save(out)
+        found = [str(d) for d in gbt9704.check(out.getvalue())]
+        self.assertTrue(any("居左空一字" in d for d in found), found)
+        self.assertTrue(any("居右空一字" in d for d in found), found)
+        self.assertTrue(any("楷体_GB2312" in d for d in found), found)

@@ -185,7 +185,8 @@ class BulletinTestCase(BulletinCase):
 @unittest.skipUnless(render.soffice(), "LibreOffice is not installed (libreoffice-writer-nogui)")
 class RenderTestCase(BulletinCase):
     def test_the_bulletin_renders_to_pdf_and_png(self) -> None:
-        bulletin = self.draft()
+        bulletin = self.draft(signer="张明远")
+        self.assertEqual(bulletin.versions.get().deviations, [])
         version = bulletin.versions.get()
         actions.render_pdf({"version_id": version.pk})
         version.refresh_from_db()

@@ -1,0 +1,94 @@
+"""A period that is over is read as it stood at its end: a problem withdrawn, a ticket answered
+or a task done after the week (or the quarter) leaves that period's figures as they were, while
+the next period sees the change."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import time_machine
+
+from qingfeng.campaigns import actions, selectors
+from qingfeng.campaigns.tests.base import MONDAY, CampaignCase
+from qingfeng.ledger import actions as ledger_actions
+from qingfeng.ledger.models import Category, Problem
+from qingfeng.orgs.models import Person, Unit
+
+SUNDAY = MONDAY + timedelta(days=6)
+NEXT = MONDAY + timedelta(days=7)
+
+
+def at(day: str) -> time_machine.travel:
+    return time_machine.travel(f"{day} 10:00 +0800", tick=False)
+
+
+class PeriodEndTestCase(CampaignCase):
+    def problem(self) -> Problem:
+        problem = ledger_actions.check_create_problem(
+            actor=self.county_admin,
+            unit=self.school,
+            measures=["退回费用"],
+            list_kind=Problem.ListKind.PERSONAL,
+            source=Problem.Source.SELF_CHECK,
+            category=Category.objects.get(name="教辅材料违规征订"),
+            dimension=Problem.Dimension.INTEGRITY,
+            title="违规推荐教辅材料",
+            description="三年级推荐学生购买指定教辅。",
+            rectification_type=Problem.RectificationType.TIME_LIMITED,
+            deadline=date(2026, 11, 4),
+            responsible_person=Person.objects.get(user=self.teacher),
+        )
+        return ledger_actions.check_assign(problem, actor=self.county_admin)
+
+    def week(self, week_start: date) -> dict[str, int]:
+        return selectors.prefill(self.school, week_start)
+
+    def test_a_problem_withdrawn_after_the_week_stays_open_in_that_week(self) -> None:
+        with at("2026-11-03"):
+            problem = self.problem()
+        with at("2026-11-09"):
+            before = self.week(MONDAY)
+        for key in ("problems_new", "problems_open", "problems_overdue", "problems_red"):
+            self.assertEqual(before[key], 1, key)
+        with at("2026-11-10"):
+            ledger_actions.check_withdraw(problem, actor=self.county_admin, reason="重复登记")
+            after = self.week(MONDAY)
+            next_week = self.week(NEXT)
+        self.assertEqual(after, before)  # the past week did not move
+        self.assertEqual((next_week["problems_open"], next_week["problems_overdue"]), (0, 0))
+        # The quarter, read after it ended, as it stood on 31 December: withdrawn within it
+        # (not a new problem), while another one registered on 28 December and withdrawn in
+        # January was still open.
+        with at("2026-12-28"):
+            late = self.problem()
+        with at("2027-01-04"):
+            ledger_actions.check_withdraw(late, actor=self.county_admin, reason="重复登记")
+        with at("2027-01-05"):
+            quarter = selectors.figures_for([self.school.pk], date(2026, 10, 1), date(2026, 12, 31))
+        self.assertEqual(quarter[self.school.pk]["problems_new"], 1)
+        self.assertEqual(quarter[self.school.pk]["problems_open"], 1)
+        self.assertEqual(quarter[self.school.pk]["problems_overdue"], 1)
+
+    def test_a_week_still_running_reads_todays_state(self) -> None:
+        with at("2026-11-03"):
+            problem = self.problem()
+            ledger_actions.check_withdraw(problem, actor=self.county_admin, reason="重复登记")
+            self.assertEqual(self.week(MONDAY)["problems_open"], 0)
+            self.assertEqual(self.week(MONDAY)["problems_new"], 0)
+
+    def test_a_task_done_after_the_week_was_overdue_in_it(self) -> None:
+        task = self.issue(due_workdays=2, categories=[Unit.Category.SCHOOL])
+        assignment = task.assignments.get(unit=self.school)
+        with at("2026-11-09"):
+            self.assertEqual(
+                selectors.figures_for([self.school.pk], MONDAY, SUNDAY)[self.school.pk][
+                    "tasks_overdue"
+                ],
+                1,
+            )
+        with at("2026-11-10"):
+            actions.check_confirm_assignment(assignment, actor=self.school_admin, note="已完成")
+            figures = selectors.figures_for([self.school.pk], MONDAY, SUNDAY)[self.school.pk]
+            self.assertEqual(figures["tasks_overdue"], 1)
+            later = selectors.figures_for([self.school.pk], NEXT, NEXT + timedelta(days=6))
+            self.assertEqual(later[self.school.pk]["tasks_overdue"], 0)
