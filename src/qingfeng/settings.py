@@ -485,6 +485,13 @@ if QF_LOG_RETENTION_DAYS < 180:
         "QF_LOG_RETENTION_DAYS must be 180 or more (logs are kept six months at least), "
         f"not {QF_LOG_RETENTION_DAYS}"
     )
+# Retention of personal data (core/retention.py; a daily task at 03:55; 0 = kept for ever):
+# the uploaded roster and ledger workbooks (names and phone numbers in clear) are deleted
+# this many days after upload, the import rows stay; a finished public ticket's reporter
+# name and phone are cleared this many days after its last change, unless its problem is
+# still under rectification.
+QF_WORKBOOK_RETENTION_DAYS = env_int("QF_WORKBOOK_RETENTION_DAYS", 90)
+QF_REPORTER_RETENTION_DAYS = env_int("QF_REPORTER_RETENTION_DAYS", 730)
 _LOG_HANDLERS: dict[str, dict[str, object]] = {
     "console": {"class": "logging.StreamHandler", "formatter": "plain"}
 }

@@ -84,3 +84,11 @@ def prune_logs() -> int:
     if not settings.QF_LOG_DIR:
         return 0
     return len(logs.prune(Path(settings.QF_LOG_DIR), settings.QF_LOG_RETENTION_DAYS))
+
+
+@db_periodic_task(crontab(hour="3", minute="55"))
+def expire_personal_data() -> int:
+    """The retention rules (core/retention.py): expired workbooks and reporter identities."""
+    from qingfeng.core import retention
+
+    return sum(run.rows for run in retention.run_all())

@@ -12,8 +12,10 @@ class IntakeConfig(AppConfig):
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, Section
         from qingfeng.intake import actions, complaints, demo, figures, sources
+        from qingfeng.intake.actions import retention
 
         registry.add_urls("intake/", "qingfeng.intake.urls")
+        registry.add_retention_rule(retention.RULE)
         registry.add_urls("report/", "qingfeng.intake.public_urls", public=True)
         registry.add_figures(figures.SOURCE)
         registry.add_problem_source(sources.TicketSource())
