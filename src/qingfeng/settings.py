@@ -492,8 +492,14 @@ if QF_LOG_RETENTION_DAYS < 180:
 # still under rectification.
 QF_WORKBOOK_RETENTION_DAYS = env_int("QF_WORKBOOK_RETENTION_DAYS", 90)
 QF_REPORTER_RETENTION_DAYS = env_int("QF_REPORTER_RETENTION_DAYS", 730)
+# The console's lines (stderr and stdout, the journal under systemd): "plain" text, or "json"
+# for a log collector — one JSON object a line with the file's fields, gunicorn's access lines
+# and serve's own messages included (core/logs.py).
+QF_LOG_FORMAT = env_str("QF_LOG_FORMAT", "plain")
+if QF_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"QF_LOG_FORMAT must be plain or json, not {QF_LOG_FORMAT!r}")
 _LOG_HANDLERS: dict[str, dict[str, object]] = {
-    "console": {"class": "logging.StreamHandler", "formatter": "plain"}
+    "console": {"class": "logging.StreamHandler", "formatter": QF_LOG_FORMAT}
 }
 if QF_LOG_DIR:
     _LOG_HANDLERS["file"] = {
