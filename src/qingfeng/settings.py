@@ -367,6 +367,11 @@ QF_BACKUP_DIR = Path(env_str("QF_BACKUP_DIR", str(DATA_DIR / "backups")))
 QF_BACKUP_KEEP = env_int("QF_BACKUP_KEEP", 14)
 QF_BACKUP_KEY = env_secret("QF_BACKUP_KEY")  # 32 bytes base64: backups are then encrypted
 QF_BACKUP_HOUR = env_int("QF_BACKUP_HOUR", 2)
+# Several hosts on one database: the host (its name, as `hostname` prints it) whose worker
+# makes the daily backup; empty: every host's worker tries, and the backup lock (a row in the
+# database, held at most QF_BACKUP_LOCK_MINUTES) lets one of them at a time (core/backup.py).
+QF_BACKUP_HOST = env_str("QF_BACKUP_HOST", "")
+QF_BACKUP_LOCK_MINUTES = env_int("QF_BACKUP_LOCK_MINUTES", 180)
 
 # --- Ledger ---------------------------------------------------------------------------------
 QF_LEDGER_YELLOW_DAYS = env_int("QF_LEDGER_YELLOW_DAYS", 3)
