@@ -186,6 +186,17 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
         # table's trigger lets its owner do so only when asked (core migration 0008).
         _db.setdefault("OPTIONS", {})["options"] = "-c qingfeng.audit_truncate=allow"
 DATABASES = {"default": _db}
+# A PostgreSQL read replica for dashboards and statistics (core/replica.py): only the reads
+# inside `replica.reads()` go there; without it everything reads the primary.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    _replica = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60)
+    )
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["TEST"] = {"MIRROR": "default"}  # tests read the primary under the replica's name
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["qingfeng.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and security ----------------------------------------------------------------

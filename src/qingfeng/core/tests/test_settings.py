@@ -63,6 +63,23 @@ class EnvironmentSettingsTestCase(SimpleTestCase):
         env = {"SECRET_KEY": "x" * 60, "QF_FIELD_KEY": "c2hvcnQ=", "QF_INDEX_KEY": "c2hvcnQ="}
         self.assertIn("must decode to 32 bytes", str(settings_in_subprocess(env, "s.QF_FIELD_KEY")))
 
+    def test_a_replica_url_adds_the_replica_database(self) -> None:
+        env = {
+            "QF_TESTING": "1",
+            "DATABASE_URL": "postgres://app@db.example/qingfeng",
+            "DATABASE_REPLICA_URL": "postgres://ro@replica.example/qingfeng",
+        }
+        expression = (
+            "[s.DATABASES['replica']['HOST'], s.DATABASES['replica']['TEST'], s.DATABASE_ROUTERS]"
+        )
+        self.assertEqual(
+            settings_in_subprocess(env, expression),
+            ["replica.example", {"MIRROR": "default"}, ["qingfeng.core.replica.ReplicaRouter"]],
+        )
+        self.assertEqual(
+            settings_in_subprocess({"QF_TESTING": "1"}, "list(s.DATABASES)"), ["default"]
+        )
+
     def test_the_console_log_format_is_plain_or_json(self) -> None:
         expression = "s.LOGGING['handlers']['console']['formatter']"
         self.assertEqual(settings_in_subprocess({"QF_TESTING": "1"}, expression), "plain")
