@@ -186,6 +186,17 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
         # table's trigger lets its owner do so only when asked (core migration 0008).
         _db.setdefault("OPTIONS", {})["options"] = "-c qingfeng.audit_truncate=allow"
 DATABASES = {"default": _db}
+# A PostgreSQL read replica for dashboards and statistics (core/replica.py): only the reads
+# inside `replica.reads()` go there; without it everything reads the primary.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    _replica = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60)
+    )
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["TEST"] = {"MIRROR": "default"}  # tests read the primary under the replica's name
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["qingfeng.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and security ----------------------------------------------------------------
@@ -367,6 +378,11 @@ QF_BACKUP_DIR = Path(env_str("QF_BACKUP_DIR", str(DATA_DIR / "backups")))
 QF_BACKUP_KEEP = env_int("QF_BACKUP_KEEP", 14)
 QF_BACKUP_KEY = env_secret("QF_BACKUP_KEY")  # 32 bytes base64: backups are then encrypted
 QF_BACKUP_HOUR = env_int("QF_BACKUP_HOUR", 2)
+# Several hosts on one database: the host (its name, as `hostname` prints it) whose worker
+# makes the daily backup; empty: every host's worker tries, and the backup lock (a row in the
+# database, held at most QF_BACKUP_LOCK_MINUTES) lets one of them at a time (core/backup.py).
+QF_BACKUP_HOST = env_str("QF_BACKUP_HOST", "")
+QF_BACKUP_LOCK_MINUTES = env_int("QF_BACKUP_LOCK_MINUTES", 180)
 
 # --- Ledger ---------------------------------------------------------------------------------
 QF_LEDGER_YELLOW_DAYS = env_int("QF_LEDGER_YELLOW_DAYS", 3)
@@ -491,8 +507,21 @@ if QF_LOG_RETENTION_DAYS < 180:
         "QF_LOG_RETENTION_DAYS must be 180 or more (logs are kept six months at least), "
         f"not {QF_LOG_RETENTION_DAYS}"
     )
+# Retention of personal data (core/retention.py; a daily task at 03:55; 0 = kept for ever):
+# the uploaded roster and ledger workbooks (names and phone numbers in clear) are deleted
+# this many days after upload, the import rows stay; a finished public ticket's reporter
+# name and phone are cleared this many days after its last change, unless its problem is
+# still under rectification.
+QF_WORKBOOK_RETENTION_DAYS = env_int("QF_WORKBOOK_RETENTION_DAYS", 90)
+QF_REPORTER_RETENTION_DAYS = env_int("QF_REPORTER_RETENTION_DAYS", 730)
+# The console's lines (stderr and stdout, the journal under systemd): "plain" text, or "json"
+# for a log collector — one JSON object a line with the file's fields, gunicorn's access lines
+# and serve's own messages included (core/logs.py).
+QF_LOG_FORMAT = env_str("QF_LOG_FORMAT", "plain")
+if QF_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"QF_LOG_FORMAT must be plain or json, not {QF_LOG_FORMAT!r}")
 _LOG_HANDLERS: dict[str, dict[str, object]] = {
-    "console": {"class": "logging.StreamHandler", "formatter": "plain"}
+    "console": {"class": "logging.StreamHandler", "formatter": QF_LOG_FORMAT}
 }
 if QF_LOG_DIR:
     _LOG_HANDLERS["file"] = {

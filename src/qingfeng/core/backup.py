@@ -42,7 +42,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -64,6 +64,7 @@ MAGIC = b"QFBACKUP1\n"
 CHUNK = 1 << 20
 ANCHOR_MEMBER = "audit-anchor.txt"  # the snapshot's audit head, one anchor line
 HEARTBEAT = "backup"  # WorkerHeartbeat row: when the last good backup was made
+LOCK = "backup-lock"  # WorkerHeartbeat row: until when a running backup holds the lock
 
 
 class BackupError(Exception):
@@ -235,12 +236,82 @@ def _media_files(root: Path) -> Iterator[Path]:
                 yield path
 
 
+class BackupRunning(BackupError):
+    """Another process (on this host or another sharing the database) is making a backup."""
+
+
+# --- One backup at a time -----------------------------------------------------------------
+# Several hosts share the database (docs/operations.md §5): each one's worker would run the
+# daily backup, and two backups at once double the load and may prune each other's files in a
+# shared backup directory. The lock is a row of the shared database, WorkerHeartbeat "backup-lock",
+# whose time is when the lock runs out: taken by one conditional UPDATE (atomic on SQLite and
+# PostgreSQL alike), given back by the holder only (its own expiry is its token), and run out
+# after QF_BACKUP_LOCK_MINUTES should the holder die. QF_BACKUP_HOST names the one host whose
+# worker runs the daily backup; on the others the scheduled task does nothing.
+
+
+def acquire_lock(*, minutes: int | None = None) -> datetime | None:
+    """Take the backup lock: its expiry (the token to release it) or None when it is held."""
+    from django.db import IntegrityError
+
+    from qingfeng.core.models import WorkerHeartbeat
+
+    now = timezone.now()
+    until = now + timedelta(minutes=minutes or settings.QF_BACKUP_LOCK_MINUTES)
+    if not WorkerHeartbeat.objects.filter(name=LOCK).exists():
+        try:
+            with transaction.atomic():
+                WorkerHeartbeat.objects.create(name=LOCK, beat_at=now - timedelta(seconds=1))
+        except IntegrityError:  # another process made the row first: fine, it is there
+            pass
+    taken = WorkerHeartbeat.objects.filter(name=LOCK, beat_at__lt=now).update(beat_at=until)
+    return until if taken else None
+
+
+def release_lock(token: datetime) -> None:
+    """Give the lock back, unless it ran out and another process holds it now."""
+    from qingfeng.core.models import WorkerHeartbeat
+
+    WorkerHeartbeat.objects.filter(name=LOCK, beat_at=token).update(beat_at=timezone.now())
+
+
+def lock_held_until() -> datetime | None:
+    from qingfeng.core.models import WorkerHeartbeat
+
+    until = WorkerHeartbeat.objects.filter(name=LOCK).values_list("beat_at", flat=True).first()
+    return until if until is not None and until > timezone.now() else None
+
+
+def is_backup_host() -> bool:
+    """Whether this host runs the scheduled backup (QF_BACKUP_HOST empty: every host, for
+    one host on its own; otherwise the host whose name, socket.gethostname(), it is)."""
+    import socket
+
+    wanted = settings.QF_BACKUP_HOST
+    return not wanted or wanted == socket.gethostname()
+
+
 def create_backup(directory: Path, *, keep: int | None = None) -> Report:
-    """Write one backup into `directory` and prune it to the newest `keep` backups."""
-    started = time.monotonic()
+    """Write one backup into `directory` and prune it to the newest `keep` backups, holding
+    the backup lock (BackupRunning while another process holds it)."""
     if connection.in_atomic_block:
         # SQLite's backup would wait for this very transaction forever.
         raise BackupError(_("备份须在事务之外进行"))
+    token = acquire_lock()
+    if token is None:
+        until = lock_held_until()
+        raise BackupRunning(
+            _("另一个进程正在备份（可能在另一台服务器上），锁到 %(until)s 为止；请稍后再试")
+            % {"until": timezone.localtime(until).strftime("%H:%M") if until else "-"}
+        )
+    try:
+        return _create_backup(directory, keep=keep)
+    finally:
+        release_lock(token)
+
+
+def _create_backup(directory: Path, *, keep: int | None) -> Report:
+    started = time.monotonic()
     directory.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     key = backup_key()
@@ -464,6 +535,10 @@ def restore_backup(path: Path) -> Report:
             with Path(settings.QF_AUDIT_ANCHOR_FILE).open("a", encoding="ascii") as anchors:
                 anchors.write(anchor_file.read_text(encoding="ascii"))
         notes = _check_restored(manifest, anchor_file)
+        # The snapshot was taken under the backup lock: the restored instance's lock is free.
+        from qingfeng.core.models import WorkerHeartbeat
+
+        WorkerHeartbeat.objects.filter(name=LOCK).update(beat_at=timezone.now())
     return Report(path, manifest, time.monotonic() - started, notes)
 
 

@@ -29,13 +29,18 @@ class NoAddressLogger(Logger):  # type: ignore[misc]  # gunicorn ships no types
         super().warning(_ADDRESS.sub("ip=-", str(msg)), *args, **kwargs)
 
     def setup(self, cfg: Any) -> None:
-        """Gunicorn's handlers (stdout, stderr), plus the application's day files, so the
-        access lines are kept as long as the other logs (core/logs.py)."""
+        """Gunicorn's handlers (stdout, stderr) — JSON lines with QF_LOG_FORMAT=json — plus
+        the application's day files, so the access lines are kept as long as the other logs
+        (core/logs.py)."""
         super().setup(cfg)
         from django.conf import settings
 
         from qingfeng.core.logs import DailyFileHandler, JsonFormatter
 
+        if settings.QF_LOG_FORMAT == "json":
+            for log in (self.error_log, self.access_log):
+                for console in log.handlers:
+                    console.setFormatter(JsonFormatter())
         if settings.QF_LOG_DIR:
             handler = DailyFileHandler(settings.QF_LOG_DIR)
             handler.setFormatter(JsonFormatter())

@@ -5,7 +5,8 @@ Every process (the gunicorn workers, the task worker, a management command) appe
 each record written by one write() of one line, so several processes share a day's file
 without a rotation step that one of them could race. A daily task removes the files older
 than QF_LOG_RETENTION_DAYS (180 by default: the Cybersecurity Law asks for six months, and
-the settings refuse less). The console keeps its plain lines (the journal under systemd).
+the settings refuse less). The console keeps its plain lines (the journal under systemd), or
+with QF_LOG_FORMAT=json writes these JSON lines too (serve and gunicorn included).
 
 A line holds the time, level, logger, message, process and — inside a request — its request
 id (a random number, also in the X-Request-ID header and the audit trail). Never the request:

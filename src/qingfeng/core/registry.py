@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from qingfeng.core.http import AuthenticatedHttpRequest
     from qingfeng.core.jobs import Handler
     from qingfeng.core.progress import LongWork
+    from qingfeng.core.retention import RetentionRule
     from qingfeng.core.search import TextIndex
 
     AnyUser = AbstractBaseUser | AnonymousUser
@@ -268,6 +269,7 @@ class Registry:
     figures: dict[str, FigureSource] = field(default_factory=dict)
     text_indexes: dict[str, TextIndex] = field(default_factory=dict)
     case_sources: dict[str, CaseMaterialSource] = field(default_factory=dict)
+    retention: dict[str, RetentionRule] = field(default_factory=dict)
 
     def _add(self, table: dict[str, Any], key: str, item: Any) -> None:
         # ready() may run twice (tests, autoreload): the same key replaces, never duplicates.
@@ -321,6 +323,11 @@ def add_demo_seeder(seeder: DemoSeeder) -> None:
 def add_figures(source: FigureSource) -> None:
     """An app's figures for the campaign's weekly report, bulletin and quarterly score."""
     _registry._add(_registry.figures, source.key, source)
+
+
+def add_retention_rule(rule: RetentionRule) -> None:
+    """Personal data an app lets expire (core/retention.py: a daily job, an audit row)."""
+    _registry._add(_registry.retention, rule.key, rule)
 
 
 def add_job_handler(
@@ -379,6 +386,10 @@ def problem_sources() -> list[ProblemSource]:
 
 def figure_sources() -> list[FigureSource]:
     return sorted(_registry.figures.values(), key=lambda s: (s.order, s.key))
+
+
+def retention_rules() -> list[RetentionRule]:
+    return sorted(_registry.retention.values(), key=lambda r: r.key)
 
 
 def demo_seeders() -> list[DemoSeeder]:

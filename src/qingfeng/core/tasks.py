@@ -43,16 +43,31 @@ def optimize_database(*tables: str) -> None:
 
 
 @db_periodic_task(crontab(minute="40"))
-def daily_backup() -> None:
+def daily_backup() -> bool:
     """The daily backup, at QF_BACKUP_HOUR local time (checked hourly, so a changed setting
-    needs no restart); `/healthz` reports when the last good one was made."""
+    needs no restart); `/healthz` reports when the last good one was made. With several
+    hosts, only QF_BACKUP_HOST's worker makes it; without that setting, the first host's
+    worker to take the backup lock does, and the others find the lock held or this hour's
+    backup made (core/backup.py). Whether this run made one."""
+    import logging
+
     from django.conf import settings
     from django.utils import timezone
 
     from qingfeng.core import backup
 
-    if timezone.localtime().hour == settings.QF_BACKUP_HOUR:
+    now = timezone.localtime()
+    if now.hour != settings.QF_BACKUP_HOUR or not backup.is_backup_host():
+        return False
+    last = backup.last_backup_at()
+    if last is not None and last >= now.replace(minute=0, second=0, microsecond=0):
+        return False  # another host made this hour's backup
+    try:
         backup.create_backup(settings.QF_BACKUP_DIR, keep=settings.QF_BACKUP_KEEP)
+    except backup.BackupRunning as exc:
+        logging.getLogger(__name__).info("daily backup left to another process: %s", exc)
+        return False
+    return True
 
 
 @db_periodic_task(crontab(hour="0", minute="5"))
@@ -93,3 +108,11 @@ def refresh_search() -> int:
     from qingfeng.core import search
 
     return search.refresh_all()
+
+
+@db_periodic_task(crontab(hour="3", minute="55"))
+def expire_personal_data() -> int:
+    """The retention rules (core/retention.py): expired workbooks and reporter identities."""
+    from qingfeng.core import retention
+
+    return sum(run.rows for run in retention.run_all())

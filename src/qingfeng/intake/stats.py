@@ -29,6 +29,7 @@ from django.db.models.functions import TruncDate
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
+from qingfeng.core import replica
 from qingfeng.intake.models import Ticket, TicketCategory, TicketEvent
 from qingfeng.orgs.models import Unit
 
@@ -178,7 +179,8 @@ def cached(county: Unit | None, *, today: date | None = None) -> Stats:
         # meanwhile (no pile of identical whole-table scans when a busy page's entry expires).
         if not cache.add(f"{key}:busy", 1, 120):
             return stats
-    stats = compute(county, today)
+    with replica.reads():  # whole-table counts: the read replica's work, when there is one
+        stats = compute(county, today)
     cache.set(key, (time.time(), stats), fresh_for * 4)
     cache.delete(f"{key}:busy")
     return stats

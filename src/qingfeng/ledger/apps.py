@@ -12,11 +12,13 @@ class LedgerConfig(AppConfig):
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, HomeCard, Section
         from qingfeng.ledger import cards, demo, figures
+        from qingfeng.ledger.actions import retention
         from qingfeng.ledger.excel import work
         from qingfeng.ledger.models import PROBLEM_SEARCH
 
         registry.add_urls("ledger/", "qingfeng.ledger.urls")
         registry.add_text_index(PROBLEM_SEARCH)
+        registry.add_retention_rule(retention.RULE)
         work.register()
         registry.add_urls("progress/", "qingfeng.ledger.public_urls", public=True)
         registry.add_figures(figures.SOURCE)

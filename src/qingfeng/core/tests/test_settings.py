@@ -63,6 +63,31 @@ class EnvironmentSettingsTestCase(SimpleTestCase):
         env = {"SECRET_KEY": "x" * 60, "QF_FIELD_KEY": "c2hvcnQ=", "QF_INDEX_KEY": "c2hvcnQ="}
         self.assertIn("must decode to 32 bytes", str(settings_in_subprocess(env, "s.QF_FIELD_KEY")))
 
+    def test_a_replica_url_adds_the_replica_database(self) -> None:
+        env = {
+            "QF_TESTING": "1",
+            "DATABASE_URL": "postgres://app@db.example/qingfeng",
+            "DATABASE_REPLICA_URL": "postgres://ro@replica.example/qingfeng",
+        }
+        expression = (
+            "[s.DATABASES['replica']['HOST'], s.DATABASES['replica']['TEST'], s.DATABASE_ROUTERS]"
+        )
+        self.assertEqual(
+            settings_in_subprocess(env, expression),
+            ["replica.example", {"MIRROR": "default"}, ["qingfeng.core.replica.ReplicaRouter"]],
+        )
+        self.assertEqual(
+            settings_in_subprocess({"QF_TESTING": "1"}, "list(s.DATABASES)"), ["default"]
+        )
+
+    def test_the_console_log_format_is_plain_or_json(self) -> None:
+        expression = "s.LOGGING['handlers']['console']['formatter']"
+        self.assertEqual(settings_in_subprocess({"QF_TESTING": "1"}, expression), "plain")
+        json_env = {"QF_TESTING": "1", "QF_LOG_FORMAT": "json"}
+        self.assertEqual(settings_in_subprocess(json_env, expression), "json")
+        bad = settings_in_subprocess({"QF_TESTING": "1", "QF_LOG_FORMAT": "xml"}, expression)
+        self.assertIn("QF_LOG_FORMAT must be plain or json", str(bad))
+
     def test_production_refuses_to_start_without_the_audit_key(self) -> None:
         key = "YXVkaXQta2V5LW9mLXRoZS1zZXR0aW5ncy10ZXN0ISE="  # 32 bytes
         env = {"SECRET_KEY": "x" * 60, "QF_FIELD_KEY": key, "QF_INDEX_KEY": key}

@@ -17,6 +17,7 @@ configuration), so systemd sees the failure.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -109,26 +110,42 @@ class Command(BaseCommand):
         for child in children:
             child.start()
         bind = f"{options['host']}:{options['port']}"
-        self.stdout.write(self.style.SUCCESS(f"清风已启动：http://{bind}/  （Ctrl+C 停止）"))
+        self.say(f"清风已启动：http://{bind}/  （Ctrl+C 停止）", success=True)
         self.report_pids(children)
         for seeder in registry.demo_seeders():
             if seeder.logins_help:
-                self.stdout.write(seeder.logins_help)
-        self.stdout.flush()
+                self.say(seeder.logins_help)
         failed = self.supervise(children, stopping, max_restarts=options["max_restarts"])
         self.stop_children(children, timeout=options["stop_timeout"])
         if failed is not None:
-            raise CommandError(
+            reason = (
                 f"{failed.name} exited {len(failed.exits)} times soon after starting "
                 f"(exit status {failed.exits[-1]}); giving up"
             )
+            if settings.QF_LOG_FORMAT == "json":
+                self.say(reason, error=True)
+                raise SystemExit(1)
+            raise CommandError(reason)
+
+    def say(self, text: str, *, error: bool = False, success: bool = False) -> None:
+        """serve's own lines: plain text, or with QF_LOG_FORMAT=json a JSON line like every
+        other process's (core/logs.py), so a log collector reads the console as one stream."""
+        stream = self.stderr if error else self.stdout
+        if settings.QF_LOG_FORMAT == "json":
+            from qingfeng.core.logs import JsonFormatter
+
+            level = logging.WARNING if error else logging.INFO
+            record = logging.LogRecord("qingfeng.serve", level, __file__, 0, text, None, None)
+            stream.write(JsonFormatter().format(record))
+        else:
+            stream.write(self.style.SUCCESS(text) if success else text)
+        stream.flush()
 
     def report_pids(self, children: list[Child]) -> None:
         names = ", ".join(
             f"{child.name} pid {child.process.pid}" for child in children if child.process
         )
-        self.stdout.write(f"serve pid {os.getpid()}: {names}")
-        self.stdout.flush()
+        self.say(f"serve pid {os.getpid()}: {names}")
 
     def supervise(
         self, children: list[Child], stopping: list[int], *, max_restarts: int
@@ -141,7 +158,7 @@ class Command(BaseCommand):
                 if child.restart_at is not None:
                     if now >= child.restart_at:
                         child.start()
-                        self.stderr.write(f"serve: {child.name} started again")
+                        self.say(f"serve: {child.name} started again", error=True)
                         self.report_pids(children)
                     continue
                 if child.alive() or child.process is None:
@@ -154,9 +171,10 @@ class Command(BaseCommand):
                     return child
                 delay = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (child.quick_deaths - 1))
                 child.restart_at = now + delay
-                self.stderr.write(
+                self.say(
                     f"serve: {child.name} exited with status {status}; "
-                    f"starting it again in {delay:g} s"
+                    f"starting it again in {delay:g} s",
+                    error=True,
                 )
             time.sleep(0.2)
         return None
