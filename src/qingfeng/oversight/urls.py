@@ -52,6 +52,7 @@ urlpatterns = [
     path(
         "rounds/<int:pk>/findings.xlsx", rounds.round_findings_export, name="round_findings_export"
     ),
+    path("rounds/<int:pk>/report.docx", rounds.round_report, name="round_report"),
     path("rounds/<int:pk>/review-draw/", rounds.round_review_draw, name="round_review_draw"),
     path("rounds/<int:pk>/review/", rounds.round_review_start, name="round_review_start"),
 ]

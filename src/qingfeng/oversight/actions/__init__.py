@@ -1,5 +1,6 @@
 """Every change in oversight: groups and liaison (`groups`), draws (`draws`), sealed visits
-(`visits`). Callers write `from qingfeng.oversight import actions`."""
+(`visits`), rounds (`rounds`) and their
+rectification report (`reports`). Callers write `from qingfeng.oversight import actions`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from qingfeng.oversight.actions.groups import (
     check_log_liaison,
     do_end_posting,
 )
+from qingfeng.oversight.actions.reports import do_issue_rectification_report
 from qingfeng.oversight.actions.rounds import (
     check_add_reception_member,
     check_add_round_finding,
@@ -71,6 +73,7 @@ __all__ = [
     "check_start_visit",
     "do_cancel_visit",
     "do_end_posting",
+    "do_issue_rectification_report",
     "plan_visits_from_draw",
     "reveal_target",
 ]

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.core.scope import in_scope
+from qingfeng.lib.filetypes import DOCX
 from qingfeng.orgs.models import Unit, User
 from qingfeng.orgs.selectors import scope_root_units
 from qingfeng.oversight import actions, export, selectors
@@ -352,3 +353,27 @@ def round_findings_export(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
     whole = in_scope(request.user, found.owner.path, roles=OFFICE) or is_team(request.user, found)
     rows = selectors.round_findings(request.user, found, whole=whole)
     return export.response(export.round_findings_workbook(found, rows), f"{found.number}.xlsx")
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def round_report(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """整改报告 (.docx) of the findings the viewer may see; `?unit=` narrows it to one unit of
+    theirs (any other unit is a 404, as a missing one)."""
+    found = selectors.get_round_for_user(request.user, pk)
+    whole = in_scope(request.user, found.owner.path, roles=OFFICE) or is_team(request.user, found)
+    findings = selectors.round_findings(request.user, found, whole=whole)
+    unit = None
+    if request.GET.get("unit"):
+        allowed = round_units(found) if whole else _mine(request, found)
+        unit = next((u for u in allowed if str(u.pk) == request.GET["unit"]), None)
+        if unit is None:
+            raise Http404
+        findings = findings.filter(unit=unit)
+    data = actions.do_issue_rectification_report(
+        found, actor=request.user, findings=list(findings), unit=unit
+    )
+    name = f"{found.number}-{unit.code if unit else 'all'}.docx"
+    response = HttpResponse(data, content_type=DOCX.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
