@@ -43,4 +43,6 @@ OBJECTS: dict[str, Factory] = {
     "api:reports_bulletin": renamed(reports.bulletin, "bulletin_id"),
     "api:oversight_visit": oversight.api_visit,
     "api:oversight_draw_value": oversight.api_draw,
+    "api:oversight_round": oversight.api_round,
+    "api:oversight_group": oversight.api_group,
 }
