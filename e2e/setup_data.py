@@ -242,6 +242,20 @@ def build_oversight(*, city: Any, county: Any) -> None:
                 regions=[county],
                 stages=[],
             )
+            # A people's congress deputy observing 东城区 (no second factor: not a staff role).
+            person = actions.do_create_person(
+                actor=None, unit=county, name=f"观察员{size}", post_type="civil"
+            )
+            observer = actions.check_create_account(
+                person,
+                actor=None,
+                username=f"observer_{size}",
+                password=PASSWORD,
+                must_change=False,
+            )
+            oversight.check_appoint_observer(
+                actor=office, user=observer, area=county, kind="deputy", affiliation="区人大代表"
+            )
 
 
 def main() -> None:

@@ -89,3 +89,27 @@ def test_a_sealed_visit_from_plan_to_the_schools_ledger(ui: Browser, tmp_path: P
     expect(page.locator("body")).to_contain_text(finding[:12])
     top(ui)
     ui.screenshot("visit-school-ledger")
+
+
+def test_an_observer_sees_the_area_and_raises_a_suggestion(ui: Browser) -> None:
+    page = ui.page
+    title = f"校门口接送秩序（{ui.size}）"
+    sign_in_as(ui, f"observer_{ui.size}")
+    ui.goto("/oversight/observer/")
+    expect(page.get_by_test_id("progress")).to_contain_text("已销号")
+    expect(page.get_by_test_id("figures")).to_be_visible()
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("observer-desk")
+    page.select_option("#id_unit", label="东城区实验小学")
+    page.fill("#id_title", title)
+    page.fill("#id_text", "放学时段家长车辆拥堵，建议错峰放学并安排护学岗。")
+    page.get_by_role("button", name="提交").click()
+    expect(page.get_by_test_id("participations")).to_contain_text("提出建议")
+    expect(page.get_by_test_id("participations")).to_contain_text(title)
+    ui.screenshot("observer-suggestion")
+
+    sign_in_as(ui, "intake_office")
+    ui.goto("/oversight/observers/")
+    expect(page.get_by_test_id("observers")).to_contain_text(f"观察员{ui.size}")
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("observers-office")

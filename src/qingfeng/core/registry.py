@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -124,6 +124,19 @@ class FiledComplaint:
     url: str
 
 
+@dataclass(frozen=True)
+class ReceivedTicket:
+    """A ticket as another app lists it (a round's workspace): `url` only when the viewer may
+    open the ticket itself."""
+
+    number: str
+    title: str
+    unit: str
+    received_at: datetime
+    state: StrOrPromise
+    url: str = ""
+
+
 class ComplaintSink(Protocol):
     """The one place complaints go (the intake channel registers itself). Another app whose
     users leave complaints elsewhere — a rating's comment — lets staff send one here; it
@@ -151,6 +164,18 @@ class ComplaintSink(Protocol):
 
     def url(self, number: str) -> str:
         """The staff page of the ticket with this number."""
+        ...
+
+    def states(self, numbers: list[str]) -> dict[str, str]:
+        """Each ticket's state (已受理, 已办结 …) by number, for the app that filed it to tell
+        the person who raised it the outcome."""
+        ...
+
+    def received(
+        self, *, unit_ids: Sequence[int], start: date, end: date, viewer: Any
+    ) -> list[ReceivedTicket]:
+        """The tickets about these units received on the days `start` … `end` (an inspection
+        round's period: the tickets tagged to the round), newest first."""
         ...
 
 

@@ -5,18 +5,24 @@ ticket), marked by its channel, with no name or phone of the person who wrote it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qingfeng.core.registry import FiledComplaint
+from qingfeng.core.registry import FiledComplaint, ReceivedTicket
 from qingfeng.intake.actions import check_submit_ticket
 from qingfeng.intake.models import Ticket, TicketCategory
+from qingfeng.intake.selectors import tickets_visible_to
+from qingfeng.lib.dates import day_bounds
 
-# The other apps' sources and the channel each files under.
-CHANNELS = {"evaluation": Ticket.Channel.EVALUATION}
+# The other apps' sources, the channel each files under, and the kind (a complaint unless said).
+CHANNELS = {"evaluation": Ticket.Channel.EVALUATION, "observer": Ticket.Channel.OBSERVER}
+KINDS = {"observer": Ticket.Kind.SUGGESTION}
 
 
 class ForwardedComplaints:
@@ -44,7 +50,7 @@ class ForwardedComplaints:
         if category is None:
             raise ValidationError({"category": _("请选择反映类别")})
         ticket, _code = check_submit_ticket(
-            kind=Ticket.Kind.COMPLAINT,
+            kind=KINDS.get(source, Ticket.Kind.COMPLAINT),
             category=category,
             unit=unit,
             title=title,
@@ -59,3 +65,40 @@ class ForwardedComplaints:
     def url(self, number: str) -> str:
         ticket = Ticket.objects.filter(number=number).only("pk").first()
         return reverse("intake:detail", args=[ticket.pk]) if ticket is not None else ""
+
+    def states(self, numbers: list[str]) -> dict[str, str]:
+        return {
+            number: str(Ticket.Status(status).label)
+            for number, status in Ticket.objects.filter(number__in=numbers).values_list(
+                "number", "status"
+            )
+        }
+
+    def received(
+        self, *, unit_ids: Sequence[int], start: date, end: date, viewer: Any
+    ) -> list[ReceivedTicket]:
+        """Read on the (unit, created_at) index; merged duplicates left out (their master is
+        listed). A ticket links to its page only for who may open it there."""
+        first, after = day_bounds(start, end, timezone.get_current_timezone())
+        rows = list(
+            Ticket.objects.filter(unit_id__in=unit_ids, created_at__gte=first, created_at__lt=after)
+            .exclude(status=Ticket.Status.MERGED)
+            .select_related("unit")
+            .order_by("-created_at", "-id")[:200]
+        )
+        visible = set(
+            tickets_visible_to(viewer)
+            .filter(pk__in=[t.pk for t in rows])
+            .values_list("pk", flat=True)
+        )
+        return [
+            ReceivedTicket(
+                number=t.number,
+                title=t.title,
+                unit=t.unit.name if t.unit else "",
+                received_at=t.created_at,
+                state=t.get_status_display(),
+                url=reverse("intake:detail", args=[t.pk]) if t.pk in visible else "",
+            )
+            for t in rows
+        ]

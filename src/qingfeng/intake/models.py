@@ -56,6 +56,7 @@ class Ticket(models.Model):
         LETTER = "letter", _("来信")
         VISIT = "visit", _("来访")
         EVALUATION = "evaluation", _("群众评议转办")
+        OBSERVER = "observer", _("观察员建议")
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("已提交")

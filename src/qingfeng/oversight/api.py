@@ -1,5 +1,6 @@
-"""Oversight's API (/api/oversight/), registered from `apps.py`: reads of visits and draws, a
-draw's certificate and verification, and the moves a team makes on site — through the same
+"""Oversight's API (/api/oversight/), registered from `apps.py`: reads of visits, draws, groups
+and rounds, a draw's certificate and verification, the moves a team makes on site and a
+round's next phase — through the same
 selectors, policy and actions as the pages. A sealed visit's answer has no unit."""
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 
+from qingfeng.core.scope import in_scope
 from qingfeng.orgs.models import User
 from qingfeng.oversight import actions, drawing, selectors
-from qingfeng.oversight.models import Draw, Visit
-from qingfeng.oversight.permissions import can
+from qingfeng.oversight.actions.rounds import is_team
+from qingfeng.oversight.models import Draw, Round, Visit
+from qingfeng.oversight.permissions import OFFICE, can
 
 router = Router(tags=["oversight"])
 
@@ -246,3 +249,208 @@ def draw_verify(request: HttpRequest, draw_id: int) -> Any:
         raise HttpError(404, _("尚未抽取"))
     problems = drawing.verify(actions.certificate(found))
     return {"ok": not problems, "problems": problems}
+
+
+class OversightPostingOut(Schema):
+    supervisor: str
+    school_id: int
+    school_name: str
+
+
+class OversightGroupOut(Schema):
+    id: int
+    name: str
+    owner: str
+    leader: str
+    members: list[str]
+    regions: list[str]
+    stages: list[str]
+    is_active: bool
+    postings: list[OversightPostingOut]
+
+
+class OversightRoundOut(Schema):
+    id: int
+    number: str
+    name: str
+    status: str
+    phase: str
+    starts_on: str
+    ends_on: str
+    targets: list[str]
+
+
+class OversightRoundFindingOut(Schema):
+    unit: str
+    kind: str
+    audience: str
+    text: str
+    fix_note: str
+    problem_number: str | None
+    problem_status: str | None
+
+
+class OversightRequestOut(Schema):
+    id: int
+    unit: str
+    what: str
+    due_on: str
+    status: str
+    response: str
+
+
+class OversightRoundDetailOut(OversightRoundOut):
+    mandate: str
+    duty_phone: str
+    postbox: str
+    findings: list[OversightRoundFindingOut]
+    requests: list[OversightRequestOut]
+
+
+def _group_out(group: Any) -> dict[str, Any]:
+    return {
+        "id": group.pk,
+        "name": group.name,
+        "owner": group.owner.name,
+        "leader": str(group.leader),
+        "members": [str(u) for u in group.members.all()],
+        "regions": [r.name for r in group.regions.all()],
+        "stages": group.stages,
+        "is_active": group.is_active,
+        "postings": [
+            {
+                "supervisor": str(p.supervisor),
+                "school_id": p.school_id,
+                "school_name": p.school.name,
+            }
+            for p in selectors.postings_of(group)
+        ],
+    }
+
+
+def _round_out(found: Round) -> dict[str, Any]:
+    return {
+        "id": found.pk,
+        "number": found.number,
+        "name": found.name,
+        "status": found.status,
+        "phase": str(found.get_status_display()),
+        "starts_on": found.starts_on.isoformat(),
+        "ends_on": found.ends_on.isoformat(),
+        "targets": [u.name for u in found.targets.all()],
+    }
+
+
+def _round(request: HttpRequest, round_id: int) -> Round:
+    if not can(_user(request), "view_rounds"):
+        raise HttpError(403, _("没有查看巡察的权限"))
+    try:
+        return selectors.get_round_for_user(_user(request), round_id)
+    except Http404:
+        raise HttpError(404, _("巡察不存在")) from None
+
+
+@router.get(
+    "/groups",
+    url_name="oversight_groups",
+    response={200: list[OversightGroupOut], 403: OversightErrorOut},
+    summary="督导组（含挂牌责任督学）",
+)
+def groups(request: HttpRequest) -> Any:
+    if not can(_user(request), "view_groups"):
+        raise HttpError(403, _("没有查看督导组的权限"))
+    rows = selectors.groups_visible_to(_user(request)).prefetch_related("regions", "members")
+    return [_group_out(g) for g in rows[:200]]
+
+
+@router.get(
+    "/groups/{group_id}",
+    url_name="oversight_group",
+    response={200: OversightGroupOut, 403: OversightErrorOut, 404: OversightErrorOut},
+    summary="一个督导组",
+)
+def group(request: HttpRequest, group_id: int) -> Any:
+    if not can(_user(request), "view_groups"):
+        raise HttpError(403, _("没有查看督导组的权限"))
+    try:
+        return _group_out(selectors.get_group_for_user(_user(request), group_id))
+    except Http404:
+        raise HttpError(404, _("督导组不存在")) from None
+
+
+@router.get(
+    "/rounds",
+    url_name="oversight_rounds",
+    response={200: list[OversightRoundOut], 403: OversightErrorOut},
+    summary="巡察",
+)
+def rounds(request: HttpRequest) -> Any:
+    if not can(_user(request), "view_rounds"):
+        raise HttpError(403, _("没有查看巡察的权限"))
+    rows = selectors.rounds_visible_to(_user(request)).prefetch_related("targets")
+    return [_round_out(r) for r in rows[:200]]
+
+
+@router.get(
+    "/rounds/{round_id}",
+    url_name="oversight_round",
+    response={200: OversightRoundDetailOut, 403: OversightErrorOut, 404: OversightErrorOut},
+    summary="一轮巡察：阶段、问题和调阅（被巡察单位只看到本单位的部分）",
+)
+def round_detail(request: HttpRequest, round_id: int) -> Any:
+    user = _user(request)
+    found = _round(request, round_id)
+    whole = in_scope(user, found.owner.path, roles=OFFICE) or is_team(user, found)
+    requests = found.requests.select_related("unit")
+    if not whole:
+        requests = requests.filter(selectors.unit_part(user, found))
+    findings = selectors.round_findings(user, found, whole=whole)
+    return {
+        **_round_out(found),
+        "mandate": found.mandate,
+        "duty_phone": found.duty_phone,
+        "postbox": found.postbox,
+        "findings": [
+            {
+                "unit": f.unit.name,
+                "kind": f.kind,
+                "audience": f.audience,
+                "text": f.text,
+                "fix_note": f.fix_note,
+                "problem_number": f.problem.number if f.problem else None,
+                "problem_status": f.problem.status if f.problem else None,
+            }
+            for f in findings
+        ],
+        "requests": [
+            {
+                "id": q.pk,
+                "unit": q.unit.name,
+                "what": q.what,
+                "due_on": q.due_on.isoformat(),
+                "status": q.status,
+                "response": q.response,
+            }
+            for q in requests
+        ],
+    }
+
+
+@router.post(
+    "/rounds/{round_id}/advance",
+    url_name="oversight_round_advance",
+    response={
+        200: OversightRoundOut,
+        400: OversightErrorOut,
+        403: OversightErrorOut,
+        404: OversightErrorOut,
+    },
+    summary="推进到下一阶段（移交时问题转入台账）",
+)
+def round_advance(request: HttpRequest, round_id: int) -> Any:
+    found = _round(request, round_id)
+    try:
+        actions.check_advance_round(found, actor=_user(request))
+    except ValidationError as exc:
+        raise HttpError(400, " ".join(exc.messages)) from None
+    return _round_out(found)

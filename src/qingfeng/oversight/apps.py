@@ -30,5 +30,7 @@ class OversightConfig(AppConfig):
                 ("oversight_rounds", _("巡察"), "oversight:rounds"),
                 ("oversight_draws", _("双随机抽取"), "oversight:draws"),
                 ("oversight_liaison", _("包片联系"), "oversight:liaison"),
+                ("oversight_observers", _("观察员"), "oversight:observers"),
+                ("oversight_observer", _("观察员工作台"), "oversight:observer"),
             ),
         )

@@ -1,6 +1,7 @@
 """Oversight's figures for the campaign's rhythm (core/registry.py `FigureSource`), by the
 unit visited: unannounced visits finished in the period, their findings, and the findings
-fixed on the spot. A sealed visit has no unit until it starts, so a planned target is never
+fixed on the spot; observers' participation (visits and rounds joined, suggestions raised)
+by the unit concerned. A sealed visit has no unit until it starts, so a planned target is never
 counted (nor revealed) here. Grouped queries, whatever the number of units."""
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.registry import Figure, FigureSource
 from qingfeng.lib.dates import day_bounds
-from qingfeng.oversight.models import Finding, Visit
+from qingfeng.oversight.models import Finding, Participation, Visit
 
 FIGURES = (
     Figure("visits_finished", _("督导（四不两直）次数")),
     Figure("visit_findings", _("督导发现问题")),
     Figure("visit_findings_fixed", _("督导现场立行立改")),
+    Figure("observer_joined", _("观察员参加督导巡察")),
+    Figure("observer_suggestions", _("观察员提出建议")),
 )
 
 
@@ -51,6 +54,21 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
         counts = result[row["visit__unit_id"]]
         counts["visit_findings"] = row["n"]
         counts["visit_findings_fixed"] = row["fixed"]
+    observers = (
+        Participation.objects.filter(
+            unit_id__in=unit_ids, created_at__gte=first, created_at__lt=after
+        )
+        .values("unit_id")
+        .annotate(
+            joined=Count("id", filter=~Q(kind=Participation.Kind.SUGGESTION)),
+            suggested=Count("id", filter=Q(kind=Participation.Kind.SUGGESTION)),
+        )
+        .order_by()
+    )
+    for row in observers:
+        counts = result[row["unit_id"]]
+        counts["observer_joined"] = row["joined"]
+        counts["observer_suggestions"] = row["suggested"]
     return result
 
 

@@ -15,8 +15,11 @@ from qingfeng.oversight.models import (
     Draw,
     Group,
     LiaisonLog,
+    Observer,
     ReceptionMember,
+    Round,
     RoundFinding,
+    Visit,
 )
 
 CHECKLIST_CHOICES = [(k, v) for k, v in CHECKLIST.items()]
@@ -286,6 +289,7 @@ class RequestForm(Styled):
 
 class AnswerForm(Styled):
     response = forms.CharField(label=_("提供情况"), widget=forms.Textarea({"rows": 2}))
+    documents = MultipleFileField(label=_("资料文件"), required=False)
 
 
 class InterviewForm(Styled):
@@ -340,3 +344,51 @@ class LinkDrawForm(Styled):
 class ReviewDrawForm(Styled):
     percent = forms.IntegerField(label=_("抽取比例（%）"), initial=20, min_value=1, max_value=100)
     value_note = forms.CharField(label=_("约定的公开随机数来源"), max_length=200)
+
+
+class ObserverForm(Styled):
+    user = UserChoice(label=_("观察员账号"), queryset=User.objects.none())
+    area = forms.ModelChoiceField(label=_("观察区域"), queryset=Unit.objects.none())
+    kind = forms.ChoiceField(label=_("身份"), choices=Observer.Kind.choices)
+    affiliation = forms.CharField(label=_("工作单位及职务"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, users: QuerySet[User], areas: QuerySet[Unit], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["user"].queryset = users  # type: ignore[attr-defined]
+        self.fields["area"].queryset = areas  # type: ignore[attr-defined]
+
+
+class InviteForm(Styled):
+    observer = forms.ModelChoiceField(label=_("观察员"), queryset=Observer.objects.none())
+    visit = forms.ModelChoiceField(
+        label=_("督导（已开始）"), queryset=Visit.objects.none(), required=False
+    )
+    round = forms.ModelChoiceField(label=_("巡察"), queryset=Round.objects.none(), required=False)
+    note = forms.CharField(label=_("活动说明"), max_length=200, required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        observers: QuerySet[Observer],
+        visits: QuerySet[Visit],
+        rounds: QuerySet[Round],
+        **kw: Any,
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.fields["observer"].queryset = observers  # type: ignore[attr-defined]
+        self.fields["visit"].queryset = visits  # type: ignore[attr-defined]
+        self.fields["round"].queryset = rounds  # type: ignore[attr-defined]
+
+
+class SuggestionForm(Styled):
+    unit = forms.ModelChoiceField(label=_("涉及单位"), queryset=Unit.objects.none())
+    category = forms.TypedChoiceField(label=_("类别"), coerce=int)
+    title = forms.CharField(label=_("标题"), max_length=100)
+    text = forms.CharField(label=_("具体内容"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(
+        self, *args: Any, units: QuerySet[Unit], categories: list[tuple[int, str]], **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["category"].choices = categories  # type: ignore[attr-defined]

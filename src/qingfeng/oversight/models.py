@@ -423,6 +423,17 @@ class DocumentRequest(models.Model):
         return self.what[:30]
 
 
+class ResponseFile(Attachment):
+    """A file a unit provides with its answer to a document request (调阅资料)."""
+
+    request = models.ForeignKey(DocumentRequest, on_delete=models.PROTECT, related_name="files")
+    file = models.FileField(_("文件"), upload_to="oversight/requests/%Y/%m/", max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+
 class Interview(models.Model):
     """个别谈话: scheduled by the team; its notes are the team's only (encrypted at rest)."""
 
@@ -490,3 +501,73 @@ class RoundFinding(models.Model):
 
     def __str__(self) -> str:
         return self.text[:30]
+
+
+class Observer(models.Model):
+    """作风建设观察员: a deputy, a parent or a journalist with read-only eyes on an area."""
+
+    class Kind(models.TextChoices):
+        DEPUTY = "deputy", _("人大代表")
+        PARENT = "parent", _("家长代表")
+        JOURNALIST = "journalist", _("媒体记者")
+
+    user = models.ForeignKey(
+        User, verbose_name=_("账号"), on_delete=models.PROTECT, related_name="+"
+    )
+    area = models.ForeignKey(
+        Unit, verbose_name=_("观察区域"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("身份"), max_length=12, choices=Kind.choices)
+    affiliation = models.CharField(_("工作单位及职务"), max_length=100, blank=True)
+    appointed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    appointed_at = models.DateTimeField(_("聘任时间"), default=timezone.now)
+    ended_at = models.DateTimeField(_("解聘时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("观察员")
+        verbose_name_plural = _("观察员")
+        ordering = ["-appointed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(ended_at__isnull=True),
+                name="oversight_observer_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_kind_display()}"
+
+
+class Participation(models.Model):
+    """What an observer took part in: a visit joined, a round's open activity, a suggestion
+    raised (the ticket it became). Counted for the bulletin by `unit`."""
+
+    class Kind(models.TextChoices):
+        VISIT = "visit", _("参加督导")
+        ROUND = "round", _("参加巡察公开活动")
+        SUGGESTION = "suggestion", _("提出建议")
+
+    observer = models.ForeignKey(Observer, on_delete=models.PROTECT, related_name="participations")
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    visit = models.ForeignKey(
+        Visit, null=True, blank=True, on_delete=models.PROTECT, related_name="observers"
+    )
+    round = models.ForeignKey(
+        Round, null=True, blank=True, on_delete=models.PROTECT, related_name="observers"
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    ticket = models.CharField(_("工单编号"), max_length=20, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.observer} · {self.get_kind_display()}"

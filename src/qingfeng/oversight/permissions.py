@@ -5,6 +5,8 @@
 - a group's leader and members see their group; the leader alone opens a sealed visit's
   target, and only from its reveal time; the team records the visit once it has started;
 - a liaison leader (分管领导) keeps the log of their counties;
+- an observer (监督员 role over an area) sees their own page only: the area's figures, the
+  ledger's progress, their invitations and suggestions — never a visit, round or draw page;
 - a unit sees only what is addressed to it: a finished visit of itself. A sealed visit has no
   unit at all until it starts, so no unit-scoped read reaches it.
 """
@@ -42,6 +44,10 @@ def can(user: User, action: str, obj: object = None) -> bool:
         return has_role(user, *READERS)
     if action == "liaison":
         return has_role(user, R.LEADER)
+    if action == "manage_observers":
+        return has_role(user, *OFFICE)
+    if action == "observe":
+        return has_role(user, R.OBSERVER)
     if isinstance(obj, Visit):
         return _visit(user, action, obj)
     if action in {"reveal", "record"}:

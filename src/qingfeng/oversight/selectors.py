@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
+from qingfeng.core import registry
 from qingfeng.core.scope import scope_in, scope_q
 from qingfeng.ledger.models import Problem
 from qingfeng.orgs.models import Liaison, Unit, User
@@ -13,6 +18,8 @@ from qingfeng.oversight.models import (
     Finding,
     Group,
     LiaisonLog,
+    Observer,
+    Participation,
     Posting,
     Round,
     RoundFinding,
@@ -149,3 +156,88 @@ def round_findings(user: User, round_: Round, *, whole: bool) -> QuerySet[RoundF
     }
     rows = rows.filter(unit_part(user, round_))
     return rows if feedback else rows.filter(kind=RoundFinding.Kind.SELF_CHECK)
+
+
+def observers_visible_to(user: User) -> QuerySet[Observer]:
+    """The office's observers, over the areas in its scope."""
+    return Observer.objects.filter(scope_q(user, "area__path", roles=OFFICE)).select_related(
+        "user__person", "area"
+    )
+
+
+def get_observer_for_user(user: User, pk: int) -> Observer:
+    return get_object_or_404(observers_visible_to(user), pk=pk)
+
+
+def observer_of(user: User) -> Observer | None:
+    """The observer the signed-in person is (in office), or None."""
+    return Observer.objects.filter(user=user, ended_at__isnull=True).select_related("area").first()
+
+
+def participations_of(observer: Observer) -> list[Participation]:
+    """What the observer took part in, each suggestion with its ticket's state (the outcome
+    the channel gives it) as `state`."""
+    rows = list(observer.participations.select_related("visit", "round", "unit"))
+    sink = registry.complaint_sink()
+    numbers = [r.ticket for r in rows if r.ticket]
+    states = sink.states(numbers) if sink is not None and numbers else {}
+    for row in rows:
+        row.state = states.get(row.ticket, "")  # type: ignore[attr-defined]
+    return rows
+
+
+def area_figures(area: Unit, start: date, end: date) -> list[dict[str, Any]]:
+    """Every app's figures (core/registry.py `FigureSource`: the channel's tickets, the
+    evaluation's results, the ledger's …) summed over the area, for the observer's read-only
+    view: counts only, never a record."""
+    unit_ids = list(Unit.objects.within(area).values_list("pk", flat=True))
+    found = []
+    for source in sorted(registry.figure_sources(), key=lambda s: s.order):
+        by_unit = source.compute(unit_ids, start, end)
+        totals = {f.key: 0 for f in source.figures}
+        for counts in by_unit.values():
+            for key, n in counts.items():
+                if key in totals:
+                    totals[key] += n
+        found.append(
+            {"label": source.label, "figures": [(f.label, totals[f.key]) for f in source.figures]}
+        )
+    return found
+
+
+def area_progress(area: Unit) -> dict[str, int]:
+    """The ledger's public progress in the area: problems handed out, closed, open by light."""
+    problems = Problem.objects.filter(area.subtree_q()).exclude(
+        status__in=[Problem.Status.DRAFT, Problem.Status.WITHDRAWN]
+    )
+    return problems.aggregate(
+        total=Count("pk"),
+        closed=Count("pk", filter=Q(status=Problem.Status.CLOSED)),
+        red=Count("pk", filter=Q(light=Problem.Light.RED)),
+        yellow=Count("pk", filter=Q(light=Problem.Light.YELLOW)),
+    )
+
+
+def visits_to_invite(user: User) -> QuerySet[Visit]:
+    """Visits no longer sealed that the user may invite an observer to."""
+    mine = scope_q(user, "group__owner__path", roles=OFFICE) | Q(group__leader=user) | Q(team=user)
+    ids = Visit.objects.filter(mine, status__in=[Visit.Status.STARTED, Visit.Status.FINISHED])
+    return Visit.objects.filter(pk__in=ids.values("pk")).select_related("unit").order_by("-id")
+
+
+def round_tickets(user: User, round_: Round, units: list[Unit]) -> list[registry.ReceivedTicket]:
+    """The channel's tickets tagged to the round: about a unit under inspection (a target, a
+    drawn unit or one below them) and received during the round (its first day to its last,
+    or today while it runs). Through the channel's registered sink: oversight imports no
+    channel. For the team and the office only — the caller decides; a unit never sees them."""
+    sink = registry.complaint_sink()
+    if sink is None or not units:
+        return []
+    query = Q(pk__in=[])
+    for unit in units:
+        query |= unit.subtree_q("")
+    unit_ids = list(Unit.objects.filter(query).values_list("pk", flat=True))
+    end = min(round_.ends_on, timezone.localdate())
+    if end < round_.starts_on:
+        return []
+    return sink.received(unit_ids=unit_ids, start=round_.starts_on, end=end, viewer=user)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from qingfeng.oversight.views import draws, groups, rounds, visits
+from qingfeng.oversight.views import draws, groups, observers, rounds, visits
 
 app_name = "oversight"
 urlpatterns = [
@@ -32,6 +32,12 @@ urlpatterns = [
     path("draws/<int:pk>/plan/", draws.draw_plan, name="draw_plan"),
     path("draws/<int:pk>/export.xlsx", draws.draw_export, name="draw_export"),
     path("liaison/", groups.liaison, name="liaison"),
+    path("observers/", observers.observers, name="observers"),
+    path("observers/appoint/", observers.observer_appoint, name="observer_appoint"),
+    path("observers/invite/", observers.observer_invite, name="observer_invite"),
+    path("observers/<int:pk>/end/", observers.observer_end, name="observer_end"),
+    path("observer/", observers.observer, name="observer"),
+    path("observer/suggest/", observers.observer_suggest, name="observer_suggest"),
     path("rounds/", rounds.rounds, name="rounds"),
     path("rounds/new/", rounds.round_new, name="round_new"),
     path("rounds/<int:pk>/", rounds.round_detail, name="round"),
@@ -44,6 +50,11 @@ urlpatterns = [
         rounds.request_answer,
         name="request_answer",
     ),
+    path(
+        "rounds/<int:pk>/requests/<int:request_id>/files/<int:file_id>/",
+        rounds.request_file,
+        name="request_file",
+    ),
     path("rounds/<int:pk>/interview/", rounds.round_interview, name="round_interview"),
     path("rounds/<int:pk>/reception/", rounds.round_reception, name="round_reception"),
     path("rounds/<int:pk>/self-check/", rounds.round_self_check, name="round_self_check"),
@@ -52,6 +63,7 @@ urlpatterns = [
     path(
         "rounds/<int:pk>/findings.xlsx", rounds.round_findings_export, name="round_findings_export"
     ),
+    path("rounds/<int:pk>/report.docx", rounds.round_report, name="round_report"),
     path("rounds/<int:pk>/review-draw/", rounds.round_review_draw, name="round_review_draw"),
     path("rounds/<int:pk>/review/", rounds.round_review_start, name="round_review_start"),
 ]

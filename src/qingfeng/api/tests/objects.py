@@ -55,4 +55,6 @@ OBJECTS: dict[str, Factory] = {
     "api:oversight_visit": oversight.api_visit,
     "api:oversight_draw_value": oversight.api_draw,
     "learning:propose_item": replied_ticket,
+    "api:oversight_round": oversight.api_round,
+    "api:oversight_group": oversight.api_group,
 }

@@ -1,5 +1,6 @@
 """Every change in oversight: groups and liaison (`groups`), draws (`draws`), sealed visits
-(`visits`). Callers write `from qingfeng.oversight import actions`."""
+(`visits`), rounds (`rounds`), their rectification report (`reports`) and observers
+(`observers`). Callers write `from qingfeng.oversight import actions`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ from qingfeng.oversight.actions.groups import (
     check_log_liaison,
     do_end_posting,
 )
+from qingfeng.oversight.actions.observers import (
+    check_appoint_observer,
+    check_invite_observer,
+    check_raise_suggestion,
+    do_end_observer,
+)
+from qingfeng.oversight.actions.reports import do_issue_rectification_report
 from qingfeng.oversight.actions.rounds import (
     check_add_reception_member,
     check_add_round_finding,
@@ -49,6 +57,7 @@ __all__ = [
     "check_add_round_finding",
     "check_advance_round",
     "check_answer_request",
+    "check_appoint_observer",
     "check_attach_school",
     "check_commit_draw",
     "check_commit_review_draw",
@@ -57,10 +66,12 @@ __all__ = [
     "check_declare_conflict",
     "check_enter_value",
     "check_finish_visit",
+    "check_invite_observer",
     "check_link_draw",
     "check_log_liaison",
     "check_plan_visit",
     "check_publish_draw",
+    "check_raise_suggestion",
     "check_request_documents",
     "check_save_record",
     "check_schedule_interview",
@@ -70,7 +81,9 @@ __all__ = [
     "check_start_review",
     "check_start_visit",
     "do_cancel_visit",
+    "do_end_observer",
     "do_end_posting",
+    "do_issue_rectification_report",
     "plan_visits_from_draw",
     "reveal_target",
 ]

@@ -23,6 +23,11 @@ def schools_per_supervisor() -> int:
     return int(getattr(settings, "QF_OVERSIGHT_SCHOOLS_PER_SUPERVISOR", 5))
 
 
+def schools_per_area() -> int:
+    """挂牌督导 practice: a supervision area (a group's county) has at most 20 posted schools."""
+    return int(getattr(settings, "QF_OVERSIGHT_SCHOOLS_PER_AREA", 20))
+
+
 def _supervisors(users: Sequence[User]) -> None:
     holders = set(
         RoleAssignment.objects.filter(
@@ -85,7 +90,8 @@ def check_create_group(
 @transaction.atomic
 def check_attach_school(group: Group, *, actor: User, supervisor: User, school: Unit) -> Posting:
     """挂牌督导: a responsible supervisor of the group for a school of its regions; a school
-    has one, a supervisor at most QF_OVERSIGHT_SCHOOLS_PER_SUPERVISOR (5)."""
+    has one, a supervisor at most QF_OVERSIGHT_SCHOOLS_PER_SUPERVISOR (5), and the group's
+    area (the county the school is in) at most QF_OVERSIGHT_SCHOOLS_PER_AREA (20)."""
     if supervisor.pk != group.leader_id and not group.members.filter(pk=supervisor.pk).exists():
         raise ValidationError(_("责任督学须是本督导组的成员"))
     if school.kind not in {Unit.Kind.SCHOOL, Unit.Kind.KINDERGARTEN}:
@@ -101,6 +107,15 @@ def check_attach_school(group: Group, *, actor: User, supervisor: User, school: 
         raise ValidationError(
             _("每名责任督学至多挂牌 %(n)d 所学校，%(p)s 已挂牌 %(h)d 所")
             % {"n": limit, "p": supervisor, "h": held}
+        )
+    area = next(r for r in group.regions.all() if school.is_within(r))
+    in_area = Posting.objects.filter(group=group, ended_at__isnull=True).filter(
+        area.subtree_q("school")
+    )
+    if in_area.count() >= schools_per_area():
+        raise ValidationError(
+            _("%(a)s 已有 %(h)d 所学校挂牌督导，每个督导责任区至多 %(n)d 所")
+            % {"a": area.name, "h": in_area.count(), "n": schools_per_area()}
         )
     posting = Posting.objects.create(group=group, supervisor=supervisor, school=school)
     record_audit(

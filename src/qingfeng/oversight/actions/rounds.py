@@ -9,16 +9,20 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qingfeng.core.actions import notify
+from qingfeng.core.attachments import MB, AttachmentRules
 from qingfeng.core.audit import record_audit
 from qingfeng.core.scope import in_scope
 from qingfeng.ledger import actions as ledger_actions
 from qingfeng.ledger.models import Category, Problem
+from qingfeng.lib import filetypes as ft
 from qingfeng.orgs.models import Person, RoleAssignment, Unit, User
 from qingfeng.oversight import drawing
 from qingfeng.oversight.actions.draws import commit as draw_commit
@@ -31,6 +35,7 @@ from qingfeng.oversight.models import (
     Draw,
     Interview,
     ReceptionMember,
+    ResponseFile,
     Round,
     RoundFinding,
     RoundMember,
@@ -354,15 +359,36 @@ def check_request_documents(
     return request
 
 
+DOCUMENTS = AttachmentRules(
+    types=(ft.PDF, ft.DOCX, ft.XLSX, ft.XLS, ft.JPEG, ft.PNG),
+    max_bytes=20 * MB,
+    unsupported=gettext_lazy("只能上传 PDF、Word、Excel 或图片文件：%(name)s"),
+)
+MAX_FILES = 10
+
+
 @transaction.atomic
 def check_answer_request(
-    request: DocumentRequest, *, actor: User, response: str
+    request: DocumentRequest,
+    *,
+    actor: User,
+    response: str,
+    files: Sequence[UploadedFile] = (),
 ) -> DocumentRequest:
+    """The unit's answer, with the files it provides (checked by their content, images
+    scrubbed of metadata; all checked before any is stored)."""
     _unit_side(actor, request.unit)
     if request.status != DocumentRequest.Status.OPEN:
         raise ValidationError(_("该调阅事项已提供"))
     if not response.strip():
         raise ValidationError({"response": _("请填写提供情况")})
+    if len(files) > MAX_FILES:
+        raise ValidationError({"files": _("每次至多上传 %(n)d 个文件") % {"n": MAX_FILES}})
+    types = [DOCUMENTS.check(f) for f in files]
+    for upload, content_type in zip(files, types, strict=True):
+        row = ResponseFile(request=request)
+        DOCUMENTS.attach(row, upload, content_type=content_type)
+        row.save()
     request.status = DocumentRequest.Status.ANSWERED
     request.response, request.answered_by, request.answered_at = (
         response.strip(),
@@ -370,7 +396,13 @@ def check_answer_request(
         timezone.now(),
     )
     request.save(update_fields=["status", "response", "answered_by", "answered_at"])
-    record_audit(actor=actor, action="oversight.round.answer", obj=request.round, unit=request.unit)
+    record_audit(
+        actor=actor,
+        action="oversight.round.answer",
+        obj=request.round,
+        unit=request.unit,
+        after={"files": len(files)},
+    )
     return request
 
 

@@ -11,9 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from qingfeng.core.tests.objects import Factory, Made
-from qingfeng.orgs.models import Role
+from qingfeng.ledger.tests.base import PNG
+from qingfeng.orgs.models import Role, User
 from qingfeng.oversight import actions
-from qingfeng.oversight.models import Group, Round, Visit
+from qingfeng.oversight.models import DocumentRequest, Group, Round, Visit
 from qingfeng.oversight.tests.test_visits import JPEG
 from qingfeng.test import BaseTestCase, make_user
 
@@ -113,10 +114,20 @@ def round_(case: BaseTestCase) -> Made:
     return Made({"pk": _round(case).pk}, case.school_admin)
 
 
+def api_round(case: BaseTestCase) -> Made:
+    return Made({"round_id": _round(case).pk}, case.school_admin)
+
+
+def api_group(case: BaseTestCase) -> Made:
+    return Made({"group_id": _group(case).pk}, case.bureau_admin)
+
+
 def document_request(case: BaseTestCase) -> Made:
     found = _round(case)
+    # Made once per test case: another route's object reuses the inspectors.
     team = [
-        make_user(f"objects_insp{i}", unit=case.bureau, role=Role.INSPECTOR, name=f"巡察员{i}")
+        User.objects.filter(username=f"objects_insp{i}").first()
+        or make_user(f"objects_insp{i}", unit=case.bureau, role=Role.INSPECTOR, name=f"巡察员{i}")
         for i in range(4)
     ]
     actions.check_set_team(
@@ -131,9 +142,28 @@ def document_request(case: BaseTestCase) -> Made:
     return Made({"pk": found.pk, "request_id": row.pk}, case.school_admin)
 
 
+def request_file(case: BaseTestCase) -> Made:
+    made = document_request(case)
+    row = DocumentRequest.objects.get(pk=made.ids["request_id"])
+    upload = SimpleUploadedFile("台账.png", PNG, content_type="image/png")
+    actions.check_answer_request(row, actor=case.school_admin, response="见附件", files=[upload])
+    return Made({**made.ids, "file_id": row.files.get().pk}, case.school_admin)
+
+
+def observer(case: BaseTestCase) -> Made:
+    """A parent representative observing the school (the office ends the appointment)."""
+    user = make_user("parent_obs", unit=case.school, role=None, name="家长代表")
+    found = actions.check_appoint_observer(
+        actor=case.bureau_admin, user=user, area=case.school, kind="parent"
+    )
+    return Made({"pk": found.pk}, case.bureau_admin)
+
+
 OBJECTS: dict[str, Factory] = {
+    "oversight:observer_end": observer,
     "oversight:round": round_,
     "oversight:request_answer": document_request,
+    "oversight:request_file": request_file,
     "oversight:visit": visit,
     "oversight:photo": photo,
     "oversight:group": group,
@@ -141,4 +171,7 @@ OBJECTS: dict[str, Factory] = {
     "oversight:draw": draw,
     "api:oversight_visit": api_visit,
     "api:oversight_draw_value": api_draw,
+    "api:oversight_round": api_round,
+    "api:oversight_round_advance": api_round,
+    "api:oversight_group": api_group,
 }

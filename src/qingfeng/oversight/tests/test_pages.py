@@ -11,10 +11,12 @@ from django.utils import timezone
 
 from qingfeng.core.tests.machine import FILES_IN_MEMORY
 from qingfeng.ledger.models import Problem
+from qingfeng.orgs.models import Unit
 from qingfeng.oversight import actions
 from qingfeng.oversight.models import Draw, Group, LiaisonLog, Visit
 from qingfeng.oversight.tests.base import OversightCase
 from qingfeng.oversight.tests.test_visits import JPEG
+from qingfeng.test import make_unit
 
 
 @override_settings(STORAGES=FILES_IN_MEMORY)
@@ -76,6 +78,20 @@ class PagesTestCase(OversightCase):
             actions.check_attach_school(
                 group, actor=self.office_user, supervisor=self.member, school=self.other_school
             )
+        # 东城区 holds two posted schools: an area of at most two takes no third.
+        third = make_unit("东城区第三小学", Unit.Kind.SCHOOL, self.county, "S0099")
+        with (
+            self.settings(QF_OVERSIGHT_SCHOOLS_PER_AREA=2),
+            self.assertRaisesMessage(
+                ValidationError, "已有 2 所学校挂牌督导，每个督导责任区至多 2 所"
+            ),
+        ):
+            actions.check_attach_school(
+                group, actor=self.office_user, supervisor=self.member2, school=third
+            )
+        actions.check_attach_school(
+            group, actor=self.office_user, supervisor=self.member2, school=self.other_school
+        )
 
     def test_the_draw_pages_from_commitment_to_verified_certificate(self) -> None:
         self.login(self.office_user)

@@ -10,16 +10,18 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qingfeng.core.attachments import download
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.core.scope import in_scope
+from qingfeng.lib.filetypes import DOCX
 from qingfeng.orgs.models import Unit, User
 from qingfeng.orgs.selectors import scope_root_units
 from qingfeng.oversight import actions, export, selectors
@@ -102,7 +104,7 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     units = Unit.objects.filter(pk__in=[u.pk for u in round_units(found)])
     scope_units = Unit.objects.within(found.owner).filter(is_active=True)
     member = found.members.filter(user=request.user).first()
-    requests = found.requests.select_related("unit")
+    requests = found.requests.select_related("unit").prefetch_related("files")
     if not whole:
         requests = requests.filter(selectors.unit_part(request.user, found))
     mine_qs = Unit.objects.filter(pk__in=[u.pk for u in mine])
@@ -129,6 +131,9 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             unit__in=units if whole else mine_qs
         ),
         "findings": selectors.round_findings(request.user, found, whole=whole),
+        "tickets": selectors.round_tickets(request.user, found, round_units(found))
+        if whole
+        else [],
         "team_form": TeamForm(people=supervisors_under(found.owner))
         if office and found.status == "preparing"
         else None,
@@ -244,12 +249,17 @@ def request_answer(request: AuthenticatedHttpRequest, pk: int, request_id: int) 
     row = get_object_or_404(
         found.requests.filter(selectors.unit_part(request.user, found)), pk=request_id
     )
-    form = AnswerForm(request.POST)
+    form = AnswerForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("请填写提供情况"))
     else:
         try:
-            actions.check_answer_request(row, actor=request.user, **form.cleaned_data)
+            actions.check_answer_request(
+                row,
+                actor=request.user,
+                response=form.cleaned_data["response"],
+                files=request.FILES.getlist("documents"),
+            )
         except ValidationError as exc:
             refused(request, exc)
         else:
@@ -352,3 +362,41 @@ def round_findings_export(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
     whole = in_scope(request.user, found.owner.path, roles=OFFICE) or is_team(request.user, found)
     rows = selectors.round_findings(request.user, found, whole=whole)
     return export.response(export.round_findings_workbook(found, rows), f"{found.number}.xlsx")
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def round_report(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """整改报告 (.docx) of the findings the viewer may see; `?unit=` narrows it to one unit of
+    theirs (any other unit is a 404, as a missing one)."""
+    found = selectors.get_round_for_user(request.user, pk)
+    whole = in_scope(request.user, found.owner.path, roles=OFFICE) or is_team(request.user, found)
+    findings = selectors.round_findings(request.user, found, whole=whole)
+    unit = None
+    if request.GET.get("unit"):
+        allowed = round_units(found) if whole else _mine(request, found)
+        unit = next((u for u in allowed if str(u.pk) == request.GET["unit"]), None)
+        if unit is None:
+            raise Http404
+        findings = findings.filter(unit=unit)
+    data = actions.do_issue_rectification_report(
+        found, actor=request.user, findings=list(findings), unit=unit
+    )
+    name = f"{found.number}-{unit.code if unit else 'all'}.docx"
+    response = HttpResponse(data, content_type=DOCX.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def request_file(
+    request: AuthenticatedHttpRequest, pk: int, request_id: int, file_id: int
+) -> HttpResponseBase:
+    """A file of a unit's answer: for the team and the office, or the unit's own people."""
+    found = selectors.get_round_for_user(request.user, pk)
+    rows = found.requests.all()
+    if not (in_scope(request.user, found.owner.path, roles=OFFICE) or is_team(request.user, found)):
+        rows = rows.filter(selectors.unit_part(request.user, found))
+    row = get_object_or_404(rows, pk=request_id)
+    return download(get_object_or_404(row.files.all(), pk=file_id))
