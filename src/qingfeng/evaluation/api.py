@@ -117,9 +117,18 @@ class UnitResultOut(Schema):
     rank: int | None
 
 
+class IndicatorOut(Schema):
+    group: str
+    name: str
+    weight: int = Field(..., description="权重（各指标之和为 100）")
+    max: str = Field(..., description="满分")
+
+
 class EvaluationResultsOut(Schema):
     round: EvaluationRoundOut
     definition: list[str]
+    scheme_version: int = Field(..., description="第三方评估指标体系版本（0：未设指标体系）")
+    scheme: list[IndicatorOut]
     results: list[UnitResultOut]
 
 
@@ -295,6 +304,8 @@ def results(request: HttpRequest, round_id: int) -> Any:
     return {
         "round": _round_out(round_),
         "definition": definition_lines(round_),
+        "scheme_version": round_.scheme_version,
+        "scheme": round_.indicators,
         "results": [
             {
                 "unit_id": r.unit.pk,

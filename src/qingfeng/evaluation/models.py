@@ -69,6 +69,10 @@ class Round(models.Model):
     )
     items = models.JSONField(_("评议项目"), default=list)
     instrument_version = models.PositiveSmallIntegerField(_("问卷版本"), default=1)
+    # The third-party indicator scheme ([{"group", "name", "weight", "max"}], see scheme.py),
+    # frozen at opening like the items; version 0 = no scheme (free indicators, their mean).
+    indicators = models.JSONField(_("评估指标体系"), default=list, blank=True)
+    scheme_version = models.PositiveSmallIntegerField(_("指标体系版本"), default=0)
     rate_definition = models.CharField(
         _("满意率口径"), max_length=10, choices=RateDefinition.choices, default="top3"
     )

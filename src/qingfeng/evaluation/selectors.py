@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from qingfeng.core.scope import scope_paths, scope_q
-from qingfeng.evaluation import stats
+from qingfeng.evaluation import scheme, stats
 from qingfeng.evaluation.models import (
     RATING_SCORES,
     UNKNOWN,
@@ -155,11 +155,12 @@ def results(round_: Round, units: list[Unit] | None = None) -> list[UnitResult]:
         responses = responses.filter(unit_id__in=[u.pk for u in units])
     ids = [u.pk for u in units]
     found = counts(responses, round_)
-    third: dict[int, list[Decimal]] = {}
-    for unit_id, score in ThirdPartyScore.objects.filter(
+    third: dict[int, dict[str, Decimal]] = {}
+    for unit_id, indicator, score in ThirdPartyScore.objects.filter(
         round=round_, unit_id__in=ids, superseded=False
-    ).values_list("unit_id", "score"):
-        third.setdefault(unit_id, []).append(score)
+    ).values_list("unit_id", "indicator", "score"):
+        third.setdefault(unit_id, {})[indicator] = score
+    indicators = scheme.load(round_.indicators)
     reviews = {
         r.unit_id: r
         for r in DisciplineReview.objects.filter(round=round_, unit_id__in=ids, superseded=False)
@@ -178,7 +179,7 @@ def results(round_: Round, units: list[Unit] | None = None) -> list[UnitResult]:
         )
         fill_rate(result, round_)
         if unit.pk in third:
-            result.third_party = float(sum(third[unit.pk]) / len(third[unit.pk]))
+            result.third_party = third_party_total(indicators, third[unit.pk])
         review = reviews.get(unit.pk)
         if review is not None:
             result.discipline = review.get_rating_display()
@@ -195,6 +196,16 @@ def results(round_: Round, units: list[Unit] | None = None) -> list[UnitResult]:
         out.append(result)
     _rank(out)
     return out
+
+
+def third_party_total(
+    indicators: list[scheme.Indicator], scores: dict[str, Decimal]
+) -> float | None:
+    """The weighted total over the round's scheme, or the mean of free indicators (0–100)."""
+    if indicators:
+        total = scheme.weighted_total(indicators, scores)
+        return None if total is None else float(total)
+    return float(sum(scores.values()) / len(scores)) if scores else None
 
 
 def _rank(rows: list[UnitResult]) -> None:

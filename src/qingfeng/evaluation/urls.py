@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.rounds, name="rounds"),
     path("new/", views.round_new, name="round_new"),
     path("<int:pk>/", views.round_detail, name="round"),
+    path("<int:pk>/scheme/", views.round_scheme, name="scheme"),
     path("<int:pk>/open/", views.round_open, name="open"),
     path("<int:pk>/close/", views.round_close, name="close"),
     path("<int:pk>/publish/", views.round_publish, name="publish"),

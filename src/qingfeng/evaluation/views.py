@@ -20,13 +20,14 @@ from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.core.publicform import qr
 from qingfeng.core.publicform.poster import PosterFontError
-from qingfeng.evaluation import actions, excel, export, selectors
+from qingfeng.evaluation import actions, excel, export, scheme, selectors
 from qingfeng.evaluation.forms import (
     CodesForm,
     DisciplineForm,
     ReturnForm,
     ReviewForm,
     RoundForm,
+    SchemeForm,
     ScoreUploadForm,
     ThirdPartyForm,
 )
@@ -106,6 +107,7 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "manage": manage,
             "definition": export.definition_lines(round_),
+            **scheme.context(round_.indicators),
             "flagged": selectors.flagged_responses(round_).count() if manage else 0,
             "scores": round_.status != Round.Status.DRAFT
             and (manage or can(request.user, "enter_third_party", round_)),
@@ -122,6 +124,32 @@ def _move(request: AuthenticatedHttpRequest, pk: int, run: Any) -> HttpResponse:
     else:
         messages.success(request, _("已完成"))
     return HttpResponseRedirect(reverse("evaluation:round", args=[round_.pk]))
+
+
+@guarded(can, "manage")
+@require_http_methods(["GET", "POST"])
+def round_scheme(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The third-party indicator scheme: edited while the round is a draft, then frozen."""
+    round_ = _round(request, pk, manage=True)
+    draft = round_.status == Round.Status.DRAFT
+    initial = {"indicators": scheme.as_lines(scheme.load(round_.indicators))}
+    form = SchemeForm(request.POST or None, initial=initial) if draft else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        try:
+            actions.check_set_scheme(
+                round_, actor=request.user, indicators=form.cleaned_data["indicators"]
+            )
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            messages.success(request, _("已保存"))
+            return HttpResponseRedirect(reverse("evaluation:round", args=[round_.pk]))
+    return render(
+        request,
+        "evaluation/scheme.html",
+        {"round": round_, "form": form, **scheme.context(round_.indicators)},
+        status=400 if form is not None and form.errors else 200,
+    )
 
 
 @guarded(can, "manage")
@@ -175,23 +203,35 @@ def _unit_context(
     confidential = sees_confidential(user, unit)
     may_score = can(user, "enter_third_party", round_) and enters(user, "enter_third_party", unit)
     may_review = can(user, "enter_discipline", round_) and enters(user, "enter_discipline", unit)
+    indicators = scheme.load(round_.indicators)
+    scores = list(ThirdPartyScore.objects.filter(round=round_, unit=unit, superseded=False))
     return {
         "round": round_,
         "unit": unit,
         "result": result,
         "items": selectors.item_rates(round_, unit),
         "definition": export.definition_lines(round_),
-        "scores": ThirdPartyScore.objects.filter(round=round_, unit=unit, superseded=False),
+        "scores": scores,
+        "scheme_rows": _scheme_rows(indicators, scores),
+        **scheme.context(round_.indicators),
         "review": DisciplineReview.objects.filter(
             round=round_, unit=unit, superseded=False
         ).first(),
         "confidential": confidential,
         "manage": can(user, "manage", round_),
         "third_party_form": forms.get("third_party_form")
-        or (ThirdPartyForm() if may_score else None),
+        or (ThirdPartyForm(indicators=indicators) if may_score else None),
         "discipline_form": forms.get("discipline_form")
         or (DisciplineForm() if may_review else None),
     }
+
+
+def _scheme_rows(
+    indicators: list[scheme.Indicator], scores: list[ThirdPartyScore]
+) -> list[tuple[scheme.Indicator, ThirdPartyScore | None]]:
+    """Each indicator of the scheme with the unit's current score (None: not scored)."""
+    by_name = {s.indicator: s for s in scores}
+    return [(ind, by_name.get(ind.name)) for ind in indicators]
 
 
 def _entry(request: AuthenticatedHttpRequest, pk: int, unit_id: int, kind: str) -> HttpResponse:
@@ -202,7 +242,7 @@ def _entry(request: AuthenticatedHttpRequest, pk: int, unit_id: int, kind: str) 
         raise Http404
     form: Form
     if kind == "enter_third_party":
-        form = ThirdPartyForm(request.POST)
+        form = ThirdPartyForm(request.POST, indicators=scheme.load(round_.indicators))
         run = actions.check_enter_third_party
         name = "third_party_form"
     else:
@@ -423,16 +463,19 @@ def score_template(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         for ru in round_.covered.select_related("unit").order_by("unit__path")
         if enters(request.user, "enter_third_party", ru.unit) or can(request.user, "manage", round_)
     ]
-    entered = list(
-        ThirdPartyScore.objects.filter(round=round_, superseded=False)
-        .order_by("indicator")
-        .values_list("indicator", flat=True)
-        .distinct()
-    )
+    indicators = scheme.load(round_.indicators)
+    if indicators:  # the scheme: "name（max分）" under its group, as the reader matches it
+        columns = [(ind.header, ind.group) for ind in indicators]
+    else:
+        entered = list(
+            ThirdPartyScore.objects.filter(round=round_, superseded=False)
+            .order_by("indicator")
+            .values_list("indicator", flat=True)
+            .distinct()
+        )
+        columns = [(name, "") for name in entered or round_.items]
     data = excel.template_workbook(
-        title=_("%(r)s 第三方评估得分表") % {"r": round_.name},
-        units=units,
-        indicators=entered or list(round_.items),
+        title=_("%(r)s 第三方评估得分表") % {"r": round_.name}, units=units, indicators=columns
     )
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="scores-{round_.pk}.xlsx"'

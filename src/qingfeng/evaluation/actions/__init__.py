@@ -21,6 +21,7 @@ from qingfeng.evaluation.actions.rounds import (
     check_create_round,
     check_open_round,
     check_publish_round,
+    check_set_scheme,
     covered_units,
     quarter_of,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "check_publish_round",
     "check_return_scores",
     "check_review_response",
+    "check_set_scheme",
     "check_submit_rating",
     "code_hash",
     "covered_units",

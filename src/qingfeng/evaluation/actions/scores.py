@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qingfeng.core.audit import record_audit
-from qingfeng.evaluation import excel
+from qingfeng.evaluation import excel, scheme
 from qingfeng.evaluation.models import DisciplineReview, Round, ScoreImport, ThirdPartyScore
 from qingfeng.evaluation.permissions import can, enters
 from qingfeng.lib.xlsx import RowError, WorkbookError
@@ -56,6 +56,17 @@ def check_enter_third_party(
         raise ValidationError({"score": _("得分须是 0 到 100 之间的数")}) from None
     if not Decimal(0) <= value <= Decimal(100):
         raise ValidationError({"score": _("得分须是 0 到 100 之间的数")})
+    indicators = scheme.load(round_.indicators)
+    if indicators:
+        found = scheme.find(indicators, indicator)
+        if found is None:
+            raise ValidationError(
+                {"indicator": _("本轮指标体系中没有“%(i)s”指标") % {"i": indicator}}
+            )
+        indicator = found.name
+        too_high = scheme.over_max(found, value)
+        if too_high:
+            raise ValidationError({"score": too_high})
     ThirdPartyScore.objects.filter(
         round=round_, unit=unit, indicator=indicator, superseded=False
     ).update(superseded=True)
@@ -123,8 +134,31 @@ def _match_units(
         by_name.setdefault(excel.unit_key(covered.name), []).append(covered)
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[int, str], int] = {}
+    indicators = scheme.load(round_.indicators)
+    unknown: set[tuple[str, str]] = set()  # (sheet, indicator) already reported
     unit: Unit | None
     for e in parsed.entries:
+        indicator = e.indicator
+        if indicators:
+            found = scheme.find(indicators, e.indicator)
+            if found is None:
+                if (e.sheet, e.indicator) not in unknown:
+                    unknown.add((e.sheet, e.indicator))
+                    errors.append(
+                        RowError(
+                            e.sheet,
+                            e.row,
+                            e.column,
+                            _("本轮指标体系（第 %(v)d 版）中没有“%(i)s”指标，请用本轮的评分表模板")
+                            % {"v": round_.scheme_version, "i": e.indicator},
+                        )
+                    )
+                continue
+            indicator = found.name
+            too_high = scheme.over_max(found, e.score)
+            if too_high:
+                errors.append(RowError(e.sheet, e.row, e.column, too_high))
+                continue
         if e.code_text:
             unit = by_code.get(e.code_text)
             if unit is None:
@@ -155,7 +189,7 @@ def _match_units(
                 )
             )
             continue
-        first = seen.setdefault((unit.pk, e.indicator), e.row)
+        first = seen.setdefault((unit.pk, indicator), e.row)
         if first != e.row:
             errors.append(
                 RowError(
@@ -163,7 +197,7 @@ def _match_units(
                     e.row,
                     e.column,
                     _("“%(u)s”的“%(i)s”在第%(r)d行已有分数")
-                    % {"u": unit.name, "i": e.indicator, "r": first},
+                    % {"u": unit.name, "i": indicator, "r": first},
                 )
             )
             continue
@@ -173,7 +207,7 @@ def _match_units(
                 "row": e.row,
                 "unit_id": unit.pk,
                 "unit": unit.name,
-                "indicator": e.indicator,
+                "indicator": indicator,
                 "score": str(e.score),
                 "comment": e.comment,
             }
