@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core.attachments import MultipleFileField
 from qingfeng.evaluation import scheme
 from qingfeng.evaluation.models import DEFAULT_ITEMS, LEVELS, DisciplineReview, Response, Round
 from qingfeng.orgs.models import Unit
@@ -179,6 +180,11 @@ class ThirdPartyForm(forms.Form):
     comment = forms.CharField(
         label=_("评估说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    evidence = MultipleFileField(
+        label=_("佐证材料（选填）"),
+        required=False,
+        help_text=_("照片、检查记录等，JPG、PNG、PDF、DOCX、XLSX，每个不超过 20 MB，最多 6 个"),
+    )
 
     def __init__(
         self, *args: Any, indicators: list[scheme.Indicator] | None = None, **kwargs: Any
@@ -200,6 +206,11 @@ class DisciplineForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     veto = forms.BooleanField(label=_("一票否决"), required=False)
+    evidence = MultipleFileField(
+        label=_("佐证材料（保密，选填）"),
+        required=False,
+        help_text=_("被评单位不可见；JPG、PNG、PDF、DOCX、XLSX，每个不超过 20 MB，最多 6 个"),
+    )
 
 
 class ScoreUploadForm(forms.Form):

@@ -36,6 +36,7 @@ urlpatterns = [
         views.score_import_errors,
         name="score_import_errors",
     ),
+    path("evidence/<int:pk>/", views.evidence, name="evidence"),
     path("remedial/", views.remedials, name="remedials"),
     path("remedial/<int:pk>/", views.remedial, name="remedial"),
 ]

@@ -8,19 +8,20 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qingfeng.core import registry
-from qingfeng.core.attachments import body_too_large
+from qingfeng.core.attachments import MB, body_too_large, download
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.core.publicform import qr
 from qingfeng.core.publicform.poster import PosterFontError
 from qingfeng.evaluation import actions, excel, export, scheme, selectors
+from qingfeng.evaluation.actions.scores import MAX_FILES
 from qingfeng.evaluation.forms import (
     CodesForm,
     DisciplineForm,
@@ -42,6 +43,8 @@ from qingfeng.evaluation.permissions import can, enters, sees_confidential
 from qingfeng.evaluation.publicform import unit_posters, unit_rate_url
 from qingfeng.orgs.models import Unit
 from qingfeng.orgs.selectors import scope_root_units
+
+EVIDENCE_BODY_MAX = MAX_FILES * 20 * MB + MB  # the files and the form around them
 
 
 def _round(request: AuthenticatedHttpRequest, pk: int, *, manage: bool = False) -> Round:
@@ -205,7 +208,11 @@ def _unit_context(
     may_review = can(user, "enter_discipline", round_) and enters(user, "enter_discipline", unit)
     indicators = scheme.load(round_.indicators)
     scores = list(ThirdPartyScore.objects.filter(round=round_, unit=unit, superseded=False))
+    by_score, discipline_files = selectors.unit_evidence(user, round_, unit)
+    for score in scores:
+        score.files = by_score.get(score.pk, [])  # type: ignore[attr-defined]
     return {
+        "discipline_files": discipline_files,
         "round": round_,
         "unit": unit,
         "result": result,
@@ -240,13 +247,18 @@ def _entry(request: AuthenticatedHttpRequest, pk: int, unit_id: int, kind: str) 
     unit = result.unit
     if not (can(request.user, kind, round_) and enters(request.user, kind, unit)):
         raise Http404
+    if body_too_large(request, max_bytes=EVIDENCE_BODY_MAX):
+        messages.error(request, _("上传的文件合计超过 %(mb)d MB") % {"mb": EVIDENCE_BODY_MAX // MB})
+        return HttpResponseRedirect(reverse("evaluation:unit", args=[round_.pk, unit.pk]))
     form: Form
     if kind == "enter_third_party":
-        form = ThirdPartyForm(request.POST, indicators=scheme.load(round_.indicators))
+        form = ThirdPartyForm(
+            request.POST, request.FILES, indicators=scheme.load(round_.indicators)
+        )
         run = actions.check_enter_third_party
         name = "third_party_form"
     else:
-        form = DisciplineForm(request.POST)
+        form = DisciplineForm(request.POST, request.FILES)
         run = actions.check_enter_discipline  # type: ignore[assignment]
         name = "discipline_form"
     if form.is_valid():
@@ -259,6 +271,15 @@ def _entry(request: AuthenticatedHttpRequest, pk: int, unit_id: int, kind: str) 
             return HttpResponseRedirect(reverse("evaluation:unit", args=[round_.pk, unit.pk]))
     context = _unit_context(request, round_, unit, result, **{name: form})
     return render(request, "evaluation/unit.html", context, status=400)
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def evidence(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
+    """A score's evidence file: found through the scoped selector, its opening audited."""
+    row = selectors.get_evidence_for_user(request.user, pk)
+    actions.do_record_evidence_download(row, actor=request.user)
+    return download(row)
 
 
 @guarded(can, "view_rounds")

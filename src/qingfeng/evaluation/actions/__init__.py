@@ -31,6 +31,7 @@ from qingfeng.evaluation.actions.scores import (
     check_enter_third_party,
     check_import_scores,
     check_return_scores,
+    do_record_evidence_download,
 )
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "check_submit_rating",
     "code_hash",
     "covered_units",
+    "do_record_evidence_download",
     "normalise_code",
     "open_remedials",
     "quarter_of",
