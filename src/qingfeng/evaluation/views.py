@@ -353,7 +353,13 @@ def codes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             return render(
                 request,
                 "evaluation/codes_slips.html",
-                {"round": round_, "batch": batch, "slips": slips, "unit": data["unit"]},
+                {
+                    "round": round_,
+                    "batch": batch,
+                    "slips": slips,
+                    "unit": data["unit"],
+                    "rate_url": unit_rate_url(request, data["unit"]),
+                },
             )
     batches = round_.code_batches.select_related("unit").order_by("-created_at")
     return render(
