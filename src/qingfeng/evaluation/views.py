@@ -333,7 +333,10 @@ def review(request: AuthenticatedHttpRequest, pk: int, response_id: int) -> Http
 def codes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     round_ = _round(request, pk, manage=True)
     units = Unit.objects.filter(pk__in=round_.covered.values("unit_id")).order_by("path")
-    form = CodesForm(request.POST or None, units=units)
+    # 待定 on the results page links here with ?unit=: the office orders an extra sample.
+    chosen = request.GET.get("unit", "")
+    initial = {"unit": int(chosen)} if chosen.isdigit() else {}
+    form = CodesForm(request.POST or None, units=units, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
