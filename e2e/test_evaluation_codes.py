@@ -16,6 +16,7 @@ from e2e.test_intake import as_citizen, pick, sign_in_as, top
 pytestmark = pytest.mark.e2e
 
 FRAME = "三年级（1）班\n三年级（2）班\n四年级（1）班\n五年级（3）班"
+SCHEME = "师德师风｜师德师风建设｜３０｜30分\n办学行为｜规范收费｜25｜10\n办学行为｜规范办学行为｜25｜20\n整改成效｜整改落实成效｜20｜40"
 REFUSED = "票码无效或已使用，请核对后重新输入"
 
 
@@ -29,8 +30,18 @@ def frame_round(ui: Browser, name: str) -> None:
     page.select_option("#id_area", label="东城区教育局")
     page.fill("#id_min_sample", "3")
     page.get_by_role("button", name="保存为草稿").click()
+    # The third-party indicator scheme, pasted as the office keeps it in a spreadsheet.
+    page.get_by_test_id("scheme-link").click()
+    page.fill("#id_indicators", SCHEME)
+    page.get_by_role("button", name="保存指标体系").click()
+    expect(page.get_by_test_id("scheme-row")).to_have_count(4)
     page.get_by_test_id("open-round").click()
     expect(page.get_by_test_id("round-status")).to_have_text("评议中")
+    scheme = page.get_by_test_id("scheme")
+    expect(scheme).to_contain_text("第三方评估指标体系（第 1 版）")
+    ui.assert_no_horizontal_overflow()
+    scheme.scroll_into_view_if_needed()
+    ui.screenshot("evaluation-scheme")
 
 
 def print_slips(ui: Browser) -> tuple[list[str], str]:
