@@ -117,9 +117,18 @@ class UnitResultOut(Schema):
     rank: int | None
 
 
+class EvaluationIndicatorOut(Schema):
+    group: str
+    name: str
+    weight: int = Field(..., description="权重（各指标之和为 100）")
+    max: str = Field(..., description="满分")
+
+
 class EvaluationResultsOut(Schema):
     round: EvaluationRoundOut
     definition: list[str]
+    scheme_version: int = Field(..., description="第三方评估指标体系版本（0：未设指标体系）")
+    scheme: list[EvaluationIndicatorOut]
     results: list[UnitResultOut]
 
 
@@ -295,6 +304,8 @@ def results(request: HttpRequest, round_id: int) -> Any:
     return {
         "round": _round_out(round_),
         "definition": definition_lines(round_),
+        "scheme_version": round_.scheme_version,
+        "scheme": round_.indicators,
         "results": [
             {
                 "unit_id": r.unit.pk,
@@ -347,3 +358,222 @@ def remedials(request: HttpRequest) -> Any:
         }
         for r in selectors.remedials_visible_to(user)[:500]
     ]
+
+
+# -- staff actions: the same actions and policy as the pages --
+
+
+class EvaluationReviewIn(Schema):
+    status: Literal["accepted", "excluded"] = Field(
+        ..., description="accepted 确认有效，excluded 剔除"
+    )
+    reason: str = Field(..., max_length=500, description="理由（记入审计）")
+
+
+class EvaluationReviewOut(Schema):
+    id: int
+    status: str
+    rule: str
+
+
+class EvaluationThirdPartyIn(Schema):
+    indicator: str = Field(
+        ..., max_length=100, description="评估指标（有指标体系时须为体系中的指标）"
+    )
+    score: str = Field(..., max_length=10, description="得分：0–100，且不超过该指标满分")
+    comment: str = Field("", max_length=1000)
+
+
+class EvaluationThirdPartyOut(Schema):
+    id: int
+    unit_id: int
+    indicator: str
+    score: str
+
+
+class EvaluationDisciplineIn(Schema):
+    rating: Literal["excellent", "good", "fair", "poor"]
+    comment: str = Field("", max_length=2000, description="评鉴意见（保密，任何答复中都不返回）")
+    veto: bool = False
+
+
+class EvaluationDisciplineOut(Schema):
+    id: int
+    unit_id: int
+    rating: str
+    veto: bool
+
+
+def _staff_round(request: HttpRequest, round_id: int) -> Round:
+    user = _user(request)
+    if not can(user, "view_rounds"):
+        raise HttpError(403, _("没有查看评议的权限"))
+    try:
+        return selectors.get_round_for_user(user, round_id)
+    except Http404:
+        raise HttpError(404, _("评议轮次不存在")) from None
+
+
+def _refused(exc: ValidationError) -> HttpError:
+    return HttpError(400, " ".join(exc.messages))
+
+
+def _move(request: HttpRequest, round_id: int, run: Any) -> Any:
+    round_ = _staff_round(request, round_id)
+    if not can(_user(request), "manage", round_):
+        raise HttpError(404, _("评议轮次不存在"))
+    try:
+        run(round_, actor=_user(request))
+    except ValidationError as exc:
+        raise _refused(exc) from None
+    return _round_out(round_)
+
+
+MOVE_RESPONSES: dict[int, Any] = {
+    200: EvaluationRoundOut,
+    400: RatingErrorOut,
+    403: RatingErrorOut,
+    404: RatingErrorOut,
+}
+
+
+@router.post(
+    "/rounds/{round_id}/open",
+    url_name="evaluation_round_open",
+    response=MOVE_RESPONSES,
+    summary="开始评议（专项办）：冻结范围、问卷和指标体系",
+)
+def round_open(request: HttpRequest, round_id: int) -> Any:
+    return _move(request, round_id, actions.check_open_round)
+
+
+@router.post(
+    "/rounds/{round_id}/close",
+    url_name="evaluation_round_close",
+    response=MOVE_RESPONSES,
+    summary="结束评议（专项办）",
+    description="同一事务中写下结果，并按 85% 规则建立回炉补课、台账问题、通知和复评时间；"
+    "重复结束答复 400，不会重复建立任何记录。",
+)
+def round_close(request: HttpRequest, round_id: int) -> Any:
+    return _move(request, round_id, actions.check_close_round)
+
+
+@router.post(
+    "/rounds/{round_id}/publish",
+    url_name="evaluation_round_publish",
+    response=MOVE_RESPONSES,
+    summary="发布结果（专项办）：被评单位可看到本单位结果",
+)
+def round_publish(request: HttpRequest, round_id: int) -> Any:
+    return _move(request, round_id, actions.check_publish_round)
+
+
+@router.post(
+    "/rounds/{round_id}/responses/{response_id}/review",
+    url_name="evaluation_review",
+    response={
+        200: EvaluationReviewOut,
+        400: RatingErrorOut,
+        403: RatingErrorOut,
+        404: RatingErrorOut,
+    },
+    summary="复核存疑评价（专项办，写明理由）",
+)
+def review(
+    request: HttpRequest, round_id: int, response_id: int, payload: EvaluationReviewIn
+) -> Any:
+    round_ = _staff_round(request, round_id)
+    if not can(_user(request), "manage", round_):
+        raise HttpError(404, _("评议轮次不存在"))
+    found = Response.objects.filter(round=round_, pk=response_id).first()
+    if found is None:
+        raise HttpError(404, _("评价不存在"))
+    try:
+        done = actions.check_review_response(
+            found, actor=_user(request), status=payload.status, reason=payload.reason
+        )
+    except ValidationError as exc:
+        raise _refused(exc) from None
+    return {"id": done.pk, "status": done.status, "rule": done.rule}
+
+
+def _entry_unit(request: HttpRequest, round_: Round, unit_id: int, kind: str) -> Any:
+    """The unit, as the unit page finds it (404 outside the caller's sight), and the entry
+    right of the caller (the role, the unit below, the round open and unpublished)."""
+    from qingfeng.evaluation.permissions import enters
+
+    try:
+        unit = selectors.get_unit_result(_user(request), round_, unit_id).unit
+    except Http404:
+        raise HttpError(404, _("单位不在本轮评议中")) from None
+    if not (can(_user(request), kind, round_) and enters(_user(request), kind, unit)):
+        raise HttpError(403, _("没有录入该单位评分的权限，或本轮当前不能录入"))
+    return unit
+
+
+@router.post(
+    "/rounds/{round_id}/units/{unit_id}/third-party",
+    url_name="evaluation_third_party",
+    response={
+        200: EvaluationThirdPartyOut,
+        400: RatingErrorOut,
+        403: RatingErrorOut,
+        404: RatingErrorOut,
+    },
+    summary="录入第三方评估得分（第三方评估员）",
+    description="后录入的取代先前的（先前的保留）；佐证文件请在单位结果页上传。",
+)
+def third_party(
+    request: HttpRequest, round_id: int, unit_id: int, payload: EvaluationThirdPartyIn
+) -> Any:
+    round_ = _staff_round(request, round_id)
+    unit = _entry_unit(request, round_, unit_id, "enter_third_party")
+    try:
+        entry = actions.check_enter_third_party(
+            round_,
+            actor=_user(request),
+            unit=unit,
+            indicator=payload.indicator,
+            score=payload.score,
+            comment=payload.comment,
+        )
+    except ValidationError as exc:
+        raise _refused(exc) from None
+    return {
+        "id": entry.pk,
+        "unit_id": unit.pk,
+        "indicator": entry.indicator,
+        "score": str(entry.score),
+    }
+
+
+@router.post(
+    "/rounds/{round_id}/units/{unit_id}/discipline",
+    url_name="evaluation_discipline",
+    response={
+        200: EvaluationDisciplineOut,
+        400: RatingErrorOut,
+        403: RatingErrorOut,
+        404: RatingErrorOut,
+    },
+    summary="录入纪委监察评鉴（纪检监察员）",
+    description="评鉴意见保密：任何答复（包括本接口）都不返回意见文字。",
+)
+def discipline(
+    request: HttpRequest, round_id: int, unit_id: int, payload: EvaluationDisciplineIn
+) -> Any:
+    round_ = _staff_round(request, round_id)
+    unit = _entry_unit(request, round_, unit_id, "enter_discipline")
+    try:
+        entry = actions.check_enter_discipline(
+            round_,
+            actor=_user(request),
+            unit=unit,
+            rating=payload.rating,
+            comment=payload.comment,
+            veto=payload.veto,
+        )
+    except ValidationError as exc:
+        raise _refused(exc) from None
+    return {"id": entry.pk, "unit_id": unit.pk, "rating": entry.rating, "veto": entry.veto}

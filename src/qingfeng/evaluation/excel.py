@@ -259,16 +259,19 @@ def error_workbook(parsed: ParsedScores | None, errors: list[RowError]) -> bytes
     return save(workbook)
 
 
-def template_workbook(*, title: str, units: list[tuple[str, str]], indicators: list[str]) -> bytes:
+def template_workbook(
+    *, title: str, units: list[tuple[str, str]], indicators: list[tuple[str, str]]
+) -> bytes:
     """The blank form for the assessor in the office layout: the units to score (name,
-    code) and one column per indicator under a merged "评估得分" header."""
+    code) and one column per indicator (label, group) under its merged group header
+    ("评估得分" when the indicator has no group)."""
     columns = [
         LAYOUT.by_key["seq"],
         LAYOUT.by_key["unit"],
         LAYOUT.by_key["code"],
         *[
-            Column(f"i{i}", name, width=12, group="评估得分", center=True)
-            for i, name in enumerate(indicators)
+            Column(f"i{i}", label, width=12, group=group or "评估得分", center=True)
+            for i, (label, group) in enumerate(indicators)
         ],
         LAYOUT.by_key["comment"],
     ]

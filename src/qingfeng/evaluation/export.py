@@ -4,10 +4,12 @@ above the table, as on every result page. The discipline comment is never export
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qingfeng.evaluation import scheme
 from qingfeng.evaluation.models import Round
 from qingfeng.evaluation.selectors import UnitResult
 from qingfeng.lib.xlsx import Column
@@ -33,7 +35,13 @@ def definition_lines(round_: Round) -> list[str]:
             "c": round_.weight_discipline,
             "cap": round_.veto_cap,
         },
-        _("纪委监察评鉴：优秀 95、良好 85、一般 70、较差 50；第三方评估为各指标得分的平均值。"),
+        _("纪委监察评鉴：优秀 95、良好 85、一般 70、较差 50。"),
+        _(
+            "第三方评估 = Σ（指标得分 ÷ 满分 × 权重）÷ 已评指标权重之和 × 100，按指标体系第 %(v)d 版（%(n)d 项指标，见指标体系表）。"
+        )
+        % {"v": round_.scheme_version, "n": len(round_.indicators)}
+        if round_.indicators
+        else _("第三方评估为各指标得分（0–100）的平均值（本轮未设指标体系）。"),
         _("问卷第 %(v)d 版；评议方式：%(m)s。")
         % {"v": round_.instrument_version, "m": round_.get_mode_display()},
     ]
@@ -88,4 +96,31 @@ def results_workbook(round_: Round, rows: Sequence[UnitResult]) -> bytes:
     ws.append([cell_value(ws, _("口径说明"))])
     for line in definition_lines(round_):
         ws.append([cell_value(ws, line)])
+    if round_.indicators:
+        scheme_sheet(workbook, round_)
     return save(workbook)
+
+
+SCHEME_COLUMNS = (
+    Column("seq", "序号", width=6, center=True),
+    Column("group", "指标组", width=16),
+    Column("name", "评估指标", width=28),
+    Column("weight", "权重", width=8, center=True),
+    Column("max", "满分", width=8, center=True),
+)
+
+
+def scheme_sheet(workbook: Any, round_: Round) -> None:
+    """The round's indicator scheme as its own sheet, in the office layout."""
+    ws = office_sheet(
+        workbook,
+        SCHEME_COLUMNS,
+        name="指标体系",
+        title=_("%(r)s 第三方评估指标体系（第 %(v)d 版）")
+        % {"r": round_.name, "v": round_.scheme_version},
+        left=f"组织单位：{round_.owner.name}",
+        right=_("权重合计 100"),
+    )
+    for i, ind in enumerate(scheme.load(round_.indicators), start=1):
+        values = [i, ind.group, ind.name, ind.weight, float(ind.max_score)]
+        ws.append([cell_value(ws, v) for v in values])

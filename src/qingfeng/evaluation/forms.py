@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core.attachments import MultipleFileField
+from qingfeng.evaluation import scheme
 from qingfeng.evaluation.models import DEFAULT_ITEMS, LEVELS, DisciplineReview, Response, Round
 from qingfeng.orgs.models import Unit
 
@@ -55,6 +57,22 @@ class RoundForm(forms.Form):
     threshold = forms.IntegerField(label=_("达标线（%）"), initial=85, min_value=50, max_value=100)
     trigger = forms.ChoiceField(label=_("回炉判定"), choices=Round.Trigger.choices)
     publish_ranking = forms.BooleanField(label=_("发布后公开分类排名"), required=False)
+    indicators = forms.CharField(
+        label=_("第三方评估指标体系（选填）"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        max_length=5000,
+        help_text=_(
+            "每行一项：组别｜指标｜权重｜满分（或 指标｜权重｜满分），权重之和为 100；可从表格粘贴。"
+            "不填则第三方评估为各指标 0–100 分的平均值。"
+        ),
+    )
+
+    def clean_indicators(self) -> list[scheme.Indicator]:
+        rows, errors = scheme.parse_lines(self.cleaned_data.get("indicators", ""))
+        if errors:
+            raise forms.ValidationError(errors)
+        return rows
 
     def __init__(self, *args: Any, areas: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,7 +97,14 @@ class RoundForm(forms.Form):
             "threshold": d["threshold"],
             "trigger": d["trigger"],
             "publish_ranking": d["publish_ranking"],
+            "indicators": d["indicators"],
         }
+
+
+class SchemeForm(forms.Form):
+    indicators = RoundForm.base_fields["indicators"]
+
+    clean_indicators = RoundForm.clean_indicators
 
 
 LEVEL_CHOICES = [(str(v), label) for v, label in LEVELS]
@@ -155,6 +180,22 @@ class ThirdPartyForm(forms.Form):
     comment = forms.CharField(
         label=_("评估说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    evidence = MultipleFileField(
+        label=_("佐证材料（选填）"),
+        required=False,
+        help_text=_("照片、检查记录等，JPG、PNG、PDF、DOCX、XLSX，每个不超过 20 MB，最多 6 个"),
+    )
+
+    def __init__(
+        self, *args: Any, indicators: list[scheme.Indicator] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if indicators:  # the round's scheme: pick one, its maximum in the label
+            self.fields["indicator"] = forms.ChoiceField(
+                label=_("评估指标"),
+                choices=[(i.name, f"{i.header} · {i.weight}%") for i in indicators],
+            )
+            self.fields["score"].label = _("得分（不超过该指标满分）")
 
 
 class DisciplineForm(forms.Form):
@@ -165,6 +206,11 @@ class DisciplineForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     veto = forms.BooleanField(label=_("一票否决"), required=False)
+    evidence = MultipleFileField(
+        label=_("佐证材料（保密，选填）"),
+        required=False,
+        help_text=_("被评单位不可见；JPG、PNG、PDF、DOCX、XLSX，每个不超过 20 MB，最多 6 个"),
+    )
 
 
 class ScoreUploadForm(forms.Form):

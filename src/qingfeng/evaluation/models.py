@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qingfeng.core.attachments import storage_name
+from qingfeng.core.attachments import Attachment, storage_name
 from qingfeng.orgs.models import Unit, User
 
 # The five 好差评 levels, and 不了解 (0), which is kept but left out of the base.
@@ -69,6 +69,10 @@ class Round(models.Model):
     )
     items = models.JSONField(_("评议项目"), default=list)
     instrument_version = models.PositiveSmallIntegerField(_("问卷版本"), default=1)
+    # The third-party indicator scheme ([{"group", "name", "weight", "max"}], see scheme.py),
+    # frozen at opening like the items; version 0 = no scheme (free indicators, their mean).
+    indicators = models.JSONField(_("评估指标体系"), default=list, blank=True)
+    scheme_version = models.PositiveSmallIntegerField(_("指标体系版本"), default=0)
     rate_definition = models.CharField(
         _("满意率口径"), max_length=10, choices=RateDefinition.choices, default="top3"
     )
@@ -319,6 +323,47 @@ class DisciplineReview(models.Model):
 
     def __str__(self) -> str:
         return self.get_rating_display()
+
+
+class ScoreEvidence(Attachment):
+    """A file behind a third-party score or a discipline review (a photo, a checklist, a
+    record): kept with the entry it came with, scrubbed, typed by content. Discipline evidence
+    is as confidential as the comment: never shown to the rated unit."""
+
+    class Kind(models.TextChoices):
+        THIRD_PARTY = "third_party", _("第三方评估")
+        DISCIPLINE = "discipline", _("纪委监察评鉴")
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="evidence")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("类别"), max_length=12, choices=Kind.choices)
+    third_party = models.ForeignKey(
+        ThirdPartyScore, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence"
+    )
+    discipline = models.ForeignKey(
+        DisciplineReview,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="evidence",
+    )
+    file = models.FileField(_("佐证材料"), upload_to="evaluation/evidence/%Y/%m/", max_length=200)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("评分佐证")
+        verbose_name_plural = _("评分佐证")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="third_party", third_party__isnull=False, discipline=None)
+                    | models.Q(kind="discipline", discipline__isnull=False, third_party=None)
+                ),
+                name="evaluation_evidence_one_entry",
+            )
+        ]
 
 
 RATING_SCORES: dict[str, int] = {

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from qingfeng.core.policy import public
-from qingfeng.evaluation import actions, export, publicform, selectors
+from qingfeng.evaluation import actions, export, publicform, scheme, selectors
 from qingfeng.evaluation.forms import RatingForm
 from qingfeng.evaluation.models import Remedial, Round
 from qingfeng.evaluation.publicform import HUMAN_CHECK, captcha, work
@@ -129,5 +129,10 @@ def ranking(request: HttpRequest, round_id: int) -> HttpResponse:
     return render(
         request,
         "evaluation/public/ranking.html",
-        {"round": round_, "groups": groups, "definition": export.definition_lines(round_)},
+        {
+            "round": round_,
+            "groups": groups,
+            "definition": export.definition_lines(round_),
+            **scheme.context(round_.indicators),
+        },
     )

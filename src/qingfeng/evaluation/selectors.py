@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from qingfeng.core.scope import scope_paths, scope_q
-from qingfeng.evaluation import stats
+from qingfeng.evaluation import scheme, stats
 from qingfeng.evaluation.models import (
     RATING_SCORES,
     UNKNOWN,
@@ -20,10 +20,17 @@ from qingfeng.evaluation.models import (
     Response,
     Round,
     RoundUnit,
+    ScoreEvidence,
     ScoreImport,
     ThirdPartyScore,
 )
-from qingfeng.evaluation.permissions import OFFICE, READERS, can, sees_result
+from qingfeng.evaluation.permissions import (
+    OFFICE,
+    READERS,
+    can,
+    sees_confidential,
+    sees_result,
+)
 from qingfeng.orgs.models import Unit, User
 
 SATISFIED_FROM: dict[str, int] = {Round.RateDefinition.TOP3: 3, Round.RateDefinition.TOP2: 4}
@@ -155,11 +162,12 @@ def results(round_: Round, units: list[Unit] | None = None) -> list[UnitResult]:
         responses = responses.filter(unit_id__in=[u.pk for u in units])
     ids = [u.pk for u in units]
     found = counts(responses, round_)
-    third: dict[int, list[Decimal]] = {}
-    for unit_id, score in ThirdPartyScore.objects.filter(
+    third: dict[int, dict[str, Decimal]] = {}
+    for unit_id, indicator, score in ThirdPartyScore.objects.filter(
         round=round_, unit_id__in=ids, superseded=False
-    ).values_list("unit_id", "score"):
-        third.setdefault(unit_id, []).append(score)
+    ).values_list("unit_id", "indicator", "score"):
+        third.setdefault(unit_id, {})[indicator] = score
+    indicators = scheme.load(round_.indicators)
     reviews = {
         r.unit_id: r
         for r in DisciplineReview.objects.filter(round=round_, unit_id__in=ids, superseded=False)
@@ -178,7 +186,7 @@ def results(round_: Round, units: list[Unit] | None = None) -> list[UnitResult]:
         )
         fill_rate(result, round_)
         if unit.pk in third:
-            result.third_party = float(sum(third[unit.pk]) / len(third[unit.pk]))
+            result.third_party = third_party_total(indicators, third[unit.pk])
         review = reviews.get(unit.pk)
         if review is not None:
             result.discipline = review.get_rating_display()
@@ -195,6 +203,16 @@ def results(round_: Round, units: list[Unit] | None = None) -> list[UnitResult]:
         out.append(result)
     _rank(out)
     return out
+
+
+def third_party_total(
+    indicators: list[scheme.Indicator], scores: dict[str, Decimal]
+) -> float | None:
+    """The weighted total over the round's scheme, or the mean of free indicators (0–100)."""
+    if indicators:
+        total = scheme.weighted_total(indicators, scores)
+        return None if total is None else float(total)
+    return float(sum(scores.values()) / len(scores)) if scores else None
 
 
 def _rank(rows: list[UnitResult]) -> None:
@@ -316,3 +334,39 @@ def dissatisfied_for_review(round_: Round) -> QuerySet[Response]:
         .select_related("unit")
         .order_by("-submitted_at", "-id")
     )
+
+
+def unit_evidence(
+    user: User, round_: Round, unit: Unit
+) -> tuple[dict[int, list[ScoreEvidence]], list[ScoreEvidence]]:
+    """The evidence of the unit's current entries that the viewer may open (the caller has
+    already found the unit's result within the viewer's sight): third-party files by score
+    id, and the discipline files only for those who see the confidential comment."""
+    rows = ScoreEvidence.objects.filter(round=round_, unit=unit).filter(
+        Q(third_party__superseded=False) | Q(discipline__superseded=False)
+    )
+    if not sees_confidential(user, unit):
+        rows = rows.filter(kind=ScoreEvidence.Kind.THIRD_PARTY)
+    by_score: dict[int, list[ScoreEvidence]] = {}
+    discipline: list[ScoreEvidence] = []
+    for row in rows.order_by("id"):
+        if row.third_party_id is not None:
+            by_score.setdefault(row.third_party_id, []).append(row)
+        else:
+            discipline.append(row)
+    return by_score, discipline
+
+
+def get_evidence_for_user(user: User, pk: int) -> ScoreEvidence:
+    """A score's evidence, as its entry is seen: third-party files wherever the unit's result
+    is (above the unit, the unit itself after publication), discipline files only from above
+    the unit by the inspector and the office. Anything else is a 404."""
+    evidence = get_object_or_404(ScoreEvidence.objects.select_related("round", "unit"), pk=pk)
+    round_ = get_round_for_user(user, evidence.round_id)
+    if round_.status == Round.Status.DRAFT or not sees_result(user, round_, evidence.unit):
+        raise Http404
+    if evidence.kind == ScoreEvidence.Kind.DISCIPLINE and not sees_confidential(
+        user, evidence.unit
+    ):
+        raise Http404
+    return evidence

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.rounds, name="rounds"),
     path("new/", views.round_new, name="round_new"),
     path("<int:pk>/", views.round_detail, name="round"),
+    path("<int:pk>/scheme/", views.round_scheme, name="scheme"),
     path("<int:pk>/open/", views.round_open, name="open"),
     path("<int:pk>/close/", views.round_close, name="close"),
     path("<int:pk>/publish/", views.round_publish, name="publish"),
@@ -35,6 +36,7 @@ urlpatterns = [
         views.score_import_errors,
         name="score_import_errors",
     ),
+    path("evidence/<int:pk>/", views.evidence, name="evidence"),
     path("remedial/", views.remedials, name="remedials"),
     path("remedial/<int:pk>/", views.remedial, name="remedial"),
 ]

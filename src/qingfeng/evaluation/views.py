@@ -8,25 +8,27 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qingfeng.core import registry
-from qingfeng.core.attachments import body_too_large
+from qingfeng.core.attachments import MB, body_too_large, download
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.core.publicform import qr
 from qingfeng.core.publicform.poster import PosterFontError
-from qingfeng.evaluation import actions, excel, export, selectors
+from qingfeng.evaluation import actions, excel, export, scheme, selectors
+from qingfeng.evaluation.actions.scores import MAX_FILES
 from qingfeng.evaluation.forms import (
     CodesForm,
     DisciplineForm,
     ReturnForm,
     ReviewForm,
     RoundForm,
+    SchemeForm,
     ScoreUploadForm,
     ThirdPartyForm,
 )
@@ -41,6 +43,8 @@ from qingfeng.evaluation.permissions import can, enters, sees_confidential
 from qingfeng.evaluation.publicform import unit_posters, unit_rate_url
 from qingfeng.orgs.models import Unit
 from qingfeng.orgs.selectors import scope_root_units
+
+EVIDENCE_BODY_MAX = MAX_FILES * 20 * MB + MB  # the files and the form around them
 
 
 def _round(request: AuthenticatedHttpRequest, pk: int, *, manage: bool = False) -> Round:
@@ -106,6 +110,7 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "manage": manage,
             "definition": export.definition_lines(round_),
+            **scheme.context(round_.indicators),
             "flagged": selectors.flagged_responses(round_).count() if manage else 0,
             "scores": round_.status != Round.Status.DRAFT
             and (manage or can(request.user, "enter_third_party", round_)),
@@ -122,6 +127,32 @@ def _move(request: AuthenticatedHttpRequest, pk: int, run: Any) -> HttpResponse:
     else:
         messages.success(request, _("已完成"))
     return HttpResponseRedirect(reverse("evaluation:round", args=[round_.pk]))
+
+
+@guarded(can, "manage")
+@require_http_methods(["GET", "POST"])
+def round_scheme(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The third-party indicator scheme: edited while the round is a draft, then frozen."""
+    round_ = _round(request, pk, manage=True)
+    draft = round_.status == Round.Status.DRAFT
+    initial = {"indicators": scheme.as_lines(scheme.load(round_.indicators))}
+    form = SchemeForm(request.POST or None, initial=initial) if draft else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        try:
+            actions.check_set_scheme(
+                round_, actor=request.user, indicators=form.cleaned_data["indicators"]
+            )
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            messages.success(request, _("已保存"))
+            return HttpResponseRedirect(reverse("evaluation:round", args=[round_.pk]))
+    return render(
+        request,
+        "evaluation/scheme.html",
+        {"round": round_, "form": form, **scheme.context(round_.indicators)},
+        status=400 if form is not None and form.errors else 200,
+    )
 
 
 @guarded(can, "manage")
@@ -175,23 +206,39 @@ def _unit_context(
     confidential = sees_confidential(user, unit)
     may_score = can(user, "enter_third_party", round_) and enters(user, "enter_third_party", unit)
     may_review = can(user, "enter_discipline", round_) and enters(user, "enter_discipline", unit)
+    indicators = scheme.load(round_.indicators)
+    scores = list(ThirdPartyScore.objects.filter(round=round_, unit=unit, superseded=False))
+    by_score, discipline_files = selectors.unit_evidence(user, round_, unit)
+    for score in scores:
+        score.files = by_score.get(score.pk, [])  # type: ignore[attr-defined]
     return {
+        "discipline_files": discipline_files,
         "round": round_,
         "unit": unit,
         "result": result,
         "items": selectors.item_rates(round_, unit),
         "definition": export.definition_lines(round_),
-        "scores": ThirdPartyScore.objects.filter(round=round_, unit=unit, superseded=False),
+        "scores": scores,
+        "scheme_rows": _scheme_rows(indicators, scores),
+        **scheme.context(round_.indicators),
         "review": DisciplineReview.objects.filter(
             round=round_, unit=unit, superseded=False
         ).first(),
         "confidential": confidential,
         "manage": can(user, "manage", round_),
         "third_party_form": forms.get("third_party_form")
-        or (ThirdPartyForm() if may_score else None),
+        or (ThirdPartyForm(indicators=indicators) if may_score else None),
         "discipline_form": forms.get("discipline_form")
         or (DisciplineForm() if may_review else None),
     }
+
+
+def _scheme_rows(
+    indicators: list[scheme.Indicator], scores: list[ThirdPartyScore]
+) -> list[tuple[scheme.Indicator, ThirdPartyScore | None]]:
+    """Each indicator of the scheme with the unit's current score (None: not scored)."""
+    by_name = {s.indicator: s for s in scores}
+    return [(ind, by_name.get(ind.name)) for ind in indicators]
 
 
 def _entry(request: AuthenticatedHttpRequest, pk: int, unit_id: int, kind: str) -> HttpResponse:
@@ -200,13 +247,18 @@ def _entry(request: AuthenticatedHttpRequest, pk: int, unit_id: int, kind: str) 
     unit = result.unit
     if not (can(request.user, kind, round_) and enters(request.user, kind, unit)):
         raise Http404
+    if body_too_large(request, max_bytes=EVIDENCE_BODY_MAX):
+        messages.error(request, _("上传的文件合计超过 %(mb)d MB") % {"mb": EVIDENCE_BODY_MAX // MB})
+        return HttpResponseRedirect(reverse("evaluation:unit", args=[round_.pk, unit.pk]))
     form: Form
     if kind == "enter_third_party":
-        form = ThirdPartyForm(request.POST)
+        form = ThirdPartyForm(
+            request.POST, request.FILES, indicators=scheme.load(round_.indicators)
+        )
         run = actions.check_enter_third_party
         name = "third_party_form"
     else:
-        form = DisciplineForm(request.POST)
+        form = DisciplineForm(request.POST, request.FILES)
         run = actions.check_enter_discipline  # type: ignore[assignment]
         name = "discipline_form"
     if form.is_valid():
@@ -219,6 +271,15 @@ def _entry(request: AuthenticatedHttpRequest, pk: int, unit_id: int, kind: str) 
             return HttpResponseRedirect(reverse("evaluation:unit", args=[round_.pk, unit.pk]))
     context = _unit_context(request, round_, unit, result, **{name: form})
     return render(request, "evaluation/unit.html", context, status=400)
+
+
+@guarded(can, "view_rounds")
+@require_GET
+def evidence(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
+    """A score's evidence file: found through the scoped selector, its opening audited."""
+    row = selectors.get_evidence_for_user(request.user, pk)
+    actions.do_record_evidence_download(row, actor=request.user)
+    return download(row)
 
 
 @guarded(can, "view_rounds")
@@ -272,7 +333,10 @@ def review(request: AuthenticatedHttpRequest, pk: int, response_id: int) -> Http
 def codes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     round_ = _round(request, pk, manage=True)
     units = Unit.objects.filter(pk__in=round_.covered.values("unit_id")).order_by("path")
-    form = CodesForm(request.POST or None, units=units)
+    # 待定 on the results page links here with ?unit=: the office orders an extra sample.
+    chosen = request.GET.get("unit", "")
+    initial = {"unit": int(chosen)} if chosen.isdigit() else {}
+    form = CodesForm(request.POST or None, units=units, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -292,7 +356,13 @@ def codes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             return render(
                 request,
                 "evaluation/codes_slips.html",
-                {"round": round_, "batch": batch, "slips": slips, "unit": data["unit"]},
+                {
+                    "round": round_,
+                    "batch": batch,
+                    "slips": slips,
+                    "unit": data["unit"],
+                    "rate_url": unit_rate_url(request, data["unit"]),
+                },
             )
     batches = round_.code_batches.select_related("unit").order_by("-created_at")
     return render(
@@ -423,16 +493,19 @@ def score_template(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         for ru in round_.covered.select_related("unit").order_by("unit__path")
         if enters(request.user, "enter_third_party", ru.unit) or can(request.user, "manage", round_)
     ]
-    entered = list(
-        ThirdPartyScore.objects.filter(round=round_, superseded=False)
-        .order_by("indicator")
-        .values_list("indicator", flat=True)
-        .distinct()
-    )
+    indicators = scheme.load(round_.indicators)
+    if indicators:  # the scheme: "name（max分）" under its group, as the reader matches it
+        columns = [(ind.header, ind.group) for ind in indicators]
+    else:
+        entered = list(
+            ThirdPartyScore.objects.filter(round=round_, superseded=False)
+            .order_by("indicator")
+            .values_list("indicator", flat=True)
+            .distinct()
+        )
+        columns = [(name, "") for name in entered or round_.items]
     data = excel.template_workbook(
-        title=_("%(r)s 第三方评估得分表") % {"r": round_.name},
-        units=units,
-        indicators=entered or list(round_.items),
+        title=_("%(r)s 第三方评估得分表") % {"r": round_.name}, units=units, indicators=columns
     )
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="scores-{round_.pk}.xlsx"'

@@ -43,6 +43,16 @@ def replied_ticket(case: BaseTestCase) -> Made:
     return Made(ids, case.school_admin)  # type: ignore[arg-type]
 
 
+def renamed_ids(factory: Factory, **names: str) -> Factory:
+    """The pages' object with each of its ids under the API's name (new=old)."""
+
+    def make(case: BaseTestCase) -> Made:
+        made = factory(case)
+        return Made({new: made.ids[old] for new, old in names.items()}, made.owner)
+
+    return make
+
+
 OBJECTS: dict[str, Factory] = {
     "api:get_unit": renamed(orgs.school, "unit_id"),
     "api:get_person": renamed(orgs.teacher, "person_id"),
@@ -50,6 +60,18 @@ OBJECTS: dict[str, Factory] = {
     "api:intake_ticket": renamed(intake.ticket, "ticket_id"),
     "api:decide_offline_publication": publication,
     "api:evaluation_results": renamed(evaluation.round_, "round_id"),
+    "api:evaluation_round_open": renamed(evaluation.round_, "round_id"),
+    "api:evaluation_round_close": renamed(evaluation.round_, "round_id"),
+    "api:evaluation_round_publish": renamed(evaluation.round_, "round_id"),
+    "api:evaluation_review": renamed_ids(
+        evaluation.flagged, round_id="pk", response_id="response_id"
+    ),
+    "api:evaluation_third_party": renamed_ids(
+        evaluation.unit_result, round_id="pk", unit_id="unit_id"
+    ),
+    "api:evaluation_discipline": renamed_ids(
+        evaluation.unit_result, round_id="pk", unit_id="unit_id"
+    ),
     "api:campaigns_weekly": renamed(campaigns.campaign, "campaign_id"),
     "api:reports_bulletin": renamed(reports.bulletin, "bulletin_id"),
     "api:oversight_visit": oversight.api_visit,

@@ -21,6 +21,7 @@ from qingfeng.evaluation.actions.rounds import (
     check_create_round,
     check_open_round,
     check_publish_round,
+    check_set_scheme,
     covered_units,
     quarter_of,
 )
@@ -30,6 +31,7 @@ from qingfeng.evaluation.actions.scores import (
     check_enter_third_party,
     check_import_scores,
     check_return_scores,
+    do_record_evidence_download,
 )
 
 __all__ = [
@@ -49,9 +51,11 @@ __all__ = [
     "check_publish_round",
     "check_return_scores",
     "check_review_response",
+    "check_set_scheme",
     "check_submit_rating",
     "code_hash",
     "covered_units",
+    "do_record_evidence_download",
     "normalise_code",
     "open_remedials",
     "quarter_of",

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qingfeng.core.audit import record_audit
-from qingfeng.evaluation import selectors
+from qingfeng.evaluation import scheme, selectors
 from qingfeng.evaluation.models import DEFAULT_ITEMS, Round, RoundUnit
 from qingfeng.evaluation.workflow import ROUND
 from qingfeng.orgs.models import Unit, User
@@ -68,6 +68,7 @@ def check_create_round(
     threshold: int = 85,
     trigger: str = Round.Trigger.POINT,
     publish_ranking: bool = False,
+    indicators: Sequence[scheme.Indicator] = (),
 ) -> Round:
     """A draft round; the period defaults to the current quarter."""
     errors: dict[str, list[str]] = {}
@@ -89,6 +90,8 @@ def check_create_round(
     if area is not None and not area.is_within(owner):
         errors.setdefault("area", []).append(_("评议范围须在组织单位之内"))
     cleaned = _clean_items(items, errors)
+    for message in scheme.check(indicators):
+        errors.setdefault("indicators", []).append(message)
     if errors:
         raise ValidationError(errors)
     round_ = Round(
@@ -110,6 +113,7 @@ def check_create_round(
         threshold=threshold,
         trigger=trigger,
         publish_ranking=publish_ranking,
+        indicators=[i.as_dict() for i in indicators],
         created_by=actor,
     )
     round_.full_clean()
@@ -130,17 +134,62 @@ def covered_units(round_: Round) -> list[Unit]:
     return list(units.order_by("path"))
 
 
-def _instrument_version(round_: Round) -> int:
-    """The same items as the owner's last opened round keep its version; new items, the next."""
-    last = (
+def _last_opened(round_: Round) -> Round | None:
+    return (
         Round.objects.filter(owner=round_.owner, opened_at__isnull=False)
         .exclude(pk=round_.pk)
         .order_by("-opened_at")
         .first()
     )
+
+
+def _instrument_version(round_: Round, last: Round | None) -> int:
+    """The same items as the owner's last opened round keep its version; new items, the next."""
     if last is None:
         return 1
     return last.instrument_version if last.items == round_.items else last.instrument_version + 1
+
+
+def _scheme_version(round_: Round, last: Round | None) -> int:
+    """The same indicator scheme as the owner's last opened round keeps its version; another
+    scheme takes the highest version the owner has used, plus one. No scheme: 0."""
+    if not round_.indicators:
+        return 0
+    if last is not None and last.indicators == round_.indicators and last.scheme_version:
+        return last.scheme_version
+    used = (
+        Round.objects.filter(owner=round_.owner, opened_at__isnull=False)
+        .exclude(pk=round_.pk)
+        .aggregate(top=models.Max("scheme_version"))["top"]
+    )
+    return (used or 0) + 1
+
+
+@transaction.atomic
+def check_set_scheme(
+    round_: Round, *, actor: User, indicators: Sequence[scheme.Indicator]
+) -> Round:
+    """The third-party indicator scheme of a draft round (replaced as a whole); once the round
+    opens it is frozen with everything else."""
+    ROUND.lock(round_)
+    if round_.status != Round.Status.DRAFT:
+        raise ValidationError(_("评议开始后指标体系不能再修改"))
+    errors = scheme.check(indicators)
+    if errors:
+        raise ValidationError({"indicators": errors})
+    before = len(round_.indicators)
+    round_.indicators = [i.as_dict() for i in indicators]
+    round_.updated_at = timezone.now()
+    round_.save(update_fields=["indicators", "updated_at"])
+    record_audit(
+        actor=actor,
+        action="evaluation.round.scheme",
+        obj=round_,
+        unit=round_.owner,
+        before={"indicators": before},
+        after={"indicators": round_.indicators},
+    )
+    return round_
 
 
 @transaction.atomic
@@ -150,11 +199,14 @@ def check_open_round(round_: Round, *, actor: User) -> Round:
         units = covered_units(round_)
         if not units:
             raise ValidationError(_("按所选范围没有可评议的单位"))
+        last = _last_opened(round_)
         round_.opened_at = timezone.now()
-        round_.instrument_version = _instrument_version(round_)
+        round_.instrument_version = _instrument_version(round_, last)
+        round_.scheme_version = _scheme_version(round_, last)
         RoundUnit.objects.bulk_create(RoundUnit(round=round_, unit=u) for u in units)
         step.note["units"] = len(units)
         step.note["instrument_version"] = round_.instrument_version
+        step.note["scheme_version"] = round_.scheme_version
     return round_
 
 

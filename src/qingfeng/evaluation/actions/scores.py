@@ -7,6 +7,7 @@ campaign office confirms it (`check_confirm_scores`), which enters every score o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,15 +17,63 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from qingfeng.core.attachments import MB, AttachmentRules
 from qingfeng.core.audit import record_audit
-from qingfeng.evaluation import excel
-from qingfeng.evaluation.models import DisciplineReview, Round, ScoreImport, ThirdPartyScore
+from qingfeng.evaluation import excel, scheme
+from qingfeng.evaluation.models import (
+    DisciplineReview,
+    Round,
+    ScoreEvidence,
+    ScoreImport,
+    ThirdPartyScore,
+)
 from qingfeng.evaluation.permissions import can, enters
+from qingfeng.lib import filetypes as ft
 from qingfeng.lib.xlsx import RowError, WorkbookError
 from qingfeng.orgs.models import Unit, User
 
 ERRORS_KEPT = 500  # on the import row; the error workbook has all of them
+
+# The files behind a score: photos of what was seen, the checklist, a record. Photos lose
+# their GPS position, device and time, documents their author, before they are stored.
+EVIDENCE = AttachmentRules(
+    types=(ft.JPEG, ft.PNG, ft.PDF, ft.DOCX, ft.XLSX),
+    max_bytes=20 * MB,
+    unsupported=gettext_lazy("不支持的文件类型：%(name)s（可上传 JPG、PNG、PDF、DOCX、XLSX）"),
+    scrub=True,
+)
+MAX_FILES = 6
+
+
+def _check_files(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str]]:
+    """Every file checked (type by content, size) before anything is written."""
+    if len(files) > MAX_FILES:
+        raise ValidationError({"evidence": _("每次最多上传 %(n)d 个佐证文件") % {"n": MAX_FILES}})
+    try:
+        return [(upload, EVIDENCE.check(upload)) for upload in files]
+    except ValidationError as exc:
+        raise ValidationError({"evidence": exc.messages}) from None
+
+
+def _store_files(
+    entry: ThirdPartyScore | DisciplineReview,
+    checked: list[tuple[UploadedFile, str]],
+    *,
+    actor: User,
+) -> list[ScoreEvidence]:
+    stored = []
+    for upload, content_type in checked:
+        if isinstance(entry, ThirdPartyScore):
+            row = ScoreEvidence(kind=ScoreEvidence.Kind.THIRD_PARTY, third_party=entry)
+        else:
+            row = ScoreEvidence(kind=ScoreEvidence.Kind.DISCIPLINE, discipline=entry)
+        row.round_id, row.unit_id, row.uploaded_by = entry.round_id, entry.unit_id, actor
+        EVIDENCE.attach(row, upload, content_type=content_type)
+        row.save()
+        stored.append(row)
+    return stored
 
 
 def _entry_open(round_: Round, unit: Unit) -> None:
@@ -43,8 +92,10 @@ def check_enter_third_party(
     indicator: str,
     score: str | Decimal,
     comment: str = "",
+    evidence: Sequence[UploadedFile] = (),
 ) -> ThirdPartyScore:
     _entry_open(round_, unit)
+    checked = _check_files(evidence)
     indicator = indicator.strip()
     if not indicator:
         raise ValidationError({"indicator": _("请填写评估指标")})
@@ -56,6 +107,17 @@ def check_enter_third_party(
         raise ValidationError({"score": _("得分须是 0 到 100 之间的数")}) from None
     if not Decimal(0) <= value <= Decimal(100):
         raise ValidationError({"score": _("得分须是 0 到 100 之间的数")})
+    indicators = scheme.load(round_.indicators)
+    if indicators:
+        found = scheme.find(indicators, indicator)
+        if found is None:
+            raise ValidationError(
+                {"indicator": _("本轮指标体系中没有“%(i)s”指标") % {"i": indicator}}
+            )
+        indicator = found.name
+        too_high = scheme.over_max(found, value)
+        if too_high:
+            raise ValidationError({"score": too_high})
     ThirdPartyScore.objects.filter(
         round=round_, unit=unit, indicator=indicator, superseded=False
     ).update(superseded=True)
@@ -67,21 +129,34 @@ def check_enter_third_party(
         comment=comment.strip(),
         entered_by=actor,
     )
+    stored = _store_files(entry, checked, actor=actor)
     record_audit(
         actor=actor,
         action="evaluation.third_party.enter",
         obj=entry,
         unit=unit,
-        after={"indicator": indicator, "score": str(entry.score)},
+        after={
+            "indicator": indicator,
+            "score": str(entry.score),
+            "evidence": [{"name": e.original_name, "sha256": e.sha256} for e in stored],
+        },
     )
     return entry
 
 
 @transaction.atomic
 def check_enter_discipline(
-    round_: Round, *, actor: User, unit: Unit, rating: str, comment: str = "", veto: bool = False
+    round_: Round,
+    *,
+    actor: User,
+    unit: Unit,
+    rating: str,
+    comment: str = "",
+    veto: bool = False,
+    evidence: Sequence[UploadedFile] = (),
 ) -> DisciplineReview:
     _entry_open(round_, unit)
+    checked = _check_files(evidence)
     if rating not in DisciplineReview.Rating.values:
         raise ValidationError({"rating": _("请选择评鉴等次")})
     if veto and not comment.strip():
@@ -97,12 +172,20 @@ def check_enter_discipline(
         veto=veto,
         entered_by=actor,
     )
+    stored = _store_files(entry, checked, actor=actor)
     record_audit(
         actor=actor,
         action="evaluation.discipline.enter",
         obj=entry,
         unit=unit,
-        after={"rating": rating, "veto": veto, "comment": "(保密)" if comment.strip() else ""},
+        after={
+            "rating": rating,
+            "veto": veto,
+            "comment": "(保密)" if comment.strip() else "",
+            # Names may say what was found: confidential as the comment; the digests prove
+            # which files were given.
+            "evidence": [{"sha256": e.sha256} for e in stored],
+        },
     )
     return entry
 
@@ -123,8 +206,31 @@ def _match_units(
         by_name.setdefault(excel.unit_key(covered.name), []).append(covered)
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[int, str], int] = {}
+    indicators = scheme.load(round_.indicators)
+    unknown: set[tuple[str, str]] = set()  # (sheet, indicator) already reported
     unit: Unit | None
     for e in parsed.entries:
+        indicator = e.indicator
+        if indicators:
+            found = scheme.find(indicators, e.indicator)
+            if found is None:
+                if (e.sheet, e.indicator) not in unknown:
+                    unknown.add((e.sheet, e.indicator))
+                    errors.append(
+                        RowError(
+                            e.sheet,
+                            e.row,
+                            e.column,
+                            _("本轮指标体系（第 %(v)d 版）中没有“%(i)s”指标，请用本轮的评分表模板")
+                            % {"v": round_.scheme_version, "i": e.indicator},
+                        )
+                    )
+                continue
+            indicator = found.name
+            too_high = scheme.over_max(found, e.score)
+            if too_high:
+                errors.append(RowError(e.sheet, e.row, e.column, too_high))
+                continue
         if e.code_text:
             unit = by_code.get(e.code_text)
             if unit is None:
@@ -155,7 +261,7 @@ def _match_units(
                 )
             )
             continue
-        first = seen.setdefault((unit.pk, e.indicator), e.row)
+        first = seen.setdefault((unit.pk, indicator), e.row)
         if first != e.row:
             errors.append(
                 RowError(
@@ -163,7 +269,7 @@ def _match_units(
                     e.row,
                     e.column,
                     _("“%(u)s”的“%(i)s”在第%(r)d行已有分数")
-                    % {"u": unit.name, "i": e.indicator, "r": first},
+                    % {"u": unit.name, "i": indicator, "r": first},
                 )
             )
             continue
@@ -173,7 +279,7 @@ def _match_units(
                 "row": e.row,
                 "unit_id": unit.pk,
                 "unit": unit.name,
-                "indicator": e.indicator,
+                "indicator": indicator,
                 "score": str(e.score),
                 "comment": e.comment,
             }
@@ -230,6 +336,19 @@ def check_import_scores(round_: Round, upload: UploadedFile, *, actor: User) -> 
             },
         )
     return record
+
+
+@transaction.atomic
+def do_record_evidence_download(evidence: ScoreEvidence, *, actor: User) -> None:
+    """Who opened a score's evidence, and when (a discipline file is confidential)."""
+    record_audit(
+        actor=actor,
+        action="evaluation.evidence.download",
+        obj=evidence,
+        unit=evidence.unit,
+        after={"kind": evidence.kind, "sha256": evidence.sha256},
+        object_repr=f"{evidence.get_kind_display()} #{evidence.pk}",
+    )
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from qingfeng.core.tests.objects import Factory, Made
 from qingfeng.evaluation import actions
 from qingfeng.evaluation.models import Remedial, Round
+from qingfeng.lib.tests.test_scrub import PNG
 from qingfeng.orgs.models import Role, Unit
 from qingfeng.test import BaseTestCase, make_user
 
@@ -88,7 +89,21 @@ def score_import(case: BaseTestCase) -> Made:
     return Made({"pk": round_.pk, "import_id": record.pk}, case.bureau_admin)
 
 
+def evidence(case: BaseTestCase) -> Made:
+    """A photo behind a third-party score of the school."""
+    round_ = _county_round(case)
+    assessor = make_user(
+        f"objects_assessor_{next(_keys)}", unit=case.county, role=Role.THIRD_PARTY, name="评估员"
+    )
+    photo = SimpleUploadedFile("现场.png", PNG, content_type="image/png")
+    entry = actions.check_enter_third_party(
+        round_, actor=assessor, unit=case.school, indicator="规范收费", score="90", evidence=[photo]
+    )
+    return Made({"pk": entry.evidence.get().pk}, case.bureau_admin)
+
+
 OBJECTS: dict[str, Factory] = {
+    "evaluation:evidence": evidence,
     "evaluation:score_import": score_import,
     "evaluation:round": round_,
     "evaluation:unit": unit_result,

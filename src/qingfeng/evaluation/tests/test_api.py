@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from django.test import Client
 
-from qingfeng.evaluation import actions
-from qingfeng.evaluation.models import Response
+from qingfeng.evaluation import actions, scheme
+from qingfeng.evaluation.models import Remedial, Response
 from qingfeng.evaluation.tests.base import EvaluationCase
 
 SECRET = "副校长违规插手食堂采购，移送调查"
@@ -79,3 +81,77 @@ class ResultsApiTestCase(EvaluationCase):
         published = self.login(self.school_admin, Client()).get(url)
         self.assertEqual([r["unit_name"] for r in published.json()["results"]], ["东城区实验小学"])
         self.assertNotIn(SECRET, published.content.decode())
+
+
+class StaffActionsApiTestCase(EvaluationCase):
+    """The staff actions through the API: the same actions, policy and scope as the pages."""
+
+    def call(self, user: Any, path: str, body: Mapping[str, object] | None = None) -> Any:
+        client = self.login(user, Client())
+        return client.post(
+            f"/api/evaluation/rounds/{path}", body or {}, content_type="application/json"
+        )
+
+    def test_the_office_opens_closes_and_publishes_a_round(self) -> None:
+        round_ = self.make_round(area=self.county, min_sample=3)
+        self.assertEqual(self.call(self.school_admin, f"{round_.pk}/open").status_code, 404)
+        opened = self.call(self.office_user, f"{round_.pk}/open")
+        self.assertEqual(opened.status_code, 200, opened.content)
+        self.assertEqual(opened.json()["status"], "open")
+        self.rate(self.school, satisfied=1, dissatisfied=3)
+        self.assertEqual(
+            self.call(self.office_user, f"{round_.pk}/close").json()["status"], "closed"
+        )
+        self.assertEqual(Remedial.objects.filter(round=round_).count(), 1)
+        again = self.call(self.office_user, f"{round_.pk}/close")
+        self.assertEqual(again.status_code, 400)
+        self.assertEqual(Remedial.objects.filter(round=round_).count(), 1)  # nothing twice
+        self.assertTrue(self.call(self.office_user, f"{round_.pk}/publish").json()["published"])
+
+    def test_the_office_reviews_a_flag_with_a_reason(self) -> None:
+        round_ = self.open_round(area=self.county)
+        actions.check_submit_rating(
+            self.school,
+            respondent_type="parent",
+            overall=4,
+            answers={},
+            idempotency_key="api-review-key-0001",
+            seconds=1,
+        )
+        flagged = round_.responses.get()
+        path = f"{round_.pk}/responses/{flagged.pk}/review"
+        body = {"status": "accepted", "reason": "督导组现场发放，核实为家长本人填写"}
+        self.assertEqual(self.call(self.assessor, path, body).status_code, 404)
+        answer = self.call(self.office_user, path, body)
+        self.assertEqual(answer.json()["status"], "accepted")
+        empty = self.call(self.office_user, path, {"status": "excluded", "reason": ""})
+        self.assertEqual(empty.status_code, 400)
+
+    def test_scores_are_entered_within_scope_and_the_comment_never_returns(self) -> None:
+        round_ = self.open_round(
+            area=self.county, indicators=scheme.parse_lines("规范收费｜100｜10")[0]
+        )
+        path = f"{round_.pk}/units/{self.school.pk}/third-party"
+        over = self.call(self.assessor, path, {"indicator": "规范收费", "score": "11"})
+        self.assertEqual(over.status_code, 400)
+        self.assertIn("超过满分", over.json()["detail"])
+        done = self.call(self.assessor, path, {"indicator": "规范收费", "score": "９"})
+        self.assertEqual(done.json()["score"], "9.00")
+        entry = {"indicator": "规范收费", "score": "9"}
+        self.assertEqual(self.call(self.county_admin, path, entry).status_code, 403)  # no assessor
+        self.assertEqual(self.call(self.school_admin, path, entry).status_code, 404)  # unpublished
+        elsewhere = f"{round_.pk}/units/{self.other_school.pk}/third-party"
+        self.assertEqual(
+            self.call(
+                self.assessor, elsewhere, {"indicator": "规范收费", "score": "9"}
+            ).status_code,
+            404,
+        )
+        review = self.call(
+            self.inspector,
+            f"{round_.pk}/units/{self.school.pk}/discipline",
+            {"rating": "poor", "comment": SECRET, "veto": True},
+        )
+        self.assertEqual(review.status_code, 200)
+        self.assertNotIn(SECRET, review.content.decode())
+        self.assertTrue(review.json()["veto"])

@@ -250,3 +250,33 @@ class RankingPageTestCase(EvaluationCase):
         self.assertEqual(
             self.client.get(reverse("rate:ranking", args=[hidden.pk])).status_code, 404
         )
+
+
+class ExtraSampleTestCase(EvaluationCase):
+    def test_an_undecided_unit_of_a_frame_round_links_to_an_extra_draw(self) -> None:
+        round_ = self.open_round(area=self.county, mode=Round.Mode.FRAME, min_sample=3)
+        _batch, slips = actions.check_draw_codes(
+            round_,
+            actor=self.office_user,
+            unit=self.school,
+            frame=["三年级（1）班"],
+            draw=1,
+            per_entry=10,
+        )
+        for i, code in enumerate(slips[0][1]):  # 9 of 10 satisfied: 0.60–0.98, 待定
+            actions.check_submit_rating(
+                self.school,
+                respondent_type="parent",
+                overall=[5, 4, 3][i % 3] if i else 2,
+                answers={},
+                code=code,
+                idempotency_key=f"extra-sample-{i:04d}",
+                seconds=30 + i,
+            )
+        self.login(self.office_user)
+        page = self.client.get(reverse("evaluation:round", args=[round_.pk]))
+        link = f"{reverse('evaluation:codes', args=[round_.pk])}?unit={self.school.pk}"
+        self.assertContains(page, link)
+        self.assertContains(page, 'data-testid="extra-sample"', count=1)  # 东城区第二中学: 样本不足
+        form = self.client.get(link)
+        self.assertContains(form, f'<option value="{self.school.pk}" selected>')

@@ -169,7 +169,9 @@ class ScoreImportTestCase(EvaluationCase):
 
     def test_the_template_reads_back_as_an_empty_form(self) -> None:
         data = excel.template_workbook(
-            title="评估得分表", units=[("东城区实验小学", "S0001")], indicators=INDICATORS
+            title="评估得分表",
+            units=[("东城区实验小学", "S0001")],
+            indicators=[(i, "") for i in INDICATORS],
         )
         sheet = load_workbook(io.BytesIO(data)).active
         self.assertEqual([c.value for c in sheet[4]][3:6], INDICATORS)
