@@ -41,7 +41,8 @@ _lock = threading.Lock()  # a greenlet's lock under gevent's monkey patching
 _pid = os.getpid()
 _idle: dict[str, list[sqlite3.Connection]] = {}
 _forked: list[sqlite3.Connection] = []  # kept, never closed, never used
-_writer: threading.Lock | None = None  # made at first use: after gevent's monkey patching
+# One per database file, each made at first use: after gevent's monkey patching.
+_writers: dict[str, threading.Lock] = {}
 FIRST_PAUSE, LONGEST_PAUSE = 0.0002, 0.001  # seconds between tries for the write lock
 _waiting: dict[int, float] = {}  # connections of this process waiting to write: since when
 
@@ -53,12 +54,11 @@ def writer_queue_seconds() -> float:
     return 0.0 if since is None else time.monotonic() - since
 
 
-def _writer_lock() -> threading.Lock:
-    global _writer
+def _writer_lock(name: str) -> threading.Lock:
     with _lock:
-        if _writer is None:
-            _writer = threading.Lock()
-        return _writer
+        if name not in _writers:
+            _writers[name] = threading.Lock()
+        return _writers[name]
 
 
 def _pool_for(name: str) -> list[sqlite3.Connection]:
@@ -102,7 +102,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if getattr(self, "transaction_mode", None) != "IMMEDIATE":
             super()._start_transaction_under_autocommit()  # type: ignore[misc]
             return
-        lock = _writer_lock()
+        lock = _writer_lock(str(self.settings_dict["NAME"]))
         started = time.monotonic()
         deadline = started + self.busy_seconds
         _waiting[id(self)] = started
@@ -143,7 +143,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _release_writer(self) -> None:
         if self.holds_writer:
             self.holds_writer = False
-            _writer_lock().release()
+            _writer_lock(str(self.settings_dict["NAME"])).release()
 
     def _commit(self) -> None:
         try:

@@ -93,3 +93,58 @@ class TestPool:
         memory.ensure_connection()
         memory.close()
         assert pool.idle_count() == 0
+
+    def test_a_writer_waits_for_the_lock_and_the_wait_is_seen(self) -> None:
+        import threading
+        import time
+
+        from django.db import OperationalError
+
+        setup = wrapper(self.path)
+        with setup.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (x INTEGER)")
+        setup.close()
+        holder = wrapper(self.path)
+        holder.ensure_connection()
+        holder.set_autocommit(False)  # Django's atomic: autocommit off, BEGIN IMMEDIATE
+        holder._start_transaction_under_autocommit()
+        seen: list[float] = []
+        done: list[str] = []
+
+        def write() -> None:
+            db = wrapper(self.path)
+            db.ensure_connection()
+            db._start_transaction_under_autocommit()
+            with db.cursor() as cursor:
+                cursor.execute("INSERT INTO t VALUES (2)")
+            db.commit()
+            db.close()
+            done.append("written")
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        time.sleep(0.3)
+        seen.append(pool.writer_queue_seconds())
+        with holder.cursor() as cursor:
+            cursor.execute("INSERT INTO t VALUES (1)")
+        holder.commit()
+        thread.join(5)
+        assert done == ["written"]
+        assert seen[0] > 0.2  # the second writer queued for as long as the first held the lock
+        assert pool.writer_queue_seconds() == 0.0
+        # Past the timeout the error is the usual one, and the lock is not left held.
+        short = wrapper(self.path)
+        short.busy_seconds = 0.2
+        short.ensure_connection()
+        short.busy_seconds = 0.2
+        blocker = sqlite3.connect(self.path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError):
+            short._start_transaction_under_autocommit()
+        blocker.rollback()
+        blocker.close()
+        short._start_transaction_under_autocommit()
+        short.rollback()
+        short.close()
+        holder.set_autocommit(True)
+        holder.close()
