@@ -19,6 +19,10 @@ from qingfeng.core.models import WorkerHeartbeat
 
 
 class BackupLockTestCase(TransactionTestCase):
+    # Its flush at the end then leaves the database as the migrations made it (content types
+    # with their first ids) for a later test that restores it (test_escalation_migration).
+    serialized_rollback = True
+
     def setUp(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="qf-lock-"))
 
@@ -70,6 +74,8 @@ AT_TWO = datetime(2026, 12, 7, 2, 40, tzinfo=timezone.get_default_timezone())
 
 @override_settings(QF_BACKUP_HOUR=2)
 class DailyBackupTestCase(TransactionTestCase):
+    serialized_rollback = True  # as above
+
     def setUp(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="qf-daily-"))
 
