@@ -8,7 +8,9 @@ from typing import Any
 
 import time_machine
 
-from qingfeng.orgs.models import Role, User
+from qingfeng.ledger import actions as ledger_actions
+from qingfeng.ledger.models import Category, Problem
+from qingfeng.orgs.models import Person, Role, Unit, User
 from qingfeng.reports import actions
 from qingfeng.reports.models import Bulletin
 from qingfeng.test import BaseTestCase, make_user
@@ -25,6 +27,24 @@ class BulletinCase(BaseTestCase):
         cls.office_user = make_user(
             "office", unit=cls.bureau, role=Role.CAMPAIGN_OFFICE, name="欧阳晓燕"
         )
+
+    def problem(self, unit: Unit) -> Problem:
+        """An assigned problem of the unit, registered now (travel in time around the call)."""
+        problem = ledger_actions.check_create_problem(
+            actor=self.county_admin,
+            unit=unit,
+            measures=["退回费用"],
+            list_kind=Problem.ListKind.LEADERSHIP,
+            source=Problem.Source.SELF_CHECK,
+            category=Category.objects.get(name="教辅材料违规征订"),
+            dimension=Problem.Dimension.INTEGRITY,
+            title="违规推荐教辅材料",
+            description="三年级推荐学生购买指定教辅。",
+            rectification_type=Problem.RectificationType.TIME_LIMITED,
+            deadline_workdays=10,
+            responsible_person=Person.objects.get(user=self.county_admin),
+        )
+        return ledger_actions.check_assign(problem, actor=self.county_admin)
 
     def draft(self, **fields: Any) -> Bulletin:
         fields.setdefault("number", "清教作〔2026〕12号")

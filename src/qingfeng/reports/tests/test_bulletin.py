@@ -20,10 +20,7 @@ from docx import Document
 from docx.shared import Mm
 
 from qingfeng.core.models import Notification
-from qingfeng.ledger import actions as ledger_actions
-from qingfeng.ledger.models import Category, Problem
 from qingfeng.lib import gbt9704
-from qingfeng.orgs.models import Person, Unit
 from qingfeng.reports import actions, compose, render
 from qingfeng.reports.models import Bulletin, BulletinVersion
 from qingfeng.reports.tests.base import NOVEMBER, BulletinCase
@@ -34,23 +31,6 @@ def docx_upload(data: bytes, name: str = "修改稿.docx") -> SimpleUploadedFile
 
 
 class BulletinTestCase(BulletinCase):
-    def problem(self, unit: Unit) -> Problem:
-        problem = ledger_actions.check_create_problem(
-            actor=self.county_admin,
-            unit=unit,
-            measures=["退回费用"],
-            list_kind=Problem.ListKind.LEADERSHIP,
-            source=Problem.Source.SELF_CHECK,
-            category=Category.objects.get(name="教辅材料违规征订"),
-            dimension=Problem.Dimension.INTEGRITY,
-            title="违规推荐教辅材料",
-            description="三年级推荐学生购买指定教辅。",
-            rectification_type=Problem.RectificationType.TIME_LIMITED,
-            deadline_workdays=10,
-            responsible_person=Person.objects.get(user=self.county_admin),
-        )
-        return ledger_actions.check_assign(problem, actor=self.county_admin)
-
     def test_its_figures_are_the_months_data_and_the_document_shows_them(self) -> None:
         with time_machine.travel("2026-11-10 10:00 +0800", tick=False):
             self.problem(self.school)

@@ -12,11 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qingfeng.core import registry
-from qingfeng.ledger import actions as ledger_actions
 from qingfeng.ledger import deadlines as ledger_deadlines
-from qingfeng.ledger.models import Category, Problem
 from qingfeng.ledger.tests.base import LedgerTestCase
-from qingfeng.orgs.models import Person, Unit
+from qingfeng.orgs.models import Unit
 from qingfeng.reports import actions, dashboard
 from qingfeng.reports.tests.base import BulletinCase
 
@@ -124,23 +122,6 @@ class DashboardTestCase(LedgerTestCase):
 
 
 class DashboardSnapshotTestCase(BulletinCase):
-    def problem(self, unit: Unit) -> Problem:
-        problem = ledger_actions.check_create_problem(
-            actor=self.county_admin,
-            unit=unit,
-            measures=["退回费用"],
-            list_kind=Problem.ListKind.LEADERSHIP,
-            source=Problem.Source.SELF_CHECK,
-            category=Category.objects.get(name="教辅材料违规征订"),
-            dimension=Problem.Dimension.INTEGRITY,
-            title="违规推荐教辅材料",
-            description="三年级推荐学生购买指定教辅。",
-            rectification_type=Problem.RectificationType.TIME_LIMITED,
-            deadline_workdays=10,
-            responsible_person=Person.objects.get(user=self.county_admin),
-        )
-        return ledger_actions.check_assign(problem, actor=self.county_admin)
-
     def test_an_issued_months_dashboard_is_the_bulletins_snapshot(self) -> None:
         with time_machine.travel("2026-11-10 10:00 +0800", tick=False):
             self.problem(self.school)
