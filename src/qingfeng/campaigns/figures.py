@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from qingfeng.campaigns.models import Activity, Assignment, Campaign, PlanEvent, Task, WeeklyReport
 from qingfeng.campaigns.rhythm import due_on, week_of
 from qingfeng.core.calendar import get_calendar
-from qingfeng.core.registry import Figure, FigureSource
+from qingfeng.core.registry import Figure, FigureSource, Ratio
 from qingfeng.lib.dates import day_bounds
 from qingfeng.orgs.models import Unit
 
@@ -107,7 +107,14 @@ def _timeliness(
         result[row.pop("unit_id")].update(row)
 
 
-SOURCE = FigureSource("campaigns", _("专项工作"), 50, FIGURES, compute)
+SOURCE = FigureSource(
+    "campaigns",
+    _("专项工作"),
+    50,
+    FIGURES,
+    compute,
+    ratios=(Ratio("weekly_on_time_rate", _("周报按时率"), "weekly_on_time", "weekly_due"),),
+)
 
 
 # Open-door and grassroots activities (issue §1b): a source of their own, so the weekly report
@@ -129,4 +136,6 @@ def compute_activities(
     return {row.pop("unit_id"): row for row in rows}
 
 
-ACTIVITIES = FigureSource("activities", _("接待和下基层"), 55, ACTIVITY_FIGURES, compute_activities)
+ACTIVITIES = FigureSource(
+    "activities", _("接待和下基层"), 55, ACTIVITY_FIGURES, compute_activities, stage="check"
+)

@@ -253,6 +253,30 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class Ratio:
+    """A rate shown beside a source's counts: figure `part` out of figure `whole` of the same
+    source, so a county's rate is a ratio of sums, never an average of rates. Under
+    `min_base` in the whole, the rate is shown greyed as 样本不足 (a rate from 12 answers
+    means little); its 95 % interval is shown beside it."""
+
+    key: str
+    label: StrOrPromise
+    part: str
+    whole: str
+    min_base: int = 0
+
+
+# The loop's stages (学、查、改、评 and 报), the dashboard's panels.
+STAGES: tuple[tuple[str, StrOrPromise], ...] = (
+    ("learn", _("学")),
+    ("check", _("查")),
+    ("rectify", _("改")),
+    ("evaluate", _("评")),
+    ("report", _("报")),
+)
+
+
+@dataclass(frozen=True)
 class FigureSource:
     """What one app tells the weekly report, the bulletin and the quarterly score.
 
@@ -270,6 +294,9 @@ class FigureSource:
     # The URL name of the list of the records behind the figures, filtered to a unit by
     # `?unit=<id>` (the dashboard's drill-down from a number to its records), if there is one.
     records: str | None = None
+    # The stage of the loop the figures belong to (`STAGES`), the dashboard's panel.
+    stage: str = "report"
+    ratios: tuple[Ratio, ...] = ()
 
 
 @dataclass(frozen=True)

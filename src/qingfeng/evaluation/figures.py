@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qingfeng.core.registry import Figure, FigureSource
+from qingfeng.core.registry import Figure, FigureSource, Ratio
 from qingfeng.evaluation.models import UNKNOWN, Remedial, Response
 from qingfeng.lib.dates import day_bounds
 
@@ -49,4 +49,14 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
     return result
 
 
-SOURCE = FigureSource("evaluation", _("群众评议"), 30, FIGURES, compute)
+SOURCE = FigureSource(
+    "evaluation",
+    _("群众评议"),
+    30,
+    FIGURES,
+    compute,
+    stage="evaluate",
+    ratios=(
+        Ratio("ratings_satisfied_rate", _("评议满意率"), "ratings_satisfied", "ratings_base", 30),
+    ),
+)

@@ -3,33 +3,14 @@ four-state verdict, and the composite score. Pure functions, no database."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-Z95 = 1.959964  # the two-sided 95 % normal quantile
-
-
-@dataclass(frozen=True)
-class Interval:
-    low: float
-    high: float
-
-
-def wilson(satisfied: int, base: int, *, z: float = Z95) -> Interval | None:
-    """The Wilson score interval of satisfied/base (None without a base)."""
-    if base <= 0:
-        return None
-    p = satisfied / base
-    z2 = z * z
-    centre = p + z2 / (2 * base)
-    spread = z * math.sqrt(p * (1 - p) / base + z2 / (4 * base * base))
-    denominator = 1 + z2 / base
-    return Interval(
-        max(0.0, (centre - spread) / denominator), min(1.0, (centre + spread) / denominator)
-    )
+# The interval is the platform's (lib/stats.py), shared with the dashboard's rates.
+from qingfeng.lib.stats import Z95 as Z95
+from qingfeng.lib.stats import Interval as Interval
+from qingfeng.lib.stats import wilson as wilson
 
 
 class Verdict:

@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qingfeng.core.registry import Figure, FigureSource
+from qingfeng.core.registry import Figure, FigureSource, Ratio
 from qingfeng.intake.models import Ticket
 from qingfeng.intake.workflow import WORKFLOW
 from qingfeng.lib.dates import day_bounds
@@ -55,5 +55,14 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
 
 
 SOURCE = FigureSource(
-    "intake", _("直通车"), 20, FIGURES, compute, records="intake:queue?status=all"
+    "intake",
+    _("直通车"),
+    20,
+    FIGURES,
+    compute,
+    records="intake:queue?status=all",
+    stage="check",
+    ratios=(
+        Ratio("tickets_satisfied_rate", _("工单满意率"), "tickets_satisfied", "tickets_rated", 30),
+    ),
 )

@@ -8,7 +8,6 @@ never in a page unless an intake role has just stated a reason for this one look
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qingfeng.core.attachments import download
-from qingfeng.core.http import AuthenticatedHttpRequest
+from qingfeng.core.http import AuthenticatedHttpRequest, xlsx_response
 from qingfeng.core.listing import KeysetList
 from qingfeng.core.policy import guarded, signed_in
 from qingfeng.core.transition_views import TransitionViews
@@ -129,11 +128,7 @@ def queue_export(request: AuthenticatedHttpRequest) -> HttpResponse:
         flt.unit.name if flt.unit else "、".join(u.name for u in org_selectors.scope_roots(user))
     )
     data = export.export_tickets(tickets, title=_("直通车工单台账"), actor=user, scope_label=label)
-    filename = quote(f"直通车工单-{timezone.localdate():%Y%m%d}.xlsx")
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    response = xlsx_response(data, f"直通车工单-{timezone.localdate():%Y%m%d}.xlsx")
     response["Cache-Control"] = "no-store"
     return response
 

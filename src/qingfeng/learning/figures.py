@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qingfeng.core.registry import Figure, FigureSource
+from qingfeng.core.registry import Figure, FigureSource, Ratio
 from qingfeng.learning.models import Attendance, Makeup, Session
 from qingfeng.lib.dates import day_bounds
 
@@ -76,4 +76,14 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
     return result
 
 
-SOURCE = FigureSource("learning", _("学习教育"), 5, FIGURES, compute)
+SOURCE = FigureSource(
+    "learning",
+    _("学习教育"),
+    5,
+    FIGURES,
+    compute,
+    stage="learn",
+    ratios=(
+        Ratio("attendance_rate", _("学习出席率"), "attendance_attended", "attendance_expected"),
+    ),
+)

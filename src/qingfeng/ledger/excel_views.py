@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
@@ -20,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qingfeng.core.attachments import MB, AttachmentRules
-from qingfeng.core.http import AuthenticatedHttpRequest
+from qingfeng.core.http import AuthenticatedHttpRequest, xlsx_response
 from qingfeng.core.policy import guarded
 from qingfeng.core.progress import job_url
 from qingfeng.ledger import excel, selectors
@@ -33,7 +32,6 @@ from qingfeng.lib import filetypes
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit, User
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LEDGER_FILE = AttachmentRules(
     types=(filetypes.XLSX, filetypes.XLS),
     max_bytes=20 * MB,
@@ -54,12 +52,6 @@ class LedgerImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         LEDGER_FILE.check(upload)
         return upload
-
-
-def _xlsx(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 @guarded(can, "register")
@@ -156,12 +148,14 @@ def import_errors(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not record.error_file:
         return redirect("ledger:import_result", pk=pk)
     with record.error_file.open("rb") as handle:
-        return _xlsx(handle.read(), f"错误清单-{record.original_name.rsplit('.', 1)[0]}.xlsx")
+        return xlsx_response(
+            handle.read(), f"错误清单-{record.original_name.rsplit('.', 1)[0]}.xlsx"
+        )
 
 
 @guarded(can, "register")
 def template_download(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return _xlsx(excel.build_ledger_template(), "整改台账模板.xlsx")
+    return xlsx_response(excel.build_ledger_template(), "整改台账模板.xlsx")
 
 
 def filtered_for_export(user: User, query: QueryDict) -> tuple[QuerySet[Problem], Any]:
@@ -194,7 +188,7 @@ def export(request: AuthenticatedHttpRequest) -> HttpResponse:
     data = excel.export_ledger_workbook(
         problems, title=_("作风问题整改台账"), unit_label=export_label(user, flt), actor=user
     )
-    return _xlsx(data, f"整改台账-{timezone.localdate():%Y%m%d}.xlsx")
+    return xlsx_response(data, f"整改台账-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 def _roots(user: User) -> list[Unit]:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from qingfeng.core.registry import Figure, FigureSource
+from qingfeng.core.registry import Figure, FigureSource, Ratio
 from qingfeng.ledger.models import Evidence, Problem, ProgressReport, Transition
 from qingfeng.ledger.workflow import WORKFLOW
 from qingfeng.lib.dates import day_bounds
@@ -100,4 +100,15 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
     return result
 
 
-SOURCE = FigureSource("ledger", _("整改台账"), 10, FIGURES, compute, records="ledger:list")
+SOURCE = FigureSource(
+    "ledger",
+    _("整改台账"),
+    10,
+    FIGURES,
+    compute,
+    records="ledger:list",
+    stage="rectify",
+    ratios=(
+        Ratio("closed_on_time_rate", _("按期销号率"), "problems_closed_on_time", "problems_closed"),
+    ),
+)

@@ -72,4 +72,4 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
     return result
 
 
-SOURCE = FigureSource("oversight", _("督导巡察"), 40, FIGURES, compute)
+SOURCE = FigureSource("oversight", _("督导巡察"), 40, FIGURES, compute, stage="check")

@@ -23,7 +23,7 @@ from qingfeng.core.audit import record_audit
 from qingfeng.core.jobs import enqueue_job
 from qingfeng.lib import filetypes, gbt9704
 from qingfeng.orgs.models import Role, RoleAssignment, Unit, User
-from qingfeng.reports import compose, render
+from qingfeng.reports import compose, monthly, render
 from qingfeng.reports.models import Bulletin, BulletinVersion
 from qingfeng.reports.permissions import approves, drafts
 from qingfeng.reports.workflow import BULLETIN
@@ -168,6 +168,7 @@ def check_issue_bulletin(bulletin: Bulletin, *, actor: User) -> Bulletin:
         raise ValidationError(_("只有本机关的专项办或局管理员可以印发通报"))
     with BULLETIN.move(bulletin, "issue", actor=actor):
         bulletin.issued_at = timezone.now()
+    monthly.bulletin_issued(bulletin)  # the month's frozen figures become the bulletin's
     link = reverse("reports:bulletin", args=[bulletin.pk])
     admins = RoleAssignment.objects.filter(
         Unit.path_subtree_q(bulletin.issuer.path),

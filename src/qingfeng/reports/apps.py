@@ -10,15 +10,19 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from qingfeng.core import registry
-        from qingfeng.core.registry import DemoSeeder, Section
-        from qingfeng.reports import actions, demo
+        from qingfeng.core.registry import DemoSeeder, HomeCard, Section
+        from qingfeng.reports import actions, dashboard, demo, monthly
 
         registry.add_urls("reports/", "qingfeng.reports.urls")
         registry.add_urls("dashboard/", "qingfeng.reports.dashboard_urls")
         registry.add_api_router("reports", "qingfeng.reports.api.router")
         registry.add_job_handler("reports.render_pdf", actions.render_pdf, atomic=False)
+        registry.add_job_handler(monthly.JOB, monthly.run_job, atomic=False)
         registry.add_demo_seeder(
             DemoSeeder("reports", 50, seed=demo.demo_lines, has_data=demo.has_bulletins)
+        )
+        registry.add_home_card(
+            HomeCard("dashboard", "reports/cards/dashboard.html", 15, dashboard.home_card)
         )
         registry.add_menu_section(
             Section.REPORT,

@@ -29,9 +29,12 @@ from django.http import Http404
 from django.urls import reverse
 
 from qingfeng.core import registry
+from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.scope import has_role, scope_paths, unit_ids_under
 from qingfeng.ledger import selectors as ledger_selectors
+from qingfeng.lib import stats
 from qingfeng.orgs.models import Role, Unit, User
+from qingfeng.reports import monthly
 from qingfeng.reports.compose import DEFAULT_RULES, _criticism
 from qingfeng.reports.models import Bulletin
 
@@ -45,6 +48,11 @@ VIEWERS = (R.BUREAU_ADMIN, R.CAMPAIGN_OFFICE, R.LEADER, R.UNIT_ADMIN, R.SUPERVIS
 
 def can_view(user: User) -> bool:
     return bool(user.is_authenticated) and has_role(user, *VIEWERS)
+
+
+def home_card(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
+    """The home page's link to the dashboard, for the people who may open it."""
+    return {} if can_view(request.user) else None
 
 
 def _scope_units(user: User) -> QuerySet[Unit]:
@@ -69,12 +77,13 @@ class Board:
     trail: list[Unit]
     rows: list[Row]
     totals: dict[str, int]
-    sources: list[dict[str, Any]]
+    sources: list[registry.FigureSource]
     lights: dict[str, int] | None
     first: date
     last: date
     bulletin: Bulletin | None = None  # the issued bulletin whose snapshot the figures are
     warnings: list[tuple[Row, str]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)  # the subtrees in view
 
 
 def board(user: User, scope_id: int | None, first: date, last: date) -> Board:
@@ -114,28 +123,12 @@ def board(user: User, scope_id: int | None, first: date, last: date) -> Board:
                 break
     rows = [Row(u, own, drill=not own and u.pk in parent_ids) for u, own in row_units]
     totals: dict[str, int] = defaultdict(int)
-    sources = []
     ids = list(row_of)
     bulletin = _issued_bulletin(first, scope, roots)
-    if bulletin is not None:
-        for pk, values in bulletin.snapshot.get("units", {}).items():
-            if int(pk) in row_of:
-                _add(rows[row_of[int(pk)]], totals, values)
-    for source in registry.figure_sources():
-        figures = [f for f in source.figures if not f.burden]
-        sources.append(
-            {
-                "key": source.key,
-                "label": source.label,
-                "figures": figures,
-                "records": source.records,
-            }
-        )
-        if bulletin is not None:
-            continue
-        for pk, values in source.compute(ids, first, last).items():
-            if pk in row_of:
-                _add(rows[row_of[pk]], totals, values)
+    for pk, values in monthly.unit_values(ids, first, last).items():
+        if pk in row_of:
+            _add(rows[row_of[pk]], totals, values)
+    sources = list(registry.figure_sources())
     # The rules name a unit by what `names` gives: its id here, so that two units of one
     # name stay apart.
     figures_below = {r.unit.pk: r.figures for r in rows if not r.own}
@@ -153,6 +146,7 @@ def board(user: User, scope_id: int | None, first: date, last: date) -> Board:
         first=first,
         last=last,
         bulletin=bulletin,
+        paths=[scope.path] if scope is not None else [r.path for r in roots],
     )
 
 
@@ -202,3 +196,131 @@ def records_url(records: str | None, unit: Unit) -> str:
         return ""
     name, _sep, query = records.partition("?")
     return f"{reverse(name)}?{query + '&' if query else ''}unit={unit.pk}"
+
+
+@dataclass
+class Rate:
+    """A ratio of two counts, with its 95 % interval; `too_few` under the ratio's minimum."""
+
+    part: int
+    whole: int
+    min_base: int
+
+    @property
+    def value(self) -> float | None:
+        return self.part / self.whole if self.whole else None
+
+    @property
+    def too_few(self) -> bool:
+        return self.whole < max(self.min_base, 1)
+
+    @property
+    def interval(self) -> stats.Interval | None:
+        return stats.wilson(self.part, self.whole) if self.min_base else None
+
+    @property
+    def interval_text(self) -> str:
+        """The 95 % interval as "72.1–88.0%" ("" for a ratio without a minimum sample)."""
+        interval = self.interval
+        return f"{100 * interval.low:.1f}–{100 * interval.high:.1f}%" if interval else ""
+
+    def __str__(self) -> str:
+        return "—" if self.value is None else f"{100 * self.value:.1f}%"
+
+
+def rate(ratio: registry.Ratio, figures: Mapping[str, int]) -> Rate:
+    return Rate(figures.get(ratio.part, 0), figures.get(ratio.whole, 0), ratio.min_base)
+
+
+def panels(board: Board) -> list[dict[str, Any]]:
+    """The sources grouped by the loop's stage (学、查、改、评、报), each a table: a row per
+    unit with its counts and rates (each cell with its column's label, for the phone's
+    card layout), the totals, where a school's numbers lead, and the source's trend."""
+    lines = {line["key"]: line for line in trend(board)}
+    by_stage: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for source in board.sources:
+        figures = [f for f in source.figures if not f.burden]
+
+        def cells(values: Mapping[str, int], figures: list[registry.Figure] = figures) -> list:
+            return [{"label": f.label, "value": values.get(f.key, 0)} for f in figures]
+
+        def rates(values: Mapping[str, int], ratios: tuple = source.ratios) -> list:
+            return [{"label": r.label, "rate": rate(r, values)} for r in ratios]
+
+        by_stage[source.stage].append(
+            {
+                "key": source.key,
+                "label": source.label,
+                "figures": figures,
+                "ratios": source.ratios,
+                "totals": cells(board.totals),
+                "total_rates": rates(board.totals),
+                "rows": [
+                    {
+                        "row": row,
+                        "values": cells(row.figures),
+                        "rates": rates(row.figures),
+                        "records": "" if row.drill else records_url(source.records, row.unit),
+                    }
+                    for row in board.rows
+                ],
+                "trend": lines.get(source.key),
+            }
+        )
+    return [
+        {"key": key, "label": label, "sources": by_stage[key]}
+        for key, label in registry.STAGES
+        if by_stage.get(key)
+    ]
+
+
+def trend(board: Board) -> list[dict[str, Any]]:
+    """The view's totals month by month up to the board's month (monthly.trend), with the
+    change on the month before (环比) and on the same month a year before (同比) for each
+    figure of each source."""
+    points = monthly.trend(board.paths, board.first, board.totals)
+    months = [p["month"] for p in points]
+    result = []
+    for source in board.sources:
+        figures = [f for f in source.figures if not f.burden]
+        series: list[dict[str, Any]] = []
+        columns: list[list[int | None]] = []
+        for figure in figures:
+            values: list[int | None] = [
+                None if p["figures"] is None else p["figures"].get(figure.key, 0) for p in points
+            ]
+            series.append(
+                {
+                    "key": figure.key,
+                    "label": str(figure.label),
+                    "values": values,
+                    "month_on_month": _change(values[-1], values[-2] if len(values) > 1 else None),
+                    "year_on_year": _change(values[-1], values[0] if len(values) > 12 else None),
+                }
+            )
+            columns.append(values)
+        labels = [m.strftime("%Y-%m") for m in months]
+        result.append(
+            {
+                "key": source.key,
+                "label": str(source.label),
+                "months": labels,
+                "series": series,
+                # The chart's data as a table, a month a row (what offices copy).
+                "table": [
+                    [label, *("—" if c[i] is None else c[i] for c in columns)]
+                    for i, label in enumerate(labels)
+                ],
+            }
+        )
+    return result
+
+
+def _change(now: int | None, before: int | None) -> dict[str, Any] | None:
+    if before is None or now is None:
+        return None
+    return {
+        "before": before,
+        "delta": now - before,
+        "percent": None if not before else round(100 * (now - before) / before, 1),
+    }

@@ -8,4 +8,6 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", dashboard_views.index, name="index"),
+    path("screen/", dashboard_views.screen, name="screen"),
+    path("export/", dashboard_views.export, name="export"),
 ]

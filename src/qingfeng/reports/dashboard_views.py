@@ -1,18 +1,26 @@
-"""The dashboard's page (reports/dashboard.py): `/dashboard/`, `?scope=<unit id>` for a unit
-inside the user's scope, `?month=YYYY-MM` for a past month (the current month by default)."""
+"""The dashboard's pages (reports/dashboard.py): `/dashboard/`, `?scope=<unit id>` for a unit
+inside the user's scope, `?month=YYYY-MM` for a past month (the current month by default);
+`/dashboard/export/` the same view as an Excel workbook (`?source=<key>` for one panel);
+`/dashboard/screen/` the large-screen mode for a meeting room (refreshes itself)."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from qingfeng.core.http import AuthenticatedHttpRequest
+from qingfeng.core.http import AuthenticatedHttpRequest, xlsx_response
 from qingfeng.core.policy import guarded
 from qingfeng.lib.dates import month_last_day
+from qingfeng.lib.xlsx.columns import Column
+from qingfeng.lib.xlsx.writing import new_workbook, office_sheet, save
 from qingfeng.reports import dashboard
+
+SCREEN_REFRESH_SECONDS = 120  # the live figures' cache (monthly.LIVE_SECONDS): never staler
 
 
 def _month(value: str, today: date) -> date:
@@ -28,45 +36,96 @@ def _scope(value: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 12 else None
 
 
-@guarded(lambda user, _action: dashboard.can_view(user), "dashboard")
-def index(request: AuthenticatedHttpRequest) -> HttpResponse:
+def _board(request: AuthenticatedHttpRequest) -> tuple[dashboard.Board, date]:
     today = timezone.localdate()
     first = _month(request.GET.get("month", ""), today)
     last = min(month_last_day(first), today)
-    board = dashboard.board(request.user, _scope(request.GET.get("scope", "")), first, last)
-    tables = []
-    for source in board.sources:
-        tables.append(
-            {
-                "key": source["key"],
-                "label": source["label"],
-                "figures": source["figures"],
-                "totals": [
-                    {"label": f.label, "value": board.totals.get(f.key, 0)}
-                    for f in source["figures"]
-                ],
-                "rows": [
-                    {
-                        "row": row,
-                        "values": [
-                            {"label": f.label, "value": row.figures.get(f.key, 0)}
-                            for f in source["figures"]
-                        ],
-                        "records": ""
-                        if row.drill
-                        else dashboard.records_url(source["records"], row.unit),
-                    }
-                    for row in board.rows
+    return dashboard.board(request.user, _scope(request.GET.get("scope", "")), first, last), today
+
+
+def _context(board: dashboard.Board, today: date) -> dict[str, Any]:
+    panels = dashboard.panels(board)
+    return {
+        "board": board,
+        "panels": panels,
+        # The charts' numbers, the same as the tables beside them (static/qingfeng/dashboard.js).
+        "chart_data": {
+            table["key"]: {
+                "months": table["trend"]["months"],
+                "series": [
+                    {"name": s["label"], "values": s["values"]} for s in table["trend"]["series"]
                 ],
             }
-        )
-    return render(
-        request,
-        "reports/dashboard.html",
-        {
-            "board": board,
-            "tables": tables,
-            "month": first.strftime("%Y-%m"),
-            "this_month": today.strftime("%Y-%m"),
+            for panel in panels
+            for table in panel["sources"]
+            if table["trend"]
         },
-    )
+        "month": board.first.strftime("%Y-%m"),
+        "this_month": today.strftime("%Y-%m"),
+        "partial": board.last < month_last_day(board.first),
+        "scope_query": f"scope={board.scope.pk}&" if board.scope else "",
+    }
+
+
+@guarded(lambda user, _action: dashboard.can_view(user), "dashboard")
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
+    board, today = _board(request)
+    return render(request, "reports/dashboard.html", _context(board, today))
+
+
+@guarded(lambda user, _action: dashboard.can_view(user), "dashboard")
+def screen(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """大屏: the same figures, large, dark, refreshing every `SCREEN_REFRESH_SECONDS`."""
+    board, today = _board(request)
+    context = _context(board, today)
+    context["refresh"] = SCREEN_REFRESH_SECONDS
+    context["now"] = timezone.localtime()
+    return render(request, "reports/dashboard_screen.html", context)
+
+
+@guarded(lambda user, _action: dashboard.can_view(user), "dashboard")
+def export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The panels in view as a workbook in the office layout, one sheet a source: the units'
+    rows, counts and rates as on the page, and the totals."""
+    board, today = _board(request)
+    wanted = request.GET.get("source", "")
+    workbook = new_workbook()
+    scope_name = board.scope.name if board.scope else _("本人负责的单位")
+    for panel in dashboard.panels(board):
+        for table in panel["sources"]:
+            if wanted and table["key"] != wanted:
+                continue
+            columns = [
+                Column("unit", _("单位"), width=28),
+                *(Column(f.key, str(f.label), width=14) for f in table["figures"]),
+                *(Column(r.key, str(r.label), width=14) for r in table["ratios"]),
+            ]
+            sheet = office_sheet(
+                workbook,
+                columns,
+                name=str(table["label"])[:31],
+                title=_("%(scope)s驾驶舱 · %(source)s（%(first)s至%(last)s）")
+                % {
+                    "scope": scope_name,
+                    "source": table["label"],
+                    "first": board.first.isoformat(),
+                    "last": board.last.isoformat(),
+                },
+                left=_("单位：%(name)s") % {"name": scope_name},
+                right=_("导出日期：%(day)s") % {"day": today.isoformat()},
+            )
+            for item in table["rows"]:
+                name = item["row"].unit.name + (_("（本级）") if item["row"].own else "")
+                sheet.append(_cells(name, item["values"], item["rates"]))
+            sheet.append(_cells(_("合计"), table["totals"], table["total_rates"]))
+    if not workbook.sheetnames:
+        return HttpResponse(_("没有这个统计项"), status=404, content_type="text/plain")
+    name = _("驾驶舱_%(scope)s_%(month)s.xlsx") % {
+        "scope": scope_name,
+        "month": board.first.strftime("%Y-%m"),
+    }
+    return xlsx_response(save(workbook), name)
+
+
+def _cells(name: str, values: list[dict[str, Any]], rates: list[dict[str, Any]]) -> list[Any]:
+    return [name, *(c["value"] for c in values), *(str(c["rate"]) for c in rates)]

@@ -160,3 +160,35 @@ class AssessmentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assessment_id} {self.action}"
+
+
+class MonthFigure(models.Model):
+    """One unit's own figure (not its subtree's) for a month that is over, frozen by the
+    nightly job (reports/monthly.py) so that the dashboard's past months and trends read a
+    summary table instead of the records; an issued bulletin's numbers replace the job's for
+    the units it covers, so a past month's dashboard equals the bulletin. Zeros are not kept."""
+
+    month = models.DateField()  # its first day
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=60)
+    value = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "unit", "key"], name="reports_monthfigure_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.unit_id} {self.key}={self.value}"
+
+
+class FrozenMonth(models.Model):
+    """A month whose figures are frozen in `MonthFigure`, and when."""
+
+    month = models.DateField(unique=True)
+    frozen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"

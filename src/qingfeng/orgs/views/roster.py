@@ -10,12 +10,11 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from qingfeng.core.http import AuthenticatedHttpRequest
+from qingfeng.core.http import AuthenticatedHttpRequest, xlsx_response
 from qingfeng.core.policy import guarded
 from qingfeng.core.progress import job_url
 from qingfeng.orgs import roster, selectors
@@ -24,14 +23,7 @@ from qingfeng.orgs.models import RosterImport, Unit
 from qingfeng.orgs.permissions import can
 from qingfeng.orgs.roster import work
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN_ERRORS = 200
-
-
-def _xlsx(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, filename) or ""
-    return response
 
 
 @never_cache
@@ -84,12 +76,12 @@ def roster_error_file(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     with record.error_file.open("rb") as handle:
         data = handle.read()
     stem = PurePath(record.original_name).stem or "roster"
-    return _xlsx(data, _("%(name)s-错误说明.xlsx") % {"name": stem})
+    return xlsx_response(data, _("%(name)s-错误说明.xlsx") % {"name": stem})
 
 
 @guarded(can, "import_roster")
 def roster_template(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return _xlsx(roster.build_template(), _("名册导入模板.xlsx"))
+    return xlsx_response(roster.build_template(), _("名册导入模板.xlsx"))
 
 
 @never_cache
@@ -101,7 +93,7 @@ def roster_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     if root is not None and not can(user, "export_roster", root):
         raise Http404
     data = roster.export_roster(user, root=root)
-    return _xlsx(data, _export_name(root))
+    return xlsx_response(data, _export_name(root))
 
 
 def _export_name(root: Unit | None) -> str:
@@ -125,4 +117,4 @@ def roster_export_clear(request: AuthenticatedHttpRequest) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("orgs:roster_import")
-    return _xlsx(data, _export_name(root))
+    return xlsx_response(data, _export_name(root))

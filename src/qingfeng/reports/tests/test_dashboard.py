@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
+import pytest
 import time_machine
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +21,12 @@ from qingfeng.reports import actions, dashboard
 from qingfeng.reports.tests.base import BulletinCase
 
 URL = "/dashboard/"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """The live figures are cached two minutes (reports/monthly.py): each test starts cold."""
+    cache.clear()
 
 
 class DashboardTestCase(LedgerTestCase):
