@@ -21,6 +21,41 @@ def test_a_county_reads_its_dashboard_and_opens_a_schools_records(ui: Browser) -
     ui.assert_no_horizontal_overflow()
     ui.screenshot("dashboard-county")
     # A school's row: its first number is a link to the school's ledger list.
-    school_link = ledger.locator("tbody tr").nth(1).locator("td a").first
+    school_link = page.get_by_test_id("dashboard-units-ledger").locator("tbody tr").nth(1)
+    school_link = school_link.locator("td a").first
     school_link.click()
     expect(page).to_have_url(re.compile(r"/ledger/\?unit=\d+$"))
+
+
+def test_the_dashboards_charts_have_their_tables_and_save_as_png(ui: Browser) -> None:
+    page = ui.page
+    sign_in_as(ui, "bureau_admin")
+    ui.goto("/dashboard/")
+    ledger = page.get_by_test_id("dashboard-ledger")
+    # The chart is drawn (a canvas) beside the table of its numbers.
+    expect(ledger.locator("[data-chart] canvas").first).to_be_visible()
+    expect(page.get_by_test_id("dashboard-changes-ledger")).to_contain_text("环比")
+    expect(page.get_by_test_id("dashboard-stage-rectify")).to_be_visible()
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("dashboard-bureau")
+    if ui.is_phone:
+        return
+    with page.expect_download() as png:
+        ledger.locator("[data-chart-png]").click()
+    assert png.value.suggested_filename.endswith(".png")
+    with page.expect_download() as workbook:
+        page.get_by_test_id("dashboard-export-ledger").click()
+    assert workbook.value.suggested_filename.endswith(".xlsx")
+
+
+def test_the_large_screen_fills_a_meeting_room_display(desktop: Browser) -> None:
+    page = desktop.page
+    sign_in_as(desktop, "bureau_admin")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    desktop.goto("/dashboard/screen/")
+    expect(page.get_by_test_id("dashboard-screen")).to_be_visible()
+    expect(page.get_by_test_id("screen-ledger")).to_contain_text("新增问题")
+    expect(page.get_by_test_id("screen-ledger").locator("canvas").first).to_be_visible()
+    desktop.assert_no_horizontal_overflow()
+    path = desktop.screenshot("dashboard-screen-1920")
+    assert path.exists()
