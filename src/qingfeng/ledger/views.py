@@ -109,7 +109,16 @@ def _problem_form(request: AuthenticatedHttpRequest, user: User, data: Any = Non
         if unit is not None:
             people = selectors.responsible_candidates(unit)
     parents = selectors.parent_candidates(user)
-    return ProblemForm(data, units=units, people=people, parents=parents, initial={"unit": unit_id})
+    # A link may suggest what to register (the dashboard's warnings: 立为督办问题); the person
+    # still reads, completes and submits the form.
+    suggested = {
+        key: request.GET[key][:limit]
+        for key, limit in (("source", 20), ("title", 200), ("description", 2000))
+        if request.GET.get(key)
+    }
+    return ProblemForm(
+        data, units=units, people=people, parents=parents, initial={"unit": unit_id, **suggested}
+    )
 
 
 @guarded(can, "register")

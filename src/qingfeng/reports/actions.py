@@ -201,3 +201,51 @@ def do_request_pdf(bulletin: Bulletin, *, actor: User) -> None:
     version = latest(bulletin)
     record_audit(actor=actor, action="reports.bulletin.render", obj=bulletin)
     enqueue_job("reports.render_pdf", {"version_id": version.pk})
+
+
+@transaction.atomic
+def check_set_warning_rules(unit: Unit, *, actor: User, values: Mapping[str, Any]) -> None:
+    """The dashboard's warning thresholds for the unit's view and the views below it, set by
+    the unit's campaign office or bureau admin; each a whole number within its range, the
+    yellow ones no stricter than the red ones."""
+    from qingfeng.reports import dashboard
+    from qingfeng.reports.models import WarningRules
+
+    if not drafts(actor, unit):
+        raise ValidationError(_("只有本机关的专项办或局管理员可以设置预警规则"))
+    errors: dict[str, list[str]] = {}
+    rules: dict[str, int] = {}
+    for rule in dashboard.RULE_FIELDS:
+        value = values.get(rule.key)
+        if isinstance(value, str):  # int() reads full-width digits (３) as well
+            value = value.strip()
+        try:
+            number = rule.default if value is None or value == "" else int(value)
+        except (TypeError, ValueError):
+            errors[rule.key] = [_("请填写整数")]
+            continue
+        if not 0 <= number <= rule.maximum:
+            errors[rule.key] = [_("须在 0 到 %(max)d 之间") % {"max": rule.maximum}]
+            continue
+        rules[rule.key] = number
+    if not errors:
+        if rules["yellow_red_over"] > rules["red_over"]:
+            errors["yellow_red_over"] = [_("黄色的红灯问题数不能多于红色的")]
+        if rules["satisfaction_warn"] < rules["satisfaction_below"]:
+            errors["satisfaction_warn"] = [_("黄色的满意率线不能低于红色的")]
+        if rules["listed"] < 1:
+            errors["listed"] = [_("至少列出 1 个单位")]
+    if errors:
+        raise ValidationError(errors)
+    before = WarningRules.objects.filter(unit=unit).values_list("rules", flat=True).first()
+    WarningRules.objects.update_or_create(
+        unit=unit, defaults={"rules": rules, "updated_by": actor, "updated_at": timezone.now()}
+    )
+    record_audit(
+        actor=actor,
+        action="reports.warning_rules.set",
+        obj=unit,
+        unit=unit,
+        before=before,
+        after=rules,
+    )

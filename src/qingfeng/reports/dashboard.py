@@ -27,6 +27,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qingfeng.core import registry
 from qingfeng.core.http import AuthenticatedHttpRequest
@@ -35,14 +37,46 @@ from qingfeng.ledger import selectors as ledger_selectors
 from qingfeng.lib import stats
 from qingfeng.orgs.models import Role, Unit, User
 from qingfeng.reports import monthly
-from qingfeng.reports.compose import DEFAULT_RULES, _criticism
-from qingfeng.reports.models import Bulletin
+from qingfeng.reports.compose import DEFAULT_RULES
+from qingfeng.reports.compose import rate as percent
+from qingfeng.reports.models import Bulletin, WarningRules
 
 R = Role
-# The units below the scope that need attention: the bulletin's criticism rules (more red
-# problems than `red_over`, weekly reports late or missing, a satisfaction rate under
-# `satisfaction_below` % from at least `min_rated` answers), at most `listed` of them.
-WARNING_RULES = DEFAULT_RULES
+
+
+@dataclass(frozen=True)
+class RuleField:
+    key: str
+    label: Any
+    default: int
+    maximum: int
+
+
+# The warning rules: a unit below the scope is red when it has more red problems than
+# `red_over`, weekly reports missing, or a satisfaction rate under `satisfaction_below` % from
+# at least `min_rated` answers (the bulletin's criticism rules by default); yellow, short of
+# red, when it has more red problems than `yellow_red_over`, problems overdue, weekly reports
+# late, or a rate under `satisfaction_warn` %. At most `listed` units are listed. A unit's
+# campaign office sets them for its view and the views below (`WarningRules`).
+RULE_FIELDS = (
+    RuleField(
+        "red_over", gettext_lazy("红色：红灯问题多于（个）"), DEFAULT_RULES["red_over"], 10_000
+    ),
+    RuleField(
+        "satisfaction_below",
+        gettext_lazy("红色：满意率低于（%）"),
+        DEFAULT_RULES["satisfaction_below"],
+        100,
+    ),
+    RuleField("yellow_red_over", gettext_lazy("黄色：红灯问题多于（个）"), 0, 10_000),
+    RuleField("satisfaction_warn", gettext_lazy("黄色：满意率低于（%）"), 90, 100),
+    RuleField(
+        "min_rated", gettext_lazy("满意率至少要有的评价数"), DEFAULT_RULES["min_rated"], 10_000
+    ),
+    RuleField("listed", gettext_lazy("最多列出的单位数"), DEFAULT_RULES["listed"], 200),
+)
+RULES = {f.key: f.default for f in RULE_FIELDS}
+WARNING_RULES = RULES
 VIEWERS = (R.BUREAU_ADMIN, R.CAMPAIGN_OFFICE, R.LEADER, R.UNIT_ADMIN, R.SUPERVISOR)
 
 
@@ -82,7 +116,9 @@ class Board:
     first: date
     last: date
     bulletin: Bulletin | None = None  # the issued bulletin whose snapshot the figures are
-    warnings: list[tuple[Row, str]] = field(default_factory=list)
+    warnings: list[Alert] = field(default_factory=list)
+    rules: dict[str, int] = field(default_factory=lambda: dict(RULES))
+    rules_unit: Unit | None = None  # whose rules apply (None: the defaults)
     paths: list[str] = field(default_factory=list)  # the subtrees in view
 
 
@@ -129,14 +165,12 @@ def board(user: User, scope_id: int | None, first: date, last: date) -> Board:
         if pk in row_of:
             _add(rows[row_of[pk]], totals, values)
     sources = list(registry.figure_sources())
-    # The rules name a unit by what `names` gives: its id here, so that two units of one
-    # name stay apart.
-    figures_below = {r.unit.pk: r.figures for r in rows if not r.own}
-    by_pk = {str(r.unit.pk): r for r in rows}
-    flagged = _criticism(figures_below, {pk: str(pk) for pk in figures_below}, WARNING_RULES)
-    warnings = [(by_pk[pk], why) for pk, why in flagged]
+    rules, rules_unit = rules_for(scope if scope is not None else (roots[0] if roots else None))
+    warnings = _warnings([r for r in rows if not r.own], rules)
     return Board(
         warnings=warnings,
+        rules=rules,
+        rules_unit=rules_unit,
         scope=scope,
         trail=_trail(scope, roots),
         rows=rows,
@@ -148,6 +182,72 @@ def board(user: User, scope_id: int | None, first: date, last: date) -> Board:
         bulletin=bulletin,
         paths=[scope.path] if scope is not None else [r.path for r in roots],
     )
+
+
+@dataclass
+class Alert:
+    row: Row
+    level: str  # "red" or "yellow"
+    reasons: list[str]
+
+    @property
+    def why(self) -> str:
+        return "；".join(self.reasons)
+
+    @property
+    def item_title(self) -> str:
+        """The title a 督办 problem opened from this warning is offered."""
+        return _("驾驶舱预警：%(unit)s %(why)s") % {"unit": self.row.unit.name, "why": self.why}
+
+
+def rules_for(unit: Unit | None) -> tuple[dict[str, int], Unit | None]:
+    """The warning rules of the nearest unit at or above `unit` that set its own."""
+    if unit is None:
+        return dict(RULES), None
+    ids = unit.ancestor_ids(include_self=True)
+    found = WarningRules.objects.filter(unit_id__in=ids).select_related("unit")
+    nearest = max(found, key=lambda r: len(r.unit.path), default=None)
+    if nearest is None:
+        return dict(RULES), None
+    return {**RULES, **{k: int(v) for k, v in nearest.rules.items() if k in RULES}}, nearest.unit
+
+
+def _warnings(rows: list[Row], rules: Mapping[str, int]) -> list[Alert]:
+    """The units that need attention, red first, those with more reasons first."""
+    found = []
+    for row in rows:
+        f = row.figures
+        red: list[str] = []
+        yellow: list[str] = []
+        reds = f.get("problems_red", 0)
+        if reds > rules["red_over"]:
+            red.append(_("红灯问题 %(n)d 个") % {"n": reds})
+        elif reds > rules["yellow_red_over"]:
+            yellow.append(_("红灯问题 %(n)d 个") % {"n": reds})
+        if f.get("problems_overdue", 0) and reds <= rules["red_over"]:
+            yellow.append(_("逾期未改 %(n)d 个") % {"n": f["problems_overdue"]})
+        missing = f.get("weekly_due", 0) - f.get("weekly_on_time", 0) - f.get("weekly_late", 0)
+        if missing > 0:
+            red.append(_("周报未报送 %(n)d 次") % {"n": missing})
+        if f.get("weekly_late"):
+            yellow.append(_("周报逾期报送 %(n)d 次") % {"n": f["weekly_late"]})
+        for rated, satisfied, what in (
+            ("tickets_rated", "tickets_satisfied", _("工单满意率")),
+            ("ratings_base", "ratings_satisfied", _("群众评议满意率")),
+        ):
+            base = f.get(rated, 0)
+            if base < rules["min_rated"]:
+                continue
+            share = 100 * f.get(satisfied, 0)
+            text = f"{what} {percent(f.get(satisfied, 0), base)}"
+            if share < rules["satisfaction_below"] * base:
+                red.append(text)
+            elif share < rules["satisfaction_warn"] * base:
+                yellow.append(text)
+        if red or yellow:
+            found.append(Alert(row, "red" if red else "yellow", red + yellow))
+    found.sort(key=lambda w: (w.level != "red", -len(w.reasons), w.row.unit.path))
+    return found[: rules["listed"]]
 
 
 def _add(row: Row, totals: dict[str, int], values: Mapping[str, Any]) -> None:

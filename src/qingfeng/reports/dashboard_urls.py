@@ -10,4 +10,5 @@ urlpatterns = [
     path("", dashboard_views.index, name="index"),
     path("screen/", dashboard_views.screen, name="screen"),
     path("export/", dashboard_views.export, name="export"),
+    path("rules/", dashboard_views.rules, name="rules"),
 ]

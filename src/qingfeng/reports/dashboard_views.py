@@ -8,17 +8,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qingfeng.core import registry
 from qingfeng.core.http import AuthenticatedHttpRequest, xlsx_response
 from qingfeng.core.policy import guarded
 from qingfeng.lib.dates import month_last_day
 from qingfeng.lib.xlsx.columns import Column
 from qingfeng.lib.xlsx.writing import new_workbook, office_sheet, save
-from qingfeng.reports import dashboard
+from qingfeng.reports import actions, dashboard
+from qingfeng.reports.permissions import drafts
 
 SCREEN_REFRESH_SECONDS = 120  # the live figures' cache (monthly.LIVE_SECONDS): never staler
 
@@ -67,10 +72,17 @@ def _context(board: dashboard.Board, today: date) -> dict[str, Any]:
     }
 
 
+def _page(request: AuthenticatedHttpRequest, board: dashboard.Board, today: date) -> dict[str, Any]:
+    context = _context(board, today)
+    # A warning opens a 督办 problem on the ledger's form, for those who may register one.
+    context["can_open_item"] = registry.allows("ledger:new", request.user)
+    return context
+
+
 @guarded(lambda user, _action: dashboard.can_view(user), "dashboard")
 def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     board, today = _board(request)
-    return render(request, "reports/dashboard.html", _context(board, today))
+    return render(request, "reports/dashboard.html", _page(request, board, today))
 
 
 @guarded(lambda user, _action: dashboard.can_view(user), "dashboard")
@@ -129,3 +141,36 @@ def export(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _cells(name: str, values: list[dict[str, Any]], rates: list[dict[str, Any]]) -> list[Any]:
     return [name, *(c["value"] for c in values), *(str(c["rate"]) for c in rates)]
+
+
+@guarded(lambda user, _action: dashboard.can_view(user), "dashboard")
+def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The warning rules of the scope's unit: shown to every viewer, set by its office."""
+    board, _today = _board(request)
+    unit = board.scope
+    if unit is None:
+        raise Http404
+    editable = drafts(request.user, unit)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = dict(board.rules)
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        values = {f.key: request.POST.get(f.key, "") for f in dashboard.RULE_FIELDS}
+        try:
+            actions.check_set_warning_rules(unit, actor=request.user, values=values)
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            messages.success(request, _("预警规则已保存"))
+            return redirect(f"{reverse('dashboard:index')}?scope={unit.pk}")
+    fields = [
+        {"field": f, "value": values.get(f.key, f.default), "errors": errors.get(f.key, [])}
+        for f in dashboard.RULE_FIELDS
+    ]
+    return render(
+        request,
+        "reports/dashboard_rules.html",
+        {"board": board, "unit": unit, "fields": fields, "editable": editable},
+        status=400 if errors else 200,
+    )

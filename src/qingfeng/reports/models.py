@@ -192,3 +192,16 @@ class FrozenMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}"
+
+
+class WarningRules(models.Model):
+    """The dashboard's red and yellow warning thresholds set by a unit's campaign office for
+    its view and the views below it (reports/dashboard.py `RULES` has the defaults)."""
+
+    unit = models.OneToOneField(Unit, on_delete=models.CASCADE, related_name="+")
+    rules = models.JSONField(default=dict)
+    updated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.rules}"

@@ -14,10 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qingfeng.core import registry
+from qingfeng.core.models import AuditEvent
 from qingfeng.ledger import deadlines as ledger_deadlines
 from qingfeng.ledger.tests.base import LedgerTestCase
 from qingfeng.orgs.models import Unit
 from qingfeng.reports import actions, dashboard
+from qingfeng.reports.models import WarningRules
 from qingfeng.reports.tests.base import BulletinCase
 
 URL = "/dashboard/"
@@ -171,7 +173,58 @@ class DashboardWarningTestCase(LedgerTestCase):
         ledger_deadlines.recompute_lights(timezone.localdate() + timedelta(days=30))
         self.login(self.county_admin)
         response = self.client.get(URL)
-        warned = [(row.unit.pk, why) for row, why in response.context["board"].warnings]
-        self.assertEqual([pk for pk, _why in warned], [self.school.pk])
-        self.assertIn("红灯问题", warned[0][1])
-        self.assertContains(response, 'data-testid="dashboard-warnings"')
+        warned = [(a.row.unit.pk, a.level, a.why) for a in response.context["board"].warnings]
+        # Red first; the other school's one red problem is yellow (more than 0, at most 3).
+        self.assertEqual(
+            [(pk, level) for pk, level, _why in warned],
+            [(self.school.pk, "red"), (self.school2.pk, "yellow")],
+        )
+        self.assertIn("红灯问题", warned[0][2])
+        self.assertContains(response, 'data-level="red"')
+        # One click opens a 督办 problem on the ledger's form, filled in for that school.
+        self.assertContains(response, 'data-testid="dashboard-open-item"')
+        form = self.client.get(
+            "/ledger/new/", {"unit": self.school.pk, "source": "from_above", "title": warned[0][2]}
+        )
+        self.assertEqual(form.context["form"].initial["source"], "from_above")
+        self.assertEqual(form.context["form"].initial["title"], warned[0][2])
+
+    def test_the_office_sets_its_rules_and_the_units_below_follow_them(self) -> None:
+        self.assigned(title="一个红灯", deadline_workdays=1)
+        ledger_deadlines.recompute_lights(timezone.localdate() + timedelta(days=30))
+        self.login(self.county_admin)
+        # One red problem is yellow by default (more than 0, not more than 3).
+        board = self.client.get(URL).context["board"]
+        self.assertEqual(
+            [(a.row.unit.pk, a.level) for a in board.warnings], [(self.school.pk, "yellow")]
+        )
+        rules_url = f"/dashboard/rules/?scope={self.bureau.pk}"
+        self.assertEqual(self.client.get(rules_url).status_code, 404)  # outside the county
+        # Only the unit's own office or bureau admin sets the rules; bad numbers change nothing.
+        self.login(self.bureau_admin)
+        page = self.client.get(rules_url)
+        self.assertTrue(page.context["editable"])
+        values = {f.key: str(f.default) for f in dashboard.RULE_FIELDS}
+        bad = self.client.post(rules_url, {**values, "yellow_red_over": "5", "red_over": "2"})
+        self.assertEqual(bad.status_code, 400)
+        self.assertContains(bad, "黄色的红灯问题数不能多于红色的", status_code=400)
+        for wrong in ("abc", "-1", "101"):
+            response = self.client.post(rules_url, {**values, "satisfaction_below": wrong})
+            self.assertEqual(response.status_code, 400)
+        self.assertFalse(WarningRules.objects.exists())
+        # Full-width digits are numbers too: red from 0 red problems on.
+        saved = self.client.post(rules_url, {**values, "red_over": "０", "yellow_red_over": "０"})
+        self.assertEqual(saved.status_code, 302)
+        self.assertEqual(WarningRules.objects.get(unit=self.bureau).rules["red_over"], 0)
+        self.assertTrue(AuditEvent.objects.filter(action="reports.warning_rules.set").exists())
+        self.login(self.county_admin)
+        board = self.client.get(URL).context["board"]
+        self.assertEqual(board.rules_unit, self.bureau)
+        self.assertEqual(
+            [(a.row.unit.pk, a.level) for a in board.warnings], [(self.school.pk, "red")]
+        )
+        county_rules = self.client.get(f"/dashboard/rules/?scope={self.county.pk}")
+        self.assertFalse(county_rules.context["editable"])
+        self.assertEqual(
+            self.client.post(f"/dashboard/rules/?scope={self.county.pk}", values).status_code, 403
+        )
