@@ -20,11 +20,15 @@ def test_a_county_reads_its_dashboard_and_opens_a_schools_records(ui: Browser) -
     expect(page.get_by_test_id("dashboard-intake")).to_be_visible()
     ui.assert_no_horizontal_overflow()
     ui.screenshot("dashboard-county")
-    # A school's row: its first number is a link to the school's ledger list.
+    # A school's row: its first number is a link to the school's ledger list, narrowed to it.
     school_link = page.get_by_test_id("dashboard-units-ledger").locator("tbody tr").nth(1)
     school_link = school_link.locator("td a").first
     school_link.click()
-    expect(page).to_have_url(re.compile(r"/ledger/\?unit=\d+$"))
+    expect(page).to_have_url(
+        re.compile(r"/ledger/\?figure=\w+&period_from=[\d-]+&period_to=[\d-]+&unit=\d+$")
+    )
+    # The list says which number it is behind and counts the same.
+    expect(page.get_by_test_id("figure-banner")).to_contain_text("背后的记录")
 
 
 def test_the_dashboards_charts_have_their_tables_and_save_as_png(ui: Browser) -> None:

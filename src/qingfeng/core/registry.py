@@ -250,6 +250,10 @@ class Figure:
     key: str
     label: StrOrPromise
     burden: bool = False
+    # The source's records list shows exactly the records counted, given
+    # `?figure=<key>&from=<first day>&to=<last day>` (and `unit=`): the dashboard links the
+    # number to it.
+    listed: bool = False
 
 
 @dataclass(frozen=True)

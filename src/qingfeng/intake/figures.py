@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,34 +23,56 @@ OPEN = (T.RECEIVED, T.ACCEPTED, T.ASSIGNED, T.HANDLING)
 SATISFIED_FROM = 4
 
 FIGURES = (
-    Figure("tickets_received", _("收到工单")),
-    Figure("tickets_replied", _("办结工单")),
-    Figure("tickets_rated", _("评价工单")),
-    Figure("tickets_satisfied", _("满意工单")),
-    Figure("tickets_overdue", _("超期未办结工单")),
+    Figure("tickets_received", _("收到工单"), listed=True),
+    Figure("tickets_replied", _("办结工单"), listed=True),
+    Figure("tickets_rated", _("评价工单"), listed=True),
+    Figure("tickets_satisfied", _("满意工单"), listed=True),
+    Figure("tickets_overdue", _("超期未办结工单"), listed=True),
 )
 
 
-def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
+def _conditions(
+    tickets: QuerySet[Ticket], start: date, end: date
+) -> tuple[QuerySet[Ticket], dict[str, Q]]:
+    """The tickets (aliased for a period that is over) and, per figure, the condition a ticket
+    meets to be counted in it: one definition for the counts and for the queue of the records
+    behind a count (`narrow`).
+
+    A period that is over is read as it stood at its end: a ticket answered afterwards was
+    still open then (its status from its events)."""
     first, after = day_bounds(start, end, timezone.get_current_timezone())
-    result: dict[int, dict[str, int]] = defaultdict(dict)
-    received = Q(created_at__gte=first, created_at__lt=after)
-    tickets = Ticket.objects.filter(handling_unit_id__in=unit_ids).exclude(status=T.MERGED)
-    # A period that is over is read as it stood at its end: a ticket answered afterwards was
-    # still open then (its status from its events).
+    tickets = tickets.exclude(status=T.MERGED)
     status = "status"
     if after <= timezone.now():
         tickets, status = tickets.alias(at_end=WORKFLOW.status_at(after)), "at_end"
-    overdue = Q(created_at__lt=after, reply_due__lt=end, **{f"{status}__in": OPEN})
     replied = Q(replied_at__gte=first, replied_at__lt=after)
-    rows = tickets.values("handling_unit_id").annotate(
-        tickets_received=Count("id", filter=received),
-        tickets_replied=Count("id", filter=replied),
-        tickets_rated=Count("id", filter=replied & Q(rating__isnull=False)),
-        tickets_satisfied=Count("id", filter=replied & Q(rating__gte=SATISFIED_FROM)),
-        tickets_overdue=Count("id", filter=overdue),
+    return tickets, {
+        "tickets_received": Q(created_at__gte=first, created_at__lt=after),
+        "tickets_replied": replied,
+        "tickets_rated": replied & Q(rating__isnull=False),
+        "tickets_satisfied": replied & Q(rating__gte=SATISFIED_FROM),
+        "tickets_overdue": Q(created_at__lt=after, reply_due__lt=end, **{f"{status}__in": OPEN}),
+    }
+
+
+def narrow(
+    tickets: QuerySet[Ticket], key: str, start: date, end: date, unit_ids: Any
+) -> QuerySet[Ticket]:
+    """The tickets counted in figure `key` for the days `start` … `end`, handled by one of
+    `unit_ids` (the queue behind a dashboard number: `?figure=<key>&from=&to=`)."""
+    if unit_ids is not None:
+        tickets = tickets.filter(handling_unit_id__in=unit_ids)
+    tickets, conditions = _conditions(tickets, start, end)
+    return tickets.filter(conditions[key])
+
+
+def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    tickets, conditions = _conditions(
+        Ticket.objects.filter(handling_unit_id__in=unit_ids), start, end
     )
-    for row in rows:
+    counts = {key: Count("id", filter=condition) for key, condition in conditions.items()}
+    for row in tickets.values("handling_unit_id").annotate(**counts):
         result[row.pop("handling_unit_id")].update(row)
     return result
 

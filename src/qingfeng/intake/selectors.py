@@ -3,7 +3,8 @@ receipt code may see of theirs (`public_timeline`; the code is looked up in `rec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from django.db.models import (
@@ -200,6 +201,11 @@ class TicketFilter:
     channel: str = ""
     unit: Unit | None = None
     text: str = ""
+    # A dashboard number's records: the figure's own condition over the period, by the
+    # handling unit (as the figure counts), whatever the status filter says.
+    figure: str = ""
+    period_from: date | None = None
+    period_to: date | None = None
 
 
 def filter_tickets(user: User, f: TicketFilter) -> QuerySet[Ticket]:
@@ -209,6 +215,12 @@ def filter_tickets(user: User, f: TicketFilter) -> QuerySet[Ticket]:
     wrote in (the content may hold the reporter's own name, masked on the page)."""
     tickets = tickets_visible_to(user)
     intake_searcher = has_role(user, *INTAKE)
+    if f.figure and f.period_from and f.period_to:
+        from qingfeng.intake import figures
+
+        units = unit_ids_under([f.unit.path]) if f.unit is not None else None
+        tickets = figures.narrow(tickets, f.figure, f.period_from, f.period_to, units)
+        f = replace(f, status="all", unit=None)
     if f.status == "all":
         pass
     elif f.status:
@@ -264,7 +276,7 @@ def tallies_visible_to(user: User) -> QuerySet[TicketTally]:
 def queue_lights(user: User, f: TicketFilter) -> dict[str, int] | None:
     """The queue's light counts from the kept counts, when its filter is one they hold
     (status, unit); None for any other filter (the queue counts its rows then)."""
-    if f.light or f.kind or f.channel or f.category is not None or f.text.strip():
+    if f.light or f.kind or f.channel or f.category is not None or f.text.strip() or f.figure:
         return None
     tallies = tallies_visible_to(user)
     if f.status == "all":

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qingfeng.intake.actions import submission_errors
 from qingfeng.intake.actions.handling import ASSIGN_REASON_MAX, ENTRY_CHANNELS
+from qingfeng.intake.figures import FIGURES
 from qingfeng.intake.forms import UNIT_REQUIRED, exact_unit
 from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.ledger.models import Category, Problem
@@ -34,6 +35,20 @@ class QueueFilterForm(forms.Form):
         required=False, choices=[("", _("全部渠道")), *Ticket.Channel.choices]
     )
     unit = forms.IntegerField(required=False, min_value=1)
+    # The records behind a dashboard number (intake/figures.py `narrow`).
+    figure = forms.ChoiceField(
+        required=False,
+        choices=[("", "")] + [(f.key, f.label) for f in FIGURES if f.listed],
+        widget=forms.HiddenInput,
+    )
+    period_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    period_to = forms.DateField(required=False, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("figure") and not (data.get("period_from") and data.get("period_to")):
+            self.add_error("figure", _("统计数字须带统计期间"))
+        return data
 
 
 class AssignForm(forms.Form):

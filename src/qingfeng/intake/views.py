@@ -26,6 +26,7 @@ from qingfeng.core.policy import guarded, signed_in
 from qingfeng.core.transition_views import TransitionViews
 from qingfeng.intake import export, routing, selectors, similarity, workflow
 from qingfeng.intake.actions import handling
+from qingfeng.intake.figures import FIGURES
 from qingfeng.intake.forms import search_units
 from qingfeng.intake.models import Ticket
 from qingfeng.intake.permissions import (
@@ -74,6 +75,9 @@ def _ticket_filter(user: User, data: dict[str, Any]) -> selectors.TicketFilter:
         channel=data.get("channel") or "",
         unit=unit,
         text=data.get("q") or "",
+        figure=data.get("figure") or "",
+        period_from=data.get("period_from"),
+        period_to=data.get("period_to"),
     )
 
 
@@ -107,7 +111,22 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         .order_by("path")[:100],
         can_enter=can(user, "hotline"),
         flagged=selectors.flagged_ids(user, listing.rows),
+        figure=_figure_banner(user, listing.filter),
     )
+
+
+def _figure_banner(user: User, flt: selectors.TicketFilter) -> dict[str, Any] | None:
+    """When the queue is a dashboard number's records: which number, its period, and how many
+    tickets (one count of a narrowed queue, so that the number can be checked against it)."""
+    if not flt.figure:
+        return None
+    label = next((f.label for f in FIGURES if f.key == flt.figure), flt.figure)
+    return {
+        "label": label,
+        "first": flt.period_from,
+        "last": flt.period_to,
+        "total": selectors.filter_tickets(user, flt).count(),
+    }
 
 
 @guarded(can, "view_queue")

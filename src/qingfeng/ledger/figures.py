@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -25,31 +25,36 @@ OPEN = (S.ASSIGNED, S.ACCEPTED, S.RECTIFYING, S.CLOSURE_REQUESTED)
 RUNNING = (S.ASSIGNED, S.ACCEPTED, S.RECTIFYING)  # the deadline clock (ledger/deadlines.py)
 
 FIGURES = (
-    Figure("problems_new", _("新增问题")),
+    Figure("problems_new", _("新增问题"), listed=True),
     *(
-        Figure(f"problems_new_{kind.value}", format_lazy("{}：{}", _("新增"), kind.label))
+        Figure(
+            f"problems_new_{kind.value}",
+            format_lazy("{}：{}", _("新增"), kind.label),
+            listed=True,
+        )
         for kind in Problem.ListKind
     ),
-    Figure("problems_closed", _("销号问题")),
-    Figure("problems_closed_on_time", _("按期销号")),
-    Figure("problems_open", _("在改问题")),
-    Figure("problems_overdue", _("逾期未改")),
-    Figure("problems_red", _("红灯问题")),
+    Figure("problems_closed", _("销号问题"), listed=True),
+    Figure("problems_closed_on_time", _("按期销号"), listed=True),
+    Figure("problems_open", _("在改问题"), listed=True),
+    Figure("problems_overdue", _("逾期未改"), listed=True),
+    Figure("problems_red", _("红灯问题"), listed=True),
     Figure("progress_reports", _("报送整改进展"), burden=True),
     Figure("evidence_uploads", _("上传佐证材料"), burden=True),
 )
 
 
-def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
-    """Per unit: registered in the period (by list), closed in it (on time: by the deadline),
-    open at its end, open past a deadline that fell before its last day, red on its last day.
+def _conditions(
+    problems: QuerySet[Problem], start: date, end: date
+) -> tuple[QuerySet[Problem], dict[str, Q]]:
+    """The problems (aliased for a period that is over) and, per figure, the condition a
+    problem meets to be counted in it: one definition for the counts and for the list of the
+    records behind a count (`narrow`), so the two are equal by construction.
 
     A period that is over is read as it stood at its end (the status from the problems'
     transitions, the closing time from their last closing), so a problem closed, reopened or
     withdrawn afterwards does not change a past week's or quarter's figures."""
     first, after = day_bounds(start, end, timezone.get_current_timezone())
-    result: dict[int, dict[str, int]] = defaultdict(dict)
-    problems = Problem.objects.filter(unit_id__in=unit_ids)
     status, closed_at = "status", "closed_at"
     if after <= timezone.now():
         closing = Transition.objects.filter(
@@ -68,20 +73,33 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
     on_time = closed & (Q(deadline__isnull=True) | Q(deadline__gte=closed_on))
     # Red on the period's last day: the deadline clock ran and its date had passed.
     red = existed & Q(**{f"{status}__in": RUNNING}, deadline__lt=end)
-    counts = {
-        "problems_new": Count("id", filter=new),
-        **{
-            f"problems_new_{kind.value}": Count("id", filter=new & Q(list_kind=kind))
-            for kind in Problem.ListKind
-        },
-        "problems_closed": Count("id", filter=closed),
-        "problems_closed_on_time": Count("id", filter=on_time),
-        "problems_open": Count("id", filter=open_),
-        "problems_overdue": Count("id", filter=open_ & Q(deadline__lt=end)),
-        "problems_red": Count(
-            "id", filter=red if status == "at_end" else Q(status__in=OPEN, light=Problem.Light.RED)
-        ),
+    conditions = {
+        "problems_new": new,
+        **{f"problems_new_{kind.value}": new & Q(list_kind=kind) for kind in Problem.ListKind},
+        "problems_closed": closed,
+        "problems_closed_on_time": on_time,
+        "problems_open": open_,
+        "problems_overdue": open_ & Q(deadline__lt=end),
+        "problems_red": red if status == "at_end" else Q(status__in=OPEN, light=Problem.Light.RED),
     }
+    return problems, conditions
+
+
+def narrow(problems: QuerySet[Problem], key: str, start: date, end: date) -> QuerySet[Problem]:
+    """The problems counted in figure `key` for the days `start` … `end` (the list behind a
+    dashboard number: `?figure=<key>&from=&to=`)."""
+    problems, conditions = _conditions(problems, start, end)
+    return problems.filter(conditions[key])
+
+
+def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
+    """Per unit: registered in the period (by list), closed in it (on time: by the deadline),
+    open at its end, open past a deadline that fell before its last day, red on its last day
+    (`_conditions`)."""
+    first, after = day_bounds(start, end, timezone.get_current_timezone())
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    problems, conditions = _conditions(Problem.objects.filter(unit_id__in=unit_ids), start, end)
+    counts = {key: Count("id", filter=condition) for key, condition in conditions.items()}
     for row in problems.values("unit_id").annotate(**counts):
         result[row.pop("unit_id")].update(row)
     for model, key, stamp in (

@@ -6,6 +6,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.ledger.figures import FIGURES
 from qingfeng.ledger.models import (
     Category,
     Evidence,
@@ -51,12 +52,22 @@ class LedgerFilterForm(forms.Form):
     deadline_from = forms.DateField(label=_("时限起"), required=False)
     deadline_to = forms.DateField(label=_("时限止"), required=False)
     responsible = forms.CharField(label=_("责任人"), required=False, max_length=50)
+    # The records behind a dashboard number (ledger/figures.py `narrow`): hidden fields.
+    figure = forms.ChoiceField(
+        required=False,
+        choices=[("", "")] + [(f.key, f.label) for f in FIGURES if f.listed],
+        widget=forms.HiddenInput,
+    )
+    period_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    period_to = forms.DateField(required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("deadline_from"), data.get("deadline_to")
         if start and end and start > end:
             self.add_error("deadline_to", _("截止日期不能早于起始日期"))
+        if data.get("figure") and not (data.get("period_from") and data.get("period_to")):
+            self.add_error("figure", _("统计数字须带统计期间"))
         return data
 
 

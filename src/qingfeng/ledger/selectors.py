@@ -261,10 +261,18 @@ class LedgerFilter:
     deadline_to: date | None = None
     responsible: str = ""
     text: str = ""
+    # A dashboard number's records: the figure's own condition over the period.
+    figure: str = ""
+    period_from: date | None = None
+    period_to: date | None = None
 
 
 def filter_problems(user: User, f: LedgerFilter) -> QuerySet[Problem]:
     problems = problems_visible_to(user)
+    if f.figure and f.period_from and f.period_to:
+        from qingfeng.ledger import figures
+
+        problems = figures.narrow(problems, f.figure, f.period_from, f.period_to)
     if f.unit is not None:
         problems = problems.filter(Q(f_unit__in=unit_ids_under([f.unit.path])))
     for field, value in (
@@ -280,7 +288,7 @@ def filter_problems(user: User, f: LedgerFilter) -> QuerySet[Problem]:
         problems = problems.filter(urgency=Problem.URGENCY[f.light])
     elif f.light:
         problems = problems.filter(light=f.light)
-    if f.status == "":
+    if f.status == "" and not f.figure:
         problems = problems.exclude(Q(f_status=Problem.Status.WITHDRAWN))
     if f.category:
         problems = problems.filter(Q(f_category=f.category))
@@ -347,7 +355,7 @@ def tallies_visible_to(user: User) -> QuerySet[ProblemTally] | None:
 def list_lights(user: User, f: LedgerFilter) -> dict[str, int] | None:
     """The ledger list's light counts from the kept counts, when its filter is one they hold
     (unit, list, status); None for any other filter (the list counts its rows then)."""
-    if f.source or f.category or f.light or f.deadline_from or f.deadline_to:
+    if f.source or f.category or f.light or f.deadline_from or f.deadline_to or f.figure:
         return None
     if f.responsible.strip() or f.text.strip():
         return None

@@ -26,6 +26,7 @@ from qingfeng.core.policy import guarded, signed_in
 from qingfeng.core.transition_views import TransitionViews
 from qingfeng.ledger import actions, selectors
 from qingfeng.ledger.actions import rechecks
+from qingfeng.ledger.figures import FIGURES
 from qingfeng.ledger.forms import (
     ClosureForm,
     DisclosureForm,
@@ -73,6 +74,9 @@ def _ledger_filter(user: User, data: dict[str, Any]) -> selectors.LedgerFilter:
         deadline_to=data.get("deadline_to"),
         responsible=data.get("responsible") or "",
         text=data.get("q") or "",
+        figure=data.get("figure") or "",
+        period_from=data.get("period_from"),
+        period_to=data.get("period_to"),
     )
 
 
@@ -93,7 +97,26 @@ LEDGER = KeysetList(
 def ledger_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     listing = LEDGER.read(request, user)
-    return listing.render(request, unit=listing.filter.unit, can_register=can(user, "register"))
+    return listing.render(
+        request,
+        unit=listing.filter.unit,
+        can_register=can(user, "register"),
+        figure=_figure_banner(user, listing.filter),
+    )
+
+
+def _figure_banner(user: User, flt: selectors.LedgerFilter) -> dict[str, Any] | None:
+    """When the list is a dashboard number's records: which number, its period, and how many
+    records (one count of a narrowed list, so that the number can be checked against it)."""
+    if not flt.figure:
+        return None
+    label = next((f.label for f in FIGURES if f.key == flt.figure), flt.figure)
+    return {
+        "label": label,
+        "first": flt.period_from,
+        "last": flt.period_to,
+        "total": selectors.filter_problems(user, flt).count(),
+    }
 
 
 def _problem_form(request: AuthenticatedHttpRequest, user: User, data: Any = None) -> ProblemForm:

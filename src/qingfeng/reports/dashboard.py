@@ -290,6 +290,30 @@ def _lights(user: User, scope: Unit | None) -> dict[str, int] | None:
     return ledger_selectors.tally_lights(tallies)
 
 
+def figure_url(
+    source: registry.FigureSource,
+    figure: registry.Figure,
+    unit: Unit | None,
+    first: date,
+    last: date,
+    *,
+    leaf: bool,
+) -> str:
+    """Where a number leads: for a figure the source's list can show exactly
+    (`Figure.listed`), that list narrowed to the figure, the period and the unit's subtree
+    (so its count is the number); otherwise a school's row leads to its records unfiltered."""
+    if not source.records:
+        return ""
+    if not figure.listed:
+        return records_url(source.records, unit) if leaf and unit is not None else ""
+    name, _sep, query = source.records.partition("?")
+    params = [p for p in query.split("&") if p and not p.startswith("status=")]
+    params += [f"figure={figure.key}", f"period_from={first}", f"period_to={last}"]
+    if unit is not None:
+        params.append(f"unit={unit.pk}")
+    return f"{reverse(name)}?{'&'.join(params)}"
+
+
 def records_url(records: str | None, unit: Unit) -> str:
     """The list behind a source's figures for one unit ("" when the source names none)."""
     if not records:
@@ -332,38 +356,42 @@ def rate(ratio: registry.Ratio, figures: Mapping[str, int]) -> Rate:
     return Rate(figures.get(ratio.part, 0), figures.get(ratio.whole, 0), ratio.min_base)
 
 
-def panels(board: Board) -> list[dict[str, Any]]:
+def panels(board: Board, user: User) -> list[dict[str, Any]]:
     """The sources grouped by the loop's stage (学、查、改、评、报), each a table: a row per
     unit with its counts and rates (each cell with its column's label, for the phone's
-    card layout), the totals, where a school's numbers lead, and the source's trend."""
+    card layout, and the list it links to), the totals, and the source's trend."""
     lines = {line["key"]: line for line in trend(board)}
     by_stage: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for source in board.sources:
-        figures = [f for f in source.figures if not f.burden]
-
-        def cells(values: Mapping[str, int], figures: list[registry.Figure] = figures) -> list:
-            return [{"label": f.label, "value": values.get(f.key, 0)} for f in figures]
-
-        def rates(values: Mapping[str, int], ratios: tuple = source.ratios) -> list:
-            return [{"label": r.label, "rate": rate(r, values)} for r in ratios]
-
+        # A number links to a list only for someone who may open it (a leader reads the
+        # ledger, not the channel's queue).
+        opens = bool(source.records) and registry.allows(
+            (source.records or "").partition("?")[0], user
+        )
+        panel = _Panel(board, source, opens)
+        rows = []
+        for row in board.rows:
+            # The own row of a unit with units below counts its own records only: no list
+            # shows those alone, so its numbers link nowhere.
+            linked = not (row.own and len(board.rows) > 1)
+            rows.append(
+                {
+                    "row": row,
+                    "values": panel.cells(row.figures, row.unit, leaf=not row.drill, linked=linked),
+                    "rates": panel.rates(row.figures),
+                }
+            )
         by_stage[source.stage].append(
             {
                 "key": source.key,
                 "label": source.label,
-                "figures": figures,
+                "figures": panel.figures,
                 "ratios": source.ratios,
-                "totals": cells(board.totals),
-                "total_rates": rates(board.totals),
-                "rows": [
-                    {
-                        "row": row,
-                        "values": cells(row.figures),
-                        "rates": rates(row.figures),
-                        "records": "" if row.drill else records_url(source.records, row.unit),
-                    }
-                    for row in board.rows
-                ],
+                # The totals: the scope's whole subtree, or the user's whole scope (a leader's
+                # counties side by side).
+                "totals": panel.cells(board.totals, board.scope, leaf=False, linked=True),
+                "total_rates": panel.rates(board.totals),
+                "rows": rows,
                 "trend": lines.get(source.key),
             }
         )
@@ -372,6 +400,35 @@ def panels(board: Board) -> list[dict[str, Any]]:
         for key, label in registry.STAGES
         if by_stage.get(key)
     ]
+
+
+@dataclass
+class _Panel:
+    board: Board
+    source: registry.FigureSource
+    opens: bool  # the viewer may open the source's list
+
+    @property
+    def figures(self) -> list[registry.Figure]:
+        return [f for f in self.source.figures if not f.burden]
+
+    def cells(
+        self, values: Mapping[str, int], unit: Unit | None, *, leaf: bool, linked: bool
+    ) -> list[dict[str, Any]]:
+        first, last = self.board.first, self.board.last
+        return [
+            {
+                "label": f.label,
+                "value": values.get(f.key, 0),
+                "link": figure_url(self.source, f, unit, first, last, leaf=leaf)
+                if linked and self.opens
+                else "",
+            }
+            for f in self.figures
+        ]
+
+    def rates(self, values: Mapping[str, int]) -> list[dict[str, Any]]:
+        return [{"label": r.label, "rate": rate(r, values)} for r in self.source.ratios]
 
 
 def trend(board: Board) -> list[dict[str, Any]]:

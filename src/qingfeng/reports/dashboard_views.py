@@ -22,6 +22,7 @@ from qingfeng.core.policy import guarded
 from qingfeng.lib.dates import month_last_day
 from qingfeng.lib.xlsx.columns import Column
 from qingfeng.lib.xlsx.writing import new_workbook, office_sheet, save
+from qingfeng.orgs.models import User
 from qingfeng.reports import actions, dashboard
 from qingfeng.reports.permissions import drafts
 
@@ -48,8 +49,8 @@ def _board(request: AuthenticatedHttpRequest) -> tuple[dashboard.Board, date]:
     return dashboard.board(request.user, _scope(request.GET.get("scope", "")), first, last), today
 
 
-def _context(board: dashboard.Board, today: date) -> dict[str, Any]:
-    panels = dashboard.panels(board)
+def _context(board: dashboard.Board, today: date, user: User) -> dict[str, Any]:
+    panels = dashboard.panels(board, user)
     return {
         "board": board,
         "panels": panels,
@@ -73,7 +74,7 @@ def _context(board: dashboard.Board, today: date) -> dict[str, Any]:
 
 
 def _page(request: AuthenticatedHttpRequest, board: dashboard.Board, today: date) -> dict[str, Any]:
-    context = _context(board, today)
+    context = _context(board, today, request.user)
     # A warning opens a 督办 problem on the ledger's form, for those who may register one.
     context["can_open_item"] = registry.allows("ledger:new", request.user)
     return context
@@ -89,7 +90,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
 def screen(request: AuthenticatedHttpRequest) -> HttpResponse:
     """大屏: the same figures, large, dark, refreshing every `SCREEN_REFRESH_SECONDS`."""
     board, today = _board(request)
-    context = _context(board, today)
+    context = _context(board, today, request.user)
     context["refresh"] = SCREEN_REFRESH_SECONDS
     context["now"] = timezone.localtime()
     return render(request, "reports/dashboard_screen.html", context)
@@ -103,7 +104,7 @@ def export(request: AuthenticatedHttpRequest) -> HttpResponse:
     wanted = request.GET.get("source", "")
     workbook = new_workbook()
     scope_name = board.scope.name if board.scope else _("本人负责的单位")
-    for panel in dashboard.panels(board):
+    for panel in dashboard.panels(board, request.user):
         for table in panel["sources"]:
             if wanted and table["key"] != wanted:
                 continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -15,9 +16,10 @@ from django.utils import timezone
 
 from qingfeng.core import registry
 from qingfeng.core.models import AuditEvent
+from qingfeng.intake.tests import objects as intake_objects
 from qingfeng.ledger import deadlines as ledger_deadlines
 from qingfeng.ledger.tests.base import LedgerTestCase
-from qingfeng.orgs.models import Unit
+from qingfeng.orgs.models import Unit, User
 from qingfeng.reports import actions, dashboard
 from qingfeng.reports.models import WarningRules
 from qingfeng.reports.tests.base import BulletinCase
@@ -74,9 +76,52 @@ class DashboardTestCase(LedgerTestCase):
         self.assertEqual(rows[self.school.pk]["problems_new"], 2)
         self.assertNotIn(self.other_school.pk, rows)
         self.assertNotIn(self.other_county.pk, rows)
-        # A school's numbers open its records; the ledger's its ledger list.
-        ledger_link = f"{reverse('ledger:list')}?unit={self.school.pk}"
-        self.assertContains(response, f'href="{ledger_link}"')
+        # A school's numbers open the records behind them: its ledger list, narrowed.
+        self.assertRegex(
+            response.content.decode(),
+            rf'href="{reverse("ledger:list")}\?figure=problems_new&amp;period_from=[0-9-]+'
+            rf'&amp;period_to=[0-9-]+&amp;unit={self.school.pk}"',
+        )
+
+    def linked_cells(self, response) -> list[tuple[str, int]]:
+        """Every number on the page that links to a list narrowed to it, with its value."""
+        found = []
+        for panel in response.context["panels"]:
+            for table in panel["sources"]:
+                for item in [*table["rows"], {"values": table["totals"]}]:
+                    for cell in item["values"]:
+                        if cell["link"] and "figure=" in cell["link"]:
+                            found.append((cell["link"], cell["value"]))
+        return found
+
+    def test_every_number_equals_the_count_of_the_list_it_links_to(self) -> None:
+        for _i in range(2):
+            intake_objects.assigned(self)
+        with time_machine.travel(timezone.now() - timedelta(days=35), tick=False):
+            self.assigned(title="上月的问题")
+        last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        views: list[tuple[User, dict[str, Any]]] = [
+            (self.county_admin, {}),
+            (self.county_admin, {"month": last_month}),
+            (self.bureau_admin, {}),
+            (self.bureau_admin, {"scope": self.county.pk}),
+            (self.school_admin, {}),
+            (self.leader, {}),
+        ]
+        checked = nonzero = 0
+        for user, query in views:
+            self.login(user)
+            cache.clear()
+            cells = self.linked_cells(self.client.get(URL, query))
+            self.assertTrue(cells, (user.username, query))
+            for link, value in cells:
+                with self.subTest(user=user.username, query=query, link=link):
+                    listed = self.client.get(link)
+                    self.assertEqual(listed.status_code, 200)
+                    self.assertEqual(listed.context["figure"]["total"], value)
+                    checked += 1
+                    nonzero += value > 0
+        self.assertGreater(nonzero, 10)  # not only zeros agree
 
     def test_the_bureau_drills_down_from_the_city_to_a_county(self) -> None:
         self.login(self.bureau_admin)
