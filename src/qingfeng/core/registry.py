@@ -304,6 +304,20 @@ class FigureSource:
 
 
 @dataclass(frozen=True)
+class DashboardPanel:
+    """A panel an app adds to the dashboard beside the figures (what counts cannot say: the
+    evaluation's verdicts with their intervals, a ranking). `context(user, paths, first,
+    last)` returns the template's context for the subtrees at `paths` (the view, inside the
+    user's scope) and the days `first` … `last`, or None when there is nothing to show."""
+
+    key: str
+    stage: str  # one of STAGES
+    order: int
+    template: str
+    context: Callable[[Any, Sequence[str], date, date], Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True)
 class UrlMount:
     """An app's URLconf under a prefix of the site (`public` prefixes are the ones a reverse
     proxy may expose to the internet, DESIGN.md §6)."""
@@ -323,6 +337,7 @@ class Registry:
     seeders: dict[str, DemoSeeder] = field(default_factory=dict)
     complaints: dict[str, ComplaintSink] = field(default_factory=dict)
     figures: dict[str, FigureSource] = field(default_factory=dict)
+    panels: dict[str, DashboardPanel] = field(default_factory=dict)
     text_indexes: dict[str, TextIndex] = field(default_factory=dict)
     case_sources: dict[str, CaseMaterialSource] = field(default_factory=dict)
     retention: dict[str, RetentionRule] = field(default_factory=dict)
@@ -379,6 +394,15 @@ def add_demo_seeder(seeder: DemoSeeder) -> None:
 def add_figures(source: FigureSource) -> None:
     """An app's figures for the campaign's weekly report, bulletin and quarterly score."""
     _registry._add(_registry.figures, source.key, source)
+
+
+def add_dashboard_panel(panel: DashboardPanel) -> None:
+    """An app's own panel on the dashboard (reports/dashboard.py shows it in its stage)."""
+    _registry._add(_registry.panels, panel.key, panel)
+
+
+def dashboard_panels() -> list[DashboardPanel]:
+    return sorted(_registry.panels.values(), key=lambda p: (p.order, p.key))
 
 
 def add_retention_rule(rule: RetentionRule) -> None:

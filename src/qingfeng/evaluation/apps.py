@@ -11,13 +11,18 @@ class EvaluationConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, HomeCard, Section
-        from qingfeng.evaluation import cards, demo, figures, sources
+        from qingfeng.evaluation import cards, demo, figures, panels, sources
 
         registry.add_urls("evaluation/", "qingfeng.evaluation.urls")
         registry.add_urls("rate/", "qingfeng.evaluation.public_urls", public=True)
         # A dotted path: django-ninja imports the router when the API is built.
         registry.add_api_router("evaluation", "qingfeng.evaluation.api.router")
         registry.add_figures(figures.SOURCE)
+        registry.add_dashboard_panel(
+            registry.DashboardPanel(
+                "evaluation", "evaluate", 30, "evaluation/panels/verdicts.html", panels.verdicts
+            )
+        )
         registry.add_problem_source(sources.RemedialSource())
         registry.add_home_card(
             HomeCard("evaluation", "evaluation/cards/overview.html", 30, cards.overview_card)

@@ -11,7 +11,7 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, HomeCard, Section
-        from qingfeng.reports import actions, dashboard, demo, monthly
+        from qingfeng.reports import actions, dashboard, demo, monthly, panels
 
         registry.add_urls("reports/", "qingfeng.reports.urls")
         registry.add_urls("dashboard/", "qingfeng.reports.dashboard_urls")
@@ -20,6 +20,11 @@ class ReportsConfig(AppConfig):
         registry.add_job_handler(monthly.JOB, monthly.run_job, atomic=False)
         registry.add_demo_seeder(
             DemoSeeder("reports", 50, seed=demo.demo_lines, has_data=demo.has_bulletins)
+        )
+        registry.add_dashboard_panel(
+            registry.DashboardPanel(
+                "rhythm", "report", 90, "reports/panels/rhythm.html", panels.rhythm
+            )
         )
         registry.add_home_card(
             HomeCard("dashboard", "reports/cards/dashboard.html", 15, dashboard.home_card)

@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -395,11 +396,23 @@ def panels(board: Board, user: User) -> list[dict[str, Any]]:
                 "trend": lines.get(source.key),
             }
         )
+    extras = app_panels(board, user)
     return [
-        {"key": key, "label": label, "sources": by_stage[key]}
+        {"key": key, "label": label, "sources": by_stage[key], "extras": extras.get(key, [])}
         for key, label in registry.STAGES
-        if by_stage.get(key)
+        if by_stage.get(key) or extras.get(key)
     ]
+
+
+def app_panels(board: Board, user: User) -> dict[str, list[str]]:
+    """The apps' own panels (core/registry.py `DashboardPanel`), rendered, by stage; a panel
+    with nothing for this view is left out."""
+    rendered: dict[str, list[str]] = defaultdict(list)
+    for panel in registry.dashboard_panels():
+        context = panel.context(user, board.paths, board.first, board.last)
+        if context is not None:
+            rendered[panel.stage].append(get_template(panel.template).render(dict(context)))
+    return rendered
 
 
 @dataclass

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from qingfeng.core.registry import Ratio
 from qingfeng.orgs.models import Unit
-from qingfeng.reports import actions, dashboard, monthly
+from qingfeng.reports import actions, assessments, dashboard, monthly
 from qingfeng.reports.models import FrozenMonth, MonthFigure
 from qingfeng.reports.tests.base import NOVEMBER, BulletinCase
 
@@ -203,3 +203,28 @@ class ExportAndScreenTestCase(MonthlyCase):
         self.assertContains(self.client.get("/"), 'data-testid="dashboard-card"')
         self.login(self.teacher)
         self.assertNotContains(self.client.get("/"), 'data-testid="dashboard-card"')
+
+
+class RhythmPanelTestCase(MonthlyCase):
+    def test_the_months_bulletins_and_the_ranking_within_each_category(self) -> None:
+        with time_machine.travel("2026-11-10 10:00 +0800", tick=False):
+            self.problem(self.school)
+        bulletin = self.draft()
+        actions.check_approve_bulletin(bulletin, actor=self.leader)
+        with time_machine.travel("2026-12-03 09:00 +0800", tick=False):
+            actions.check_issue_bulletin(bulletin, actor=self.office_user)
+            assessment = assessments.check_create_assessment(
+                actor=self.office_user, issuer=self.bureau, quarter="2026-Q4"
+            )
+            assessments.check_approve_assessment(assessment, actor=self.leader)
+            assessments.check_publish_assessment(assessment, actor=self.office_user)
+        self.login(self.county_admin)
+        response = self.client.get(URL, {"month": "2026-12"})
+        self.assertContains(response, 'data-testid="dashboard-panel-rhythm"')
+        self.assertContains(response, bulletin.number)
+        self.assertContains(response, 'data-testid="dashboard-ranking"')
+        self.assertContains(response, self.school.name)
+        self.assertNotContains(response, self.other_school.name)  # its own county only
+        # November's dashboard: issued in December, so not "this month's" bulletin there.
+        november = self.client.get(URL, {"month": "2026-11"})
+        self.assertNotContains(november, "本月印发的通报：<a")

@@ -1,0 +1,76 @@
+"""The evaluation's panel on the dashboard (core/registry.py `DashboardPanel`): the latest
+round's verdicts for the units in view — each satisfaction rate with its 95 % interval, 样本不足
+greyed, the composite score and the rank within the unit's category — and the units in a
+remedial round (回炉补课) or escalated (提级督办). Counts alone cannot say that a rate from 12
+answers means little; this panel does."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from django.db.models import Q
+
+from qingfeng.evaluation import selectors, stats
+from qingfeng.evaluation.models import Remedial, Round, RoundUnit
+from qingfeng.evaluation.permissions import sees_result
+from qingfeng.orgs.models import User
+
+SHOWN = 12  # units listed: the ones that need attention first
+SEVERITY = {
+    stats.Verdict.CONFIRMED_LOW: 0,
+    stats.Verdict.UNDECIDED: 1,
+    stats.Verdict.TOO_FEW: 2,
+    stats.Verdict.PASSED: 3,
+}
+
+
+def _under(paths: Sequence[str], field: str) -> Q:
+    query = Q(pk__in=[])
+    for path in paths:
+        query |= Q(**{f"{field}__path__startswith": path})
+    return query
+
+
+def verdicts(user: User, paths: Sequence[str], first: date, last: date) -> Mapping[str, Any] | None:
+    """The round that had begun by `last` (the latest), for the units in view the user may
+    see the results of; None without one."""
+    round_ = (
+        selectors.rounds_visible_to(user)
+        .filter(status__in=(Round.Status.OPEN, Round.Status.CLOSED), starts_on__lte=last)
+        .order_by("-starts_on", "-pk")
+        .first()
+    )
+    remedials = list(
+        Remedial.objects.filter(
+            _under(paths, "unit"), status__in=(Remedial.Status.OPEN, Remedial.Status.ESCALATED)
+        )
+        .select_related("unit", "round")
+        .order_by("status", "unit__path")[:SHOWN]
+    )
+    if round_ is None and not remedials:
+        return None
+    rows: list[selectors.UnitResult] = []
+    if round_ is not None:
+        covered = RoundUnit.objects.filter(_under(paths, "unit"), round=round_).select_related(
+            "unit"
+        )
+        units = [
+            ru.unit for ru in covered.order_by("unit__path") if sees_result(user, round_, ru.unit)
+        ]
+        rows = selectors.results(round_, units) if units else []
+    tally = Counter(r.verdict for r in rows)
+    return {
+        "eval_round": round_,
+        "eval_counts": [
+            {"verdict": v, "label": stats.verdict_label(v, round_.threshold), "n": tally.get(v, 0)}
+            for v in SEVERITY
+        ]
+        if round_ is not None
+        else [],
+        "eval_rows": sorted(rows, key=lambda r: (SEVERITY[r.verdict], r.rate or 0))[:SHOWN],
+        "eval_total": len(rows),
+        "eval_remedials": remedials,
+    }
