@@ -175,14 +175,16 @@ def observer_of(user: User) -> Observer | None:
 
 
 def participations_of(observer: Observer) -> list[Participation]:
-    """What the observer took part in, each suggestion with its ticket's state (the outcome
-    the channel gives it) as `state`."""
+    """What the observer took part in, each suggestion with its ticket's state as `state` and
+    the channel's answer, once there is one, as `answer` (the outcome, as its reporter reads it)."""
     rows = list(observer.participations.select_related("visit", "round", "unit"))
     sink = registry.complaint_sink()
     numbers = [r.ticket for r in rows if r.ticket]
     states = sink.states(numbers) if sink is not None and numbers else {}
+    answers = sink.answers(numbers) if sink is not None and numbers else {}
     for row in rows:
         row.state = states.get(row.ticket, "")  # type: ignore[attr-defined]
+        row.answer = answers.get(row.ticket)  # type: ignore[attr-defined]
     return rows
 
 
