@@ -10,8 +10,8 @@ from django.test import Client, TestCase
 from django.urls import reverse
 
 from qingfeng.ledger.models import Problem
-from qingfeng.oversight import actions, drawing
 from qingfeng.orgs.demo import DEMO_PASSWORD
+from qingfeng.oversight import actions, drawing
 from qingfeng.oversight.models import Draw, Group, Observer, Participation, Round, Visit
 
 
