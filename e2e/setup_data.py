@@ -97,7 +97,7 @@ def build() -> dict[str, Any]:
 
     ledger = build_ledger(city=city, school=school, school2=school2, teacher=people["周小燕"])
     build_intake(city=city)
-    build_oversight(city=city, county=county)
+    build_oversight(city=city, county=county, school=school)
     return {
         "ledger": ledger,
         "password": PASSWORD,
@@ -211,8 +211,24 @@ SUPERVISOR_TOTP_SECRETS = {
 }
 
 
-def build_oversight(*, city: Any, county: Any) -> None:
+# Per screen size an inspection round's team leader, with a dynamic code of their own.
+INSPECTOR_TOTP_SECRETS = {
+    "desktop": "QFE2EINSPECTORDESKTOPSECRETABCDE",
+    "phone": "QFE2EINSPECTORPHONESECRETABCDEFG",
+}
+# The rest of each round's team (never signed in): 副组长 and three members.
+ROUND_TEAM = ("沈丽华", "韦国强", "秦玉兰", "尤振华")
+
+
+def round_name(size: str) -> str:
+    return f"市委第二巡察组对东城区实验小学的巡察（{size}）"
+
+
+def build_oversight(*, city: Any, county: Any, school: Any) -> None:
+    from datetime import timedelta
+
     from django.db import transaction
+    from django.utils import timezone
 
     from qingfeng.orgs import actions
     from qingfeng.orgs.models import Role, User
@@ -256,6 +272,51 @@ def build_oversight(*, city: Any, county: Any) -> None:
             oversight.check_appoint_observer(
                 actor=office, user=observer, area=county, kind="deputy", affiliation="区人大代表"
             )
+        team = []
+        for name in ROUND_TEAM:
+            person = actions.do_create_person(actor=None, unit=city, name=name, post_type="civil")
+            user = actions.check_create_account(
+                person,
+                actor=None,
+                username=f"inspector_{len(team) + 1}",
+                password=PASSWORD,
+                must_change=False,
+            )
+            actions.do_grant_role(user, actor=None, role=Role.INSPECTOR, unit=city)
+            team.append(user)
+        today = timezone.localdate()
+        for size, secret in INSPECTOR_TOTP_SECRETS.items():
+            # A round stationed at the school for five days, led by this size's inspector.
+            person = actions.do_create_person(
+                actor=None, unit=city, name=f"巡察组长{size}", post_type="civil"
+            )
+            leader = actions.check_create_account(
+                person,
+                actor=None,
+                username=f"inspector_{size}",
+                password=PASSWORD,
+                must_change=False,
+            )
+            actions.do_grant_role(leader, actor=None, role=Role.INSPECTOR, unit=city)
+            actions.do_enable_totp(leader, secret=secret)
+            round_ = oversight.check_create_round(
+                actor=office,
+                owner=city,
+                name=round_name(size),
+                mandate="了解落实全面从严治党主体责任、整治群众身边不正之风情况",
+                starts_on=today - timedelta(days=5),
+                ends_on=today + timedelta(days=34),
+                duty_phone="0421-7654321",
+                postbox="东城区实验小学传达室巡察意见箱",
+                targets=[school],
+            )
+            oversight.check_set_team(
+                round_, actor=office, leader=leader, deputies=team[:1], members=team[1:]
+            )
+            for member in [leader, *team]:
+                oversight.check_sign_declaration(round_, user=member, text="与被巡察单位无利害关系")
+            oversight.check_advance_round(round_, actor=office)  # 进驻
+            oversight.check_advance_round(round_, actor=office)  # 了解情况
 
 
 def main() -> None:
