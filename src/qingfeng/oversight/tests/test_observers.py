@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.http.response import HttpResponseBase
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -164,7 +165,7 @@ class ObserverNoticesTestCase(OversightCase):
     def notices(self) -> list[Notification]:
         return list(Notification.objects.filter(recipient=self.parent).order_by("pk"))
 
-    def suggest(self, client: Client, key: str = KEY, **data: object) -> object:
+    def suggest(self, client: Client, key: str = KEY, **data: object) -> HttpResponseBase:
         return client.post(
             reverse("oversight:observer_suggest"),
             {

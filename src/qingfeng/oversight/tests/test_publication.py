@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.tests.machine import FILES_IN_MEMORY
-from qingfeng.orgs.models import User
 from qingfeng.oversight import actions, selectors
 from qingfeng.oversight.tests.base import OversightCase
 
@@ -31,7 +30,8 @@ class PublicationDueTestCase(OversightCase):
         )
         self.assertIsNone(selectors.publication_due(draw))  # sealed visits still to come
         for visit in visits:
-            member = User.objects.get(pk=visit.team.values_list("pk", flat=True).first())
+            member = visit.team.order_by("pk").first()
+            assert member is not None
             actions.check_start_visit(visit, actor=member)
             self.assertIsNone(selectors.publication_due(draw))
             actions.check_finish_visit(visit, actor=member)
