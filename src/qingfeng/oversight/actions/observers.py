@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from qingfeng.core import registry
 from qingfeng.core.actions import notify
 from qingfeng.core.audit import record_audit
+from qingfeng.core.registry import ComplaintAnswer
 from qingfeng.core.scope import in_scope
 from qingfeng.orgs.actions import do_grant_role, do_revoke_role
 from qingfeng.orgs.models import Role, RoleAssignment, Unit, User
@@ -210,7 +211,7 @@ def check_raise_suggestion(
     return row
 
 
-def do_tell_answered_suggestions(*, limit: int = 500) -> int:
+def do_tell_answered_suggestions(*, batch: int = 500) -> int:
     """Each observer whose suggestion the channel has answered since is told the answer, once:
     a notification (the ticket's number in the title, the answer in the body) and the mark on
     the suggestion, in one transaction per suggestion. The worker runs it every ten minutes
@@ -218,37 +219,40 @@ def do_tell_answered_suggestions(*, limit: int = 500) -> int:
     sink = registry.complaint_sink()
     if sink is None:
         return 0
-    waiting = list(
+    waiting = (
         Participation.objects.filter(kind=Participation.Kind.SUGGESTION, told_at__isnull=True)
         .exclude(ticket="")
         .select_related("observer__user", "unit")
-        .order_by("pk")[:limit]
+        .order_by("pk")
     )
-    answers = sink.answers([row.ticket for row in waiting]) if waiting else {}
-    told = 0
-    for row in waiting:
-        answer = answers.get(row.ticket)
-        if answer is None:
-            continue
-        with transaction.atomic():
-            # The mark first: a second run that got here too finds it set and tells nobody.
-            claimed = Participation.objects.filter(pk=row.pk, told_at__isnull=True).update(
-                told_at=timezone.now()
-            )
-            if not claimed:
-                continue
-            notify(
-                recipient=row.observer.user,
-                title=_("您提出的建议已有答复（工单 %(n)s）") % {"n": row.ticket},
-                body=answer.text[:2000],
-                link=reverse("oversight:observer") if row.observer.ended_at is None else "",
-            )
-            record_audit(
-                actor=None,
-                action="oversight.observer.told",
-                obj=row.observer,
-                unit=row.unit,
-                after={"ticket": row.ticket},
-            )
-        told += 1
+    told, after = 0, 0
+    # In batches by id, so suggestions still being handled never hold back later answers.
+    while rows := list(waiting.filter(pk__gt=after)[:batch]):
+        after = rows[-1].pk
+        answers = sink.answers([row.ticket for row in rows])
+        told += sum(_tell(row, answers[row.ticket]) for row in rows if row.ticket in answers)
     return told
+
+
+def _tell(row: Participation, answer: ComplaintAnswer) -> bool:
+    with transaction.atomic():
+        # The mark first: a second run that got here too finds it set and tells nobody.
+        claimed = Participation.objects.filter(pk=row.pk, told_at__isnull=True).update(
+            told_at=timezone.now()
+        )
+        if not claimed:
+            return False
+        notify(
+            recipient=row.observer.user,
+            title=_("您提出的建议已有答复（工单 %(n)s）") % {"n": row.ticket},
+            body=answer.text[:2000],
+            link=reverse("oversight:observer") if row.observer.ended_at is None else "",
+        )
+        record_audit(
+            actor=None,
+            action="oversight.observer.told",
+            obj=row.observer,
+            unit=row.unit,
+            after={"ticket": row.ticket},
+        )
+    return True
