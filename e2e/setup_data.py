@@ -235,70 +235,43 @@ def build_oversight(*, city: Any, county: Any, school: Any) -> None:
     from qingfeng.oversight import actions as oversight
 
     office = User.objects.get(username="intake_office")
+
+    def login(name: str, username: str, unit: Any, role: str | None, secret: str = "") -> Any:
+        person = actions.do_create_person(actor=None, unit=unit, name=name, post_type="civil")
+        user = actions.check_create_account(
+            person, actor=None, username=username, password=PASSWORD, must_change=False
+        )
+        if role is not None:
+            actions.do_grant_role(user, actor=None, role=role, unit=unit)
+        if secret:
+            actions.do_enable_totp(user, secret=secret)
+        return user
+
     with transaction.atomic():
         for size, secret in SUPERVISOR_TOTP_SECRETS.items():
-            person = actions.do_create_person(
-                actor=None, unit=city, name=f"督导员{size}", post_type="civil"
-            )
-            user = actions.check_create_account(
-                person,
-                actor=None,
-                username=f"supervisor_{size}",
-                password=PASSWORD,
-                must_change=False,
-            )
-            actions.do_grant_role(user, actor=None, role=Role.SUPERVISOR, unit=city)
-            actions.do_enable_totp(user, secret=secret)
+            supervisor = login(f"督导员{size}", f"supervisor_{size}", city, Role.SUPERVISOR, secret)
             oversight.check_create_group(
                 actor=office,
                 owner=city,
                 name=f"第一督导组（{size}）",
-                leader=user,
+                leader=supervisor,
                 members=[],
                 regions=[county],
                 stages=[],
             )
             # A people's congress deputy observing 东城区 (no second factor: not a staff role).
-            person = actions.do_create_person(
-                actor=None, unit=county, name=f"观察员{size}", post_type="civil"
-            )
-            observer = actions.check_create_account(
-                person,
-                actor=None,
-                username=f"observer_{size}",
-                password=PASSWORD,
-                must_change=False,
-            )
+            observer = login(f"观察员{size}", f"observer_{size}", county, None)
             oversight.check_appoint_observer(
                 actor=office, user=observer, area=county, kind="deputy", affiliation="区人大代表"
             )
-        team = []
-        for name in ROUND_TEAM:
-            person = actions.do_create_person(actor=None, unit=city, name=name, post_type="civil")
-            user = actions.check_create_account(
-                person,
-                actor=None,
-                username=f"inspector_{len(team) + 1}",
-                password=PASSWORD,
-                must_change=False,
-            )
-            actions.do_grant_role(user, actor=None, role=Role.INSPECTOR, unit=city)
-            team.append(user)
+        team = [
+            login(name, f"inspector_{i}", city, Role.INSPECTOR)
+            for i, name in enumerate(ROUND_TEAM, start=1)
+        ]
         today = timezone.localdate()
         for size, secret in INSPECTOR_TOTP_SECRETS.items():
             # A round stationed at the school for five days, led by this size's inspector.
-            person = actions.do_create_person(
-                actor=None, unit=city, name=f"巡察组长{size}", post_type="civil"
-            )
-            leader = actions.check_create_account(
-                person,
-                actor=None,
-                username=f"inspector_{size}",
-                password=PASSWORD,
-                must_change=False,
-            )
-            actions.do_grant_role(leader, actor=None, role=Role.INSPECTOR, unit=city)
-            actions.do_enable_totp(leader, secret=secret)
+            leader = login(f"巡察组长{size}", f"inspector_{size}", city, Role.INSPECTOR, secret)
             round_ = oversight.check_create_round(
                 actor=office,
                 owner=city,
