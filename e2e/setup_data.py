@@ -97,7 +97,7 @@ def build() -> dict[str, Any]:
 
     ledger = build_ledger(city=city, school=school, school2=school2, teacher=people["周小燕"])
     build_intake(city=city)
-    build_oversight(city=city, county=county)
+    build_oversight(city=city, county=county, school=school)
     return {
         "ledger": ledger,
         "password": PASSWORD,
@@ -211,51 +211,85 @@ SUPERVISOR_TOTP_SECRETS = {
 }
 
 
-def build_oversight(*, city: Any, county: Any) -> None:
+# Per screen size an inspection round's team leader, with a dynamic code of their own.
+INSPECTOR_TOTP_SECRETS = {
+    "desktop": "QFE2EINSPECTORDESKTOPSECRETABCDE",
+    "phone": "QFE2EINSPECTORPHONESECRETABCDEFG",
+}
+# The rest of each round's team (never signed in): 副组长 and three members.
+ROUND_TEAM = ("沈丽华", "韦国强", "秦玉兰", "尤振华")
+
+
+def round_name(size: str) -> str:
+    return f"市委第二巡察组对东城区实验小学的巡察（{size}）"
+
+
+def build_oversight(*, city: Any, county: Any, school: Any) -> None:
+    from datetime import timedelta
+
     from django.db import transaction
+    from django.utils import timezone
 
     from qingfeng.orgs import actions
     from qingfeng.orgs.models import Role, User
     from qingfeng.oversight import actions as oversight
 
     office = User.objects.get(username="intake_office")
+
+    def login(name: str, username: str, unit: Any, role: str | None, secret: str = "") -> Any:
+        person = actions.do_create_person(actor=None, unit=unit, name=name, post_type="civil")
+        user = actions.check_create_account(
+            person, actor=None, username=username, password=PASSWORD, must_change=False
+        )
+        if role is not None:
+            actions.do_grant_role(user, actor=None, role=role, unit=unit)
+        if secret:
+            actions.do_enable_totp(user, secret=secret)
+        return user
+
     with transaction.atomic():
         for size, secret in SUPERVISOR_TOTP_SECRETS.items():
-            person = actions.do_create_person(
-                actor=None, unit=city, name=f"督导员{size}", post_type="civil"
-            )
-            user = actions.check_create_account(
-                person,
-                actor=None,
-                username=f"supervisor_{size}",
-                password=PASSWORD,
-                must_change=False,
-            )
-            actions.do_grant_role(user, actor=None, role=Role.SUPERVISOR, unit=city)
-            actions.do_enable_totp(user, secret=secret)
+            supervisor = login(f"督导员{size}", f"supervisor_{size}", city, Role.SUPERVISOR, secret)
             oversight.check_create_group(
                 actor=office,
                 owner=city,
                 name=f"第一督导组（{size}）",
-                leader=user,
+                leader=supervisor,
                 members=[],
                 regions=[county],
                 stages=[],
             )
             # A people's congress deputy observing 东城区 (no second factor: not a staff role).
-            person = actions.do_create_person(
-                actor=None, unit=county, name=f"观察员{size}", post_type="civil"
-            )
-            observer = actions.check_create_account(
-                person,
-                actor=None,
-                username=f"observer_{size}",
-                password=PASSWORD,
-                must_change=False,
-            )
+            observer = login(f"观察员{size}", f"observer_{size}", county, None)
             oversight.check_appoint_observer(
                 actor=office, user=observer, area=county, kind="deputy", affiliation="区人大代表"
             )
+        team = [
+            login(name, f"inspector_{i}", city, Role.INSPECTOR)
+            for i, name in enumerate(ROUND_TEAM, start=1)
+        ]
+        today = timezone.localdate()
+        for size, secret in INSPECTOR_TOTP_SECRETS.items():
+            # A round stationed at the school for five days, led by this size's inspector.
+            leader = login(f"巡察组长{size}", f"inspector_{size}", city, Role.INSPECTOR, secret)
+            round_ = oversight.check_create_round(
+                actor=office,
+                owner=city,
+                name=round_name(size),
+                mandate="了解落实全面从严治党主体责任、整治群众身边不正之风情况",
+                starts_on=today - timedelta(days=5),
+                ends_on=today + timedelta(days=34),
+                duty_phone="0421-7654321",
+                postbox="东城区实验小学传达室巡察意见箱",
+                targets=[school],
+            )
+            oversight.check_set_team(
+                round_, actor=office, leader=leader, deputies=team[:1], members=team[1:]
+            )
+            for member in [leader, *team]:
+                oversight.check_sign_declaration(round_, user=member, text="与被巡察单位无利害关系")
+            oversight.check_advance_round(round_, actor=office)  # 进驻
+            oversight.check_advance_round(round_, actor=office)  # 了解情况
 
 
 def main() -> None:

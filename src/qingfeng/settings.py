@@ -493,6 +493,10 @@ QF_LEARNING_RATES_PER_HOUR = env_int("QF_LEARNING_RATES_PER_HOUR", 30)
 QF_EVALUATION_MIN_SECONDS = env_int("QF_EVALUATION_MIN_SECONDS", 5)
 QF_EVALUATION_BURST = env_int("QF_EVALUATION_BURST", 5)
 
+# A random-check draw's units and their outcome are made public (/notice/) within this many
+# working days of its last visit ending; the draw's page shows the day and its light.
+QF_OVERSIGHT_PUBLISH_WORKDAYS = env_int("QF_OVERSIGHT_PUBLISH_WORKDAYS", 5)
+
 # What the process writes (stderr; gunicorn's access lines go to stdout, see
 # core/gunicorn_conf.py). The format holds the message only, never the request a record may
 # carry (django.request passes it along): no address, browser or referrer of anyone is

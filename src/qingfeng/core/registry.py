@@ -137,6 +137,16 @@ class ReceivedTicket:
     url: str = ""
 
 
+@dataclass(frozen=True)
+class ComplaintAnswer:
+    """A filed complaint's answer as the person who raised it reads it: the reply (办结) or the
+    reason it was not accepted (不予受理), and when it was given."""
+
+    number: str
+    answered_at: datetime
+    text: str
+
+
 class ComplaintSink(Protocol):
     """The one place complaints go (the intake channel registers itself). Another app whose
     users leave complaints elsewhere — a rating's comment — lets staff send one here; it
@@ -169,6 +179,11 @@ class ComplaintSink(Protocol):
     def states(self, numbers: list[str]) -> dict[str, str]:
         """Each ticket's state (已受理, 已办结 …) by number, for the app that filed it to tell
         the person who raised it the outcome."""
+        ...
+
+    def answers(self, numbers: list[str]) -> dict[str, ComplaintAnswer]:
+        """The answer of each of these tickets that has one, by number (none for a ticket
+        still being handled): what the filing app tells the person who raised it."""
         ...
 
     def received(

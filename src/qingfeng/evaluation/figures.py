@@ -1,12 +1,17 @@
 """The evaluation's figures for the campaign's rhythm (core/registry.py `FigureSource`):
-ratings accepted in the period, satisfied among them (4 or 5 of 5; 不了解 is no base), and
-the unit's open remedial rounds (回炉补课)."""
+ratings accepted in the period, satisfied among them by the rate definition of the round each
+rating belongs to (非常满意–基本满意 by default, 非常满意–满意 where the round says so; 不了解 is
+no base), the unit's open remedial rounds (回炉补课), and its remedial rounds escalated in the
+period (提级督办: the re-evaluation still below the threshold), which mark the unit for the
+quarterly assessment."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import reduce
+from operator import or_
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -14,12 +19,21 @@ from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.registry import Figure, FigureSource, Ratio
 from qingfeng.evaluation.models import UNKNOWN, Remedial, Response
+from qingfeng.evaluation.selectors import SATISFIED_FROM
 from qingfeng.lib.dates import day_bounds
 
 FIGURES = (
     Figure("ratings_base", _("有效评议")),
-    Figure("ratings_satisfied", _("满意评议")),
+    Figure("ratings_satisfied", _("满意评议（按所属轮次的满意率口径）")),
     Figure("remedials_open", _("回炉补课中")),
+    Figure("remedials_escalated", _("回炉复评未达标、提级督办")),
+)
+
+# A rating is satisfied by its own round's definition, so the figure's rate is the rate the
+# round's result page prints (a round's definition is frozen when it opens).
+SATISFIED = reduce(
+    or_,
+    (Q(round__rate_definition=d, overall__gte=level) for d, level in SATISFIED_FROM.items()),
 )
 
 
@@ -35,17 +49,24 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
         )
         .exclude(overall=UNKNOWN)
         .values("unit_id")
-        .annotate(ratings_base=Count("id"), ratings_satisfied=Count("id", filter=Q(overall__gte=4)))
+        .annotate(ratings_base=Count("id"), ratings_satisfied=Count("id", filter=SATISFIED))
+        .order_by()
     )
     for row in rows:
         result[row.pop("unit_id")].update(row)
+    escalated = Q(status=Remedial.Status.ESCALATED, decided_at__gte=first, decided_at__lt=after)
     remedials = (
-        Remedial.objects.filter(unit_id__in=unit_ids, status=Remedial.Status.OPEN)
+        Remedial.objects.filter(Q(status=Remedial.Status.OPEN) | escalated, unit_id__in=unit_ids)
         .values("unit_id")
-        .annotate(n=Count("id"))
+        .annotate(
+            remedials_open=Count("id", filter=Q(status=Remedial.Status.OPEN)),
+            remedials_escalated=Count("id", filter=escalated),
+        )
+        .order_by()
     )
     for row in remedials:
-        result[row["unit_id"]]["remedials_open"] = row["n"]
+        counts = result[row.pop("unit_id")]
+        counts.update({k: v for k, v in row.items() if v})
     return result
 
 

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qingfeng.core.registry import FiledComplaint, ReceivedTicket
+from qingfeng.core.registry import ComplaintAnswer, FiledComplaint, ReceivedTicket
 from qingfeng.intake.actions import check_submit_ticket
-from qingfeng.intake.models import Ticket, TicketCategory
+from qingfeng.intake.models import Ticket, TicketCategory, TicketEvent, TicketMessage
 from qingfeng.intake.selectors import tickets_visible_to
 from qingfeng.lib.dates import day_bounds
 
@@ -73,6 +73,27 @@ class ForwardedComplaints:
                 "number", "status"
             )
         }
+
+    def answers(self, numbers: list[str]) -> dict[str, ComplaintAnswer]:
+        """The reply of a ticket answered (办结, then perhaps closed after the follow-up) —
+        its latest, after a redo — or the reason it was declined: what its reporter reads."""
+        found: dict[str, ComplaintAnswer] = {}
+        tickets = dict(
+            Ticket.objects.filter(
+                number__in=numbers,
+                status__in=[Ticket.Status.REPLIED, Ticket.Status.CLOSED, Ticket.Status.DECLINED],
+            ).values_list("pk", "number")
+        )
+        replies = TicketMessage.objects.filter(ticket_id__in=list(tickets), is_reply=True)
+        declines = TicketEvent.objects.filter(ticket_id__in=list(tickets), action="decline")
+        for rows in (
+            replies.values_list("ticket_id", "created_at", "body"),
+            declines.values_list("ticket_id", "created_at", "reason"),
+        ):
+            for ticket_id, at, text in rows.order_by("created_at", "id"):
+                number = tickets[ticket_id]
+                found[number] = ComplaintAnswer(number, at, text)
+        return found
 
     def received(
         self, *, unit_ids: Sequence[int], start: date, end: date, viewer: Any

@@ -20,7 +20,13 @@ class OversightConfig(AppConfig):
         registry.add_problem_source(sources.RoundSource())
         registry.add_figures(figures.SOURCE)
         registry.add_demo_seeder(
-            DemoSeeder("oversight", 40, seed=demo.demo_lines, has_data=demo.has_data)
+            DemoSeeder(
+                "oversight",
+                40,
+                seed=demo.demo_lines,
+                has_data=demo.has_data,
+                logins_help=demo.LOGINS_HELP,
+            )
         )
         registry.add_menu_section(
             Section.CHECK,

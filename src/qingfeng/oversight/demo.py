@@ -1,7 +1,9 @@
 """Demo oversight for `make run` (`seed_demo_cases`), made through the app's own actions: a
 supervision group over the demo county with a responsible supervisor at the demo school, a
 completed stratified draw with its certificate whose targets are sealed visits pending for
-tomorrow, and one visit done today at the demo school with findings in the ledger."""
+tomorrow, one visit done today at the demo school with findings in the ledger, a round in
+progress, and the county's three observers (人大代表, 家长代表, 媒体记者): the deputy
+(`demo_observer`) invited to the visit and the round, the parent's suggestion a ticket."""
 
 from __future__ import annotations
 
@@ -9,10 +11,23 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
+from qingfeng.core import registry
 from qingfeng.orgs import actions as org_actions
+from qingfeng.orgs.demo import DEMO_PASSWORD
 from qingfeng.orgs.models import Person, Role, RoleAssignment, Unit, User
 from qingfeng.oversight import actions
-from qingfeng.oversight.models import Group, Round
+from qingfeng.oversight.models import Group, Observer, Round, Visit
+
+OBSERVER_LOGIN = "demo_observer"
+LOGINS_HELP = f"""
+  {OBSERVER_LOGIN}   作风建设观察员（人大代表，观察演示县区）/ observer (people's deputy) of the demo county
+"""
+# (login, name, kind, affiliation): the observers' team of the campaign speech.
+OBSERVERS = (
+    (OBSERVER_LOGIN, "韩淑芬", Observer.Kind.DEPUTY, "县人大代表、城关街道新华社区党委书记"),
+    ("demo_observer2", "吕建国", Observer.Kind.PARENT, "县家长委员会副主任"),
+    ("demo_observer3", "丁雪", Observer.Kind.JOURNALIST, "县融媒体中心记者"),
+)
 
 
 def has_data() -> bool:
@@ -118,10 +133,58 @@ def demo_lines() -> list[str]:
     )
     actions.check_finish_visit(visit, actor=supervisor)
     round_ = _demo_round(bureau_user, [supervisor, *members], county, school)
+    observers = _demo_observers(bureau_user, county, school, visit, round_)
     return [
         f"督导: {group.name}, 抽取 {draw.number}（{len(sealed)} 个密封督导待明日开展）, "
-        f"已完成督导 {visit.number}（2 个问题已转入台账）; 巡察 {round_.number}（{round_.get_status_display()}）",
+        f"已完成督导 {visit.number}（2 个问题已转入台账）; 巡察 {round_.number}（{round_.get_status_display()}）; "
+        f"观察员 {len(observers)} 名（{OBSERVER_LOGIN} 可登录）",
     ]
+
+
+def _demo_observers(
+    office: User, county: Unit, school: Unit, visit: Visit, round_: Round
+) -> list[Observer]:
+    """The county's observers, appointed by the office. The deputy joined today's visit and is
+    invited to the round's open activities; the parent raised a suggestion (a ticket of the
+    channel 观察员建议), the deputy's login uses the demo password."""
+    made = []
+    for username, name, kind, affiliation in OBSERVERS:
+        person = org_actions.do_create_person(
+            actor=None, unit=county, name=name, post_type=Person.PostType.OTHER
+        )
+        user = org_actions.check_create_account(
+            person,
+            actor=None,
+            username=username,
+            password=DEMO_PASSWORD
+            if username == OBSERVER_LOGIN
+            else org_actions.temporary_password(),
+            must_change=username != OBSERVER_LOGIN,
+        )
+        made.append(
+            actions.check_appoint_observer(
+                actor=office, user=user, area=county, kind=kind, affiliation=affiliation
+            )
+        )
+    deputy, parent = made[0], made[1]
+    actions.check_invite_observer(deputy, actor=office, visit=visit, note="随督导组到校观察")
+    actions.check_invite_observer(
+        deputy, actor=office, round_=round_, note="列席巡察进驻动员会并参加公开接访"
+    )
+    sink = registry.complaint_sink()
+    if sink is not None and sink.categories():
+        categories = sink.categories()
+        fees = next((pk for pk, label in categories if "收费" in label), categories[0][0])
+        actions.check_raise_suggestion(
+            actor=parent.user,
+            unit=school,
+            category_id=fees,
+            title="建议公示课后服务收费明细",
+            text="家长群里对课后服务收费有疑问，建议学校在公示栏和家长群公示收费标准、"
+            "服务内容和退费办法，并说明收费依据。",
+            idempotency_key="demo0observer0suggestion0000001",
+        )
+    return made
 
 
 def _demo_round(office: User, team: list[User], county: Unit, school: Unit) -> Round:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -385,10 +386,14 @@ class SuggestionForm(Styled):
     category = forms.TypedChoiceField(label=_("类别"), coerce=int)
     title = forms.CharField(label=_("标题"), max_length=100)
     text = forms.CharField(label=_("具体内容"), widget=forms.Textarea(attrs={"rows": 4}))
+    # One per rendering of the form: the same form sent twice (a double click, a resend after
+    # a lost answer) files one ticket.
+    idempotency_key = forms.CharField(max_length=40, widget=forms.HiddenInput)
 
     def __init__(
         self, *args: Any, units: QuerySet[Unit], categories: list[tuple[int, str]], **kw: Any
     ) -> None:
+        kw.setdefault("initial", {"idempotency_key": uuid.uuid4().hex})
         super().__init__(*args, **kw)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
         self.fields["category"].choices = categories  # type: ignore[attr-defined]

@@ -565,9 +565,18 @@ class Participation(models.Model):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    # When the observer was told the channel's answer to this suggestion (once).
+    told_at = models.DateTimeField(_("告知答复时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["observer", "ticket"],
+                condition=models.Q(kind="suggestion"),
+                name="oversight_suggestion_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.observer} · {self.get_kind_display()}"

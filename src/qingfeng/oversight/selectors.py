@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from qingfeng.core import registry
+from qingfeng.core.calendar import get_calendar
+from qingfeng.core.deadlines import light_on
 from qingfeng.core.scope import scope_in, scope_q
 from qingfeng.ledger.models import Problem
 from qingfeng.orgs.models import Liaison, Unit, User
@@ -175,14 +178,16 @@ def observer_of(user: User) -> Observer | None:
 
 
 def participations_of(observer: Observer) -> list[Participation]:
-    """What the observer took part in, each suggestion with its ticket's state (the outcome
-    the channel gives it) as `state`."""
+    """What the observer took part in, each suggestion with its ticket's state as `state` and
+    the channel's answer, once there is one, as `answer` (the outcome, as its reporter reads it)."""
     rows = list(observer.participations.select_related("visit", "round", "unit"))
     sink = registry.complaint_sink()
     numbers = [r.ticket for r in rows if r.ticket]
     states = sink.states(numbers) if sink is not None and numbers else {}
+    answers = sink.answers(numbers) if sink is not None and numbers else {}
     for row in rows:
         row.state = states.get(row.ticket, "")  # type: ignore[attr-defined]
+        row.answer = answers.get(row.ticket)  # type: ignore[attr-defined]
     return rows
 
 
@@ -241,3 +246,22 @@ def round_tickets(user: User, round_: Round, units: list[Unit]) -> list[registry
     if end < round_.starts_on:
         return []
     return sink.received(unit_ids=unit_ids, start=round_.starts_on, end=end, viewer=user)
+
+
+def publication_due(draw: Draw) -> tuple[date, str] | None:
+    """When a visit draw's checked units and outcome are due on its public notice, and the
+    light of that day: QF_OVERSIGHT_PUBLISH_WORKDAYS working days after its last visit ended.
+    None once published, while a visit is still sealed or under way, or before any visit."""
+    if draw.published_at is not None or draw.purpose != Draw.Purpose.VISIT:
+        return None
+    visits = draw.visits.exclude(status=Visit.Status.CANCELLED).aggregate(
+        open=Count("pk", filter=Q(status__in=[Visit.Status.SEALED, Visit.Status.STARTED])),
+        last=Max("finished_at"),
+    )
+    if visits["open"] or visits["last"] is None:
+        return None
+    calendar = get_calendar()
+    due = calendar.add_workdays(
+        timezone.localdate(visits["last"]), settings.QF_OVERSIGHT_PUBLISH_WORKDAYS
+    )
+    return due, light_on(due, timezone.localdate(), yellow_days=1, calendar=calendar)

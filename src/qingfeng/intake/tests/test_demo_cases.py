@@ -75,7 +75,10 @@ class DemoCasesTestCase(TestCase):
             for line in self.output.splitlines()
             if line.startswith("  ") and "：" in line
         ]
-        self.assertEqual(len(codes), Ticket.objects.count())
+        # The channel's own demo tickets; an observer's suggestion (the oversight demo) is
+        # filed by the observer's account and has no receipt code to print.
+        public = Ticket.objects.exclude(channel=Ticket.Channel.OBSERVER)
+        self.assertEqual(len(codes), public.count())
         for code in codes:
             self.assertIsNotNone(receipts.find_by_code(code))
 

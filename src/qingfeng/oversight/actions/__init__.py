@@ -22,6 +22,7 @@ from qingfeng.oversight.actions.observers import (
     check_invite_observer,
     check_raise_suggestion,
     do_end_observer,
+    do_tell_answered_suggestions,
 )
 from qingfeng.oversight.actions.reports import do_issue_rectification_report
 from qingfeng.oversight.actions.rounds import (
@@ -84,6 +85,7 @@ __all__ = [
     "do_end_observer",
     "do_end_posting",
     "do_issue_rectification_report",
+    "do_tell_answered_suggestions",
     "plan_visits_from_draw",
     "reveal_target",
 ]

@@ -6,7 +6,7 @@ as a participation, counted for the bulletin."""
 
 from __future__ import annotations
 
-import secrets
+import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,12 +17,16 @@ from django.utils.translation import gettext as _
 from qingfeng.core import registry
 from qingfeng.core.actions import notify
 from qingfeng.core.audit import record_audit
+from qingfeng.core.registry import ComplaintAnswer
 from qingfeng.core.scope import in_scope
 from qingfeng.orgs.actions import do_grant_role, do_revoke_role
 from qingfeng.orgs.models import Role, RoleAssignment, Unit, User
 from qingfeng.oversight.actions.rounds import is_team, round_units
 from qingfeng.oversight.models import Observer, Participation, Round, Visit
 from qingfeng.oversight.permissions import OFFICE, on_team
+
+# A form's idempotency key as the page makes it (uuid4 hex), or as an API client might.
+FORM_KEY = re.compile(r"[0-9A-Za-z_-]{16,40}")
 
 # The phases whose activities (进驻动员会, 公开接访 …) an observer may be invited to.
 OPEN_PHASES = {
@@ -150,13 +154,17 @@ def check_invite_observer(
 
 @transaction.atomic
 def check_raise_suggestion(
-    *, actor: User, unit: Unit, category_id: int, title: str, text: str
+    *, actor: User, unit: Unit, category_id: int, title: str, text: str, idempotency_key: str
 ) -> Participation:
     """An observer's suggestion or finding, a ticket of the channel 观察员建议 handled like any
-    other; the observer's page shows its state until it is answered."""
+    other; the observer's page shows its state until it is answered. `idempotency_key` comes
+    with the form (one per rendering): the same form sent again returns the suggestion it
+    made, so a double click files one ticket."""
     observer = Observer.objects.filter(user=actor, ended_at__isnull=True).first()
     if observer is None:
         raise ValidationError(_("只有在聘观察员可以通过此渠道提出建议"))
+    if not FORM_KEY.fullmatch(idempotency_key):
+        raise ValidationError(_("表单已失效，请刷新页面后重新填写"))
     if not unit.is_within(observer.area):
         raise ValidationError({"unit": _("不在您的观察区域内")})
     if not title.strip() or not text.strip():
@@ -164,15 +172,28 @@ def check_raise_suggestion(
     sink = registry.complaint_sink()
     if sink is None:
         raise ValidationError(_("未启用作风建设直通车，暂不能提出建议"))
-    filed = sink.file(
-        actor=actor,
-        unit=unit,
-        category_id=category_id,
-        title=title.strip()[:100],
-        text=text.strip(),
-        source="observer",
-        ref=f"observer-{observer.pk}-{secrets.token_hex(8)}",
-    )
+    try:
+        # The channel keeps one ticket per key: the same form again returns that ticket.
+        filed = sink.file(
+            actor=actor,
+            unit=unit,
+            category_id=category_id,
+            title=title.strip()[:100],
+            text=text.strip(),
+            source="observer",
+            ref=f"observer-{observer.pk}-{idempotency_key}",
+        )
+    except ValidationError as exc:
+        if getattr(exc, "code", None) == "idempotency_conflict":
+            raise ValidationError(
+                _("这张表单已经提交过；如需提出另一条建议，请刷新页面后重新填写")
+            ) from exc
+        raise
+    known = Participation.objects.filter(
+        observer=observer, kind=Participation.Kind.SUGGESTION, ticket=filed.number
+    ).first()
+    if known is not None:
+        return known
     row = Participation.objects.create(
         observer=observer,
         kind=Participation.Kind.SUGGESTION,
@@ -188,3 +209,50 @@ def check_raise_suggestion(
         after={"ticket": filed.number},
     )
     return row
+
+
+def do_tell_answered_suggestions(*, batch: int = 500) -> int:
+    """Each observer whose suggestion the channel has answered since is told the answer, once:
+    a notification (the ticket's number in the title, the answer in the body) and the mark on
+    the suggestion, in one transaction per suggestion. The worker runs it every ten minutes
+    (`oversight.tasks`); running it again, or on two workers, tells no one twice."""
+    sink = registry.complaint_sink()
+    if sink is None:
+        return 0
+    waiting = (
+        Participation.objects.filter(kind=Participation.Kind.SUGGESTION, told_at__isnull=True)
+        .exclude(ticket="")
+        .select_related("observer__user", "unit")
+        .order_by("pk")
+    )
+    told, after = 0, 0
+    # In batches by id, so suggestions still being handled never hold back later answers.
+    while rows := list(waiting.filter(pk__gt=after)[:batch]):
+        after = rows[-1].pk
+        answers = sink.answers([row.ticket for row in rows])
+        told += sum(_tell(row, answers[row.ticket]) for row in rows if row.ticket in answers)
+    return told
+
+
+def _tell(row: Participation, answer: ComplaintAnswer) -> bool:
+    with transaction.atomic():
+        # The mark first: a second run that got here too finds it set and tells nobody.
+        claimed = Participation.objects.filter(pk=row.pk, told_at__isnull=True).update(
+            told_at=timezone.now()
+        )
+        if not claimed:
+            return False
+        notify(
+            recipient=row.observer.user,
+            title=_("您提出的建议已有答复（工单 %(n)s）") % {"n": row.ticket},
+            body=answer.text[:2000],
+            link=reverse("oversight:observer") if row.observer.ended_at is None else "",
+        )
+        record_audit(
+            actor=None,
+            action="oversight.observer.told",
+            obj=row.observer,
+            unit=row.unit,
+            after={"ticket": row.ticket},
+        )
+    return True

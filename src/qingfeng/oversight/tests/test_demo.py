@@ -6,11 +6,13 @@ from __future__ import annotations
 from io import StringIO
 
 from django.core.management import call_command
-from django.test import TestCase
+from django.test import Client, TestCase
+from django.urls import reverse
 
 from qingfeng.ledger.models import Problem
+from qingfeng.orgs.demo import DEMO_PASSWORD
 from qingfeng.oversight import actions, drawing
-from qingfeng.oversight.models import Draw, Group, Round, Visit
+from qingfeng.oversight.models import Draw, Group, Observer, Participation, Round, Visit
 
 
 class DemoOversightTestCase(TestCase):
@@ -44,3 +46,24 @@ class DemoOversightTestCase(TestCase):
                 source_ref=round_.number, rectification_type="immediate"
             ).exists()
         )
+
+    def test_the_county_has_its_three_observers_and_the_deputy_signs_in(self) -> None:
+        observers = Observer.objects.filter(ended_at=None)
+        self.assertEqual(sorted(observers.values_list("kind", flat=True)), sorted(Observer.Kind))
+        county = Round.objects.get().targets.order_by("depth").first()  # the county bureau
+        self.assertEqual({o.area for o in observers}, {county})
+        deputy = observers.get(kind=Observer.Kind.DEPUTY)
+        self.assertEqual(
+            sorted(deputy.participations.values_list("kind", flat=True)),
+            [Participation.Kind.ROUND, Participation.Kind.VISIT],
+        )
+        (suggestion,) = Participation.objects.filter(kind=Participation.Kind.SUGGESTION)
+        self.assertTrue(suggestion.ticket)
+        client = Client()
+        signed_in = client.post(
+            "/accounts/login/", {"username": "demo_observer", "password": DEMO_PASSWORD}
+        )
+        self.assertRedirects(signed_in, "/", fetch_redirect_response=False)
+        page = client.get(reverse("oversight:observer"))
+        self.assertContains(page, "随督导组到校观察")
+        self.assertIn("观察员 3 名", self.output)

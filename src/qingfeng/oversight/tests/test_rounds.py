@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -316,3 +318,21 @@ class RoundTestCase(OversightCase):
         school = text_of(self.login(self.school_admin, Client()).get(url))
         self.assertIn("办公电脑浏览购物网站", school)
         self.assertNotIn("公务接待超标", school)  # not before the feedback
+
+
+class RoundPageIdsTestCase(OversightCase):
+    """The workspace holds several forms with fields of the same name (unit, text): each has
+    its own element ids, so every label points at its own field."""
+
+    def test_no_element_id_is_used_twice(self) -> None:
+        round_ = self.staffed_round()
+        for user, forms in (
+            (self.supervisor, {"request_unit", "finding_unit", "interview_person"}),
+            (self.school_admin, {"reception_unit", "selfcheck_unit"}),
+            (self.office_user, {"draw_draw"}),
+        ):
+            with self.subTest(user=user.username):
+                page = self.login(user, Client()).get(reverse("oversight:round", args=[round_.pk]))
+                ids = Counter(re.findall(r'\sid="([^"]+)"', page.content.decode()))
+                self.assertEqual([i for i, n in ids.items() if n > 1], [])
+                self.assertLessEqual(forms, set(ids))

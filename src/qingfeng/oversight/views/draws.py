@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -80,6 +81,8 @@ def draw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             else None,
             "visits": found.visits.all(),
             "notice_url": reverse("notice:draw", args=[found.number]),
+            "publication": selectors.publication_due(found),
+            "publish_workdays": settings.QF_OVERSIGHT_PUBLISH_WORKDAYS,
         },
     )
 

@@ -158,6 +158,7 @@ def observer_suggest(request: AuthenticatedHttpRequest) -> HttpResponse:
                 category_id=data["category"],
                 title=data["title"],
                 text=data["text"],
+                idempotency_key=data["idempotency_key"],
             )
             messages.success(request, _("已提交，工单编号 %(n)s") % {"n": row.ticket})
         except ValidationError as exc:

@@ -134,27 +134,28 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "tickets": selectors.round_tickets(request.user, found, round_units(found))
         if whole
         else [],
-        "team_form": TeamForm(people=supervisors_under(found.owner))
+        "team_form": TeamForm(people=supervisors_under(found.owner), auto_id="team_%s")
         if office and found.status == "preparing"
         else None,
-        "declaration_form": DeclarationForm(units=units)
+        "declaration_form": DeclarationForm(units=units, auto_id="declare_%s")
         if member and member.declared_at is None
         else None,
-        "request_form": RequestForm(units=scope_units) if team else None,
-        "interview_form": InterviewForm() if team else None,
-        "finding_form": RoundFindingForm(units=scope_units) if team else None,
-        "reception_form": ReceptionForm(units=mine_qs) if mine else None,
-        "self_check_form": SelfCheckForm(units=mine_qs) if mine else None,
+        "request_form": RequestForm(units=scope_units, auto_id="request_%s") if team else None,
+        "interview_form": InterviewForm(auto_id="interview_%s") if team else None,
+        "finding_form": RoundFindingForm(units=scope_units, auto_id="finding_%s") if team else None,
+        "reception_form": ReceptionForm(units=mine_qs, auto_id="reception_%s") if mine else None,
+        "self_check_form": SelfCheckForm(units=mine_qs, auto_id="selfcheck_%s") if mine else None,
         "answer_form": AnswerForm(),
         "draw_form": LinkDrawForm(
+            auto_id="draw_%s",
             draws=selectors.draws_visible_to(request.user).filter(
                 purpose=Draw.Purpose.ROUND, status=Draw.Status.DRAWN
-            )
+            ),
         )
         if office and found.draw_id is None
         else None,
         "notice_url": reverse("notice:round", args=[found.number]),
-        "review_form": ReviewDrawForm()
+        "review_form": ReviewDrawForm(auto_id="review_%s")
         if office and found.status == Round.Status.REVIEW and found.review_draw_id is None
         else None,
     }

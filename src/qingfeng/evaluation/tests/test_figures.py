@@ -1,0 +1,72 @@
+"""The evaluation's figures for the rhythm (core/registry.py `FigureSource`): the satisfied
+ratings by each round's own rate definition, so the figure's rate is the round's; open and
+escalated remedial rounds, the escalation counted in the period it was decided."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import time_machine
+from django.utils import timezone
+
+from qingfeng.core import registry
+from qingfeng.evaluation import actions, selectors
+from qingfeng.evaluation.figures import compute
+from qingfeng.evaluation.models import Remedial
+from qingfeng.evaluation.tests.base import EvaluationCase
+
+DAY = date(2026, 11, 2)
+
+
+@time_machine.travel("2026-11-02 09:00 +08:00", tick=False)
+class EvaluationFiguresTestCase(EvaluationCase):
+    def test_satisfied_follows_each_rounds_rate_definition(self) -> None:
+        top3 = self.open_round(name="东城区学校评议", area=self.county)
+        top2 = self.open_round(
+            name="西城区学校评议", area=self.other_county, rate_definition="top2"
+        )
+        # The same answers at both schools: 5, 4, 3 repeated, then 2 and 1, and 不了解.
+        self.rate(self.school, satisfied=21, dissatisfied=9, unknown=2)
+        self.rate(self.other_school, satisfied=21, dissatisfied=9, unknown=2)
+        figures = compute([self.school.pk, self.other_school.pk], DAY, DAY)
+        (east,) = selectors.results(top3, [self.school])
+        (west,) = selectors.results(top2, [self.other_school])
+        self.assertEqual((east.base, east.satisfied), (30, 21))  # 5, 4 and 3
+        self.assertEqual((west.base, west.satisfied), (30, 14))  # 5 and 4 only
+        for unit, result in ((self.school, east), (self.other_school, west)):
+            self.assertEqual(
+                (figures[unit.pk]["ratings_base"], figures[unit.pk]["ratings_satisfied"]),
+                (result.base, result.satisfied),
+            )
+        source = next(s for s in registry.figure_sources() if s.key == "evaluation")
+        label = str(next(f.label for f in source.figures if f.key == "ratings_satisfied"))
+        self.assertIn("口径", label)
+
+    def reevaluate(self, *, satisfied: int, dissatisfied: int) -> Remedial:
+        round_ = self.open_round(area=self.county)
+        self.rate(self.school, satisfied=20, dissatisfied=10)
+        self.rate(self.school2, satisfied=31, dissatisfied=1)
+        actions.check_close_round(round_, actor=self.office_user)
+        remedial = Remedial.objects.get()
+        self.assertEqual(compute([self.school.pk], DAY, DAY)[self.school.pk]["remedials_open"], 1)
+        with time_machine.travel(remedial.reeval_opens_on, tick=False):
+            self.rate(self.school, satisfied=satisfied, dissatisfied=dissatisfied)
+            return actions.check_decide_reevaluation(remedial, actor=self.office_user)
+
+    def test_an_escalation_counts_in_the_period_it_was_decided(self) -> None:
+        remedial = self.reevaluate(satisfied=22, dissatisfied=8)
+        self.assertEqual(remedial.status, Remedial.Status.ESCALATED)
+        decided = timezone.localdate(remedial.decided_at)
+        quarter = compute([self.school.pk, self.school2.pk], DAY, decided)
+        self.assertEqual(quarter[self.school.pk]["remedials_escalated"], 1)
+        self.assertNotIn("remedials_open", quarter[self.school.pk])
+        self.assertNotIn("remedials_escalated", quarter.get(self.school2.pk, {}))
+        before = compute([self.school.pk], DAY, decided - timedelta(days=1))
+        self.assertNotIn("remedials_escalated", before.get(self.school.pk, {}))
+
+    def test_a_passed_re_evaluation_is_no_escalation(self) -> None:
+        remedial = self.reevaluate(satisfied=29, dissatisfied=1)
+        decided = timezone.localdate(remedial.decided_at)
+        figures = compute([self.school.pk], DAY, decided)[self.school.pk]
+        self.assertNotIn("remedials_escalated", figures)
+        self.assertNotIn("remedials_open", figures)

@@ -1,0 +1,15 @@
+"""Oversight's periodic work (the worker imports each app's `tasks` module)."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from qingfeng.oversight.actions.observers import do_tell_answered_suggestions
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def oversight_tell_observers() -> int:
+    """Every ten minutes: observers told the channel's answers to their suggestions (each
+    once; the mark on the suggestion is the record that it was done)."""
+    return do_tell_answered_suggestions()
