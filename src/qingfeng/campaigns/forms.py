@@ -127,12 +127,84 @@ class RuleForm(forms.Form):
     file = forms.FileField(label=_("制度文本（PDF、DOCX）"), required=False)
 
 
+def _day(label: str, *, required: bool = True) -> forms.DateField:
+    return forms.DateField(
+        label=label, widget=forms.DateInput(attrs={"type": "date"}), required=required
+    )
+
+
+def _time(label: str) -> forms.TimeField:
+    return forms.TimeField(
+        label=label, widget=forms.TimeInput(attrs={"type": "time"}), required=False
+    )
+
+
 class ActivityForm(forms.Form):
+    """An activity already held, recorded afterwards."""
+
     kind = forms.ChoiceField(label=_("活动"), choices=Activity.Kind.choices)
-    held_on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = _day(_("日期"))
+    ends_on = _day(_("结束日期（多日活动）"), required=False)
     place = forms.CharField(label=_("地点"), max_length=100)
-    cadre = forms.CharField(label=_("参加人"), max_length=50)
-    raised = forms.IntegerField(label=_("群众反映事项（件）"), min_value=0, initial=0)
+    cadre = forms.CharField(label=_("接待人或参加人"), max_length=50)
     found = forms.CharField(
         label=_("发现的问题和群众诉求"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+
+
+class PlanActivityForm(forms.Form):
+    """An activity announced ahead: a reception day or an open week becomes a public notice."""
+
+    kind = forms.ChoiceField(label=_("活动"), choices=Activity.Kind.choices)
+    held_on = _day(_("日期"))
+    ends_on = _day(_("结束日期（开放周等多日活动）"), required=False)
+    starts_at = _time(_("开始时间"))
+    ends_at = _time(_("结束时间"))
+    place = forms.CharField(label=_("地点"), max_length=100)
+    cadre = forms.CharField(
+        label=_("接待人或参加人"),
+        max_length=50,
+        help_text=_("如：校长 孙立平、党支部书记 何静"),
+    )
+    how_to_come = forms.CharField(
+        label=_("参加方式"),
+        max_length=200,
+        required=False,
+        help_text=_("公告中告诉群众如何参加，如：无需预约，到校门口登记后由值班老师引导"),
+    )
+    contact = forms.CharField(label=_("咨询电话"), max_length=30, required=False)
+
+
+class HoldActivityForm(forms.Form):
+    found = forms.CharField(
+        label=_("发现的问题和群众诉求"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class CancelActivityForm(forms.Form):
+    reason = forms.CharField(label=_("取消原因（将在公告中显示）"), max_length=200)
+
+
+class MatterForm(forms.Form):
+    """A matter raised at the activity, to be filed as a ticket of the channel."""
+
+    kind = forms.ChoiceField(
+        label=_("类型"),
+        choices=[
+            ("complaint", _("投诉")),
+            ("suggestion", _("意见建议")),
+            ("report", _("举报")),
+        ],
+    )
+    category = forms.TypedChoiceField(label=_("反映类别"), coerce=int, choices=())
+    title = forms.CharField(label=_("事项"), max_length=100)
+    text = forms.CharField(
+        label=_("具体内容"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        help_text=_("记录群众原话要点，不写反映人姓名和电话；办理进度凭回执码查询。"),
+    )
+
+    def __init__(self, *args: Any, categories: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = categories  # type: ignore[attr-defined]

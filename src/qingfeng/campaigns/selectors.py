@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from qingfeng.campaigns.models import (
     Activity,
+    ActivityMatter,
     Assignment,
     Campaign,
     CampaignFile,
@@ -343,3 +345,56 @@ def rules_in_scope(user: User) -> QuerySet[Rule]:
 
 def activities_in_scope(user: User) -> QuerySet[Activity]:
     return Activity.objects.filter(_in_scope(user)).select_related("unit")
+
+
+def get_activity_for_user(user: User, pk: int) -> Activity:
+    return get_object_or_404(activities_in_scope(user), pk=pk)
+
+
+def matters_of(activity: Activity) -> list[tuple[ActivityMatter, str, str]]:
+    """The matters raised at the activity, each with its ticket's state now and its page
+    (read from the channel through the registry's complaint sink; blank without one)."""
+    matters = list(activity.matters.all())
+    sink = registry.complaint_sink()
+    if sink is None:
+        return [(m, "", "") for m in matters]
+    states = sink.states([m.ticket for m in matters])
+    return [(m, states.get(m.ticket, ""), sink.url(m.ticket)) for m in matters]
+
+
+def activity_tally(user: User, start: date, end: date) -> list[dict[str, Any]]:
+    """Held activities in the caller's scope over these days, counted per unit, cadre and
+    kind, with the matters raised (the per-cadre count of 四下基层)."""
+    return list(
+        activities_in_scope(user)
+        .filter(status=Activity.Status.HELD, held_on__gte=start, held_on__lte=end)
+        .values("unit__name", "unit__path", "cadre", "kind")
+        .annotate(n=Count("id"), raised=Sum("raised"))
+        .order_by("unit__path", "cadre", "kind")
+    )
+
+
+# Public notices (/notice/reception/): no login, nothing but what the unit announced.
+
+
+def public_notices(unit: Unit | None = None) -> QuerySet[Activity]:
+    """Announced reception days and open weeks not yet over (a called-off one too, so that
+    nobody comes in vain), soonest first."""
+    today = timezone.localdate()
+    rows = Activity.objects.filter(
+        Q(ends_on__gte=today) | Q(ends_on__isnull=True, held_on__gte=today),
+        kind__in=Activity.PUBLIC_KINDS,
+        status__in=(Activity.Status.PLANNED, Activity.Status.CANCELLED),
+        unit__is_active=True,
+    )
+    if unit is not None:
+        rows = rows.filter(unit=unit)
+    return rows.select_related("unit").order_by("held_on", "starts_at", "id")
+
+
+def get_public_notice(pk: int) -> Activity:
+    """A notice of an announced reception day or open week (also once held or called off, so
+    a printed notice's address keeps answering); anything else — an activity recorded only
+    afterwards (it never had a notice: no way to come), a cadre's visit — is a 404."""
+    rows = Activity.objects.filter(kind__in=Activity.PUBLIC_KINDS).exclude(how_to_come="")
+    return get_object_or_404(rows.select_related("unit"), pk=pk)
