@@ -6,14 +6,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 
-from django.db.models import Count, Q
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.registry import Figure, FigureSource
-from qingfeng.intake.models import Ticket
+from qingfeng.intake.models import Ticket, TicketEvent
 from qingfeng.intake.workflow import WORKFLOW
 from qingfeng.lib.dates import day_bounds
 
@@ -30,27 +41,75 @@ FIGURES = (
 )
 
 
+# The events that move a ticket between units (an assignment and an escalation name the new
+# unit, a return the unit that gave it back), and the reporter's answers to a reply.
+UNIT_MOVES = ("assign", "escalate", "return")
+RATINGS = ("close", "redo", "escalate")
+
+
+def _unit_at(after: datetime) -> Case:
+    """The handling unit a ticket had at `after`: the unit of its last assignment or
+    escalation before then (none after a return); none before its first; its current one when
+    untouched since, or when no event ever moved it (rows made without the workflow)."""
+    moves = TicketEvent.objects.filter(ticket=OuterRef("pk"), action__in=UNIT_MOVES)
+    last = moves.filter(created_at__lt=after).order_by("-created_at", "-id")
+    held = Case(When(action="return", then=Value(None)), default=F("unit_id"))
+    return Case(
+        When(updated_at__lt=after, then=F("handling_unit_id")),
+        When(Exists(last), then=Subquery(last.annotate(held=held).values("held")[:1])),
+        When(Exists(moves), then=Value(None)),
+        default=F("handling_unit_id"),
+        output_field=IntegerField(),
+    )
+
+
+def _event_in(actions: Sequence[str], first: datetime, after: datetime) -> Exists:
+    return Exists(
+        TicketEvent.objects.filter(
+            ticket=OuterRef("pk"), action__in=actions, created_at__gte=first, created_at__lt=after
+        )
+    )
+
+
 def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
     first, after = day_bounds(start, end, timezone.get_current_timezone())
     result: dict[int, dict[str, int]] = defaultdict(dict)
     received = Q(created_at__gte=first, created_at__lt=after)
-    tickets = Ticket.objects.filter(handling_unit_id__in=unit_ids).exclude(status=T.MERGED)
-    # A period that is over is read as it stood at its end: a ticket answered afterwards was
-    # still open then (its status from its events).
-    status = "status"
+    tickets = Ticket.objects.exclude(status=T.MERGED)
     if after <= timezone.now():
-        tickets, status = tickets.alias(at_end=WORKFLOW.status_at(after)), "at_end"
+        # A period that is over is read as it stood at its end, from the tickets' events: the
+        # status and the handling unit then (a ticket answered, sent back or escalated
+        # afterwards stays where it was), the replies made in it (a reply later sent back for
+        # redo still counts), and the reporters' ratings given in it (one given after the
+        # period's end does not change it; a close is the last rating, so its value is the
+        # ticket's).
+        moved = TicketEvent.objects.filter(
+            action__in=("assign", "escalate"), unit_id__in=unit_ids, created_at__lt=after
+        ).values("ticket_id")
+        tickets = tickets.filter(
+            Q(handling_unit_id__in=unit_ids) | Q(updated_at__gte=after, pk__in=moved)
+        ).annotate(unit_at_end=_unit_at(after)).alias(at_end=WORKFLOW.status_at(after))
+        status, unit = "at_end", "unit_at_end"
+        tickets = tickets.filter(unit_at_end__in=unit_ids)
+        replied = _event_in(("reply",), first, after)
+        rated = replied & _event_in(RATINGS, first, after) & Q(rating__isnull=False)
+        satisfied = replied & _event_in(("close",), first, after) & Q(rating__gte=SATISFIED_FROM)
+    else:
+        tickets = tickets.filter(handling_unit_id__in=unit_ids)
+        status, unit = "status", "handling_unit_id"
+        replied = Q(replied_at__gte=first, replied_at__lt=after)
+        rated = replied & Q(rating__isnull=False)
+        satisfied = replied & Q(rating__gte=SATISFIED_FROM)
     overdue = Q(created_at__lt=after, reply_due__lt=end, **{f"{status}__in": OPEN})
-    replied = Q(replied_at__gte=first, replied_at__lt=after)
-    rows = tickets.values("handling_unit_id").annotate(
+    rows = tickets.values(unit).annotate(
         tickets_received=Count("id", filter=received),
         tickets_replied=Count("id", filter=replied),
-        tickets_rated=Count("id", filter=replied & Q(rating__isnull=False)),
-        tickets_satisfied=Count("id", filter=replied & Q(rating__gte=SATISFIED_FROM)),
+        tickets_rated=Count("id", filter=rated),
+        tickets_satisfied=Count("id", filter=satisfied),
         tickets_overdue=Count("id", filter=overdue),
     )
     for row in rows:
-        result[row.pop("handling_unit_id")].update(row)
+        result[row.pop(unit)].update(row)
     return result
 
 
