@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from qingfeng.campaigns import actions, registers
 from qingfeng.campaigns.models import Activity, Campaign, Rule
-from qingfeng.core import registry
 from qingfeng.campaigns.rhythm import week_of
+from qingfeng.core import registry
 from qingfeng.orgs.models import Role, RoleAssignment, Unit, User
 
 

@@ -453,7 +453,8 @@ class Activity(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=models.F("held_on")),
+                condition=models.Q(ends_on__isnull=True)
+                | models.Q(ends_on__gte=models.F("held_on")),
                 name="campaigns_activity_dates",
             )
         ]

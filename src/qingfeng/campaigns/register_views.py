@@ -31,13 +31,13 @@ from qingfeng.campaigns.forms import (
     RuleForm,
 )
 from qingfeng.campaigns.models import Activity, Campaign, MeetingItem
-from qingfeng.campaigns.registers import FiledMatter
 from qingfeng.campaigns.permissions import acts_for, can, records_for
+from qingfeng.campaigns.registers import FiledMatter
 from qingfeng.core import registry
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
-from qingfeng.orgs.models import Unit
 from qingfeng.lib.dates import month_last_day
+from qingfeng.orgs.models import Unit
 from qingfeng.orgs.selectors import scope_root_units
 
 ITEMS = formset_factory(ItemForm, extra=4, max_num=20)

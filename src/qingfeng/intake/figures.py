@@ -86,9 +86,13 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
         moved = TicketEvent.objects.filter(
             action__in=("assign", "escalate"), unit_id__in=unit_ids, created_at__lt=after
         ).values("ticket_id")
-        tickets = tickets.filter(
-            Q(handling_unit_id__in=unit_ids) | Q(updated_at__gte=after, pk__in=moved)
-        ).annotate(unit_at_end=_unit_at(after)).alias(at_end=WORKFLOW.status_at(after))
+        tickets = (
+            tickets.filter(
+                Q(handling_unit_id__in=unit_ids) | Q(updated_at__gte=after, pk__in=moved)
+            )
+            .annotate(unit_at_end=_unit_at(after))
+            .alias(at_end=WORKFLOW.status_at(after))
+        )
         status, unit = "at_end", "unit_at_end"
         tickets = tickets.filter(unit_at_end__in=unit_ids)
         replied = _event_in(("reply",), first, after)

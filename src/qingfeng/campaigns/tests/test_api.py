@@ -71,7 +71,11 @@ class RegistersApiTestCase(CampaignCase):
             self.assertEqual(again.status_code, 400)
             filed = school.post(
                 f"/api/campaigns/activities/{day.pk}/matters",
-                {"category_id": category.pk, "title": "课后服务收费", "text": "课后服务的收费标准一直没有公示"},
+                {
+                    "category_id": category.pk,
+                    "title": "课后服务收费",
+                    "text": "课后服务的收费标准一直没有公示",
+                },
                 content_type="application/json",
             )
         self.assertEqual(filed.status_code, 201, filed.content.decode())

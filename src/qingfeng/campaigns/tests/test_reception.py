@@ -60,7 +60,13 @@ class ReceptionDayTestCase(CampaignCase):
         self.assertContains(unit_page, "行政楼一楼接待室")
         self.assertNotContains(unit_page, "南城小学会议室")  # another school's day
         self.assertNotContains(unit_page, "学生家")  # a cadre's home visit is no notice
-        for text in ("2026年11月12日", "14:30–17:00", "校长 孙立平", "无需预约", "０１０-６２３４５６７８"):
+        for text in (
+            "2026年11月12日",
+            "14:30–17:00",
+            "校长 孙立平",
+            "无需预约",
+            "０１０-６２３４５６７８",
+        ):
             self.assertContains(notice, text)
         self.assertContains(notice, reverse("reception:poster", args=[day.pk]))
         self.assertEqual(poster["Content-Type"], "application/pdf")
@@ -146,9 +152,7 @@ class ReceptionDayTestCase(CampaignCase):
         self.assertContains(again, ticket.number)
         self.assertContains(again, "已提交")
         self.assertNotContains(again, filed.receipt)
-        self.assertEqual(
-            AuditEvent.objects.filter(action="campaigns.activity.matter").count(), 2
-        )
+        self.assertEqual(AuditEvent.objects.filter(action="campaigns.activity.matter").count(), 2)
         # Bad input: nothing filed, the reason in Chinese.
         with at("2026-11-12"):
             refused = self.login(self.school_admin).post(
