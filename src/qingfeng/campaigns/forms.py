@@ -127,24 +127,22 @@ class RuleForm(forms.Form):
     file = forms.FileField(label=_("制度文本（PDF、DOCX）"), required=False)
 
 
-def _day(label: str, *, required: bool = True) -> forms.DateField:
+def _day(*, required: bool = True, **kwargs: Any) -> forms.DateField:
     return forms.DateField(
-        label=label, widget=forms.DateInput(attrs={"type": "date"}), required=required
+        widget=forms.DateInput(attrs={"type": "date"}), required=required, **kwargs
     )
 
 
-def _time(label: str) -> forms.TimeField:
-    return forms.TimeField(
-        label=label, widget=forms.TimeInput(attrs={"type": "time"}), required=False
-    )
+def _time(**kwargs: Any) -> forms.TimeField:
+    return forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), required=False, **kwargs)
 
 
 class ActivityForm(forms.Form):
     """An activity already held, recorded afterwards."""
 
     kind = forms.ChoiceField(label=_("活动"), choices=Activity.Kind.choices)
-    held_on = _day(_("日期"))
-    ends_on = _day(_("结束日期（多日活动）"), required=False)
+    held_on = _day(label=_("日期"))
+    ends_on = _day(label=_("结束日期（多日活动）"), required=False)
     place = forms.CharField(label=_("地点"), max_length=100)
     cadre = forms.CharField(label=_("接待人或参加人"), max_length=50)
     found = forms.CharField(
@@ -156,10 +154,10 @@ class PlanActivityForm(forms.Form):
     """An activity announced ahead: a reception day or an open week becomes a public notice."""
 
     kind = forms.ChoiceField(label=_("活动"), choices=Activity.Kind.choices)
-    held_on = _day(_("日期"))
-    ends_on = _day(_("结束日期（开放周等多日活动）"), required=False)
-    starts_at = _time(_("开始时间"))
-    ends_at = _time(_("结束时间"))
+    held_on = _day(label=_("日期"))
+    ends_on = _day(label=_("结束日期（开放周等多日活动）"), required=False)
+    starts_at = _time(label=_("开始时间"))
+    ends_at = _time(label=_("结束时间"))
     place = forms.CharField(label=_("地点"), max_length=100)
     cadre = forms.CharField(
         label=_("接待人或参加人"),

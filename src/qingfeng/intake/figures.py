@@ -95,9 +95,9 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
         )
         status, unit = "at_end", "unit_at_end"
         tickets = tickets.filter(unit_at_end__in=unit_ids)
-        replied = _event_in(("reply",), first, after)
-        rated = replied & _event_in(RATINGS, first, after) & Q(rating__isnull=False)
-        satisfied = replied & _event_in(("close",), first, after) & Q(rating__gte=SATISFIED_FROM)
+        replied = Q(_event_in(("reply",), first, after))
+        rated = replied & Q(_event_in(RATINGS, first, after), rating__isnull=False)
+        satisfied = replied & Q(_event_in(("close",), first, after), rating__gte=SATISFIED_FROM)
     else:
         tickets = tickets.filter(handling_unit_id__in=unit_ids)
         status, unit = "status", "handling_unit_id"
