@@ -11,12 +11,13 @@ from django.utils import timezone
 
 from qingfeng.campaigns import actions, registers
 from qingfeng.campaigns.models import Activity, Campaign, Rule
+from qingfeng.campaigns.registers import FiledMatter
 from qingfeng.campaigns.rhythm import week_of
 from qingfeng.core import registry
 from qingfeng.orgs.models import Role, RoleAssignment, Unit, User
 
 
-def seed_demo_campaign() -> Campaign:
+def seed_demo_campaign() -> tuple[Campaign, FiledMatter | None]:
     bureau_user = User.objects.get(username="demo_bureau")
     county_admin = User.objects.get(username="demo_county")
     county = RoleAssignment.objects.get(
@@ -27,8 +28,7 @@ def seed_demo_campaign() -> Campaign:
     start = week_of(today) - timedelta(weeks=5)
     campaign = actions.check_create_seed_campaign(actor=bureau_user, owner=owner, start=start)
     _demo_rhythm(campaign, county_admin, start)
-    _demo_registers(campaign, county_admin)
-    return campaign
+    return campaign, _demo_registers(campaign, county_admin)
 
 
 def _demo_rhythm(campaign: Campaign, county_admin: User, start: date) -> None:
@@ -65,7 +65,7 @@ def _demo_rhythm(campaign: Campaign, county_admin: User, start: date) -> None:
             )
 
 
-def _demo_registers(campaign: Campaign, county_admin: User) -> None:
+def _demo_registers(campaign: Campaign, county_admin: User) -> FiledMatter | None:
     """The county's two dispatch meetings (the second opens with the first's items, one done),
     a rule each, the school's reception day held two weeks ago with a matter filed as a ticket,
     its next one announced (the public notice), and a county cadre's home visit."""
@@ -117,8 +117,9 @@ def _demo_registers(campaign: Campaign, county_admin: User) -> None:
     )  # fmt: skip
     sink = registry.complaint_sink()
     categories = sink.categories() if sink is not None else []
+    filed = None
     if categories:
-        registers.check_file_matter(
+        filed = registers.check_file_matter(
             held, actor=school_admin, category_id=categories[0][0], kind="suggestion",
             title="午餐菜品单一", text="家长反映学校午餐菜品单一，希望每周公布菜谱并听取家长意见。",
         )  # fmt: skip
@@ -134,14 +135,18 @@ def _demo_registers(campaign: Campaign, county_admin: User) -> None:
         held_on=second_day, place=f"{school.name}学生家", cadre="区教育局副局长",
         found="家长反映放学后托管时间偏短。",
     )  # fmt: skip
+    return filed
 
 
 def demo_lines() -> list[str]:
-    campaign = seed_demo_campaign()
-    return [
+    campaign, filed = seed_demo_campaign()
+    lines = [
         f"已载入演示专项工作“{campaign.name}”，{campaign.tasks.count()} 项任务 / "
         "loaded the demo campaign and its tasks"
     ]
+    if filed is not None:  # the reception day's ticket, followed like the channel's own
+        lines.append(f"  接待日反映 {filed.matter.ticket}：{filed.receipt}")
+    return lines
 
 
 def has_campaigns() -> bool:
