@@ -96,7 +96,17 @@ class FileForm(forms.Form):
     file = forms.FileField(label=_("文件（PDF、DOCX、XLSX、JPG、PNG，20 MB 以内）"))
 
 
-class MeetingForm(forms.Form):
+class Styled(forms.Form):
+    """A register's form, drawn with the page's look (Tabler's form-control / form-select)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+
+
+class MeetingForm(Styled):
     title = forms.CharField(label=_("会议名称"), max_length=100)
     held_on = forms.DateField(label=_("召开日期"), widget=forms.DateInput(attrs={"type": "date"}))
     attendees = forms.CharField(
@@ -115,7 +125,7 @@ class ItemForm(forms.Form):
     )
 
 
-class RuleForm(forms.Form):
+class RuleForm(Styled):
     title = forms.CharField(label=_("制度名称"), max_length=100)
     kind = forms.ChoiceField(label=_("类型"), choices=Rule.Kind.choices)
     adopted_on = forms.DateField(
@@ -137,7 +147,7 @@ def _time(**kwargs: Any) -> forms.TimeField:
     return forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), required=False, **kwargs)
 
 
-class ActivityForm(forms.Form):
+class ActivityForm(Styled):
     """An activity already held, recorded afterwards."""
 
     kind = forms.ChoiceField(label=_("活动"), choices=Activity.Kind.choices)
@@ -150,7 +160,7 @@ class ActivityForm(forms.Form):
     )
 
 
-class PlanActivityForm(forms.Form):
+class PlanActivityForm(Styled):
     """An activity announced ahead: a reception day or an open week becomes a public notice."""
 
     kind = forms.ChoiceField(label=_("活动"), choices=Activity.Kind.choices)
@@ -173,17 +183,17 @@ class PlanActivityForm(forms.Form):
     contact = forms.CharField(label=_("咨询电话"), max_length=30, required=False)
 
 
-class HoldActivityForm(forms.Form):
+class HoldActivityForm(Styled):
     found = forms.CharField(
         label=_("发现的问题和群众诉求"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
 
 
-class CancelActivityForm(forms.Form):
+class CancelActivityForm(Styled):
     reason = forms.CharField(label=_("取消原因（将在公告中显示）"), max_length=200)
 
 
-class MatterForm(forms.Form):
+class MatterForm(Styled):
     """A matter raised at the activity, to be filed as a ticket of the channel."""
 
     kind = forms.ChoiceField(

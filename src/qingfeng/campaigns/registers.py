@@ -338,6 +338,11 @@ class FiledMatter:
     matter: ActivityMatter
     receipt: str  # the ticket's receipt code, to hand to the person once (not kept here)
 
+    @property
+    def receipt_grouped(self) -> str:
+        """The code in groups of four, as the channel prints it (easier to copy by hand)."""
+        return " ".join(self.receipt[i : i + 4] for i in range(0, len(self.receipt), 4))
+
 
 @transaction.atomic
 def check_file_matter(

@@ -139,7 +139,7 @@ class ReceptionDayTestCase(CampaignCase):
         )
         # The code handed over on the spot finds the ticket on the public follow-up.
         self.assertEqual(receipts.find_by_code(filed.receipt), ticket)
-        self.assertContains(page, filed.receipt)
+        self.assertContains(page, filed.receipt_grouped)
         day.refresh_from_db()
         self.assertEqual((day.status, day.raised), ("held", 2))
         self.assertEqual(
@@ -151,7 +151,7 @@ class ReceptionDayTestCase(CampaignCase):
         again = self.login(self.school_admin).get(reverse("campaigns:activity", args=[day.pk]))
         self.assertContains(again, ticket.number)
         self.assertContains(again, "已提交")
-        self.assertNotContains(again, filed.receipt)
+        self.assertNotContains(again, filed.receipt_grouped)
         self.assertEqual(AuditEvent.objects.filter(action="campaigns.activity.matter").count(), 2)
         # Bad input: nothing filed, the reason in Chinese.
         with at("2026-11-12"):
