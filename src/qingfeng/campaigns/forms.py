@@ -176,7 +176,7 @@ class PlanActivityForm(Styled):
     )
     how_to_come = forms.CharField(
         label=_("参加方式"),
-        max_length=200,
+        max_length=120,
         required=False,
         help_text=_("公告中告诉群众如何参加，如：无需预约，到校门口登记后由值班老师引导"),
     )

@@ -50,6 +50,9 @@ def notice(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "campaigns/public/notice.html", context)
 
 
+HOW_WIDTH = 34
+
+
 def notice_lines(activity: Activity) -> tuple[poster.Line, ...]:
     """The notice's facts under the code, as the page states them."""
     day = activity.held_on.strftime("%Y-%m-%d")
@@ -63,8 +66,11 @@ def notice_lines(activity: Activity) -> tuple[poster.Line, ...]:
         poster.Line(_("时间：%(d)s") % {"d": day}, size=20, gap=36),
         poster.Line(_("地点：%(p)s") % {"p": activity.place}, size=18, gap=30),
         poster.Line(_("接待人：%(c)s") % {"c": activity.cadre}, size=18, gap=30),
-        poster.Line(activity.how_to_come, size=14, gap=28),
     ]
+    # The poster's lines do not wrap: how to come (at most 120 characters) in lines of 34.
+    text = activity.how_to_come
+    chunks = [text[i : i + HOW_WIDTH] for i in range(0, len(text), HOW_WIDTH)]
+    lines += [poster.Line(c, size=13, gap=28 if i == 0 else 19) for i, c in enumerate(chunks)]
     if activity.contact:
         lines.append(poster.Line(_("咨询电话：%(t)s") % {"t": activity.contact}, size=14, gap=24))
     if activity.status == Activity.Status.CANCELLED:

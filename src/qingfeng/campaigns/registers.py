@@ -36,6 +36,7 @@ from qingfeng.core.audit import record_audit
 from qingfeng.orgs.models import Unit, User
 
 TEXT_MAX = 2000
+HOW_MAX = 120  # how to come: what the A4 notice poster has room for (four lines)
 M = TypeVar("M", bound=models.Model)
 
 
@@ -246,7 +247,7 @@ def check_plan_activity(
     if held_on < timezone.localdate():
         entry.refuse("held_on", _("公告的活动日期不能早于今天"))
     if kind in Activity.PUBLIC_KINDS:
-        how_to_come = entry.text("how_to_come", how_to_come, _("参加方式"), cap=200)
+        how_to_come = entry.text("how_to_come", how_to_come, _("参加方式"), cap=HOW_MAX)
         if starts_at is None:
             entry.refuse("starts_at", _("请填写接待开始时间"))
     return entry.save(
@@ -254,7 +255,7 @@ def check_plan_activity(
         action="activity.plan",
         after={"kind": kind, "held_on": held_on.isoformat(), "place": values["place"]},
         status=Activity.Status.PLANNED,
-        how_to_come=how_to_come.strip()[:200],
+        how_to_come=how_to_come.strip()[:HOW_MAX],
         contact=contact.strip()[:30],
         **values,
     )

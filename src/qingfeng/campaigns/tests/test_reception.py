@@ -104,6 +104,11 @@ class ReceptionDayTestCase(CampaignCase):
                 ends_on=date(2026, 11, 12),
             )  # fmt: skip
         self.assertIn("ends_on", refused.exception.message_dict)
+        with at("2026-11-05"), self.assertRaises(ValidationError) as refused:
+            self.announce(
+                how_to_come="请提前一天电话预约。" * 13
+            )  # 130: more than the poster holds
+        self.assertEqual(refused.exception.message_dict["how_to_come"], ["参加方式不能超过 120 字"])
         self.assertFalse(Activity.objects.exists())
 
     def test_what_was_raised_becomes_tickets_with_receipt_codes(self) -> None:
