@@ -31,6 +31,10 @@ class ScoringTestCase(BulletinCase):
             "weekly_due": 4,
             "weekly_on_time": 3,  # 周报及时率 75; no ratings: 群众评议 left out
             "activities": 2,  # 接待和下基层 2 ÷ 3 × 100 = 66.67
+            "attendance_attended": 18,
+            "attendance_expected": 20,  # 学习出席率 90
+            "visit_findings": 2,
+            "visit_findings_fixed": 1,  # 督导发现问题 100 − 10 × 1 = 90
         }
         values = scoring.values(figures)
         self.assertEqual(
@@ -42,12 +46,14 @@ class ScoringTestCase(BulletinCase):
                 "ratings": None,
                 "weekly": 75.0,
                 "activities": 66.67,
+                "study": 90.0,
+                "oversight": 90.0,
             },
         )
-        # (30×75 + 15×80 + 15×80 + 15×75 + 10×66.667) ÷ (30 + 15 + 15 + 15 + 10)
-        # = 6441.667 ÷ 85 = 75.784…
-        self.assertEqual(scoring.total(values, SCHOOL), Decimal("75.78"))
-        self.assertEqual(scoring.total(values, SCHOOL, deduction=Decimal(2)), Decimal("73.78"))
+        # (25×75 + 10×80 + 15×80 + 10×75 + 10×66.667 + 10×90 + 5×90)
+        # ÷ (25 + 10 + 15 + 10 + 10 + 10 + 5) = 6641.667 ÷ 85 = 78.137…
+        self.assertEqual(scoring.total(values, SCHOOL), Decimal("78.14"))
+        self.assertEqual(scoring.total(values, SCHOOL, deduction=Decimal(2)), Decimal("76.14"))
         # More activities than asked for score no more than 100.
         self.assertEqual(scoring.values({"activities": 7})["activities"], 100.0)
         self.assertEqual(scoring.total(values, SCHOOL, vetoed=True), Decimal(0))
@@ -85,8 +91,9 @@ class ScoringTestCase(BulletinCase):
         scores = {s.unit_id: s for s in Score.objects.filter(assessment=assessment)}  # type: ignore[misc]
         self.assertEqual(scores[self.school.pk].category, Unit.Category.SCHOOL)
         self.assertEqual(scores[self.county.pk].category, Unit.Category.ORGAN)
-        # Overdue (15) and activities (10) are the only indicators with data: the school scores
-        # 100 on both, the two other schools 100 and 0 — (15 × 100 + 10 × 0) ÷ 25 = 60.
+        # Overdue (10), activities (10) and oversight findings (5) are the only indicators with
+        # data: the school scores 100 on each, the two other schools 100, 0 and 100 —
+        # (10 × 100 + 10 × 0 + 5 × 100) ÷ 25 = 60.
         self.assertEqual(scores[self.school.pk].values["activities"], 100.0)
         self.assertEqual(scores[self.school.pk].total, Decimal("100.00"))
         others = [s for s in scores.values() if s.category == "school" and s.unit != self.school]
