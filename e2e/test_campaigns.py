@@ -6,7 +6,8 @@ day held (a matter filed as a ticket) and announced (its public notice)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -95,7 +96,8 @@ def test_campaign_weekly_report_and_bulletin(ui: Browser) -> None:
     # The school records a reception day it held, files what a parent raised there as a
     # ticket (its receipt code shown once), and announces the next one: a public notice.
     ui.goto("/campaigns/activities/")
-    held_on = (date.today() - timedelta(days=2)).isoformat()
+    today = datetime.now(tz=ZoneInfo("Asia/Shanghai")).date()  # the server's day
+    held_on = (today - timedelta(days=2)).isoformat()
     page.select_option("#id_record-kind", label="校长接待日")
     page.fill("#id_record-held_on", held_on)
     page.fill("#id_record-place", "学校会议室")
@@ -114,7 +116,7 @@ def test_campaign_weekly_report_and_bulletin(ui: Browser) -> None:
     ui.screenshot("activity-matter")
     ui.goto("/campaigns/activities/")
     page.select_option("#id_plan-kind", label="校长接待日")
-    page.fill("#id_plan-held_on", (date.today() + timedelta(days=7)).isoformat())
+    page.fill("#id_plan-held_on", (today + timedelta(days=7)).isoformat())
     page.fill("#id_plan-starts_at", "14:30")
     page.fill("#id_plan-ends_at", "17:00")
     page.fill("#id_plan-place", "行政楼一楼接待室")

@@ -167,6 +167,7 @@ class CampaignRuleOut(Schema):
     kind: str = Field(..., description="new 新制定 · revised 修订")
     adopted_on: date
     answers: str
+    problems: list[str] = Field(..., description="针对的台账问题编号")
     files: list[str] = Field(..., description="制度文本的下载地址")
 
 
@@ -287,6 +288,7 @@ def rules(request: HttpRequest) -> Any:
             "kind": r.kind,
             "adopted_on": r.adopted_on,
             "answers": r.answers,
+            "problems": [p.number for p in r.problems.all()],
             "files": [reverse("campaigns:file", args=[f.pk]) for f in r.files.all()],
         }
         for r in selectors.rules_in_scope(_user(request))[:200]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -134,7 +135,17 @@ class RuleForm(Styled):
     answers = forms.CharField(
         label=_("针对的问题"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+    problems = forms.CharField(
+        label=_("台账问题编号"),
+        required=False,
+        max_length=1000,
+        help_text=_("该制度针对的台账问题，多个编号用逗号、顿号或空格分开"),
+    )
     file = forms.FileField(label=_("制度文本（PDF、DOCX）"), required=False)
+
+    def clean_problems(self) -> list[str]:
+        text = self.cleaned_data.get("problems") or ""
+        return [n for n in re.split(r"[\s,，、;；]+", text) if n]
 
 
 def _day(*, required: bool = True, **kwargs: Any) -> forms.DateField:

@@ -390,6 +390,10 @@ class Rule(models.Model):
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     adopted_on = models.DateField(_("印发日期"))
     answers = models.TextField(_("针对的问题"), blank=True)
+    # The ledger's problems the rule answers (its 建章立制), of the unit and the units below it.
+    problems = models.ManyToManyField(
+        "ledger.Problem", verbose_name=_("台账问题"), blank=True, related_name="+"
+    )
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -154,6 +154,7 @@ def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
                     kind=data["kind"],
                     adopted_on=data["adopted_on"],
                     answers=data["answers"],
+                    problem_numbers=data["problems"],
                     upload=data["file"],
                 )
             except ValidationError as exc:
@@ -161,8 +162,14 @@ def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("制度已登记"))
                 return HttpResponseRedirect(reverse("campaigns:rules"))
-    rows = selectors.rules_in_scope(request.user)[:200]
-    return render(request, "campaigns/rules.html", {"rows": rows, "form": form, "unit": unit})
+    rows = list(selectors.rules_in_scope(request.user)[:200])
+    context = {
+        "rows": rows,
+        "form": form,
+        "unit": unit,
+        "openable": selectors.openable_problems(request.user, rows),
+    }
+    return render(request, "campaigns/rules.html", context)
 
 
 @guarded(can, "view")

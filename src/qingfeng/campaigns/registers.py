@@ -33,6 +33,7 @@ from qingfeng.campaigns.models import (
 from qingfeng.campaigns.permissions import acts_for, records_for
 from qingfeng.core import registry
 from qingfeng.core.audit import record_audit
+from qingfeng.ledger.models import Problem
 from qingfeng.orgs.models import Unit, User
 
 TEXT_MAX = 2000
@@ -166,24 +167,45 @@ def check_adopt_rule(
     kind: str,
     adopted_on: date,
     answers: str = "",
+    problem_numbers: Sequence[str] = (),
     upload: UploadedFile | None = None,
 ) -> Rule:
-    """A rule in the unit's register, with its text when given (checked and scrubbed)."""
+    """A rule in the unit's register, with its text when given (checked and scrubbed) and the
+    ledger problems it answers (by number: the unit's own or those of units below it)."""
     entry = _Entry(actor, unit, _("制度"))
     title = entry.text("title", title, _("制度名称"), cap=100)
     if kind not in Rule.Kind.values:
         entry.refuse("kind", _("请选择新制定或修订"))
     if _past(adopted_on):
         entry.refuse("adopted_on", _("印发日期不能晚于今天"))
+    wanted = list(dict.fromkeys(n.strip().upper() for n in problem_numbers if n.strip()))
+    problems = list(
+        Problem.objects.filter(number__in=wanted, unit__path__startswith=unit.path).exclude(
+            status=Problem.Status.WITHDRAWN
+        )
+    )
+    unknown = sorted(set(wanted) - {p.number for p in problems})
+    if unknown:
+        entry.refuse(
+            "problems",
+            _("找不到这些问题编号（须是本单位或下属单位台账中的问题）：%(n)s")
+            % {"n": "、".join(unknown)},
+        )
     rule = entry.save(
         Rule,
         action="rule.adopt",
-        after={"title": title, "kind": kind, "adopted_on": adopted_on.isoformat()},
+        after={
+            "title": title,
+            "kind": kind,
+            "adopted_on": adopted_on.isoformat(),
+            "problems": [p.number for p in problems],
+        },
         title=title,
         kind=kind,
         adopted_on=adopted_on,
         answers=answers.strip()[:TEXT_MAX],
     )
+    rule.problems.set(problems)
     if upload is not None:
         files.attach(rule, actor=actor, upload=upload)
     return rule

@@ -31,6 +31,7 @@ from qingfeng.campaigns.rhythm import week_end
 from qingfeng.core import registry
 from qingfeng.core.registry import Figure
 from qingfeng.core.scope import scope_paths
+from qingfeng.ledger.selectors import problems_visible_to
 from qingfeng.orgs.models import Unit, User
 
 OWN_SOURCE = "campaigns"
@@ -340,7 +341,18 @@ def carried_items(meeting: Meeting) -> QuerySet[MeetingItem]:
 
 
 def rules_in_scope(user: User) -> QuerySet[Rule]:
-    return Rule.objects.filter(_in_scope(user)).select_related("unit").prefetch_related("files")
+    return (
+        Rule.objects.filter(_in_scope(user))
+        .select_related("unit")
+        .prefetch_related("files", "problems")
+    )
+
+
+def openable_problems(user: User, rules: Iterable[Rule]) -> set[int]:
+    """The ids of the rules' problems the user may open in the ledger (the rest are listed by
+    number only)."""
+    ids = {p.pk for rule in rules for p in rule.problems.all()}
+    return set(problems_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def activities_in_scope(user: User) -> QuerySet[Activity]:

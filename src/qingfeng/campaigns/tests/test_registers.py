@@ -15,7 +15,9 @@ from qingfeng.campaigns import registers, selectors
 from qingfeng.campaigns.models import Activity, MeetingItem, Rule
 from qingfeng.campaigns.tests.base import MONDAY, CampaignCase
 from qingfeng.core.models import AuditEvent
-from qingfeng.orgs.models import User
+from qingfeng.ledger import actions as ledger_actions
+from qingfeng.ledger.models import Category, Problem
+from qingfeng.orgs.models import Unit, User
 
 
 def at(day: str) -> time_machine.travel:
@@ -105,6 +107,47 @@ class RegistersTestCase(CampaignCase):
                 kind=Rule.Kind.NEW, adopted_on=date(2026, 11, 5),
             )  # fmt: skip
         self.assertTrue(AuditEvent.objects.filter(action="campaigns.rule.adopt").exists())
+
+    def problem(self, unit: Unit, actor: User) -> Problem:
+        return ledger_actions.check_create_problem(
+            actor=actor,
+            unit=unit,
+            measures=["公示收费标准"],
+            list_kind=Problem.ListKind.DEPARTMENT_RISK,
+            source=Problem.Source.SELF_CHECK,
+            category=Category.objects.get(name="教辅材料违规征订"),
+            dimension=Problem.Dimension.INTEGRITY,
+            title="课后服务收费不公开",
+            description="课后服务收费标准没有公示。",
+            rectification_type=Problem.RectificationType.TIME_LIMITED,
+            deadline=date(2026, 12, 4),
+        )
+
+    def test_a_rule_names_the_ledger_problems_it_answers(self) -> None:
+        ours = self.problem(self.school, self.county_admin)
+        theirs = self.problem(self.other_school, self.bureau_admin)
+        with at("2026-11-05"):
+            # As typed in the form: lower case, a full-width comma and a 顿号 between numbers.
+            page = self.login(self.school_admin).post(
+                reverse("campaigns:rules"),
+                {
+                    "title": "课后服务收费公示制度",
+                    "kind": "new",
+                    "adopted_on": "2026-11-05",
+                    "problems": f"{ours.number.lower()}， {ours.number}、",
+                },
+            )
+            self.assertEqual(page.status_code, 302)
+            with self.assertRaises(ValidationError) as refused:  # another county's problem
+                registers.check_adopt_rule(
+                    actor=self.school_admin, unit=self.school, title="另一制度", kind="new",
+                    adopted_on=date(2026, 11, 5), problem_numbers=[theirs.number, "LD-404"],
+                )  # fmt: skip
+        self.assertIn(theirs.number, refused.exception.message_dict["problems"][0])
+        rule = Rule.objects.get()
+        self.assertEqual(list(rule.problems.all()), [ours])
+        listing = self.login(self.county_admin).get(reverse("campaigns:rules"))
+        self.assertContains(listing, reverse("ledger:detail", args=[ours.pk]))
 
     def test_activities_are_recorded_and_counted_in_the_weekly_figures(self) -> None:
         with at("2026-11-06"):
