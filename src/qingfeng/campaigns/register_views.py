@@ -4,6 +4,7 @@ campaign office for the bureau), the form that adds to it. Thin."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -58,6 +59,19 @@ def _errors(form: Form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, msgs)
     else:
         form.add_error(None, exc.messages)
+
+
+def _step(
+    request: AuthenticatedHttpRequest, run: Callable[[], object], *, done: str, back: str
+) -> HttpResponse:
+    """A small form on a register's page: run the action, say how it went, go back."""
+    try:
+        run()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return HttpResponseRedirect(back)
 
 
 def _campaign(request: AuthenticatedHttpRequest) -> Campaign | None:
@@ -125,15 +139,13 @@ def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def item_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = selectors.get_item_for_user(request.user, pk)
     form = NoteForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(_("请用 200 字以内说明落实情况"))
-        registers.check_close_item(item, actor=request.user, note=form.cleaned_data["note"])
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("已报告落实"))
-    return HttpResponseRedirect(reverse("campaigns:meeting", args=[item.meeting_id]))
+    note = form.cleaned_data["note"] if form.is_valid() else ""  # refused by the action
+    return _step(
+        request,
+        lambda: registers.check_close_item(item, actor=request.user, note=note),
+        done=_("已报告落实"),
+        back=reverse("campaigns:meeting", args=[item.meeting_id]),
+    )
 
 
 @guarded(can, "view")
@@ -255,14 +267,13 @@ def _activity_page(
 def activity_hold(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     activity = selectors.get_activity_for_user(request.user, pk)
     form = HoldActivityForm(request.POST)
-    try:
-        found = form.cleaned_data["found"] if form.is_valid() else ""
-        registers.check_hold_activity(activity, actor=request.user, found=found)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("已登记举行情况"))
-    return HttpResponseRedirect(reverse("campaigns:activity", args=[pk]))
+    found = form.cleaned_data["found"] if form.is_valid() else ""
+    return _step(
+        request,
+        lambda: registers.check_hold_activity(activity, actor=request.user, found=found),
+        done=_("已登记举行情况"),
+        back=reverse("campaigns:activity", args=[pk]),
+    )
 
 
 @guarded(can, "report")
@@ -270,14 +281,13 @@ def activity_hold(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def activity_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     activity = selectors.get_activity_for_user(request.user, pk)
     form = CancelActivityForm(request.POST)
-    try:
-        reason = form.cleaned_data["reason"] if form.is_valid() else ""
-        registers.check_cancel_activity(activity, actor=request.user, reason=reason)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("活动已取消，公告已更新"))
-    return HttpResponseRedirect(reverse("campaigns:activity", args=[pk]))
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""  # refused by the action
+    return _step(
+        request,
+        lambda: registers.check_cancel_activity(activity, actor=request.user, reason=reason),
+        done=_("活动已取消，公告已更新"),
+        back=reverse("campaigns:activity", args=[pk]),
+    )
 
 
 @guarded(can, "report")
