@@ -1,9 +1,13 @@
 """The campaign's rhythm in the browser: the campaign office sets up the seed campaign; the
 school sees its own task list and files its weekly report on a phone (pre-filled figures,
 one corrected with its reason); the county sees the roll-up and returns the report; the
-office generates the month's bulletin in the official format."""
+office generates the month's bulletin in the official format; the registers, and a reception
+day held (a matter filed as a ticket) and announced (its public notice)."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -89,14 +93,46 @@ def test_campaign_weekly_report_and_bulletin(ui: Browser) -> None:
     page.get_by_test_id("items").locator("input[name=note]").first.fill("已在校门口公示")
     page.get_by_role("button", name="报告落实").first.click()
     expect(page.get_by_test_id("items")).to_contain_text("已在校门口公示")
+    # The school records a reception day it held, files what a parent raised there as a
+    # ticket (its receipt code shown once), and announces the next one: a public notice.
     ui.goto("/campaigns/activities/")
-    page.select_option("#id_kind", label="校长接待日")
-    page.fill("#id_held_on", "2026-11-04")
-    page.fill("#id_place", "学校会议室")
-    page.fill("#id_cadre", "校长")
-    page.fill("#id_raised", "2")
-    page.fill("#id_found", "家长反映课后服务收费不透明")
-    page.get_by_role("button", name="登记").click()
-    expect(page.get_by_test_id("activities")).to_contain_text("家长反映课后服务收费不透明")
+    today = datetime.now(tz=ZoneInfo("Asia/Shanghai")).date()  # the server's day
+    held_on = (today - timedelta(days=2)).isoformat()
+    page.select_option("#id_record-kind", label="校长接待日")
+    page.fill("#id_record-held_on", held_on)
+    page.fill("#id_record-place", "学校会议室")
+    page.fill("#id_record-cadre", "校长")
+    page.fill("#id_record-found", "家长反映课后服务收费不透明")
+    page.get_by_test_id("record-activity").get_by_role("button", name="登记").click()
+    expect(page.get_by_test_id("activity-status")).to_have_text("已举行")
+    form = page.get_by_test_id("matter-form")
+    form.get_by_label("类型").select_option(label="意见建议")
+    form.get_by_label("事项").fill("课后服务收费不透明")
+    form.get_by_label("具体内容").fill("三年级家长反映课后服务收费标准没有公示，希望公开明细。")
+    form.get_by_role("button", name="登记为工单").click()
+    expect(page.get_by_test_id("receipt")).to_contain_text("回执码")
+    expect(page.get_by_test_id("matters")).to_contain_text("课后服务收费不透明")
     ui.assert_no_horizontal_overflow()
-    ui.screenshot("activities")
+    ui.screenshot("activity-matter")
+    ui.goto("/campaigns/activities/")
+    page.select_option("#id_plan-kind", label="校长接待日")
+    page.fill("#id_plan-held_on", (today + timedelta(days=7)).isoformat())
+    page.fill("#id_plan-starts_at", "14:30")
+    page.fill("#id_plan-ends_at", "17:00")
+    page.fill("#id_plan-place", "行政楼一楼接待室")
+    page.fill("#id_plan-cadre", "校长 孙立平")
+    page.fill("#id_plan-how_to_come", "无需预约，到校门口登记后由值班老师引导")
+    page.fill("#id_plan-contact", "0571-8888 0000")
+    page.get_by_role("button", name="发布公告").click()
+    expect(page.get_by_test_id("activity-status")).to_have_text("已公告")
+    notice = page.get_by_role("link", name="公开公告").get_attribute("href")
+    assert notice is not None
+    ui.goto(notice)
+    expect(page.get_by_test_id("notice")).to_contain_text("行政楼一楼接待室")
+    expect(page.get_by_test_id("notice")).to_contain_text("14:30–17:00")
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("reception-notice")
+    page.get_by_role("link", name="本单位的其他接待日").click()
+    expect(page.get_by_test_id("notices")).to_contain_text("校长 孙立平")
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("reception-unit")

@@ -1,18 +1,23 @@
-"""The campaign's API (/api/campaigns/): the campaigns and a week's dispatch roll-up, through
-the same selectors and policy as the pages."""
+"""The campaign's API (/api/campaigns/): the campaigns, a week's dispatch roll-up, and the
+registers — dispatch meetings and their agreed items, the rules register, open-door and
+grassroots activities with the matters raised there filed as tickets — through the same
+selectors, policy and actions as the pages."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any, cast
 
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from qingfeng.campaigns import actions, selectors
+from qingfeng.campaigns import actions, registers, selectors
+from qingfeng.campaigns.models import Activity, MeetingItem
 from qingfeng.campaigns.permissions import can
 from qingfeng.campaigns.rhythm import week_of
 from qingfeng.lib.dates import parse_date
@@ -122,3 +127,247 @@ def weekly(request: HttpRequest, campaign_id: int, week: str = "") -> Any:
             for row in roll.rows
         ],
     }
+
+
+# The registers: dispatch meetings and their agreed items, the rules register, open-door and
+# grassroots activities — the caller's scope, as on the pages; writes through the same actions.
+
+
+class CampaignItemOut(Schema):
+    id: int
+    text: str
+    unit_id: int
+    unit_name: str
+    due_on: date
+    status: str = Field(..., description="open 未完成 · done 已完成")
+    note: str
+
+
+class CampaignMeetingOut(Schema):
+    id: int
+    campaign_id: int
+    unit_id: int
+    unit_name: str
+    held_on: date
+    title: str
+    attendees: str
+    summary: str
+    items: list[CampaignItemOut]
+
+
+class CampaignItemDoneIn(Schema):
+    note: str = Field(..., max_length=200, description="落实情况")
+
+
+class CampaignRuleOut(Schema):
+    id: int
+    unit_id: int
+    unit_name: str
+    title: str
+    kind: str = Field(..., description="new 新制定 · revised 修订")
+    adopted_on: date
+    answers: str
+    problems: list[str] = Field(..., description="针对的台账问题编号")
+    files: list[str] = Field(..., description="制度文本的下载地址")
+
+
+class CampaignMatterOut(Schema):
+    ticket: str = Field(..., description="直通车工单编号")
+    title: str
+    state: str = Field(..., description="工单当前状态（已受理、已办结 …）")
+
+
+class CampaignActivityOut(Schema):
+    id: int
+    unit_id: int
+    unit_name: str
+    kind: str = Field(
+        ..., description="reception 校长接待日 · open_week 机关开放周 · "
+        "class_teacher 当一天班主任 · home_visit 跟一次家访"
+    )  # fmt: skip
+    status: str = Field(..., description="planned 已公告 · held 已举行 · cancelled 已取消")
+    held_on: date
+    ends_on: date | None
+    starts_at: str | None = Field(..., description="HH:MM")
+    ends_at: str | None
+    place: str
+    cadre: str
+    how_to_come: str
+    contact: str
+    found: str
+    raised: int
+    notice_url: str = Field(..., description="公开公告地址（校长接待日、机关开放周）")
+    matters: list[CampaignMatterOut]
+
+
+class CampaignMatterIn(Schema):
+    category_id: int = Field(..., description="反映类别（/api/intake/categories）")
+    kind: str = Field("", description="complaint 投诉 · suggestion 意见建议 · report 举报")
+    title: str = Field(..., max_length=100)
+    text: str = Field(..., max_length=5000)
+
+
+class CampaignMatterFiledOut(Schema):
+    ticket: str
+    receipt: str = Field(..., description="回执码，只返回这一次，交给反映人查询进度")
+
+
+def _item_out(item: MeetingItem) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "text": item.text,
+        "unit_id": item.unit_id,
+        "unit_name": item.unit.name,
+        "due_on": item.due_on,
+        "status": item.status,
+        "note": item.note,
+    }
+
+
+@router.get(
+    "/meetings",
+    url_name="campaigns_meetings",
+    response={200: list[CampaignMeetingOut], 403: CampaignErrorOut},
+    summary="调度会和议定事项",
+)
+def meetings(request: HttpRequest) -> Any:
+    rows = selectors.meetings_in_scope(_user(request)).prefetch_related("items__unit")[:100]
+    return [
+        {
+            "id": m.pk,
+            "campaign_id": m.campaign_id,
+            "unit_id": m.unit_id,
+            "unit_name": m.unit.name,
+            "held_on": m.held_on,
+            "title": m.title,
+            "attendees": m.attendees,
+            "summary": m.summary,
+            "items": [_item_out(i) for i in m.items.all()],
+        }
+        for m in rows
+    ]
+
+
+@router.post(
+    "/items/{item_id}/done",
+    url_name="campaigns_item_done",
+    response={
+        200: CampaignItemOut,
+        400: CampaignErrorOut,
+        403: CampaignErrorOut,
+        404: CampaignErrorOut,
+    },
+    summary="报告议定事项落实情况",
+)
+def item_done(request: HttpRequest, item_id: int, body: CampaignItemDoneIn) -> Any:
+    user = _user(request)
+    try:
+        item = selectors.get_item_for_user(user, item_id)
+    except Http404:
+        raise HttpError(404, _("议定事项不存在")) from None
+    try:
+        registers.check_close_item(item, actor=user, note=body.note)
+    except ValidationError as exc:
+        raise HttpError(400, " ".join(exc.messages)) from None
+    return _item_out(item)
+
+
+@router.get(
+    "/rules",
+    url_name="campaigns_rules",
+    response={200: list[CampaignRuleOut], 403: CampaignErrorOut},
+    summary="制度清单（建章立制）",
+)
+def rules(request: HttpRequest) -> Any:
+    return [
+        {
+            "id": r.pk,
+            "unit_id": r.unit_id,
+            "unit_name": r.unit.name,
+            "title": r.title,
+            "kind": r.kind,
+            "adopted_on": r.adopted_on,
+            "answers": r.answers,
+            "problems": [p.number for p in r.problems.all()],
+            "files": [reverse("campaigns:file", args=[f.pk]) for f in r.files.all()],
+        }
+        for r in selectors.rules_in_scope(_user(request))[:200]
+    ]
+
+
+def _activity_out(activity: Activity, *, matters: bool) -> dict[str, Any]:
+    public = activity.is_public and bool(activity.how_to_come)
+    return {
+        "id": activity.pk,
+        "unit_id": activity.unit_id,
+        "unit_name": activity.unit.name,
+        "kind": activity.kind,
+        "status": activity.status,
+        "held_on": activity.held_on,
+        "ends_on": activity.ends_on,
+        "starts_at": activity.starts_at.strftime("%H:%M") if activity.starts_at else None,
+        "ends_at": activity.ends_at.strftime("%H:%M") if activity.ends_at else None,
+        "place": activity.place,
+        "cadre": activity.cadre,
+        "how_to_come": activity.how_to_come,
+        "contact": activity.contact,
+        "found": activity.found,
+        "raised": activity.raised,
+        "notice_url": reverse("reception:notice", args=[activity.pk]) if public else "",
+        "matters": [
+            {"ticket": m.ticket, "title": m.title, "state": state}
+            for m, state, _url in (selectors.matters_of(activity) if matters else [])
+        ],
+    }
+
+
+def _activity(request: HttpRequest, activity_id: int) -> Activity:
+    try:
+        return selectors.get_activity_for_user(_user(request), activity_id)
+    except Http404:
+        raise HttpError(404, _("活动不存在")) from None
+
+
+@router.get(
+    "/activities",
+    url_name="campaigns_activities",
+    response={200: list[CampaignActivityOut], 403: CampaignErrorOut},
+    summary="接待和下基层活动",
+    description="每条活动的群众反映事项见 /activities/{id}。",
+)
+def activities(request: HttpRequest) -> Any:
+    rows = selectors.activities_in_scope(_user(request))[:200]
+    return [_activity_out(a, matters=False) for a in rows]
+
+
+@router.get(
+    "/activities/{activity_id}",
+    url_name="campaigns_activity",
+    response={200: CampaignActivityOut, 403: CampaignErrorOut, 404: CampaignErrorOut},
+    summary="一次活动及其群众反映事项（工单）",
+)
+def activity(request: HttpRequest, activity_id: int) -> Any:
+    return _activity_out(_activity(request, activity_id), matters=True)
+
+
+@router.post(
+    "/activities/{activity_id}/matters",
+    url_name="campaigns_activity_matter",
+    response={
+        201: CampaignMatterFiledOut,
+        400: CampaignErrorOut,
+        403: CampaignErrorOut,
+        404: CampaignErrorOut,
+    },
+    summary="把活动中群众反映的事项登记为直通车工单",
+)
+def activity_matter(request: HttpRequest, activity_id: int, body: CampaignMatterIn) -> Any:
+    found = _activity(request, activity_id)
+    try:
+        filed = registers.check_file_matter(
+            found, actor=_user(request), category_id=body.category_id, kind=body.kind,
+            title=body.title, text=body.text,
+        )  # fmt: skip
+    except ValidationError as exc:
+        raise HttpError(400, " ".join(exc.messages)) from None
+    return Status(201, {"ticket": filed.matter.ticket, "receipt": filed.receipt})

@@ -14,6 +14,8 @@ class CampaignsConfig(AppConfig):
         from qingfeng.core.registry import DemoSeeder, Section
 
         registry.add_urls("campaigns/", "qingfeng.campaigns.urls")
+        # Reception days' public notices sit under the public notices' prefix (/notice/).
+        registry.add_urls("notice/reception/", "qingfeng.campaigns.public_urls", public=True)
         registry.add_api_router("campaigns", "qingfeng.campaigns.api.router")
         registry.add_figures(figures.SOURCE)
         registry.add_figures(figures.ACTIVITIES)

@@ -128,8 +128,16 @@ ACTIVITY_FIGURES = (
 def compute_activities(
     unit_ids: Sequence[int], start: date, end: date
 ) -> Mapping[int, Mapping[str, int]]:
+    """Activities whose day fell in the period and has come: an announced one counts once its
+    day is here unless it was called off (which is only possible up to that day), so a past
+    period keeps its count when the record of it is completed later."""
     rows = (
-        Activity.objects.filter(unit_id__in=unit_ids, held_on__gte=start, held_on__lte=end)
+        Activity.objects.filter(
+            unit_id__in=unit_ids,
+            held_on__gte=start,
+            held_on__lte=min(end, timezone.localdate()),
+        )
+        .exclude(status=Activity.Status.CANCELLED)
         .values("unit_id")
         .annotate(activities=Count("id"), activities_raised=Sum("raised"))
     )

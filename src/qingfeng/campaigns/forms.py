@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -96,7 +97,17 @@ class FileForm(forms.Form):
     file = forms.FileField(label=_("文件（PDF、DOCX、XLSX、JPG、PNG，20 MB 以内）"))
 
 
-class MeetingForm(forms.Form):
+class Styled(forms.Form):
+    """A register's form, drawn with the page's look (Tabler's form-control / form-select)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+
+
+class MeetingForm(Styled):
     title = forms.CharField(label=_("会议名称"), max_length=100)
     held_on = forms.DateField(label=_("召开日期"), widget=forms.DateInput(attrs={"type": "date"}))
     attendees = forms.CharField(
@@ -115,7 +126,7 @@ class ItemForm(forms.Form):
     )
 
 
-class RuleForm(forms.Form):
+class RuleForm(Styled):
     title = forms.CharField(label=_("制度名称"), max_length=100)
     kind = forms.ChoiceField(label=_("类型"), choices=Rule.Kind.choices)
     adopted_on = forms.DateField(
@@ -124,15 +135,95 @@ class RuleForm(forms.Form):
     answers = forms.CharField(
         label=_("针对的问题"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+    problems = forms.CharField(
+        label=_("台账问题编号"),
+        required=False,
+        max_length=1000,
+        help_text=_("该制度针对的台账问题，多个编号用逗号、顿号或空格分开"),
+    )
     file = forms.FileField(label=_("制度文本（PDF、DOCX）"), required=False)
 
+    def clean_problems(self) -> list[str]:
+        text = self.cleaned_data.get("problems") or ""
+        return [n for n in re.split(r"[\s,，、;；]+", text) if n]
 
-class ActivityForm(forms.Form):
+
+def _day(*, required: bool = True, **kwargs: Any) -> forms.DateField:
+    return forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), required=required, **kwargs
+    )
+
+
+def _time(**kwargs: Any) -> forms.TimeField:
+    return forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), required=False, **kwargs)
+
+
+class ActivityForm(Styled):
+    """An activity already held, recorded afterwards."""
+
     kind = forms.ChoiceField(label=_("活动"), choices=Activity.Kind.choices)
-    held_on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = _day(label=_("日期"))
+    ends_on = _day(label=_("结束日期（多日活动）"), required=False)
     place = forms.CharField(label=_("地点"), max_length=100)
-    cadre = forms.CharField(label=_("参加人"), max_length=50)
-    raised = forms.IntegerField(label=_("群众反映事项（件）"), min_value=0, initial=0)
+    cadre = forms.CharField(label=_("接待人或参加人"), max_length=50)
     found = forms.CharField(
         label=_("发现的问题和群众诉求"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+
+
+class PlanActivityForm(Styled):
+    """An activity announced ahead: a reception day or an open week becomes a public notice."""
+
+    kind = forms.ChoiceField(label=_("活动"), choices=Activity.Kind.choices)
+    held_on = _day(label=_("日期"))
+    ends_on = _day(label=_("结束日期（开放周等多日活动）"), required=False)
+    starts_at = _time(label=_("开始时间"))
+    ends_at = _time(label=_("结束时间"))
+    place = forms.CharField(label=_("地点"), max_length=100)
+    cadre = forms.CharField(
+        label=_("接待人或参加人"),
+        max_length=50,
+        help_text=_("如：校长 孙立平、党支部书记 何静"),
+    )
+    how_to_come = forms.CharField(
+        label=_("参加方式"),
+        max_length=120,
+        required=False,
+        help_text=_("公告中告诉群众如何参加，如：无需预约，到校门口登记后由值班老师引导"),
+    )
+    contact = forms.CharField(label=_("咨询电话"), max_length=30, required=False)
+
+
+class HoldActivityForm(Styled):
+    found = forms.CharField(
+        label=_("发现的问题和群众诉求"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class CancelActivityForm(Styled):
+    reason = forms.CharField(label=_("取消原因（将在公告中显示）"), max_length=200)
+
+
+class MatterForm(Styled):
+    """A matter raised at the activity, to be filed as a ticket of the channel."""
+
+    kind = forms.ChoiceField(
+        label=_("类型"),
+        choices=[
+            ("complaint", _("投诉")),
+            ("suggestion", _("意见建议")),
+            ("report", _("举报")),
+        ],
+    )
+    category = forms.TypedChoiceField(label=_("反映类别"), coerce=int, choices=())
+    title = forms.CharField(label=_("事项"), max_length=100)
+    text = forms.CharField(
+        label=_("具体内容"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        help_text=_("记录群众原话要点，不写反映人姓名和电话；办理进度凭回执码查询。"),
+    )
+
+    def __init__(self, *args: Any, categories: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = categories  # type: ignore[attr-defined]

@@ -9,6 +9,8 @@ report pre-filled from the data the system already holds (报一次).
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -388,6 +390,10 @@ class Rule(models.Model):
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     adopted_on = models.DateField(_("印发日期"))
     answers = models.TextField(_("针对的问题"), blank=True)
+    # The ledger's problems the rule answers (its 建章立制), of the unit and the units below it.
+    problems = models.ManyToManyField(
+        "ledger.Problem", verbose_name=_("台账问题"), blank=True, related_name="+"
+    )
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -402,7 +408,12 @@ class Rule(models.Model):
 
 class Activity(models.Model):
     """阳光监督 and 四下基层 (issue §1b): a principal's reception day, the bureau's open week, a
-    cadre's day as a class teacher or a home visit — who, where, when, what was found."""
+    cadre's day as a class teacher or a home visit — who, where, when, what was found.
+
+    An activity is announced ahead (planned: a reception day or an open week then has a public
+    notice of when, where, who receives and how to come) and recorded once held; a planned one
+    may be called off with a reason, which its notice then says. What people raised there is
+    filed as tickets of the channel (`ActivityMatter`), so it is answered like any other."""
 
     class Kind(models.TextChoices):
         RECEPTION = "reception", _("校长接待日")
@@ -410,13 +421,29 @@ class Activity(models.Model):
         CLASS_TEACHER = "class_teacher", _("当一天班主任")
         HOME_VISIT = "home_visit", _("跟一次家访")
 
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("已公告")
+        HELD = "held", _("已举行")
+        CANCELLED = "cancelled", _("已取消")
+
+    # The kinds the public is invited to: their planned days are public notices.
+    PUBLIC_KINDS = (Kind.RECEPTION, Kind.OPEN_WEEK)
+
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("活动"), max_length=15, choices=Kind.choices)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.HELD)
     held_on = models.DateField(_("日期"))
+    # The last day of an open week; None for a one-day activity.
+    ends_on = models.DateField(_("结束日期"), null=True, blank=True)
+    starts_at = models.TimeField(_("开始时间"), null=True, blank=True)
+    ends_at = models.TimeField(_("结束时间"), null=True, blank=True)
     place = models.CharField(_("地点"), max_length=100)
-    cadre = models.CharField(_("参加人"), max_length=50)
+    cadre = models.CharField(_("接待人或参加人"), max_length=50)
+    how_to_come = models.CharField(_("参加方式"), max_length=200, blank=True)
+    contact = models.CharField(_("咨询电话"), max_length=30, blank=True)
     found = models.TextField(_("发现的问题和群众诉求"), blank=True)
     raised = models.PositiveSmallIntegerField(_("群众反映事项（件）"), default=0)
+    cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -424,7 +451,44 @@ class Activity(models.Model):
         verbose_name = _("接待和下基层活动")
         verbose_name_plural = _("接待和下基层活动")
         ordering = ["-held_on", "-id"]
-        indexes = [models.Index(fields=["unit", "held_on"], name="campaigns_activity_unit")]
+        indexes = [
+            models.Index(fields=["unit", "held_on"], name="campaigns_activity_unit"),
+            models.Index(fields=["status", "held_on"], name="campaigns_activity_notice"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True)
+                | models.Q(ends_on__gte=models.F("held_on")),
+                name="campaigns_activity_dates",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.kind} {self.held_on}"
+
+    @property
+    def last_day(self) -> date:
+        return self.ends_on or self.held_on
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind in self.PUBLIC_KINDS
+
+
+class ActivityMatter(models.Model):
+    """A matter raised at an activity, filed as a ticket of the channel (source 接待日): the
+    ticket's number here, its receipt code only handed to the person, never kept."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="matters")
+    ticket = models.CharField(_("工单编号"), max_length=20, unique=True)
+    title = models.CharField(_("事项"), max_length=100)
+    filed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("活动中群众反映事项")
+        verbose_name_plural = _("活动中群众反映事项")
+        ordering = ["activity_id", "filed_at", "id"]
+
+    def __str__(self) -> str:
+        return self.ticket

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from qingfeng.campaigns.models import (
     Activity,
+    ActivityMatter,
     Assignment,
     Campaign,
     CampaignFile,
@@ -29,6 +31,7 @@ from qingfeng.campaigns.rhythm import week_end
 from qingfeng.core import registry
 from qingfeng.core.registry import Figure
 from qingfeng.core.scope import scope_paths
+from qingfeng.ledger.selectors import problems_visible_to
 from qingfeng.orgs.models import Unit, User
 
 OWN_SOURCE = "campaigns"
@@ -338,8 +341,72 @@ def carried_items(meeting: Meeting) -> QuerySet[MeetingItem]:
 
 
 def rules_in_scope(user: User) -> QuerySet[Rule]:
-    return Rule.objects.filter(_in_scope(user)).select_related("unit").prefetch_related("files")
+    return (
+        Rule.objects.filter(_in_scope(user))
+        .select_related("unit")
+        .prefetch_related("files", "problems")
+    )
+
+
+def openable_problems(user: User, rules: Iterable[Rule]) -> set[int]:
+    """The ids of the rules' problems the user may open in the ledger (the rest are listed by
+    number only)."""
+    ids = {p.pk for rule in rules for p in rule.problems.all()}
+    return set(problems_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def activities_in_scope(user: User) -> QuerySet[Activity]:
     return Activity.objects.filter(_in_scope(user)).select_related("unit")
+
+
+def get_activity_for_user(user: User, pk: int) -> Activity:
+    return get_object_or_404(activities_in_scope(user), pk=pk)
+
+
+def matters_of(activity: Activity) -> list[tuple[ActivityMatter, str, str]]:
+    """The matters raised at the activity, each with its ticket's state now and its page
+    (read from the channel through the registry's complaint sink; blank without one)."""
+    matters = list(activity.matters.all())
+    sink = registry.complaint_sink()
+    if sink is None:
+        return [(m, "", "") for m in matters]
+    states = sink.states([m.ticket for m in matters])
+    return [(m, states.get(m.ticket, ""), sink.url(m.ticket)) for m in matters]
+
+
+def activity_tally(user: User, start: date, end: date) -> list[dict[str, Any]]:
+    """Held activities in the caller's scope over these days, counted per unit, cadre and
+    kind, with the matters raised (the per-cadre count of 四下基层)."""
+    return list(
+        activities_in_scope(user)
+        .filter(status=Activity.Status.HELD, held_on__gte=start, held_on__lte=end)
+        .values("unit__name", "unit__path", "cadre", "kind")
+        .annotate(n=Count("id"), raised=Sum("raised"))
+        .order_by("unit__path", "cadre", "kind")
+    )
+
+
+# Public notices (/notice/reception/): no login, nothing but what the unit announced.
+
+
+def public_notices(unit: Unit | None = None) -> QuerySet[Activity]:
+    """Announced reception days and open weeks not yet over (a called-off one too, so that
+    nobody comes in vain), soonest first."""
+    today = timezone.localdate()
+    rows = Activity.objects.filter(
+        Q(ends_on__gte=today) | Q(ends_on__isnull=True, held_on__gte=today),
+        kind__in=Activity.PUBLIC_KINDS,
+        status__in=(Activity.Status.PLANNED, Activity.Status.CANCELLED),
+        unit__is_active=True,
+    )
+    if unit is not None:
+        rows = rows.filter(unit=unit)
+    return rows.select_related("unit").order_by("held_on", "starts_at", "id")
+
+
+def get_public_notice(pk: int) -> Activity:
+    """A notice of an announced reception day or open week (also once held or called off, so
+    a printed notice's address keeps answering); anything else — an activity recorded only
+    afterwards (it never had a notice: no way to come), a cadre's visit — is a 404."""
+    rows = Activity.objects.filter(kind__in=Activity.PUBLIC_KINDS).exclude(how_to_come="")
+    return get_object_or_404(rows.select_related("unit"), pk=pk)

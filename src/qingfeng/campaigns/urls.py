@@ -24,6 +24,10 @@ urlpatterns = [
     path("items/<int:pk>/done/", register_views.item_done, name="item_done"),
     path("rules/", register_views.rules, name="rules"),
     path("activities/", register_views.activities, name="activities"),
+    path("activities/<int:pk>/", register_views.activity_detail, name="activity"),
+    path("activities/<int:pk>/hold/", register_views.activity_hold, name="activity_hold"),
+    path("activities/<int:pk>/cancel/", register_views.activity_cancel, name="activity_cancel"),
+    path("activities/<int:pk>/matters/", register_views.activity_matter, name="activity_matter"),
     path("files/<int:pk>/", file_views.file_download, name="file"),
     path("files/<str:kind>/<int:pk>/", file_views.file_upload, name="file_upload"),
 ]

@@ -118,10 +118,13 @@ class ProblemSource(Protocol):
 
 @dataclass(frozen=True)
 class FiledComplaint:
-    """The ticket a complaint became: its number, and its staff page's address."""
+    """The ticket a complaint became: its number, its staff page's address, and its receipt
+    code in clear — given only when the ticket was just made, to be handed to the person who
+    raised it once (the channel keeps only its hash); empty when `ref` found an earlier one."""
 
     number: str
     url: str
+    receipt: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,10 +169,12 @@ class ComplaintSink(Protocol):
         text: str,
         source: str,
         ref: str,
+        kind: str = "",
     ) -> FiledComplaint:
         """File the complaint as a ticket entered by `actor` about `unit`, marked as coming
         from `source` (e.g. "evaluation"); the same `ref` again returns the ticket it made.
-        Raises ValidationError (in Chinese) when the channel refuses it."""
+        `kind` (complaint, report, suggestion) when the person said which, else the
+        source's usual kind. Raises ValidationError (in Chinese) when the channel refuses it."""
         ...
 
     def url(self, number: str) -> str:

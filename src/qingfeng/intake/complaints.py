@@ -1,5 +1,6 @@
 """The channel as the one place complaints go (`core.registry.ComplaintSink`): staff of
-another app — a rating's dissatisfied comment in the evaluation — file it here as a ticket,
+another app — a rating's dissatisfied comment in the evaluation, an observer's suggestion, a
+matter raised at a principal's reception day — file it here as a ticket,
 through the channel's own submission (stored, routed, deadlines and duplicate check as any
 ticket), marked by its channel, with no name or phone of the person who wrote it."""
 
@@ -21,7 +22,11 @@ from qingfeng.intake.selectors import tickets_visible_to
 from qingfeng.lib.dates import day_bounds
 
 # The other apps' sources, the channel each files under, and the kind (a complaint unless said).
-CHANNELS = {"evaluation": Ticket.Channel.EVALUATION, "observer": Ticket.Channel.OBSERVER}
+CHANNELS = {
+    "evaluation": Ticket.Channel.EVALUATION,
+    "observer": Ticket.Channel.OBSERVER,
+    "reception": Ticket.Channel.RECEPTION,
+}
 KINDS = {"observer": Ticket.Kind.SUGGESTION}
 
 
@@ -43,14 +48,17 @@ class ForwardedComplaints:
         text: str,
         source: str,
         ref: str,
+        kind: str = "",
     ) -> FiledComplaint:
         if source not in CHANNELS:
             raise ValueError(f"unknown complaint source {source!r}")
+        if kind and kind not in Ticket.Kind.values:
+            raise ValidationError({"kind": _("请选择反映类型")})
         category = TicketCategory.objects.filter(pk=category_id, is_active=True).first()
         if category is None:
             raise ValidationError({"category": _("请选择反映类别")})
-        ticket, _code = check_submit_ticket(
-            kind=KINDS.get(source, Ticket.Kind.COMPLAINT),
+        ticket, code = check_submit_ticket(
+            kind=kind or KINDS.get(source, Ticket.Kind.COMPLAINT),
             category=category,
             unit=unit,
             title=title,
@@ -60,7 +68,7 @@ class ForwardedComplaints:
             entered_by=actor,
             idempotency_key=ref,
         )
-        return FiledComplaint(ticket.number, self.url(ticket.number))
+        return FiledComplaint(ticket.number, self.url(ticket.number), receipt=code)
 
     def url(self, number: str) -> str:
         ticket = Ticket.objects.filter(number=number).only("pk").first()

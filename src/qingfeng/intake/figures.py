@@ -6,15 +6,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.registry import Figure, FigureSource, Ratio
-from qingfeng.intake.models import Ticket
+from qingfeng.intake.models import Ticket, TicketEvent
 from qingfeng.intake.workflow import WORKFLOW
 from qingfeng.lib.dates import day_bounds
 
@@ -31,49 +43,104 @@ FIGURES = (
 )
 
 
-def _conditions(
-    tickets: QuerySet[Ticket], start: date, end: date
-) -> tuple[QuerySet[Ticket], dict[str, Q]]:
-    """The tickets (aliased for a period that is over) and, per figure, the condition a ticket
-    meets to be counted in it: one definition for the counts and for the queue of the records
-    behind a count (`narrow`).
+# The events that move a ticket between units (an assignment and an escalation name the new
+# unit, a return the unit that gave it back), and the reporter's answers to a reply.
+UNIT_MOVES = ("assign", "escalate", "return")
+RATINGS = ("close", "redo", "escalate")
 
-    A period that is over is read as it stood at its end: a ticket answered afterwards was
-    still open then (its status from its events)."""
+
+def _unit_at(after: datetime) -> Case:
+    """The handling unit a ticket had at `after`: the unit of its last assignment or
+    escalation before then (none after a return); none before its first; its current one when
+    untouched since, or when no event ever moved it (rows made without the workflow)."""
+    moves = TicketEvent.objects.filter(ticket=OuterRef("pk"), action__in=UNIT_MOVES)
+    last = moves.filter(created_at__lt=after).order_by("-created_at", "-id")
+    held = Case(When(action="return", then=Value(None)), default=F("unit_id"))
+    return Case(
+        When(updated_at__lt=after, then=F("handling_unit_id")),
+        When(Exists(last), then=Subquery(last.annotate(held=held).values("held")[:1])),
+        When(Exists(moves), then=Value(None)),
+        default=F("handling_unit_id"),
+        output_field=IntegerField(),
+    )
+
+
+def _event_in(actions: Sequence[str], first: datetime, after: datetime) -> Exists:
+    return Exists(
+        TicketEvent.objects.filter(
+            ticket=OuterRef("pk"), action__in=actions, created_at__gte=first, created_at__lt=after
+        )
+    )
+
+
+def _conditions(
+    tickets: QuerySet[Ticket], unit_ids: Any, start: date, end: date
+) -> tuple[QuerySet[Ticket], str, dict[str, Q]]:
+    """The tickets handled by one of `unit_ids` (any unit for None) in the period, the field
+    naming that unit, and per figure the condition a ticket meets to be counted in it: one
+    definition for the counts and for the queue of the records behind a count (`narrow`).
+
+    A period that is over is read as it stood at its end, from the tickets' events: the status
+    and the handling unit then (a ticket answered, sent back or escalated afterwards stays
+    where it was), the replies made in it (a reply later sent back for redo still counts), and
+    the reporters' ratings given in it (one given after the period's end does not change it; a
+    close is the last rating, so its value is the ticket's)."""
     first, after = day_bounds(start, end, timezone.get_current_timezone())
     tickets = tickets.exclude(status=T.MERGED)
-    status = "status"
+    received = Q(created_at__gte=first, created_at__lt=after)
     if after <= timezone.now():
-        tickets, status = tickets.alias(at_end=WORKFLOW.status_at(after)), "at_end"
-    replied = Q(replied_at__gte=first, replied_at__lt=after)
-    return tickets, {
-        "tickets_received": Q(created_at__gte=first, created_at__lt=after),
-        "tickets_replied": replied,
-        "tickets_rated": replied & Q(rating__isnull=False),
-        "tickets_satisfied": replied & Q(rating__gte=SATISFIED_FROM),
-        "tickets_overdue": Q(created_at__lt=after, reply_due__lt=end, **{f"{status}__in": OPEN}),
-    }
+        if unit_ids is not None:
+            moved = TicketEvent.objects.filter(
+                action__in=("assign", "escalate"), unit_id__in=unit_ids, created_at__lt=after
+            ).values("ticket_id")
+            tickets = tickets.filter(
+                Q(handling_unit_id__in=unit_ids) | Q(updated_at__gte=after, pk__in=moved)
+            )
+        tickets = tickets.annotate(unit_at_end=_unit_at(after)).alias(
+            at_end=WORKFLOW.status_at(after)
+        )
+        status, unit = "at_end", "unit_at_end"
+        if unit_ids is not None:
+            tickets = tickets.filter(unit_at_end__in=unit_ids)
+        replied = Q(_event_in(("reply",), first, after))
+        rated = replied & Q(_event_in(RATINGS, first, after), rating__isnull=False)
+        satisfied = replied & Q(_event_in(("close",), first, after), rating__gte=SATISFIED_FROM)
+    else:
+        if unit_ids is not None:
+            tickets = tickets.filter(handling_unit_id__in=unit_ids)
+        status, unit = "status", "handling_unit_id"
+        replied = Q(replied_at__gte=first, replied_at__lt=after)
+        rated = replied & Q(rating__isnull=False)
+        satisfied = replied & Q(rating__gte=SATISFIED_FROM)
+    overdue = Q(created_at__lt=after, reply_due__lt=end, **{f"{status}__in": OPEN})
+    return (
+        tickets,
+        unit,
+        {
+            "tickets_received": received,
+            "tickets_replied": replied,
+            "tickets_rated": rated,
+            "tickets_satisfied": satisfied,
+            "tickets_overdue": overdue,
+        },
+    )
 
 
 def narrow(
     tickets: QuerySet[Ticket], key: str, start: date, end: date, unit_ids: Any
 ) -> QuerySet[Ticket]:
     """The tickets counted in figure `key` for the days `start` … `end`, handled by one of
-    `unit_ids` (the queue behind a dashboard number: `?figure=<key>&from=&to=`)."""
-    if unit_ids is not None:
-        tickets = tickets.filter(handling_unit_id__in=unit_ids)
-    tickets, conditions = _conditions(tickets, start, end)
+    `unit_ids` (any for None): the queue behind a dashboard number (`?figure=<key>&…`)."""
+    tickets, _unit, conditions = _conditions(tickets, unit_ids, start, end)
     return tickets.filter(conditions[key])
 
 
 def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
     result: dict[int, dict[str, int]] = defaultdict(dict)
-    tickets, conditions = _conditions(
-        Ticket.objects.filter(handling_unit_id__in=unit_ids), start, end
-    )
+    tickets, unit, conditions = _conditions(Ticket.objects.all(), unit_ids, start, end)
     counts = {key: Count("id", filter=condition) for key, condition in conditions.items()}
-    for row in tickets.values("handling_unit_id").annotate(**counts):
-        result[row.pop("handling_unit_id")].update(row)
+    for row in tickets.values(unit).annotate(**counts):
+        result[row.pop(unit)].update(row)
     return result
 
 

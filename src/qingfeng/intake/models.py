@@ -57,6 +57,7 @@ class Ticket(models.Model):
         VISIT = "visit", _("来访")
         EVALUATION = "evaluation", _("群众评议转办")
         OBSERVER = "observer", _("观察员建议")
+        RECEPTION = "reception", _("接待日")
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("已提交")

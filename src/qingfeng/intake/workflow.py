@@ -90,6 +90,7 @@ ENTRY_LABELS: dict[str, StrOrPromise] = {
     Ticket.Channel.LETTER: gettext_lazy("来信录入"),
     Ticket.Channel.VISIT: gettext_lazy("来访录入"),
     Ticket.Channel.EVALUATION: gettext_lazy("群众评议意见转办"),
+    Ticket.Channel.RECEPTION: gettext_lazy("接待日当面反映录入"),
 }
 
 

@@ -48,16 +48,17 @@ def assessment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         (CATEGORY.get(category, category), list(rows))
         for category, rows in groupby(scores, key=lambda s: s.category)
     ]
+    indicators = scoring.kept_indicators(assessment.scheme)
     return render(
         request,
         "reports/assessment.html",
         {
             "assessment": assessment,
             "groups": groups,
-            "indicators": scoring.INDICATORS,
+            "indicators": indicators,
             "formula": scoring.FORMULA,
             "weights": [
-                (CATEGORY.get(c, c), [w.get(i.key, 0) for i in scoring.INDICATORS])
+                (CATEGORY.get(c, c), [w.get(i["key"], 0) for i in indicators])
                 for c, w in assessment.scheme["weights"].items()
             ],
             "drafts": drafts(request.user, assessment.issuer),

@@ -12,23 +12,31 @@ from qingfeng.orgs.models import Unit
 from qingfeng.reports import scoring
 from qingfeng.reports.models import Assessment, Score
 
-COLUMNS = (
-    Column("unit", "单位", width=28),
-    Column("category", "类别", width=10, center=True),
-    *(Column(i.key, i.label, width=12, center=True, group="指标得分") for i in scoring.INDICATORS),
-    Column("deduction", "扣分", width=8, center=True),
-    Column("veto", "一票否决", width=18),
-    Column("total", "得分", width=10, center=True),
-    Column("rank", "类别内排名", width=10, center=True),
-)
 CATEGORY = dict(Unit.Category.choices)
 
 
+def columns(indicators: list[dict[str, str]]) -> tuple[Column, ...]:
+    """The workbook's columns for the scheme the assessment was scored with."""
+    return (
+        Column("unit", "单位", width=28),
+        Column("category", "类别", width=10, center=True),
+        *(
+            Column(i["key"], i["label"], width=12, center=True, group="指标得分")
+            for i in indicators
+        ),
+        Column("deduction", "扣分", width=8, center=True),
+        Column("veto", "一票否决", width=18),
+        Column("total", "得分", width=10, center=True),
+        Column("rank", "类别内排名", width=10, center=True),
+    )
+
+
 def scores_workbook(assessment: Assessment, scores: Iterable[Score]) -> bytes:
+    indicators = scoring.kept_indicators(assessment.scheme)
     workbook = new_workbook()
     ws = office_sheet(
         workbook,
-        COLUMNS,
+        columns(indicators),
         name="季度考评",
         title=f"{assessment.issuer.name}{assessment.quarter}作风建设季度考评结果",
         left=f"考评机关：{assessment.issuer.name}",
@@ -40,8 +48,8 @@ def scores_workbook(assessment: Assessment, scores: Iterable[Score]) -> bytes:
             score.unit.name,
             str(CATEGORY.get(score.category, score.category)),
             *(
-                "" if score.values.get(i.key) is None else round(score.values[i.key], 2)
-                for i in scoring.INDICATORS
+                "" if score.values.get(i["key"]) is None else round(score.values[i["key"]], 2)
+                for i in indicators
             ),
             float(score.deduction) or "",
             score.veto_reason,
@@ -51,6 +59,6 @@ def scores_workbook(assessment: Assessment, scores: Iterable[Score]) -> bytes:
         ws.append([cell_value(ws, v) for v in values])
     ws.append([])
     ws.append([cell_value(ws, scoring.FORMULA)])
-    for indicator in scoring.INDICATORS:
-        ws.append([cell_value(ws, f"{indicator.label} = {indicator.formula}")])
+    for indicator in indicators:
+        ws.append([cell_value(ws, f"{indicator['label']} = {indicator['formula']}")])
     return save(workbook)

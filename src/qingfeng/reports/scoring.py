@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-SCHEME_VERSION = 1
+# 2: 接待和下基层 (issue 15 §1b), 学习出席率 and 督导发现问题 joined the indicators, and the
+# weights were shared out again.
+SCHEME_VERSION = 2
 
 
 def _ratio(part: str, whole: str) -> Callable[[Mapping[str, int]], float | None]:
@@ -28,6 +30,18 @@ def _ratio(part: str, whole: str) -> Callable[[Mapping[str, int]], float | None]
 
 def _overdue(f: Mapping[str, int]) -> float:
     return max(0.0, 100 - 20 * f.get("problems_overdue", 0))
+
+
+ACTIVITIES_EXPECTED = 3  # a reception day, an open day or a cadre's visit a month
+
+
+def _activities(f: Mapping[str, int]) -> float:
+    return min(100.0, 100 * f.get("activities", 0) / ACTIVITIES_EXPECTED)
+
+
+def _findings(f: Mapping[str, int]) -> float:
+    left = f.get("visit_findings", 0) - f.get("visit_findings_fixed", 0)
+    return max(0.0, 100 - 10 * left)
 
 
 @dataclass(frozen=True)
@@ -56,24 +70,57 @@ INDICATORS = (
         "weekly", "周报及时率", "按时报送周报数 ÷ 应报周报数 × 100",
         _ratio("weekly_on_time", "weekly_due"),
     ),
+    Indicator(
+        "activities", "接待和下基层",
+        "季度内举行的接待日、开放周和干部下基层活动次数 ÷ 3 × 100（不高于 100）",
+        _activities,
+    ),
+    Indicator(
+        "study", "学习出席率", "学习出席人次 ÷ 应到人次（除请假）× 100",
+        _ratio("attendance_attended", "attendance_expected"),
+    ),
+    Indicator(
+        "oversight", "督导发现问题",
+        "100 − 10 × 督导发现且未现场立行立改的问题数（不低于 0）",
+        _findings,
+    ),
 )  # fmt: skip
 BY_KEY = {i.key: i for i in INDICATORS}
 
 # Weights by unit category (分类考评): organs are not rated by parents, schools are.
 WEIGHTS: dict[str, dict[str, int]] = {
-    "school": {"closure": 30, "overdue": 15, "tickets": 20, "ratings": 15, "weekly": 20},
-    "organ": {"closure": 35, "overdue": 15, "tickets": 25, "ratings": 0, "weekly": 25},
-    "research": {"closure": 35, "overdue": 15, "tickets": 20, "ratings": 10, "weekly": 20},
-}
+    "school": {
+        "closure": 25, "overdue": 10, "tickets": 15, "ratings": 15, "weekly": 10,
+        "activities": 10, "study": 10, "oversight": 5,
+    },
+    "organ": {
+        "closure": 25, "overdue": 15, "tickets": 15, "ratings": 0, "weekly": 20,
+        "activities": 10, "study": 10, "oversight": 5,
+    },
+    "research": {
+        "closure": 25, "overdue": 10, "tickets": 15, "ratings": 10, "weekly": 15,
+        "activities": 10, "study": 10, "oversight": 5,
+    },
+}  # fmt: skip
 
 
 def scheme() -> dict[str, Any]:
     """The scheme as kept with an assessment."""
     return {
         "version": SCHEME_VERSION,
-        "indicators": [{"key": i.key, "label": i.label, "formula": i.formula} for i in INDICATORS],
+        "indicators": scheme_indicators(),
         "weights": WEIGHTS,
     }
+
+
+def kept_indicators(scheme: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The indicators (key, label, formula) an assessment was scored with: a past quarter is
+    shown and exported by its own scheme, not by today's."""
+    return list(scheme.get("indicators") or scheme_indicators())
+
+
+def scheme_indicators() -> list[dict[str, str]]:
+    return [{"key": i.key, "label": i.label, "formula": i.formula} for i in INDICATORS]
 
 
 FORMULA = (

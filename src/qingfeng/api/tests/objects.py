@@ -73,6 +73,9 @@ OBJECTS: dict[str, Factory] = {
         evaluation.unit_result, round_id="pk", unit_id="unit_id"
     ),
     "api:campaigns_weekly": renamed(campaigns.campaign, "campaign_id"),
+    "api:campaigns_item_done": renamed(campaigns.item, "item_id"),
+    "api:campaigns_activity": renamed(campaigns.activity, "activity_id"),
+    "api:campaigns_activity_matter": renamed(campaigns.activity, "activity_id"),
     "api:reports_bulletin": renamed(reports.bulletin, "bulletin_id"),
     "api:oversight_visit": oversight.api_visit,
     "api:oversight_draw_value": oversight.api_draw,

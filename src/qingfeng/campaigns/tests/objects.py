@@ -4,13 +4,13 @@ it; what belongs to 东城区实验小学 — its task, plan, weekly report — 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from qingfeng.campaigns import actions, files, registers
-from qingfeng.campaigns.models import Campaign, Meeting, Task, UnitPlan
+from qingfeng.campaigns.models import Activity, Campaign, Meeting, Task, UnitPlan
 from qingfeng.campaigns.rhythm import week_of
 from qingfeng.core.tests.objects import Factory, Made
 from qingfeng.orgs.models import Unit
@@ -112,7 +112,23 @@ def item(case: BaseTestCase) -> Made:
     return Made({"pk": made.pk}, case.school_admin)
 
 
+def activity(case: BaseTestCase) -> Made:
+    """The school's reception day, announced for today (so every form of its page is open)."""
+    made = registers.check_plan_activity(
+        actor=case.school_admin,
+        unit=case.school,
+        kind=Activity.Kind.RECEPTION,
+        held_on=timezone.localdate(),
+        starts_at=time(14),
+        place="学校接待室",
+        cadre="校长",
+        how_to_come="无需预约",
+    )
+    return Made({"pk": made.pk}, case.school_admin)
+
+
 OBJECTS: dict[str, Factory] = {
+    "campaigns:activity": activity,
     "campaigns:meeting": meeting,
     "campaigns:item_done": item,
     "campaigns:file": file,

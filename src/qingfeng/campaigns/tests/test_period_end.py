@@ -1,6 +1,6 @@
-"""A period that is over is read as it stood at its end: a problem withdrawn, a ticket answered
-or a task done after the week (or the quarter) leaves that period's figures as they were, while
-the next period sees the change."""
+"""A period that is over is read as it stood at its end: a problem withdrawn, a ticket answered,
+moved to another unit or rated, or a task done after the week (or the quarter) leaves that
+period's figures as they were, while the next period sees the change."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import time_machine
 
 from qingfeng.campaigns import actions, selectors
 from qingfeng.campaigns.tests.base import MONDAY, CampaignCase
+from qingfeng.intake.actions import check_rate, check_submit_ticket, handling
+from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.ledger import actions as ledger_actions
 from qingfeng.ledger.models import Category, Problem
 from qingfeng.orgs.models import Person, Unit
@@ -92,3 +94,67 @@ class PeriodEndTestCase(CampaignCase):
             self.assertEqual(figures["tasks_overdue"], 1)
             later = selectors.figures_for([self.school.pk], NEXT, NEXT + timedelta(days=6))
             self.assertEqual(later[self.school.pk]["tasks_overdue"], 0)
+
+
+class TicketsAtPeriodEndTestCase(CampaignCase):
+    """The channel's figures of a past week: by the unit that handled the ticket then, the
+    replies made in it (even one sent back for redo later), the ratings given in it."""
+
+    def ticket(self) -> Ticket:
+        ticket, _code = check_submit_ticket(
+            kind=Ticket.Kind.COMPLAINT,
+            category=TicketCategory.objects.get(name="乱收费乱办班乱订资料"),
+            unit=self.school,
+            title="老师要求购买指定教辅",
+            content="三年级老师要求每人购买１２０元教辅。",
+            anonymous=True,
+        )
+        handling.do_accept(ticket, actor=self.bureau_admin)
+        return handling.check_assign(ticket, actor=self.bureau_admin, unit=self.school)
+
+    def week(self, week_start: date) -> dict[int, dict[str, int]]:
+        return selectors.figures_for(
+            [self.school.pk, self.school2.pk, self.county.pk],
+            week_start,
+            week_start + timedelta(days=6),
+        )
+
+    def test_a_ticket_moved_after_the_week_stays_with_its_unit_then(self) -> None:
+        with at("2026-11-03"):
+            moved = self.ticket()
+        with at("2026-11-09"):
+            before = self.week(MONDAY)
+        self.assertEqual(before[self.school.pk]["tickets_received"], 1)
+        with at("2026-11-10"):
+            handling.check_return(moved, actor=self.school_admin, reason="不属于本校")
+            handling.check_assign(moved, actor=self.bureau_admin, unit=self.school2)
+            after = self.week(MONDAY)
+        self.assertEqual(after, before)
+        with at("2026-11-17"):
+            next_week = self.week(NEXT)
+        self.assertEqual(next_week[self.school2.pk]["tickets_received"], 0)  # received before
+        tickets = {k: v for k, v in next_week[self.school.pk].items() if k.startswith("tickets_")}
+        self.assertEqual(tickets, dict.fromkeys(tickets, 0))
+        self.assertEqual(len(tickets), 5)
+
+    def test_a_late_rating_and_a_later_redo_leave_the_week_as_it_was(self) -> None:
+        with at("2026-11-03"):
+            rated_late = self.ticket()
+            redone = self.ticket()
+            handling.do_start(rated_late, actor=self.school_admin)
+            handling.do_start(redone, actor=self.school_admin)
+            handling.check_reply(rated_late, actor=self.school_admin, body="已退回全部费用。")
+            handling.check_reply(redone, actor=self.school_admin, body="已退回全部费用。")
+        with at("2026-11-09"):
+            before = self.week(MONDAY)[self.school.pk]
+        self.assertEqual((before["tickets_replied"], before["tickets_rated"]), (2, 0))
+        with at("2026-11-10"):
+            check_rate(Ticket.objects.get(pk=rated_late.pk), rating=5, comment="")
+            check_rate(Ticket.objects.get(pk=redone.pk), rating=1, comment="费用没有退")
+            after = self.week(MONDAY)[self.school.pk]
+        self.assertEqual(after, before)
+        # While the week runs it reads today's state; once over, its own events.
+        with at("2026-11-17"):
+            next_week = self.week(NEXT)[self.school.pk]
+        self.assertEqual((next_week["tickets_replied"], next_week["tickets_rated"]), (0, 0))
+        self.assertEqual(next_week["tickets_received"], 0)

@@ -4,7 +4,7 @@ the weekly figures. Each scoped (another school's 404) and audited."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 import time_machine
 from django.core.exceptions import ValidationError
@@ -15,7 +15,9 @@ from qingfeng.campaigns import registers, selectors
 from qingfeng.campaigns.models import Activity, MeetingItem, Rule
 from qingfeng.campaigns.tests.base import MONDAY, CampaignCase
 from qingfeng.core.models import AuditEvent
-from qingfeng.orgs.models import User
+from qingfeng.ledger import actions as ledger_actions
+from qingfeng.ledger.models import Category, Problem
+from qingfeng.orgs.models import Unit, User
 
 
 def at(day: str) -> time_machine.travel:
@@ -106,33 +108,96 @@ class RegistersTestCase(CampaignCase):
             )  # fmt: skip
         self.assertTrue(AuditEvent.objects.filter(action="campaigns.rule.adopt").exists())
 
+    def problem(self, unit: Unit, actor: User) -> Problem:
+        return ledger_actions.check_create_problem(
+            actor=actor,
+            unit=unit,
+            measures=["公示收费标准"],
+            list_kind=Problem.ListKind.DEPARTMENT_RISK,
+            source=Problem.Source.SELF_CHECK,
+            category=Category.objects.get(name="教辅材料违规征订"),
+            dimension=Problem.Dimension.INTEGRITY,
+            title="课后服务收费不公开",
+            description="课后服务收费标准没有公示。",
+            rectification_type=Problem.RectificationType.TIME_LIMITED,
+            deadline=date(2026, 12, 4),
+        )
+
+    def test_a_rule_names_the_ledger_problems_it_answers(self) -> None:
+        ours = self.problem(self.school, self.county_admin)
+        theirs = self.problem(self.other_school, self.bureau_admin)
+        with at("2026-11-05"):
+            # As typed in the form: lower case, a full-width comma and a 顿号 between numbers.
+            page = self.login(self.school_admin).post(
+                reverse("campaigns:rules"),
+                {
+                    "title": "课后服务收费公示制度",
+                    "kind": "new",
+                    "adopted_on": "2026-11-05",
+                    "problems": f"{ours.number.lower()}， {ours.number}、",
+                },
+            )
+            self.assertEqual(page.status_code, 302)
+            with self.assertRaises(ValidationError) as refused:  # another county's problem
+                registers.check_adopt_rule(
+                    actor=self.school_admin, unit=self.school, title="另一制度", kind="new",
+                    adopted_on=date(2026, 11, 5), problem_numbers=[theirs.number, "LD-404"],
+                )  # fmt: skip
+        self.assertIn(theirs.number, refused.exception.message_dict["problems"][0])
+        rule = Rule.objects.get()
+        self.assertEqual(list(rule.problems.all()), [ours])
+        listing = self.login(self.county_admin).get(reverse("campaigns:rules"))
+        self.assertContains(listing, reverse("ledger:detail", args=[ours.pk]))
+
     def test_activities_are_recorded_and_counted_in_the_weekly_figures(self) -> None:
         with at("2026-11-06"):
-            self.login(self.school_admin).post(
+            response = self.login(self.school_admin).post(
                 reverse("campaigns:activities"),
                 {
-                    "kind": Activity.Kind.RECEPTION,
-                    "held_on": "2026-11-04",
-                    "place": "学校会议室",
-                    "cadre": "孙立平",
-                    "raised": 3,
-                    "found": "家长反映课后服务收费不透明",
+                    "form": "record",
+                    "record-kind": Activity.Kind.RECEPTION,
+                    "record-held_on": "2026-11-04",
+                    "record-place": "学校会议室",
+                    "record-cadre": "校长 孙立平",
+                    "record-found": "家长反映课后服务收费不透明",
                 },
+            )
+            reception = Activity.objects.get(unit=self.school)
+            self.assertRedirects(
+                response,
+                reverse("campaigns:activity", args=[reception.pk]),
+                fetch_redirect_response=False,
             )
             registers.check_record_activity(
                 actor=self.county_admin, unit=self.county, kind=Activity.Kind.HOME_VISIT,
                 held_on=date(2026, 11, 5), place="东城区实验小学学生家", cadre="钱晓红",
             )  # fmt: skip
-            with self.assertRaises(ValidationError):
+            with self.assertRaises(ValidationError):  # not held yet
                 registers.check_record_activity(
                     actor=self.school_admin, unit=self.school, kind=Activity.Kind.RECEPTION,
                     held_on=date(2026, 11, 20), place="学校", cadre="孙立平",
                 )  # fmt: skip
+            # Announced for Thursday and called off: no count; announced for next week: none yet.
+            off = registers.check_plan_activity(
+                actor=self.school_admin, unit=self.school, kind=Activity.Kind.RECEPTION,
+                held_on=date(2026, 11, 6), starts_at=time(14), place="学校", cadre="孙立平",
+                how_to_come="无需预约",
+            )  # fmt: skip
+            registers.check_cancel_activity(off, actor=self.school_admin, reason="上级检查")
             figures = selectors.prefill(self.school, MONDAY)
-        self.assertEqual((figures["activities"], figures["activities_raised"]), (1, 3))
-        self.assertEqual(Activity.objects.count(), 2)
+        self.assertEqual((figures["activities"], figures["activities_raised"]), (1, 0))
+        self.assertEqual(Activity.objects.count(), 3)
         listing = self.login(self.other_school_admin).get(reverse("campaigns:activities"))
         self.assertNotContains(listing, "课后服务收费")
-        self.assertContains(
-            self.login(self.county_admin).get(reverse("campaigns:activities")), "课后服务收费"
+        with at("2026-11-06"):
+            county = self.login(self.county_admin).get(reverse("campaigns:activities"))
+        self.assertContains(county, "课后服务收费")
+        # The per-cadre count of the quarter: the principal once, the county's cadre once.
+        tally = {(t["cadre"], t["kind"]): t["n"] for t in county.context["tally"]}
+        self.assertEqual(tally, {("校长 孙立平", "reception"): 1, ("钱晓红", "home_visit"): 1})
+        self.assertEqual(
+            self.login(self.other_school_admin)
+            .get(reverse("campaigns:activity", args=[reception.pk]))
+            .status_code,
+            404,
         )

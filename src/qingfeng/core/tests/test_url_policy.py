@@ -152,6 +152,11 @@ class UrlPolicyTestCase(BaseTestCase):
                 "notice:certificate",
                 "notice:verifier",
                 "notice:round",
+                # /notice/reception/: reception days and open weeks announced (issue 15 §1b).
+                "reception:index",
+                "reception:unit",
+                "reception:notice",
+                "reception:poster",
             },
         )
 

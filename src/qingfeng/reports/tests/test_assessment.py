@@ -4,13 +4,14 @@ unit sees only its own breakdown once published."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 
 import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from qingfeng.campaigns import registers
 from qingfeng.orgs.models import Unit
 from qingfeng.reports import assessments, scoring
 from qingfeng.reports.models import Score
@@ -29,15 +30,32 @@ class ScoringTestCase(BulletinCase):
             "tickets_satisfied": 4,  # 工单满意率 80
             "weekly_due": 4,
             "weekly_on_time": 3,  # 周报及时率 75; no ratings: 群众评议 left out
+            "activities": 2,  # 接待和下基层 2 ÷ 3 × 100 = 66.67
+            "attendance_attended": 18,
+            "attendance_expected": 20,  # 学习出席率 90
+            "visit_findings": 2,
+            "visit_findings_fixed": 1,  # 督导发现问题 100 − 10 × 1 = 90
         }
         values = scoring.values(figures)
         self.assertEqual(
-            values,
-            {"closure": 75.0, "overdue": 80.0, "tickets": 80.0, "ratings": None, "weekly": 75.0},
+            {k: None if v is None else round(v, 2) for k, v in values.items()},
+            {
+                "closure": 75.0,
+                "overdue": 80.0,
+                "tickets": 80.0,
+                "ratings": None,
+                "weekly": 75.0,
+                "activities": 66.67,
+                "study": 90.0,
+                "oversight": 90.0,
+            },
         )
-        # (30×75 + 15×80 + 20×80 + 20×75) ÷ (30 + 15 + 20 + 20) = 6550 ÷ 85 = 77.0588…
-        self.assertEqual(scoring.total(values, SCHOOL), Decimal("77.06"))
-        self.assertEqual(scoring.total(values, SCHOOL, deduction=Decimal(2)), Decimal("75.06"))
+        # (25×75 + 10×80 + 15×80 + 10×75 + 10×66.667 + 10×90 + 5×90)
+        # ÷ (25 + 10 + 15 + 10 + 10 + 10 + 5) = 6641.667 ÷ 85 = 78.137…
+        self.assertEqual(scoring.total(values, SCHOOL), Decimal("78.14"))
+        self.assertEqual(scoring.total(values, SCHOOL, deduction=Decimal(2)), Decimal("76.14"))
+        # More activities than asked for score no more than 100.
+        self.assertEqual(scoring.values({"activities": 7})["activities"], 100.0)
         self.assertEqual(scoring.total(values, SCHOOL, vetoed=True), Decimal(0))
 
     def test_ranks_are_shared_on_ties_and_vetoed_units_come_last(self) -> None:
@@ -56,13 +74,32 @@ class ScoringTestCase(BulletinCase):
             )
 
     def test_units_are_scored_and_ranked_within_their_category(self) -> None:
+        # The school held a reception day each month of the quarter (one called off: no count).
+        with time_machine.travel("2026-12-01 09:00 +0800", tick=False):
+            for day in (date(2026, 10, 15), date(2026, 11, 12), date(2026, 11, 26)):
+                registers.check_record_activity(
+                    actor=self.school_admin, unit=self.school, kind="reception",
+                    held_on=day, place="学校接待室", cadre="校长",
+                )  # fmt: skip
+            off = registers.check_plan_activity(
+                actor=self.school_admin, unit=self.school, kind="reception",
+                held_on=date(2026, 12, 1), starts_at=time(14), place="学校接待室",
+                cadre="校长", how_to_come="无需预约",
+            )  # fmt: skip
+            registers.check_cancel_activity(off, actor=self.school_admin, reason="临时停电")
         assessment = self.create()
         scores = {s.unit_id: s for s in Score.objects.filter(assessment=assessment)}  # type: ignore[misc]
         self.assertEqual(scores[self.school.pk].category, Unit.Category.SCHOOL)
         self.assertEqual(scores[self.county.pk].category, Unit.Category.ORGAN)
-        schools = sorted(s.rank for s in scores.values() if s.category == Unit.Category.SCHOOL)
-        self.assertEqual(schools, [1, 1, 1])  # nothing to tell them apart: all 100 (overdue only)
+        # Overdue (10), activities (10) and oversight findings (5) are the only indicators with
+        # data: the school scores 100 on each, the two other schools 100, 0 and 100 —
+        # (10 × 100 + 10 × 0 + 5 × 100) ÷ 25 = 60.
+        self.assertEqual(scores[self.school.pk].values["activities"], 100.0)
         self.assertEqual(scores[self.school.pk].total, Decimal("100.00"))
+        others = [s for s in scores.values() if s.category == "school" and s.unit != self.school]
+        self.assertEqual([(s.total, s.rank) for s in others], [(Decimal("60.00"), 2)] * 2)
+        self.assertEqual(scores[self.school.pk].rank, 1)
+        self.assertEqual(assessment.scheme["version"], 2)  # type: ignore[attr-defined]
         with self.assertRaises(ValidationError):
             self.create()  # the same quarter twice
 
