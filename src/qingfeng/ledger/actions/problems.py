@@ -68,7 +68,8 @@ def _next_serial() -> int:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_SERIAL_LOCK])
-    return (Problem.objects.aggregate(m=Max("serial"))["m"] or 0) + 1
+    # Rows an import is still writing hold their serials already.
+    return (Problem.with_staged.aggregate(m=Max("serial"))["m"] or 0) + 1
 
 
 def _validate_people(problem: Problem) -> None:
