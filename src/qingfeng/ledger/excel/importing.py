@@ -273,10 +273,13 @@ def _read(record: LedgerImport, actor: User) -> ParsedLedger | ImportOutcome:
 
 def _lock_import(record: LedgerImport, status: str) -> None:
     """In the writing transaction: the import row is still where the check left it (a second
-    run of the same job, or a confirmation sent twice, writes nothing)."""
+    run of the same job, or a confirmation sent twice, writes nothing), and no other problem
+    is registered until it commits."""
     stored = LedgerImport.objects.select_for_update().filter(pk=record.pk, status=status)
     if not stored.exists():
         raise ValidationError(_("该文件已经处理过，请重新上传"))
+    # What is re-checked next (nothing registered since the check) holds until the commit.
+    actions.hold_registration_lock()
 
 
 @dataclass(frozen=True)
@@ -485,7 +488,8 @@ def unstage(record: LedgerImport) -> int:
     removed = 0
     through = Problem.cooperating_units.through
     while True:
-        with transaction.atomic(durable=True):
+        # Not durable: the job sweep ends a dead job's work inside its own transaction.
+        with transaction.atomic():
             ids = list(
                 Problem.with_staged.filter(status=status).values_list("pk", flat=True)[:STAGE_BATCH]
             )
