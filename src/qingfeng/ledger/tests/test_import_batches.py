@@ -61,17 +61,22 @@ def small_batches() -> Any:
 
 
 class StagedImportTestCase(LedgerExcelTestCase):
+    def lights(self) -> dict[str, int]:
+        tallies = selectors.tallies_visible_to(self.county_admin)
+        assert tallies is not None  # the county admin's view is whole units
+        return selectors.tally_lights(tallies)
+
     def staged(self) -> int:
         return Problem.with_staged.filter(status__startswith=STAGED).count()
 
     def test_rows_being_written_are_seen_by_no_one_until_all_are_shown_at_once(self) -> None:
-        lights = selectors.tally_lights(selectors.tallies_visible_to(self.county_admin))
+        lights = self.lights()
         seen: dict[str, Any] = {}
 
         def look() -> None:
             seen["ledger"] = Problem.objects.filter(created_by=self.county_admin).count()
             seen["staged"] = self.staged()
-            seen["lights"] = selectors.tally_lights(selectors.tallies_visible_to(self.county_admin))
+            seen["lights"] = self.lights()
             seen["page"] = self.login(self.county_admin).get("/ledger/").content.decode()
 
         with small_batches(), meanwhile("写入 2 /", look) as fired:
