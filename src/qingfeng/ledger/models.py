@@ -224,6 +224,9 @@ class Problem(models.Model):
             models.Index(
                 fields=["unit", "urgency", "due_key", "id"], name="ledger_problem_unit_urgency"
             ),
+            # The next serial number (its maximum) is read by every registration and by each
+            # batch of an import, inside the write transaction: one index step, not a scan.
+            models.Index(fields=["serial"], name="ledger_problem_serial"),
         ]
 
     def __str__(self) -> str:

@@ -74,7 +74,7 @@ PER_ROW_LIMIT = 200
 BATCH = 1000
 # New rows per staging transaction: short enough that a public submission waiting for
 # SQLite's write lock waits a fraction of a second, long enough to keep the import's pace.
-STAGE_BATCH = 500
+STAGE_BATCH = 250
 
 
 @dataclass
