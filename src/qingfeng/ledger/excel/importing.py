@@ -103,6 +103,10 @@ class _Rejected(Exception):
         self.errors = errors
 
 
+class _AlreadyDone(ValidationError):
+    """Another run finished this import first: its outcome stands, this one writes nothing."""
+
+
 @transaction.atomic
 def do_receive_ledger(upload: UploadedFile, *, actor: User, assign: bool = False) -> LedgerImport:
     """Store the uploaded workbook before anything reads it: nothing submitted is lost."""
@@ -277,7 +281,7 @@ def _lock_import(record: LedgerImport, status: str) -> None:
     is registered until it commits."""
     stored = LedgerImport.objects.select_for_update().filter(pk=record.pk, status=status)
     if not stored.exists():
-        raise ValidationError(_("该文件已经处理过，请重新上传"))
+        raise _AlreadyDone(_("该文件已经处理过，请重新上传"))
     # What is re-checked next (nothing registered since the check) holds until the commit.
     actions.hold_registration_lock()
 
@@ -388,6 +392,8 @@ def _attempt(
     warnings: list[RowError] = []
     try:
         return work(warnings)
+    except _AlreadyDone:
+        raise  # the import row says what the run that finished it did
     except _Rejected as exc:
         unstage(record)
         return _reject(record, actor, parsed, exc.errors, warnings)

@@ -10,6 +10,8 @@ from datetime import date
 from typing import Any
 from unittest import mock
 
+from django.core.exceptions import ValidationError
+
 from qingfeng.core.models import AuditEvent, Notification
 from qingfeng.ledger import actions, selectors
 from qingfeng.ledger.excel import do_apply_reimport, work
@@ -184,6 +186,18 @@ class StagedImportTestCase(LedgerExcelTestCase):
         self.assertEqual(record.status, LedgerImport.Status.FAILED)
         self.assertEqual(self.staged(), 0)
         self.assertEqual(PROBLEM_TALLY.check(), [])
+
+    def test_a_second_run_that_finds_the_import_done_leaves_its_outcome_alone(self) -> None:
+        def finished_elsewhere() -> None:
+            LedgerImport.objects.update(status=LedgerImport.Status.IMPORTED)
+
+        with (
+            meanwhile("核对完成", finished_elsewhere),
+            self.assertRaisesMessage(ValidationError, "该文件已经处理过"),
+        ):
+            self.run_import(office_xlsx(rows(2, "（庚）")))
+        self.assertEqual(LedgerImport.objects.get().status, LedgerImport.Status.IMPORTED)
+        self.assertEqual(self.new_problems(), [])
 
 
 class ConfirmedMeanwhileTestCase(ReimportBase):
