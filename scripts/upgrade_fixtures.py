@@ -27,7 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "src" / "qingfeng" / "core" / "tests" / "upgrades"
 # main's states with a new migration set, from the first with a demo seeder (the roster), the
-# ledger, intake, the end of the first series, and each merge since.
+# ledger, intake, the end of the first series, each merge since, and the
+# end of session 6 (oversight, campaigns, learning, reports, the tallies and the search index).
 RELEASES = [
     "2968acd",
     "33d6ebe",
@@ -39,6 +40,7 @@ RELEASES = [
     "a56fbce",
     "9557f31",
     "00dc4af",
+    "18cbeef",
 ]
 
 

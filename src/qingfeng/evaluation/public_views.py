@@ -13,15 +13,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from qingfeng.core.policy import public
+from qingfeng.core.publicform.views import add_errors
 from qingfeng.evaluation import actions, export, publicform, scheme, selectors
 from qingfeng.evaluation.forms import RatingForm
 from qingfeng.evaluation.models import Remedial, Round
-from qingfeng.evaluation.publicform import HUMAN_CHECK, captcha, work
+from qingfeng.evaluation.publicform import HUMAN_CHECK
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit
 
@@ -66,7 +66,7 @@ def rate(request: HttpRequest, unit_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             if busy or repeat:
-                _human_check(data)
+                HUMAN_CHECK.require(data)
             response = actions.check_submit_rating(
                 unit,
                 respondent_type=data["respondent_type"],
@@ -79,7 +79,7 @@ def rate(request: HttpRequest, unit_id: int) -> HttpResponse:
                 signals=actions.Signals(device_repeat=repeat, address_burst=busy),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             page = render(
                 request,
@@ -90,24 +90,6 @@ def rate(request: HttpRequest, unit_id: int) -> HttpResponse:
             return page
     context = _context(request, unit, round_, remedial, form)
     return render(request, "evaluation/public/rate.html", context, status=400)
-
-
-def _human_check(data: dict[str, Any]) -> None:
-    errors = {}
-    if not work.passes(data["work_solution"]):
-        errors["work_solution"] = _("安全校验未完成或已过期，请待页面提示校验完成后再提交")
-    if not captcha.passes(data["captcha_token"], data["captcha_answer"]):
-        errors["captcha_answer"] = _("验证答案不正确或已过期，请重新计算")
-    if errors:
-        raise ValidationError(errors)
-
-
-def _add_errors(form: RatingForm, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, messages in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages)
 
 
 @public

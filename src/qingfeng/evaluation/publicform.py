@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from qingfeng.core.publicform import poster, qr
 from qingfeng.core.publicform.captcha import HumanCheck
+from qingfeng.core.publicform.device import DeviceMemory
 from qingfeng.core.publicform.throttle import Limit
 from qingfeng.core.publicform.views import HumanCheckViews
 from qingfeng.core.publicform.work import WorkCheck
@@ -30,9 +31,13 @@ work = WorkCheck(namespace="evaluation", switch="QF_EVALUATION_HUMAN_CHECK")
 HUMAN_CHECK = HumanCheckViews(check=captcha, work=work, url_namespace="rate")
 
 DEVICE_COOKIE = "qf_rated"
-DEVICE_SALT = "qingfeng.evaluation.device"
-DEVICE_AGE = 120 * 24 * 3600  # a quarter and a bit: one round
-DEVICE_KEEP = 50  # pairs kept in the cookie
+# The (round, unit) pairs this browser rated; a quarter and a bit: one round.
+RATED = DeviceMemory(
+    cookie=DEVICE_COOKIE,
+    salt="qingfeng.evaluation.device",
+    max_age=120 * 24 * 3600,
+    path="/rate/",
+)
 FORM_SALT = "qingfeng.evaluation.form"
 FORM_AGE = 6 * 3600
 
@@ -46,35 +51,14 @@ def address_busy(request: HttpRequest) -> bool:
     return rate_limit().is_limited(request)
 
 
-def _pairs(request: HttpRequest) -> list[str]:
-    try:
-        value = signing.get_cookie_signer(salt=DEVICE_SALT).unsign(
-            request.COOKIES.get(DEVICE_COOKIE, ""), max_age=DEVICE_AGE
-        )
-    except signing.BadSignature:
-        return []
-    return [p for p in value.split(",") if p]
-
-
 def device_rated(request: HttpRequest, round_: Round, unit: Unit) -> bool:
-    return f"{round_.pk}-{unit.pk}" in _pairs(request)
+    return RATED.has(request, f"{round_.pk}-{unit.pk}")
 
 
 def remember_device(
     request: HttpRequest, response: HttpResponse, round_: Round, unit: Unit
 ) -> None:
-    pairs = [p for p in _pairs(request) if p != f"{round_.pk}-{unit.pk}"]
-    pairs = [*pairs, f"{round_.pk}-{unit.pk}"][-DEVICE_KEEP:]
-    value = signing.get_cookie_signer(salt=DEVICE_SALT).sign(",".join(pairs))
-    response.set_cookie(
-        DEVICE_COOKIE,
-        value,
-        max_age=DEVICE_AGE,
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure(),
-        path="/rate/",
-    )
+    RATED.remember(request, response, f"{round_.pk}-{unit.pk}")
 
 
 def form_token(key: str) -> str:

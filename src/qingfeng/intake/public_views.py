@@ -27,15 +27,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from qingfeng.core.attachments import body_too_large
 from qingfeng.core.policy import public
+from qingfeng.core.publicform.views import add_errors
 from qingfeng.intake import actions, receipts, selectors
 from qingfeng.intake.forms import CodeForm, MessageForm, RatingForm, SubmitForm, search_units
 from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.intake.publicform import (
     HUMAN_CHECK,
-    captcha,
     lookup_limit,
     submit_limit,
-    work,
     work_level,
 )
 from qingfeng.orgs import selectors as org_selectors
@@ -117,7 +116,7 @@ def new(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             ticket, code = actions.check_submit_ticket(
-                **form.action_kwargs(), human_check=lambda: _human_check(form)
+                **form.action_kwargs(), human_check=lambda: HUMAN_CHECK.require(form.cleaned_data)
             )
         except actions.IdempotencyConflict:
             # Another report under a used key (the back button after a receipt, then an
@@ -143,20 +142,9 @@ def new(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/public/new.html", _new_context(request, form, unit=unit))
 
 
-def _human_check(form: SubmitForm) -> None:
-    data = form.cleaned_data
-    errors = {}
-    if not work.passes(data["work_solution"]):
-        errors["work_solution"] = _("安全校验未完成或已过期，请待页面提示校验完成后再提交")
-    if not captcha.passes(data["captcha_token"], data["captcha_answer"]):
-        errors["captcha_answer"] = _("验证答案不正确或已过期，请重新计算")
-    if errors:
-        raise ValidationError(errors)
-
-
 def _add_human_check_error(form: SubmitForm) -> None:
     try:
-        _human_check(form)
+        HUMAN_CHECK.require(form.cleaned_data)
     except ValidationError as exc:
         _add_errors(form, exc)
 
@@ -185,11 +173,7 @@ def _field_name(form: Form, name: str) -> str | None:
 
 
 def _add_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, messages in exc.message_dict.items():
-            form.add_error(_field_name(form, field), messages)
-    else:
-        form.add_error(None, exc.messages)
+    add_errors(form, exc, field_name=lambda name: _field_name(form, name))
 
 
 def _receipt(request: HttpRequest, ticket: Ticket, code: str) -> HttpResponse:

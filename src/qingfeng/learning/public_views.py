@@ -15,15 +15,15 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from qingfeng.core.policy import public
+from qingfeng.core.publicform.views import add_errors
 from qingfeng.learning import actions, publicform
 from qingfeng.learning.models import Fulfilment, PledgeRating
-from qingfeng.learning.publicform import HUMAN_CHECK, captcha, work
+from qingfeng.learning.publicform import HUMAN_CHECK
 from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit
 
@@ -84,7 +84,7 @@ def rate(request: HttpRequest, unit_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             if busy or repeat:
-                _human_check(data)
+                HUMAN_CHECK.require(data)
             actions.check_submit_public_rating(
                 unit,
                 rating=data["rating"],
@@ -92,27 +92,9 @@ def rate(request: HttpRequest, unit_id: int) -> HttpResponse:
                 idempotency_key=data["idempotency_key"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             page = render(request, "learning/public/thanks.html", {"unit": unit})
             publicform.remember_device(request, page, unit, period)
             return page
     return render(request, "learning/public/rate.html", _context(request, unit, form), status=400)
-
-
-def _human_check(data: dict[str, Any]) -> None:
-    errors = {}
-    if not work.passes(data["work_solution"]):
-        errors["work_solution"] = _("安全校验未完成或已过期，请待页面提示校验完成后再提交")
-    if not captcha.passes(data["captcha_token"], data["captcha_answer"]):
-        errors["captcha_answer"] = _("验证答案不正确或已过期，请重新计算")
-    if errors:
-        raise ValidationError(errors)
-
-
-def _add_errors(form: PublicRatingForm, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, messages in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages)

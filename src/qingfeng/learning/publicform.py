@@ -9,13 +9,13 @@ the cache, the device signal lives in the browser.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from qingfeng.core.publicform import poster, qr
 from qingfeng.core.publicform.captcha import HumanCheck
+from qingfeng.core.publicform.device import DeviceMemory
 from qingfeng.core.publicform.throttle import Limit
 from qingfeng.core.publicform.views import HumanCheckViews
 from qingfeng.core.publicform.work import WorkCheck
@@ -25,42 +25,25 @@ captcha = HumanCheck(namespace="learning", switch="QF_LEARNING_HUMAN_CHECK")
 work = WorkCheck(namespace="learning", switch="QF_LEARNING_HUMAN_CHECK")
 HUMAN_CHECK = HumanCheckViews(check=captcha, work=work, url_namespace="pledge_rate")
 
-DEVICE_COOKIE = "qf_pledge_rated"
-DEVICE_SALT = "qingfeng.learning.device"
-DEVICE_AGE = 100 * 24 * 3600  # a quarter and a bit
-DEVICE_KEEP = 50
+# The (quarter, unit) pairs this browser rated; a quarter and a bit.
+RATED = DeviceMemory(
+    cookie="qf_pledge_rated",
+    salt="qingfeng.learning.device",
+    max_age=100 * 24 * 3600,
+    path="/rate/pledge/",
+)
 
 
 def rate_limit() -> Limit:
     return Limit("learning", "pledge_rate", settings.QF_LEARNING_RATES_PER_HOUR, 3600)
 
 
-def _pairs(request: HttpRequest) -> list[str]:
-    try:
-        value = signing.get_cookie_signer(salt=DEVICE_SALT).unsign(
-            request.COOKIES.get(DEVICE_COOKIE, ""), max_age=DEVICE_AGE
-        )
-    except signing.BadSignature:
-        return []
-    return [p for p in value.split(",") if p]
-
-
 def device_rated(request: HttpRequest, unit: Unit, period: str) -> bool:
-    return f"{period}-{unit.pk}" in _pairs(request)
+    return RATED.has(request, f"{period}-{unit.pk}")
 
 
 def remember_device(request: HttpRequest, response: HttpResponse, unit: Unit, period: str) -> None:
-    pair = f"{period}-{unit.pk}"
-    pairs = [*(p for p in _pairs(request) if p != pair), pair][-DEVICE_KEEP:]
-    response.set_cookie(
-        DEVICE_COOKIE,
-        signing.get_cookie_signer(salt=DEVICE_SALT).sign(",".join(pairs)),
-        max_age=DEVICE_AGE,
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure(),
-        path="/rate/pledge/",
-    )
+    RATED.remember(request, response, f"{period}-{unit.pk}")
 
 
 def rate_url(request: HttpRequest, unit: Unit) -> str:

@@ -31,6 +31,25 @@ class Category(models.Model):
         return self.name
 
 
+# The status of the rows a large import is still writing, in short transactions of a few
+# hundred rows: "staged-<import id>". No one sees them (`Problem.objects` leaves them out, and
+# so do the kept counts' readers) until the import's last short transaction gives them all
+# their real status at once, or removes them all when the import fails (importing.py). A
+# status, not a column of its own: every index the lists and counts read holds the status.
+STAGED = "staged-"
+
+
+def staged_status(import_id: int) -> str:
+    return f"{STAGED}{import_id}"
+
+
+class LedgerProblems(models.Manager["Problem"]):
+    """The problems in the ledger: every row but those an import is still writing."""
+
+    def get_queryset(self) -> models.QuerySet[Problem]:
+        return super().get_queryset().exclude(status__startswith=STAGED)
+
+
 class Problem(models.Model):
     class ListKind(models.TextChoices):
         LEADERSHIP = "leadership", _("领导班子问题清单")
@@ -161,6 +180,10 @@ class Problem(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
     closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
 
+    objects = LedgerProblems()
+    # Staged rows too: the serial numbers, and the import that writes and shows them.
+    with_staged = models.Manager()  # noqa: DJ012 - a manager, after the default one
+
     class Meta:
         verbose_name = _("问题")
         verbose_name_plural = _("问题")
@@ -201,6 +224,9 @@ class Problem(models.Model):
             models.Index(
                 fields=["unit", "urgency", "due_key", "id"], name="ledger_problem_unit_urgency"
             ),
+            # The next serial number (its maximum) is read by every registration and by each
+            # batch of an import, inside the write transaction: one index step, not a scan.
+            models.Index(fields=["serial"], name="ledger_problem_serial"),
         ]
 
     def __str__(self) -> str:

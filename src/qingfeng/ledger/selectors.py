@@ -23,6 +23,7 @@ from qingfeng.core.listing import Unindexed
 from qingfeng.core.scope import scope_paths, unit_ids_under
 from qingfeng.ledger.models import (
     PROBLEM_SEARCH,
+    STAGED,
     Evidence,
     Feedback,
     OfflinePublication,
@@ -349,7 +350,8 @@ def tallies_visible_to(user: User) -> QuerySet[ProblemTally] | None:
     mine = Person.objects.filter(user=user).values("pk")
     if Problem.objects.filter(responsible_person__in=mine).exclude(unit__in=subtree).exists():
         return None
-    return ProblemTally.objects.filter(unit__in=subtree, n__gt=0)
+    # The counts keep the rows an import is still writing under their staged status.
+    return ProblemTally.objects.filter(unit__in=subtree, n__gt=0).exclude(status__startswith=STAGED)
 
 
 def list_lights(user: User, f: LedgerFilter) -> dict[str, int] | None:

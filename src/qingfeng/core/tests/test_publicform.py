@@ -15,15 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import time_machine
+from django import forms
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.test import RequestFactory, SimpleTestCase, override_settings
 from pypdf import PdfReader
 
 from qingfeng.core.middleware import client_address
 from qingfeng.core.publicform import poster, qr, work
 from qingfeng.core.publicform.captcha import HumanCheck
+from qingfeng.core.publicform.device import DeviceMemory
 from qingfeng.core.publicform.throttle import Limit
+from qingfeng.core.publicform.views import HumanCheckViews, add_errors
 from qingfeng.core.publicform.work import WorkCheck
 
 
@@ -41,6 +46,7 @@ needs_font = unittest.skipIf(bool(_font_missing()), _font_missing())
 
 SURVEY = HumanCheck(namespace="survey", switch="QF_SURVEY_HUMAN_CHECK")
 INTAKE = HumanCheck(namespace="intake", switch="QF_INTAKE_HUMAN_CHECK")
+WORK_SURVEY = WorkCheck(namespace="survey", switch="QF_SURVEY_HUMAN_CHECK")
 
 
 @override_settings(QF_SURVEY_HUMAN_CHECK=True)
@@ -110,6 +116,77 @@ class HumanCheckViewsTestCase(SimpleTestCase):
         self.assertEqual(
             self.views.context(), {"human_check": False, "captcha_token": "", "work_check": False}
         )
+
+    def test_a_submission_without_the_answers_is_refused_on_both_fields(self) -> None:
+        views = HumanCheckViews(check=SURVEY, work=WORK_SURVEY, url_namespace="second")
+        with override_settings(QF_SURVEY_HUMAN_CHECK=True, QF_WORK_CHECK_MAXNUMBER=5000):
+            with self.assertRaises(ValidationError) as refused:
+                wrong = SURVEY.new_token()
+                views.require(
+                    {
+                        "captcha_token": wrong,
+                        "captcha_answer": str(SURVEY.answer_for_tests(wrong) + 1),
+                    }
+                )
+            self.assertEqual(
+                set(refused.exception.message_dict), {"work_solution", "captcha_answer"}
+            )
+            form = _CheckForm({"name": "张三"})
+            self.assertTrue(form.is_valid())
+            add_errors(form, refused.exception)
+            self.assertIn("验证答案不正确或已过期，请重新计算", form.errors["captcha_answer"])
+            add_errors(form, ValidationError({"files": "附件过大"}))  # no such field: on top
+            self.assertEqual(form.non_field_errors(), ["附件过大"])
+            renamed = _CheckForm({"name": "张三"})
+            renamed.is_valid()
+            add_errors(
+                renamed, ValidationError({"reporter": "请填写姓名"}), field_name=lambda n: "name"
+            )
+            self.assertEqual(renamed.errors["name"], ["请填写姓名"])
+            token = SURVEY.new_token()
+            challenge = WORK_SURVEY.challenge()
+            views.require(
+                {
+                    "captcha_token": token,
+                    "captcha_answer": str(SURVEY.answer_for_tests(token)),
+                    "work_solution": work.solve(challenge),
+                }
+            )
+        with override_settings(QF_SURVEY_HUMAN_CHECK=False):
+            views.require({})  # switched off: nothing is asked
+
+
+class _CheckForm(forms.Form):
+    name = forms.CharField()
+    captcha_token = forms.CharField(required=False)
+    captcha_answer = forms.CharField(required=False)
+    work_solution = forms.CharField(required=False)
+
+
+class DeviceMemoryTestCase(SimpleTestCase):
+    """A phone's own signed cookie says what it already sent; the server keeps nothing."""
+
+    MEMORY = DeviceMemory(
+        cookie="qf_t", salt="qingfeng.test.device", max_age=3600, path="/t/", keep=3
+    )
+
+    def test_it_remembers_the_newest_keys_in_a_signed_cookie(self) -> None:
+        factory = RequestFactory()
+        request = factory.get("/t/")
+        self.assertFalse(self.MEMORY.has(request, "2026Q4-7"))
+        for key in ("2026Q4-7", "2026Q4-8", "2026Q4-9", "2026Q4-10"):
+            response = HttpResponse()
+            self.MEMORY.remember(request, response, key)
+            cookie = response.cookies["qf_t"]
+            request = factory.get("/t/", HTTP_COOKIE=f"qf_t={cookie.value}")
+        self.assertEqual(self.MEMORY.keys(request), ["2026Q4-8", "2026Q4-9", "2026Q4-10"])
+        self.assertEqual(
+            (cookie["path"], cookie["httponly"], cookie["samesite"]), ("/t/", True, "Lax")
+        )
+        forged = factory.get("/t/", HTTP_COOKIE="qf_t=2026Q4-7")
+        self.assertEqual(self.MEMORY.keys(forged), [])
+        other = DeviceMemory(cookie="qf_t", salt="qingfeng.other", max_age=3600, path="/t/")
+        self.assertEqual(other.keys(request), [])  # another form's cookie is worth nothing
 
 
 @override_settings(QF_SURVEY_HUMAN_CHECK=True, QF_WORK_CHECK_MAXNUMBER=5000)

@@ -50,19 +50,38 @@ def sample(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return rows[:SAMPLE] + rows[-SAMPLE:]
 
 
+def sqlite_only(conn: sqlite3.Connection) -> set[str]:
+    """SQLite's full-text tables (core/search.py: FTS5, and the shadow tables FTS5 keeps
+    beside each): PostgreSQL keeps the same tokens in a GIN index over the copied column."""
+    virtual = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+        )
+    ]
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {t for t in tables for v in virtual if t == v or t.startswith(f"{v}_")}
+
+
 def copy_into_postgres(fixture: Path, url: str) -> None:
     """The release's rows into a PostgreSQL database at the release's schema."""
     with sqlite3.connect(fixture) as source, psycopg.connect(url) as target:
+        skipped = sqlite_only(source)
         tables = [
             r[0]
             for r in source.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
                 "AND name != 'django_migrations' ORDER BY name"
             )
+            if r[0] not in skipped
         ]
         # migrate made rows of its own (content types, permissions, data migrations): the
         # release's rows replace them. The audit table lets its owner empty it when asked.
         target.execute("SET qingfeng.audit_truncate = 'allow'")
+        # The rows as the release stored them: the kept counts' and the search index's
+        # triggers must not count or clear what is copied (the tally tables are copied too).
+        target.execute("SET session_replication_role = replica")
         target.execute("SET TIME ZONE 'UTC'")
         target.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
         with target.cursor() as cursor:
@@ -143,6 +162,7 @@ def test_every_past_release_migrates_with_its_data(
     # What the release wrote: the text of the first and last rows of every table with an id.
     before: dict[str, tuple[list[str], dict[int, tuple[Any, ...]]]] = {}
     with sqlite3.connect(fixture) as conn:
+        full_text = sqlite_only(conn)
         for table in release["tables"]:
             if "id" not in [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]:
                 continue
@@ -182,6 +202,8 @@ def test_every_past_release_migrates_with_its_data(
 
     differing = []
     for table, rows in release["tables"].items():
+        if table in full_text and connection.vendor == "postgresql":
+            continue  # SQLite's own index of the tokens: not a table on PostgreSQL
         if table in MOVED:
             table, _how = MOVED[table]
         columns, sampled = before.get(table, ([], {}))

@@ -64,11 +64,18 @@ EDITABLE = (
 _PG_SERIAL_LOCK = 7_114_252
 
 
-def _next_serial() -> int:
+def hold_registration_lock() -> None:
+    """Until the transaction ends, no other problem is registered: on PostgreSQL an advisory
+    lock (SQLite's write transactions are one at a time already)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_SERIAL_LOCK])
-    return (Problem.objects.aggregate(m=Max("serial"))["m"] or 0) + 1
+
+
+def _next_serial() -> int:
+    hold_registration_lock()
+    # Rows an import is still writing hold their serials already.
+    return (Problem.with_staged.aggregate(m=Max("serial"))["m"] or 0) + 1
 
 
 def _validate_people(problem: Problem) -> None:

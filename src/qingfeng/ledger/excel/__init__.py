@@ -1,8 +1,9 @@
 """Ledger workbooks (台账): import and export in the offices' usual Excel layout.
 
 `import_ledger` stores the upload first (`do_receive_ledger`), then `do_import_ledger`
-reads it (.xlsx or legacy .xls), checks every row against the importer's scope, and
-creates every problem in one transaction or none, leaving an annotated error workbook.
+reads it (.xlsx or legacy .xls), checks every row against the importer's scope outside any
+write transaction, and creates every problem or none (many in short staged batches shown at
+once: importing.py), leaving an annotated error workbook.
 A ledger sent again (rows that are problems already in the ledger) stops at a preview of
 new / changed / unchanged rows; `do_apply_reimport` writes the rows the user confirms.
 `export_ledger_workbook` writes the same layout, so an export imports again as the same
@@ -14,7 +15,7 @@ a ledger is.
     reading.py    the title, reporting unit, example and footer rows, pictures
     checking.py   validating every row: names of units, people and categories in scope
     matching.py   a ledger sent again: rows matched to problems, what each would change
-    importing.py  storing the upload, writing all or nothing, the audit event
+    importing.py  storing the upload, writing all or nothing in short transactions, the audit
     workbooks.py  export, blank template, error workbook
 """
 

@@ -1,4 +1,18 @@
-"""The import itself: store the upload, check every row, then write all of it or nothing."""
+"""The import itself: store the upload, check every row, then write all of it or nothing.
+
+Checking reads only (the file, the names in scope, the problems it matches) and runs outside
+any write transaction, so on SQLite nobody waits for it. The writing is short transactions:
+
+- up to PER_ROW_LIMIT new rows: one transaction through the ledger's actions;
+- more: batches of STAGE_BATCH rows, each in its own transaction with its audit event, under
+  the status "staged-<import id>" that no page, list, count or export shows (models.STAGED);
+  then one short transaction re-checks what may have changed since the check and gives every
+  staged row its real status at once (one UPDATE) — or, on a conflict or any failure, the
+  staged rows are removed and nothing of the import was ever seen;
+- a confirmed re-import: its changed rows in the last transaction, after their values are
+  read again and found as they were checked (a problem someone changed in the meantime is
+  named, and nothing is written: never overwritten).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +27,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,11 +36,19 @@ from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.models import AuditEvent, Notification
 from qingfeng.core.progress import current
+from qingfeng.core.scope import scope_q
 from qingfeng.core.tasks import optimize_database
 from qingfeng.ledger import actions
 from qingfeng.ledger.deadlines import light_on
 from qingfeng.ledger.excel.checking import RowPlan, check_ledger
-from qingfeng.ledger.excel.matching import Kind, RowMatch, compared, match_rows
+from qingfeng.ledger.excel.matching import (
+    Kind,
+    RowMatch,
+    _chunks,
+    compared,
+    match_rows,
+    normalise_text,
+)
 from qingfeng.ledger.excel.reading import ParsedLedger, read_ledger_workbook
 from qingfeng.ledger.excel.workbooks import build_error_workbook
 from qingfeng.ledger.models import (
@@ -35,8 +57,11 @@ from qingfeng.ledger.models import (
     LedgerImport,
     Measure,
     Problem,
+    ProblemTally,
     Transition,
+    staged_status,
 )
+from qingfeng.ledger.permissions import REGISTRARS, _roles
 from qingfeng.lib.xlsx import RowError, WorkbookError
 from qingfeng.orgs.models import Person, Unit, User
 
@@ -47,6 +72,9 @@ ERRORS_KEPT = 1000  # on the import row; the error workbook has all of them
 # the rows are bulk writes (see _write_bulk), audited by the import's one summary event.
 PER_ROW_LIMIT = 200
 BATCH = 1000
+# New rows per staging transaction: short enough that a public submission waiting for
+# SQLite's write lock waits a fraction of a second, long enough to keep the import's pace.
+STAGE_BATCH = 250
 
 
 @dataclass
@@ -75,6 +103,10 @@ class _Rejected(Exception):
         self.errors = errors
 
 
+class _AlreadyDone(ValidationError):
+    """Another run finished this import first: its outcome stands, this one writes nothing."""
+
+
 @transaction.atomic
 def do_receive_ledger(upload: UploadedFile, *, actor: User, assign: bool = False) -> LedgerImport:
     """Store the uploaded workbook before anything reads it: nothing submitted is lost."""
@@ -86,12 +118,13 @@ def do_receive_ledger(upload: UploadedFile, *, actor: User, assign: bool = False
 
 
 def do_import_ledger(record: LedgerImport, *, actor: User, requirement: str = "") -> ImportOutcome:
-    """Check every row, then create every problem in one transaction, or none.
+    """Check every row, then create every problem, or none.
 
     The problems land as drafts, or — when the import was received with assign=True —
     assigned (交办) with the requirement notice (`requirement`, or the default wording).
-    Checking runs inside the write transaction, so rows are checked against the state they
-    are written to. On errors the import row gets the error list and the error workbook.
+    On errors the import row gets the error list and the error workbook. The check reads
+    outside any write transaction; what it relied on is checked again when the rows become
+    visible (`_changed_since`), so a problem registered meanwhile is never registered twice.
 
     When rows are problems already in the ledger (a ledger sent again), nothing is written:
     the import stops at a preview of new / changed / unchanged rows, and
@@ -106,16 +139,26 @@ def do_import_ledger(record: LedgerImport, *, actor: User, requirement: str = ""
     record.row_count = parsed.row_count
 
     def work(warnings: list[RowError]) -> ImportOutcome:
+        since = _Since.now()
         plans, errors, found = check_ledger(actor, parsed)
         warnings += found
         matches, unmatched = match_rows(actor, plans)
         if errors or unmatched:
             raise _Rejected(errors + unmatched)
         if any(m.kind != Kind.NEW for m in matches):
-            _hold_for_preview(record, actor, matches, warnings, requirement)
+            with transaction.atomic(durable=True):
+                _hold_for_preview(record, actor, matches, warnings, requirement)
             return ImportOutcome(record, [], warnings)
-        ids = _create(plans, record=record, actor=actor, requirement=requirement)
-        _finish(record, actor, ids, warnings, bulk=len(plans) > PER_ROW_LIMIT)
+        current().step(0, len(plans), _("核对完成，正在写入"))
+        new = _New(plans, record=record, actor=actor, requirement=requirement)
+        new.stage()
+        with transaction.atomic(durable=True):
+            _lock_import(record, LedgerImport.Status.RECEIVED)
+            conflicts = _changed_since(actor, plans, since)
+            if conflicts:
+                raise _Rejected(conflicts)
+            ids = new.write()
+            _finish(record, actor, ids, warnings, bulk=new.bulk)
         return ImportOutcome(record, [], warnings, None, ids)
 
     return _attempt(record, actor, parsed, work)
@@ -124,11 +167,13 @@ def do_import_ledger(record: LedgerImport, *, actor: User, requirement: str = ""
 def do_apply_reimport(record: LedgerImport, *, actor: User, selected: set[str]) -> ImportOutcome:
     """Write the rows of a re-import preview that the user confirmed (keys of
     `record.preview["rows"]`): new rows are created, changed rows updated through
-    check_reimport_problem (one audit row each), all in one transaction or none.
+    check_reimport_problem (one audit row each), all or none.
 
     The stored file is checked and matched again; each confirmed row must come out exactly
     as it was previewed (the same problem, the same values before and after), or nothing
-    is written and the import is rejected, saying which rows changed in between.
+    is written and the import is rejected, saying which rows changed in between. The changed
+    rows are read once more in the transaction that writes them: one changed by someone
+    while this ran is named the same way, and nothing is written.
     """
     if record.status != LedgerImport.Status.PREVIEW:
         raise ValidationError(_("该文件已经处理过，请重新上传"))
@@ -142,50 +187,53 @@ def do_apply_reimport(record: LedgerImport, *, actor: User, selected: set[str]) 
     requirement = record.preview.get("requirement", "")
 
     def work(warnings: list[RowError]) -> ImportOutcome:
+        since = _Since.now()
         plans, errors, found = check_ledger(actor, parsed)
         warnings += found
-        matches, unmatched = match_rows(actor, plans, lock=True)
+        matches, unmatched = match_rows(actor, plans)
         if errors or unmatched:
             raise _Rejected(errors + unmatched)
         now = {m.key: m for m in matches}
-        stale = [
-            _stale(stored[k])
-            for k in chosen
-            if k not in now or compared(now[k].as_dict()) != compared(stored[k])
-        ]
+        stale = [_stale(stored[k]) for k in chosen if k not in now or _differs(now[k], stored[k])]
         if stale:
             raise _Rejected(stale)
-        new = [now[k].plan for k in chosen if now[k].kind == Kind.NEW]
-        changed = [now[k] for k in chosen if now[k].kind == Kind.CHANGED]
-        ids = _create(new, record=record, actor=actor, requirement=requirement)
-        problems = Problem.objects.select_related(
-            "unit", "parent", "responsible_person__unit", "responsible_leader__unit"
-        ).in_bulk([m.problem_id for m in changed])
-        for match in changed:
-            assert match.problem_id is not None
-            actions.check_reimport_problem(
-                problems[match.problem_id],
-                actor=actor,
-                changes=match.updates,
-                measures_added=match.measures_added,
-                measures_raised=match.measures_raised,
-                ledger_import=record.pk,
-            )
-        record.preview = {**record.preview, "applied": chosen}
-        _finish(
-            record,
-            actor,
-            ids,
-            warnings,
-            bulk=len(new) > PER_ROW_LIMIT,
-            updated=[m.problem_id for m in changed if m.problem_id is not None],
+        new = _New(
+            [now[k].plan for k in chosen if now[k].kind == Kind.NEW],
+            record=record,
+            actor=actor,
+            requirement=requirement,
         )
+        changed = [now[k] for k in chosen if now[k].kind == Kind.CHANGED]
+        current().step(0, len(chosen), _("核对完成，正在写入"))
+        new.stage()
+        with transaction.atomic(durable=True):
+            _lock_import(record, LedgerImport.Status.PREVIEW)
+            conflicts = _changed_since(actor, new.plans, since) + _edited_since(
+                actor, changed, stored
+            )
+            if conflicts:
+                raise _Rejected(conflicts)
+            ids = new.write()
+            _update(changed, record=record, actor=actor)
+            record.preview = {**record.preview, "applied": chosen}
+            _finish(
+                record,
+                actor,
+                ids,
+                warnings,
+                bulk=new.bulk,
+                updated=[m.problem_id for m in changed if m.problem_id is not None],
+            )
         return ImportOutcome(record, [], warnings, None, ids)
 
     return _attempt(record, actor, parsed, work)
 
 
 APPLIED = {Kind.NEW, Kind.CHANGED}
+
+
+def _differs(match: RowMatch, entry: dict[str, Any]) -> bool:
+    return compared(match.as_dict()) != compared(entry)
 
 
 def _stale(entry: dict[str, Any]) -> RowError:
@@ -198,6 +246,25 @@ def _stale(entry: dict[str, Any]) -> RowError:
     return RowError(entry["sheet"], entry["row"], "", message)
 
 
+def _update(changed: list[RowMatch], *, record: LedgerImport, actor: User) -> None:
+    if not changed:
+        return
+    current().step(0, len(changed), _("更新 %(n)d 个问题") % {"n": len(changed)})
+    problems = Problem.objects.select_related(
+        "unit", "parent", "responsible_person__unit", "responsible_leader__unit"
+    ).in_bulk([m.problem_id for m in changed])
+    for match in changed:
+        assert match.problem_id is not None
+        actions.check_reimport_problem(
+            problems[match.problem_id],
+            actor=actor,
+            changes=match.updates,
+            measures_added=match.measures_added,
+            measures_raised=match.measures_raised,
+            ledger_import=record.pk,
+        )
+
+
 def _read(record: LedgerImport, actor: User) -> ParsedLedger | ImportOutcome:
     current().step(0, None, _("读取工作簿"))
     with record.file.open("rb") as handle:
@@ -208,50 +275,237 @@ def _read(record: LedgerImport, actor: User) -> ParsedLedger | ImportOutcome:
         return _reject(record, actor, None, [RowError("", 0, "", exc.message)], [])
 
 
+def _lock_import(record: LedgerImport, status: str) -> None:
+    """In the writing transaction: the import row is still where the check left it (a second
+    run of the same job, or a confirmation sent twice, writes nothing), and no other problem
+    is registered until it commits."""
+    stored = LedgerImport.objects.select_for_update().filter(pk=record.pk, status=status)
+    if not stored.exists():
+        raise _AlreadyDone(_("该文件已经处理过，请重新上传"))
+    # What is re-checked next (nothing registered since the check) holds until the commit.
+    actions.hold_registration_lock()
+
+
+@dataclass(frozen=True)
+class _Since:
+    """Where the ledger stood when the check began: what was registered after it is looked
+    at again before anything is shown."""
+
+    last_id: int
+
+    @classmethod
+    def now(cls) -> _Since:
+        return cls(Problem.with_staged.aggregate(m=Max("id"))["m"] or 0)
+
+
+def _changed_since(actor: User, plans: list[RowPlan], since: _Since) -> list[RowError]:
+    """New rows whose check no longer holds when they are written: the same problem (its
+    unit and description) registered since the check, by anyone; or a unit, person or
+    category the row names switched off, or left the importer's scope, since."""
+    if not plans:
+        return []
+    errors: list[RowError] = []
+    units = {p.fields["unit_id"] for p in plans}
+    registered = {
+        (unit_id, normalise_text(text))
+        for chunk in _chunks(sorted(units))
+        for unit_id, text in Problem.objects.filter(
+            pk__gt=since.last_id, unit_id__in=chunk
+        ).values_list("unit_id", "description")
+    }
+    named_units = units | {u for p in plans for u in p.cooperating}
+    people = {
+        pk
+        for p in plans
+        for pk in (p.fields.get("responsible_leader_id"), p.fields.get("responsible_person_id"))
+        if pk is not None
+    }
+    roles = _roles(REGISTRARS)
+    in_scope = _present(
+        Unit.objects.filter(scope_q(actor, "path", roles=roles), is_active=True), named_units
+    )
+    cooperating_ok = _present(Unit.objects.filter(is_active=True), named_units)
+    people_ok = _present(
+        Person.objects.filter(scope_q(actor, "unit__path", roles=roles), is_active=True), people
+    )
+    categories_ok = _present(
+        Category.objects.filter(is_active=True), {p.fields["category_id"] for p in plans}
+    )
+    for plan in plans:
+        fields = plan.fields
+        if (fields["unit_id"], normalise_text(fields.get("description", ""))) in registered:
+            message = _(
+                "本行的问题在核对之后已由他人登记到台账，本次未写入任何数据，请重新上传核对"
+            )
+        elif fields["unit_id"] not in in_scope or not set(plan.cooperating) <= cooperating_ok:
+            message = _("本行的单位在核对之后已停用或不在您的管辖范围内，本次未写入任何数据")
+        elif (
+            {
+                fields.get("responsible_leader_id"),
+                fields.get("responsible_person_id"),
+            }
+            - {None}
+            - people_ok
+        ):
+            message = _("本行的责任领导或责任人在核对之后已调离或停用，本次未写入任何数据")
+        elif fields["category_id"] not in categories_ok:
+            message = _("本行的问题类别在核对之后已停用，本次未写入任何数据")
+        else:
+            continue
+        errors.append(RowError(plan.sheet, plan.row, "", message))
+    return errors
+
+
+def _present(rows: QuerySet[Any], ids: set[int]) -> set[int]:
+    return {
+        pk
+        for chunk in _chunks(sorted(ids))
+        for pk in rows.filter(pk__in=chunk).values_list("pk", flat=True)
+    }
+
+
+def _edited_since(
+    actor: User, changed: list[RowMatch], stored: dict[str, dict[str, Any]]
+) -> list[RowError]:
+    """Changed rows whose problem is no longer as it was checked: read again (and locked) in
+    the writing transaction and compared with the preview, the way the check compared them."""
+    if not changed:
+        return []
+    again, _unmatched = match_rows(actor, [m.plan for m in changed], lock=True)
+    now = {m.key: m for m in again}
+    return [
+        _stale(stored[m.key])
+        for m in changed
+        if m.key not in now or _differs(now[m.key], stored[m.key])
+    ]
+
+
 def _attempt(
     record: LedgerImport,
     actor: User,
     parsed: ParsedLedger,
     work: Callable[[list[RowError]], ImportOutcome],
 ) -> ImportOutcome:
-    """Run `work` in one durable transaction: what it returns, or the import rejected with
-    nothing written (a row error, a conflict, a system error)."""
+    """Run `work` (which writes in transactions of its own): what it returns, or the import
+    rejected with nothing of it left in the ledger (a row error, a conflict, a system error:
+    rows it staged are removed)."""
     warnings: list[RowError] = []
     try:
-        with transaction.atomic(durable=True):
-            return work(warnings)
+        return work(warnings)
+    except _AlreadyDone:
+        raise  # the import row says what the run that finished it did
     except _Rejected as exc:
+        unstage(record)
         return _reject(record, actor, parsed, exc.errors, warnings)
     except (IntegrityError, ValidationError) as exc:
         # A concurrent change between the check and the write (a person left, a category
         # was switched off), or a rule the check does not know: nothing was written.
         logger.warning("ledger import %s failed: %s", record.pk, exc)
+        unstage(record)
         message = _("导入时数据发生冲突，未写入任何数据，请重新上传")
         if isinstance(exc, ValidationError):
             message += "：" + "；".join(exc.messages)
         return _reject(record, actor, None, [RowError("", 0, "", message)], warnings, failed=True)
     except Exception:
+        unstage(record)
         message = _("导入时发生系统错误，未写入任何数据，请联系管理员")
         _reject(record, actor, None, [RowError("", 0, "", message)], warnings, failed=True)
         raise
 
 
-def _create(
-    plans: list[RowPlan], *, record: LedgerImport, actor: User, requirement: str
-) -> list[int]:
-    if not plans:
-        return []
-    current().step(len(plans), len(plans), _("写入 %(n)d 个问题") % {"n": len(plans)})
-    if len(plans) <= PER_ROW_LIMIT:
-        return _write_each(plans, actor=actor, assign=record.assign, requirement=requirement)
-    ids = _write_bulk(plans, actor=actor, assign=record.assign, requirement=requirement)
-    # Fresh statistics, or SQLite plans the next ledger queries as full scans.
-    transaction.on_commit(
-        lambda: optimize_database(
-            "ledger_problem", "ledger_measure", "ledger_transition", "ledger_problemtally"
+class _New:
+    """The new rows of an import: a few written through the ledger's actions in the last
+    transaction; many staged in batches first (`stage`), then shown at once (`write`)."""
+
+    def __init__(
+        self, plans: list[RowPlan], *, record: LedgerImport, actor: User, requirement: str
+    ) -> None:
+        self.plans = plans
+        self.record = record
+        self.actor = actor
+        self.requirement = requirement
+        self.bulk = len(plans) > PER_ROW_LIMIT
+        self.ids: list[int] = []
+        self.notices: list[Notification] = []
+
+    def stage(self) -> None:
+        """Many rows: written in batches, each in its own short transaction with its audit
+        event, under the import's staged status (seen by no one)."""
+        if not self.bulk:
+            return
+        total = len(self.plans)
+        status = staged_status(self.record.pk)
+        for start in range(0, total, STAGE_BATCH):
+            batch = self.plans[start : start + STAGE_BATCH]
+            current().step(start, total, _("写入 %(n)d / %(t)d 个问题") % {"n": start, "t": total})
+            with transaction.atomic(durable=True):
+                ids, notices = _write_bulk(
+                    batch,
+                    actor=self.actor,
+                    assign=self.record.assign,
+                    requirement=self.requirement,
+                    staged=status,
+                )
+                record_audit(
+                    actor=self.actor,
+                    action="ledger.problem.import.stage",
+                    obj=self.record,
+                    after={
+                        "rows": [batch[0].row, batch[-1].row],
+                        "problem_ids": [min(ids), max(ids)],
+                        "staged": len(ids),
+                    },
+                )
+            self.ids += ids
+            self.notices += notices
+
+    def write(self) -> list[int]:
+        """In the last transaction: the staged rows shown with their real status in one
+        statement (and their notices sent), or the few rows written through the actions."""
+        if not self.plans:
+            return []
+        if not self.bulk:
+            return _write_each(
+                self.plans,
+                actor=self.actor,
+                assign=self.record.assign,
+                requirement=self.requirement,
+            )
+        status = staged_status(self.record.pk)
+        final = Problem.Status.ASSIGNED if self.record.assign else Problem.Status.DRAFT
+        shown = Problem.with_staged.filter(status=status).update(status=final)
+        if shown != len(self.ids):
+            raise RuntimeError(f"import {self.record.pk}: {shown} of {len(self.ids)} rows shown")
+        ProblemTally.objects.filter(status=status, n=0).delete()  # the staged counts, spent
+        Notification.objects.bulk_create(self.notices, batch_size=BATCH)
+        # Fresh statistics, or SQLite plans the next ledger queries as full scans.
+        transaction.on_commit(
+            lambda: optimize_database(
+                "ledger_problem", "ledger_measure", "ledger_transition", "ledger_problemtally"
+            )
         )
-    )
-    return ids
+        return self.ids
+
+
+def unstage(record: LedgerImport) -> int:
+    """Remove the rows an import staged and did not show (it failed, or its worker died):
+    in short transactions, the measures, links and events with them. Nobody saw them."""
+    status = staged_status(record.pk)
+    removed = 0
+    through = Problem.cooperating_units.through
+    while True:
+        # Not durable: the job sweep ends a dead job's work inside its own transaction.
+        with transaction.atomic():
+            ids = list(
+                Problem.with_staged.filter(status=status).values_list("pk", flat=True)[:STAGE_BATCH]
+            )
+            if not ids:
+                ProblemTally.objects.filter(status=status, n=0).delete()
+                return removed
+            for model in (Feedback, Transition, Measure, through):
+                model.objects.filter(problem_id__in=ids).delete()
+            Problem.with_staged.filter(pk__in=ids).delete()
+            removed += len(ids)
 
 
 def _hold_for_preview(
@@ -332,9 +586,13 @@ def _requirement_text(problem: Problem) -> str:
     return _("本问题须长期坚持整改，请定期报送进展：%(title)s") % {"title": problem.title}
 
 
-def _write_bulk(plans: list[RowPlan], *, actor: User, assign: bool, requirement: str) -> list[int]:
-    """Many rows at once: the same rows check_create_problem (and, with assign, check_assign)
-    would write, in a few statements per thousand rows. Keep the two in step:
+def _write_bulk(
+    plans: list[RowPlan], *, actor: User, assign: bool, requirement: str, staged: str
+) -> tuple[list[int], list[Notification]]:
+    """Many rows at once, staged: the same rows check_create_problem (and, with assign,
+    check_assign) would write, in a few statements per thousand rows, under the status
+    `staged` until `_New.write` gives them theirs; the assignment notices are returned, to be
+    sent when the rows are shown. Keep the two in step:
 
     - numbers 年份-轮次-清单-序号 from consecutive serials taken under the serial lock:
       actions._next_serial takes PostgreSQL's advisory lock, held to the end of this
@@ -347,14 +605,16 @@ def _write_bulk(plans: list[RowPlan], *, actor: User, assign: bool, requirement:
       notice (Feedback) and a notification to the responsible person's account;
     - validation (full_clean, the people rules) is what Checker did for every row.
 
-    Instead of one audit event per problem, the import writes one summary event that names
-    the import row (whose stored file holds exactly what was written) and the ids created.
+    Instead of one audit event per problem, each batch writes one event naming the import
+    row (whose stored file holds exactly what was written) and the ids it staged, and the
+    import one summary event when they are shown.
     """
     now, today = timezone.now(), timezone.localdate()
     first_serial = actions._next_serial()
     calendar = get_calendar()
     lights: dict[date | None, str] = {}
     problems: list[Problem] = []
+    notices: list[Notification] = []
     for i, plan in enumerate(plans):
         problem = Problem(created_by=actor, created_at=now, updated_at=now, **plan.fields)
         problem.serial = first_serial + i
@@ -379,6 +639,7 @@ def _write_bulk(plans: list[RowPlan], *, actor: User, assign: bool, requirement:
                     yellow_days=settings.QF_LEDGER_YELLOW_DAYS,
                 )
             problem.set_light(lights[problem.deadline])
+        problem.status = staged  # the transitions below say what it becomes
         problems.append(problem)
     Problem.objects.bulk_create(problems, batch_size=BATCH)
     if any(p.pk is None for p in problems):  # every supported database returns the ids
@@ -439,21 +700,18 @@ def _write_bulk(plans: list[RowPlan], *, actor: User, assign: bool, requirement:
             ),
             batch_size=BATCH,
         )
-        Notification.objects.bulk_create(
-            (
-                Notification(
-                    recipient_id=plan.user_id,
-                    title=(_("新交办问题：%(n)s") % {"n": p.number})[:200],
-                    body=text,
-                    link=f"/ledger/{p.pk}/",
-                    created_at=now,
-                )
-                for p, plan, text in zip(problems, plans, texts, strict=True)
-                if plan.user_id is not None
-            ),
-            batch_size=BATCH,
-        )
-    return [p.pk for p in problems]
+        notices = [
+            Notification(
+                recipient_id=plan.user_id,
+                title=(_("新交办问题：%(n)s") % {"n": p.number})[:200],
+                body=text,
+                link=f"/ledger/{p.pk}/",
+                created_at=now,
+            )
+            for p, plan, text in zip(problems, plans, texts, strict=True)
+            if plan.user_id is not None
+        ]
+    return [p.pk for p in problems], notices
 
 
 def _finish(

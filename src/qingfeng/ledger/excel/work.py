@@ -19,6 +19,7 @@ from qingfeng.ledger.excel.importing import (
     do_apply_reimport,
     do_import_ledger,
     mark_import_failed,
+    unstage,
 )
 from qingfeng.ledger.models import LedgerImport
 from qingfeng.orgs.models import User
@@ -120,12 +121,14 @@ def run_apply(payload: dict[str, Any]) -> None:
 
 def import_failed(payload: dict[str, Any], reason: str) -> None:
     """The job will not finish (time limit, a system error, a worker that died): the import
-    row ends too, with the reason, instead of staying 已接收 for ever."""
+    row ends too, with the reason, instead of staying 已接收 for ever, and the rows it had
+    staged are removed (no one saw them)."""
     record = LedgerImport.objects.filter(pk=payload["import_id"]).first()
     actor = User.objects.filter(pk=payload["actor_id"]).first()
     if record is None or actor is None:
         return
     if record.status in (LedgerImport.Status.RECEIVED, LedgerImport.Status.PREVIEW):
+        unstage(record)  # rows a killed worker staged and never showed
         mark_import_failed(record, actor, reason)
 
 

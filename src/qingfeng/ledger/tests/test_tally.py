@@ -13,7 +13,7 @@ from qingfeng.core.tally import Tally
 from qingfeng.ledger import actions, deadlines, selectors
 from qingfeng.ledger.excel.checking import RowPlan
 from qingfeng.ledger.excel.importing import _write_bulk
-from qingfeng.ledger.models import PROBLEM_TALLY, Problem, ProblemTally
+from qingfeng.ledger.models import PROBLEM_TALLY, Problem, ProblemTally, staged_status
 from qingfeng.ledger.tests.base import LedgerTestCase
 from qingfeng.orgs.selectors import scope_root_units
 
@@ -38,7 +38,11 @@ class TallyTestCase(LedgerTestCase):
         self.assertEqual(PROBLEM_TALLY.check(), [])
         # A bulk import's statement, and a bulk update and delete.
         plans = [_plan_from(first, title=f"批量{i}") for i in range(5)]
-        _write_bulk(plans, actor=self.county_admin, assign=True, requirement="")
+        staged = staged_status(0)
+        _write_bulk(plans, actor=self.county_admin, assign=True, requirement="", staged=staged)
+        self.assertEqual(self.kept(self.school.pk, staged), 5)  # kept apart, read by no one
+        self.assertEqual(PROBLEM_TALLY.check(), [])
+        Problem.with_staged.filter(status=staged).update(status=Problem.Status.ASSIGNED)
         Problem.objects.filter(title__startswith="批量").update(unit=self.school2)
         self.assertEqual(self.kept(self.school2.pk, Problem.Status.ASSIGNED), 5)
         Problem.objects.filter(title="批量0").delete()
