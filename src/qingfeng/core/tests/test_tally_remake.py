@@ -25,7 +25,7 @@ def remake(model: type[Problem] | type[Ticket], tally: Tally) -> None:
     """What a migration altering one of the model's columns does to its table."""
     with connection.schema_editor() as editor:
         if connection.vendor == "sqlite":
-            editor._remake_table(model)  # AlterField, RemoveField, … on SQLite
+            editor._remake_table(model)  # type: ignore[attr-defined] # AlterField, … on SQLite
         else:
             for sql in tally.postgres_drop():
                 editor.execute(sql)
@@ -54,7 +54,7 @@ class TallyRemakeTestCase(TransactionTestCase):
             serial=990000 + self.serial,
             list_kind=Problem.ListKind.PERSONAL,
             source=Problem.Source.SELF_CHECK,
-            category=Category.objects.order_by("id").first(),
+            category=Category.objects.order_by("id")[0],
             dimension="integrity",
             title=title,
             description="三年级推荐学生购买指定教辅。",
@@ -69,7 +69,7 @@ class TallyRemakeTestCase(TransactionTestCase):
             number=f"ZT20261118-{self.serial:04d}",
             receipt_hash=f"{self.serial:064d}",
             kind=Ticket.Kind.COMPLAINT,
-            category=TicketCategory.objects.order_by("id").first(),
+            category=TicketCategory.objects.order_by("id")[0],
             unit=unit,
             title=title,
             content="食堂饭菜分量不足，学生反映吃不饱。",
