@@ -66,7 +66,7 @@ class JobTakeoverTestCase(TransactionTestCase):
             check=False,
         )
         self.assertEqual(result.returncode, 0, result.stderr)
-        return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+        return json.loads(result.stdout.strip().splitlines()[-1])
 
     def killed_holding(self, job_id: int) -> None:
         """Worker A takes the job, and dies (SIGKILL) while it holds it; meanwhile B's sweep
