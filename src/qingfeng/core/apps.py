@@ -13,7 +13,7 @@ class CoreConfig(AppConfig):
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
-        from qingfeng.core import auditguard, notify, permissions, registry, tally, views
+        from qingfeng.core import auditguard, notify, permissions, registry, status, tally, views
         from qingfeng.core.registry import HomeCard, MenuEntry, Section
 
         checks.register(auditguard.check_audit_protection, checks.Tags.database)
@@ -29,6 +29,7 @@ class CoreConfig(AppConfig):
         registry.add_home_card(
             HomeCard("calendar", "core/cards/calendar.html", 90, views.calendar_card)
         )
+        registry.add_home_card(HomeCard("system", "core/cards/system.html", 95, status.card))
         system = Section.SYSTEM
         registry.add_menu_entry(MenuEntry("calendar", _("工作日历"), "core:calendar", system, 60))
         # The admin's own views carry no policy of ours: the entry shows to whom it opens for.
