@@ -13,8 +13,9 @@
 #     drill.py              the restore drill for real backups (drill.py --backup FILE)
 #
 # Wheels are built for the Python that builds the bundle (its minor version and platform: the
-# name says which); build on the release of the target machine. Downloads go through pip's
-# cache, so a second build needs no network either.
+# name says which); build on the release of the target machine. The dependencies' wheels are
+# kept in a cache keyed by the lock (below), so a second build needs no network and no
+# dependency resolution, only Qingfeng's own wheel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PY:-.venv/bin/python}"
@@ -33,7 +34,24 @@ ls src/qingfeng/locale/*/LC_MESSAGES/django.mo >/dev/null || { echo "translation
 echo "== wheels (runtime dependencies, locked by constraints.txt, and Qingfeng)"
 started=$SECONDS
 cp constraints.txt "$ROOT/constraints.txt"
-"$PY" -m pip wheel --quiet --wheel-dir "$ROOT/wheels" -c "$ROOT/constraints.txt" .
+# The dependencies' wheels are kept between builds (BUNDLE_WHEEL_CACHE, default
+# ~/.cache/qingfeng/bundle-wheels/, outside the work tree so a fresh clone reuses them), under a
+# key of the Python tag and the lock: the same constraints and dependencies give the same
+# wheels, so a rebuild only makes Qingfeng's own wheel.
+DEPS="$("$PY" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml","rb"))["project"]["dependencies"]))')"
+KEY="$TAG-$(printf '%s\n' "$DEPS" | cat - constraints.txt | sha256sum | cut -c1-16)"
+CACHE="${BUNDLE_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/qingfeng/bundle-wheels}/$KEY"
+if [ ! -f "$CACHE/.complete" ]; then
+  rm -rf "$CACHE" && mkdir -p "$CACHE"
+  printf '%s\n' "$DEPS" > "$STAGE/requirements.txt"
+  "$PY" -m pip wheel --quiet --wheel-dir "$CACHE" -c constraints.txt -r "$STAGE/requirements.txt"
+  touch "$CACHE/.complete"
+  echo "   dependencies built into the wheel cache $CACHE"
+else
+  echo "   dependencies from the wheel cache $CACHE"
+fi
+cp "$CACHE"/*.whl "$ROOT/wheels/"
+"$PY" -m pip wheel --quiet --no-deps --wheel-dir "$ROOT/wheels" .
 echo "   $(ls "$ROOT/wheels" | wc -l) wheels in $((SECONDS - started)) s"
 # Qingfeng's own wheel must carry what is not Python.
 "$PY" - "$ROOT/wheels" <<'PY'

@@ -256,8 +256,10 @@ def write_results(results: dict[str, Any], ok: bool, reports: int) -> None:
         f"{lost['reports through B after A died']} filed, B /healthz {lost['B /healthz']}, "
         f"jobs {lost['jobs']}, not done {lost['not done']} |",
         "",
-        "Not measured here: a load balancer in front, a worker killed mid-job, load at "
-        "province size (docs/operations.md §5).",
+        "A worker killed in the middle of a job is `core/tests/test_job_takeover.py` (two worker "
+        "processes on the shared database, one killed holding the job; run by the suite on "
+        "both databases). Not measured here: a load balancer in front, load at province size "
+        "(docs/operations.md §5).",
         end,
     ]
     text = path.read_text(encoding="utf-8")

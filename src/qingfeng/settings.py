@@ -336,6 +336,8 @@ USE_TZ = True
 FORMAT_MODULE_PATH = ["qingfeng.formats"]
 
 # --- Static and media ---------------------------------------------------------------------
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10_485_760
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("QF_STATIC_ROOT", str(DATA_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
@@ -353,9 +355,71 @@ STORAGES = {
         ),
     },
 }
+
+
+def s3_storage(
+    bucket: str,
+    *,
+    endpoint: str,
+    prefix: str = "",
+    access_key: str = "",
+    secret_key: str = "",
+    region: str = "",
+    ca_bundle: str = "",
+    addressing: str = "",
+) -> dict[str, object]:
+    """The default storage in an S3-compatible bucket (django-storages), as QF_MEDIA_S3_* say."""
+    from botocore.config import Config
+
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint or None,
+            # None: boto3's own chain (AWS_ACCESS_KEY_ID, a credentials file, an instance role).
+            "access_key": access_key or None,
+            "secret_key": secret_key or None,
+            "region_name": region or "us-east-1",
+            "location": prefix.strip("/"),
+            # A CA bundle's path for an intranet's own certificate authority.
+            "verify": ca_bundle or None,
+            "default_acl": None,  # the bucket's own policy: private
+            # An export named like last month's must not replace it: a free name is found.
+            "file_overwrite": False,
+            "max_memory_size": FILE_UPLOAD_MAX_MEMORY_SIZE,  # larger downloads spool to disk
+            "client_config": Config(
+                signature_version="s3v4",
+                # MinIO and most intranet stores answer on a path (http://minio:9000/bucket/…).
+                s3={"addressing_style": addressing or "path"},
+                # Checksums only where S3 requires them: older S3-compatible servers refuse the
+                # newer trailing checksums.
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+                retries={"max_attempts": 5, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=60,
+            ),
+        },
+    }
+
+
+# Several app hosts share their uploads (evidence, attachments, import workbooks, exports) in
+# an S3-compatible bucket (MinIO, Ceph, a cloud's object storage) instead of QF_MEDIA_ROOT:
+# set QF_MEDIA_S3_BUCKET. Files are always served through the app's own scoped views, never by
+# a link into the bucket, so the bucket needs no public access. docs/operations.md.
+QF_MEDIA_S3_BUCKET = env_str("QF_MEDIA_S3_BUCKET")
+if QF_MEDIA_S3_BUCKET:
+    STORAGES["default"] = s3_storage(
+        QF_MEDIA_S3_BUCKET,
+        endpoint=env_str("QF_MEDIA_S3_ENDPOINT_URL"),
+        prefix=env_str("QF_MEDIA_S3_PREFIX"),
+        access_key=env_secret("QF_MEDIA_S3_ACCESS_KEY"),
+        secret_key=env_secret("QF_MEDIA_S3_SECRET_KEY"),
+        region=env_str("QF_MEDIA_S3_REGION"),
+        ca_bundle=env_str("QF_MEDIA_S3_CA_BUNDLE"),
+        addressing=env_str("QF_MEDIA_S3_ADDRESSING"),
+    )
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10_485_760
 
 # --- Background work ----------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")

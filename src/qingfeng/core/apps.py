@@ -11,11 +11,16 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
         from django.db.backends.signals import connection_created
+        from django.db.models.signals import post_migrate
 
-        from qingfeng.core import auditguard, notify, permissions, registry, views
+        from qingfeng.core import auditguard, notify, permissions, registry, status, tally, views
         from qingfeng.core.registry import HomeCard, MenuEntry, Section
 
         checks.register(auditguard.check_audit_protection, checks.Tags.database)
+        checks.register(tally.check_tallies, checks.Tags.database)
+        # Once per migrate (sent for each app; this one is core's): tallies a table rebuild
+        # left without triggers get them back.
+        post_migrate.connect(tally.ensure_all, sender=self, dispatch_uid="qingfeng.tallies")
         # Said once per process when it first reaches the database ("fall back loudly").
         connection_created.connect(auditguard.warn_once, dispatch_uid="qingfeng.auditguard")
 
@@ -24,6 +29,7 @@ class CoreConfig(AppConfig):
         registry.add_home_card(
             HomeCard("calendar", "core/cards/calendar.html", 90, views.calendar_card)
         )
+        registry.add_home_card(HomeCard("system", "core/cards/system.html", 95, status.card))
         system = Section.SYSTEM
         registry.add_menu_entry(MenuEntry("calendar", _("工作日历"), "core:calendar", system, 60))
         # The admin's own views carry no policy of ours: the entry shows to whom it opens for.

@@ -43,6 +43,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from qingfeng.core import media
 from qingfeng.lib import filetypes, scrub
 from qingfeng.lib.filetypes import FileType
 
@@ -240,17 +241,6 @@ def _folder(model: type[Attachment]) -> str:
     return fixed.rstrip("/")
 
 
-def _walk(storage: Any, folder: str) -> Iterator[str]:
-    try:
-        folders, files = storage.listdir(folder)
-    except FileNotFoundError:
-        return
-    for name in files:
-        yield f"{folder}/{name}" if folder else name
-    for sub in folders:
-        yield from _walk(storage, f"{folder}/{sub}" if folder else sub)
-
-
 def sweep_orphans(*, grace: timedelta | None = None) -> list[str]:
     """Delete the stored files that no row refers to and that are older than the grace period
     (`QF_ORPHAN_GRACE_HOURS`: an upload whose row is still being written is left alone), and
@@ -264,7 +254,7 @@ def sweep_orphans(*, grace: timedelta | None = None) -> list[str]:
         storage = _file_field(model).storage
         candidates = [
             name
-            for name in _walk(storage, _folder(model))
+            for name in media.walk(_folder(model), storage)
             if storage.get_modified_time(name) < cutoff
         ]
         for start in range(0, len(candidates), 500):

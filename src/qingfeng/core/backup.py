@@ -5,7 +5,9 @@ A backup is one tar file, `qingfeng-backup-<UTC time>.tar` (or `.tar.enc`, encry
 - `db.sqlite3` — SQLite's online backup of the live database (a consistent snapshot while the
   site keeps running), or `db.pgdump` — `pg_dump -Fc` of PostgreSQL, taken in the same
   REPEATABLE READ snapshot as the row counts of the manifest;
-- `media/…` — every stored file (evidence, attachments, workbooks);
+- `media/…` — every stored file (evidence, attachments, workbooks, exports), read through the
+  storage: the media directory, or every object of the S3-compatible bucket when the files
+  are kept there (QF_MEDIA_S3_BUCKET; restored into the bucket the restoring instance names);
 - `manifest.json` — the format, the time, the database vendor, the applied migrations, the
   rows of every table, the SHA-256 and size of every other member, the fingerprints of the
   keys that decrypt personal fields, and the audit chain's newest event (id and hash), so rows
@@ -44,18 +46,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.base import File
+from django.core.files.storage import default_storage
 from django.db import connection, connections, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qingfeng.core import audit
+from qingfeng.core import audit, media
 from qingfeng.core.sqlite import base as sqlite_pool
 
 FORMAT = 1
@@ -225,8 +228,23 @@ def _pg_snapshot(target: Path) -> tuple[dict[str, int], dict[str, Any]]:
     return counts, head
 
 
-def _media_root() -> Path:
-    return Path(cast(FileSystemStorage, default_storage).location)
+def _media_for_backup(staging: Path) -> Path:
+    """The directory whose files go into the backup as media/…: the storage's own directory,
+    or, when the files are in a bucket (QF_MEDIA_S3_BUCKET), a copy of every object downloaded
+    into the staging directory."""
+    root = media.local_root()
+    if root is not None:
+        return root
+    copy = staging / "media"
+    copy.mkdir()
+    for name in media.walk():
+        if name.startswith("/") or ".." in Path(name).parts:
+            raise BackupError(_("存储中的文件名不安全：%(n)s") % {"n": name})
+        target = copy / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with default_storage.open(name, "rb") as source, target.open("wb") as out:
+            shutil.copyfileobj(source, out, CHUNK)
+    return copy
 
 
 def _media_files(root: Path) -> Iterator[Path]:
@@ -234,6 +252,24 @@ def _media_files(root: Path) -> Iterator[Path]:
         for path in sorted(root.rglob("*")):
             if path.is_file() and not path.is_symlink():
                 yield path
+
+
+def _restore_media(content: Path, manifest: dict[str, Any]) -> None:
+    """Every file of the backup back into the storage, under its own name."""
+    root = media.local_root()
+    for name in manifest["files"]:
+        if not name.startswith("media/"):
+            continue
+        stored = name.removeprefix("media/")
+        if root is not None:
+            target = root / stored
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(content / name, target)
+            continue
+        with (content / name).open("rb") as fh:
+            saved = default_storage.save(stored, File(fh, name=stored))
+        if saved != stored:  # the bucket was checked empty: only a concurrent writer does this
+            raise BackupError(_("文件 %(n)s 已存在于存储中，未能按原名恢复") % {"n": stored})
 
 
 class BackupRunning(BackupError):
@@ -343,9 +379,9 @@ def _create_backup(directory: Path, *, keep: int | None) -> Report:
             "sha256": _sha256(staging / ANCHOR_MEMBER),
             "size": (staging / ANCHOR_MEMBER).stat().st_size,
         }
-        media = _media_root()
-        for path in _media_files(media):
-            name = "media/" + path.relative_to(media).as_posix()
+        files_dir = _media_for_backup(staging)
+        for path in _media_files(files_dir):
+            name = "media/" + path.relative_to(files_dir).as_posix()
             files[name] = {"sha256": _sha256(path), "size": path.stat().st_size}
         manifest = {
             "format": FORMAT,
@@ -366,8 +402,8 @@ def _create_backup(directory: Path, *, keep: int | None) -> Report:
             tar.add(staging / "manifest.json", arcname="manifest.json")
             tar.add(staging / db_name, arcname=db_name)
             tar.add(staging / ANCHOR_MEMBER, arcname=ANCHOR_MEMBER)
-            for path in _media_files(media):
-                tar.add(path, arcname="media/" + path.relative_to(media).as_posix())
+            for path in _media_files(files_dir):
+                tar.add(path, arcname="media/" + path.relative_to(files_dir).as_posix())
         partial = directory / f".{final.name}.partial"
         if key:
             with tar_path.open("rb") as plain, partial.open("wb") as sealed:
@@ -517,18 +553,13 @@ def restore_backup(path: Path) -> Report:
             )
         if not _instance_is_empty():
             raise BackupError(_("本实例已有数据：只能恢复到空实例（新的数据库和数据目录）"))
-        media = _media_root()
-        if any(_media_files(media)):
+        if any(media.walk()):
             raise BackupError(_("文件目录不是空的：只能恢复到空实例"))
         if connection.vendor == "sqlite":
             _restore_sqlite(content / "db.sqlite3")
         else:
             _restore_pg(content / "db.pgdump")
-        for name in manifest["files"]:
-            if name.startswith("media/"):
-                target = media / name.removeprefix("media/")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(content / name, target)
+        _restore_media(content, manifest)
         anchor_file = content / ANCHOR_MEMBER
         # The restored instance knows the backup's head from now on.
         if anchor_file.is_file() and manifest["audit_head"]["id"]:

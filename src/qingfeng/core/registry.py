@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from qingfeng.core.progress import LongWork
     from qingfeng.core.retention import RetentionRule
     from qingfeng.core.search import TextIndex
+    from qingfeng.core.tally import Tally
 
     AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -361,6 +362,7 @@ class Registry:
     text_indexes: dict[str, TextIndex] = field(default_factory=dict)
     case_sources: dict[str, CaseMaterialSource] = field(default_factory=dict)
     retention: dict[str, RetentionRule] = field(default_factory=dict)
+    tallies: dict[str, Tally] = field(default_factory=dict)
 
     def _add(self, table: dict[str, Any], key: str, item: Any) -> None:
         # ready() may run twice (tests, autoreload): the same key replaces, never duplicates.
@@ -462,6 +464,16 @@ def add_text_index(index: TextIndex) -> None:
 
 def text_indexes() -> list[TextIndex]:
     return list(_registry.text_indexes.values())
+
+
+def add_tally(tally: Tally) -> None:
+    """A `core.tally.Tally` whose triggers every `migrate` puts back if a table rebuild
+    dropped them (and the system check reports missing)."""
+    _registry._add(_registry.tallies, tally.table, tally)
+
+
+def tallies() -> list[Tally]:
+    return list(_registry.tallies.values())
 
 
 def url_mounts() -> list[UrlMount]:

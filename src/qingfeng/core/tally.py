@@ -16,17 +16,30 @@ the columns). A source column that may be NULL is named in `nullable` and kept a
 tally (NOT NULL there): two NULLs are never equal, so a unique constraint could not hold the
 combination "no unit" once. Rows whose count fell to zero stay (they are reused); `rebuild` recounts
 everything from the source (after a restore, or to check: `check` compares).
+
+SQLite drops a table's triggers when a migration rebuilds it (Django's way to alter a column
+there: a new table, the rows copied, the old one dropped), and a tally without its triggers
+goes silently wrong. So an app registers its tallies (`core.registry.add_tally`), every
+`migrate` ends by putting back the missing triggers and counting that tally again
+(`ensure_all`, on post_migrate), and the system check `qingfeng.W020` names a tally whose
+triggers are missing on a database changed some other way (a warning, not an error:
+`migrate`, which mends it, runs the checks first and would stop on an error).
 """
 
 # ruff: noqa: S608 -- the SQL is built from table and column names the code declares (checked
 # to be plain identifiers below), never from anything a user sent.
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.core import checks
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -138,6 +151,48 @@ class Tally:
             )
             return list(cursor.fetchall())
 
+    # -- kept in place --
+
+    def state(self, conn: BaseDatabaseWrapper) -> str:
+        """'kept' (its triggers are there), 'missing' (the tables are, the triggers are not) or
+        'absent' (a table or a column is not there: a database migrated to an earlier state)."""
+        with conn.cursor() as cursor:
+            tables = set(conn.introspection.table_names(cursor))
+            if not {self.source, self.table} <= tables:
+                return "absent"
+            found = {c.name for c in conn.introspection.get_table_description(cursor, self.source)}
+            if not set(self.columns) <= found:
+                return "absent"
+            if conn.vendor == "sqlite":
+                cursor.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                    "AND tbl_name = %s AND name IN (%s, %s, %s)",
+                    [self.source, *(f"{self._name}_{op}" for op in ("insert", "delete", "update"))],
+                )
+                expected = 3
+            else:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass(%s) "
+                    "AND tgname = %s AND NOT tgisinternal",
+                    [self.source, self._name],
+                )
+                expected = 1
+            return "kept" if cursor.fetchone()[0] == expected else "missing"
+
+    def ensure(self, conn: BaseDatabaseWrapper | None = None) -> bool:
+        """Put the triggers back if they are missing and count everything again (the changes
+        made without them were not counted). True when it had to."""
+        conn = conn or connection
+        if self.state(conn) != "missing":
+            return False
+        drop = {"sqlite": self.sqlite_drop, "postgresql": self.postgres_drop}[conn.vendor]
+        create = {"sqlite": self.sqlite, "postgresql": self.postgres}[conn.vendor]
+        with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
+            for sql in (*drop(), *create()):
+                cursor.execute(sql)
+            self.rebuild(cursor)
+        return True
+
     # -- migrations --
 
     def install(self, apps: Any, schema_editor: Any) -> None:
@@ -153,3 +208,37 @@ class Tally:
         statements = {"sqlite": self.sqlite_drop, "postgresql": self.postgres_drop}[vendor]()
         for sql in statements:
             schema_editor.execute(sql)
+
+
+def ensure_all(*, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> list[str]:
+    """After every `migrate` (post_migrate): the registered tallies whose triggers a table
+    rebuild dropped get them back and are counted again. The tables put back, by name."""
+    from qingfeng.core import registry
+
+    conn = connections[using]
+    restored = [t.table for t in registry.tallies() if t.ensure(conn)]
+    for table in restored:
+        log.warning("tally %s: its triggers were missing; put back and counted again", table)
+    return restored
+
+
+def check_tallies(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """The system check: a warning per registered tally whose triggers are missing."""
+    from qingfeng.core import registry
+
+    found: list[checks.CheckMessage] = []
+    for alias in databases or []:
+        for tally in registry.tallies():
+            if tally.state(connections[alias]) == "missing":
+                found.append(
+                    checks.Warning(
+                        f"计数表 {tally.table} 的触发器缺失，计数不再准确 (the triggers keeping "
+                        f"{tally.table} are missing: its counts are no longer exact)",
+                        hint="运行 manage.py migrate 会重建触发器并重新计数 (manage.py migrate "
+                        "puts them back and counts again)",
+                        id="qingfeng.W020",
+                    )
+                )
+    return found

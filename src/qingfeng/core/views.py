@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -9,11 +8,10 @@ from django.utils import timezone
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 
-from qingfeng.core import backup, registry
+from qingfeng.core import registry, status
 from qingfeng.core.calendar import calendar_for
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.middleware import InputRejected, refused
-from qingfeng.core.models import Job, WorkerHeartbeat
 from qingfeng.core.policy import public, signed_in
 
 
@@ -24,24 +22,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        beat = (
-            WorkerHeartbeat.objects.filter(name="worker").values_list("beat_at", flat=True).first()
-        )
-        pending = Job.objects.filter(
-            status=Job.Status.PENDING, not_before__lte=timezone.now()
-        ).count()
-        last_backup = backup.last_backup_at()
+        state = status.read()
     except Exception:
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    age = (timezone.now() - beat).total_seconds() if beat else None
-    worker = "ok" if age is not None and age <= settings.QF_HEARTBEAT_STALE_SECONDS else "stale"
+    age = state.worker_age
+    last_backup = state.last_backup_at
     return JsonResponse(
         {
             "status": "ok",
-            "database": connection.vendor,
-            "worker": worker,
+            "database": state.database,
+            "worker": "ok" if state.worker_ok else "stale",
             "worker_heartbeat_age_seconds": round(age, 1) if age is not None else None,
-            "jobs_due": pending,
+            "jobs_due": state.jobs_due,
             "last_backup_at": last_backup.isoformat() if last_backup else None,
         }
     )

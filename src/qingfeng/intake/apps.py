@@ -13,10 +13,11 @@ class IntakeConfig(AppConfig):
         from qingfeng.core.registry import DemoSeeder, HomeCard, Section
         from qingfeng.intake import actions, cards, cases, complaints, demo, figures, sources
         from qingfeng.intake.actions import retention
-        from qingfeng.intake.models import TICKET_SEARCH
+        from qingfeng.intake.models import TICKET_SEARCH, TICKET_TALLY
 
         registry.add_urls("intake/", "qingfeng.intake.urls")
         registry.add_text_index(TICKET_SEARCH)
+        registry.add_tally(TICKET_TALLY)
         registry.add_retention_rule(retention.RULE)
         registry.add_urls("report/", "qingfeng.intake.public_urls", public=True)
         registry.add_figures(figures.SOURCE)

@@ -14,10 +14,11 @@ class LedgerConfig(AppConfig):
         from qingfeng.ledger import cards, demo, figures
         from qingfeng.ledger.actions import retention
         from qingfeng.ledger.excel import work
-        from qingfeng.ledger.models import PROBLEM_SEARCH
+        from qingfeng.ledger.models import PROBLEM_SEARCH, PROBLEM_TALLY
 
         registry.add_urls("ledger/", "qingfeng.ledger.urls")
         registry.add_text_index(PROBLEM_SEARCH)
+        registry.add_tally(PROBLEM_TALLY)
         registry.add_retention_rule(retention.RULE)
         work.register()
         registry.add_urls("progress/", "qingfeng.ledger.public_urls", public=True)

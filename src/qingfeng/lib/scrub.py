@@ -3,7 +3,8 @@ phone model, time, owner name), XMP, IPTC and comments from JPEG; text, time and
 from PNG; ID3 tags from MP3 and the LIST/INFO and ID3 chunks from WAV (artist, recording
 device); the iTunes-style tags, location (©xyz) and recording times from M4A; the document
 information (author, creator program, dates) and XMP metadata from PDF, with earlier
-revisions dropped.
+revisions dropped; the document properties (author, last editor, company, dates) from Word
+and Excel files (.docx, .xlsx, as Office, WPS and LibreOffice write them).
 
 Only the JPEG orientation survives (re-written as a one-tag EXIF block), so a phone photo
 still shows upright. The pixels are never decoded or changed. Anything that does not parse
@@ -247,19 +248,22 @@ _OFFICE_CORE = (
     b'<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
     b'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"/>'
 )
+OFFICE_MAX_UNPACKED = 200 * 1024 * 1024  # as lib/xlsx reads a workbook
 _OFFICE_APP_DROP = re.compile(rb"<(Company|Manager|HyperlinkBase)>[^<]*</\1>|<(Company|Manager)/>")
 
 
 def scrub_office(data: bytes) -> bytes:
     """A .docx or .xlsx without its document properties: the core properties (author, last
     editor, dates, title) emptied, the company and manager taken out of the app properties,
-    custom properties emptied. Everything else is copied byte for byte.
-
-    Not in `CLEANED` (an app opts in: campaigns/files.py), so the files other apps keep do not
-    change under them."""
+    custom properties emptied (WPS keeps its build number there). Every other part is copied
+    as it was, in the same order. A file that would unpack past `OFFICE_MAX_UNPACKED` is kept
+    as it came rather than unpacked into memory (the upload's own size limit is far below)."""
     try:
         out = io.BytesIO()
         with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+            if sum(item.file_size for item in zin.infolist()) > OFFICE_MAX_UNPACKED:
+                log.info("Office attachment kept as uploaded: it unpacks too large")
+                return data
             for item in zin.infolist():
                 content = zin.read(item.filename)
                 if item.filename == "docProps/core.xml":
@@ -282,6 +286,8 @@ _CLEANERS: dict[str, Callable[[bytes], bytes]] = {
     "audio/wav": scrub_wav,
     "audio/mp4": scrub_mp4,
     "application/pdf": scrub_pdf,
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": scrub_office,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": scrub_office,
 }
 # The content types `scrub` cleans (a file of another type is stored as it came).
 CLEANED = frozenset(_CLEANERS)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection
@@ -54,6 +55,34 @@ class EnvironmentSettingsTestCase(SimpleTestCase):
     def test_production_refuses_to_start_without_secrets(self) -> None:
         result = settings_in_subprocess({"QF_DEBUG": "0"}, "s.SECRET_KEY")
         self.assertIn("SECRET_KEY must be set", str(result))
+
+    def test_uploads_go_to_a_bucket_when_one_is_named_and_to_the_disk_otherwise(self) -> None:
+        expression = (
+            "[s.STORAGES['default']['BACKEND'], {k: v for k, v in "
+            "s.STORAGES['default']['OPTIONS'].items() if k != 'client_config'}]"
+        )
+        found: Any = settings_in_subprocess({"QF_TESTING": "1"}, expression)
+        self.assertEqual(found[0], "django.core.files.storage.FileSystemStorage")
+        env = {
+            "QF_TESTING": "1",
+            "QF_MEDIA_S3_BUCKET": "qingfeng-media",
+            "QF_MEDIA_S3_ENDPOINT_URL": "http://minio.intranet:9000",
+            "QF_MEDIA_S3_PREFIX": "/city/",
+            "QF_MEDIA_S3_ACCESS_KEY": "qingfeng",
+            "QF_MEDIA_S3_SECRET_KEY": "minio-secret",
+        }
+        backend, options = cast(list[Any], settings_in_subprocess(env, expression))
+        self.assertEqual(backend, "storages.backends.s3.S3Storage")
+        self.assertEqual(
+            {k: options[k] for k in ("bucket_name", "endpoint_url", "location", "file_overwrite")},
+            {
+                "bucket_name": "qingfeng-media",
+                "endpoint_url": "http://minio.intranet:9000",
+                "location": "city",
+                "file_overwrite": False,
+            },
+        )
+        self.assertEqual((options["access_key"], options["default_acl"]), ("qingfeng", None))
 
     def test_a_bad_boolean_is_a_clear_error(self) -> None:
         result = settings_in_subprocess({"QF_TESTING": "1", "QF_HTTPS": "maybe"}, "s.HTTPS")

@@ -19,6 +19,7 @@ from qingfeng.core.models import AuditEvent, Notification
 from qingfeng.ledger import actions
 from qingfeng.ledger.models import Feedback, OfflinePublication, Problem, Verification
 from qingfeng.ledger.tests.base import PNG, LedgerTestCase, png
+from qingfeng.lib.tests.test_scrub import docx_by, unpacked
 
 S = Problem.Status
 MINUTES = "%PDF-1.4\n% 家长会记录\n".encode()
@@ -128,6 +129,21 @@ class PublicationTestCase(PublicationBase):
         with self.assertRaisesMessage(ValidationError, "整改进度公开"):
             self.close(problem)
         self.assertFalse(problem.feedback.filter(kind=Feedback.Kind.PUBLIC_PROGRESS).exists())
+
+    def test_the_minutes_as_a_word_file_are_kept_without_their_author(self) -> None:
+        """The school's minutes written in WPS: the teacher's name, the school as company and
+        the dates go; the text stays; the digest and size are of what is kept."""
+        problem = self.hotline_awaiting()
+        original = docx_by("班主任刘海燕", text="三年级家长会记录：教辅费用已全部退回")
+        publication = self.record(problem, upload=SimpleUploadedFile("家长会记录.docx", original))
+        with publication.file.open("rb") as stored:
+            kept = stored.read()
+        self.assertIn("刘海燕".encode(), unpacked(original))
+        for told in ("刘海燕", "东城区实验小学", "KSOProductBuildVer"):
+            self.assertNotIn(told.encode(), unpacked(kept))
+        self.assertIn("教辅费用已全部退回".encode(), unpacked(kept))
+        self.assertEqual(publication.size, len(kept))
+        self.assertEqual(publication.original_name, "家长会记录.docx")
 
     def test_what_a_recording_needs(self) -> None:
         problem = self.hotline_awaiting()

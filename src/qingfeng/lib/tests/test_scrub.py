@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import io
 import struct
+import zipfile
 import zlib
+from datetime import datetime
 from unittest import TestCase
 
+from docx import Document
+from openpyxl import Workbook, load_workbook
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject, StreamObject
 
@@ -34,6 +38,65 @@ JPEG = (
     + segment(0xDB, b"\x00" + bytes(64))
     + SCAN
 )
+
+
+def _with_parts(data: bytes, parts: dict[str, bytes]) -> bytes:
+    """The package with parts replaced or added, as WPS and Office write them."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            if item.filename not in parts:
+                zout.writestr(item, zin.read(item.filename))
+        for name, content in parts.items():
+            zout.writestr(name, content, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+_APP = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns="http://schemas.'
+    'openxmlformats.org/officeDocument/2006/extended-properties"><Application>WPS Office'
+    "</Application><Company>东城区实验小学</Company><Manager>李校长</Manager></Properties>"
+).encode()
+_CUSTOM = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns="http://schemas.'
+    b'openxmlformats.org/officeDocument/2006/custom-properties" xmlns:vt="http://schemas.'
+    b'openxmlformats.org/officeDocument/2006/docPropsVTypes"><property fmtid="{D5CDD505-2E9C-'
+    b'101B-9397-08002B2CF9AE}" pid="2" name="KSOProductBuildVer"><vt:lpwstr>2052-12.1.0.15374'
+    b"</vt:lpwstr></property></Properties>"
+)
+
+
+def docx_by(author: str, text: str = "关于违规推荐教辅问题的整改报告") -> bytes:
+    """A Word document written by a named author (core, app and custom properties filled)."""
+    doc = Document()
+    doc.add_paragraph(text)
+    doc.core_properties.author = author
+    doc.core_properties.last_modified_by = author
+    doc.core_properties.title = "整改报告（内部）"
+    doc.core_properties.created = datetime(2026, 11, 2, 8, 30)
+    out = io.BytesIO()
+    doc.save(out)
+    return _with_parts(out.getvalue(), {"docProps/app.xml": _APP, "docProps/custom.xml": _CUSTOM})
+
+
+def xlsx_by(author: str) -> bytes:
+    """An Excel workbook written by a named author, with a cell of data."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["问题", "整改措施"])
+    sheet.append(["违规推荐教辅", "全部退回费用"])
+    book.properties.creator = author
+    book.properties.lastModifiedBy = author
+    out = io.BytesIO()
+    book.save(out)
+    return _with_parts(out.getvalue(), {"docProps/app.xml": _APP})
+
+
+def unpacked(data: bytes) -> bytes:
+    """Every part of an Office package, unpacked (what a reader of the file could see)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return b"".join(archive.read(name) for name in archive.namelist())
 
 
 def chunk(kind: bytes, data: bytes) -> bytes:
@@ -185,3 +248,44 @@ class RecordingAndDocumentScrubTestCase(TestCase):
         reader = PdfReader(io.BytesIO(clean))
         self.assertEqual(len(reader.pages), 1)
         self.assertIsNone(reader.metadata)
+
+
+class OfficeTestCase(TestCase):
+    DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    def test_a_word_document_loses_its_author_company_and_dates_and_keeps_its_text(self) -> None:
+        original = docx_by("张伟")
+        for told in ("张伟", "东城区实验小学", "李校长", "KSOProductBuildVer", "2026-11-02"):
+            self.assertIn(told.encode(), unpacked(original))
+        clean = scrub.scrub(self.DOCX, original)
+        for told in ("张伟", "东城区实验小学", "李校长", "KSOProductBuildVer", "2026-11-02"):
+            self.assertNotIn(told.encode(), unpacked(clean))
+        doc = Document(io.BytesIO(clean))
+        self.assertEqual(doc.paragraphs[0].text, "关于违规推荐教辅问题的整改报告")
+        self.assertEqual(doc.core_properties.author, "")
+        self.assertIn(b"WPS Office", unpacked(clean))  # what wrote it is not who
+
+    def test_a_workbook_loses_its_author_and_keeps_its_cells(self) -> None:
+        original = xlsx_by("王芳")
+        self.assertIn("王芳".encode(), unpacked(original))
+        clean = scrub.scrub(self.XLSX, original)
+        self.assertNotIn("王芳".encode(), unpacked(clean))
+        self.assertNotIn("东城区实验小学".encode(), unpacked(clean))
+        book = load_workbook(io.BytesIO(clean))
+        self.assertNotEqual(
+            book.properties.creator, "王芳"
+        )  # openpyxl reads an empty one as "openpyxl"
+        sheet = book.active
+        assert sheet is not None
+        self.assertEqual([c.value for c in sheet[2]], ["违规推荐教辅", "全部退回费用"])
+
+    def test_a_package_that_would_unpack_too_large_or_is_not_a_zip_is_kept(self) -> None:
+        self.assertEqual(scrub.scrub(self.DOCX, b"PK\x03\x04broken"), b"PK\x03\x04broken")
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("docProps/core.xml", "<cp:coreProperties>张伟</cp:coreProperties>")
+            archive.writestr("word/media/zeros.bin", bytes(scrub.OFFICE_MAX_UNPACKED + 1))
+        bomb = out.getvalue()
+        self.assertLess(len(bomb), 1024 * 1024)
+        self.assertEqual(scrub.scrub(self.DOCX, bomb), bomb)
