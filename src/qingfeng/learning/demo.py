@@ -167,11 +167,14 @@ def seed_demo_learning() -> list[str]:
         sessions += _quarter(unit, bureau_user, rng, keep=i != 2)
     # Today at the demo school: QR sign-in under way, a leave approved; make-ups from before.
     now = timezone.localtime()
+    # Five minutes from now, but still today: sign-in is open on the session's day only, so a
+    # demo loaded at 23:57 must not plan it for tomorrow.
+    starts_at = min(now + timedelta(minutes=5), now.replace(hour=23, minute=59, second=59))
     today = actions.check_plan_session(
         actor=school_admin,
         unit=school,
         type=SessionType.objects.get(code="warning"),
-        starts_at=now + timedelta(minutes=5),
+        starts_at=starts_at,
         place="学校报告厅",
         chair="校长",
         topic="警示教育：对照典型案例剖根源",

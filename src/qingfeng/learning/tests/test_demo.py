@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from io import StringIO
 
+import time_machine
 from django.core.management import call_command
 from django.test import TestCase
 from django.utils import timezone
@@ -58,3 +59,12 @@ class DemoLearningTestCase(TestCase):
         ]
         self.assertGreaterEqual(len(units), 2)
         self.assertTrue(any(missed))
+
+
+class DemoNearMidnightTestCase(TestCase):
+    def test_the_demo_loads_in_the_last_minutes_of_a_day(self) -> None:
+        # Sign-in is open on the session's day only: "five minutes from now" must stay today.
+        with time_machine.travel("2026-12-06 23:57:30 +0800", tick=False):
+            call_command("seed_demo", "--size", "county", "--seed", "3", stdout=StringIO())
+            call_command("seed_demo_cases", stdout=StringIO())
+        self.assertTrue(Attendance.objects.filter(via="scan").exists())
