@@ -9,7 +9,6 @@ Screenshots go to e2e/screenshots/ (not committed).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -23,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from qingfeng.core.tests.liveserver import ROOT, free_port, run_python, server_env, wait_for
+from qingfeng.core.tests.liveserver import ROOT, free_port, small_city, wait_for
 
 try:
     from playwright.sync_api import expect
@@ -81,12 +80,11 @@ class Server:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Migrate a fresh database, load the small city, collect static files, serve it."""
+    """A fresh copy of the small city (migrated, e2e/setup_data.py, static files collected:
+    made once per test run), served."""
     data_dir = tmp_path_factory.mktemp("qf-e2e")
-    env = server_env(data_dir)
-    run_python(["manage.py", "migrate", "--noinput", "-v", "0"], env)
-    data = json.loads(run_python(["e2e/setup_data.py"], env).strip().splitlines()[-1])
-    run_python(["manage.py", "collectstatic", "--noinput", "-v", "0"], env)
+    city = small_city(tmp_path_factory)
+    env, data = city.copy_to(data_dir), city.data
     port = free_port()
     log = data_dir / "gunicorn.log"
     with log.open("wb") as out:

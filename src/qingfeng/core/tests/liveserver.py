@@ -4,15 +4,22 @@ the browser tests (e2e/conftest.py) and the tests of `manage.py serve` itself.""
 from __future__ import annotations
 
 import base64
+import fcntl
+import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[4]
 # Variables of the test process that must not leak into the server's production settings.
@@ -104,3 +111,88 @@ def process_group(pgid: int) -> list[int]:
         if int(pgrp) == pgid and state != "Z":
             members.append(int(entry.name))
     return members
+
+
+# --- Instances made once per test run -----------------------------------------------------
+# `migrate` from nothing takes most of a minute on a busy machine (Django renders the state of
+# every migration), and the browser tests, the tests of `serve`, the backup test and the
+# migrate-on-a-copy test each need a fresh instance. The real commands run once per test run
+# (shared by the xdist workers, under a file lock) on a directory of their own; each test then
+# gets a copy of that directory, with the keys it was made under: the same files it would
+# have made itself.
+KEYS = ("SECRET_KEY", "QF_FIELD_KEY", "QF_INDEX_KEY", "QF_AUDIT_KEY")
+
+
+@dataclass
+class Made:
+    """An instance's data directory as the real commands left it, and what a copy needs."""
+
+    data_dir: Path
+    env: dict[str, str]  # the keys it was made under, its static files' directory
+    data: dict[str, Any]  # what e2e/setup_data.py printed ({} before it ran)
+
+    def copy_to(self, data_dir: Path) -> dict[str, str]:
+        """A fresh instance in `data_dir` equal to this one: its environment."""
+        shutil.copytree(self.data_dir, data_dir, dirs_exist_ok=True)
+        env = server_env(data_dir)
+        env.update({k: self.env[k] for k in (*KEYS, "QF_STATIC_ROOT")})
+        return env
+
+
+def _run_root(tmp_path_factory: Any) -> Path:
+    """The directory of this test run that every xdist worker sees."""
+    base = Path(tmp_path_factory.getbasetemp())
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _made(tmp_path_factory: Any, name: str, make: Any) -> Made:
+    """The instance `name` of this run, made by `make(data_dir, env)` if no worker has."""
+    root = _run_root(tmp_path_factory) / "qf-made"
+    root.mkdir(exist_ok=True)
+    data_dir, done = root / name, root / f"{name}.json"
+    with _locked(root / f"{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(data_dir, ignore_errors=True)  # a worker that failed half-way
+            data_dir.mkdir()
+            env = server_env(data_dir)
+            # Collected static files (which mention 127.0.0.1) outside the data directory.
+            env["QF_STATIC_ROOT"] = str(root / "static")
+            data = make(data_dir, env)
+            kept = {k: env[k] for k in (*KEYS, "QF_STATIC_ROOT")}
+            done.write_text(json.dumps({"env": kept, "data": data}))
+        made = json.loads(done.read_text())
+    return Made(data_dir, made["env"], made["data"])
+
+
+def migrated(tmp_path_factory: Any) -> Made:
+    """An empty instance, migrated by today's `manage.py migrate`."""
+
+    def make(data_dir: Path, env: dict[str, str]) -> dict[str, Any]:
+        run_python(["manage.py", "migrate", "--noinput", "-v", "0"], env)
+        return {}
+
+    return _made(tmp_path_factory, "migrated", make)
+
+
+def small_city(tmp_path_factory: Any) -> Made:
+    """The browser tests' small city (e2e/setup_data.py) on a migrated instance, its static
+    files collected: what the browser tests and the tests of `serve` run on."""
+    empty = migrated(tmp_path_factory)
+
+    def make(data_dir: Path, env: dict[str, str]) -> dict[str, Any]:
+        env.update(empty.copy_to(data_dir))
+        data = json.loads(run_python(["e2e/setup_data.py"], env).strip().splitlines()[-1])
+        run_python(["manage.py", "collectstatic", "--noinput", "-v", "0"], env)
+        return dict(data)
+
+    return _made(tmp_path_factory, "small-city", make)

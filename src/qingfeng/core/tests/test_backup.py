@@ -19,7 +19,7 @@ from django.db import connection
 from django.test import SimpleTestCase, override_settings
 
 from qingfeng.core import backup
-from qingfeng.core.tests.liveserver import run_python, server_env
+from qingfeng.core.tests.liveserver import migrated, run_python, server_env
 
 PG_URL = "postgres://postgres@127.0.0.1:5432/{name}"
 
@@ -102,7 +102,10 @@ def populated(
 ) -> Iterator[tuple[Path, dict[str, str], Path]]:
     tmp = tmp_path_factory.mktemp("backup")
     env = instance(tmp, "source", vendor)
-    run_python(["manage.py", "migrate", "-v", "0"], env)
+    if vendor == "sqlite":  # a copy of the instance `migrate` made once for this test run
+        env.update(migrated(tmp_path_factory).copy_to(Path(env["QF_DATA_DIR"])))
+    else:
+        run_python(["manage.py", "migrate", "-v", "0"], env)
     run_python(["manage.py", "seed_demo", "--size", "county", "--seed", "3"], env)
     run_python(["manage.py", "seed_demo_cases"], env)
     run_python(["manage.py", "backup", "--to", str(tmp / "backups")], env)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qingfeng.core.tests.liveserver import run_python, server_env
+from qingfeng.core.tests.liveserver import Made, migrated, run_python
 
 pytestmark = pytest.mark.own_database  # SQLite files of its own: once, in the SQLite pass
 
@@ -32,18 +32,26 @@ def applied(path: Path) -> set[str]:
     return {name for (name,) in rows}
 
 
-@pytest.fixture
-def release(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    """An instance one release behind (ledger at 0008), with a person in it, whose next
-    upgrade will fail at its second migration."""
-    env = server_env(tmp_path)
-    database = tmp_path / "qingfeng.sqlite3"
-    run_python(["manage.py", "migrate", "--noinput", "-v", "0"], env)
+@pytest.fixture(scope="module")
+def behind(tmp_path_factory: pytest.TempPathFactory) -> Made:
+    """An instance one release behind (ledger at 0008) whose next upgrade will fail at its
+    second migration: a migrated instance (made once per test run) taken back by `migrate`."""
+    data_dir = tmp_path_factory.mktemp("qf-behind")
+    env = migrated(tmp_path_factory).copy_to(data_dir)
+    database = data_dir / "qingfeng.sqlite3"
     run_python(["manage.py", "migrate", "ledger", "0008", "--noinput", "-v", "0"], env)
     with sqlite3.connect(database) as db:
         db.execute(IN_THE_WAY)
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
+    return Made(data_dir, env, {})
+
+
+@pytest.fixture
+def release(behind: Made, tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """A fresh copy of that instance for each test."""
+    env = behind.copy_to(tmp_path)
+    database = tmp_path / "qingfeng.sqlite3"
     assert FIRST not in applied(database) and SECOND not in applied(database)
     return env, database
 

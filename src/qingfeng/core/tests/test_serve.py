@@ -32,8 +32,7 @@ from qingfeng.core.tests.liveserver import (
     answers,
     free_port,
     process_group,
-    run_python,
-    server_env,
+    small_city,
     wait_for,
 )
 
@@ -80,18 +79,15 @@ class Running:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    """A migrated SQLite database with the browser tests' small city, static files collected."""
+    """A fresh copy of the browser tests' small city (a migrated SQLite database, static
+    files collected outside the directory the test searches: they mention 127.0.0.1)."""
     data_dir = tmp_path_factory.mktemp("qf-serve-data")
-    env = server_env(data_dir)
-    # Collected assets (which mention 127.0.0.1) outside the directory the test searches.
-    env["QF_STATIC_ROOT"] = str(tmp_path_factory.mktemp("qf-serve-static"))
+    city = small_city(tmp_path_factory)
+    env = city.copy_to(data_dir)
     # These tests are about what the server writes and how it stops, not about load
     # shedding (test_capacity.py): a busy test machine must not turn their requests away.
     env["QF_SHED_QUEUE_MS"] = "60000"
-    run_python(["manage.py", "migrate", "--noinput", "-v", "0"], env)
-    data = json.loads(run_python(["e2e/setup_data.py"], env).strip().splitlines()[-1])
-    run_python(["manage.py", "collectstatic", "--noinput", "-v", "0"], env)
-    return Site(data_dir, env, data["units"])
+    return Site(data_dir, env, city.data["units"])
 
 
 @contextmanager
