@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/dashboard.py [--db sqlite|postgres|both] [--problems 500000]
         [--tickets 200000] [--ratings 1000000] [--sessions 200000] [--per-session 15]
-        [--repeat 20] [--reuse] [--no-write]
+        [--repeat 20] [--reuse] [--no-write] [--write-only]
 
 For each database: a fresh SQLite file (bench/out/dashboard.sqlite3) or PostgreSQL database
 (qingfeng_bench_dashboard), `migrate` and `seed_demo --size city` (as bench/run.py does), then
@@ -354,6 +354,8 @@ def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     )  # fmt: skip
     result["built"] = built
     result["kind"] = kind
+    result["measured_at"] = f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
+    result["commit"] = _commit()
     result["args"] = {k: getattr(args, k) for k in ("problems", "tickets", "ratings", "sessions")}
     result["args"]["per_session"] = args.per_session
     result["args"]["repeat"] = args.repeat
@@ -373,8 +375,14 @@ def _target(name: str) -> tuple[str, float] | None:
 def table(result: dict[str, Any]) -> list[str]:
     built = result.get("built") or {}
     freeze = built.get("freeze")
+    a = result["args"]
     lines = [
         f"### {result['database']}",
+        "",
+        f"Measured {result.get('measured_at', '?')} at commit `{result.get('commit', '?')}`: "
+        f"`--db {result['kind']} --problems {a['problems']} --tickets {a['tickets']} "
+        f"--ratings {a['ratings']} --sessions {a['sessions']} --per-session "
+        f"{a['per_session']} --repeat {a['repeat']}`.",
         "",
         f"{result['units']:,} units; {result['problems']:,} problems, {result['tickets']:,} "
         f"tickets, {result['ratings']:,} ratings, {result['attendance']:,} attendance rows; "
@@ -420,14 +428,17 @@ def table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_results(args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
+def _commit() -> str:
     def git(*a: str) -> str:
         return subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True).stdout
 
     commit = git("rev-parse", "--short", "HEAD").strip() or "unknown"
     if git("status", "--porcelain", "--untracked-files=no").strip():
         commit += " plus uncommitted changes"
-    now = dt.datetime.now().astimezone()
+    return commit
+
+
+def write_results(args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
     info = machine(args.pg_url, any(r["kind"] == "postgres" for r in results))
     machine_line = ", ".join(
         f"{info[k]}" if k == "CPU" else f"{k} {info[k]}"
@@ -437,24 +448,18 @@ def write_results(args: argparse.Namespace, results: list[dict[str, Any]]) -> No
         START,
         "## Dashboard (issue 18)",
         "",
-        f"Measured {now:%Y-%m-%d %H:%M %Z} at commit `{commit}` with `bench/dashboard.py` "
-        "(arguments with each table). Machine: "
+        "Measured with `bench/dashboard.py` (when, at which commit and with which arguments: "
+        "with each table). Machine: "
         f"{machine_line}. Requests through Django's test client as in the tables above; each "
         "page ran twice untimed, then in turn with the others; p95 is nearest-rank. *cold*: "
         "the cache emptied before each sample; *cached*: the page asked once more right "
-        "before. What is measured and what the numbers showed: `bench/README.md`, section "
-        "Dashboard.",
+        "before. The issue's city is 500,000 problems, 200,000 tickets, 1,000,000 ratings and "
+        "3,000,000 attendance rows; what was built is given with each table. What is measured "
+        "and what the numbers showed: `bench/README.md`, section Dashboard.",
         "",
     ]
     for result in results:
-        a = result["args"]
-        lines += [
-            f"`--db {result['kind']} --problems {a['problems']} --tickets {a['tickets']} "
-            f"--ratings {a['ratings']} --sessions {a['sessions']} --per-session "
-            f"{a['per_session']} --repeat {a['repeat']}`",
-            "",
-            *table(result),
-        ]
+        lines += table(result)
     lines.append(END)
     path = BENCH / "RESULTS.md"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
@@ -479,6 +484,9 @@ def main() -> None:
     parser.add_argument("--freeze-repeat", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="measure the database built before")
     parser.add_argument("--no-write", action="store_true", help="leave RESULTS.md alone")
+    parser.add_argument(
+        "--write-only", action="store_true", help="rewrite the section from the saved results"
+    )
     parser.add_argument("--pg-url", default=os.environ.get("QF_BENCH_DASHBOARD_PG_URL", DEFAULT_PG))
     parser.add_argument("--child", choices=("freeze", "measure"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -492,7 +500,7 @@ def main() -> None:
     results = []
     for kind in ("sqlite", "postgres"):  # a database not run this time keeps its last figures
         kept = OUT / f"dashboard-{kind}.json"
-        if kind in kinds:
+        if kind in kinds and not args.write_only:
             results.append(run_database(kind, args))
         elif kept.exists():
             results.append(json.loads(kept.read_text(encoding="utf-8")))
