@@ -66,7 +66,7 @@ def _timed(run: Any, repeat: int) -> dict[str, float]:
     return summarise(samples)
 
 
-def child(ratings: int, repeat: int, submits: int) -> dict[str, Any]:
+def child(ratings: int, repeat: int, submits: int, build_only: bool = False) -> dict[str, Any]:
     _setup_django()
     from django.test import Client
 
@@ -121,6 +121,8 @@ def child(ratings: int, repeat: int, submits: int) -> dict[str, Any]:
         "build_s": build_s,
         "unit_ids": units,
     }
+    if build_only:  # bench/dashboard.py builds with it and measures on its own
+        return result
     rows_out: list[Any] = []
 
     def city() -> None:
@@ -356,9 +358,11 @@ def main() -> None:
         "--burst-only", action="store_true", help="the burst again on the last run's database"
     )
     parser.add_argument("--child", action="store_true")
+    parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.ratings, args.repeat, args.submits), ensure_ascii=False))
+        found = child(args.ratings, args.repeat, args.submits, args.build_only)
+        print(json.dumps(found, ensure_ascii=False))
         return
     OUT.mkdir(exist_ok=True)
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]

@@ -85,7 +85,7 @@ def _timed(run: Any, repeat: int) -> dict[str, float]:
     return summarise(samples)
 
 
-def _build(sessions: int, per_session: int, cases: int) -> dict[str, Any]:
+def _build(sessions: int, per_session: int, cases: int, days: int = 730) -> dict[str, Any]:
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -109,7 +109,7 @@ def _build(sessions: int, per_session: int, cases: int) -> dict[str, Any]:
                 Session(
                     unit_id=rng.choice(units),
                     type=rng.choice(types),
-                    starts_at=now - timedelta(days=rng.randint(1, 730), hours=rng.randint(0, 8)),
+                    starts_at=now - timedelta(days=rng.randint(1, days), hours=rng.randint(0, 8)),
                     place="会议室",
                     chair="校长",
                     topic="学习中央八项规定精神",
@@ -173,7 +173,14 @@ def _build(sessions: int, per_session: int, cases: int) -> dict[str, Any]:
     }
 
 
-def child(sessions: int, per_session: int, cases: int, repeat: int) -> dict[str, Any]:
+def child(
+    sessions: int,
+    per_session: int,
+    cases: int,
+    repeat: int,
+    days: int = 730,
+    build_only: bool = False,
+) -> dict[str, Any]:
     _setup_django()
     from django.test import Client
     from django.utils import timezone
@@ -183,7 +190,9 @@ def child(sessions: int, per_session: int, cases: int, repeat: int) -> dict[str,
     from qingfeng.orgs.middleware import SESSION_STARTED, SESSION_VERIFIED
     from qingfeng.orgs.models import Person, Role, RoleAssignment, Unit
 
-    result = _build(sessions, per_session, cases)
+    result = _build(sessions, per_session, cases, days)
+    if build_only:  # bench/dashboard.py builds with it and measures on its own
+        return result
     # A school with at least 40 people, its admin, and a session today for all its staff.
     admin = RoleAssignment.objects.filter(
         role=Role.UNIT_ADMIN, unit__kind=Unit.Kind.SCHOOL, revoked_at=None
@@ -339,10 +348,14 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--pg", default=DEFAULT_PG)
+    parser.add_argument("--days", type=int, default=730, help="sessions held up to this long ago")
     parser.add_argument("--child", action="store_true")
+    parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        found = child(args.sessions, args.per_session, args.cases, args.repeat)
+        found = child(
+            args.sessions, args.per_session, args.cases, args.repeat, args.days, args.build_only
+        )
         print(json.dumps(found, ensure_ascii=False))
         return
     OUT.mkdir(exist_ok=True)

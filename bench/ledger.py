@@ -129,10 +129,10 @@ def _pick(rng: random.Random, shares: dict[str, int], k: int) -> list[str]:
     return rng.choices(list(shares), weights=list(shares.values()), k=k)
 
 
-def build(count: int, seed: int) -> dict[str, Any]:
+def build(count: int, seed: int, oldest_days: int = 200) -> dict[str, Any]:
     """`count` problems in batches of BATCH, with the columns the pages read and sort by set
     exactly as the actions set them (number and serial, light through light_on, urgency and
-    due_key through Problem.set_light)."""
+    due_key through Problem.set_light), registered 20 to `oldest_days` days ago."""
     _setup_django()
     from django.conf import settings
     from django.contrib.auth.hashers import make_password
@@ -230,7 +230,9 @@ def build(count: int, seed: int) -> dict[str, Any]:
                 person = rng.choice(by_unit[unit_id]) if rng.random() < 0.75 else None
                 if list_kinds[i] == "personal" and person is None:
                     person = rng.choice(by_unit[unit_id])
-                created = now - dt.timedelta(days=rng.randint(20, 200), minutes=rng.randint(0, 600))
+                created = now - dt.timedelta(
+                    days=rng.randint(20, oldest_days), minutes=rng.randint(0, 600)
+                )
                 low, high = PROGRESS[status]
                 subject = SUBJECTS[serial % len(SUBJECTS)]
                 problem = Problem(
@@ -706,6 +708,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--recompute-repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--oldest-days", type=int, default=200, help="problems registered up to")
     parser.add_argument("--reuse", action="store_true", help="measure the database built before")
     parser.add_argument("--explain", action="store_true", help="print each page's slowest plan")
     parser.add_argument("--no-write", action="store_true", help="leave RESULTS.md alone")
@@ -713,7 +716,7 @@ def main() -> None:
     parser.add_argument("--child", choices=("build", "measure"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child == "build":
-        print(json.dumps(build(args.problems, args.seed)))
+        print(json.dumps(build(args.problems, args.seed, args.oldest_days)))
         return
     if args.child == "measure":
         print(json.dumps(measure(args.repeat, args.recompute_repeat, args.explain)))
