@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from qingfeng.core import registry
 from qingfeng.core.http import AuthenticatedHttpRequest
@@ -406,13 +407,22 @@ def panels(board: Board, user: User) -> list[dict[str, Any]]:
 
 def app_panels(board: Board, user: User) -> dict[str, list[str]]:
     """The apps' own panels (core/registry.py `DashboardPanel`), rendered, by stage; a panel
-    with nothing for this view is left out."""
+    with nothing for this view is left out. Kept `monthly.LIVE_SECONDS` per person, view and
+    language, as the figures are (a panel may read as much as a source: the evaluation's
+    verdicts for a city)."""
+    key = monthly.cache_key(
+        "panels", user.pk, sorted(board.paths), board.first, board.last, get_language()
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return dict(cached)
     rendered: dict[str, list[str]] = defaultdict(list)
     for panel in registry.dashboard_panels():
         context = panel.context(user, board.paths, board.first, board.last)
         if context is not None:
             rendered[panel.stage].append(get_template(panel.template).render(dict(context)))
-    return rendered
+    cache.set(key, dict(rendered), monthly.LIVE_SECONDS)
+    return dict(rendered)
 
 
 @dataclass

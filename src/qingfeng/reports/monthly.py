@@ -161,7 +161,8 @@ def _ensure_frozen(months: Iterable[date]) -> None:
         freeze(first)
 
 
-def _key(*parts: Any) -> str:
+def cache_key(*parts: Any) -> str:
+    """A cache key for the dashboard's values from `parts` (hashed: any length, any text)."""
     digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
     return f"reports:monthly:{digest}"
 
@@ -171,7 +172,7 @@ def unit_values(unit_ids: Sequence[int], first: date, last: date) -> Values:
     month): frozen for a month that is over, live (cached `LIVE_SECONDS`) for the current one."""
     ids = sorted(unit_ids)
     if month_last_day(first) < timezone.localdate():
-        key = _key("month", _generation(), first, ids)
+        key = cache_key("month", _generation(), first, ids)
         cached = cache.get(key)
         if cached is not None:
             return dict(cached)
@@ -184,7 +185,7 @@ def unit_values(unit_ids: Sequence[int], first: date, last: date) -> Values:
             values[pk][name] = value
         cache.set(key, dict(values), None)
         return dict(values)
-    key = _key("live", first, last, ids)
+    key = cache_key("live", first, last, ids)
     cached = cache.get(key)
     if cached is not None:
         return dict(cached)
@@ -202,7 +203,7 @@ def trend(
     table, None for a month the nightly job has not frozen yet (a page never computes twelve
     months of records: its time stays what one month costs)."""
     months = [add_months(this_month, -back) for back in range(TREND_MONTHS - 1, 0, -1)]
-    key = _key("trend", _generation(), sorted(paths), this_month)
+    key = cache_key("trend", _generation(), sorted(paths), this_month)
     cached = cache.get(key)
     if cached is None:
         frozen = set(FrozenMonth.objects.filter(month__in=months).values_list("month", flat=True))

@@ -44,7 +44,7 @@ def client() -> Client:
     return Client(raise_request_exception=False)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_api_answers_json_503_with_retry_after(client: Client, tmp_path: object) -> None:
     body = {
         "kind": "complaint",
@@ -65,7 +65,7 @@ def test_the_api_answers_json_503_with_retry_after(client: Client, tmp_path: obj
         assert "数据库暂时无法连接" in response.json()["detail"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_pages_answer_a_chinese_503_page(tmp_path: object) -> None:
     User.objects.create_user("ouyang_lan", password="Qingfeng-2024!x")
     signed_in = Client(raise_request_exception=False)

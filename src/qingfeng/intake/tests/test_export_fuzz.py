@@ -49,7 +49,9 @@ class ExportFuzzTestCase(HypothesisTestCase, IntakeTestCase):  # a transaction p
         self, title: str, content: str, person: str
     ) -> None:
         ticket = self.make_ticket(
-            title=title[:100] or "标题",
+            # The hostile start stays; the words after it keep the title from being only
+            # characters the input rules remove (an empty title is refused, rightly).
+            title=title[:90] + "教辅收费",
             content=(content + "我是孩子妈妈，反映教辅收费问题")[:5000],
             named_person=person[:100],
         )
