@@ -177,10 +177,16 @@ async def slow_clients(port: int, count: int, seconds: float) -> dict[str, Any]:
     }
 
 
-def summary(results: list[tuple[int, float]]) -> dict[str, Any]:
+def summary(results: list[tuple[int, float]], rate: float) -> dict[str, Any]:
+    """Statuses and latencies of an open-loop run; `refused_at`: the 503s by the second of
+    the run their requests left in (request i leaves at i / rate s), to tell a start-up
+    queue from a steady shortfall."""
     statuses: dict[str, int] = {}
-    for status, _ms in results:
+    refused_at: dict[int, int] = {}
+    for i, (status, _ms) in enumerate(results):
         statuses[str(status)] = statuses.get(str(status), 0) + 1
+        if status == 503:
+            refused_at[int(i / rate)] = refused_at.get(int(i / rate), 0) + 1
     created = [ms for status, ms in results if status == 201]
     every = [ms for _status, ms in results]
     refused = [ms for status, ms in results if status == 503]
@@ -192,6 +198,7 @@ def summary(results: list[tuple[int, float]]) -> dict[str, Any]:
         "max": max(every),
         "p95_201": percentile(created, 95) if created else None,
         "p95_503": percentile(refused, 95) if refused else None,
+        "refused_at": sorted(refused_at.items()),
     }
 
 
@@ -228,13 +235,13 @@ def start(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    for _ in range(300):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                time.sleep(1)  # every worker process up
-                return process
-        except OSError:
-            time.sleep(0.1)
+    for _ in range(600):
+        # Up when a worker answers: each one loads the application and warms up
+        # (core.warmup) before it accepts, the master's socket accepts before that.
+        if asyncio.run(http(port, "GET", "/healthz", timeout=2))[0] == 200:
+            time.sleep(1)  # the other worker processes up too
+            return process
+        time.sleep(0.1)
     process.kill()
     sys.exit(f"the server did not start:\n{log.read_text()}")
 
@@ -295,7 +302,7 @@ def main() -> None:
         results["submissions"] = {
             "rate": args.rate,
             "seconds": args.seconds,
-            **summary(load),
+            **summary(load, args.rate),
             "stored": tickets(database) - before,
         }
         print(json.dumps(results["submissions"]), flush=True)
@@ -311,7 +318,7 @@ def main() -> None:
         results["over_capacity"] = {
             "rate": args.rate * 2,
             "seconds": 20,
-            **summary(over),
+            **summary(over, args.rate * 2),
             "stored": tickets(database) - before,
         }
         print(json.dumps(results["over_capacity"]), flush=True)
@@ -373,6 +380,10 @@ def write_results(args: argparse.Namespace, results: dict[str, Any]) -> None:
             f"{fmt(row['p95'])} | {fmt(row['max'])} | {row['stored']} / "
             f"{row['statuses'].get('201', 0)} |"
         )
+    for name, row in (("submissions", sub), ("over capacity", over)):
+        if row.get("refused_at"):
+            seconds = ", ".join(f"{second}: {count}" for second, count in row["refused_at"])
+            lines.append(f"\n503s of the {name} phase by second of the run: {seconds}.")
     lines += [
         "",
         f"Keep-alive: {ka['clients']} clients reusing their connections answered "

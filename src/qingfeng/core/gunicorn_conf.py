@@ -66,3 +66,11 @@ def _without_server(response: Any) -> list[str]:
 
 _default_headers = wsgi.Response.default_headers
 wsgi.Response.default_headers = _without_server
+
+
+def post_worker_init(worker: Any) -> None:
+    """Gunicorn's hook, in each web worker once it has loaded the application and before it
+    accepts a connection: the first request's one-off cost paid here (core.warmup)."""
+    from qingfeng.core.warmup import warm
+
+    worker.log.debug("warmed up in %.0f ms", warm() * 1000)
