@@ -287,7 +287,7 @@ def burst(env: dict[str, str], units: list[int], args: argparse.Namespace) -> di
         "rate": args.burst_rate,
         "seconds": args.burst_seconds,
         "web_workers": args.web_workers,
-        **summary(answers),
+        **summary(answers, args.burst_rate),
         "stored": stored_ratings(env) - before,
         "locked": text.count("database is locked"),
         "load_before": load_before,

@@ -161,7 +161,6 @@ def _rule(
     return Response.Status.ACCEPTED, "accepted"
 
 
-@transaction.atomic
 def check_submit_rating(
     unit: Unit,
     *,
@@ -175,7 +174,12 @@ def check_submit_rating(
     signals: Signals = Signals(),
 ) -> Response:
     """Store one rating of the unit in its open round (or re-evaluation window). The same
-    idempotency key again returns the stored rating; a closed round accepts nothing."""
+    idempotency key again returns the stored rating; a closed round accepts nothing.
+
+    Everything that only reads (the round, the replay, the fields, the rule) comes before the
+    write transaction: on SQLite the write lock is then held for the insert, the audit row and
+    the commit only, as with the channel's tickets (intake.actions.submit), so a burst of
+    raters queues for milliseconds, not for each other's reads."""
     target = target_for(unit)
     if target is None:
         raise ValidationError(_("该单位当前没有进行中的评议"))
@@ -191,34 +195,74 @@ def check_submit_rating(
         comment=comment,
         idempotency_key=idempotency_key,
     )
-    via = Response.Via.OPEN
-    if round_.mode == Round.Mode.FRAME and remedial is None:
-        _redeem(round_, unit, code)
-        via = Response.Via.CODE
+    framed = round_.mode == Round.Mode.FRAME and remedial is None
+    if framed and not code.strip():
+        raise ValidationError({"code": _("本轮为抽样评议，请输入票码")})
+    via = Response.Via.CODE if framed else Response.Via.OPEN
     key = answer_key(round_, overall, cleaned, respondent_type)
     status, rule = _rule(
         round_, unit, overall=overall, key=key, seconds=seconds, signals=signals, via=via
     )
     try:
-        with transaction.atomic():
-            response = Response.objects.create(
-                round=round_,
-                unit=unit,
-                remedial=remedial,
-                respondent_type=respondent_type,
-                overall=overall,
-                answers=cleaned,
-                comment=comment,
-                via=via,
-                status=status,
-                rule=rule,
-                answer_key=key,
-                seconds=seconds,
-                idempotency_key=idempotency_key,
-            )
-    except IntegrityError:  # the same form posted twice at once: the first one counts
-        transaction.set_rollback(True)
+        return _store_rating(
+            round_,
+            unit,
+            remedial=remedial,
+            respondent_type=respondent_type,
+            overall=overall,
+            answers=cleaned,
+            comment=comment,
+            via=via,
+            status=status,
+            rule=rule,
+            key=key,
+            seconds=seconds,
+            idempotency_key=idempotency_key,
+            code=code if framed else "",
+        )
+    except IntegrityError:
+        # The same form posted twice at once: the first one counts, and this is its replay.
+        stored = Response.objects.filter(round=round_, idempotency_key=idempotency_key).first()
+        if stored is not None:
+            return stored
         raise ValidationError(_("该评价已提交")) from None
+
+
+@transaction.atomic
+def _store_rating(
+    round_: Round,
+    unit: Unit,
+    *,
+    remedial: Remedial | None,
+    respondent_type: str,
+    overall: int,
+    answers: dict[str, int],
+    comment: str,
+    via: str,
+    status: str,
+    rule: str,
+    key: str,
+    seconds: int | None,
+    idempotency_key: str,
+    code: str,
+) -> Response:
+    if code:
+        _redeem(round_, unit, code)
+    response = Response.objects.create(
+        round=round_,
+        unit=unit,
+        remedial=remedial,
+        respondent_type=respondent_type,
+        overall=overall,
+        answers=answers,
+        comment=comment,
+        via=via,
+        status=status,
+        rule=rule,
+        answer_key=key,
+        seconds=seconds,
+        idempotency_key=idempotency_key,
+    )
     record_audit(
         actor=None,
         action="evaluation.response.submit",
@@ -230,8 +274,6 @@ def check_submit_rating(
 
 def _redeem(round_: Round, unit: Unit, code: str) -> None:
     """A code works once, for its unit and round; the link to the answer is never kept."""
-    if not code.strip():
-        raise ValidationError({"code": _("本轮为抽样评议，请输入票码")})
     used = VoteCode.objects.filter(
         code_hash=code_hash(code), round=round_, unit=unit, used=False
     ).update(used=True)
