@@ -13,6 +13,10 @@ What the file-based cache did not give, and these entries need:
 Values that are integers are stored as integers (so `incr` is arithmetic in SQL); anything
 else is pickled, as Django's own backends do. One connection per process, behind a lock: the
 statements take microseconds, and under gevent a greenlet holds the lock only that long.
+When another process holds the file's write lock, a statement is tried again after a short
+Python sleep (cooperative under gevent) rather than inside SQLite's busy handler, which sleeps
+in C and would stop every request of the process meanwhile (as core/sqlite/base.py does for
+the database).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ SCHEMA = (
 )
 SWEEP_EVERY = 1000  # writes between deletions of expired entries
 FOREVER = 10.0**12
+BUSY_SECONDS = 10.0  # how long a statement waits for another process's write lock
+FIRST_PAUSE, LONGEST_PAUSE = 0.0002, 0.002  # seconds between tries
 
 
 class ScratchCache(BaseCache):
@@ -54,14 +60,27 @@ class ScratchCache(BaseCache):
             )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=OFF")
-            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("PRAGMA busy_timeout=0")  # waits in _run, cooperatively
             conn.execute(SCHEMA)
             self._conn, self._pid = conn, os.getpid()
         return self._conn
 
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            return self._db().execute(sql, params).fetchall()
+            conn = self._db()
+            deadline = time.monotonic() + BUSY_SECONDS
+            pause = FIRST_PAUSE
+            while True:
+                try:
+                    return conn.execute(sql, params).fetchall()
+                except sqlite3.OperationalError as error:
+                    # Each statement is its own transaction: a refused one changed nothing.
+                    if "locked" not in str(error) and "busy" not in str(error):
+                        raise
+                    if time.monotonic() + pause > deadline:
+                        raise
+                time.sleep(pause)
+                pause = min(pause * 2, LONGEST_PAUSE)
 
     def _expiry(self, timeout: Any) -> float:
         moment = self.get_backend_timeout(timeout)  # an absolute time, or None for ever

@@ -4,6 +4,8 @@ atomic across processes, and nothing live evicted however many entries it holds.
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -95,3 +97,23 @@ class ScratchCacheTestCase(SimpleTestCase):
         # Every token spent exactly once, by exactly one of the three; no count lost.
         self.assertEqual(sum(out.get(timeout=10) for _ in adders), 300)
         self.assertEqual(self.cache.get("submissions"), 1200)
+
+    def test_a_write_waits_for_another_process_s_lock_outside_sqlite_s_busy_handler(self) -> None:
+        # The wait is a Python sleep (cooperative under gevent), not SQLite's busy handler:
+        # the connection's own busy timeout is 0, and the write still lands once the other
+        # writer lets go.
+        self.cache.set("counter", 1)
+        assert self.cache._db().execute("PRAGMA busy_timeout").fetchone()[0] == 0
+        other = sqlite3.connect(
+            self.folder / "scratch.sqlite3", isolation_level=None, check_same_thread=False
+        )
+        other.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+        release.start()
+        started = time.monotonic()
+        assert self.cache.incr("counter") == 2
+        waited = time.monotonic() - started
+        release.join()
+        other.close()
+        assert waited >= 0.25  # it waited for the lock, and did not fail at once
+        assert self.cache.get("counter") == 2
