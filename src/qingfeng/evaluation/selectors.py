@@ -116,17 +116,19 @@ class UnitResult:
 
 
 def counts(responses: QuerySet[Response], round_: Round) -> dict[int, dict[str, int]]:
-    """Per unit: the base (accepted, not 不了解), the satisfied, 不了解, flagged, excluded."""
+    """Per unit: the base (accepted, not 不了解), the satisfied, 不了解, flagged, excluded.
+    Counted over a column of the counts index (round, remedial, unit, status, overall), never
+    null, not over the id: the index then answers alone (PostgreSQL: an index-only scan)."""
     accepted = Q(status=Response.Status.ACCEPTED)
     known = accepted & ~Q(overall=UNKNOWN)
     rows = responses.values("unit_id").annotate(
-        base=Count("id", filter=known),
+        base=Count("status", filter=known),
         satisfied=Count(
-            "id", filter=known & Q(overall__gte=SATISFIED_FROM[round_.rate_definition])
+            "status", filter=known & Q(overall__gte=SATISFIED_FROM[round_.rate_definition])
         ),
-        unknown=Count("id", filter=Q(overall=UNKNOWN)),
-        flagged=Count("id", filter=Q(status=Response.Status.FLAGGED)),
-        excluded=Count("id", filter=Q(status=Response.Status.EXCLUDED) & ~Q(overall=UNKNOWN)),
+        unknown=Count("status", filter=Q(overall=UNKNOWN)),
+        flagged=Count("status", filter=Q(status=Response.Status.FLAGGED)),
+        excluded=Count("status", filter=Q(status=Response.Status.EXCLUDED) & ~Q(overall=UNKNOWN)),
     )
     return {row.pop("unit_id"): row for row in rows}
 
