@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from qingfeng.evaluation import selectors, stats
+from qingfeng.evaluation import export, selectors, stats
 from qingfeng.evaluation.models import Remedial, Round, RoundUnit
 from qingfeng.evaluation.permissions import sees_result
 from qingfeng.orgs.models import User
@@ -74,3 +74,35 @@ def verdicts(user: User, paths: Sequence[str], first: date, last: date) -> Mappi
         "eval_total": len(rows),
         "eval_remedials": remedials,
     }
+
+
+PUBLISHED_SHOWN = 200  # units listed per round on the observer's page, the ones that need
+# attention first (a county's schools fit; a city's are counted in full above the table)
+
+
+def published(path: str) -> Mapping[str, Any] | None:
+    """The published results of the units of an area (core/registry.py `PublishedPanel`):
+    each unit's satisfaction rate with its 95 % interval, the number of valid ratings and the
+    verdict, as the round's own pages print them, with how they are made; only rounds
+    published to their units, through `selectors.published_results`. None before any."""
+    found = selectors.published_results(path)
+    if not found:
+        return None
+    rounds = []
+    for round_, rows in found:
+        tally = Counter(r.verdict for r in rows)
+        rounds.append(
+            {
+                "round": round_,
+                "counts": [
+                    {"verdict": v, "label": stats.verdict_label(v, round_.threshold), "n": tally[v]}
+                    for v in SEVERITY
+                ],
+                "rows": sorted(rows, key=lambda r: (SEVERITY[r.verdict], r.rate or 0))[
+                    :PUBLISHED_SHOWN
+                ],
+                "total": len(rows),
+                "definition": export.definition_lines(round_)[:3],
+            }
+        )
+    return {"published_rounds": rounds}
