@@ -19,6 +19,8 @@ from qingfeng.orgs.models import Role, Unit, User
 R = Role
 OFFICE = frozenset({R.BUREAU_ADMIN.value, R.CAMPAIGN_OFFICE.value})
 READERS = frozenset({r.value for r in Role} - {R.AUDITOR, R.SYSTEM_ADMIN, R.HOTLINE_OPERATOR})
+# An observer (作风建设观察员, over an area) reads what is published only.
+OBSERVERS = frozenset({R.OBSERVER.value})
 CONFIDENTIAL = OFFICE | {R.DISCIPLINE_INSPECTOR.value}
 ENTRY = {
     "enter_third_party": frozenset({R.THIRD_PARTY.value}),
@@ -52,9 +54,15 @@ def sees_result(user: User, round_: Round, unit: Unit) -> bool:
             continue
         if round_.published_at is not None:
             return True
-        if path != unit.path and role != R.OBSERVER:
+        if path != unit.path and role not in OBSERVERS:
             return True
     return False
+
+
+def published_only(user: User) -> bool:
+    """The user reads results as an observer only (no other reading role)."""
+    held = {role for role, _path, _unit_id in active_roles(user) if role in READERS}
+    return bool(held) and held <= OBSERVERS
 
 
 def sees_confidential(user: User, unit: Unit) -> bool:

@@ -25,6 +25,7 @@ from qingfeng.evaluation.models import (
     ThirdPartyScore,
 )
 from qingfeng.evaluation.permissions import (
+    OBSERVERS,
     OFFICE,
     READERS,
     can,
@@ -298,8 +299,11 @@ def flagged_responses(round_: Round) -> QuerySet[Response]:
 
 
 def remedials_visible_to(user: User) -> QuerySet[Remedial]:
+    """Staff over their scope; an observer over the area only those of published rounds."""
+    staff = scope_q(user, "unit__path", roles=READERS - OBSERVERS)
+    observed = scope_q(user, "unit__path", roles=OBSERVERS) & Q(round__published_at__isnull=False)
     return (
-        Remedial.objects.filter(scope_q(user, "unit__path", roles=READERS))
+        Remedial.objects.filter(staff | observed)
         .select_related("unit", "round")
         .order_by("-created_at")
     )

@@ -62,6 +62,14 @@ class ObserverResultsTestCase(EvaluationCase):
         self.assertEqual(self.client.get(unit).status_code, 404)
         detail = self.client.get(reverse("evaluation:round", args=[self.round.pk]))
         self.assertNotContains(detail, "66.7%", status_code=detail.status_code)
+        # Nor the school it sends back (回炉补课), on the list of remedial rounds or the home
+        # page's card, as the county's staff would see it.
+        remedials = self.client.get(reverse("evaluation:remedials"))
+        self.assertNotContains(remedials, self.school.name, status_code=remedials.status_code)
+        self.assertNotContains(self.client.get(reverse("home")), "66.7%")
+        staff = self.login(self.county_admin, Client())
+        self.assertContains(staff.get(reverse("evaluation:remedials")), self.school.name)
+        self.assertContains(staff.get(reverse("home")), "66.7%")
 
     def test_each_unit_of_the_area_as_published(self) -> None:
         evaluation.check_publish_round(self.round, actor=self.office_user)
@@ -83,3 +91,5 @@ class ObserverResultsTestCase(EvaluationCase):
         self.assertContains(unit, "66.7%")
         other = reverse("evaluation:unit", args=[self.round.pk, self.other_school.pk])
         self.assertEqual(self.client.get(other).status_code, 404)
+        self.assertContains(self.client.get(reverse("evaluation:remedials")), self.school.name)
+        self.assertContains(self.client.get(reverse("home")), "66.7%")
