@@ -98,6 +98,7 @@ def build() -> dict[str, Any]:
     ledger = build_ledger(city=city, school=school, school2=school2, teacher=people["周小燕"])
     build_intake(city=city)
     build_oversight(city=city, county=county, school=school)
+    build_evaluation(city=city, county=county, school=school, school2=school2)
     return {
         "ledger": ledger,
         "password": PASSWORD,
@@ -290,6 +291,34 @@ def build_oversight(*, city: Any, county: Any, school: Any) -> None:
                 oversight.check_sign_declaration(round_, user=member, text="与被巡察单位无利害关系")
             oversight.check_advance_round(round_, actor=office)  # 进驻
             oversight.check_advance_round(round_, actor=office)  # 了解情况
+
+
+def build_evaluation(*, city: Any, county: Any, school: Any, school2: Any) -> None:
+    """A published round of 东城区's schools that sends no school back (the evaluation test
+    closes its own round and finds its remedial round): 东城区第二中学 达标 (40 of 40),
+    东城区实验小学 样本不足 (5 of 6). The observer's page shows it."""
+    from qingfeng.evaluation import actions as evaluation
+    from qingfeng.orgs.models import User
+
+    office = User.objects.get(username="intake_office")
+    round_ = evaluation.check_create_round(
+        actor=office, owner=city, name="东城区学校群众满意度评议（第一轮）",
+        kinds=["school"], area=county,
+    )  # fmt: skip
+    evaluation.check_open_round(round_, actor=office)
+    types = ["parent", "student", "staff", "public"]
+    for unit, levels in ((school2, [5, 4, 3, 5] * 10), (school, [5, 4, 4, 3, 5, 2])):
+        for i, overall in enumerate(levels):
+            evaluation.check_submit_rating(
+                unit,
+                respondent_type=types[i % 4],
+                overall=overall,
+                answers={"师德师风": [5, 4, 3][i % 3], "规范收费": [5, 4, 3, 5, 4][i % 5]},
+                idempotency_key=f"e2e-published-{unit.pk}-{i:04d}",
+                seconds=25 + i % 20,
+            )
+    evaluation.check_close_round(round_, actor=office)
+    evaluation.check_publish_round(round_, actor=office)
 
 
 def main() -> None:

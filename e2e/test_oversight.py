@@ -98,6 +98,12 @@ def test_an_observer_sees_the_area_and_raises_a_suggestion(ui: Browser) -> None:
     ui.goto("/oversight/observer/")
     expect(page.get_by_test_id("progress")).to_contain_text("已销号")
     expect(page.get_by_test_id("figures")).to_be_visible()
+    # The area's published evaluation, unit by unit, as the evaluation published it.
+    published = page.get_by_test_id("published-results")
+    expect(published).to_contain_text("东城区第二中学")
+    expect(published.locator("tr", has_text="东城区第二中学")).to_contain_text("达标")
+    expect(published.locator("tr", has_text="东城区实验小学")).to_contain_text("样本不足")
+    expect(published).not_to_contain_text("西山县")
     ui.assert_no_horizontal_overflow()
     ui.screenshot("observer-desk")
     page.select_option("#id_unit", label="东城区实验小学")

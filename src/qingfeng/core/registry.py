@@ -339,6 +339,19 @@ class DashboardPanel:
 
 
 @dataclass(frozen=True)
+class PublishedPanel:
+    """A panel of what an app has published about the units of an area (the evaluation's
+    results once a round is published), for a reader who may see the published only: the
+    observer's page (作风建设观察员). `context(path)` returns the template's context for the
+    subtree at `path`, or None when nothing is published there."""
+
+    key: str
+    order: int
+    template: str
+    context: Callable[[str], Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True)
 class UrlMount:
     """An app's URLconf under a prefix of the site (`public` prefixes are the ones a reverse
     proxy may expose to the internet, DESIGN.md §6)."""
@@ -359,6 +372,7 @@ class Registry:
     complaints: dict[str, ComplaintSink] = field(default_factory=dict)
     figures: dict[str, FigureSource] = field(default_factory=dict)
     panels: dict[str, DashboardPanel] = field(default_factory=dict)
+    published: dict[str, PublishedPanel] = field(default_factory=dict)
     text_indexes: dict[str, TextIndex] = field(default_factory=dict)
     case_sources: dict[str, CaseMaterialSource] = field(default_factory=dict)
     retention: dict[str, RetentionRule] = field(default_factory=dict)
@@ -425,6 +439,15 @@ def add_dashboard_panel(panel: DashboardPanel) -> None:
 
 def dashboard_panels() -> list[DashboardPanel]:
     return sorted(_registry.panels.values(), key=lambda p: (p.order, p.key))
+
+
+def add_published_panel(panel: PublishedPanel) -> None:
+    """An app's panel of what it published about an area (the observer's page shows it)."""
+    _registry._add(_registry.published, panel.key, panel)
+
+
+def published_panels() -> list[PublishedPanel]:
+    return sorted(_registry.published.values(), key=lambda p: (p.order, p.key))
 
 
 def add_retention_rule(rule: RetentionRule) -> None:

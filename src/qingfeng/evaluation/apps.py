@@ -23,6 +23,11 @@ class EvaluationConfig(AppConfig):
                 "evaluation", "evaluate", 30, "evaluation/panels/verdicts.html", panels.verdicts
             )
         )
+        registry.add_published_panel(
+            registry.PublishedPanel(
+                "evaluation", 30, "evaluation/panels/published.html", panels.published
+            )
+        )
         registry.add_problem_source(sources.RemedialSource())
         registry.add_home_card(
             HomeCard("evaluation", "evaluation/cards/overview.html", 30, cards.overview_card)

@@ -14,7 +14,7 @@ from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.scope import has_role, scope_paths, scope_q
 from qingfeng.evaluation import selectors, stats
 from qingfeng.evaluation.models import Remedial, Round, RoundUnit
-from qingfeng.evaluation.permissions import READERS
+from qingfeng.evaluation.permissions import READERS, published_only
 from qingfeng.orgs.models import Unit
 from qingfeng.orgs.selectors import scope_root_units
 
@@ -35,11 +35,14 @@ def overview_card(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
     if current is None:
         return None
     own = scope_paths(user, roles=READERS)
-    closed = (
-        current
-        if current.status == Round.Status.CLOSED
-        else rounds.filter(status=Round.Status.CLOSED).first()
-    )
+    if published_only(user):  # an observer: the latest published round, nothing before
+        closed = rounds.filter(status=Round.Status.CLOSED, published_at__isnull=False).first()
+    else:
+        closed = (
+            current
+            if current.status == Round.Status.CLOSED
+            else rounds.filter(status=Round.Status.CLOSED).first()
+        )
     context: dict[str, Any] = {"evaluation_round": current, "evaluation_closed": closed}
     if closed is not None:
         snapshot = RoundUnit.objects.filter(

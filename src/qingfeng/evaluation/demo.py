@@ -1,6 +1,6 @@
 """A demo round for `make run` (`seed_demo_cases`): the demo county's schools rated through
 the public action — some 达标, one 确认低于85% (closed, so its remedial problems are in the
-ledger), one 样本不足 — made through the app's own actions."""
+ledger), one 样本不足 — closed and published, made through the app's own actions."""
 
 from __future__ import annotations
 
@@ -66,6 +66,8 @@ def seed_demo_round() -> Round:
     for k, (unit, (n, ok)) in enumerate(zip(schools, plan, strict=False)):
         _rate(unit, rng, n=n, satisfied=ok, tag=str(k))
     actions.check_close_round(round_, actor=bureau_user)
+    # Published: the schools see their own results and the county's observers theirs.
+    actions.check_publish_round(round_, actor=bureau_user)
     return round_
 
 

@@ -37,6 +37,13 @@ SATISFIED = reduce(
 )
 
 
+def escalated(start: date, end: date) -> Q:
+    """The remedial rounds escalated (提级督办) on the days `start` … `end`: the figure
+    `remedials_escalated`, which the dashboard's panel and the quarterly score read too."""
+    first, after = day_bounds(start, end, timezone.get_current_timezone())
+    return Q(status=Remedial.Status.ESCALATED, decided_at__gte=first, decided_at__lt=after)
+
+
 def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
     first, after = day_bounds(start, end, timezone.get_current_timezone())
     result: dict[int, dict[str, int]] = defaultdict(dict)
@@ -54,13 +61,15 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
     )
     for row in rows:
         result[row.pop("unit_id")].update(row)
-    escalated = Q(status=Remedial.Status.ESCALATED, decided_at__gte=first, decided_at__lt=after)
+    escalated_now = escalated(start, end)
     remedials = (
-        Remedial.objects.filter(Q(status=Remedial.Status.OPEN) | escalated, unit_id__in=unit_ids)
+        Remedial.objects.filter(
+            Q(status=Remedial.Status.OPEN) | escalated_now, unit_id__in=unit_ids
+        )
         .values("unit_id")
         .annotate(
             remedials_open=Count("id", filter=Q(status=Remedial.Status.OPEN)),
-            remedials_escalated=Count("id", filter=escalated),
+            remedials_escalated=Count("id", filter=escalated_now),
         )
         .order_by()
     )

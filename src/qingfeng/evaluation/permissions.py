@@ -4,7 +4,8 @@
   draw codes, review flagged ratings, decide re-evaluations;
 - the third-party assessor enters third-party scores, the discipline inspector the review;
 - staff read results: above a unit (its county, the bureau) at any time; the unit itself
-  only once the round is published. Everything else is a 404 through the selectors.
+  only once the round is published, and an observer (over an area) only what is published.
+  Everything else is a 404 through the selectors.
 - the discipline comment is shown only to the discipline inspector and the office above the
   unit, never to anyone of the rated unit itself.
 """
@@ -18,6 +19,8 @@ from qingfeng.orgs.models import Role, Unit, User
 R = Role
 OFFICE = frozenset({R.BUREAU_ADMIN.value, R.CAMPAIGN_OFFICE.value})
 READERS = frozenset({r.value for r in Role} - {R.AUDITOR, R.SYSTEM_ADMIN, R.HOTLINE_OPERATOR})
+# An observer (作风建设观察员, over an area) reads what is published only.
+OBSERVERS = frozenset({R.OBSERVER.value})
 CONFIDENTIAL = OFFICE | {R.DISCIPLINE_INSPECTOR.value}
 ENTRY = {
     "enter_third_party": frozenset({R.THIRD_PARTY.value}),
@@ -44,13 +47,22 @@ def can(user: User, action: str, obj: Round | None = None) -> bool:
 
 
 def sees_result(user: User, round_: Round, unit: Unit) -> bool:
-    """Above the unit at any time; at the unit itself only after publication."""
+    """Above the unit at any time; at the unit itself only after publication; an observer
+    (作风建设观察员, over an area) only what is published, wherever in the area."""
     for role, path, _unit_id in active_roles(user):
         if role not in READERS or not unit.path.startswith(path):
             continue
-        if path != unit.path or round_.published_at is not None:
+        if round_.published_at is not None:
+            return True
+        if path != unit.path and role not in OBSERVERS:
             return True
     return False
+
+
+def published_only(user: User) -> bool:
+    """The user reads results as an observer only (no other reading role)."""
+    held = {role for role, _path, _unit_id in active_roles(user) if role in READERS}
+    return bool(held) and held <= OBSERVERS
 
 
 def sees_confidential(user: User, unit: Unit) -> bool:

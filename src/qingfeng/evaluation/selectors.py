@@ -25,6 +25,7 @@ from qingfeng.evaluation.models import (
     ThirdPartyScore,
 )
 from qingfeng.evaluation.permissions import (
+    OBSERVERS,
     OFFICE,
     READERS,
     can,
@@ -241,6 +242,31 @@ def visible_results(user: User, round_: Round) -> list[UnitResult]:
     return results(round_, units)
 
 
+def published_results(path: str, *, rounds: int = 2) -> list[tuple[Round, list[UnitResult]]]:
+    """The latest published rounds (at most `rounds`, the newest first) with the results of
+    their units at or below `path`, as every result page computes them (`results`): for a
+    reader who sees what is published only, an observer of an area. A round not yet
+    published gives nothing."""
+    covering = RoundUnit.objects.filter(
+        unit__path__startswith=path, round__published_at__isnull=False
+    ).values("round_id")
+    found = (
+        Round.objects.filter(pk__in=covering)
+        .select_related("owner")
+        .order_by("-published_at", "-pk")[:rounds]
+    )
+    out = []
+    for round_ in found:
+        units = [
+            ru.unit
+            for ru in RoundUnit.objects.filter(round=round_, unit__path__startswith=path)
+            .select_related("unit")
+            .order_by("unit__path")
+        ]
+        out.append((round_, results(round_, units)))
+    return out
+
+
 def get_unit_result(user: User, round_: Round, unit_id: int) -> UnitResult:
     covered = get_object_or_404(
         RoundUnit.objects.select_related("unit"), round=round_, unit_id=unit_id
@@ -275,8 +301,11 @@ def flagged_responses(round_: Round) -> QuerySet[Response]:
 
 
 def remedials_visible_to(user: User) -> QuerySet[Remedial]:
+    """Staff over their scope; an observer over the area only those of published rounds."""
+    staff = scope_q(user, "unit__path", roles=READERS - OBSERVERS)
+    observed = scope_q(user, "unit__path", roles=OBSERVERS) & Q(round__published_at__isnull=False)
     return (
-        Remedial.objects.filter(scope_q(user, "unit__path", roles=READERS))
+        Remedial.objects.filter(staff | observed)
         .select_related("unit", "round")
         .order_by("-created_at")
     )

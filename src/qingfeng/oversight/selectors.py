@@ -248,10 +248,11 @@ def round_tickets(user: User, round_: Round, units: list[Unit]) -> list[registry
     return sink.received(unit_ids=unit_ids, start=round_.starts_on, end=end, viewer=user)
 
 
-def publication_due(draw: Draw) -> tuple[date, str] | None:
+def publication_due(draw: Draw, today: date | None = None) -> tuple[date, str] | None:
     """When a visit draw's checked units and outcome are due on its public notice, and the
-    light of that day: QF_OVERSIGHT_PUBLISH_WORKDAYS working days after its last visit ended.
-    None once published, while a visit is still sealed or under way, or before any visit."""
+    light of `today` (the local date by default): QF_OVERSIGHT_PUBLISH_WORKDAYS working days
+    after its last visit ended. None once published, while a visit is still sealed or under
+    way, or before any visit."""
     if draw.published_at is not None or draw.purpose != Draw.Purpose.VISIT:
         return None
     visits = draw.visits.exclude(status=Visit.Status.CANCELLED).aggregate(
@@ -264,4 +265,4 @@ def publication_due(draw: Draw) -> tuple[date, str] | None:
     due = calendar.add_workdays(
         timezone.localdate(visits["last"]), settings.QF_OVERSIGHT_PUBLISH_WORKDAYS
     )
-    return due, light_on(due, timezone.localdate(), yellow_days=1, calendar=calendar)
+    return due, light_on(due, today or timezone.localdate(), yellow_days=1, calendar=calendar)

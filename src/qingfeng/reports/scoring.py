@@ -17,7 +17,10 @@ from typing import Any
 
 # 2: 接待和下基层 (issue 15 §1b), 学习出席率 and 督导发现问题 joined the indicators, and the
 # weights were shared out again.
-SCHEME_VERSION = 2
+# 3: 回炉补课 (issue 13 §4: a re-evaluation still below the threshold escalates and marks the
+# unit for the quarterly assessment): 0 with its weight for a unit escalated in the quarter,
+# left out otherwise, so the other units' scores are as in 2.
+SCHEME_VERSION = 3
 
 
 def _ratio(part: str, whole: str) -> Callable[[Mapping[str, int]], float | None]:
@@ -42,6 +45,10 @@ def _activities(f: Mapping[str, int]) -> float:
 def _findings(f: Mapping[str, int]) -> float:
     left = f.get("visit_findings", 0) - f.get("visit_findings_fixed", 0)
     return max(0.0, 100 - 10 * left)
+
+
+def _remedial(f: Mapping[str, int]) -> float | None:
+    return 0.0 if f.get("remedials_escalated", 0) else None
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,11 @@ INDICATORS = (
         "100 − 10 × 督导发现且未现场立行立改的问题数（不低于 0）",
         _findings,
     ),
+    Indicator(
+        "remedial", "回炉补课",
+        "季度内群众评议回炉复评仍低于达标线、提级督办的记 0 分；没有的不计入",
+        _remedial,
+    ),
 )  # fmt: skip
 BY_KEY = {i.key: i for i in INDICATORS}
 
@@ -91,15 +103,15 @@ BY_KEY = {i.key: i for i in INDICATORS}
 WEIGHTS: dict[str, dict[str, int]] = {
     "school": {
         "closure": 25, "overdue": 10, "tickets": 15, "ratings": 15, "weekly": 10,
-        "activities": 10, "study": 10, "oversight": 5,
+        "activities": 10, "study": 10, "oversight": 5, "remedial": 10,
     },
     "organ": {
         "closure": 25, "overdue": 15, "tickets": 15, "ratings": 0, "weekly": 20,
-        "activities": 10, "study": 10, "oversight": 5,
+        "activities": 10, "study": 10, "oversight": 5, "remedial": 10,
     },
     "research": {
         "closure": 25, "overdue": 10, "tickets": 15, "ratings": 10, "weekly": 15,
-        "activities": 10, "study": 10, "oversight": 5,
+        "activities": 10, "study": 10, "oversight": 5, "remedial": 10,
     },
 }  # fmt: skip
 

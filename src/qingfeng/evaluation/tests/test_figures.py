@@ -1,6 +1,7 @@
 """The evaluation's figures for the rhythm (core/registry.py `FigureSource`): the satisfied
 ratings by each round's own rate definition, so the figure's rate is the round's; open and
-escalated remedial rounds, the escalation counted in the period it was decided."""
+escalated remedial rounds, the escalation counted in the period it was decided and scored by
+the quarterly assessment of that quarter (回炉补课)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from qingfeng.evaluation import actions, selectors
 from qingfeng.evaluation.figures import compute
 from qingfeng.evaluation.models import Remedial
 from qingfeng.evaluation.tests.base import EvaluationCase
+from qingfeng.reports import assessments, scoring
+from qingfeng.reports.models import Score
 
 DAY = date(2026, 11, 2)
 
@@ -70,3 +73,21 @@ class EvaluationFiguresTestCase(EvaluationCase):
         figures = compute([self.school.pk], DAY, decided)[self.school.pk]
         self.assertNotIn("remedials_escalated", figures)
         self.assertNotIn("remedials_open", figures)
+
+    def test_the_quarter_of_an_escalation_scores_it(self) -> None:
+        remedial = self.reevaluate(satisfied=22, dissatisfied=8)
+        with time_machine.travel(remedial.decided_at, tick=False):
+            assessment = assessments.check_create_assessment(
+                actor=self.office_user, issuer=self.bureau, quarter="2026-Q4"
+            )
+        scores = {s.unit_id: s for s in Score.objects.filter(assessment=assessment)}
+        escalated, passed = scores[self.school.pk], scores[self.school2.pk]
+        self.assertEqual(escalated.figures["remedials_escalated"], 1)
+        self.assertEqual(escalated.values["remedial"], 0.0)
+        self.assertIsNone(passed.values["remedial"])
+        # 回炉补课 0 with its weight: below the score the same values make without it.
+        weights = scoring.WEIGHTS["school"]
+        self.assertEqual(escalated.total, scoring.total(escalated.values, weights))
+        without = scoring.total({**escalated.values, "remedial": None}, weights)
+        self.assertLess(escalated.total, without)
+        self.assertEqual(passed.total, scoring.total(passed.values, weights))

@@ -66,4 +66,7 @@ class DemoOversightTestCase(TestCase):
         self.assertRedirects(signed_in, "/", fetch_redirect_response=False)
         page = client.get(reverse("oversight:observer"))
         self.assertContains(page, "随督导组到校观察")
+        # The county's published evaluation, school by school (the demo round is published).
+        self.assertContains(page, 'data-testid="published-results"')
+        self.assertContains(page, 'data-verdict="confirmed_low"')
         self.assertIn("观察员 3 名", self.output)

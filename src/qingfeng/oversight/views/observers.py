@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -119,6 +120,17 @@ def _suggestion_form(observer: Observer, data: object = None) -> SuggestionForm:
     return SuggestionForm(data, units=units, categories=sink.categories() if sink else [])
 
 
+def _published(area: Unit) -> list[str]:
+    """What the apps published about the area (core/registry.py `PublishedPanel`: the
+    evaluation's results of its published rounds), each rendered by its app."""
+    rendered = []
+    for panel in registry.published_panels():
+        context = panel.context(area.path)
+        if context is not None:
+            rendered.append(get_template(panel.template).render(dict(context)))
+    return rendered
+
+
 @guarded(can, "observe")
 @require_GET
 def observer(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -135,6 +147,7 @@ def observer(request: AuthenticatedHttpRequest) -> HttpResponse:
             "since": start,
             "figures": selectors.area_figures(found.area, start, today),
             "progress": selectors.area_progress(found.area),
+            "published": _published(found.area),
             "participations": selectors.participations_of(found),
             "form": _suggestion_form(found),
             "suggestion": Participation.Kind.SUGGESTION,

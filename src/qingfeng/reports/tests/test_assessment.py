@@ -48,6 +48,7 @@ class ScoringTestCase(BulletinCase):
                 "activities": 66.67,
                 "study": 90.0,
                 "oversight": 90.0,
+                "remedial": None,  # no remedial round escalated: left out
             },
         )
         # (25×75 + 10×80 + 15×80 + 10×75 + 10×66.667 + 10×90 + 5×90)
@@ -57,6 +58,11 @@ class ScoringTestCase(BulletinCase):
         # More activities than asked for score no more than 100.
         self.assertEqual(scoring.values({"activities": 7})["activities"], 100.0)
         self.assertEqual(scoring.total(values, SCHOOL, vetoed=True), Decimal(0))
+        # A re-evaluation still below the threshold in the quarter (提级督办): 回炉补课 0 with
+        # its weight 10 — 6641.667 ÷ (85 + 10) = 69.912…
+        escalated = scoring.values({**figures, "remedials_escalated": 1})
+        self.assertEqual(escalated["remedial"], 0.0)
+        self.assertEqual(scoring.total(escalated, SCHOOL), Decimal("69.91"))
 
     def test_ranks_are_shared_on_ties_and_vetoed_units_come_last(self) -> None:
         rows = [
@@ -99,7 +105,7 @@ class ScoringTestCase(BulletinCase):
         others = [s for s in scores.values() if s.category == "school" and s.unit != self.school]
         self.assertEqual([(s.total, s.rank) for s in others], [(Decimal("60.00"), 2)] * 2)
         self.assertEqual(scores[self.school.pk].rank, 1)
-        self.assertEqual(assessment.scheme["version"], 2)  # type: ignore[attr-defined]
+        self.assertEqual(assessment.scheme["version"], 3)  # type: ignore[attr-defined]
         with self.assertRaises(ValidationError):
             self.create()  # the same quarter twice
 
