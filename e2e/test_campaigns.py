@@ -6,12 +6,14 @@ day held (a matter filed as a ticket) and announced (its public notice)."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from pypdf import PdfReader
 
-from e2e.conftest import Browser, expect
+from e2e.conftest import SCREENSHOTS, Browser, expect
 from e2e.test_intake import sign_in_as, top
 
 pytestmark = pytest.mark.e2e
@@ -136,3 +138,20 @@ def test_campaign_weekly_report_and_bulletin(ui: Browser) -> None:
     expect(page.get_by_test_id("notices")).to_contain_text("校长 孙立平")
     ui.assert_no_horizontal_overflow()
     ui.screenshot("reception-unit")
+
+    # The school's own channel poster (the supervision channel's QR print page) carries the
+    # announced day too: listed beside the school, printed under its code.
+    ui.goto("/intake/posters/")
+    row = page.get_by_test_id("poster-units").locator("tr", has_text="实验小学")
+    expect(row.get_by_test_id("poster-notices")).to_contain_text("行政楼一楼接待室")
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("intake-posters-reception")
+    href = row.get_by_role("link", name="海报 PDF").get_attribute("href")
+    assert href is not None
+    response = page.request.get(ui.server.at(href))
+    assert response.status == 200, response.status
+    text = "".join(
+        "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages).split()
+    )
+    assert "近期接待安排" in text and "行政楼一楼接待室" in text, text
+    (SCREENSHOTS / f"poster-reception-{ui.size}.pdf").write_bytes(response.body())
