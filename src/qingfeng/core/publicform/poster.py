@@ -57,7 +57,7 @@ class Poster:
     url: str  # what the code opens, also printed under it
     issuer: str = ""  # who runs the form, in the footer
     # This page's own lines after the form's (a unit's coming reception days, say): each
-    # shrunk to the page's width, the code made smaller to leave them room.
+    # shrunk to the page's width, the code made smaller where they need the room.
     lines: tuple[Line, ...] = ()
 
 
@@ -178,7 +178,9 @@ def _page(canvas: Canvas, poster: Poster, font: str, wording: Wording) -> None:
         _centre(canvas, part, font, size, HEIGHT - 218 - i * (size + 6))
     qr_top = HEIGHT - 232 - len(names) * (size + 6)
     code = qr.make_code(poster.url)
-    side = max(QR_SIDE_SMALLEST, QR_SIDE - sum(line.gap for line in poster.lines))
+    # The code as large as the lines under it leave room for, above the issuer's line.
+    under = 14 + sum(line.gap for line in (*wording.lines, *poster.lines))
+    side = min(QR_SIDE, max(QR_SIDE_SMALLEST, qr_top - under - (MARGIN + 24)))
     qr.draw(canvas, code, x=(WIDTH - side) / 2, y=qr_top - side, side=side)
 
     y = qr_top - side - 14
