@@ -6,12 +6,14 @@ day held (a matter filed as a ticket) and announced (its public notice)."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from pypdf import PdfReader
 
-from e2e.conftest import Browser, expect
+from e2e.conftest import SCREENSHOTS, Browser, expect
 from e2e.test_intake import sign_in_as, top
 
 pytestmark = pytest.mark.e2e
@@ -136,3 +138,51 @@ def test_campaign_weekly_report_and_bulletin(ui: Browser) -> None:
     expect(page.get_by_test_id("notices")).to_contain_text("校长 孙立平")
     ui.assert_no_horizontal_overflow()
     ui.screenshot("reception-unit")
+
+    # The school's own channel poster (the supervision channel's QR print page) carries the
+    # announced day too: listed beside the school, printed under its code.
+    ui.goto("/intake/posters/")
+    row = page.get_by_test_id("poster-units").locator("tr", has_text="实验小学")
+    expect(row).to_contain_text("行政楼一楼接待室")  # its own column, or under the name on a phone
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("intake-posters-reception")
+    href = row.get_by_role("link", name="海报 PDF").get_attribute("href")
+    assert href is not None
+    response = page.request.get(ui.server.at(href))
+    assert response.status == 200, response.status
+    text = "".join(
+        "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages).split()
+    )
+    assert "近期接待安排" in text and "行政楼一楼接待室" in text, text
+    (SCREENSHOTS / f"poster-reception-{ui.size}.pdf").write_bytes(response.body())
+
+
+def test_assessment_manual_indicator_with_evidence(ui: Browser) -> None:
+    """The campaign office scores a manual indicator of the quarterly assessment with a
+    document as evidence and a note; the score page shows the note and the evidence."""
+    page = ui.page
+    sign_in_as(ui, "intake_office")
+    today = datetime.now(tz=ZoneInfo("Asia/Shanghai")).date()
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    ui.goto("/reports/")
+    listed = page.get_by_test_id("assessments").get_by_role("link", name=quarter)
+    if listed.count() == 0:  # the other screen size's run made it already
+        page.fill("input[name=quarter]", quarter)
+        page.get_by_test_id("new-assessment").click()
+    else:
+        listed.click()
+    expect(page.get_by_test_id("assessment-status")).to_have_text("草稿")
+    page.locator("details summary", has_text="调整").first.click()
+    form = page.get_by_test_id("manual-form").first
+    form.locator("select[name=indicator]").select_option(label="上级肯定推广")
+    form.locator("input[name=value]").fill("80")
+    form.locator("input[name=note]").fill("市教育局通报表扬其家校共治做法")
+    form.locator("input[name=file]").set_input_files(
+        {"name": "表扬通报.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%e2e\n"}
+    )
+    form.get_by_role("button", name="手工评分").click()
+    expect(page.get_by_test_id("manual-note").first).to_contain_text(
+        "上级肯定推广：市教育局通报表扬其家校共治做法"
+    )
+    expect(page.get_by_test_id("manual-evidence").first).to_be_visible()
+    ui.screenshot("assessment-manual")

@@ -9,14 +9,16 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("专项工作")
 
     def ready(self) -> None:
-        from qingfeng.campaigns import demo, figures
+        from qingfeng.campaigns import demo, figures, selectors
         from qingfeng.core import registry
-        from qingfeng.core.registry import DemoSeeder, Section
+        from qingfeng.core.registry import DemoSeeder, Section, UnitNoticeSource
 
         registry.add_urls("campaigns/", "qingfeng.campaigns.urls")
         # Reception days' public notices sit under the public notices' prefix (/notice/).
         registry.add_urls("notice/reception/", "qingfeng.campaigns.public_urls", public=True)
         registry.add_api_router("campaigns", "qingfeng.campaigns.api.router")
+        # The coming reception days, printed on each unit's channel poster as well.
+        registry.add_unit_notices(UnitNoticeSource("reception", selectors.poster_notices))
         registry.add_figures(figures.SOURCE)
         registry.add_figures(figures.ACTIVITIES)
         registry.add_demo_seeder(

@@ -55,13 +55,7 @@ HOW_WIDTH = 34
 
 def notice_lines(activity: Activity) -> tuple[poster.Line, ...]:
     """The notice's facts under the code, as the page states them."""
-    day = activity.held_on.strftime("%Y-%m-%d")
-    if activity.ends_on:
-        day += " — " + activity.ends_on.strftime("%Y-%m-%d")
-    if activity.starts_at:
-        day += " " + activity.starts_at.strftime("%H:%M")
-        if activity.ends_at:
-            day += "–" + activity.ends_at.strftime("%H:%M")
+    day = selectors.notice_when(activity)
     lines = [
         poster.Line(_("时间：%(d)s") % {"d": day}, size=20, gap=36),
         poster.Line(_("地点：%(p)s") % {"p": activity.place}, size=18, gap=30),

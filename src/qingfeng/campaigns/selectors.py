@@ -12,7 +12,9 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qingfeng.campaigns.models import (
     Activity,
@@ -29,7 +31,7 @@ from qingfeng.campaigns.models import (
 )
 from qingfeng.campaigns.rhythm import week_end
 from qingfeng.core import registry
-from qingfeng.core.registry import Figure
+from qingfeng.core.registry import Figure, UnitNotice
 from qingfeng.core.scope import scope_paths
 from qingfeng.ledger.selectors import problems_visible_to
 from qingfeng.orgs.models import Unit, User
@@ -402,6 +404,38 @@ def public_notices(unit: Unit | None = None) -> QuerySet[Activity]:
     if unit is not None:
         rows = rows.filter(unit=unit)
     return rows.select_related("unit").order_by("held_on", "starts_at", "id")
+
+
+def notice_when(activity: Activity) -> str:
+    """The notice's day (to its last day, for an open week) and hours, as printed."""
+    day = activity.held_on.strftime("%Y-%m-%d")
+    if activity.ends_on:
+        day += " — " + activity.ends_on.strftime("%Y-%m-%d")
+    if activity.starts_at:
+        day += " " + activity.starts_at.strftime("%H:%M")
+        if activity.ends_at:
+            day += "–" + activity.ends_at.strftime("%H:%M")
+    return day
+
+
+def poster_notices(unit_ids: Sequence[int]) -> list[UnitNotice]:
+    """The coming reception days and open weeks of those units for their channel posters
+    (`registry.unit_notices`): the planned ones only (a poster hangs for weeks; a called-off
+    day is told on the notice's page), soonest first, each pointing at its unit's notices."""
+    rows = (
+        public_notices()
+        .filter(unit_id__in=unit_ids, status=Activity.Status.PLANNED)
+        .exclude(how_to_come="")
+    )
+    return [
+        UnitNotice(
+            unit_id=a.unit_id,
+            text=_("%(kind)s %(when)s · %(place)s")
+            % {"kind": a.get_kind_display(), "when": notice_when(a), "place": a.place},
+            path=reverse("reception:unit", args=[a.unit_id]),
+        )
+        for a in rows
+    ]
 
 
 def get_public_notice(pk: int) -> Activity:

@@ -352,6 +352,25 @@ class PublishedPanel:
 
 
 @dataclass(frozen=True)
+class UnitNotice:
+    """A public notice a unit has announced (a reception day, an open week), as a unit's
+    channel poster and the poster page print it: one short line, and the public page that
+    says the rest."""
+
+    unit_id: int
+    text: str
+    path: str
+
+
+@dataclass(frozen=True)
+class UnitNoticeSource:
+    """`notices(unit_ids)`: the coming notices of those units, soonest first."""
+
+    key: str
+    notices: Callable[[Sequence[int]], list[UnitNotice]]
+
+
+@dataclass(frozen=True)
 class UrlMount:
     """An app's URLconf under a prefix of the site (`public` prefixes are the ones a reverse
     proxy may expose to the internet, DESIGN.md §6)."""
@@ -377,6 +396,7 @@ class Registry:
     case_sources: dict[str, CaseMaterialSource] = field(default_factory=dict)
     retention: dict[str, RetentionRule] = field(default_factory=dict)
     tallies: dict[str, Tally] = field(default_factory=dict)
+    unit_notices: dict[str, UnitNoticeSource] = field(default_factory=dict)
 
     def _add(self, table: dict[str, Any], key: str, item: Any) -> None:
         # ready() may run twice (tests, autoreload): the same key replaces, never duplicates.
@@ -497,6 +517,20 @@ def add_tally(tally: Tally) -> None:
 
 def tallies() -> list[Tally]:
     return list(_registry.tallies.values())
+
+
+def add_unit_notices(source: UnitNoticeSource) -> None:
+    """An app's public notices of units, for the units' posters (the channel's)."""
+    _registry._add(_registry.unit_notices, source.key, source)
+
+
+def unit_notices(unit_ids: Sequence[int]) -> dict[int, list[UnitNotice]]:
+    """Every app's coming public notices of those units, by unit (one query per source)."""
+    found: dict[int, list[UnitNotice]] = {}
+    for source in _registry.unit_notices.values():
+        for notice in source.notices(unit_ids):
+            found.setdefault(notice.unit_id, []).append(notice)
+    return found
 
 
 def url_mounts() -> list[UrlMount]:

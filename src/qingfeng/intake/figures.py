@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import (
     Case,
     Count,
+    DateField,
     Exists,
     F,
     IntegerField,
@@ -26,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.registry import Figure, FigureSource, Ratio
-from qingfeng.intake.models import Ticket, TicketEvent
+from qingfeng.intake.models import DeadlineChange, Ticket, TicketEvent
 from qingfeng.intake.workflow import WORKFLOW
 from qingfeng.lib.dates import day_bounds
 
@@ -65,6 +66,20 @@ def _unit_at(after: datetime) -> Case:
     )
 
 
+def reply_due_at(moment: datetime) -> Case:
+    """The reply deadline in force at `moment`: the row's own when it has not changed since
+    (most rows: no history read), else the old date of the first change made after then."""
+    later = DeadlineChange.objects.filter(ticket=OuterRef("pk"), changed_at__gte=moment)
+    return Case(
+        When(
+            Q(reply_due_changed_at__isnull=True) | Q(reply_due_changed_at__lt=moment),
+            then=F("reply_due"),
+        ),
+        default=Subquery(later.order_by("changed_at", "id").values("old")[:1]),
+        output_field=DateField(),
+    )
+
+
 def _event_in(actions: Sequence[str], first: datetime, after: datetime) -> Exists:
     return Exists(
         TicketEvent.objects.filter(
@@ -84,7 +99,9 @@ def _conditions(
     and the handling unit then (a ticket answered, sent back or escalated afterwards stays
     where it was), the replies made in it (a reply later sent back for redo still counts), and
     the reporters' ratings given in it (one given after the period's end does not change it; a
-    close is the last rating, so its value is the ticket's)."""
+    close is the last rating, so its value is the ticket's), and overdue by the reply deadline
+    in force at the period's end (a redo or an escalation afterwards restarts the deadline, but
+    not in the past: `DeadlineChange`)."""
     first, after = day_bounds(start, end, timezone.get_current_timezone())
     tickets = tickets.exclude(status=T.MERGED)
     received = Q(created_at__gte=first, created_at__lt=after)
@@ -97,9 +114,9 @@ def _conditions(
                 Q(handling_unit_id__in=unit_ids) | Q(updated_at__gte=after, pk__in=moved)
             )
         tickets = tickets.annotate(unit_at_end=_unit_at(after)).alias(
-            at_end=WORKFLOW.status_at(after)
+            at_end=WORKFLOW.status_at(after), due_at_end=reply_due_at(after)
         )
-        status, unit = "at_end", "unit_at_end"
+        status, unit, due = "at_end", "unit_at_end", "due_at_end"
         if unit_ids is not None:
             tickets = tickets.filter(unit_at_end__in=unit_ids)
         replied = Q(_event_in(("reply",), first, after))
@@ -108,11 +125,11 @@ def _conditions(
     else:
         if unit_ids is not None:
             tickets = tickets.filter(handling_unit_id__in=unit_ids)
-        status, unit = "status", "handling_unit_id"
+        status, unit, due = "status", "handling_unit_id", "reply_due"
         replied = Q(replied_at__gte=first, replied_at__lt=after)
         rated = replied & Q(rating__isnull=False)
         satisfied = replied & Q(rating__gte=SATISFIED_FROM)
-    overdue = Q(created_at__lt=after, reply_due__lt=end, **{f"{status}__in": OPEN})
+    overdue = Q(created_at__lt=after, **{f"{due}__lt": end, f"{status}__in": OPEN})
     return (
         tickets,
         unit,

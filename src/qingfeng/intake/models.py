@@ -119,6 +119,9 @@ class Ticket(models.Model):
     )
     accept_due = models.DateField(_("受理期限"), null=True, blank=True)
     reply_due = models.DateField(_("办结期限"), null=True, blank=True)
+    # When the reply deadline last changed (its history: DeadlineChange); None: never since
+    # filing. A past period's figures read the history only for the rows changed since.
+    reply_due_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     light = models.CharField(_("预警灯"), max_length=10, blank=True, default="")
     urgency = models.PositiveSmallIntegerField(default=3, editable=False)
     due_key = models.DateField(default=date.max, editable=False)
@@ -241,6 +244,28 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.action}"
+
+
+class DeadlineChange(models.Model):
+    """A change of a ticket's reply deadline after filing (restarted at acceptance, set at
+    assignment, restarted by a redo or an escalation): who, when, from what to what, and why.
+    The acceptance deadline is fixed at filing and never changes."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="deadline_changes")
+    old = models.DateField(_("原办结期限"), null=True, blank=True)
+    new = models.DateField(_("新办结期限"), null=True, blank=True)
+    reason = models.CharField(_("变更理由"), max_length=200)
+    changed_by = models.ForeignKey(
+        User, verbose_name=_("变更人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("变更时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["ticket_id", "changed_at", "id"]
+        indexes = [models.Index(fields=["ticket", "changed_at"], name="intake_deadline_change")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.old} → {self.new}"
 
 
 class TicketMessage(models.Model):

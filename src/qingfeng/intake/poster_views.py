@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from qingfeng.core import registry
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded, public
 from qingfeng.core.publicform import qr
@@ -76,10 +77,12 @@ def poster_list(
     )
     query = request.GET.copy()
     query.pop("page", None)
+    notices = registry.unit_notices([u.pk for u in page])
     context = {
         "form": form,
         "under": under,
         "page": page,
+        "rows": [(unit, notices.get(unit.pk, [])) for unit in page],
         "scopes": list(scopes.order_by("path")[:200]),
         "query": query.urlencode(),
         "base_url": qr.public_base_url(request),

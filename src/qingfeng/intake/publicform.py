@@ -18,11 +18,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from qingfeng.core import registry
 from qingfeng.core.publicform import poster, qr
 from qingfeng.core.publicform.captcha import HumanCheck
 from qingfeng.core.publicform.throttle import Limit
 from qingfeng.core.publicform.views import HumanCheckViews
 from qingfeng.core.publicform.work import WorkCheck
+from qingfeng.core.registry import UnitNotice
 from qingfeng.intake.models import TicketCategory
 from qingfeng.orgs.models import Unit
 
@@ -97,16 +99,36 @@ def poster_wording() -> poster.Wording:
     return poster.Wording(title=_("作风建设直通车"), subtitle=_("扫码反映问题"), lines=tuple(lines))
 
 
+# A unit's coming reception days printed on its poster: the soonest few, then where to read
+# them all (the poster hangs for weeks; the page is current).
+POSTER_NOTICES = 2
+
+
+def notice_lines(request: HttpRequest, notices: Sequence[UnitNotice]) -> tuple[poster.Line, ...]:
+    """The unit's coming public notices (reception days, open weeks) under the channel's own
+    lines, and the address of the page that lists them."""
+    if not notices:
+        return ()
+    lines = [poster.Line(_("近期接待安排（可当面反映）"), size=15, gap=30)]
+    lines += [poster.Line(n.text, size=12, gap=20) for n in notices[:POSTER_NOTICES]]
+    link = qr.public_url(request, notices[0].path)
+    lines.append(poster.Line(_("接待公告：%(url)s") % {"url": link}, size=10, gap=17))
+    return tuple(lines)
+
+
 def unit_posters(request: HttpRequest, units: Sequence[Unit]) -> bytes:
     """One A4 poster per unit, each with the name of its tree's root (the bureau that runs the
-    channel) in the footer. Raises `poster.PosterFontError` without a usable font."""
+    channel) in the footer and the unit's coming reception days (`registry.unit_notices`).
+    Raises `poster.PosterFontError` without a usable font."""
     root_ids = {u.ancestor_ids(include_self=True)[0] for u in units}
     names = dict(Unit.objects.filter(pk__in=root_ids).values_list("pk", "name"))
+    notices = registry.unit_notices([u.pk for u in units])
     pages = [
         poster.Poster(
             name=unit.name,
             url=unit_report_url(request, unit),
             issuer=names.get(unit.ancestor_ids(include_self=True)[0], ""),
+            lines=notice_lines(request, notices.get(unit.pk, [])),
         )
         for unit in units
     ]

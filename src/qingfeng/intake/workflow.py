@@ -54,6 +54,7 @@ def snapshot(ticket: Ticket) -> dict[str, Any]:
         "handling_unit_id": ticket.handling_unit_id,
         "handler_id": ticket.handler_id,
         "light": ticket.light,
+        "reply_due": ticket.reply_due,
     }
 
 

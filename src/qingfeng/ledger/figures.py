@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, DateField, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.registry import Figure, FigureSource, Ratio
-from qingfeng.ledger.models import Evidence, Problem, ProgressReport, Transition
+from qingfeng.ledger.models import DeadlineChange, Evidence, Problem, ProgressReport, Transition
 from qingfeng.ledger.workflow import WORKFLOW
 from qingfeng.lib.dates import day_bounds
 
@@ -44,6 +44,21 @@ FIGURES = (
 )
 
 
+def deadline_at(moment: datetime) -> Case:
+    """The deadline in force at `moment`: the row's own when it has not changed since (most
+    rows: no history read at all), else the old date of the first change made after then.
+    Only the rows changed since `moment` look into the history."""
+    later = DeadlineChange.objects.filter(problem=OuterRef("pk"), changed_at__gte=moment)
+    return Case(
+        When(
+            Q(deadline_changed_at__isnull=True) | Q(deadline_changed_at__lt=moment),
+            then=F("deadline"),
+        ),
+        default=Subquery(later.order_by("changed_at", "id").values("old")[:1]),
+        output_field=DateField(),
+    )
+
+
 def _conditions(
     problems: QuerySet[Problem], start: date, end: date
 ) -> tuple[QuerySet[Problem], dict[str, Q]]:
@@ -52,10 +67,16 @@ def _conditions(
     records behind a count (`narrow`), so the two are equal by construction.
 
     A period that is over is read as it stood at its end (the status from the problems'
-    transitions, the closing time from their last closing), so a problem closed, reopened or
-    withdrawn afterwards does not change a past week's or quarter's figures."""
+    transitions, the closing time from their last closing, the deadline from its history), so
+    a problem closed, reopened, withdrawn or given a new deadline afterwards does not change a
+    past week's or quarter's figures.
+
+    The deadline that counts is the one in force at the period's end: overdue and red are
+    judged by it, and so is closed on time — for a problem closed in the period that is the
+    deadline it was closed against, since a closed problem's deadline cannot change until it
+    is reopened (ledger/actions: `record_deadline_change`)."""
     first, after = day_bounds(start, end, timezone.get_current_timezone())
-    status, closed_at = "status", "closed_at"
+    status, closed_at, deadline = "status", "closed_at", "deadline"
     if after <= timezone.now():
         closing = Transition.objects.filter(
             problem=OuterRef("pk"), to_status=S.CLOSED, created_at__lt=after
@@ -63,23 +84,24 @@ def _conditions(
         problems = problems.alias(
             at_end=WORKFLOW.status_at(after),
             closed_at_end=Coalesce(Subquery(closing.values("created_at")[:1]), F("closed_at")),
+            deadline_at_end=deadline_at(after),
         )
-        status, closed_at = "at_end", "closed_at_end"
+        status, closed_at, deadline = "at_end", "closed_at_end", "deadline_at_end"
     existed = Q(created_at__lt=after)
     open_ = existed & Q(**{f"{status}__in": OPEN})
     new = Q(created_at__gte=first, created_at__lt=after) & ~Q(**{f"{status}__in": NOT_REGISTERED})
     closed = Q(**{f"{closed_at}__gte": first, f"{closed_at}__lt": after, status: S.CLOSED})
     closed_on = TruncDate(closed_at, tzinfo=timezone.get_current_timezone())
-    on_time = closed & (Q(deadline__isnull=True) | Q(deadline__gte=closed_on))
+    on_time = closed & (Q(**{f"{deadline}__isnull": True}) | Q(**{f"{deadline}__gte": closed_on}))
     # Red on the period's last day: the deadline clock ran and its date had passed.
-    red = existed & Q(**{f"{status}__in": RUNNING}, deadline__lt=end)
+    red = existed & Q(**{f"{status}__in": RUNNING, f"{deadline}__lt": end})
     conditions = {
         "problems_new": new,
         **{f"problems_new_{kind.value}": new & Q(list_kind=kind) for kind in Problem.ListKind},
         "problems_closed": closed,
         "problems_closed_on_time": on_time,
         "problems_open": open_,
-        "problems_overdue": open_ & Q(deadline__lt=end),
+        "problems_overdue": open_ & Q(**{f"{deadline}__lt": end}),
         "problems_red": red if status == "at_end" else Q(status__in=OPEN, light=Problem.Light.RED),
     }
     return problems, conditions

@@ -219,6 +219,12 @@ class ProblemEditForm(forms.Form):
         label=_("整改类型"), choices=Problem.RectificationType.choices
     )
     deadline = forms.DateField(label=_("整改时限（日期）"), required=False)
+    deadline_reason = forms.CharField(
+        label=_("整改时限变更理由"),
+        required=False,
+        max_length=200,
+        help_text=_("已交办的问题变更整改时限时必填，记入时限变更记录"),
+    )
     rules_adopted = forms.CharField(
         label=_("建章立制"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

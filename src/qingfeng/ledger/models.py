@@ -142,6 +142,9 @@ class Problem(models.Model):
         _("整改类型"), max_length=20, choices=RectificationType.choices
     )
     deadline = models.DateField(_("整改时限"), null=True, blank=True)
+    # When the deadline last changed (its history: DeadlineChange); None when it never has.
+    # A past period's figures read the history only for the rows changed since (figures.py).
+    deadline_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     deadline_workdays = models.PositiveSmallIntegerField(
         _("整改时限（工作日）"), null=True, blank=True
     )
@@ -316,6 +319,27 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.problem_id} {self.action}"
+
+
+class DeadlineChange(models.Model):
+    """A change of a problem's deadline once set (an extension, a deadline fixed at
+    assignment, a re-import, a failed re-check): who, when, from what to what, and why."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="deadline_changes")
+    old = models.DateField(_("原整改时限"), null=True, blank=True)
+    new = models.DateField(_("新整改时限"), null=True, blank=True)
+    reason = models.CharField(_("变更理由"), max_length=200)
+    changed_by = models.ForeignKey(
+        User, verbose_name=_("变更人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("变更时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["problem_id", "changed_at", "id"]
+        indexes = [models.Index(fields=["problem", "changed_at"], name="ledger_deadline_change")]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id}: {self.old} → {self.new}"
 
 
 class ProgressReport(models.Model):

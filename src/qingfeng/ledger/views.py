@@ -512,7 +512,12 @@ def problem_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         changes = {f: form.cleaned_data[f] for f in form.changed_data if f in EDIT_FIELDS}
         try:
             if changes:
-                actions.check_update_problem(problem, actor=user, **changes)
+                actions.check_update_problem(
+                    problem,
+                    actor=user,
+                    deadline_reason=form.cleaned_data["deadline_reason"],
+                    **changes,
+                )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:

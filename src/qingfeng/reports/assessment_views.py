@@ -7,12 +7,13 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from qingfeng.core.attachments import download
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.orgs.models import Unit
@@ -44,11 +45,17 @@ def assessment_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 def assessment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     assessment = selectors.get_assessment_for_user(request.user, pk)
     scores = list(selectors.scores_visible_to(request.user, assessment))
+    indicators = scoring.kept_indicators(assessment.scheme)
+    manual = selectors.manual_scores_for(scores)
+    for score in scores:  # each cell: the indicator, its value, its manual score if any
+        given = manual.get(score.pk, {})
+        score.cells = [  # type: ignore[attr-defined]
+            (i, score.values.get(i["key"]), given.get(i["key"])) for i in indicators
+        ]
     groups = [
         (CATEGORY.get(category, category), list(rows))
         for category, rows in groupby(scores, key=lambda s: s.category)
     ]
-    indicators = scoring.kept_indicators(assessment.scheme)
     return render(
         request,
         "reports/assessment.html",
@@ -61,6 +68,7 @@ def assessment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
                 (CATEGORY.get(c, c), [w.get(i["key"], 0) for i in indicators])
                 for c, w in assessment.scheme["weights"].items()
             ],
+            "manual_indicators": [i for i in indicators if i.get("manual")],
             "drafts": drafts(request.user, assessment.issuer),
             "approves": approves(request.user, assessment.issuer),
         },
@@ -85,6 +93,35 @@ def score_adjust(request: AuthenticatedHttpRequest, pk: int, score_id: int) -> H
     else:
         messages.success(request, _("已调整 %(unit)s 的得分") % {"unit": score.unit.name})
     return HttpResponseRedirect(reverse("reports:assessment", args=[assessment.pk]))
+
+
+@guarded(can, "draft")
+@require_POST
+def score_manual(request: AuthenticatedHttpRequest, pk: int, score_id: int) -> HttpResponse:
+    """A manual indicator scored with its evidence (multipart form)."""
+    assessment = selectors.get_assessment_for_user(request.user, pk)
+    score = selectors.get_score_for_user(request.user, assessment, score_id)
+    try:
+        assessments.check_score_manual(
+            score,
+            actor=request.user,
+            indicator=request.POST.get("indicator", ""),
+            value=request.POST.get("value", ""),
+            note=request.POST.get("note", ""),
+            upload=request.FILES.get("file"),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已为 %(unit)s 评分") % {"unit": score.unit.name})
+    return HttpResponseRedirect(reverse("reports:assessment", args=[assessment.pk]))
+
+
+@guarded(can, "view")
+@require_GET
+def manual_evidence(request: AuthenticatedHttpRequest, pk: int, evidence_id: int) -> FileResponse:
+    assessment = selectors.get_assessment_for_user(request.user, pk)
+    return download(selectors.get_manual_score_for_user(request.user, assessment, evidence_id))
 
 
 def _move(request: AuthenticatedHttpRequest, pk: int, run: object) -> HttpResponse:
@@ -114,7 +151,8 @@ def assessment_publish(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 @require_GET
 def assessment_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     assessment = selectors.get_assessment_for_user(request.user, pk)
-    data = export.scores_workbook(assessment, selectors.scores_visible_to(request.user, assessment))
+    scores = list(selectors.scores_visible_to(request.user, assessment))
+    data = export.scores_workbook(assessment, scores, selectors.manual_scores_for(scores))
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )

@@ -9,16 +9,20 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qingfeng.core import registry
+from qingfeng.core.attachments import MB, AttachmentRules, file_digest
 from qingfeng.core.audit import record_audit
+from qingfeng.lib import filetypes as ft
 from qingfeng.lib.dates import month_last_day
 from qingfeng.orgs.models import Unit, User
 from qingfeng.reports import scoring
-from qingfeng.reports.models import Assessment, Score
+from qingfeng.reports.models import Assessment, ManualScore, Score
 from qingfeng.reports.permissions import approves, drafts
 from qingfeng.reports.workflow import ASSESSMENT
 
@@ -137,6 +141,119 @@ def check_adjust_score(
         before=before, after={"deduction": str(amount), "veto": score.veto_reason},
     )  # fmt: skip
     return score
+
+
+# Evidence of a manual indicator: a document or a record, never a photo (the rules against
+# formalism forbid judging work by photos); kept as uploaded (the office's own files).
+EVIDENCE = AttachmentRules(
+    types=(ft.PDF, ft.DOCX, ft.XLSX),
+    max_bytes=20 * MB,
+    unsupported=gettext_lazy(
+        "佐证材料须为文件或记录（PDF、Word、Excel），不以照片评判工作：%(name)s"
+    ),
+    scrub=False,
+)
+
+
+def _rescore(score: Score) -> None:
+    weights = score.assessment.scheme["weights"][score.category]
+    score.total = scoring.total(
+        score.values, weights, deduction=score.deduction, vetoed=bool(score.veto_reason)
+    )
+
+
+@transaction.atomic
+def check_score_manual(
+    score: Score,
+    *,
+    actor: User,
+    indicator: str,
+    value: str,
+    note: str,
+    upload: UploadedFile | None,
+) -> ManualScore:
+    """A manual indicator scored by the campaign office while in draft: 0–100, a note, and its
+    evidence (a document or record). The same material is reported once: a file already given
+    for another indicator of the unit is refused (it cannot count twice), and the same file
+    given again for the same indicator is kept once. A new score supersedes the old one."""
+    assessment = score.assessment
+    if not drafts(actor, assessment.issuer):
+        raise ValidationError(_("只有本机关的专项办或局管理员可以评分"))
+    # Read under the lock: an approval made meanwhile is seen, not overwritten.
+    stored = Assessment.objects.select_for_update().filter(pk=assessment.pk)
+    if stored.values_list("status", flat=True).get() != Assessment.Status.DRAFT:
+        raise ValidationError(_("季度考评已审定，不能再调整得分"))
+    labels = {i["key"]: i["label"] for i in scoring.kept_indicators(assessment.scheme)}
+    if indicator not in scoring.manual_keys(assessment.scheme):
+        raise ValidationError({"indicator": [_("该指标由数据计算，不能手工评分")]})
+    errors: dict[str, list[str]] = {}
+    try:
+        amount = Decimal((value or "").strip()).quantize(scoring.TWO)
+    except InvalidOperation:
+        errors["value"] = [_("评分须为 0 到 100 之间的数字")]
+    else:
+        if not Decimal(0) <= amount <= Decimal(100):
+            errors["value"] = [_("评分须为 0 到 100 之间的数字")]
+    note = (note or "").strip()
+    if not note:
+        errors["note"] = [_("请填写评分说明")]
+    elif len(note) > 200:
+        errors["note"] = [_("评分说明不能超过 200 字")]
+    content_type = ""
+    if upload is None:
+        errors["file"] = [_("请上传佐证材料（文件或记录）")]
+    else:
+        try:
+            content_type = EVIDENCE.check(upload)
+        except ValidationError as exc:
+            errors["file"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    assert upload is not None
+    digest = file_digest(upload)
+    current = ManualScore.objects.select_for_update().filter(
+        score=score, superseded_at__isnull=True
+    )
+    used = current.filter(sha256=digest).exclude(indicator=indicator).first()
+    if used is not None:
+        raise ValidationError(
+            {
+                "file": [
+                    _("该材料已作为“%(label)s”的佐证，同一材料只报送一次、只计一项")
+                    % {"label": labels.get(used.indicator, used.indicator)}
+                ]
+            }
+        )
+    now = timezone.now()
+    previous = current.filter(indicator=indicator).first()
+    if previous is not None:
+        previous.superseded_at = now
+        previous.save(update_fields=["superseded_at"])
+    made = ManualScore(
+        score=score, indicator=indicator, value=amount, note=note, entered_by=actor, entered_at=now
+    )
+    if previous is not None and previous.sha256 == digest:
+        # The same file again (a new score on the same evidence): stored once, not twice.
+        made.original_name, made.content_type = previous.original_name, previous.content_type
+        made.size, made.sha256, made.file = previous.size, previous.sha256, previous.file
+    else:
+        EVIDENCE.attach(made, upload, content_type=content_type)
+    made.save()
+    before = score.values.get(indicator)
+    score.values = {**score.values, indicator: float(amount)}
+    _rescore(score)
+    score.save(update_fields=["values", "total"])
+    _rerank(assessment, score.category)
+    ASSESSMENT.record_event(assessment, "manual", actor=actor, reason=str(score.unit_id))
+    record_audit(
+        actor=actor, action="reports.assessment.manual", obj=score, unit=score.unit,
+        before={"indicator": indicator, "value": before},
+        after={
+            "indicator": indicator, "value": str(amount), "note": note,
+            "evidence": made.original_name, "sha256": made.sha256,
+        },
+    )  # fmt: skip
+    return made
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.utils import timezone
 
@@ -10,7 +10,7 @@ from qingfeng.lib.xlsx import Column
 from qingfeng.lib.xlsx.writing import cell_value, chinese_date, new_workbook, office_sheet, save
 from qingfeng.orgs.models import Unit
 from qingfeng.reports import scoring
-from qingfeng.reports.models import Assessment, Score
+from qingfeng.reports.models import Assessment, ManualScore, Score
 
 CATEGORY = dict(Unit.Category.choices)
 
@@ -24,6 +24,7 @@ def columns(indicators: list[dict[str, str]]) -> tuple[Column, ...]:
             Column(i["key"], i["label"], width=12, center=True, group="指标得分")
             for i in indicators
         ),
+        Column("manual", "手工评分说明及佐证", width=36),
         Column("deduction", "扣分", width=8, center=True),
         Column("veto", "一票否决", width=18),
         Column("total", "得分", width=10, center=True),
@@ -31,8 +32,16 @@ def columns(indicators: list[dict[str, str]]) -> tuple[Column, ...]:
     )
 
 
-def scores_workbook(assessment: Assessment, scores: Iterable[Score]) -> bytes:
+def scores_workbook(
+    assessment: Assessment,
+    scores: Iterable[Score],
+    manual: Mapping[int, Mapping[str, ManualScore]] | None = None,
+) -> bytes:
+    """One row per unit; a manual indicator's note and its evidence's file name beside the
+    scores (the files stay in the system, where the score page links them)."""
     indicators = scoring.kept_indicators(assessment.scheme)
+    labels = {i["key"]: i["label"] for i in indicators}
+    manual = manual or {}
     workbook = new_workbook()
     ws = office_sheet(
         workbook,
@@ -50,6 +59,10 @@ def scores_workbook(assessment: Assessment, scores: Iterable[Score]) -> bytes:
             *(
                 "" if score.values.get(i["key"]) is None else round(score.values[i["key"]], 2)
                 for i in indicators
+            ),
+            "；".join(
+                f"{labels.get(k, k)}：{m.note}（佐证：{m.original_name}）"
+                for k, m in sorted(manual.get(score.pk, {}).items())
             ),
             float(score.deduction) or "",
             score.veto_reason,

@@ -146,6 +146,31 @@ class Score(models.Model):
         return f"{self.assessment_id}:{self.unit_id} {self.total}"
 
 
+class ManualScore(Attachment):
+    """A manual indicator's score (0–100) for one unit, given by the campaign office with its
+    evidence — a document or a record (PDF, Word, Excel), never a photo — and a note. A new
+    score of the same indicator supersedes the old one, which is kept."""
+
+    score = models.ForeignKey(Score, on_delete=models.CASCADE, related_name="manual_scores")
+    indicator = models.CharField(_("指标"), max_length=20)
+    value = models.DecimalField(_("评分"), max_digits=5, decimal_places=2)
+    note = models.CharField(_("评分说明"), max_length=200)
+    file = models.FileField(_("佐证材料"), upload_to="reports/evidence/%Y/%m/", max_length=200)
+    entered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(default=timezone.now)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["score_id", "indicator", "-entered_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["score", "indicator"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="reports_manual_score_current",
+            )
+        ]
+
+
 class AssessmentEvent(models.Model):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=20)

@@ -19,7 +19,9 @@ from typing import Any
 # weights were shared out again.
 # 3: 回炉补课 (issue 13 §4: a re-evaluation still below the threshold escalates and marks the
 # unit for the quarterly assessment): 0 with its weight for a unit escalated in the quarter,
-# left out otherwise, so the other units' scores are as in 2.
+# left out otherwise, so the other units' scores are as in 2; and two manual indicators
+# (上级肯定推广, 特色做法), scored by the campaign office with a document or record as
+# evidence, left out (no data) until scored.
 SCHEME_VERSION = 3
 
 
@@ -51,12 +53,19 @@ def _remedial(f: Mapping[str, int]) -> float | None:
     return 0.0 if f.get("remedials_escalated", 0) else None
 
 
+def _manual(f: Mapping[str, int]) -> float | None:
+    return None  # not computed: scored by the campaign office with evidence
+
+
 @dataclass(frozen=True)
 class Indicator:
     key: str
     label: str
     formula: str
     value: Callable[[Mapping[str, int]], float | None]
+    # Scored by hand (0–100) by the campaign office, each score with its evidence (a document
+    # or a record, never a photo) and a note: what no figure of the system can show.
+    manual: bool = False
 
 
 INDICATORS = (
@@ -96,6 +105,16 @@ INDICATORS = (
         "季度内群众评议回炉复评仍低于达标线、提级督办的记 0 分；没有的不计入",
         _remedial,
     ),
+    Indicator(
+        "commend", "上级肯定推广",
+        "专项办评分（0–100）：经验做法被上级机关发文表扬、推广，以文件为佐证",
+        _manual, manual=True,
+    ),
+    Indicator(
+        "practice", "特色做法",
+        "专项办评分（0–100）：形成并推行的特色做法、制度创新，以制度文件或工作记录为佐证",
+        _manual, manual=True,
+    ),
 )  # fmt: skip
 BY_KEY = {i.key: i for i in INDICATORS}
 
@@ -104,14 +123,17 @@ WEIGHTS: dict[str, dict[str, int]] = {
     "school": {
         "closure": 25, "overdue": 10, "tickets": 15, "ratings": 15, "weekly": 10,
         "activities": 10, "study": 10, "oversight": 5, "remedial": 10,
+        "commend": 5, "practice": 5,
     },
     "organ": {
         "closure": 25, "overdue": 15, "tickets": 15, "ratings": 0, "weekly": 20,
         "activities": 10, "study": 10, "oversight": 5, "remedial": 10,
+        "commend": 5, "practice": 5,
     },
     "research": {
         "closure": 25, "overdue": 10, "tickets": 15, "ratings": 10, "weekly": 15,
         "activities": 10, "study": 10, "oversight": 5, "remedial": 10,
+        "commend": 5, "practice": 5,
     },
 }  # fmt: skip
 
@@ -125,26 +147,36 @@ def scheme() -> dict[str, Any]:
     }
 
 
-def kept_indicators(scheme: Mapping[str, Any]) -> list[dict[str, str]]:
+def kept_indicators(scheme: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The indicators (key, label, formula) an assessment was scored with: a past quarter is
     shown and exported by its own scheme, not by today's."""
     return list(scheme.get("indicators") or scheme_indicators())
 
 
-def scheme_indicators() -> list[dict[str, str]]:
-    return [{"key": i.key, "label": i.label, "formula": i.formula} for i in INDICATORS]
+def scheme_indicators() -> list[dict[str, Any]]:
+    return [
+        {"key": i.key, "label": i.label, "formula": i.formula, "manual": i.manual}
+        for i in INDICATORS
+    ]
+
+
+def manual_keys(scheme: Mapping[str, Any]) -> list[str]:
+    """The indicators of an assessment's scheme that the office scores by hand."""
+    return [i["key"] for i in kept_indicators(scheme) if i.get("manual")]
 
 
 FORMULA = (
     "得分 = Σ（指标得分 × 权重）÷ Σ（有数据的指标的权重）− 扣分；"
-    "没有数据的指标不计入，其权重按其余指标折算；一票否决的单位记 0 分，排本类别末位。"
+    "没有数据的指标不计入，其权重按其余指标折算；手工评分指标由专项办凭佐证材料（文件或记录）"
+    "评分，未评分的不计入；一票否决的单位记 0 分，排本类别末位。"
 )
 
 TWO = Decimal("0.01")
 
 
 def values(figures: Mapping[str, int]) -> dict[str, float | None]:
-    return {i.key: i.value(figures) for i in INDICATORS}
+    """The computed indicators' values (a manual one joins when the office scores it)."""
+    return {i.key: i.value(figures) for i in INDICATORS if not i.manual}
 
 
 def total(

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from qingfeng.core.scope import active_roles, scope_paths
 from qingfeng.orgs.models import User
-from qingfeng.reports.models import Assessment, Bulletin, BulletinVersion, Score
+from qingfeng.reports.models import Assessment, Bulletin, BulletinVersion, ManualScore, Score
 from qingfeng.reports.permissions import DRAFTERS, sees_drafts
 
 
@@ -59,3 +59,22 @@ def scores_visible_to(user: User, assessment: Assessment) -> QuerySet[Score]:
 
 def get_score_for_user(user: User, assessment: Assessment, pk: int) -> Score:
     return get_object_or_404(scores_visible_to(user, assessment), pk=pk)
+
+
+def manual_scores_for(scores: list[Score]) -> dict[int, dict[str, ManualScore]]:
+    """The current manual scores of those (already scoped) scores: score id → indicator →
+    score with its evidence. One query."""
+    found: dict[int, dict[str, ManualScore]] = {}
+    rows = ManualScore.objects.filter(
+        score__in=[s.pk for s in scores], superseded_at__isnull=True
+    ).select_related("entered_by")
+    for row in rows:
+        found.setdefault(row.score_id, {})[row.indicator] = row
+    return found
+
+
+def get_manual_score_for_user(user: User, assessment: Assessment, pk: int) -> ManualScore:
+    """A manual score's evidence, of a score the user may see (a superseded one too: the
+    audit trail names it); anything else is a 404."""
+    scores = scores_visible_to(user, assessment).values("pk")
+    return get_object_or_404(ManualScore.objects.filter(score__in=scores), pk=pk)

@@ -22,4 +22,6 @@ urlpatterns = [
     path("assessments/<int:pk>/publish/", av.assessment_publish, name="assessment_publish"),
     path("assessments/<int:pk>/export.xlsx", av.assessment_export, name="assessment_export"),
     path("assessments/<int:pk>/s/<int:score_id>/", av.score_adjust, name="score_adjust"),
+    path("assessments/<int:pk>/s/<int:score_id>/manual/", av.score_manual, name="score_manual"),
+    path("assessments/<int:pk>/e/<int:evidence_id>/", av.manual_evidence, name="manual_evidence"),
 ]

@@ -67,6 +67,10 @@ ASSESSMENT = lifecycle.Workflow(
     event_model=AssessmentEvent,
     event_subject="assessment",
     audit_prefix="reports.assessment",
-    labels={"create": gettext_lazy("计算得分"), "adjust": gettext_lazy("扣分或一票否决")},
+    labels={
+        "create": gettext_lazy("计算得分"),
+        "adjust": gettext_lazy("扣分或一票否决"),
+        "manual": gettext_lazy("手工指标评分"),
+    },
     snapshot=lambda a: {"status": a.status, "quarter": a.quarter},
 )

@@ -5,11 +5,13 @@ with the reason shown, and what people raised there filed as tickets of the chan
 
 from __future__ import annotations
 
+import io
 from datetime import date, time
 
 import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from pypdf import PdfReader
 
 from qingfeng.campaigns import registers
 from qingfeng.campaigns.models import Activity
@@ -17,6 +19,8 @@ from qingfeng.campaigns.tests.base import CampaignCase
 from qingfeng.core.models import AuditEvent
 from qingfeng.intake import receipts
 from qingfeng.intake.models import Ticket, TicketCategory
+from qingfeng.intake.tests.test_posters import needs_font, pdf_text
+from qingfeng.orgs.models import Unit, User
 
 
 def at(day: str) -> time_machine.travel:
@@ -192,3 +196,54 @@ class ReceptionDayTestCase(CampaignCase):
             with self.assertRaises(ValidationError):  # its day has passed
                 registers.check_cancel_activity(later, actor=self.school_admin, reason="补登")
         self.assertFalse(Ticket.objects.filter(channel="reception").exists())
+
+
+class ReceptionOnTheChannelPosterTestCase(CampaignCase):
+    """The channel's own poster of a school (/intake/posters/) prints its coming reception
+    days under the code, with the address of its notices; the poster page lists them."""
+
+    def announce(self, unit: Unit, admin: User, held_on: date, place: str) -> Activity:
+        return registers.check_plan_activity(
+            actor=admin, unit=unit, kind=Activity.Kind.RECEPTION, held_on=held_on,
+            starts_at=time(14, 30), ends_at=time(17), place=place, cadre="校长 孙立平",
+            how_to_come="无需预约，到校门口登记后由值班老师引导",
+        )  # fmt: skip
+
+    @needs_font
+    def test_the_schools_poster_prints_its_coming_reception_days(self) -> None:
+        with at("2026-11-05"):
+            self.announce(self.school, self.school_admin, date(2026, 11, 12), "行政楼一楼接待室")
+            self.announce(self.school, self.school_admin, date(2026, 12, 10), "图书馆二楼")
+            self.announce(self.school, self.school_admin, date(2027, 1, 7), "第三次的地点")
+            called_off = self.announce(
+                self.school, self.school_admin, date(2026, 11, 19), "已取消的地点"
+            )
+            registers.check_cancel_activity(called_off, actor=self.school_admin, reason="考试")
+            self.announce(
+                self.other_school, self.other_school_admin, date(2026, 11, 12), "南城小学会议室"
+            )
+            self.login(self.school_admin)
+            response = self.client.get(f"/intake/posters/{self.school.pk}/poster.pdf")
+            page = self.client.get("/intake/posters/")
+        text = "".join(pdf_text(PdfReader(io.BytesIO(response.content))).split())
+        self.assertIn("近期接待安排", text)
+        self.assertIn("校长接待日2026-11-1214:30–17:00·行政楼一楼接待室", text)
+        self.assertIn("图书馆二楼", text)
+        self.assertNotIn("第三次的地点", text)  # the soonest two; the page has the rest
+        self.assertNotIn("已取消的地点", text)
+        self.assertNotIn("南城小学会议室", text)
+        self.assertIn(f"/notice/reception/u/{self.school.pk}/", text)
+        self.assertIn("作风建设直通车", text)  # still the channel's poster
+        self.assertContains(page, "行政楼一楼接待室")
+        self.assertContains(page, f'href="/notice/reception/u/{self.school.pk}/"')
+
+    @needs_font
+    def test_a_school_without_a_coming_day_gets_the_plain_poster(self) -> None:
+        with at("2026-11-05"):
+            self.announce(self.school, self.school_admin, date(2026, 11, 12), "行政楼一楼接待室")
+        with at("2026-11-13"):  # the day is over
+            self.login(self.school_admin)
+            response = self.client.get(f"/intake/posters/{self.school.pk}/poster.pdf")
+        text = pdf_text(PdfReader(io.BytesIO(response.content)))
+        self.assertNotIn("近期接待安排", text)
+        self.assertIn("东城区实验小学", text)

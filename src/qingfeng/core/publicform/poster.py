@@ -41,6 +41,7 @@ GREY = HexColor("#4b5563")
 WIDTH, HEIGHT = A4
 MARGIN = 48.0
 QR_SIDE = 300.0
+QR_SIDE_SMALLEST = 200.0  # still scans from a metre or two
 
 _fonts: dict[tuple[str, float], TTFont] = {}
 _fonts_lock = threading.Lock()
@@ -55,6 +56,9 @@ class Poster:
     name: str  # of the place the code belongs to (a unit), large above the code
     url: str  # what the code opens, also printed under it
     issuer: str = ""  # who runs the form, in the footer
+    # This page's own lines after the form's (a unit's coming reception days, say): each
+    # shrunk to the page's width, the code made smaller where they need the room.
+    lines: tuple[Line, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,15 +178,22 @@ def _page(canvas: Canvas, poster: Poster, font: str, wording: Wording) -> None:
         _centre(canvas, part, font, size, HEIGHT - 218 - i * (size + 6))
     qr_top = HEIGHT - 232 - len(names) * (size + 6)
     code = qr.make_code(poster.url)
-    qr.draw(canvas, code, x=(WIDTH - QR_SIDE) / 2, y=qr_top - QR_SIDE, side=QR_SIDE)
+    # The code as large as the lines under it leave room for, above the issuer's line.
+    under = 14 + sum(line.gap for line in (*wording.lines, *poster.lines))
+    side = min(QR_SIDE, max(QR_SIDE_SMALLEST, qr_top - under - (MARGIN + 24)))
+    qr.draw(canvas, code, x=(WIDTH - side) / 2, y=qr_top - side, side=side)
 
-    y = qr_top - QR_SIDE - 14
+    y = qr_top - side - 14
     canvas.setFillColor(GREY)
     _centre(canvas, poster.url, font, _fit(poster.url, font, 14, smallest=9, width=WIDTH - 96), y)
     canvas.setFillColor(INK)
     for line in wording.lines:
         y -= line.gap
         _centre(canvas, line.text, font, line.size, y)
+    for line in poster.lines:
+        y -= line.gap
+        fitted = _fit(line.text, font, line.size, smallest=8, width=WIDTH - 2 * MARGIN)
+        _centre(canvas, line.text, font, fitted, y)
     if poster.issuer:
         canvas.setFillColor(GREY)
         _centre(canvas, poster.issuer, font, 12, MARGIN)
@@ -192,7 +203,8 @@ def render(posters: Sequence[Poster], *, wording: Wording) -> bytes:
     """One A4 page per poster. Raises PosterFontError when the text cannot be set properly."""
     font = load_font()
     fixed = [wording.title, wording.subtitle, *(line.text for line in wording.lines)]
-    check_glyphs(font, fixed + [p.name + p.url + p.issuer for p in posters])
+    own = [p.name + p.url + p.issuer + "".join(line.text for line in p.lines) for p in posters]
+    check_glyphs(font, fixed + own)
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=font.fontName)
     if len(posters) == 1:

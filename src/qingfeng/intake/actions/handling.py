@@ -23,7 +23,7 @@ from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.notify import queue_message
 from qingfeng.intake import deadlines, routing, workflow
-from qingfeng.intake.actions.submit import check_submit_ticket
+from qingfeng.intake.actions.submit import check_submit_ticket, record_reply_due_change
 from qingfeng.intake.models import (
     IdentityReveal,
     Ticket,
@@ -73,8 +73,12 @@ def _internal_note(ticket: Ticket, *, actor: User, body: str) -> TicketMessage:
 def do_accept(ticket: Ticket, *, actor: User) -> Ticket:
     """受理: the reply clock starts (the category's working days from today)."""
     with WORKFLOW.move(ticket, "accept", actor=actor):
+        old_due = ticket.reply_due
         ticket.reply_due = get_calendar().add_workdays(
             timezone.localdate(), ticket.category.reply_days
+        )
+        record_reply_due_change(
+            ticket, old_due, actor=actor, reason=_("受理，办结期限自受理之日起算")
         )
     return ticket
 
@@ -158,6 +162,7 @@ def check_assign(
             ticket.reply_due = get_calendar().add_workdays(
                 timezone.localdate(), ticket.category.reply_days
             )
+            record_reply_due_change(ticket, None, actor=actor, reason=_("转办时确定办结期限"))
     if note.strip():
         _internal_note(ticket, actor=actor, body=_("转办要求：%(n)s") % {"n": note.strip()})
     for user in [handler] if handler is not None else _unit_admins(unit):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -29,6 +30,7 @@ from qingfeng.core.fields import blind_index
 from qingfeng.core.jobs import enqueue_job
 from qingfeng.intake import deadlines, receipts, similarity
 from qingfeng.intake.models import (
+    DeadlineChange,
     Ticket,
     TicketAttachment,
     TicketCategory,
@@ -449,9 +451,16 @@ def check_rate(ticket: Ticket, *, rating: int, comment: str) -> Ticket:
     ) as step:
         ticket.rating = rating
         if action in {"redo", "escalate"}:
+            old_due = ticket.reply_due
             ticket.reply_due = get_calendar().add_workdays(
                 timezone.localdate(), ticket.category.reply_days
             )
+            why = (
+                _("发回重办，重新计算办结期限")
+                if action == "redo"
+                else _("提级办理，重新计算办结期限")
+            )
+            record_reply_due_change(ticket, old_due, actor=None, reason=why)
             ticket.replied_at = None
         if action == "redo":
             ticket.redo_count += 1
@@ -469,6 +478,26 @@ def check_rate(ticket: Ticket, *, rating: int, comment: str) -> Ticket:
 
 
 # --- After commit: notifications carrying only the ticket number -----------------------------
+
+
+def record_reply_due_change(
+    ticket: Ticket, old: date | None, *, actor: User | None, reason: str
+) -> None:
+    """Inside an action that has just set `ticket.reply_due`: the change as a history row and
+    the ticket's mark (saved with it by the caller); nothing when the date is the same. A past
+    period's figures read the deadline then in force from these rows (intake/figures.py)."""
+    if ticket.reply_due == old:
+        return
+    now = timezone.now()
+    DeadlineChange.objects.create(
+        ticket=ticket,
+        old=old,
+        new=ticket.reply_due,
+        reason=reason[:200],
+        changed_by=actor,
+        changed_at=now,
+    )
+    ticket.reply_due_changed_at = now
 
 
 def intake_recipients(unit: Unit | None) -> list[User]:

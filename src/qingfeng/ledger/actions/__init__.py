@@ -21,6 +21,7 @@ from qingfeng.ledger.actions.problems import (
     hold_registration_lock,
     light_for,
     publicly_fed_back,
+    record_deadline_change,
     responsible_users,
     separation_of_duties,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "hold_registration_lock",
     "light_for",
     "publicly_fed_back",
+    "record_deadline_change",
     "responsible_users",
     "separation_of_duties",
 ]

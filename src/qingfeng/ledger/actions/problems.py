@@ -24,6 +24,7 @@ from qingfeng.core.calendar import get_calendar
 from qingfeng.ledger import workflow
 from qingfeng.ledger.deadlines import light_on
 from qingfeng.ledger.models import (
+    DeadlineChange,
     Evidence,
     Feedback,
     Measure,
@@ -135,26 +136,57 @@ def check_create_problem(
     return problem
 
 
+def record_deadline_change(
+    problem: Problem, old: date | None, *, actor: User | None, reason: str
+) -> None:
+    """Inside an action that has just set `problem.deadline`: the change as a history row,
+    and the problem's mark that its deadline changed (saved with it by the caller). Nothing
+    when the date is the same, or for a draft: a deadline is first fixed when the problem is
+    assigned (交办), and no figure reads a draft's. A past period's figures read the deadline
+    then in force from these rows (ledger/figures.py)."""
+    if problem.deadline == old or problem.status == Problem.Status.DRAFT:
+        return
+    now = timezone.now()
+    DeadlineChange.objects.create(
+        problem=problem,
+        old=old,
+        new=problem.deadline,
+        reason=reason.strip()[:200],
+        changed_by=actor,
+        changed_at=now,
+    )
+    problem.deadline_changed_at = now
+
+
 @transaction.atomic
-def check_update_problem(problem: Problem, *, actor: User, **changes: Any) -> Problem:
+def check_update_problem(
+    problem: Problem, *, actor: User, deadline_reason: str = "", **changes: Any
+) -> Problem:
+    """Edit a problem. Moving the deadline of a problem already registered (延期 or an
+    earlier date) needs a reason, kept in its deadline history and the audit row."""
     if problem.status in {Problem.Status.CLOSED, Problem.Status.WITHDRAWN}:
         raise ValidationError(_("已销号或已撤回的问题不能修改"))
     before = {k: str(getattr(problem, k)) for k in changes}
+    old_deadline = problem.deadline
     for name, value in changes.items():
         if name not in EDITABLE:
             raise ValueError(f"not an editable problem field: {name}")
         setattr(problem, name, value)
+    moved = problem.deadline != old_deadline
+    reason = deadline_reason.strip()
+    if moved and problem.status != Problem.Status.DRAFT and not reason:
+        raise ValidationError({"deadline_reason": _("变更整改时限须说明理由")})
     problem.full_clean()
     _validate_people(problem)
+    record_deadline_change(problem, old_deadline, actor=actor, reason=reason)
     problem.updated_at = timezone.now()
     problem.set_light(light_for(problem, timezone.localdate()))
     problem.save()
+    after = {k: str(getattr(problem, k)) for k in changes}
+    if moved and reason:
+        after["deadline_reason"] = reason
     record_audit(
-        actor=actor,
-        action="ledger.problem.update",
-        obj=problem,
-        before=before,
-        after={k: str(getattr(problem, k)) for k in changes},
+        actor=actor, action="ledger.problem.update", obj=problem, before=before, after=after
     )
     return problem
 
@@ -208,10 +240,17 @@ def check_reimport_problem(
     if not changes and not measures_added and not raised:
         return problem  # an unchanged row writes nothing
     before = {k: _plain(getattr(problem, k)) for k in changes}
+    old_deadline = problem.deadline
     for name, value in changes.items():
         setattr(problem, name, value)
     problem.full_clean()
     _validate_people(problem)
+    record_deadline_change(
+        problem,
+        old_deadline,
+        actor=actor,
+        reason=_("重新导入台账（导入批次 %(n)s）") % {"n": ledger_import},
+    )
     problem.updated_at = timezone.now()
     problem.set_light(light_for(problem, timezone.localdate()))
     problem.save()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qingfeng.core.audit import record_audit
-from qingfeng.ledger.actions.problems import separation_of_duties
+from qingfeng.ledger.actions.problems import record_deadline_change, separation_of_duties
 from qingfeng.ledger.models import Problem, Recheck
 from qingfeng.ledger.workflow import WORKFLOW
 from qingfeng.orgs.models import User
@@ -123,7 +123,14 @@ def check_decide_recheck(recheck: Recheck, *, actor: User, passed: bool, comment
         problem.closed_at = None
         problem.progress = min(problem.progress, 90)
         if problem.deadline is None or problem.deadline >= timezone.localdate():
+            old_deadline = problem.deadline
             problem.deadline = timezone.localdate() - timedelta(days=1)
+            record_deadline_change(
+                problem,
+                old_deadline,
+                actor=actor,
+                reason=_("复查未通过，重新整改：%(c)s") % {"c": comment.strip()},
+            )
         problem.set_light(Problem.Light.RED)  # reopened as overdue
         step.note["quarter"] = recheck.quarter
     return recheck

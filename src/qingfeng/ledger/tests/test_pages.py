@@ -334,9 +334,14 @@ class EditAndMeasuresTestCase(LedgerTestCase):
             "responsible_person": self.teacher_person.pk,
             "rules_adopted": "建立教辅征订备案制度",
         }
+        # A new deadline for an assigned problem needs its reason (kept in its history).
+        refused = self.client.post(f"/ledger/{problem.pk}/edit/", data)
+        self.assertContains(refused, "变更整改时限须说明理由")
+        data["deadline_reason"] = "核实后调整整改时限"
         response = self.client.post(f"/ledger/{problem.pk}/edit/", data, follow=True)
         self.assertContains(response, "已保存修改")
         problem.refresh_from_db()
+        self.assertEqual(problem.deadline_changes.get().reason, "核实后调整整改时限")
         self.assertEqual(problem.title, "违规推荐教辅材料（已核实）")
         self.assertEqual(problem.rules_adopted, "建立教辅征订备案制度")
         self.login(self.teacher)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from qingfeng.core.tests.objects import Factory, Made
 from qingfeng.reports import actions, assessments
@@ -51,7 +52,24 @@ def score(case: BaseTestCase) -> Made:
     return Made({"pk": made.pk, "score_id": row.pk}, case.bureau_admin)
 
 
+def manual_evidence(case: BaseTestCase) -> Made:
+    """A manual indicator of the school scored with a document as evidence."""
+    made = assessments.check_create_assessment(
+        actor=case.bureau_admin, issuer=case.bureau, quarter="2026-Q3"
+    )
+    row = assessments.check_score_manual(
+        made.scores.get(unit=case.school),
+        actor=case.bureau_admin,
+        indicator="commend",
+        value="80",
+        note="上级发文表扬",
+        upload=SimpleUploadedFile("表扬.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
+    return Made({"pk": made.pk, "evidence_id": row.pk}, case.bureau_admin)
+
+
 OBJECTS: dict[str, Factory] = {
+    "reports:manual_evidence": manual_evidence,
     "reports:assessment": assessment,
     "reports:score_adjust": score,
     "reports:bulletin": bulletin,

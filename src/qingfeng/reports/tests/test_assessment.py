@@ -4,17 +4,23 @@ unit sees only its own breakdown once published."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, time
 from decimal import Decimal
+from typing import Any
 
 import time_machine
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from qingfeng.campaigns import registers
+from qingfeng.core.models import AuditEvent
+from qingfeng.ledger.tests.base import PNG
 from qingfeng.orgs.models import Unit
 from qingfeng.reports import assessments, scoring
-from qingfeng.reports.models import Score
+from qingfeng.reports.models import Assessment, ManualScore, Score
 from qingfeng.reports.tests.base import BulletinCase
 
 SCHOOL = scoring.WEIGHTS["school"]
@@ -163,3 +169,131 @@ class ScoringTestCase(BulletinCase):
         self.assertEqual(
             assessments.quarter_bounds("2026-Q4"), (date(2026, 10, 1), date(2026, 12, 31))
         )
+
+
+def pdf(name: str, body: bytes = b"") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, b"%PDF-1.4\n" + body, content_type="application/pdf")
+
+
+class ManualIndicatorTestCase(BulletinCase):
+    """What no figure shows (a commendation from above, a practice of its own) is scored by
+    the campaign office, each score with a document or record as evidence and a note,
+    audited, on the score page and in the export; the same material counts once."""
+
+    def setUp(self) -> None:
+        with time_machine.travel("2026-12-02 09:00 +0800", tick=False):
+            self.assessment = assessments.check_create_assessment(
+                actor=self.office_user, issuer=self.bureau, quarter="2026-Q4"
+            )
+        self.score = Score.objects.get(assessment=self.assessment, unit=self.school)
+
+    def manual(self, upload: SimpleUploadedFile | None, **fields: str) -> ManualScore:
+        values = {"indicator": "commend", "value": "80", "note": "市教育局发文推广其家校共治做法"}
+        values.update(fields)
+        return assessments.check_score_manual(
+            self.score, actor=self.office_user, upload=upload, **values
+        )
+
+    def test_a_manual_score_with_its_evidence_joins_the_total(self) -> None:
+        # Before: overdue 100 (10), activities 0 (10), oversight 100 (5) — 1500 ÷ 25 = 60.
+        self.assertEqual(self.score.total, Decimal("60.00"))
+        self.assertNotIn("commend", self.score.values)  # not scored: left out, not 0
+        made = self.manual(pdf("清教发〔2026〕12号.pdf", b"commend"))
+        self.score.refresh_from_db()
+        # (1000 + 0 + 500 + 5 × 80) ÷ (25 + 5) = 63.33
+        self.assertEqual(self.score.values["commend"], 80.0)
+        self.assertEqual(self.score.total, Decimal("63.33"))
+        self.assertEqual(self.score.rank, 1)
+        audit = AuditEvent.objects.get(action="reports.assessment.manual")
+        assert audit.after is not None
+        self.assertEqual(audit.actor, self.office_user)
+        self.assertEqual(audit.after["evidence"], "清教发〔2026〕12号.pdf")
+        self.assertEqual(audit.after["note"], "市教育局发文推广其家校共治做法")
+        self.assertEqual(made.content_type, "application/pdf")
+        # Scored again on a new document: the old score is kept, superseded.
+        self.manual(pdf("清教发〔2026〕15号.pdf", b"again"), value="100")
+        self.score.refresh_from_db()
+        self.assertEqual(self.score.total, Decimal("66.67"))
+        rows = ManualScore.objects.filter(score=self.score, indicator="commend")
+        self.assertEqual(rows.count(), 2)
+        self.assertEqual(rows.filter(superseded_at__isnull=True).get().value, Decimal(100))
+
+    def test_bad_input_is_refused_and_changes_nothing(self) -> None:
+        cases: list[tuple[dict[str, Any], str]] = [
+            ({"upload": SimpleUploadedFile("现场.png", PNG)}, "不以照片评判工作"),
+            ({"upload": None}, "请上传佐证材料"),
+            ({"upload": pdf("a.pdf"), "value": "120"}, "0 到 100"),
+            ({"upload": pdf("a.pdf"), "value": "八十"}, "0 到 100"),
+            ({"upload": pdf("a.pdf"), "note": "  "}, "请填写评分说明"),
+            ({"upload": pdf("a.pdf"), "indicator": "closure"}, "由数据计算"),
+        ]
+        for fields, message in cases:
+            upload = fields.pop("upload")
+            with self.subTest(message), self.assertRaises(ValidationError) as raised:
+                self.manual(upload, **fields)
+            self.assertIn(message, " ".join(raised.exception.messages))
+        self.assertFalse(ManualScore.objects.exists())
+        self.assertFalse(AuditEvent.objects.filter(action="reports.assessment.manual").exists())
+        self.score.refresh_from_db()
+        self.assertEqual(self.score.total, Decimal("60.00"))
+
+    def test_the_same_material_counts_once(self) -> None:
+        first = self.manual(pdf("制度汇编.pdf", b"rules"))
+        with self.assertRaises(ValidationError) as raised:
+            self.manual(pdf("制度汇编（副本）.pdf", b"rules"), indicator="practice")
+        self.assertIn("同一材料只报送一次", " ".join(raised.exception.messages))
+        # The same file again for the same indicator (a corrected score): stored once.
+        again = self.manual(pdf("制度汇编.pdf", b"rules"), value="90")
+        self.assertEqual(again.file.name, first.file.name)
+        # Another unit named in the same document may give it too.
+        other = Score.objects.get(assessment=self.assessment, unit=self.school2)
+        assessments.check_score_manual(
+            other, actor=self.office_user, indicator="commend", value="70",
+            note="同一文件表扬", upload=pdf("制度汇编.pdf", b"rules"),
+        )  # fmt: skip
+
+    def test_only_the_office_scores_and_only_in_draft(self) -> None:
+        with self.assertRaises(ValidationError):
+            assessments.check_score_manual(
+                self.score, actor=self.school_admin, indicator="commend", value="80",
+                note="自评", upload=pdf("a.pdf"),
+            )  # fmt: skip
+        assessments.check_approve_assessment(self.assessment, actor=self.leader)
+        with self.assertRaises(ValidationError) as raised:
+            self.manual(pdf("a.pdf"))
+        self.assertIn("已审定", " ".join(raised.exception.messages))
+
+    def test_the_page_and_the_export_show_the_note_and_the_evidence(self) -> None:
+        office = self.login(self.office_user)
+        url = reverse("reports:assessment", args=[self.assessment.pk])
+        response = office.post(
+            reverse("reports:score_manual", args=[self.assessment.pk, self.score.pk]),
+            {
+                "indicator": "practice",
+                "value": "85",
+                "note": "推行教辅征订备案制度",
+                "file": pdf("备案制度.pdf", b"practice"),
+            },
+        )
+        self.assertRedirects(response, url)
+        made = ManualScore.objects.get()
+        page = office.get(url)
+        self.assertContains(page, "特色做法：推行教辅征订备案制度")
+        evidence = reverse("reports:manual_evidence", args=[self.assessment.pk, made.pk])
+        self.assertContains(page, evidence)
+        self.assertContains(page, 'data-testid="manual-form"')
+        export = office.get(reverse("reports:assessment_export", args=[self.assessment.pk]))
+        sheet = load_workbook(io.BytesIO(export.content)).active
+        cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
+        self.assertIn("特色做法：推行教辅征订备案制度（佐证：备案制度.pdf）", cells)
+        # Published: the school downloads its own evidence, not another school's.
+        assessments.check_approve_assessment(self.assessment, actor=self.leader)
+        assessments.check_publish_assessment(self.assessment, actor=self.office_user)
+        school = self.login(self.school_admin)
+        download: Any = school.get(evidence)
+        self.assertEqual(download.status_code, 200)
+        self.assertEqual(b"".join(download.streaming_content), b"%PDF-1.4\npractice")
+        self.assertNotContains(school.get(url), 'data-testid="manual-form"')
+        other = self.login(self.other_school_admin)
+        self.assertEqual(other.get(evidence).status_code, 404)
+        self.assertEqual(Assessment.objects.get().status, Assessment.Status.PUBLISHED)
