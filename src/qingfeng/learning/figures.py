@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import reduce
+from operator import or_
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,59 +24,68 @@ from qingfeng.lib.dates import day_bounds
 A = Attendance.Status
 
 FIGURES = (
-    Figure("sessions_held", _("举行学习")),
-    Figure("attendance_attended", _("学习出席人次")),
-    Figure("attendance_expected", _("学习应到人次（除请假）")),
-    Figure("makeups_done", _("完成补课")),
-    Figure("makeups_open", _("待补课")),
+    Figure("sessions_held", _("举行学习"), listed=True),
+    Figure("attendance_attended", _("学习出席人次"), listed=True),
+    Figure("attendance_expected", _("学习应到人次（除请假）"), listed=True),
+    Figure("makeups_done", _("完成补课"), listed=True),
+    Figure("makeups_open", _("待补课"), listed=True),
 )
 
 
-def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
+def _conditions(start: date, end: date) -> dict[str, tuple[type[Model], str, Q]]:
+    """Per figure: the model counted, the path from it to the unit that held the session, and
+    the condition a record meets to be counted — one definition for the counts and for the
+    list of the records behind a count (`records`), so the two are equal by construction."""
     first, after = day_bounds(start, end, timezone.get_current_timezone())
     held = Q(status=Session.Status.HELD, starts_at__gte=first, starts_at__lt=after)
-    result: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in (
-        Session.objects.filter(held, unit_id__in=unit_ids)
-        .values("unit_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        result[row["unit_id"]]["sessions_held"] = row["n"]
     in_period = Q(
         session__status=Session.Status.HELD,
         session__starts_at__gte=first,
         session__starts_at__lt=after,
-        session__unit_id__in=unit_ids,
     )
-    for row in (
-        Attendance.objects.filter(in_period)
-        .values("session__unit_id")
-        .annotate(
-            attended=Count("id", filter=Q(status__in=(A.PRESENT, A.LATE))),
-            expected=Count("id", filter=~Q(status=A.LEAVE)),
+    unit = "attendance__session__unit_id"
+    return {
+        "sessions_held": (Session, "unit_id", held),
+        "attendance_attended": (
+            Attendance,
+            "session__unit_id",
+            in_period & Q(status__in=(A.PRESENT, A.LATE)),
+        ),
+        "attendance_expected": (Attendance, "session__unit_id", in_period & ~Q(status=A.LEAVE)),
+        "makeups_done": (
+            Makeup,
+            unit,
+            Q(status=Makeup.Status.DONE, done_at__gte=first, done_at__lt=after),
+        ),
+        "makeups_open": (Makeup, unit, Q(status=Makeup.Status.OPEN)),
+    }
+
+
+def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
+    """One grouped query per model counted (sessions, attendance, make-ups)."""
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    by_model: dict[tuple[type[Model], str], dict[str, Q]] = defaultdict(dict)
+    for key, (model, unit, condition) in _conditions(start, end).items():
+        by_model[(model, unit)][key] = condition
+    for (model, unit), conditions in by_model.items():
+        either = reduce(or_, conditions.values())
+        counts = {key: Count("id", filter=c) for key, c in conditions.items()}
+        rows = (
+            model._default_manager.filter(either, **{f"{unit}__in": unit_ids})
+            .values(unit)
+            .annotate(**counts)
+            .order_by()
         )
-        .order_by()
-    ):
-        counts = result[row["session__unit_id"]]
-        counts["attendance_attended"] = row["attended"]
-        counts["attendance_expected"] = row["expected"]
-    for row in (
-        Makeup.objects.filter(attendance__session__unit_id__in=unit_ids)
-        .values("attendance__session__unit_id")
-        .annotate(
-            done=Count(
-                "id",
-                filter=Q(status=Makeup.Status.DONE, done_at__gte=first, done_at__lt=after),
-            ),
-            open=Count("id", filter=Q(status=Makeup.Status.OPEN)),
-        )
-        .order_by()
-    ):
-        counts = result[row["attendance__session__unit_id"]]
-        counts["makeups_done"] = row["done"]
-        counts["makeups_open"] = row["open"]
+        for row in rows:
+            result[row.pop(unit)].update(row)
     return result
+
+
+def records(key: str, unit_ids: Any, start: date, end: date) -> QuerySet[Any]:
+    """The records counted in figure `key` for the days `start` … `end` in the units of
+    `unit_ids` (the list behind a dashboard number: `?figure=<key>&period_from=&…`)."""
+    model, unit, condition = _conditions(start, end)[key]
+    return model._default_manager.filter(condition, **{f"{unit}__in": unit_ids})
 
 
 SOURCE = FigureSource(
@@ -82,6 +94,7 @@ SOURCE = FigureSource(
     5,
     FIGURES,
     compute,
+    records="learning:figures",
     stage="learn",
     ratios=(
         Ratio("attendance_rate", _("学习出席率"), "attendance_attended", "attendance_expected"),
