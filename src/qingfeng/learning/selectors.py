@@ -32,6 +32,7 @@ from qingfeng.learning.models import (
 from qingfeng.learning.permissions import BUREAU, ORGANISERS, READERS, can, person_of
 from qingfeng.ledger.models import Problem
 from qingfeng.ledger.selectors import problems_visible_to
+from qingfeng.lib.dates import day_bounds
 from qingfeng.lib.workdays import WorkCalendar
 from qingfeng.orgs.models import Person, Unit, User
 
@@ -75,6 +76,12 @@ def active_types() -> list[SessionType]:
     return list(SessionType.objects.filter(is_active=True).order_by("sort_order", "id"))
 
 
+def _day_start(day: date) -> datetime:
+    """The instant the local day starts: a range on the column, which the (unit, starts_at)
+    index serves (a `__date` lookup casts every row of the unit, in Python on SQLite)."""
+    return day_bounds(day, day, timezone.get_current_timezone())[0]
+
+
 def default_since(today: date) -> date:
     """The calendar looks back two quarters before the current one."""
     start = cadence.quarter_of(today).starts
@@ -91,7 +98,7 @@ def unit_calendar(
     rows = (
         Session.objects.filter(
             unit=unit,
-            starts_at__date__gte=since,
+            starts_at__gte=_day_start(since),
             status__in=[Session.Status.PLANNED, Session.Status.HELD],
         )
         .values_list("type_id", "starts_at", "status", "first_item")
@@ -143,7 +150,7 @@ def attendance_record(rows: QuerySet[Attendance], makeups: QuerySet[Makeup]) -> 
 
 def unit_record(unit: Unit, *, since: date) -> Record:
     return attendance_record(
-        Attendance.objects.filter(session__unit=unit, session__starts_at__date__gte=since),
+        Attendance.objects.filter(session__unit=unit, session__starts_at__gte=_day_start(since)),
         Makeup.objects.filter(attendance__session__unit=unit),
     )
 
