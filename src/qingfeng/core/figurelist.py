@@ -12,14 +12,17 @@ record has a page, a link to it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import reduce
+from operator import or_
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -56,6 +59,36 @@ class Listing:
 
 # A source's listing: (figure key, the ids of the units in view, first day, last day).
 Lister = Callable[[str, QuerySet[Any], date, date], Listing]
+
+# Per figure: the model counted, the path from it to the unit the figure counts by, and the
+# condition a record meets to be counted. One definition for the counts (`count`) and for the
+# list of the records behind a count (`narrow`), so the two are equal by construction.
+Conditions = Mapping[str, tuple[type[Model], str, Q]]
+
+
+def count(conditions: Conditions, unit_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Per unit, the figures of `conditions`: one grouped query per model counted."""
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    by_model: dict[tuple[type[Model], str], dict[str, Q]] = defaultdict(dict)
+    for key, (model, unit, condition) in conditions.items():
+        by_model[(model, unit)][key] = condition
+    for (model, unit), found in by_model.items():
+        counts = {key: Count("pk", filter=c) for key, c in found.items()}
+        rows = (
+            model._default_manager.filter(reduce(or_, found.values()), **{f"{unit}__in": unit_ids})
+            .values(unit)
+            .annotate(**counts)
+            .order_by()
+        )
+        for row in rows:
+            result[row.pop(unit)].update(row)
+    return result
+
+
+def narrow(conditions: Conditions, key: str, unit_ids: Any) -> QuerySet[Any]:
+    """The records counted in figure `key` in the units of `unit_ids` (ids or a subquery)."""
+    model, unit, condition = conditions[key]
+    return model._default_manager.filter(condition, **{f"{unit}__in": unit_ids})
 
 
 class FigureForm(forms.Form):

@@ -6,17 +6,15 @@ are never counted (the 2024 rules against formalism). Grouped queries."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
-from functools import reduce
-from operator import or_
 from typing import Any
 
-from django.db.models import Count, Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core import figurelist
 from qingfeng.core.registry import Figure, FigureSource, Ratio
 from qingfeng.learning.models import Attendance, Makeup, Session
 from qingfeng.lib.dates import day_bounds
@@ -32,7 +30,7 @@ FIGURES = (
 )
 
 
-def _conditions(start: date, end: date) -> dict[str, tuple[type[Model], str, Q]]:
+def _conditions(start: date, end: date) -> figurelist.Conditions:
     """Per figure: the model counted, the path from it to the unit that held the session, and
     the condition a record meets to be counted — one definition for the counts and for the
     list of the records behind a count (`records`), so the two are equal by construction."""
@@ -62,30 +60,13 @@ def _conditions(start: date, end: date) -> dict[str, tuple[type[Model], str, Q]]
 
 
 def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
-    """One grouped query per model counted (sessions, attendance, make-ups)."""
-    result: dict[int, dict[str, int]] = defaultdict(dict)
-    by_model: dict[tuple[type[Model], str], dict[str, Q]] = defaultdict(dict)
-    for key, (model, unit, condition) in _conditions(start, end).items():
-        by_model[(model, unit)][key] = condition
-    for (model, unit), conditions in by_model.items():
-        either = reduce(or_, conditions.values())
-        counts = {key: Count("id", filter=c) for key, c in conditions.items()}
-        rows = (
-            model._default_manager.filter(either, **{f"{unit}__in": unit_ids})
-            .values(unit)
-            .annotate(**counts)
-            .order_by()
-        )
-        for row in rows:
-            result[row.pop(unit)].update(row)
-    return result
+    return figurelist.count(_conditions(start, end), unit_ids)
 
 
 def records(key: str, unit_ids: Any, start: date, end: date) -> QuerySet[Any]:
     """The records counted in figure `key` for the days `start` … `end` in the units of
-    `unit_ids` (the list behind a dashboard number: `?figure=<key>&period_from=&…`)."""
-    model, unit, condition = _conditions(start, end)[key]
-    return model._default_manager.filter(condition, **{f"{unit}__in": unit_ids})
+    `unit_ids` (the list behind a dashboard number, core/figurelist.py)."""
+    return figurelist.narrow(_conditions(start, end), key, unit_ids)
 
 
 SOURCE = FigureSource(

@@ -15,7 +15,7 @@ from qingfeng.learning import actions
 from qingfeng.learning.models import Attendance, Session
 from qingfeng.learning.tests.base import LearningCase
 from qingfeng.orgs import actions as org_actions
-from qingfeng.orgs.models import Person
+from qingfeng.orgs.models import Person, Unit, User
 
 URL = "/learning/figures/"
 
@@ -26,7 +26,7 @@ def _fresh_cache() -> None:
 
 
 class LearningFigureRecordsTestCase(LearningCase):
-    def hold(self, unit, actor, topic: str) -> Session:  # type: ignore[no-untyped-def]
+    def hold(self, unit: Unit, actor: User, topic: str) -> Session:
         """A session held two days ago, its first person present, the second on leave, the
         rest absent (each absentee gets a make-up)."""
         start = timezone.now() - timedelta(days=2)
@@ -79,21 +79,23 @@ class LearningFigureRecordsTestCase(LearningCase):
     def test_the_list_shows_the_records_and_refuses_what_is_outside_the_scope(self) -> None:
         session = self.hold(self.school, self.school_admin, "本校学习")
         self.hold(self.other_school, self.other_school_admin, "外县学习")
-        day = timezone.localdate(session.starts_at)
+        day = str(timezone.localdate(session.starts_at))
         query = {"figure": "sessions_held", "period_from": day, "period_to": day}
         self.login(self.county_admin)
         page = self.client.get(URL, query)
         self.assertContains(page, "本校学习")
         self.assertNotContains(page, "外县学习")
         self.assertEqual(page.context["figure"]["total"], 1)
-        absent = self.client.get(URL, {**query, "figure": "makeups_open", "unit": self.school.pk})
+        absent = self.client.get(
+            URL, {**query, "figure": "makeups_open", "unit": str(self.school.pk)}
+        )
         self.assertEqual(
             absent.context["figure"]["total"],
             Attendance.objects.filter(session=session).count() - 1,
         )
         # A unit outside the scope is not found; a period without its end is refused.
         self.assertEqual(
-            self.client.get(URL, {**query, "unit": self.other_school.pk}).status_code, 404
+            self.client.get(URL, {**query, "unit": str(self.other_school.pk)}).status_code, 404
         )
         bad = self.client.get(URL, {"figure": "sessions_held", "period_from": day})
         self.assertEqual(bad.status_code, 400)
