@@ -300,6 +300,7 @@ def run_db(db: str, args: argparse.Namespace) -> dict[str, Any]:
     found = _child(env, "--child", "--measure-only", *sizes)
     found.update(built)
     found["db"], found["load"] = db, [load_before[0], os.getloadavg()[0]]
+    found["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     (OUT / f"learning-{db}.json").write_text(json.dumps(found, ensure_ascii=False, indent=1))
     return found
 
@@ -329,6 +330,15 @@ def section(results: list[dict[str, Any]]) -> str:
             f"attendance rows (written in {found['sessions_s']:.0f} s), {found['cases']:,} cases "
             f"(tokenised and indexed in {found['cases_s']:.0f} s)",
             "",
+        ]
+        if "load" in found:
+            lines += [
+                f"Measured {found['measured_at']} (`--reuse` of the build above); load average "
+                f"(1 min) {found['load'][0]:.1f} before the timings, {found['load'][1]:.1f} "
+                "after, on the shared 2-core machine.",
+                "",
+            ]
+        lines += [
             "| operation | runs | median | p95 | max | target |",
             "|---|---:|---:|---:|---:|---|",
         ]
