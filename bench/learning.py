@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -180,6 +181,7 @@ def child(
     repeat: int,
     days: int = 730,
     build_only: bool = False,
+    measure_only: bool = False,
 ) -> dict[str, Any]:
     _setup_django()
     from django.test import Client
@@ -190,7 +192,7 @@ def child(
     from qingfeng.orgs.middleware import SESSION_STARTED, SESSION_VERIFIED
     from qingfeng.orgs.models import Person, Role, RoleAssignment, Unit
 
-    result = _build(sessions, per_session, cases, days)
+    result = {} if measure_only else _build(sessions, per_session, cases, days)
     if build_only:  # bench/dashboard.py builds with it and measures on its own
         return result
     # A school with at least 40 people, its admin, and a session today for all its staff.
@@ -270,28 +272,35 @@ def _child(env: dict[str, str], *args: str) -> dict[str, Any]:
 
 
 def run_db(db: str, args: argparse.Namespace) -> dict[str, Any]:
-    if db == "sqlite":
-        SQLITE_PATH.unlink(missing_ok=True)
-        url = f"sqlite:///{SQLITE_PATH}"
-    else:
-        url = _fresh_postgres(args.pg)
+    """Build (unless --reuse) and measure (unless --build-only); the build's record is kept in
+    bench/out/learning-<db>-build.json so that a --reuse run reports what it measured on."""
+    url = f"sqlite:///{SQLITE_PATH}" if db == "sqlite" else args.pg
     env = bench_env(url)
-    manage(env, "migrate", "--noinput")
-    seed_s, _out = manage(env, "seed_demo", "--size", "city", "--seed", "1")
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    found = _child(
-        env,
-        "--child",
-        "--sessions",
-        str(args.sessions),
-        "--per-session",
-        str(args.per_session),
-        "--cases",
-        str(args.cases),
-        "--repeat",
-        str(args.repeat),
-    )
-    found["db"], found["seed_s"] = db, seed_s
+    kept = OUT / f"learning-{db}-build.json"
+    sizes = ["--sessions", str(args.sessions), "--per-session", str(args.per_session)]
+    sizes += ["--cases", str(args.cases), "--repeat", str(args.repeat)]
+    if args.reuse:
+        built = json.loads(kept.read_text())
+        manage(env, "migrate", "--noinput")  # indexes added since the build
+    else:
+        if db == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+        else:
+            _fresh_postgres(url)
+        manage(env, "migrate", "--noinput")
+        seed_s, _out = manage(env, "seed_demo", "--size", "city", "--seed", "1")
+        manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+        built = _child(env, "--child", "--build-only", *sizes)
+        built["seed_s"] = seed_s
+        kept.write_text(json.dumps(built, ensure_ascii=False, indent=1))
+        if args.build_only:
+            return built
+    load_before = os.getloadavg()
+    found = _child(env, "--child", "--measure-only", *sizes)
+    found.update(built)
+    found["db"], found["load"] = db, [load_before[0], os.getloadavg()[0]]
+    found["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     (OUT / f"learning-{db}.json").write_text(json.dumps(found, ensure_ascii=False, indent=1))
     return found
 
@@ -321,6 +330,15 @@ def section(results: list[dict[str, Any]]) -> str:
             f"attendance rows (written in {found['sessions_s']:.0f} s), {found['cases']:,} cases "
             f"(tokenised and indexed in {found['cases_s']:.0f} s)",
             "",
+        ]
+        if "load" in found:
+            lines += [
+                f"Measured {found['measured_at']} (`--reuse` of the build above); load average "
+                f"(1 min) {found['load'][0]:.1f} before the timings, {found['load'][1]:.1f} "
+                "after, on the shared 2-core machine.",
+                "",
+            ]
+        lines += [
             "| operation | runs | median | p95 | max | target |",
             "|---|---:|---:|---:|---:|---|",
         ]
@@ -350,17 +368,29 @@ def main() -> None:
     parser.add_argument("--pg", default=DEFAULT_PG)
     parser.add_argument("--days", type=int, default=730, help="sessions held up to this long ago")
     parser.add_argument("--child", action="store_true")
-    parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--build-only", action="store_true", help="build, measure nothing")
+    parser.add_argument("--reuse", action="store_true", help="measure the database built before")
+    parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         found = child(
-            args.sessions, args.per_session, args.cases, args.repeat, args.days, args.build_only
+            args.sessions,
+            args.per_session,
+            args.cases,
+            args.repeat,
+            args.days,
+            args.build_only,
+            args.measure_only,
         )
         print(json.dumps(found, ensure_ascii=False))
         return
     OUT.mkdir(exist_ok=True)
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     results = []
+    if args.build_only:
+        for db in dbs:
+            print(json.dumps(run_db(db, args), ensure_ascii=False))
+        return
     for db in ("sqlite", "postgres"):
         kept = OUT / f"learning-{db}.json"
         if db in dbs:

@@ -129,3 +129,22 @@ def test_people_served_rate_the_pledges(ui: Browser) -> None:
     card.scroll_into_view_if_needed()
     ui.assert_no_horizontal_overflow()
     ui.screenshot("learning-pledge-rate-staff")
+
+
+def test_a_dashboard_number_of_learning_opens_the_records_behind_it(ui: Browser) -> None:
+    """The county's dashboard: a learning number links to the list of its records, which
+    names the number and counts the same; then an oversight and a campaign number do too."""
+    page = ui.page
+    sign_in_as(ui, "county_admin")
+    for source in ("learning", "oversight", "campaigns"):
+        ui.goto("/dashboard/")
+        cells = page.get_by_test_id(f"dashboard-units-{source}").locator("a[href*='figure=']")
+        # A number that is not zero where there is one (the demo has records in most).
+        link = next((c for c in cells.all() if c.inner_text().strip() != "0"), cells.first)
+        number = link.inner_text().strip()
+        link.click()
+        banner = page.get_by_test_id("figure-banner")
+        expect(banner).to_contain_text("背后的记录")
+        expect(banner).to_contain_text(f"共 {number} 条")
+        ui.assert_no_horizontal_overflow()
+        ui.screenshot(f"figure-records-{source}")

@@ -138,3 +138,42 @@ class BaseTestCase(TestCase):
         session[SESSION_VERIFIED] = True
         session.save()
         return client
+
+    def check_figure_links(
+        self, source: str, views: list[tuple[User, dict[str, Any]]], *, hidden: str = ""
+    ) -> int:
+        """Every number of figure source `source` on the dashboard (/dashboard/, as each
+        user with each query) that links to a list narrowed to it (`Figure.listed`): the list
+        opens and counts exactly that number, and never shows `hidden` (a record outside
+        the users' scopes). Returns how many of those numbers were not zero. The caller
+        clears the cache (the dashboard keeps its figures two minutes)."""
+        from django.core.cache import cache
+
+        nonzero = 0
+        for user, query in views:
+            self.login(user)
+            cache.clear()
+            page = self.client.get("/dashboard/", query)
+            self.assertEqual(page.status_code, 200)
+            cells = [
+                (cell["link"], cell["value"])
+                for stage in page.context["panels"]
+                for table in stage["sources"]
+                if table["key"] == source
+                for item in [*table["rows"], {"values": table["totals"]}]
+                for cell in item["values"]
+                if cell["link"]
+            ]
+            self.assertTrue(cells, (user.username, query))
+            for link, value in cells:
+                with self.subTest(user=user.username, query=query, link=link):
+                    if "figure=" not in link:  # a number no list narrows to (not a count)
+                        self.assertEqual(self.client.get(link).status_code, 200)
+                        continue
+                    listed = self.client.get(link)
+                    self.assertEqual(listed.status_code, 200)
+                    self.assertEqual(listed.context["figure"]["total"], value)
+                    if hidden:
+                        self.assertNotContains(listed, hidden)
+                    nonzero += value > 0
+        return nonzero

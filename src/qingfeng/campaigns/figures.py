@@ -4,27 +4,29 @@ confirmations — which the burden meter adds to the other apps' counts."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qingfeng.campaigns.models import Activity, Assignment, Campaign, PlanEvent, Task, WeeklyReport
 from qingfeng.campaigns.rhythm import due_on, week_of
+from qingfeng.core import figurelist
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.registry import Figure, FigureSource, Ratio
 from qingfeng.lib.dates import day_bounds
 from qingfeng.orgs.models import Unit
 
 FIGURES = (
-    Figure("tasks_done", _("完成任务")),
-    Figure("tasks_overdue", _("逾期未完成任务")),
-    Figure("weekly_due", _("应报周报")),
-    Figure("weekly_on_time", _("按时报送周报")),
-    Figure("weekly_late", _("逾期报送周报")),
+    Figure("tasks_done", _("完成任务"), listed=True),
+    Figure("tasks_overdue", _("逾期未完成任务"), listed=True),
+    Figure("weekly_due", _("应报周报"), listed=True),
+    Figure("weekly_on_time", _("按时报送周报"), listed=True),
+    Figure("weekly_late", _("逾期报送周报"), listed=True),
     Figure("weekly_reports", _("报送周报"), burden=True),
     Figure("weekly_fields", _("周报填写项"), burden=True),
     Figure("plans_submitted", _("报送实施方案"), burden=True),
@@ -32,79 +34,95 @@ FIGURES = (
 )
 
 
-def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
+def _conditions(start: date, end: date) -> figurelist.Conditions:
+    """Per counted figure: the model, its unit, and the condition a record meets to be
+    counted — one definition for the counts and for the list behind a count (`records`)."""
     first, after = day_bounds(start, end, timezone.get_current_timezone())
-    result: dict[int, dict[str, int]] = defaultdict(dict)
     done = Q(status=Assignment.Status.DONE, done_at__gte=first, done_at__lt=after)
-    rows = (
-        Assignment.objects.filter(unit_id__in=unit_ids)
-        .values("unit_id")
-        .annotate(
-            tasks_done=Count("id", filter=done),
-            # Open at the period's end (done later, or not yet) with its due day passed.
-            tasks_overdue=Count(
-                "id",
-                filter=Q(task__due_on__lt=end)
-                & (Q(status=Assignment.Status.OPEN) | Q(done_at__gte=after)),
-            ),
-            task_confirmations=Count("id", filter=done & Q(task__evidence=Task.Evidence.CONFIRM)),
-        )
-    )
-    for row in rows:
-        result[row.pop("unit_id")].update(row)
-    reports = (
+    due = Q(due_on__gte=start, due_on__lte=end)
+    return {
+        "tasks_done": (Assignment, "unit_id", done),
+        # Open at the period's end (done later, or not yet) with its due day passed.
+        "tasks_overdue": (
+            Assignment,
+            "unit_id",
+            Q(task__due_on__lt=end) & (Q(status=Assignment.Status.OPEN) | Q(done_at__gte=after)),
+        ),
+        "task_confirmations": (
+            Assignment,
+            "unit_id",
+            done & Q(task__evidence=Task.Evidence.CONFIRM),
+        ),
+        "weekly_reports": (WeeklyReport, "unit_id", Q(filed_at__gte=first, filed_at__lt=after)),
+        "weekly_on_time": (WeeklyReport, "unit_id", due & Q(late=False)),
+        "weekly_late": (WeeklyReport, "unit_id", due & Q(late=True)),
+        "plans_submitted": (
+            PlanEvent,
+            "plan__unit_id",
+            Q(action__in=("submit", "resubmit"), created_at__gte=first, created_at__lt=after),
+        ),
+    }
+
+
+def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
+    result = figurelist.count(_conditions(start, end), unit_ids)
+    first, after = day_bounds(start, end, timezone.get_current_timezone())
+    fields = (
         WeeklyReport.objects.filter(unit_id__in=unit_ids, filed_at__gte=first, filed_at__lt=after)
         .values("unit_id")
-        .annotate(weekly_reports=Count("id"), weekly_fields=Sum("fields_filled"))
+        .annotate(n=Sum("fields_filled"))
+        .order_by()
     )
-    for row in reports:
-        result[row.pop("unit_id")].update(row)
-    plans = (
-        PlanEvent.objects.filter(
-            plan__unit_id__in=unit_ids,
-            action__in=("submit", "resubmit"),
-            created_at__gte=first,
-            created_at__lt=after,
-        )
-        .values("plan__unit_id")
-        .annotate(n=Count("id"))
-    )
-    for row in plans:
-        result[row["plan__unit_id"]]["plans_submitted"] = row["n"]
-    _timeliness(unit_ids, start, end, result)
+    for row in fields:
+        result[row["unit_id"]]["weekly_fields"] = row["n"]
+    for due in weekly_due(set(unit_ids), start, end):
+        result[due.unit_id]["weekly_due"] = result[due.unit_id].get("weekly_due", 0) + 1
     return result
 
 
-def _timeliness(
-    unit_ids: Sequence[int], start: date, end: date, result: dict[int, dict[str, int]]
-) -> None:
-    """Weekly reports due in the period (every unit below a running campaign's owner owes one
-    a week), and those filed on time and late, counted by their due day."""
+@dataclass(frozen=True)
+class Due:
+    """One weekly report a unit owed: every unit below a running campaign's owner owes one a
+    week, counted by its due day."""
+
+    unit_id: int
+    unit_name: str
+    campaign: Campaign
+    week_start: date
+    due_on: date
+
+
+def weekly_due(unit_ids: set[int], start: date, end: date) -> list[Due]:
+    """The weekly reports due in the period from the units of `unit_ids`, by due day."""
     calendar = get_calendar()
-    wanted = set(unit_ids)
+    found = []
     campaigns = Campaign.objects.filter(starts_on__lte=end, ends_on__gte=start - timedelta(days=14))
-    for campaign in campaigns.select_related("owner"):
-        weeks = 0
+    for campaign in campaigns.select_related("owner").order_by("starts_on", "pk"):
+        weeks = []
         week = week_of(max(campaign.starts_on, start - timedelta(days=14)))
         while week <= min(campaign.ends_on, end):
             due = due_on(week, weekday=campaign.report_due_weekday, calendar=calendar)
-            weeks += start <= due <= end
+            if start <= due <= end:
+                weeks.append((week, due))
             week += timedelta(days=7)
         if not weeks:
             continue
         below = Unit.objects.within(campaign.owner).exclude(pk=campaign.owner_id)
-        for pk in below.filter(is_active=True, pk__in=wanted).values_list("pk", flat=True):
-            result[pk]["weekly_due"] = result[pk].get("weekly_due", 0) + weeks
-    rows = (
-        WeeklyReport.objects.filter(unit_id__in=unit_ids, due_on__gte=start, due_on__lte=end)
-        .values("unit_id")
-        .annotate(
-            weekly_on_time=Count("id", filter=Q(late=False)),
-            weekly_late=Count("id", filter=Q(late=True)),
+        units = below.filter(is_active=True, pk__in=unit_ids).order_by("path")
+        for pk, name in units.values_list("pk", "name"):
+            found += [Due(pk, name, campaign, week, due) for week, due in weeks]
+    return found
+
+
+def records(key: str, unit_ids: Any, start: date, end: date) -> QuerySet[Any] | list[Due]:
+    """The records counted in figure `key` for the days `start` … `end` in the units of
+    `unit_ids` (the list behind a dashboard number, core/figurelist.py): the weekly reports
+    owed are made from the campaigns and units, the rest are rows."""
+    if key == "weekly_due":
+        return weekly_due(
+            set(Unit.objects.filter(pk__in=unit_ids).values_list("pk", flat=True)), start, end
         )
-    )
-    for row in rows:
-        result[row.pop("unit_id")].update(row)
+    return figurelist.narrow(_conditions(start, end), key, unit_ids)
 
 
 SOURCE = FigureSource(
@@ -113,6 +131,7 @@ SOURCE = FigureSource(
     50,
     FIGURES,
     compute,
+    records="campaigns:figures",
     ratios=(Ratio("weekly_on_time_rate", _("周报按时率"), "weekly_on_time", "weekly_due"),),
 )
 
@@ -120,30 +139,44 @@ SOURCE = FigureSource(
 # Open-door and grassroots activities (issue §1b): a source of their own, so the weekly report
 # shows them (it leaves out the campaign's own reporting counts, not the work done).
 ACTIVITY_FIGURES = (
-    Figure("activities", _("接待和下基层活动")),
-    Figure("activities_raised", _("活动中群众反映事项")),
+    Figure("activities", _("接待和下基层活动"), listed=True),
+    Figure("activities_raised", _("活动中群众反映事项")),  # a sum, not a count of records
 )
+
+
+def _activities(start: date, end: date) -> Q:
+    """Activities whose day fell in the period and has come: an announced one counts once its
+    day is here unless it was called off (which is only possible up to that day), so a past
+    period keeps its count when the record of it is completed later."""
+    return Q(held_on__gte=start, held_on__lte=min(end, timezone.localdate())) & ~Q(
+        status=Activity.Status.CANCELLED
+    )
 
 
 def compute_activities(
     unit_ids: Sequence[int], start: date, end: date
 ) -> Mapping[int, Mapping[str, int]]:
-    """Activities whose day fell in the period and has come: an announced one counts once its
-    day is here unless it was called off (which is only possible up to that day), so a past
-    period keeps its count when the record of it is completed later."""
     rows = (
-        Activity.objects.filter(
-            unit_id__in=unit_ids,
-            held_on__gte=start,
-            held_on__lte=min(end, timezone.localdate()),
-        )
-        .exclude(status=Activity.Status.CANCELLED)
+        Activity.objects.filter(_activities(start, end), unit_id__in=unit_ids)
         .values("unit_id")
         .annotate(activities=Count("id"), activities_raised=Sum("raised"))
+        .order_by()
     )
     return {row.pop("unit_id"): row for row in rows}
 
 
+def activity_records(key: str, unit_ids: Any, start: date, end: date) -> QuerySet[Activity]:
+    """The activities counted in figure `key` (the list behind a dashboard number)."""
+    assert key == "activities"
+    return Activity.objects.filter(_activities(start, end), unit_id__in=unit_ids)
+
+
 ACTIVITIES = FigureSource(
-    "activities", _("接待和下基层"), 55, ACTIVITY_FIGURES, compute_activities, stage="check"
+    "activities",
+    _("接待和下基层"),
+    55,
+    ACTIVITY_FIGURES,
+    compute_activities,
+    records="campaigns:activity_figures",
+    stage="check",
 )

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qingfeng.campaigns import registers, selectors
+from qingfeng.campaigns import figures, registers, selectors
 from qingfeng.campaigns.forms import (
     ActivityForm,
     CancelActivityForm,
@@ -34,7 +34,7 @@ from qingfeng.campaigns.forms import (
 from qingfeng.campaigns.models import Activity, Campaign, MeetingItem
 from qingfeng.campaigns.permissions import acts_for, can, records_for
 from qingfeng.campaigns.registers import FiledMatter
-from qingfeng.core import registry
+from qingfeng.core import figurelist, registry
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.lib.dates import month_last_day
@@ -311,3 +311,16 @@ def activity_matter(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             return _activity_page(request, activity, receipt=filed)
     return _activity_page(request, activity, matter=form, status=400)
+
+
+@guarded(can, "view")
+@require_GET
+def activity_figures(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The activities behind a dashboard number (core/figurelist.py)."""
+    return figurelist.figure_records(
+        request,
+        figures.ACTIVITIES,
+        selectors.figure_units(request.user),
+        selectors.activity_listing,
+        title=_("接待和下基层活动统计明细"),
+    )

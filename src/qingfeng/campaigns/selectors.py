@@ -14,7 +14,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from qingfeng.campaigns.models import (
     Activity,
@@ -30,7 +30,7 @@ from qingfeng.campaigns.models import (
     WeeklyReport,
 )
 from qingfeng.campaigns.rhythm import week_end
-from qingfeng.core import registry
+from qingfeng.core import figurelist, registry
 from qingfeng.core.registry import Figure, UnitNotice
 from qingfeng.core.scope import scope_paths
 from qingfeng.ledger.selectors import problems_visible_to
@@ -444,3 +444,85 @@ def get_public_notice(pk: int) -> Activity:
     afterwards (it never had a notice: no way to come), a cadre's visit — is a 404."""
     rows = Activity.objects.filter(kind__in=Activity.PUBLIC_KINDS).exclude(how_to_come="")
     return get_object_or_404(rows.select_related("unit"), pk=pk)
+
+
+def figure_units(user: User) -> QuerySet[Unit]:
+    """The units whose campaign numbers the user sees on the dashboard."""
+    query = Q(pk__in=[])
+    for path in scope_paths(user):
+        query |= Q(path__startswith=path)
+    return Unit.objects.filter(query, is_active=True)
+
+
+def figure_listing(key: str, unit_ids: Any, start: date, end: date) -> figurelist.Listing:
+    """The records behind the campaign's dashboard numbers (campaigns/figures.py `records`):
+    task assignments, weekly reports, and the weekly reports owed (made from the campaigns and
+    the units below their owners)."""
+    from qingfeng.campaigns import figures
+
+    found = figures.records(key, unit_ids, start, end)
+    C = figurelist.Column
+    if isinstance(found, list):  # weekly_due
+        return figurelist.Listing(
+            found,
+            (
+                C(_("单位"), lambda d: d.unit_name),
+                C(_("专项工作"), lambda d: d.campaign.name),
+                C(_("周次（周一）"), lambda d: d.week_start),
+                C(_("报送截止"), lambda d: d.due_on),
+            ),
+        )
+    if key.startswith("weekly_"):
+        return figurelist.Listing(
+            found.select_related("unit", "campaign").order_by("-due_on", "unit__path", "id"),
+            (
+                C(_("单位"), lambda r: r.unit.name),
+                C(
+                    _("周次（周一）"),
+                    lambda r: r.week_start,
+                    lambda r: reverse("campaigns:report", args=[r.pk]),
+                ),
+                C(_("报送截止"), lambda r: r.due_on),
+                C(
+                    _("报送时间"),
+                    lambda r: timezone.localtime(r.filed_at).strftime("%Y-%m-%d %H:%M"),
+                ),
+                C(_("逾期报送"), lambda r: _("是") if r.late else _("否")),
+            ),
+        )
+    return figurelist.Listing(
+        found.select_related("unit", "task").order_by("task__due_on", "unit__path", "id"),
+        (
+            C(
+                _("任务"),
+                lambda a: a.task.title,
+                lambda a: reverse("campaigns:task", args=[a.task_id]),
+            ),
+            C(_("单位"), lambda a: a.unit.name),
+            C(_("完成时限"), lambda a: a.task.due_on),
+            C(_("状态"), lambda a: a.get_status_display()),
+        ),
+    )
+
+
+def activity_listing(key: str, unit_ids: Any, start: date, end: date) -> figurelist.Listing:
+    """The activities behind the dashboard's number of open-door and grassroots activities."""
+    from qingfeng.campaigns import figures
+
+    C = figurelist.Column
+    return figurelist.Listing(
+        figures.activity_records(key, unit_ids, start, end)
+        .select_related("unit")
+        .order_by("-held_on", "-id"),
+        (
+            C(_("日期"), lambda a: a.held_on),
+            C(_("单位"), lambda a: a.unit.name),
+            C(
+                _("活动"),
+                lambda a: a.get_kind_display(),
+                lambda a: reverse("campaigns:activity", args=[a.pk]),
+            ),
+            C(_("地点"), lambda a: a.place),
+            C(_("群众反映事项（件）"), lambda a: a.raised),
+        ),
+    )

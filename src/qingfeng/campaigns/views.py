@@ -17,13 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qingfeng.campaigns import actions, fixture, selectors
+from qingfeng.campaigns import actions, figures, fixture, selectors
 from qingfeng.campaigns.files import may_attach
 from qingfeng.campaigns.forms import DecisionForm, NoteForm, PlanForm, ReportForm, TaskForm
 from qingfeng.campaigns.models import Campaign, WeeklyReport
 from qingfeng.campaigns.permissions import acts_for, can, decides_for, issues_from
 from qingfeng.campaigns.rhythm import month_bounds, week_end, week_of
 from qingfeng.campaigns.workflow import PLAN, REPORT
+from qingfeng.core import figurelist
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.lib.dates import parse_date
@@ -422,4 +423,17 @@ def burden(request: AuthenticatedHttpRequest) -> HttpResponse:
             "total": sum(r[2] for r in rows),
             "previous": (first - timedelta(days=1)).replace(day=1),
         },
+    )
+
+
+@guarded(can, "view")
+@require_GET
+def figure_records(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The records behind a campaign number of the dashboard (core/figurelist.py)."""
+    return figurelist.figure_records(
+        request,
+        figures.SOURCE,
+        selectors.figure_units(request.user),
+        selectors.figure_listing,
+        title=_("专项工作统计明细"),
     )

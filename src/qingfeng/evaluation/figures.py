@@ -7,26 +7,27 @@ quarterly assessment."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import reduce
 from operator import or_
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core import figurelist
 from qingfeng.core.registry import Figure, FigureSource, Ratio
 from qingfeng.evaluation.models import UNKNOWN, Remedial, Response
 from qingfeng.evaluation.selectors import SATISFIED_FROM
 from qingfeng.lib.dates import day_bounds
 
 FIGURES = (
-    Figure("ratings_base", _("有效评议")),
-    Figure("ratings_satisfied", _("满意评议（按所属轮次的满意率口径）")),
-    Figure("remedials_open", _("回炉补课中")),
-    Figure("remedials_escalated", _("回炉复评未达标、提级督办")),
+    Figure("ratings_base", _("有效评议"), listed=True),
+    Figure("ratings_satisfied", _("满意评议（按所属轮次的满意率口径）"), listed=True),
+    Figure("remedials_open", _("回炉补课中"), listed=True),
+    Figure("remedials_escalated", _("回炉复评未达标、提级督办"), listed=True),
 )
 
 # A rating is satisfied by its own round's definition, so the figure's rate is the rate the
@@ -44,39 +45,29 @@ def escalated(start: date, end: date) -> Q:
     return Q(status=Remedial.Status.ESCALATED, decided_at__gte=first, decided_at__lt=after)
 
 
-def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
+def _conditions(start: date, end: date) -> figurelist.Conditions:
+    """Per figure: the model counted, its unit, and the condition a record meets to be
+    counted — one definition for the counts and for the list behind a count (`records`)."""
     first, after = day_bounds(start, end, timezone.get_current_timezone())
-    result: dict[int, dict[str, int]] = defaultdict(dict)
-    rows = (
-        Response.objects.filter(
-            unit_id__in=unit_ids,
-            status=Response.Status.ACCEPTED,
-            submitted_at__gte=first,
-            submitted_at__lt=after,
-        )
-        .exclude(overall=UNKNOWN)
-        .values("unit_id")
-        .annotate(ratings_base=Count("id"), ratings_satisfied=Count("id", filter=SATISFIED))
-        .order_by()
-    )
-    for row in rows:
-        result[row.pop("unit_id")].update(row)
-    escalated_now = escalated(start, end)
-    remedials = (
-        Remedial.objects.filter(
-            Q(status=Remedial.Status.OPEN) | escalated_now, unit_id__in=unit_ids
-        )
-        .values("unit_id")
-        .annotate(
-            remedials_open=Count("id", filter=Q(status=Remedial.Status.OPEN)),
-            remedials_escalated=Count("id", filter=escalated_now),
-        )
-        .order_by()
-    )
-    for row in remedials:
-        counts = result[row.pop("unit_id")]
-        counts.update({k: v for k, v in row.items() if v})
-    return result
+    rated = Q(
+        status=Response.Status.ACCEPTED, submitted_at__gte=first, submitted_at__lt=after
+    ) & ~Q(overall=UNKNOWN)
+    return {
+        "ratings_base": (Response, "unit_id", rated),
+        "ratings_satisfied": (Response, "unit_id", rated & SATISFIED),
+        "remedials_open": (Remedial, "unit_id", Q(status=Remedial.Status.OPEN)),
+        "remedials_escalated": (Remedial, "unit_id", escalated(start, end)),
+    }
+
+
+def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
+    return figurelist.count(_conditions(start, end), unit_ids)
+
+
+def records(key: str, unit_ids: Any, start: date, end: date) -> QuerySet[Any]:
+    """The records counted in figure `key` for the days `start` … `end` in the units of
+    `unit_ids` (the list behind a dashboard number, core/figurelist.py)."""
+    return figurelist.narrow(_conditions(start, end), key, unit_ids)
 
 
 SOURCE = FigureSource(
@@ -85,6 +76,7 @@ SOURCE = FigureSource(
     30,
     FIGURES,
     compute,
+    records="evaluation:figures",
     stage="evaluate",
     ratios=(
         Ratio("ratings_satisfied_rate", _("评议满意率"), "ratings_satisfied", "ratings_base", 30),

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core import figurelist
 from qingfeng.core.scope import scope_paths, scope_q
 from qingfeng.evaluation import scheme, stats
 from qingfeng.evaluation.models import (
@@ -401,3 +406,44 @@ def get_evidence_for_user(user: User, pk: int) -> ScoreEvidence:
     ):
         raise Http404
     return evidence
+
+
+def figure_units(user: User) -> QuerySet[Unit]:
+    """The units whose evaluation numbers the reader sees on the dashboard."""
+    return Unit.objects.filter(scope_q(user, "path", roles=READERS), is_active=True)
+
+
+def figure_listing(key: str, unit_ids: Any, start: date, end: date) -> figurelist.Listing:
+    """The records behind the evaluation's dashboard numbers (evaluation/figures.py
+    `records`): a rating shows its round, unit, day, respondent type and overall level only
+    (never the comment, the answers or the time of day, which could name a respondent); a
+    remedial round links to its page."""
+    from qingfeng.evaluation import figures
+
+    found = figures.records(key, unit_ids, start, end)
+    C = figurelist.Column
+    if key.startswith("ratings_"):
+        return figurelist.Listing(
+            found.select_related("round", "unit").order_by("-submitted_at", "-id"),
+            (
+                C(_("评议"), lambda r: r.round.name),
+                C(_("单位"), lambda r: r.unit.name),
+                C(_("日期"), lambda r: timezone.localdate(r.submitted_at)),
+                C(_("评议人类型"), lambda r: r.get_respondent_type_display()),
+                C(_("总体评价"), lambda r: r.get_overall_display()),
+            ),
+        )
+    return figurelist.Listing(
+        found.select_related("round", "unit").order_by("-created_at", "-id"),
+        (
+            C(
+                _("编号"),
+                lambda m: m.number,
+                lambda m: reverse("evaluation:remedial", args=[m.pk]),
+            ),
+            C(_("单位"), lambda m: m.unit.name),
+            C(_("评议"), lambda m: m.round.name),
+            C(_("满意率"), lambda m: f"{m.rate * 100:.1f}%"),
+            C(_("状态"), lambda m: m.get_status_display()),
+        ),
+    )

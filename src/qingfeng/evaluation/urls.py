@@ -38,5 +38,6 @@ urlpatterns = [
     ),
     path("evidence/<int:pk>/", views.evidence, name="evidence"),
     path("remedial/", views.remedials, name="remedials"),
+    path("figures/", views.figure_records, name="figures"),
     path("remedial/<int:pk>/", views.remedial, name="remedial"),
 ]

@@ -14,13 +14,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qingfeng.core import registry
+from qingfeng.core import figurelist, registry
 from qingfeng.core.attachments import MB, body_too_large, download
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.core.publicform import qr
 from qingfeng.core.publicform.poster import PosterFontError
-from qingfeng.evaluation import actions, excel, export, scheme, selectors
+from qingfeng.evaluation import actions, excel, export, figures, scheme, selectors
 from qingfeng.evaluation.actions.scores import MAX_FILES
 from qingfeng.evaluation.forms import (
     CodesForm,
@@ -598,3 +598,16 @@ def comment_ticket(request: AuthenticatedHttpRequest, pk: int, response_id: int)
         else:
             messages.success(request, _("已转为直通车工单 %(n)s") % {"n": number})
     return HttpResponseRedirect(reverse("evaluation:comments", args=[round_.pk]))
+
+
+@guarded(can, "view_remedials")
+@require_GET
+def figure_records(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The records behind an evaluation number of the dashboard (core/figurelist.py)."""
+    return figurelist.figure_records(
+        request,
+        figures.SOURCE,
+        selectors.figure_units(request.user),
+        selectors.figure_listing,
+        title=_("群众评议统计明细"),
+    )

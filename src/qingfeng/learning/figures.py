@@ -6,14 +6,15 @@ are never counted (the 2024 rules against formalism). Grouped queries."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core import figurelist
 from qingfeng.core.registry import Figure, FigureSource, Ratio
 from qingfeng.learning.models import Attendance, Makeup, Session
 from qingfeng.lib.dates import day_bounds
@@ -21,59 +22,51 @@ from qingfeng.lib.dates import day_bounds
 A = Attendance.Status
 
 FIGURES = (
-    Figure("sessions_held", _("举行学习")),
-    Figure("attendance_attended", _("学习出席人次")),
-    Figure("attendance_expected", _("学习应到人次（除请假）")),
-    Figure("makeups_done", _("完成补课")),
-    Figure("makeups_open", _("待补课")),
+    Figure("sessions_held", _("举行学习"), listed=True),
+    Figure("attendance_attended", _("学习出席人次"), listed=True),
+    Figure("attendance_expected", _("学习应到人次（除请假）"), listed=True),
+    Figure("makeups_done", _("完成补课"), listed=True),
+    Figure("makeups_open", _("待补课"), listed=True),
 )
 
 
-def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
+def _conditions(start: date, end: date) -> figurelist.Conditions:
+    """Per figure: the model counted, the path from it to the unit that held the session, and
+    the condition a record meets to be counted — one definition for the counts and for the
+    list of the records behind a count (`records`), so the two are equal by construction."""
     first, after = day_bounds(start, end, timezone.get_current_timezone())
     held = Q(status=Session.Status.HELD, starts_at__gte=first, starts_at__lt=after)
-    result: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in (
-        Session.objects.filter(held, unit_id__in=unit_ids)
-        .values("unit_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        result[row["unit_id"]]["sessions_held"] = row["n"]
     in_period = Q(
         session__status=Session.Status.HELD,
         session__starts_at__gte=first,
         session__starts_at__lt=after,
-        session__unit_id__in=unit_ids,
     )
-    for row in (
-        Attendance.objects.filter(in_period)
-        .values("session__unit_id")
-        .annotate(
-            attended=Count("id", filter=Q(status__in=(A.PRESENT, A.LATE))),
-            expected=Count("id", filter=~Q(status=A.LEAVE)),
-        )
-        .order_by()
-    ):
-        counts = result[row["session__unit_id"]]
-        counts["attendance_attended"] = row["attended"]
-        counts["attendance_expected"] = row["expected"]
-    for row in (
-        Makeup.objects.filter(attendance__session__unit_id__in=unit_ids)
-        .values("attendance__session__unit_id")
-        .annotate(
-            done=Count(
-                "id",
-                filter=Q(status=Makeup.Status.DONE, done_at__gte=first, done_at__lt=after),
-            ),
-            open=Count("id", filter=Q(status=Makeup.Status.OPEN)),
-        )
-        .order_by()
-    ):
-        counts = result[row["attendance__session__unit_id"]]
-        counts["makeups_done"] = row["done"]
-        counts["makeups_open"] = row["open"]
-    return result
+    unit = "attendance__session__unit_id"
+    return {
+        "sessions_held": (Session, "unit_id", held),
+        "attendance_attended": (
+            Attendance,
+            "session__unit_id",
+            in_period & Q(status__in=(A.PRESENT, A.LATE)),
+        ),
+        "attendance_expected": (Attendance, "session__unit_id", in_period & ~Q(status=A.LEAVE)),
+        "makeups_done": (
+            Makeup,
+            unit,
+            Q(status=Makeup.Status.DONE, done_at__gte=first, done_at__lt=after),
+        ),
+        "makeups_open": (Makeup, unit, Q(status=Makeup.Status.OPEN)),
+    }
+
+
+def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
+    return figurelist.count(_conditions(start, end), unit_ids)
+
+
+def records(key: str, unit_ids: Any, start: date, end: date) -> QuerySet[Any]:
+    """The records counted in figure `key` for the days `start` … `end` in the units of
+    `unit_ids` (the list behind a dashboard number, core/figurelist.py)."""
+    return figurelist.narrow(_conditions(start, end), key, unit_ids)
 
 
 SOURCE = FigureSource(
@@ -82,6 +75,7 @@ SOURCE = FigureSource(
     5,
     FIGURES,
     compute,
+    records="learning:figures",
     stage="learn",
     ratios=(
         Ratio("attendance_rate", _("学习出席率"), "attendance_attended", "attendance_expected"),

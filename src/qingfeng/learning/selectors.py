@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from qingfeng.core import registry
+from qingfeng.core import figurelist, registry
 from qingfeng.core.scope import active_roles, has_role, scope_q
-from qingfeng.learning import cadence, search
+from qingfeng.learning import cadence, figures, search
 from qingfeng.learning.actions.pledges import G, P, groups_of
 from qingfeng.learning.models import (
     Attendance,
@@ -29,6 +32,7 @@ from qingfeng.learning.models import (
 from qingfeng.learning.permissions import BUREAU, ORGANISERS, READERS, can, person_of
 from qingfeng.ledger.models import Problem
 from qingfeng.ledger.selectors import problems_visible_to
+from qingfeng.lib.dates import day_bounds
 from qingfeng.lib.workdays import WorkCalendar
 from qingfeng.orgs.models import Person, Unit, User
 
@@ -72,6 +76,12 @@ def active_types() -> list[SessionType]:
     return list(SessionType.objects.filter(is_active=True).order_by("sort_order", "id"))
 
 
+def _day_start(day: date) -> datetime:
+    """The instant the local day starts: a range on the column, which the (unit, starts_at)
+    index serves (a `__date` lookup casts every row of the unit, in Python on SQLite)."""
+    return day_bounds(day, day, timezone.get_current_timezone())[0]
+
+
 def default_since(today: date) -> date:
     """The calendar looks back two quarters before the current one."""
     start = cadence.quarter_of(today).starts
@@ -88,7 +98,7 @@ def unit_calendar(
     rows = (
         Session.objects.filter(
             unit=unit,
-            starts_at__date__gte=since,
+            starts_at__gte=_day_start(since),
             status__in=[Session.Status.PLANNED, Session.Status.HELD],
         )
         .values_list("type_id", "starts_at", "status", "first_item")
@@ -140,7 +150,7 @@ def attendance_record(rows: QuerySet[Attendance], makeups: QuerySet[Makeup]) -> 
 
 def unit_record(unit: Unit, *, since: date) -> Record:
     return attendance_record(
-        Attendance.objects.filter(session__unit=unit, session__starts_at__date__gte=since),
+        Attendance.objects.filter(session__unit=unit, session__starts_at__gte=_day_start(since)),
         Makeup.objects.filter(attendance__session__unit=unit),
     )
 
@@ -348,3 +358,58 @@ def public_ratings(unit: Unit, period: str) -> PublicRatings:
         .order_by()
     )
     return PublicRatings(period, counts)
+
+
+def figure_listing(key: str, unit_ids: Any, start: date, end: date) -> figurelist.Listing:
+    """The records behind one of learning's dashboard numbers (learning/figures.py `records`)
+    in the units of `unit_ids` (a subquery of the reader's units, core/figurelist.py)."""
+    found = figures.records(key, unit_ids, start, end)
+    session_link = figurelist.Column(
+        _("学习"), lambda s: s.topic, lambda s: reverse("learning:session", args=[s.pk])
+    )
+    unit = figurelist.Column(_("单位"), lambda r: r.unit.name)
+    if key == "sessions_held":
+        return figurelist.Listing(
+            found.select_related("unit", "type").order_by("-starts_at", "-id"),
+            (
+                figurelist.Column(_("时间"), lambda s: _when(s.starts_at)),
+                unit,
+                figurelist.Column(_("类型"), lambda s: s.type.name),
+                session_link,
+            ),
+        )
+    if key.startswith("attendance_"):
+        return figurelist.Listing(
+            found.select_related("session__unit", "session__type", "person").order_by(
+                "-session__starts_at", "session_id", "id"
+            ),
+            (
+                figurelist.Column(_("时间"), lambda a: _when(a.session.starts_at)),
+                figurelist.Column(_("单位"), lambda a: a.session.unit.name),
+                figurelist.Column(
+                    _("学习"),
+                    lambda a: a.session.topic,
+                    lambda a: reverse("learning:session", args=[a.session_id]),
+                ),
+                figurelist.Column(_("人员"), lambda a: a.person.name),
+                figurelist.Column(_("出勤"), lambda a: a.get_status_display()),
+            ),
+        )
+    return figurelist.Listing(
+        found.select_related("attendance__session__unit", "person").order_by("due_on", "id"),
+        (
+            figurelist.Column(_("单位"), lambda m: m.attendance.session.unit.name),
+            figurelist.Column(
+                _("缺席的学习"),
+                lambda m: m.attendance.session.topic,
+                lambda m: reverse("learning:session", args=[m.attendance.session_id]),
+            ),
+            figurelist.Column(_("人员"), lambda m: m.person.name),
+            figurelist.Column(_("补课期限"), lambda m: m.due_on),
+            figurelist.Column(_("状态"), lambda m: m.get_status_display()),
+        ),
+    )
+
+
+def _when(at: datetime) -> str:
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")

@@ -8,6 +8,7 @@ app_name = "learning"
 urlpatterns = [
     path("", views.calendar, name="calendar"),
     path("u/<int:unit_id>/", views.unit, name="unit"),
+    path("figures/", views.figure_records, name="figures"),
     path("u/<int:unit_id>/new/", views.session_new, name="session_new"),
     path("u/<int:unit_id>/archive.xlsx", views.unit_export, name="export"),
     path("u/<int:unit_id>/pledge-qr.png", views.pledge_rate_qr, name="pledge_rate_qr"),

@@ -18,13 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qingfeng.core import registry
+from qingfeng.core import figurelist, registry
 from qingfeng.core.calendar import calendar_for
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.core.publicform import qr
 from qingfeng.core.publicform.poster import PosterFontError
-from qingfeng.learning import actions, export, publicform, selectors, tokens
+from qingfeng.learning import actions, export, figures, publicform, selectors, tokens
 from qingfeng.learning.forms import (
     CaseForm,
     CaseSearchForm,
@@ -114,6 +114,19 @@ def _calendar(request: AuthenticatedHttpRequest, target: Unit) -> HttpResponse:
             "organise": can(request.user, "organise", target),
             "public_ratings": selectors.public_ratings(target, actions.quarter(today)),
         },
+    )
+
+
+@guarded(can, "view")
+@require_GET
+def figure_records(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The records behind a learning number of the dashboard (core/figurelist.py)."""
+    return figurelist.figure_records(
+        request,
+        figures.SOURCE,
+        selectors.units_visible_to(request.user),
+        selectors.figure_listing,
+        title=_("学习教育统计明细"),
     )
 
 

@@ -6,70 +6,67 @@ counted (nor revealed) here. Grouped queries, whatever the number of units."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core import figurelist
 from qingfeng.core.registry import Figure, FigureSource
 from qingfeng.lib.dates import day_bounds
 from qingfeng.oversight.models import Finding, Participation, Visit
 
 FIGURES = (
-    Figure("visits_finished", _("督导（四不两直）次数")),
-    Figure("visit_findings", _("督导发现问题")),
-    Figure("visit_findings_fixed", _("督导现场立行立改")),
-    Figure("observer_joined", _("观察员参加督导巡察")),
-    Figure("observer_suggestions", _("观察员提出建议")),
+    Figure("visits_finished", _("督导（四不两直）次数"), listed=True),
+    Figure("visit_findings", _("督导发现问题"), listed=True),
+    Figure("visit_findings_fixed", _("督导现场立行立改"), listed=True),
+    Figure("observer_joined", _("观察员参加督导巡察"), listed=True),
+    Figure("observer_suggestions", _("观察员提出建议"), listed=True),
 )
 
 
-def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
+def _conditions(start: date, end: date) -> figurelist.Conditions:
+    """Per figure: the model counted, the path from it to the unit concerned, and the
+    condition a record meets to be counted — one definition for the counts and for the list
+    of the records behind a count (`records`), so the two are equal by construction. Only
+    finished visits count, so no list reveals a sealed target."""
     first, after = day_bounds(start, end, timezone.get_current_timezone())
     finished = Q(status=Visit.Status.FINISHED, finished_at__gte=first, finished_at__lt=after)
-    result: dict[int, dict[str, int]] = defaultdict(dict)
-    visits = (
-        Visit.objects.filter(finished, unit_id__in=unit_ids)
-        .values("unit_id")
-        .annotate(n=Count("id"))
-        .order_by()
+    found = Q(
+        visit__status=Visit.Status.FINISHED,
+        visit__finished_at__gte=first,
+        visit__finished_at__lt=after,
     )
-    for row in visits:
-        result[row["unit_id"]]["visits_finished"] = row["n"]
-    findings = (
-        Finding.objects.filter(
-            visit__status=Visit.Status.FINISHED,
-            visit__finished_at__gte=first,
-            visit__finished_at__lt=after,
-            visit__unit_id__in=unit_ids,
-        )
-        .values("visit__unit_id")
-        .annotate(n=Count("id"), fixed=Count("id", filter=Q(fixed_on_spot=True)))
-        .order_by()
-    )
-    for row in findings:
-        counts = result[row["visit__unit_id"]]
-        counts["visit_findings"] = row["n"]
-        counts["visit_findings_fixed"] = row["fixed"]
-    observers = (
-        Participation.objects.filter(
-            unit_id__in=unit_ids, created_at__gte=first, created_at__lt=after
-        )
-        .values("unit_id")
-        .annotate(
-            joined=Count("id", filter=~Q(kind=Participation.Kind.SUGGESTION)),
-            suggested=Count("id", filter=Q(kind=Participation.Kind.SUGGESTION)),
-        )
-        .order_by()
-    )
-    for row in observers:
-        counts = result[row["unit_id"]]
-        counts["observer_joined"] = row["joined"]
-        counts["observer_suggestions"] = row["suggested"]
-    return result
+    joined = Q(created_at__gte=first, created_at__lt=after)
+    suggestion = Q(kind=Participation.Kind.SUGGESTION)
+    return {
+        "visits_finished": (Visit, "unit_id", finished),
+        "visit_findings": (Finding, "visit__unit_id", found),
+        "visit_findings_fixed": (Finding, "visit__unit_id", found & Q(fixed_on_spot=True)),
+        "observer_joined": (Participation, "unit_id", joined & ~suggestion),
+        "observer_suggestions": (Participation, "unit_id", joined & suggestion),
+    }
 
 
-SOURCE = FigureSource("oversight", _("督导巡察"), 40, FIGURES, compute, stage="check")
+def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
+    return figurelist.count(_conditions(start, end), unit_ids)
+
+
+def records(key: str, unit_ids: Any, start: date, end: date) -> QuerySet[Any]:
+    """The records counted in figure `key` for the days `start` … `end` in the units of
+    `unit_ids` (the list behind a dashboard number, core/figurelist.py)."""
+    return figurelist.narrow(_conditions(start, end), key, unit_ids)
+
+
+SOURCE = FigureSource(
+    "oversight",
+    _("督导巡察"),
+    40,
+    FIGURES,
+    compute,
+    records="oversight:figures",
+    stage="check",
+)

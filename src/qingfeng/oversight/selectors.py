@@ -8,15 +8,19 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from qingfeng.core import registry
+from qingfeng.core import figurelist, registry
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.deadlines import light_on
 from qingfeng.core.scope import scope_in, scope_q
 from qingfeng.ledger.models import Problem
 from qingfeng.orgs.models import Liaison, Unit, User
+from qingfeng.oversight import figures
 from qingfeng.oversight.models import (
+    CHECKLIST,
     Draw,
     Finding,
     Group,
@@ -28,7 +32,7 @@ from qingfeng.oversight.models import (
     RoundFinding,
     Visit,
 )
-from qingfeng.oversight.permissions import OFFICE, UNIT_READERS
+from qingfeng.oversight.permissions import OFFICE, READERS, UNIT_READERS
 
 
 def groups_visible_to(user: User) -> QuerySet[Group]:
@@ -266,3 +270,70 @@ def publication_due(draw: Draw, today: date | None = None) -> tuple[date, str] |
         timezone.localdate(visits["last"]), settings.QF_OVERSIGHT_PUBLISH_WORKDAYS
     )
     return due, light_on(due, today or timezone.localdate(), yellow_days=1, calendar=calendar)
+
+
+def figure_units(user: User) -> QuerySet[Unit]:
+    """The units whose oversight numbers the reader sees on the dashboard."""
+    return Unit.objects.filter(scope_q(user, "path", roles=READERS), is_active=True)
+
+
+def figure_listing(user: User) -> figurelist.Lister:
+    """The records behind oversight's dashboard numbers (oversight/figures.py `records`):
+    finished visits and their findings only (a sealed target is never listed), observers'
+    participation without the observer's name. A visit links to its page for who may open it."""
+
+    def listing(key: str, unit_ids: Any, start: date, end: date) -> figurelist.Listing:
+        found = figures.records(key, unit_ids, start, end)
+        opens = visits_visible_to(user).values("pk")
+
+        def visit_link(visit_id: int | None) -> str:
+            if visit_id is None or visit_id not in openable:
+                return ""
+            return reverse("oversight:visit", args=[visit_id])
+
+        C = figurelist.Column
+        if key == "visits_finished":
+            rows = found.select_related("unit").order_by("-finished_at", "-id")
+            columns: tuple[figurelist.Column, ...] = (
+                C(_("编号"), lambda v: v.number, lambda v: visit_link(v.pk)),
+                C(_("单位"), lambda v: v.unit.name),
+                C(_("完成时间"), lambda v: _when(v.finished_at)),
+            )
+            openable = set(opens.filter(pk__in=found.values("pk")).values_list("pk", flat=True))
+        elif key.startswith("visit_findings"):
+            rows = found.select_related("visit__unit").order_by("-visit__finished_at", "id")
+            columns = (
+                C(_("督导"), lambda f: f.visit.number, lambda f: visit_link(f.visit_id)),
+                C(_("单位"), lambda f: f.visit.unit.name),
+                C(_("检查项目"), lambda f: CHECKLIST.get(f.item, f.item)),
+                C(_("发现问题"), lambda f: f.text),
+                C(_("立行立改"), lambda f: _("是") if f.fixed_on_spot else _("否")),
+            )
+            openable = set(
+                opens.filter(pk__in=found.values("visit_id")).values_list("pk", flat=True)
+            )
+        else:
+            rows = found.select_related("unit", "visit", "round").order_by("-created_at", "-id")
+            columns = (
+                C(_("时间"), lambda p: _when(p.created_at)),
+                C(_("单位"), lambda p: p.unit.name if p.unit_id else ""),
+                C(_("类型"), lambda p: p.get_kind_display()),
+                C(
+                    _("督导巡察"),
+                    lambda p: (
+                        p.visit.number if p.visit_id else (p.round.name if p.round_id else "")
+                    ),
+                    lambda p: visit_link(p.visit_id),
+                ),
+                C(_("说明"), lambda p: p.note),
+            )
+            openable = set(
+                opens.filter(pk__in=found.values("visit_id")).values_list("pk", flat=True)
+            )
+        return figurelist.Listing(rows, columns)
+
+    return listing
+
+
+def _when(at: Any) -> str:
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else ""

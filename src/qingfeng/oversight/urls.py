@@ -8,6 +8,7 @@ app_name = "oversight"
 urlpatterns = [
     path("", visits.visits, name="visits"),
     path("visits.xlsx", visits.visits_export, name="visits_export"),
+    path("figures/", visits.figure_records, name="figures"),
     path("visits/<int:pk>/", visits.visit, name="visit"),
     path("visits/<int:pk>/reveal/", visits.visit_reveal, name="visit_reveal"),
     path("visits/<int:pk>/start/", visits.visit_start, name="visit_start"),

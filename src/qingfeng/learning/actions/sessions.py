@@ -159,19 +159,34 @@ def _status_at(session: Session, when: datetime) -> str:
     return A.LATE if when > session.starts_at + LATE_AFTER else A.PRESENT
 
 
-@transaction.atomic
-def check_scan(token: str, *, person: Person, actor: User, device: str) -> Attendance:
-    """A scan of the rotating code on the person's own phone."""
-    session_id = tokens.read(token)
-    session = Session.objects.filter(pk=session_id).first()
-    if session is None:
-        raise ValidationError(_("签到码无效，请扫描现场屏幕上的二维码"))
-    now = timezone.now()
+def _check_scan_time(session: Session, now: datetime) -> None:
     if session.status != Session.Status.PLANNED or timezone.localdate(
         session.starts_at
     ) != timezone.localdate(now):
         raise ValidationError(_("本次学习不在签到时间内"))
-    row = _row(session, person)
+
+
+@transaction.atomic
+def check_scan(token: str, *, person: Person, actor: User, device: str) -> Attendance:
+    """A scan of the rotating code on the person's own phone. The person's row, its session
+    and the session's unit (the audit row's) in one locked read; a phone already used for
+    someone else is refused by the one-device constraint, in a savepoint (no read first)."""
+    session_id = tokens.read(token)
+    row = (
+        Attendance.objects.select_for_update(of=("self",))
+        .select_related("session__unit")
+        .filter(session_id=session_id, person=person)
+        .first()
+    )
+    if row is None:
+        missing = Session.objects.filter(pk=session_id).first()
+        if missing is None:
+            raise ValidationError(_("签到码无效，请扫描现场屏幕上的二维码"))
+        _check_scan_time(missing, timezone.now())
+        raise ValidationError(_("您不在本次学习的应到人员名单中"))
+    session = row.session
+    now = timezone.now()
+    _check_scan_time(session, now)
     if row.status in (A.PRESENT, A.LATE):
         raise ValidationError(
             _("您已于 %(t)s 签到，签到码不能重复使用")
@@ -179,8 +194,6 @@ def check_scan(token: str, *, person: Person, actor: User, device: str) -> Atten
         )
     if not device:
         raise ValidationError(_("无法识别这台手机，请允许浏览器保存 Cookie 后重新扫码"))
-    if Attendance.objects.filter(session=session, device=device).exclude(pk=row.pk).exists():
-        raise ValidationError(_("这台手机已为其他人签到，每人须用自己的手机扫码"))
     row.status, row.via, row.marked_at, row.device = _status_at(session, now), "scan", now, device
     try:
         with transaction.atomic():

@@ -10,11 +10,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qingfeng.core import figurelist
 from qingfeng.core.attachments import download
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.orgs.models import Unit, User
-from qingfeng.oversight import actions, export, selectors
+from qingfeng.oversight import actions, export, figures, selectors
 from qingfeng.oversight.forms import CancelForm, FindingForm, RecordForm, VisitForm
 from qingfeng.oversight.models import CHECKLIST, FindingPhoto, Visit
 from qingfeng.oversight.permissions import can, on_team, reveal_open
@@ -208,3 +209,16 @@ def photo(request: AuthenticatedHttpRequest, pk: int, photo_id: int) -> HttpResp
 def visits_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = selectors.visits_visible_to(request.user).prefetch_related("findings__problem")
     return export.response(export.visits_workbook(rows[:2000]), "visits.xlsx")
+
+
+@guarded(can, "view")
+@require_GET
+def figure_records(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The records behind an oversight number of the dashboard (core/figurelist.py)."""
+    return figurelist.figure_records(
+        request,
+        figures.SOURCE,
+        selectors.figure_units(request.user),
+        selectors.figure_listing(request.user),
+        title=_("督导巡察统计明细"),
+    )

@@ -1,0 +1,176 @@
+"""The list of the records behind a dashboard number (core/registry.py `Figure.listed`), for
+the apps whose figures have no list of their own to narrow (learning, oversight, evaluation,
+campaigns; the ledger and the intake queue narrow their own lists).
+
+A source's page reads `?figure=<key>&period_from=<first day>&period_to=<last day>&unit=<id>`
+(what reports/dashboard.py `figure_url` writes), and its app says, per figure, which records
+the figure counts (`Listing`): the same condition its `compute` counts with, over the units
+in view — the user's scope in the app, narrowed to `unit`'s subtree — so the page's count is
+the dashboard's number. The page: a banner with the figure, the period and the count, and the
+records a page at a time, each column with its label (the phone's card layout) and, where the
+record has a page, a link to it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import reduce
+from operator import or_
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.core.paginator import Paginator
+from django.db.models import Count, Model, Q, QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from qingfeng.core.registry import FigureSource
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from qingfeng.core.http import AuthenticatedHttpRequest
+
+PAGE_SIZE = 50
+LONGEST = 3 * 366  # days: a dashboard period is a month, a quarter or a year
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a figure's records: its label, the cell's text, and the record's page."""
+
+    label: StrOrPromise
+    text: Callable[[Any], Any]
+    link: Callable[[Any], str] | None = None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Exactly the records a figure counts (a query, or rows made from records when the figure
+    counts something the records imply, such as weekly reports due), in the order shown."""
+
+    records: QuerySet[Any] | Sequence[Any]
+    columns: tuple[Column, ...]
+
+
+# A source's listing: (figure key, the ids of the units in view, first day, last day).
+Lister = Callable[[str, QuerySet[Any], date, date], Listing]
+
+# Per figure: the model counted, the path from it to the unit the figure counts by, and the
+# condition a record meets to be counted. One definition for the counts (`count`) and for the
+# list of the records behind a count (`narrow`), so the two are equal by construction.
+Conditions = Mapping[str, tuple[type[Model], str, Q]]
+
+
+def count(conditions: Conditions, unit_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Per unit, the figures of `conditions`: one grouped query per model counted."""
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    by_model: dict[tuple[type[Model], str], dict[str, Q]] = defaultdict(dict)
+    for key, (model, unit, condition) in conditions.items():
+        by_model[(model, unit)][key] = condition
+    for (model, unit), found in by_model.items():
+        counts = {key: Count("pk", filter=c) for key, c in found.items()}
+        rows = (
+            model._default_manager.filter(reduce(or_, found.values()), **{f"{unit}__in": unit_ids})
+            .values(unit)
+            .annotate(**counts)
+            .order_by()
+        )
+        for row in rows:
+            result[row.pop(unit)].update(row)
+    return result
+
+
+def narrow(conditions: Conditions, key: str, unit_ids: Any) -> QuerySet[Any]:
+    """The records counted in figure `key` in the units of `unit_ids` (ids or a subquery)."""
+    model, unit, condition = conditions[key]
+    return model._default_manager.filter(condition, **{f"{unit}__in": unit_ids})
+
+
+class FigureForm(forms.Form):
+    figure = forms.ChoiceField(label=_("统计数字"))
+    period_from = forms.DateField(label=_("统计期间起"))
+    period_to = forms.DateField(label=_("统计期间止"))
+    unit = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, data: Any, *, source: FigureSource) -> None:
+        super().__init__(data)
+        field = self.fields["figure"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(f.key, f.label) for f in source.figures if f.listed]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, last = data.get("period_from"), data.get("period_to")
+        if first and last and first > last:
+            self.add_error("period_to", _("统计期间止不能早于统计期间起"))
+        elif first and last and (last - first).days > LONGEST:
+            self.add_error("period_to", _("统计期间最长三年"))
+        return data
+
+
+def figure_records(
+    request: AuthenticatedHttpRequest,
+    source: FigureSource,
+    units: QuerySet[Any],
+    lister: Lister,
+    *,
+    title: StrOrPromise,
+) -> HttpResponse:
+    """The records behind one of `source`'s numbers, over the units of `units` (the user's
+    scope in the app) under `?unit=` (404 outside it, as for a missing unit). Without a
+    figure (a number of the source no list shows) the page offers the listed figures of this
+    month; bad parameters get the form's Chinese errors and a 400."""
+    form = FigureForm(request.GET, source=source)
+    unit = None
+    unit_id = request.GET.get("unit", "")
+    if unit_id:
+        if not unit_id.isdigit():
+            raise Http404
+        unit = units.filter(pk=int(unit_id)).first()
+        if unit is None:
+            raise Http404
+    context: dict[str, Any] = {"source": source, "title": title, "unit": unit, "form": form}
+    if "figure" not in request.GET:
+        today = timezone.localdate()
+        first = today.replace(day=1)
+        context["choices"] = [
+            (f, _month_link(f.key, first, today, unit)) for f in source.figures if f.listed
+        ]
+        return render(request, "core/figure_records.html", context)
+    if not form.is_valid():
+        return render(request, "core/figure_records.html", context, status=400)
+    key, first, last = (form.cleaned_data[k] for k in ("figure", "period_from", "period_to"))
+    in_view = units if unit is None else units.filter(path__startswith=unit.path)
+    listing = lister(key, in_view.values("pk"), first, last)
+    page = Paginator(listing.records, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    label = next(f.label for f in source.figures if f.key == key)
+    context.update(
+        # As the ledger's and the queue's banners: which number, its period, how many records.
+        figure={
+            "key": key,
+            "label": label,
+            "first": first,
+            "last": last,
+            "total": page.paginator.count,
+        },
+        page=page,
+        query=query.urlencode(),
+        headers=[c.label for c in listing.columns],
+        rows=[
+            [(c.label, c.text(record), c.link(record) if c.link else "") for c in listing.columns]
+            for record in page
+        ],
+    )
+    return render(request, "core/figure_records.html", context)
+
+
+def _month_link(key: str, first: date, last: date, unit: Any) -> str:
+    query = f"?figure={key}&period_from={first}&period_to={last}"
+    return query + (f"&unit={unit.pk}" if unit is not None else "")
