@@ -75,10 +75,6 @@ def _context(board: dashboard.Board, today: date, user: User) -> dict[str, Any]:
         "scope_query": f"scope={board.scope.pk}&" if board.scope else "",
         "by_week": board.trend_by == "week",
         "warm_minutes": monthly.WARM_MINUTES,
-        # Words every row repeats, translated once for the page.
-        "unit_label": _("单位"),
-        "texts_too_few": _("样本不足"),
-        "texts_interval": _("95% 置信区间"),
     }
 
 
