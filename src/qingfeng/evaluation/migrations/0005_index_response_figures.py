@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='response',
-            index=models.Index(fields=['unit', 'submitted_at', 'status', 'overall'], name='evaluation_response_figures'),
+            index=models.Index(fields=['unit', 'submitted_at', 'status', 'overall', 'round'], name='evaluation_response_figures'),
         ),
     ]
