@@ -528,13 +528,16 @@ class _Panel:
         self, values: Mapping[str, int], unit: Unit | None, *, leaf: bool, own: bool
     ) -> list[dict[str, Any]]:
         """The row's cells. The own row of a unit with units below counts its own records
-        only: no list shows those alone, so its numbers link nowhere."""
-        if own and len(self.board.rows) > 1:
-            return [
-                _cell(label, values.get(f.key, 0), "")
-                for f, label in zip(self.figures, self.labels, strict=True)
-            ]
+        only: it links to the source's list narrowed to that unit alone (`own=1`) when the
+        list can show that (`FigureSource.own_records`), else nowhere."""
         tail = "" if unit is None else f"unit={unit.pk}"
+        if own and len(self.board.rows) > 1:
+            if not self.source.own_records:
+                return [
+                    _cell(label, values.get(f.key, 0), "")
+                    for f, label in zip(self.figures, self.labels, strict=True)
+                ]
+            tail, leaf = f"{tail}&own=1", True
         cells = []
         for f, label, (prefix, leaf_only) in zip(
             self.figures, self.labels, self.links, strict=True

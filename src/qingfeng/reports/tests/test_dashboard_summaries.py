@@ -246,3 +246,29 @@ class LightsTestCase(SummaryCase):
                 for light in ("red", "yellow"):
                     self.assertEqual(lights[light], counted.filter(light=light).count())
                 self.assertGreater(lights["red"], 0)
+
+
+class OwnRowTestCase(SummaryCase):
+    def test_the_own_row_of_a_county_links_to_its_own_records(self) -> None:
+        self.assigned(unit=self.county, title="县局本级问题", responsible_person=None)
+        for warm in (False, True):
+            if warm:
+                monthly.warm()
+            self.login(self.county_admin)
+            response = self.client.get(URL)
+            ledger = next(
+                t for p in response.context["panels"] for t in p["sources"] if t["key"] == "ledger"
+            )
+            own = next(item for item in ledger["rows"] if item["row"].own)
+            cells = [c for c in own["values"] if c["link"]]
+            self.assertTrue(cells)
+            for cell in cells:
+                with self.subTest(warm=warm, link=cell["link"]):
+                    self.assertIn(f"unit={self.county.pk}&own=1", cell["link"])
+                    listed = self.client.get(cell["link"])
+                    self.assertEqual(listed.context["figure"]["total"], cell["value"])
+            new = next(c for c in own["values"] if "figure=problems_new&" in c["link"])
+            self.assertEqual(new["value"], 1)  # the county's own, not its schools' 3
+            # The list keeps the narrowing on its next page and filters.
+            page = self.client.get(new["link"]).content.decode()
+            self.assertIn('name="own"', page)
