@@ -17,16 +17,20 @@ with bench/run.py's production-like environment:
   attendance rows each (no cases: the dashboard does not read them).
 
 Then planner statistics (ANALYZE; VACUUM ANALYZE on PostgreSQL) and the nightly job
-(`monthly.freeze_due`: on a fresh database it freezes the 24 months it looks back over, timed
-as a whole and per month). Then, in another child process, with the test client as in
-bench/measure.py (warm-up, round robin, median and nearest-rank p95, CPU time, query count and
-slowest statement of one more run):
+(`monthly.freeze_due`: on a fresh database it freezes the 24 months it looks back over and the
+last 13 weeks, timed as a whole and per month). Then, in another child process: `freeze_due`
+again (what a database built before still needs) and the job that keeps the current month
+warm (`monthly.warm`, 3 times, timed; re-run between rounds outside the timings, as the worker
+does every 2 minutes), and with the test client as in bench/measure.py (warm-up, round robin,
+median and nearest-rank p95, CPU time, query count and slowest statement of one more run):
 
 - the bureau admin's /dashboard/, cold (the cache cleared before each sample: the live month
   computed from the records, the trend read from the frozen table) and cached;
 - a county admin's, cold and cached; the bureau admin drilling to that county and to a school
   (`?scope=`), cold; last month's dashboard (frozen), cold;
 - the large screen (/dashboard/screen/) and the Excel export, cold and cached;
+- the bureau admin's and the county admin's page cold without the warm summary (the page's
+  fallback: the current month computed from the records);
 - `monthly.freeze` of last month (what the nightly job does each month), `--freeze-repeat`
   times.
 
