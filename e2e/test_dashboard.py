@@ -42,6 +42,14 @@ def test_the_dashboards_charts_have_their_tables_and_save_as_png(ui: Browser) ->
     expect(page.get_by_test_id("dashboard-stage-rectify")).to_be_visible()
     ui.assert_no_horizontal_overflow()
     ui.screenshot("dashboard-bureau")
+    # The same trend week by week: the last 13 weeks, week on week.
+    page.get_by_test_id("dashboard-by-week").first.click()
+    expect(page).to_have_url(re.compile(r"trend=week"))
+    expect(page.get_by_test_id("dashboard-changes-ledger")).to_contain_text("最近一周")
+    expect(ledger.locator("[data-chart] canvas").first).to_be_visible()
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("dashboard-bureau-weeks")
+    ui.goto("/dashboard/")
     if ui.is_phone:
         return
     with page.expect_download() as png:

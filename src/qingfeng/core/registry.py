@@ -319,6 +319,9 @@ class FigureSource:
     # The URL name of the list of the records behind the figures, filtered to a unit by
     # `?unit=<id>` (the dashboard's drill-down from a number to its records), if there is one.
     records: str | None = None
+    # The list also takes `own=1` beside `unit=<id>`: that unit's own records, not its
+    # subtree's (the dashboard links the own row of a unit with units below to it).
+    own_records: bool = False
     # The stage of the loop the figures belong to (`STAGES`), the dashboard's panel.
     stage: str = "report"
     ratios: tuple[Ratio, ...] = ()

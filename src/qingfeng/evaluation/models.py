@@ -190,6 +190,13 @@ class Response(models.Model):
             models.Index(
                 fields=["unit", "answer_key", "submitted_at"], name="evaluation_response_burst"
             ),
+            # Covers the dashboard's figures (evaluation/figures.py `compute`: a month's
+            # accepted answers per unit, satisfied by their round's definition): read from the
+            # index alone, not the table's rows.
+            models.Index(
+                fields=["unit", "submitted_at", "status", "overall", "round"],
+                name="evaluation_response_figures",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -147,6 +147,7 @@ SOURCE = FigureSource(
     FIGURES,
     compute,
     records="ledger:list",
+    own_records=True,
     stage="rectify",
     ratios=(
         Ratio("closed_on_time_rate", _("按期销号率"), "problems_closed_on_time", "problems_closed"),

@@ -60,6 +60,8 @@ class LedgerFilterForm(forms.Form):
     )
     period_from = forms.DateField(required=False, widget=forms.HiddenInput)
     period_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    # With `unit`: that unit's own problems only (the dashboard's own row of a unit).
+    own = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

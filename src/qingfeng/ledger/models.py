@@ -230,6 +230,20 @@ class Problem(models.Model):
             # The next serial number (its maximum) is read by every registration and by each
             # batch of an import, inside the write transaction: one index step, not a scan.
             models.Index(fields=["serial"], name="ledger_problem_serial"),
+            # Covers the dashboard's figures of the current period (ledger/figures.py
+            # `compute`): every condition read from the index alone, not the table's rows.
+            models.Index(
+                fields=[
+                    "unit",
+                    "status",
+                    "created_at",
+                    "closed_at",
+                    "deadline",
+                    "list_kind",
+                    "light",
+                ],
+                name="ledger_problem_figures",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -266,6 +266,7 @@ class LedgerFilter:
     figure: str = ""
     period_from: date | None = None
     period_to: date | None = None
+    own: bool = False  # the unit's own problems only, not its subtree's (with `unit`)
 
 
 def filter_problems(user: User, f: LedgerFilter) -> QuerySet[Problem]:
@@ -274,7 +275,9 @@ def filter_problems(user: User, f: LedgerFilter) -> QuerySet[Problem]:
         from qingfeng.ledger import figures
 
         problems = figures.narrow(problems, f.figure, f.period_from, f.period_to)
-    if f.unit is not None:
+    if f.unit is not None and f.own:
+        problems = problems.filter(Q(f_unit=f.unit.pk))
+    elif f.unit is not None:
         problems = problems.filter(Q(f_unit__in=unit_ids_under([f.unit.path])))
     for field, value in (
         ("f_list_kind", f.list_kind),
@@ -364,7 +367,9 @@ def list_lights(user: User, f: LedgerFilter) -> dict[str, int] | None:
     tallies = tallies_visible_to(user)
     if tallies is None:
         return None
-    if f.unit is not None:
+    if f.unit is not None and f.own:
+        tallies = tallies.filter(unit=f.unit)
+    elif f.unit is not None:
         tallies = tallies.filter(unit__in=unit_ids_under([f.unit.path]))
     if f.list_kind:
         tallies = tallies.filter(list_kind=f.list_kind)

@@ -77,6 +77,7 @@ def _ledger_filter(user: User, data: dict[str, Any]) -> selectors.LedgerFilter:
         figure=data.get("figure") or "",
         period_from=data.get("period_from"),
         period_to=data.get("period_to"),
+        own=bool(data.get("own")) and unit is not None,
     )
 
 

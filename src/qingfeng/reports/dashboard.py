@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.cache import cache
@@ -29,6 +29,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -78,7 +80,6 @@ RULE_FIELDS = (
     RuleField("listed", gettext_lazy("最多列出的单位数"), DEFAULT_RULES["listed"], 200),
 )
 RULES = {f.key: f.default for f in RULE_FIELDS}
-WARNING_RULES = RULES
 VIEWERS = (R.BUREAU_ADMIN, R.CAMPAIGN_OFFICE, R.LEADER, R.UNIT_ADMIN, R.SUPERVISOR)
 
 
@@ -122,13 +123,21 @@ class Board:
     rules: dict[str, int] = field(default_factory=lambda: dict(RULES))
     rules_unit: Unit | None = None  # whose rules apply (None: the defaults)
     paths: list[str] = field(default_factory=list)  # the subtrees in view
+    tops: list[int] = field(default_factory=list)  # the units at the top of the view
+    as_of: datetime | None = None  # when the current month's figures were counted
+    warm: bool = False  # read from the summary the job keeps warm (monthly.warm)
+    trend_by: str = "month"  # the trend month by month, or week by week ("week")
 
 
-def board(user: User, scope_id: int | None, first: date, last: date) -> Board:
+def board(
+    user: User, scope_id: int | None, first: date, last: date, *, trend_by: str = "month"
+) -> Board:
     """The dashboard of `scope_id` (a unit of the user's scope; 404 otherwise, as for a
-    missing one), or of the user's whole scope."""
+    missing one), or of the user's whole scope. Each row reads its unit's subtree totals (the
+    scope's own row its own figures) from monthly.figures: a summary, not the records."""
     visible = _scope_units(user)
     roots = list(Unit.objects.filter(path__in=scope_paths(user, roles=list(VIEWERS))))
+    roots.sort(key=lambda u: u.path)
     scope: Unit | None
     if scope_id is not None:
         scope = visible.filter(pk=scope_id).first()
@@ -141,34 +150,30 @@ def board(user: User, scope_id: int | None, first: date, last: date) -> Board:
             Unit.objects.filter(parent=scope, is_active=True).order_by("sort_order", "code")
         )
         row_units = [(scope, True), *((u, False) for u in below)]
-        in_view = visible.filter(path__startswith=scope.path)
     else:
-        row_units = [(u, False) for u in sorted(roots, key=lambda u: u.path)]
-        in_view = visible
-    units = list(in_view.only("pk", "path"))
+        below = roots
+        row_units = [(u, False) for u in roots]
     parent_ids = set(
         Unit.objects.filter(parent__in=[u for u, _own in row_units], is_active=True).values_list(
             "parent_id", flat=True
         )
     )
-    row_of: dict[int, int] = {}
-    for unit in units:
-        for index, (row_unit, own) in enumerate(row_units):
-            if (own and unit.pk == row_unit.pk) or (
-                not own and unit.path.startswith(row_unit.path)
-            ):
-                row_of[unit.pk] = index
-                break
-    rows = [Row(u, own, drill=not own and u.pk in parent_ids) for u, own in row_units]
+    found = monthly.figures(first, last, [scope.pk] if scope is not None else [], below)
+    rows = []
     totals: dict[str, int] = defaultdict(int)
-    ids = list(row_of)
+    for unit, own in row_units:
+        row = Row(unit, own, drill=not own and unit.pk in parent_ids)
+        _add(row, totals, (found.own if own else found.subtree).get(unit.pk, {}))
+        rows.append(row)
     bulletin = _issued_bulletin(first, scope, roots)
-    for pk, values in monthly.unit_values(ids, first, last).items():
-        if pk in row_of:
-            _add(rows[row_of[pk]], totals, values)
     sources = list(registry.figure_sources())
-    rules, rules_unit = rules_for(scope if scope is not None else (roots[0] if roots else None))
-    warnings = _warnings([r for r in rows if not r.own], rules)
+    if scope is not None:
+        rules, rules_unit = rules_for(scope)
+        warnings = _warnings([r for r in rows if not r.own], rules)
+    else:
+        # A leader's counties side by side: each judged by its own rules.
+        rules, rules_unit = rules_for(roots[0] if roots else None)
+        warnings = _warnings_each(rows)
     return Board(
         warnings=warnings,
         rules=rules,
@@ -183,6 +188,10 @@ def board(user: User, scope_id: int | None, first: date, last: date) -> Board:
         last=last,
         bulletin=bulletin,
         paths=[scope.path] if scope is not None else [r.path for r in roots],
+        tops=[scope.pk] if scope is not None else [r.pk for r in roots],
+        as_of=found.as_of,
+        warm=found.warm,
+        trend_by=trend_by,
     )
 
 
@@ -212,6 +221,16 @@ def rules_for(unit: Unit | None) -> tuple[dict[str, int], Unit | None]:
     if nearest is None:
         return dict(RULES), None
     return {**RULES, **{k: int(v) for k, v in nearest.rules.items() if k in RULES}}, nearest.unit
+
+
+def _warnings_each(rows: list[Row]) -> list[Alert]:
+    """The warnings of rows that are each the top of a view (a leader's counties): each row
+    judged by the rules of its own unit (`rules_for`), each listing up to its own limit."""
+    found: list[Alert] = []
+    for row in rows:
+        found += _warnings([row], rules_for(row.unit)[0])
+    found.sort(key=lambda w: (w.level != "red", -len(w.reasons), w.row.unit.path))
+    return found
 
 
 def _warnings(rows: list[Row], rules: Mapping[str, int]) -> list[Alert]:
@@ -282,12 +301,14 @@ def _trail(scope: Unit | None, roots: list[Unit]) -> list[Unit]:
 
 def _lights(user: User, scope: Unit | None) -> dict[str, int] | None:
     """The ledger's open problems by light in view, from its kept counts (None when the
-    user's view of the ledger is not whole units)."""
+    user's view of the ledger is not whole units). The kept counts are already narrowed to
+    the user's scope: when all of it lies under the scope (the bureau on its city), a second
+    subtree filter would only cost another subquery."""
     tallies = ledger_selectors.tallies_visible_to(user)
     if tallies is None:
         return None
     tallies = tallies.exclude(status__in=ledger_selectors.NOT_COUNTED)
-    if scope is not None:
+    if scope is not None and not all(p.startswith(scope.path) for p in scope_paths(user)):
         tallies = tallies.filter(unit__in=unit_ids_under([scope.path]))
     return ledger_selectors.tally_lights(tallies)
 
@@ -361,28 +382,28 @@ def rate(ratio: registry.Ratio, figures: Mapping[str, int]) -> Rate:
 def panels(board: Board, user: User) -> list[dict[str, Any]]:
     """The sources grouped by the loop's stage (学、查、改、评、报), each a table: a row per
     unit with its counts and rates (each cell with its column's label, for the phone's
-    card layout, and the list it links to), the totals, and the source's trend."""
+    card layout, and the list it links to), the totals, and the source's trend. Everything a
+    cell shows is worked out here once, so the template only prints it (a county's page has
+    thousands of cells)."""
     lines = {line["key"]: line for line in trend(board)}
     by_stage: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    texts = _RateTexts()
     for source in board.sources:
         # A number links to a list only for someone who may open it (a leader reads the
         # ledger, not the channel's queue).
         opens = bool(source.records) and registry.allows(
             (source.records or "").partition("?")[0], user
         )
-        panel = _Panel(board, source, opens)
+        panel = _Panel(board, source, opens, texts)
         rows = []
         for row in board.rows:
-            # The own row of a unit with units below counts its own records only: no list
-            # shows those alone, so its numbers link nowhere.
-            linked = not (row.own and len(board.rows) > 1)
+            values = panel.cells(row.figures, row.unit, leaf=not row.drill, own=row.own)
+            rates = panel.rates(row.figures)
             rows.append(
-                {
-                    "row": row,
-                    "values": panel.cells(row.figures, row.unit, leaf=not row.drill, linked=linked),
-                    "rates": panel.rates(row.figures),
-                }
+                {"row": row, "values": values, "rates": rates, "html": texts.html(values, rates)}
             )
+        totals = panel.cells(board.totals, board.scope, leaf=False, own=False)
+        total_rates = panel.rates(board.totals)
         by_stage[source.stage].append(
             {
                 "key": source.key,
@@ -391,8 +412,9 @@ def panels(board: Board, user: User) -> list[dict[str, Any]]:
                 "ratios": source.ratios,
                 # The totals: the scope's whole subtree, or the user's whole scope (a leader's
                 # counties side by side).
-                "totals": panel.cells(board.totals, board.scope, leaf=False, linked=True),
-                "total_rates": panel.rates(board.totals),
+                "totals": totals,
+                "total_rates": total_rates,
+                "totals_html": texts.html(totals, total_rates),
                 "rows": rows,
                 "trend": lines.get(source.key),
             }
@@ -425,41 +447,140 @@ def app_panels(board: Board, user: User) -> dict[str, list[str]]:
     return dict(rendered)
 
 
-@dataclass
-class _Panel:
-    board: Board
-    source: registry.FigureSource
-    opens: bool  # the viewer may open the source's list
+class _RateTexts:
+    """The words of a rate cell, translated once per page rather than once per cell."""
 
-    @property
-    def figures(self) -> list[registry.Figure]:
-        return [f for f in self.source.figures if not f.burden]
+    def __init__(self) -> None:
+        self.title = _("只有 %(n)s 个样本（少于 %(min)s 个），比率参考意义有限")
+        self.too_few = escape(_("样本不足"))
+        self.interval = escape(_("95% 置信区间"))
+        self.labels: dict[str, str] = {}
+
+    def _label(self, label: str) -> str:
+        found = self.labels.get(label)
+        if found is None:
+            found = self.labels[label] = escape(label)
+        return found
+
+    def html(self, values: list[dict[str, Any]], rates: list[dict[str, Any]]) -> SafeString:
+        """A row's number and rate cells as HTML, built here in one pass: the same markup a
+        template loop would print (labels for the phone's card layout, links, rate notes),
+        without the template engine's cost per cell (a county's page has thousands)."""
+        parts = []
+        for cell in values:
+            text = cell["text"]
+            if cell["link"]:
+                text = f'<a href="{escape(cell["link"])}">{text}</a>'
+            parts.append(
+                f'<td class="text-end" data-label="{self._label(cell["label"])}">{text}</td>'
+            )
+        for cell in rates:
+            css = "text-end qf-too-few" if cell["few"] else "text-end"
+            title = f' title="{escape(cell["title"])}"' if cell["title"] else ""
+            note = ""
+            if cell["few"]:
+                note = f' <span class="small">{self.too_few}</span>'
+            elif cell["interval"]:
+                note = (
+                    f' <span class="small text-secondary" title="{self.interval}">'
+                    f"[{escape(cell['interval'])}]</span>"
+                )
+            parts.append(
+                f'<td class="{css}" data-label="{self._label(cell["label"])}"{title}>'
+                f"{escape(cell['text'])}{note}</td>"
+            )
+        return mark_safe("".join(parts))  # noqa: S308 - every piece escaped above
+
+    def cell(self, label: str, value: Rate) -> dict[str, Any]:
+        few = value.too_few and bool(value.whole)
+        return {
+            "label": label,
+            "rate": value,
+            "text": str(value),
+            "few": few,
+            "title": self.title % {"n": value.whole, "min": value.min_base} if few else "",
+            "interval": "" if few else value.interval_text,
+        }
+
+
+class _Panel:
+    """One source's cells: each figure's label and link prefix worked out once."""
+
+    def __init__(
+        self, board: Board, source: registry.FigureSource, opens: bool, texts: _RateTexts
+    ) -> None:
+        self.board, self.source, self.opens, self.texts = board, source, opens, texts
+        self.figures = [f for f in source.figures if not f.burden]
+        self.labels = [str(f.label) for f in self.figures]
+        self.ratio_labels = [str(r.label) for r in source.ratios]
+        first, last = board.first, board.last
+        # The link of each figure without its unit: (prefix, for any unit or only a leaf's).
+        self.links: list[tuple[str, bool]] = []
+        for f in self.figures:
+            if not (opens and source.records):
+                self.links.append(("", False))
+            elif f.listed:
+                self.links.append((figure_url(source, f, None, first, last, leaf=False), False))
+            else:
+                self.links.append((_records_prefix(source.records), True))
 
     def cells(
-        self, values: Mapping[str, int], unit: Unit | None, *, leaf: bool, linked: bool
+        self, values: Mapping[str, int], unit: Unit | None, *, leaf: bool, own: bool
     ) -> list[dict[str, Any]]:
-        first, last = self.board.first, self.board.last
-        return [
-            {
-                "label": f.label,
-                "value": values.get(f.key, 0),
-                "link": figure_url(self.source, f, unit, first, last, leaf=leaf)
-                if linked and self.opens
-                else "",
-            }
-            for f in self.figures
-        ]
+        """The row's cells. The own row of a unit with units below counts its own records
+        only: it links to the source's list narrowed to that unit alone (`own=1`) when the
+        list can show that (`FigureSource.own_records`), else nowhere."""
+        tail = "" if unit is None else f"unit={unit.pk}"
+        if own and len(self.board.rows) > 1:
+            if not self.source.own_records:
+                return [
+                    _cell(label, values.get(f.key, 0), "")
+                    for f, label in zip(self.figures, self.labels, strict=True)
+                ]
+            tail, leaf = f"{tail}&own=1", True
+        cells = []
+        for f, label, (prefix, leaf_only) in zip(
+            self.figures, self.labels, self.links, strict=True
+        ):
+            if not prefix or (leaf_only and not (leaf and unit is not None)):
+                link = ""
+            elif unit is None:
+                link = prefix
+            else:
+                link = f"{prefix}{'&' if '?' in prefix else '?'}{tail}"
+            cells.append(_cell(label, values.get(f.key, 0), link))
+        return cells
 
     def rates(self, values: Mapping[str, int]) -> list[dict[str, Any]]:
-        return [{"label": r.label, "rate": rate(r, values)} for r in self.source.ratios]
+        return [
+            self.texts.cell(label, rate(r, values))
+            for r, label in zip(self.source.ratios, self.ratio_labels, strict=True)
+        ]
+
+
+def _cell(label: str, value: int, link: str) -> dict[str, Any]:
+    # `text`: the number as the page prints it (no thousands separator), so the template
+    # does not localise thousands of numbers one by one.
+    return {"label": label, "value": value, "text": str(value), "link": link}
+
+
+def _records_prefix(records: str) -> str:
+    name, _sep, query = records.partition("?")
+    return f"{reverse(name)}{'?' + query if query else ''}"
 
 
 def trend(board: Board) -> list[dict[str, Any]]:
     """The view's totals month by month up to the board's month (monthly.trend), with the
     change on the month before (环比) and on the same month a year before (同比) for each
-    figure of each source."""
-    points = monthly.trend(board.paths, board.first, board.totals)
-    months = [p["month"] for p in points]
+    figure of each source; or week by week (`board.trend_by == "week"`: the weeks over up to
+    the board's last day, monthly.week_trend), with the change on the week before."""
+    if board.trend_by == "week":
+        points = monthly.week_trend(board.tops, board.last)
+        labels = [f"{p['start']:%m-%d}" for p in points]
+    else:
+        points = monthly.trend(board.tops, board.first, board.totals)
+        labels = [f"{p['start']:%Y-%m}" for p in points]
+    yearly = board.trend_by != "week" and len(points) > 12
     result = []
     for source in board.sources:
         figures = [f for f in source.figures if not f.burden]
@@ -475,18 +596,17 @@ def trend(board: Board) -> list[dict[str, Any]]:
                     "label": str(figure.label),
                     "values": values,
                     "month_on_month": _change(values[-1], values[-2] if len(values) > 1 else None),
-                    "year_on_year": _change(values[-1], values[0] if len(values) > 12 else None),
+                    "year_on_year": _change(values[-1], values[0] if yearly else None),
                 }
             )
             columns.append(values)
-        labels = [m.strftime("%Y-%m") for m in months]
         result.append(
             {
                 "key": source.key,
                 "label": str(source.label),
                 "months": labels,
                 "series": series,
-                # The chart's data as a table, a month a row (what offices copy).
+                # The chart's data as a table, a period a row (what offices copy).
                 "table": [
                     [label, *("—" if c[i] is None else c[i] for c in columns)]
                     for i, label in enumerate(labels)

@@ -1,7 +1,8 @@
 """The dashboard's pages (reports/dashboard.py): `/dashboard/`, `?scope=<unit id>` for a unit
 inside the user's scope, `?month=YYYY-MM` for a past month (the current month by default);
 `/dashboard/export/` the same view as an Excel workbook (`?source=<key>` for one panel);
-`/dashboard/screen/` the large-screen mode for a meeting room (refreshes itself)."""
+`/dashboard/screen/` the large-screen mode for a meeting room (refreshes itself); `?trend=week`
+shows the trend week by week instead of month by month."""
 
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ from qingfeng.lib.dates import month_last_day
 from qingfeng.lib.xlsx.columns import Column
 from qingfeng.lib.xlsx.writing import new_workbook, office_sheet, save
 from qingfeng.orgs.models import User
-from qingfeng.reports import actions, dashboard
+from qingfeng.reports import actions, dashboard, monthly
 from qingfeng.reports.permissions import drafts
 
-SCREEN_REFRESH_SECONDS = 120  # the live figures' cache (monthly.LIVE_SECONDS): never staler
+SCREEN_REFRESH_SECONDS = 120  # the live figures' summary is refreshed every 2 minutes
 
 
 def _month(value: str, today: date) -> date:
@@ -46,7 +47,9 @@ def _board(request: AuthenticatedHttpRequest) -> tuple[dashboard.Board, date]:
     today = timezone.localdate()
     first = _month(request.GET.get("month", ""), today)
     last = min(month_last_day(first), today)
-    return dashboard.board(request.user, _scope(request.GET.get("scope", "")), first, last), today
+    trend_by = "week" if request.GET.get("trend") == "week" else "month"
+    scope = _scope(request.GET.get("scope", ""))
+    return dashboard.board(request.user, scope, first, last, trend_by=trend_by), today
 
 
 def _context(board: dashboard.Board, today: date, user: User) -> dict[str, Any]:
@@ -70,6 +73,8 @@ def _context(board: dashboard.Board, today: date, user: User) -> dict[str, Any]:
         "this_month": today.strftime("%Y-%m"),
         "partial": board.last < month_last_day(board.first),
         "scope_query": f"scope={board.scope.pk}&" if board.scope else "",
+        "by_week": board.trend_by == "week",
+        "warm_minutes": monthly.WARM_MINUTES,
     }
 
 

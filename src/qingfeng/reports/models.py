@@ -219,6 +219,75 @@ class FrozenMonth(models.Model):
         return f"{self.month:%Y-%m}"
 
 
+class SubtreeFigure(models.Model):
+    """A unit's figure summed over its subtree (itself and every unit below it) for a month
+    or a week that is over: the dashboard's rows and trends read one row per unit and figure
+    instead of summing the units below. A month's rows are rolled up from its `MonthFigure`
+    rows (the bulletins' numbers included) whenever those change; a week's are computed by
+    the nightly job when the week is over (`FrozenWeek`). Zeros are not kept."""
+
+    class Period(models.TextChoices):
+        MONTH = "month", _("月")
+        WEEK = "week", _("周")
+
+    period = models.CharField(max_length=5, choices=Period.choices)
+    start = models.DateField()  # the month's first day, the week's Monday
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=60)
+    value = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "start", "unit", "key"], name="reports_subtreefigure_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.start} {self.unit_id} {self.key}={self.value}"
+
+
+class FrozenWeek(models.Model):
+    """A week (Monday to Sunday) whose subtree figures are frozen in `SubtreeFigure`."""
+
+    week = models.DateField(unique=True)  # its Monday
+    frozen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.week}"
+
+
+class LiveFigure(models.Model):
+    """The current month's figures kept warm by a job every few minutes (reports/monthly.py
+    `warm`): each unit's own figure and its subtree's, so that a page reads a summary instead
+    of the records. `LiveRun` says for which days and as of when. Zeros are not kept."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=60)
+    own = models.BigIntegerField(default=0)
+    subtree = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "key"], name="reports_livefigure_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.key}={self.own}/{self.subtree}"
+
+
+class LiveRun(models.Model):
+    """When `LiveFigure` was last computed, and the days it counts (`first` … `last`)."""
+
+    first = models.DateField()
+    last = models.DateField()
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.first}…{self.last} at {self.computed_at}"
+
+
 class WarningRules(models.Model):
     """The dashboard's red and yellow warning thresholds set by a unit's campaign office for
     its view and the views below it (reports/dashboard.py `RULES` has the defaults)."""

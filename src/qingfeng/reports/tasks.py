@@ -17,3 +17,11 @@ def reports_freeze_months() -> None:
     (retried if a worker dies; freezing a month again gives the same rows)."""
     with transaction.atomic():
         enqueue_job(monthly.JOB, {})
+
+
+@db_periodic_task(crontab(minute=f"*/{monthly.WARM_MINUTES}"))
+def reports_warm_live() -> None:
+    """Every `monthly.WARM_MINUTES`: the current month's figures of every unit, so that a
+    dashboard reads a summary (no job row: a missed run is simply the next one, and the page
+    computes for itself when the summary is older than `monthly.STALE_SECONDS`)."""
+    monthly.warm()

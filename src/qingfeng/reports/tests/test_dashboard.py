@@ -211,7 +211,7 @@ class DashboardSnapshotTestCase(BulletinCase):
 
 class DashboardWarningTestCase(LedgerTestCase):
     def test_a_school_over_the_red_rule_is_listed_for_attention(self) -> None:
-        over = dashboard.WARNING_RULES["red_over"] + 1
+        over = dashboard.RULES["red_over"] + 1
         for i in range(over):
             self.assigned(title=f"逾期问题{i}", deadline_workdays=1)
         self.assigned(unit=self.school2, title="一个问题", responsible_person=None)
