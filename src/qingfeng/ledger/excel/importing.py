@@ -490,7 +490,11 @@ class _New:
 def unstage(record: LedgerImport) -> int:
     """Remove the rows an import staged and did not show (it failed, or its worker died):
     in short transactions, the measures, links and events with them. Nobody saw them."""
-    status = staged_status(record.pk)
+    return unstage_status(staged_status(record.pk))
+
+
+def unstage_status(status: str) -> int:
+    """Remove every row staged under `status` (see `unstage`)."""
     removed = 0
     through = Problem.cooperating_units.through
     while True:
