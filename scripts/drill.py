@@ -173,6 +173,9 @@ def s3_server() -> tuple[str, Callable[[], None]]:
         raise SystemExit(
             "--media s3 needs moto (pip install -e '.[dev]'), or --scratch-bucket NAME"
         ) from None
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
