@@ -570,9 +570,10 @@ def write_results(
         f"| {reports} reports through both hosts: jobs | {jobs['jobs']}, not done "
         f"{jobs['not done']}, retried {jobs['retried']}, duplicate notifications "
         f"{jobs['duplicate notifications']} |",
-        f"| host A killed (SIGKILL, web and worker), reports through B | "
-        f"{lost['reports through B after A died']} filed, B /healthz {lost['B /healthz']}, "
-        f"jobs {lost['jobs']}, not done {lost['not done']} |",
+        f"| host A killed (SIGKILL, web and worker), reports through "
+        f"{'nginx (next row)' if results.get('balanced') else 'B'} | "
+        + ("" if results.get("balanced") else f"{lost['reports through B after A died']} filed, ")
+        + f"B /healthz {lost['B /healthz']}, jobs {lost['jobs']}, not done {lost['not done']} |",
         "",
     ]
     balanced = results.get("balanced")
