@@ -424,6 +424,7 @@ def main() -> None:
             process.wait()
 
         if args.balancer == "nginx":
+            hosts_ports = dict(servers)
             balancer, front = start_nginx(work, servers["a"][1], servers["b"][1])
             try:
                 load = time.time()
@@ -448,6 +449,10 @@ def main() -> None:
             }
             run["lost"] = sorted(set(run["acknowledged"]) - stored)
             run["refused but stored"] = sorted(set(run["refused"]) & stored)
+            named = {
+                f"127.0.0.1:{port}": f"host {h.upper()}" for h, (_p, port) in hosts_ports.items()
+            }
+            run["spread"] = {named.get(k, k): n for k, n in run["spread"].items()}
             results["balanced"] = {
                 k: v for k, v in run.items() if k not in ("acknowledged", "refused")
             } | {"acknowledged": len(run["acknowledged"]), "refused": len(run["refused"])}
@@ -595,7 +600,6 @@ def write_results(
             else ""
         )
         + " |",
-        "",
     ]
     balanced = results.get("balanced")
     if balanced is not None:
@@ -624,7 +628,10 @@ def write_results(
         f"Load average (1, 5, 15 min) before {tuple(round(x, 1) for x in load_before)}, after "
         f"{tuple(round(x, 1) for x in load_after)}: the 2-core machine was shared with other "
         "sessions' tests and benchmarks, so the latencies are upper bounds, not capacity "
-        "figures. Each host is one `serve` with one web worker and one task worker. A request "
+        "figures. Each host is one `serve` with one web worker and one task worker. The first "
+        "run with the files in the bucket found every upload failing (a 500: gevent patched "
+        "`ssl` in the workers after botocore had taken its `SSLContext` in gunicorn's master; "
+        "core/gunicorn_gevent.py, core/tests/test_serve.py). A request "
         "in flight to host A when it was killed gets nginx's 502 (a POST already sent is not "
         "sent again: it could file a report twice); the client is told and may send it again. "
         "Reproduce: `apt-get install nginx` (Debian's), then `.venv/bin/python "
