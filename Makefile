@@ -78,8 +78,9 @@ bench: install-dev assets
 # a drill record in var/drills/, the figures in bench/RESULTS.md (scripts/drill.py).
 DRILL_REPORTS ?= 1500
 DRILL_DB ?= both
+DRILL_MEDIA ?= local
 drill: install assets
-	$(PY) scripts/drill.py --reports $(DRILL_REPORTS) --db $(DRILL_DB)
+	$(PY) scripts/drill.py --reports $(DRILL_REPORTS) --db $(DRILL_DB) --media $(DRILL_MEDIA)
 
 # The offline install bundle: dist/qingfeng-<version>-<python>-<platform>.tar.gz (wheelhouse of
 # the locked dependencies, vendored assets, compiled translations, install.sh; scripts/bundle.sh).

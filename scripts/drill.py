@@ -54,6 +54,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,11 +79,122 @@ def fresh_keys() -> dict[str, str]:
     }
 
 
-def instance_env(base: dict[str, str], data_dir: Path, database_url: str) -> dict[str, str]:
-    """An instance of its own: its data directory, database, anchor file and static files;
-    no Redis queue, no SMS or e-mail, no scheduled backup (a scratch instance must not send
-    anything or take a production queue's jobs)."""
-    env = dict(base)
+@dataclass(frozen=True)
+class Bucket:
+    """An S3-compatible bucket an instance keeps its files in (QF_MEDIA_S3_*)."""
+
+    endpoint: str
+    name: str
+    access_key: str = ""
+    secret_key: str = ""
+    region: str = "us-east-1"
+    ca_bundle: str = ""
+    addressing: str = ""
+
+    @classmethod
+    def of_instance(cls, settings: dict[str, str], name: str) -> Bucket:
+        """A bucket `name` on the instance's own S3 endpoint, with its credentials."""
+
+        def secret(key: str) -> str:
+            file_name = settings.get(f"{key}_FILE")
+            return (
+                Path(file_name).read_text(encoding="utf-8").strip()
+                if file_name
+                else (settings.get(key, ""))
+            )
+
+        return cls(
+            settings.get("QF_MEDIA_S3_ENDPOINT_URL", ""),
+            name,
+            secret("QF_MEDIA_S3_ACCESS_KEY"),
+            secret("QF_MEDIA_S3_SECRET_KEY"),
+            settings.get("QF_MEDIA_S3_REGION") or "us-east-1",
+            settings.get("QF_MEDIA_S3_CA_BUNDLE", ""),
+            settings.get("QF_MEDIA_S3_ADDRESSING", ""),
+        )
+
+    def settings(self) -> dict[str, str]:
+        return {
+            "QF_MEDIA_S3_BUCKET": self.name,
+            "QF_MEDIA_S3_ENDPOINT_URL": self.endpoint,
+            "QF_MEDIA_S3_ACCESS_KEY": self.access_key,
+            "QF_MEDIA_S3_SECRET_KEY": self.secret_key,
+            "QF_MEDIA_S3_REGION": self.region,
+            "QF_MEDIA_S3_CA_BUNDLE": self.ca_bundle,
+            "QF_MEDIA_S3_ADDRESSING": self.addressing,
+        }
+
+    def client(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint or None,
+            region_name=self.region,
+            aws_access_key_id=self.access_key or None,
+            aws_secret_access_key=self.secret_key or None,
+            verify=self.ca_bundle or None,
+            config=Config(s3={"addressing_style": self.addressing or "path"}),
+        )
+
+    def keys(self) -> list[str]:
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=self.name)
+        return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+    def digests(self) -> dict[str, str]:
+        """Every object's SHA-256, read from the bucket itself (not through the app)."""
+        client = self.client()
+        return {
+            key: hashlib.sha256(
+                client.get_object(Bucket=self.name, Key=key)["Body"].read()
+            ).hexdigest()
+            for key in self.keys()
+        }
+
+    def empty(self) -> int:
+        """Delete every object (the drill's own buckets only): how many there were."""
+        client, keys = self.client(), self.keys()
+        for key in keys:
+            client.delete_object(Bucket=self.name, Key=key)
+        return len(keys)
+
+    def create(self) -> Bucket:
+        self.client().create_bucket(Bucket=self.name)
+        return self
+
+
+def s3_server() -> tuple[str, Callable[[], None]]:
+    """A local S3-compatible server (moto's, a development dependency) for the drill's
+    buckets: its endpoint and how to stop it."""
+    try:
+        from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    except ImportError:
+        raise SystemExit(
+            "--media s3 needs moto (pip install -e '.[dev]'), or --scratch-bucket NAME"
+        ) from None
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return f"http://{host}:{port}", server.stop
+
+
+DRILL_KEYS = {"access_key": "qingfeng-drill", "secret_key": "qingfeng-drill-secret"}
+
+
+def instance_env(
+    base: dict[str, str], data_dir: Path, database_url: str, bucket: Bucket | None = None
+) -> dict[str, str]:
+    """An instance of its own: its data directory, database, anchor file and static files,
+    its files in `bucket` when given (else under the data directory); no Redis queue, no SMS
+    or e-mail, no scheduled backup (a scratch instance must not send anything or take a
+    production queue's jobs, nor write into a production bucket)."""
+    env = {k: v for k, v in base.items() if not k.startswith("QF_MEDIA_S3_")}
+    if bucket is not None:
+        env.update(bucket.settings())
     env.update(
         QF_DATA_DIR=str(data_dir),
         DATABASE_URL=database_url,
@@ -344,7 +456,29 @@ def check_serving(port: int) -> dict[str, Any]:
     }
 
 
-def generated_drill(vendor: str, reports: int, lost: int, pg_server: str) -> dict[str, Any]:
+def generated_drill(
+    vendor: str, reports: int, lost: int, pg_server: str, media: str = "local"
+) -> dict[str, Any]:
+    if media == "s3":
+        endpoint, stop_server = s3_server()
+        try:
+            source_bucket = Bucket(endpoint, "qingfeng-drill-source", **DRILL_KEYS).create()
+            target_bucket = Bucket(endpoint, "qingfeng-drill-target", **DRILL_KEYS).create()
+            return _generated_drill(
+                vendor, reports, lost, pg_server, (source_bucket, target_bucket)
+            )
+        finally:
+            stop_server()
+    return _generated_drill(vendor, reports, lost, pg_server, None)
+
+
+def _generated_drill(
+    vendor: str,
+    reports: int,
+    lost: int,
+    pg_server: str,
+    buckets: tuple[Bucket, Bucket] | None,
+) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"qingfeng-drill-{vendor}-"))
     keys = fresh_keys()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("QF_", "DATABASE_URL"))}
@@ -363,9 +497,15 @@ def generated_drill(vendor: str, reports: int, lost: int, pg_server: str) -> dic
         target_db = None
         source_url = f"sqlite:///{source_dir / 'qingfeng.sqlite3'}"
         target_url = f"sqlite:///{target_dir / 'qingfeng.sqlite3'}"
-    source = instance_env(base, source_dir, source_url)
-    target = instance_env(base, target_dir, target_url)
-    print(f"== drill on {vendor}: building the instance", flush=True)
+    source_bucket, target_bucket = buckets or (None, None)
+    source = instance_env(base, source_dir, source_url, source_bucket)
+    target = instance_env(base, target_dir, target_url, target_bucket)
+
+    def files_of(directory: Path, bucket: Bucket | None) -> dict[str, str]:
+        return bucket.digests() if bucket is not None else file_digests(directory / "media")
+
+    where = f"s3://{source_bucket.name}" if source_bucket else "local"
+    print(f"== drill on {vendor}, files {where}: building the instance", flush=True)
     mark = time.monotonic()
     manage(source, "migrate", "--noinput", "-v", "0")
     manage(source, "seed_demo", "--size", "county", "--seed", "7")
@@ -381,7 +521,7 @@ def generated_drill(vendor: str, reports: int, lost: int, pg_server: str) -> dic
     manifest = manifest_of(backup)
     assert manifest is not None
     before = table_digests(source_url, source_dir)
-    before_files = file_digests(source_dir / "media")
+    before_files = files_of(source_dir, source_bucket)
 
     print(f"== work goes on: {lost} more reports, then the crash", flush=True)
     populate_in(source, lost, seed=2)
@@ -390,6 +530,8 @@ def generated_drill(vendor: str, reports: int, lost: int, pg_server: str) -> dic
     shutil.copyfile(source_dir / "audit-anchors.log", kept_anchors)
     crash_at = now()
     shutil.rmtree(source_dir)
+    if source_bucket is not None:
+        source_bucket.empty()  # the bucket is lost with the instance
     if vendor == "postgresql":
         pg(pg_server, f'DROP DATABASE "{source_db}" WITH (FORCE)')
 
@@ -399,7 +541,10 @@ def generated_drill(vendor: str, reports: int, lost: int, pg_server: str) -> dic
         backup,
         work,
         target_db,
-        inspect=lambda: (table_digests(target_url, target_dir), file_digests(target_dir / "media")),
+        inspect=lambda: (
+            table_digests(target_url, target_dir),
+            files_of(target_dir, target_bucket),
+        ),
     )
     try:
         serving = check_serving(timed["port"])
@@ -423,6 +568,9 @@ def generated_drill(vendor: str, reports: int, lost: int, pg_server: str) -> dic
     result = {
         "kind": "generated",
         "database": vendor,
+        "media": f"s3 (moto server, {source_bucket.name} → {target_bucket.name})"
+        if source_bucket and target_bucket
+        else "local",
         "at": now().isoformat(timespec="seconds"),
         "backup": backup.name,
         "backup_bytes": backup.stat().st_size,
@@ -487,9 +635,32 @@ def env_file_values() -> dict[str, str]:
     return values
 
 
-def backup_drill(backup: Path) -> dict[str, Any]:
-    """Restore a real backup into a scratch instance with this instance's keys."""
+def backup_drill(backup: Path, scratch_bucket: str | None = None) -> dict[str, Any]:
+    """Restore a real backup into a scratch instance with this instance's keys; when the
+    instance keeps its files in a bucket, into an empty scratch bucket (`scratch_bucket` on
+    the instance's endpoint, or a local S3 server's), never the instance's own."""
     settings = env_file_values()
+    if not settings.get("QF_MEDIA_S3_BUCKET"):
+        return _backup_drill(backup, settings, None)
+    if scratch_bucket:
+        bucket = Bucket.of_instance(settings, scratch_bucket)
+        if scratch_bucket == settings["QF_MEDIA_S3_BUCKET"]:
+            raise SystemExit("--scratch-bucket must not be the instance's own bucket")
+        if bucket.keys():
+            raise SystemExit(f"the scratch bucket {scratch_bucket} is not empty")
+        try:
+            return _backup_drill(backup, settings, bucket)
+        finally:
+            bucket.empty()  # what the drill restored into it
+    endpoint, stop_server = s3_server()
+    try:
+        bucket = Bucket(endpoint, "qingfeng-drill-scratch", **DRILL_KEYS).create()
+        return _backup_drill(backup, settings, bucket)
+    finally:
+        stop_server()
+
+
+def _backup_drill(backup: Path, settings: dict[str, str], bucket: Bucket | None) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="qingfeng-drill-"))
     (work / "data").mkdir()
     base = {k: v for k, v in settings.items() if k not in ("QF_ENV_FILE",)}
@@ -502,8 +673,14 @@ def backup_drill(backup: Path) -> dict[str, Any]:
         target_url = pg_url(url, scratch_db)
     else:
         target_url = f"sqlite:///{work / 'data' / 'qingfeng.sqlite3'}"
-    target = instance_env(base, work / "data", target_url)
-    timed = restore_and_serve(target, backup, work, scratch_db)
+    target = instance_env(base, work / "data", target_url, bucket)
+    timed = restore_and_serve(
+        target,
+        backup,
+        work,
+        scratch_db,
+        inspect=lambda: bucket.digests() if bucket else file_digests(work / "data" / "media"),
+    )
     try:
         serving = check_serving(timed["port"])
     finally:
@@ -513,9 +690,24 @@ def backup_drill(backup: Path) -> dict[str, Any]:
     made_at = next((line for line in restored if "备份时间" in line), "")
     manifest = manifest_of(backup)
     created = dt.datetime.fromisoformat(manifest["created_at"]) if manifest else None
+    restored_files: dict[str, str] = timed["inspected"]
+    listed = (
+        {
+            name.removeprefix("media/"): meta["sha256"]
+            for name, meta in manifest["files"].items()
+            if name.startswith("media/")
+        }
+        if manifest
+        else None
+    )
     result = {
         "kind": "backup",
         "database": "postgresql" if scratch_db else "sqlite",
+        "media": f"s3 (scratch bucket {bucket.name})" if bucket else "local",
+        "files_restored": len(restored_files),
+        # Each restored file's SHA-256 against the manifest (an encrypted backup's manifest is
+        # read by restore alone, which checks them before it restores anything).
+        "files_equal": restored_files == listed if listed is not None else None,
         "at": now().isoformat(timespec="seconds"),
         "backup": backup.name,
         "backup_bytes": backup.stat().st_size,
@@ -530,7 +722,10 @@ def backup_drill(backup: Path) -> dict[str, Any]:
         "restore_output": restored or [made_at],
     }
     result["passed"] = (
-        verify.startswith("OK") and serving["healthz"] == 200 and serving["sign-in page"] == 200
+        verify.startswith("OK")
+        and serving["healthz"] == 200
+        and serving["sign-in page"] == 200
+        and result["files_equal"] is not False
     )
     if scratch_db:
         pg(pg_url(url, "postgres"), f'DROP DATABASE IF EXISTS "{scratch_db}" WITH (FORCE)')
@@ -551,6 +746,7 @@ def record_markdown(result: dict[str, Any]) -> str:
         f"- 时间 (UTC) · when: {result['at']}",
         f"- 主机 · host: {platform.node()}",
         f"- 数据库 · database: {result['database']}",
+        f"- 文件存储 · files: {result.get('media', 'local')}",
         f"- 备份文件 · backup: `{result['backup']}` ({result['backup_bytes']:,} bytes)",
         "- 演练方式 · kind: "
         + (
@@ -608,6 +804,12 @@ def record_markdown(result: dict[str, Any]) -> str:
             f"- 每个文件的 SHA-256 一致 · every file's SHA-256 equal: "
             f"{'是 yes' if result['files_equal'] else '否 NO'}",
         ]
+    elif result.get("files_equal") is not None:
+        lines.append(
+            f"- 恢复的 {result['files_restored']} 个文件与备份清单的 SHA-256 一致 · the "
+            f"{result['files_restored']} restored files match the manifest: "
+            f"{'是 yes' if result['files_equal'] else '否 NO'}"
+        )
     lines += [f"- restore: {line}" for line in result["restore_output"]]
     return "\n".join(lines) + "\n"
 
@@ -642,15 +844,15 @@ def write_results(results: list[dict[str, Any]], reports: int) -> None:
         "`restore` (with its checks), `collectstatic` and `serve` until `/healthz` answers. "
         "RPO = what the crash lost, measured, and the bound the schedule sets.",
         "",
-        "| database | rows | files | backup | backup took | RTO | of which restore | "
-        "crash after backup | lost (reports / audit events) | tables and files equal | "
-        "audit chain |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
+        "| database | files kept in | rows | files | backup | backup took | RTO | "
+        "of which restore | crash after backup | lost (reports / audit events) | "
+        "tables and files equal | audit chain |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for r in results:
         restore_step = next(iter(r["rto_steps"].values()))
         lines.append(
-            f"| {r['database']} | {r['rows']:,} | {r['files']} | {r['backup_bytes'] / 1e6:.1f} MB "
+            f"| {r['database']} | {r.get('media', 'local')} | {r['rows']:,} | {r['files']} | {r['backup_bytes'] / 1e6:.1f} MB "
             f"| {r['backup_seconds']} s | **{r['rto_seconds']} s** | {restore_step} s "
             f"| {r['rpo_seconds']} s | {r['rpo_reports_lost']} / {r['rpo_events_lost']} "
             f"| {'yes' if not r['tables_differing'] and r['files_equal'] else 'NO'} "
@@ -685,6 +887,18 @@ def main() -> None:
     parser.add_argument("--lost", type=int, default=25, help="reports filed after the backup")
     parser.add_argument("--postgres", default=os.environ.get("QF_DRILL_POSTGRES", PG_DEFAULT))
     parser.add_argument("--backup", type=Path, help="drill this real backup instead")
+    parser.add_argument(
+        "--media",
+        choices=("local", "s3"),
+        default=os.environ.get("QF_DRILL_MEDIA", "local"),
+        help="where the generated instance keeps its files: its data directory, or an "
+        "S3 bucket on a local moto server (the backup and the restore go through the bucket)",
+    )
+    parser.add_argument(
+        "--scratch-bucket",
+        help="with --backup, when the instance's files are in a bucket: an empty bucket on "
+        "the same endpoint to restore them into (default: a local moto server's)",
+    )
     parser.add_argument("--records", type=Path, default=None)
     parser.add_argument("--no-results", action="store_true", help="leave bench/RESULTS.md")
     parser.add_argument("--populate", type=int, help=argparse.SUPPRESS)
@@ -696,7 +910,7 @@ def main() -> None:
         return
     records = args.records or default_records()
     if args.backup:
-        results = [backup_drill(args.backup.resolve())]
+        results = [backup_drill(args.backup.resolve(), args.scratch_bucket)]
     else:
         vendors = {"sqlite": ["sqlite"], "postgres": ["postgresql"]}.get(
             args.db, ["sqlite", "postgresql"]
@@ -706,7 +920,9 @@ def main() -> None:
                 raise SystemExit(f"PostgreSQL not reachable at {args.postgres}")
             print(f"PostgreSQL not reachable at {args.postgres}: drilled SQLite only")
             vendors.remove("postgresql")
-        results = [generated_drill(v, args.reports, args.lost, args.postgres) for v in vendors]
+        results = [
+            generated_drill(v, args.reports, args.lost, args.postgres, args.media) for v in vendors
+        ]
     for result in results:
         path = write_record(result, records)
         print(record_markdown(result))

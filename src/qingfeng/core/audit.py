@@ -22,7 +22,7 @@ import hmac
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -92,33 +92,76 @@ def record_audit(
     """Append one event to the chain. Staff actions record the source address; actions
     without a signed-in actor (public submissions, the system) never do. Once the change
     commits, the new head is appended to the anchor file."""
-    info = current_request.get()
-    if unit is None and obj is not None:
-        unit = getattr(obj, "unit", None) if not _is_unit(obj) else obj  # type: ignore[assignment]
     with transaction.atomic():
         _lock_chain()
         last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-        event = AuditEvent(
-            actor=actor,
-            actor_label=(actor.get_username() if actor is not None else "system")[:150],
-            unit=unit,
-            action=action,
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-            object_repr=(object_repr if object_repr is not None else str(obj or ""))[:200],
-            outcome=outcome,
-            before=_jsonable(before),
-            after=_jsonable(after),
-            request_id=info.request_id,
-            source_ip=info.source_ip if actor is not None else "",
-            prev_hash=last or GENESIS,
-        )
+        event = _event(actor, action, obj, unit, before, after, outcome, object_repr)
+        event.prev_hash = last or GENESIS
         event.hash = compute_hash(event.chain_payload())
         event.save(force_insert=True)
         anchor = Anchor(event.pk, event.hash, event.created_at)
         # Only a committed head is anchored: a rolled-back event never existed.
         transaction.on_commit(lambda: append_anchor(anchor))
     return event
+
+
+def record_audits(
+    *,
+    actor: User | None,
+    action: str,
+    changes: Iterable[tuple[Model, dict[str, Any] | None, dict[str, Any] | None]],
+    batch_size: int = 500,
+) -> int:
+    """One event per (object, before, after), as `record_audit` writes each, appended to the
+    chain in a few INSERT statements instead of a round trip per event: for an action that
+    changes thousands of rows in one transaction (a confirmed re-import). How many."""
+    with transaction.atomic():
+        _lock_chain()
+        previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        events = []
+        for obj, before, after in changes:
+            event = _event(actor, action, obj, None, before, after, AuditEvent.Outcome.SUCCESS)
+            event.prev_hash = previous or GENESIS
+            event.hash = previous = compute_hash(event.chain_payload())
+            events.append(event)
+        if not events:
+            return 0
+        AuditEvent.objects.bulk_create(events, batch_size=batch_size)
+        head = AuditEvent.objects.order_by("-id").values_list("id", "hash").get(hash=previous)
+        anchor = Anchor(head[0], head[1], events[-1].created_at)
+        transaction.on_commit(lambda: append_anchor(anchor))
+    return len(events)
+
+
+def _event(
+    actor: User | None,
+    action: str,
+    obj: Model | None,
+    unit: Unit | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    outcome: str,
+    object_repr: str | None = None,
+) -> AuditEvent:
+    """An event not yet linked into the chain. Staff actions record the source address;
+    actions without a signed-in actor (public submissions, the system) never do."""
+    info = current_request.get()
+    if unit is None and obj is not None:
+        unit = getattr(obj, "unit", None) if not _is_unit(obj) else obj  # type: ignore[assignment]
+    return AuditEvent(
+        actor=actor,
+        actor_label=(actor.get_username() if actor is not None else "system")[:150],
+        unit=unit,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        object_repr=(object_repr if object_repr is not None else str(obj or ""))[:200],
+        outcome=outcome,
+        before=_jsonable(before),
+        after=_jsonable(after),
+        request_id=info.request_id,
+        source_ip=info.source_ip if actor is not None else "",
+    )
 
 
 def _is_unit(obj: Model) -> bool:
@@ -338,3 +381,179 @@ def filter_audit_events(events: QuerySet[AuditEvent], flt: AuditFilter) -> Query
 
 def _local_midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+# --- A verifiable export (JSON lines) ----------------------------------------------------------
+# `manage.py export_audit` writes the trail as JSON lines: a start line, one line per event (its
+# chained columns, id and hash, exactly as `chain_payload` hashes them), an end line. The start
+# and end lines carry an HMAC under QF_AUDIT_KEY over what they say (where the export begins and
+# the hash it links to, how many events it holds and its last hash), so `verify_audit --export
+# FILE` — offline, with the key and without the database — finds an edited line (its hash), a
+# deleted, reordered, duplicated or inserted line (the links, the count), a cut end (no end
+# line, or an end line that does not match) and a cut start (the start line's link).
+
+EXPORT_FORMAT = "qingfeng-audit-export/1"
+
+
+def _export_mac(fields: dict[str, Any]) -> str:
+    return hmac.new(
+        settings.QF_AUDIT_KEY, b"qingfeng-audit-export:" + _canonical(fields), hashlib.sha256
+    ).hexdigest()
+
+
+def _sealed(fields: dict[str, Any]) -> str:
+    return json.dumps({**fields, "mac": _export_mac(fields)}, ensure_ascii=False) + "\n"
+
+
+def export_lines(events: QuerySet[AuditEvent], *, batch_size: int = 5000) -> Iterator[str]:
+    """The export of `events` (a contiguous stretch of the chain, in id order) as lines."""
+    events = events.order_by("id")
+    first = events.values("id", "prev_hash").first()
+    yield _sealed(
+        {
+            "format": EXPORT_FORMAT,
+            "kind": "start",
+            "exported_at": timezone.now().astimezone(UTC).isoformat(),
+            "from_id": first["id"] if first else 0,
+            "prev_hash": first["prev_hash"] if first else GENESIS,
+            "legacy_through": _legacy_through(),
+        }
+    )
+    count, last_id, head = 0, 0, first["prev_hash"] if first else GENESIS
+    for event in events.iterator(chunk_size=batch_size):
+        line = {"kind": "event", "id": event.pk, **event.chain_payload(), "hash": event.hash}
+        yield json.dumps(line, ensure_ascii=False, cls=DjangoJSONEncoder) + "\n"
+        count, last_id, head = count + 1, event.pk, event.hash
+    yield _sealed(
+        {"format": EXPORT_FORMAT, "kind": "end", "events": count, "last_id": last_id, "head": head}
+    )
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """What `verify_export` found: the events that held, and the first problem (a sentence,
+    Chinese first, naming the line) or "" when the whole file holds."""
+
+    checked: int
+    problem: str = ""
+    line: int = 0
+    from_id: int = 0
+    last_id: int = 0
+    head: str = ""
+    anchored: int = 0  # anchors compared with the file's events
+    forged: list[int] = field(default_factory=list)  # ids whose hash differs from their anchor
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+_EVENT_KEYS = {
+    "kind", "id", "hash", "created_at", "actor_id", "actor_label", "unit_id", "action",
+    "object_type", "object_id", "object_repr", "outcome", "before", "after", "request_id",
+    "source_ip", "prev_hash",
+}  # fmt: skip
+
+
+def verify_export(lines: Iterable[str], anchors: dict[int, str] | None = None) -> ExportReport:
+    """Check an export line by line against QF_AUDIT_KEY alone (no database), and the
+    events it holds against the anchored heads given (`read_anchors`)."""
+    checked, previous, last_id, legacy_through, anchored = 0, GENESIS, 0, 0, 0
+    start: dict[str, Any] | None = None
+    ended = False
+    anchors = anchors or {}
+    forged: list[int] = []
+
+    def fail(number: int, text: str) -> ExportReport:
+        return ExportReport(
+            checked,
+            f"第 {number} 行 (line {number}): {text}",
+            number,
+            from_id=start["from_id"] if start else 0,
+            last_id=last_id,
+            head=previous,
+            anchored=anchored,
+            forged=forged,
+        )
+
+    number = 0
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            return fail(number, "空行，文件被改动过 (an empty line: the file was edited)")
+        try:
+            row = json.loads(raw)
+        except ValueError:
+            return fail(number, "不是 JSON，文件被改动或截断 (not JSON: edited or cut)")
+        if not isinstance(row, dict):
+            return fail(number, "不是 JSON 对象 (not a JSON object)")
+        if ended:
+            return fail(number, "结束行之后还有内容 (lines after the end line)")
+        kind = row.get("kind")
+        if start is None:
+            mac = row.pop("mac", "")
+            if kind != "start" or row.get("format") != EXPORT_FORMAT:
+                return fail(number, "不是审计导出文件的开头 (not the start of an audit export)")
+            if not hmac.compare_digest(str(mac), _export_mac(row)):
+                return fail(
+                    number,
+                    "开头行的校验码不符：文件被改动，或密钥（QF_AUDIT_KEY）不是导出时的 "
+                    "(the start line's MAC does not hold: edited, or not the exporting key)",
+                )
+            start, previous = row, str(row["prev_hash"])
+            legacy_through = int(row.get("legacy_through") or 0)
+            continue
+        if kind == "end":
+            mac = row.pop("mac", "")
+            if not hmac.compare_digest(str(mac), _export_mac(row)):
+                return fail(number, "结束行的校验码不符 (the end line's MAC does not hold)")
+            if row.get("events") != checked or row.get("head") != previous:
+                return fail(
+                    number,
+                    f"结束行记有 {row.get('events')} 条记录，文件中完好的有 {checked} 条：记录被删除"
+                    f"或插入 (the end line names {row.get('events')} events, the file holds "
+                    f"{checked}: lines deleted or inserted)",
+                )
+            ended = True
+            continue
+        if kind != "event" or set(row) != _EVENT_KEYS or not isinstance(row["id"], int):
+            return fail(number, "不是审计记录行 (not an audit event line)")
+        if row["id"] <= last_id:
+            return fail(number, f"记录 id={row['id']} 顺序不对 (event out of order)")
+        payload = {k: v for k, v in row.items() if k not in ("kind", "id", "hash")}
+        digest = legacy_hash if row["id"] <= legacy_through else compute_hash
+        if row["prev_hash"] != previous:
+            return fail(
+                number,
+                f"记录 id={row['id']} 与上一行的链接断开：之前的行被删除、插入或调换 "
+                "(the link to the line before is broken: a line deleted, inserted or moved)",
+            )
+        if digest(payload) != row["hash"]:
+            return fail(
+                number,
+                f"记录 id={row['id']} 的内容与哈希不符，被修改过或系伪造 "
+                "(the event does not match its hash: edited or forged)",
+            )
+        previous, last_id = row["hash"], row["id"]
+        if last_id in anchors:
+            anchored += 1
+            if anchors[last_id] != previous:
+                forged.append(last_id)
+        checked += 1
+    if start is None:
+        return fail(max(number, 1), "文件是空的 (the file is empty)")
+    if not ended:
+        return fail(number + 1, "没有结束行：文件末尾被截掉 (no end line: the file was cut short)")
+    if forged:
+        return ExportReport(
+            checked,
+            f"记录与锚点的哈希不符，系重写或伪造 (events differ from their anchor: rewritten or "
+            f"forged): id {', '.join(str(i) for i in forged[:10])}",
+            from_id=start["from_id"],
+            last_id=last_id,
+            head=previous,
+            anchored=anchored,
+            forged=forged,
+        )
+    return ExportReport(
+        checked, from_id=start["from_id"], last_id=last_id, head=previous, anchored=anchored
+    )

@@ -570,7 +570,23 @@ def restore_backup(path: Path) -> Report:
         from qingfeng.core.models import WorkerHeartbeat
 
         WorkerHeartbeat.objects.filter(name=LOCK).update(beat_at=timezone.now())
+        notes += _after_restore()
     return Report(path, manifest, time.monotonic() - started, notes)
+
+
+def _after_restore() -> list[str]:
+    """Work the snapshot caught half done: its jobs ended (their workers are gone) and the
+    rows it had staged, unseen, removed (core/leftovers.py), after the checks against the
+    manifest (which counted those rows)."""
+    from qingfeng.core import leftovers
+
+    ended, removed = leftovers.after_restore()
+    notes = []
+    if ended:
+        notes.append(_("备份时正在进行的后台处理 %(n)s 项已结束") % {"n": ended})
+    if removed:
+        notes.append(_("删除备份时尚未完成的导入暂存行 %(n)s 行") % {"n": sum(removed.values())})
+    return notes
 
 
 def _restore_sqlite(snapshot: Path) -> None:

@@ -134,6 +134,16 @@ def run_job(job_id: int) -> bool:
     return True
 
 
+def is_long(kind: str) -> bool:
+    """Whether the kind is long work (one try, an end that is always told)."""
+    return kind in _LONG
+
+
+def give_up(job: Job, reason: str) -> None:
+    """Long work that will not finish, ended with the reason (inside a transaction)."""
+    _give_up(job, reason)
+
+
 def _give_up(job: Job, reason: str) -> None:
     """Long work that will not finish: failed with the reason, the app's record ended with
     it too, the owner told (inside the caller's transaction)."""

@@ -383,6 +383,18 @@ class UrlMount:
     public: bool = False
 
 
+@dataclass(frozen=True)
+class Leftovers:
+    """Rows an app's interrupted work leaves unseen (a large import's staged rows whose worker
+    died, or that a restore brought back from a backup taken mid-import: core/leftovers.py).
+    `remove(after_restore)` deletes those no running work will finish — after a restore, all
+    of them: no worker of the restored instance runs that work — and says how many."""
+
+    key: str
+    label: StrOrPromise
+    remove: Callable[[bool], int]
+
+
 @dataclass
 class Registry:
     urls: dict[str, UrlMount] = field(default_factory=dict)
@@ -400,6 +412,7 @@ class Registry:
     retention: dict[str, RetentionRule] = field(default_factory=dict)
     tallies: dict[str, Tally] = field(default_factory=dict)
     unit_notices: dict[str, UnitNoticeSource] = field(default_factory=dict)
+    leftovers: dict[str, Leftovers] = field(default_factory=dict)
 
     def _add(self, table: dict[str, Any], key: str, item: Any) -> None:
         # ready() may run twice (tests, autoreload): the same key replaces, never duplicates.
@@ -476,6 +489,15 @@ def published_panels() -> list[PublishedPanel]:
 def add_retention_rule(rule: RetentionRule) -> None:
     """Personal data an app lets expire (core/retention.py: a daily job, an audit row)."""
     _registry._add(_registry.retention, rule.key, rule)
+
+
+def add_leftovers(item: Leftovers) -> None:
+    """Rows an app's interrupted work leaves behind, removed hourly and after a restore."""
+    _registry._add(_registry.leftovers, item.key, item)
+
+
+def leftovers() -> list[Leftovers]:
+    return sorted(_registry.leftovers.values(), key=lambda item: item.key)
 
 
 def add_job_handler(

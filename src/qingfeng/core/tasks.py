@@ -79,6 +79,14 @@ def anchor_audit() -> None:
     audit.anchor_head(reason="daily")
 
 
+@db_periodic_task(crontab(minute="25"))
+def remove_leftovers() -> int:
+    """Rows interrupted work left unseen and no running job will finish (core/leftovers.py)."""
+    from qingfeng.core import leftovers
+
+    return sum(leftovers.remove_leftovers().values())
+
+
 @db_periodic_task(crontab(hour="3", minute="35"))
 def sweep_orphan_files() -> int:
     """Uploaded files that no row refers to, past the grace period (core/attachments.py)."""

@@ -214,3 +214,60 @@ class SealTestCase(SimpleTestCase):
             sealed = self.seal(b"backup")
         with self.assertRaises(backup.BackupError):
             self.open(sealed)
+
+
+# An import interrupted in the source: three rows staged (seen by no one), its job running.
+MID_IMPORT = """
+from django.core.files.base import ContentFile
+from qingfeng.core.models import Job
+from qingfeng.ledger.excel.checking import RowPlan
+from qingfeng.ledger.excel.importing import _write_bulk
+from qingfeng.ledger.excel.work import IMPORT
+from qingfeng.ledger.models import LedgerImport, Problem, staged_status
+p = Problem.objects.filter(created_by__isnull=False).order_by("id").first()
+actor = p.created_by
+record = LedgerImport(original_name="台账.xlsx", uploaded_by=actor)
+record.file.save("ledger.xlsx", ContentFile(b"workbook"), save=False)
+record.save()
+fields = dict(list_kind=p.list_kind, source=p.source, category_id=p.category_id,
+    dimension=p.dimension, description=p.description, deadline_workdays=10,
+    rectification_type=p.rectification_type, unit_id=p.unit_id, round_no=p.round_no,
+    responsible_person_id=p.responsible_person_id, responsible_leader_id=None)
+plans = [RowPlan("台账", 5 + i, fields={**fields, "title": f"暂存{i}"}, measures=["退回费用"],
+    cooperating=[]) for i in range(3)]
+_write_bulk(plans, actor=actor, assign=False, requirement="", staged=staged_status(record.pk))
+Job.objects.create(kind=IMPORT, payload={"import_id": record.pk, "actor_id": actor.pk},
+    status="running", owner=actor)
+"""
+
+LOOK = """
+from qingfeng.core.models import Job
+from qingfeng.ledger.models import STAGED, LedgerImport, Problem
+print(Problem.with_staged.filter(status__startswith=STAGED).count(),
+    LedgerImport.objects.get().status, Job.objects.get(kind="ledger.import").status)
+"""
+
+
+def test_a_restore_of_a_backup_taken_mid_import_leaves_no_staged_rows(
+    populated: tuple[Path, dict[str, str], Path], vendor: str
+) -> None:
+    # Last in the module: it changes the source the tests above compare with.
+    tmp, source, _made = populated
+    run_python(["manage.py", "shell", "-c", MID_IMPORT], source)
+    assert run_python(["manage.py", "shell", "-c", LOOK], source).splitlines()[-1].split() == [
+        "3",
+        "received",
+        "running",
+    ]
+    run_python(["manage.py", "backup", "--to", str(tmp / "mid-import")], source)
+    [made] = list((tmp / "mid-import").glob("qingfeng-backup-*.tar"))
+    target = instance(tmp, "midimport", vendor, keys_from=source)
+    output = run_python(["manage.py", "restore", str(made)], target)
+    assert "备份时正在进行的后台处理 1 项已结束" in output, output
+    # The import ended with its job (its own clean-up took the rows), nothing staged is left.
+    assert run_python(["manage.py", "shell", "-c", LOOK], target).splitlines()[-1].split() == [
+        "0",
+        "failed",
+        "failed",
+    ]
+    assert "OK" in run_python(["manage.py", "verify_audit"], target)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import http.cookiejar
+import io
 import json
 import os
 import re
@@ -408,3 +409,82 @@ def test_slow_clients_do_not_stall_the_site(site: Site, tmp_path: Path) -> None:
             for sock in slow:
                 sock.close()
         assert running.stop() == 0, running.output()
+
+
+def test_a_report_with_a_photo_is_stored_in_an_s3_bucket_by_the_real_server(
+    site: Site, tmp_path: Path
+) -> None:
+    """gevent's workers and botocore: patched too late, every TLS context recursed and every
+    upload to the bucket was a 500 (core/gunicorn_gevent.py)."""
+    import boto3
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        keys = {"aws_access_key_id": "qingfeng-test", "aws_secret_access_key": "secret"}
+        s3 = boto3.client(
+            "s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1", **keys
+        )
+        s3.create_bucket(Bucket="qingfeng-serve")
+        in_bucket = Site(
+            site.data_dir,
+            {
+                **site.env,
+                "QF_MEDIA_S3_BUCKET": "qingfeng-serve",
+                "QF_MEDIA_S3_ENDPOINT_URL": f"http://{host}:{port}",
+                "QF_MEDIA_S3_ACCESS_KEY": keys["aws_access_key_id"],
+                "QF_MEDIA_S3_SECRET_KEY": keys["aws_secret_access_key"],
+                # The module's other tests filed reports from this address this hour.
+                "QF_INTAKE_SUBMITS_PER_HOUR": "1000",
+            },
+            site.units,
+        )
+        with serving(in_bucket, tmp_path) as running:
+            probe = Probe(running.url)
+            category = json.loads(probe.send("/api/intake/categories")[1])[0]["id"]
+            question = json.loads(probe.send("/api/intake/captcha")[1])
+            fields = {
+                "kind": "complaint",
+                "category_id": category,
+                "unit_id": site.units["school"],
+                "title": "校门口积水",
+                "content": "学校门口下雨后积水很深，学生进出不便，附照片。",
+                "work_solution": work.solve(question["work"]),
+            }
+            boundary = "qingfeng-boundary"
+            parts = [
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                for k, v in fields.items()
+            ]
+            from PIL import Image
+
+            png = io.BytesIO()
+            Image.new("RGB", (24, 24), (40, 120, 200)).save(png, "PNG")
+            picture = png.getvalue()
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+                f'filename="water.png"\r\nContent-Type: image/png\r\n\r\n'.encode()
+                + picture
+                + f"\r\n--{boundary}--\r\n".encode()
+            )
+            request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1
+                running.url + "/api/intake/reports",
+                data=b"".join(parts),
+                headers={
+                    **PROBE_HEADERS,
+                    "Content-Type": f"multipart/form-data; boundary={boundary}",
+                },
+            )
+            try:
+                with probe.opener.open(request, timeout=30) as response:
+                    status, answer = response.status, response.read().decode()
+            except urllib.error.HTTPError as error:
+                status, answer = error.code, error.read().decode()
+            assert status == 201, (answer, running.output()[-3000:])
+            assert "RecursionError" not in running.output()
+        stored = s3.list_objects_v2(Bucket="qingfeng-serve").get("Contents", [])
+        assert [item["Key"].startswith("intake/") for item in stored] == [True]
+    finally:
+        server.stop()

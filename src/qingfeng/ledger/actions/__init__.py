@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from qingfeng.ledger.actions.problems import (
     LIST_CODES,
+    PreparedReimport,
     _next_serial,  # the Excel import numbers its rows from the same serial
     check_add_feedback,
     check_assign,
@@ -20,10 +21,12 @@ from qingfeng.ledger.actions.problems import (
     do_accept,
     hold_registration_lock,
     light_for,
+    prepare_reimport,
     publicly_fed_back,
     record_deadline_change,
     responsible_users,
     separation_of_duties,
+    write_reimports,
 )
 from qingfeng.ledger.actions.publications import (
     check_decide_offline_publication,
@@ -33,6 +36,7 @@ from qingfeng.ledger.actions.rechecks import check_add_rechecks, check_decide_re
 
 __all__ = [
     "LIST_CODES",
+    "PreparedReimport",
     "_next_serial",
     "check_add_feedback",
     "check_add_rechecks",
@@ -52,8 +56,10 @@ __all__ = [
     "draw_rechecks",
     "hold_registration_lock",
     "light_for",
+    "prepare_reimport",
     "publicly_fed_back",
     "record_deadline_change",
     "responsible_users",
     "separation_of_duties",
+    "write_reimports",
 ]

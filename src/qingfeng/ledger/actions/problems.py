@@ -4,6 +4,7 @@ and its audit event. Side effects (notifications) are rows written in the same t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -19,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from qingfeng.core import registry
 from qingfeng.core.actions import notify
 from qingfeng.core.attachments import MB, AttachmentRules, file_digest
-from qingfeng.core.audit import record_audit
+from qingfeng.core.audit import record_audit, record_audits
 from qingfeng.core.calendar import get_calendar
 from qingfeng.ledger import workflow
 from qingfeng.ledger.deadlines import light_on
@@ -136,18 +137,19 @@ def check_create_problem(
     return problem
 
 
-def record_deadline_change(
+def deadline_change(
     problem: Problem, old: date | None, *, actor: User | None, reason: str
-) -> None:
-    """Inside an action that has just set `problem.deadline`: the change as a history row,
-    and the problem's mark that its deadline changed (saved with it by the caller). Nothing
-    when the date is the same, or for a draft: a deadline is first fixed when the problem is
-    assigned (交办), and no figure reads a draft's. A past period's figures read the deadline
-    then in force from these rows (ledger/figures.py)."""
+) -> DeadlineChange | None:
+    """Inside an action that has just set `problem.deadline`: the change as a history row, not
+    yet saved, and the problem's mark that its deadline changed (saved with it by the
+    caller). None when the date is the same, or for a draft: a deadline is first fixed when
+    the problem is assigned (交办), and no figure reads a draft's. A past period's figures read
+    the deadline then in force from these rows (ledger/figures.py)."""
     if problem.deadline == old or problem.status == Problem.Status.DRAFT:
-        return
+        return None
     now = timezone.now()
-    DeadlineChange.objects.create(
+    problem.deadline_changed_at = now
+    return DeadlineChange(
         problem=problem,
         old=old,
         new=problem.deadline,
@@ -155,7 +157,15 @@ def record_deadline_change(
         changed_by=actor,
         changed_at=now,
     )
-    problem.deadline_changed_at = now
+
+
+def record_deadline_change(
+    problem: Problem, old: date | None, *, actor: User | None, reason: str
+) -> None:
+    """deadline_change, saved."""
+    change = deadline_change(problem, old, actor=actor, reason=reason)
+    if change is not None:
+        change.save()
 
 
 @transaction.atomic
@@ -229,6 +239,44 @@ def check_reimport_problem(
     measures added, measures moved forward (never back). The status is never changed, and a
     problem closed, withdrawn or under verification is refused."""
     WORKFLOW.lock(problem)
+    prepared = prepare_reimport(
+        problem,
+        changes=changes,
+        measures_added=measures_added,
+        measures_raised=measures_raised,
+        ledger_import=ledger_import,
+    )
+    if prepared is not None:
+        write_reimports([prepared], actor=actor)
+    return problem
+
+
+@dataclass
+class PreparedReimport:
+    """One problem's re-import, checked and computed, not yet written: the problem with its
+    new values (validated, its light set), the measures to add and to move forward, and the
+    audit event's before and after."""
+
+    problem: Problem
+    fields: list[str]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    raised: dict[int, str]
+    added: list[Measure]
+    deadline_change: DeadlineChange | None = None
+
+
+def prepare_reimport(
+    problem: Problem,
+    *,
+    changes: dict[str, Any],
+    measures_added: Sequence[tuple[str, str]] = (),
+    measures_raised: dict[int, str] | None = None,
+    ledger_import: int,
+) -> PreparedReimport | None:
+    """Everything of check_reimport_problem but the writes: the checks (ValidationError) and
+    what to write; None for a row that changes nothing. Reads only, so a large confirmation
+    prepares its rows before it takes the write lock (ledger/excel/importing.py)."""
     if problem.status in REIMPORT_LOCKED:
         raise ValidationError(
             _("问题 %(n)s 当前为“%(s)s”，重新导入不能修改")
@@ -238,41 +286,75 @@ def check_reimport_problem(
         raise ValueError(f"not re-importable: {sorted(unknown)}")
     raised = measures_raised or {}
     if not changes and not measures_added and not raised:
-        return problem  # an unchanged row writes nothing
+        return None  # an unchanged row writes nothing
     before = {k: _plain(getattr(problem, k)) for k in changes}
     old_deadline = problem.deadline
     for name, value in changes.items():
         setattr(problem, name, value)
     problem.full_clean()
     _validate_people(problem)
-    record_deadline_change(
+    moved = deadline_change(
         problem,
         old_deadline,
-        actor=actor,
+        actor=None,  # the confirming user, set when it is written (write_reimports)
         reason=_("重新导入台账（导入批次 %(n)s）") % {"n": ledger_import},
     )
     problem.updated_at = timezone.now()
     problem.set_light(light_for(problem, timezone.localdate()))
-    problem.save()
-    for pk, status in raised.items():
-        problem.measures.filter(pk=pk).update(status=status)
     start = (problem.measures.aggregate(m=Max("sort_order"))["m"] or -1) + 1
-    Measure.objects.bulk_create(
+    added = [
         Measure(problem=problem, text=text, status=status, sort_order=start + i)
         for i, (text, status) in enumerate(measures_added)
-    )
-    if "progress" in changes:
-        roll_up(problem)
+    ]
     after: dict[str, Any] = {k: _plain(getattr(problem, k)) for k in changes}
     after["import"] = ledger_import
     if raised:
         after["measures_raised"] = {str(pk): status for pk, status in sorted(raised.items())}
     if measures_added:
         after["measures_added"] = [text for text, _status in measures_added]
-    record_audit(
-        actor=actor, action="ledger.problem.reimport", obj=problem, before=before, after=after
+    fields = [*changes, "updated_at", "light", "urgency", "due_key"]
+    if moved is not None:
+        fields.append("deadline_changed_at")
+    return PreparedReimport(problem, fields, before, after, dict(raised), added, moved)
+
+
+def write_reimports(prepared: Sequence[PreparedReimport], *, actor: User) -> None:
+    """Write prepared re-imports in a few statements per batch — the problems' new values,
+    the measures moved forward and added, the parents' progress, one audit event each — in
+    the caller's transaction."""
+    if not prepared:
+        return
+    by_fields: dict[tuple[str, ...], list[Problem]] = {}
+    for item in prepared:
+        by_fields.setdefault(tuple(sorted(item.fields)), []).append(item.problem)
+    for fields, problems in by_fields.items():
+        Problem.objects.bulk_update(problems, fields, batch_size=200)
+    raised: dict[str, list[int]] = {}
+    for item in prepared:
+        for pk, status in item.raised.items():
+            raised.setdefault(status, []).append(pk)
+    owners = [item.problem.pk for item in prepared]
+    for status, pks in raised.items():
+        for start in range(0, len(pks), 500):
+            Measure.objects.filter(pk__in=pks[start : start + 500], problem_id__in=owners).update(
+                status=status
+            )
+    Measure.objects.bulk_create([m for item in prepared for m in item.added], batch_size=500)
+    moved = [item.deadline_change for item in prepared if item.deadline_change is not None]
+    for change in moved:
+        change.changed_by = actor
+    DeadlineChange.objects.bulk_create(moved, batch_size=500)
+    parents: dict[int, Problem] = {}
+    for item in prepared:
+        if "progress" in item.fields and item.problem.parent_id is not None:
+            parents.setdefault(item.problem.parent_id, item.problem)
+    for child in parents.values():
+        roll_up(child)
+    record_audits(
+        actor=actor,
+        action="ledger.problem.reimport",
+        changes=((item.problem, item.before, item.after) for item in prepared),
     )
-    return problem
 
 
 def _plain(value: Any) -> Any:

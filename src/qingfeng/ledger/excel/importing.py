@@ -16,6 +16,7 @@ any write transaction, so on SQLite nobody waits for it. The writing is short tr
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -166,14 +167,24 @@ def do_import_ledger(record: LedgerImport, *, actor: User, requirement: str = ""
 
 def do_apply_reimport(record: LedgerImport, *, actor: User, selected: set[str]) -> ImportOutcome:
     """Write the rows of a re-import preview that the user confirmed (keys of
-    `record.preview["rows"]`): new rows are created, changed rows updated through
-    check_reimport_problem (one audit row each), all or none.
+    `record.preview["rows"]`): new rows are created, changed rows updated as
+    check_reimport_problem updates one (one audit row each), all or none.
 
     The stored file is checked and matched again; each confirmed row must come out exactly
     as it was previewed (the same problem, the same values before and after), or nothing
     is written and the import is rejected, saying which rows changed in between. The changed
-    rows are read once more in the transaction that writes them: one changed by someone
-    while this ran is named the same way, and nothing is written.
+    problems are read once more in the transaction that writes them (a stamp of each row and
+    its measures, taken before the match): one changed by someone while this ran is named
+    the same way, and nothing is written.
+
+    New rows are staged in short transactions and shown at once, as an import's are. Changed
+    rows are visible rows: written over several transactions, the ledger would show half a
+    confirmation while it ran and keep half of it after a conflict, so they are written in
+    the one final transaction — but everything that is not a write (the checks, the new
+    values, the lights, the audit payloads) is done before it, in batches with progress, and
+    the transaction writes them in a few statements per few hundred rows (bulk updates and
+    inserts, the audit events chained in memory): the write lock is held for statements,
+    not for a round trip per row (ledger/tests/test_reimport_batches.py measures it).
     """
     if record.status != LedgerImport.Status.PREVIEW:
         raise ValidationError(_("该文件已经处理过，请重新上传"))
@@ -188,6 +199,11 @@ def do_apply_reimport(record: LedgerImport, *, actor: User, selected: set[str]) 
 
     def work(warnings: list[RowError]) -> ImportOutcome:
         since = _Since.now()
+        # The changed problems as they are before the match reads them: the writing
+        # transaction finds any change made to them since by comparing these stamps.
+        stamps = _stamps(
+            [stored[k]["problem"] for k in chosen if stored[k]["kind"] == Kind.CHANGED]
+        )
         plans, errors, found = check_ledger(actor, parsed)
         warnings += found
         matches, unmatched = match_rows(actor, plans)
@@ -206,15 +222,18 @@ def do_apply_reimport(record: LedgerImport, *, actor: User, selected: set[str]) 
         changed = [now[k] for k in chosen if now[k].kind == Kind.CHANGED]
         current().step(0, len(chosen), _("核对完成，正在写入"))
         new.stage()
+        updates = _prepare_updates(changed, record=record)
+        # The one writing transaction: new rows shown (one UPDATE), changed rows written in
+        # a few statements per few hundred rows — the checks and computing were done above.
         with transaction.atomic(durable=True):
             _lock_import(record, LedgerImport.Status.PREVIEW)
             conflicts = _changed_since(actor, new.plans, since) + _edited_since(
-                actor, changed, stored
+                actor, changed, stored, stamps
             )
             if conflicts:
                 raise _Rejected(conflicts)
             ids = new.write()
-            _update(changed, record=record, actor=actor)
+            actions.write_reimports(updates, actor=actor)
             record.preview = {**record.preview, "applied": chosen}
             _finish(
                 record,
@@ -246,23 +265,52 @@ def _stale(entry: dict[str, Any]) -> RowError:
     return RowError(entry["sheet"], entry["row"], "", message)
 
 
-def _update(changed: list[RowMatch], *, record: LedgerImport, actor: User) -> None:
-    if not changed:
-        return
-    current().step(0, len(changed), _("更新 %(n)d 个问题") % {"n": len(changed)})
-    problems = Problem.objects.select_related(
-        "unit", "parent", "responsible_person__unit", "responsible_leader__unit"
-    ).in_bulk([m.problem_id for m in changed])
-    for match in changed:
-        assert match.problem_id is not None
-        actions.check_reimport_problem(
-            problems[match.problem_id],
-            actor=actor,
-            changes=match.updates,
-            measures_added=match.measures_added,
-            measures_raised=match.measures_raised,
-            ledger_import=record.pk,
-        )
+def _prepare_updates(
+    changed: list[RowMatch], *, record: LedgerImport
+) -> list[actions.PreparedReimport]:
+    """The changed rows checked and computed before the writing transaction (reads only, in
+    batches with progress): what `write_reimports` then writes in a few statements."""
+    prepared: list[actions.PreparedReimport] = []
+    total = len(changed)
+    for start in range(0, total, STAGE_BATCH):
+        batch = changed[start : start + STAGE_BATCH]
+        current().step(start, total, _("核对更新 %(n)d / %(t)d 个问题") % {"n": start, "t": total})
+        problems = Problem.objects.select_related(
+            "unit", "parent", "responsible_person__unit", "responsible_leader__unit"
+        ).in_bulk([m.problem_id for m in batch])
+        for match in batch:
+            assert match.problem_id is not None
+            item = actions.prepare_reimport(
+                problems[match.problem_id],
+                changes=match.updates,
+                measures_added=match.measures_added,
+                measures_raised=match.measures_raised,
+                ledger_import=record.pk,
+            )
+            if item is not None:
+                prepared.append(item)
+    return prepared
+
+
+def _stamps(problem_ids: list[int], *, lock: bool = False) -> dict[int, str]:
+    """A digest of each problem's row and measures: equal stamps, nothing changed."""
+    names = [f.attname for f in Problem._meta.concrete_fields]
+    stamps: dict[int, str] = {}
+    for chunk in _chunks(sorted(set(problem_ids))):
+        rows = Problem.objects.filter(pk__in=chunk)
+        if lock:
+            rows = rows.select_for_update()
+        measures: dict[int, list[tuple[Any, ...]]] = {}
+        for problem_id, *measure in (
+            Measure.objects.filter(problem_id__in=chunk)
+            .order_by("id")
+            .values_list("problem_id", "id", "text", "status", "sort_order")
+        ):
+            measures.setdefault(problem_id, []).append(tuple(measure))
+        for pk, *values in rows.values_list("pk", *names):
+            text = repr((values, measures.get(pk, [])))
+            stamps[pk] = hashlib.sha256(text.encode()).hexdigest()
+    return stamps
 
 
 def _read(record: LedgerImport, actor: User) -> ParsedLedger | ImportOutcome:
@@ -365,19 +413,38 @@ def _present(rows: QuerySet[Any], ids: set[int]) -> set[int]:
 
 
 def _edited_since(
-    actor: User, changed: list[RowMatch], stored: dict[str, dict[str, Any]]
+    actor: User,
+    changed: list[RowMatch],
+    stored: dict[str, dict[str, Any]],
+    stamps: dict[int, str],
 ) -> list[RowError]:
-    """Changed rows whose problem is no longer as it was checked: read again (and locked) in
-    the writing transaction and compared with the preview, the way the check compared them."""
+    """Changed rows whose problem is no longer as it was when it was matched (read again, and
+    locked, in the writing transaction: its row and measures against the stamp taken before
+    the match), or that name a person who has since left or been switched off."""
     if not changed:
         return []
-    again, _unmatched = match_rows(actor, [m.plan for m in changed], lock=True)
-    now = {m.key: m for m in again}
-    return [
-        _stale(stored[m.key])
+    now = _stamps([m.problem_id for m in changed if m.problem_id is not None], lock=True)
+    people = {
+        pk
         for m in changed
-        if m.key not in now or _differs(now[m.key], stored[m.key])
-    ]
+        for name in ("responsible_person_id", "responsible_leader_id")
+        if (pk := m.updates.get(name)) is not None
+    }
+    people_ok = _present(
+        Person.objects.filter(
+            scope_q(actor, "unit__path", roles=_roles(REGISTRARS)), is_active=True
+        ),
+        people,
+    )
+    errors = []
+    for m in changed:
+        named = {m.updates.get("responsible_person_id"), m.updates.get("responsible_leader_id")}
+        if m.problem_id is None or now.get(m.problem_id) != stamps.get(m.problem_id):
+            errors.append(_stale(stored[m.key]))
+        elif named - {None} - people_ok:
+            message = _("本行的责任领导或责任人在核对之后已调离或停用，本次未写入任何数据")
+            errors.append(RowError(m.plan.sheet, m.plan.row, "", message))
+    return errors
 
 
 def _attempt(
@@ -490,7 +557,11 @@ class _New:
 def unstage(record: LedgerImport) -> int:
     """Remove the rows an import staged and did not show (it failed, or its worker died):
     in short transactions, the measures, links and events with them. Nobody saw them."""
-    status = staged_status(record.pk)
+    return unstage_status(staged_status(record.pk))
+
+
+def unstage_status(status: str) -> int:
+    """Remove every row staged under `status` (see `unstage`)."""
     removed = 0
     through = Problem.cooperating_units.through
     while True:

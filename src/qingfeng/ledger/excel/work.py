@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qingfeng.core.models import Job
 from qingfeng.core.progress import LongWork, current, start_work
@@ -20,8 +21,9 @@ from qingfeng.ledger.excel.importing import (
     do_import_ledger,
     mark_import_failed,
     unstage,
+    unstage_status,
 )
-from qingfeng.ledger.models import LedgerImport
+from qingfeng.ledger.models import STAGED, LedgerImport, Problem
 from qingfeng.orgs.models import User
 
 IMPORT = "ledger.import"
@@ -155,9 +157,44 @@ IMPORT_WORK = LongWork(time_limit=IMPORT_SECONDS, on_failure=import_failed)
 EXPORT_WORK = LongWork(time_limit=EXPORT_SECONDS)
 
 
+def remove_abandoned_staged(after_restore: bool) -> int:
+    """The staged rows no running import will show (core/leftovers.py): those of an import
+    that has ended or is gone, or whose job is neither pending nor running — after a restore,
+    all of them (the snapshot's jobs have no worker)."""
+    statuses = list(
+        Problem.with_staged.filter(status__startswith=STAGED)
+        .values_list("status", flat=True)
+        .distinct()
+    )
+    removed = 0
+    for status in statuses:
+        number = status.removeprefix(STAGED)
+        if not after_restore and number.isdigit() and _still_writing(int(number)):
+            continue
+        removed += unstage_status(status)
+    return removed
+
+
+def _still_writing(import_id: int) -> bool:
+    live = (LedgerImport.Status.RECEIVED, LedgerImport.Status.PREVIEW)
+    return (
+        LedgerImport.objects.filter(pk=import_id, status__in=live).exists()
+        and Job.objects.filter(
+            kind__in=(IMPORT, APPLY),
+            status__in=(Job.Status.PENDING, Job.Status.RUNNING),
+            payload__import_id=import_id,
+        ).exists()
+    )
+
+
 def register() -> None:
     from qingfeng.core import registry
 
     registry.add_job_handler(IMPORT, run_import, long=IMPORT_WORK)
     registry.add_job_handler(APPLY, run_apply, long=IMPORT_WORK)
     registry.add_job_handler(EXPORT, run_export, long=EXPORT_WORK)
+    registry.add_leftovers(
+        registry.Leftovers(
+            "ledger.staged", gettext_lazy("未完成导入的暂存问题"), remove_abandoned_staged
+        )
+    )

@@ -191,9 +191,10 @@ class Command(BaseCommand):
             "-m",
             "gunicorn",
             "qingfeng.wsgi:application",
-            # What gunicorn logs, and that it logs no client address (see the module).
+            # What gunicorn logs, and that it logs no client address (gunicorn_conf), after
+            # gevent has patched the standard library (gunicorn_gevent).
             "--config",
-            "python:qingfeng.core.gunicorn_conf",
+            "python:qingfeng.core.gunicorn_gevent",
             "--bind",
             f"{options['host']}:{options['port']}",
             "--workers",

@@ -1,4 +1,5 @@
-"""Check the audit trail: `manage.py verify_audit [--anchors FILE ...]`.
+"""Check the audit trail: `manage.py verify_audit [--anchors FILE ...]`, or an export of it
+offline: `manage.py verify_audit --export FILE [--anchors FILE ...]` (no database is read).
 
 Walks the keyed hash chain and holds it against the heads anchored outside the database (the
 anchor file, and the anchor lines of backups given with --anchors). Prints OK with the number
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from qingfeng.core.audit import ChainReport, check_chain
+from qingfeng.core.audit import ChainReport, check_chain, read_anchors, verify_export
 
 REASONS = {
     "hash": "记录内容与哈希不符，该记录被修改过或系伪造 (the row does not match its hash: "
@@ -79,11 +80,27 @@ class Command(BaseCommand):
             type=Path,
             help="备份中的锚点文件，可多次给出 (an anchor file from a backup; repeatable)",
         )
+        parser.add_argument(
+            "--export",
+            type=Path,
+            help="校验 export_audit 导出的文件，不读数据库 (verify a file written by "
+            "export_audit, offline)",
+        )
 
-    def handle(self, *args: Any, batch_size: int, anchors: list[Path], **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        batch_size: int,
+        anchors: list[Path],
+        export: Path | None,
+        **options: Any,
+    ) -> None:
         for path in anchors:
             if not path.is_file():
                 raise CommandError(f"锚点文件不存在 (no such anchor file): {path}")
+        if export is not None:
+            self.verify_export(export, anchors)
+            return
         report = check_chain(batch_size=batch_size, anchor_files=anchors)
         if report.unreadable_anchors:
             self.stderr.write(
@@ -102,5 +119,25 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"OK 审计链完整，共校验 {report.checked} 条记录，比对锚点 {report.anchored} 个 "
                 f"(audit chain intact, {report.checked} events, {report.anchored} anchors)"
+            )
+        )
+
+    def verify_export(self, path: Path, anchor_files: list[Path]) -> None:
+        if not path.is_file():
+            raise CommandError(f"导出文件不存在 (no such export file): {path}")
+        anchors, _unreadable = read_anchors(anchor_files)
+        with path.open(encoding="utf-8", errors="replace", newline="") as lines:
+            report = verify_export(lines, anchors)
+        if not report.ok:
+            raise CommandError(
+                f"审计导出文件未通过校验 (the audit export does not verify): {path}\n"
+                f"{report.problem}；此前 {report.checked} 条记录完好 "
+                f"({report.checked} events before it hold)"
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"OK 导出文件完整，共 {report.checked} 条记录（id {report.from_id}–"
+                f"{report.last_id}），比对锚点 {report.anchored} 个，最新哈希 {report.head} "
+                f"(the export holds: {report.checked} events, {report.anchored} anchors)"
             )
         )
