@@ -277,7 +277,7 @@ def build(count: int, seed: int, copies: int = 1) -> dict[str, Any]:
                 copies,
                 {
                     "number": "\"number\" || '-{k}'",
-                    "receipt_hash": "substr(\"receipt_hash\", 1, 62) || '-{k}'",
+                    "receipt_hash": "substr(\"receipt_hash\", 1, 56) || '-{k}'",
                 },
                 since,
             )
