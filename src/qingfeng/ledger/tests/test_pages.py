@@ -238,7 +238,7 @@ class LedgerListTestCase(LedgerTestCase):
         self.assertEqual(len(few), len(many))
         sql = [q["sql"] for q in many.captured_queries]
         self.assertTrue(any("ledger_problemtally" in s for s in sql))
-        grouped = [s for s in sql if "ledger_problem\"" in s and "GROUP BY" in s]
+        grouped = [s for s in sql if 'ledger_problem"' in s and "GROUP BY" in s]
         self.assertEqual(grouped, [])  # no count grouped over the problems themselves
         writes = ("INSERT", "UPDATE", "DELETE", "REPLACE")
         self.assertEqual([s for s in sql if s.lstrip().upper().startswith(writes)], [])
