@@ -47,7 +47,8 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-from ledger import _fresh_postgres, _setup_django  # noqa: E402
+import pagecost  # noqa: E402
+from ledger import _fresh_postgres, _setup_django, replicate  # noqa: E402
 from measure import WARMUP, percentile, summarise  # noqa: E402
 from run import (  # noqa: E402
     OUT,
@@ -125,7 +126,7 @@ def status_for(rng: random.Random, age_days: int) -> str:
     return "merged" if rng.random() < 0.03 else status
 
 
-def build(count: int, seed: int) -> dict[str, Any]:
+def build(count: int, seed: int, copies: int = 1) -> dict[str, Any]:
     """`count` tickets in batches of BATCH with the columns the queue reads and sorts by set
     as the actions set them (deadlines on the working-day calendar, light and sort key
     through deadlines.set_light), and their decision events."""
@@ -166,9 +167,11 @@ def build(count: int, seed: int) -> dict[str, Any]:
     serial_of_day: dict[dt.date, int] = {}
     made = 0
     masters: dict[int, int] = {}  # unit -> an earlier ticket, for merged duplicates
+    drawn = count // copies
+    since = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0
     with transaction.atomic():
-        while made < count:
-            n = min(BATCH, count - made)
+        while made < drawn:
+            n = min(BATCH, drawn - made)
             kinds, channels = _pick(rng, KINDS, n), _pick(rng, CHANNELS, n)
             tickets: list[Ticket] = []
             for i in range(n):
@@ -266,6 +269,18 @@ def build(count: int, seed: int) -> dict[str, Any]:
             made += n
             if made % 50_000 == 0:
                 print(f"   {made:,} tickets", file=sys.stderr, flush=True)
+        if copies > 1:
+            # The rest as copies (bench/ledger.py: replicate), without events or messages:
+            # the queue reads neither.
+            made += replicate(
+                Ticket,
+                copies,
+                {
+                    "number": "\"number\" || '-{k}'",
+                    "receipt_hash": "substr(\"receipt_hash\", 1, 56) || '-{k}'",
+                },
+                since,
+            )
     build_s = time.perf_counter() - started
     started = time.perf_counter()
     if connection.vendor == "sqlite":
@@ -280,16 +295,21 @@ def build(count: int, seed: int) -> dict[str, Any]:
 
 
 # --- Child: measuring in process ------------------------------------------------------------
-def measure(repeat: int, seed: int) -> dict[str, Any]:
+def measure(
+    repeat: int, seed: int, queue_only: bool = False, typical_repeat: int = 10
+) -> dict[str, Any]:
     _setup_django()
     from django.core.cache import cache
     from django.db import connection
+    from django.db.models import Q
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from qingfeng.intake import actions
+    from qingfeng.core import listing
+    from qingfeng.intake import actions, selectors
     from qingfeng.intake.models import Ticket, TicketCategory
+    from qingfeng.intake.views import QUEUE
     from qingfeng.orgs.middleware import SESSION_STARTED, SESSION_VERIFIED
     from qingfeng.orgs.models import Role, RoleAssignment, Unit, User
 
@@ -362,7 +382,59 @@ def measure(repeat: int, seed: int) -> dict[str, Any]:
                         get(client, url_for(params, after), htmx=True),
                     )
                 )
-    stats_url = _stats_url()
+    # The comparator (issue 12): the queue as a typical Django project writes it, over the
+    # same scoped queryset: Paginator (COUNT(*), OFFSET), a plain template (bench/pagecost.py).
+    open_statuses = list(selectors.OPEN)
+
+    def typical_tickets(user: User, params: dict[str, str]) -> Any:
+        rows = selectors.tickets_visible_to(user).select_related(
+            "unit", "handling_unit", "category"
+        )
+        status = params.get("status", "")
+        if status != "all":
+            rows = rows.filter(status=status) if status else rows.filter(status__in=open_statuses)
+        for key in ("light", "kind"):
+            if params.get(key):
+                rows = rows.filter(**{key: params[key]})
+        if params.get("category"):
+            rows = rows.filter(category_id=int(params["category"]))
+        if params.get("unit"):
+            path = Unit.objects.get(pk=int(params["unit"])).path
+            rows = rows.filter(
+                Q(unit__path__startswith=path) | Q(handling_unit__path__startswith=path)
+            )
+        if params.get("q"):
+            rows = rows.filter(Q(title__icontains=params["q"]) | Q(content__icontains=params["q"]))
+        return rows.order_by(*listing.UrgencyCursor.order())
+
+    typical_queue = pagecost.typical_view(
+        typical_tickets,
+        [
+            ("预警", lambda t: t.light),
+            ("编号", lambda t: t.number),
+            ("工单", lambda t: f"{t.title} {t.get_kind_display()} {t.category.name}"),
+            ("反映对象", lambda t: t.unit.short_name or t.unit.name if t.unit else "—"),
+            ("承办单位", lambda t: t.handling_unit.name if t.handling_unit else "—"),
+            ("期限", lambda t: t.reply_due or t.accept_due or "—"),
+            ("状态", lambda t: t.get_status_display()),
+        ],
+        "工单",
+        QUEUE.page_size,
+    )
+    typical: list[tuple[str, str, Callable[[], Any]]] = []
+    for name, _op in operations:
+        found = re.fullmatch(r"staff queue: (.+?), (.+), page (\d+)( \(htmx rows\))?", name)
+        if found:
+            who, label, page, _htmx = found.groups()
+            url = "/bench/typical-queue/?" + urllib.parse.urlencode(
+                {**filters[label], "page": page}
+            )
+            typical.append(
+                (name, f"typical Django queue: {who}, {label}, page {page}", get(clients[who], url))
+            )
+    queue_ops = [name for name, _op in operations]
+
+    stats_url = "" if queue_only else _stats_url()
     if stats_url:
         public = Client()
 
@@ -376,7 +448,7 @@ def measure(repeat: int, seed: int) -> dict[str, Any]:
     # The duplicate check of a freshly stored ticket: texts written like the existing ones,
     # about schools that have tickets, stored through the action (not timed), then checked.
     rng = random.Random(seed + 1)
-    check = _duplicate_check()
+    check = None if queue_only else _duplicate_check()
     fresh: list[Ticket] = []
     if check is not None:
         schools = list(
@@ -404,14 +476,29 @@ def measure(repeat: int, seed: int) -> dict[str, Any]:
     for _name, operation in operations:
         for _ in range(WARMUP):
             operation()
-    samples: dict[str, list[float]] = {name: [] for name, _op in operations}
-    cpu: dict[str, list[float]] = {name: [] for name, _op in operations}
+    # Each queue page's bare SQL (bench/pagecost.py), timed in the same round robin.
+    sent = {name: pagecost.statements(op) for name, op in operations if name in queue_ops}
+    timed = [*operations, *((f"{name} [bare]", pagecost.bare(sent[name][0])) for name in sent)]
+    samples: dict[str, list[float]] = {name: [] for name, _op in timed}
+    cpu: dict[str, list[float]] = {name: [] for name, _op in timed}
     for _ in range(repeat):
-        for name, operation in operations:
+        for name, operation in timed:
             started, started_cpu = time.perf_counter(), time.process_time()
             operation()
             samples[name].append((time.perf_counter() - started) * 1000)
             cpu[name].append((time.process_time() - started_cpu) * 1000)
+    typical_samples: dict[str, list[float]] = {name: [] for _o, name, _op in typical}
+    typical_queries: dict[str, int] = {}
+    with pagecost.bench_urls({"typical-queue": typical_queue}):
+        for _ours, name, operation in typical:
+            operation()  # warm-up
+            with CaptureQueriesContext(connection) as queries:
+                operation()
+            typical_queries[name] = len(queries)
+        for _ in range(typical_repeat):
+            for _ours, name, operation in typical:
+                typical_samples[name].append(pagecost.timed(operation))
+    of_page = {ours: name for ours, name, _op in typical}
     results: list[dict[str, Any]] = []
     flagged = 0
     for name, operation in operations:
@@ -422,15 +509,27 @@ def measure(repeat: int, seed: int) -> dict[str, Any]:
         if name.startswith("duplicate check"):
             flagged = sum(1 for t in fresh if check(t))
         slowest = max((float(q["time"]) for q in queries.captured_queries), default=0.0)
-        results.append(
-            {
-                "name": name,
-                "queries": len(queries),
-                "slowest_query_ms": slowest * 1000,
-                "cpu_median": statistics.median(cpu[name]),
-                **summarise(samples[name]),
+        result = {
+            "name": name,
+            "queries": len(queries),
+            "slowest_query_ms": slowest * 1000,
+            "cpu_median": statistics.median(cpu[name]),
+            **summarise(samples[name]),
+        }
+        if name in sent:
+            bare = statistics.median(samples[f"{name} [bare]"])
+            result.update(
+                writes=sent[name][1], bare_median=bare, page_over_bare=result["median"] / bare
+            )
+        if name in of_page:
+            other = summarise(typical_samples[of_page[name]])
+            result["typical"] = {
+                "name": of_page[name],
+                "queries": typical_queries[of_page[name]],
+                **other,
+                "typical_over_page": other["median"] / result["median"],
             }
-        )
+        results.append(result)
         del outcome
     if connection.vendor == "postgresql":
         major, minor = divmod(connection.pg_version, 10000)  # type: ignore[attr-defined]
@@ -809,13 +908,16 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="measure the database built before")
     parser.add_argument("--no-write", action="store_true", help="leave RESULTS.md alone")
     parser.add_argument("--pg-url", default=os.environ.get("QF_BENCH_INTAKE_PG_URL", DEFAULT_PG))
+    parser.add_argument("--typical-repeat", type=int, default=10, help="runs of the comparator")
+    parser.add_argument("--queue-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--copies", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=("build", "measure", "load"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child == "build":
-        print(json.dumps(build(args.tickets, args.seed)))
+        print(json.dumps(build(args.tickets, args.seed, args.copies)))
         return
     if args.child == "measure":
-        print(json.dumps(measure(args.repeat, args.seed)))
+        print(json.dumps(measure(args.repeat, args.seed, args.queue_only, args.typical_repeat)))
         return
     if args.child == "load":
         print(json.dumps(load(dict(os.environ), args.rate, args.seconds, args.seed)))

@@ -165,7 +165,7 @@ def child(rows: int, repeat: int) -> None:
     # Each run imports its own batch of new problems (the same workbook sent again would be
     # matched to the problems of the first and stop at the re-import preview).
     workbooks = [
-        office_workbook(rows, county, batch=f"（第{run + 1}批）") for run in range(repeat + 3)
+        office_workbook(rows, county, batch=f"（第{run + 1}批）") for run in range(repeat + 5)
     ]
     data = workbooks[0]
 
@@ -193,6 +193,14 @@ def child(rows: int, repeat: int) -> None:
     import_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
 
+    # The comparator, on a workbook of its own, and the rows each writes.
+    written_before = _rows_written()
+    one_import()
+    ours_rows = _rows_written() - written_before
+    typical = typical_import(workbooks.pop(), admin, batch="T")
+    typical["rows_written"] = _rows_written() - written_before - ours_rows
+    typical["ours_rows_written"] = ours_rows
+    typical["typical_over_ours"] = typical["seconds"] / statistics.median(timings)
     reads = reads_during_import(admin, workbooks.pop())
     submissions = submissions_during_import(admin, workbooks.pop())
     job_export = export_as_job(admin)
@@ -228,11 +236,117 @@ def child(rows: int, repeat: int) -> None:
                 "export_peak_mb": export_peak / 2**20,
                 "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "reads": reads,
+                "typical": typical,
                 "submissions": submissions,
                 "export_job": job_export,
             }
         )
     )
+
+
+def _rows_written() -> int:
+    """Rows in every table of the project's apps: what an import added, by difference."""
+    from django.apps import apps
+
+    return sum(
+        model.objects.count()
+        for model in apps.get_models()
+        if model.__module__.startswith("qingfeng.") and not model._meta.proxy
+    )
+
+
+def typical_import(data: bytes, admin: Any, batch: str) -> dict[str, Any]:
+    """The comparator (issue 12): the ledger import as a typical Django project writes it —
+    django-import-export is not installed here, so this is a minimal stand-in for what its
+    default row-by-row path does. openpyxl reads the sheet; for each row a lookup of the unit,
+    the responsible person and the category by name (one query each, as its ForeignKeyWidget
+    does), a ModelForm validated (its unique check on 编号 is one more query) and saved (one
+    INSERT); the whole import in one transaction, as its `use_transactions` default. No
+    audit rows, no measures, no events, no search tokens, no lights: it writes one row per
+    problem where the real import writes several."""
+    import datetime as dt
+    import io
+
+    from django import forms
+    from django.db import transaction
+    from openpyxl import load_workbook
+
+    from qingfeng.ledger.excel.workbooks import TEMPLATE_COLUMNS
+    from qingfeng.ledger.models import Category, Problem
+    from qingfeng.orgs.models import Person, Unit
+
+    class TypicalProblemForm(forms.ModelForm):
+        class Meta:
+            model = Problem
+            fields = [
+                "number", "serial", "list_kind", "source", "source_ref", "category",
+                "dimension", "title", "description", "cause", "goal", "unit",
+                "responsible_person", "rectification_type", "deadline", "progress",
+            ]  # fmt: skip
+
+    words = {
+        "list_kind": {"领导班子问题清单": "leadership", "科室风险": "department_risk",
+                      "个人整改清单": "personal"},
+        "source": {"自查": "self_check", "巡察": "inspection", "督导": "supervision",
+                   "热线": "hotline"},
+        "dimension": {"思想认识": "thinking", "制度执行": "rules", "工作落实": "delivery",
+                      "服务效能": "service", "廉洁自律": "integrity"},
+        "rtype": {"限期整改": "time_limited", "立行立改": "immediate", "长期坚持": "long_term"},
+    }  # fmt: skip
+    keys = [c.key for c in TEMPLATE_COLUMNS]
+
+    def deadline(text: str) -> dt.date | None:
+        for fmt in ("%Y年%m月%d日", "%Y-%m-%d", "%Y.%m.%d"):
+            try:
+                return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a date
+            except ValueError:
+                continue
+        return None  # a typical import leaves what it cannot read empty
+
+    started = time.perf_counter()
+    first = Problem.objects.order_by("-serial").values_list("serial", flat=True).first() or 0
+    saved, rejected = 0, 0
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    with transaction.atomic():
+        for values in book.active.iter_rows(values_only=True):
+            if not isinstance(values[0], int):
+                continue  # the title, 填报单位 and header rows
+            row = {k: ("" if v is None else str(v)) for k, v in zip(keys, values, strict=False)}
+            unit = (
+                Unit.objects.filter(name=row["unit"]).first()
+                or Unit.objects.filter(short_name=row["unit"]).first()
+            )
+            person = Person.objects.filter(unit=unit, name=row["person"]).first()
+            category = Category.objects.filter(name=row["category"]).first()
+            serial = first + saved + rejected + 1
+            form = TypicalProblemForm(
+                {
+                    "number": f"TYP{batch}-{serial:07d}",
+                    "serial": serial,
+                    "list_kind": words["list_kind"].get(row["list_kind"], ""),
+                    "source": words["source"].get(row["source"], ""),
+                    "source_ref": row["source_ref"],
+                    "category": category.pk if category else "",
+                    "dimension": words["dimension"].get(row["dimension"], ""),
+                    "title": row["title"],
+                    "description": row["description"],
+                    "cause": row["cause"],
+                    "goal": row["goal"],
+                    "unit": unit.pk if unit else "",
+                    "responsible_person": person.pk if person else "",
+                    "rectification_type": words["rtype"].get(row["rtype"], "time_limited"),
+                    "deadline": deadline(row["deadline"]) or "",
+                    "progress": row["progress"].rstrip("%") or 0,
+                }
+            )
+            if form.is_valid():
+                problem = form.save(commit=False)
+                problem.created_by = admin
+                problem.save()
+                saved += 1
+            else:
+                rejected += 1
+    return {"seconds": time.perf_counter() - started, "saved": saved, "rejected": rejected}
 
 
 def _signed_in(user: Any) -> Any:
@@ -515,7 +629,18 @@ def main() -> None:
             f"progress seen {len(job['progress_seen'])} distinct values",
             flush=True,
         )
+        typical = r["typical"]
+        print(
+            f"{kind}: typical row-by-row import (ModelForm per row, save per row) "
+            f"{typical['seconds']:.1f} s for {typical['saved']} rows ({typical['rejected']} "
+            f"rejected), {typical['rows_written']:,} rows written against the import's "
+            f"{typical['ours_rows_written']:,}: typical ÷ ours {typical['typical_over_ours']:.1f}",
+            flush=True,
+        )
         subs = r["submissions"]
+        (OUT / f"ledger_import-{kind}.json").write_text(json.dumps(r, indent=2), encoding="utf-8")
+        if not subs["alone"]["n"] or not subs["during"]["n"]:
+            sys.exit(f"{kind}: no public submission was stored: {subs['alone']['failures'][:3]}")
         print(
             f"{kind}: public submission from another process alone median "
             f"{subs['alone']['median_ms']:.0f} ms, p95 {subs['alone']['p95_ms']:.0f} ms; during a "

@@ -3,7 +3,9 @@ from __future__ import annotations
 import hashlib
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from qingfeng.ledger import actions
 from qingfeng.ledger.models import Evidence, Problem
@@ -218,6 +220,34 @@ class LedgerListTestCase(LedgerTestCase):
         # join), notifications, the user's person, categories (count + list); no session save
         with self.assertNumQueries(8):
             self.client.get(f"/ledger/?after={cursor}")
+
+    def test_page_one_counts_its_lights_from_the_kept_counts_with_fixed_queries(self) -> None:
+        """Page 1 shows red/yellow/green for the whole filtered scope: with no filter, or one
+        the kept counts hold, they come from ProblemTally (O(units), never a count over the
+        problems), the query count does not grow with the rows, and the read writes nothing."""
+        self.login(self.county_admin)
+        self.assigned(title="第一个")
+        self.client.get("/ledger/")  # the session and caches warm
+        with CaptureQueriesContext(connection) as few:
+            self.client.get("/ledger/")
+        for i in range(12):
+            self.assigned(title=f"问题{i:02d}")
+        with CaptureQueriesContext(connection) as many:
+            response = self.client.get("/ledger/?status=assigned")
+        self.assertEqual(len(response.context["rows"]), 13)
+        self.assertEqual(len(few), len(many))
+        sql = [q["sql"] for q in many.captured_queries]
+        self.assertTrue(any("ledger_problemtally" in s for s in sql))
+        grouped = [s for s in sql if 'ledger_problem"' in s and "GROUP BY" in s]
+        self.assertEqual(grouped, [])  # no count grouped over the problems themselves
+        writes = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+        self.assertEqual([s for s in sql if s.lstrip().upper().startswith(writes)], [])
+        # session, user, roles, the page, whether the user has items of their own (EXISTS),
+        # the kept counts, the user's person, notifications, categories (count + list); no
+        # session save
+        with self.assertNumQueries(len(few)):
+            self.client.get("/ledger/")
+        self.assertEqual(len(few), 10)
 
     def test_the_auditor_cannot_see_the_ledger(self) -> None:
         self.login(self.auditor)
