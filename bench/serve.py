@@ -48,6 +48,7 @@ from measure import percentile  # noqa: E402
 from run import OUT, PY, REPO, bench_env, machine  # noqa: E402
 
 START, END = "<!-- serve:start -->", "<!-- serve:end -->"
+SETTLE = 5.0  # seconds between the first answer of /healthz and the first measured request
 
 
 def free_port() -> int:
@@ -239,7 +240,9 @@ def start(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess
         # Up when a worker answers: each one loads the application and warms up
         # (core.warmup) before it accepts, the master's socket accepts before that.
         if asyncio.run(http(port, "GET", "/healthz", timeout=2))[0] == 200:
-            time.sleep(1)  # the other worker processes up too
+            # The other web processes and the task worker finish starting (a few seconds of
+            # CPU each, on the cores the first requests need): measured is the running server.
+            time.sleep(SETTLE)
             return process
         time.sleep(0.1)
     process.kill()

@@ -8,7 +8,10 @@ shedding's limit (core.capacity) and the public channel is turned away with 503 
 seconds (bench/README.md, Real server). `serve` calls `warm()` in each web worker after it
 loads the application and before it accepts (core.gunicorn_conf.post_worker_init).
 
-Nothing here touches the database or writes anything: it only loads code and catalogues.
+It writes nothing. It opens the database connection and the shared cache's once and closes
+them again: on SQLite a closed connection stays open in the process's pool (core/sqlite/
+base.py), so the first request finds one with the schema already read; elsewhere the
+connection is simply closed (each greenlet opens its own).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
 from django.urls import get_resolver
 from django.utils import translation
 
@@ -29,4 +34,9 @@ def warm() -> float:
     for language, _name in settings.LANGUAGES:
         with translation.override(language):
             translation.gettext("清风")  # the language's catalogues, merged once per process
+    for alias in connections:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT 1")  # the connection's settings and, on SQLite, the schema
+    connections.close_all()
+    cache.get("qingfeng:warmup")  # the shared cache's connection (core/scratch.py), a read
     return time.perf_counter() - started

@@ -533,9 +533,15 @@ def candidates_for(
     return found
 
 
-@transaction.atomic
 def record_duplicates(ticket: Ticket) -> list[TicketDuplicateFlag]:
     """Store the ticket's signature and flag its near-duplicates (idempotent).
+
+    Computed outside any transaction, written in short ones (the signature and its bands,
+    then the flags): on SQLite the write lock is not held while the text is cut into words
+    (the first time in a process, jieba's dictionary loads: about a second) and compared,
+    which had every submission of the channel wait behind the task worker. The signature is
+    stored before the candidates are read, so of two near-duplicates checked at once at
+    least the later check finds the other; a pair found twice is stored once.
 
     Flags are rows rather than candidates recomputed on every page view: the queue shows its
     badge from one indexed query, the flag keeps the score and the reason the check found at
