@@ -61,8 +61,9 @@ def print_slips(ui: Browser) -> tuple[list[str], str]:
     assert all(re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]+", c) for c in codes), codes
     url = page.get_by_test_id("slip-url").first.inner_text().strip()
     assert url.endswith(f"/rate/u/{ui.server.units['school']}/"), url
-    # The QR code on the slip is drawn (an image that loaded, not a broken one).
-    width = slips.first.locator("img").evaluate("img => img.naturalWidth")
+    # The QR code on the slip is drawn (an image that loaded, not a broken one). decode()
+    # waits for the image to load and fails if it cannot, so a slow load is not a failure.
+    width = slips.first.locator("img").evaluate("img => img.decode().then(() => img.naturalWidth)")
     assert width > 0
     ui.assert_no_horizontal_overflow()
     top(ui)
