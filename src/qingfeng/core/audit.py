@@ -72,10 +72,41 @@ def legacy_hash(payload: dict[str, Any]) -> str:
 
 
 def _lock_chain() -> None:
-    # SQLite write transactions are IMMEDIATE, so writers are already serialised there.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_CHAIN_LOCK])
+    """Serialise appends to the chain until this transaction ends.
+
+    SQLite write transactions are IMMEDIATE, so writers are already serialised there. On
+    PostgreSQL an advisory lock does it, held to the commit; every other writer of the
+    chain waits for it. Under the gevent web worker a wait on the database socket lets the
+    other requests of the process run, so the holder would sit on the lock until the
+    process came back to it, and a burst of public submissions would queue behind that
+    (the rating burst of issue 13 shed half its requests this way). While the lock is held
+    the connection therefore waits without yielding (`_wait_without_yielding`): the few
+    statements up to the commit take a fraction of a millisecond each on the server, so the
+    other requests of the process lose far less than the writers waiting for the lock."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_CHAIN_LOCK])
+    _wait_without_yielding(connection.connection)
+
+
+def _wait_without_yielding(conn: Any) -> None:
+    """Until the connection's transaction ends, its waits block the process instead of
+    yielding to other greenlets. Without gevent psycopg already waits this way."""
+    from psycopg import pq, waiting
+
+    blocking = getattr(waiting, "wait_c", None)  # the C build's poll(), which gevent leaves
+    if blocking is None or waiting.wait is blocking or "wait" in vars(conn):
+        return
+
+    def wait(gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        try:
+            return blocking(gen, conn.pgconn.socket, interval, timeout)
+        finally:
+            if conn.pgconn.transaction_status == pq.TransactionStatus.IDLE:
+                vars(conn).pop("wait", None)  # committed or rolled back: yield again
+
+    conn.wait = wait
 
 
 def record_audit(
