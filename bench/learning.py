@@ -58,6 +58,7 @@ from run import OUT, PY, REPO, bench_env, fmt_ms, manage  # noqa: E402
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/qingfeng_bench_learning"
 SQLITE_PATH = OUT / "learning.sqlite3"
 BATCH = 5_000
+TOPIC = "学习中央八项规定精神"  # of the sessions the build writes
 CODE_WINDOWS = 90  # rotating codes prepared for the served scans: 30 minutes of them
 START, END = "<!-- learning:start -->", "<!-- learning:end -->"
 QUERIES = ["食堂", "补课", "收费", "教辅", "礼金", "公款", "校服", "购物"]
@@ -100,7 +101,50 @@ def _timed(run: Any, repeat: int) -> dict[str, float]:
     return summarise(samples)
 
 
-def _build(sessions: int, per_session: int, cases: int, days: int = 730) -> dict[str, Any]:
+def top_up(target: int) -> int:
+    """Attendance rows added to the sessions written (one more person of the unit to a session,
+    pass after pass, in session order) until the table holds `target`: units smaller than
+    `--per-session` leave it short of sessions × per-session. Returns the rows added."""
+    from qingfeng.learning.models import Attendance, Session
+    from qingfeng.orgs.models import Person
+
+    rng = random.Random(18)
+    missing = target - Attendance.objects.count()
+    roster: dict[int, list[int]] = {}
+    for person_id, unit_id in Person.objects.filter(is_active=True).values_list("id", "unit_id"):
+        roster.setdefault(unit_id, []).append(person_id)
+    written = Session.objects.filter(topic=TOPIC).order_by("id").values_list("id", "unit_id")
+    added = 0
+    while missing > 0:
+        before = added
+        for start in range(0, written.count(), BATCH):
+            chunk = list(written[start : start + BATCH])
+            taken: dict[int, set[int]] = {}
+            for session_id, person_id in Attendance.objects.filter(
+                session_id__in=[c[0] for c in chunk]
+            ).values_list("session_id", "person_id"):
+                taken.setdefault(session_id, set()).add(person_id)
+            rows = []
+            for session_id, unit_id in chunk:
+                free = [p for p in roster.get(unit_id, []) if p not in taken.get(session_id, ())]
+                if free and len(rows) < missing:
+                    status = rng.choices(["present", "late", "leave", "absent"], [88, 4, 5, 3])[0]
+                    rows.append(
+                        Attendance(session_id=session_id, person_id=rng.choice(free), status=status)
+                    )
+            Attendance.objects.bulk_create(rows, batch_size=BATCH)
+            added += len(rows)
+            missing -= len(rows)
+            if missing <= 0:
+                break
+        if added == before:
+            break  # every session holds its whole unit
+    return added
+
+
+def _build(
+    sessions: int, per_session: int, cases: int, days: int = 730, attendance_target: int = 0
+) -> dict[str, Any]:
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -127,7 +171,7 @@ def _build(sessions: int, per_session: int, cases: int, days: int = 730) -> dict
                     starts_at=now - timedelta(days=rng.randint(1, days), hours=rng.randint(0, 8)),
                     place="会议室",
                     chair="校长",
-                    topic="学习中央八项规定精神",
+                    topic=TOPIC,
                     status=Session.Status.HELD,
                     minutes="学习",
                     held_at=now,
@@ -143,6 +187,7 @@ def _build(sessions: int, per_session: int, cases: int, days: int = 730) -> dict
                 attendance.append(Attendance(session=session, person_id=person_id, status=status))
         Attendance.objects.bulk_create(attendance, batch_size=BATCH)
         rows += len(attendance)
+    rows += top_up(attendance_target) if attendance_target else 0
     sessions_s = time.perf_counter() - started
     started = time.perf_counter()
     owner = Unit.objects.get(parent=None)
@@ -196,6 +241,7 @@ def child(
     days: int = 730,
     build_only: bool = False,
     measure_only: bool = False,
+    attendance: int = 0,
 ) -> dict[str, Any]:
     _setup_django()
     from django.test import Client
@@ -206,7 +252,7 @@ def child(
     from qingfeng.orgs.middleware import SESSION_STARTED, SESSION_VERIFIED
     from qingfeng.orgs.models import Person, Role, RoleAssignment, Unit
 
-    result = {} if measure_only else _build(sessions, per_session, cases, days)
+    result = {} if measure_only else _build(sessions, per_session, cases, days, attendance)
     if build_only:  # bench/dashboard.py builds with it and measures on its own
         return result
     # A school with at least 40 people, its admin, and a session today for all its staff.
@@ -529,9 +575,15 @@ def run_db(db: str, args: argparse.Namespace) -> dict[str, Any]:
     kept = OUT / f"learning-{db}-build.json"
     sizes = ["--sessions", str(args.sessions), "--per-session", str(args.per_session)]
     sizes += ["--cases", str(args.cases), "--repeat", str(args.repeat)]
+    sizes += ["--attendance", str(args.attendance)]
     if args.reuse:
         built = json.loads(kept.read_text())
         manage(env, "migrate", "--noinput")  # indexes added since the build
+        if built["attendance"] < args.attendance:  # a build from before --attendance
+            added = _child(env, "--child", "--top-up", str(args.attendance))["added"]
+            built["attendance"] += added
+            built["topped_up"] = added
+            kept.write_text(json.dumps(built, ensure_ascii=False, indent=1))
     else:
         if db == "sqlite":
             for suffix in ("", "-wal", "-shm"):
@@ -658,6 +710,12 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--sessions", type=int, default=200_000)
     parser.add_argument("--per-session", type=int, default=18)
+    parser.add_argument(
+        "--attendance",
+        type=int,
+        default=3_000_000,
+        help="attendance rows: sessions short of it (small units) take one person more each",
+    )
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--pg", default=DEFAULT_PG)
@@ -676,9 +734,14 @@ def main() -> None:
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--prepare-scans", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--count-scans", help=argparse.SUPPRESS)
+    parser.add_argument("--top-up", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child and args.prepare_scans:
         print(json.dumps(prepare_scans(args.prepare_scans)))
+        return
+    if args.child and args.top_up:
+        _setup_django()
+        print(json.dumps({"added": top_up(args.top_up)}))
         return
     if args.child and args.count_scans:
         print(json.dumps(count_scans(json.loads(args.count_scans))))
@@ -692,6 +755,7 @@ def main() -> None:
             args.days,
             args.build_only,
             args.measure_only,
+            args.attendance,
         )
         print(json.dumps(found, ensure_ascii=False))
         return
