@@ -537,6 +537,7 @@ def served_scans(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(60)
     load_after = os.getloadavg()[0]
+    output = log.read_text(errors="replace")
     left = _child(env, "--child", "--count-scans", json.dumps(plan["sessions"]))
     outcomes: dict[str, int] = {}
     for r in results:
@@ -562,6 +563,8 @@ def served_scans(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any
         "statuses": statuses,
         "outcomes": outcomes,
         "errors": len(results) - outcomes.get("ok", 0),
+        "locked_lines": output.count("database is locked"),
+        "traceback_lines": output.count("Traceback"),
         **left,
         "load": [load_before, load_after],
     }
@@ -699,7 +702,9 @@ def _served_lines(served: dict[str, Any]) -> list[str]:
         "",
         f"Statuses: {statuses}. Outcomes: {outcomes}; {served['errors']} not signed in. "
         f"In the database afterwards: {served['signed_in']:,} signed in by scan, "
-        f"{served['audit_rows']:,} audit rows.",
+        f"{served['audit_rows']:,} audit rows. The server's output: "
+        f'{served.get("locked_lines", "?")} lines saying "database is locked", '
+        f"{served.get('traceback_lines', '?')} tracebacks.",
         "",
     ]
     return lines
