@@ -8,8 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, cast
 
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +19,7 @@ from qingfeng.campaigns import actions, registers, selectors
 from qingfeng.campaigns.models import Activity, MeetingItem
 from qingfeng.campaigns.permissions import can
 from qingfeng.campaigns.rhythm import week_of
+from qingfeng.core.api import answers, refusals, scoped
 from qingfeng.lib.dates import parse_date
 from qingfeng.orgs.models import User
 
@@ -87,21 +87,15 @@ def campaigns(request: HttpRequest) -> Any:
 @router.get(
     "/{campaign_id}/weekly",
     url_name="campaigns_weekly",
-    response={
-        200: CampaignWeekOut,
-        400: CampaignErrorOut,
-        403: CampaignErrorOut,
-        404: CampaignErrorOut,
-    },
+    response=answers(CampaignWeekOut, CampaignErrorOut),
     summary="周调度汇总（按查看者范围）",
     description="week 为该周任一天（YYYY-MM-DD），不填为本周。",
 )
 def weekly(request: HttpRequest, campaign_id: int, week: str = "") -> Any:
     user = _user(request)
-    try:
-        campaign = selectors.get_campaign_for_user(user, campaign_id)
-    except Http404:
-        raise HttpError(404, _("专项工作不存在")) from None
+    campaign = scoped(
+        lambda: selectors.get_campaign_for_user(user, campaign_id), _("专项工作不存在")
+    )
     day = parse_date(week) if week else timezone.localdate()
     if day is None:
         raise HttpError(400, _("周次须为日期，如 2026-11-02"))
@@ -251,24 +245,14 @@ def meetings(request: HttpRequest) -> Any:
 @router.post(
     "/items/{item_id}/done",
     url_name="campaigns_item_done",
-    response={
-        200: CampaignItemOut,
-        400: CampaignErrorOut,
-        403: CampaignErrorOut,
-        404: CampaignErrorOut,
-    },
+    response=answers(CampaignItemOut, CampaignErrorOut),
     summary="报告议定事项落实情况",
 )
 def item_done(request: HttpRequest, item_id: int, body: CampaignItemDoneIn) -> Any:
     user = _user(request)
-    try:
-        item = selectors.get_item_for_user(user, item_id)
-    except Http404:
-        raise HttpError(404, _("议定事项不存在")) from None
-    try:
+    item = scoped(lambda: selectors.get_item_for_user(user, item_id), _("议定事项不存在"))
+    with refusals():
         registers.check_close_item(item, actor=user, note=body.note)
-    except ValidationError as exc:
-        raise HttpError(400, " ".join(exc.messages)) from None
     return _item_out(item)
 
 
@@ -322,10 +306,8 @@ def _activity_out(activity: Activity, *, matters: bool) -> dict[str, Any]:
 
 
 def _activity(request: HttpRequest, activity_id: int) -> Activity:
-    try:
-        return selectors.get_activity_for_user(_user(request), activity_id)
-    except Http404:
-        raise HttpError(404, _("活动不存在")) from None
+    user = _user(request)
+    return scoped(lambda: selectors.get_activity_for_user(user, activity_id), _("活动不存在"))
 
 
 @router.get(
@@ -353,21 +335,14 @@ def activity(request: HttpRequest, activity_id: int) -> Any:
 @router.post(
     "/activities/{activity_id}/matters",
     url_name="campaigns_activity_matter",
-    response={
-        201: CampaignMatterFiledOut,
-        400: CampaignErrorOut,
-        403: CampaignErrorOut,
-        404: CampaignErrorOut,
-    },
+    response=answers(CampaignMatterFiledOut, CampaignErrorOut, status=201),
     summary="把活动中群众反映的事项登记为直通车工单",
 )
 def activity_matter(request: HttpRequest, activity_id: int, body: CampaignMatterIn) -> Any:
     found = _activity(request, activity_id)
-    try:
+    with refusals():
         filed = registers.check_file_matter(
             found, actor=_user(request), category_id=body.category_id, kind=body.kind,
             title=body.title, text=body.text,
         )  # fmt: skip
-    except ValidationError as exc:
-        raise HttpError(400, " ".join(exc.messages)) from None
     return Status(201, {"ticket": filed.matter.ticket, "receipt": filed.receipt})

@@ -284,3 +284,30 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject}#{self.object_id} {self.stage}"
+
+
+class DeadlineChangeBase(models.Model):
+    """A change of a row's deadline once set: who, when, from what to what, and why (the
+    ledger's problems, the intake's tickets). Abstract: each app adds the key to its row (a
+    foreign key named `subject_field`, related name `deadline_changes`), says what `old` and
+    `new` are in its words, and its Meta (ordering and the index on the key and the time)."""
+
+    subject_field: str  # the name of the key to the row whose deadline changed
+
+    old = models.DateField(_("原期限"), null=True, blank=True)
+    new = models.DateField(_("新期限"), null=True, blank=True)
+    reason = models.CharField(_("变更理由"), max_length=200)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("变更人"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("变更时间"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{getattr(self, f'{self.subject_field}_id')}: {self.old} → {self.new}"

@@ -13,11 +13,12 @@ import uuid
 from typing import Any, Literal, cast
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Router, Schema, Status
 from ninja.errors import HttpError
 
+from qingfeng.core.api import answers, refusals, scoped
 from qingfeng.evaluation import actions, publicform, selectors
 from qingfeng.evaluation.models import LEVELS, Remedial, Response, Round
 from qingfeng.evaluation.permissions import can
@@ -294,12 +295,7 @@ def results(request: HttpRequest, round_id: int) -> Any:
     from qingfeng.evaluation.export import definition_lines
 
     user = _user(request)
-    if not can(user, "view_rounds"):
-        raise HttpError(403, _("没有查看评议的权限"))
-    try:
-        round_ = selectors.get_round_for_user(user, round_id)
-    except Http404:
-        raise HttpError(404, _("评议轮次不存在")) from None
+    round_ = _staff_round(request, round_id)
     rows = selectors.visible_results(user, round_) if round_.status != Round.Status.DRAFT else []
     return {
         "round": _round_out(round_),
@@ -408,33 +404,19 @@ def _staff_round(request: HttpRequest, round_id: int) -> Round:
     user = _user(request)
     if not can(user, "view_rounds"):
         raise HttpError(403, _("没有查看评议的权限"))
-    try:
-        return selectors.get_round_for_user(user, round_id)
-    except Http404:
-        raise HttpError(404, _("评议轮次不存在")) from None
-
-
-def _refused(exc: ValidationError) -> HttpError:
-    return HttpError(400, " ".join(exc.messages))
+    return scoped(lambda: selectors.get_round_for_user(user, round_id), _("评议轮次不存在"))
 
 
 def _move(request: HttpRequest, round_id: int, run: Any) -> Any:
     round_ = _staff_round(request, round_id)
     if not can(_user(request), "manage", round_):
         raise HttpError(404, _("评议轮次不存在"))
-    try:
+    with refusals():
         run(round_, actor=_user(request))
-    except ValidationError as exc:
-        raise _refused(exc) from None
     return _round_out(round_)
 
 
-MOVE_RESPONSES: dict[int, Any] = {
-    200: EvaluationRoundOut,
-    400: RatingErrorOut,
-    403: RatingErrorOut,
-    404: RatingErrorOut,
-}
+MOVE_RESPONSES = answers(EvaluationRoundOut, RatingErrorOut)
 
 
 @router.post(
@@ -472,12 +454,7 @@ def round_publish(request: HttpRequest, round_id: int) -> Any:
 @router.post(
     "/rounds/{round_id}/responses/{response_id}/review",
     url_name="evaluation_review",
-    response={
-        200: EvaluationReviewOut,
-        400: RatingErrorOut,
-        403: RatingErrorOut,
-        404: RatingErrorOut,
-    },
+    response=answers(EvaluationReviewOut, RatingErrorOut),
     summary="复核存疑评价（专项办，写明理由）",
 )
 def review(
@@ -489,12 +466,10 @@ def review(
     found = Response.objects.filter(round=round_, pk=response_id).first()
     if found is None:
         raise HttpError(404, _("评价不存在"))
-    try:
+    with refusals():
         done = actions.check_review_response(
             found, actor=_user(request), status=payload.status, reason=payload.reason
         )
-    except ValidationError as exc:
-        raise _refused(exc) from None
     return {"id": done.pk, "status": done.status, "rule": done.rule}
 
 
@@ -503,10 +478,10 @@ def _entry_unit(request: HttpRequest, round_: Round, unit_id: int, kind: str) ->
     right of the caller (the role, the unit below, the round open and unpublished)."""
     from qingfeng.evaluation.permissions import enters
 
-    try:
-        unit = selectors.get_unit_result(_user(request), round_, unit_id).unit
-    except Http404:
-        raise HttpError(404, _("单位不在本轮评议中")) from None
+    user = _user(request)
+    unit = scoped(
+        lambda: selectors.get_unit_result(user, round_, unit_id).unit, _("单位不在本轮评议中")
+    )
     if not (can(_user(request), kind, round_) and enters(_user(request), kind, unit)):
         raise HttpError(403, _("没有录入该单位评分的权限，或本轮当前不能录入"))
     return unit
@@ -515,12 +490,7 @@ def _entry_unit(request: HttpRequest, round_: Round, unit_id: int, kind: str) ->
 @router.post(
     "/rounds/{round_id}/units/{unit_id}/third-party",
     url_name="evaluation_third_party",
-    response={
-        200: EvaluationThirdPartyOut,
-        400: RatingErrorOut,
-        403: RatingErrorOut,
-        404: RatingErrorOut,
-    },
+    response=answers(EvaluationThirdPartyOut, RatingErrorOut),
     summary="录入第三方评估得分（第三方评估员）",
     description="后录入的取代先前的（先前的保留）；佐证文件请在单位结果页上传。",
 )
@@ -529,7 +499,7 @@ def third_party(
 ) -> Any:
     round_ = _staff_round(request, round_id)
     unit = _entry_unit(request, round_, unit_id, "enter_third_party")
-    try:
+    with refusals():
         entry = actions.check_enter_third_party(
             round_,
             actor=_user(request),
@@ -538,8 +508,6 @@ def third_party(
             score=payload.score,
             comment=payload.comment,
         )
-    except ValidationError as exc:
-        raise _refused(exc) from None
     return {
         "id": entry.pk,
         "unit_id": unit.pk,
@@ -551,12 +519,7 @@ def third_party(
 @router.post(
     "/rounds/{round_id}/units/{unit_id}/discipline",
     url_name="evaluation_discipline",
-    response={
-        200: EvaluationDisciplineOut,
-        400: RatingErrorOut,
-        403: RatingErrorOut,
-        404: RatingErrorOut,
-    },
+    response=answers(EvaluationDisciplineOut, RatingErrorOut),
     summary="录入纪委监察评鉴（纪检监察员）",
     description="评鉴意见保密：任何答复（包括本接口）都不返回意见文字。",
 )
@@ -565,7 +528,7 @@ def discipline(
 ) -> Any:
     round_ = _staff_round(request, round_id)
     unit = _entry_unit(request, round_, unit_id, "enter_discipline")
-    try:
+    with refusals():
         entry = actions.check_enter_discipline(
             round_,
             actor=_user(request),
@@ -574,6 +537,4 @@ def discipline(
             comment=payload.comment,
             veto=payload.veto,
         )
-    except ValidationError as exc:
-        raise _refused(exc) from None
     return {"id": entry.pk, "unit_id": unit.pk, "rating": entry.rating, "veto": entry.veto}

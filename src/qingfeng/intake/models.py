@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.attachments import Attachment
 from qingfeng.core.fields import EncryptedTextField
+from qingfeng.core.models import DeadlineChangeBase
 from qingfeng.core.search import TextIndex
 from qingfeng.core.tally import Tally
 from qingfeng.orgs.models import Unit, User
@@ -246,26 +247,19 @@ class TicketEvent(models.Model):
         return f"{self.ticket_id} {self.action}"
 
 
-class DeadlineChange(models.Model):
+class DeadlineChange(DeadlineChangeBase):
     """A change of a ticket's reply deadline after filing (restarted at acceptance, set at
     assignment, restarted by a redo or an escalation): who, when, from what to what, and why.
     The acceptance deadline is fixed at filing and never changes."""
 
+    subject_field = "ticket"
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="deadline_changes")
     old = models.DateField(_("原办结期限"), null=True, blank=True)
     new = models.DateField(_("新办结期限"), null=True, blank=True)
-    reason = models.CharField(_("变更理由"), max_length=200)
-    changed_by = models.ForeignKey(
-        User, verbose_name=_("变更人"), null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    changed_at = models.DateTimeField(_("变更时间"), default=timezone.now)
 
     class Meta:
         ordering = ["ticket_id", "changed_at", "id"]
         indexes = [models.Index(fields=["ticket", "changed_at"], name="intake_deadline_change")]
-
-    def __str__(self) -> str:
-        return f"{self.ticket_id}: {self.old} → {self.new}"
 
 
 class TicketMessage(models.Model):

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 
+from qingfeng.core.api import scoped
 from qingfeng.core.calendar import get_calendar
 from qingfeng.learning import selectors
 from qingfeng.learning.permissions import can, person_of
@@ -83,10 +84,7 @@ def unit_calendar(request: HttpRequest, unit_id: int) -> Any:
     user = _user(request)
     if not can(user, "view"):
         raise HttpError(403, _("没有查看学习情况的权限"))
-    try:
-        unit = selectors.get_unit_for_user(user, unit_id)
-    except Http404:
-        raise HttpError(404, _("单位不存在")) from None
+    unit = scoped(lambda: selectors.get_unit_for_user(user, unit_id), _("单位不存在"))
     today = timezone.localdate()
     rows = selectors.unit_calendar(unit, today=today, calendar=get_calendar())
     record = selectors.unit_record(unit, since=selectors.default_since(today))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.attachments import Attachment, storage_name
 from qingfeng.core.deadlines import URGENCY
+from qingfeng.core.models import DeadlineChangeBase
 from qingfeng.core.search import TextIndex
 from qingfeng.core.tally import Tally
 from qingfeng.orgs.models import Person, Unit, User
@@ -335,25 +336,18 @@ class Transition(models.Model):
         return f"{self.problem_id} {self.action}"
 
 
-class DeadlineChange(models.Model):
+class DeadlineChange(DeadlineChangeBase):
     """A change of a problem's deadline once set (an extension, a deadline fixed at
     assignment, a re-import, a failed re-check): who, when, from what to what, and why."""
 
+    subject_field = "problem"
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="deadline_changes")
     old = models.DateField(_("原整改时限"), null=True, blank=True)
     new = models.DateField(_("新整改时限"), null=True, blank=True)
-    reason = models.CharField(_("变更理由"), max_length=200)
-    changed_by = models.ForeignKey(
-        User, verbose_name=_("变更人"), null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    changed_at = models.DateTimeField(_("变更时间"), default=timezone.now)
 
     class Meta:
         ordering = ["problem_id", "changed_at", "id"]
         indexes = [models.Index(fields=["problem", "changed_at"], name="ledger_deadline_change")]
-
-    def __str__(self) -> str:
-        return f"{self.problem_id}: {self.old} → {self.new}"
 
 
 class ProgressReport(models.Model):

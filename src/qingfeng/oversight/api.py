@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 
+from qingfeng.core.api import answers, refusals, scoped
 from qingfeng.core.scope import in_scope
 from qingfeng.orgs.models import User
 from qingfeng.oversight import actions, drawing, selectors
@@ -110,21 +110,17 @@ def _draw_out(draw: Draw) -> dict[str, Any]:
 
 
 def _visit(request: HttpRequest, visit_id: int) -> Visit:
-    if not can(_user(request), "view"):
+    user = _user(request)
+    if not can(user, "view"):
         raise HttpError(403, _("没有查看督导的权限"))
-    try:
-        return selectors.get_visit_for_user(_user(request), visit_id)
-    except Http404:
-        raise HttpError(404, _("督导不存在")) from None
+    return scoped(lambda: selectors.get_visit_for_user(user, visit_id), _("督导不存在"))
 
 
 def _draw(request: HttpRequest, draw_id: int) -> Draw:
-    if not can(_user(request), "manage"):
+    user = _user(request)
+    if not can(user, "manage"):
         raise HttpError(403, _("没有随机抽取的权限"))
-    try:
-        return selectors.get_draw_for_user(_user(request), draw_id)
-    except Http404:
-        raise HttpError(404, _("抽取不存在")) from None
+    return scoped(lambda: selectors.get_draw_for_user(user, draw_id), _("抽取不存在"))
 
 
 @router.get(
@@ -153,40 +149,26 @@ def visit(request: HttpRequest, visit_id: int) -> Any:
 @router.post(
     "/visits/{visit_id}/start",
     url_name="oversight_visit_start",
-    response={
-        200: OversightVisitOut,
-        400: OversightErrorOut,
-        403: OversightErrorOut,
-        404: OversightErrorOut,
-    },
+    response=answers(OversightVisitOut, OversightErrorOut),
     summary="到达现场，开始督导（解封）",
 )
 def visit_start(request: HttpRequest, visit_id: int) -> Any:
     found = _visit(request, visit_id)
-    try:
+    with refusals():
         actions.check_start_visit(found, actor=_user(request))
-    except ValidationError as exc:
-        raise HttpError(400, " ".join(exc.messages)) from None
     return _visit_out(found)
 
 
 @router.post(
     "/visits/{visit_id}/finish",
     url_name="oversight_visit_finish",
-    response={
-        200: OversightVisitOut,
-        400: OversightErrorOut,
-        403: OversightErrorOut,
-        404: OversightErrorOut,
-    },
+    response=answers(OversightVisitOut, OversightErrorOut),
     summary="结束督导，发现的问题转入台账",
 )
 def visit_finish(request: HttpRequest, visit_id: int) -> Any:
     found = _visit(request, visit_id)
-    try:
+    with refusals():
         actions.check_finish_visit(found, actor=_user(request))
-    except ValidationError as exc:
-        raise HttpError(400, " ".join(exc.messages)) from None
     return _visit_out(found)
 
 
@@ -205,22 +187,15 @@ def draws(request: HttpRequest) -> Any:
 @router.post(
     "/draws/{draw_id}/values",
     url_name="oversight_draw_value",
-    response={
-        200: OversightDrawOut,
-        400: OversightErrorOut,
-        403: OversightErrorOut,
-        404: OversightErrorOut,
-    },
+    response=answers(OversightDrawOut, OversightErrorOut),
     summary="录入公开随机数（双人录入，第二个录入后抽取）",
 )
 def draw_value(request: HttpRequest, draw_id: int, payload: OversightValueIn) -> Any:
     found = _draw(request, draw_id)
-    try:
+    with refusals():
         actions.check_enter_value(
             found, actor=_user(request), value=payload.value, source=payload.source
         )
-    except ValidationError as exc:
-        raise HttpError(400, " ".join(exc.messages)) from None
     return _draw_out(found)
 
 
@@ -342,12 +317,10 @@ def _round_out(found: Round) -> dict[str, Any]:
 
 
 def _round(request: HttpRequest, round_id: int) -> Round:
-    if not can(_user(request), "view_rounds"):
+    user = _user(request)
+    if not can(user, "view_rounds"):
         raise HttpError(403, _("没有查看巡察的权限"))
-    try:
-        return selectors.get_round_for_user(_user(request), round_id)
-    except Http404:
-        raise HttpError(404, _("巡察不存在")) from None
+    return scoped(lambda: selectors.get_round_for_user(user, round_id), _("巡察不存在"))
 
 
 @router.get(
@@ -370,12 +343,11 @@ def groups(request: HttpRequest) -> Any:
     summary="一个督导组",
 )
 def group(request: HttpRequest, group_id: int) -> Any:
-    if not can(_user(request), "view_groups"):
+    user = _user(request)
+    if not can(user, "view_groups"):
         raise HttpError(403, _("没有查看督导组的权限"))
-    try:
-        return _group_out(selectors.get_group_for_user(_user(request), group_id))
-    except Http404:
-        raise HttpError(404, _("督导组不存在")) from None
+    found = scoped(lambda: selectors.get_group_for_user(user, group_id), _("督导组不存在"))
+    return _group_out(found)
 
 
 @router.get(
@@ -439,18 +411,11 @@ def round_detail(request: HttpRequest, round_id: int) -> Any:
 @router.post(
     "/rounds/{round_id}/advance",
     url_name="oversight_round_advance",
-    response={
-        200: OversightRoundOut,
-        400: OversightErrorOut,
-        403: OversightErrorOut,
-        404: OversightErrorOut,
-    },
+    response=answers(OversightRoundOut, OversightErrorOut),
     summary="推进到下一阶段（移交时问题转入台账）",
 )
 def round_advance(request: HttpRequest, round_id: int) -> Any:
     found = _round(request, round_id)
-    try:
+    with refusals():
         actions.check_advance_round(found, actor=_user(request))
-    except ValidationError as exc:
-        raise HttpError(400, " ".join(exc.messages)) from None
     return _round_out(found)

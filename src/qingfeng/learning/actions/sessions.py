@@ -168,13 +168,13 @@ def _check_scan_time(session: Session, now: datetime) -> None:
 
 @transaction.atomic
 def check_scan(token: str, *, person: Person, actor: User, device: str) -> Attendance:
-    """A scan of the rotating code on the person's own phone. The person's row, its session
-    and the session's unit (the audit row's) in one locked read; a phone already used for
+    """A scan of the rotating code on the person's own phone. The person's row, its session,
+    the session's unit and type (the audit row's) in one locked read; a phone already used for
     someone else is refused by the one-device constraint, in a savepoint (no read first)."""
     session_id = tokens.read(token)
     row = (
         Attendance.objects.select_for_update(of=("self",))
-        .select_related("session__unit")
+        .select_related("session__unit", "session__type")
         .filter(session_id=session_id, person=person)
         .first()
     )
