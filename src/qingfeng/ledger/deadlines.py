@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from qingfeng.core.deadlines import Clock, Ladder, Lights, Reminder
 from qingfeng.core.models import Escalation
-from qingfeng.ledger.models import Problem
+from qingfeng.ledger.models import PROBLEM_TALLY, Problem
 from qingfeng.orgs.models import Liaison, Role, User
 
 S = Problem.Status
@@ -54,8 +54,14 @@ def light_on(deadline: date | None, status: str, today: date, *, yellow_days: in
 
 
 def recompute_lights(today: date) -> int:
-    """Set every problem's light for `today`; returns how many changed."""
-    return LIGHTS.recompute(today)
+    """Set every problem's light for `today`; returns how many changed. The kept counts it
+    changed are folded into their subtree sums at once (the home page reads those), and on
+    PostgreSQL the problems' statistics are gathered again after a large change (the list's
+    plans were chosen from the lights before)."""
+    changed = LIGHTS.recompute(today)
+    if changed:
+        PROBLEM_TALLY.fold()
+    return changed
 
 
 def _unit_admins(problem: Problem) -> list[User]:

@@ -129,8 +129,13 @@ class Unit(models.Model):
 
     def ancestor_ids(self, *, include_self: bool = False) -> list[int]:
         """The ids of the units above this one, the root first, read from the path (no query)."""
-        ids = [int(segment) for segment in self.path.split("/") if segment]
+        ids = Unit.path_ids(self.path)
         return ids if include_self else ids[:-1]
+
+    @staticmethod
+    def path_ids(path: str) -> list[int]:
+        """The ids of the unit at `path` and of every unit above it, the root first."""
+        return [int(segment) for segment in path.split("/") if segment]
 
     @property
     def parent_path(self) -> str:
