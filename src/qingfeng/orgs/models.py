@@ -216,7 +216,13 @@ class Person(models.Model):
         verbose_name = _("人员")
         verbose_name_plural = _("人员")
         ordering = ["unit_id", "id"]
-        indexes = [models.Index(fields=["unit", "name"], name="orgs_person_unit_name")]
+        indexes = [
+            models.Index(fields=["unit", "name"], name="orgs_person_unit_name"),
+            # The home page's people counts of a scope read this index alone.
+            models.Index(
+                fields=["unit", "is_active", "is_party_member"], name="orgs_person_unit_active"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

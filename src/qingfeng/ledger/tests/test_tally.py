@@ -155,7 +155,7 @@ class TallyTestCase(LedgerTestCase):
         self.assigned(unit=self.other_school, title="丙", responsible_person=None)
         self.make_problem(title="草稿")
         deadlines.recompute_lights(timezone.localdate() + timedelta(days=3))
-        self.assigned(unit=self.school2, title="丁")  # not folded yet
+        self.assigned(unit=self.school2, title="丁", responsible_person=None)  # not folded yet
         filters = [
             selectors.LedgerFilter(),
             selectors.LedgerFilter(unit=self.school),
