@@ -24,6 +24,19 @@ goes silently wrong. So an app registers its tallies (`core.registry.add_tally`)
 (`ensure_all`, on post_migrate), and the system check `qingfeng.W020` names a tally whose
 triggers are missing on a database changed some other way (a warning, not an error:
 `migrate`, which mends it, runs the checks first and would stop on an error).
+
+**Subtree sums** (`Rollup`). A tally with a unit column can also be summed over each unit's
+subtree (the unit and every unit below it), so that "the lights of the city" or "of each of
+its counties" reads one row per unit and combination, not every unit's rows below. The triggers
+above stay as they are (a change costs no more); instead each tally row keeps how much of its
+`n` is already added into its unit's and every ancestor's subtree row (`folded`), and
+`Rollup.fold()` adds what is not yet (n − folded) in short transactions of a bounded number of
+rows — every minute (core/tasks.py), and at the end of the bulk work that changes many rows.
+A reader never sees a stale number: `Rollup.sums` reads, in one statement (one snapshot), the
+subtree rows of the units asked for plus the tally rows not yet folded below them (a partial
+index holds only those), so its sums equal a count of the source at any moment. A unit moved
+elsewhere in the tree changes its ancestors' sums: `rebuild_rollups()` (orgs' move action calls
+it) adds everything again from the tally rows.
 """
 
 # ruff: noqa: S608 -- the SQL is built from table and column names the code declares (checked
@@ -32,6 +45,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,19 +57,156 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 log = logging.getLogger(__name__)
 
 
+FOLD_BATCH = 2000  # tally rows folded per transaction (Rollup.fold)
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A tally's counts summed over each unit's subtree (see the module's docstring).
+
+    `table` holds `unit_id`, the tally's other columns and `n` (a unique constraint over all
+    but `n`); the tally table has an integer column `folded` (default 0) and a partial index on
+    its rows where `NOT (n = folded)`. `units` is the unit table, with `id` and `path`;
+    `ancestors(path)` gives the ids of the unit at `path` and of every unit above it."""
+
+    table: str
+    units: str
+    ancestors: Callable[[str], Sequence[int]]
+    unit: str = "unit_id"  # the tally's unit column
+
+    def _others(self, tally: Tally) -> tuple[str, ...]:
+        return tuple(c for c in tally.columns if c != self.unit)
+
+    def fold(self, tally: Tally, *, batch: int = FOLD_BATCH, using: str = DEFAULT_DB_ALIAS) -> int:
+        """Add what the tally rows hold beyond `folded` to the subtree rows of their unit and
+        its ancestors, `batch` rows per transaction; returns how many tally rows it folded.
+        A row changed meanwhile keeps its new difference for the next fold: `folded` grows by
+        exactly what was added, whatever `n` is by then."""
+        conn = connections[using]
+        others = self._others(tally)
+        done = 0
+        last = 0
+        while True:
+            with transaction.atomic(using=using), conn.cursor() as cursor:
+                self._serialise(cursor)
+                cursor.execute(
+                    f"SELECT t.id, u.path, {', '.join(f't.{c}' for c in others)}, "
+                    f"t.n - t.folded FROM {tally.table} t LEFT JOIN {self.units} u "
+                    f"ON u.id = t.{self.unit} WHERE NOT (t.n = t.folded) AND t.id > %s "
+                    f"ORDER BY t.id LIMIT %s",
+                    [last, batch],
+                )
+                rows = cursor.fetchall()
+                if not rows:
+                    return done
+                sums: dict[tuple[Any, ...], int] = defaultdict(int)
+                for _pk, path, *key, delta in rows:
+                    for ancestor in self.ancestors(path) if path else ():
+                        sums[(ancestor, *key)] += delta
+                cols = ", ".join((self.unit, *others))
+                marks = ", ".join(["%s"] * (len(others) + 2))
+                cursor.executemany(
+                    f"INSERT INTO {self.table} ({cols}, n) VALUES ({marks}) "
+                    f"ON CONFLICT ({cols}) DO UPDATE SET n = {self.table}.n + excluded.n",
+                    [(*key, n) for key, n in sorted(sums.items()) if n],
+                )
+                cursor.executemany(
+                    f"UPDATE {tally.table} SET folded = folded + %s WHERE id = %s",
+                    [(delta, pk) for pk, _path, *_key, delta in rows],
+                )
+            done += len(rows)
+            last = rows[-1][0]
+            if len(rows) < batch:
+                return done
+
+    def _serialise(self, cursor: Any) -> None:
+        """One fold or rebuild at a time (each reads what is not folded, then adds it): on
+        SQLite the write lock its transactions take at BEGIN already does this."""
+        if cursor.db.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [self.table])
+
+    def rebuild(self, tally: Tally, cursor: Any) -> None:
+        """Sum everything again from the tally rows (in the caller's transaction)."""
+        self._serialise(cursor)
+        others = self._others(tally)
+        # Mark everything folded first, then add up what was marked: a change that comes in
+        # between is left to the next fold, as fold() leaves it.
+        cursor.execute(f"DELETE FROM {self.table}")
+        cursor.execute(f"UPDATE {tally.table} SET folded = n WHERE NOT (folded = n)")
+        cursor.execute(
+            f"SELECT u.path, {', '.join(f't.{c}' for c in others)}, SUM(t.folded) "
+            f"FROM {tally.table} t JOIN {self.units} u ON u.id = t.{self.unit} "
+            f"WHERE NOT (t.folded = 0) GROUP BY u.path, {', '.join(f't.{c}' for c in others)}"
+        )
+        sums: dict[tuple[Any, ...], int] = defaultdict(int)
+        for path, *key, n in cursor.fetchall():
+            for ancestor in self.ancestors(path):
+                sums[(ancestor, *key)] += n
+        cols = ", ".join((self.unit, *others))
+        marks = ", ".join(["%s"] * (len(others) + 2))
+        cursor.executemany(
+            f"INSERT INTO {self.table} ({cols}, n) VALUES ({marks})",
+            [(*key, n) for key, n in sorted(sums.items()) if n],
+        )
+
+    def sums(
+        self, tally: Tally, units: Iterable[tuple[int, str]], *, using: str = DEFAULT_DB_ALIAS
+    ) -> dict[int, list[tuple[Any, ...]]]:
+        """Per unit asked for (id, path): the tally's other columns and the count over its
+        subtree, one row per combination (zeros left out). One statement, so one snapshot: the
+        subtree rows plus the tally rows below those units not yet folded into them."""
+        asked: dict[int, str] = dict(units)
+        result: dict[int, dict[tuple[Any, ...], int]] = {pk: defaultdict(int) for pk in asked}
+        if not asked:
+            return {}
+        others = self._others(tally)
+        cols = ", ".join(others)
+        ids = ", ".join(["%s"] * len(asked))
+        roots = [p for p in sorted(set(asked.values())) if p]
+        minimal: list[str] = []
+        for path in roots:
+            if not minimal or not path.startswith(minimal[-1]):
+                minimal.append(path)
+        below = " OR ".join(["u.path LIKE %s"] * len(minimal)) or "1 = 0"
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                f"SELECT {self.unit}, '', {cols}, n FROM {self.table} "
+                f"WHERE {self.unit} IN ({ids}) AND NOT (n = 0) "
+                f"UNION ALL SELECT 0, u.path, {', '.join(f't.{c}' for c in others)}, "
+                f"t.n - t.folded FROM {tally.table} t JOIN {self.units} u "
+                f"ON u.id = t.{self.unit} WHERE NOT (t.n = t.folded) AND ({below})",
+                [*asked, *(f"{p}%" for p in minimal)],
+            )
+            rows = cursor.fetchall()
+        for pk, path, *key, n in rows:
+            if not path:
+                result[pk][tuple(key)] += n
+                continue
+            for unit, root in asked.items():
+                if root and path.startswith(root):
+                    result[unit][tuple(key)] += n
+        return {pk: [(*key, n) for key, n in sums.items() if n] for pk, sums in result.items()}
+
+
 @dataclass(frozen=True)
 class Tally:
     source: str
     table: str
     columns: tuple[str, ...]
     nullable: tuple[str, ...] = ()  # source columns kept as 0 when NULL
+    rollup: Rollup | None = None  # its sums per unit subtree (Rollup), if it keeps them
 
     def __post_init__(self) -> None:
-        for name in (self.source, self.table, *self.columns):
+        names = (self.rollup.table, self.rollup.units, self.rollup.unit) if self.rollup else ()
+        for name in (self.source, self.table, *self.columns, *names):
             if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
                 raise ValueError(f"not a plain identifier: {name!r}")
         if not set(self.nullable) <= set(self.columns):
             raise ValueError(f"nullable columns must be columns: {self.nullable!r}")
+
+    def fold(self, *, using: str = DEFAULT_DB_ALIAS) -> int:
+        """Fold the new counts into the subtree sums, if this tally keeps them (Rollup.fold)."""
+        return self.rollup.fold(self, using=using) if self.rollup is not None else 0
 
     def _value(self, column: str, row: str = "") -> str:
         """The source's value of a column as the tally keeps it (`row.column`)."""
@@ -132,6 +284,8 @@ class Tally:
                 f"INSERT INTO {self.table} ({self._cols()}, n) "
                 f"SELECT {self._values()}, COUNT(*) FROM {self.source} GROUP BY {self._values()}"
             )
+            if self.rollup is not None:
+                self.rollup.rebuild(self, cursor)
         finally:
             if own:
                 cursor.close()
@@ -158,8 +312,15 @@ class Tally:
         'absent' (a table or a column is not there: a database migrated to an earlier state)."""
         with conn.cursor() as cursor:
             tables = set(conn.introspection.table_names(cursor))
-            if not {self.source, self.table} <= tables:
+            needed = {self.source, self.table, *([self.rollup.table] if self.rollup else [])}
+            if not needed <= tables:
                 return "absent"
+            if self.rollup is not None:
+                kept = {
+                    c.name for c in conn.introspection.get_table_description(cursor, self.table)
+                }
+                if "folded" not in kept:
+                    return "absent"
             found = {c.name for c in conn.introspection.get_table_description(cursor, self.source)}
             if not set(self.columns) <= found:
                 return "absent"
@@ -220,6 +381,27 @@ def ensure_all(*, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> list[str]:
     for table in restored:
         log.warning("tally %s: its triggers were missing; put back and counted again", table)
     return restored
+
+
+def fold_rollups(*, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Fold every registered tally's new counts into its subtree sums (Rollup.fold): the
+    periodic job, and the end of bulk work. How many tally rows it folded."""
+    from qingfeng.core import registry
+
+    conn = connections[using]
+    return sum(t.fold(using=using) for t in registry.tallies() if t.state(conn) == "kept")
+
+
+def rebuild_rollups(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Sum every registered tally's subtree rows again from its tally rows: after the unit
+    tree changed shape (a unit moved under another), in the caller's transaction."""
+    from qingfeng.core import registry
+
+    conn = connections[using]
+    for tally in registry.tallies():
+        if tally.rollup is not None and tally.state(conn) == "kept":
+            with conn.cursor() as cursor:
+                tally.rollup.rebuild(tally, cursor)
 
 
 def check_tallies(

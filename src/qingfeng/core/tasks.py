@@ -118,6 +118,15 @@ def refresh_search() -> int:
     return search.refresh_all()
 
 
+@db_periodic_task(crontab(minute="*"))
+def fold_tallies() -> int:
+    """The kept counts changed since into their subtree sums (core/tally.py Rollup): until
+    then readers add those rows themselves, so no number is ever stale, only slower to read."""
+    from qingfeng.core import tally
+
+    return tally.fold_rollups()
+
+
 @db_periodic_task(crontab(hour="3", minute="55"))
 def expire_personal_data() -> int:
     """The retention rules (core/retention.py): expired workbooks and reporter identities."""

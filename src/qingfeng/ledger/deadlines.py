@@ -12,12 +12,14 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from qingfeng.core.deadlines import Clock, Ladder, Lights, Reminder
 from qingfeng.core.models import Escalation
-from qingfeng.ledger.models import Problem
+from qingfeng.core.tasks import optimize_database
+from qingfeng.ledger.models import PROBLEM_TALLY, Problem
 from qingfeng.orgs.models import Liaison, Role, User
 
 S = Problem.Status
@@ -53,9 +55,22 @@ def light_on(deadline: date | None, status: str, today: date, *, yellow_days: in
     return clock.light(deadline, today, yellow_days=yellow_days) if clock is not None else ""
 
 
+# Lights changed by one recomputation past which the problems' statistics are gathered again.
+ANALYSE_AFTER = 10_000
+
+
 def recompute_lights(today: date) -> int:
-    """Set every problem's light for `today`; returns how many changed."""
-    return LIGHTS.recompute(today)
+    """Set every problem's light for `today`; returns how many changed. The kept counts it
+    changed are folded into their subtree sums at once (the home page reads those), and on
+    PostgreSQL the problems' statistics are gathered again after a large change (the list's
+    plans were chosen from the lights before)."""
+    changed = LIGHTS.recompute(today)
+    if changed:
+        PROBLEM_TALLY.fold()
+    if changed >= ANALYSE_AFTER:
+        # The worker gathers the statistics once this is committed (core/tasks.py).
+        transaction.on_commit(lambda: optimize_database("ledger_problem"))
+    return changed
 
 
 def _unit_admins(problem: Problem) -> list[User]:

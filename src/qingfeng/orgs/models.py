@@ -129,8 +129,13 @@ class Unit(models.Model):
 
     def ancestor_ids(self, *, include_self: bool = False) -> list[int]:
         """The ids of the units above this one, the root first, read from the path (no query)."""
-        ids = [int(segment) for segment in self.path.split("/") if segment]
+        ids = Unit.path_ids(self.path)
         return ids if include_self else ids[:-1]
+
+    @staticmethod
+    def path_ids(path: str) -> list[int]:
+        """The ids of the unit at `path` and of every unit above it, the root first."""
+        return [int(segment) for segment in path.split("/") if segment]
 
     @property
     def parent_path(self) -> str:
@@ -211,7 +216,13 @@ class Person(models.Model):
         verbose_name = _("人员")
         verbose_name_plural = _("人员")
         ordering = ["unit_id", "id"]
-        indexes = [models.Index(fields=["unit", "name"], name="orgs_person_unit_name")]
+        indexes = [
+            models.Index(fields=["unit", "name"], name="orgs_person_unit_name"),
+            # The home page's people counts of a scope read this index alone.
+            models.Index(
+                fields=["unit", "is_active", "is_party_member"], name="orgs_person_unit_active"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -8,7 +8,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from qingfeng.core.fields import blind_index
-from qingfeng.core.scope import scope_paths, scope_q
+from qingfeng.core.scope import scope_in, scope_paths, scope_q
 from qingfeng.orgs.models import (
     ApiToken,
     Liaison,
@@ -203,15 +203,17 @@ def scope_counts(user: User) -> dict[str, int]:
     """Real counts for the home page: units by kind and people in the user's scope."""
     units = units_visible_to(user)
     by_kind = dict(units.values_list("kind").annotate(n=Count("id")).order_by())
+    # Both people counts in one pass over the person index of the scope's units (unit_id IN
+    # …), not two joins of every person to the unit paths.
+    people = Person.objects.filter(scope_in(user, "unit_id"), is_active=True).aggregate(
+        people=Count("id"), party_members=Count("id", filter=Q(is_party_member=True))
+    )
     return {
         "units": sum(by_kind.values()),
         "counties": by_kind.get(Unit.Kind.COUNTY, 0),
         "schools": by_kind.get(Unit.Kind.SCHOOL, 0) + by_kind.get(Unit.Kind.KINDERGARTEN, 0),
         "departments": by_kind.get(Unit.Kind.DEPARTMENT, 0),
-        "people": people_visible_to(user).filter(is_active=True).count(),
-        "party_members": people_visible_to(user)
-        .filter(is_active=True, is_party_member=True)
-        .count(),
+        **people,
     }
 
 

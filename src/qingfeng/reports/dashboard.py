@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from qingfeng.core import registry
 from qingfeng.core.http import AuthenticatedHttpRequest
-from qingfeng.core.scope import has_role, scope_paths, unit_ids_under
+from qingfeng.core.scope import has_role, scope_paths
 from qingfeng.ledger import selectors as ledger_selectors
 from qingfeng.lib import stats
 from qingfeng.orgs.models import Role, Unit, User
@@ -300,17 +300,13 @@ def _trail(scope: Unit | None, roots: list[Unit]) -> list[Unit]:
 
 
 def _lights(user: User, scope: Unit | None) -> dict[str, int] | None:
-    """The ledger's open problems by light in view, from its kept counts (None when the
-    user's view of the ledger is not whole units). The kept counts are already narrowed to
-    the user's scope: when all of it lies under the scope (the bureau on its city), a second
-    subtree filter would only cost another subquery."""
-    tallies = ledger_selectors.tallies_visible_to(user)
-    if tallies is None:
+    """The ledger's open problems by light in view, from its kept counts summed per subtree
+    (None when the user's view of the ledger is not whole units): the rows of the scope's
+    unit (or of the user's roots), not those of every unit below it."""
+    kept = ledger_selectors.kept_sums(user, [scope])
+    if kept is None:
         return None
-    tallies = tallies.exclude(status__in=ledger_selectors.NOT_COUNTED)
-    if scope is not None and not all(p.startswith(scope.path) for p in scope_paths(user)):
-        tallies = tallies.filter(unit__in=unit_ids_under([scope.path]))
-    return ledger_selectors.tally_lights(tallies)
+    return ledger_selectors.kept_lights(kept[0], exclude=ledger_selectors.NOT_COUNTED)
 
 
 def figure_url(

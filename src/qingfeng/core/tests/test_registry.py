@@ -72,15 +72,17 @@ class MenuTestCase(BaseTestCase):
         self.assertIn('qf-nav-section active" data-section="rectify"', page)
 
     def test_the_home_page_and_its_menu_cost_a_fixed_number_of_queries(self) -> None:
-        """Session and user (2), roles (1), the scope card (4), the ledger card (5: its kept
-        counts, whatever the number of problems, core/tally.py), the channel's card (1: its kept
+        """Session and user (2), roles (1), the scope card (3: units by kind, both people
+        counts in one), the ledger card (3: the user's own items' units, the root's children,
+        one statement over their kept subtree sums, whatever the number of problems or of
+        units below, core/tally.py Rollup), the channel's card (1: its kept
         counts, whatever the number of tickets), the evaluation card (1 with no
         round: evaluation/tests/test_card.py pins it with rounds), the calendar (1), unread
         notifications (1), the user's name (1); the session is not saved.
         Menu entries cost none: their guards read the roles already loaded."""
         self.login(self.county_admin)
         self.client.get(reverse("home"))  # warm the session and caches
-        with self.assertNumQueries(17):
+        with self.assertNumQueries(14):
             self.client.get(reverse("home"))
 
     def test_reading_a_page_writes_nothing(self) -> None:

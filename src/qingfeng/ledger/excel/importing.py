@@ -53,11 +53,13 @@ from qingfeng.ledger.excel.matching import (
 from qingfeng.ledger.excel.reading import ParsedLedger, read_ledger_workbook
 from qingfeng.ledger.excel.workbooks import build_error_workbook
 from qingfeng.ledger.models import (
+    PROBLEM_TALLY,
     Category,
     Feedback,
     LedgerImport,
     Measure,
     Problem,
+    ProblemSubtreeTally,
     ProblemTally,
     Transition,
     staged_status,
@@ -543,7 +545,7 @@ class _New:
         shown = Problem.with_staged.filter(status=status).update(status=final)
         if shown != len(self.ids):
             raise RuntimeError(f"import {self.record.pk}: {shown} of {len(self.ids)} rows shown")
-        ProblemTally.objects.filter(status=status, n=0).delete()  # the staged counts, spent
+        _forget_staged_counts(status)
         Notification.objects.bulk_create(self.notices, batch_size=BATCH)
         # Fresh statistics, or SQLite plans the next ledger queries as full scans.
         transaction.on_commit(
@@ -552,6 +554,14 @@ class _New:
             )
         )
         return self.ids
+
+
+def _forget_staged_counts(status: str) -> None:
+    """The kept counts of a staged status, spent (its rows shown or removed): folded into the
+    subtree sums first (which brings those to zero too), then deleted."""
+    PROBLEM_TALLY.fold()
+    ProblemTally.objects.filter(status=status, n=0, folded=0).delete()
+    ProblemSubtreeTally.objects.filter(status=status, n=0).delete()
 
 
 def unstage(record: LedgerImport) -> int:
@@ -571,7 +581,7 @@ def unstage_status(status: str) -> int:
                 Problem.with_staged.filter(status=status).values_list("pk", flat=True)[:STAGE_BATCH]
             )
             if not ids:
-                ProblemTally.objects.filter(status=status, n=0).delete()
+                _forget_staged_counts(status)
                 return removed
             for model in (Feedback, Transition, Measure, through):
                 model.objects.filter(problem_id__in=ids).delete()

@@ -7,14 +7,24 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import connection
+from django.db.models import Count, F
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from qingfeng.core.tally import Tally
+from qingfeng.core.tally import Tally, fold_rollups
 from qingfeng.ledger import actions, deadlines, selectors
 from qingfeng.ledger.excel.checking import RowPlan
 from qingfeng.ledger.excel.importing import _write_bulk
-from qingfeng.ledger.models import PROBLEM_TALLY, Problem, ProblemTally, staged_status
+from qingfeng.ledger.models import (
+    PROBLEM_TALLY,
+    Problem,
+    ProblemSubtreeTally,
+    ProblemTally,
+    staged_status,
+)
 from qingfeng.ledger.tests.base import LedgerTestCase
+from qingfeng.orgs import actions as actions_orgs
+from qingfeng.orgs.models import Unit
 from qingfeng.orgs.selectors import scope_root_units
 
 
@@ -56,26 +66,88 @@ class TallyTestCase(LedgerTestCase):
         PROBLEM_TALLY.rebuild()
         self.assertEqual(PROBLEM_TALLY.check(), [])
 
-    def test_the_overview_from_the_counts_equals_the_overview_counted(self) -> None:
-        self.assigned(title="甲")
-        self.assigned(title="乙", deadline_workdays=1)
-        self.assigned(unit=self.other_school, title="丙", responsible_person=None)
-        self.make_problem(title="草稿")  # drafts are not counted either way
-        deadlines.recompute_lights(timezone.localdate() + timedelta(days=3))
+    def assert_overview_exact(self) -> None:
+        """The home page's numbers from the subtree sums equal those counted from the problems,
+        for the bureau and a county, and every unit's subtree sums equal a count of its
+        subtree's problems per list, status and light."""
         for user in (self.bureau_admin, self.county_admin):
-            tallies = selectors.tallies_visible_to(user)
-            assert tallies is not None
-            tallies = tallies.exclude(status__in=selectors.NOT_COUNTED)
             root = scope_root_units(user)[0]
+            children = selectors.overview_children(root)
+            kept = selectors.kept_sums(user, [None, root, *children])
+            assert kept is not None
             with self.subTest(user=user.username):
                 self.assertEqual(
-                    selectors.overview_by_child_unit(user, root, tallies=tallies),
+                    selectors.overview_by_child_unit(user, root, kept=kept[1:], children=children),
                     selectors.overview_by_child_unit(user, root),
                 )
                 counted = selectors.counts_by_light(
                     selectors.problems_visible_to(user).exclude(status__in=selectors.NOT_COUNTED)
                 )
-                self.assertEqual(selectors.tally_lights(tallies), counted)
+                lights = selectors.kept_lights(kept[0], exclude=selectors.NOT_COUNTED)
+                self.assertEqual(lights, counted)
+        units = list(Unit.objects.values_list("pk", "path"))
+        rollup = PROBLEM_TALLY.rollup
+        assert rollup is not None
+        sums = rollup.sums(PROBLEM_TALLY, units)
+        for pk, path in units:
+            rows = (
+                Problem.with_staged.filter(unit__path__startswith=path)
+                .values_list("list_kind", "status", "urgency")
+                .annotate(n=Count("id"))
+                .order_by()
+            )
+            self.assertEqual(sorted(sums[pk]), sorted(rows), path)
+
+    def test_the_subtree_sums_equal_the_problems_counted_folded_or_not(self) -> None:
+        first = self.assigned(title="甲")
+        self.assigned(title="乙", deadline_workdays=1)
+        self.assigned(unit=self.other_school, title="丙", responsible_person=None)
+        self.make_problem(title="草稿")  # drafts are not counted either way
+        self.assertTrue(ProblemTally.objects.exclude(n=F("folded")).exists())
+        self.assert_overview_exact()  # nothing folded yet: read from the tally rows below
+        # The nightly recomputation folds what it changed.
+        self.assertGreater(deadlines.recompute_lights(timezone.localdate() + timedelta(days=3)), 0)
+        self.assertFalse(ProblemTally.objects.exclude(n=F("folded")).exists())
+        self.assert_overview_exact()
+        actions.do_accept(first, actor=self.teacher)
+        Problem.objects.filter(title="丙").delete()
+        self.assert_overview_exact()  # some folded, some not
+        self.assertGreater(fold_rollups(), 0)
+        self.assertEqual(fold_rollups(), 0)  # nothing left
+        self.assert_overview_exact()
+        # A school moved to another county: its sums leave the old county for the new one.
+        actions_orgs.check_move_unit(
+            self.school, actor=self.bureau_admin, new_parent=self.other_county
+        )
+        self.assert_overview_exact()
+        # A restore brought stale subtree sums: a rebuild makes them exact again.
+        ProblemSubtreeTally.objects.update(n=5)
+        PROBLEM_TALLY.rebuild()
+        self.assert_overview_exact()
+
+    def test_the_home_page_reads_the_subtree_sums_of_the_units_it_shows(self) -> None:
+        """One statement over the subtree sums of the scope's root and its children, not the
+        kept counts of every unit below; no grouping over the problems; nothing written."""
+        self.assigned(title="甲")
+        self.login(self.bureau_admin)
+        self.client.get("/")
+        with CaptureQueriesContext(connection) as few:
+            response = self.client.get("/")
+        for i in range(5):
+            self.assigned(unit=self.other_school, title=f"乙{i}", responsible_person=None)
+        fold_rollups()
+        with CaptureQueriesContext(connection) as many:
+            response = self.client.get("/")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(len(few), len(many))
+        sql = [q["sql"] for q in many.captured_queries]
+        subtree = [s for s in sql if "ledger_problemsubtreetally" in s]
+        self.assertEqual(len(subtree), 1)
+        self.assertEqual([s for s in sql if 'FROM "ledger_problemtally"' in s], [])
+        self.assertEqual([s for s in sql if 'ledger_problem"' in s and "GROUP BY" in s], [])
+        writes = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+        self.assertEqual([s for s in sql if s.lstrip().upper().startswith(writes)], [])
+        self.assertEqual(response.context["ledger_lights"]["green"], 6)
 
     def test_the_lists_light_counts_from_the_counts_equal_the_rows_counted(self) -> None:
         self.assigned(title="甲")
@@ -83,11 +155,20 @@ class TallyTestCase(LedgerTestCase):
         self.assigned(unit=self.other_school, title="丙", responsible_person=None)
         self.make_problem(title="草稿")
         deadlines.recompute_lights(timezone.localdate() + timedelta(days=3))
+        self.assigned(unit=self.school2, title="丁", responsible_person=None)  # not folded yet
         filters = [
             selectors.LedgerFilter(),
             selectors.LedgerFilter(unit=self.school),
             selectors.LedgerFilter(list_kind=Problem.ListKind.LEADERSHIP),
             selectors.LedgerFilter(status=Problem.Status.ASSIGNED),
+            selectors.LedgerFilter(unit=self.school, own=True, light=Problem.Light.YELLOW),
+            selectors.LedgerFilter(
+                list_kind=Problem.ListKind.PERSONAL,
+                status=Problem.Status.ASSIGNED,
+                light=Problem.Light.RED,
+            ),
+            selectors.LedgerFilter(unit=self.county, light=Problem.Light.GREEN),
+            selectors.LedgerFilter(unit=self.other_school),  # outside the scope: nothing
         ]
         for f in filters:
             with self.subTest(f=f):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from qingfeng.core.audit import record_audit
 from qingfeng.core.fields import blind_index
+from qingfeng.core.tally import rebuild_rollups
 from qingfeng.orgs.models import Liaison, Person, Role, RoleAssignment, Unit, User
 
 UNIT_FIELDS = (
@@ -87,6 +88,8 @@ def check_move_unit(unit: Unit, *, actor: User, new_parent: Unit) -> Unit:
         depth=F("depth") + (unit.depth - old_depth),
     )
     Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
+    # The counts kept per subtree (core/tally.py Rollup) follow the tree's new shape.
+    rebuild_rollups()
     unit.refresh_from_db()
     record_audit(
         actor=actor,
