@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/dashboard.py [--db sqlite|postgres|both] [--problems 500000]
         [--tickets 200000] [--ratings 1000000] [--sessions 200000] [--per-session 15]
-        [--repeat 20] [--reuse] [--no-write] [--write-only]
+        [--repeat 20] [--reuse | --build-only] [--no-write] [--write-only] [--pg-url URL]
 
 For each database: a fresh SQLite file (bench/out/dashboard.sqlite3) or PostgreSQL database
 (qingfeng_bench_dashboard), `migrate` and `seed_demo --size city` (as bench/run.py does), then
@@ -370,10 +370,11 @@ def _profile(client: Any, url: str, label: str, cache: Any, connection: Any) -> 
 
 
 # --- Orchestration --------------------------------------------------------------------------
-def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any] | None:
     url = f"sqlite:///{SQLITE_PATH}" if kind == "sqlite" else args.pg_url
     env = bench_env(url)
     built: dict[str, Any] = {"load_before": os.getloadavg()[0]}
+    built_path = OUT / f"dashboard-{kind}-built.json"  # what the build recorded, for --reuse
     if not args.reuse:
         print(f"== {kind}: building the city and the other benches' records", flush=True)
         if kind == "sqlite":
@@ -403,10 +404,16 @@ def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         built["analyse_s"] = time.perf_counter() - started
         built["freeze"] = _run_json(env, Path(__file__), "--child", "freeze")
         print(f"   freeze_due: {built['freeze']}", flush=True)
+        built_path.write_text(json.dumps(built, indent=2), encoding="utf-8")
+        if args.build_only:
+            return None
     else:
         manage(env, "migrate", "--noinput", "--verbosity", "0")
         kept = OUT / f"dashboard-{kind}.json"
-        if kept.exists():  # what the run that built it recorded
+        if built_path.exists():  # what the run that built it recorded
+            before = json.loads(built_path.read_text(encoding="utf-8"))
+            built = {**before, **built, "note": "built by an earlier run"}
+        elif kept.exists():
             before = json.loads(kept.read_text(encoding="utf-8")).get("built", {})
             built = {**before, **built, "note": "built by an earlier run"}
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
@@ -550,6 +557,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--freeze-repeat", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="measure the database built before")
+    parser.add_argument(
+        "--build-only", action="store_true", help="build the database, time it later (--reuse)"
+    )
     parser.add_argument("--no-write", action="store_true", help="leave RESULTS.md alone")
     parser.add_argument(
         "--write-only", action="store_true", help="rewrite the section from the saved results"
@@ -568,9 +578,14 @@ def main() -> None:
     for kind in ("sqlite", "postgres"):  # a database not run this time keeps its last figures
         kept = OUT / f"dashboard-{kind}.json"
         if kind in kinds and not args.write_only:
-            results.append(run_database(kind, args))
+            result = run_database(kind, args)
+            if result is None:  # --build-only
+                continue
+            results.append(result)
         elif kept.exists():
             results.append(json.loads(kept.read_text(encoding="utf-8")))
+    if args.build_only:
+        return
     for result in results:
         print("\n".join(table(result)))
     if not args.no_write:
