@@ -1,7 +1,7 @@
 """Time the dashboard (驾驶舱) at city size with all the benches' data.
 
     .venv/bin/python bench/dashboard.py [--db sqlite|postgres|both] [--problems 500000]
-        [--tickets 200000] [--ratings 1000000] [--sessions 200000] [--per-session 15]
+        [--tickets 200000] [--ratings 1000000] [--sessions 200000] [--per-session 15] [--copies N]
         [--repeat 20] [--reuse | --build-only] [--no-write] [--write-only] [--pg-url URL]
 
 For each database: a fresh SQLite file (bench/out/dashboard.sqlite3) or PostgreSQL database
@@ -82,9 +82,15 @@ def builders(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     return [
         (
             "ledger.py",
-            ["--child", "build", "--problems", str(args.problems), "--oldest-days", str(DAYS)],
+            [
+                "--child", "build", "--problems", str(args.problems), "--oldest-days", str(DAYS),
+                "--copies", str(args.copies),
+            ],
         ),
-        ("intake.py", ["--child", "build", "--tickets", str(args.tickets)]),
+        (
+            "intake.py",
+            ["--child", "build", "--tickets", str(args.tickets), "--copies", str(args.copies)],
+        ),
         ("evaluation.py", ["--child", "--build-only", "--ratings", str(args.ratings)]),
         (
             "learning.py",
@@ -373,7 +379,7 @@ def _profile(client: Any, url: str, label: str, cache: Any, connection: Any) -> 
 def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any] | None:
     url = f"sqlite:///{SQLITE_PATH}" if kind == "sqlite" else args.pg_url
     env = bench_env(url)
-    built: dict[str, Any] = {"load_before": os.getloadavg()[0]}
+    built: dict[str, Any] = {"load_before": os.getloadavg()[0], "copies": args.copies}
     built_path = OUT / f"dashboard-{kind}-built.json"  # what the build recorded, for --reuse
     if not args.reuse:
         print(f"== {kind}: building the city and the other benches' records", flush=True)
@@ -431,6 +437,7 @@ def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any] | None:
     result["commit"] = _commit()
     result["args"] = {k: getattr(args, k) for k in ("problems", "tickets", "ratings", "sessions")}
     result["args"]["per_session"] = args.per_session
+    result["args"]["copies"] = built.get("copies", args.copies)
     result["args"]["repeat"] = args.repeat
     (OUT / f"dashboard-{kind}.json").write_text(
         json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8"
@@ -455,7 +462,7 @@ def table(result: dict[str, Any]) -> list[str]:
         f"Measured {result.get('measured_at', '?')} at commit `{result.get('commit', '?')}`: "
         f"`--db {result['kind']} --problems {a['problems']} --tickets {a['tickets']} "
         f"--ratings {a['ratings']} --sessions {a['sessions']} --per-session "
-        f"{a['per_session']} --repeat {a['repeat']}`.",
+        f"{a['per_session']} --copies {a.get('copies', 1)} --repeat {a['repeat']}`.",
         "",
         f"{result['units']:,} units; {result['problems']:,} problems, {result['tickets']:,} "
         f"tickets, {result['ratings']:,} ratings, {result['attendance']:,} attendance rows; "
@@ -554,6 +561,12 @@ def main() -> None:
     parser.add_argument("--ratings", type=int, default=1_000_000)
     parser.add_argument("--sessions", type=int, default=200_000)
     parser.add_argument("--per-session", type=int, default=15)
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=1,
+        help="problems and tickets: draw 1/N, copy the rest in the database (bench/ledger.py)",
+    )
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--freeze-repeat", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="measure the database built before")
