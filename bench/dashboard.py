@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/dashboard.py [--db sqlite|postgres|both] [--problems 500000]
         [--tickets 200000] [--ratings 1000000] [--sessions 200000] [--per-session 15] [--copies N]
-        [--repeat 20] [--reuse | --build-only] [--no-write] [--write-only] [--pg-url URL]
+        [--repeat 20] [--reuse | --build-only | --explain] [--no-write] [--write-only]
+        [--pg-url URL]
 
 For each database: a fresh SQLite file (bench/out/dashboard.sqlite3) or PostgreSQL database
 (qingfeng_bench_dashboard), `migrate` and `seed_demo --size city` (as bench/run.py does), then
@@ -130,6 +131,49 @@ def freeze_all() -> dict[str, Any]:
         "seconds": seconds,
         "rows": MonthFigure.objects.count(),
     }
+
+
+def explain() -> str:
+    """The plans of the ledger's and the evaluation's figure counts (`compute` of the current
+    month) for the whole city and for one county; on PostgreSQL the city's also with
+    `enable_seqscan = off` (what the index would cost)."""
+    _setup_django()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from qingfeng.evaluation import figures as evaluation_figures
+    from qingfeng.ledger import figures as ledger_figures
+    from qingfeng.orgs.models import Unit
+
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    county = Unit.objects.filter(depth=1, kind="county").order_by("path").first()
+    assert county is not None
+    scopes = {
+        "city": list(Unit.objects.filter(is_active=True).values_list("pk", flat=True)),
+        f"county {county.name}": list(Unit.objects.within(county).values_list("pk", flat=True)),
+    }
+    pg = connection.vendor == "postgresql"
+    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN "
+    out = []
+    for name, source in (("ledger", ledger_figures), ("evaluation", evaluation_figures)):
+        for scope, ids in scopes.items():
+            with CaptureQueriesContext(connection) as queries:
+                source.compute(ids, first, today)
+            sql = queries.captured_queries[0]["sql"]
+            settings = [""] + (["SET enable_seqscan = off"] if pg and scope == "city" else [])
+            for setting in settings:
+                with connection.cursor() as cursor:
+                    if setting:
+                        cursor.execute(setting)
+                    cursor.execute(prefix + sql)
+                    plan = [" | ".join(str(c) for c in row)[:200] for row in cursor.fetchall()]
+                    if setting:
+                        cursor.execute("RESET enable_seqscan")
+                out.append(f"== {name}, {scope} ({len(ids)} units) {setting}")
+                out += [*plan, ""]
+    return "\n".join(out)
 
 
 # --- Measuring ------------------------------------------------------------------------------
@@ -578,8 +622,21 @@ def main() -> None:
         "--write-only", action="store_true", help="rewrite the section from the saved results"
     )
     parser.add_argument("--pg-url", default=os.environ.get("QF_BENCH_DASHBOARD_PG_URL", DEFAULT_PG))
-    parser.add_argument("--child", choices=("freeze", "measure"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--explain", action="store_true", help="print the figure counts' plans, time nothing"
+    )
+    parser.add_argument("--child", choices=("freeze", "measure", "explain"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child == "explain":
+        print(explain())
+        return
+    if args.explain:
+        for kind in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
+            url = f"sqlite:///{SQLITE_PATH}" if kind == "sqlite" else args.pg_url
+            subprocess.run(
+                [PY, __file__, "--child", "explain"], env=bench_env(url), cwd=REPO, check=True
+            )
+        return
     if args.child == "freeze":
         print(json.dumps(freeze_all()))
         return

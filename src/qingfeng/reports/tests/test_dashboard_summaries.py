@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from qingfeng.intake import actions as intake_actions
-from qingfeng.intake import handling as intake_handling
+from qingfeng.intake.actions import handling as intake_handling
 from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.intake.tests import objects as intake_objects
 from qingfeng.ledger import deadlines as ledger_deadlines
