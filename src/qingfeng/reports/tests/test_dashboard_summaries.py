@@ -321,3 +321,22 @@ class OwnRowTestCase(SummaryCase):
             )
         )
         self.assertEqual(received.context["figure"]["total"], 1)  # the county's, not the school's
+
+    def test_a_figures_page_opened_bare_lists_this_months_numbers_with_their_counts(
+        self,
+    ) -> None:
+        """/…/figures/ without parameters: no errors about missing ones, but this month's
+        listed figures, each with the count of the list it opens (and `own=1` kept)."""
+        self.login(self.county_admin)
+        for url in ("/learning/figures/", "/oversight/figures/", "/campaigns/figures/"):
+            for query in ({}, {"unit": str(self.county.pk), "own": "1"}):
+                with self.subTest(url=url, query=query):
+                    page = self.client.get(url, query)
+                    self.assertEqual(page.status_code, 200)
+                    self.assertNotContains(page, 'data-testid="figure-errors"')
+                    choices = page.context["choices"]
+                    self.assertTrue(choices)
+                    for choice in choices:
+                        self.assertEqual(query.get("own") == "1", "&own=1" in choice["link"])
+                        listed = self.client.get(url + choice["link"])
+                        self.assertEqual(listed.context["figure"]["total"], choice["total"])
