@@ -1,8 +1,9 @@
 """Time the dashboard (驾驶舱) at city size with all the benches' data.
 
     .venv/bin/python bench/dashboard.py [--db sqlite|postgres|both] [--problems 500000]
-        [--tickets 200000] [--ratings 1000000] [--sessions 200000] [--per-session 15]
-        [--repeat 20] [--reuse] [--no-write] [--write-only]
+        [--tickets 200000] [--ratings 1000000] [--sessions 200000] [--per-session 15] [--copies N]
+        [--repeat 20] [--reuse | --build-only | --explain] [--no-write] [--write-only]
+        [--pg-url URL]
 
 For each database: a fresh SQLite file (bench/out/dashboard.sqlite3) or PostgreSQL database
 (qingfeng_bench_dashboard), `migrate` and `seed_demo --size city` (as bench/run.py does), then
@@ -82,9 +83,15 @@ def builders(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     return [
         (
             "ledger.py",
-            ["--child", "build", "--problems", str(args.problems), "--oldest-days", str(DAYS)],
+            [
+                "--child", "build", "--problems", str(args.problems), "--oldest-days", str(DAYS),
+                "--copies", str(args.copies),
+            ],
         ),
-        ("intake.py", ["--child", "build", "--tickets", str(args.tickets)]),
+        (
+            "intake.py",
+            ["--child", "build", "--tickets", str(args.tickets), "--copies", str(args.copies)],
+        ),
         ("evaluation.py", ["--child", "--build-only", "--ratings", str(args.ratings)]),
         (
             "learning.py",
@@ -124,6 +131,49 @@ def freeze_all() -> dict[str, Any]:
         "seconds": seconds,
         "rows": MonthFigure.objects.count(),
     }
+
+
+def explain() -> str:
+    """The plans of the ledger's and the evaluation's figure counts (`compute` of the current
+    month) for the whole city and for one county; on PostgreSQL the city's also with
+    `enable_seqscan = off` (what the index would cost)."""
+    _setup_django()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from qingfeng.evaluation import figures as evaluation_figures
+    from qingfeng.ledger import figures as ledger_figures
+    from qingfeng.orgs.models import Unit
+
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    county = Unit.objects.filter(depth=1, kind="county").order_by("path").first()
+    assert county is not None
+    scopes = {
+        "city": list(Unit.objects.filter(is_active=True).values_list("pk", flat=True)),
+        f"county {county.name}": list(Unit.objects.within(county).values_list("pk", flat=True)),
+    }
+    pg = connection.vendor == "postgresql"
+    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN "
+    out = []
+    for name, source in (("ledger", ledger_figures), ("evaluation", evaluation_figures)):
+        for scope, ids in scopes.items():
+            with CaptureQueriesContext(connection) as queries:
+                source.compute(ids, first, today)
+            sql = queries.captured_queries[0]["sql"]
+            settings = [""] + (["SET enable_seqscan = off"] if pg and scope == "city" else [])
+            for setting in settings:
+                with connection.cursor() as cursor:
+                    if setting:
+                        cursor.execute(setting)
+                    cursor.execute(prefix + sql)
+                    plan = [" | ".join(str(c) for c in row)[:200] for row in cursor.fetchall()]
+                    if setting:
+                        cursor.execute("RESET enable_seqscan")
+                out.append(f"== {name}, {scope} ({len(ids)} units) {setting}")
+                out += [*plan, ""]
+    return "\n".join(out)
 
 
 # --- Measuring ------------------------------------------------------------------------------
@@ -370,10 +420,11 @@ def _profile(client: Any, url: str, label: str, cache: Any, connection: Any) -> 
 
 
 # --- Orchestration --------------------------------------------------------------------------
-def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any] | None:
     url = f"sqlite:///{SQLITE_PATH}" if kind == "sqlite" else args.pg_url
     env = bench_env(url)
-    built: dict[str, Any] = {"load_before": os.getloadavg()[0]}
+    built: dict[str, Any] = {"load_before": os.getloadavg()[0], "copies": args.copies}
+    built_path = OUT / f"dashboard-{kind}-built.json"  # what the build recorded, for --reuse
     if not args.reuse:
         print(f"== {kind}: building the city and the other benches' records", flush=True)
         if kind == "sqlite":
@@ -403,10 +454,16 @@ def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         built["analyse_s"] = time.perf_counter() - started
         built["freeze"] = _run_json(env, Path(__file__), "--child", "freeze")
         print(f"   freeze_due: {built['freeze']}", flush=True)
+        built_path.write_text(json.dumps(built, indent=2), encoding="utf-8")
+        if args.build_only:
+            return None
     else:
         manage(env, "migrate", "--noinput", "--verbosity", "0")
         kept = OUT / f"dashboard-{kind}.json"
-        if kept.exists():  # what the run that built it recorded
+        if built_path.exists():  # what the run that built it recorded
+            before = json.loads(built_path.read_text(encoding="utf-8"))
+            built = {**before, **built, "note": "built by an earlier run"}
+        elif kept.exists():
             before = json.loads(kept.read_text(encoding="utf-8")).get("built", {})
             built = {**before, **built, "note": "built by an earlier run"}
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
@@ -424,6 +481,7 @@ def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     result["commit"] = _commit()
     result["args"] = {k: getattr(args, k) for k in ("problems", "tickets", "ratings", "sessions")}
     result["args"]["per_session"] = args.per_session
+    result["args"]["copies"] = built.get("copies", args.copies)
     result["args"]["repeat"] = args.repeat
     (OUT / f"dashboard-{kind}.json").write_text(
         json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8"
@@ -448,7 +506,7 @@ def table(result: dict[str, Any]) -> list[str]:
         f"Measured {result.get('measured_at', '?')} at commit `{result.get('commit', '?')}`: "
         f"`--db {result['kind']} --problems {a['problems']} --tickets {a['tickets']} "
         f"--ratings {a['ratings']} --sessions {a['sessions']} --per-session "
-        f"{a['per_session']} --repeat {a['repeat']}`.",
+        f"{a['per_session']} --copies {a.get('copies', 1)} --repeat {a['repeat']}`.",
         "",
         f"{result['units']:,} units; {result['problems']:,} problems, {result['tickets']:,} "
         f"tickets, {result['ratings']:,} ratings, {result['attendance']:,} attendance rows; "
@@ -547,16 +605,38 @@ def main() -> None:
     parser.add_argument("--ratings", type=int, default=1_000_000)
     parser.add_argument("--sessions", type=int, default=200_000)
     parser.add_argument("--per-session", type=int, default=15)
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=1,
+        help="problems and tickets: draw 1/N, copy the rest in the database (bench/ledger.py)",
+    )
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--freeze-repeat", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="measure the database built before")
+    parser.add_argument(
+        "--build-only", action="store_true", help="build the database, time it later (--reuse)"
+    )
     parser.add_argument("--no-write", action="store_true", help="leave RESULTS.md alone")
     parser.add_argument(
         "--write-only", action="store_true", help="rewrite the section from the saved results"
     )
     parser.add_argument("--pg-url", default=os.environ.get("QF_BENCH_DASHBOARD_PG_URL", DEFAULT_PG))
-    parser.add_argument("--child", choices=("freeze", "measure"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--explain", action="store_true", help="print the figure counts' plans, time nothing"
+    )
+    parser.add_argument("--child", choices=("freeze", "measure", "explain"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child == "explain":
+        print(explain())
+        return
+    if args.explain:
+        for kind in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
+            url = f"sqlite:///{SQLITE_PATH}" if kind == "sqlite" else args.pg_url
+            subprocess.run(
+                [PY, __file__, "--child", "explain"], env=bench_env(url), cwd=REPO, check=True
+            )
+        return
     if args.child == "freeze":
         print(json.dumps(freeze_all()))
         return
@@ -568,9 +648,14 @@ def main() -> None:
     for kind in ("sqlite", "postgres"):  # a database not run this time keeps its last figures
         kept = OUT / f"dashboard-{kind}.json"
         if kind in kinds and not args.write_only:
-            results.append(run_database(kind, args))
+            result = run_database(kind, args)
+            if result is None:  # --build-only
+                continue
+            results.append(result)
         elif kept.exists():
             results.append(json.loads(kept.read_text(encoding="utf-8")))
+    if args.build_only:
+        return
     for result in results:
         print("\n".join(table(result)))
     if not args.no_write:

@@ -71,3 +71,15 @@ def test_the_large_screen_fills_a_meeting_room_display(desktop: Browser) -> None
     desktop.assert_no_horizontal_overflow()
     path = desktop.screenshot("dashboard-screen-1920")
     assert path.exists()
+
+
+def test_a_figures_page_without_parameters_offers_this_months_numbers(ui: Browser) -> None:
+    """/learning/figures/ opened bare (a bookmark, a link copied without its query): the
+    month's numbers to choose from, no errors about missing parameters."""
+    page = ui.page
+    sign_in_as(ui, "county_admin")
+    ui.goto("/learning/figures/")
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("figures-bare")
+    expect(page.get_by_test_id("figure-choices")).to_be_visible()
+    expect(page.get_by_test_id("figure-errors")).to_have_count(0)

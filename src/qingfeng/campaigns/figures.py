@@ -64,8 +64,11 @@ def _conditions(start: date, end: date) -> figurelist.Conditions:
     }
 
 
+_count, _records = figurelist.counted(_conditions)
+
+
 def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
-    result = figurelist.count(_conditions(start, end), unit_ids)
+    result = _count(unit_ids, start, end)
     first, after = day_bounds(start, end, timezone.get_current_timezone())
     fields = (
         WeeklyReport.objects.filter(unit_id__in=unit_ids, filed_at__gte=first, filed_at__lt=after)
@@ -122,7 +125,7 @@ def records(key: str, unit_ids: Any, start: date, end: date) -> QuerySet[Any] | 
         return weekly_due(
             set(Unit.objects.filter(pk__in=unit_ids).values_list("pk", flat=True)), start, end
         )
-    return figurelist.narrow(_conditions(start, end), key, unit_ids)
+    return _records(key, unit_ids, start, end)
 
 
 SOURCE = FigureSource(
@@ -132,6 +135,7 @@ SOURCE = FigureSource(
     FIGURES,
     compute,
     records="campaigns:figures",
+    own_records=True,
     ratios=(Ratio("weekly_on_time_rate", _("周报按时率"), "weekly_on_time", "weekly_due"),),
 )
 
@@ -178,5 +182,6 @@ ACTIVITIES = FigureSource(
     ACTIVITY_FIGURES,
     compute_activities,
     records="campaigns:activity_figures",
+    own_records=True,
     stage="check",
 )

@@ -67,13 +67,16 @@ Conditions = Mapping[str, tuple[type[Model], str, Q]]
 
 
 def count(conditions: Conditions, unit_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Per unit, the figures of `conditions`: one grouped query per model counted."""
+    """Per unit, the figures of `conditions`: one grouped query per model counted. Each
+    figure counts the unit column it groups by (never null in these rows), not the id: an
+    index that leads with the unit and holds the conditions' columns then answers alone
+    (PostgreSQL: an index-only scan; the ledger's and the evaluation's figures indexes)."""
     result: dict[int, dict[str, int]] = defaultdict(dict)
     by_model: dict[tuple[type[Model], str], dict[str, Q]] = defaultdict(dict)
     for key, (model, unit, condition) in conditions.items():
         by_model[(model, unit)][key] = condition
     for (model, unit), found in by_model.items():
-        counts = {key: Count("pk", filter=c) for key, c in found.items()}
+        counts = {key: Count(unit, filter=c) for key, c in found.items()}
         rows = (
             model._default_manager.filter(reduce(or_, found.values()), **{f"{unit}__in": unit_ids})
             .values(unit)
@@ -89,6 +92,27 @@ def narrow(conditions: Conditions, key: str, unit_ids: Any) -> QuerySet[Any]:
     """The records counted in figure `key` in the units of `unit_ids` (ids or a subquery)."""
     model, unit, condition = conditions[key]
     return model._default_manager.filter(condition, **{f"{unit}__in": unit_ids})
+
+
+# A source's counts (`FigureSource.compute`) and the records behind one of them.
+Compute = Callable[[Sequence[int], date, date], dict[int, dict[str, int]]]
+Records = Callable[[str, Any, date, date], QuerySet[Any]]
+
+
+def counted(conditions: Callable[[date, date], Conditions]) -> tuple[Compute, Records]:
+    """A source's `compute(unit_ids, start, end)` and `records(key, unit_ids, start, end)`
+    from its conditions for a period (`conditions(start, end)`): the counts per unit and the
+    records counted in one figure (ids or a subquery of units), from one definition."""
+
+    def compute(unit_ids: Sequence[int], start: date, end: date) -> dict[int, dict[str, int]]:
+        return count(conditions(start, end), unit_ids)
+
+    def records(key: str, unit_ids: Any, start: date, end: date) -> QuerySet[Any]:
+        """The records counted in figure `key` for the days `start` … `end` in the units
+        of `unit_ids` (the list behind a dashboard number)."""
+        return narrow(conditions(start, end), key, unit_ids)
+
+    return compute, records
 
 
 class FigureForm(forms.Form):
@@ -122,10 +146,11 @@ def figure_records(
     title: StrOrPromise,
 ) -> HttpResponse:
     """The records behind one of `source`'s numbers, over the units of `units` (the user's
-    scope in the app) under `?unit=` (404 outside it, as for a missing unit). Without a
-    figure (a number of the source no list shows) the page offers the listed figures of this
-    month; bad parameters get the form's Chinese errors and a 400."""
-    form = FigureForm(request.GET, source=source)
+    scope in the app) under `?unit=` (404 outside it, as for a missing unit); with `own=1`
+    beside it, that unit's own records only (the dashboard's own row of a unit with units
+    below). Without a figure (the address opened bare, or a number of the source no list
+    shows) the page offers the listed figures of this month with their counts; bad
+    parameters get the form's Chinese errors and a 400."""
     unit = None
     unit_id = request.GET.get("unit", "")
     if unit_id:
@@ -134,18 +159,33 @@ def figure_records(
         unit = units.filter(pk=int(unit_id)).first()
         if unit is None:
             raise Http404
-    context: dict[str, Any] = {"source": source, "title": title, "unit": unit, "form": form}
+    own = unit is not None and request.GET.get("own") == "1"
+    if unit is None:
+        in_view = units
+    else:
+        in_view = units.filter(pk=unit.pk) if own else units.filter(path__startswith=unit.path)
+    context: dict[str, Any] = {"source": source, "title": title, "unit": unit, "own": own}
     if "figure" not in request.GET:
-        today = timezone.localdate()
-        first = today.replace(day=1)
-        context["choices"] = [
-            (f, _month_link(f.key, first, today, unit)) for f in source.figures if f.listed
-        ]
+        last = timezone.localdate()
+        first = last.replace(day=1)
+        ids = in_view.values("pk")
+        context.update(
+            period={"first": first, "last": last},
+            choices=[
+                {
+                    "label": f.label,
+                    "total": Paginator(lister(f.key, ids, first, last).records, PAGE_SIZE).count,
+                    "link": _month_link(f.key, first, last, unit, own),
+                }
+                for f in source.figures
+                if f.listed
+            ],
+        )
         return render(request, "core/figure_records.html", context)
+    form = context["form"] = FigureForm(request.GET, source=source)
     if not form.is_valid():
         return render(request, "core/figure_records.html", context, status=400)
     key, first, last = (form.cleaned_data[k] for k in ("figure", "period_from", "period_to"))
-    in_view = units if unit is None else units.filter(path__startswith=unit.path)
     listing = lister(key, in_view.values("pk"), first, last)
     page = Paginator(listing.records, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -171,6 +211,8 @@ def figure_records(
     return render(request, "core/figure_records.html", context)
 
 
-def _month_link(key: str, first: date, last: date, unit: Any) -> str:
+def _month_link(key: str, first: date, last: date, unit: Any, own: bool) -> str:
     query = f"?figure={key}&period_from={first}&period_to={last}"
-    return query + (f"&unit={unit.pk}" if unit is not None else "")
+    if unit is not None:
+        query += f"&unit={unit.pk}" + ("&own=1" if own else "")
+    return query

@@ -7,13 +7,11 @@ quarterly assessment."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import reduce
 from operator import or_
-from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -60,14 +58,8 @@ def _conditions(start: date, end: date) -> figurelist.Conditions:
     }
 
 
-def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
-    return figurelist.count(_conditions(start, end), unit_ids)
-
-
-def records(key: str, unit_ids: Any, start: date, end: date) -> QuerySet[Any]:
-    """The records counted in figure `key` for the days `start` … `end` in the units of
-    `unit_ids` (the list behind a dashboard number, core/figurelist.py)."""
-    return figurelist.narrow(_conditions(start, end), key, unit_ids)
+# The counts per unit and the records behind one of them, from `_conditions`.
+compute, records = figurelist.counted(_conditions)
 
 
 SOURCE = FigureSource(
@@ -77,6 +69,7 @@ SOURCE = FigureSource(
     FIGURES,
     compute,
     records="evaluation:figures",
+    own_records=True,
     stage="evaluate",
     ratios=(
         Ratio("ratings_satisfied_rate", _("评议满意率"), "ratings_satisfied", "ratings_base", 30),

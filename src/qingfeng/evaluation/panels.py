@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from django.db.models import BooleanField, Case, Count, Q, Value, When
+from django.urls import reverse
 
 from qingfeng.evaluation import export, figures, selectors, stats
 from qingfeng.evaluation.models import Remedial, Round, RoundUnit
@@ -76,8 +77,20 @@ def verdicts(user: User, paths: Sequence[str], first: date, last: date) -> Mappi
         ]
         rows = selectors.results(round_, units) if units else []
     tally = Counter(r.verdict for r in rows)
+    # Where each number leads (the view's top units, a leader's counties each): the round's
+    # units with a verdict, and the remedial rounds behind the figures' counts.
+    tops = [int(path.rstrip("/").rsplit("/", 1)[-1]) for path in paths]
+    unit_query = "&".join(f"unit={pk}" for pk in tops)
+    period = f"period_from={first}&period_to={last}"
+    one = f"&unit={tops[0]}" if len(tops) == 1 else ""
+    figures_url = reverse("evaluation:figures")
     return {
         "eval_round": round_,
+        "eval_verdict_query": unit_query,
+        "eval_remedial_links": {
+            key: f"{figures_url}?figure={figure}&{period}{one}"
+            for key, figure in (("open", "remedials_open"), ("escalated", "remedials_escalated"))
+        },
         "eval_counts": [
             {"verdict": v, "label": stats.verdict_label(v, round_.threshold), "n": tally.get(v, 0)}
             for v in SEVERITY

@@ -20,7 +20,7 @@ from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.core.publicform import qr
 from qingfeng.core.publicform.poster import PosterFontError
-from qingfeng.evaluation import actions, excel, export, figures, scheme, selectors
+from qingfeng.evaluation import actions, excel, export, figures, panels, scheme, selectors, stats
 from qingfeng.evaluation.actions.scores import MAX_FILES
 from qingfeng.evaluation.forms import (
     CodesForm,
@@ -102,12 +102,14 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     round_ = _round(request, pk)
     manage = can(request.user, "manage", round_)
     rows = selectors.visible_results(request.user, round_) if round_.status != "draft" else []
+    rows, narrowed = _narrow_results(request, round_, rows)
     return render(
         request,
         "evaluation/round.html",
         {
             "round": round_,
             "rows": rows,
+            "narrowed": narrowed,
             "manage": manage,
             "definition": export.definition_lines(round_),
             **scheme.context(round_.indicators),
@@ -116,6 +118,30 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             and (manage or can(request.user, "enter_third_party", round_)),
         },
     )
+
+
+def _narrow_results(
+    request: AuthenticatedHttpRequest, round_: Round, rows: list[selectors.UnitResult]
+) -> tuple[list[selectors.UnitResult], dict[str, Any] | None]:
+    """The results under `?unit=` (repeatable: a leader's counties) with `?verdict=`: the
+    units behind a verdict count of the dashboard's panel (evaluation/panels.py), already
+    only those the user may see; None when the page is not narrowed."""
+    verdict = request.GET.get("verdict", "")
+    ids = request.GET.getlist("unit")
+    if not verdict and not ids:
+        return rows, None
+    if verdict not in panels.SEVERITY or not all(i.isdigit() for i in ids):
+        raise Http404
+    paths = list(Unit.objects.filter(pk__in=[int(i) for i in ids]).values_list("path", flat=True))
+    if len(paths) != len(set(ids)):
+        raise Http404
+    kept = [
+        r
+        for r in rows
+        if r.verdict == verdict and (not paths or r.unit.path.startswith(tuple(paths)))
+    ]
+    label = stats.verdict_label(verdict, round_.threshold)
+    return kept, {"verdict": verdict, "label": label, "total": len(kept)}
 
 
 def _move(request: AuthenticatedHttpRequest, pk: int, run: Any) -> HttpResponse:

@@ -168,6 +168,7 @@ SOURCE = FigureSource(
     FIGURES,
     compute,
     records="intake:queue?status=all",
+    own_records=True,
     stage="check",
     ratios=(
         Ratio("tickets_satisfied_rate", _("工单满意率"), "tickets_satisfied", "tickets_rated", 30),

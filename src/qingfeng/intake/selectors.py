@@ -206,6 +206,13 @@ class TicketFilter:
     figure: str = ""
     period_from: date | None = None
     period_to: date | None = None
+    own: bool = False  # the unit's own tickets only, not its subtree's (with `unit`)
+
+
+def _units(f: TicketFilter) -> Any:
+    """The units `f` narrows to: `f.unit` alone (`own`) or its subtree."""
+    assert f.unit is not None
+    return [f.unit.pk] if f.own else unit_ids_under([f.unit.path])
 
 
 def filter_tickets(user: User, f: TicketFilter) -> QuerySet[Ticket]:
@@ -218,7 +225,7 @@ def filter_tickets(user: User, f: TicketFilter) -> QuerySet[Ticket]:
     if f.figure and f.period_from and f.period_to:
         from qingfeng.intake import figures
 
-        units = unit_ids_under([f.unit.path]) if f.unit is not None else None
+        units = _units(f) if f.unit is not None else None
         tickets = figures.narrow(tickets, f.figure, f.period_from, f.period_to, units)
         f = replace(f, status="all", unit=None)
     if f.status == "all":
@@ -237,7 +244,7 @@ def filter_tickets(user: User, f: TicketFilter) -> QuerySet[Ticket]:
     if f.category:
         tickets = tickets.filter(category_id=f.category)
     if f.unit is not None:
-        units = unit_ids_under([f.unit.path])
+        units = _units(f)
         tickets = tickets.filter(Q(unit_id__in=units) | Q(handling_unit_id__in=units))
     text = f.text.strip()
     if text:
@@ -286,7 +293,7 @@ def queue_lights(user: User, f: TicketFilter) -> dict[str, int] | None:
     else:
         tallies = tallies.filter(status__in=OPEN)
     if f.unit is not None:
-        units = unit_ids_under([f.unit.path])
+        units = _units(f)
         tallies = tallies.filter(Q(unit_id__in=units) | Q(handling_unit_id__in=units))
     return listing.count_lights(tallies, column="urgency", codes=URGENCY, amount=Sum("n"))
 

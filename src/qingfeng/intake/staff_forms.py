@@ -43,6 +43,8 @@ class QueueFilterForm(forms.Form):
     )
     period_from = forms.DateField(required=False, widget=forms.HiddenInput)
     period_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    # With `unit`: that unit's own tickets only (the dashboard's own row of a unit).
+    own = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -78,6 +78,7 @@ def _ticket_filter(user: User, data: dict[str, Any]) -> selectors.TicketFilter:
         figure=data.get("figure") or "",
         period_from=data.get("period_from"),
         period_to=data.get("period_to"),
+        own=bool(data.get("own")) and unit is not None,
     )
 
 

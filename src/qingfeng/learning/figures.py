@@ -6,11 +6,9 @@ are never counted (the 2024 rules against formalism). Grouped queries."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -59,14 +57,8 @@ def _conditions(start: date, end: date) -> figurelist.Conditions:
     }
 
 
-def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Mapping[str, int]]:
-    return figurelist.count(_conditions(start, end), unit_ids)
-
-
-def records(key: str, unit_ids: Any, start: date, end: date) -> QuerySet[Any]:
-    """The records counted in figure `key` for the days `start` … `end` in the units of
-    `unit_ids` (the list behind a dashboard number, core/figurelist.py)."""
-    return figurelist.narrow(_conditions(start, end), key, unit_ids)
+# The counts per unit and the records behind one of them, from `_conditions`.
+compute, records = figurelist.counted(_conditions)
 
 
 SOURCE = FigureSource(
@@ -76,6 +68,7 @@ SOURCE = FigureSource(
     FIGURES,
     compute,
     records="learning:figures",
+    own_records=True,
     stage="learn",
     ratios=(
         Ratio("attendance_rate", _("学习出席率"), "attendance_attended", "attendance_expected"),

@@ -121,7 +121,10 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
     first, after = day_bounds(start, end, timezone.get_current_timezone())
     result: dict[int, dict[str, int]] = defaultdict(dict)
     problems, conditions = _conditions(Problem.objects.filter(unit_id__in=unit_ids), start, end)
-    counts = {key: Count("id", filter=condition) for key, condition in conditions.items()}
+    # The unit column counted, not the id: the figures index (`ledger_problem_figures`, the
+    # unit and every column the current period's conditions read) then answers alone
+    # (PostgreSQL: an index-only scan).
+    counts = {key: Count("unit_id", filter=condition) for key, condition in conditions.items()}
     for row in problems.values("unit_id").annotate(**counts):
         result[row.pop("unit_id")].update(row)
     for model, key, stamp in (

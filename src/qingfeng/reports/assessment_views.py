@@ -4,9 +4,11 @@ formula, the office's deductions and vetoes, approval, publication, the export. 
 from __future__ import annotations
 
 from itertools import groupby
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,6 +21,7 @@ from qingfeng.core.policy import guarded
 from qingfeng.orgs.models import Unit
 from qingfeng.orgs.selectors import scope_root_units
 from qingfeng.reports import assessments, export, scoring, selectors
+from qingfeng.reports.models import Score
 from qingfeng.reports.permissions import approves, can, drafts
 
 CATEGORY = dict(Unit.Category.choices)
@@ -44,7 +47,9 @@ def assessment_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def assessment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     assessment = selectors.get_assessment_for_user(request.user, pk)
-    scores = list(selectors.scores_visible_to(request.user, assessment))
+    scores, narrowed = _narrow_scores(
+        request, selectors.scores_visible_to(request.user, assessment)
+    )
     indicators = scoring.kept_indicators(assessment.scheme)
     manual = selectors.manual_scores_for(scores)
     for score in scores:  # each cell: the indicator, its value, its manual score if any
@@ -61,6 +66,7 @@ def assessment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         "reports/assessment.html",
         {
             "assessment": assessment,
+            "narrowed": narrowed,
             "groups": groups,
             "indicators": indicators,
             "formula": scoring.FORMULA,
@@ -73,6 +79,35 @@ def assessment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             "approves": approves(request.user, assessment.issuer),
         },
     )
+
+
+def _narrow_scores(
+    request: AuthenticatedHttpRequest, scores: QuerySet[Score]
+) -> tuple[list[Score], dict[str, Any] | None]:
+    """The scores under `?unit=` (repeatable: a leader's counties), of `?category=`, ranked
+    only with `?ranked=1`: the scores behind a number of the dashboard's panel
+    (reports/panels.py), of those the user may see; None when the page is not narrowed."""
+    ids = request.GET.getlist("unit")
+    category = request.GET.get("category", "")
+    ranked = request.GET.get("ranked") == "1"
+    if not ids and not category and not ranked:
+        return list(scores), None
+    if not all(i.isdigit() for i in ids) or (category and category not in CATEGORY):
+        raise Http404
+    if ids:
+        paths = Unit.objects.filter(pk__in=[int(i) for i in ids]).values_list("path", flat=True)
+        if len(paths) != len(set(ids)):
+            raise Http404
+        under = Q(pk__in=[])
+        for path in paths:
+            under |= Q(unit__path__startswith=path)
+        scores = scores.filter(under)
+    if category:
+        scores = scores.filter(category=category)
+    if ranked:
+        scores = scores.filter(rank__gt=0)
+    found = list(scores)
+    return found, {"category": CATEGORY.get(category, ""), "total": len(found)}
 
 
 @guarded(can, "draft")

@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from qingfeng.orgs.models import Unit, User
@@ -66,6 +67,7 @@ def rhythm(user: User, paths: Sequence[str], first: date, last: date) -> Mapping
             shown = rows if len(rows) <= 2 * EACH_END else rows[:EACH_END] + rows[-EACH_END:]
             ranking.append(
                 {
+                    "key": category,
                     "category": labels.get(category, category),
                     "rows": shown,
                     "count": len(rows),
@@ -74,6 +76,14 @@ def rhythm(user: User, paths: Sequence[str], first: date, last: date) -> Mapping
             )
     if not bulletins and assessment is None:
         return None
+    # Where the numbers lead: the assessment's page narrowed to the view's top units (a
+    # leader's counties each), a category's ranked units, or a unit's own score.
+    tops = "&".join(f"unit={int(path.rstrip('/').rsplit('/', 1)[-1])}" for path in paths)
+    if assessment is not None:
+        url = reverse("reports:assessment", args=[assessment.pk])
+        for group in ranking:
+            group["link"] = f"{url}?category={group['key']}&ranked=1&{tops}"
+            group["rows"] = [(s, f"{url}?unit={s.unit_id}#score-{s.pk}") for s in group["rows"]]
     return {
         "rhythm_bulletins": bulletins,
         "rhythm_assessment": assessment,

@@ -6,6 +6,7 @@ workbook and the large screen show the page's numbers, inside the scope only."""
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
 from datetime import date
 
@@ -228,3 +229,55 @@ class RhythmPanelTestCase(MonthlyCase):
         # November's dashboard: issued in December, so not "this month's" bulletin there.
         november = self.client.get(URL, {"month": "2026-11"})
         self.assertNotContains(november, "本月印发的通报：<a")
+
+    def test_every_number_of_the_ranking_opens_its_scores_and_counts_the_same(self) -> None:
+        """Each category's count opens the assessment narrowed to the view's ranked units of
+        that category (as many as the count); each rank and score opens the unit's score."""
+        with time_machine.travel("2026-12-03 09:00 +0800", tick=False):
+            assessment = assessments.check_create_assessment(
+                actor=self.office_user, issuer=self.bureau, quarter="2026-Q4"
+            )
+            assessments.check_approve_assessment(assessment, actor=self.leader)
+            assessments.check_publish_assessment(assessment, actor=self.office_user)
+        views = [
+            (self.county_admin, {}),
+            (self.bureau_admin, {}),
+            (self.bureau_admin, {"scope": str(self.county.pk)}),
+            (self.leader, {}),
+            (self.office_user, {}),
+        ]
+        checked = 0
+        for user, query in views:
+            self.login(user)
+            cache.clear()
+            response = self.client.get(URL, {"month": "2026-12", **query})
+            extras = [html for stage in response.context["panels"] for html in stage["extras"]]
+            panel = next(html for html in extras if "dashboard-panel-rhythm" in html)
+            counts = re.findall(r'<a href="([^"]+)" data-testid="ranking-count">(\d+)</a>', panel)
+            cells = re.findall(r'<td><a href="([^"]+)">(\d+)</a></td>', panel)
+            cells += re.findall(r'<td class="text-end"><a href="([^"]+)">([\d.]+)</a></td>', panel)
+            self.assertTrue(counts and cells, (user.username, query))
+            # No number in the ranking without its link.
+            self.assertFalse(re.findall(r"<td>\d+</td>|text-end\">[\d.]+</td>", panel))
+            for link, number in counts:
+                with self.subTest(user=user.username, query=query, link=link):
+                    page = self.client.get(link.replace("&amp;", "&"))
+                    self.assertEqual(page.status_code, 200)
+                    self.assertEqual(page.context["narrowed"]["total"], int(number))
+                    if user == self.county_admin:
+                        self.assertNotContains(page, self.other_school.name)
+                    checked += 1
+            for link, number in cells:
+                with self.subTest(user=user.username, query=query, link=link, number=number):
+                    page = self.client.get(link.replace("&amp;", "&"))
+                    self.assertEqual(page.status_code, 200)
+                    # The unit's own score row, the one the number is from, is on the page.
+                    anchor = link.rsplit("#", 1)[1]
+                    self.assertContains(page, f'id="{anchor}"')
+                    checked += 1
+        self.assertGreater(checked, 10)
+        self.login(self.county_admin)
+        url = f"/reports/assessments/{assessment.pk}/"
+        for bad in ({"unit": "x"}, {"category": "nonsense"}, {"unit": "999999"}):
+            with self.subTest(bad=bad):
+                self.assertEqual(self.client.get(url, bad).status_code, 404)

@@ -14,6 +14,9 @@ import time_machine
 from django.core.cache import cache
 from django.utils import timezone
 
+from qingfeng.intake import actions as intake_actions
+from qingfeng.intake.actions import handling as intake_handling
+from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.intake.tests import objects as intake_objects
 from qingfeng.ledger import deadlines as ledger_deadlines
 from qingfeng.ledger import selectors as ledger_selectors
@@ -272,3 +275,68 @@ class OwnRowTestCase(SummaryCase):
             # The list keeps the narrowing on its next page and filters.
             page = self.client.get(new["link"]).content.decode()
             self.assertIn('name="own"', page)
+
+    def test_every_sources_own_row_links_to_the_units_own_records(self) -> None:
+        """Not only the ledger: each source whose list takes `own=1` (all of them now) links
+        the county's own row to the county's own records, counting the same, and its
+        schools' records are not among them."""
+        ticket, _code = intake_actions.check_submit_ticket(
+            kind=Ticket.Kind.COMPLAINT,
+            category=TicketCategory.objects.get(name="乱收费乱办班乱订资料"),
+            unit=self.county,
+            title="县局窗口办事难",
+            content="县教育局窗口多次让群众跑腿。",
+            anonymous=True,
+        )
+        intake_handling.do_accept(ticket, actor=self.bureau_admin)
+        intake_handling.check_assign(ticket, actor=self.bureau_admin, unit=self.county)
+        intake_objects.assigned(self)  # a school's ticket: in the county's subtree, not its own
+        self.login(self.county_admin)
+        response = self.client.get(URL)
+        sources = {s.key: s for s in response.context["board"].sources}
+        checked = set()
+        for table in (t for p in response.context["panels"] for t in p["sources"]):
+            own = next(item for item in table["rows"] if item["row"].own)
+            for cell in own["values"]:
+                if not cell["link"]:
+                    continue
+                with self.subTest(source=table["key"], link=cell["link"]):
+                    self.assertTrue(sources[table["key"]].own_records)
+                    self.assertIn(f"unit={self.county.pk}&own=1", cell["link"])
+                    listed = self.client.get(cell["link"])
+                    self.assertEqual(listed.status_code, 200)
+                    if "figure=" in cell["link"]:
+                        self.assertEqual(listed.context["figure"]["total"], cell["value"])
+                    checked.add(table["key"])
+        self.assertTrue({"ledger", "intake", "learning", "evaluation", "oversight"} <= checked)
+        received = self.client.get(
+            next(
+                c["link"]
+                for t in (t for p in response.context["panels"] for t in p["sources"])
+                if t["key"] == "intake"
+                for item in t["rows"]
+                if item["row"].own
+                for c in item["values"]
+                if "figure=tickets_received&" in c["link"]
+            )
+        )
+        self.assertEqual(received.context["figure"]["total"], 1)  # the county's, not the school's
+
+    def test_a_figures_page_opened_bare_lists_this_months_numbers_with_their_counts(
+        self,
+    ) -> None:
+        """/…/figures/ without parameters: no errors about missing ones, but this month's
+        listed figures, each with the count of the list it opens (and `own=1` kept)."""
+        self.login(self.county_admin)
+        for url in ("/learning/figures/", "/oversight/figures/", "/campaigns/figures/"):
+            for query in ({}, {"unit": str(self.county.pk), "own": "1"}):
+                with self.subTest(url=url, query=query):
+                    page = self.client.get(url, query)
+                    self.assertEqual(page.status_code, 200)
+                    self.assertNotContains(page, 'data-testid="figure-errors"')
+                    choices = page.context["choices"]
+                    self.assertTrue(choices)
+                    for choice in choices:
+                        self.assertEqual(query.get("own") == "1", "&own=1" in choice["link"])
+                        listed = self.client.get(url + choice["link"])
+                        self.assertEqual(listed.context["figure"]["total"], choice["total"])
