@@ -573,6 +573,11 @@ def run(args: argparse.Namespace, pair: pgreplica.Pair | None) -> None:
         and ("replica" not in results or results["replica"]["ok"])
     )
     print("multi-host run", "PASSED" if ok else "FAILED", flush=True)
+    out = Path(__file__).resolve().parent.parent / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    (out / "multihost.json").write_text(
+        json.dumps(results, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
     write_results(results, ok, args, load_before)
     if not ok:
         raise SystemExit(1)
@@ -784,6 +789,20 @@ def write_results(
             f"{files['bucket holds exactly the attachments']}; read back by host B with the "
             f"bucket's checksums: {files['read by host B, checksums equal']}; files on local "
             f"disks: {files['files on local disks']} |",
+        ]
+    replica = results.get("replica")
+    if replica is not None:
+        lines += [
+            "| dashboards from a streaming replica (own primary and `pg_basebackup -R -X stream` "
+            f"replica, Debian's PostgreSQL), {args.dashboards} rounds of 4 pages through each "
+            "host as the bureau's admin | "
+            f"answers {replica['requests']}; per page median/p95 "
+            + ", ".join(f"{k} {v['median']}/{v['p95']} ms" for k, v in replica["ms"].items())
+            + f"; the replica ran {replica['replica figure statements']} reads of the figures' "
+            f"tables (the primary {replica['primary figure statements']}) and "
+            f"{replica['replica writes']} writes; its pg_stat_database counters grew by "
+            f"{replica['replica counters']}; lag before {replica['lag before']}, after "
+            f"{replica['lag after']} |",
         ]
     load_after = os.getloadavg()
     lines += [
