@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "bench"))
 from drill import instance_env, manage, pg_url, serve_until_healthy, stop
 from multihost import query, sign_in, start_nginx
-from run import OUT, bench_keys
+from run import OUT
 from serve import open_loop
 
 HERE = Path(__file__).resolve().parent
@@ -160,6 +160,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument(
+        "--keys",
+        default=str(OUT / "bench.env"),
+        help="the keys the database was built with (bench/out/bench.env of the worktree that "
+        "built it): its personal fields are encrypted with them",
+    )
+    parser.add_argument("--no-write", action="store_true", help="leave bench/RESULTS.md alone")
     args = parser.parse_args()
 
     import redis
@@ -171,7 +178,9 @@ def main() -> None:
     queue.flushdb()  # this script's own database number
     work = Path(tempfile.mkdtemp(prefix="qingfeng-province-"))
     base = {k: v for k, v in os.environ.items() if not k.startswith(("QF_", "DATABASE_URL"))}
-    base.update(bench_keys(), QF_ENV_FILE=str(work / "absent.env"))  # the builder's keys
+    keys = Path(args.keys).read_text(encoding="utf-8").splitlines()
+    base.update(dict(line.split("=", 1) for line in keys if "=" in line))  # the builder's
+    base["QF_ENV_FILE"] = str(work / "absent.env")
     servers: dict[str, tuple[Any, int]] = {}
     results: dict[str, Any] = {"sizes": size, "load_before": os.getloadavg()}
     balancer = None
@@ -220,7 +229,8 @@ def main() -> None:
     results["clients"] = args.clients
     OUT.mkdir(exist_ok=True)
     (OUT / "province-load.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    write_results(results)
+    if not args.no_write:
+        write_results(results)
 
 
 def write_results(results: dict[str, Any]) -> None:
