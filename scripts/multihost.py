@@ -822,7 +822,7 @@ def write_results(
         "",
         "A worker killed in the middle of a job is `core/tests/test_job_takeover.py` (two worker "
         "processes on the shared database, one killed holding the job; run by the suite on "
-        "both databases). Not measured here: load at province size (docs/operations.md §5).",
+        "both databases). Load at province size: `scripts/province_load.py`, next section.",
         end,
     ]
     text = path.read_text(encoding="utf-8")
