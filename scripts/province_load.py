@@ -245,7 +245,9 @@ def write_results(results: dict[str, Any]) -> None:
         f"problems, {size['tickets']:,} tickets before the run), one Redis; "
         + ("dashboards read from a streaming replica" if results["replica"] else "no replica")
         + f". Each phase {results['seconds']:.0f} s through nginx, one after the other; "
-        f"{results['clients']} signed-in clients in a closed loop for the pages.",
+        f'{results["clients"]} signed-in clients in a closed loop for the pages. "Per '
+        'second": pages answered a second; for the submissions, those accepted (201) a '
+        "second from the first sent to the last answered. Errors: anything but 200 (201).",
         "",
         "| phase | requests | statuses | median | p95 | max | per second | load (1 min) at end |",
         "|---|---|---|---|---|---|---|---|",
