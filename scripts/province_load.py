@@ -43,7 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "bench"))
-from drill import instance_env, manage, pg_url, serve_until_healthy, stop
+from drill import PY, free_port, get, instance_env, manage, pg_url, stop
 from multihost import query, sign_in, start_nginx
 from run import OUT
 from serve import open_loop
@@ -51,6 +51,32 @@ from serve import open_loop
 HERE = Path(__file__).resolve().parent
 START, END = "<!-- multihost-province:start -->", "<!-- multihost-province:end -->"
 MARK = "省级负载"  # in the titles of the submissions this run files
+
+
+def serve(env: dict[str, str], log: Path, connections: int) -> tuple[Any, int]:
+    """`serve` with one web worker holding at most `connections` connections (each request
+    under gevent has a database connection of its own), once /healthz answers."""
+    import subprocess
+
+    port = free_port()
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and package
+            [PY, "-m", "qingfeng", "serve", "--port", str(port), "--web-workers", "1",
+             "--worker-connections", str(connections)],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"serve exited early:\n{log.read_text(errors='replace')}")
+        try:
+            if get(f"http://127.0.0.1:{port}/healthz")[0] == 200:
+                return process, port
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    stop(process)
+    raise SystemExit(f"serve did not answer /healthz:\n{log.read_text(errors='replace')}")
 
 
 def sizes(database: str) -> dict[str, int]:
@@ -166,6 +192,13 @@ def main() -> None:
         help="the keys the database was built with (bench/out/bench.env of the worktree that "
         "built it): its personal fields are encrypted with them",
     )
+    parser.add_argument(
+        "--worker-connections",
+        type=int,
+        default=30,
+        help="connections each host's web worker holds at most (each one a database "
+        "connection: the two hosts together must stay under the server's max_connections)",
+    )
     parser.add_argument("--no-write", action="store_true", help="leave bench/RESULTS.md alone")
     args = parser.parse_args()
 
@@ -198,7 +231,7 @@ def main() -> None:
             if args.replica:
                 env["DATABASE_REPLICA_URL"] = pg_url(args.replica, args.database)
             manage(env, "collectstatic", "--noinput", "-v", "0")
-            servers[host] = serve_until_healthy(env, work / f"serve-{host}.log")
+            servers[host] = serve(env, work / f"serve-{host}.log", args.worker_connections)
             print(f"host {host}: serve on port {servers[host][1]}", flush=True)
         balancer, front = start_nginx(work, servers["a"][1], servers["b"][1])
         port = int(front.rsplit(":", 1)[1])
@@ -227,6 +260,7 @@ def main() -> None:
     results["replica"] = bool(args.replica)
     results["seconds"] = args.seconds
     results["clients"] = args.clients
+    results["worker_connections"] = args.worker_connections
     OUT.mkdir(exist_ok=True)
     (OUT / "province-load.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     if not args.no_write:
