@@ -279,7 +279,9 @@ def write_results(results: dict[str, Any]) -> None:
         f"problems, {size['tickets']:,} tickets before the run), one Redis; "
         + ("dashboards read from a streaming replica" if results["replica"] else "no replica")
         + f". Each phase {results['seconds']:.0f} s through nginx, one after the other; "
-        f'{results["clients"]} signed-in clients in a closed loop for the pages. "Per '
+        f"{results['clients']} signed-in clients in a closed loop for the pages; each host's "
+        f"web worker held at most {results.get('worker_connections', 1000)} connections. "
+        '"Per '
         'second": pages answered a second; for the submissions, those accepted (201) a '
         "second from the first sent to the last answered. Errors: anything but 200 (201).",
         "",
