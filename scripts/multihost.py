@@ -25,9 +25,18 @@ and REDIS_URL (the task queue, the cache with the rate-limit counters). It shows
    S3-compatible bucket — moto's S3 server stands in for MinIO or Ceph — and every fifth
    report carries a photo: the bucket holds exactly the attachments the database names,
    host B's process reads every one of them (those host A stored included) with the bucket's
-   own checksum, and neither host has a file on its local disk.
+   own checksum, and neither host has a file on its local disk;
+6. dashboards from a read replica: with `--replica stream` (the default when the Debian
+   server binaries are installed) the script makes its own PostgreSQL primary and a
+   streaming replica of it (scripts/pgreplica.py: initdb, pg_basebackup -R -X stream, each on
+   a port of its own, run as the postgres user), and both hosts get DATABASE_REPLICA_URL:
+   the bureau's dashboard, a past month's, its export and a quarterly assessment's export are
+   asked for through both hosts, and the replica's own pg_stat_statements and
+   pg_stat_database counters show what it served (the figures' queries), the primary's
+   what it did not; the replica's lag is read before and after.
 
-It uses a database of its own on the PostgreSQL server (dropped at the end) and a Redis
+It uses a database of its own on the PostgreSQL server (dropped at the end; with the replica,
+the whole temporary primary and replica are) and a Redis
 database number of its own (emptied at the start and the end). docs/operations.md, section
 "Province scale", says how the hosts are laid out in production.
 """
@@ -35,6 +44,7 @@ database number of its own (emptied at the start and the end). docs/operations.m
 from __future__ import annotations
 
 import argparse
+import glob
 import hashlib
 import http.cookiejar
 import io
@@ -58,6 +68,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pgreplica
 from drill import (
     DRILL_KEYS,
     Bucket,
@@ -324,7 +335,31 @@ def main() -> None:
     parser.add_argument(
         "--balanced-reports", type=int, default=200, help="reports through the balancer"
     )
+    parser.add_argument(
+        "--replica",
+        choices=("stream", "none"),
+        default="stream" if glob.glob("/usr/lib/postgresql/*/bin/pg_basebackup") else "none",
+        help="stream: a primary and a streaming read replica of it made for the run "
+        "(--postgres is then not used)",
+    )
+    parser.add_argument(
+        "--dashboards", type=int, default=10, help="dashboard requests per page and host"
+    )
     args = parser.parse_args()
+    pair = None
+    if args.replica == "stream":
+        pair = pgreplica.start_pair()
+        args.postgres = pair.primary.url()
+        print(f"PostgreSQL primary on port {pair.primary.port}, streaming replica on port "
+              f"{pair.replica.port}", flush=True)  # fmt: skip
+    try:
+        run(args, pair)
+    finally:
+        if pair is not None:
+            pair.stop()
+
+
+def run(args: argparse.Namespace, pair: pgreplica.Pair | None) -> None:
     stop_s3 = None
     bucket = None
     if args.media == "s3":
@@ -340,6 +375,10 @@ def main() -> None:
     name = f"qf_multihost_{os.getpid()}"
     pg(args.postgres, f'CREATE DATABASE "{name}"')
     database = pg_url(args.postgres, name)
+    replica_url = ""
+    if pair is not None:
+        pgreplica.query(database, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        replica_url = pg_url(pair.replica.url(), name)
     base = {k: v for k, v in os.environ.items() if not k.startswith(("QF_", "DATABASE_URL"))}
     base.update(fresh_keys(), QF_ENV_FILE=str(work / "absent.env"))
     hosts = {}
@@ -352,7 +391,12 @@ def main() -> None:
             QF_INTAKE_HUMAN_CHECK="0",  # the script files reports as a program would
             QF_INTAKE_SUBMITS_PER_HOUR="6",
             QF_SHED_QUEUE_MS="0",
+            # The script signs in with passwords only (the bureau's dashboards): no account
+            # role asks for the authenticator code here.
+            QF_TOTP_REQUIRED_ROLES="",
         )
+        if replica_url:
+            env["DATABASE_REPLICA_URL"] = replica_url
         hosts[host] = env
     results: dict[str, Any] = {}
     servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
@@ -416,6 +460,11 @@ def main() -> None:
             assert status == 201, (status, body)
         results["jobs"] = wait_for_jobs(database)
         print("3. jobs:", results["jobs"], flush=True)
+
+        # 6 (before the kill). Dashboards read from the replica, through both hosts.
+        if pair is not None:
+            results["replica"] = dashboards_from_replica(pair, database, name, url, args.dashboards)
+            print("6. dashboards from the replica:", results["replica"], flush=True)
 
         # 4. Host A killed, web and worker at once: B answers and finishes the work.
         def kill_a() -> None:
@@ -521,11 +570,130 @@ def main() -> None:
         and results["host_lost"]["B /healthz"] == 200
         and (balanced is None or (not balanced["lost"] and len(balanced["spread"]) == 2))
         and (files is None or files["ok"])
+        and ("replica" not in results or results["replica"]["ok"])
     )
     print("multi-host run", "PASSED" if ok else "FAILED", flush=True)
+    out = Path(__file__).resolve().parent.parent / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    (out / "multihost.json").write_text(
+        json.dumps(results, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
     write_results(results, ok, args, load_before)
     if not ok:
         raise SystemExit(1)
+
+
+def sign_in(base: str, username: str) -> urllib.request.OpenerDirector:
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    _status, page = request(f"{base}/accounts/login/", opener=browser)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token, "no CSRF token on the sign-in page"
+    request(
+        f"{base}/accounts/login/",
+        {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token[1]},
+        opener=browser,
+        form=True,
+        headers={"Referer": f"{base}/accounts/login/"},
+    )
+    return browser
+
+
+FIGURE_TABLES = ("ledger_problem", "intake_ticket", "reports_", "evaluation_", "campaigns_")
+
+
+def dashboards_from_replica(
+    pair: pgreplica.Pair, database: str, name: str, url: dict[str, str], rounds: int
+) -> dict[str, Any]:
+    """The bureau's dashboards through both hosts; what the replica and the primary ran."""
+    year, month = (int(x) for x in time.strftime("%Y-%m").split("-"))
+    past = f"{year - (month == 1)}-{(month - 2) % 12 + 1:02d}"
+    quarter = f"{year - (month <= 3)}-Q{((month - 1) // 3 - 1) % 4 + 1}"
+    replica = pg_url(pair.replica.url(), name)
+    browsers = {host: sign_in(base, "demo_bureau") for host, base in url.items()}
+    # A quarterly assessment to export (made through host A: its figures read on the replica).
+    _status, page = request(f"{url['a']}/reports/", opener=browsers["a"])
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    made, _body = request(
+        f"{url['a']}/reports/assessments/new/",
+        {"quarter": quarter, "csrfmiddlewaretoken": token[1] if token else ""},
+        opener=browsers["a"],
+        form=True,
+        headers={"Referer": f"{url['a']}/reports/"},
+    )
+    [(assessment,)] = query(database, "SELECT COALESCE(MAX(id), 0) FROM reports_assessment")
+    # The past month frozen on first sight (on the primary, in the freezing transaction).
+    request(f"{url['a']}/dashboard/?month={past}", opener=browsers["a"])
+    time.sleep(1)  # replayed on the replica before the pages are asked for
+    for server in (pair.replica, pair.primary):
+        pgreplica.query(pg_url(server.url(), name), "SELECT pg_stat_statements_reset()")
+    before = pgreplica.counters(pair.replica.url(), name)
+    lag_before = pgreplica.lag(pair)
+    pages = {
+        "dashboard": "/dashboard/",
+        "past month": f"/dashboard/?month={past}",
+        "export": "/dashboard/export/",
+        "assessment export": f"/reports/assessments/{assessment}/export.xlsx",
+    }
+    timings: dict[str, list[float]] = {page: [] for page in pages}
+    statuses: dict[str, int] = {}
+    # The first round counts; the later ones read what the hosts keep (the figures two minutes
+    # in Redis, the summary the workers keep warm): from the replica too.
+    for _round in range(rounds):
+        for host, browser in browsers.items():
+            for label, path in pages.items():
+                started = time.monotonic()
+                try:
+                    with browser.open(f"{url[host]}{path}", timeout=120) as response:
+                        status = response.status
+                        response.read()
+                        if urllib.parse.urlsplit(response.geturl()).path != path.split("?")[0]:
+                            status = 302  # sent elsewhere (the sign-in page): not the page
+                except urllib.error.HTTPError as exc:
+                    status = exc.code
+                timings[label].append((time.monotonic() - started) * 1000)
+                key = f"{label} {status}"
+                statuses[key] = statuses.get(key, 0) + 1
+    after = pgreplica.counters(pair.replica.url(), name)
+    served = pgreplica.statements(replica, limit=200)
+    on_primary = pgreplica.statements(database, limit=200)
+
+    def figure_calls(rows: list[dict[str, Any]]) -> int:
+        return sum(
+            r["calls"]
+            for r in rows
+            if r["query"].lstrip().upper().startswith("SELECT")
+            and any(t in r["query"] for t in FIGURE_TABLES)
+        )
+
+    writes_on_replica = [
+        r for r in served if r["query"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    result = {
+        "assessment made": made,
+        "requests": statuses,
+        "ms": {
+            label: {
+                "median": round(statistics.median(times)),
+                "p95": round(sorted(times)[max(0, int(len(times) * 0.95 + 0.5) - 1)]),
+            }
+            for label, times in timings.items()
+        },
+        "replica counters": {k: after[k] - before[k] for k in after},
+        "replica figure statements": figure_calls(served),
+        "primary figure statements": figure_calls(on_primary),
+        "replica writes": len(writes_on_replica),
+        "replica top": [f"{r['calls']}× {r['query'][:90]}" for r in served[:5]],
+        "lag before": lag_before,
+        "lag after": pgreplica.lag(pair),
+    }
+    result["ok"] = (
+        all(label.endswith(" 200") for label in statuses)
+        and result["replica figure statements"] > 0
+        and result["replica counters"]["transactions"] > 0
+        and not writes_on_replica
+    )
+    return result
 
 
 SHARED_READ = """
@@ -622,6 +790,20 @@ def write_results(
             f"bucket's checksums: {files['read by host B, checksums equal']}; files on local "
             f"disks: {files['files on local disks']} |",
         ]
+    replica = results.get("replica")
+    if replica is not None:
+        lines += [
+            "| dashboards from a streaming replica (own primary and `pg_basebackup -R -X stream` "
+            f"replica, Debian's PostgreSQL), {args.dashboards} rounds of 4 pages through each "
+            "host as the bureau's admin | "
+            f"answers {replica['requests']}; per page median/p95 "
+            + ", ".join(f"{k} {v['median']}/{v['p95']} ms" for k, v in replica["ms"].items())
+            + f"; the replica ran {replica['replica figure statements']} reads of the figures' "
+            f"tables (the primary {replica['primary figure statements']}) and "
+            f"{replica['replica writes']} writes; its pg_stat_database counters grew by "
+            f"{replica['replica counters']}; lag before {replica['lag before']}, after "
+            f"{replica['lag after']} |",
+        ]
     load_after = os.getloadavg()
     lines += [
         "",
@@ -640,7 +822,7 @@ def write_results(
         "",
         "A worker killed in the middle of a job is `core/tests/test_job_takeover.py` (two worker "
         "processes on the shared database, one killed holding the job; run by the suite on "
-        "both databases). Not measured here: load at province size (docs/operations.md §5).",
+        "both databases). Load at province size: `scripts/province_load.py`, next section.",
         end,
     ]
     text = path.read_text(encoding="utf-8")

@@ -51,17 +51,21 @@ def reading(func: Callable[P, R]) -> Callable[P, R]:
 
 
 class ReplicaRouter:
-    """Django's database router (settings.DATABASE_ROUTERS)."""
+    """Django's database router (settings.DATABASE_ROUTERS). Both answers name the primary
+    outright rather than leave the choice to Django: Django's own falls back to the database
+    an object was read from, so a row read inside `reads()` and saved later (or a new row
+    given it as a foreign key) would be written to the replica, and its related rows read
+    from there outside `reads()`."""
 
     def db_for_read(self, model: type[Any], **hints: Any) -> str | None:
-        if not _reading.get() or not configured():
+        if not configured():
             return None
-        if connections[DEFAULT_DB_ALIAS].in_atomic_block:
-            return None  # inside a transaction: read what it sees
+        if not _reading.get() or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+            return DEFAULT_DB_ALIAS  # inside a transaction: read what it sees
         return REPLICA
 
     def db_for_write(self, model: type[Any], **hints: Any) -> str | None:
-        return None  # Django's choice: the primary, unless the code names another database
+        return DEFAULT_DB_ALIAS  # every write: the primary
 
     def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool | None:
         pair = {obj1._state.db, obj2._state.db}

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from qingfeng.core import replica
 from qingfeng.core.actions import notify
 from qingfeng.core.attachments import AttachmentRules
 from qingfeng.core.audit import record_audit
@@ -69,7 +70,6 @@ def _version(bulletin: Bulletin, actor: User, data: bytes, kind: str, name: str)
     return version
 
 
-@transaction.atomic
 def check_create_bulletin(
     *,
     actor: User,
@@ -82,14 +82,46 @@ def check_create_bulletin(
     title: str = "",
     rules: Mapping[str, int] | None = None,
 ) -> Bulletin:
-    """The month's bulletin as a draft: the figures read now and kept, the document made."""
+    """The month's bulletin as a draft: the figures read now and kept, the document made.
+    The figures (every unit's counts of the month, the heavy part) are read before the
+    transaction that keeps them, inside `replica.reads()`: from the read replica when one is
+    configured (core/replica.py). Called inside a transaction, they are read in it."""
+    number, first, chosen = _checked_bulletin(
+        actor=actor, issuer=issuer, month=month, number=number, addressees=addressees, rules=rules
+    )
+    with replica.reads():
+        snapshot = compose.build_snapshot(issuer, first, chosen)
+    return _create_bulletin(
+        actor=actor,
+        issuer=issuer,
+        first=first,
+        number=number,
+        title=title.strip() or default_title(first),
+        addressees=addressees.strip(),
+        copies_to=copies_to.strip(),
+        signer=signer.strip(),
+        rules=chosen,
+        snapshot=snapshot,
+    )
+
+
+def _checked_bulletin(
+    *,
+    actor: User,
+    issuer: Unit,
+    month: date,
+    number: str,
+    addressees: str,
+    rules: Mapping[str, int] | None,
+) -> tuple[str, date, dict[str, int]]:
+    """The draft's number, month and rules, or a ValidationError saying what is wrong."""
     if not drafts(actor, issuer):
         raise ValidationError(_("只有本机关的专项办或局管理员可以起草通报"))
     number = number.strip()
     errors: dict[str, list[str]] = {}
     if not NUMBER.match(number):
         errors["number"] = [_("发文字号格式应如“清教作〔2026〕12号”（六角括号、年份、序号）")]
-    elif Bulletin.objects.filter(issuer=issuer, number=number).exists():
+    elif _number_taken(issuer, number):
         errors["number"] = [_("发文字号 %(n)s 已被使用") % {"n": number}]
     first = month.replace(day=1)
     if first > timezone.localdate():
@@ -101,18 +133,27 @@ def check_create_bulletin(
         errors["rules"] = [_("表扬和批评规则须为非负整数")]
     if errors:
         raise ValidationError(errors)
+    return number, first, chosen
+
+
+def _number_taken(issuer: Unit, number: str) -> bool:
+    return Bulletin.objects.filter(issuer=issuer, number=number).exists()
+
+
+@transaction.atomic
+def _create_bulletin(
+    *, actor: User, issuer: Unit, first: date, number: str, snapshot: dict[str, Any], **fields: Any
+) -> Bulletin:
+    if _number_taken(issuer, number):  # taken while the figures were read
+        raise ValidationError({"number": [_("发文字号 %(n)s 已被使用") % {"n": number}]})
     bulletin = Bulletin.objects.create(
         issuer=issuer,
         month=first,
         number=number,
-        title=title.strip() or default_title(first),
-        addressees=addressees.strip(),
-        copies_to=copies_to.strip(),
-        signer=signer.strip(),
-        rules=chosen,
-        snapshot=compose.build_snapshot(issuer, first, chosen),
+        snapshot=snapshot,
         status=Bulletin.Status.DRAFT,
         created_by=actor,
+        **fields,
     )
     _generated(bulletin, actor)
     BULLETIN.record_event(bulletin, "create", actor=actor, to_status=bulletin.status)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from qingfeng.core import replica
 from qingfeng.core.attachments import download
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
@@ -185,9 +186,11 @@ def assessment_publish(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 @guarded(can, "view")
 @require_GET
 def assessment_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    assessment = selectors.get_assessment_for_user(request.user, pk)
-    scores = list(selectors.scores_visible_to(request.user, assessment))
-    data = export.scores_workbook(assessment, scores, selectors.manual_scores_for(scores))
+    """The scores as a workbook, read from the read replica when there is one."""
+    with replica.reads():
+        assessment = selectors.get_assessment_for_user(request.user, pk)
+        scores = list(selectors.scores_visible_to(request.user, assessment))
+        data = export.scores_workbook(assessment, scores, selectors.manual_scores_for(scores))
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )

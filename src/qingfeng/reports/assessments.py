@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from qingfeng.core import registry
+from qingfeng.core import registry, replica
 from qingfeng.core.attachments import MB, AttachmentRules, file_digest
 from qingfeng.core.audit import record_audit
 from qingfeng.lib import filetypes as ft
@@ -55,41 +55,72 @@ def _rerank(assessment: Assessment, category: str) -> None:
     Score.objects.bulk_update(rows, ["rank"])
 
 
-@transaction.atomic
 def check_create_assessment(*, actor: User, issuer: Unit, quarter: str) -> Assessment:
-    """Score every active unit below the issuer on the quarter's figures; rank by category."""
+    """Score every active unit below the issuer on the quarter's figures; rank by category.
+    The figures are read before the transaction that keeps the scores, inside
+    `replica.reads()`: from the read replica when one is configured (core/replica.py)."""
     if not drafts(actor, issuer):
         raise ValidationError(_("只有本机关的专项办或局管理员可以组织季度考评"))
-    bounds = quarter_bounds(quarter.strip())
+    quarter = quarter.strip()
+    bounds = quarter_bounds(quarter)
     if bounds is None:
         raise ValidationError({"quarter": [_("季度格式应如“2026-Q4”")]})
     if bounds[0] > timezone.localdate():
         raise ValidationError({"quarter": [_("不能考评尚未开始的季度")]})
-    if Assessment.objects.filter(issuer=issuer, quarter=quarter.strip()).exists():
+    _check_quarter_free(issuer, quarter)
+    with replica.reads():
+        unit_ids = list(
+            Unit.objects.within(issuer)
+            .exclude(pk=issuer.pk)
+            .filter(is_active=True)
+            .values_list("pk", flat=True)
+        )
+        figures = quarter_figures(unit_ids, *bounds)
+    return _create_assessment(
+        actor=actor, issuer=issuer, quarter=quarter, bounds=bounds, figures=figures
+    )
+
+
+def _check_quarter_free(issuer: Unit, quarter: str) -> None:
+    if Assessment.objects.filter(issuer=issuer, quarter=quarter).exists():
         raise ValidationError({"quarter": [_("%(q)s 已有季度考评") % {"q": quarter}]})
+
+
+@transaction.atomic
+def _create_assessment(
+    *,
+    actor: User,
+    issuer: Unit,
+    quarter: str,
+    bounds: tuple[date, date],
+    figures: dict[int, dict[str, int]],
+) -> Assessment:
+    _check_quarter_free(issuer, quarter)  # made by someone else while the figures were read
     assessment = Assessment.objects.create(
         issuer=issuer,
-        quarter=quarter.strip(),
+        quarter=quarter,
         starts_on=bounds[0],
         ends_on=bounds[1],
         scheme=scoring.scheme(),
         status=Assessment.Status.DRAFT,
         created_by=actor,
     )
+    # The units as the primary has them now (a unit made while the figures were read has
+    # none yet).
     units = list(
         Unit.objects.within(issuer).exclude(pk=issuer.pk).filter(is_active=True).only("category")
     )
-    figures = quarter_figures([u.pk for u in units], *bounds)
     scores = []
     for unit in units:
-        values = scoring.values(figures[unit.pk])
+        found = figures.get(unit.pk, {})
+        values = scoring.values(found)
         weights = scoring.WEIGHTS[unit.category]
         scores.append(
             Score(
                 assessment=assessment,
                 unit=unit,
                 category=unit.category,
-                figures=figures[unit.pk],
+                figures=found,
                 values=values,
                 total=scoring.total(values, weights),
             )

@@ -2,7 +2,11 @@
 inside the user's scope, `?month=YYYY-MM` for a past month (the current month by default);
 `/dashboard/export/` the same view as an Excel workbook (`?source=<key>` for one panel);
 `/dashboard/screen/` the large-screen mode for a meeting room (refreshes itself); `?trend=week`
-shows the trend week by week instead of month by month."""
+shows the trend week by week instead of month by month.
+
+The figures are read inside `replica.reads()`: from the read replica when one is configured
+(DATABASE_REPLICA_URL, core/replica.py), the primary otherwise. The page's own writes (a past
+month frozen on first sight, monthly.py) are transactions of the primary's."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qingfeng.core import registry
+from qingfeng.core import registry, replica
 from qingfeng.core.http import AuthenticatedHttpRequest, xlsx_response
 from qingfeng.core.policy import guarded
 from qingfeng.lib.dates import month_last_day
@@ -87,15 +91,18 @@ def _page(request: AuthenticatedHttpRequest, board: dashboard.Board, today: date
 
 @guarded(lambda user, _action: dashboard.can_view(user), "dashboard")
 def index(request: AuthenticatedHttpRequest) -> HttpResponse:
-    board, today = _board(request)
-    return render(request, "reports/dashboard.html", _page(request, board, today))
+    with replica.reads():
+        board, today = _board(request)
+        context = _page(request, board, today)
+    return render(request, "reports/dashboard.html", context)
 
 
 @guarded(lambda user, _action: dashboard.can_view(user), "dashboard")
 def screen(request: AuthenticatedHttpRequest) -> HttpResponse:
     """大屏: the same figures, large, dark, refreshing every `SCREEN_REFRESH_SECONDS`."""
-    board, today = _board(request)
-    context = _context(board, today, request.user)
+    with replica.reads():
+        board, today = _board(request)
+        context = _context(board, today, request.user)
     context["refresh"] = SCREEN_REFRESH_SECONDS
     context["now"] = timezone.localtime()
     return render(request, "reports/dashboard_screen.html", context)
@@ -105,11 +112,13 @@ def screen(request: AuthenticatedHttpRequest) -> HttpResponse:
 def export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The panels in view as a workbook in the office layout, one sheet a source: the units'
     rows, counts and rates as on the page, and the totals."""
-    board, today = _board(request)
+    with replica.reads():
+        board, today = _board(request)
+        shown = dashboard.panels(board, request.user)
     wanted = request.GET.get("source", "")
     workbook = new_workbook()
     scope_name = board.scope.name if board.scope else _("本人负责的单位")
-    for panel in dashboard.panels(board, request.user):
+    for panel in shown:
         for table in panel["sources"]:
             if wanted and table["key"] != wanted:
                 continue

@@ -37,7 +37,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from qingfeng.core import registry
+from qingfeng.core import registry, replica
 from qingfeng.lib.dates import month_last_day
 from qingfeng.orgs.models import Unit
 from qingfeng.reports.models import (
@@ -254,8 +254,9 @@ def warm(today: date | None = None) -> int:
     today = today or timezone.localdate()
     first = month_start(today)
     started, computed_at = time.perf_counter(), timezone.now()
-    paths = _paths(active=True)
-    own = compute(list(paths), first, today)
+    with replica.reads():  # the records' counts: the read replica's work, when there is one
+        paths = _paths(active=True)
+        own = compute(list(paths), first, today)
     subtree = roll_up(own, paths)
     wanted = {
         (pk, key): (own.get(pk, {}).get(key, 0), value)

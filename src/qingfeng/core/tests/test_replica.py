@@ -41,9 +41,15 @@ class ReplicaRoutingTestCase(SimpleTestCase):
         self, _configured: mock.Mock
     ) -> None:
         router = replica.ReplicaRouter()
+        read_there = AuditEvent()
+        read_there._state.db = "replica"  # a row read inside reads()
         with replica.reads():
-            self.assertIsNone(router.db_for_write(AuditEvent))  # Django's: the primary
-        router = replica.ReplicaRouter()
+            self.assertEqual(router.db_for_write(AuditEvent), "default")
+        # Saved later, or given to a new row as its foreign key: still the primary (Django's
+        # own choice would be the database the row came from).
+        self.assertEqual(router.db_for_write(AuditEvent, instance=read_there), "default")
+        # Its related rows, read outside reads(): the primary too.
+        self.assertEqual(router.db_for_read(AuditEvent, instance=read_there), "default")
         self.assertFalse(router.allow_migrate("replica", "core"))
         self.assertTrue(router.allow_migrate("default", "core"))
 
