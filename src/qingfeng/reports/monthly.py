@@ -38,6 +38,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from qingfeng.core import registry, replica
+from qingfeng.core.locks import hold_for_transaction
 from qingfeng.lib.dates import month_last_day
 from qingfeng.orgs.models import Unit
 from qingfeng.reports.models import (
@@ -264,6 +265,8 @@ def warm(today: date | None = None) -> int:
         for key, value in row.items()
     }
     with transaction.atomic():
+        # Every host's worker runs this job: one run at a time, or two would insert one row.
+        hold_for_transaction("reports.live_figures")
         existing = {
             (unit, key): (pk, mine, below)
             for pk, unit, key, mine, below in LiveFigure.objects.values_list(
