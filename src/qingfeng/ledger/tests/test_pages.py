@@ -220,6 +220,11 @@ class LedgerListTestCase(LedgerTestCase):
         # join), notifications, the user's person, categories (count + list); no session save
         with self.assertNumQueries(8):
             self.client.get(f"/ledger/?after={cursor}")
+        # the rows "加载更多" fetches: session, user, roles, the page — no menu (so no count of
+        # unread notifications) and no filter form (no categories, no person)
+        with self.assertNumQueries(4):
+            more = self.client.get(f"/ledger/?after={cursor}", headers={"HX-Request": "true"})
+        self.assertNotContains(more, "<html")
 
     def test_page_one_counts_its_lights_from_the_kept_counts_with_fixed_queries(self) -> None:
         """Page 1 shows red/yellow/green for the whole filtered scope: with no filter, or one
