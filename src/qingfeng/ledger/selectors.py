@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS, router
 from django.db.models import (
     Count,
     Exists,
@@ -402,7 +403,13 @@ def kept_sums(user: User, units: Sequence[Unit | None]) -> list[dict[Kept, int]]
         return None
     tops = [_tops(paths, unit) for unit in units]
     wanted = {Unit.path_ids(path)[-1]: path for top in tops for path in top}
-    rows = PROBLEM_TALLY.rollup.sums(PROBLEM_TALLY, wanted.items()) if wanted else {}  # type: ignore[union-attr]
+    # Raw SQL, so the router is asked here: inside replica.reads() the replica's (dashboards).
+    using = router.db_for_read(Problem) or DEFAULT_DB_ALIAS
+    rows = (
+        PROBLEM_TALLY.rollup.sums(PROBLEM_TALLY, wanted.items(), using=using)  # type: ignore[union-attr]
+        if wanted
+        else {}
+    )
     ids = {path: pk for pk, path in wanted.items()}
     result: list[dict[Kept, int]] = []
     for top in tops:

@@ -43,9 +43,12 @@ class EscalationMigrationTestCase(TransactionTestCase):
         super().tearDown()
 
     def seed(self, old: Apps) -> tuple[Any, Any]:
-        unit = old.get_model("orgs", "Unit").objects.create(
+        units = old.get_model("orgs", "Unit")
+        unit = units.objects.create(
             name="东城区实验小学", code="MIG001", kind="school", category="school", path="mig001/"
         )
+        unit.path = f"{unit.pk:08d}/"  # as orgs.actions writes it: the unit's own id, padded
+        units.objects.filter(pk=unit.pk).update(path=unit.path)
         problem = old.get_model("ledger", "Problem").objects.create(
             number="2026-01-GR-900001",
             serial=900001,
