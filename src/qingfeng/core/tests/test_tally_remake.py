@@ -34,9 +34,12 @@ def remake(model: type[Problem] | type[Ticket], tally: Tally) -> None:
 def school(name: str, code: str) -> Unit:
     # Not through orgs.actions: their audit rows are append-only, and this test's database is
     # emptied afterwards (a transactional test).
-    return Unit.objects.create(
+    unit = Unit.objects.create(
         name=name, code=code, kind=Unit.Kind.SCHOOL, category="school", path=f"{code.lower()}/"
     )
+    unit.path = Unit.segment(unit.pk)  # a root's path as orgs.actions writes it: its own id
+    Unit.objects.filter(pk=unit.pk).update(path=unit.path)
+    return unit
 
 
 class TallyRemakeTestCase(TransactionTestCase):
