@@ -180,6 +180,24 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db["CONN_HEALTH_CHECKS"] = True
+    # At most this many connections per process, kept open in a pool and lent to one request
+    # at a time (0: a connection per request, closed after DB_CONN_MAX_AGE). Under the gevent
+    # web worker every waiting request would otherwise hold a connection of its own, and a
+    # burst runs PostgreSQL out of connections ("too many clients") while the requests wait
+    # for the processor, not for the database. A request waits up to QF_PG_POOL_WAIT seconds
+    # for a connection, then is answered 503. Size it so that every process of every host
+    # fits under the server's max_connections.
+    # A connection that broke (a database restart) is dropped when it comes back to the pool.
+    # Tests use Django's own connections unless a test starts a server with the pool.
+    QF_PG_POOL = env_int("QF_PG_POOL", 0 if TESTING else 10)
+    if QF_PG_POOL > 0:
+        _db["CONN_MAX_AGE"] = 0  # the pool keeps the connections (Django refuses both)
+        _db["CONN_HEALTH_CHECKS"] = False
+        _db.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": QF_PG_POOL,
+            "timeout": env_int("QF_PG_POOL_WAIT", 20),
+        }
     _db.setdefault("TEST", {})["NAME"] = env_str("QF_PG_TEST_DB", "test_qingfeng")
     if TESTING:
         # TransactionTestCase empties every table with TRUNCATE between tests; the audit
@@ -322,6 +340,11 @@ QF_AUDIT_ANCHOR_FILE = Path(
         ),
     )
 )
+# How many lanes the chain has: writers of different lanes append without waiting for each
+# other (core/audit.py). Changing it later is safe; every event records its lane.
+QF_AUDIT_LANES = env_int("QF_AUDIT_LANES", 8)
+if not 1 <= QF_AUDIT_LANES <= 64:
+    raise ImproperlyConfigured(f"QF_AUDIT_LANES must be between 1 and 64, not {QF_AUDIT_LANES}")
 # An uploaded file no row refers to is removed by the daily sweep once it is this old.
 QF_ORPHAN_GRACE_HOURS = env_int("QF_ORPHAN_GRACE_HOURS", 24)
 

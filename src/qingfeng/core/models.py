@@ -57,11 +57,15 @@ class AuditEvent(models.Model):
     source_ip = models.CharField(_("来源地址"), max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which of the chain's lanes the event was appended to (core/audit.py); empty for the
+    # events written before the chain had lanes, which form one lane of their own.
+    lane = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
         ordering = ["-id"]
+        indexes = [models.Index(fields=["lane", "id"], name="core_audit_lane_id")]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
@@ -82,6 +86,8 @@ class AuditEvent(models.Model):
             "request_id": self.request_id,
             "source_ip": self.source_ip,
             "prev_hash": self.prev_hash,
+            # Only a laned event hashes its lane, so the events from before lanes keep theirs.
+            **({"lane": self.lane} if self.lane is not None else {}),
         }
 
 

@@ -232,12 +232,11 @@ def rate(
     idempotency_key: str = Header("", alias="Idempotency-Key"),
 ) -> Any:
     response["Cache-Control"] = "no-store"
-    unit, round_, _remedial = _target(unit_id)
+    unit, round_, remedial = _target(unit_id)
     key = (idempotency_key or "").strip()
-    replayed = Response.objects.filter(round=round_, idempotency_key=key).exists()
     busy = publicform.rate_limit().over_after_hit(request)
     try:
-        if busy and not replayed:
+        if busy and not Response.objects.filter(round=round_, idempotency_key=key).exists():
             errors = {}
             if not work.passes(payload.work_solution):
                 errors["work_solution"] = [_("工作量证明不正确或已过期，请重新获取")]
@@ -245,7 +244,7 @@ def rate(
                 errors["captcha_answer"] = [_("验证答案不正确或已过期，请重新获取")]
             if errors:
                 raise ValidationError(errors)
-        stored = actions.check_submit_rating(
+        stored, created = actions.submit_rating(
             unit,
             respondent_type=payload.respondent_type,
             overall=payload.overall,
@@ -255,15 +254,14 @@ def rate(
             idempotency_key=key,
             seconds=publicform.seconds_taken(payload.form_token, key),
             signals=actions.Signals(address_burst=busy),
+            target=(round_, remedial),
         )
     except ValidationError as exc:
         return _invalid(exc)
-    message = (
-        _("已收到您的评价，谢谢！") if not replayed else _("这份评价已经提交过，没有重复计入。")
-    )
+    message = _("已收到您的评价，谢谢！") if created else _("这份评价已经提交过，没有重复计入。")
     return Status(
-        200 if replayed else 201,
-        {"status": stored.status, "replayed": replayed, "message": message},
+        201 if created else 200,
+        {"status": stored.status, "replayed": not created, "message": message},
     )
 
 

@@ -77,6 +77,7 @@ def rate(request: HttpRequest, unit_id: int) -> HttpResponse:
                 idempotency_key=data["idempotency_key"],
                 seconds=publicform.seconds_taken(data["form_token"], data["idempotency_key"]),
                 signals=actions.Signals(device_repeat=repeat, address_burst=busy),
+                target=target,
             )
         except ValidationError as exc:
             add_errors(form, exc)

@@ -13,6 +13,7 @@ from qingfeng.evaluation.actions.ratings import (
     check_submit_rating,
     code_hash,
     normalise_code,
+    submit_rating,
     target_for,
 )
 from qingfeng.evaluation.actions.remedial import check_decide_reevaluation, open_remedials
@@ -59,5 +60,6 @@ __all__ = [
     "normalise_code",
     "open_remedials",
     "quarter_of",
+    "submit_rating",
     "target_for",
 ]

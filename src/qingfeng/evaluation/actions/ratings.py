@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -161,7 +162,7 @@ def _rule(
     return Response.Status.ACCEPTED, "accepted"
 
 
-def check_submit_rating(
+def submit_rating(
     unit: Unit,
     *,
     respondent_type: str,
@@ -172,21 +173,24 @@ def check_submit_rating(
     seconds: int | None = None,
     code: str = "",
     signals: Signals = Signals(),
-) -> Response:
+    target: tuple[Round, Remedial | None] | None = None,
+) -> tuple[Response, bool]:
     """Store one rating of the unit in its open round (or re-evaluation window). The same
-    idempotency key again returns the stored rating; a closed round accepts nothing.
+    idempotency key again returns the stored rating; a closed round accepts nothing. A page
+    that has just looked up `target_for(unit)` passes it as `target` (the round and window
+    are not read twice per rating). The rating and whether it was stored now (False: a replay).
 
     Everything that only reads (the round, the replay, the fields, the rule) comes before the
     write transaction: on SQLite the write lock is then held for the insert, the audit row and
     the commit only, as with the channel's tickets (intake.actions.submit), so a burst of
     raters queues for milliseconds, not for each other's reads."""
-    target = target_for(unit)
+    target = target if target is not None else target_for(unit)
     if target is None:
         raise ValidationError(_("该单位当前没有进行中的评议"))
     round_, remedial = target
     stored = Response.objects.filter(round=round_, idempotency_key=idempotency_key).first()
     if stored is not None:
-        return stored
+        return stored, False
     overall, cleaned, comment = _validate(
         round_,
         respondent_type=respondent_type,
@@ -204,7 +208,7 @@ def check_submit_rating(
         round_, unit, overall=overall, key=key, seconds=seconds, signals=signals, via=via
     )
     try:
-        return _store_rating(
+        created = _store_rating(
             round_,
             unit,
             remedial=remedial,
@@ -224,8 +228,14 @@ def check_submit_rating(
         # The same form posted twice at once: the first one counts, and this is its replay.
         stored = Response.objects.filter(round=round_, idempotency_key=idempotency_key).first()
         if stored is not None:
-            return stored
+            return stored, False
         raise ValidationError(_("该评价已提交")) from None
+    return created, True
+
+
+def check_submit_rating(unit: Unit, **fields: Any) -> Response:
+    """`submit_rating`, for a caller that does not ask whether it was a replay."""
+    return submit_rating(unit, **fields)[0]
 
 
 @transaction.atomic
