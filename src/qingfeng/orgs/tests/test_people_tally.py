@@ -6,10 +6,14 @@ transaction rolled back; and the home page reads them, not the people."""
 
 from __future__ import annotations
 
-from unittest import mock
+import threading
+import time
+from unittest import mock, skipUnless
 
+from django import db
 from django.db import connection, transaction
 from django.db.models import Count, F
+from django.test import TransactionTestCase
 from django.test.utils import CaptureQueriesContext
 
 from qingfeng.core.tally import fold_rollups
@@ -212,3 +216,75 @@ class RosterPeopleTallyTestCase(ExactMixin, RosterTestCase):
         self.assertEqual(record.status, RosterImport.Status.REJECTED)
         self.assertEqual(scope_counts(self.county_admin), before)
         self.assert_exact()
+
+
+def _unit(name: str, code: str, parent: Unit | None = None) -> Unit:
+    # Not through orgs.actions: their audit rows are append-only, and this test's database is
+    # emptied afterwards (a transactional test). The path as orgs.actions writes it.
+    unit = Unit.objects.create(
+        name=name, code=code, kind=Unit.Kind.SCHOOL, category="school", path=f"{code}/"
+    )
+    unit.path = (parent.path if parent else "") + Unit.segment(unit.pk)
+    Unit.objects.filter(pk=unit.pk).update(path=unit.path, parent=parent)
+    return unit
+
+
+@skipUnless(connection.vendor == "postgresql", "concurrent writers are PostgreSQL's here")
+class ConcurrentPeopleTallyTestCase(TransactionTestCase):
+    """Two connections at once: a reader sees the counts of what is committed, whatever a
+    writer holds open; a fold that meets a writer's open change waits for it and folds
+    exactly what it read."""
+
+    serialized_rollback = True
+
+    def setUp(self) -> None:
+        self.county = _unit("东城区教育局", "PTC001")
+        self.school = _unit("东城区实验小学", "PTC002", self.county)
+        Person.objects.create(unit=self.school, name="甲", post_type="teacher")
+
+    def counted(self) -> list[tuple[int, int]]:
+        result = []
+        for unit in (self.county, self.school):
+            active = Person.objects.filter(unit__path__startswith=unit.path, is_active=True)
+            result.append((active.count(), active.filter(is_party_member=True).count()))
+        return result
+
+    def kept(self) -> list[tuple[int, int]]:
+        return kept_people([self.county.path, self.school.path])
+
+    def test_readers_and_a_fold_meet_an_open_writer(self) -> None:
+        opened, release = threading.Event(), threading.Event()
+        failures: list[BaseException] = []
+
+        def writer() -> None:
+            try:
+                with transaction.atomic():
+                    Person.objects.create(unit=self.school, name="乙", post_type="teacher")
+                    Person.objects.filter(name="甲").update(is_party_member=True)
+                    opened.set()
+                    release.wait(10)
+            except BaseException as exc:  # reported by the main thread
+                failures.append(exc)
+            finally:
+                opened.set()
+                db.connections.close_all()
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        self.assertTrue(opened.wait(10))
+        self.assertEqual(self.kept(), [(1, 0), (1, 0)])  # the writer's rows are not committed
+        self.assertEqual(self.kept(), self.counted())
+        # A fold now reads the committed difference, then waits on the writer's tally row.
+        folder = threading.Thread(target=lambda: (fold_rollups(), db.connections.close_all()))
+        folder.start()
+        time.sleep(0.3)
+        release.set()
+        thread.join(10)
+        folder.join(10)
+        self.assertEqual(failures, [])
+        self.assertEqual(self.kept(), [(2, 1), (2, 1)])
+        self.assertEqual(self.kept(), self.counted())
+        self.assertEqual(PERSON_TALLY.check(), [])
+        fold_rollups()
+        self.assertFalse(PersonTally.objects.exclude(n=F("folded")).exists())
+        self.assertEqual(self.kept(), self.counted())
