@@ -275,13 +275,23 @@ class ConcurrentPeopleTallyTestCase(TransactionTestCase):
         self.assertEqual(self.kept(), [(1, 0), (1, 0)])  # the writer's rows are not committed
         self.assertEqual(self.kept(), self.counted())
         # A fold now reads the committed difference, then waits on the writer's tally row.
-        folder = threading.Thread(target=lambda: (fold_rollups(), db.connections.close_all()))
+        folded: list[int] = []
+
+        def fold() -> None:
+            try:
+                folded.append(fold_rollups())
+            finally:
+                db.connections.close_all()
+
+        folder = threading.Thread(target=fold)
         folder.start()
         time.sleep(0.3)
         release.set()
         thread.join(10)
         folder.join(10)
         self.assertEqual(failures, [])
+        self.assertFalse(thread.is_alive() or folder.is_alive())
+        self.assertGreater(folded[0], 0)  # the committed row it read (甲's first count)
         self.assertEqual(self.kept(), [(2, 1), (2, 1)])
         self.assertEqual(self.kept(), self.counted())
         self.assertEqual(PERSON_TALLY.check(), [])
