@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F
 from django.test import TransactionTestCase
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from qingfeng.core.tally import fold_rollups
 from qingfeng.orgs import actions
@@ -183,6 +184,24 @@ class PeopleTallyTestCase(ExactMixin, BaseTestCase):
         counts = response.context["counts"]
         self.assertEqual(counts["people"], Person.objects.filter(is_active=True).count())
         self.assert_exact()
+
+    def test_the_unit_page_reads_the_kept_counts_not_the_people(self) -> None:
+        self.login(self.bureau_admin)
+        with CaptureQueriesContext(connection) as run:
+            response = self.client.get(reverse("orgs:unit", args=[self.county.pk]))
+        self.assertEqual(response.status_code, 200)
+        sql = [q["sql"] for q in run.captured_queries]
+        self.assertEqual([s for s in sql if 'FROM "orgs_person"' in s and "COUNT" in s], [])
+        self.assertEqual(len([s for s in sql if "orgs_personsubtreetally" in s]), 1)
+        active = Person.objects.filter(is_active=True)
+        self.assertEqual(
+            (response.context["people_count"], response.context["subtree_people"]),
+            (
+                active.filter(unit=self.county).count(),
+                active.filter(self.county.subtree_q()).count(),
+            ),
+        )
+        self.assertEqual(response.context["subtree_people"], 3)  # 钱晓红; 孙立平, 周小燕 below
 
 
 class RosterPeopleTallyTestCase(ExactMixin, RosterTestCase):
