@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core.attachments import storage_name
 from qingfeng.core.fields import EncryptedTextField, keyed_hash
+from qingfeng.core.tally import Rollup, Tally
 from qingfeng.lib.masking import mask_phone
 
 PATH_SEGMENT = 8  # digits of a unit id in the materialised path: "00000001/00000042/"
@@ -230,6 +231,75 @@ class Person(models.Model):
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
+
+
+class PersonTally(models.Model):
+    """How many people a unit has, active or not, party members or not, kept exact by triggers
+    on the person table in the same transaction as every change (core/tally.py): a person
+    created, moved to another unit, activated or deactivated, by an action, a roster import's
+    bulk statements or anything else."""
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    is_active = models.BooleanField()
+    is_party_member = models.BooleanField()
+    n = models.IntegerField(default=0)
+    # How much of `n` is already added into the subtree sums (PersonSubtreeTally) of the unit
+    # and the units above it; the rest is added by the next fold (core/tally.py Rollup).
+    folded = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        verbose_name = _("人员计数")
+        verbose_name_plural = _("人员计数")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "is_active", "is_party_member"], name="orgs_person_tally_key"
+            )
+        ]
+        indexes = [
+            # The rows not yet folded into the subtree sums: few, read with every subtree sum.
+            models.Index(
+                fields=["unit"], name="orgs_person_tally_unfolded", condition=~Q(n=F("folded"))
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.is_active} {self.is_party_member}: {self.n}"
+
+
+class PersonSubtreeTally(models.Model):
+    """PersonTally summed over each unit's subtree (the unit and every unit below it), so the
+    home page counts the people of a scope from one row per scope root and combination, not
+    from every person in it: the counts folded so far (PersonTally.folded); a reader adds the
+    rest (core/tally.py Rollup)."""
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    is_active = models.BooleanField()
+    is_party_member = models.BooleanField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("人员下级合计")
+        verbose_name_plural = _("人员下级合计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "is_active", "is_party_member"], name="orgs_person_subtree_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.is_active} {self.is_party_member}: {self.n}"
+
+
+PERSON_TALLY = Tally(
+    source="orgs_person",
+    table="orgs_persontally",
+    columns=("unit_id", "is_active", "is_party_member"),
+    rollup=Rollup(table="orgs_personsubtreetally", units="orgs_unit", ancestors=Unit.path_ids),
+)
 
 
 class Role(models.TextChoices):

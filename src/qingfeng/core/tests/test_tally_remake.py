@@ -18,10 +18,10 @@ from qingfeng.core import registry
 from qingfeng.core.tally import Tally
 from qingfeng.intake.models import TICKET_TALLY, Ticket, TicketCategory
 from qingfeng.ledger.models import PROBLEM_TALLY, Category, Problem
-from qingfeng.orgs.models import Unit
+from qingfeng.orgs.models import PERSON_TALLY, Person, Unit
 
 
-def remake(model: type[Problem] | type[Ticket], tally: Tally) -> None:
+def remake(model: type[Problem] | type[Ticket] | type[Person], tally: Tally) -> None:
     """What a migration altering one of the model's columns does to its table."""
     with connection.schema_editor() as editor:
         if connection.vendor == "sqlite":
@@ -83,24 +83,31 @@ class TallyRemakeTestCase(TransactionTestCase):
         self.problem(self.other, "体罚学生", Problem.Status.RECTIFYING)
         self.ticket(self.school, "食堂")
         self.ticket(None, "未指明单位")
-        self.assertEqual(registry.tallies(), [PROBLEM_TALLY, TICKET_TALLY])
-        for model, tally in ((Problem, PROBLEM_TALLY), (Ticket, TICKET_TALLY)):
+        Person.objects.create(unit=self.school, name="周小燕", post_type="teacher")
+        self.assertEqual(registry.tallies(), [PERSON_TALLY, PROBLEM_TALLY, TICKET_TALLY])
+        for model, tally in (
+            (Problem, PROBLEM_TALLY),
+            (Ticket, TICKET_TALLY),
+            (Person, PERSON_TALLY),
+        ):
             remake(model, tally)
             self.assertEqual(tally.state(connection), "missing")
         warned = [m.id for m in checks.run_checks(databases=["default"])]
-        self.assertEqual(warned.count("qingfeng.W020"), 2)
+        self.assertEqual(warned.count("qingfeng.W020"), 3)
 
         # Written while the triggers are gone: not counted.
         moved = self.problem(self.school, "收受家长礼品")
         Problem.objects.filter(pk=moved.pk).update(unit=self.other)
         Ticket.objects.filter(title="未指明单位").update(unit=self.other)
         self.ticket(self.other, "乱收费")
+        Person.objects.filter(name="周小燕").update(unit=self.other, is_party_member=True)
         self.assertNotEqual(PROBLEM_TALLY.check(), [])
         self.assertNotEqual(TICKET_TALLY.check(), [])
+        self.assertNotEqual(PERSON_TALLY.check(), [])
 
-        # The next migrate (nothing due: it still ends with post_migrate) mends both.
+        # The next migrate (nothing due: it still ends with post_migrate) mends all three.
         call_command("migrate", verbosity=0)
-        for tally in (PROBLEM_TALLY, TICKET_TALLY):
+        for tally in (PROBLEM_TALLY, TICKET_TALLY, PERSON_TALLY):
             self.assertEqual(tally.state(connection), "kept")
             self.assertEqual(tally.check(), [])
         self.assertNotIn("qingfeng.W020", [m.id for m in checks.run_checks(databases=["default"])])
@@ -109,6 +116,9 @@ class TallyRemakeTestCase(TransactionTestCase):
         self.problem(self.school, "在职教师有偿补课", Problem.Status.DRAFT)
         Problem.objects.filter(title="体罚学生").update(status=Problem.Status.CLOSED)
         Ticket.objects.filter(title="食堂").delete()
+        Person.objects.create(unit=self.school, name="陈静", post_type="teacher")
+        Person.objects.filter(name="周小燕").update(is_active=False)
+        self.assertEqual(PERSON_TALLY.check(), [])
         self.assertEqual(PROBLEM_TALLY.check(), [])
         self.assertEqual(TICKET_TALLY.check(), [])
         self.assertEqual(PROBLEM_TALLY.state(connection), "kept")

@@ -22,7 +22,7 @@ from qingfeng.core.progress import current
 from qingfeng.core.tasks import optimize_database
 from qingfeng.lib.xlsx import RowError, WorkbookError
 from qingfeng.orgs import actions
-from qingfeng.orgs.models import Person, RosterImport, User
+from qingfeng.orgs.models import PERSON_TALLY, Person, RosterImport, User
 from qingfeng.orgs.roster.checking import Plan, plan_import
 from qingfeng.orgs.roster.columns import PEOPLE, UNITS
 from qingfeng.orgs.roster.reading import SheetData, read_roster
@@ -175,6 +175,9 @@ def do_import_roster(record: RosterImport, *, actor: User) -> RosterImport:
             if counts_large(counts):
                 # Fresh statistics, or SQLite plans the next queries as full scans.
                 transaction.on_commit(lambda: optimize_database("orgs_person", "orgs_unit"))
+                # The new counts into the subtree sums now, not at the next minute's fold
+                # (exact either way: a reader adds what is not folded yet).
+                transaction.on_commit(PERSON_TALLY.fold)
     except _Rejected:
         return _reject(record, actor, sheets, errors)
     except (IntegrityError, ValidationError) as exc:
