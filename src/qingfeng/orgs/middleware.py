@@ -106,7 +106,7 @@ class SessionLimitsMiddleware:
         if not saved and now - seen >= SEEN_RESOLUTION:
             response.set_signed_cookie(
                 SEEN_COOKIE,
-                f"{now:.0f}",
+                str(int(now)),  # floored: never later than the request
                 salt=_SEEN_SALT + str(key),
                 domain=settings.SESSION_COOKIE_DOMAIN,
                 path=settings.SESSION_COOKIE_PATH,
