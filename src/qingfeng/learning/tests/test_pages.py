@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import time_machine
 from django.db import connection
@@ -87,6 +88,31 @@ class SessionPagesTestCase(LearningCase):
         other.cookies["qf_learning_device"] = self.client.cookies["qf_learning_device"].value
         self.assertContains(other.post(url), "这台手机已为其他人签到")
         self.assertEqual(session.attendance.filter(status=A.PRESENT).count(), 1)
+
+    def test_the_scan_page_only_reads(self) -> None:
+        """The confirmation page a phone opens writes nothing of its own: at most the idle
+        clock's stamp once a minute (orgs.middleware), and nothing at all when the session row
+        lives to the absolute limit; the sign-in (POST) is the scan's one write."""
+        writes = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+        session = self.plan(when="2026-12-10 15:00")
+        for age, expected in ((31 * 60, ["django_session"]), (12 * 3600, [])):
+            with (
+                self.subTest(session_cookie_age=age),
+                self.settings(SESSION_COOKIE_AGE=age),
+                time_machine.travel(at("2026-12-10 14:50"), tick=False) as traveller,
+            ):
+                client = self.login(self.teacher, self.client_class())
+                traveller.shift(timedelta(minutes=5))  # signed in before, the clock stale
+                url = reverse("learning:scan", args=[tokens.make(session.pk)])
+                with CaptureQueriesContext(connection) as context:
+                    self.assertContains(client.get(url), "确认签到")
+                written = [
+                    q["sql"] for q in context if q["sql"].lstrip().upper().startswith(writes)
+                ]
+                self.assertEqual(
+                    ["django_session" for sql in written if "django_session" in sql], expected
+                )
+                self.assertEqual(len(written), len(expected))
 
     def test_the_calendar_costs_the_same_queries_however_many_sessions(self) -> None:
         self.login(self.school_admin)
