@@ -272,9 +272,11 @@ QF_TOTP_REQUIRED_ROLES = env_list(
     "bureau_admin,leader,supervisor,inspector,discipline_inspector,auditor,system_admin",
 )
 
-# The idle timeout is kept by orgs.middleware.SessionLimitsMiddleware, which writes the session
-# at most once a minute; the session row outlives the idle limit by that minute.
-SESSION_COOKIE_AGE = QF_SESSION_IDLE_MINUTES * 60 + 60
+# The idle timeout is kept by orgs.middleware.SessionLimitsMiddleware: the idle clock moves in a
+# signed cookie bound to the session, at most once a minute. The session row lives to the
+# absolute limit, so it is rewritten only when its life would no longer cover the last request
+# plus the idle limit (after 11.5 hours): a page that only reads writes nothing.
+SESSION_COOKIE_AGE = QF_SESSION_ABSOLUTE_HOURS * 3600
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

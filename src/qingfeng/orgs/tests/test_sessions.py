@@ -25,7 +25,7 @@ class SessionLimitsTestCase(BaseTestCase):
     def test_the_limits_come_from_settings(self) -> None:
         self.assertEqual(settings.QF_SESSION_IDLE_MINUTES, 30)
         # The row outlives the idle limit by the idle clock's minute; the middleware ends it.
-        self.assertEqual(settings.SESSION_COOKIE_AGE, 31 * 60)
+        self.assertEqual(settings.SESSION_COOKIE_AGE, 12 * 3600)
         self.assertFalse(settings.SESSION_SAVE_EVERY_REQUEST)
         self.assertEqual(settings.QF_SESSION_ABSOLUTE_HOURS, 12)
         self.assertEqual(settings.SESSION_ENGINE, "django.contrib.sessions.backends.db")
