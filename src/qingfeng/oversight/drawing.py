@@ -154,6 +154,20 @@ def pick_weighted(weights: list[int], point: int) -> int:
     raise DrawError("point beyond the total weight")
 
 
+def _check_inspectors(
+    units: list[Mapping[str, Any]], inspectors: list[Mapping[str, Any]], per: int, picked: list[int]
+) -> None:
+    """Before the inspectors are drawn: every target has `per` people who may go there, so
+    the skipping below ends. A committed pool always has them (`check_satisfiable`); an
+    edited certificate may not, and its verification fails instead of running for ever."""
+    if len({p["id"] for p in inspectors}) != len(inspectors):
+        raise DrawError("an inspector is listed twice in the pool")
+    eligible = eligible_counts(units, inspectors)
+    short = [u for u in picked if eligible.get(u, 0) < per]
+    if short:
+        raise DrawError(f"units without {per} eligible inspectors: {short[:5]}")
+
+
 def draw(
     pool: Mapping[str, Any], params: Mapping[str, Any], *, seed: str, values: list[str]
 ) -> dict[str, Any]:
@@ -175,6 +189,8 @@ def draw(
             picked = remaining.pop(pick_weighted(weights, sequence.below(sum(weights))))
             targets.append({"unit": picked["id"], "stratum": key, "inspectors": []})
     per = int(params.get("inspectors_per_target") or 0)
+    if inspectors and per:
+        _check_inspectors(units, inspectors, per, [t["unit"] for t in targets])
     replaced: list[dict[str, Any]] = []
     by_id = {u["id"]: u for u in units}
     for target in targets if inspectors and per else []:
@@ -196,18 +212,22 @@ def verify(certificate: Mapping[str, Any]) -> list[str]:
     if certificate.get("algorithm") != ALGORITHM:
         problems.append(f"unknown algorithm {certificate.get('algorithm')!r}")
         return problems
-    pool, params, seed = certificate["pool"], certificate["params"], certificate["seed"]
-    digest = pool_hash(pool)
-    if digest != certificate["pool_hash"]:
-        problems.append("the pool does not match its hash")
-    if commitment(params=params, pool_digest=digest, seed=seed) != certificate["commitment"]:
-        problems.append("the parameters, pool or seed do not match the published commitment")
+    try:
+        pool, params, seed = certificate["pool"], certificate["params"], certificate["seed"]
+        digest = pool_hash(pool)
+        if digest != certificate["pool_hash"]:
+            problems.append("the pool does not match its hash")
+        if commitment(params=params, pool_digest=digest, seed=seed) != certificate["commitment"]:
+            problems.append("the parameters, pool or seed do not match the published commitment")
+    except (KeyError, TypeError) as exc:
+        return [*problems, f"the certificate lacks a field or holds a wrong value: {exc}"]
     try:
         result = draw(pool, params, seed=seed, values=list(certificate["values"]))
-    except DrawError as exc:
+    except (DrawError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        # An edited certificate may lack a field or hold the wrong kind of value.
         problems.append(f"the draw cannot be recomputed: {exc}")
         return problems
-    if canonical(result) != canonical(certificate["result"]):
+    if canonical(result) != canonical(certificate.get("result")):
         problems.append("the recomputed result differs from the certificate's result")
     return problems
 

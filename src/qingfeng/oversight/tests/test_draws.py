@@ -69,6 +69,29 @@ class DrawTestCase(OversightCase):
         }
         self.assertEqual(len(keys), 2)
 
+    def test_an_edited_certificate_that_cannot_be_drawn_fails_and_ends(self) -> None:
+        draw = self.run_draw(self.commit_draw(inspectors_per_target=2))
+        cert = actions.certificate(draw)
+        counties = sorted({u["county"] for u in cert["pool"]["units"]})
+        every_county_recused = copy.deepcopy(cert)
+        for person in every_county_recused["pool"]["inspectors"]:
+            person["counties"] = counties  # nobody may go anywhere: the skipping never ended
+        twice = copy.deepcopy(cert)
+        twice["pool"]["inspectors"].append(twice["pool"]["inspectors"][0])
+        no_pool = copy.deepcopy(cert)
+        del no_pool["pool"]
+        no_result = copy.deepcopy(cert)
+        del no_result["result"]
+        for name, changed, says in (
+            ("recused", every_county_recused, "eligible inspectors"),
+            ("twice", twice, "listed twice"),
+            ("no pool", no_pool, "lacks a field"),
+            ("no result", no_result, "differs"),
+        ):
+            with self.subTest(name):
+                problems = drawing.verify(changed)
+                self.assertTrue(any(says in line for line in problems), problems)
+
     def test_the_stand_alone_script_and_the_command_verify(self) -> None:
         draw = self.run_draw(self.commit_draw())
         out = StringIO()
