@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from io import StringIO
 from pathlib import Path
 
@@ -175,6 +176,56 @@ class DrawTestCase(OversightCase):
         strata = [t["stratum"] for t in result["targets"]]
         self.assertEqual(len(strata), 6)
         self.assertEqual(len(set(strata)), 6)  # one from each county × stage
+
+    def test_each_stratum_gives_its_own_count_or_share_when_asked(self) -> None:
+        sizes = {"a": 5, "b": 3, "c": 1}
+        self.assertEqual(
+            drawing.shares_for(sizes, {"count": 1, "per_stratum": True}), {"a": 1, "b": 1, "c": 1}
+        )
+        # 50 % of 5, 3 and 1, each rounded half up.
+        self.assertEqual(
+            drawing.shares_for(sizes, {"percent": 50, "per_stratum": True}),
+            {"a": 3, "b": 2, "c": 1},
+        )
+        self.assertEqual(drawing.shares_for(sizes, {"count": 3}), drawing.allocate(sizes, 3))
+        units = [
+            {"id": i, "code": f"U{i:03d}", "county": i % 3, "stage": "", "weight": 1}
+            for i in range(9)
+        ]
+        pool = {"units": units, "inspectors": []}
+        params = {"count": 2, "stratify": True, "per_stratum": True}
+        drawing.check_satisfiable(pool, params)
+        result = drawing.draw(pool, params, seed="x", values=["1", "2"])
+        self.assertEqual(
+            Counter(t["stratum"] for t in result["targets"]), Counter({"0|": 2, "1|": 2, "2|": 2})
+        )
+        # Six units in one county and one in another: 2 from each is 4 of 7, but the small
+        # county cannot give 2.
+        lopsided = [u | {"county": 0} for u in units[:6]] + [units[6] | {"county": 1}]
+        uneven = {"units": lopsided, "inspectors": []}
+        with self.assertRaisesMessage(drawing.DrawError, "strata smaller"):
+            drawing.check_satisfiable(uneven, params)
+        # Through the action: the test city's three schools are three county × stage strata.
+        draw = self.run_draw(self.commit_draw(count=1, stratify=True, per_stratum=True))
+        assert draw.result is not None
+        drawn = {t["stratum"] for t in draw.result["targets"]}
+        self.assertEqual(len(draw.result["targets"]), 3)
+        self.assertEqual(len(drawn), 3)
+        self.assertTrue(draw.params["per_stratum"])
+        self.assertEqual(drawing.verify(actions.certificate(draw)), [])
+        shared = copy.deepcopy(actions.certificate(draw))
+        del shared["params"]["per_stratum"]  # the same draw read as a shared-out total
+        self.assertNotEqual(drawing.verify(shared), [])
+        # 东城区: three primary schools and one junior; 2 from each stratum is 4 of 4, but
+        # the junior stratum has one school.
+        for n in (3, 4):
+            make_unit(f"东城区第{n}小学", Unit.Kind.SCHOOL, self.county, f"S01{n}", stage="primary")
+        before = Draw.objects.count()
+        with self.assertRaisesMessage(ValidationError, "少于每层要抽取的数量"):
+            self.commit_draw(count=2, stratify=True, per_stratum=True, counties=[self.county.pk])
+        with self.assertRaisesMessage(ValidationError, "按县区×学段分层"):
+            self.commit_draw(count=1, per_stratum=True)
+        self.assertEqual(Draw.objects.count(), before)
 
     def test_weights_favour_risky_units(self) -> None:
         units = [
