@@ -149,9 +149,9 @@ def check_satisfiable(pool: Mapping[str, Any], params: Mapping[str, Any]) -> Non
         raise DrawError("nothing to draw")
     if total > len(units):
         raise DrawError(f"pool of {len(units)} units is smaller than {total}")
-    short = [key for key, members in strata.items() if shares[key] > len(members)]
-    if short:
-        raise DrawError(f"strata smaller than their share: {short[:5]}")
+    small = [key for key, members in strata.items() if shares[key] > len(members)]
+    if small:
+        raise DrawError(f"strata smaller than their share: {small[:5]}")
     per = int(params.get("inspectors_per_target") or 0)
     if per:
         short = [u for u, n in eligible_counts(units, inspectors).items() if n < per]

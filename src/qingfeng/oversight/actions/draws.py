@@ -187,11 +187,11 @@ def _satisfiable(pool: dict[str, Any], params: dict[str, Any]) -> None:
         raise ValidationError(
             _("抽取池只有 %(n)d 个单位，少于要抽取的 %(k)d 个") % {"n": len(units), "k": total}
         )
-    short = [(len(strata[key]), shares[key]) for key in strata if shares[key] > len(strata[key])]
-    if short:
+    small = [(len(strata[key]), shares[key]) for key in strata if shares[key] > len(strata[key])]
+    if small:
         raise ValidationError(
             _("%(k)d 个分层的单位少于每层要抽取的数量（如某层只有 %(n)d 个单位，要抽 %(s)d 个）")
-            % {"k": len(short), "n": short[0][0], "s": short[0][1]}
+            % {"k": len(small), "n": small[0][0], "s": small[0][1]}
         )
     per = params["inspectors_per_target"]
     if not per:
