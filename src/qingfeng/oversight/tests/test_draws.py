@@ -45,6 +45,13 @@ class DrawTestCase(OversightCase):
         with self.assertRaisesMessage(ValidationError, "已抽取"):
             actions.check_enter_value(draw, actor=self.bureau_admin, value="1", source="x")
 
+    def test_every_draw_has_a_fresh_seed(self) -> None:
+        first, second = self.commit_draw(), self.commit_draw()
+        self.assertEqual((first.params, first.pool_hash), (second.params, second.pool_hash))
+        self.assertEqual(len(first.seed), 64)
+        self.assertNotEqual(first.seed, second.seed)  # same pool and parameters, new seed
+        self.assertNotEqual(first.commitment, second.commitment)
+
     def test_the_certificate_verifies_and_any_change_fails(self) -> None:
         draw = self.run_draw(self.commit_draw(inspectors_per_target=2))
         cert = actions.certificate(draw)
