@@ -1,6 +1,6 @@
 """The campaign's own figures (core/registry.py `FigureSource`): tasks done and overdue, and
 the forms it asked people to fill — weekly reports and their typed fields, plans, task
-confirmations — which the burden meter adds to the other apps' counts."""
+confirmations, files uploaded — which the burden meter adds to the other apps' counts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,15 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qingfeng.campaigns.models import Activity, Assignment, Campaign, PlanEvent, Task, WeeklyReport
+from qingfeng.campaigns.models import (
+    Activity,
+    Assignment,
+    Campaign,
+    CampaignFile,
+    PlanEvent,
+    Task,
+    WeeklyReport,
+)
 from qingfeng.campaigns.rhythm import due_on, week_of
 from qingfeng.core import figurelist
 from qingfeng.core.calendar import get_calendar
@@ -31,6 +39,7 @@ FIGURES = (
     Figure("weekly_fields", _("周报填写项"), burden=True),
     Figure("plans_submitted", _("报送实施方案"), burden=True),
     Figure("task_confirmations", _("确认任务完成"), burden=True),
+    Figure("campaign_uploads", _("上传方案、任务和周报附件"), burden=True),
 )
 
 
@@ -60,6 +69,13 @@ def _conditions(start: date, end: date) -> figurelist.Conditions:
             PlanEvent,
             "plan__unit_id",
             Q(action__in=("submit", "resubmit"), created_at__gte=first, created_at__lt=after),
+        ),
+        # A plan file, a task's or a weekly report's evidence, a rule's text: each one a
+        # person had to find and upload.
+        "campaign_uploads": (
+            CampaignFile,
+            "unit_id",
+            Q(uploaded_at__gte=first, uploaded_at__lt=after),
         ),
     }
 

@@ -13,7 +13,8 @@ what is picked from (the bias is below 2^-200 for any pool here).
 
 Picking. Units are split into strata (county × stage, or one stratum), sorted by key; a total
 (a count, or a percentage rounded half up) is shared out in proportion to the strata's sizes
-by largest remainder (ties by stratum order). In a stratum each pick takes the next value
+by largest remainder (ties by stratum order) — or, with `per_stratum`, the count or the
+percentage (rounded half up) is taken in every stratum. In a stratum each pick takes the next value
 modulo the remaining total weight and walks the remaining units (in code order) until the
 cumulative weight passes it; weights are integers (1 when unweighted). Then, for each target
 in pick order, inspectors are picked by the next value modulo the inspector count; a pick who
@@ -103,6 +104,14 @@ def allocate(sizes: Mapping[str, int], total: int) -> dict[str, int]:
     return shares
 
 
+def shares_for(sizes: Mapping[str, int], params: Mapping[str, Any]) -> dict[str, int]:
+    """How many units each stratum gives: the total shared out by largest remainder, or
+    (`per_stratum`) the count or the percentage of its own size taken in every stratum."""
+    if params.get("per_stratum"):
+        return {key: total_for(params, n) for key, n in sizes.items()}
+    return allocate(sizes, total_for(params, sum(sizes.values())))
+
+
 def recused(person: Mapping[str, Any], unit: Mapping[str, Any]) -> bool:
     return unit["id"] in person["units"] or (
         bool(unit["county"]) and unit["county"] in person["counties"]
@@ -133,11 +142,16 @@ def eligible_counts(
 def check_satisfiable(pool: Mapping[str, Any], params: Mapping[str, Any]) -> None:
     """Refuse, before anything is committed, a draw that cannot be made."""
     units, inspectors = pool["units"], pool["inspectors"]
-    total = total_for(params, len(units))
+    strata = strata_of(list(units), bool(params.get("stratify")))
+    shares = shares_for({k: len(v) for k, v in strata.items()}, params)
+    total = sum(shares.values())
     if total <= 0:
         raise DrawError("nothing to draw")
     if total > len(units):
         raise DrawError(f"pool of {len(units)} units is smaller than {total}")
+    small = [key for key, members in strata.items() if shares[key] > len(members)]
+    if small:
+        raise DrawError(f"strata smaller than their share: {small[:5]}")
     per = int(params.get("inspectors_per_target") or 0)
     if per:
         short = [u for u, n in eligible_counts(units, inspectors).items() if n < per]
@@ -154,6 +168,20 @@ def pick_weighted(weights: list[int], point: int) -> int:
     raise DrawError("point beyond the total weight")
 
 
+def _check_inspectors(
+    units: list[Mapping[str, Any]], inspectors: list[Mapping[str, Any]], per: int, picked: list[int]
+) -> None:
+    """Before the inspectors are drawn: every target has `per` people who may go there, so
+    the skipping below ends. A committed pool always has them (`check_satisfiable`); an
+    edited certificate may not, and its verification fails instead of running for ever."""
+    if len({p["id"] for p in inspectors}) != len(inspectors):
+        raise DrawError("an inspector is listed twice in the pool")
+    eligible = eligible_counts(units, inspectors)
+    short = [u for u in picked if eligible.get(u, 0) < per]
+    if short:
+        raise DrawError(f"units without {per} eligible inspectors: {short[:5]}")
+
+
 def draw(
     pool: Mapping[str, Any], params: Mapping[str, Any], *, seed: str, values: list[str]
 ) -> dict[str, Any]:
@@ -165,16 +193,20 @@ def draw(
         values=values,
     )
     strata = strata_of(list(units), bool(params.get("stratify")))
-    shares = allocate({k: len(v) for k, v in strata.items()}, total_for(params, len(units)))
+    shares = shares_for({k: len(v) for k, v in strata.items()}, params)
     weighted = bool(params.get("weighted"))
     targets: list[dict[str, Any]] = []
     for key, members in strata.items():
         remaining = list(members)
+        if shares.get(key, 0) > len(remaining):
+            raise DrawError(f"stratum {key} has fewer units than its share")
         for _ in range(shares.get(key, 0)):
             weights = [int(u["weight"]) if weighted else 1 for u in remaining]
             picked = remaining.pop(pick_weighted(weights, sequence.below(sum(weights))))
             targets.append({"unit": picked["id"], "stratum": key, "inspectors": []})
     per = int(params.get("inspectors_per_target") or 0)
+    if inspectors and per:
+        _check_inspectors(units, inspectors, per, [t["unit"] for t in targets])
     replaced: list[dict[str, Any]] = []
     by_id = {u["id"]: u for u in units}
     for target in targets if inspectors and per else []:
@@ -196,18 +228,22 @@ def verify(certificate: Mapping[str, Any]) -> list[str]:
     if certificate.get("algorithm") != ALGORITHM:
         problems.append(f"unknown algorithm {certificate.get('algorithm')!r}")
         return problems
-    pool, params, seed = certificate["pool"], certificate["params"], certificate["seed"]
-    digest = pool_hash(pool)
-    if digest != certificate["pool_hash"]:
-        problems.append("the pool does not match its hash")
-    if commitment(params=params, pool_digest=digest, seed=seed) != certificate["commitment"]:
-        problems.append("the parameters, pool or seed do not match the published commitment")
+    try:
+        pool, params, seed = certificate["pool"], certificate["params"], certificate["seed"]
+        digest = pool_hash(pool)
+        if digest != certificate["pool_hash"]:
+            problems.append("the pool does not match its hash")
+        if commitment(params=params, pool_digest=digest, seed=seed) != certificate["commitment"]:
+            problems.append("the parameters, pool or seed do not match the published commitment")
+    except (KeyError, TypeError) as exc:
+        return [*problems, f"the certificate lacks a field or holds a wrong value: {exc}"]
     try:
         result = draw(pool, params, seed=seed, values=list(certificate["values"]))
-    except DrawError as exc:
+    except (DrawError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        # An edited certificate may lack a field or hold the wrong kind of value.
         problems.append(f"the draw cannot be recomputed: {exc}")
         return problems
-    if canonical(result) != canonical(certificate["result"]):
+    if canonical(result) != canonical(certificate.get("result")):
         problems.append("the recomputed result differs from the certificate's result")
     return problems
 

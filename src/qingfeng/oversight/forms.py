@@ -152,6 +152,9 @@ class DrawForm(Styled):
         label=_("或抽取比例（%）"), required=False, min_value=1, max_value=100
     )
     stratify = forms.BooleanField(label=_("按县区×学段分层"), required=False)
+    per_stratum = forms.BooleanField(
+        label=_("每层各抽上述数量或比例（不选则按各层单位数分配总数）"), required=False
+    )
     weighted = forms.BooleanField(
         label=_("按风险加权（红灯问题、投诉、评议未达标）"), required=False
     )
@@ -191,6 +194,7 @@ class DrawForm(Styled):
             "count": d["count"],
             "percent": d["percent"],
             "stratify": d["stratify"],
+            "per_stratum": d["per_stratum"],
             "weighted": d["weighted"],
             "inspectors_per_target": d["inspectors_per_target"],
             "counties": [c.pk for c in d["counties"]],

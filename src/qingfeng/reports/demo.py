@@ -1,5 +1,6 @@
-"""The demo bulletin for `make run`: last month's, generated, approved by the demo leader and
-issued (its .docx downloadable), made through the app's own actions."""
+"""The demo bulletin and assessment for `make run`: last month's bulletin, generated, approved by
+the demo leader and issued (its .docx downloadable), and this quarter's assessment in draft
+(scored from the demo's figures, for the office to adjust), made through the app's own actions."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from qingfeng.orgs.models import Role, RoleAssignment, Unit, User
-from qingfeng.reports import actions
+from qingfeng.reports import actions, assessments
 from qingfeng.reports.models import Bulletin
 
 
@@ -28,7 +29,14 @@ def demo_lines() -> list[str]:
     )
     actions.check_approve_bulletin(bulletin, actor=leader)
     actions.check_issue_bulletin(bulletin, actor=office)
-    return [f"已印发演示通报“{bulletin.title}” / issued the demo monthly bulletin"]
+    today = timezone.localdate()
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    assessment = assessments.check_create_assessment(actor=office, issuer=issuer, quarter=quarter)
+    return [
+        f"已印发演示通报“{bulletin.title}” / issued the demo monthly bulletin",
+        f"{quarter} 季度考评草稿（{assessment.scores.count()} 个单位）/ the quarter's assessment "
+        "in draft",
+    ]
 
 
 def has_bulletins() -> bool:

@@ -10,9 +10,10 @@ from datetime import date
 import time_machine
 from django.core.exceptions import ValidationError
 
-from qingfeng.campaigns import actions, selectors
+from qingfeng.campaigns import actions, files, selectors
 from qingfeng.campaigns.models import WeeklyReport
 from qingfeng.campaigns.tests.base import MONDAY, CampaignCase
+from qingfeng.campaigns.tests.test_files import docx_by
 from qingfeng.core import actions as core_actions
 from qingfeng.core.models import Notification
 from qingfeng.ledger import actions as ledger_actions
@@ -150,6 +151,22 @@ class WeeklyTestCase(CampaignCase):
         self.assertEqual(counts[self.school.pk]["weekly_reports"], 1)
         self.assertEqual(counts[self.school.pk]["weekly_fields"], 2)
         self.assertEqual(counts[self.school.pk]["evidence_uploads"], 0)
+        self.assertEqual(counts[self.school.pk]["campaign_uploads"], 0)
+
+    def test_the_burden_meter_counts_the_files_people_uploaded(self) -> None:
+        report = self.file("2026-11-06", narrative="进展", next_week="重点")
+        with time_machine.travel("2026-11-06 11:00 +0800", tick=False):
+            files.check_attach_file(report, actor=self.school_admin, upload=docx_by("孙立平"))
+            files.check_attach_file(report, actor=self.school_admin, upload=docx_by("孙立平"))
+        november = selectors.burden(
+            [self.school.pk, self.institute.pk], date(2026, 11, 1), date(2026, 11, 30)
+        )
+        self.assertEqual(november[self.school.pk]["campaign_uploads"], 2)
+        self.assertEqual(november[self.institute.pk]["campaign_uploads"], 0)
+        october = selectors.burden([self.school.pk], date(2026, 10, 1), date(2026, 10, 31))
+        self.assertEqual(october[self.school.pk]["campaign_uploads"], 0)
+        labels = [str(f.label) for f in selectors.burden_labels()]
+        self.assertIn("上传方案、任务和周报附件", labels)
 
     def test_the_bulletins_timeliness_figures_count_reports_by_their_due_day(self) -> None:
         self.file("2026-11-06")  # the week of 2 November, due 10 November: on time

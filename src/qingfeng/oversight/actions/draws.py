@@ -151,14 +151,17 @@ def _params(
     weighted: bool,
     per: int,
     filters: dict[str, Any],
+    per_stratum: bool = False,
 ) -> dict[str, Any]:
     if bool(count) == bool(percent):
         raise ValidationError(_("请填写抽取数量或抽取比例（二者选一）"))
+    if per_stratum and not stratify:
+        raise ValidationError(_("每层各抽须同时选择按县区×学段分层"))
     if (count is not None and count < 0) or (percent is not None and not 0 < percent <= 100):
         raise ValidationError(_("抽取比例须在 1% 至 100% 之间"))
     if per == 1 or per < 0 or per > 10:
         raise ValidationError(_("每个对象抽取的督导人员须为 0（不抽人员）或 2 至 10 名"))
-    return {
+    params = {
         "count": count or None,
         "percent": percent or None,
         "stratify": stratify,
@@ -166,11 +169,16 @@ def _params(
         "inspectors_per_target": per,
         "filters": filters,
     }
+    if per_stratum:  # only when asked: the parameters of a shared-out draw stay as they were
+        params["per_stratum"] = True
+    return params
 
 
 def _satisfiable(pool: dict[str, Any], params: dict[str, Any]) -> None:
     units, inspectors = pool["units"], pool["inspectors"]
-    total = drawing.total_for(params, len(units))
+    strata = drawing.strata_of(list(units), bool(params.get("stratify")))
+    shares = drawing.shares_for({k: len(v) for k, v in strata.items()}, params)
+    total = sum(shares.values())
     if not units:
         raise ValidationError(_("抽取池为空：没有符合筛选条件的单位"))
     if total <= 0:
@@ -178,6 +186,12 @@ def _satisfiable(pool: dict[str, Any], params: dict[str, Any]) -> None:
     if total > len(units):
         raise ValidationError(
             _("抽取池只有 %(n)d 个单位，少于要抽取的 %(k)d 个") % {"n": len(units), "k": total}
+        )
+    small = [(len(strata[key]), shares[key]) for key in strata if shares[key] > len(strata[key])]
+    if small:
+        raise ValidationError(
+            _("%(k)d 个分层的单位少于每层要抽取的数量（如某层只有 %(n)d 个单位，要抽 %(s)d 个）")
+            % {"k": len(small), "n": small[0][0], "s": small[0][1]}
         )
     per = params["inspectors_per_target"]
     if not per:
@@ -210,6 +224,7 @@ def check_commit_draw(
     count: int | None = None,
     percent: int | None = None,
     stratify: bool = False,
+    per_stratum: bool = False,
     weighted: bool = False,
     inspectors_per_target: int = 2,
     counties: Sequence[int] = (),
@@ -244,6 +259,7 @@ def check_commit_draw(
         weighted=weighted,
         per=inspectors_per_target,
         filters=filters,
+        per_stratum=per_stratum,
     )
     pool = {"units": pool_units(owner, filters), "inspectors": []}
     if inspectors_per_target:

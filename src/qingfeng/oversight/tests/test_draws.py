@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from io import StringIO
 from pathlib import Path
 
@@ -44,6 +45,13 @@ class DrawTestCase(OversightCase):
         with self.assertRaisesMessage(ValidationError, "已抽取"):
             actions.check_enter_value(draw, actor=self.bureau_admin, value="1", source="x")
 
+    def test_every_draw_has_a_fresh_seed(self) -> None:
+        first, second = self.commit_draw(), self.commit_draw()
+        self.assertEqual((first.params, first.pool_hash), (second.params, second.pool_hash))
+        self.assertEqual(len(first.seed), 64)
+        self.assertNotEqual(first.seed, second.seed)  # same pool and parameters, new seed
+        self.assertNotEqual(first.commitment, second.commitment)
+
     def test_the_certificate_verifies_and_any_change_fails(self) -> None:
         draw = self.run_draw(self.commit_draw(inspectors_per_target=2))
         cert = actions.certificate(draw)
@@ -68,6 +76,29 @@ class DrawTestCase(OversightCase):
             for v in (cert["values"], ["999", "1"])
         }
         self.assertEqual(len(keys), 2)
+
+    def test_an_edited_certificate_that_cannot_be_drawn_fails_and_ends(self) -> None:
+        draw = self.run_draw(self.commit_draw(inspectors_per_target=2))
+        cert = actions.certificate(draw)
+        counties = sorted({u["county"] for u in cert["pool"]["units"]})
+        every_county_recused = copy.deepcopy(cert)
+        for person in every_county_recused["pool"]["inspectors"]:
+            person["counties"] = counties  # nobody may go anywhere: the skipping never ended
+        twice = copy.deepcopy(cert)
+        twice["pool"]["inspectors"].append(twice["pool"]["inspectors"][0])
+        no_pool = copy.deepcopy(cert)
+        del no_pool["pool"]
+        no_result = copy.deepcopy(cert)
+        del no_result["result"]
+        for name, changed, says in (
+            ("recused", every_county_recused, "eligible inspectors"),
+            ("twice", twice, "listed twice"),
+            ("no pool", no_pool, "lacks a field"),
+            ("no result", no_result, "differs"),
+        ):
+            with self.subTest(name):
+                problems = drawing.verify(changed)
+                self.assertTrue(any(says in line for line in problems), problems)
 
     def test_the_stand_alone_script_and_the_command_verify(self) -> None:
         draw = self.run_draw(self.commit_draw())
@@ -152,6 +183,56 @@ class DrawTestCase(OversightCase):
         strata = [t["stratum"] for t in result["targets"]]
         self.assertEqual(len(strata), 6)
         self.assertEqual(len(set(strata)), 6)  # one from each county × stage
+
+    def test_each_stratum_gives_its_own_count_or_share_when_asked(self) -> None:
+        sizes = {"a": 5, "b": 3, "c": 1}
+        self.assertEqual(
+            drawing.shares_for(sizes, {"count": 1, "per_stratum": True}), {"a": 1, "b": 1, "c": 1}
+        )
+        # 50 % of 5, 3 and 1, each rounded half up.
+        self.assertEqual(
+            drawing.shares_for(sizes, {"percent": 50, "per_stratum": True}),
+            {"a": 3, "b": 2, "c": 1},
+        )
+        self.assertEqual(drawing.shares_for(sizes, {"count": 3}), drawing.allocate(sizes, 3))
+        units = [
+            {"id": i, "code": f"U{i:03d}", "county": i % 3, "stage": "", "weight": 1}
+            for i in range(9)
+        ]
+        pool = {"units": units, "inspectors": []}
+        params = {"count": 2, "stratify": True, "per_stratum": True}
+        drawing.check_satisfiable(pool, params)
+        result = drawing.draw(pool, params, seed="x", values=["1", "2"])
+        self.assertEqual(
+            Counter(t["stratum"] for t in result["targets"]), Counter({"0|": 2, "1|": 2, "2|": 2})
+        )
+        # Six units in one county and one in another: 2 from each is 4 of 7, but the small
+        # county cannot give 2.
+        lopsided = [u | {"county": 0} for u in units[:6]] + [units[6] | {"county": 1}]
+        uneven = {"units": lopsided, "inspectors": []}
+        with self.assertRaisesMessage(drawing.DrawError, "strata smaller"):
+            drawing.check_satisfiable(uneven, params)
+        # Through the action: the test city's three schools are three county × stage strata.
+        draw = self.run_draw(self.commit_draw(count=1, stratify=True, per_stratum=True))
+        assert draw.result is not None
+        drawn = {t["stratum"] for t in draw.result["targets"]}
+        self.assertEqual(len(draw.result["targets"]), 3)
+        self.assertEqual(len(drawn), 3)
+        self.assertTrue(draw.params["per_stratum"])
+        self.assertEqual(drawing.verify(actions.certificate(draw)), [])
+        shared = copy.deepcopy(actions.certificate(draw))
+        del shared["params"]["per_stratum"]  # the same draw read as a shared-out total
+        self.assertNotEqual(drawing.verify(shared), [])
+        # 东城区: three primary schools and one junior; 2 from each stratum is 4 of 4, but
+        # the junior stratum has one school.
+        for n in (3, 4):
+            make_unit(f"东城区第{n}小学", Unit.Kind.SCHOOL, self.county, f"S01{n}", stage="primary")
+        before = Draw.objects.count()
+        with self.assertRaisesMessage(ValidationError, "少于每层要抽取的数量"):
+            self.commit_draw(count=2, stratify=True, per_stratum=True, counties=[self.county.pk])
+        with self.assertRaisesMessage(ValidationError, "按县区×学段分层"):
+            self.commit_draw(count=1, per_stratum=True)
+        self.assertEqual(Draw.objects.count(), before)
 
     def test_weights_favour_risky_units(self) -> None:
         units = [

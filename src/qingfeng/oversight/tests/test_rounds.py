@@ -18,8 +18,8 @@ from qingfeng.ledger.tests.base import PNG
 from qingfeng.orgs import actions as org_actions
 from qingfeng.orgs.models import Person
 from qingfeng.oversight import actions, drawing
-from qingfeng.oversight.actions.rounds import add_months
-from qingfeng.oversight.models import Conflict, Round, RoundFinding
+from qingfeng.oversight.actions.rounds import add_months, round_units
+from qingfeng.oversight.models import Conflict, Draw, Round, RoundFinding
 from qingfeng.oversight.tests.base import OversightCase
 from qingfeng.oversight.tests.test_sealed import text_of
 
@@ -178,6 +178,46 @@ class RoundTestCase(OversightCase):
             actions.check_self_check(
                 round_, actor=self.other_school_admin, unit=self.school, text="x", fix_note="y"
             )
+
+    def test_a_drawn_check_list_adds_its_units_to_the_round(self) -> None:
+        round_ = self.make_round(targets=[self.county, self.school])
+        purpose = {"inspectors_per_target": 0, "counties": [self.other_county.pk]}
+        draw = self.commit_draw(purpose=Draw.Purpose.ROUND, count=1, **purpose)
+        with self.assertRaisesMessage(ValidationError, "只有本轮巡察的单位"):
+            actions.check_self_check(
+                round_,
+                actor=self.other_school_admin,
+                unit=self.other_school,
+                text="x",
+                fix_note="y",
+            )
+        for wrong in (draw, self.run_draw(self.commit_draw(count=1, **purpose))):
+            with (
+                self.subTest(wrong.purpose),
+                self.assertRaisesMessage(ValidationError, "巡察随机抽查"),
+            ):
+                actions.check_link_draw(
+                    round_, actor=self.office_user, draw=wrong
+                )  # not drawn; not a round's
+        self.run_draw(draw)
+        draw.refresh_from_db()
+        with self.assertRaises(ValidationError):
+            actions.check_link_draw(round_, actor=self.school_admin, draw=draw)
+        round_.refresh_from_db()
+        self.assertIsNone(round_.draw_id)
+        actions.check_link_draw(round_, actor=self.office_user, draw=draw)
+        round_.refresh_from_db()
+        self.assertEqual(round_.draw, draw)
+        self.assertIn(self.other_school, round_units(round_))
+        finding = actions.check_self_check(
+            round_,
+            actor=self.other_school_admin,
+            unit=self.other_school,
+            text="食堂账目未公示",
+            fix_note="当天公示",
+        )
+        assert finding.problem is not None
+        self.assertEqual(finding.problem.unit, self.other_school)
 
     def test_findings_reach_the_unit_at_feedback_and_the_ledger_at_handover(self) -> None:
         principal = org_actions.do_create_person(
