@@ -182,9 +182,16 @@ class MultipleFileField(forms.FileField):
 
 
 def _referenced(model: type[Attachment], names: list[str]) -> set[str]:
-    lookup: dict[str, Any] = {"file__in": names}  # the field is the concrete model's
-    rows = model._default_manager.filter(**lookup).values_list("file", flat=True)  # type: ignore[misc]
-    return set(rows)
+    """Those of `names` a row of the model refers to, in any of its file fields: a file of
+    the folder may belong to another field than `file` (a bulletin version keeps its PDF
+    beside its .docx), and a sweep that asked `file` alone would delete it."""
+    kept: set[str] = set()
+    for field in model._meta.get_fields():
+        if isinstance(field, models.FileField):
+            lookup: dict[str, Any] = {f"{field.name}__in": names}
+            rows = model._default_manager.filter(**lookup).values_list(field.name, flat=True)
+            kept.update(rows)
+    return kept
 
 
 def _file_field(model: type[Attachment]) -> models.FileField:
