@@ -11,9 +11,18 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
         from django.db.backends.signals import connection_created
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, post_save
 
-        from qingfeng.core import auditguard, notify, permissions, registry, status, tally, views
+        from qingfeng.core import (
+            attachments,
+            auditguard,
+            notify,
+            permissions,
+            registry,
+            status,
+            tally,
+            views,
+        )
         from qingfeng.core.registry import HomeCard, MenuEntry, Section
 
         checks.register(auditguard.check_audit_protection, checks.Tags.database)
@@ -23,6 +32,9 @@ class CoreConfig(AppConfig):
         post_migrate.connect(tally.ensure_all, sender=self, dispatch_uid="qingfeng.tallies")
         # Said once per process when it first reaches the database ("fall back loudly").
         connection_created.connect(auditguard.warn_once, dispatch_uid="qingfeng.auditguard")
+        # Files a row names (an import workbook, a job's export, a rendered PDF), noted so that
+        # the request or job removes them again if the row does not commit. Notes only.
+        post_save.connect(attachments.note_saved_files, dispatch_uid="qingfeng.saved_files")
 
         registry.add_urls("core/", "qingfeng.core.urls")
         registry.add_job_handler(notify.DELIVER, notify.deliver, atomic=False)

@@ -14,8 +14,9 @@ unit's rectification evidence, a rater's recording).
 - `body_too_large` — the declared size of a request, checked before its body is read.
 - `MultipleFileField` — a form field for several files under one name.
 - `unreferenced_files_removed` — the scope (each request, each job) at whose end a file
-  written by `attach` whose row did not commit (the action failed, its transaction rolled
-  back) is deleted again; `sweep_orphans` — the daily sweep for whatever such a scope did not
+  written by `attach`, or named by any row saved in it (`note_saved_files`: an import
+  workbook, a job's export, a rendered PDF), whose row did not commit (the action failed, its
+  transaction rolled back) is deleted again; `sweep_orphans` — the daily sweep for whatever such a scope did not
   see (a killed process, a file written outside one), after a grace period.
 """
 
@@ -53,10 +54,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
-# The files `attach` wrote in the current scope: (model, stored name).
-_written: ContextVar[list[tuple[type[Attachment], str]] | None] = ContextVar(
+# The files written or named by a saved row in the current scope: (model, stored name).
+_written: ContextVar[list[tuple[type[models.Model], str]] | None] = ContextVar(
     "qf_written_files", default=None
 )
+_FILE_FIELDS: dict[type[models.Model], list[models.FileField]] = {}
 
 
 class Attachment(models.Model):
@@ -181,10 +183,41 @@ class MultipleFileField(forms.FileField):
 # --- Files without a row --------------------------------------------------------------------
 
 
-def _referenced(model: type[Attachment], names: list[str]) -> set[str]:
-    lookup: dict[str, Any] = {"file__in": names}  # the field is the concrete model's
-    rows = model._default_manager.filter(**lookup).values_list("file", flat=True)  # type: ignore[misc]
-    return set(rows)
+def _file_fields(model: type[models.Model]) -> list[models.FileField]:
+    if model not in _FILE_FIELDS:
+        _FILE_FIELDS[model] = [
+            field for field in model._meta.get_fields() if isinstance(field, models.FileField)
+        ]
+    return _FILE_FIELDS[model]
+
+
+def note_saved_files(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    """post_save, for every model: inside a scope, the files the saved row names, so that
+    the scope deletes them again should the row not commit (a file written with
+    `FieldFile.save` before `save()`, as an import's workbook is, and not through `attach`)."""
+    written = _written.get()
+    if written is None or kwargs.get("raw"):
+        return
+    changed = kwargs.get("update_fields")
+    deferred = instance.get_deferred_fields()  # never read one: that would be a query
+    for field in _file_fields(sender):
+        if field.attname in deferred or (changed is not None and field.name not in changed):
+            continue
+        name = getattr(instance, field.attname).name
+        if name:
+            written.append((sender, str(name)))
+
+
+def _referenced(model: type[models.Model], names: list[str]) -> set[str]:
+    """Those of `names` a row of the model refers to, in any of its file fields: a file of
+    the folder may belong to another field than `file` (a bulletin version keeps its PDF
+    beside its .docx), and a sweep that asked `file` alone would delete it. Every row counts,
+    whatever the model's default manager leaves out."""
+    kept: set[str] = set()
+    for field in _file_fields(model):
+        lookup: dict[str, Any] = {f"{field.name}__in": names}
+        kept.update(model._base_manager.filter(**lookup).values_list(field.name, flat=True))
+    return kept
 
 
 def _file_field(model: type[Attachment]) -> models.FileField:
@@ -196,10 +229,10 @@ def _file_field(model: type[Attachment]) -> models.FileField:
 @contextmanager
 def unreferenced_files_removed() -> Iterator[None]:
     """Around a unit of work that may store uploads (a request, a job): when it ends, every
-    file `attach` wrote whose row is not in the database — the action failed and its
-    transaction rolled back — is deleted, so a failure leaves nothing on disk. Asked after
-    the work, so it holds however far out the rollback happened."""
-    written: list[tuple[type[Attachment], str]] = []
+    file `attach` wrote, or a row saved in it named, that no row in the database names — the
+    action failed and its transaction rolled back — is deleted, so a failure leaves nothing
+    on disk. Asked after the work, so it holds however far out the rollback happened."""
+    written: list[tuple[type[models.Model], str]] = []
     token = _written.set(written)
     try:
         yield
@@ -209,18 +242,27 @@ def unreferenced_files_removed() -> Iterator[None]:
             _remove_unreferenced(written)
 
 
-def _remove_unreferenced(written: list[tuple[type[Attachment], str]]) -> None:
+def _referenced_anywhere(names: list[str]) -> set[str]:
+    kept: set[str] = set()
+    for model in apps.get_models():
+        if _file_fields(model):
+            kept |= _referenced(model, names)
+    return kept
+
+
+def _remove_unreferenced(written: list[tuple[type[models.Model], str]]) -> None:
     try:
-        by_model: dict[type[Attachment], list[str]] = {}
+        by_model: dict[type[models.Model], set[str]] = {}
         for model, name in written:
-            by_model.setdefault(model, []).append(name)
+            by_model.setdefault(model, set()).add(name)
         for model, names in by_model.items():
-            kept = _referenced(model, names)
-            storage = _file_field(model).storage
-            for name in names:
-                if name not in kept:
-                    storage.delete(name)
-                    log.info("removed %s: its action did not commit", name)
+            gone = names - _referenced(model, sorted(names))
+            if gone:  # the failure case only: no other model's row may name it either
+                gone -= _referenced_anywhere(sorted(gone))
+            storage = _file_fields(model)[0].storage
+            for name in sorted(gone):
+                storage.delete(name)
+                log.info("removed %s: its action did not commit", name)
     except Exception:  # the work itself is over; the daily sweep will find the file
         log.exception("files of a failed action not removed")
 

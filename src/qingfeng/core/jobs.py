@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from qingfeng.core import progress
 from qingfeng.core.attachments import unreferenced_files_removed
 from qingfeng.core.models import Job
-from qingfeng.core.progress import LongWork, TimeLimitExceeded
+from qingfeng.core.progress import LimitExceeded, LongWork
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def run_job(job_id: int) -> bool:
         if long is not None:
             reason = (
                 str(exc)
-                if isinstance(exc, TimeLimitExceeded)
+                if isinstance(exc, LimitExceeded)
                 else _("处理时发生系统错误，未完成，请联系管理员")
             )
             job.save(update_fields=["last_error"])

@@ -12,9 +12,11 @@ a slow import holds no web worker. Inside the handler:
         progress.step(i, len(rows), _("校验第 %(n)d 行") % …)   # written at most twice a second
     progress.finish(_("已导入 12 个问题"), url="/ledger/import/7/")   # or attach_file(...)
 
-`step` raises `TimeLimitExceeded` past the kind's time limit. Every such job ends: done, or
-failed with a reason the person can read (`outcome`) — an error, the time limit, or a worker
-that died holding it (the sweep finds it after the kind's lease and does not run it again).
+`step` raises `TimeLimitExceeded` past the kind's time limit, and `MemoryLimitExceeded` once
+the process has grown by more than the kind's memory limit since the work started (what the
+reader's bounds on unpacked size, rows and cells let through still cannot take the worker's
+memory). Every such job ends: done, or failed with a reason the person can read (`outcome`) —
+an error, a limit, or a worker that died holding it (the sweep finds it after the kind's lease and does not run it again).
 The kind's `on_failure(payload, reason)` lets the app end its own record too (an import row
 "导入出错"). The owner is notified either way, with a link to the progress page.
 
@@ -25,6 +27,7 @@ short autocommit UPDATEs of the job row, so a page that polls it sees it move.
 from __future__ import annotations
 
 import contextvars
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,19 +43,42 @@ from django.utils.translation import gettext as _
 from qingfeng.core.models import Job
 
 WRITE_EVERY = 0.5  # seconds between progress writes
+MEMORY_EVERY = 0.1  # seconds between looks at the process's memory
+MB = 1024 * 1024
 
 
-class TimeLimitExceeded(Exception):
-    """The work ran past its kind's time limit; the job fails with a reason, nothing retries."""
+class LimitExceeded(Exception):
+    """The work passed one of its kind's limits; the job fails with the reason (str()), and
+    nothing retries it."""
+
+
+class TimeLimitExceeded(LimitExceeded):
+    """The work ran past its kind's time limit."""
+
+
+class MemoryLimitExceeded(LimitExceeded):
+    """The process grew past the kind's memory limit while doing the work."""
+
+
+def resident_bytes() -> int | None:
+    """The process's resident memory now (Linux's /proc); None where it cannot be read."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass(frozen=True)
 class LongWork:
-    """How a kind of long work is run: at most `time_limit` seconds, tried once (a second try
-    of an import that killed its worker would kill it again), and `on_failure` to end the
-    app's own record with the reason."""
+    """How a kind of long work is run: at most `time_limit` seconds and `memory_limit` MB more
+    than the process held when it started, tried once (a second try of an import that killed
+    its worker would kill it again), and `on_failure` to end the app's own record with the
+    reason."""
 
     time_limit: int = 600
+    memory_limit: int = 1024
     on_failure: Callable[[dict[str, Any], str], None] | None = None
 
     @property
@@ -62,16 +88,22 @@ class LongWork:
 
 
 class Progress:
-    def __init__(self, job: Job | None, time_limit: float | None) -> None:
+    def __init__(
+        self, job: Job | None, time_limit: float | None, memory_limit: int | None = None
+    ) -> None:
         self.job = job
         self.started = time.monotonic()
         self.time_limit = time_limit
+        self.memory_limit = memory_limit  # MB above what the process held at the start
+        self.memory_at_start = resident_bytes() if memory_limit is not None else None
         self._written = 0.0
+        self._weighed = 0.0
         self.done = 0
         self.total = 0
 
     def step(self, done: int, total: int | None = None, note: str = "") -> None:
-        """Say how far the work got; raise TimeLimitExceeded past the time limit."""
+        """Say how far the work got; raise TimeLimitExceeded past the time limit and
+        MemoryLimitExceeded past the memory limit."""
         self.done = done
         if total is not None:
             self.total = total
@@ -80,9 +112,22 @@ class Progress:
             raise TimeLimitExceeded(
                 _("处理时间超过 %(n)d 秒的上限，已停止") % {"n": int(self.time_limit)}
             )
+        if self.memory_at_start is not None and now - self._weighed >= MEMORY_EVERY:
+            self._weighed = now
+            self.check_memory()
         if self.job is not None and now - self._written >= WRITE_EVERY:
             self._written = now
             self._save(note=note[:200])
+
+    def check_memory(self) -> None:
+        """MemoryLimitExceeded when the process has grown past the limit since the start."""
+        if self.memory_at_start is None or self.memory_limit is None:
+            return
+        now = resident_bytes()
+        if now is not None and now - self.memory_at_start > self.memory_limit * MB:
+            raise MemoryLimitExceeded(
+                _("处理所需内存超过 %(n)d MB 的上限，已停止，请分批处理") % {"n": self.memory_limit}
+            )
 
     def result_at(self, url: str) -> None:
         """Where the work's record is (an import's page), shown even if the work fails."""
@@ -131,7 +176,7 @@ def current() -> Progress:
 
 @contextmanager
 def running(job: Job, work: LongWork | None) -> Iterator[Progress]:
-    progress = Progress(job, work.time_limit if work else None)
+    progress = Progress(job, work.time_limit if work else None, work.memory_limit if work else None)
     token = _current.set(progress)
     try:
         yield progress

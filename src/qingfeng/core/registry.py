@@ -505,8 +505,8 @@ def add_job_handler(
 ) -> None:
     """A job kind and its handler (core/jobs.py): registered from `ready()`, so the web
     process and the worker know the same kinds whatever modules they happened to import.
-    `long=LongWork(time_limit=, on_failure=)` for work a person starts and watches
-    (core/progress.py: progress, a time limit, one try, an end that is always told)."""
+    `long=LongWork(time_limit=, memory_limit=, on_failure=)` for work a person starts and watches
+    (core/progress.py: progress, a time and a memory limit, one try, an end that is always told)."""
     from qingfeng.core import jobs  # imports models: only once the apps are loaded
 
     jobs.register_handler(kind, handler, atomic=atomic, long=long)

@@ -37,6 +37,13 @@ def _broken(payload: dict[str, Any]) -> None:
     raise KeyError("internal detail")
 
 
+def _greedy(payload: dict[str, Any]) -> None:
+    ran.append(payload)
+    held = b"x" * (64 * progress.MB)  # written, so resident: a sheet that unpacks too large
+    current().step(1, 2, "第 1 行")
+    ran.append({"held": len(held)})  # never reached
+
+
 def _export(payload: dict[str, Any]) -> None:
     current().attach_file(b"PK\x03\x04 rows", "名单.xlsx", "已导出 3 条")
 
@@ -50,6 +57,9 @@ jobs.register_handler("test.long.count", _count, long=WORK)
 jobs.register_handler("test.long.endless", _endless, long=WORK)
 jobs.register_handler("test.long.broken", _broken, long=WORK)
 jobs.register_handler("test.long.export", _export, long=WORK)
+jobs.register_handler(
+    "test.long.greedy", _greedy, long=LongWork(time_limit=60, memory_limit=16, on_failure=_ended)
+)
 
 
 class LongWorkTestCase(BaseTestCase):
@@ -89,6 +99,26 @@ class LongWorkTestCase(BaseTestCase):
             work.started -= 5  # five seconds in, against a limit of one
             with self.assertRaises(TimeLimitExceeded):
                 work.step(2, 10)
+
+    def test_past_the_memory_limit_the_work_fails_once_with_the_reason(self) -> None:
+        job = self.start("test.long.greedy")
+        self.assertEqual(job.status, Job.Status.FAILED)
+        self.assertEqual(job.outcome, "处理所需内存超过 16 MB 的上限，已停止，请分批处理")
+        self.assertEqual(ran, [{}])  # stopped at its first step
+        self.assertEqual(ended, [({}, job.outcome)])
+        self.assertEqual(jobs.sweep_jobs(), 0)  # never tried again
+        notice = Notification.objects.get(recipient=self.school_admin)
+        self.assertEqual(notice.body, job.outcome)
+
+    def test_the_limits_apply_to_long_work_by_default(self) -> None:
+        self.assertEqual((LongWork().time_limit, LongWork().memory_limit), (600, 1024))
+        job = Job.objects.create(kind="test.long.count", owner=self.school_admin, label="x")
+        with progress.running(job, WORK) as work:
+            start = work.memory_at_start
+            assert start is not None  # Linux: read from /proc
+            work.memory_at_start = start - 2 * 1024 * progress.MB  # as if 2 GB taken since
+            with self.assertRaises(progress.MemoryLimitExceeded):
+                work.step(1, 10)
 
     def test_a_system_error_fails_with_a_reason_a_person_can_read(self) -> None:
         job = self.start("test.long.broken")

@@ -380,10 +380,31 @@ def test_gunicorn_s_invalid_request_warning_names_no_address(
     assert caplog.messages == ["Invalid request from ip=-: Invalid HTTP request line"]
 
 
+def still_open(sock: socket.socket) -> bool:
+    """Nothing to read, no answer and no end of stream: the server holds the connection."""
+    sock.setblocking(False)
+    try:
+        sock.recv(1)  # an answer (a 400 or 408) or the end of stream: not held
+    except BlockingIOError:
+        return True
+    except OSError:
+        pass
+    finally:
+        sock.setblocking(True)
+    return False
+
+
 def test_slow_clients_do_not_stall_the_site(site: Site, tmp_path: Path) -> None:
     """200 connections that send their request a byte at a time, or never finish a report's
     body, while citizens keep reading pages: one web process, and every page still comes."""
+    paths = ("/progress/", "/report/new/", "/api/intake/categories", "/healthz")
     with serving(site, tmp_path) as running:
+        probe = Probe(running.url)
+        for path in paths:
+            # Each page once before: a fresh process's first page of a kind compiles its
+            # templates and fills its caches (1.8 s seen on a busy machine); the bar below is
+            # for pages while slow clients hold connections, not for a cold start.
+            assert probe.send(path)[0] == 200, path
         slow: list[socket.socket] = []
         try:
             for i in range(200):
@@ -399,12 +420,23 @@ def test_slow_clients_do_not_stall_the_site(site: Site, tmp_path: Path) -> None:
                         + '{"title": "补课收费", "content": "'.encode()
                     )
                 slow.append(sock)
-            probe = Probe(running.url)
-            for path in ("/progress/", "/report/new/", "/api/intake/categories", "/healthz"):
-                for sock in slow[1::2]:
-                    sock.send(b"b")  # still trickling
-                status, _page = probe.send(path)
-                assert status == 200, path
+            # All 200 are connected and waiting, none answered or dropped (past --keepalive,
+            # 5 s, the server drops those whose headers never end, as it should).
+            assert all(still_open(sock) for sock in slow)
+            # The issue's bar: normal requests keep answering within a second. Each page is
+            # asked up to three times and its fastest answer counts: a server the slow clients
+            # stall (33 s a round before gevent) misses it every time, while the test machine,
+            # shared with the rest of the suite, may pause any one request of ours.
+            took: dict[str, list[float]] = {path: [] for path in paths}
+            for path in paths:
+                while len(took[path]) < 3 and min(took[path], default=9.9) > 1.0:
+                    for sock in slow[1::2]:
+                        sock.send(b"b")  # still trickling
+                    started = time.monotonic()
+                    status, _page = probe.send(path)
+                    took[path].append(time.monotonic() - started)
+                    assert status == 200, path
+            assert max(min(times) for times in took.values()) <= 1.0, took
         finally:
             for sock in slow:
                 sock.close()

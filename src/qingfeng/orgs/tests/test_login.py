@@ -280,3 +280,43 @@ class AddressLimitTestCase(BaseTestCase):
                 "/accounts/login/", {"username": "teacher", "password": PASSWORD}
             )
         self.assertEqual(response.status_code, 302)
+
+
+@override_settings(QF_TRUSTED_PROXY_HOPS=1)
+class BehindProxyTestCase(BaseTestCase):
+    """Behind one proxy the client is the entry the proxy appended, the right-most one:
+    what a client writes further left neither escapes the sign-in limits, nor locks out an
+    address it names, nor reaches the audit trail."""
+
+    PROXY = {"REMOTE_ADDR": "10.9.9.9"}
+
+    def via_proxy(self, client_says: str, real: str) -> dict[str, str]:
+        forwarded = f"{client_says}, {real}" if client_says else real
+        return {**self.PROXY, "HTTP_X_FORWARDED_FOR": forwarded}
+
+    def test_a_rotated_left_most_entry_does_not_escape_the_lock(self) -> None:
+        for i in range(5):
+            sign_in(
+                self.client, "teacher", "Wrong-1", **self.via_proxy(f"198.51.100.{i}", "10.8.0.1")
+            )
+        locked = sign_in(self.client, "teacher", **self.via_proxy("198.51.100.99", "10.8.0.1"))
+        self.assertContains(locked, LOCKED)
+        self.assertIsNone(signed_in_as(self.client))
+
+    def test_a_forged_entry_cannot_lock_out_the_address_it_names(self) -> None:
+        victim = "10.0.0.50"
+        for _attempt in range(5):
+            sign_in(self.client, "teacher", "Wrong-1", **self.via_proxy(victim, "10.8.0.1"))
+        colleague = Client()
+        response = sign_in(colleague, "teacher", **self.via_proxy("", victim))
+        self.assertRedirects(response, "/", fetch_redirect_response=False)
+        self.assertEqual(signed_in_as(colleague), self.teacher.pk)
+
+    def test_the_audit_trail_keeps_the_address_the_proxy_saw(self) -> None:
+        sign_in(self.client, "teacher", "Wrong-1", **self.via_proxy("203.0.113.7", "10.8.0.1"))
+        addresses = set(
+            AuditEvent.objects.filter(action="orgs.login.failure").values_list(
+                "source_ip", flat=True
+            )
+        )
+        self.assertEqual(addresses, {"10.8.0.1"})
