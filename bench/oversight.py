@@ -28,6 +28,9 @@ two untimed runs:
 - `pool_units(city root, filters)` with the filters the draw form sends for a weighted draw
   with nothing narrowed (the risk weights query included);
 - `pool_inspectors(city root)`;
+- with `--roster N`, the same inside a transaction rolled back at the end in which N people of
+  the city (every active person without an account, with N >= 60,000) get an account and the supervisor role over the
+  city, since the seed city has one supervisor: `pool_inspectors` and the draw with pairs;
 - the action `check_commit_draw` (percent 10, stratified, weighted, 2 inspectors per target:
   the snapshot, the refusal check and the commitment) and, when it commits, the two public
   values through `check_enter_value`, the second of which draws: the whole draw through the
@@ -192,7 +195,7 @@ def _ms_timed(run: Any, repeat: int) -> tuple[dict[str, float], Any]:
     return summarise(samples), result
 
 
-def child(repeat: int) -> dict[str, Any]:
+def child(repeat: int, roster: int) -> dict[str, Any]:
     """In the child, on the database of DATABASE_URL: the snapshot and the draw through the
     actions, nothing left written."""
     sys.path.insert(0, str(REPO / "src"))
@@ -200,6 +203,7 @@ def child(repeat: int) -> dict[str, Any]:
     import django
 
     django.setup()
+    from django.contrib.auth.hashers import make_password
     from django.core.exceptions import ValidationError
     from django.db import connection, transaction
 
@@ -235,7 +239,13 @@ def child(repeat: int) -> dict[str, Any]:
     )
 
     def counts() -> list[int]:
-        return [Draw.objects.count(), AuditEvent.objects.count(), RoleAssignment.objects.count()]
+        return [
+            Draw.objects.count(),
+            AuditEvent.objects.count(),
+            RoleAssignment.objects.count(),
+            User.objects.count(),
+            Person.objects.filter(user__isnull=False).count(),
+        ]
 
     before = counts()
     actor = User.objects.filter(roles__role="bureau_admin", roles__unit=root).first()
@@ -276,6 +286,43 @@ def child(repeat: int) -> dict[str, Any]:
     for per in (2, 0):
         stats, outcome = _ms_timed(lambda per=per: through_actions(per), repeat)
         found[f"action_{per}"] = {"stats": stats, **outcome}
+    if roster:
+        try:
+            with transaction.atomic():
+                # A roster of supervisors, rolled back with everything else: accounts for
+                # `roster` people of the city, each linked to their person row (their unit is
+                # where they work) and holding the supervisor role over the whole city.
+                started = time.perf_counter()
+                free = list(
+                    Person.objects.filter(is_active=True, user__isnull=True)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
+                chosen = sorted(random.Random(14).sample(free, min(roster, len(free))))
+                users = User.objects.bulk_create(
+                    [
+                        User(username=f"bench-supervisor-{n}", password=make_password(None))
+                        for n in chosen
+                    ]
+                )
+                people = list(Person.objects.filter(pk__in=chosen).order_by("pk"))
+                for person, user in zip(people, users, strict=True):
+                    person.user = user
+                Person.objects.bulk_update(people, ["user"], batch_size=1000)
+                RoleAssignment.objects.bulk_create(
+                    [RoleAssignment(user=u, role="supervisor", unit=root) for u in users]
+                )
+                made = {"people": len(users), "build_ms": (time.perf_counter() - started) * 1000}
+                made["pool_inspectors"], pool = _ms_timed(
+                    lambda: draws.pool_inspectors(root), repeat
+                )
+                made["inspectors"] = len(pool)
+                stats, outcome = _ms_timed(lambda: through_actions(2), repeat)
+                made["action_2"] = {"stats": stats, **outcome}
+                found["roster"] = made
+                raise RolledBack
+        except RolledBack:
+            pass
     found["unchanged"] = counts() == before
     if not found["unchanged"]:
         raise SystemExit(f"the database changed: {before} -> {counts()}")
@@ -298,7 +345,7 @@ def run_db(db: str, args: argparse.Namespace) -> dict[str, Any]:
         url = args.pg
     load_before = os.getloadavg()
     done = subprocess.run(
-        [PY, __file__, "--child", "--repeat", str(args.repeat)],
+        [PY, __file__, "--child", "--repeat", str(args.repeat), "--roster", str(args.roster)],
         env=bench_env(url),
         cwd=REPO,
         capture_output=True,
@@ -355,6 +402,19 @@ def database_section(args: argparse.Namespace, results: dict[str, dict[str, Any]
                 f"| {db} | {name} | {stats['n']} | {fmt_ms(stats['median'])} | "
                 f"{fmt_ms(stats['p95'])} | {fmt_ms(stats['max'])} | {load} |"
             )
+        made = found.get("roster")
+        for key, name in (
+            ("pool_inspectors", "`pool_inspectors(root)`"),
+            ("action_2", "`check_commit_draw`, 2 inspectors per target + 2 values"),
+        ):
+            if not made:
+                break
+            stats = made[key]["stats"] if key.startswith("action") else made[key]
+            lines.append(
+                f"| {db}, + {made['people']:,} supervisors (rolled back) | {name} | "
+                f"{stats['n']} | {fmt_ms(stats['median'])} | {fmt_ms(stats['p95'])} | "
+                f"{fmt_ms(stats['max'])} | {load} |"
+            )
     lines.append("")
     for db, found in results.items():
         outcomes = []
@@ -373,6 +433,20 @@ def database_section(args: argparse.Namespace, results: dict[str, dict[str, Any]
             f"inspectors, of {found['people']:,} people ({found['supervisor_roles']} live "
             f"supervisor or inspector roles); {'; '.join(outcomes)}."
         )
+        made = found.get("roster")
+        if made:
+            got = made["action_2"]
+            outcome = (
+                f"refused ({got['refused']})"
+                if "refused" in got
+                else f"{got['drawn']} targets drawn, {got['replaced']} recused picks replaced"
+            )
+            lines.append(
+                f"- {db}, with `--roster {made['people']}`: {made['people']:,} people of the city "
+                "given an account and the supervisor role over the city inside a transaction "
+                f"rolled back at the end (made in {fmt_ms(made['build_ms'])}); the snapshot held "
+                f"{made['inspectors']:,} inspectors; 2 inspectors per target: {outcome}."
+            )
     unweighted = [db for db, found in results.items() if not found["weighted_units"]]
     if unweighted:
         lines += [
@@ -405,10 +479,11 @@ def main() -> None:
     parser.add_argument("--db-only", action="store_true")
     parser.add_argument("--sqlite-from", default=str(OUT / "learning.sqlite3"))
     parser.add_argument("--pg", default=DEFAULT_PG)
+    parser.add_argument("--roster", type=int, default=0)
     parser.add_argument("--child", action="store_true")
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.repeat)))
+        print(json.dumps(child(args.repeat, args.roster)))
         return
     if args.db_only and not args.db:
         parser.error("--db-only needs --db")
