@@ -3,6 +3,7 @@ of 1,400 units with an inspector pair per target and computed recusal over 60,00
 its verification from the certificate.
 
     .venv/bin/python bench/oversight.py [--repeat 10] [--seed 1]
+                                        [--db sqlite|postgres|both] [--db-only]
 
 The draw is computed from the frozen pool alone (qingfeng/oversight/drawing.py, the standard
 library only), so no database takes part: the pool is built here as the snapshot the commitment
@@ -16,7 +17,28 @@ one in twenty with a declared conflict. Measured, each `--repeat` times after on
 - verify: what `verify_draw` and the stand-alone script do with a certificate (pool hash,
   commitment, the draw again, the comparison).
 
-Building the snapshot from the database (`pool_units`, `pool_inspectors`) is not measured here.
+With `--db`, the snapshot is also built from a city-size database as the draw form's action
+builds it, in a child process with bench/run.py's production-like environment: the databases
+the learning bench made (`seed_demo --size city`, about 1,400 units and 60,000 people, with the
+keys of bench/out/bench.env) — SQLite: a copy of bench/out/learning.sqlite3 made here with
+SQLite's backup (bench/out/oversight.sqlite3; `--sqlite-from`), PostgreSQL:
+qingfeng_bench_learning (`--pg`), only read there. Measured, each `--repeat` times after
+two untimed runs:
+
+- `pool_units(city root, filters)` with the filters the draw form sends for a weighted draw
+  with nothing narrowed (the risk weights query included);
+- `pool_inspectors(city root)`;
+- with `--roster N`, the same inside a transaction rolled back at the end in which N people of
+  the city (every active person without an account, with N >= 60,000) get an account and the supervisor role over the
+  city, since the seed city has one supervisor: `pool_inspectors` and the draw with pairs;
+- the action `check_commit_draw` (percent 10, stratified, weighted, 2 inspectors per target:
+  the snapshot, the refusal check and the commitment) and, when it commits, the two public
+  values through `check_enter_value`, the second of which draws: the whole draw through the
+  actions, each run inside a transaction that is rolled back, so nothing stays written (on
+  PostgreSQL the id sequences advance); the same with 0 inspectors per target.
+
+`--db-only` skips the synthetic phase. The database phase writes its own part of the
+"Oversight" section (between its markers), so the synthetic figures stay as they were.
 Targets (issue 14): draw <= 2 s; verification <= 2 s. Results go to the terminal and the
 "Oversight" section of RESULTS.md.
 """
@@ -25,7 +47,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,12 +59,15 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent / "src"))
 sys.path.insert(0, str(BENCH))
-from measure import summarise  # noqa: E402
-from run import fmt_ms  # noqa: E402
+from measure import WARMUP, summarise  # noqa: E402
+from run import OUT, PY, REPO, bench_env, fmt_ms  # noqa: E402
 
 from qingfeng.oversight import drawing  # noqa: E402
 
 START, END = "<!-- oversight:start -->", "<!-- oversight:end -->"
+DB_START, DB_END = "<!-- oversight-db:start -->", "<!-- oversight-db:end -->"
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/qingfeng_bench_learning"
+SQLITE_COPY = OUT / "oversight.sqlite3"
 STAGES = ["primary", "junior", "senior", "nine_year", "preschool", "vocational"]
 
 
@@ -79,11 +107,7 @@ def timed(run: Any, repeat: int) -> tuple[dict[str, float], Any]:
     return summarise(samples), result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
+def synthetic(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     pool = make_pool(rng, units=1400, people=60_000, counties=14)
     params = {"percent": 10, "stratify": True, "weighted": True, "inspectors_per_target": 2}
@@ -137,15 +161,353 @@ def main() -> None:
             f"{fmt_ms(stats['p95'] * 1000)} | {fmt_ms(stats['max'] * 1000)} | {'≤ 2 s (p95)' if target else '—'} | {ratio} |"
         )
     lines.append(END)
-    text = "\n".join(lines)
+    write_section(START, END, "\n".join(lines))
+
+
+def write_section(start: str, end: str, text: str) -> None:
+    """Replace the part between the markers (the database part goes after the synthetic one)."""
     print(text)
     path = BENCH / "RESULTS.md"
     current = path.read_text()
-    if START in current:
-        current = current[: current.index(START)] + text + current[current.index(END) + len(END) :]
+    if start in current:
+        current = current[: current.index(start)] + text + current[current.index(end) + len(end) :]
+    elif start == DB_START and END in current:
+        at = current.index(END) + len(END)
+        current = current[:at] + "\n\n" + text + current[at:]
     else:
         current = current.rstrip("\n") + "\n\n" + text + "\n"
     path.write_text(current)
+
+
+# --- The snapshot from the database (--db) -------------------------------------------------
+class RolledBack(Exception):
+    pass
+
+
+def _ms_timed(run: Any, repeat: int) -> tuple[dict[str, float], Any]:
+    for _ in range(WARMUP):
+        result = run()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = run()
+        samples.append((time.perf_counter() - started) * 1000)
+    return summarise(samples), result
+
+
+def child(repeat: int, roster: int) -> dict[str, Any]:
+    """In the child, on the database of DATABASE_URL: the snapshot and the draw through the
+    actions, nothing left written."""
+    sys.path.insert(0, str(REPO / "src"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qingfeng.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth.hashers import make_password
+    from django.core.exceptions import ValidationError
+    from django.db import connection, transaction
+
+    from qingfeng.core.models import AuditEvent
+    from qingfeng.orgs.models import Person, RoleAssignment, Unit, User
+    from qingfeng.oversight.actions import draws
+    from qingfeng.oversight.actions.groups import SUPERVISOR_ROLES
+    from qingfeng.oversight.models import Draw
+
+    root = Unit.objects.get(parent=None)
+    # What DrawForm.action_kwargs gives check_commit_draw for a weighted draw, nothing narrowed.
+    filters = {
+        "counties": [],
+        "stages": [],
+        "kinds": [],
+        "categories": [],
+        "exclude_visited_months": 0,
+        "weighted": True,
+    }
+    found: dict[str, Any] = {"vendor": connection.vendor}
+    found["pool_units"], units = _ms_timed(lambda: draws.pool_units(root, filters), repeat)
+    found["pool_inspectors"], inspectors = _ms_timed(lambda: draws.pool_inspectors(root), repeat)
+    strata = {(u["county"], u["stage"]) for u in units}
+    found.update(
+        units=len(units),
+        strata=len(strata),
+        weighted_units=sum(1 for u in units if u["weight"] > 1),
+        inspectors=len(inspectors),
+        people=Person.objects.count(),
+        supervisor_roles=RoleAssignment.objects.filter(
+            role__in=SUPERVISOR_ROLES, revoked_at__isnull=True
+        ).count(),
+    )
+
+    def counts() -> list[int]:
+        return [
+            Draw.objects.count(),
+            AuditEvent.objects.count(),
+            RoleAssignment.objects.count(),
+            User.objects.count(),
+            Person.objects.filter(user__isnull=False).count(),
+        ]
+
+    before = counts()
+    actor = User.objects.filter(roles__role="bureau_admin", roles__unit=root).first()
+    second = User.objects.filter(is_active=True).exclude(pk=getattr(actor, "pk", None)).first()
+    if actor is None or second is None:
+        raise SystemExit("the city has no bureau admin at its root, or no second account")
+
+    def through_actions(per: int) -> Any:
+        outcome: dict[str, Any] = {}
+        try:
+            with transaction.atomic():
+                # The second official who enters a value (the seed city has one office account).
+                RoleAssignment.objects.create(user=second, role="campaign_office", unit=root)
+                try:
+                    draw = draws.check_commit_draw(
+                        actor=actor,
+                        owner=root,
+                        name="基准抽取",
+                        purpose="基准",
+                        value_note="基准",
+                        percent=10,
+                        stratify=True,
+                        weighted=True,
+                        inspectors_per_target=per,
+                    )
+                    draws.check_enter_value(draw, actor=actor, value="371", source="基准")
+                    draws.check_enter_value(draw, actor=second, value="3389.42", source="基准")
+                    outcome.update(
+                        drawn=len(draw.result["targets"]), replaced=len(draw.result["replaced"])
+                    )
+                except ValidationError as error:
+                    outcome["refused"] = " ".join(error.messages)
+                raise RolledBack
+        except RolledBack:
+            pass
+        return outcome
+
+    for per in (2, 0):
+        stats, outcome = _ms_timed(lambda per=per: through_actions(per), repeat)
+        found[f"action_{per}"] = {"stats": stats, **outcome}
+    if roster:
+        try:
+            with transaction.atomic():
+                # A roster of supervisors, rolled back with everything else: accounts for
+                # `roster` people of the city, each linked to their person row (their unit is
+                # where they work) and holding the supervisor role over the whole city.
+                started = time.perf_counter()
+                free = list(
+                    Person.objects.filter(is_active=True, user__isnull=True)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
+                chosen = sorted(random.Random(14).sample(free, min(roster, len(free))))
+                users = User.objects.bulk_create(
+                    [
+                        User(username=f"bench-supervisor-{n}", password=make_password(None))
+                        for n in chosen
+                    ]
+                )
+                people = list(Person.objects.filter(pk__in=chosen).order_by("pk"))
+                for person, user in zip(people, users, strict=True):
+                    person.user = user
+                Person.objects.bulk_update(people, ["user"], batch_size=1000)
+                RoleAssignment.objects.bulk_create(
+                    [RoleAssignment(user=u, role="supervisor", unit=root) for u in users]
+                )
+                made = {"people": len(users), "build_ms": (time.perf_counter() - started) * 1000}
+                made["pool_inspectors"], pool = _ms_timed(
+                    lambda: draws.pool_inspectors(root), repeat
+                )
+                made["inspectors"] = len(pool)
+                stats, outcome = _ms_timed(lambda: through_actions(2), repeat)
+                made["action_2"] = {"stats": stats, **outcome}
+                found["roster"] = made
+                raise RolledBack
+        except RolledBack:
+            pass
+    found["unchanged"] = counts() == before
+    if not found["unchanged"]:
+        raise SystemExit(f"the database changed: {before} -> {counts()}")
+    return found
+
+
+def run_db(db: str, args: argparse.Namespace) -> dict[str, Any]:
+    if db == "sqlite":
+        import sqlite3
+
+        source = sqlite3.connect(f"file:{args.sqlite_from}?mode=ro", uri=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_COPY}{suffix}").unlink(missing_ok=True)
+        copy = sqlite3.connect(SQLITE_COPY)
+        source.backup(copy)
+        copy.close()
+        source.close()
+        url = f"sqlite:///{SQLITE_COPY}"
+    else:
+        url = args.pg
+    load_before = os.getloadavg()
+    done = subprocess.run(
+        [PY, __file__, "--child", "--repeat", str(args.repeat), "--roster", str(args.roster)],
+        env=bench_env(url),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    load_after = os.getloadavg()
+    sys.stderr.write(done.stderr)
+    if done.returncode != 0:
+        sys.exit(f"bench/oversight.py --child failed on {db}:\n{done.stdout}")
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    found["load"] = [load_before, load_after]
+    return found
+
+
+def database_section(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> str:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
+    command = shlex.join([".venv/bin/python", "bench/oversight.py", *sys.argv[1:]])
+    if subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    ).stdout.strip():
+        commit += " (with uncommitted changes)"
+    lines = [
+        DB_START,
+        "### The snapshot from the database and the draw through the actions",
+        "",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit}, "
+        f"`{command}`: on the city-size databases of the learning bench (`seed_demo --size "
+        "city`; SQLite: a copy of bench/out/learning.sqlite3, PostgreSQL: "
+        "qingfeng_bench_learning, only read), in a child process with bench/run.py's "
+        "production-like environment. The actions run inside a transaction rolled back each "
+        "time; the draws, audit events and role rows counted before and after are the same "
+        "(on PostgreSQL the id sequences advance). Timings are milliseconds of wall time on "
+        "a shared 2-core machine, rough.",
+        "",
+        "| database | operation | runs | median | p95 | max | load before → after |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for db, found in results.items():
+        load = " → ".join(" ".join(f"{x:.2f}" for x in pair) for pair in found["load"])
+        for key, name in (
+            ("pool_units", "`pool_units(root, weighted)`"),
+            ("pool_inspectors", "`pool_inspectors(root)`"),
+            ("action_2", "`check_commit_draw`, 2 inspectors per target (+ 2 values if it commits)"),
+            ("action_0", "`check_commit_draw`, 0 inspectors + 2 `check_enter_value`"),
+        ):
+            stats = found[key]["stats"] if key.startswith("action") else found[key]
+            lines.append(
+                f"| {db} | {name} | {stats['n']} | {fmt_ms(stats['median'])} | "
+                f"{fmt_ms(stats['p95'])} | {fmt_ms(stats['max'])} | {load} |"
+            )
+        made = found.get("roster")
+        for key, name in (
+            ("pool_inspectors", "`pool_inspectors(root)`"),
+            ("action_2", "`check_commit_draw`, 2 inspectors per target + 2 values"),
+        ):
+            if not made:
+                break
+            stats = made[key]["stats"] if key.startswith("action") else made[key]
+            lines.append(
+                f"| {db}, + {made['people']:,} supervisors (rolled back) | {name} | "
+                f"{stats['n']} | {fmt_ms(stats['median'])} | {fmt_ms(stats['p95'])} | "
+                f"{fmt_ms(stats['max'])} | {load} |"
+            )
+    lines.append("")
+    for db, found in results.items():
+        outcomes = []
+        for per in (2, 0):
+            got = found[f"action_{per}"]
+            if "refused" in got:
+                outcomes.append(f"{per} inspectors per target: refused ({got['refused']})")
+            else:
+                outcomes.append(
+                    f"{per} inspectors per target: {got['drawn']} targets drawn, "
+                    f"{got['replaced']} recused picks replaced"
+                )
+        lines.append(
+            f"- {db}: the snapshot held {found['units']:,} units ({found['strata']} strata, "
+            f"{found['weighted_units']} with a risk weight above 1) and {found['inspectors']} "
+            f"inspectors, of {found['people']:,} people ({found['supervisor_roles']} live "
+            f"supervisor or inspector roles); {'; '.join(outcomes)}."
+        )
+        made = found.get("roster")
+        if made:
+            got = made["action_2"]
+            outcome = (
+                f"refused ({got['refused']})"
+                if "refused" in got
+                else f"{got['drawn']} targets drawn, {got['replaced']} recused picks replaced"
+            )
+            lines.append(
+                f"- {db}, with `--roster {args.roster}`: {made['people']:,} people of the city "
+                "given an account and the supervisor role over the city inside a transaction "
+                f"rolled back at the end (made in {fmt_ms(made['build_ms'])}); the snapshot held "
+                f"{made['inspectors']:,} inspectors; 2 inspectors per target: {outcome}."
+            )
+    unweighted = [db for db, found in results.items() if not found["weighted_units"]]
+    if unweighted:
+        lines += [
+            "",
+            f"The seed city ({', '.join(unweighted)}) has no open problems, so the risk weights "
+            "query runs and finds none: every unit weighs 1.",
+        ]
+    few = [db for db, found in results.items() if found["inspectors"] < 100]
+    lines += (
+        [
+            "",
+            f"The seed city ({', '.join(few)}) has almost no one holding a supervisor or inspector role, so "
+            "`pool_inspectors` here reads a handful of people and the draw with inspector pairs is "
+            "refused by its check (every unit needs two eligible inspectors) after the snapshot is "
+            "built; the time of that row is the snapshot and the refusal. The synthetic pool above "
+            "(60,000 people) remains the measure of the computation with pairs and recusal.",
+        ]
+        if few
+        else [""]
+    )
+    slow = [
+        f"{db}: snapshot p95 {fmt_ms(found['roster']['pool_inspectors']['p95'])}, the whole "
+        f"draw p95 {fmt_ms(found['roster']['action_2']['stats']['p95'])}"
+        for db, found in results.items()
+        if found.get("roster") and found["roster"]["action_2"]["stats"]["p95"] > 2000
+    ]
+    if slow:
+        lines += [
+            "",
+            "With the rolled-back roster the database part is measured at the issue's size: "
+            "the draw through the actions (the snapshot built, the pool hashed, the commitment, "
+            "the two values, the draw) is over the 2 s target of issue 14 ("
+            + "; ".join(slow)
+            + "), most of it `pool_inspectors` building the 60,000 inspectors' snapshot.",
+        ]
+    lines.append(DB_END)
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"])
+    parser.add_argument("--db-only", action="store_true")
+    parser.add_argument("--sqlite-from", default=str(OUT / "learning.sqlite3"))
+    parser.add_argument("--pg", default=DEFAULT_PG)
+    parser.add_argument("--roster", type=int, default=0)
+    parser.add_argument("--child", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.repeat, args.roster)))
+        return
+    if args.db_only and not args.db:
+        parser.error("--db-only needs --db")
+    if not args.db_only:
+        synthetic(args)
+    if args.db:
+        kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+        results = {db: run_db(db, args) for db in kinds}
+        write_section(DB_START, DB_END, database_section(args, results))
 
 
 if __name__ == "__main__":
