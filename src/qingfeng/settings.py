@@ -189,10 +189,6 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     # fits under the server's max_connections.
     # A connection that broke (a database restart) is dropped when it comes back to the pool.
     # Tests use Django's own connections unless a test starts a server with the pool.
-    # Parameters sent apart from the statement, which psycopg then prepares once per
-    # connection after a few runs: PostgreSQL parses and plans a repeated statement once.
-    if env_bool("QF_PG_SERVER_BINDING", False):
-        _db.setdefault("OPTIONS", {})["server_side_binding"] = True
     QF_PG_POOL = env_int("QF_PG_POOL", 0 if TESTING else 10)
     if QF_PG_POOL > 0:
         _db["CONN_MAX_AGE"] = 0  # the pool keeps the connections (Django refuses both)
