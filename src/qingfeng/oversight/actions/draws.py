@@ -106,29 +106,35 @@ def pool_inspectors(owner: Unit) -> list[dict[str, Any]]:
     with the units they work or worked in (their unit, every role they held, revoked ones
     too) and the units they declared a conflict with."""
     near = Q(unit__path__startswith=owner.path) | Q(unit_id__in=owner.ancestor_ids())
-    users = sorted(
-        set(
-            RoleAssignment.objects.filter(
-                near, role__in=SUPERVISOR_ROLES, revoked_at__isnull=True, user__is_active=True
-            ).values_list("user_id", flat=True)
-        )
-    )
+    # The supervisors as a subquery, not as a list of ids: a city may give the role to tens of
+    # thousands of people, and each read below would otherwise send every id as a parameter.
+    supervisors = RoleAssignment.objects.filter(
+        near, role__in=SUPERVISOR_ROLES, revoked_at__isnull=True, user__is_active=True
+    ).values("user_id")
+    users = sorted(set(supervisors.values_list("user_id", flat=True)))
     worked: dict[int, set[int]] = {u: set() for u in users}
     paths: dict[int, set[str]] = {u: set() for u in users}
-    for user_id, unit_id, path in Person.objects.filter(user_id__in=users).values_list(
+    # A role granted between these reads is left for the next draw (each read is a statement
+    # of its own, which may see a newer snapshot on PostgreSQL).
+    for user_id, unit_id, path in Person.objects.filter(user_id__in=supervisors).values_list(
         "user_id", "unit_id", "unit__path"
     ):
-        worked[user_id].add(unit_id)
-        paths[user_id].add(path)
-    others = RoleAssignment.objects.filter(user_id__in=users).exclude(role__in=SUPERVISOR_ROLES)
+        if user_id in worked:
+            worked[user_id].add(unit_id)
+            paths[user_id].add(path)
+    others = RoleAssignment.objects.filter(user_id__in=supervisors).exclude(
+        role__in=SUPERVISOR_ROLES
+    )
     for user_id, unit_id, path in others.values_list("user_id", "unit_id", "unit__path"):
-        worked[user_id].add(unit_id)
-        paths[user_id].add(path)
+        if user_id in worked:
+            worked[user_id].add(unit_id)
+            paths[user_id].add(path)
     declared: dict[int, set[int]] = {u: set() for u in users}
-    for user_id, unit_id in Conflict.objects.filter(person_id__in=users).values_list(
+    for user_id, unit_id in Conflict.objects.filter(person_id__in=supervisors).values_list(
         "person_id", "unit_id"
     ):
-        declared[user_id].add(unit_id)
+        if user_id in declared:
+            declared[user_id].add(unit_id)
     counties = county_ids(owner)
     rows = []
     for user_id in users:
