@@ -478,7 +478,8 @@ def export_lines(events: QuerySet[AuditEvent], *, batch_size: int = 5000) -> Ite
     events = events.order_by("id")
     first = events.values("id", "prev_hash").first()
     links = {}
-    for lane in sorted(set(events.values_list("lane", flat=True).distinct()), key=_lane_key):
+    lanes = events.order_by().values_list("lane", flat=True).distinct()  # a few rows, not all
+    for lane in sorted(lanes, key=_lane_key):
         opening = events.filter(lane=lane) if lane is not None else events.filter(lane=None)
         links[_lane_key(lane)] = opening.values_list("prev_hash", flat=True).first()
     yield _sealed(
