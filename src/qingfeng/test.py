@@ -11,10 +11,12 @@ auditor, system_admin. Everyone's password is PASSWORD.
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
-from django.test import Client, TestCase
+from django.test import Client, TestCase, override_settings
 from django.utils import timezone
 
 from qingfeng.orgs import actions
@@ -177,3 +179,32 @@ class BaseTestCase(TestCase):
                         self.assertNotContains(listed, hidden)
                     nonzero += value > 0
         return nonzero
+
+
+def files_under(root: Path) -> list[str]:
+    """Every file below `root`, as paths relative to it, sorted."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+class OwnMedia:
+    """Stored files go to an empty directory of each test's own (`self.media`), removed after
+    it: for tests that check which files are on disk."""
+
+    media: Path
+
+    def setUp(self) -> None:
+        super().setUp()  # type: ignore[misc]
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)  # type: ignore[attr-defined]
+        self.media = Path(folder.name)
+        override = override_settings(
+            STORAGES={
+                "default": {
+                    "BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": str(self.media)},
+                },
+                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+            }
+        )
+        override.enable()
+        self.addCleanup(override.disable)  # type: ignore[attr-defined]

@@ -4,15 +4,12 @@ sweep removes a file no row refers to (core/attachments.py)."""
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError
-from django.test import override_settings
 
 from qingfeng.core import tasks
 from qingfeng.core.attachments import sweep_orphans, unreferenced_files_removed
@@ -22,31 +19,12 @@ from qingfeng.intake.models import Ticket, TicketAttachment, TicketCategory
 from qingfeng.ledger import actions
 from qingfeng.ledger.models import Evidence, Problem
 from qingfeng.ledger.tests.base import LedgerTestCase, png
+from qingfeng.test import OwnMedia, files_under
 
 DISK_FULL = DatabaseError("disk full")
 
 
-def files_under(root: Path) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
-
-
-class FilesFollowRowsTestCase(LedgerTestCase):
-    def setUp(self) -> None:
-        folder = tempfile.TemporaryDirectory()
-        self.addCleanup(folder.cleanup)
-        self.media = Path(folder.name)
-        override = override_settings(
-            STORAGES={
-                "default": {
-                    "BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(self.media)},
-                },
-                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-            }
-        )
-        override.enable()
-        self.addCleanup(override.disable)
-
+class FilesFollowRowsTestCase(OwnMedia, LedgerTestCase):
     def test_a_failed_progress_report_leaves_no_evidence_on_disk(self) -> None:
         problem = actions.do_accept(self.assigned(), actor=self.teacher)
         self.login(self.teacher)

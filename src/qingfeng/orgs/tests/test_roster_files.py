@@ -4,17 +4,13 @@ file behind, as for attachments (core/attachments.py `note_saved_files`)."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.test import override_settings
 
 from qingfeng.core.attachments import unreferenced_files_removed
 from qingfeng.orgs import roster
 from qingfeng.orgs.models import RosterImport
-from qingfeng.test import BaseTestCase
+from qingfeng.test import BaseTestCase, OwnMedia, files_under
 
 WORKBOOK = b"PK\x03\x04 a roster with 13800001234 in clear"
 
@@ -23,27 +19,7 @@ class Failed(Exception):
     pass
 
 
-def files_under(root: Path) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
-
-
-class RosterUploadFilesTestCase(BaseTestCase):
-    def setUp(self) -> None:
-        folder = tempfile.TemporaryDirectory()
-        self.addCleanup(folder.cleanup)
-        self.media = Path(folder.name)
-        override = override_settings(
-            STORAGES={
-                "default": {
-                    "BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(self.media)},
-                },
-                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-            }
-        )
-        override.enable()
-        self.addCleanup(override.disable)
-
+class RosterUploadFilesTestCase(OwnMedia, BaseTestCase):
     def receive(self) -> RosterImport:
         upload = SimpleUploadedFile("名册.xlsx", WORKBOOK)
         return roster.do_receive_roster(upload, actor=self.county_admin)

@@ -5,35 +5,18 @@ It once asked only `file`, and deleted every bulletin's PDF a day after it was r
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
 from django.core.files.base import ContentFile
-from django.test import override_settings
 
 from qingfeng.core.attachments import sweep_orphans
 from qingfeng.reports.models import BulletinVersion
 from qingfeng.reports.tests.base import BulletinCase
+from qingfeng.test import OwnMedia
 
 
-class BulletinFilesSweepTestCase(BulletinCase):
-    def setUp(self) -> None:
-        folder = tempfile.TemporaryDirectory()
-        self.addCleanup(folder.cleanup)
-        self.media = Path(folder.name)
-        override = override_settings(
-            STORAGES={
-                "default": {
-                    "BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(self.media)},
-                },
-                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-            }
-        )
-        override.enable()
-        self.addCleanup(override.disable)
-
+class BulletinFilesSweepTestCase(OwnMedia, BulletinCase):
     def test_the_sweep_keeps_a_versions_pdf_and_removes_a_pdf_no_version_has(self) -> None:
         version = BulletinVersion.objects.get(bulletin=self.draft())
         version.pdf.save(f"{version.sha256[:16]}.pdf", ContentFile(b"%PDF-1.4 rendered"))
