@@ -459,7 +459,13 @@ else:
         "filename": str(DATA_DIR / "huey.sqlite3"),
     }
 HUEY["immediate"] = env_bool("QF_HUEY_IMMEDIATE", TESTING)
-HUEY["consumer"] = {"workers": env_int("QF_WORKERS", 2), "worker_type": "thread"}
+# An idle worker looks at the queue at least once a second (huey's default backs off to 10 s,
+# so work queued after a quiet spell — an import, a bulletin — would wait that long to start).
+HUEY["consumer"] = {
+    "workers": env_int("QF_WORKERS", 2),
+    "worker_type": "thread",
+    "max_delay": 1.0,
+}
 QF_JOB_SWEEP_MINUTES = env_int("QF_JOB_SWEEP_MINUTES", 2)
 QF_HEARTBEAT_STALE_SECONDS = env_int("QF_HEARTBEAT_STALE_SECONDS", 180)
 # Backups (manage.py backup; the worker makes one daily at QF_BACKUP_HOUR, local time; -1 = never).
