@@ -209,6 +209,7 @@ def child(repeat: int, roster: int) -> dict[str, Any]:
 
     from qingfeng.core.models import AuditEvent
     from qingfeng.orgs.models import Person, RoleAssignment, Unit, User
+    from qingfeng.oversight import selectors
     from qingfeng.oversight.actions import draws
     from qingfeng.oversight.actions.groups import SUPERVISOR_ROLES
     from qingfeng.oversight.models import Draw
@@ -253,13 +254,16 @@ def child(repeat: int, roster: int) -> dict[str, Any]:
     if actor is None or second is None:
         raise SystemExit("the city has no bureau admin at its root, or no second account")
 
-    def through_actions(per: int) -> Any:
+    def through_actions(per: int, steps: dict[str, list[float]] | None = None) -> Any:
+        """The three requests of a draw, each step as its page or API call runs it (the draw
+        taken through the scoped selector, as the views take it), timed one by one."""
         outcome: dict[str, Any] = {}
         try:
             with transaction.atomic():
                 # The second official who enters a value (the seed city has one office account).
                 RoleAssignment.objects.create(user=second, role="campaign_office", unit=root)
                 try:
+                    started = time.perf_counter()
                     draw = draws.check_commit_draw(
                         actor=actor,
                         owner=root,
@@ -271,10 +275,19 @@ def child(repeat: int, roster: int) -> dict[str, Any]:
                         weighted=True,
                         inspectors_per_target=per,
                     )
-                    draws.check_enter_value(draw, actor=actor, value="371", source="基准")
-                    draws.check_enter_value(draw, actor=second, value="3389.42", source="基准")
+                    committed = time.perf_counter()
+                    found = selectors.get_draw_for_user(actor, draw.pk)
+                    draws.check_enter_value(found, actor=actor, value="371", source="基准")
+                    valued = time.perf_counter()
+                    found = selectors.get_draw_for_user(second, draw.pk)
+                    draws.check_enter_value(found, actor=second, value="3389.42", source="基准")
+                    drawn = time.perf_counter()
+                    if steps is not None:
+                        steps["commit"].append((committed - started) * 1000)
+                        steps["value"].append((valued - committed) * 1000)
+                        steps["draw"].append((drawn - valued) * 1000)
                     outcome.update(
-                        drawn=len(draw.result["targets"]), replaced=len(draw.result["replaced"])
+                        drawn=len(found.result["targets"]), replaced=len(found.result["replaced"])
                     )
                 except ValidationError as error:
                     outcome["refused"] = " ".join(error.messages)
@@ -317,8 +330,11 @@ def child(repeat: int, roster: int) -> dict[str, Any]:
                     lambda: draws.pool_inspectors(root), repeat
                 )
                 made["inspectors"] = len(pool)
-                stats, outcome = _ms_timed(lambda: through_actions(2), repeat)
+                steps: dict[str, list[float]] = {"commit": [], "value": [], "draw": []}
+                through_actions(2)  # untimed, as `_ms_timed` warms up
+                stats, outcome = _ms_timed(lambda: through_actions(2, steps), repeat)
                 made["action_2"] = {"stats": stats, **outcome}
+                made["steps"] = {name: summarise(samples) for name, samples in steps.items()}
                 found["roster"] = made
                 raise RolledBack
         except RolledBack:
@@ -415,6 +431,19 @@ def database_section(args: argparse.Namespace, results: dict[str, dict[str, Any]
                 f"{stats['n']} | {fmt_ms(stats['median'])} | {fmt_ms(stats['p95'])} | "
                 f"{fmt_ms(stats['max'])} | {load} |"
             )
+        for key, name in (
+            ("commit", "step 1, the commit (snapshot, refusal check, commitment)"),
+            ("value", "step 2, the first public value"),
+            ("draw", "step 3, the second public value, which draws"),
+        ):
+            if not made or "steps" not in made:
+                break
+            stats = made["steps"][key]
+            lines.append(
+                f"| {db}, + {made['people']:,} supervisors (rolled back) | {name} | "
+                f"{stats['n']} | {fmt_ms(stats['median'])} | {fmt_ms(stats['p95'])} | "
+                f"{fmt_ms(stats['max'])} | {load} |"
+            )
     lines.append("")
     for db, found in results.items():
         outcomes = []
@@ -467,20 +496,25 @@ def database_section(args: argparse.Namespace, results: dict[str, dict[str, Any]
         if few
         else [""]
     )
-    slow = [
-        f"{db}: snapshot p95 {fmt_ms(found['roster']['pool_inspectors']['p95'])}, the whole "
-        f"draw p95 {fmt_ms(found['roster']['action_2']['stats']['p95'])}"
-        for db, found in results.items()
-        if found.get("roster") and found["roster"]["action_2"]["stats"]["p95"] > 2000
-    ]
-    if slow:
+    for db, found in results.items():
+        made = found.get("roster")
+        if not made or "steps" not in made:
+            continue
+        steps = made["steps"]
+        over = [key for key in ("commit", "value", "draw") if steps[key]["p95"] > 2000]
         lines += [
             "",
-            "With the rolled-back roster the database part is measured at the issue's size: "
-            "the draw through the actions (the snapshot built, the pool hashed, the commitment, "
-            "the two values, the draw) is over the 2 s target of issue 14 ("
-            + "; ".join(slow)
-            + "), most of it `pool_inspectors` building the 60,000 inspectors' snapshot.",
+            f"{db}, at the issue's size (a stratified, weighted draw of 10 % with inspector pairs "
+            f"and recusal over {made['inspectors']:,} people): the draw itself — step 3, the "
+            f"request that draws — p95 {fmt_ms(steps['draw']['p95'])}; the commit p95 "
+            f"{fmt_ms(steps['commit']['p95'])} (of which the snapshot `pool_inspectors` p95 "
+            f"{fmt_ms(made['pool_inspectors']['p95'])}); the three requests together p95 "
+            f"{fmt_ms(made['action_2']['stats']['p95'])}. "
+            + (
+                "Each request is within the 2 s target of issue 14."
+                if not over
+                else f"Over the 2 s target of issue 14: {', '.join(over)}."
+            ),
         ]
     lines.append(DB_END)
     return "\n".join(lines)

@@ -101,7 +101,11 @@ class Workflow(Generic[M]):
     and a foreign key named `event_subject` to `model`. `labels` names the events that are
     not moves (a submission, a merge noted on the master); every event written needs a name.
     `snapshot` is the state an audit row records before and after a move; `prepare` runs
-    just before the row is saved (a ticket's light follows its new status).
+    just before the row is saved (a ticket's light follows its new status). `frozen` names
+    columns written once, when the row is made, and never by a move (a draw's pool, frozen
+    at its commitment): `lock` does not read them with the row (a copy in memory is dropped,
+    so what is used is read as stored, when it is used) and a move's save does not write them
+    back, so a large frozen column costs nothing to the steps that do not use it.
     """
 
     model: type[M]
@@ -115,6 +119,7 @@ class Workflow(Generic[M]):
     snapshot: Callable[[M], dict[str, Any]] | None = None
     prepare: Callable[[M], None] | None = None
     touched: str = "updated_at"
+    frozen: tuple[str, ...] = ()
 
     @property
     def event_labels(self) -> dict[str, StrOrPromise]:
@@ -157,11 +162,22 @@ class Workflow(Generic[M]):
         """Lock the row until the transaction ends and take it as stored: its status, and
         every other column too, so that the move's save cannot write back what a copy read
         before someone else's change (a lost update)."""
-        stored = self.model._default_manager.select_for_update().filter(pk=obj.pk).first()
+        rows = self.model._default_manager.select_for_update().filter(pk=obj.pk)
+        stored = rows.defer(*self.frozen).first() if self.frozen else rows.first()
         if stored is not None:
-            for field in self.model._meta.concrete_fields:
+            for field in self._moving_fields():
                 setattr(obj, field.attname, getattr(stored, field.attname))
+            for name in self.frozen:  # a copy in memory is dropped: read as stored, if at all
+                obj.__dict__.pop(self.model._meta.get_field(name).attname, None)
         return str(obj.status)  # type: ignore[attr-defined]
+
+    def _moving_fields(self) -> list[Any]:
+        """The columns a move may change: every concrete column but the frozen ones."""
+        return [
+            f
+            for f in self.model._meta.concrete_fields
+            if f.name not in self.frozen and not f.primary_key
+        ]
 
     def record_event(
         self,
@@ -224,7 +240,10 @@ class Workflow(Generic[M]):
             yield step
             if self.prepare is not None:
                 self.prepare(obj)
-            obj.save()
+            if self.frozen:
+                obj.save(update_fields=[f.name for f in self._moving_fields()])
+            else:
+                obj.save()
             self.record_event(
                 obj,
                 action,

@@ -30,6 +30,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from itertools import chain
 from typing import Any
 
 ALGORITHM = "qingfeng-draw-sha256-ctr-v1"
@@ -123,15 +124,15 @@ def eligible_counts(
 ) -> dict[int, int]:
     """For each unit, how many inspectors may be drawn for it — without comparing every pair
     (a county recuses its people at once; a unit named outside one's counties counts once)."""
-    by_county: Counter[str] = Counter()
-    extra: Counter[int] = Counter()
     county_of = {u["id"]: u["county"] for u in units}
-    for person in inspectors:
-        counties = set(person["counties"])
-        by_county.update(counties)
-        for unit_id in set(person["units"]):
-            if unit_id in county_of and county_of[unit_id] not in counties:
-                extra[unit_id] += 1
+    # Counted from generators in one go each (a city's pool has tens of thousands of people).
+    by_county = Counter(chain.from_iterable(set(p["counties"]) for p in inspectors))
+    extra = Counter(
+        unit_id
+        for person in inspectors
+        for unit_id in set(person["units"])
+        if unit_id in county_of and county_of[unit_id] not in person["counties"]
+    )
     total = len(inspectors)
     return {
         u["id"]: total - (by_county[u["county"]] if u["county"] else 0) - extra[u["id"]]

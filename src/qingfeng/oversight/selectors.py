@@ -55,9 +55,12 @@ def postings_of(group: Group) -> QuerySet[Posting]:
 
 
 def draws_visible_to(user: User) -> QuerySet[Draw]:
-    """Draws reveal their targets: the office that runs them only."""
-    return Draw.objects.filter(scope_q(user, "owner__path", roles=OFFICE)).select_related(
-        "owner", "committed_by__person"
+    """Draws reveal their targets: the office that runs them only. The frozen pool (up to
+    every supervisor of a city) is read only where it is used."""
+    return (
+        Draw.objects.filter(scope_q(user, "owner__path", roles=OFFICE))
+        .select_related("owner", "committed_by__person")
+        .defer("pool")
     )
 
 

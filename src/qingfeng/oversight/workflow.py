@@ -45,6 +45,9 @@ DRAW = lifecycle.Workflow(
         "publish": gettext_lazy("公开抽查结果"),
     },
     snapshot=lambda d: {"status": d.status},
+    # What the commitment froze: a value entered or the draw made never reads them again
+    # through the lock, nor writes the pool (tens of thousands of people) back.
+    frozen=("params", "pool", "pool_hash", "seed", "commitment"),
 )
 
 V = Visit.Status

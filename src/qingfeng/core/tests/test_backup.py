@@ -29,6 +29,17 @@ def _pg(sql: str) -> None:
         conn.execute(sql)
 
 
+_MADE: list[str] = []  # the PostgreSQL databases the instances below made
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _drop_made_databases() -> Iterator[None]:
+    """The instances' databases go when the module's tests are over, as their files do."""
+    yield
+    while _MADE:
+        _pg(f'DROP DATABASE IF EXISTS "{_MADE.pop()}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="module")
 def vendor() -> str:
     # The suite runs once per database; this test follows it.
@@ -48,6 +59,7 @@ def instance(
         db = f"qf_backup_{name}_{os.getpid()}"
         _pg(f'DROP DATABASE IF EXISTS "{db}"')
         _pg(f'CREATE DATABASE "{db}"')
+        _MADE.append(db)
         env["DATABASE_URL"] = PG_URL.format(name=db)
     return env
 

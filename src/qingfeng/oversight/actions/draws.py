@@ -113,32 +113,31 @@ def pool_inspectors(owner: Unit) -> list[dict[str, Any]]:
     ).values("user_id")
     users = sorted(set(supervisors.values_list("user_id", flat=True)))
     worked: dict[int, set[int]] = {u: set() for u in users}
-    paths: dict[int, set[str]] = {u: set() for u in users}
     # A role granted between these reads is left for the next draw (each read is a statement
     # of its own, which may see a newer snapshot on PostgreSQL).
-    for user_id, unit_id, path in Person.objects.filter(user_id__in=supervisors).values_list(
-        "user_id", "unit_id", "unit__path"
-    ):
-        if user_id in worked:
-            worked[user_id].add(unit_id)
-            paths[user_id].add(path)
+    people = Person.objects.filter(user_id__in=supervisors)
     others = RoleAssignment.objects.filter(user_id__in=supervisors).exclude(
         role__in=SUPERVISOR_ROLES
     )
-    for user_id, unit_id, path in others.values_list("user_id", "unit_id", "unit__path"):
-        if user_id in worked:
-            worked[user_id].add(unit_id)
-            paths[user_id].add(path)
+    for query in (people, others):
+        for user_id, unit_id in query.values_list("user_id", "unit_id"):
+            if user_id in worked:
+                worked[user_id].add(unit_id)
     declared: dict[int, set[int]] = {u: set() for u in users}
     for user_id, unit_id in Conflict.objects.filter(person_id__in=supervisors).values_list(
         "person_id", "unit_id"
     ):
         if user_id in declared:
             declared[user_id].add(unit_id)
+    # The county of each unit worked in, once per unit (not once per person and unit).
     counties = county_ids(owner)
+    known = Unit.objects.filter(
+        Q(pk__in=people.values("unit_id")) | Q(pk__in=others.values("unit_id"))
+    )
+    county = {pk: county_of(path, counties) for pk, path in known.values_list("pk", "path")}
     rows = []
     for user_id in users:
-        home = {county_of(p, counties) for p in paths[user_id]} - {None}
+        home = {county.get(unit_id) for unit_id in worked[user_id]}
         rows.append(
             {
                 "id": user_id,

@@ -11,10 +11,12 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from qingfeng.core.models import AuditEvent
 from qingfeng.orgs.models import Unit
-from qingfeng.oversight import actions, drawing
+from qingfeng.oversight import actions, drawing, selectors
 from qingfeng.oversight.models import Conflict, Draw, DrawValue
 from qingfeng.oversight.tests.base import OversightCase
 from qingfeng.test import make_unit
@@ -44,6 +46,42 @@ class DrawTestCase(OversightCase):
         self.assertTrue(all(t >= draw.committed_at for t in value_times))
         with self.assertRaisesMessage(ValidationError, "已抽取"):
             actions.check_enter_value(draw, actor=self.bureau_admin, value="1", source="x")
+
+    def test_the_value_steps_neither_read_nor_write_the_frozen_pool_more_than_needed(
+        self,
+    ) -> None:
+        made = self.commit_draw(inspectors_per_target=2)
+        stored_pool = Draw.objects.get(pk=made.pk).pool
+
+        def pool_statements(context: CaptureQueriesContext) -> list[str]:
+            return [q["sql"] for q in context.captured_queries if '"pool"' in q["sql"]]
+
+        # As the pages and the API take it: through the selector, the pool left unread.
+        draw = selectors.get_draw_for_user(self.office_user, made.pk)
+        with CaptureQueriesContext(connection) as first:
+            actions.check_enter_value(draw, actor=self.office_user, value="371", source="福彩3D")
+        self.assertEqual(pool_statements(first), [])
+        draw = selectors.get_draw_for_user(self.office_user2, made.pk)
+        with CaptureQueriesContext(connection) as second:
+            actions.check_enter_value(draw, actor=self.office_user2, value="88", source="指数")
+        read = pool_statements(second)
+        self.assertEqual(len(read), 1)  # read once, to draw from it
+        self.assertTrue(read[0].lstrip().upper().startswith("SELECT"))
+        stored = Draw.objects.get(pk=made.pk)
+        self.assertEqual(stored.status, Draw.Status.DRAWN)
+        self.assertEqual(stored.pool, stored_pool)
+        self.assertEqual(drawing.verify(actions.certificate(stored)), [])
+
+    def test_a_move_does_not_write_back_a_frozen_column_changed_in_memory(self) -> None:
+        made = self.commit_draw()
+        actions.check_enter_value(made, actor=self.office_user, value="371", source="福彩3D")
+        draw = Draw.objects.get(pk=made.pk)
+        original = copy.deepcopy(draw.pool)
+        draw.pool = {"units": [], "inspectors": []}  # a stray change in memory
+        actions.check_enter_value(draw, actor=self.office_user2, value="88", source="指数")
+        stored = Draw.objects.get(pk=made.pk)
+        self.assertEqual(stored.pool, original)
+        self.assertEqual(drawing.verify(actions.certificate(stored)), [])
 
     def test_every_draw_has_a_fresh_seed(self) -> None:
         first, second = self.commit_draw(), self.commit_draw()
