@@ -167,8 +167,9 @@ class Workflow(Generic[M]):
         if stored is not None:
             for field in self._moving_fields():
                 setattr(obj, field.attname, getattr(stored, field.attname))
-            for name in self.frozen:  # a copy in memory is dropped: read as stored, if at all
-                obj.__dict__.pop(self.model._meta.get_field(name).attname, None)
+            for field in self.model._meta.concrete_fields:
+                if field.name in self.frozen:  # a copy in memory is dropped: read as stored
+                    obj.__dict__.pop(field.attname, None)
         return str(obj.status)  # type: ignore[attr-defined]
 
     def _moving_fields(self) -> list[Any]:
