@@ -112,23 +112,23 @@ def pool_inspectors(owner: Unit) -> list[dict[str, Any]]:
         near, role__in=SUPERVISOR_ROLES, revoked_at__isnull=True, user__is_active=True
     ).values("user_id")
     users = sorted(set(supervisors.values_list("user_id", flat=True)))
-    worked: dict[int, set[int]] = {u: set() for u in users}
-    # A role granted between these reads is left for the next draw (each read is a statement
-    # of its own, which may see a newer snapshot on PostgreSQL).
+    # A person works in one unit; roles elsewhere and declared conflicts are few. So the
+    # common person costs one dict entry here, not a set of their own (tens of thousands).
     people = Person.objects.filter(user_id__in=supervisors)
     others = RoleAssignment.objects.filter(user_id__in=supervisors).exclude(
         role__in=SUPERVISOR_ROLES
     )
-    for query in (people, others):
-        for user_id, unit_id in query.values_list("user_id", "unit_id"):
-            if user_id in worked:
-                worked[user_id].add(unit_id)
-    declared: dict[int, set[int]] = {u: set() for u in users}
+    # A role granted between these reads is left for the next draw (each read is a statement
+    # of its own, which may see a newer snapshot on PostgreSQL).
+    works_in: dict[int, int] = dict(people.values_list("user_id", "unit_id"))
+    worked: dict[int, set[int]] = {}
+    for user_id, unit_id in others.values_list("user_id", "unit_id"):
+        worked.setdefault(user_id, set()).add(unit_id)
+    declared: dict[int, set[int]] = {}
     for user_id, unit_id in Conflict.objects.filter(person_id__in=supervisors).values_list(
         "person_id", "unit_id"
     ):
-        if user_id in declared:
-            declared[user_id].add(unit_id)
+        declared.setdefault(user_id, set()).add(unit_id)
     # The county of each unit worked in, once per unit (not once per person and unit).
     counties = county_ids(owner)
     known = Unit.objects.filter(
@@ -137,12 +137,15 @@ def pool_inspectors(owner: Unit) -> list[dict[str, Any]]:
     county = {pk: county_of(path, counties) for pk, path in known.values_list("pk", "path")}
     rows = []
     for user_id in users:
-        home = {county.get(unit_id) for unit_id in worked[user_id]}
+        own: set[int] = {works_in[user_id]} if user_id in works_in else set()
+        if user_id in worked:
+            own |= worked[user_id]
+        home = {c for u in own if (c := county.get(u)) is not None}
         rows.append(
             {
                 "id": user_id,
-                "units": sorted(worked[user_id] | declared[user_id]),
-                "counties": sorted(c for c in home if c is not None),
+                "units": sorted(own | declared[user_id]) if user_id in declared else sorted(own),
+                "counties": sorted(home),
             }
         )
     return rows
