@@ -7,11 +7,12 @@ on several hosts at once), so that two runs do not both insert the same rows."""
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 
-def hold_for_transaction(name: str) -> None:
+def hold_for_transaction(name: str, using: str = DEFAULT_DB_ALIAS) -> None:
     """Wait until no other transaction holds `name`, and hold it until this one ends."""
+    connection = connections[using]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])

@@ -54,6 +54,8 @@ from django.core import checks
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from qingfeng.core import locks
+
 log = logging.getLogger(__name__)
 
 
@@ -122,8 +124,7 @@ class Rollup:
     def _serialise(self, cursor: Any) -> None:
         """One fold or rebuild at a time (each reads what is not folded, then adds it): on
         SQLite the write lock its transactions take at BEGIN already does this."""
-        if cursor.db.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [self.table])
+        locks.hold_for_transaction(self.table, using=cursor.db.alias)
 
     def rebuild(self, tally: Tally, cursor: Any) -> None:
         """Sum everything again from the tally rows (in the caller's transaction)."""

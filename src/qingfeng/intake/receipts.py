@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
+from qingfeng.core import locks
 from qingfeng.intake.models import Ticket
 
 CODE_DIGITS = 20
-_PG_NUMBER_LOCK = 7_114_253
 
 
 def new_receipt_code() -> str:
@@ -41,16 +41,17 @@ def grouped(code: str) -> str:
 
 def next_number() -> str:
     """ZT + date + a serial for the day: ZT20261123-00042. Serialised per database."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_NUMBER_LOCK])
+    locks.hold_for_transaction("intake.ticket.number")
     prefix = f"ZT{timezone.localdate():%Y%m%d}-"
     # A range, not LIKE 'prefix%': SQLite (and PostgreSQL outside the C collation) answer a
     # LIKE by reading every number ever given; the range reads the unique index's last entry.
     last = Ticket.objects.filter(number__gte=prefix, number__lt=prefix[:-1] + ".").aggregate(
         m=Max("number")
     )["m"]
-    serial = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    # The day's serial is the digits after the prefix (a number with a suffix of its own,
+    # such as a copy's "-3", still reads as its serial).
+    digits = re.match(r"\d+", last[len(prefix) :]) if last else None
+    serial = int(digits.group()) + 1 if digits else 1
     return f"{prefix}{serial:05d}"
 
 

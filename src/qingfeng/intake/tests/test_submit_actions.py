@@ -108,6 +108,16 @@ class SubmitTestCase(SubmitBase):
             row = " ".join(str(v) for v in cursor.fetchone())
         self.assertNotIn(code, row)
 
+    def test_the_next_number_follows_the_days_last_serial_whatever_follows_it(self) -> None:
+        first, _code = self.submit()
+        prefix = first.number[: -len("00001")]
+        # A number carrying a suffix of its own (a copy's "-3") still counts by its serial.
+        Ticket.objects.filter(pk=first.pk).update(number=f"{prefix}00109-3")
+        second, _code = self.submit()
+        self.assertEqual(second.number, f"{prefix}00110")
+        third, _code = self.submit()
+        self.assertEqual(third.number, f"{prefix}00111")
+
     def test_it_drops_name_and_phone_of_an_anonymous_ticket(self) -> None:
         ticket, _code = self.submit(reporter_name="张三", reporter_phone="13812345678")
         ticket.refresh_from_db()

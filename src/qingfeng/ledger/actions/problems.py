@@ -11,13 +11,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from qingfeng.core import registry
+from qingfeng.core import locks, registry
 from qingfeng.core.actions import notify
 from qingfeng.core.attachments import MB, AttachmentRules, file_digest
 from qingfeng.core.audit import record_audit, record_audits
@@ -63,15 +63,11 @@ EDITABLE = (
     "remarks",
     "weight",
 )
-_PG_SERIAL_LOCK = 7_114_252
 
 
 def hold_registration_lock() -> None:
-    """Until the transaction ends, no other problem is registered: on PostgreSQL an advisory
-    lock (SQLite's write transactions are one at a time already)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_SERIAL_LOCK])
+    """Until the transaction ends, no other problem is registered (core/locks.py)."""
+    locks.hold_for_transaction("ledger.problem.serial")
 
 
 def _next_serial() -> int:
