@@ -252,6 +252,15 @@ QF_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("QF_LOGIN_MAX_FAILURES_PER_ADDRESS",
 QF_LOGIN_MAX_FAILURES_PER_NAME = env_int("QF_LOGIN_MAX_FAILURES_PER_NAME", 20)
 # Seconds each sign-in from an address past its failure limit waits (slowed, never refused).
 QF_LOGIN_SLOW_DOWN_SECONDS = env_int("QF_LOGIN_SLOW_DOWN_SECONDS", 3)
+# An address with this many failed sign-ins within the lockout window (any names) must also
+# pass a challenge with its password: the public forms' proof of work (harder the more the
+# address fails) and picture sum (core/publicform). QF_LOGIN_CHALLENGE=0 turns the step off;
+# QF_LOGIN_SUM_CHECK=0 keeps the proof of work and drops the picture (screen readers).
+QF_LOGIN_CHALLENGE = env_bool("QF_LOGIN_CHALLENGE", True)
+QF_LOGIN_CHALLENGE_AFTER = env_int("QF_LOGIN_CHALLENGE_AFTER", 10)
+QF_LOGIN_SUM_CHECK = env_bool("QF_LOGIN_SUM_CHECK", True)
+if QF_LOGIN_CHALLENGE_AFTER < 1:
+    raise ImproperlyConfigured("QF_LOGIN_CHALLENGE_AFTER must be 1 or more")
 # Past capacity the public channel answers 503 + Retry-After at once (core/capacity.py):
 # when a request would wait longer than this many milliseconds (0 turns shedding off).
 QF_SHED_QUEUE_MS = env_int("QF_SHED_QUEUE_MS", 500)

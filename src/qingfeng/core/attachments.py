@@ -17,7 +17,8 @@ unit's rectification evidence, a rater's recording).
   written by `attach`, or named by any row saved in it (`note_saved_files`: an import
   workbook, a job's export, a rendered PDF), whose row did not commit (the action failed, its
   transaction rolled back) is deleted again; `sweep_orphans` — the daily sweep for whatever such a scope did not
-  see (a killed process, a file written outside one), after a grace period.
+  see (a killed process, a file written outside one), after a grace period, over the folder
+  of every file field of every installed model (`upload_folders`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.http import FileResponse, HttpRequest
@@ -220,12 +222,6 @@ def _referenced(model: type[models.Model], names: list[str]) -> set[str]:
     return kept
 
 
-def _file_field(model: type[Attachment]) -> models.FileField:
-    field = model._meta.get_field("file")  # type: ignore[misc]
-    assert isinstance(field, models.FileField)
-    return field
-
-
 @contextmanager
 def unreferenced_files_removed() -> Iterator[None]:
     """Around a unit of work that may store uploads (a request, a job): when it ends, every
@@ -267,41 +263,67 @@ def _remove_unreferenced(written: list[tuple[type[models.Model], str]]) -> None:
         log.exception("files of a failed action not removed")
 
 
-def attachment_models() -> list[type[Attachment]]:
-    """Every installed model that stores uploads (core knows no app: it asks the registry)."""
-    return [
-        model
-        for model in apps.get_models()
-        if issubclass(model, Attachment) and not model._meta.abstract
-    ]
+def _fixed_part(path: str) -> str:
+    """The leading folders of a stored name that are the same for every file: up to the first
+    one that holds a date, an id or a strftime pattern ('ledger/evidence' of
+    'ledger/evidence/%Y/%m/', 'roster' of 'roster/2026/11/…')."""
+    fixed = []
+    for part in path.split("/"):
+        if not part or "%" in part or any(ch.isdigit() for ch in part):
+            break
+        fixed.append(part)
+    return "/".join(fixed)
 
 
-def _folder(model: type[Attachment]) -> str:
-    """The fixed part of a model's upload folder: 'ledger/evidence' of 'ledger/evidence/%Y/%m/'."""
-    upload_to = _file_field(model).upload_to
-    fixed = str(upload_to).split("%", 1)[0]
-    return fixed.rstrip("/")
+def _field_folder(model: type[models.Model], field: models.FileField) -> str:
+    """The folder a file field stores under. A callable `upload_to` (an import's workbook,
+    named when it is stored) is asked for the name of an unsaved row's file."""
+    upload_to = field.upload_to
+    if not callable(upload_to):
+        return _fixed_part(str(upload_to))
+    try:
+        sample = str(upload_to(model(), "sample.xlsx"))
+    except Exception:  # an upload_to that needs a saved row's fields: its folder is unknown
+        log.warning("the folder of %s.%s is unknown", model._meta.label, field.name)
+        return ""
+    return _fixed_part(sample.rpartition("/")[0])
+
+
+def upload_folders() -> dict[str, Storage]:
+    """Every folder that any installed model's file fields store under, with its storage: the
+    folders the sweep walks. Found through the app registry, so a new app's files are swept
+    without a change here; a folder inside another is walked with it."""
+    found: dict[str, Storage] = {}
+    for model in apps.get_models():
+        for field in _file_fields(model):
+            folder = _field_folder(model, field)
+            if folder:  # never the whole storage: it holds more than uploads (a restore's)
+                found.setdefault(folder, field.storage)
+    return {
+        folder: storage
+        for folder, storage in sorted(found.items())
+        if not any(folder.startswith(f"{other}/") for other in found)
+    }
 
 
 def sweep_orphans(*, grace: timedelta | None = None) -> list[str]:
-    """Delete the stored files that no row refers to and that are older than the grace period
-    (`QF_ORPHAN_GRACE_HOURS`: an upload whose row is still being written is left alone), and
-    record the sweep in the audit trail. Returns the names removed."""
+    """Delete the stored files of every upload folder (`upload_folders`) that no row of any
+    model refers to and that are older than the grace period (`QF_ORPHAN_GRACE_HOURS`: a file
+    whose row is still being written is left alone), and record the sweep in the audit trail.
+    Returns the names removed."""
     from qingfeng.core.audit import record_audit  # not at the top: models import this module
 
     grace = grace if grace is not None else timedelta(hours=settings.QF_ORPHAN_GRACE_HOURS)
     cutoff = timezone.now() - grace
     removed: list[str] = []
-    for model in attachment_models():
-        storage = _file_field(model).storage
+    for folder, storage in upload_folders().items():
         candidates = [
-            name
-            for name in media.walk(_folder(model), storage)
-            if storage.get_modified_time(name) < cutoff
+            name for name in media.walk(folder, storage) if storage.get_modified_time(name) < cutoff
         ]
         for start in range(0, len(candidates), 500):
             batch = candidates[start : start + 500]
-            kept = _referenced(model, batch)
+            # Any model's row: one folder may hold the files of several fields and models.
+            kept = _referenced_anywhere(batch)
             for name in batch:
                 if name not in kept:
                     storage.delete(name)

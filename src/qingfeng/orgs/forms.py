@@ -14,6 +14,10 @@ from qingfeng.orgs.models import Person, Role, Unit, User
 class LoginForm(forms.Form):
     username = forms.CharField(label=_("账号"), max_length=150)
     password = forms.CharField(label=_("密码"), widget=forms.PasswordInput, strip=False)
+    # The challenge an address that failed many sign-ins must also pass (orgs.signin_check).
+    captcha_token = forms.CharField(required=False, max_length=1000)
+    captcha_answer = forms.CharField(required=False, max_length=10)
+    work_solution = forms.CharField(required=False, max_length=1000)
 
 
 class TotpForm(forms.Form):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from qingfeng.orgs.signin_check import CHALLENGE
 from qingfeng.orgs.views import accounts
 
 app_name = "accounts"
@@ -13,4 +14,5 @@ urlpatterns = [
     path("profile/", accounts.profile, name="profile"),
     path("profile/totp/", accounts.totp_enable, name="totp_enable"),
     path("profile/tokens/<int:pk>/revoke/", accounts.revoke_token, name="revoke_token"),
+    *CHALLENGE.urls(),  # the sign-in challenge's picture and "换一题"
 ]

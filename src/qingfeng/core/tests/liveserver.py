@@ -50,6 +50,7 @@ def server_env(data_dir: Path) -> dict[str, str]:
         # Every test signs in from 127.0.0.1; the per-address limit is not what these tests
         # are about, and the per-name lockout they check must not be preceded by it.
         QF_LOGIN_MAX_FAILURES_PER_ADDRESS="10000",
+        QF_LOGIN_CHALLENGE_AFTER="10000",
         # The picture sum of the public form is for people; the intake tests file reports as
         # a citizen would, minus the sum (its own tests are unit tests). The proof of work
         # stays on: the browser solves it as it does for everyone.

@@ -128,6 +128,9 @@ class UrlPolicyTestCase(BaseTestCase):
                 "set_language",
                 "accounts:login",
                 "accounts:logout",
+                # The sign-in challenge's picture, for an address that failed many sign-ins.
+                "accounts:captcha",
+                "accounts:captcha_new",
                 "progress:index",
                 "progress:unit",
                 "report:index",

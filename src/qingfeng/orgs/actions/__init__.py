@@ -22,6 +22,7 @@ from qingfeng.orgs.actions.accounts import (
 )
 from qingfeng.orgs.actions.signin import (
     LoginLocked,
+    challenge_level,
     check_credentials,
     do_register_login_failure,
     do_reset_login_failures,
@@ -49,6 +50,7 @@ __all__ = [
     "TOKEN_PREFIX",
     "UNIT_FIELDS",
     "LoginLocked",
+    "challenge_level",
     "check_create_account",
     "check_credentials",
     "check_move_unit",

@@ -6,17 +6,20 @@ Failures are counted three ways, none of which keeps a client address:
   guessing one account;
 - per name: QF_LOGIN_MAX_FAILURES_PER_NAME (20) lock the name from everywhere — guessing one
   account from many addresses;
-- per address: past QF_LOGIN_MAX_FAILURES_PER_ADDRESS (30) failures across any names, every
-  attempt from that address is slowed down by QF_LOGIN_SLOW_DOWN_SECONDS, and never refused:
-  behind a proxy every user shares one address, and a stranger guessing random names must
-  not lock the right user out.
+- per address, across any names: past QF_LOGIN_CHALLENGE_AFTER (10) failures every attempt
+  from that address must also pass the challenge (`orgs.signin_check`: proof of work and
+  picture sum), and past QF_LOGIN_MAX_FAILURES_PER_ADDRESS (30) it is slowed down by
+  QF_LOGIN_SLOW_DOWN_SECONDS too — never refused: behind a proxy every user shares one
+  address, and a stranger guessing random names must not lock the right user out.
  Whether a user must still pass a gate (second factor, password change)
 is policy, in `orgs.permissions`."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import pyotp
 from django.conf import settings
@@ -29,7 +32,9 @@ from qingfeng.core.audit import record_audit
 from qingfeng.core.fields import blind_index
 from qingfeng.core.middleware import client_address
 from qingfeng.core.models import AuditEvent
+from qingfeng.core.publicform.work import MAX_LEVEL
 from qingfeng.orgs.models import LoginThrottle, User
+from qingfeng.orgs.signin_check import CHALLENGE
 
 
 class LoginLocked(Exception):
@@ -63,6 +68,32 @@ def _locked_until(key: str) -> datetime | None:
 
 def is_locked(username: str) -> datetime | None:
     return _locked_until(_key(username))
+
+
+def address_failures(request: HttpRequest) -> int:
+    """The failed sign-ins of the request's address still counted (within the lockout window,
+    as `_count_failure` counts them), whatever the names."""
+    key = _address_key(request)
+    throttle = LoginThrottle.objects.filter(username_key=key).first() if key else None
+    if throttle is None or throttle.last_failure_at is None:
+        return 0
+    now = timezone.now()
+    if throttle.locked_until is not None:
+        return throttle.failures if throttle.locked_until > now else 0
+    window = timedelta(minutes=settings.QF_LOGIN_LOCKOUT_MINUTES)
+    return throttle.failures if now - throttle.last_failure_at <= window else 0
+
+
+def challenge_level(request: HttpRequest) -> int | None:
+    """None when a sign-in from this address needs no challenge; else how many times the proof
+    of work is doubled: once more for every further QF_LOGIN_CHALLENGE_AFTER failures."""
+    if not settings.QF_LOGIN_CHALLENGE:
+        return None
+    after = settings.QF_LOGIN_CHALLENGE_AFTER
+    failures = address_failures(request)
+    if failures < after:
+        return None
+    return min(MAX_LEVEL, (failures - after) // after)
 
 
 def _count_failure(key: str, limit: int) -> datetime | None:
@@ -116,12 +147,23 @@ def slow_down(seconds: int) -> None:
     time.sleep(seconds)
 
 
-def check_credentials(request: HttpRequest, username: str, password: str) -> User | None:
+def check_credentials(
+    request: HttpRequest,
+    username: str,
+    password: str,
+    *,
+    answers: Mapping[str, Any] | None = None,
+) -> User | None:
     """The user if name and password match and the name is not locked; None otherwise.
 
     Unknown names and wrong passwords count alike and get the same answer. An address that
-    failed many times is answered slowly, whatever the name, but never refused.
+    failed many times must also have solved the challenge (`answers`: the form's
+    `work_solution`, `captcha_token`, `captcha_answer`), else a ValidationError on those
+    fields before the password is even looked at, counted nowhere; past more failures it is
+    also answered slowly. The address itself is never refused.
     """
+    if challenge_level(request) is not None:
+        CHALLENGE.require(answers or {})
     pair = _pair_key(request, username)
     until = is_locked(username) or (_locked_until(pair) if pair else None)
     if until is not None:

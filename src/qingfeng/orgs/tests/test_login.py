@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import html
+import json
+import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from unittest import mock
 
 import time_machine
@@ -10,7 +13,9 @@ from django.test import Client, TestCase, override_settings
 from django.utils import timezone
 
 from qingfeng.core.models import AuditEvent
+from qingfeng.core.publicform import work
 from qingfeng.orgs.models import LoginThrottle, User
+from qingfeng.orgs.signin_check import captcha
 from qingfeng.test import PASSWORD, BaseTestCase
 
 BAD_LOGIN = "账号或密码不正确"
@@ -23,6 +28,30 @@ def sign_in(
 ) -> Any:
     """Post the login form as a browser would; `meta` goes into the request (REMOTE_ADDR)."""
     data = {"username": username, "password": password, "next": next_url}
+    return client.post("/accounts/login/", data, **meta)
+
+
+CHALLENGED = "本网络登录失败次数较多，请完成下方的安全校验后再登录"
+
+
+def challenge_answers(page: Any) -> dict[str, str]:
+    """What a person (and a patient program) sends for the challenge on a sign-in page: the
+    proof of work solved as the browser solves it, the picture's sum; nothing when the page
+    asks for none."""
+    text = page.content.decode()
+    answers = {}
+    if found := re.search(r'data-challenge="([^"]*)"', text):
+        answers["work_solution"] = work.solve(json.loads(html.unescape(found.group(1))))
+    if found := re.search(r'name="captcha_token" value="([^"]*)"', text):
+        token = found.group(1)
+        answers.update(captcha_token=token, captcha_answer=str(captcha.answer_for_tests(token)))
+    return answers
+
+
+def sign_in_solving(client: Client, username: str, password: str = PASSWORD, **meta: Any) -> Any:
+    """Open the sign-in page, then post it with whatever challenge it asked for solved."""
+    page = client.get("/accounts/login/", **meta)
+    data = {"username": username, "password": password, "next": "", **challenge_answers(page)}
     return client.post("/accounts/login/", data, **meta)
 
 
@@ -216,22 +245,25 @@ class NoDefaultAccountTestCase(TestCase):
             self.assertContains(response, BAD_LOGIN)
 
 
+@override_settings(QF_WORK_CHECK_MAXNUMBER=1000)
 class AddressLimitTestCase(BaseTestCase):
-    """30 failures with random names from one address (a school's proxy, say) slow that address
-    down; they lock nobody out, least of all the right user with the right password."""
+    """30 failures with random names from one address (a school's proxy, say) challenge and
+    slow that address down; they lock nobody out, least of all the right user with the right
+    password."""
 
     GUESSES = ("zhangwei", "欧阳娜", "司马青", "诸葛亮亮", "admin", "root", "wang_laoshi", "李老师")
 
-    def guess_from(self, client: Client, count: int) -> None:
+    def guess_from(self, client: Client, count: int, **meta: Any) -> None:
+        """A patient guesser: solves the challenge whenever the page asks for it."""
         for i in range(count):
             name = f"{self.GUESSES[i % len(self.GUESSES)]}{i // len(self.GUESSES) or ''}"
-            self.assertContains(sign_in(client, name, "Wrong-1"), BAD_LOGIN)
+            self.assertContains(sign_in_solving(client, name, "Wrong-1", **meta), BAD_LOGIN)
 
     def test_many_names_failing_from_one_address_lock_nobody_out(self) -> None:
         with mock.patch("qingfeng.orgs.actions.signin.slow_down") as sleep:
             self.guess_from(self.client, 30)
             sleep.assert_not_called()
-            response = sign_in(self.client, "teacher")
+            response = sign_in_solving(self.client, "teacher")
         self.assertRedirects(response, "/", fetch_redirect_response=False)
         self.assertEqual(signed_in_as(self.client), self.teacher.pk)
         # Past the limit the address is slowed down, every attempt, whatever the name.
@@ -241,12 +273,14 @@ class AddressLimitTestCase(BaseTestCase):
         attacker, colleague = Client(REMOTE_ADDR="10.8.0.1"), Client(REMOTE_ADDR="10.8.0.1")
         with mock.patch("qingfeng.orgs.actions.signin.slow_down") as sleep:
             self.guess_from(attacker, 30)
-            self.assertContains(sign_in(colleague, "school_admin", "Wrong-1"), BAD_LOGIN)
-            response = sign_in(colleague, "school_admin")
+            wrong = sign_in_solving(colleague, "school_admin", "Wrong-1")
+            self.assertContains(wrong, BAD_LOGIN)
+            response = sign_in_solving(colleague, "school_admin")
             self.assertRedirects(response, "/", fetch_redirect_response=False)
             self.assertEqual(sleep.call_count, 2)
-            # Another address is neither slowed nor refused.
+            # Another address is neither challenged, slowed nor refused.
             other = Client(REMOTE_ADDR="10.0.0.9")
+            self.assertNotContains(other.get("/accounts/login/"), "login-challenge")
             self.assertRedirects(sign_in(other, "teacher"), "/", fetch_redirect_response=False)
             self.assertEqual(sleep.call_count, 2)
         # and the address itself is not stored
@@ -320,3 +354,160 @@ class BehindProxyTestCase(BaseTestCase):
             )
         )
         self.assertEqual(addresses, {"10.8.0.1"})
+
+
+@override_settings(QF_WORK_CHECK_MAXNUMBER=1000, QF_LOGIN_CHALLENGE_AFTER=10)
+class ChallengeTestCase(BaseTestCase):
+    """Past QF_LOGIN_CHALLENGE_AFTER failures of an address the sign-in form also asks for the
+    public forms' proof of work and picture sum; solved, the right password still signs in."""
+
+    ADDRESS: ClassVar[dict[str, Any]] = {"REMOTE_ADDR": "10.20.3.4"}
+    NAMES = ("zhang.wei", "li.na", "wang.fang", "刘洋", "chen.jing", "杨磊", "zhao.min", "黄丽")
+
+    def fail_times(self, count: int, **meta: Any) -> None:
+        for i in range(count):
+            name = self.NAMES[i % len(self.NAMES)] + str(i)
+            self.assertContains(
+                sign_in_solving(Client(), name, "Spring-2026!", **(meta or self.ADDRESS)),
+                BAD_LOGIN,
+            )
+
+    def test_the_page_asks_for_the_challenge_from_the_tenth_failure_on(self) -> None:
+        self.fail_times(9)
+        self.assertNotContains(self.client.get("/accounts/login/", **self.ADDRESS), "challenge")
+        tenth = sign_in(Client(), "ghost", "Spring-2026!", **self.ADDRESS)
+        self.assertContains(tenth, BAD_LOGIN)
+        self.assertContains(tenth, 'data-testid="login-challenge"')  # shown right away
+        page = self.client.get("/accounts/login/", **self.ADDRESS)
+        self.assertContains(page, 'name="work_solution"')
+        self.assertContains(page, 'name="captcha_token"')
+        self.assertContains(page, "/accounts/check/")  # the picture, served under /accounts/
+
+    def test_the_right_password_without_the_challenge_is_refused_and_counts_nowhere(
+        self,
+    ) -> None:
+        self.fail_times(10)
+        throttles = list(LoginThrottle.objects.values_list("username_key", "failures"))
+        audits = AuditEvent.objects.count()
+        refused = sign_in(self.client, "teacher", **self.ADDRESS)
+        self.assertContains(refused, CHALLENGED)
+        self.assertContains(refused, "安全校验未完成或已过期")
+        self.assertContains(refused, "验证答案不正确或已过期")
+        self.assertIsNone(signed_in_as(self.client))
+        # The password was not even tried: no failure, no lock, nothing audited.
+        self.assertEqual(
+            list(LoginThrottle.objects.values_list("username_key", "failures")), throttles
+        )
+        self.assertEqual(AuditEvent.objects.count(), audits)
+        response = sign_in_solving(self.client, "teacher", **self.ADDRESS)
+        self.assertRedirects(response, "/", fetch_redirect_response=False)
+        self.assertEqual(signed_in_as(self.client), self.teacher.pk)
+
+    def test_a_wrong_sum_or_a_spent_solution_is_refused(self) -> None:
+        self.fail_times(10)
+        page = self.client.get("/accounts/login/", **self.ADDRESS)
+        answers = challenge_answers(page)
+        wrong_sum = {**answers, "captcha_answer": str(int(answers["captcha_answer"]) + 3)}
+        data = {"username": "teacher", "password": PASSWORD}
+        refused = self.client.post("/accounts/login/", {**data, **wrong_sum}, **self.ADDRESS)
+        self.assertContains(refused, "验证答案不正确或已过期")
+        self.assertNotContains(refused, "安全校验未完成或已过期")
+        self.assertIsNone(signed_in_as(self.client))
+        # The work of that attempt was spent on it: sent again it counts for nothing.
+        again = self.client.post("/accounts/login/", {**data, **answers}, **self.ADDRESS)
+        self.assertContains(again, "安全校验未完成或已过期")
+        self.assertIsNone(signed_in_as(self.client))
+
+    def test_the_work_doubles_as_the_address_keeps_failing(self) -> None:
+        def maxnumber() -> int:
+            page = self.client.get("/accounts/login/", **self.ADDRESS).content.decode()
+            found = re.search(r'data-challenge="([^"]*)"', page)
+            assert found is not None
+            return int(json.loads(html.unescape(found.group(1)))["maxnumber"])
+
+        self.fail_times(10)
+        self.assertEqual(maxnumber(), 1000)
+        self.fail_times(10)
+        self.assertEqual(maxnumber(), 2000)
+        self.fail_times(10)
+        self.assertEqual(maxnumber(), 4000)
+
+    def test_lockout_stays_per_name_and_per_address_and_name(self) -> None:
+        self.fail_times(12)
+        # The address's failures lock nobody; the name guessed from it locks there...
+        for _attempt in range(4):
+            self.assertContains(
+                sign_in_solving(self.client, "teacher", "Wrong-1", **self.ADDRESS), BAD_LOGIN
+            )
+        self.assertContains(
+            sign_in_solving(self.client, "teacher", "Wrong-1", **self.ADDRESS), LOCKED
+        )
+        self.assertContains(sign_in_solving(self.client, "teacher", **self.ADDRESS), LOCKED)
+        # ...and nowhere else; a colleague on the same network still gets in with the challenge.
+        elsewhere = Client(REMOTE_ADDR="10.20.9.9")
+        self.assertRedirects(sign_in(elsewhere, "teacher"), "/", fetch_redirect_response=False)
+        colleague = Client()
+        response = sign_in_solving(colleague, "school_admin", **self.ADDRESS)
+        self.assertRedirects(response, "/", fetch_redirect_response=False)
+
+    def test_the_challenge_ends_with_the_window(self) -> None:
+        with time_machine.travel(T0, tick=False) as traveller:
+            self.fail_times(10)
+            self.assertContains(self.client.get("/accounts/login/", **self.ADDRESS), "challenge")
+            traveller.shift(timedelta(minutes=settings.QF_LOGIN_LOCKOUT_MINUTES, seconds=1))
+            self.assertNotContains(self.client.get("/accounts/login/", **self.ADDRESS), "challenge")
+            response = sign_in(self.client, "teacher", **self.ADDRESS)
+            self.assertRedirects(response, "/", fetch_redirect_response=False)
+
+    @override_settings(QF_LOGIN_SUM_CHECK=False)
+    def test_without_the_picture_the_work_alone_is_asked(self) -> None:
+        self.fail_times(10)
+        page = self.client.get("/accounts/login/", **self.ADDRESS)
+        self.assertContains(page, 'name="work_solution"')
+        self.assertNotContains(page, 'name="captcha_token"')
+        response = sign_in_solving(self.client, "teacher", **self.ADDRESS)
+        self.assertRedirects(response, "/", fetch_redirect_response=False)
+
+    @override_settings(QF_LOGIN_CHALLENGE=False)
+    def test_switched_off_there_is_no_challenge(self) -> None:
+        self.fail_times(12)
+        self.assertNotContains(self.client.get("/accounts/login/", **self.ADDRESS), "challenge")
+        response = sign_in(self.client, "teacher", **self.ADDRESS)
+        self.assertRedirects(response, "/", fetch_redirect_response=False)
+
+
+@override_settings(
+    QF_TRUSTED_PROXY_HOPS=1, QF_WORK_CHECK_MAXNUMBER=1000, QF_LOGIN_CHALLENGE_AFTER=10
+)
+class ChallengeBehindProxyTestCase(BaseTestCase):
+    """A school's staff sign in through one proxy and share its outside address: a stranger on
+    that network failing with many names brings the challenge to all of them, and each still
+    gets in with the right password once the challenge is solved. A forged left-most
+    X-Forwarded-For entry neither escapes the challenge nor brings it to another address."""
+
+    PROXY = "10.9.9.9"
+    SCHOOL = "10.8.0.1"  # the address every colleague's request comes from
+
+    def via_proxy(self, real: str, client_says: str = "") -> dict[str, Any]:
+        forwarded = f"{client_says}, {real}" if client_says else real
+        return {"REMOTE_ADDR": self.PROXY, "HTTP_X_FORWARDED_FOR": forwarded}
+
+    def test_colleagues_sharing_one_address_get_in_after_the_challenge(self) -> None:
+        # The stranger rotates what it writes in X-Forwarded-For: counted on the school.
+        for i in range(14):
+            meta = self.via_proxy(self.SCHOOL, client_says=f"198.51.100.{i}")
+            response = sign_in_solving(Client(), f"guess{i}", "Wrong-1", **meta)
+            self.assertContains(response, BAD_LOGIN)
+        refused = sign_in(Client(), "teacher", **self.via_proxy(self.SCHOOL, "203.0.113.5"))
+        self.assertContains(refused, CHALLENGED)
+        for user in (self.teacher, self.school_admin, self.county_admin):
+            with self.subTest(user=user.username):
+                colleague = Client()
+                meta = self.via_proxy(self.SCHOOL)
+                response = sign_in_solving(colleague, user.username, **meta)
+                self.assertRedirects(response, "/", fetch_redirect_response=False)
+                self.assertEqual(signed_in_as(colleague), user.pk)
+        # Nobody was locked, and the proxy's own address and the forged ones are untouched.
+        self.assertFalse(LoginThrottle.objects.exclude(locked_until=None).exists())
+        for other in (self.via_proxy("10.7.0.2"), self.via_proxy("198.51.100.3")):
+            self.assertNotContains(Client().get("/accounts/login/", **other), "challenge")

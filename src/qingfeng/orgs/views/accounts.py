@@ -9,6 +9,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,10 +21,12 @@ from django.views.decorators.http import require_POST
 
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import public, signed_in
+from qingfeng.core.publicform.views import add_errors
 from qingfeng.orgs import actions, permissions, selectors
 from qingfeng.orgs.forms import ApiTokenForm, LoginForm, PasswordChangeForm, TotpForm
 from qingfeng.orgs.middleware import SESSION_STARTED, SESSION_VERIFIED
 from qingfeng.orgs.models import User
+from qingfeng.orgs.signin_check import CHALLENGE
 
 BAD_LOGIN = _lazy("账号或密码不正确")
 # Where to go once both factors are done; kept in the session across the second-factor page.
@@ -55,22 +58,27 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and not form.is_valid():
         error = _("请输入账号和密码")
     elif request.method == "POST":
+        data = form.cleaned_data
         try:
             user = actions.check_credentials(
-                request, form.cleaned_data["username"], form.cleaned_data["password"]
+                request, data["username"], data["password"], answers=data
             )
         except actions.LoginLocked as locked:
             error = _locked_message(locked.until)
+        except ValidationError as refused:  # the challenge, not solved: nothing was tried
+            add_errors(form, refused)
+            error = _("本网络登录失败次数较多，请完成下方的安全校验后再登录")
         else:
             if user is None:
                 error = str(BAD_LOGIN)
             else:
                 return _start_session(request, user)
-    return render(
-        request,
-        "orgs/accounts/login.html",
-        {"form": form, "error": error, "next": _safe_next(request)},
-    )
+    # Asked after this attempt counted: the failure that crosses the line shows the challenge.
+    level = actions.challenge_level(request)
+    context = {"form": form, "error": error, "next": _safe_next(request)}
+    if level is not None:
+        context.update(challenge=True, **CHALLENGE.context(level=level))
+    return render(request, "orgs/accounts/login.html", context)
 
 
 def _start_session(request: HttpRequest, user: User) -> HttpResponse:
