@@ -382,6 +382,9 @@ class ChallengeTestCase(BaseTestCase):
         self.assertContains(page, 'name="work_solution"')
         self.assertContains(page, 'name="captcha_token"')
         self.assertContains(page, "/accounts/check/")  # the picture, served under /accounts/
+        # Staff who cannot run the check are sent to their administrator, not the hotline.
+        self.assertContains(page, "联系本单位的系统管理员")
+        self.assertNotContains(page, "监督热线")
 
     def test_the_right_password_without_the_challenge_is_refused_and_counts_nowhere(
         self,
