@@ -424,6 +424,7 @@ class TypicalCase:
     lessons: str
     case: str = ""
     origin: str = ""
+    url: str = ""  # the case's page, for the readers of the library
 
 
 @dataclass(frozen=True)

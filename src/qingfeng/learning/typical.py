@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,7 +37,13 @@ def cases(unit_ids: Sequence[int], start: date, end: date, limit: int) -> list[T
         to_status=Case.Status.PUBLISHED, created_at__gte=first, created_at__lt=after
     ).values("case_id")
     ids = list(unit_ids)
-    about = Q(source_problem__unit_id__in=ids) | Q(source_unit_id__in=ids) | Q(owner_id__in=ids)
+    # Entered by one of the units: a local case of theirs (not another region's or a national
+    # report added to the library).
+    about = (
+        Q(source_problem__unit_id__in=ids)
+        | Q(source_unit_id__in=ids)
+        | Q(owner_id__in=ids, level=Case.Level.LOCAL)
+    )
     found = (
         Case.objects.filter(about, status=Case.Status.PUBLISHED, pk__in=published)
         .only(
@@ -64,6 +71,7 @@ def cases(unit_ids: Sequence[int], start: date, end: date, limit: int) -> list[T
             lessons=c.lessons,
             case=c.number,
             origin=_origin(c),
+            url=reverse("learning:case", args=[c.pk]),
         )
         for c in rows[:limit]
     ]

@@ -35,12 +35,13 @@ TYPICAL_MOST = 10  # 典型问题's headings count （一） to （十） (ORDIN
 
 
 def build_snapshot(issuer: Unit, first: date, rules: Mapping[str, int]) -> dict[str, Any]:
-    """Every registered figure of the month for each unit below the issuer (nonzero only),
-    summed by county and for the whole, with the units named for praise and criticism."""
+    """Every registered figure of the month for the issuer and each unit below it (nonzero
+    only), summed by county and for the whole — the issuer's own records (its study cadence,
+    a problem of its own) count in the whole, as on the dashboard of its subtree —, with the
+    units below named for praise and criticism and the month's typical problems."""
     last = month_last_day(first)
     units = list(
         Unit.objects.within(issuer)
-        .exclude(pk=issuer.pk)
         .filter(is_active=True)
         .only("pk", "name", "path", "kind", "category")
         .order_by("path")
@@ -69,20 +70,22 @@ def build_snapshot(issuer: Unit, first: date, rules: Mapping[str, int]) -> dict[
             if county_of.get(pk) is not None:
                 by_county[county_of[pk]][key] += value  # type: ignore[index]
     names = {u.pk: u.name for u in units}
+    below = {pk: row for pk, row in per_unit.items() if pk != issuer.pk}
     return {
         "issuer": issuer.name,
         "month": first.isoformat(),
         "end": last.isoformat(),
         "made_at": timezone.now().isoformat(),
+        "with_issuer": True,
         "sources": sources,
         "totals": dict(totals),
         "counties": [
             {"id": pk, "name": counties[pk].name, "figures": dict(by_county[pk])} for pk in counties
         ],
         "units": {str(pk): row for pk, row in per_unit.items() if row},
-        "praise": _praise(per_unit, names, rules),
-        "criticism": _criticism(per_unit, names, rules),
-        "typical": typical_cases(ids, first, last, rules),
+        "praise": _praise(below, names, rules),
+        "criticism": _criticism(below, names, rules),
+        "typical": typical_cases([pk for pk in ids if pk != issuer.pk], first, last, rules),
     }
 
 
@@ -107,6 +110,7 @@ def typical_cases(
                     "lessons": case.lessons,
                     "case": case.case,
                     "origin": case.origin,
+                    "url": case.url,
                 }
             )
     return found[:limit]
@@ -147,6 +151,10 @@ def _sentence(text: str) -> str:
 
 
 def _county(unit: Unit, counties: Mapping[int, Unit]) -> int | None:
+    """The county a unit's records count for: the county itself (its bureau's own records)
+    or the one above it."""
+    if unit.pk in counties:
+        return unit.pk
     for pk in unit.ancestor_ids():
         if pk in counties:
             return pk

@@ -119,6 +119,16 @@ class BulletinTestCase(BulletinCase):
         self.assertLess(text.index("二、各县区情况"), text.index("三、典型问题"))
         self.assertLess(text.index("三、典型问题"), text.index("五、表扬"))
         self.assertEqual(bulletin.versions.get().deviations, [])
+        # The bulletin's page lists them too, each linked to its case in the library.
+        self.login(self.office_user)
+        page = self.client.get(reverse("reports:bulletin", args=[bulletin.pk]))
+        self.assertContains(page, f'<a href="/learning/cases/{entered.pk}/">{entered.title}</a>')
+        self.assertContains(page, f"典型案例库编号 {entered.number}")
+        answer = self.client.get(f"/api/reports/bulletins/{bulletin.pk}").json()
+        self.assertEqual([c["case"] for c in answer["typical"]], [c["case"] for c in typical])
+        self.login(self.school_admin)
+        opened = self.client.get(f"/learning/cases/{entered.pk}/")
+        self.assertContains(opened, entered.title)
 
     def test_a_month_without_new_cases_says_so(self) -> None:
         bulletin = self.draft()
