@@ -72,6 +72,8 @@ def test_campaign_weekly_report_and_bulletin(ui: Browser) -> None:
     page.get_by_test_id("generate").click()
     expect(page.get_by_test_id("conforms")).to_be_visible()
     expect(page.get_by_test_id("overview")).to_contain_text("全市新增问题")
+    # 典型问题: no case entered the library in November in this city.
+    expect(page.get_by_test_id("typical")).to_contain_text("本月无新入库的典型问题案例")
     ui.assert_no_horizontal_overflow()
     ui.screenshot("bulletin")
 

@@ -1,6 +1,8 @@
 """The campaign's own figures (core/registry.py `FigureSource`): tasks done and overdue, and
 the forms it asked people to fill — weekly reports and their typed fields, plans, task
-confirmations, files uploaded — which the burden meter adds to the other apps' counts."""
+confirmations, files uploaded — which the burden meter adds to the other apps' counts; and
+every app's imports (a ledger workbook, a roster, a score workbook: core/registry.py
+`ImportLog`), counted for the unit of the person who uploaded them."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,11 +26,11 @@ from qingfeng.campaigns.models import (
     WeeklyReport,
 )
 from qingfeng.campaigns.rhythm import due_on, week_of
-from qingfeng.core import figurelist
+from qingfeng.core import figurelist, registry
 from qingfeng.core.calendar import get_calendar
 from qingfeng.core.registry import Figure, FigureSource, Ratio
 from qingfeng.lib.dates import day_bounds
-from qingfeng.orgs.models import Unit
+from qingfeng.orgs.models import Person, Unit
 
 FIGURES = (
     Figure("tasks_done", _("完成任务"), listed=True),
@@ -40,6 +43,7 @@ FIGURES = (
     Figure("plans_submitted", _("报送实施方案"), burden=True),
     Figure("task_confirmations", _("确认任务完成"), burden=True),
     Figure("campaign_uploads", _("上传方案、任务和周报附件"), burden=True),
+    Figure("imports", _("导入表格（台账、名册、评分等）"), burden=True),
 )
 
 
@@ -96,6 +100,34 @@ def compute(unit_ids: Sequence[int], start: date, end: date) -> Mapping[int, Map
         result[row["unit_id"]]["weekly_fields"] = row["n"]
     for due in weekly_due(set(unit_ids), start, end):
         result[due.unit_id]["weekly_due"] = result[due.unit_id].get("weekly_due", 0) + 1
+    for pk, n in imports(unit_ids, start, end).items():
+        result[pk]["imports"] = n
+    return result
+
+
+def imports(unit_ids: Sequence[int], start: date, end: date) -> dict[int, int]:
+    """Per unit, the imports its people made in these days, of every registered import log:
+    one grouped query per log by uploader, and one of the uploaders' units. A person counts
+    for the unit they belong to (their roster entry); an account with none counts nowhere."""
+    first, after = day_bounds(start, end, timezone.get_current_timezone())
+    by_user: dict[int, int] = {}
+    for log in registry.import_logs():
+        model = apps.get_model(log.model)
+        rows = (
+            model._default_manager.filter(**{f"{log.at}__gte": first, f"{log.at}__lt": after})
+            .values_list(f"{log.by}_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for user_id, n in rows:
+            by_user[user_id] = by_user.get(user_id, 0) + n
+    if not by_user:
+        return {}
+    wanted = set(unit_ids)
+    result: dict[int, int] = {}
+    people = Person.objects.filter(user_id__in=by_user, unit_id__in=wanted)
+    for user_id, unit_id in people.values_list("user_id", "unit_id"):
+        result[unit_id] = result.get(unit_id, 0) + by_user[user_id]
     return result
 
 

@@ -395,6 +395,48 @@ class Leftovers:
     remove: Callable[[bool], int]
 
 
+@dataclass(frozen=True)
+class ImportLog:
+    """A model whose rows are the imports people made (a ledger workbook, a roster, a score
+    workbook): one row per file a person filled and uploaded, whatever came of it, with who
+    (`by`, a foreign key to the user) and when (`at`). The burden meter (campaigns) counts
+    them per unit of the person, every app's alike, as forms the system asked them to fill."""
+
+    key: str
+    label: StrOrPromise
+    model: str  # "app_label.ModelName"
+    by: str = "uploaded_by"
+    at: str = "created_at"
+
+
+@dataclass(frozen=True)
+class TypicalCase:
+    """A typical problem of a period as the monthly bulletin lists it (典型问题): what
+    happened, how it was handled, the lesson, the case of the library it links (`case`, its
+    number) and what kind of record the case was made from (`origin`: a ledger problem, a
+    ticket). Its text is already fit for every reader of the bulletin (redacted); the private
+    link to the record stays with the case."""
+
+    title: str
+    category: str
+    facts: str
+    outcome: str
+    lessons: str
+    case: str = ""
+    origin: str = ""
+    url: str = ""  # the case's page, for the readers of the library
+
+
+@dataclass(frozen=True)
+class TypicalCaseSource:
+    """`cases(unit_ids, start, end)`: the typical cases about those units that entered the
+    app's library on the days `start` … `end`, at most `limit`, most telling first."""
+
+    key: str
+    order: int
+    cases: Callable[[Sequence[int], date, date, int], list[TypicalCase]]
+
+
 @dataclass
 class Registry:
     urls: dict[str, UrlMount] = field(default_factory=dict)
@@ -413,6 +455,8 @@ class Registry:
     tallies: dict[str, Tally] = field(default_factory=dict)
     unit_notices: dict[str, UnitNoticeSource] = field(default_factory=dict)
     leftovers: dict[str, Leftovers] = field(default_factory=dict)
+    import_logs: dict[str, ImportLog] = field(default_factory=dict)
+    typical: dict[str, TypicalCaseSource] = field(default_factory=dict)
 
     def _add(self, table: dict[str, Any], key: str, item: Any) -> None:
         # ready() may run twice (tests, autoreload): the same key replaces, never duplicates.
@@ -466,6 +510,24 @@ def add_demo_seeder(seeder: DemoSeeder) -> None:
 def add_figures(source: FigureSource) -> None:
     """An app's figures for the campaign's weekly report, bulletin and quarterly score."""
     _registry._add(_registry.figures, source.key, source)
+
+
+def add_import_log(log: ImportLog) -> None:
+    """A model of an app's import rows, counted by the burden meter."""
+    _registry._add(_registry.import_logs, log.key, log)
+
+
+def import_logs() -> list[ImportLog]:
+    return sorted(_registry.import_logs.values(), key=lambda log: log.key)
+
+
+def add_typical_cases(source: TypicalCaseSource) -> None:
+    """An app's typical cases of a period, listed by the monthly bulletin (典型问题)."""
+    _registry._add(_registry.typical, source.key, source)
+
+
+def typical_case_sources() -> list[TypicalCaseSource]:
+    return sorted(_registry.typical.values(), key=lambda s: (s.order, s.key))
 
 
 def add_dashboard_panel(panel: DashboardPanel) -> None:

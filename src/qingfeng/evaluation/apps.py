@@ -10,7 +10,7 @@ class EvaluationConfig(AppConfig):
 
     def ready(self) -> None:
         from qingfeng.core import registry
-        from qingfeng.core.registry import DemoSeeder, HomeCard, Section
+        from qingfeng.core.registry import DemoSeeder, HomeCard, ImportLog, Section
         from qingfeng.evaluation import cards, demo, figures, panels, sources
 
         registry.add_urls("evaluation/", "qingfeng.evaluation.urls")
@@ -18,6 +18,9 @@ class EvaluationConfig(AppConfig):
         # A dotted path: django-ninja imports the router when the API is built.
         registry.add_api_router("evaluation", "qingfeng.evaluation.api.router")
         registry.add_figures(figures.SOURCE)
+        registry.add_import_log(
+            ImportLog("evaluation", _("第三方评分导入"), "evaluation.ScoreImport")
+        )
         registry.add_dashboard_panel(
             registry.DashboardPanel(
                 "evaluation", "evaluate", 30, "evaluation/panels/verdicts.html", panels.verdicts

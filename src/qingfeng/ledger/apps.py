@@ -10,7 +10,7 @@ class LedgerConfig(AppConfig):
 
     def ready(self) -> None:
         from qingfeng.core import registry
-        from qingfeng.core.registry import DemoSeeder, HomeCard, Section
+        from qingfeng.core.registry import DemoSeeder, HomeCard, ImportLog, Section
         from qingfeng.ledger import cards, demo, figures
         from qingfeng.ledger.actions import retention
         from qingfeng.ledger.excel import work
@@ -23,6 +23,7 @@ class LedgerConfig(AppConfig):
         work.register()
         registry.add_urls("progress/", "qingfeng.ledger.public_urls", public=True)
         registry.add_figures(figures.SOURCE)
+        registry.add_import_log(ImportLog("ledger", _("台账导入"), "ledger.LedgerImport"))
         registry.add_home_card(
             HomeCard("ledger", "ledger/cards/overview.html", 20, cards.overview_card)
         )

@@ -10,7 +10,7 @@ class OrgsConfig(AppConfig):
 
     def ready(self) -> None:
         from qingfeng.core import registry
-        from qingfeng.core.registry import DemoSeeder, HomeCard, Section
+        from qingfeng.core.registry import DemoSeeder, HomeCard, ImportLog, Section
         from qingfeng.orgs import cards, demo
         from qingfeng.orgs.actions import retention
         from qingfeng.orgs.models import PERSON_TALLY
@@ -21,6 +21,7 @@ class OrgsConfig(AppConfig):
         registry.add_retention_rule(retention.RULE)
         registry.add_tally(PERSON_TALLY)
         work.register()
+        registry.add_import_log(ImportLog("orgs", _("名册导入"), "orgs.RosterImport"))
         registry.add_home_card(HomeCard("scope", "orgs/cards/scope.html", 10, cards.scope_card))
         registry.add_home_card(
             HomeCard("liaison", "orgs/cards/liaison.html", 80, cards.liaison_card)

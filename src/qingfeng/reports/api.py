@@ -46,11 +46,23 @@ class ReportCountyOut(Schema):
     figures: dict[str, int]
 
 
+class ReportTypicalOut(Schema):
+    title: str
+    category: str = Field(..., description="案例类别")
+    facts: str = Field(..., description="基本案情（已脱敏）")
+    outcome: str = Field(..., description="处理结果")
+    lessons: str = Field(..., description="警示意义")
+    case: str = Field(..., description="典型案例库编号")
+    origin: str = Field(..., description="案例来源（整改台账问题、工单），本单位录入的为空")
+    url: str = Field("", description="案例页面地址")
+
+
 class ReportBulletinDetailOut(ReportBulletinOut):
     totals: dict[str, int] = Field(..., description="当月数据合计（数据快照）")
     counties: list[ReportCountyOut]
     praise: list[list[str]] = Field(..., description="[单位, 理由]")
     criticism: list[list[str]] = Field(..., description="[单位, 理由]")
+    typical: list[ReportTypicalOut] = Field(..., description="典型问题（当月入库的典型案例）")
     versions: list[ReportVersionOut]
 
 
@@ -100,6 +112,7 @@ def bulletin(request: HttpRequest, bulletin_id: int) -> Any:
         "counties": snapshot.get("counties", []),
         "praise": snapshot.get("praise", []),
         "criticism": snapshot.get("criticism", []),
+        "typical": snapshot.get("typical", []),
         "versions": [
             {"id": v.pk, "kind": v.kind, "deviations": v.deviations} for v in b.versions.all()
         ],

@@ -21,19 +21,27 @@ from qingfeng.lib.dates import month_last_day
 from qingfeng.lib.gbt9704 import Heading, Image, OfficialDocument, Paragraph, Table
 from qingfeng.orgs.models import Unit
 
-DEFAULT_RULES = {"red_over": 3, "satisfaction_below": 85, "min_rated": 5, "listed": 10}
+DEFAULT_RULES = {
+    "red_over": 3,
+    "satisfaction_below": 85,
+    "min_rated": 5,
+    "listed": 10,
+    "typical": 5,
+}
 # The figures of the apps that the bulletin writes sentences about; any other registered
 # source is listed under 其他工作 with its own labels.
 KNOWN_SOURCES = ("ledger", "intake", "evaluation", "campaigns")
+TYPICAL_MOST = 10  # 典型问题's headings count （一） to （十） (ORDINALS)
 
 
 def build_snapshot(issuer: Unit, first: date, rules: Mapping[str, int]) -> dict[str, Any]:
-    """Every registered figure of the month for each unit below the issuer (nonzero only),
-    summed by county and for the whole, with the units named for praise and criticism."""
+    """Every registered figure of the month for the issuer and each unit below it (nonzero
+    only), summed by county and for the whole — the issuer's own records (its study cadence,
+    a problem of its own) count in the whole, as on the dashboard of its subtree —, with the
+    units below named for praise and criticism and the month's typical problems."""
     last = month_last_day(first)
     units = list(
         Unit.objects.within(issuer)
-        .exclude(pk=issuer.pk)
         .filter(is_active=True)
         .only("pk", "name", "path", "kind", "category")
         .order_by("path")
@@ -62,23 +70,91 @@ def build_snapshot(issuer: Unit, first: date, rules: Mapping[str, int]) -> dict[
             if county_of.get(pk) is not None:
                 by_county[county_of[pk]][key] += value  # type: ignore[index]
     names = {u.pk: u.name for u in units}
+    below = {pk: row for pk, row in per_unit.items() if pk != issuer.pk}
     return {
         "issuer": issuer.name,
         "month": first.isoformat(),
         "end": last.isoformat(),
         "made_at": timezone.now().isoformat(),
+        "with_issuer": True,
         "sources": sources,
         "totals": dict(totals),
         "counties": [
             {"id": pk, "name": counties[pk].name, "figures": dict(by_county[pk])} for pk in counties
         ],
         "units": {str(pk): row for pk, row in per_unit.items() if row},
-        "praise": _praise(per_unit, names, rules),
-        "criticism": _criticism(per_unit, names, rules),
+        "praise": _praise(below, names, rules),
+        "criticism": _criticism(below, names, rules),
+        "typical": typical_cases([pk for pk in ids if pk != issuer.pk], first, last, rules),
     }
 
 
+def typical_cases(
+    unit_ids: list[int], first: date, last: date, rules: Mapping[str, int]
+) -> list[dict[str, str]]:
+    """The month's typical problems with their cases (典型问题), from every app that keeps a
+    case library (core/registry.py `TypicalCaseSource`: learning's 典型案例库), at most
+    `rules["typical"]` in all."""
+    limit = min(rules.get("typical", DEFAULT_RULES["typical"]), TYPICAL_MOST)
+    found: list[dict[str, str]] = []
+    for source in registry.typical_case_sources():
+        if len(found) >= limit:
+            break
+        for case in source.cases(unit_ids, first, last, limit - len(found)):
+            found.append(
+                {
+                    "title": case.title,
+                    "category": case.category,
+                    "facts": case.facts,
+                    "outcome": case.outcome,
+                    "lessons": case.lessons,
+                    "case": case.case,
+                    "origin": case.origin,
+                    "url": case.url,
+                }
+            )
+    return found[:limit]
+
+
+def typical_paragraphs(snapshot: Mapping[str, Any]) -> list[gbt9704.writer.Block]:
+    """三、典型问题: each case under its own heading, from the snapshot alone (a bulletin made
+    before the section existed has none, and says so)."""
+    cases = snapshot.get("typical") or []
+    if not cases:
+        return [Paragraph("本月无新入库的典型问题案例。")]
+    blocks: list[gbt9704.writer.Block] = []
+    for i, case in enumerate(cases, start=1):
+        blocks.append(Heading(2, f"（{_ordinal(i)}）{case['title']}"))
+        text = _sentence(case["facts"])
+        if case["outcome"]:
+            text += f"处理结果：{_sentence(case['outcome'])}"
+        blocks.append(Paragraph(text))
+        if case["lessons"]:
+            blocks.append(Paragraph(f"警示：{_sentence(case['lessons'])}"))
+        linked = "，".join(
+            part
+            for part in (
+                case["category"],
+                f"典型案例库编号 {case['case']}" if case["case"] else "",
+                f"源自{case['origin']}" if case["origin"] else "",
+            )
+            if part
+        )
+        blocks.append(Paragraph(f"（{linked}）"))
+    return blocks
+
+
+def _sentence(text: str) -> str:
+    """One paragraph of the case's text, ending in a full stop."""
+    text = " ".join(text.split())
+    return text if text.endswith(("。", "！", "？", "”")) else f"{text}。"
+
+
 def _county(unit: Unit, counties: Mapping[int, Unit]) -> int | None:
+    """The county a unit's records count for: the county itself (its bureau's own records)
+    or the one above it."""
+    if unit.pk in counties:
+        return unit.pk
     for pk in unit.ancestor_ids():
         if pk in counties:
             return pk
@@ -267,8 +343,10 @@ def document(
     picture = chart(snapshot)
     if picture is not None:
         body.append(Image(picture, width_mm=150, caption="图1 各县区按期销号率"))
+    body.append(Heading(1, "三、典型问题"))
+    body += typical_paragraphs(snapshot)
     others = [s for s in snapshot["sources"] if s["key"] not in KNOWN_SOURCES]
-    section = 3
+    section = 4
     if others:
         body.append(Heading(1, f"{_ordinal(section)}、其他工作"))
         for source in others:

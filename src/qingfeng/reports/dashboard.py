@@ -12,8 +12,8 @@ counties (包片) sees them side by side. Computed when asked: one grouped query
 for every unit in view, whatever the number of records (the sources read their indexes).
 
 A month for which a bulletin covering the whole view has been issued is read from that
-bulletin's snapshot (its numbers as of its making, the figures of the units below its
-issuer), so last month's dashboard equals the issued bulletin; later changes to the records
+bulletin's snapshot (its numbers as of its making, the figures of its issuer and the units
+below), so last month's dashboard equals the issued bulletin; later changes to the records
 of that month do not move it. Other months, and the current one, are live."""
 
 from __future__ import annotations

@@ -191,8 +191,11 @@ def freeze_week(monday: date) -> int:
 
 
 def _apply(bulletin: Bulletin) -> None:
-    """The bulletin's numbers for the units below its issuer, in place of the frozen ones."""
-    covered = Unit.objects.within(bulletin.issuer).exclude(pk=bulletin.issuer_id)
+    """The bulletin's numbers for its issuer and the units below, in place of the frozen ones
+    (a bulletin drafted before it counted its issuer's own records leaves the issuer's)."""
+    covered = Unit.objects.within(bulletin.issuer)
+    if not bulletin.snapshot.get("with_issuer"):
+        covered = covered.exclude(pk=bulletin.issuer_id)
     MonthFigure.objects.filter(month=bulletin.month, unit__in=covered).delete()
     existing = set(covered.values_list("pk", flat=True))
     MonthFigure.objects.bulk_create(

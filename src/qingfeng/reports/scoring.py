@@ -22,7 +22,14 @@ from typing import Any
 # left out otherwise, so the other units' scores are as in 2; and two manual indicators
 # (上级肯定推广, 特色做法), scored by the campaign office with a document or record as
 # evidence, left out (no data) until scored.
-SCHEME_VERSION = 3
+# 4: the indicators issue 15 names: 三评综合得分 (the three-way evaluation's composite of the
+# rounds closed in the quarter: ratings, third party and discipline inspection) in place of the
+# ratings' satisfaction rate alone, and 学习规定动作落实率 (the study cadence kept, by learning's
+# cadence calendar) in place of raw attendance, each with the weight of the one it replaces
+# (organs, rated by no parent but assessed by the third party and discipline inspection, now
+# with 10). An assessment keeps the scheme it was scored with (`scheme()` on the row), so
+# a quarter scored with 3 keeps its indicators, weights and totals.
+SCHEME_VERSION = 4
 
 
 def _ratio(part: str, whole: str) -> Callable[[Mapping[str, int]], float | None]:
@@ -47,6 +54,12 @@ def _activities(f: Mapping[str, int]) -> float:
 def _findings(f: Mapping[str, int]) -> float:
     left = f.get("visit_findings", 0) - f.get("visit_findings_fixed", 0)
     return max(0.0, 100 - 10 * left)
+
+
+def _composite(f: Mapping[str, int]) -> float | None:
+    """The mean composite (0–100) of the unit's results in the rounds closed in the quarter."""
+    results = f.get("composite_results", 0)
+    return f.get("composite_hundredths", 0) / 100 / results if results else None
 
 
 def _remedial(f: Mapping[str, int]) -> float | None:
@@ -79,8 +92,10 @@ INDICATORS = (
         _ratio("tickets_satisfied", "tickets_rated"),
     ),
     Indicator(
-        "ratings", "群众评议满意率", "满意评议数 ÷ 有效评议数 × 100",
-        _ratio("ratings_satisfied", "ratings_base"),
+        "composite", "三评综合得分",
+        "季度内结束的评议轮次中本单位的三评综合得分（群众评议、第三方评估、纪委监察评鉴"
+        "按轮次权重加权）的平均值",
+        _composite,
     ),
     Indicator(
         "weekly", "周报及时率", "按时报送周报数 ÷ 应报周报数 × 100",
@@ -92,8 +107,10 @@ INDICATORS = (
         _activities,
     ),
     Indicator(
-        "study", "学习出席率", "学习出席人次 ÷ 应到人次（除请假）× 100",
-        _ratio("attendance_attended", "attendance_expected"),
+        "cadence", "学习规定动作落实率",
+        "季度内各学习类型按规定频次已落实的期数 ÷ 应落实的期数 × 100（每月、每季度的学习，"
+        "每月的第一议题）",
+        _ratio("cadence_kept", "cadence_due"),
     ),
     Indicator(
         "oversight", "督导发现问题",
@@ -118,21 +135,21 @@ INDICATORS = (
 )  # fmt: skip
 BY_KEY = {i.key: i for i in INDICATORS}
 
-# Weights by unit category (分类考评): organs are not rated by parents, schools are.
+# Weights by unit category (分类考评): schools' composite weighs most (rated by parents).
 WEIGHTS: dict[str, dict[str, int]] = {
     "school": {
-        "closure": 25, "overdue": 10, "tickets": 15, "ratings": 15, "weekly": 10,
-        "activities": 10, "study": 10, "oversight": 5, "remedial": 10,
+        "closure": 25, "overdue": 10, "tickets": 15, "composite": 15, "weekly": 10,
+        "activities": 10, "cadence": 10, "oversight": 5, "remedial": 10,
         "commend": 5, "practice": 5,
     },
     "organ": {
-        "closure": 25, "overdue": 15, "tickets": 15, "ratings": 0, "weekly": 20,
-        "activities": 10, "study": 10, "oversight": 5, "remedial": 10,
+        "closure": 25, "overdue": 15, "tickets": 15, "composite": 10, "weekly": 20,
+        "activities": 10, "cadence": 10, "oversight": 5, "remedial": 10,
         "commend": 5, "practice": 5,
     },
     "research": {
-        "closure": 25, "overdue": 10, "tickets": 15, "ratings": 10, "weekly": 15,
-        "activities": 10, "study": 10, "oversight": 5, "remedial": 10,
+        "closure": 25, "overdue": 10, "tickets": 15, "composite": 10, "weekly": 15,
+        "activities": 10, "cadence": 10, "oversight": 5, "remedial": 10,
         "commend": 5, "practice": 5,
     },
 }  # fmt: skip

@@ -9,17 +9,21 @@ from datetime import date
 
 import time_machine
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from qingfeng.campaigns import actions, files, selectors
 from qingfeng.campaigns.models import WeeklyReport
 from qingfeng.campaigns.tests.base import MONDAY, CampaignCase
 from qingfeng.campaigns.tests.test_files import docx_by
 from qingfeng.core import actions as core_actions
+from qingfeng.core import registry
 from qingfeng.core.models import Notification
 from qingfeng.ledger import actions as ledger_actions
+from qingfeng.ledger import excel
 from qingfeng.ledger import selectors as ledger_selectors
 from qingfeng.ledger.models import Category, Problem
 from qingfeng.orgs.models import Person
+from qingfeng.orgs.roster.importing import do_receive_roster as receive_roster
 
 
 class WeeklyTestCase(CampaignCase):
@@ -167,6 +171,32 @@ class WeeklyTestCase(CampaignCase):
         self.assertEqual(october[self.school.pk]["campaign_uploads"], 0)
         labels = [str(f.label) for f in selectors.burden_labels()]
         self.assertIn("上传方案、任务和周报附件", labels)
+
+    def test_the_burden_meter_counts_every_apps_imports_for_the_uploaders_unit(self) -> None:
+        def xlsx(name: str) -> SimpleUploadedFile:
+            return SimpleUploadedFile(name, b"PK\x03\x04 stored before it is read")
+
+        with time_machine.travel("2026-11-09 10:00 +0800", tick=False):
+            excel.do_receive_ledger(xlsx("东城实小台账.xlsx"), actor=self.school_admin)
+            excel.do_receive_ledger(xlsx("东城实小台账（修改）.xlsx"), actor=self.school_admin)
+            receive_roster(xlsx("东城区名册.xlsx"), actor=self.county_admin)
+        with time_machine.travel("2026-10-30 16:00 +0800", tick=False):
+            excel.do_receive_ledger(xlsx("十月台账.xlsx"), actor=self.school_admin)
+        units = [self.school.pk, self.county.pk, self.institute.pk]
+        november = selectors.burden(units, date(2026, 11, 1), date(2026, 11, 30))
+        # Each file a person filled and uploaded counts once, for the unit they belong to,
+        # whichever app took it in (a rejected one too: it was filled all the same).
+        self.assertEqual(november[self.school.pk]["imports"], 2)
+        self.assertEqual(november[self.county.pk]["imports"], 1)
+        self.assertEqual(november[self.institute.pk]["imports"], 0)
+        october = selectors.burden(units, date(2026, 10, 1), date(2026, 10, 31))
+        self.assertEqual(october[self.school.pk]["imports"], 1)
+        self.assertEqual(
+            {log.model for log in registry.import_logs()},
+            {"ledger.LedgerImport", "orgs.RosterImport", "evaluation.ScoreImport"},
+        )
+        labels = [str(f.label) for f in selectors.burden_labels()]
+        self.assertIn("导入表格（台账、名册、评分等）", labels)
 
     def test_the_bulletins_timeliness_figures_count_reports_by_their_due_day(self) -> None:
         self.file("2026-11-06")  # the week of 2 November, due 10 November: on time

@@ -6,6 +6,7 @@ the quarterly assessment of that quarter (回炉补课)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import time_machine
 from django.utils import timezone
@@ -91,3 +92,41 @@ class EvaluationFiguresTestCase(EvaluationCase):
         without = scoring.total({**escalated.values, "remedial": None}, weights)
         self.assertLess(escalated.total, without)
         self.assertEqual(passed.total, scoring.total(passed.values, weights))
+
+    def test_the_composite_of_a_closed_round_is_the_quarters_evaluation_indicator(self) -> None:
+        round_ = self.open_round(area=self.county)
+        self.rate(self.school, satisfied=27, dissatisfied=3)  # 90 %
+        self.rate(self.school2, satisfied=24, dissatisfied=6)  # 80 %
+        actions.check_enter_third_party(
+            round_, actor=self.assessor, unit=self.school, indicator="规范办学行为", score="80"
+        )
+        actions.check_enter_discipline(
+            round_, actor=self.inspector, unit=self.school2, rating="excellent"
+        )
+        self.assertNotIn("composite_results", compute([self.school.pk], DAY, DAY)[self.school.pk])
+        actions.check_close_round(round_, actor=self.office_user)
+        figures = compute([self.school.pk, self.school2.pk], DAY, DAY)
+        composite = {
+            ru.unit_id: ru.composite or Decimal(0)
+            for ru in round_.covered.filter(composite__isnull=False)
+        }
+        # 50 × 90 + 30 × 80 over 80 (no discipline review): 86.25, as the round closed it.
+        self.assertEqual(str(composite[self.school.pk]), "86.25")
+        for unit in (self.school, self.school2):
+            self.assertEqual(figures[unit.pk]["composite_results"], 1)
+            self.assertEqual(
+                figures[unit.pk]["composite_hundredths"], int(composite[unit.pk] * 100)
+            )
+        assessment = assessments.check_create_assessment(
+            actor=self.office_user, issuer=self.bureau, quarter="2026-Q4"
+        )
+        scores = {s.unit_id: s for s in Score.objects.filter(assessment=assessment)}
+        # The quarter's evaluation indicator is the composite, not the satisfaction rate.
+        self.assertEqual(scores[self.school.pk].values["composite"], 86.25)
+        self.assertEqual(
+            scores[self.school2.pk].values["composite"], float(composite[self.school2.pk])
+        )
+        self.assertNotIn("ratings", scores[self.school.pk].values)
+        # A day before the round closed, nothing: the composite counts when it is written down.
+        before = compute([self.school.pk], DAY - timedelta(days=1), DAY - timedelta(days=1))
+        self.assertNotIn("composite_results", before.get(self.school.pk, {}))

@@ -34,11 +34,21 @@ class ScoringTestCase(BulletinCase):
             "problems_overdue": 1,  # 逾期问题 100 − 20 = 80
             "tickets_rated": 5,
             "tickets_satisfied": 4,  # 工单满意率 80
+            # Two rounds closed in the quarter, composites 85.23 and 79.11: 三评综合得分
+            # (85.23 + 79.11) ÷ 2 = 82.17 — not the ratings' satisfaction rate (60 here).
+            "composite_results": 2,
+            "composite_hundredths": 8523 + 7911,
+            "ratings_base": 40,
+            "ratings_satisfied": 24,
             "weekly_due": 4,
-            "weekly_on_time": 3,  # 周报及时率 75; no ratings: 群众评议 left out
+            "weekly_on_time": 3,  # 周报及时率 75
             "activities": 2,  # 接待和下基层 2 ÷ 3 × 100 = 66.67
+            # Three study types a month over the quarter, one month of one type missed:
+            # 学习规定动作落实率 8 ÷ 9 × 100 = 88.89 — not the attendance (90 here).
+            "cadence_due": 9,
+            "cadence_kept": 8,
             "attendance_attended": 18,
-            "attendance_expected": 20,  # 学习出席率 90
+            "attendance_expected": 20,
             "visit_findings": 2,
             "visit_findings_fixed": 1,  # 督导发现问题 100 − 10 × 1 = 90
         }
@@ -49,26 +59,34 @@ class ScoringTestCase(BulletinCase):
                 "closure": 75.0,
                 "overdue": 80.0,
                 "tickets": 80.0,
-                "ratings": None,
+                "composite": 82.17,
                 "weekly": 75.0,
                 "activities": 66.67,
-                "study": 90.0,
+                "cadence": 88.89,
                 "oversight": 90.0,
                 "remedial": None,  # no remedial round escalated: left out
             },
         )
-        # (25×75 + 10×80 + 15×80 + 10×75 + 10×66.667 + 10×90 + 5×90)
-        # ÷ (25 + 10 + 15 + 10 + 10 + 10 + 5) = 6641.667 ÷ 85 = 78.137…
-        self.assertEqual(scoring.total(values, SCHOOL), Decimal("78.14"))
-        self.assertEqual(scoring.total(values, SCHOOL, deduction=Decimal(2)), Decimal("76.14"))
+        # (25×75 + 10×80 + 15×80 + 15×82.17 + 10×75 + 10×66.667 + 10×88.889 + 5×90)
+        # ÷ (25 + 10 + 15 + 15 + 10 + 10 + 10 + 5) = 7863.106 ÷ 100 = 78.631…
+        self.assertEqual(scoring.total(values, SCHOOL), Decimal("78.63"))
+        self.assertEqual(scoring.total(values, SCHOOL, deduction=Decimal(2)), Decimal("76.63"))
         # More activities than asked for score no more than 100.
         self.assertEqual(scoring.values({"activities": 7})["activities"], 100.0)
         self.assertEqual(scoring.total(values, SCHOOL, vetoed=True), Decimal(0))
         # A re-evaluation still below the threshold in the quarter (提级督办): 回炉补课 0 with
-        # its weight 10 — 6641.667 ÷ (85 + 10) = 69.912…
+        # its weight 10 — 7863.106 ÷ (100 + 10) = 71.482…
         escalated = scoring.values({**figures, "remedials_escalated": 1})
         self.assertEqual(escalated["remedial"], 0.0)
-        self.assertEqual(scoring.total(escalated, SCHOOL), Decimal("69.91"))
+        self.assertEqual(scoring.total(escalated, SCHOOL), Decimal("71.48"))
+        # No round closed in the quarter, no study type decided: both left out, their weights
+        # shared out over the rest — 5741.667 ÷ 75 = 76.555…
+        bare = scoring.values(
+            {k: v for k, v in figures.items() if not k.startswith(("composite", "cadence"))}
+        )
+        self.assertIsNone(bare["composite"])
+        self.assertIsNone(bare["cadence"])
+        self.assertEqual(scoring.total(bare, SCHOOL), Decimal("76.56"))
 
     def test_ranks_are_shared_on_ties_and_vetoed_units_come_last(self) -> None:
         rows = [
@@ -103,17 +121,56 @@ class ScoringTestCase(BulletinCase):
         scores = {s.unit_id: s for s in Score.objects.filter(assessment=assessment)}  # type: ignore[misc]
         self.assertEqual(scores[self.school.pk].category, Unit.Category.SCHOOL)
         self.assertEqual(scores[self.county.pk].category, Unit.Category.ORGAN)
-        # Overdue (10), activities (10) and oversight findings (5) are the only indicators with
-        # data: the school scores 100 on each, the two other schools 100, 0 and 100 —
-        # (10 × 100 + 10 × 0 + 5 × 100) ÷ 25 = 60.
+        # Overdue (10), activities (10), oversight findings (5) and the study cadence (10) are
+        # the only indicators with data. No school held a study session: by December 2nd,
+        # October's and November's five monthly types are missed and their 第一议题 kept (no
+        # meeting to precede) — 2 ÷ 12 = 16.67. The school scores 100 on the other three,
+        # the two other schools 100, 0 and 100 —
+        # (10 × 100 + 10 × 100 + 5 × 100 + 10 × 16.667) ÷ 35 = 76.19 and
+        # (10 × 100 + 10 × 0 + 5 × 100 + 10 × 16.667) ÷ 35 = 47.62.
         self.assertEqual(scores[self.school.pk].values["activities"], 100.0)
-        self.assertEqual(scores[self.school.pk].total, Decimal("100.00"))
+        self.assertEqual(scores[self.school.pk].figures["cadence_due"], 12)
+        self.assertEqual(scores[self.school.pk].figures["cadence_kept"], 2)
+        self.assertEqual(scores[self.school.pk].total, Decimal("76.19"))
         others = [s for s in scores.values() if s.category == "school" and s.unit != self.school]
-        self.assertEqual([(s.total, s.rank) for s in others], [(Decimal("60.00"), 2)] * 2)
+        self.assertEqual([(s.total, s.rank) for s in others], [(Decimal("47.62"), 2)] * 2)
         self.assertEqual(scores[self.school.pk].rank, 1)
-        self.assertEqual(assessment.scheme["version"], 3)  # type: ignore[attr-defined]
+        self.assertEqual(assessment.scheme["version"], 4)  # type: ignore[attr-defined]
         with self.assertRaises(ValidationError):
             self.create()  # the same quarter twice
+
+    def test_a_quarter_scored_with_an_earlier_scheme_keeps_it(self) -> None:
+        assessment = self.create()
+        score = Score.objects.get(assessment=assessment, unit=self.school)  # type: ignore[misc]
+        # As a quarter scored with scheme 3 was kept: its indicators (群众评议满意率, 学习出席率)
+        # and weights on the row, its values on each score.
+        v3_weights = {
+            "closure": 25, "overdue": 10, "tickets": 15, "ratings": 15, "weekly": 10,
+            "activities": 10, "study": 10, "oversight": 5, "remedial": 10,
+            "commend": 5, "practice": 5,
+        }  # fmt: skip
+        kept = {k: v for k, v in assessment.scheme.items() if k != "version"}  # type: ignore[attr-defined]
+        kept["indicators"] = [
+            {"key": k, "label": k, "formula": "", "manual": k in ("commend", "practice")}
+            for k in v3_weights
+        ]
+        Assessment.objects.filter(pk=assessment.pk).update(  # type: ignore[attr-defined]
+            scheme={**kept, "version": 3, "weights": {"school": v3_weights}}
+        )
+        Score.objects.filter(pk=score.pk).update(
+            values={"closure": 75.0, "overdue": 80.0, "ratings": 60.0, "study": 90.0}
+        )
+        score.refresh_from_db()
+        assessments.check_adjust_score(
+            score, actor=self.office_user, deduction="1", deduction_reason="材料迟报",
+            veto_reason="",
+        )  # fmt: skip
+        score.refresh_from_db()
+        # By scheme 3's weights: (25×75 + 10×80 + 15×60 + 10×90) ÷ 60 − 1 = 74.58 − 1.
+        self.assertEqual(score.total, Decimal("73.58"))
+        keys = [i["key"] for i in scoring.kept_indicators(score.assessment.scheme)]
+        self.assertIn("ratings", keys)
+        self.assertNotIn("composite", keys)
 
     def test_a_veto_and_a_deduction_with_reasons_and_only_in_draft(self) -> None:
         assessment = self.create()
@@ -195,14 +252,15 @@ class ManualIndicatorTestCase(BulletinCase):
         )
 
     def test_a_manual_score_with_its_evidence_joins_the_total(self) -> None:
-        # Before: overdue 100 (10), activities 0 (10), oversight 100 (5) — 1500 ÷ 25 = 60.
-        self.assertEqual(self.score.total, Decimal("60.00"))
+        # Before: overdue 100 (10), activities 0 (10), oversight 100 (5), study cadence
+        # 16.667 (10) — 1666.667 ÷ 35 = 47.62.
+        self.assertEqual(self.score.total, Decimal("47.62"))
         self.assertNotIn("commend", self.score.values)  # not scored: left out, not 0
         made = self.manual(pdf("清教发〔2026〕12号.pdf", b"commend"))
         self.score.refresh_from_db()
-        # (1000 + 0 + 500 + 5 × 80) ÷ (25 + 5) = 63.33
+        # (1666.667 + 5 × 80) ÷ (35 + 5) = 51.67
         self.assertEqual(self.score.values["commend"], 80.0)
-        self.assertEqual(self.score.total, Decimal("63.33"))
+        self.assertEqual(self.score.total, Decimal("51.67"))
         self.assertEqual(self.score.rank, 1)
         audit = AuditEvent.objects.get(action="reports.assessment.manual")
         assert audit.after is not None
@@ -213,7 +271,7 @@ class ManualIndicatorTestCase(BulletinCase):
         # Scored again on a new document: the old score is kept, superseded.
         self.manual(pdf("清教发〔2026〕15号.pdf", b"again"), value="100")
         self.score.refresh_from_db()
-        self.assertEqual(self.score.total, Decimal("66.67"))
+        self.assertEqual(self.score.total, Decimal("54.17"))  # (1666.667 + 500) ÷ 40
         rows = ManualScore.objects.filter(score=self.score, indicator="commend")
         self.assertEqual(rows.count(), 2)
         self.assertEqual(rows.filter(superseded_at__isnull=True).get().value, Decimal(100))
@@ -235,7 +293,7 @@ class ManualIndicatorTestCase(BulletinCase):
         self.assertFalse(ManualScore.objects.exists())
         self.assertFalse(AuditEvent.objects.filter(action="reports.assessment.manual").exists())
         self.score.refresh_from_db()
-        self.assertEqual(self.score.total, Decimal("60.00"))
+        self.assertEqual(self.score.total, Decimal("47.62"))
 
     def test_the_same_material_counts_once(self) -> None:
         first = self.manual(pdf("制度汇编.pdf", b"rules"))

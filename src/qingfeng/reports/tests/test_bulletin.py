@@ -20,6 +20,10 @@ from docx import Document
 from docx.shared import Mm
 
 from qingfeng.core.models import Notification
+from qingfeng.learning import actions as learning
+from qingfeng.learning.models import Case
+from qingfeng.ledger import actions as ledger_actions
+from qingfeng.ledger.tests.objects import rectifying
 from qingfeng.lib import gbt9704
 from qingfeng.reports import actions, compose, render
 from qingfeng.reports.models import Bulletin, BulletinVersion
@@ -54,6 +58,84 @@ class BulletinTestCase(BulletinCase):
         for line in compose.overview(snapshot):
             self.assertIn(line, text)
         self.assertEqual(version.deviations, [])
+
+    def publish_case(self, when: str, **fields: str) -> Case:
+        with time_machine.travel(when, tick=False):
+            case = learning.check_enter_case(actor=self.county_admin, owner=self.county, **fields)
+            learning.check_submit_case(case, actor=self.county_admin)
+            return learning.check_decide_case(case, actor=self.bureau_admin, action="approve")
+
+    def test_the_months_typical_problems_are_listed_with_their_cases(self) -> None:
+        with time_machine.travel("2026-11-16 10:00 +0800", tick=False):
+            problem = rectifying(self)
+            ledger_actions.check_request_closure(problem, actor=self.teacher, text="已退回费用")
+            ledger_actions.check_verify(
+                problem, verifier=self.county_admin, outcome="approved", comment="同意销号"
+            )
+            problem.refresh_from_db()
+            proposed = learning.check_propose_case(
+                problem, actor=self.office_user, owner=self.bureau
+            )
+            learning.check_edit_case(
+                proposed, actor=self.office_user, category=Case.Category.MATERIALS,
+                outcome="责令退回全部费用，对当事教师批评教育。",
+                lessons="教辅材料须按规定自愿征订，严禁推荐指定教辅。",
+            )  # fmt: skip
+            learning.check_submit_case(proposed, actor=self.office_user)
+            learning.check_decide_case(proposed, actor=self.bureau_admin, action="approve")
+        entered = self.publish_case(
+            "2026-11-25 15:00 +0800",
+            title="某中学违规组织学生有偿补课",
+            facts="某中学教师在暑期组织本班学生到校外机构有偿补课，收取费用。",
+            outcome="退还全部费用，当事教师年度考核定为不合格。",
+            lessons="在职教师有偿补课屡禁不止，学校要落实主体责任。",
+            category=Case.Category.TUTORING,
+            level=Case.Level.LOCAL,
+        )
+        self.publish_case(
+            "2026-10-20 15:00 +0800",
+            title="十月入库的案例",
+            facts="某校违规收费。",
+            category=Case.Category.FEES,
+            level=Case.Level.LOCAL,
+        )  # October's: not this month's
+        bulletin = self.draft()
+        typical = bulletin.snapshot["typical"]
+        # The one made from a closed problem first, then the one the county entered.
+        self.assertEqual([c["title"] for c in typical], ["违规推荐教辅材料", entered.title])
+        first = typical[0]
+        self.assertEqual(first["origin"], "整改台账问题")
+        self.assertEqual(first["category"], "教辅材料违规征订")
+        self.assertEqual(typical[1]["case"], entered.number)
+        self.assertEqual(typical[1]["origin"], "")
+        doc = Document(bulletin.versions.get().file.open("rb"))
+        text = [p.text for p in doc.paragraphs]
+        self.assertIn("三、典型问题", text)
+        self.assertIn("（一）违规推荐教辅材料", text)
+        self.assertIn(f"（二）{entered.title}", text)
+        self.assertIn(f"（校外培训隐形变异，典型案例库编号 {entered.number}）", text)
+        self.assertIn("警示：教辅材料须按规定自愿征订，严禁推荐指定教辅。", text)
+        # The section comes between the counties and the praise.
+        self.assertLess(text.index("二、各县区情况"), text.index("三、典型问题"))
+        self.assertLess(text.index("三、典型问题"), text.index("五、表扬"))
+        self.assertEqual(bulletin.versions.get().deviations, [])
+        # The bulletin's page lists them too, each linked to its case in the library.
+        self.login(self.office_user)
+        page = self.client.get(reverse("reports:bulletin", args=[bulletin.pk]))
+        self.assertContains(page, f'<a href="/learning/cases/{entered.pk}/">{entered.title}</a>')
+        self.assertContains(page, f"典型案例库编号 {entered.number}")
+        answer = self.client.get(f"/api/reports/bulletins/{bulletin.pk}").json()
+        self.assertEqual([c["case"] for c in answer["typical"]], [c["case"] for c in typical])
+        self.login(self.school_admin)
+        opened = self.client.get(f"/learning/cases/{entered.pk}/")
+        self.assertContains(opened, entered.title)
+
+    def test_a_month_without_new_cases_says_so(self) -> None:
+        bulletin = self.draft()
+        self.assertEqual(bulletin.snapshot["typical"], [])
+        text = [p.text for p in Document(bulletin.versions.get().file.open("rb")).paragraphs]
+        index = text.index("三、典型问题")
+        self.assertEqual(text[index + 1], "本月无新入库的典型问题案例。")
 
     def test_a_later_change_does_not_change_an_archived_bulletin(self) -> None:
         bulletin = self.draft()
