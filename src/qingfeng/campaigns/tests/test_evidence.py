@@ -262,3 +262,26 @@ class UploadEvidenceTestCase(EvidenceCase):
             url, {"file": SimpleUploadedFile("x.pdf", b"%PDF-1.4\n%%EOF\n")}
         )
         self.assertEqual(other.status_code, 404)
+
+
+class TasksApiTestCase(EvidenceCase):
+    def test_each_unit_reads_its_own_progress(self) -> None:
+        with at("2026-11-02 09:00"):
+            self.issue(
+                title="开展警示教育",
+                categories=[Unit.Category.SCHOOL],
+                evidence="session",
+                evidence_option="warning",
+            )
+        self.held(self.school, "warning", "2026-11-05 15:00")
+        url = f"/api/campaigns/{self.campaign.pk}/tasks"
+        with at("2026-11-09 10:00"):
+            mine = self.login(self.school_admin).get(url).json()
+            theirs = self.login(self.school2_admin).get(url).json()
+            county = self.login(self.county_admin).get(url).json()
+        self.assertEqual(
+            [(t["title"], t["done"], t["whole"], t["reached"]) for t in mine],
+            [("开展警示教育", 1, 1, True)],
+        )
+        self.assertEqual([(t["done"], t["reached"]) for t in theirs], [(0, False)])
+        self.assertEqual(county, [])  # the task was for schools

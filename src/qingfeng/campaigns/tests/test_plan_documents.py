@@ -121,3 +121,21 @@ class UnitPlanDocumentTestCase(OwnMedia, CampaignCase):
         self.assertContains(page, "实施方案须为 Word（.docx）或 PDF 文件")
         self.assertFalse(UnitPlan.objects.exists())
         self.assertFalse(CampaignFile.objects.exists())
+
+
+class PlanApiTestCase(OwnMedia, CampaignCase):
+    def test_the_plan_through_the_api(self) -> None:
+        office = self.login(self.office_user)
+        url = f"/api/campaigns/{self.campaign.pk}/plan/files"
+        given = office.post(url, {"file": docx("学习教育实施方案.docx", "一、总体要求")})
+        self.assertEqual(given.status_code, 201, given.content)
+        self.assertEqual(given.json()["name"], "学习教育实施方案.docx")
+        refused = office.post(url, {"file": spreadsheet()})
+        self.assertEqual(refused.status_code, 400)
+        self.assertIn("实施方案须为 Word（.docx）或 PDF 文件", refused.json()["detail"])
+        school = self.login(self.school_admin)
+        self.assertEqual(school.post(url, {"file": docx("代传.docx", "代传")}).status_code, 400)
+        read = school.get(f"/api/campaigns/{self.campaign.pk}/plan").json()
+        self.assertEqual([f["name"] for f in read["files"]], ["学习教育实施方案.docx"])
+        self.assertEqual(school.get(read["files"][0]["url"]).status_code, 200)
+        self.assertEqual(CampaignFile.objects.count(), 1)

@@ -124,3 +124,20 @@ class RuleLinkTestCase(CampaignCase):
         listing = self.login(self.county_admin).get(reverse("campaigns:rules"))
         self.assertContains(listing, second.number)
         self.assertContains(listing, "文件过多")
+
+    def test_linking_through_the_api(self) -> None:
+        first = self.problem(self.school, self.county_admin, "会议过多")
+        second = self.problem(self.school, self.county_admin, "文件过多")
+        rule = self.adopt(self.school_admin, self.school, "会议计划审批制度", [first.number])
+        url = f"/api/campaigns/rules/{rule.pk}/problems"
+        school = self.login(self.school_admin)
+        linked = school.post(url, {"problems": [second.number]}, content_type="application/json")
+        self.assertEqual(linked.status_code, 200, linked.content)
+        self.assertEqual(set(linked.json()["problems"]), {first.number, second.number})
+        wrong = school.post(url, {"problems": ["LD-404"]}, content_type="application/json")
+        self.assertEqual(wrong.status_code, 400)
+        self.assertIn("LD-404", wrong.json()["detail"])
+        other = self.login(self.other_school_admin).post(
+            url, {"problems": [second.number]}, content_type="application/json"
+        )
+        self.assertEqual(other.status_code, 404)
