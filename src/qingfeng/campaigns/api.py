@@ -166,7 +166,7 @@ _ONE_DOCUMENT = {
                     },
                     "required": ["file"],
                 }
-            }
+            },
         },
     }
 }
