@@ -188,3 +188,86 @@ def test_assessment_manual_indicator_with_evidence(ui: Browser) -> None:
     )
     expect(page.get_by_test_id("manual-evidence").first).to_be_visible()
     ui.screenshot("assessment-manual")
+
+
+def _docx(text: str) -> bytes:
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph(text)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def test_campaign_plan_task_evidence_and_rules_register(ui: Browser) -> None:
+    """The office gives the campaign's plan document (a photo refused in Chinese); a school's
+    task list shows each task's evidence and progress from the system's records; the school
+    links a rule of its register to a ledger problem, whose 建章立制 then links back."""
+    page = ui.page
+    sign_in_as(ui, "intake_office")
+    ui.goto("/campaigns/")
+    if page.locator("[data-testid=campaigns] a").count() == 0:
+        page.get_by_test_id("seed").click()
+    else:
+        page.locator("[data-testid=campaigns] a").first.click()
+    plan = page.get_by_test_id("campaign-plan")
+    plan.locator("input[type=file]").set_input_files(
+        {
+            "name": "方案照片.png",
+            "mimeType": "image/png",
+            "buffer": b"\x89PNG\r\n\x1a\n" + b"0" * 40,
+        }
+    )
+    plan.get_by_role("button", name="上传").click()
+    expect(page.locator(".alert")).to_contain_text("实施方案须为 Word（.docx）或 PDF 文件")
+    page.get_by_test_id("campaign-plan").locator("input[type=file]").set_input_files(
+        {"name": "学习教育实施方案.docx", "mimeType": "application/octet-stream",
+         "buffer": _docx("一、总体要求")}
+    )  # fmt: skip
+    page.get_by_test_id("campaign-plan").get_by_role("button", name="上传").click()
+    expect(page.get_by_test_id("campaign-plan")).to_contain_text("学习教育实施方案.docx")
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("campaign-plan")
+
+    sign_in_as(ui, "school_admin")
+    ui.goto("/campaigns/")
+    page.locator("[data-testid=campaigns] a").first.click()
+    expect(page.get_by_test_id("campaign-plan")).to_contain_text("学习教育实施方案.docx")
+    tasks = page.get_by_test_id("my-tasks")
+    warning = tasks.locator("tr", has_text="开展警示教育").first
+    expect(warning).to_contain_text("举行学习：警示教育（至少 1 次）")
+    expect(warning).to_contain_text("0 / 1")
+    leadership = tasks.locator("tr", has_text="领导班子问题清单整改销号").first
+    expect(leadership).to_contain_text("0 / 1")  # 会议过多挤占教学时间, still open
+    ui.assert_no_horizontal_overflow()
+    page.get_by_test_id("my-tasks").scroll_into_view_if_needed()
+    ui.screenshot("campaign-my-tasks")
+
+    ui.goto("/ledger/")
+    page.get_by_test_id("ledger-table").get_by_role(
+        "link", name="会议过多挤占教学时间"
+    ).first.click()
+    page.wait_for_url("**/ledger/*/")
+    number = page.locator(".breadcrumb-item.active").inner_text().strip()
+    assert number, "the problem's number"
+    detail = page.url
+    ui.goto("/campaigns/rules/")
+    title = f"会议计划审批制度（{ui.size}）"
+    page.fill("#id_title", title)
+    page.select_option("#id_kind", label="新制定")
+    page.fill("#id_adopted_on", datetime.now(tz=ZoneInfo("Asia/Shanghai")).date().isoformat())
+    page.get_by_role("button", name="登记").click()
+    row = page.get_by_test_id("rules").locator("tr", has_text=title)
+    row.get_by_test_id("rule-link").locator("input[name=problems]").fill(number.lower())
+    row.get_by_test_id("rule-link").get_by_role("button", name="关联").click()
+    row = page.get_by_test_id("rules").locator("tr", has_text=title)
+    expect(row.get_by_test_id("rule-problems")).to_contain_text(number)
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("rules-linked")
+    page.goto(detail)
+    links = page.get_by_test_id("rule-links")
+    expect(links).to_contain_text(f"《{title}》")
+    ui.assert_no_horizontal_overflow()
+    links.scroll_into_view_if_needed()
+    ui.screenshot("ledger-rule-links")

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qingfeng.campaigns import evidence as task_evidence
 from qingfeng.campaigns import fixture, selectors
 from qingfeng.campaigns.models import (
     Assignment,
@@ -31,12 +32,14 @@ from qingfeng.campaigns.models import (
 from qingfeng.campaigns.permissions import acts_for, decides_for, issues_from
 from qingfeng.campaigns.rhythm import due_on, week_of
 from qingfeng.campaigns.workflow import PLAN, REPORT
+from qingfeng.core import registry
 from qingfeng.core.actions import notify
 from qingfeng.core.audit import record_audit
 from qingfeng.core.calendar import get_calendar
 from qingfeng.orgs.models import Person, Role, RoleAssignment, Unit, User
 
 MAX_DUE_WORKDAYS = 250
+MAX_EVIDENCE_TARGET = 99
 REASON_MAX = 200
 
 
@@ -122,6 +125,8 @@ def _issue_task(
     requirement: str,
     due_workdays: int,
     evidence: str,
+    evidence_option: str = "",
+    evidence_target: int = 1,
     categories: Sequence[str] = (),
     stages: Sequence[str] = (),
     post_types: Sequence[str] = (),
@@ -141,8 +146,9 @@ def _issue_task(
         errors["due_workdays"] = [_("完成时限须为 1 到 250 个工作日")]
     if kind not in Task.Kind.values:
         errors["kind"] = [_("请选择任务类型")]
-    if evidence not in Task.Evidence.values:
-        errors["evidence"] = [_("请选择完成依据")]
+    evidence_error = _evidence_error(evidence, evidence_option, evidence_target)
+    if evidence_error:
+        errors["evidence"] = [evidence_error]
     for name, chosen, allowed in (
         ("categories", categories, Unit.Category.values),
         ("stages", stages, [s for s in Unit.Stage.values if s]),
@@ -171,10 +177,14 @@ def _issue_task(
         due_workdays=due_workdays,
         due_on=get_calendar().add_workdays(today, due_workdays),
         evidence=evidence,
+        evidence_option=evidence_option if evidence not in Task.Evidence.values else "",
+        evidence_target=evidence_target if evidence not in Task.Evidence.values else 1,
         created_by=actor,
     )
     Assignment.objects.bulk_create(Assignment(task=task, unit=unit) for unit in targets)
     _complete_by_evidence(task, targets)
+    # Records already there (a session held, the problems closed) count from the start.
+    task_evidence.do_record_evidence(task, today)
     record_audit(
         actor=actor,
         action="campaigns.task.issue",
@@ -183,6 +193,21 @@ def _issue_task(
         after={"units": len(targets), "due_on": task.due_on.isoformat()},
     )
     return task
+
+
+def _evidence_error(evidence: str, option: str, target: int) -> str:
+    """Why the evidence chosen cannot be a task's, or ''."""
+    if evidence in Task.Evidence.values:
+        return ""
+    found = registry.task_evidence_for(evidence)
+    if found is None:
+        return _("请选择完成依据")
+    options = dict(found.options())
+    if options and option not in options:
+        return _("请选择“%(label)s”针对的对象") % {"label": found.label}
+    if not 1 <= target <= MAX_EVIDENCE_TARGET:
+        return _("须达到次数须为 1 到 99")
+    return ""
 
 
 @transaction.atomic
@@ -202,7 +227,10 @@ def check_create_seed_campaign(*, actor: User, owner: Unit, start: date) -> Camp
     )
     projects = {p.name: p for p in Project.objects.filter(campaign=campaign, parent=None)}
     for kind, title, text, categories, stages, posts, days, evidence, project in fixture.TASKS:
+        key, _sep, option = evidence.partition(":")
         if not task_targets(owner, categories=categories, stages=stages):
+            continue
+        if _evidence_error(key, option, 1):  # the app that holds the evidence is not installed
             continue
         _issue_task(
             campaign,
@@ -215,7 +243,8 @@ def check_create_seed_campaign(*, actor: User, owner: Unit, start: date) -> Camp
             stages=stages,
             post_types=posts,
             due_workdays=days,
-            evidence=evidence,
+            evidence=key,
+            evidence_option=option,
             project=projects[project],
             today=start,
         )
@@ -250,7 +279,7 @@ def check_confirm_assignment(assignment: Assignment, *, actor: User, note: str) 
     if assignment.task.evidence != Task.Evidence.CONFIRM:
         raise ValidationError(
             _("此任务由系统依据“%(evidence)s”自动判定完成，无需填报")
-            % {"evidence": assignment.task.get_evidence_display()}
+            % {"evidence": assignment.task.evidence_label}
         )
     note = note.strip()
     if not note or len(note) > REASON_MAX:

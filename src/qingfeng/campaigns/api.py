@@ -15,13 +15,15 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from qingfeng.campaigns import actions, registers, selectors
-from qingfeng.campaigns.models import Activity, MeetingItem
-from qingfeng.campaigns.permissions import can
+from qingfeng.campaigns import actions, files, registers, selectors
+from qingfeng.campaigns.evidence import progress
+from qingfeng.campaigns.models import Activity, CampaignFile, MeetingItem, Rule
+from qingfeng.campaigns.permissions import acts_for, can
 from qingfeng.campaigns.rhythm import week_of
 from qingfeng.core.api import answers, refusals, scoped
 from qingfeng.lib.dates import parse_date
 from qingfeng.orgs.models import User
+from qingfeng.orgs.selectors import scope_root_units
 
 router = Router(tags=["campaigns"])
 
@@ -81,6 +83,148 @@ def campaigns(request: HttpRequest) -> Any:
             "ends_on": c.ends_on,
         }
         for c in selectors.campaigns_visible_to(_user(request))[:200]
+    ]
+
+
+class CampaignFileOut(Schema):
+    id: int
+    name: str
+    size: int
+    uploaded_at: str
+    url: str = Field(..., description="下载地址（按查看者范围）")
+
+
+class CampaignPlanOut(Schema):
+    id: int
+    name: str
+    plan_points: str = Field(..., description="实施方案要点")
+    files: list[CampaignFileOut] = Field(..., description="实施方案文件（Word 或 PDF）")
+
+
+class CampaignTaskOut(Schema):
+    task_id: int
+    title: str
+    kind: str = Field(..., description="common 共性要求 · individual 个性指标")
+    due_on: date
+    evidence: str = Field(
+        ...,
+        description="plan 实施方案获批 · weekly 按时报送周报 · confirm 单位确认完成 · "
+        "upload 上传佐证材料 · session 举行学习（evidence_option 为学习类型代码）· "
+        "closed 问题清单整改销号（evidence_option 为清单）",
+    )
+    evidence_option: str
+    evidence_label: str
+    done: int = Field(..., description="已达到（系统记录中的次数或已销号问题数）")
+    whole: int = Field(..., description="须达到")
+    reached: bool = Field(..., description="是否已完成")
+
+
+def _file_out(row: CampaignFile) -> dict[str, Any]:
+    return {
+        "id": row.pk,
+        "name": row.original_name,
+        "size": row.size,
+        "uploaded_at": timezone.localtime(row.uploaded_at).isoformat(),
+        "url": reverse("campaigns:file", args=[row.pk]),
+    }
+
+
+@router.get(
+    "/{campaign_id}/plan",
+    url_name="campaigns_plan",
+    response=answers(CampaignPlanOut, CampaignErrorOut),
+    summary="专项工作实施方案（要点和文件）",
+)
+def plan(request: HttpRequest, campaign_id: int) -> Any:
+    user = _user(request)
+    campaign = scoped(
+        lambda: selectors.get_campaign_for_user(user, campaign_id), _("专项工作不存在")
+    )
+    return {
+        "id": campaign.pk,
+        "name": campaign.name,
+        "plan_points": campaign.plan_points,
+        "files": [_file_out(f) for f in campaign.files.all()],
+    }
+
+
+_ONE_DOCUMENT = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            # JSON has no file: it is refused with the reason (400), as the page would.
+            "application/json": {"schema": {"type": "object", "properties": {}}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "title": "实施方案文件（Word .docx 或 PDF，不超过 20 MB）",
+                        }
+                    },
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/{campaign_id}/plan/files",
+    url_name="campaigns_plan_file",
+    response=answers(CampaignFileOut, CampaignErrorOut, status=201),
+    summary="上传专项工作实施方案文件（牵头单位管理员或专项办）",
+    description="multipart/form-data，file 字段一个 Word（.docx）或 PDF 文件。",
+    openapi_extra=_ONE_DOCUMENT,
+)
+def plan_file(request: HttpRequest, campaign_id: int) -> Any:
+    user = _user(request)
+    campaign = scoped(
+        lambda: selectors.get_campaign_for_user(user, campaign_id), _("专项工作不存在")
+    )
+    if not can(user, "report"):
+        raise HttpError(403, _("没有上传实施方案的权限"))
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise HttpError(400, _("请选择要上传的文件"))
+    with refusals():
+        row = files.check_attach_file(campaign, actor=user, upload=upload)
+    return Status(201, _file_out(row))
+
+
+@router.get(
+    "/{campaign_id}/tasks",
+    url_name="campaigns_my_tasks",
+    response=answers(list[CampaignTaskOut], CampaignErrorOut),
+    summary="本单位的任务清单和完成进度",
+    description="完成进度依据系统中已有的记录（学习举行、问题销号、周报报送），"
+    "只有系统无法体现时才依据上传或确认。非单位管理员为空列表。",
+)
+def my_tasks(request: HttpRequest, campaign_id: int) -> Any:
+    user = _user(request)
+    campaign = scoped(
+        lambda: selectors.get_campaign_for_user(user, campaign_id), _("专项工作不存在")
+    )
+    own = [u for u in scope_root_units(user) if acts_for(user, u)]
+    rows = list(selectors.assignments_of(own[0], campaign)) if own else []
+    shown = progress(rows)
+    return [
+        {
+            "task_id": a.task_id,
+            "title": a.task.title,
+            "kind": a.task.kind,
+            "due_on": a.task.due_on,
+            "evidence": a.task.evidence,
+            "evidence_option": a.task.evidence_option,
+            "evidence_label": a.task.evidence_label,
+            "done": shown[a.pk].done,
+            "whole": shown[a.pk].whole,
+            "reached": shown[a.pk].reached,
+        }
+        for a in rows
     ]
 
 
@@ -263,20 +407,40 @@ def item_done(request: HttpRequest, item_id: int, body: CampaignItemDoneIn) -> A
     summary="制度清单（建章立制）",
 )
 def rules(request: HttpRequest) -> Any:
-    return [
-        {
-            "id": r.pk,
-            "unit_id": r.unit_id,
-            "unit_name": r.unit.name,
-            "title": r.title,
-            "kind": r.kind,
-            "adopted_on": r.adopted_on,
-            "answers": r.answers,
-            "problems": [p.number for p in r.problems.all()],
-            "files": [reverse("campaigns:file", args=[f.pk]) for f in r.files.all()],
-        }
-        for r in selectors.rules_in_scope(_user(request))[:200]
-    ]
+    return [_rule_out(r) for r in selectors.rules_in_scope(_user(request))[:200]]
+
+
+class CampaignRuleLinkIn(Schema):
+    problems: list[str] = Field(..., max_length=100, description="台账问题编号")
+
+
+@router.post(
+    "/rules/{rule_id}/problems",
+    url_name="campaigns_rule_link",
+    response=answers(CampaignRuleOut, CampaignErrorOut),
+    summary="为已登记的制度关联台账问题（建章立制）",
+    description="只增不删；问题须是制度所属单位或其下属单位台账中的问题。",
+)
+def rule_link(request: HttpRequest, rule_id: int, body: CampaignRuleLinkIn) -> Any:
+    user = _user(request)
+    rule = scoped(lambda: selectors.get_rule_for_user(user, rule_id), _("制度不存在"))
+    with refusals():
+        registers.check_link_rule_problems(rule, actor=user, problem_numbers=body.problems)
+    return _rule_out(selectors.get_rule_for_user(user, rule_id))
+
+
+def _rule_out(r: Rule) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "unit_id": r.unit_id,
+        "unit_name": r.unit.name,
+        "title": r.title,
+        "kind": r.kind,
+        "adopted_on": r.adopted_on,
+        "answers": r.answers,
+        "problems": [p.number for p in r.problems.all()],
+        "files": [reverse("campaigns:file", args=[f.pk]) for f in r.files.all()],
+    }
 
 
 def _activity_out(activity: Activity, *, matters: bool) -> dict[str, Any]:

@@ -11,7 +11,7 @@ class CampaignsConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.campaigns import demo, figures, selectors
         from qingfeng.core import registry
-        from qingfeng.core.registry import DemoSeeder, Section, UnitNoticeSource
+        from qingfeng.core.registry import DemoSeeder, ProblemLinks, Section, UnitNoticeSource
 
         registry.add_urls("campaigns/", "qingfeng.campaigns.urls")
         # Reception days' public notices sit under the public notices' prefix (/notice/).
@@ -20,6 +20,10 @@ class CampaignsConfig(AppConfig):
         # The coming reception days, printed on each unit's channel poster as well.
         registry.add_unit_notices(UnitNoticeSource("reception", selectors.poster_notices))
         registry.add_figures(figures.SOURCE)
+        # The rules register answers the ledger's 建章立制 column (the ledger imports none).
+        registry.add_problem_links(
+            ProblemLinks("campaigns.rules", "rules", _("制度清单"), selectors.rule_links)
+        )
         registry.add_figures(figures.ACTIVITIES)
         registry.add_demo_seeder(
             DemoSeeder("campaigns", 40, seed=demo.demo_lines, has_data=demo.has_campaigns)

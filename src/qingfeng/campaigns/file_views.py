@@ -21,6 +21,7 @@ from qingfeng.core.policy import guarded
 from qingfeng.orgs.models import User
 
 TARGETS: dict[str, tuple[Callable[[User, int], files.Target], str, Callable[[Any], int]]] = {
+    "campaign": (selectors.get_campaign_for_user, "campaigns:detail", lambda t: t.pk),
     "plan": (selectors.get_plan_for_user, "campaigns:plan", lambda t: t.pk),
     "assignment": (selectors.get_assignment_for_user, "campaigns:task", lambda t: t.task_id),
     "report": (selectors.get_report_for_user, "campaigns:report", lambda t: t.pk),

@@ -59,7 +59,8 @@ PROJECTS = (
 
 C, S = Unit.Category, Unit.Stage
 P = Person.PostType
-# (kind, title, requirement, categories, stages, post types, working days, evidence, project)
+# (kind, title, requirement, categories, stages, post types, working days, evidence, project);
+# evidence "key:option" is an app's registered evidence (campaigns/evidence.py).
 TASKS = (
     (
         "common",
@@ -114,6 +115,28 @@ TASKS = (
         (P.PARTY_TEACHER,),
         20,
         "confirm",
+        "靶向攻坚",
+    ),
+    (
+        "common",
+        "开展警示教育",
+        "以身边典型案例开展警示教育，以学习举行记录为准，不另报照片和心得。",
+        (),
+        (),
+        (),
+        20,
+        "session:warning",
+        "铸魂赋能",
+    ),
+    (
+        "common",
+        "领导班子问题清单整改销号",
+        "领导班子问题清单逐项整改，经审核销号，以台账销号为准。",
+        (),
+        (),
+        (P.LEADER,),
+        60,
+        "closed:leadership",
         "靶向攻坚",
     ),
     (

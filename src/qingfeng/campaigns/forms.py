@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from qingfeng.campaigns.models import Activity, Project, Rule, Task
+from qingfeng.core import registry
 from qingfeng.orgs.models import Person, Unit
 
 
@@ -35,7 +36,17 @@ class TaskForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     due_workdays = forms.IntegerField(label=_("完成时限（工作日）"), min_value=1, max_value=250)
-    evidence = forms.ChoiceField(label=_("完成依据"), choices=Task.Evidence.choices)
+    evidence = forms.ChoiceField(
+        label=_("完成依据"),
+        help_text=_("系统中已有的记录能说明完成的，选该记录；只有系统无法体现时才要求上传"),
+    )
+    evidence_target = forms.IntegerField(
+        label=_("须达到次数（按学习举行次数判定时）"),
+        min_value=1,
+        max_value=99,
+        initial=1,
+        required=False,
+    )
     project = forms.ModelChoiceField(
         label=_("所属项目"), queryset=Project.objects.none(), required=False
     )
@@ -43,6 +54,28 @@ class TaskForm(forms.Form):
     def __init__(self, *args: Any, projects: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects  # type: ignore[attr-defined]
+        self.fields["evidence"].choices = evidence_choices()  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        """`evidence` as chosen ("session:code") split into the evidence and its option."""
+        data = super().clean() or {}
+        chosen = data.get("evidence") or ""
+        data["evidence"], _sep, data["evidence_option"] = chosen.partition(":")
+        data["evidence_target"] = data.get("evidence_target") or 1
+        return data
+
+
+def evidence_choices() -> list[tuple[str, Any]]:
+    """The campaign's own evidence, then each registered one with each of its options (an app
+    not installed offers none)."""
+    choices: list[tuple[str, Any]] = [(str(value), label) for value, label in Task.Evidence.choices]
+    for found in registry.task_evidence():
+        options = found.options()
+        if not options:
+            choices.append((found.key, found.label))
+        for value, label in options:
+            choices.append((f"{found.key}:{value}", f"{found.label}：{label}"))
+    return choices
 
 
 class NoteForm(forms.Form):
@@ -51,6 +84,11 @@ class NoteForm(forms.Form):
 
 class PlanForm(forms.Form):
     points = forms.CharField(label=_("方案要点"), widget=forms.Textarea(attrs={"rows": 6}))
+    file = forms.FileField(
+        label=_("实施方案文件（Word .docx 或 PDF，20 MB 以内，可不传）"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".docx,.pdf"}),
+    )
 
 
 class DecisionForm(forms.Form):
@@ -142,6 +180,14 @@ class RuleForm(Styled):
         help_text=_("该制度针对的台账问题，多个编号用逗号、顿号或空格分开"),
     )
     file = forms.FileField(label=_("制度文本（PDF、DOCX）"), required=False)
+
+    def clean_problems(self) -> list[str]:
+        text = self.cleaned_data.get("problems") or ""
+        return [n for n in re.split(r"[\s,，、;；]+", text) if n]
+
+
+class RuleLinkForm(forms.Form):
+    problems = forms.CharField(label=_("台账问题编号"), max_length=1000)
 
     def clean_problems(self) -> list[str]:
         text = self.cleaned_data.get("problems") or ""

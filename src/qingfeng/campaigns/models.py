@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from qingfeng.core import registry
 from qingfeng.core.attachments import Attachment
 from qingfeng.orgs.models import Unit, User
 
@@ -90,9 +91,14 @@ class Task(models.Model):
         INDIVIDUAL = "individual", _("个性指标")
 
     class Evidence(models.TextChoices):
+        """The campaign's own evidence; other apps add theirs to the registry
+        (`registry.task_evidence`: a study session of a type held, a list's problems
+        closed), kept in `evidence` by their key with `evidence_option` saying of what."""
+
         CONFIRM = "confirm", _("单位确认完成")
         PLAN = "plan", _("实施方案获批")
         WEEKLY = "weekly", _("按时报送周报")
+        UPLOAD = "upload", _("上传佐证材料")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tasks")
     issuer = models.ForeignKey(
@@ -115,7 +121,13 @@ class Task(models.Model):
     post_types = models.JSONField(_("人员岗位"), default=list)
     due_workdays = models.PositiveSmallIntegerField(_("完成时限（工作日）"))
     due_on = models.DateField(_("截止日期"))
-    evidence = models.CharField(_("完成依据"), max_length=10, choices=Evidence.choices)
+    # One of `Evidence`, or the key of a registered `TaskEvidence` (no fixed choices: the
+    # apps installed say which there are).
+    evidence = models.CharField(_("完成依据"), max_length=30)
+    # What a registered evidence is about (a session type's code, a problem list), and how many
+    # a unit must reach where the evidence does not say (sessions held).
+    evidence_option = models.CharField(_("依据对象"), max_length=50, blank=True)
+    evidence_target = models.PositiveSmallIntegerField(_("须达到（次）"), default=1)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -126,6 +138,27 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def registered_evidence(self) -> registry.TaskEvidence | None:
+        """The app's evidence this task is done by, when it is not one of the campaign's own."""
+        if self.evidence in self.Evidence.values:
+            return None
+        return registry.task_evidence_for(self.evidence)
+
+    @property
+    def evidence_label(self) -> str:
+        """完成依据 as the pages say it: 举行学习：理论中心组学习（至少 2 次）."""
+        if self.evidence in self.Evidence.values:
+            return str(self.Evidence(self.evidence).label)
+        found = self.registered_evidence
+        if found is None:
+            return self.evidence
+        option = dict(found.options()).get(self.evidence_option, self.evidence_option)
+        text = f"{found.label}：{option}" if option else str(found.label)
+        if found.counted:
+            text += str(_("（至少 %(n)d 次）") % {"n": self.evidence_target})
+        return text
 
 
 class Assignment(models.Model):
@@ -291,6 +324,7 @@ class CampaignFile(Attachment):
     a rule's text or a meeting's minutes. Kept, never deleted (DESIGN.md §4)."""
 
     class Kind(models.TextChoices):
+        CAMPAIGN = "campaign", _("专项工作实施方案")
         PLAN = "plan", _("实施方案")
         ASSIGNMENT = "assignment", _("任务佐证")
         REPORT = "report", _("周报佐证")
@@ -298,6 +332,9 @@ class CampaignFile(Attachment):
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("类别"), max_length=12, choices=Kind.choices)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="files"
+    )
     plan = models.ForeignKey(
         UnitPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="files"
     )

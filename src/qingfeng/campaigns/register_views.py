@@ -30,6 +30,7 @@ from qingfeng.campaigns.forms import (
     NoteForm,
     PlanActivityForm,
     RuleForm,
+    RuleLinkForm,
 )
 from qingfeng.campaigns.models import Activity, Campaign, MeetingItem
 from qingfeng.campaigns.permissions import acts_for, can, records_for
@@ -180,8 +181,26 @@ def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
         "form": form,
         "unit": unit,
         "openable": selectors.openable_problems(request.user, rows),
+        "keeps": {r.pk for r in rows if records_for(request.user, r.unit)},
     }
     return render(request, "campaigns/rules.html", context)
+
+
+@guarded(can, "report")
+@require_POST
+def rule_link(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """More ledger problems a rule answers (its 建章立制), by number."""
+    rule = selectors.get_rule_for_user(request.user, pk)
+    form = RuleLinkForm(request.POST)
+    numbers = form.cleaned_data["problems"] if form.is_valid() else []  # refused by the action
+    return _step(
+        request,
+        lambda: registers.check_link_rule_problems(
+            rule, actor=request.user, problem_numbers=numbers
+        ),
+        done=_("已关联台账问题"),
+        back=f"{reverse('campaigns:rules')}#rule-{rule.pk}",
+    )
 
 
 @guarded(can, "view")

@@ -178,19 +178,7 @@ def check_adopt_rule(
         entry.refuse("kind", _("请选择新制定或修订"))
     if _past(adopted_on):
         entry.refuse("adopted_on", _("印发日期不能晚于今天"))
-    wanted = list(dict.fromkeys(n.strip().upper() for n in problem_numbers if n.strip()))
-    problems = list(
-        Problem.objects.filter(number__in=wanted, unit__path__startswith=unit.path).exclude(
-            status=Problem.Status.WITHDRAWN
-        )
-    )
-    unknown = sorted(set(wanted) - {p.number for p in problems})
-    if unknown:
-        entry.refuse(
-            "problems",
-            _("找不到这些问题编号（须是本单位或下属单位台账中的问题）：%(n)s")
-            % {"n": "、".join(unknown)},
-        )
+    problems = _answered(entry, unit, problem_numbers)
     rule = entry.save(
         Rule,
         action="rule.adopt",
@@ -208,6 +196,47 @@ def check_adopt_rule(
     rule.problems.set(problems)
     if upload is not None:
         files.attach(rule, actor=actor, upload=upload)
+    return rule
+
+
+def _answered(entry: _Entry, unit: Unit, numbers: Sequence[str]) -> list[Problem]:
+    """The ledger's problems of these numbers, of the unit or the units below it; an unknown
+    number is refused by name."""
+    wanted = list(dict.fromkeys(n.strip().upper() for n in numbers if n.strip()))
+    problems = list(
+        Problem.objects.filter(number__in=wanted, unit__path__startswith=unit.path).exclude(
+            status=Problem.Status.WITHDRAWN
+        )
+    )
+    unknown = sorted(set(wanted) - {p.number for p in problems})
+    if unknown:
+        entry.refuse(
+            "problems",
+            _("找不到这些问题编号（须是本单位或下属单位台账中的问题）：%(n)s")
+            % {"n": "、".join(unknown)},
+        )
+    return problems
+
+
+@transaction.atomic
+def check_link_rule_problems(rule: Rule, *, actor: User, problem_numbers: Sequence[str]) -> Rule:
+    """More ledger problems a rule answers (a problem's 建章立制 often comes after the rule was
+    registered): added to those it has, never removed — the register keeps what was said."""
+    entry = _Entry(actor, rule.unit, _("制度"))
+    problems = _answered(entry, rule.unit, problem_numbers)
+    if not problems and not entry.errors:
+        entry.refuse("problems", _("请填写问题编号"))
+    entry.raise_errors()
+    had = set(rule.problems.values_list("pk", flat=True))
+    added = [p for p in problems if p.pk not in had]
+    rule.problems.add(*added)
+    record_audit(
+        actor=actor,
+        action="campaigns.rule.link",
+        obj=rule,
+        unit=rule.unit,
+        after={"added": [p.number for p in added]},
+    )
     return rule
 
 

@@ -31,7 +31,7 @@ from qingfeng.campaigns.models import (
 )
 from qingfeng.campaigns.rhythm import week_end
 from qingfeng.core import figurelist, registry
-from qingfeng.core.registry import Figure, UnitNotice
+from qingfeng.core.registry import Figure, ProblemLink, UnitNotice
 from qingfeng.core.scope import scope_paths
 from qingfeng.ledger.selectors import problems_visible_to
 from qingfeng.orgs.models import Unit, User
@@ -95,7 +95,7 @@ def get_task_for_user(user: User, pk: int) -> Task:
 def assignments_of(unit: Unit, campaign: Campaign) -> QuerySet[Assignment]:
     return (
         Assignment.objects.filter(unit=unit, task__campaign=campaign)
-        .select_related("task", "task__issuer", "task__project")
+        .select_related("task", "task__issuer", "task__project", "task__campaign")
         .order_by("task__due_on", "task_id")
     )
 
@@ -152,8 +152,11 @@ def _in_scope(user: User) -> Q:
 
 
 def get_file_for_user(user: User, pk: int) -> CampaignFile:
-    """A file of a unit in the user's scope (the unit, the levels above it), else a 404."""
-    return get_object_or_404(CampaignFile.objects.filter(_in_scope(user)), pk=pk)
+    """A file of a unit in the user's scope (the unit, the levels above it), or a campaign's
+    implementation plan wherever the campaign is seen (its owner and every unit below), else
+    a 404."""
+    of_campaign = Q(kind=CampaignFile.Kind.CAMPAIGN, campaign__in=campaigns_visible_to(user))
+    return get_object_or_404(CampaignFile.objects.filter(_in_scope(user) | of_campaign), pk=pk)
 
 
 # The figures every app supplies (core/registry.py), read for many units at once.
@@ -348,6 +351,40 @@ def rules_in_scope(user: User) -> QuerySet[Rule]:
         .select_related("unit")
         .prefetch_related("files", "problems")
     )
+
+
+def get_rule_for_user(user: User, pk: int) -> Rule:
+    return get_object_or_404(rules_in_scope(user), pk=pk)
+
+
+def rule_links(problem_ids: Sequence[int], viewer: User | None) -> dict[int, list[ProblemLink]]:
+    """The ledger's 建章立制 column (`registry.problem_links`): per problem, the rules of the
+    register that answer it — title, kind and date — each linking to its row in the register
+    where the viewer may see that rule (none in the export, `viewer` None)."""
+    through = Rule.problems.through
+    rows = (
+        through.objects.filter(problem_id__in=problem_ids)
+        .select_related("rule")
+        .order_by("problem_id", "rule__adopted_on", "rule_id")
+    )
+    pairs = [(row.problem_id, row.rule) for row in rows]
+    seen: set[int] = set()
+    if viewer is not None and pairs:
+        seen = set(
+            rules_in_scope(viewer)
+            .filter(pk__in={rule.pk for _p, rule in pairs})
+            .values_list("pk", flat=True)
+        )
+    found: dict[int, list[ProblemLink]] = defaultdict(list)
+    for problem_id, rule in pairs:
+        text = _("《%(title)s》（%(kind)s，%(day)s）") % {
+            "title": rule.title,
+            "kind": rule.get_kind_display(),
+            "day": rule.adopted_on.isoformat(),
+        }
+        url = f"{reverse('campaigns:rules')}#rule-{rule.pk}" if rule.pk in seen else ""
+        found[problem_id].append(ProblemLink(str(text), url))
+    return dict(found)
 
 
 def openable_problems(user: User, rules: Iterable[Rule]) -> set[int]:

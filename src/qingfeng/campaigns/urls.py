@@ -25,6 +25,7 @@ urlpatterns = [
     path("meetings/<int:pk>/", register_views.meeting_detail, name="meeting"),
     path("items/<int:pk>/done/", register_views.item_done, name="item_done"),
     path("rules/", register_views.rules, name="rules"),
+    path("rules/<int:pk>/problems/", register_views.rule_link, name="rule_link"),
     path("activities/", register_views.activities, name="activities"),
     path("activities/<int:pk>/", register_views.activity_detail, name="activity"),
     path("activities/<int:pk>/hold/", register_views.activity_hold, name="activity_hold"),

@@ -18,13 +18,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qingfeng.campaigns import actions, figures, fixture, selectors
-from qingfeng.campaigns.files import may_attach
+from qingfeng.campaigns.evidence import progress
+from qingfeng.campaigns.files import PLAN_FILE, check_submit_plan_with_file, may_attach
 from qingfeng.campaigns.forms import DecisionForm, NoteForm, PlanForm, ReportForm, TaskForm
 from qingfeng.campaigns.models import Campaign, WeeklyReport
 from qingfeng.campaigns.permissions import acts_for, can, decides_for, issues_from
 from qingfeng.campaigns.rhythm import month_bounds, week_end, week_of
 from qingfeng.campaigns.workflow import PLAN, REPORT
 from qingfeng.core import figurelist
+from qingfeng.core.attachments import MB, body_too_large
 from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.policy import guarded
 from qingfeng.lib.dates import parse_date
@@ -95,15 +97,23 @@ def campaign_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     own = [u for u in scope_root_units(user) if acts_for(user, u)]
     unit = own[0] if own else None
     issuers = [u for u in scope_root_units(user) if issues_from(user, u)]
+    mine = list(selectors.assignments_of(unit, campaign)) if unit else []
+    shown = progress(mine)
     return render(
         request,
         "campaigns/detail.html",
         {
             "campaign": campaign,
+            "files": campaign.files.all(),
+            "files_title": _("专项工作实施方案"),
+            "files_accept": ".docx,.pdf",
+            "upload_url": reverse("campaigns:file_upload", args=["campaign", campaign.pk])
+            if may_attach(user, campaign)
+            else "",
             "phases": campaign.phases.all(),
             "projects": campaign.projects.filter(parent=None).prefetch_related("actions"),
             "unit": unit,
-            "assignments": selectors.assignments_of(unit, campaign) if unit else [],
+            "assignments": [(a, shown[a.pk]) for a in mine],
             "plan": selectors.plan_of(campaign, unit) if unit else None,
             "issued": selectors.tasks_issued(user, campaign) if issuers else [],
             "can_issue": bool(issuers),
@@ -144,13 +154,14 @@ def task_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def task_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = selectors.get_task_for_user(request.user, pk)
     rows = list(selectors.assignments_of_task(request.user, task))
-    done = sum(1 for a in rows if a.status == "done")
+    shown = progress(rows)
+    done = sum(1 for a in rows if shown[a.pk].reached)
     return render(
         request,
         "campaigns/task.html",
         {
             "task": task,
-            "rows": rows,
+            "rows": [(a, shown[a.pk]) for a in rows],
             "done": done,
             "rate": selectors.percent(done, len(rows)),
             "form": NoteForm(),
@@ -185,11 +196,22 @@ def plan_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not own:
         raise Http404
     plan = selectors.plan_of(campaign, own[0])
-    form = PlanForm(request.POST or None, initial={"points": plan.points if plan else ""})
+    if request.method == "POST" and body_too_large(request, max_bytes=PLAN_FILE.max_bytes + MB):
+        messages.error(request, _("文件超过 %(mb)d MB") % {"mb": PLAN_FILE.max_bytes // MB})
+        return HttpResponseRedirect(reverse("campaigns:plan_submit", args=[campaign.pk]))
+    form = PlanForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"points": plan.points if plan else ""},
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            actions.check_submit_plan(
-                campaign, unit=own[0], actor=request.user, points=form.cleaned_data["points"]
+            check_submit_plan_with_file(
+                campaign,
+                unit=own[0],
+                actor=request.user,
+                points=form.cleaned_data["points"],
+                upload=form.cleaned_data["file"],
             )
         except ValidationError as exc:
             _errors(form, exc)
@@ -233,6 +255,7 @@ def plan_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "decides": decides,
             "events": _labelled(plan.events, PLAN.event_labels),
             "files": plan.files.all(),
+            "files_accept": ".docx,.pdf",
             "upload_url": reverse("campaigns:file_upload", args=["plan", plan.pk])
             if may_attach(request.user, plan)
             else "",

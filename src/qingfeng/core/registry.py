@@ -328,6 +328,48 @@ class FigureSource:
 
 
 @dataclass(frozen=True)
+class TaskEvidence:
+    """Evidence an app holds that a campaign task is done (a study session of a type held, the
+    problems of a list closed), so nobody uploads what the system can show (the 2024 rules
+    against formalism).
+
+    `options()` lists what the evidence is about ([(value, label)]: the session types, the
+    problem lists), [] when nothing is to choose. `progress(option, unit_ids, start, end)`
+    returns, per unit that has any, (done, whole) for the days `start` … `end`: `whole` is the
+    number to reach (the problems of the list), or None when the task sets it (sessions held);
+    a few grouped queries whatever the number of units."""
+
+    key: str
+    label: StrOrPromise
+    options: Callable[[], list[tuple[str, str]]]
+    progress: Callable[[str, Sequence[int], date, date], Mapping[int, tuple[int, int | None]]]
+    # The task sets how many (`whole` is None): sessions held, not the problems of a list.
+    counted: bool = False
+
+
+@dataclass(frozen=True)
+class ProblemLink:
+    """Something of another app a problem is linked to (a rule of the rules register that
+    answers it: its 建章立制), as the ledger shows it: a line of text, and an address where
+    the viewer may open it ('' otherwise)."""
+
+    text: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ProblemLinks:
+    """`links(problem_ids, viewer)`: per problem, what the app links to it, for the ledger's
+    column `column` (e.g. "rules": 建章立制) on the problem's page and in the export (viewer
+    None: the export, which is already scoped). A few grouped queries for many problems."""
+
+    key: str
+    column: str
+    label: StrOrPromise
+    links: Callable[[Sequence[int], Any], Mapping[int, list[ProblemLink]]]
+
+
+@dataclass(frozen=True)
 class DashboardPanel:
     """A panel an app adds to the dashboard beside the figures (what counts cannot say: the
     evaluation's verdicts with their intervals, a ranking). `context(user, paths, first,
@@ -457,6 +499,8 @@ class Registry:
     leftovers: dict[str, Leftovers] = field(default_factory=dict)
     import_logs: dict[str, ImportLog] = field(default_factory=dict)
     typical: dict[str, TypicalCaseSource] = field(default_factory=dict)
+    evidence: dict[str, TaskEvidence] = field(default_factory=dict)
+    problem_links: dict[str, ProblemLinks] = field(default_factory=dict)
 
     def _add(self, table: dict[str, Any], key: str, item: Any) -> None:
         # ready() may run twice (tests, autoreload): the same key replaces, never duplicates.
@@ -505,6 +549,37 @@ def complaint_sink() -> ComplaintSink | None:
 
 def add_demo_seeder(seeder: DemoSeeder) -> None:
     _registry._add(_registry.seeders, seeder.key, seeder)
+
+
+def add_task_evidence(evidence: TaskEvidence) -> None:
+    """Evidence of a campaign task's completion that the app's records hold."""
+    _registry._add(_registry.evidence, evidence.key, evidence)
+
+
+def task_evidence() -> list[TaskEvidence]:
+    return sorted(_registry.evidence.values(), key=lambda e: e.key)
+
+
+def task_evidence_for(key: str) -> TaskEvidence | None:
+    return _registry.evidence.get(key)
+
+
+def add_problem_links(links: ProblemLinks) -> None:
+    """What an app links to the ledger's problems (shown in a column of the ledger)."""
+    _registry._add(_registry.problem_links, links.key, links)
+
+
+def problem_links(
+    column: str, problem_ids: Sequence[int], viewer: Any
+) -> dict[int, list[ProblemLink]]:
+    """Every app's links of these problems for the ledger's column `column`."""
+    found: dict[int, list[ProblemLink]] = {}
+    for item in sorted(_registry.problem_links.values(), key=lambda i: i.key):
+        if item.column != column:
+            continue
+        for pk, links in item.links(problem_ids, viewer).items():
+            found.setdefault(pk, []).extend(links)
+    return found
 
 
 def add_figures(source: FigureSource) -> None:

@@ -11,7 +11,7 @@ class LearningConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, Section
-        from qingfeng.learning import demo, figures, gaps, sources, typical
+        from qingfeng.learning import demo, evidence, figures, gaps, sources, typical
 
         registry.add_urls("learning/", "qingfeng.learning.urls")
         # 评诺 by the people served, under the public rating prefix (/rate/ is exposed).
@@ -20,6 +20,8 @@ class LearningConfig(AppConfig):
         registry.add_problem_source(sources.SelfExamSource())
         registry.add_figures(figures.SOURCE)
         registry.add_typical_cases(typical.SOURCE)
+        # A campaign task done by a session of a type held (campaigns/evidence.py).
+        registry.add_task_evidence(evidence.EVIDENCE)
         registry.add_job_handler(gaps.JOB, gaps.run_job, atomic=False)
         registry.add_demo_seeder(
             DemoSeeder("learning", 40, seed=demo.demo_lines, has_data=demo.has_sessions)

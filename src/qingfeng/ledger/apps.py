@@ -11,7 +11,7 @@ class LedgerConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, HomeCard, ImportLog, Section
-        from qingfeng.ledger import cards, demo, figures
+        from qingfeng.ledger import cards, demo, evidence, figures
         from qingfeng.ledger.actions import retention
         from qingfeng.ledger.excel import work
         from qingfeng.ledger.models import PROBLEM_SEARCH, PROBLEM_TALLY
@@ -24,6 +24,8 @@ class LedgerConfig(AppConfig):
         registry.add_urls("progress/", "qingfeng.ledger.public_urls", public=True)
         registry.add_figures(figures.SOURCE)
         registry.add_import_log(ImportLog("ledger", _("台账导入"), "ledger.LedgerImport"))
+        # A campaign task done by the problems of a list closed (campaigns/evidence.py).
+        registry.add_task_evidence(evidence.EVIDENCE)
         registry.add_home_card(
             HomeCard("ledger", "ledger/cards/overview.html", 20, cards.overview_card)
         )

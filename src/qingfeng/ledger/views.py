@@ -199,6 +199,8 @@ def problem_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "children": problem.children.all(),
         "cooperating": problem.cooperating_units.all(),
         "source_groups": _source_groups(user, problem),
+        # 建章立制: the rules other apps' registers link to this problem (the rules register).
+        "rule_links": registry.problem_links("rules", [problem.pk], user).get(problem.pk, []),
         "show": {action: action in available for action in ACTIONS},
         "can_edit": can(user, "edit", problem),
         "report_form": ReportForm(initial={"progress": problem.progress}),

@@ -76,6 +76,7 @@ OBJECTS: dict[str, Factory] = {
     "api:campaigns_item_done": renamed(campaigns.item, "item_id"),
     "api:campaigns_activity": renamed(campaigns.activity, "activity_id"),
     "api:campaigns_activity_matter": renamed(campaigns.activity, "activity_id"),
+    "api:campaigns_rule_link": renamed(campaigns.rule, "rule_id"),
     "api:reports_bulletin": renamed(reports.bulletin, "bulletin_id"),
     "api:oversight_visit": oversight.api_visit,
     "api:oversight_draw_value": oversight.api_draw,

@@ -127,7 +127,20 @@ def activity(case: BaseTestCase) -> Made:
     return Made({"pk": made.pk}, case.school_admin)
 
 
+def rule(case: BaseTestCase) -> Made:
+    """A rule of the school's register (建章立制); its county reaches it."""
+    made = registers.check_adopt_rule(
+        actor=case.school_admin,
+        unit=case.school,
+        title="课后服务收费公示制度",
+        kind="new",
+        adopted_on=date(2026, 1, 5),
+    )
+    return Made({"pk": made.pk}, case.school_admin)
+
+
 OBJECTS: dict[str, Factory] = {
+    "campaigns:rule_link": rule,
     "campaigns:activity": activity,
     "campaigns:meeting": meeting,
     "campaigns:item_done": item,

@@ -336,7 +336,8 @@ class Checker:
         fields.update(title=title, description=description)
         for key, name in (("cause", "cause"), ("goal", "goal"), ("remarks", "remarks")):
             fields[name] = self.text(sheet, row, cells, key)
-        fields["rules_adopted"] = C.yes_no_text(self.text(sheet, row, cells, "rules"))
+        rules = C.without_linked(self.text(sheet, row, cells, "rules"))
+        fields["rules_adopted"] = C.yes_no_text(rules)
         fields["accountability"] = C.yes_no_text(self.text(sheet, row, cells, "accountability"))
         measures = C.split_measures(self.text(sheet, row, cells, "measures"))
         if len(measures) > MAX_MEASURES:

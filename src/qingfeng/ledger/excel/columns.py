@@ -441,6 +441,26 @@ def parse_completion(value: Any) -> Completion | None:
 NONE_WORDS = frozenset({"/", "-", "—", "暂无", "无需"})
 
 
+# The export writes the rules register's entries linked to a problem into its 建章立制 cell
+# (`registry.problem_links`), each on a line of its own with this mark; they are the register's,
+# not the problem's text, so a re-import leaves them out.
+LINKED_MARK = "【制度清单】"
+
+
+def without_linked(text: str) -> str:
+    """A 建章立制 cell without the lines the export added from the rules register."""
+    if LINKED_MARK not in text:
+        return text
+    lines = [line for line in text.splitlines() if not line.strip().startswith(LINKED_MARK)]
+    return "\n".join(lines).strip()
+
+
+def with_linked(text: str, linked: list[str]) -> str:
+    """A problem's 建章立制 text with the rules register's entries linked to it, one a line."""
+    lines = [text] if text else []
+    return "\n".join([*lines, *(f"{LINKED_MARK}{item}" for item in linked)])
+
+
 def yes_no_text(text: str) -> str:
     """建章立制 / 追责问责: "是" stays "是", "否" or "无" becomes blank, anything else is kept
     as written (the name of the rule adopted, the outcome of the accountability)."""

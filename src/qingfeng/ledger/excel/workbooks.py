@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from qingfeng.core import registry
 from qingfeng.core.audit import record_audit
 from qingfeng.core.progress import current
 from qingfeng.ledger.excel.columns import (
@@ -28,6 +29,7 @@ from qingfeng.ledger.excel.columns import (
     CHOICES,
     COLUMNS,
     IMPORTED,
+    with_linked,
 )
 from qingfeng.ledger.excel.reading import LedgerSheet, ParsedLedger
 from qingfeng.ledger.models import Category, Measure, Problem
@@ -197,6 +199,8 @@ def export_ledger_workbook(
     for chunk in _chunks(problems.values(*EXPORT_FIELDS).iterator(chunk_size=CHUNK), CHUNK):
         progress.step(count, None, _("已写出 %(n)d 行") % {"n": count})
         measures, cooperating = _related(chunk)
+        # 建章立制: the rules register's entries that answer the problem, after its own text.
+        linked = registry.problem_links("rules", [p["id"] for p in chunk], None)
         for p in chunk:
             count += 1
             values: dict[str, Any] = {
@@ -221,7 +225,9 @@ def export_ledger_workbook(
                 "progress": p["progress"] / 100,
                 "status": statuses.get(p["status"], p["status"]),
                 "light": LIGHT_WORDS.get(p["light"], ""),
-                "rules": p["rules_adopted"],
+                "rules": with_linked(
+                    p["rules_adopted"], [link.text for link in linked.get(p["id"], ())]
+                ),
                 "accountability": p["accountability"],
                 "remarks": p["remarks"],
             }
