@@ -84,6 +84,10 @@ def all_types() -> QuerySet[SessionType]:
     return SessionType.objects.order_by("-is_active", "sort_order", "id")
 
 
+def get_type(pk: int) -> SessionType:
+    return get_object_or_404(all_types(), pk=pk)
+
+
 def _day_start(day: date) -> datetime:
     """The instant the local day starts: a range on the column, which the (unit, starts_at)
     index serves (a `__date` lookup casts every row of the unit, in Python on SQLite)."""

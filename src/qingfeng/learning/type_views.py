@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -53,13 +53,13 @@ def type_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 @guarded(can, "configure")
 @require_http_methods(["GET", "POST"])
 def type_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _form_page(request, get_object_or_404(selectors.all_types(), pk=pk))
+    return _form_page(request, selectors.get_type(pk))
 
 
 @guarded(can, "configure")
 @require_POST
 def type_active(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    item = get_object_or_404(selectors.all_types(), pk=pk)
+    item = selectors.get_type(pk)
     active = request.POST.get("active") == "1"
     try:
         actions.check_set_session_type_active(item, actor=request.user, active=active)

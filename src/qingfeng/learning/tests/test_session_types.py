@@ -4,6 +4,7 @@ read again from the new values (calendar and gap notifications)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import time_machine
 from django.urls import reverse
@@ -22,7 +23,7 @@ P = Person.PostType
 
 
 class SessionTypePagesTestCase(LearningCase):
-    def post_new(self, **extra: object) -> object:
+    def post_new(self, **extra: object) -> Any:
         data = {
             "name": "青年教师理论学习小组",
             "cadence": "monthly",
@@ -51,7 +52,7 @@ class SessionTypePagesTestCase(LearningCase):
         self.assertTrue(made.is_active)
         event = AuditEvent.objects.get(action="learning.session_type.create")
         self.assertEqual(event.actor, self.office_user)
-        self.assertEqual(event.after["minimum"], 2)
+        self.assertEqual((event.after or {}).get("minimum"), 2)
         listing = self.client.get(reverse("learning:types"))
         self.assertContains(listing, "青年教师理论学习小组")
         self.assertContains(listing, "专任教师")
@@ -189,3 +190,54 @@ class SessionTypeCadenceTestCase(LearningCase):
         actions.check_set_session_type_active(party_day, actor=self.office_user, active=True)
         gaps.notify_gaps(date(2026, 12, 29))
         self.assertTrue(GapNotice.objects.filter(key__contains=f":{party_day.pk}:2026-12").exists())
+
+
+class SessionTypeApiTestCase(LearningCase):
+    """/api/learning/types: read by readers, configured by the city bureau, same actions."""
+
+    def test_the_api_lists_adds_edits_and_deactivates(self) -> None:
+        self.login(self.school_admin)
+        listed = self.client.get(reverse("api:learning_types")).json()
+        self.assertIn("中心组专题研学", [t["name"] for t in listed])
+        body = {
+            "name": "教辅人员业务学习",
+            "cadence": "quarterly",
+            "audience": "all",
+            "post_types": ["support"],
+            "alert_workdays": 10,
+        }
+        refused = self.client.post(
+            reverse("api:learning_type_new"), body, content_type="application/json"
+        )
+        self.assertEqual(refused.status_code, 403)
+        self.login(self.office_user)
+        made = self.client.post(
+            reverse("api:learning_type_new"), body, content_type="application/json"
+        )
+        self.assertEqual(made.status_code, 201, made.content)
+        item = made.json()
+        self.assertEqual((item["post_types"], item["minimum"]), (["support"], 1))
+        bad = self.client.put(
+            reverse("api:learning_type", args=[item["id"]]),
+            {**body, "minimum": 40},
+            content_type="application/json",
+        )
+        self.assertEqual(bad.status_code, 400)
+        self.assertIn("每期至少次数须在 1 到 31 之间", bad.json()["detail"])
+        self.assertEqual(SessionType.objects.get(pk=item["id"]).minimum, 1)
+        edited = self.client.put(
+            reverse("api:learning_type", args=[item["id"]]),
+            {**body, "minimum": 2},
+            content_type="application/json",
+        )
+        self.assertEqual(edited.json()["minimum"], 2)
+        off = self.client.post(
+            reverse("api:learning_type_active", args=[item["id"]]),
+            {"active": False},
+            content_type="application/json",
+        )
+        self.assertFalse(off.json()["is_active"])
+        missing = self.client.put(
+            reverse("api:learning_type", args=[99999]), body, content_type="application/json"
+        )
+        self.assertEqual(missing.status_code, 404)
