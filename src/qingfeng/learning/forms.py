@@ -77,6 +77,17 @@ class SessionTypeForm(forms.Form):
     )
     sort_order = forms.IntegerField(label=_("排序"), initial=100, required=False)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
+                continue  # the browser's own boxes: Tabler's need a .form-check wrapper
+            if isinstance(widget, forms.Select):
+                widget.attrs["class"] = "form-select"
+            else:
+                widget.attrs["class"] = "form-control"
+
     def clean_sort_order(self) -> int:
         return self.cleaned_data.get("sort_order") or 0
 
