@@ -134,8 +134,6 @@ OBJECTS: dict[str, Factory] = {
     "learning:type_edit": session_type,
     "learning:type_active": session_type,
     "learning:session_sheet": session,
-    "api:learning_type": session_type_api,
-    "api:learning_type_active": session_type_api,
     "learning:unit": unit,
     "learning:pledge_rate_qr": unit,
     "learning:pledge_rate_poster": unit,
