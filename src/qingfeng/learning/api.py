@@ -10,7 +10,7 @@ from typing import Any, cast
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from qingfeng.core.api import answers, refusals, scoped
@@ -229,7 +229,7 @@ def session_type_new(request: HttpRequest, payload: LearningTypeIn) -> Any:
     user = _to_configure(request)
     with refusals():
         item = actions.check_save_session_type(None, actor=user, **payload.dict())
-    return 201, _type_out(item)
+    return Status(201, _type_out(item))
 
 
 @router.put(
