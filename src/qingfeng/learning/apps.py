@@ -33,5 +33,6 @@ class LearningConfig(AppConfig):
                 ("my_study", _("我的学习"), "learning:mine"),
                 ("pledges", _("承诺践诺"), "learning:pledges"),
                 ("cases", _("典型案例库"), "learning:cases"),
+                ("session_types", _("学习类型"), "learning:types"),
             ),
         )

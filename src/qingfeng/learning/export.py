@@ -36,6 +36,20 @@ COLUMNS = (
     Column("makeups", "补课完成", width=10, center=True),
     Column("minutes", "内容和主要观点", width=40),
 )
+SHEET_COLUMNS = (
+    Column("n", "序号", width=6, center=True),
+    Column("name", "姓名", width=12, center=True),
+    Column("post", "岗位类型", width=12, center=True),
+    Column("status", "出勤", width=8, center=True),
+    Column("at", "签到时间", width=10, center=True),
+    Column("via", "签到方式", width=12, center=True),
+    Column("reason", "请假、缺席原因", width=34),
+    Column("makeup", "补课", width=10, center=True),
+)
+MINUTES_COLUMNS = (
+    Column("item", "项目", width=16, center=True),
+    Column("text", "内容", width=80),
+)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -61,8 +75,7 @@ def study_archive(unit: Unit, *, today: date) -> HttpResponse:
         .select_related("person", "makeup")
         .order_by("person_id")
     ):
-        reason = row.leave_reason if row.status == A.LEAVE else _("缺席")
-        missing[row.session_id].append(f"{row.person.name}（{reason}）")
+        missing[row.session_id].append(f"{row.person.name}（{missed_reason(row)}）")
         makeup = getattr(row, "makeup", None)
         if makeup is not None and makeup.status == Makeup.Status.DONE:
             done[row.session_id] += 1
@@ -96,6 +109,74 @@ def study_archive(unit: Unit, *, today: date) -> HttpResponse:
         ws.append([cell_value(ws, v) for v in values])
     response = HttpResponse(save(workbook), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="study-{unit.code}.xlsx"'
+    return response
+
+
+def missed_reason(row: Attendance) -> str:
+    """请假：事由 / 缺席：原因, as the minutes and the sheets write an absentee's reason."""
+    if row.status == A.LEAVE:
+        return _("请假：%(r)s") % {"r": row.leave_reason or _("未填写事由")}
+    return _("缺席：%(r)s") % {"r": row.absence_reason or _("未填写原因")}
+
+
+def session_sheet(session: Session) -> HttpResponse:
+    """One session's minutes (会议记录: time, place, chair, participants, absentees with their
+    reasons, content and main points) and its attendance sheet (签到表), as offices file them."""
+    rows = list(session.attendance.select_related("person", "makeup").order_by("person_id"))
+    day = timezone.localtime(session.starts_at)
+    workbook = new_workbook()
+    counts = {s: sum(r.status == s for r in rows) for s in A.values}
+    missed = [r for r in rows if r.status in (A.LEAVE, A.ABSENT)]
+    attended = [r.person.name for r in rows if r.status in (A.PRESENT, A.LATE)]
+    minutes = office_sheet(
+        workbook,
+        MINUTES_COLUMNS,
+        name="会议记录",
+        title=f"{session.unit.name}{session.type.name}记录",
+        left=f"主题：{session.topic}",
+        right=f"状态：{session.get_status_display()}",
+    )
+    for label, text in (
+        ("时间", f"{chinese_date(day.date())} {day:%H:%M}"),
+        ("地点", session.place),
+        ("主持人", session.chair),
+        ("第一议题", session.first_item),
+        ("学习材料", session.materials),
+        (
+            "参加人员",
+            f"应到 {len(rows)} 人，出席 {counts[A.PRESENT]} 人，迟到 {counts[A.LATE]} 人，"
+            f"请假 {counts[A.LEAVE]} 人，缺席 {counts[A.ABSENT]} 人：" + "、".join(attended),
+        ),
+        (
+            "缺席、请假人员及原因",
+            "；".join(f"{r.person.name}（{missed_reason(r)}）" for r in missed),
+        ),
+        ("内容和主要观点", session.minutes),
+    ):
+        minutes.append([cell_value(minutes, label), cell_value(minutes, text)])
+    sheet = office_sheet(
+        workbook,
+        SHEET_COLUMNS,
+        name="签到表",
+        title=f"{session.unit.name}{session.type.name}签到表",
+        left=f"主题：{session.topic}",
+        right=f"时间：{chinese_date(day.date())} {day:%H:%M}",
+    )
+    for n, r in enumerate(rows, start=1):
+        makeup = getattr(r, "makeup", None)
+        values = [
+            n,
+            r.person.name,
+            r.person.get_post_type_display(),
+            r.get_status_display(),
+            timezone.localtime(r.marked_at).strftime("%H:%M") if r.marked_at else "",
+            r.get_via_display() if r.via else "",
+            missed_reason(r) if r.status in (A.LEAVE, A.ABSENT) else "",
+            makeup.get_status_display() if makeup is not None else "",
+        ]
+        sheet.append([cell_value(sheet, v) for v in values])
+    response = HttpResponse(save(workbook), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="session-{session.pk}.xlsx"'
     return response
 
 

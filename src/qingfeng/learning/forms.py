@@ -9,8 +9,19 @@ from django.utils.translation import gettext_lazy as _
 
 from qingfeng.learning.actions import CHECKS
 from qingfeng.learning.models import Case, Fulfilment, Pledge, SelfExam, SessionType
+from qingfeng.orgs.models import Person
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def _post_types(label: Any, help_text: Any) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label,
+        choices=Person.PostType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=help_text,
+    )
 
 
 class SessionForm(forms.Form):
@@ -39,6 +50,46 @@ class SessionForm(forms.Form):
         required=False,
         help_text=_("警示教育时填写案例库中的案例编号，多个用逗号分隔"),
     )
+    post_types = _post_types(
+        _("参加岗位"),
+        _("不选则按学习类型的参加人员；选择后只通知所选岗位类型的人员（如只面向教师）"),
+    )
+
+
+class SessionTypeForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=50)
+    cadence = forms.ChoiceField(label=_("频次"), choices=SessionType.Cadence.choices)
+    minimum = forms.IntegerField(label=_("每期至少次数"), initial=1)
+    audience = forms.ChoiceField(label=_("参加人员"), choices=SessionType.Audience.choices)
+    post_types = _post_types(
+        _("限定岗位类型"),
+        _("不选则不限岗位；如“党员教师”选全体党员并勾选专任教师、党员教师"),
+    )
+    first_item_required = forms.BooleanField(
+        label=_("须有第一议题"),
+        required=False,
+        help_text=_("会议举行时第一项议程须为学习，否则记为未落实"),
+    )
+    alert_workdays = forms.IntegerField(
+        label=_("提前提醒（工作日）"),
+        initial=5,
+        help_text=_("本期剩余这么多个工作日仍未举行时提醒单位"),
+    )
+    sort_order = forms.IntegerField(label=_("排序"), initial=100, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
+                continue  # the browser's own boxes: Tabler's need a .form-check wrapper
+            if isinstance(widget, forms.Select):
+                widget.attrs["class"] = "form-select"
+            else:
+                widget.attrs["class"] = "form-control"
+
+    def clean_sort_order(self) -> int:
+        return self.cleaned_data.get("sort_order") or 0
 
 
 class HoldForm(forms.Form):
@@ -82,6 +133,17 @@ class SelfExamForm(forms.Form):
 class PledgeForm(forms.Form):
     group = forms.ChoiceField(label=_("适用人员"), choices=Pledge.Group.choices)
     year = forms.IntegerField(label=_("年度"), min_value=2020, max_value=2100)
+    resign_months = forms.IntegerField(
+        label=_("重签周期（月）"),
+        initial=12,
+        required=False,
+        help_text=_("签署满这么多个月后提醒本人重新签署（12 即周年重签）"),
+    )
+
+    def clean_resign_months(self) -> int:
+        value = self.cleaned_data.get("resign_months")
+        return 12 if value is None else value
+
     title = forms.CharField(label=_("标题"), max_length=100)
     text = forms.CharField(label=_("承诺内容"), widget=forms.Textarea(attrs={"rows": 6}))
 

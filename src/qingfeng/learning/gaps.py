@@ -6,7 +6,10 @@
 - a make-up (补课) past its deadline and still open — to the person (or, without an account,
   to the administrators of the session's unit);
 - a signed pledge without its quarterly report (践诺) when the quarter has a few working days
-  left — to the person.
+  left — to the person;
+- a signature near its re-sign day (the anniversary, or the pledge's re-sign period): once
+  when re-signing opens (RESIGN_NOTICE_WORKDAYS working days before) and once more when the
+  day has passed without a re-sign — to the person.
 
 The daily task enqueues the job `learning.notify_gaps` (registered in apps.py); the job reads
 everything first and then writes the notices and their notifications in one short transaction,
@@ -28,9 +31,9 @@ from django.utils.translation import gettext as _
 from qingfeng.core.actions import notify
 from qingfeng.core.calendar import get_calendar
 from qingfeng.learning import cadence
-from qingfeng.learning.actions.pledges import quarter
-from qingfeng.learning.models import Fulfilment, GapNotice, Makeup, Session, Signature
-from qingfeng.learning.selectors import active_types
+from qingfeng.learning.actions.pledges import RESIGN_NOTICE_WORKDAYS, quarter
+from qingfeng.learning.models import Fulfilment, GapNotice, Makeup, Session
+from qingfeng.learning.selectors import active_types, latest_signatures
 from qingfeng.lib.workdays import WorkCalendar
 from qingfeng.orgs.models import Role, Unit, User
 
@@ -177,9 +180,8 @@ def fulfilment_gaps(today: date, calendar: WorkCalendar) -> list[Gap]:
     period = quarter(today)
     reported = Fulfilment.objects.filter(signature=OuterRef("pk"), period=period)
     missing = (
-        Signature.objects.filter(
-            pledge__year=today.year, person__is_active=True, user__is_active=True
-        )
+        latest_signatures()
+        .filter(pledge__year=today.year, person__is_active=True, user__is_active=True)
         .exclude(Exists(reported))
         .select_related("pledge", "person")
         .order_by("pk")
@@ -199,8 +201,47 @@ def fulfilment_gaps(today: date, calendar: WorkCalendar) -> list[Gap]:
     ]
 
 
+def resign_gaps(today: date, calendar: WorkCalendar) -> list[Gap]:
+    """Signatures in force whose re-sign day is at most RESIGN_NOTICE_WORKDAYS working days
+    away (due) or past (overdue): one notice each, and one more once overdue."""
+    horizon = calendar.add_workdays(today, RESIGN_NOTICE_WORKDAYS)
+    due = (
+        latest_signatures()
+        .filter(renew_on__lte=horizon, person__is_active=True, user__is_active=True)
+        .select_related("pledge", "person")
+        .order_by("renew_on", "pk")
+    )
+    gaps: list[Gap] = []
+    for s in due:
+        assert s.renew_on is not None
+        overdue = s.renew_on < today
+        title = (
+            _("【承诺重签】承诺书已于 %(d)s 到期，请重新签署：%(t)s")
+            if overdue
+            else _("【承诺重签】请在 %(d)s 前重新签署承诺书：%(t)s")
+        ) % {"d": s.renew_on.isoformat(), "t": s.pledge.title}
+        gaps.append(
+            Gap(
+                kind=K.RESIGN,
+                key=f"resign:{s.pk}:{'overdue' if overdue else 'due'}",
+                unit_id=s.person.unit_id,
+                recipients=(s.user_id,),
+                title=title,
+                body=_("您于 %(s)s 签署的承诺书每 %(m)d 个月重新签署一次。")
+                % {"s": timezone.localdate(s.signed_at).isoformat(), "m": s.pledge.resign_months},
+                link=f"/learning/pledges/{s.pledge_id}/",
+            )
+        )
+    return gaps
+
+
 def find_gaps(today: date, calendar: WorkCalendar) -> list[Gap]:
-    return cadence_gaps(today, calendar) + makeup_gaps(today) + fulfilment_gaps(today, calendar)
+    return (
+        cadence_gaps(today, calendar)
+        + makeup_gaps(today)
+        + fulfilment_gaps(today, calendar)
+        + resign_gaps(today, calendar)
+    )
 
 
 def notify_gaps(today: date, *, calendar: WorkCalendar | None = None) -> int:

@@ -37,6 +37,9 @@ class SessionType(models.Model):
     cadence = models.CharField(_("频次"), max_length=20, choices=Cadence.choices)
     minimum = models.PositiveSmallIntegerField(_("每期至少次数"), default=1)
     audience = models.CharField(_("参加人员"), max_length=20, choices=Audience.choices)
+    # Narrows the audience to these post types (Person.PostType values); empty: every post
+    # type. 党员教师 only = audience 全体党员 + [专任教师, 党员教师]; 教辅人员 = 全体 + [教辅人员].
+    post_types = models.JSONField(_("岗位类型"), default=list, blank=True)
     # A meeting whose first item must be study (第一议题): a held one without it is a gap.
     first_item_required = models.BooleanField(_("须有第一议题"), default=False)
     # Gap alert: this many working days before the period ends and nothing held yet.
@@ -71,6 +74,10 @@ class Session(models.Model):
     topic = models.CharField(_("主题"), max_length=200)
     first_item = models.CharField(_("第一议题"), max_length=200, blank=True)
     materials = models.TextField(_("学习材料"), blank=True)
+    # The post types the expected attendees were drawn by when the session was planned: the
+    # type's, or fewer chosen by the organiser (empty: every post type). Kept on the session
+    # so a later change of the type does not rewrite who was expected.
+    post_types = models.JSONField(_("参加岗位"), default=list, blank=True)
     status = models.CharField(
         _("状态"), max_length=20, choices=Status.choices, default=Status.PLANNED
     )
@@ -139,6 +146,8 @@ class Attendance(models.Model):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     leave_approved = models.BooleanField(_("准假"), null=True, blank=True)
+    # Why an absentee missed the session (缺席原因), entered by the organiser for the minutes.
+    absence_reason = models.CharField(_("缺席原因"), max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = _("出勤")
@@ -240,6 +249,9 @@ class Pledge(models.Model):
     title = models.CharField(_("标题"), max_length=100)
     text = models.TextField(_("承诺内容"))
     year = models.PositiveSmallIntegerField(_("年度"))
+    # Each signature is due to be signed again this many months after it was signed (12: the
+    # anniversary re-sign); the person is reminded and the unit sees who has not re-signed.
+    resign_months = models.PositiveSmallIntegerField(_("重签周期（月）"), default=12)
     issued_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     issued_at = models.DateTimeField(default=timezone.now)
 
@@ -256,15 +268,23 @@ class Pledge(models.Model):
 
 
 class Signature(models.Model):
+    """One signing of a pledge by a person: the first (cycle 1), then each re-sign (2, 3 …)
+    when the last one reached `renew_on`. The person's signature is the latest cycle."""
+
     pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="signatures")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     signed_at = models.DateTimeField(_("签署时间"), default=timezone.now)
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    cycle = models.PositiveSmallIntegerField(_("签署次数"), default=1)
+    renew_on = models.DateField(_("重签日期"), null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["pledge", "person"], name="learning_sign_once")
+            models.UniqueConstraint(
+                fields=["pledge", "person", "cycle"], name="learning_sign_once_per_cycle"
+            )
         ]
+        indexes = [models.Index(fields=["renew_on"], name="learning_sign_renew")]
 
     def __str__(self) -> str:
         return f"{self.person_id} signed {self.pledge_id}"
@@ -402,6 +422,7 @@ class GapNotice(models.Model):
         CADENCE = "cadence", _("学习频次")
         MAKEUP = "makeup", _("补课逾期")
         FULFILMENT = "fulfilment", _("践诺未填报")
+        RESIGN = "resign", _("承诺重签")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     key = models.CharField(max_length=100, unique=True)

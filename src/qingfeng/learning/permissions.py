@@ -4,6 +4,8 @@
   the sessions of units in their scope, tick attendance, decide leave, run self-examinations
   and propose cases;
 - the bureau (bureau admin, campaign office) issues pledges and approves cases;
+- the bureau at the top of the tree (a bureau admin or the campaign office whose scope is a
+  root unit, the city) configures the study types, which are the whole city's;
 - everyone with a person record studies: scans in, asks leave, does make-ups, signs and
   reports on pledges, fills a personal self-examination;
 - readers (staff roles except the auditor, the system admin and hotline operators) see the
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qingfeng.core.scope import has_role, in_scope
+from qingfeng.core.scope import has_role, in_scope, scope_paths
 from qingfeng.orgs.models import Person, Role, Unit, User
 
 R = Role
@@ -39,6 +41,8 @@ def can(user: User, action: str, obj: Any = None) -> bool:
     if action == "study":
         person = person_of(user)
         return person is not None and person.is_active
+    if action == "configure":
+        return any(Unit.path_parent(p) == "" for p in scope_paths(user, roles=BUREAU))
     if action in {"organise", "bureau"}:
         roles = ORGANISERS if action == "organise" else BUREAU
         if obj is None:

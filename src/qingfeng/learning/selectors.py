@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -73,7 +73,19 @@ def get_unit_for_user(user: User, pk: int) -> Unit:
 
 
 def active_types() -> list[SessionType]:
+    """Read at every use (no cache): a type changed on the types page is the cadence of the
+    next calendar and of the next gap run."""
     return list(SessionType.objects.filter(is_active=True).order_by("sort_order", "id"))
+
+
+def all_types() -> QuerySet[SessionType]:
+    """Every type, the deactivated ones last: the bureau's configuration page. The types are
+    the whole city's (no unit), so there is no scope to apply; the page's guard is the rule."""
+    return SessionType.objects.order_by("-is_active", "sort_order", "id")
+
+
+def get_type(pk: int) -> SessionType:
+    return get_object_or_404(all_types(), pk=pk)
 
 
 def _day_start(day: date) -> datetime:
@@ -256,7 +268,27 @@ def unsigned(pledge: Pledge, unit: Unit) -> QuerySet[Person]:
 
 
 def signature_of(pledge: Pledge, person: Person) -> Signature | None:
-    return Signature.objects.filter(pledge=pledge, person=person).first()
+    """The person's signature in force: the latest cycle."""
+    return Signature.objects.filter(pledge=pledge, person=person).order_by("-cycle").first()
+
+
+def latest_signatures() -> QuerySet[Signature]:
+    """Signatures not followed by a re-sign of the same pledge and person."""
+    newer = Signature.objects.filter(
+        pledge=OuterRef("pledge"), person=OuterRef("person"), cycle__gt=OuterRef("cycle")
+    )
+    return Signature.objects.exclude(Exists(newer))
+
+
+def not_resigned(pledge: Pledge, unit: Unit, *, today: date) -> QuerySet[Signature]:
+    """Who in the unit signed the pledge and has not signed again though the re-sign day has
+    come: their signatures in force, the longest overdue first."""
+    return (
+        latest_signatures()
+        .filter(pledge=pledge, person__unit=unit, person__is_active=True, renew_on__lte=today)
+        .select_related("person")
+        .order_by("renew_on", "person_id")
+    )
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from qingfeng.learning import views
+from qingfeng.learning import type_views, views
 
 app_name = "learning"
 urlpatterns = [
@@ -13,7 +13,12 @@ urlpatterns = [
     path("u/<int:unit_id>/archive.xlsx", views.unit_export, name="export"),
     path("u/<int:unit_id>/pledge-qr.png", views.pledge_rate_qr, name="pledge_rate_qr"),
     path("u/<int:unit_id>/pledge-poster.pdf", views.pledge_rate_poster, name="pledge_rate_poster"),
+    path("types/", type_views.types, name="types"),
+    path("types/new/", type_views.type_new, name="type_new"),
+    path("types/<int:pk>/", type_views.type_edit, name="type_edit"),
+    path("types/<int:pk>/active/", type_views.type_active, name="type_active"),
     path("s/<int:pk>/", views.session, name="session"),
+    path("s/<int:pk>/sheet.xlsx", views.session_sheet, name="session_sheet"),
     path("s/<int:pk>/qr/", views.session_qr, name="qr"),
     path("s/<int:pk>/leave/", views.leave, name="leave"),
     path("s/<int:pk>/leave/<int:row_id>/", views.leave_decide, name="leave_decide"),

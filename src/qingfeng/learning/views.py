@@ -44,6 +44,7 @@ from qingfeng.lib.qr import make_code, svg_bytes
 from qingfeng.orgs.models import Person, Unit
 from qingfeng.orgs.selectors import scope_root_units
 
+A = Attendance.Status
 DEVICE_COOKIE = "qf_learning_device"
 DEVICE_SALT = "qingfeng.learning.device"
 
@@ -204,18 +205,24 @@ def session(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 actions.check_cancel_session(
                     item, actor=request.user, reason=request.POST.get("reason", "")
                 )
+            elif "reasons" in request.POST:
+                actions.check_note_absence_reasons(
+                    item, actor=request.user, reasons=_numbered(request.POST, "reason-")
+                )
+                messages.success(request, _("缺席原因已保存"))
             else:
-                marks = {
-                    int(key.removeprefix("p")): str(value)
-                    for key, value in request.POST.items()
-                    if key.startswith("p") and key[1:].isdigit()
-                }
-                actions.check_mark_attendance(item, actor=request.user, marks=marks)
+                actions.check_mark_attendance(
+                    item,
+                    actor=request.user,
+                    marks=_numbered(request.POST, "p"),
+                    reasons=_numbered(request.POST, "reason-"),
+                )
                 messages.success(request, _("出勤已保存"))
         except ValidationError as exc:
             _flash(request, exc)
         return HttpResponseRedirect(reverse("learning:session", args=[item.pk]))
     rows = list(item.attendance.select_related("person").order_by("person__id"))
+    post_labels = dict(Person.PostType.choices)
     person = person_of(request.user)
     mine = next((r for r in rows if person is not None and r.person_id == person.pk), None)
     return render(
@@ -230,8 +237,27 @@ def session(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "hold_form": hold_form,
             "leave_form": LeaveForm(),
             "counts": {s: sum(r.status == s for r in rows) for s in Attendance.Status.values},
+            "missed": [r for r in rows if r.status in (A.LEAVE, A.ABSENT)],
+            "absent": [r for r in rows if r.status == A.ABSENT],
+            "post_types": [post_labels[p] for p in item.post_types if p in post_labels],
         },
     )
+
+
+def _numbered(post: Any, prefix: str) -> dict[int, str]:
+    """The form's per-person fields: <prefix><person id> → value."""
+    return {
+        int(key.removeprefix(prefix)): str(value)
+        for key, value in post.items()
+        if key.startswith(prefix) and key[len(prefix) :].isdigit()
+    }
+
+
+@guarded(can, "view")
+@require_GET
+def session_sheet(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The session's minutes and attendance sheet (会议记录及签到表) as a workbook."""
+    return export.session_sheet(selectors.get_session_for_user(request.user, pk))
 
 
 @guarded(can, "study")
@@ -516,12 +542,19 @@ def pledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     applies = person is not None and item in selectors.pledges_for(person)
     unit = person.unit if person else None
     organise = unit is not None and can(request.user, "organise", unit)
+    today = timezone.localdate()
+    opens = actions.resign_opens_on(signature, calendar_for(request)) if signature else None
     return render(
         request,
         "learning/pledge.html",
         {
             "pledge": item,
             "signature": signature,
+            "resign_opens": opens,
+            "can_resign": opens is not None and today >= opens,
+            "not_resigned": (
+                selectors.not_resigned(item, unit, today=today)[:200] if organise and unit else None
+            ),
             "applies": applies,
             "reports": signature.reports.order_by("-period") if signature else [],
             "report_form": ReportForm(),
@@ -550,8 +583,8 @@ def pledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def pledge_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = selectors.get_pledge_for_user(request.user, pk)
     try:
-        actions.check_sign_pledge(item, person=_me(request), actor=request.user)
-        messages.success(request, _("已签署承诺书"))
+        signed = actions.check_sign_pledge(item, person=_me(request), actor=request.user)
+        messages.success(request, _("已签署承诺书") if signed.cycle == 1 else _("已重新签署承诺书"))
     except ValidationError as exc:
         _flash(request, exc)
     return HttpResponseRedirect(reverse("learning:pledge", args=[item.pk]))

@@ -32,3 +32,11 @@ def month_last_day(day: date) -> date:
     """The last day of the month `day` falls in."""
     after = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
     return after - timedelta(days=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or that month's last day when it has no such day
+    (2024-02-29 plus 12 months is 2025-02-28; 01-31 plus one month is the end of February)."""
+    index = day.month - 1 + months
+    first = date(day.year + index // 12, index % 12 + 1, 1)
+    return min(first + timedelta(days=day.day - 1), month_last_day(first))

@@ -7,6 +7,7 @@ from qingfeng.campaigns.tests import objects as campaigns
 from qingfeng.core.tests.objects import Factory, Made
 from qingfeng.evaluation.tests import objects as evaluation
 from qingfeng.intake.tests import objects as intake
+from qingfeng.learning.tests import objects as learning
 from qingfeng.ledger.models import OfflinePublication
 from qingfeng.ledger.tests import objects as ledger
 from qingfeng.orgs.tests import objects as orgs
@@ -81,6 +82,8 @@ OBJECTS: dict[str, Factory] = {
     "api:oversight_visit": oversight.api_visit,
     "api:oversight_draw_value": oversight.api_draw,
     "learning:propose_item": replied_ticket,
+    "api:learning_type": learning.session_type_api,
+    "api:learning_type_active": learning.session_type_api,
     "api:oversight_round": oversight.api_round,
     "api:oversight_group": oversight.api_group,
 }

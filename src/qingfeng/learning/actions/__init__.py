@@ -22,6 +22,7 @@ from qingfeng.learning.actions.pledges import (
     groups_of,
     pledges_in_force,
     quarter,
+    resign_opens_on,
 )
 from qingfeng.learning.actions.selfexam import CHECKS, COMPARISONS, Found, check_submit_self_exam
 from qingfeng.learning.actions.sessions import (
@@ -31,10 +32,13 @@ from qingfeng.learning.actions.sessions import (
     check_decide_leave,
     check_hold_session,
     check_mark_attendance,
+    check_note_absence_reasons,
     check_plan_session,
     check_scan,
     roster,
+    session_post_types,
 )
+from qingfeng.learning.actions.types import check_save_session_type, check_set_session_type_active
 
 __all__ = [
     "CHECKS",
@@ -50,12 +54,15 @@ __all__ = [
     "check_hold_session",
     "check_issue_pledge",
     "check_mark_attendance",
+    "check_note_absence_reasons",
     "check_plan_session",
     "check_propose_case",
     "check_propose_case_from",
     "check_rate_fulfilment",
     "check_report_fulfilment",
+    "check_save_session_type",
     "check_scan",
+    "check_set_session_type_active",
     "check_sign_pledge",
     "check_submit_case",
     "check_submit_public_rating",
@@ -64,6 +71,8 @@ __all__ = [
     "groups_of",
     "pledges_in_force",
     "quarter",
+    "resign_opens_on",
     "roster",
+    "session_post_types",
     "surviving_names",
 ]

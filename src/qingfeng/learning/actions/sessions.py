@@ -4,7 +4,7 @@ cancel; make-ups to done."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -27,11 +27,19 @@ MAKEUP_WORKDAYS = 10
 LATE_AFTER = timedelta(minutes=10)
 
 
-def roster(unit: Unit, audience: str) -> QuerySet[Person]:
-    """The people a session of the unit expects, by the type's audience."""
+PT = Person.PostType
+# Who counts as a party member for an audience: the flag, or the post type 党员教师 (as the
+# pledge groups read it).
+PARTY_Q = Q(is_party_member=True) | Q(post_type=PT.PARTY_TEACHER)
+
+
+def roster(unit: Unit, audience: str, post_types: Sequence[str] = ()) -> QuerySet[Person]:
+    """The people a session of the unit expects: the unit's active people, by the audience
+    (all, party members, the leadership, the branch committee) and, when given, only those
+    of these post types (teachers only, 教辅人员 only …)."""
     people = Person.objects.filter(unit=unit, is_active=True)
     if audience == AUDIENCE.PARTY:
-        people = people.filter(is_party_member=True)
+        people = people.filter(PARTY_Q)
     elif audience == AUDIENCE.LEADERS:
         people = people.filter(post_type=Person.PostType.LEADER)
     elif audience == AUDIENCE.COMMITTEE:
@@ -39,7 +47,33 @@ def roster(unit: Unit, audience: str) -> QuerySet[Person]:
             is_party_member=True,
             post_type__in=[Person.PostType.LEADER, Person.PostType.MIDDLE],
         )
+    if post_types:
+        people = people.filter(post_type__in=list(post_types))
     return people.order_by("id")
+
+
+def session_post_types(type: SessionType, chosen: Sequence[str]) -> list[str]:
+    """The post types a session draws its attendees by: the type's, or fewer of them chosen
+    by the organiser (any, when the type names none). A choice outside them is refused."""
+    chosen = [p for p in dict.fromkeys(chosen) if p]
+    unknown = [p for p in chosen if p not in PT.values]
+    if unknown:
+        raise ValidationError({"post_types": _("岗位类型无效：%(p)s") % {"p": "、".join(unknown)}})
+    if not chosen:
+        return list(type.post_types)
+    outside = [p for p in chosen if type.post_types and p not in type.post_types]
+    if outside:
+        raise ValidationError(
+            {
+                "post_types": _("“%(t)s”只面向%(allowed)s，不能选择%(p)s")
+                % {
+                    "t": type.name,
+                    "allowed": "、".join(str(PT(p).label) for p in type.post_types),
+                    "p": "、".join(str(PT(p).label) for p in outside),
+                }
+            }
+        )
+    return [p for p in PT.values if p in chosen]
 
 
 @transaction.atomic
@@ -55,6 +89,7 @@ def check_plan_session(
     materials: str = "",
     first_item: str = "",
     case_numbers: str = "",
+    post_types: Sequence[str] = (),
 ) -> Session:
     if type.cadence == SessionType.Cadence.PER_MEETING:
         raise ValidationError(
@@ -71,21 +106,27 @@ def check_plan_session(
         topic=topic.strip(),
         materials=materials.strip(),
         first_item=first_item.strip(),
+        post_types=session_post_types(type, post_types),
         created_by=actor,
     )
     session.full_clean()
     session.save()
     session.cases.set(_cases(case_numbers))
-    people = list(roster(unit, type.audience))
+    people = list(roster(unit, type.audience, session.post_types))
     if not people:
-        raise ValidationError(_("本单位花名册中没有该学习的应到人员，请先维护花名册"))
+        raise ValidationError(_("本单位花名册中没有该学习的应到人员，请先维护花名册或调整参加岗位"))
     Attendance.objects.bulk_create(Attendance(session=session, person=p) for p in people)
     SESSION.record_event(session, "create", actor=actor, to_status=session.status)
     record_audit(
         actor=actor,
         action="learning.session.create",
         obj=session,
-        after={"type": type.code, "topic": session.topic, "expected": len(people)},
+        after={
+            "type": type.code,
+            "topic": session.topic,
+            "post_types": session.post_types,
+            "expected": len(people),
+        },
     )
     return session
 
@@ -209,11 +250,30 @@ def check_scan(token: str, *, person: Person, actor: User, device: str) -> Atten
     return row
 
 
+REASON_MAX = 200
+
+
+def _reason(text: str) -> str:
+    reason = " ".join(text.split())
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reasons": _("缺席原因不能超过 %(n)d 个字") % {"n": REASON_MAX}})
+    return reason
+
+
 @transaction.atomic
-def check_mark_attendance(session: Session, *, actor: User, marks: Mapping[int, str]) -> int:
-    """The organiser ticks the list: person id → 出席 / 迟到 / 请假 / 缺席."""
+def check_mark_attendance(
+    session: Session,
+    *,
+    actor: User,
+    marks: Mapping[int, str],
+    reasons: Mapping[int, str] | None = None,
+) -> int:
+    """The organiser ticks the list: person id → 出席 / 迟到 / 请假 / 缺席, with the reason of
+    each 缺席 (kept only while the person is marked absent). Everything is checked before
+    anything is written."""
     if session.status != Session.Status.PLANNED:
         raise ValidationError(_("学习已记录，出勤不能再修改"))
+    reasons = {k: _reason(v) for k, v in (reasons or {}).items()}
     allowed = {A.PRESENT, A.LATE, A.LEAVE, A.ABSENT, A.EXPECTED}
     rows = {
         r.person_id: r
@@ -221,20 +281,23 @@ def check_mark_attendance(session: Session, *, actor: User, marks: Mapping[int, 
             session=session, person_id__in=list(marks)
         )
     }
-    changed = 0
-    now = timezone.now()
     for person_id, status in marks.items():
         if status not in allowed:
             raise ValidationError(_("出勤状态无效：%(s)s") % {"s": status})
-        row = rows.get(person_id)
-        if row is None:
+        if person_id not in rows:
             raise ValidationError(_("所选人员不在本次学习的应到名单中"))
-        if row.status == status:
+    changed = 0
+    now = timezone.now()
+    for person_id, status in marks.items():
+        row = rows[person_id]
+        reason = reasons.get(person_id, row.absence_reason) if status == A.ABSENT else ""
+        if row.status == status and row.absence_reason == reason:
             continue
         row.status = status
+        row.absence_reason = reason
         row.via = "list" if status in (A.PRESENT, A.LATE) else row.via
         row.marked_at = now if status in (A.PRESENT, A.LATE) else row.marked_at
-        row.save(update_fields=["status", "via", "marked_at"])
+        row.save(update_fields=["status", "via", "marked_at", "absence_reason"])
         changed += 1
     record_audit(
         actor=actor,
@@ -258,6 +321,16 @@ def check_hold_session(
         session.minutes = minutes.strip()
         session.first_item = first_item
         session.held_at = timezone.now()
+        # A leave asked and not granted is an absence: its reason goes into the minutes.
+        unanswered = list(
+            Attendance.objects.filter(
+                session=session, status=A.EXPECTED, leave_asked_at__isnull=False
+            )
+        )
+        for row in unanswered:
+            note = _("请假未获批准") if row.leave_approved is False else _("请假未审批")
+            row.status, row.absence_reason = A.ABSENT, f"{note}：{row.leave_reason}"[:REASON_MAX]
+        Attendance.objects.bulk_update(unanswered, ["status", "absence_reason"])
         Attendance.objects.filter(session=session, status=A.EXPECTED).update(status=A.ABSENT)
         due = get_calendar().add_workdays(timezone.localdate(), MAKEUP_WORKDAYS)
         missed = list(
@@ -279,6 +352,35 @@ def check_hold_session(
                 link="",
             )
     return session
+
+
+@transaction.atomic
+def check_note_absence_reasons(session: Session, *, actor: User, reasons: Mapping[int, str]) -> int:
+    """The reasons of the absentees of a held session (those the record marked absent), for
+    the minutes: person id → reason. Only absentees; all checked before any is written."""
+    if session.status != Session.Status.HELD:
+        raise ValidationError(_("学习记录后才能补填缺席原因"))
+    cleaned = {k: _reason(v) for k, v in reasons.items()}
+    rows = {
+        r.person_id: r
+        for r in Attendance.objects.select_for_update().filter(
+            session=session, person_id__in=list(cleaned)
+        )
+    }
+    stray = [k for k in cleaned if k not in rows or rows[k].status != A.ABSENT]
+    if stray:
+        raise ValidationError(_("只能为缺席人员填写缺席原因"))
+    changed = [rows[k] for k, v in cleaned.items() if rows[k].absence_reason != v]
+    for row in changed:
+        row.absence_reason = cleaned[row.person_id]
+    Attendance.objects.bulk_update(changed, ["absence_reason"])
+    record_audit(
+        actor=actor,
+        action="learning.attendance.reasons",
+        obj=session,
+        after={"reasons": {str(r.person_id): r.absence_reason for r in changed}},
+    )
+    return len(changed)
 
 
 @transaction.atomic

@@ -121,7 +121,19 @@ def case_(case: BaseTestCase) -> Made:
     return Made({"pk": item.pk}, case.school_admin)
 
 
+def session_type(case: BaseTestCase) -> Made:
+    """The study types are the whole city's: no school's, the city bureau's to configure."""
+    return Made({"pk": SessionType.objects.get(code="center_group").pk}, case.bureau_admin)
+
+
+def session_type_api(case: BaseTestCase) -> Made:
+    return Made({"type_id": SessionType.objects.get(code="center_group").pk}, case.bureau_admin)
+
+
 OBJECTS: dict[str, Factory] = {
+    "learning:type_edit": session_type,
+    "learning:type_active": session_type,
+    "learning:session_sheet": session,
     "learning:unit": unit,
     "learning:pledge_rate_qr": unit,
     "learning:pledge_rate_poster": unit,

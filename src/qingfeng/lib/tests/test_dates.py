@@ -11,7 +11,7 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qingfeng.lib.dates import parse_date
+from qingfeng.lib.dates import add_months, parse_date
 
 TYPED = ["2026年11月5日", "2026-11-05", "2026.11.5", "2026/11/5", "2026年11月05日", "20261105"]
 INVALID = ["2026年2月30日", "2026-13-01", "2026/0/5", "2026.11.31", "26-11-5", "明天", "2026年11月"]
@@ -87,3 +87,24 @@ class ParseDateTestCase(SimpleTestCase):
     def test_it_never_raises(self, text: str) -> None:
         result = parse_date(text)
         self.assertTrue(result is None or isinstance(result, date))
+
+
+class AddMonthsTestCase(SimpleTestCase):
+    def test_it_keeps_the_day_or_takes_the_month_end(self) -> None:
+        cases = [
+            (date(2026, 3, 15), 12, date(2027, 3, 15)),
+            (date(2024, 2, 29), 12, date(2025, 2, 28)),
+            (date(2026, 1, 31), 1, date(2026, 2, 28)),
+            (date(2026, 11, 30), 3, date(2027, 2, 28)),
+            (date(2026, 8, 31), 6, date(2027, 2, 28)),
+            (date(2027, 12, 1), 6, date(2028, 6, 1)),
+        ]
+        for start, months, expected in cases:
+            with self.subTest(start=start, months=months):
+                self.assertEqual(add_months(start, months), expected)
+
+    @given(st.dates(min_value=date(1900, 1, 1), max_value=date(2090, 12, 31)), st.integers(0, 60))
+    def test_it_lands_in_the_right_month_never_earlier(self, start: date, months: int) -> None:
+        out = add_months(start, months)
+        self.assertEqual(out.year * 12 + out.month, start.year * 12 + start.month + months)
+        self.assertLessEqual(out.day, start.day)
