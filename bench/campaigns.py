@@ -13,8 +13,10 @@ production-like environment:
 
 - bench/ledger.py: `--problems` problems (its city size, 500,000), registered over 13 months;
 - bench/intake.py: `--tickets` tickets (its city size, 200,000) over 12 months, with events;
-- bench/evaluation.py: one round over the whole city opened now, `--ratings` ratings
-  (issue 13's 1,000,000; all in the current month and quarter: a round is rated while open).
+- bench/evaluation.py: one round over the whole city, `--ratings` ratings (issue 13's
+  1,000,000), written now by its builder, then moved back over the 61 days before today (pk
+  ranges, one day each; the round's start with them), so that last week, last month and the
+  quarter all have ratings.
 
 Then planner statistics (ANALYZE; VACUUM ANALYZE on PostgreSQL). The build's times go to
 bench/out/campaigns-<db>-built.json; `--build-only` stops there, `--reuse` skips the build and
@@ -56,6 +58,7 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
+from evaluation import ROUND_NAME  # noqa: E402
 from ledger import _fresh_postgres, _setup_django  # noqa: E402
 from measure import summarise  # noqa: E402
 from run import OUT, PY, REPO, bench_env, manage, pg_connect  # noqa: E402
@@ -63,6 +66,7 @@ from run import OUT, PY, REPO, bench_env, manage, pg_connect  # noqa: E402
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/qingfeng_bench_campaigns"
 SQLITE_PATH = OUT / "campaigns.sqlite3"
 DAYS = 395  # problems over about 13 months: the quarter and last month both have records
+SPREAD_DAYS = 61  # the ratings over the two months before today
 TARGETS = {"prefill": 30.0, "bulletin": 20.0, "scores": 30.0}
 OPS = ("prefill", "week freeze", "bulletin", "scores")
 START, END = "<!-- campaigns:start -->", "<!-- campaigns:end -->"
@@ -175,6 +179,43 @@ def measure(repeat: int, per_unit: int) -> dict[str, Any]:
     }
 
 
+def spread(days: int) -> dict[str, Any]:
+    """The evaluation builder writes every rating now; a round is rated over weeks. Move the
+    bench round's ratings back over the `days` days before today (pk ranges, one day each,
+    submitted_at and created_at) and its start with them, so that last week's pre-fill, last
+    month's bulletin and the quarter's scores all count ratings."""
+    _setup_django()
+    from datetime import timedelta
+
+    from django.db import connection, transaction
+    from django.db.models import F, Max, Min
+    from django.utils import timezone
+
+    from qingfeng.evaluation.models import Response, Round
+
+    started = time.perf_counter()
+    round_ = Round.objects.filter(name=ROUND_NAME).latest("pk")
+    rows = Response.objects.filter(round=round_)
+    low, high = rows.aggregate(low=Min("pk"), high=Max("pk")).values()
+    if low is None:
+        return {"spread_s": 0.0, "days": 0}
+    width = (high - low) // days + 1
+    with transaction.atomic():
+        for back in range(1, days + 1):
+            first = low + (back - 1) * width
+            shift = timedelta(days=back)
+            rows.filter(pk__gte=first, pk__lt=first + width).update(
+                submitted_at=F("submitted_at") - shift, created_at=F("created_at") - shift
+            )
+        Round.objects.filter(pk=round_.pk).update(
+            starts_on=min(round_.starts_on, timezone.localdate() - timedelta(days=days))
+        )
+    with connection.cursor() as cursor:  # the moved rows' statistics (and PostgreSQL's vacuum)
+        vacuum = "VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE"
+        cursor.execute(f"{vacuum} evaluation_response")
+    return {"spread_s": time.perf_counter() - started, "days": days}
+
+
 # --- Building and running (parent) -----------------------------------------------------------
 def builders(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     copies = ["--copies", str(args.copies)]
@@ -266,8 +307,11 @@ def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any] | None:
         manage(env, "migrate", "--noinput", "--verbosity", "0")  # code changed since
     else:
         built = build(kind, url, args)
-        if args.build_only:
-            return None
+    if "spread" not in built:  # a build made before the ratings were spread over the days
+        built["spread"] = _run_json(env, Path(__file__), "--child", "spread")
+        built_path.write_text(json.dumps({k: v for k, v in built.items() if k != "note"}))
+    if args.build_only:
+        return None
     print(f"== {kind}: timing ({args.repeat} runs each)", flush=True)
     result = _run_json(
         env,
@@ -289,6 +333,12 @@ def table(result: dict[str, Any]) -> list[str]:
     ]
     name = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[result["db"]]
     copies = built.get("copies", 1)
+    spread_ = built.get("spread") or {}
+    moved = (
+        f"; the ratings moved back over {spread_['days']} days in {spread_['spread_s']:.0f} s"
+        if spread_.get("days")
+        else ""
+    )
     copied = (
         f"; problems and tickets drawn 1/{copies} and copied in the database" if copies > 1 else ""
     )
@@ -298,7 +348,8 @@ def table(result: dict[str, Any]) -> list[str]:
         "",
         f"Built {built.get('started', '?')} – {built.get('finished', '?')} in "
         f"{built.get('total_s', 0) / 60:.0f} min (migrate {built.get('migrate_s', 0):.0f} s, seed_demo {built.get('seed_s', 0):.0f} s, "
-        f"{', '.join(parts)}, ANALYZE {built.get('analyse_s', 0):.0f} s{copied}), load average "
+        f"{', '.join(parts)}, ANALYZE {built.get('analyse_s', 0):.0f} s{copied}{moved}), "
+        f"load average "
         f"{built.get('load_before', 0):.1f} at the start, {built.get('load_after', 0):.1f} at the "
         f"end. Measured {result['measured_at']} at commit `{result['commit']}`: week of "
         f"{result['week']}, month {result['month'][:7]}, quarter {result['quarter']}; "
@@ -382,8 +433,11 @@ def main() -> None:
         "--write-only", action="store_true", help="rewrite the section from the saved results"
     )
     parser.add_argument("--pg-url", default=os.environ.get("QF_BENCH_CAMPAIGNS_PG_URL", DEFAULT_PG))
-    parser.add_argument("--child", choices=("measure",), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("measure", "spread"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child == "spread":
+        print(json.dumps(spread(SPREAD_DAYS)))
+        return
     if args.child == "measure":
         print(json.dumps(measure(args.repeat, args.per_unit), ensure_ascii=False))
         return
