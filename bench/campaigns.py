@@ -181,9 +181,9 @@ def measure(repeat: int, per_unit: int) -> dict[str, Any]:
 
 def spread(days: int) -> dict[str, Any]:
     """The evaluation builder writes every rating now; a round is rated over weeks. Move the
-    bench round's ratings back over the `days` days before today (pk ranges, one day each,
-    submitted_at and created_at) and its start with them, so that last week's pre-fill, last
-    month's bulletin and the quarter's scores all count ratings."""
+    bench round's ratings back over the `days` days before today (pk ranges, one day each)
+    and its start with them, so that last week's pre-fill, last month's bulletin and the
+    quarter's scores all count ratings."""
     _setup_django()
     from datetime import timedelta
 
@@ -205,7 +205,7 @@ def spread(days: int) -> dict[str, Any]:
             first = low + (back - 1) * width
             shift = timedelta(days=back)
             rows.filter(pk__gte=first, pk__lt=first + width).update(
-                submitted_at=F("submitted_at") - shift, created_at=F("created_at") - shift
+                submitted_at=F("submitted_at") - shift
             )
         Round.objects.filter(pk=round_.pk).update(
             starts_on=min(round_.starts_on, timezone.localdate() - timedelta(days=days))
