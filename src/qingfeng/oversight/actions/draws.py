@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from qingfeng.core.audit import record_audit
 from qingfeng.core.scope import in_scope
 from qingfeng.ledger.models import Problem
-from qingfeng.orgs.models import Person, RoleAssignment, Unit, User
+from qingfeng.orgs.models import RoleAssignment, Unit, User
 from qingfeng.oversight import drawing
 from qingfeng.oversight.actions.groups import SUPERVISOR_ROLES
 from qingfeng.oversight.models import Conflict, Draw, DrawValue, Group, Visit
@@ -111,16 +111,20 @@ def pool_inspectors(owner: Unit) -> list[dict[str, Any]]:
     supervisors = RoleAssignment.objects.filter(
         near, role__in=SUPERVISOR_ROLES, revoked_at__isnull=True, user__is_active=True
     ).values("user_id")
-    users = sorted(set(supervisors.values_list("user_id", flat=True)))
-    # A person works in one unit; roles elsewhere and declared conflicts are few. So the
-    # common person costs one dict entry here, not a set of their own (tens of thousands).
-    people = Person.objects.filter(user_id__in=supervisors)
+    # Each supervisor with the unit they work in, in one read (a person row per account).
+    works_in: dict[int, int] = {}
+    for user_id, unit_id in supervisors.values_list("user_id", "user__person__unit_id"):
+        if unit_id is not None:
+            works_in[user_id] = unit_id
+        else:
+            works_in.setdefault(user_id, 0)  # an account with no person row
+    users = sorted(works_in)
+    # A role granted between these reads is left for the next draw (each read is a statement
+    # of its own, which may see a newer snapshot on PostgreSQL). Roles elsewhere and declared
+    # conflicts are few, so the common person costs one dict entry, not a set of their own.
     others = RoleAssignment.objects.filter(user_id__in=supervisors).exclude(
         role__in=SUPERVISOR_ROLES
     )
-    # A role granted between these reads is left for the next draw (each read is a statement
-    # of its own, which may see a newer snapshot on PostgreSQL).
-    works_in: dict[int, int] = dict(people.values_list("user_id", "unit_id"))
     worked: dict[int, set[int]] = {}
     for user_id, unit_id in others.values_list("user_id", "unit_id"):
         worked.setdefault(user_id, set()).add(unit_id)
@@ -131,13 +135,14 @@ def pool_inspectors(owner: Unit) -> list[dict[str, Any]]:
         declared.setdefault(user_id, set()).add(unit_id)
     # The county of each unit worked in, once per unit (not once per person and unit).
     counties = county_ids(owner)
-    known = Unit.objects.filter(
-        Q(pk__in=people.values("unit_id")) | Q(pk__in=others.values("unit_id"))
-    )
-    county = {pk: county_of(path, counties) for pk, path in known.values_list("pk", "path")}
+    unit_ids = sorted({u for u in works_in.values() if u} | {u for s in worked.values() for u in s})
+    county: dict[int, int | None] = {}
+    for at in range(0, len(unit_ids), 2000):
+        found = Unit.objects.filter(pk__in=unit_ids[at : at + 2000]).values_list("pk", "path")
+        county.update((pk, county_of(path, counties)) for pk, path in found)
     rows = []
     for user_id in users:
-        own: set[int] = {works_in[user_id]} if user_id in works_in else set()
+        own: set[int] = {works_in[user_id]} if works_in[user_id] else set()
         if user_id in worked:
             own |= worked[user_id]
         home = {c for u in own if (c := county.get(u)) is not None}
