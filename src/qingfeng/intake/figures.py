@@ -47,6 +47,7 @@ FIGURES = (
 # The events that move a ticket between units (an assignment and an escalation name the new
 # unit, a return the unit that gave it back), and the reporter's answers to a reply.
 UNIT_MOVES = ("assign", "escalate", "return")
+FEW_UNITS = 50  # up to this many units, a period's tickets are found by id first
 RATINGS = ("close", "redo", "escalate")
 
 
@@ -110,9 +111,15 @@ def _conditions(
             moved = TicketEvent.objects.filter(
                 action__in=("assign", "escalate"), unit_id__in=unit_ids, created_at__lt=after
             ).values("ticket_id")
-            tickets = tickets.filter(
-                Q(handling_unit_id__in=unit_ids) | Q(updated_at__gte=after, pk__in=moved)
-            )
+            held = Q(handling_unit_id__in=unit_ids) | Q(updated_at__gte=after, pk__in=moved)
+            if len(unit_ids) <= FEW_UNITS:
+                # A few units (one unit's weekly report): each half of the condition read
+                # through its own index, as one subquery — as one OR, PostgreSQL reads the
+                # whole table (1.6 s at 200,000 tickets for one school).
+                mine = Ticket.objects.filter(handling_unit_id__in=unit_ids).values("pk")
+                since = Ticket.objects.filter(updated_at__gte=after, pk__in=moved).values("pk")
+                held = Q(pk__in=mine.union(since))
+            tickets = tickets.filter(held)
         tickets = tickets.annotate(unit_at_end=_unit_at(after)).alias(
             at_end=WORKFLOW.status_at(after), due_at_end=reply_due_at(after)
         )
