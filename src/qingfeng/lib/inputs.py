@@ -1,8 +1,8 @@
 """What comes in from outside, made safe to store, show and export: the one set of input rules.
 
 Text: Unicode NFC (the same words typed on two phones compare equal), line ends as "\\n",
-the other control characters removed (tab and line feed kept), bidirectional embedding,
-override and isolate characters removed (they make "gpj.exe" read as "exe.jpg" on screen),
+the other control characters removed (tab and line feed kept), lone surrogates removed,
+bidirectional embedding, override and isolate characters removed (they make "gpj.exe" read as "exe.jpg" on screen),
 and a NUL refused. Numbers: an integer beyond what the databases hold is refused. JSON: at
 most MAX_DEPTH levels of nesting, and every string and key cleaned as text.
 
@@ -23,7 +23,11 @@ MAX_DEPTH = 32  # JSON nesting; the API's deepest body is three levels
 MAX_INT = 2**63 - 1  # SQLite's INTEGER and PostgreSQL's bigint
 # C0 and C1 controls but tab and line feed (CR is folded into LF first), DEL, and the bidi
 # embeddings, overrides (U+202A–U+202E) and isolates (U+2066–U+2069).
-_DROPPED = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates (U+D800–U+DFFF: a JSON body may escape one, "\\ud800") are no text at all:
+# no database can store them.
+_DROPPED = re.compile(
+    "[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _LINE_ENDS = re.compile(r"\r\n?")
 
 

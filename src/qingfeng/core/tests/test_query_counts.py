@@ -28,7 +28,7 @@ def queries(test: object, url: str) -> int:
 
 
 class ProblemPageTestCase(LedgerTestCase):
-    PINNED = 16  # with the problem's offline publications (线下公开)
+    PINNED = 17  # with the problem's offline publications (线下公开) and the rules answering it
 
     def test_a_problem_page_costs_the_same_however_much_it_holds(self) -> None:
         problem = self.rectifying()

@@ -39,6 +39,16 @@ class CleanTextTestCase(SimpleTestCase):
         self.assertEqual(clean_text("照片\u202egpj.exe"), "照片gpj.exe")
         self.assertEqual(clean_text("司马\u2067老师\u2069"), "司马老师")
 
+    def test_it_removes_lone_surrogates_a_json_body_can_carry(self) -> None:
+        # json.loads turns the escape "\\ud800" into a lone surrogate, which no database
+        # can encode: it goes, the words around it stay.
+        loaded = json.loads('{"title": "\\u6536\\u8d39\\ud800\\u95ee\\u9898"}')
+        self.assertEqual(clean_data(loaded), {"title": "收费问题"})
+        self.assertEqual(clean_text("家长\udfff反映"), "家长反映")
+        self.assertEqual(
+            clean_text("家长\U0001f600反映"), "家长\U0001f600反映"
+        )  # a real emoji stays
+
     def test_it_composes_to_nfc(self) -> None:
         decomposed = "Cafe\u0301 诸葛"
         self.assertEqual(clean_text(decomposed), "Café 诸葛")
