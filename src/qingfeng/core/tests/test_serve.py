@@ -20,7 +20,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -394,6 +394,14 @@ def still_open(sock: socket.socket) -> bool:
     return False
 
 
+def trickle(socks: list[socket.socket]) -> None:
+    """One more byte from each slow client still connected: a header's value, or a report's
+    content (the server may have dropped a request whose headers never ended)."""
+    for sock in socks:
+        with suppress(OSError):
+            sock.send(b"b")
+
+
 def test_slow_clients_do_not_stall_the_site(site: Site, tmp_path: Path) -> None:
     """200 connections that send their request a byte at a time, or never finish a report's
     body, while citizens keep reading pages: one web process, and every page still comes."""
@@ -406,12 +414,14 @@ def test_slow_clients_do_not_stall_the_site(site: Site, tmp_path: Path) -> None:
             # for pages while slow clients hold connections, not for a cold start.
             assert probe.send(path)[0] == 200, path
         slow: list[socket.socket] = []
+        headers_sent_at: dict[socket.socket, float] = {}  # the slowloris half
         try:
             for i in range(200):
                 sock = socket.create_connection(("127.0.0.1", running.port), timeout=5)
                 if i % 2:
                     # Headers that never end (slowloris).
                     sock.sendall(b"GET /progress/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: ")
+                    headers_sent_at[sock] = time.monotonic()
                 else:
                     # A report's body promised in full and sent in part.
                     sock.sendall(
@@ -420,9 +430,17 @@ def test_slow_clients_do_not_stall_the_site(site: Site, tmp_path: Path) -> None:
                         + '{"title": "补课收费", "content": "'.encode()
                     )
                 slow.append(sock)
-            # All 200 are connected and waiting, none answered or dropped (past --keepalive,
-            # 5 s, the server drops those whose headers never end, as it should).
-            assert all(still_open(sock) for sock in slow)
+            # All 200 are connected and waiting, none answered or dropped, except that the
+            # server drops a request whose headers have not all come within --keepalive (5 s),
+            # as it should: on a loaded test machine opening the 200 can take longer than
+            # that, so the oldest slowloris connections may be gone (a margin of 0.5 s).
+            checked = time.monotonic()
+            held = [
+                sock
+                for sock in slow
+                if still_open(sock) or checked - headers_sent_at.get(sock, checked) > 4.5
+            ]
+            assert len(held) == len(slow)
             # The issue's bar: normal requests keep answering within a second. Each page is
             # asked up to three times and its fastest answer counts: a server the slow clients
             # stall (33 s a round before gevent) misses it every time, while the test machine,
@@ -430,8 +448,7 @@ def test_slow_clients_do_not_stall_the_site(site: Site, tmp_path: Path) -> None:
             took: dict[str, list[float]] = {path: [] for path in paths}
             for path in paths:
                 while len(took[path]) < 3 and min(took[path], default=9.9) > 1.0:
-                    for sock in slow[1::2]:
-                        sock.send(b"b")  # still trickling
+                    trickle(slow)
                     started = time.monotonic()
                     status, _page = probe.send(path)
                     took[path].append(time.monotonic() - started)
