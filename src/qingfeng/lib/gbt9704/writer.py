@@ -228,6 +228,8 @@ def write(document: OfficialDocument) -> bytes:
     styles[L.BODY.style] = _style(doc, L.BODY, first_line_chars=2)
     for element in L.HEADINGS.values():
         styles[element.style] = _style(doc, element, first_line_chars=2)
+        # A heading never stands alone at the foot of a page: it goes over with what it heads.
+        styles[element.style].paragraph_format.keep_with_next = True
     table_style = _style(doc, L.TABLE_TEXT)
     number_style = _style(doc, L.PAGE_NUMBER)
     doc.settings.odd_and_even_pages_header_footer = True
@@ -286,6 +288,7 @@ def _table(doc: Any, block: Table, style: Any, caption_style: Any) -> None:
     if block.caption:
         caption = doc.add_paragraph(block.caption, style=style)
         caption.runs[0].bold = True
+        caption.paragraph_format.keep_with_next = True  # the caption stays over its table
     table = doc.add_table(rows=1 + len(block.rows), cols=len(block.header))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER

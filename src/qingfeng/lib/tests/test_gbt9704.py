@@ -45,6 +45,15 @@ class GBT9704TestCase(SimpleTestCase):
     def test_it_writes_a_document_that_conforms(self) -> None:
         self.assertEqual(gbt9704.check(gbt9704.write(DOC)), [])
 
+    def test_headings_and_table_captions_go_over_a_page_break_with_what_follows(self) -> None:
+        doc = Document(io.BytesIO(gbt9704.write(DOC)))
+        kept = {
+            p.text
+            for p in doc.paragraphs
+            if p.paragraph_format.keep_with_next or p.style.paragraph_format.keep_with_next
+        }
+        self.assertEqual(kept, {"一、总体情况", "（一）问题整改", "1.按期销号", "表1"})
+
     def test_it_writes_the_date_in_numerals_without_leading_zeros(self) -> None:
         self.assertEqual(chinese_date(date(2026, 3, 5)), "2026年3月5日")
 
