@@ -365,11 +365,14 @@ def scan(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
 def mine(request: AuthenticatedHttpRequest) -> HttpResponse:
     person = _me(request)
     pledges = list(selectors.pledges_for(person)[:10])
-    signed = set(
-        selectors.Signature.objects.filter(person=person, pledge__in=pledges).values_list(
-            "pledge_id", flat=True
-        )
+    # Each pledge's state for this person: not signed, signed, or signed and due to be
+    # signed again (the latest signature's re-sign day has come).
+    renew = dict(
+        selectors.latest_signatures()
+        .filter(person=person, pledge__in=pledges)
+        .values_list("pledge_id", "renew_on")
     )
+    today = timezone.localdate()
     return render(
         request,
         "learning/mine.html",
@@ -378,10 +381,15 @@ def mine(request: AuthenticatedHttpRequest) -> HttpResponse:
             "record": selectors.person_record(person),
             "rows": selectors.person_sessions(person)[:50],
             "makeups": selectors.open_makeups(person),
-            "pledges": [(p, p.pk in signed) for p in pledges],
+            "pledges": [(p, p.pk in renew, _resign_due(renew.get(p.pk), today)) for p in pledges],
             "makeup_form": MakeupForm(),
         },
     )
+
+
+def _resign_due(renew_on: date | None, today: date) -> date | None:
+    """The re-sign day of a signature, once it has come; None before it, or with none."""
+    return renew_on if renew_on is not None and renew_on <= today else None
 
 
 @guarded(can, "study")

@@ -93,6 +93,22 @@ class ResignTestCase(LearningCase):
         self.assertEqual(len(self.resign_titles(self.teacher)), 2)
         self.assertEqual(GapNotice.objects.filter(kind=GapNotice.Kind.RESIGN).count(), 2)
 
+    def test_my_study_page_says_when_a_pledge_is_due_to_be_signed_again(self) -> None:
+        pledge = self.issue()
+        self.sign(pledge, self.teacher, "2025-10-20 10:00")
+        self.login(self.teacher)
+
+        def state_on(when: str) -> str:
+            with time_machine.travel(at(when), tick=False):
+                page = self.client.get(reverse("learning:mine")).content.decode()
+            row = page.split('data-testid="my-pledge"', 1)[1].split("</a>", 1)[0]
+            return row.rsplit("<span", 1)[1].split(">", 1)[1].split("</span", 1)[0]
+
+        self.assertEqual(state_on("2026-10-19 09:00"), "已签署")
+        self.assertEqual(state_on("2026-10-21 09:00"), "待重签（2026-10-20 到期）")
+        self.sign(pledge, self.teacher, "2026-10-22 08:30")
+        self.assertEqual(state_on("2026-10-22 09:00"), "已签署")
+
     def test_the_issuers_period_and_the_month_end(self) -> None:
         pledge = self.issue(year=2026, months=6)
         mine = self.sign(pledge, self.teacher, "2026-03-31 16:00")
