@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import psycopg
 from django.conf import settings
 from django.db import connections
 
@@ -82,8 +83,6 @@ def pool_size(alias: str) -> int:
 def budget(alias: str, processes: int, pool: int) -> Budget:
     """What the server behind `alias` allows, read from it on a connection of its own (not
     from the pool: `serve` itself keeps none open)."""
-    import psycopg
-
     params = connections[alias].get_connection_params()
     with psycopg.connect(**params, connect_timeout=5) as conn:
         row = conn.execute(
@@ -107,10 +106,9 @@ def warnings(web_workers: int) -> list[str]:
         if not pool:
             continue
         try:
-            checked = budget(alias, web_workers + 1, pool)
-        except Exception:  # noqa: BLE001 - the server unreachable: serve starts all the same
-            continue
-        message = checked.warning()
+            message = budget(alias, web_workers + 1, pool).warning()
+        except (psycopg.Error, OSError):
+            message = None  # the server unreachable: serve starts all the same
         if message:
             found.append(message)
     return found

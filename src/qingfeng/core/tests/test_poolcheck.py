@@ -70,7 +70,7 @@ ADDRESSES = (
     "$http_referer",
     "$request ",  # the request line, query string included ($request_method is fine)
     "$request'",
-    "$request\"",
+    '$request"',
     "$request_uri",
     "$args",
     "$query_string",
@@ -88,9 +88,7 @@ def _directives(text: str, name: str) -> list[str]:
 
 def test_the_public_prefixes_log_no_address() -> None:
     text = _conf()
-    formats = {
-        m[1]: m[2] for m in re.finditer(r"log_format\s+(\S+)\s+((?:'[^']*'\s*)+);", text)
-    }
+    formats = {m[1]: m[2] for m in re.finditer(r"log_format\s+(\S+)\s+((?:'[^']*'\s*)+);", text)}
     logs = _directives(text, "access_log")
     assert logs, "an access_log stated, not nginx's default combined format"
     for log in logs:
