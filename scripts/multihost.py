@@ -33,7 +33,14 @@ and REDIS_URL (the task queue, the cache with the rate-limit counters). It shows
    the bureau's dashboard, a past month's, its export and a quarterly assessment's export are
    asked for through both hosts, and the replica's own pg_stat_statements and
    pg_stat_database counters show what it served (the figures' queries), the primary's
-   what it did not; the replica's lag is read before and after.
+   what it did not; the replica's lag is read before and after;
+7. the replica's lag under writes: with the replica, for `--lag-seconds` the hosts take public
+   submissions at `--lag-rate` a second (through nginx when it is there) while a school's admin
+   registers problems (the ledger API) and two bureau admins read the dashboard from the
+   replica, each past month on first sight; the lag is sampled every 0.25 s (the primary's
+   pg_stat_replication write/flush/replay lag and WAL bytes not replayed, the standby's last
+   replayed commit's age: p50/p95/max), and every past month so read is compared with the same
+   month read once the replica has caught up — a difference is a stale month, and fails the run.
 
 It uses a database of its own on the PostgreSQL server (dropped at the end; with the replica,
 the whole temporary primary and replica are) and a Redis
@@ -173,7 +180,9 @@ worker_processes 1;
 daemon off;
 user {user};
 pid {work}/nginx.pid;
-error_log {work}/nginx-error.log warn;
+# crit: the error log names no client either ("client: <address>" is on [error] lines); the
+# [alert] "worker_connections are not enough" is still written.
+error_log {work}/nginx-error.log crit;
 # Each proxied request holds two descriptors; sized above a burst's backlog (100 a second
 # waiting up to 20 s is 2,000 in flight): with 512, "worker_connections are not enough".
 worker_rlimit_nofile 16384;
@@ -1128,6 +1137,13 @@ def write_results(
         "Reproduce: `apt-get install nginx` (Debian's), then `.venv/bin/python "
         "scripts/multihost.py` (PostgreSQL and Redis on their default ports; moto from the "
         "development dependencies).",
+        "",
+        "The lag step's first run (2026-12-07, 50 submissions a second at load 17, before the "
+        "fix) found 2 of the 4 past months read on first sight stale: frozen on the primary "
+        "in the request, then read back from a replica that had not replayed the freeze, they "
+        "showed empty; a month frozen in the request is now read back on the primary, and a "
+        "frozen period's rows from the replica only once it holds the freeze as the primary "
+        "does (reports/monthly.py `_frozen`; reports/tests/test_replica_reads.py).",
         "",
         "A worker killed in the middle of a job is `core/tests/test_job_takeover.py` (two worker "
         "processes on the shared database, one killed holding the job; run by the suite on "
