@@ -33,7 +33,14 @@ and REDIS_URL (the task queue, the cache with the rate-limit counters). It shows
    the bureau's dashboard, a past month's, its export and a quarterly assessment's export are
    asked for through both hosts, and the replica's own pg_stat_statements and
    pg_stat_database counters show what it served (the figures' queries), the primary's
-   what it did not; the replica's lag is read before and after.
+   what it did not; the replica's lag is read before and after;
+7. the replica's lag under writes: with the replica, for `--lag-seconds` the hosts take public
+   submissions at `--lag-rate` a second (through nginx when it is there) while a school's admin
+   registers problems (the ledger API) and two bureau admins read the dashboard from the
+   replica, each past month on first sight; the lag is sampled every 0.25 s (the primary's
+   pg_stat_replication write/flush/replay lag and WAL bytes not replayed, the standby's last
+   replayed commit's age: p50/p95/max), and every past month so read is compared with the same
+   month read once the replica has caught up — a difference is a stale month, and fails the run.
 
 It uses a database of its own on the PostgreSQL server (dropped at the end; with the replica,
 the whole temporary primary and replica are) and a Redis
@@ -68,6 +75,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "bench"))
 import pgreplica
 from drill import (
     DRILL_KEYS,
@@ -172,8 +180,13 @@ worker_processes 1;
 daemon off;
 user {user};
 pid {work}/nginx.pid;
-error_log {work}/nginx-error.log warn;
-events {{ worker_connections 512; }}
+# crit: the error log names no client either ("client: <address>" is on [error] lines); the
+# [alert] "worker_connections are not enough" is still written.
+error_log {work}/nginx-error.log crit;
+# Each proxied request holds two descriptors; sized above a burst's backlog (100 a second
+# waiting up to 20 s is 2,000 in flight): with 512, "worker_connections are not enough".
+worker_rlimit_nofile 16384;
+events {{ worker_connections 8192; }}
 http {{
     access_log off;  # no client addresses written (docs/deploy-nginx.md)
     client_body_temp_path {work}/tmp/body;
@@ -345,6 +358,15 @@ def main() -> None:
     parser.add_argument(
         "--dashboards", type=int, default=10, help="dashboard requests per page and host"
     )
+    parser.add_argument(
+        "--lag-seconds",
+        type=float,
+        default=30,
+        help="with the replica: seconds of writes while its lag is sampled (0: none)",
+    )
+    parser.add_argument(
+        "--lag-rate", type=float, default=50, help="public submissions a second meanwhile"
+    )
     args = parser.parse_args()
     pair = None
     if args.replica == "stream":
@@ -466,6 +488,24 @@ def run(args: argparse.Namespace, pair: pgreplica.Pair | None) -> None:
             results["replica"] = dashboards_from_replica(pair, database, name, url, args.dashboards)
             print("6. dashboards from the replica:", results["replica"], flush=True)
 
+        hosts_ports = dict(servers)
+        if args.balancer == "nginx":
+            balancer, front = start_nginx(work, servers["a"][1], servers["b"][1])
+
+        # 7. The replica's lag while the hosts take submissions and staff write.
+        if pair is not None and args.lag_seconds > 0:
+            ports = (
+                [int(front.rsplit(":", 1)[1])]
+                if args.balancer == "nginx"
+                else [port for _p, port in servers.values()]
+            )
+            results["lag"] = lag_under_writes(
+                pair, database, name, url, ports, rate=args.lag_rate,
+                seconds=args.lag_seconds, unit=unit, category=category,
+            )  # fmt: skip
+            print("7. replica lag under writes:", results["lag"], flush=True)
+            wait_for_jobs(database)
+
         # 4. Host A killed, web and worker at once: B answers and finishes the work.
         def kill_a() -> None:
             process, _port = servers.pop("a")
@@ -473,8 +513,6 @@ def run(args: argparse.Namespace, pair: pgreplica.Pair | None) -> None:
             process.wait()
 
         if args.balancer == "nginx":
-            hosts_ports = dict(servers)
-            balancer, front = start_nginx(work, servers["a"][1], servers["b"][1])
             try:
                 load = time.time()
                 run = balanced_run(
@@ -571,6 +609,7 @@ def run(args: argparse.Namespace, pair: pgreplica.Pair | None) -> None:
         and (balanced is None or (not balanced["lost"] and len(balanced["spread"]) == 2))
         and (files is None or files["ok"])
         and ("replica" not in results or results["replica"]["ok"])
+        and ("lag" not in results or results["lag"]["ok"])
     )
     print("multi-host run", "PASSED" if ok else "FAILED", flush=True)
     out = Path(__file__).resolve().parent.parent / "bench" / "out"
@@ -583,8 +622,10 @@ def run(args: argparse.Namespace, pair: pgreplica.Pair | None) -> None:
         raise SystemExit(1)
 
 
-def sign_in(base: str, username: str) -> urllib.request.OpenerDirector:
-    jar = http.cookiejar.CookieJar()
+def sign_in(
+    base: str, username: str, jar: http.cookiejar.CookieJar | None = None
+) -> urllib.request.OpenerDirector:
+    jar = jar if jar is not None else http.cookiejar.CookieJar()
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     _status, page = request(f"{base}/accounts/login/", opener=browser)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
@@ -696,6 +737,255 @@ def dashboards_from_replica(
     return result
 
 
+STAFF_UNIT = """
+SELECT ra.unit_id,
+  (SELECT p.id FROM orgs_person p WHERE p.unit_id = ra.unit_id ORDER BY p.id LIMIT 1),
+  (SELECT c.id FROM ledger_category c WHERE c.is_active ORDER BY c.id LIMIT 1)
+FROM orgs_roleassignment ra JOIN orgs_user u ON u.id = ra.user_id
+WHERE u.username = %s ORDER BY ra.id LIMIT 1
+"""
+LAG_SQL = (
+    "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint,"
+    " COALESCE(EXTRACT(EPOCH FROM write_lag), 0) * 1000,"
+    " COALESCE(EXTRACT(EPOCH FROM flush_lag), 0) * 1000,"
+    " COALESCE(EXTRACT(EPOCH FROM replay_lag), 0) * 1000 FROM pg_stat_replication"
+)
+AGE_SQL = "SELECT COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) * 1000"
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    if not ordered:
+        return {"p50": 0, "p95": 0, "max": 0}
+    return {
+        "p50": round(statistics.median(ordered), 1),
+        "p95": round(ordered[max(0, int(len(ordered) * 0.95 + 0.5) - 1)], 1),
+        "max": round(ordered[-1], 1),
+    }
+
+
+def numbers(workbook: bytes) -> list[float]:
+    """Every number in a workbook's cells, sheet by sheet, row by row (not dates or text)."""
+    from openpyxl import load_workbook
+
+    found: list[float] = []
+    book = load_workbook(io.BytesIO(workbook), read_only=True)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            found += [v for v in row if isinstance(v, int | float) and not isinstance(v, bool)]
+    return found
+
+
+def sample_lag(
+    pair: pgreplica.Pair, name: str, done: threading.Event, samples: list[dict[str, float]]
+) -> None:
+    """Until `done`: every 0.25 s the primary's view of the replica (pg_stat_replication's
+    write, flush and replay lag, WAL bytes not yet replayed) and the replica's own (the age of
+    the last commit it replayed: under a steady stream of writes, how far behind it reads)."""
+    import psycopg
+
+    with (
+        psycopg.connect(pair.primary.url(), autocommit=True) as on_primary,
+        psycopg.connect(pg_url(pair.replica.url(), name), autocommit=True) as on_replica,
+    ):
+        while not done.is_set():
+            rows = on_primary.execute(LAG_SQL).fetchall()
+            [(age,)] = on_replica.execute(AGE_SQL).fetchall()
+            if rows:
+                behind, write, flush, replay = rows[0]
+                samples.append(
+                    {
+                        "bytes": float(behind or 0),
+                        "write": float(write),
+                        "flush": float(flush),
+                        "replay": float(replay),
+                        "commit age": float(age),
+                    }
+                )
+            done.wait(0.25)
+
+
+def lag_figures(samples: list[dict[str, float]]) -> dict[str, Any]:
+    return {
+        "samples": len(samples),
+        "replay lag ms": spread([s["replay"] for s in samples]),
+        "write lag ms": spread([s["write"] for s in samples]),
+        "flush lag ms": spread([s["flush"] for s in samples]),
+        "bytes behind": spread([s["bytes"] for s in samples]),
+        "last replayed commit age ms": spread([s["commit age"] for s in samples]),
+    }
+
+
+def lag_under_writes(
+    pair: pgreplica.Pair,
+    database: str,
+    name: str,
+    url: dict[str, str],
+    ports: list[int],
+    *,
+    rate: float,
+    seconds: float,
+    unit: int,
+    category: int,
+) -> dict[str, Any]:
+    """The replica's lag sampled while the hosts take public submissions at `rate` a second
+    (an open loop through `ports`: nginx's, or each host's), a school's staff register problems
+    and the bureau's admins read the dashboard from the replica: each past month asked for the
+    first time then (frozen on the primary in that request, read back from the replica) is
+    compared with the same month read again once the replica has caught up."""
+    import asyncio
+
+    from serve import open_loop  # bench/serve.py
+
+    done = threading.Event()
+    samples: list[dict[str, float]] = []
+    sampler = threading.Thread(target=sample_lag, args=(pair, name, done, samples))
+    # Public submissions, each from an address of its own.
+    count = int(rate * seconds)
+    bodies, headers = [], []
+    for number in range(count):
+        fields = report(unit, category, 20000 + number)
+        fields["title"] = f"复制延迟第{number}份反映"
+        bodies.append(json.dumps(fields, ensure_ascii=False).encode())
+        headers.append(f"X-Forwarded-For: 100.80.{number // 250 % 250}.{number % 250 + 1}\r\n")
+
+    async def submit() -> list[tuple[int, float]]:
+        share = rate / len(ports)
+        loops = [
+            open_loop(port, bodies[i :: len(ports)], share, headers=headers[i :: len(ports)])
+            for i, port in enumerate(ports)
+        ]
+        return [r for found in await asyncio.gather(*loops) for r in found]
+
+    # Staff writes: a school's admin registers problems (the ledger API, session and CSRF).
+    [(school, person, ledger_category)] = pgreplica.query(database, STAFF_UNIT, ("demo_school",))
+    staff_jar = http.cookiejar.CookieJar()
+    staff = sign_in(url["a"], "demo_school", staff_jar)
+    csrf = next((c.value for c in staff_jar if c.name == "csrftoken"), "")
+    staff_statuses: dict[str, int] = {}
+
+    def register() -> None:
+        number = 0
+        while not done.is_set():
+            status, _body = request(
+                f"{url['ab'[number % 2]]}/api/ledger/problems",
+                {
+                    "list_kind": "personal",
+                    "source": "inspection",
+                    "category_id": ledger_category,
+                    "title": f"复制延迟期间登记{number}",
+                    "description": "上班时间脱岗，经查属实。",
+                    "measures": ["书面检查"],
+                    "unit_id": school,
+                    "responsible_person_id": person,
+                    "rectification_type": "time_limited",
+                    "deadline_workdays": 20,
+                },
+                opener=staff,
+                headers={"X-CSRFToken": csrf, "Referer": f"{url['ab'[number % 2]]}/"},
+            )
+            staff_statuses[str(status)] = staff_statuses.get(str(status), 0) + 1
+            number += 1
+            done.wait(0.5)
+
+    # Dashboards from the replica: the current month, and past months on first sight.
+    year, month = (int(x) for x in time.strftime("%Y-%m").split("-"))
+    past = [
+        f"{year + (month - 1 - back) // 12}-{(month - 1 - back) % 12 + 1:02d}"
+        for back in range(2, 14)
+    ]
+    [(frozen_before,)] = query(
+        database,
+        "SELECT COALESCE(array_agg(to_char(month, 'YYYY-MM')), '{}') FROM reports_frozenmonth",
+    )
+    first_sight: dict[str, list[float]] = {}
+    page_ms: list[float] = []
+    page_statuses: dict[str, int] = {}
+    lock = threading.Lock()
+    readers = {host: sign_in(base, "demo_bureau") for host, base in url.items()}
+
+    def read(host: str) -> None:
+        while not done.is_set():
+            with lock:
+                month_asked = next((m for m in past if m not in first_sight), None)
+                if month_asked is not None:
+                    first_sight[month_asked] = []
+            paths = ["/dashboard/"]
+            if month_asked is not None:
+                paths.append(f"/dashboard/export/?month={month_asked}")
+            for path in paths:
+                started = time.monotonic()
+                status, body = fetch(readers[host], f"{url[host]}{path}")
+                with lock:
+                    key = f"{'export' if 'export' in path else 'dashboard'} {status}"
+                    page_statuses[key] = page_statuses.get(key, 0) + 1
+                    if path == "/dashboard/":
+                        page_ms.append((time.monotonic() - started) * 1000)
+                    elif status == 200 and month_asked is not None:
+                        first_sight[month_asked] = numbers(body)
+
+    sampler.start()
+    time.sleep(1)  # a few samples at rest first
+    workers = [threading.Thread(target=register)] + [
+        threading.Thread(target=read, args=(host,)) for host in url
+    ]
+    for worker in workers:
+        worker.start()
+    began = time.monotonic()
+    outcomes = asyncio.run(submit())
+    elapsed = time.monotonic() - began
+    done.set()
+    for worker in [*workers, sampler]:
+        worker.join()
+    # Caught up (nothing behind), then each past month read again: what it should have shown.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and pgreplica.lag(pair)["bytes behind"] > 0:
+        time.sleep(0.2)
+    stale = []
+    for month_asked, seen in sorted(first_sight.items()):
+        status, body = fetch(readers["b"], f"{url['b']}/dashboard/export/?month={month_asked}")
+        if status != 200 or numbers(body) != seen:
+            stale.append(month_asked)
+    statuses: dict[str, int] = {}
+    for status, _ms in outcomes:
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+    [(stored,)] = query(
+        database, "SELECT COUNT(*) FROM intake_ticket WHERE title LIKE '复制延迟第%'"
+    )
+    result = {
+        "seconds": round(elapsed, 1),
+        "rate": rate,
+        "submissions": statuses,
+        "accepted per second": round(statuses.get("201", 0) / elapsed, 1),
+        "submission ms": spread([ms for _s, ms in outcomes]),
+        "stored": stored,
+        "staff registrations": staff_statuses,
+        "dashboard reads": page_statuses,
+        "dashboard ms": spread(page_ms),
+        **lag_figures(samples),
+        "past months read on first sight": len(first_sight),
+        "of them frozen before": len(set(first_sight) & set(frozen_before)),
+        "with figures": sum(1 for seen in first_sight.values() if any(seen)),
+        "stale months": stale,
+        "load": tuple(round(x, 1) for x in os.getloadavg()),
+    }
+    result["ok"] = (
+        not stale
+        and stored >= statuses.get("201", 0)  # every acknowledged submission stored
+        and set(staff_statuses) == {"201"}
+        and all(k.endswith(" 200") for k in page_statuses)
+    )
+    return result
+
+
+def fetch(browser: urllib.request.OpenerDirector, address: str) -> tuple[int, bytes]:
+    try:
+        with browser.open(address, timeout=120) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
 SHARED_READ = """
 import hashlib, json, sys
 from django.core.files.storage import default_storage
@@ -804,6 +1094,34 @@ def write_results(
             f"{replica['replica counters']}; lag before {replica['lag before']}, after "
             f"{replica['lag after']} |",
         ]
+    lag = results.get("lag")
+    if lag is not None:
+        lines += [
+            f"| replica lag under writes: {lag['seconds']} s of public submissions at "
+            f"{lag['rate']:.0f}/s through "
+            f"{'nginx' if results.get('balanced') else 'both hosts'}, a school admin "
+            "registering problems (ledger API) every 0.5 s, two bureau admins reading the "
+            "dashboard from the replica and past months on first sight; lag sampled every "
+            f"0.25 s ({lag['samples']} samples) | submissions {lag['submissions']} "
+            f"({lag['accepted per second']}/s accepted, median/p95/max "
+            f"{lag['submission ms']['p50']:.0f}/{lag['submission ms']['p95']:.0f}/"
+            f"{lag['submission ms']['max']:.0f} ms, stored {lag['stored']}); staff "
+            f"{lag['staff registrations']}; dashboards {lag['dashboard reads']}; "
+            + "; ".join(
+                f"{label} p50/p95/max {lag[label]['p50']:g}/{lag[label]['p95']:g}/"
+                f"{lag[label]['max']:g}"
+                for label in (
+                    "replay lag ms",
+                    "write lag ms",
+                    "flush lag ms",
+                    "last replayed commit age ms",
+                    "bytes behind",
+                )
+            )
+            + f"; past months read on first sight {lag['past months read on first sight']} "
+            f"({lag['with figures']} with figures, {lag['of them frozen before']} frozen "
+            f"before), stale: {lag['stale months'] or 'none'}; load at end {lag['load']} |",
+        ]
     load_after = os.getloadavg()
     lines += [
         "",
@@ -819,6 +1137,13 @@ def write_results(
         "Reproduce: `apt-get install nginx` (Debian's), then `.venv/bin/python "
         "scripts/multihost.py` (PostgreSQL and Redis on their default ports; moto from the "
         "development dependencies).",
+        "",
+        "The lag step's first run (2026-12-07, 50 submissions a second at load 17, before the "
+        "fix) found 2 of the 4 past months read on first sight stale: frozen on the primary "
+        "in the request, then read back from a replica that had not replayed the freeze, they "
+        "showed empty; a month frozen in the request is now read back on the primary, and a "
+        "frozen period's rows from the replica only once it holds the freeze as the primary "
+        "does (reports/monthly.py `_frozen`; reports/tests/test_replica_reads.py).",
         "",
         "A worker killed in the middle of a job is `core/tests/test_job_takeover.py` (two worker "
         "processes on the shared database, one killed holding the job; run by the suite on "

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,8 +117,10 @@ class Pair:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-def start_pair() -> Pair:
-    """A fresh primary and a streaming replica of it, both answering."""
+def start_pair(load: Callable[[Server], None] | None = None) -> Pair:
+    """A fresh primary and a streaming replica of it, both answering. `load(primary)`, when
+    given, fills the primary before the base backup is taken (a restored dump: the replica
+    starts with it rather than replaying all of it from the WAL)."""
     work = Path(tempfile.mkdtemp(prefix="qingfeng-pg-"))
     owner = pwd.getpwnam(USER)
     os.chown(work, owner.pw_uid, owner.pw_gid)
@@ -134,6 +137,8 @@ def start_pair() -> Pair:
         (primary.data / "pg_hba.conf").write_text(HBA, encoding="utf-8")
         primary.start()
         pair.started.append(primary)
+        if load is not None:
+            load(primary)
         # The base backup, streamed with the WAL it needs (-X stream), written with the
         # settings that make it a standby following the primary (-R: standby.signal and
         # primary_conninfo in postgresql.auto.conf).

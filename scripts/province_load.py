@@ -9,7 +9,22 @@ made for the run (`CREATE DATABASE … TEMPLATE …`): the submissions stay in i
 scripts/multihost.py — each a `serve` (one gunicorn web worker and a task worker) with a data
 directory of its own, both on that database and one Redis database — behind nginx (the same
 configuration: an upstream of the two). With `--replica URL` (a streaming replica of the
-server holding the database, scripts/pgreplica.py) the hosts read their dashboards there.
+server holding the database) the hosts read their dashboards there.
+
+With `--own-replica` the run has a primary and a streaming replica of its own, as
+scripts/multihost.py makes them (scripts/pgreplica.py: `initdb` on a free port, run as the
+`postgres` user with Debian's /usr/lib/postgresql/<version>/bin, `pg_basebackup -R -X stream`),
+because the machine's shared server allows no replication connections. The province is copied
+into the primary before the base backup (`pg_dump -Fc` of `--database` on `--postgres`, then
+`pg_restore`), or with `--seed county|city` built straight into it (migrate and seed_demo, to
+try the mode at a small size); the hosts write to the primary and read the dashboards and
+reports from the replica (DATABASE_REPLICA_URL), and the replica's lag is sampled through the
+submissions phase. Both are deleted at the end.
+
+Each host's web worker holds at most `--worker-connections` connections (serve's 1,000 by
+default) and each process at most `--pool` database connections (QF_PG_POOL): two hosts, each
+a web worker and a task worker, hold at most 4 × pool on each server, which must stay under
+its max_connections (`serve` warns at start when it cannot, core/poolcheck.py).
 
 Through nginx, one phase after the other, each `--seconds` long:
 - the ledger list (/ledger/), the staff queue (/intake/) and the dashboard (/dashboard/), each
@@ -43,8 +58,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "bench"))
-from drill import PY, free_port, get, instance_env, manage, pg_url, stop
-from multihost import query, sign_in, start_nginx
+import pgreplica
+from drill import PY, free_port, fresh_keys, get, instance_env, manage, pg, pg_url, stop
+from multihost import lag_figures, query, sample_lag, sign_in, start_nginx
 from run import OUT
 from serve import open_loop
 
@@ -54,8 +70,9 @@ MARK = "省级负载"  # in the titles of the submissions this run files
 
 
 def serve(env: dict[str, str], log: Path, connections: int) -> tuple[Any, int]:
-    """`serve` with one web worker holding at most `connections` connections (each request
-    under gevent has a database connection of its own), once /healthz answers."""
+    """`serve` with one web worker holding at most `connections` connections (their requests
+    borrow from the process's pool of QF_PG_POOL database connections), once /healthz
+    answers."""
     import subprocess
 
     port = free_port()
@@ -195,13 +212,94 @@ def main() -> None:
     parser.add_argument(
         "--worker-connections",
         type=int,
-        default=30,
-        help="connections each host's web worker holds at most (each one a database "
-        "connection: the two hosts together must stay under the server's max_connections)",
+        default=1000,
+        help="connections each host's web worker holds at most (serve's default)",
+    )
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=10,
+        help="QF_PG_POOL: database connections each process holds at most (2 hosts × 2 "
+        "processes × pool must stay under max_connections)",
+    )
+    parser.add_argument(
+        "--own-replica",
+        action="store_true",
+        help="a primary and a streaming replica of the run's own (scripts/pgreplica.py), the "
+        "database copied into the primary from --postgres (or built, --seed)",
+    )
+    parser.add_argument(
+        "--seed",
+        choices=("county", "city"),
+        default="",
+        help="with --own-replica: build the database in the primary (migrate, seed_demo of "
+        "this size) instead of copying --database",
     )
     parser.add_argument("--no-write", action="store_true", help="leave bench/RESULTS.md alone")
     args = parser.parse_args()
 
+    pair = None
+    if args.own_replica:
+        started = time.monotonic()
+        pair = pgreplica.start_pair(load=lambda primary: fill(primary, args))
+        print(
+            f"own primary on port {pair.primary.port}, streaming replica on port "
+            f"{pair.replica.port}; filled and backed up in {time.monotonic() - started:.0f} s",
+            flush=True,
+        )
+        args.postgres, args.replica = pair.primary.url(), pair.replica.url()
+    try:
+        run(args, pair)
+    finally:
+        if pair is not None:
+            pair.stop()
+
+
+def seed_keys(args: argparse.Namespace) -> dict[str, str]:
+    """The keys the database's personal fields are encrypted with: the builder's, or, for a
+    database this run seeds, new ones (kept for the hosts in bench/out/province-seed.env)."""
+    if not args.seed:
+        keys = Path(args.keys).read_text(encoding="utf-8").splitlines()
+        return dict(line.split("=", 1) for line in keys if "=" in line)
+    saved = OUT / "province-seed.env"
+    if not saved.exists():
+        OUT.mkdir(exist_ok=True)
+        saved.write_text("".join(f"{k}={v}\n" for k, v in fresh_keys().items()), "utf-8")
+    return dict(line.split("=", 1) for line in saved.read_text("utf-8").splitlines() if line)
+
+
+def fill(primary: pgreplica.Server, args: argparse.Namespace) -> None:
+    """The run's database in the own primary: copied from --postgres, or seeded."""
+    import subprocess
+
+    pg(primary.url(), f'CREATE DATABASE "{args.database}"')
+    target = primary.url(args.database)
+    if args.seed:
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("QF_", "DATABASE_URL"))}
+        folder = Path(tempfile.mkdtemp(prefix="qingfeng-seed-"))
+        base.update(seed_keys(args), QF_ENV_FILE=str(folder / "absent.env"))
+        env = instance_env(base, folder, target)
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "seed_demo", "--size", args.seed, "--seed", "1")
+        return
+    binaries = pgreplica.binaries()
+    source = pg_url(args.postgres, args.database)
+    dump = subprocess.Popen(  # noqa: S603 - the server's own client
+        [str(binaries / "pg_dump"), "-Fc", "-Z", "0", "-d", source], stdout=subprocess.PIPE
+    )
+    restored = subprocess.run(  # noqa: S603 - the server's own client
+        [str(binaries / "pg_restore"), "--no-owner", "--no-acl", "-d", target],
+        stdin=dump.stdout,
+        check=False,
+    )
+    assert dump.stdout is not None
+    dump.stdout.close()
+    if dump.wait() != 0 or restored.returncode != 0:
+        raise SystemExit(f"copying {args.database} into the own primary failed")
+    pg(target, "ANALYZE")
+
+
+def run(args: argparse.Namespace, pair: pgreplica.Pair | None) -> None:
     import redis
 
     database = pg_url(args.postgres, args.database)
@@ -211,8 +309,7 @@ def main() -> None:
     queue.flushdb()  # this script's own database number
     work = Path(tempfile.mkdtemp(prefix="qingfeng-province-"))
     base = {k: v for k, v in os.environ.items() if not k.startswith(("QF_", "DATABASE_URL"))}
-    keys = Path(args.keys).read_text(encoding="utf-8").splitlines()
-    base.update(dict(line.split("=", 1) for line in keys if "=" in line))  # the builder's
+    base.update(seed_keys(args))  # the builder's
     base["QF_ENV_FILE"] = str(work / "absent.env")
     servers: dict[str, tuple[Any, int]] = {}
     results: dict[str, Any] = {"sizes": size, "load_before": os.getloadavg()}
@@ -227,6 +324,7 @@ def main() -> None:
                 QF_INTAKE_HUMAN_CHECK="0",  # a program files the reports
                 QF_INTAKE_SUBMITS_PER_HOUR=str(10**7),  # one generator stands for many people
                 QF_TOTP_REQUIRED_ROLES="",  # the generator signs in with passwords only
+                QF_PG_POOL=str(args.pool),
             )
             if args.replica:
                 env["DATABASE_REPLICA_URL"] = pg_url(args.replica, args.database)
@@ -246,8 +344,22 @@ def main() -> None:
         for label, (path, browsers) in phases.items():
             results[label] = closed_loop(front, path, browsers, args.seconds)
             print(f"{label}:", results[label], flush=True)
-        results["public submissions"] = submissions(port, database, args.rate, args.seconds)
+        done = threading.Event()
+        samples: list[dict[str, float]] = []
+        sampler = None
+        if pair is not None:
+            sampler = threading.Thread(target=sample_lag, args=(pair, args.database, done, samples))
+            sampler.start()
+        try:
+            results["public submissions"] = submissions(port, database, args.rate, args.seconds)
+        finally:
+            done.set()
+            if sampler is not None:
+                sampler.join()
         print("public submissions:", results["public submissions"], flush=True)
+        if pair is not None:
+            results["replica lag"] = lag_figures(samples)
+            print("replica lag during the submissions:", results["replica lag"], flush=True)
     finally:
         if balancer is not None:
             balancer.terminate()
@@ -255,12 +367,22 @@ def main() -> None:
         for process, _port in servers.values():
             stop(process)
         queue.flushdb()
+    # What serve said at start about the pools (core/poolcheck.py), and nginx's complaints.
+    results["pool warnings"] = sum(
+        (work / f"serve-{host}.log").read_text(errors="replace").count("QF_PG_POOL")
+        for host in servers
+    )
+    errors = work / "nginx" / "nginx-error.log"
+    text = errors.read_text(errors="replace") if errors.exists() else ""
+    results["nginx worker_connections not enough"] = text.count("worker_connections are not")
     results["load_after"] = os.getloadavg()
     results["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results["replica"] = bool(args.replica)
     results["seconds"] = args.seconds
     results["clients"] = args.clients
     results["worker_connections"] = args.worker_connections
+    results["pool"] = args.pool
+    results["own replica"] = pair is not None
     OUT.mkdir(exist_ok=True)
     (OUT / "province-load.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     if not args.no_write:
@@ -277,10 +399,21 @@ def write_results(results: dict[str, Any]) -> None:
         "hosts (each a `serve` with one gunicorn web worker and a task worker), one PostgreSQL "
         f"database ({size['units']:,} units, {size['people']:,} people, {size['problems']:,} "
         f"problems, {size['tickets']:,} tickets before the run), one Redis; "
-        + ("dashboards read from a streaming replica" if results["replica"] else "no replica")
+        + (
+            "the run's own primary and streaming replica (scripts/pgreplica.py), the dashboards "
+            "and reports read from the replica"
+            if results.get("own replica")
+            else "dashboards read from a streaming replica"
+            if results["replica"]
+            else "no replica"
+        )
         + f". Each phase {results['seconds']:.0f} s through nginx, one after the other; "
         f"{results['clients']} signed-in clients in a closed loop for the pages; each host's "
-        f"web worker held at most {results.get('worker_connections', 1000)} connections. "
+        f"web worker held at most {results.get('worker_connections', 1000)} connections and "
+        f"each process at most {results.get('pool', 10)} database connections (QF_PG_POOL; "
+        f"serve's warnings that the pools cannot fit: {results.get('pool warnings', 0)}); "
+        'nginx with worker_connections 8192 ("worker_connections are not enough": '
+        f"{results.get('nginx worker_connections not enough', 0)}). "
         '"Per '
         'second": pages answered a second; for the submissions, those accepted (201) a '
         "second from the first sent to the last answered. Errors: anything but 200 (201).",
@@ -302,6 +435,23 @@ def write_results(results: dict[str, Any]) -> None:
             f"{found['p95_ms']} ms | {found['max_ms']} ms | {found['per_second']} | "
             f"{found['load_1min']} |"
         )
+    lag = results.get("replica lag")
+    if lag:
+        lines.append(
+            f"| replica lag during the submissions ({lag['samples']} samples, every 0.25 s) | "
+            + "; ".join(
+                f"{label} p50/p95/max {lag[label]['p50']:g}/{lag[label]['p95']:g}/"
+                f"{lag[label]['max']:g}"
+                for label in (
+                    "replay lag ms",
+                    "write lag ms",
+                    "flush lag ms",
+                    "last replayed commit age ms",
+                    "bytes behind",
+                )
+            )
+            + " |  |  |  |  |  |  |"
+        )
     before = tuple(round(x, 1) for x in results["load_before"])
     after = tuple(round(x, 1) for x in results["load_after"])
     lines += [
@@ -309,9 +459,12 @@ def write_results(results: dict[str, Any]) -> None:
         f"Load average (1, 5, 15 min) before {before}, after {after}, on the shared 2-core "
         "machine (other sessions' builds and benchmarks ran meanwhile): the figures are upper "
         "bounds of what these hosts cost, not a capacity. Reproduce: build the province with "
-        "`bench/ledger.py --size province --build-only`, copy it (`CREATE DATABASE "
-        "qingfeng_bench_ops_province TEMPLATE qingfeng_bench_ledger_province`), then "
-        "`.venv/bin/python scripts/province_load.py`.",
+        "`bench/ledger.py --size province --build-only` (and its tickets, bench/README.md), "
+        "then `.venv/bin/python scripts/province_load.py --database "
+        "qingfeng_bench_ledger_province --own-replica` (the database copied into a primary "
+        "and replica of the run's own), or without `--own-replica` on a copy made for the "
+        "run (`CREATE DATABASE qingfeng_bench_ops_province TEMPLATE "
+        "qingfeng_bench_ledger_province`) on the shared server, no replica.",
         END,
     ]
     path = HERE.parent / "bench" / "RESULTS.md"

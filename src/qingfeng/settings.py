@@ -212,6 +212,11 @@ if DATABASE_REPLICA_URL:
         DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60)
     )
     _replica["CONN_HEALTH_CHECKS"] = True
+    if _replica["ENGINE"] == "django.db.backends.postgresql" and _db.get("OPTIONS", {}).get("pool"):
+        # The same pool as the primary's: dashboards read under gevent would otherwise hold a
+        # replica connection per request in flight (core/poolcheck.py checks both fit).
+        _replica["CONN_MAX_AGE"], _replica["CONN_HEALTH_CHECKS"] = 0, False
+        _replica.setdefault("OPTIONS", {})["pool"] = dict(_db["OPTIONS"]["pool"])
     _replica["TEST"] = {"MIRROR": "default"}  # tests read the primary under the replica's name
     DATABASES["replica"] = _replica
 DATABASE_ROUTERS = ["qingfeng.core.replica.ReplicaRouter"]

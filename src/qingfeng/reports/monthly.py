@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -301,14 +301,37 @@ def warm(today: date | None = None) -> int:
     return len(fresh)
 
 
-def _ensure_frozen(months: Iterable[date]) -> None:
+def _ensure_frozen(months: Iterable[date]) -> bool:
+    """Freeze those of `months` that are over and not frozen yet, as the primary knows them (a
+    replica a moment behind would have them frozen twice). Whether one was frozen now."""
     today = timezone.localdate()
     wanted = {m for m in months if month_last_day(m) < today}
     if not wanted:
-        return
-    frozen = set(FrozenMonth.objects.filter(month__in=wanted).values_list("month", flat=True))
+        return False
+    frozen = set(
+        FrozenMonth.objects.using(DEFAULT_DB_ALIAS)
+        .filter(month__in=wanted)
+        .values_list("month", flat=True)
+    )
     for first in sorted(wanted - frozen):
         freeze(first)
+    return bool(wanted - frozen)
+
+
+def _frozen(model: Any, field: str, starts: Sequence[date]) -> tuple[set[date], str | None]:
+    """Which of the periods `starts` are frozen, and the database to read their rows from:
+    the router's (the read replica inside `replica.reads()`) when it holds them frozen at the
+    same moments as the primary, else the primary. A replica a moment behind has not replayed
+    a freeze yet: it would show a period empty, or as frozen before (and a trend read from it
+    would be kept until the next freeze)."""
+    lookup = {f"{field}__in": list(starts)}
+    here = dict(model.objects.filter(**lookup).values_list(field, "frozen_at"))
+    if not replica.configured():
+        return set(here), None
+    primary = dict(
+        model.objects.using(DEFAULT_DB_ALIAS).filter(**lookup).values_list(field, "frozen_at")
+    )
+    return set(primary), None if primary == here else DEFAULT_DB_ALIAS
 
 
 def cache_key(*parts: Any) -> str:
@@ -342,11 +365,18 @@ def figures(first: date, last: date, own_ids: Sequence[int], tops: Sequence[Unit
     under `tops` (and `own_ids`) and kept `LIVE_SECONDS` in the cache."""
     own_ids, top_ids = sorted(own_ids), sorted(u.pk for u in tops)
     if month_last_day(first) < timezone.localdate():
-        _ensure_frozen([first])
+        # Frozen just now: read back on the primary, where it was written.
+        where = (
+            DEFAULT_DB_ALIAS
+            if _ensure_frozen([first])
+            else _frozen(FrozenMonth, "month", [first])[1]
+        )
         return Figures(
-            own=_read(MonthFigure.objects.filter(month=first, unit_id__in=own_ids)),
+            own=_read(MonthFigure.objects.using(where).filter(month=first, unit_id__in=own_ids)),
             subtree=_read(
-                SubtreeFigure.objects.filter(period=MONTH, start=first, unit_id__in=top_ids)
+                SubtreeFigure.objects.using(where).filter(
+                    period=MONTH, start=first, unit_id__in=top_ids
+                )
             ),
         )
     run = _fresh_run(first, last)
@@ -401,8 +431,8 @@ def trend(
     key = cache_key("trend", _generation(), sorted(top_ids), this_month)
     cached = cache.get(key)
     if cached is None:
-        frozen = set(FrozenMonth.objects.filter(month__in=months).values_list("month", flat=True))
-        cached = _sums(MONTH, months, frozen, top_ids)
+        frozen, where = _frozen(FrozenMonth, "month", months)
+        cached = _sums(MONTH, months, frozen, top_ids, where)
         cache.set(key, cached, None)
     return [*cached, {"start": this_month, "figures": dict(live_totals)}]
 
@@ -417,19 +447,25 @@ def week_trend(top_ids: Sequence[int], until: date) -> list[dict[str, Any]]:
     key = cache_key("weeks", _generation(), sorted(top_ids), weeks[-1])
     cached = cache.get(key)
     if cached is None:
-        frozen = set(FrozenWeek.objects.filter(week__in=weeks).values_list("week", flat=True))
-        cached = _sums(WEEK, weeks, frozen, top_ids)
+        frozen, where = _frozen(FrozenWeek, "week", weeks)
+        cached = _sums(WEEK, weeks, frozen, top_ids, where)
         cache.set(key, cached, None)
     return list(cached)
 
 
 def _sums(
-    period: str, starts: list[date], frozen: set[date], top_ids: Sequence[int]
+    period: str,
+    starts: list[date],
+    frozen: set[date],
+    top_ids: Sequence[int],
+    where: str | None = None,
 ) -> list[dict[str, Any]]:
     sums: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    rows = SubtreeFigure.objects.filter(
-        period=period, start__in=starts, unit_id__in=list(top_ids)
-    ).values_list("start", "key", "value")
+    rows = (
+        SubtreeFigure.objects.using(where)
+        .filter(period=period, start__in=starts, unit_id__in=list(top_ids))
+        .values_list("start", "key", "value")
+    )
     for start, key, value in rows:
         sums[start][key] += value
     return [{"start": s, "figures": dict(sums.get(s, {})) if s in frozen else None} for s in starts]

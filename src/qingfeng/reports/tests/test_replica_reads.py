@@ -83,6 +83,17 @@ class ReplicaReadsTestCase(ReplicaMirror, TransactionTestCase):
         self.assertTrue(FrozenMonth.objects.filter(month=past.replace(day=1)).exists())
         self.assertTrue([s for s in run.writes(run.primary) if "reports_frozenmonth" in s])
         self.assertEqual(run.writes(run.replica), [])
+        # Read back where it was just written: a replica a moment behind has not replayed the
+        # freeze and would show the month empty (scripts/multihost.py, lag under writes).
+        self.assertTrue(run.reads_of(run.primary, "reports_subtreefigure"))
+        # Once the replica holds the month as the primary does, it is read there.
+        cache.clear()
+        with Statements() as run:
+            again = self.client.get("/dashboard/", {"month": past.strftime("%Y-%m")})
+        self.assertEqual(again.status_code, 200)
+        self.assertEqual(again.context["board"].totals, page.context["board"].totals)
+        self.assertTrue(run.reads_of(run.replica, "reports_subtreefigure"))
+        self.assertEqual(run.reads_of(run.primary, "reports_subtreefigure"), [])
 
     def test_the_live_summary_counts_on_the_replica_and_writes_the_primary(self) -> None:
         with Statements() as run:

@@ -30,7 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from qingfeng.core import registry
+from qingfeng.core import poolcheck, registry
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 FIRST_BACKOFF = 1.0  # seconds before the first restart of a dead child
@@ -106,6 +106,9 @@ class Command(BaseCommand):
         # Handlers first: a signal that arrives while the children start still stops them.
         for signum in STOP_SIGNALS:
             signal.signal(signum, request_stop)
+        # Every process's pool must fit under the server's connections (core/poolcheck.py).
+        for warning in poolcheck.warnings(options["web_workers"]):
+            self.say(warning, error=True)
         children = self.children(options)
         for child in children:
             child.start()
