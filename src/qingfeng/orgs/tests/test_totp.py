@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from unittest import mock
@@ -306,6 +307,14 @@ class TotpChallengeTestCase(BaseTestCase):
             self.assertContains(page, "联系本单位的系统管理员")  # staff: no hotline
             throttles = list(LoginThrottle.objects.values_list("username_key", "failures"))
             audits = AuditEvent.objects.count()
+            # The picture and a new question answer before the second factor is done.
+            found = re.search(r'src="(/accounts/check/[^"]+\.svg)"', page.content.decode())
+            assert found is not None
+            picture = self.client.get(found.group(1), **self.ADDRESS)
+            self.assertEqual(picture.status_code, 200)
+            self.assertEqual(picture["Content-Type"], "image/svg+xml")
+            new = self.client.get("/accounts/check/new/", **self.ADDRESS)
+            self.assertContains(new, 'name="captcha_token"')
             refused = self.post_code(self.client, code_at(T0))
             self.assertContains(refused, "请完成下方的安全校验后再输入口令")
             self.assertContains(refused, "安全校验未完成或已过期")
