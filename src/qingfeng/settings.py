@@ -267,8 +267,11 @@ QF_LOGIN_SUM_CHECK = env_bool("QF_LOGIN_SUM_CHECK", True)
 if QF_LOGIN_CHALLENGE_AFTER < 1:
     raise ImproperlyConfigured("QF_LOGIN_CHALLENGE_AFTER must be 1 or more")
 # Past capacity the public channel answers 503 + Retry-After at once (core/capacity.py):
-# when a request would wait longer than this many milliseconds (0 turns shedding off).
-QF_SHED_QUEUE_MS = env_int("QF_SHED_QUEUE_MS", 500)
+# when a request would wait longer than this many milliseconds (0 turns shedding off). The
+# wait measured is one already spent by the queue ahead, and a request let in still needs its
+# own time and the rest of that queue: 750 ms keeps a submission let in within the 1 s p95
+# target (bench/serve.py), where 500 ms turned away people it could still serve in time.
+QF_SHED_QUEUE_MS = env_int("QF_SHED_QUEUE_MS", 750)
 QF_SHED_PREFIXES = env_list(
     "QF_SHED_PREFIXES",
     "/report/,/progress/,/rate/,/api/intake/reports,/api/intake/track,/api/intake/captcha,"

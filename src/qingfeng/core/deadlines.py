@@ -124,10 +124,14 @@ class Lights(Generic[M]):
         clock, due = self.running(obj)
         return clock.light(due, today or timezone.localdate()) if clock is not None else ""
 
-    def set_light(self, obj: M, today: date | None = None) -> None:
-        """The light, urgency (and sort key) for the row's current status; not saved."""
+    def set_light(
+        self, obj: M, today: date | None = None, *, calendar: WorkCalendar | None = None
+    ) -> None:
+        """The light, urgency (and sort key) for the row's current status; not saved.
+        `calendar`: the one the caller already read (one statement less)."""
         clock, due = self.running(obj)
-        light = clock.light(due, today or timezone.localdate()) if clock is not None else ""
+        today = today or timezone.localdate()
+        light = clock.light(due, today, calendar=calendar) if clock is not None else ""
         obj.light = light  # type: ignore[attr-defined]
         obj.urgency = URGENCY[light]  # type: ignore[attr-defined]
         if self.due_key:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from qingfeng.core.deadlines import Clock, Ladder, Lights, Reminder
 from qingfeng.core.models import Escalation
 from qingfeng.intake.models import Ticket
+from qingfeng.lib.workdays import WorkCalendar
 from qingfeng.orgs.models import Role, User
 
 S = Ticket.Status
@@ -44,9 +45,11 @@ LIGHTS = Lights(
 )
 
 
-def set_light(ticket: Ticket, today: date | None = None) -> None:
+def set_light(
+    ticket: Ticket, today: date | None = None, *, calendar: WorkCalendar | None = None
+) -> None:
     """The light, urgency and sort key for the ticket's current status (not saved)."""
-    LIGHTS.set_light(ticket, today)
+    LIGHTS.set_light(ticket, today, calendar=calendar)
 
 
 def recompute_lights(today: date) -> int:

@@ -22,6 +22,10 @@ class LoginForm(forms.Form):
 
 class TotpForm(forms.Form):
     code = forms.CharField(label=_("动态口令"), max_length=8, min_length=6)
+    # The same challenge as on the sign-in page, for the same addresses (orgs.signin_check).
+    captcha_token = forms.CharField(required=False, max_length=1000)
+    captcha_answer = forms.CharField(required=False, max_length=10)
+    work_solution = forms.CharField(required=False, max_length=1000)
 
 
 class PasswordChangeForm(forms.Form):

@@ -27,9 +27,15 @@ __all__ = [
 # Paths outside the gate. The API checks the same conditions in its own authentication
 # (qingfeng.api.auth); public pages do not depend on who is signed in.
 _GATE_EXEMPT = ("/static/", "/healthz", "/i18n/", "/api/", "/report/", "/progress/", "/rate/")
-# Before the second factor, only the pages that finish or abandon the sign-in: the profile
-# (API tokens) and the password change need both factors.
-_BEFORE_SECOND_FACTOR = ("/accounts/login/", "/accounts/logout/", "/accounts/second-factor/")
+# Before the second factor, only the pages that finish or abandon the sign-in (with the
+# challenge's picture and "换一题", which the code page may ask for): the profile (API tokens)
+# and the password change need both factors.
+_BEFORE_SECOND_FACTOR = (
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/accounts/second-factor/",
+    "/accounts/check/",
+)
 _BEFORE_PASSWORD_CHANGE = (*_BEFORE_SECOND_FACTOR, "/accounts/password/")
 
 

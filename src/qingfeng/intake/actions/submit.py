@@ -317,7 +317,6 @@ def check_submit_ticket(
         raise
 
 
-@transaction.atomic
 def _store_ticket(
     *,
     kind: str,
@@ -335,11 +334,13 @@ def _store_ticket(
     files: list[tuple[UploadedFile, str]],
     idempotency_key: str | None,
 ) -> tuple[Ticket, str]:
+    # Everything that needs no lock is worked out before the transaction: on SQLite its
+    # BEGIN IMMEDIATE takes the one write lock every other submission waits for, so only
+    # the number (serialised), the rows and the audit are done holding it.
     code = receipts.new_receipt_code()
     today = timezone.localdate()
     calendar = get_calendar()
     ticket = Ticket(
-        number=receipts.next_number(),
         receipt_hash=receipts.receipt_hash(code),
         kind=kind,
         channel=channel,
@@ -358,26 +359,31 @@ def _store_ticket(
         entered_by=entered_by,
         idempotency_key=idempotency_key,
     )
-    deadlines.set_light(ticket, today)  # green, in the queue's order, from the first moment
-    ticket.save(force_insert=True)
-    for upload, content_type in files:
-        _store_attachment(ticket, upload=upload, content_type=content_type, message=None)
-    WORKFLOW.record_event(ticket, "submit", actor=entered_by, to_status=ticket.status, unit=unit)
-    record_audit(
-        actor=entered_by,
-        action="intake.ticket.submit",
-        obj=ticket,
-        object_repr=ticket.number,
-        after={
-            "number": ticket.number,
-            "kind": kind,
-            "channel": channel,
-            "category": category.pk,
-            "anonymous": anonymous,
-            "attachments": len(files),
-        },
-    )
-    enqueue_job("intake.after_submit", {"ticket_id": ticket.pk})
+    # Green, in the queue's order, from the first moment.
+    deadlines.set_light(ticket, today, calendar=calendar)
+    after = {
+        "kind": kind,
+        "channel": channel,
+        "category": category.pk,
+        "anonymous": anonymous,
+        "attachments": len(files),
+    }
+    with transaction.atomic():
+        ticket.number = receipts.next_number()
+        ticket.save(force_insert=True)
+        for upload, content_type in files:
+            _store_attachment(ticket, upload=upload, content_type=content_type, message=None)
+        WORKFLOW.record_event(
+            ticket, "submit", actor=entered_by, to_status=ticket.status, unit=unit
+        )
+        record_audit(
+            actor=entered_by,
+            action="intake.ticket.submit",
+            obj=ticket,
+            object_repr=ticket.number,
+            after={"number": ticket.number, **after},
+        )
+        enqueue_job("intake.after_submit", {"ticket_id": ticket.pk})
     return ticket, code
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from qingfeng.core.fields import blind_index
 from qingfeng.core.models import AuditEvent, Job, Notification
@@ -107,6 +108,27 @@ class SubmitTestCase(SubmitBase):
             cursor.execute("SELECT * FROM intake_ticket WHERE id = %s", [ticket.pk])
             row = " ".join(str(v) for v in cursor.fetchone())
         self.assertNotIn(code, row)
+
+    def test_a_submission_sends_a_pinned_number_of_statements(self) -> None:
+        self.submit()  # the calendar cached, as on a running server
+        with CaptureQueriesContext(connection) as queries:
+            actions.check_submit_ticket(
+                kind=Ticket.Kind.COMPLAINT,
+                category=self.category,
+                unit=self.school,
+                title="乱收资料费",
+                content=CONTENT,
+                anonymous=True,
+            )
+        statements = [q["sql"] for q in queries.captured_queries]
+        # The calendar's version is read once (deadlines and the light share it), before the
+        # transaction; inside it (here a savepoint) only the number, the ticket, its event,
+        # the audit row and the job.
+        self.assertEqual(sum("core_calendarday" in sql for sql in statements), 1, statements)
+        self.assertIn("core_calendarday", statements[0])
+        self.assertIn("SAVEPOINT", statements[1])
+        if connection.vendor == "sqlite":  # PostgreSQL adds its advisory locks
+            self.assertEqual(len(statements), 9, statements)
 
     def test_the_next_number_follows_the_days_last_serial_whatever_follows_it(self) -> None:
         first, _code = self.submit()

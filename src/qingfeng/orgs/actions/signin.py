@@ -11,7 +11,8 @@ Failures are counted three ways, none of which keeps a client address:
   picture sum), and past QF_LOGIN_MAX_FAILURES_PER_ADDRESS (30) it is slowed down by
   QF_LOGIN_SLOW_DOWN_SECONDS too — never refused: behind a proxy every user shares one
   address, and a stranger guessing random names must not lock the right user out.
- Whether a user must still pass a gate (second factor, password change)
+The one-time code after a right password (`check_second_factor`) is counted and challenged
+the same way. Whether a user must still pass a gate (second factor, password change)
 is policy, in `orgs.permissions`."""
 
 from __future__ import annotations
@@ -180,6 +181,32 @@ def check_credentials(
     # The counter is reset only once the sign-in is complete (second factor included), so
     # signing in again with a stolen password does not buy more tries at the code.
     return user
+
+
+def check_second_factor(
+    request: HttpRequest, user: User, code: str, *, answers: Mapping[str, Any] | None = None
+) -> bool:
+    """True if `code` is the user's next one-time code (`verify_totp`); a wrong one counts as
+    a failed sign-in as a wrong password does, and raises LoginLocked once the name is locked.
+
+    The step after the password answers to the same rule as the password: an address that
+    failed many times must also have solved the challenge, else a ValidationError on its
+    fields before the code is even looked at (so a right code is not spent), counted nowhere;
+    past more failures it is also answered slowly. The address itself is never refused.
+    """
+    if challenge_level(request) is not None:
+        CHALLENGE.require(answers or {})
+    address = _address_key(request)
+    if address and _locked_until(address) is not None:
+        slow_down(settings.QF_LOGIN_SLOW_DOWN_SECONDS)
+    if verify_totp(user, code):
+        return True
+    until = do_register_login_failure(
+        user.get_username(), action="orgs.totp.failure", request=request
+    )
+    if until is not None:
+        raise LoginLocked(until)
+    return False
 
 
 def do_reset_login_failures(username: str, request: HttpRequest | None = None) -> None:

@@ -108,7 +108,8 @@ def second_factor(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The one-time code after the password; set up first when the role requires it.
 
     Wrong codes count as failed sign-ins: at the lockout the session ends, so a stolen
-    password alone cannot be used to try codes.
+    password alone cannot be used to try codes. From an address that failed many sign-ins
+    the page asks for the sign-in page's challenge too (actions.check_second_factor).
     """
     user = request.user
     if request.session.get(SESSION_VERIFIED):
@@ -117,18 +118,26 @@ def second_factor(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TotpForm(request.POST or None)
     if setting_up:
         return _totp_setup(request, user, form, optional=False)
+    error = ""
     if request.method == "POST" and form.is_valid():
-        if actions.verify_totp(user, form.cleaned_data["code"]):
-            return _finish_second_factor(request)
-        until = actions.do_register_login_failure(
-            user.get_username(), action="orgs.totp.failure", request=request
-        )
-        if until is not None:
+        data = form.cleaned_data
+        try:
+            if actions.check_second_factor(request, user, data["code"], answers=data):
+                return _finish_second_factor(request)
+        except actions.LoginLocked as locked:
             logout(request)
-            messages.error(request, _locked_message(until))
+            messages.error(request, _locked_message(locked.until))
             return redirect(settings.LOGIN_URL)
-        form.add_error("code", _("动态口令不正确或已使用，请等待下一个口令"))
-    return render(request, "orgs/accounts/second_factor.html", {"form": form})
+        except ValidationError as refused:  # the challenge, not solved: the code was not tried
+            add_errors(form, refused)
+            error = _("本网络登录失败次数较多，请完成下方的安全校验后再输入口令")
+        else:
+            form.add_error("code", _("动态口令不正确或已使用，请等待下一个口令"))
+    # Asked after this attempt counted, as on the sign-in page.
+    context = {"form": form, "error": error}
+    if (level := actions.challenge_level(request)) is not None:
+        context.update(challenge=True, **CHALLENGE.context(level=level))
+    return render(request, "orgs/accounts/second_factor.html", context)
 
 
 def _finish_second_factor(request: HttpRequest) -> HttpResponse:
