@@ -211,7 +211,8 @@ def _check_scan_time(session: Session, now: datetime) -> None:
 def check_scan(token: str, *, person: Person, actor: User, device: str) -> Attendance:
     """A scan of the rotating code on the person's own phone. The person's row, its session,
     the session's unit and type (the audit row's) in one locked read; a phone already used for
-    someone else is refused by the one-device constraint, in a savepoint (no read first)."""
+    someone else is refused by the one-device constraint (no read first), and the refusal
+    rolls the scan back."""
     session_id = tokens.read(token)
     row = (
         Attendance.objects.select_for_update(of=("self",))
@@ -237,8 +238,9 @@ def check_scan(token: str, *, person: Person, actor: User, device: str) -> Atten
         raise ValidationError(_("无法识别这台手机，请允许浏览器保存 Cookie 后重新扫码"))
     row.status, row.via, row.marked_at, row.device = _status_at(session, now), "scan", now, device
     try:
-        with transaction.atomic():
-            row.save(update_fields=["status", "via", "marked_at", "device"])
+        # No savepoint of its own (two statements a scan): a refused phone fails the whole
+        # scan, and the ValidationError rolls back this action's transaction with it.
+        row.save(update_fields=["status", "via", "marked_at", "device"])
     except IntegrityError as exc:
         raise ValidationError(_("这台手机已为其他人签到，每人须用自己的手机扫码")) from exc
     record_audit(

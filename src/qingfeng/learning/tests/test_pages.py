@@ -89,6 +89,27 @@ class SessionPagesTestCase(LearningCase):
         self.assertContains(other.post(url), "这台手机已为其他人签到")
         self.assertEqual(session.attendance.filter(status=A.PRESENT).count(), 1)
 
+    @time_machine.travel(at("2026-12-10 14:58"), tick=False)
+    def test_a_sign_in_costs_a_fixed_list_of_statements(self) -> None:
+        """The sign-in (POST) on the phone: the session, the user, the person, the roles, the
+        session read through the scope, the row locked, its update, the lane's head and the
+        audit row, the bell's count and the menu's ticket check; no savepoint beyond the action's own (here nested in the
+        test's transaction) and, on PostgreSQL, the lane's lock."""
+        session = self.plan(when="2026-12-10 15:00")
+        self.login(self.teacher)
+        url = reverse("learning:scan", args=[tokens.make(session.pk)])
+        self.assertContains(self.client.get(url), "确认签到")
+        with CaptureQueriesContext(connection) as context:
+            self.assertContains(self.client.post(url), "签到成功")
+        statements = [q["sql"].lstrip().split()[0].upper() for q in context]
+        control = {"SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"}
+        self.assertEqual(statements.count("SAVEPOINT"), 1)
+        locks = [q["sql"] for q in context if "pg_advisory_xact_lock" in q["sql"]]
+        self.assertEqual(len(locks), 1 if connection.vendor == "postgresql" else 0)
+        work = [s for s in statements if s not in control]
+        self.assertEqual(len(work) - len(locks), 11, [q["sql"][:80] for q in context])
+        self.assertEqual(work.count("UPDATE") + work.count("INSERT"), 2)
+
     def test_the_scan_page_only_reads(self) -> None:
         """The confirmation page a phone opens writes nothing of its own: at most the idle
         clock's stamp once a minute (orgs.middleware), and nothing at all when the session row
