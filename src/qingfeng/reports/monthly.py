@@ -310,8 +310,6 @@ def warm(today: date | None = None) -> int:
             if (pk, key) not in kept
         ]
         LiveFigure.objects.bulk_create(fresh, batch_size=2000)
-        if stale or fresh:
-            transaction.on_commit(views_moved)
         LiveRun.objects.update_or_create(
             pk=1,
             defaults={
@@ -321,6 +319,8 @@ def warm(today: date | None = None) -> int:
                 "seconds": time.perf_counter() - started,
             },
         )
+    if stale or fresh:  # committed: the dashboards kept from the rows before are dropped
+        views_moved()
     return len(fresh)
 
 
