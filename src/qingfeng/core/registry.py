@@ -275,6 +275,9 @@ class Figure:
     # `?figure=<key>&from=<first day>&to=<last day>` (and `unit=`): the dashboard links the
     # number to it.
     listed: bool = False
+    # The count is kept in 1/`scale` of what it measures (a score in hundredths of a point,
+    # so that it stays an integer to sum): the dashboard shows count / scale, e.g. 87.35.
+    scale: int = 1
 
 
 @dataclass(frozen=True)
@@ -289,6 +292,9 @@ class Ratio:
     part: str
     whole: str
     min_base: int = 0
+    # A mean, not a rate: part / whole / `scale` with two decimals (the mean of scores kept in
+    # hundredths: scale 100), shown without a percent sign or an interval.
+    scale: int = 0
 
 
 # The loop's stages (学、查、改、评 and 报), the dashboard's panels.

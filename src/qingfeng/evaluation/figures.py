@@ -33,7 +33,7 @@ FIGURES = (
     # The composite written down when a round closes (RoundUnit.composite, 0–100 with two
     # decimals), summed as whole hundredths so the figure stays an integer count.
     Figure("composite_results", _("三评有综合得分的评议结果")),
-    Figure("composite_hundredths", _("三评综合得分之和（单位：0.01 分）")),
+    Figure("composite_hundredths", _("三评综合得分之和"), scale=100),
 )
 
 # A rating is satisfied by its own round's definition, so the figure's rate is the rate the
@@ -112,5 +112,12 @@ SOURCE = FigureSource(
     stage="evaluate",
     ratios=(
         Ratio("ratings_satisfied_rate", _("评议满意率"), "ratings_satisfied", "ratings_base", 30),
+        Ratio(
+            "composite_mean",
+            _("三评平均综合得分"),
+            "composite_hundredths",
+            "composite_results",
+            scale=100,
+        ),
     ),
 )

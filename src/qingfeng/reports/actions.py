@@ -290,3 +290,5 @@ def check_set_warning_rules(unit: Unit, *, actor: User, values: Mapping[str, Any
         before=before,
         after=rules,
     )
+    # The dashboards kept for a few minutes list their warnings by the rules: none outlives them.
+    transaction.on_commit(monthly.views_moved)

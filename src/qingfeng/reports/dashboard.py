@@ -25,7 +25,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.template.loader import get_template
 from django.urls import reverse
@@ -92,8 +92,13 @@ def home_card(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
     return {} if can_view(request.user) else None
 
 
+def viewer_paths(user: User) -> list[str]:
+    """The subtrees the user reads whole units of (their roles, read once per request)."""
+    return scope_paths(user, roles=list(VIEWERS))
+
+
 def _scope_units(user: User) -> QuerySet[Unit]:
-    paths = scope_paths(user, roles=list(VIEWERS))
+    paths = viewer_paths(user)
     query = Q(pk__in=[])
     for path in paths:
         query |= Q(path__startswith=path)
@@ -129,35 +134,52 @@ class Board:
     trend_by: str = "month"  # the trend month by month, or week by week ("week")
 
 
+# Read with the rows' units: whether active units lie below one (its name drills down).
+_HAS_BELOW = Exists(Unit.objects.filter(parent=OuterRef("pk"), is_active=True))
+
+
+def checked_scope(user: User, scope_id: int | None) -> Unit | None:
+    """The unit `scope_id` if it lies in the user's scope (None for none asked); 404 otherwise,
+    as for a missing one. Asked on every request, a kept view's too (dashboard_views.py)."""
+    if scope_id is None:
+        return None
+    scope = _scope_units(user).filter(pk=scope_id).first()
+    if scope is None:
+        raise Http404
+    return scope
+
+
 def board(
-    user: User, scope_id: int | None, first: date, last: date, *, trend_by: str = "month"
+    user: User,
+    scope_id: int | None,
+    first: date,
+    last: date,
+    *,
+    trend_by: str = "month",
+    checked: Unit | None = None,
 ) -> Board:
     """The dashboard of `scope_id` (a unit of the user's scope; 404 otherwise, as for a
-    missing one), or of the user's whole scope. Each row reads its unit's subtree totals (the
-    scope's own row its own figures) from monthly.figures: a summary, not the records."""
-    visible = _scope_units(user)
-    roots = list(Unit.objects.filter(path__in=scope_paths(user, roles=list(VIEWERS))))
+    missing one; `checked`: that unit, already found by `checked_scope`), or of the user's
+    whole scope. Each row reads its unit's subtree totals (the scope's own row its own
+    figures) from monthly.figures: a summary, not the records."""
+    roots = list(Unit.objects.filter(path__in=viewer_paths(user)).annotate(has_below=_HAS_BELOW))
     roots.sort(key=lambda u: u.path)
     scope: Unit | None
     if scope_id is not None:
-        scope = visible.filter(pk=scope_id).first()
-        if scope is None:
-            raise Http404
+        scope = checked if checked is not None else checked_scope(user, scope_id)
     else:
         scope = roots[0] if len(roots) == 1 else None
     if scope is not None:
         below = list(
-            Unit.objects.filter(parent=scope, is_active=True).order_by("sort_order", "code")
+            Unit.objects.filter(parent=scope, is_active=True)
+            .annotate(has_below=_HAS_BELOW)
+            .order_by("sort_order", "code")
         )
         row_units = [(scope, True), *((u, False) for u in below)]
     else:
         below = roots
         row_units = [(u, False) for u in roots]
-    parent_ids = set(
-        Unit.objects.filter(parent__in=[u for u, _own in row_units], is_active=True).values_list(
-            "parent_id", flat=True
-        )
-    )
+    parent_ids = {u.pk for u in below if getattr(u, "has_below", False)}
     found = monthly.figures(first, last, [scope.pk] if scope is not None else [], below)
     rows = []
     totals: dict[str, int] = defaultdict(int)
@@ -183,7 +205,7 @@ def board(
         rows=rows,
         totals=dict(totals),
         sources=sources,
-        lights=_lights(user, scope),
+        lights=lights(user, scope),
         first=first,
         last=last,
         bulletin=bulletin,
@@ -294,12 +316,14 @@ def _trail(scope: Unit | None, roots: list[Unit]) -> list[Unit]:
     if scope is None:
         return []
     top = next((r for r in roots if scope.path.startswith(r.path)), scope)
+    if top.path == scope.path:  # the view of the user's own top unit: no units between
+        return [scope]
     ends = range(len(top.path), len(scope.path) + 1)
     paths = [scope.path[:end] for end in ends if scope.path[:end].endswith("/")]
     return list(Unit.objects.filter(path__in=paths).order_by("path"))
 
 
-def _lights(user: User, scope: Unit | None) -> dict[str, int] | None:
+def lights(user: User, scope: Unit | None) -> dict[str, int] | None:
     """The ledger's open problems by light in view, from its kept counts summed per subtree
     (None when the user's view of the ledger is not whole units): the rows of the scope's
     unit (or of the user's roots), not those of every unit below it."""
@@ -348,6 +372,7 @@ class Rate:
     part: int
     whole: int
     min_base: int
+    scale: int = 0  # a mean of values kept in 1/scale (registry.Ratio.scale), not a rate
 
     @property
     def value(self) -> float | None:
@@ -359,7 +384,7 @@ class Rate:
 
     @property
     def interval(self) -> stats.Interval | None:
-        return stats.wilson(self.part, self.whole) if self.min_base else None
+        return stats.wilson(self.part, self.whole) if self.min_base and not self.scale else None
 
     @property
     def interval_text(self) -> str:
@@ -368,11 +393,26 @@ class Rate:
         return f"{100 * interval.low:.1f}–{100 * interval.high:.1f}%" if interval else ""
 
     def __str__(self) -> str:
-        return "—" if self.value is None else f"{100 * self.value:.1f}%"
+        if self.value is None:
+            return "—"
+        if self.scale:
+            return f"{self.value / self.scale:.2f}"
+        return f"{100 * self.value:.1f}%"
 
 
 def rate(ratio: registry.Ratio, figures: Mapping[str, int]) -> Rate:
-    return Rate(figures.get(ratio.part, 0), figures.get(ratio.whole, 0), ratio.min_base)
+    return Rate(
+        figures.get(ratio.part, 0), figures.get(ratio.whole, 0), ratio.min_base, ratio.scale
+    )
+
+
+def shown(value: int, scale: int) -> int | float:
+    """A figure's count as what it measures: a score kept in hundredths as points (87.35)."""
+    return value if scale == 1 else round(value / scale, 2)
+
+
+def shown_text(value: int, scale: int) -> str:
+    return str(value) if scale == 1 else f"{value / scale:.2f}"
 
 
 def panels(board: Board, user: User) -> list[dict[str, Any]]:
@@ -429,7 +469,13 @@ def app_panels(board: Board, user: User) -> dict[str, list[str]]:
     language, as the figures are (a panel may read as much as a source: the evaluation's
     verdicts for a city)."""
     key = monthly.cache_key(
-        "panels", user.pk, sorted(board.paths), board.first, board.last, get_language()
+        "panels",
+        user.pk,
+        sorted(board.paths),
+        board.first,
+        board.last,
+        get_language(),
+        monthly.views_generation()[0],  # an issued bulletin shows at once (panels.py)
     )
     cached = cache.get(key)
     if cached is not None:
@@ -530,7 +576,7 @@ class _Panel:
         if own and len(self.board.rows) > 1:
             if not self.source.own_records:
                 return [
-                    _cell(label, values.get(f.key, 0), "")
+                    _cell(label, values.get(f.key, 0), "", f.scale)
                     for f, label in zip(self.figures, self.labels, strict=True)
                 ]
             tail, leaf = f"{tail}&own=1", True
@@ -544,7 +590,7 @@ class _Panel:
                 link = prefix
             else:
                 link = f"{prefix}{'&' if '?' in prefix else '?'}{tail}"
-            cells.append(_cell(label, values.get(f.key, 0), link))
+            cells.append(_cell(label, values.get(f.key, 0), link, f.scale))
         return cells
 
     def rates(self, values: Mapping[str, int]) -> list[dict[str, Any]]:
@@ -554,10 +600,16 @@ class _Panel:
         ]
 
 
-def _cell(label: str, value: int, link: str) -> dict[str, Any]:
+def _cell(label: str, value: int, link: str, scale: int) -> dict[str, Any]:
     # `text`: the number as the page prints it (no thousands separator), so the template
-    # does not localise thousands of numbers one by one.
-    return {"label": label, "value": value, "text": str(value), "link": link}
+    # does not localise thousands of numbers one by one; `number`: what the export writes.
+    return {
+        "label": label,
+        "value": value,
+        "number": shown(value, scale),
+        "text": shown_text(value, scale),
+        "link": link,
+    }
 
 
 def _records_prefix(records: str) -> str:
@@ -581,10 +633,13 @@ def trend(board: Board) -> list[dict[str, Any]]:
     for source in board.sources:
         figures = [f for f in source.figures if not f.burden]
         series: list[dict[str, Any]] = []
-        columns: list[list[int | None]] = []
+        columns: list[list[int | float | None]] = []
         for figure in figures:
-            values: list[int | None] = [
-                None if p["figures"] is None else p["figures"].get(figure.key, 0) for p in points
+            values: list[int | float | None] = [
+                None
+                if p["figures"] is None
+                else shown(p["figures"].get(figure.key, 0), figure.scale)
+                for p in points
             ]
             series.append(
                 {
@@ -612,11 +667,14 @@ def trend(board: Board) -> list[dict[str, Any]]:
     return result
 
 
-def _change(now: int | None, before: int | None) -> dict[str, Any] | None:
+def _change(now: int | float | None, before: int | float | None) -> dict[str, Any] | None:
     if before is None or now is None:
         return None
+    delta = now - before
     return {
         "before": before,
-        "delta": now - before,
-        "percent": None if not before else round(100 * (now - before) / before, 1),
+        "delta": delta,
+        # The change's size as printed beside its arrow (a score's with its two decimals).
+        "size": abs(delta) if isinstance(delta, int) else f"{abs(delta):.2f}",
+        "percent": None if not before else round(100 * delta / before, 1),
     }

@@ -10,15 +10,21 @@ month frozen on first sight, monthly.py) are transactions of the primary's."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import json_script
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from qingfeng.core import registry, replica
@@ -27,7 +33,7 @@ from qingfeng.core.policy import guarded
 from qingfeng.lib.dates import month_last_day
 from qingfeng.lib.xlsx.columns import Column
 from qingfeng.lib.xlsx.writing import new_workbook, office_sheet, save
-from qingfeng.orgs.models import User
+from qingfeng.orgs.models import Unit, User
 from qingfeng.reports import actions, dashboard, monthly
 from qingfeng.reports.permissions import drafts
 
@@ -47,13 +53,61 @@ def _scope(value: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 12 else None
 
 
-def _board(request: AuthenticatedHttpRequest) -> tuple[dashboard.Board, date]:
+@dataclass(frozen=True)
+class _Asked:
+    """What a dashboard request asks for, its scope already checked (`dashboard.checked_scope`,
+    on every request: a kept view is never served outside the asker's scope)."""
+
+    scope_id: int | None
+    scope: Unit | None
+    first: date
+    last: date
+    today: date
+    trend_by: str
+
+    def key(self, user: User, kind: str, *more: Any) -> str:
+        """The cache key of the whole computed view: per person (and the scope their roles
+        give them now), unit, period, trend, language, and the generations of the figures it
+        was read from (monthly.views_generation), so a frozen month, a new warm summary or
+        new warning rules replace it at once; otherwise it is kept `monthly.LIVE_SECONDS`,
+        the staleness the live figures already have."""
+        return monthly.cache_key(
+            "view",
+            kind,
+            user.pk,
+            dashboard.viewer_paths(user),
+            self.scope_id,
+            self.first,
+            self.last,
+            self.trend_by,
+            self.today,
+            get_language(),
+            monthly.views_generation(),
+            *more,
+        )
+
+
+def _asked(request: AuthenticatedHttpRequest) -> _Asked:
     today = timezone.localdate()
     first = _month(request.GET.get("month", ""), today)
     last = min(month_last_day(first), today)
     trend_by = "week" if request.GET.get("trend") == "week" else "month"
-    scope = _scope(request.GET.get("scope", ""))
-    return dashboard.board(request.user, scope, first, last, trend_by=trend_by), today
+    scope_id = _scope(request.GET.get("scope", ""))
+    with replica.reads():
+        scope = dashboard.checked_scope(request.user, scope_id)
+    return _Asked(scope_id, scope, first, last, today, trend_by)
+
+
+def _board(request: AuthenticatedHttpRequest, asked: _Asked | None = None) -> dashboard.Board:
+    asked = asked or _asked(request)
+    return dashboard.board(
+        request.user,
+        asked.scope_id,
+        asked.first,
+        asked.last,
+        trend_by=asked.trend_by,
+        checked=asked.scope,
+    )
 
 
 def _context(board: dashboard.Board, today: date, user: User) -> dict[str, Any]:
@@ -89,33 +143,103 @@ def _page(request: AuthenticatedHttpRequest, board: dashboard.Board, today: date
     return context
 
 
+LIGHTS = "<!--qf-lights-->"  # where the page's live lights go between the kept parts
+
+
+def _lights(request: AuthenticatedHttpRequest, asked: _Asked, kept: dict[str, Any]) -> None:
+    """The ledger's lights, read on every request (its kept counts are exact at every moment,
+    one statement), beside a view kept a few minutes."""
+    if "lights" not in kept:
+        with replica.reads():
+            kept["lights"] = dashboard.lights(request.user, asked.scope)
+
+
 @guarded(lambda user, _action: dashboard.can_view(user), "dashboard")
 def index(request: AuthenticatedHttpRequest) -> HttpResponse:
-    with replica.reads():
-        board, today = _board(request)
-        context = _page(request, board, today)
+    asked = _asked(request)
+    key = asked.key(request.user, "page", registry.allows("ledger:new", request.user))
+    context: dict[str, Any] = {}
+    kept = cache.get(key)
+    if kept is None:
+        with replica.reads():
+            board = _board(request, asked)
+            context = _page(request, board, asked.today)
+        head, _marker, body = render_to_string(
+            "reports/partials/dashboard_body.html", context
+        ).partition(LIGHTS)
+        kept = {"head": head, "body": body, "lights_unit": board.scope.pk if board.scope else None}
+        cache.set(key, kept, monthly.LIVE_SECONDS)
+        context["lights"] = board.lights
+    _lights(request, asked, context)
+    context.update(
+        {
+            "head": mark_safe(kept["head"]),  # noqa: S308 - rendered by the template above
+            "body": mark_safe(kept["body"]),  # noqa: S308 - rendered by the template above
+            "lights_unit": kept["lights_unit"],
+        }
+    )
     return render(request, "reports/dashboard.html", context)
 
 
 @guarded(lambda user, _action: dashboard.can_view(user), "dashboard")
 def screen(request: AuthenticatedHttpRequest) -> HttpResponse:
     """大屏: the same figures, large, dark, refreshing every `SCREEN_REFRESH_SECONDS`."""
-    with replica.reads():
-        board, today = _board(request)
-        context = _context(board, today, request.user)
-    context["refresh"] = SCREEN_REFRESH_SECONDS
-    context["now"] = timezone.localtime()
+    asked = _asked(request)
+    key = asked.key(request.user, "screen")
+    context: dict[str, Any] = {}
+    kept = cache.get(key)
+    if kept is None:
+        with replica.reads():
+            board = _board(request, asked)
+            context = _context(board, asked.today, request.user)
+        kept = {
+            "body": render_to_string("reports/partials/screen_body.html", context),
+            "charts": json_script(context["chart_data"], "qf-dashboard-data"),
+            "scope_name": board.scope.name if board.scope else "",
+            "scope_query": context["scope_query"],
+        }
+        cache.set(key, kept, monthly.LIVE_SECONDS)
+        context["lights"] = board.lights
+    _lights(request, asked, context)
+    context.update(
+        {
+            "body": mark_safe(kept["body"]),  # noqa: S308 - rendered by the template above
+            "charts": mark_safe(kept["charts"]),  # noqa: S308 - json_script's own escaping
+            "scope_name": kept["scope_name"],
+            "scope_query": kept["scope_query"],
+            "first": asked.first,
+            "last": asked.last,
+            "month": asked.first.strftime("%Y-%m"),
+            "refresh": SCREEN_REFRESH_SECONDS,
+            "now": timezone.localtime(),
+        }
+    )
     return render(request, "reports/dashboard_screen.html", context)
 
 
 @guarded(lambda user, _action: dashboard.can_view(user), "dashboard")
 def export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The panels in view as a workbook in the office layout, one sheet a source: the units'
-    rows, counts and rates as on the page, and the totals."""
+    rows, counts and rates as on the page, and the totals (kept as the page is)."""
+    asked = _asked(request)
+    wanted = request.GET.get("source", "")[:100]
+    key = asked.key(request.user, "export", wanted)
+    kept = cache.get(key)
+    if kept is None:
+        kept = _workbook(request, asked, wanted)
+        cache.set(key, kept, monthly.LIVE_SECONDS)
+    content, name = kept
+    if content is None:
+        return HttpResponse(_("没有这个统计项"), status=404, content_type="text/plain")
+    return xlsx_response(content, name)
+
+
+def _workbook(
+    request: AuthenticatedHttpRequest, asked: _Asked, wanted: str
+) -> tuple[bytes | None, str]:
     with replica.reads():
-        board, today = _board(request)
+        board = _board(request, asked)
         shown = dashboard.panels(board, request.user)
-    wanted = request.GET.get("source", "")
     workbook = new_workbook()
     scope_name = board.scope.name if board.scope else _("本人负责的单位")
     for panel in shown:
@@ -139,29 +263,27 @@ def export(request: AuthenticatedHttpRequest) -> HttpResponse:
                     "last": board.last.isoformat(),
                 },
                 left=_("单位：%(name)s") % {"name": scope_name},
-                right=_("导出日期：%(day)s") % {"day": today.isoformat()},
+                right=_("导出日期：%(day)s") % {"day": asked.today.isoformat()},
             )
             for item in table["rows"]:
                 name = item["row"].unit.name + (_("（本级）") if item["row"].own else "")
                 sheet.append(_cells(name, item["values"], item["rates"]))
             sheet.append(_cells(_("合计"), table["totals"], table["total_rates"]))
-    if not workbook.sheetnames:
-        return HttpResponse(_("没有这个统计项"), status=404, content_type="text/plain")
     name = _("驾驶舱_%(scope)s_%(month)s.xlsx") % {
         "scope": scope_name,
         "month": board.first.strftime("%Y-%m"),
     }
-    return xlsx_response(save(workbook), name)
+    return (save(workbook) if workbook.sheetnames else None), name
 
 
 def _cells(name: str, values: list[dict[str, Any]], rates: list[dict[str, Any]]) -> list[Any]:
-    return [name, *(c["value"] for c in values), *(str(c["rate"]) for c in rates)]
+    return [name, *(c["number"] for c in values), *(str(c["rate"]) for c in rates)]
 
 
 @guarded(lambda user, _action: dashboard.can_view(user), "dashboard")
 def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The warning rules of the scope's unit: shown to every viewer, set by its office."""
-    board, _today = _board(request)
+    board = _board(request)
     unit = board.scope
     if unit is None:
         raise Http404

@@ -60,6 +60,7 @@ TREND_WEEKS = 13  # the weeks over, the last first: a quarter, week on week (环
 MONTH, WEEK = SubtreeFigure.Period.MONTH, SubtreeFigure.Period.WEEK
 FREEZE_BACK = 24  # months the nightly job looks back for one not yet frozen
 _GENERATION = "reports:monthly:generation"
+_VIEWS = "reports:monthly:views"  # moves when the live summary or the warning rules change
 
 Values = dict[int, dict[str, int]]
 
@@ -73,19 +74,38 @@ def add_months(first: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _generation() -> int:
-    value = cache.get(_GENERATION)
+def _counter(name: str) -> int:
+    value = cache.get(name)
     if value is None:
-        cache.add(_GENERATION, 1, None)
-        value = cache.get(_GENERATION, 1)
+        cache.add(name, 1, None)
+        value = cache.get(name, 1)
     return int(value)
 
 
-def _moved() -> None:
+def _bump(name: str) -> None:
     try:
-        cache.incr(_GENERATION)
+        cache.incr(name)
     except ValueError:
-        cache.set(_GENERATION, 2, None)
+        cache.set(name, 2, None)
+
+
+def _generation() -> int:
+    return _counter(_GENERATION)
+
+
+def _moved() -> None:
+    _bump(_GENERATION)
+
+
+def views_generation() -> tuple[int, int]:
+    """What a kept dashboard view (reports/dashboard_views.py) was computed from: the frozen
+    table's generation and the live one's (the warm summary's rows, the warning rules)."""
+    return _generation(), _counter(_VIEWS)
+
+
+def views_moved() -> None:
+    """The live figures or the warning rules changed: no kept view outlives them."""
+    _bump(_VIEWS)
 
 
 def compute(unit_ids: Sequence[int], first: date, last: date) -> Values:
@@ -216,7 +236,8 @@ def bulletin_issued(bulletin: Bulletin) -> None:
     if FrozenMonth.objects.filter(month=bulletin.month).exists():
         _apply(bulletin)
         _roll_up_month(bulletin.month)
-        transaction.on_commit(_moved)
+    # Frozen or not, the dashboards kept a few minutes list the month's bulletins (panels.py).
+    transaction.on_commit(_moved)
 
 
 def freeze_due(today: date | None = None) -> list[date]:
@@ -298,6 +319,8 @@ def warm(today: date | None = None) -> int:
                 "seconds": time.perf_counter() - started,
             },
         )
+    if stale or fresh:  # committed: the dashboards kept from the rows before are dropped
+        views_moved()
     return len(fresh)
 
 

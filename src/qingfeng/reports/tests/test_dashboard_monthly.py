@@ -134,7 +134,9 @@ class TrendTestCase(MonthlyCase):
         # November (asked for, frozen then) 1, October 2, the months before never frozen.
         self.assertEqual(new["values"][-2:], [2, 1])
         self.assertIsNone(new["values"][0])
-        self.assertEqual(new["month_on_month"], {"before": 2, "delta": -1, "percent": -50.0})
+        self.assertEqual(
+            new["month_on_month"], {"before": 2, "delta": -1, "size": 1, "percent": -50.0}
+        )
         self.assertIsNone(new["year_on_year"])
         self.assertContains(response, 'data-testid="dashboard-changes-ledger"')
         self.assertContains(response, "↓1 (-50.0%)")
