@@ -50,7 +50,8 @@ class GBT9704TestCase(SimpleTestCase):
         kept = {
             p.text
             for p in doc.paragraphs
-            if p.paragraph_format.keep_with_next or p.style.paragraph_format.keep_with_next
+            if p.paragraph_format.keep_with_next
+            or (p.style is not None and p.style.paragraph_format.keep_with_next)
         }
         self.assertEqual(kept, {"一、总体情况", "（一）问题整改", "1.按期销号", "表1"})
 
