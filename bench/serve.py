@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -226,6 +227,16 @@ def bodies(units: dict[str, int], categories: list[int], count: int, seed: int) 
     return out
 
 
+def worker_up(port: int) -> bool:
+    """Whether /healthz reports the task worker up: it beats once it has loaded what its
+    jobs need (core/tasks.py), about 4 s of processor after a start."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as reply:
+            return bool(json.loads(reply.read()).get("worker") == "ok")
+    except (OSError, ValueError):
+        return False
+
+
 def start(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -239,9 +250,9 @@ def start(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess
     for _ in range(600):
         # Up when a worker answers: each one loads the application and warms up
         # (core.warmup) before it accepts, the master's socket accepts before that.
-        if asyncio.run(http(port, "GET", "/healthz", timeout=2))[0] == 200:
-            # The other web processes and the task worker finish starting (a few seconds of
-            # CPU each, on the cores the first requests need): measured is the running server.
+        if asyncio.run(http(port, "GET", "/healthz", timeout=2))[0] == 200 and worker_up(port):
+            # The other web processes finish starting (a few seconds of CPU each, on the
+            # cores the first requests need): measured is the running server.
             time.sleep(SETTLE)
             return process
         time.sleep(0.1)

@@ -507,6 +507,7 @@ class Registry:
     typical: dict[str, TypicalCaseSource] = field(default_factory=dict)
     evidence: dict[str, TaskEvidence] = field(default_factory=dict)
     problem_links: dict[str, ProblemLinks] = field(default_factory=dict)
+    worker_warmups: dict[str, Callable[[], object]] = field(default_factory=dict)
 
     def _add(self, table: dict[str, Any], key: str, item: Any) -> None:
         # ready() may run twice (tests, autoreload): the same key replaces, never duplicates.
@@ -690,6 +691,17 @@ def tallies() -> list[Tally]:
 def add_unit_notices(source: UnitNoticeSource) -> None:
     """An app's public notices of units, for the units' posters (the channel's)."""
     _registry._add(_registry.unit_notices, source.key, source)
+
+
+def add_worker_warmup(key: str, warm: Callable[[], object]) -> None:
+    """What an app's jobs load once per process and would otherwise load inside the first job
+    after a start (a dictionary, a matcher built from the org tree): the task worker runs it
+    before it takes jobs (core/warmup.py `warm_worker`)."""
+    _registry._add(_registry.worker_warmups, key, warm)
+
+
+def worker_warmups() -> list[tuple[str, Callable[[], object]]]:
+    return sorted(_registry.worker_warmups.items())
 
 
 def unit_notices(unit_ids: Sequence[int]) -> dict[int, list[UnitNotice]]:

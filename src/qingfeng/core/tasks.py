@@ -1,10 +1,28 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task, db_task, on_startup, pre_execute
 
 from qingfeng.core import jobs
 from qingfeng.core.models import WorkerHeartbeat
+
+
+@on_startup("qingfeng-warmup")
+def warm_worker() -> None:
+    """Each worker thread, before its first job: what the first job would load (core/warmup.py)."""
+    from qingfeng.core.warmup import warm_worker
+
+    jobs.running_in_worker()
+    warm_worker()
+    _beat()  # /healthz reports the worker up once it is ready to take jobs
+
+
+@pre_execute("qingfeng-give-way")
+def give_way(task: object) -> None:
+    """Before each task but the heartbeat, on SQLite: wait while the web keeps writing
+    (core/jobs.py `give_way`)."""
+    if getattr(task, "name", "") != "heartbeat":
+        jobs.give_way()
 
 
 @db_task()
@@ -14,6 +32,10 @@ def run_job_task(job_id: int) -> bool:
 
 @db_periodic_task(crontab(minute="*"))
 def heartbeat() -> None:
+    _beat()
+
+
+def _beat() -> None:
     from django.utils import timezone
 
     WorkerHeartbeat.objects.update_or_create(name="worker", defaults={"beat_at": timezone.now()})

@@ -12,10 +12,18 @@ It writes nothing. It opens the database connection and the shared cache's once 
 them again: on SQLite a closed connection stays open in the process's pool (core/sqlite/
 base.py), so the first request finds one with the schema already read; elsewhere the
 connection is simply closed (each greenlet opens its own).
+
+The task worker does the same before it takes a job (`warm_worker`, a huey start-up hook in
+core/tasks.py), plus what the apps' jobs load once per process (`registry.add_worker_warmup`):
+the channel's duplicate check loads jieba's dictionary and the unit-name matcher, about 4 s of
+processor. Left to the first job after a start, that was paid while the first reports came
+in, and the web processes answered 5–10 times slower for those seconds (bench/README.md,
+Real server).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
@@ -23,6 +31,10 @@ from django.core.cache import cache
 from django.db import connections
 from django.urls import get_resolver
 from django.utils import translation
+
+from qingfeng.core import registry
+
+logger = logging.getLogger(__name__)
 
 
 def warm() -> float:
@@ -39,4 +51,18 @@ def warm() -> float:
             cursor.execute("SELECT 1")  # the connection's settings and, on SQLite, the schema
     connections.close_all()
     cache.get("qingfeng:warmup")  # the shared cache's connection (core/scratch.py), a read
+    return time.perf_counter() - started
+
+
+def warm_worker() -> float:
+    """`warm()`, then each app's worker warm-up; the seconds it took. A warm-up that fails is
+    logged and skipped: the job that needs it loads it then, as before."""
+    started = time.perf_counter()
+    warm()
+    for key, run in registry.worker_warmups():
+        try:
+            run()
+        except Exception:
+            logger.exception("worker warm-up %s failed", key)
+    connections.close_all()
     return time.perf_counter() - started

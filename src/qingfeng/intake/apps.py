@@ -11,7 +11,16 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         from qingfeng.core import registry
         from qingfeng.core.registry import DemoSeeder, HomeCard, Section
-        from qingfeng.intake import actions, cards, cases, complaints, demo, figures, sources
+        from qingfeng.intake import (
+            actions,
+            cards,
+            cases,
+            complaints,
+            demo,
+            figures,
+            similarity,
+            sources,
+        )
         from qingfeng.intake.actions import retention
         from qingfeng.intake.models import TICKET_SEARCH, TICKET_TALLY
 
@@ -30,6 +39,7 @@ class IntakeConfig(AppConfig):
         # The duplicate check reads and computes before it writes: its own transactions.
         registry.add_job_handler("intake.after_submit", actions.after_submit, atomic=False)
         registry.add_job_handler("intake.after_followup", actions.after_followup)
+        registry.add_worker_warmup("intake.similarity", similarity.warm)
         registry.add_demo_seeder(
             DemoSeeder("intake", 20, seed=demo.demo_lines, has_data=demo.has_tickets)
         )

@@ -276,6 +276,16 @@ def ticket_text(title: str, content: str) -> str:
     return f"{title}\n{content}"
 
 
+def warm() -> None:
+    """What the first duplicate check of a process loads: jieba's dictionary and tagger
+    (lib/segment.py) and the unit-name matcher. The task worker runs it before its first job
+    (registry.add_worker_warmup)."""
+    from qingfeng.lib import segment
+
+    segment.words("作风建设")
+    _matcher()
+
+
 def _matcher() -> UnitMatcher:
     from qingfeng.intake.routing import get_matcher
 

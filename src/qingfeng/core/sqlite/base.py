@@ -187,3 +187,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 idle.append(conn)
                 return
         super()._close()  # type: ignore[misc]
+
+
+def quiet_for(connection: Any, seconds: float) -> bool:
+    """Whether no other connection to the database committed during the next `seconds`
+    (SQLite's `PRAGMA data_version` moves on every commit of another connection, in this
+    process or another). Reads only; takes no lock."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA data_version")
+        before = cursor.fetchone()[0]
+        time.sleep(seconds)
+        cursor.execute("PRAGMA data_version")
+        return bool(cursor.fetchone()[0] == before)
