@@ -209,6 +209,31 @@ def tickets(database: Path) -> int:
         return int(conn.execute("SELECT COUNT(*) FROM intake_ticket").fetchone()[0])
 
 
+def catch_up(database: Path, *, limit: float) -> dict[str, Any]:
+    """After the phases, how long the task worker takes to finish the jobs they left (the
+    duplicate check of every stored report, its notices): it gives way to the web's writes
+    during a burst (core/jobs.py) and catches up afterwards."""
+    query = "SELECT COUNT(*) FROM core_job WHERE status IN ('pending', 'running')"
+    with sqlite3.connect(database) as conn:
+        left = int(conn.execute(query).fetchone()[0])
+    started = time.monotonic()
+    remaining = left
+    while remaining and time.monotonic() - started < limit:
+        time.sleep(5)
+        with sqlite3.connect(database) as conn:
+            remaining = int(conn.execute(query).fetchone()[0])
+    with sqlite3.connect(database) as conn:
+        failed = int(
+            conn.execute("SELECT COUNT(*) FROM core_job WHERE status = 'failed'").fetchone()[0]
+        )
+    return {
+        "jobs_left": left,
+        "seconds": round(time.monotonic() - started, 1),
+        "remaining": remaining,
+        "failed": failed,
+    }
+
+
 def bodies(units: dict[str, int], categories: list[int], count: int, seed: int) -> list[bytes]:
     rng = random.Random(seed)
     schools = [(units["school"], "城关第一小学"), (units["county"], "祥泉区教育局")]
@@ -267,6 +292,12 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--catch-up",
+        type=float,
+        default=900,
+        help="seconds to wait at the end for the task worker to finish the jobs left (0: none)",
+    )
     parser.add_argument(
         "--from-json",
         help="write RESULTS.md from a run saved before (bench/out/serve.json), measuring nothing",
@@ -340,6 +371,8 @@ def main() -> None:
         print(json.dumps(results["keep_alive"]), flush=True)
         results["slow_clients"] = asyncio.run(slow_clients(port, 200, 15))
         print(json.dumps(results["slow_clients"]), flush=True)
+        results["catch_up"] = catch_up(database, limit=args.catch_up)
+        print(json.dumps(results["catch_up"]), flush=True)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
@@ -360,6 +393,21 @@ def main() -> None:
 
 def fmt(ms: float | None) -> str:
     return "—" if ms is None else f"{ms:,.0f} ms"
+
+
+def catch_up_line(done: dict[str, Any] | None) -> list[str]:
+    if not done or not done["jobs_left"]:
+        return []
+    end = (
+        f"all done {done['seconds']:,.0f} s after the last phase"
+        if not done["remaining"]
+        else f"{done['remaining']:,} still waiting after {done['seconds']:,.0f} s"
+    )
+    return [
+        "",
+        f"Task worker: {done['jobs_left']:,} jobs left when the phases ended (it gives way to "
+        f"the web's writes during a burst, `core/jobs.py`); {end}; {done['failed']} failed.",
+    ]
 
 
 def write_results(args: argparse.Namespace, results: dict[str, Any]) -> None:
@@ -410,6 +458,7 @@ def write_results(args: argparse.Namespace, results: dict[str, Any]) -> None:
         f"Slow clients: with {slow['slow_connections']} connections trickling their headers "
         f"or bodies, `GET /progress/` answered {slow['answered_200']} of {slow['requests']} "
         f"times with 200, p50 {fmt(slow['p50'])}, max {fmt(slow['max'])}.",
+        *catch_up_line(results.get("catch_up")),
         END,
     ]
     path = BENCH / "RESULTS.md"
