@@ -18,9 +18,11 @@ busy is stretched by every request that preempts it, and every submission waits 
 one lock behind it. Measured with `bench/serve.py` (100 submissions/s for 60 s, 2 cores):
 with the worker running its jobs in the burst, 2,651–5,073 of 6,000 were taken and the
 rest shed; with no worker, all 6,000 at p95 80 ms. So before each task (a job, or a periodic task such as
-the search index's refresh; core/tasks.py) the worker waits until no other connection has
-committed for `QUIET` seconds, for at most `QF_WORKER_GIVE_WAY_SECONDS` (then it runs the
-task anyway): in a burst of public submissions it catches up afterwards instead of during it.
+the search index's refresh; core/tasks.py) the worker waits until no other process has begun a
+write transaction for `QUIET` seconds (core/sqlite: the web's writes stamp their time in a
+shared page), for at most `QF_WORKER_GIVE_WAY_SECONDS` (then it runs the task anyway): in a
+burst of public submissions it catches up afterwards instead of during it; when nobody else
+writes it does not wait at all.
 """
 
 from __future__ import annotations
@@ -50,29 +52,39 @@ _OWN_TRANSACTIONS: set[str] = set()
 _LONG: dict[str, LongWork] = {}
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=10)
-QUIET = 0.25  # seconds without another connection's commit: the web is not writing
+QUIET = 0.25  # seconds since another process's last write transaction began: it has stopped
 _background = False  # set in the task worker's processes (core/tasks.py start-up hook)
 
 
 def running_in_worker() -> None:
-    """Mark this process as the task worker (its start-up hook): jobs give way (`give_way`)."""
+    """Mark this process as the task worker (its start-up hook): its tasks give way
+    (`give_way`), and its own writes are not counted as the web's (core/sqlite)."""
     global _background
     _background = True
+    if connection.vendor == "sqlite":
+        from qingfeng.core.sqlite.base import stop_stamping
+
+        stop_stamping()
 
 
 def give_way() -> float:
-    """In the task worker on SQLite: wait while other connections keep committing (the web
-    storing submissions), at most QF_WORKER_GIVE_WAY_SECONDS; the seconds waited. Elsewhere
-    (PostgreSQL has no single write lock; a job run inline in a request or a test) nothing."""
+    """In the task worker on SQLite: wait while another process keeps writing (the web
+    storing submissions: a write transaction began less than `QUIET` seconds ago), at most
+    QF_WORKER_GIVE_WAY_SECONDS; the seconds waited. Elsewhere (PostgreSQL has no single write
+    lock; a job run inline in a request or a test) nothing."""
     limit = settings.QF_WORKER_GIVE_WAY_SECONDS
     if not _background or connection.vendor != "sqlite" or limit <= 0:
         return 0.0
-    from qingfeng.core.sqlite.base import quiet_for
+    from qingfeng.core.sqlite.base import others_wrote_ago
 
+    name = str(connection.settings_dict["NAME"])
     started = time.monotonic()
-    while time.monotonic() - started < limit and not quiet_for(connection, QUIET):
-        pass
-    waited = time.monotonic() - started
+    while True:
+        ago = others_wrote_ago(name)
+        waited = time.monotonic() - started
+        if ago is None or ago >= QUIET or waited >= limit:
+            break
+        time.sleep(min(QUIET - ago, limit - waited) + 0.001)
     if waited >= 1:
         log.info("gave way to the web's writes for %.1f s", waited)
     return waited

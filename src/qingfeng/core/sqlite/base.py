@@ -23,12 +23,21 @@ of the process, a greenlet's lock under gevent), and it tries again every 0.2–
 Python's sleep, which under gevent lets the process's other requests run meanwhile. The
 total wait is bounded by the connection's `timeout` as before; past it the error is the
 same "database is locked".
+
+Telling the task worker that others write. Every write transaction that is not the task
+worker's stamps the time it began (`time.monotonic()`, the same clock in every process of the
+machine) into a small file beside the database (`<name>-writes`, mapped in memory: a store,
+no system call). The worker reads it before each task and waits while it is fresh
+(core/jobs.py `give_way`); its own writes do not stamp (`stop_stamping`), so its threads never
+wait for each other.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 import sqlite3
+import struct
 import threading
 import time
 from typing import Any
@@ -45,6 +54,54 @@ _forked: list[sqlite3.Connection] = []  # kept, never closed, never used
 _writers: dict[str, threading.Lock] = {}
 FIRST_PAUSE, LONGEST_PAUSE = 0.0002, 0.001  # seconds between tries for the write lock
 _waiting: dict[int, float] = {}  # connections of this process waiting to write: since when
+
+
+_stamps: dict[str, mmap.mmap | None] = {}
+_stamping = True
+
+
+def stop_stamping() -> None:
+    """This process's writes are not others' writes (the task worker's start-up hook)."""
+    global _stamping
+    _stamping = False
+
+
+def _stamp_map(name: str, *, create: bool) -> mmap.mmap | None:
+    found = _stamps.get(name)
+    if found is not None or (name in _stamps and not create):
+        return found
+    if name == ":memory:" or name.startswith("file:") or not os.path.isabs(name):
+        _stamps[name] = None
+        return None
+    path = f"{name}-writes"
+    try:
+        fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o600)
+    except FileNotFoundError:
+        return None  # nobody has written yet
+    try:
+        if os.fstat(fd).st_size < 8:
+            os.ftruncate(fd, 8)
+        mapped = mmap.mmap(fd, 8)
+    finally:
+        os.close(fd)
+    _stamps[name] = mapped
+    return mapped
+
+
+def _stamp(name: str) -> None:
+    mapped = _stamp_map(name, create=True)
+    if mapped is not None:
+        struct.pack_into("d", mapped, 0, time.monotonic())
+
+
+def others_wrote_ago(name: str) -> float | None:
+    """Seconds since a write transaction of another process (not the task worker) began on
+    the database file `name`; None if none ever did (or an in-memory database)."""
+    mapped = _stamp_map(name, create=False)
+    if mapped is None:
+        return None
+    (stamped,) = struct.unpack_from("d", mapped, 0)
+    return None if stamped == 0 else max(0.0, time.monotonic() - stamped)
 
 
 def writer_queue_seconds() -> float:
@@ -119,6 +176,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         finally:
             _waiting.pop(id(self), None)
         self.holds_writer = True
+        if _stamping:
+            _stamp(str(self.settings_dict["NAME"]))
 
     def _begin_immediate(self, deadline: float) -> None:
         assert self.connection is not None
@@ -187,15 +246,3 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 idle.append(conn)
                 return
         super()._close()  # type: ignore[misc]
-
-
-def quiet_for(connection: Any, seconds: float) -> bool:
-    """Whether no other connection to the database committed during the next `seconds`
-    (SQLite's `PRAGMA data_version` moves on every commit of another connection, in this
-    process or another). Reads only; takes no lock."""
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA data_version")
-        before = cursor.fetchone()[0]
-        time.sleep(seconds)
-        cursor.execute("PRAGMA data_version")
-        return bool(cursor.fetchone()[0] == before)

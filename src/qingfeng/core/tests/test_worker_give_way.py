@@ -1,5 +1,6 @@
-"""On SQLite the task worker waits while the web keeps committing (core/jobs.py `give_way`):
-a niced worker holding the single write lock stalls every submission behind it."""
+"""On SQLite the task worker waits while the web keeps writing (core/jobs.py `give_way`,
+core/sqlite's write stamps): a niced worker holding the single write lock stalls every
+submission behind it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from django.db import connection
 from huey.contrib.djhuey import HUEY
 
 from qingfeng.core import jobs, tasks
-from qingfeng.core.sqlite.base import DatabaseWrapper, quiet_for
+from qingfeng.core.sqlite import base
+from qingfeng.core.sqlite.base import DatabaseWrapper, others_wrote_ago
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write lock"),
@@ -24,31 +26,33 @@ pytestmark = [
 
 
 @pytest.fixture
-def file_db(tmp_path: Path) -> Iterator[tuple[DatabaseWrapper, Path]]:
+def file_db(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "probe.sqlite3"
     with sqlite3.connect(path) as setup:
         setup.execute("PRAGMA journal_mode=WAL")
         setup.execute("CREATE TABLE t (n INTEGER)")
-    wrapper = DatabaseWrapper({**connection.settings_dict, "NAME": str(path)}, alias="probe")
-    yield wrapper, path
-    wrapper.close()
+    yield path
 
 
 class Writer:
-    """Another connection committing every `every` seconds until stopped: the web storing
-    submissions."""
+    """Another process's write transactions every `every` seconds until stopped, through
+    the project's SQLite backend: the web storing submissions."""
 
     def __init__(self, path: Path, every: float) -> None:
-        self.path, self.every = path, every
+        self.every, self.path = every, path
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None)
+        self.wrapper = DatabaseWrapper({**connection.settings_dict, "NAME": str(self.path)}, "w")
         while not self.stop.is_set():
-            conn.execute("INSERT INTO t VALUES (1)")
+            # BEGIN IMMEDIATE through the backend, as `transaction.atomic()` starts one
+            self.wrapper.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+            self.wrapper.cursor().execute("INSERT INTO t VALUES (1)")
+            self.wrapper.commit()
+            self.wrapper.set_autocommit(True)
             time.sleep(self.every)
-        conn.close()
+        self.wrapper.close()
 
     def __enter__(self) -> Writer:
         self.thread.start()
@@ -59,40 +63,64 @@ class Writer:
         self.thread.join()
 
 
-def test_quiet_is_told_from_another_connections_commits(file_db: Any) -> None:
-    wrapper, path = file_db
-    assert quiet_for(wrapper, 0.1) is True
-    with Writer(path, every=0.01):
-        assert quiet_for(wrapper, 0.1) is False
-
-
-def test_the_worker_waits_while_others_commit_and_at_most_its_limit(
-    file_db: Any, monkeypatch: pytest.MonkeyPatch, settings: Any
-) -> None:
-    wrapper, path = file_db
-    monkeypatch.setattr(jobs, "connection", wrapper)
+@pytest.fixture
+def worker(file_db: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Any:
+    """The task worker's side: its connection on the file, its process marked."""
+    reader = DatabaseWrapper({**connection.settings_dict, "NAME": str(file_db)}, "r")
+    monkeypatch.setattr(jobs, "connection", reader)
     monkeypatch.setattr(jobs, "_background", True)
     settings.QF_WORKER_GIVE_WAY_SECONDS = 1
-    assert jobs.give_way() < 0.5  # nobody writes: one quiet window
-    with Writer(path, every=0.01):
+    yield reader
+    reader.close()
+
+
+def test_a_write_transaction_stamps_its_time_for_the_worker(file_db: Path) -> None:
+    assert others_wrote_ago(str(file_db)) is None  # nobody wrote yet
+    with Writer(file_db, every=0.01):
+        time.sleep(0.1)
+        ago = others_wrote_ago(str(file_db))
+        assert ago is not None and ago < 0.1
+    time.sleep(0.3)
+    ago = others_wrote_ago(str(file_db))
+    assert ago is not None and ago >= 0.3
+
+
+def test_the_worker_waits_while_others_write_and_at_most_its_limit(
+    file_db: Path, worker: Any, settings: Any
+) -> None:
+    assert jobs.give_way() < 0.01  # nobody writes: no wait at all
+    with Writer(file_db, every=0.01):
+        time.sleep(0.05)
         waited = jobs.give_way()
-    assert 1 <= waited < 1.6  # it gave way for its whole limit, then went on
+    assert 1 <= waited < 1.5  # it gave way for its whole limit, then went on
 
     settings.QF_WORKER_GIVE_WAY_SECONDS = 10
-    writer = Writer(path, every=0.01)
+    writer = Writer(file_db, every=0.01)
     threading.Timer(0.6, writer.stop.set).start()
     with writer:
+        time.sleep(0.05)
         waited = jobs.give_way()
-    assert 0.6 <= waited < 5  # the writes stopped: it went on a quiet window or two later
+    assert 0.6 <= waited < 2  # the writes stopped: it went on a quiet quarter second later
+
+
+def test_the_workers_own_writes_do_not_make_it_wait(
+    file_db: Path, worker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(base, "_stamping", True)
+    jobs.running_in_worker()  # as its start-up hook does
+    assert base._stamping is False
+    with Writer(file_db, every=0.01):  # its other thread, writing
+        time.sleep(0.05)
+        assert jobs.give_way() < 0.01
+    assert others_wrote_ago(str(file_db)) is None
 
 
 def test_outside_the_worker_or_with_the_limit_at_zero_nothing_waits(
-    file_db: Any, monkeypatch: pytest.MonkeyPatch, settings: Any
+    file_db: Path, worker: Any, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
-    wrapper, path = file_db
-    monkeypatch.setattr(jobs, "connection", wrapper)
-    settings.QF_WORKER_GIVE_WAY_SECONDS = 5
-    with Writer(path, every=0.01):
+    with Writer(file_db, every=0.01):
+        time.sleep(0.05)
+        monkeypatch.setattr(jobs, "_background", False)
         assert jobs.give_way() == 0.0  # a job run inline (a request, a test) never waits
         monkeypatch.setattr(jobs, "_background", True)
         settings.QF_WORKER_GIVE_WAY_SECONDS = 0
