@@ -95,6 +95,12 @@ def test_an_observer_sees_the_area_and_raises_a_suggestion(ui: Browser) -> None:
     page = ui.page
     title = f"校门口接送秩序（{ui.size}）"
     sign_in_as(ui, f"observer_{ui.size}")
+    # Not the staff's menu: the desk and the published evaluation, never the ledger's records
+    # or the roster.
+    menu = page.locator("#qf-nav")
+    expect(menu.locator('a[href="/oversight/observer/"]')).to_have_count(1)
+    for staff_page in ("/ledger/", "/orgs/people/", "/campaigns/", "/reports/"):
+        expect(menu.locator(f'a[href="{staff_page}"]')).to_have_count(0)
     ui.goto("/oversight/observer/")
     expect(page.get_by_test_id("progress")).to_contain_text("已销号")
     expect(page.get_by_test_id("figures")).to_be_visible()
@@ -113,6 +119,16 @@ def test_an_observer_sees_the_area_and_raises_a_suggestion(ui: Browser) -> None:
     expect(page.get_by_test_id("participations")).to_contain_text("提出建议")
     expect(page.get_by_test_id("participations")).to_contain_text(title)
     ui.screenshot("observer-suggestion")
+
+    # The school's admin reads that a suggestion was raised about the school, never what it says.
+    sign_in_as(ui, "school_admin")
+    day = page.evaluate("new Date().toLocaleDateString('sv-SE', {timeZone: 'Asia/Shanghai'})")
+    ui.goto(f"/oversight/figures/?figure=observer_suggestions&period_from={day}&period_to={day}")
+    records = page.get_by_test_id("figure-records")
+    expect(records).to_contain_text("提出建议")
+    expect(records).not_to_contain_text(title)
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("observer-suggestions-school")
 
     sign_in_as(ui, "intake_office")
     ui.goto("/oversight/observers/")

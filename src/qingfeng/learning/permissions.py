@@ -22,7 +22,10 @@ from qingfeng.orgs.models import Person, Role, Unit, User
 R = Role
 BUREAU = frozenset({R.BUREAU_ADMIN.value, R.CAMPAIGN_OFFICE.value})
 ORGANISERS = BUREAU | {R.UNIT_ADMIN.value}
-READERS = frozenset({r.value for r in Role} - {R.AUDITOR, R.SYSTEM_ADMIN, R.HOTLINE_OPERATOR})
+# Not an observer (监督员): their own desk and the published evaluation only (oversight).
+READERS = frozenset(
+    {r.value for r in Role} - {R.AUDITOR, R.SYSTEM_ADMIN, R.HOTLINE_OPERATOR, R.OBSERVER}
+)
 
 
 def person_of(user: User) -> Person | None:

@@ -28,7 +28,8 @@ VERIFIERS = {
     R.DISCIPLINE_INSPECTOR,
 }
 BUREAU = {R.BUREAU_ADMIN, R.CAMPAIGN_OFFICE}
-READERS = {r.value for r in Role} - {R.AUDITOR, R.SYSTEM_ADMIN, R.HOTLINE_OPERATOR}
+# Not an observer (监督员): their own desk and the published evaluation only (oversight).
+READERS = {r.value for r in Role} - {R.AUDITOR, R.SYSTEM_ADMIN, R.HOTLINE_OPERATOR, R.OBSERVER}
 # A personal rectification item (个人整改清单) is need-to-know: the person it names, the
 # admins of their unit and those above — not colleagues (staff), observers or assessors.
 PERSONAL_READERS = {
@@ -56,7 +57,7 @@ def can(user: User, action: str, problem: Problem | None = None) -> bool:
     if action == "view_ledger":
         return has_role(user, *_roles(READERS))
     if action == "view_own":  # 我的整改: anyone who may be made responsible for a problem
-        return bool(role_names(user) - {R.AUDITOR.value, R.SYSTEM_ADMIN.value})
+        return bool(role_names(user) - {R.AUDITOR.value, R.SYSTEM_ADMIN.value, R.OBSERVER.value})
     if action == "view_liaison":  # 包片县区: a leader with counties assigned
         return has_role(user, R.LEADER) and user.liaisons.exists()
     if action == "register":

@@ -328,7 +328,7 @@ def figure_listing(user: User) -> figurelist.Lister:
                     ),
                     lambda p: visit_link(p.visit_id),
                 ),
-                C(_("说明"), lambda p: p.note),
+                C(_("说明"), _participation_note),
             )
             openable = set(
                 opens.filter(pk__in=found.values("visit_id")).values_list("pk", flat=True)
@@ -336,6 +336,15 @@ def figure_listing(user: User) -> figurelist.Lister:
         return figurelist.Listing(rows, columns)
 
     return listing
+
+
+def _participation_note(row: Participation) -> str:
+    """A visit's or round's note as the inviter wrote it; for a suggestion only its ticket's
+    number — its title is the ticket's content, which the channel shows on need-to-know
+    (the school's own staff read this list, and must not read what was raised about them)."""
+    if row.kind == Participation.Kind.SUGGESTION:
+        return str(_("工单 %(n)s") % {"n": row.ticket})
+    return row.note
 
 
 def _when(at: Any) -> str:

@@ -15,7 +15,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from qingfeng.core.models import AuditEvent
-from qingfeng.orgs.models import Unit
+from qingfeng.orgs.actions.units import do_grant_role, do_revoke_role
+from qingfeng.orgs.models import Role, Unit
 from qingfeng.oversight import actions, drawing, selectors
 from qingfeng.oversight.models import Conflict, Draw, DrawValue
 from qingfeng.oversight.tests.base import OversightCase
@@ -139,26 +140,41 @@ class DrawTestCase(OversightCase):
                 self.assertTrue(any(says in line for line in problems), problems)
 
     def test_the_stand_alone_script_and_the_command_verify(self) -> None:
-        draw = self.run_draw(self.commit_draw())
+        draw = self.run_draw(self.commit_draw(inspectors_per_target=2))
         out = StringIO()
         call_command("verify_draw", str(draw.pk), stdout=out)
         self.assertIn("OK", out.getvalue())
-        path = Path(self.enterContext(self._tmp())) / "cert.json"
-        path.write_text(json.dumps(actions.certificate(draw), ensure_ascii=False))
-        script = Path(drawing.__file__)
-        # Run from an empty directory with nothing of the project on the path.
-        run = subprocess.run(  # noqa: S603 - our own file
-            [sys.executable, "-I", str(script), str(path)],
-            capture_output=True,
-            text=True,
-            cwd=path.parent,
-            check=False,
+        # What the public downloads: the script and, once published, the certificate.
+        self.assertEqual(
+            self.client.get(f"/notice/draws/{draw.number}/certificate.json").status_code, 404
         )
-        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
-        self.assertIn("OK", run.stdout)
-        cert = actions.certificate(draw)
+        actions.check_publish_draw(draw, actor=self.office_user)
+        folder = Path(self.enterContext(self._tmp()))
+        script, path = folder / "verify_draw.py", folder / f"{draw.number}.json"
+        script.write_bytes(self.client.get("/notice/verify_draw.py").content)
+        path.write_bytes(self.client.get(f"/notice/draws/{draw.number}/certificate.json").content)
+
+        def run() -> subprocess.CompletedProcess[str]:
+            # In an empty folder, isolated (-I) and without site-packages (-S): the standard
+            # library only, nothing of the project or of its environment.
+            return subprocess.run(  # noqa: S603 - our own file
+                [sys.executable, "-I", "-S", script.name, path.name],
+                capture_output=True,
+                text=True,
+                cwd=folder,
+                env={},
+                check=False,
+            )
+
+        done = run()
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertEqual(done.stdout.strip(), f"OK: {draw.number} verifies (2 targets)")
+        cert = json.loads(path.read_text(encoding="utf-8"))
         cert["values"][1] = "3389.43"
-        path.write_text(json.dumps(cert, ensure_ascii=False))
+        path.write_text(json.dumps(cert, ensure_ascii=False), encoding="utf-8")
+        failed = run()
+        self.assertEqual(failed.returncode, 1)
+        self.assertIn("FAILED", failed.stdout)
         out = StringIO()
         with self.assertRaises(SystemExit):
             call_command("verify_draw", str(path), stdout=out)
@@ -183,6 +199,21 @@ class DrawTestCase(OversightCase):
                 if unit["county"] == self.county.pk:
                     self.assertNotEqual(person, self.county_supervisor.pk)
         self.assertEqual(drawing.verify(actions.certificate(draw)), [])
+
+    def test_a_unit_worked_in_before_recuses_as_the_current_one(self) -> None:
+        """Roster history: a role once held at the school (revoked since) recuses from it and
+        from its county, as working there now would."""
+        grant = do_grant_role(self.member2, actor=None, role=Role.STAFF, unit=self.school)
+        do_revoke_role(grant, actor=self.bureau_admin)
+        draw = self.run_draw(self.commit_draw(count=3, inspectors_per_target=2))
+        person = next(p for p in draw.pool["inspectors"] if p["id"] == self.member2.pk)
+        self.assertIn(self.school.pk, person["units"])
+        self.assertIn(self.county.pk, person["counties"])
+        assert draw.result is not None
+        for target in draw.result["targets"]:
+            unit = next(u for u in draw.pool["units"] if u["id"] == target["unit"])
+            if unit["county"] == self.county.pk:
+                self.assertNotIn(self.member2.pk, target["inspectors"])
 
     def test_a_recused_pick_is_skipped_in_sequence(self) -> None:
         units = [{"id": 1, "code": "A", "county": 10, "stage": "", "weight": 1}]

@@ -17,6 +17,7 @@ from qingfeng.oversight import actions
 from qingfeng.oversight.figures import compute
 from qingfeng.oversight.models import Observer, Participation, Round
 from qingfeng.oversight.tests.base import OversightCase
+from qingfeng.reports import compose
 from qingfeng.test import make_user
 
 KEY = "5f0c1d2e3a4b4c6d8e9fa0b1c2d3e4f5"
@@ -54,6 +55,25 @@ class ObserverTestCase(OversightCase):
             with self.subTest(name):
                 self.assertEqual(client.get(reverse(name)).status_code, 403)
         self.assertEqual(client.get(reverse("oversight:observers")).status_code, 403)
+        # Not the staff's menu: the desk, the published evaluation, the calendar — never the
+        # ledger's records, the roster, the campaign, learning records or the reports.
+        shown = {e.key for _s, items in registry.visible_menu(self.deputy) for e in items}
+        self.assertEqual(
+            shown, {"oversight_observer", "evaluation", "remedials", "calendar", "my_study"}
+        )
+        for name in (
+            "ledger:list",
+            "ledger:mine",
+            "orgs:people",
+            "orgs:units",
+            "campaigns:list",
+            "campaigns:weekly_home",
+            "learning:calendar",
+            "learning:cases",
+            "reports:bulletins",
+        ):
+            with self.subTest(name):
+                self.assertEqual(client.get(reverse(name)).status_code, 403)
         actions.do_end_observer(observer, actor=self.office_user)
         self.assertFalse(has_role(User.objects.get(pk=self.deputy.pk), Role.OBSERVER))
 
@@ -82,6 +102,20 @@ class ObserverTestCase(OversightCase):
         day = timezone.localdate()
         figures = compute([self.county.pk, self.school.pk], day, day)
         self.assertEqual(sum(f.get("observer_joined", 0) for f in figures.values()), 2)
+        # …and the month's bulletin says so, in its words (其他工作 · 督导巡察).
+        snapshot = compose.build_snapshot(self.bureau, day.replace(day=1), compose.DEFAULT_RULES)
+        document = compose.document(
+            snapshot=snapshot,
+            mark="清河市教育局文件",
+            number="清教作〔2026〕1号",
+            title="通报",
+            addressees="各县区教育局",
+            copies_to=[],
+            dated=day,
+        )
+        text = " ".join(getattr(block, "text", "") for block in document.body)
+        self.assertIn("观察员参加督导巡察 2", text)
+        self.assertIn("观察员提出建议 0", text)
 
     def test_a_visit_outside_the_area_is_refused(self) -> None:
         observer = self.appoint()
@@ -133,6 +167,32 @@ class ObserverTestCase(OversightCase):
                 text="y",
                 idempotency_key=KEY,
             )
+
+    def test_the_figures_list_counts_a_suggestion_but_never_shows_what_it_says(self) -> None:
+        """The school's own people read oversight's figures list of their school: they see a
+        suggestion was raised, never its title (the ticket's content is the channel's
+        need-to-know); the office sees the ticket's number to find it in the channel."""
+        self.appoint()
+        sink = registry.complaint_sink()
+        assert sink is not None
+        row = actions.check_raise_suggestion(
+            actor=self.deputy,
+            unit=self.school,
+            category_id=sink.categories()[0][0],
+            title="反映周老师有偿补课",
+            text="周末在校外违规组织有偿补课并按课时收费",
+            idempotency_key=KEY,
+        )
+        day = str(timezone.localdate(row.created_at))
+        query = {"figure": "observer_suggestions", "period_from": day, "period_to": day}
+        for user in (self.teacher, self.school_admin, self.county_admin, self.office_user):
+            with self.subTest(user.username):
+                page = self.login(user, Client()).get(reverse("oversight:figures"), query)
+                self.assertEqual(page.status_code, 200)
+                self.assertEqual(page.context["figure"]["total"], 1)
+                self.assertContains(page, row.ticket)
+                self.assertNotContains(page, "有偿补课")
+                self.assertNotContains(page, "周老师")
 
     def test_the_office_page_lists_and_appoints(self) -> None:
         client = self.login(self.office_user, Client())

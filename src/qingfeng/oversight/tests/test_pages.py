@@ -15,6 +15,7 @@ from qingfeng.orgs.models import Unit
 from qingfeng.oversight import actions
 from qingfeng.oversight.models import Draw, Group, LiaisonLog, Visit
 from qingfeng.oversight.tests.base import OversightCase
+from qingfeng.oversight.tests.objects import _finished_visit
 from qingfeng.oversight.tests.test_visits import JPEG
 from qingfeng.test import make_unit
 
@@ -248,3 +249,17 @@ class PagesTestCase(OversightCase):
         self.assertContains(self.client.get(url), "调研课后服务收费")
         self.login(self.school_admin)
         self.assertEqual(self.client.get(url).status_code, 403)
+
+    def test_the_leaders_page_shows_their_counties_at_a_glance(self) -> None:
+        """Per county of the leader's: open problems by light and by source (from tickets, from
+        oversight) and the visits finished there — another county's nothing."""
+        _finished_visit(self)  # a finding at 东城实验小学: one open problem of source 督导
+        Problem.objects.filter(source=Problem.Source.SUPERVISION).update(light=Problem.Light.RED)
+        self.login(self.leader)
+        glance = self.client.get(reverse("oversight:liaison")).context["glance"]
+        self.assertEqual([row["county"] for row in glance], [self.county])
+        row = glance[0]
+        self.assertEqual(
+            (row["visits"], row["total"], row["oversight"], row["red"], row["tickets"]),
+            (1, 1, 1, 1, 0),
+        )
