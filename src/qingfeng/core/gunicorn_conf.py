@@ -70,7 +70,10 @@ wsgi.Response.default_headers = _without_server
 
 def post_worker_init(worker: Any) -> None:
     """Gunicorn's hook, in each web worker once it has loaded the application and before it
-    accepts a connection: the first request's one-off cost paid here (core.warmup)."""
+    accepts a connection: the first request's one-off cost paid here (core.warmup); and on
+    SQLite its write transactions stamp their time for the task worker (core/sqlite)."""
+    from qingfeng.core.sqlite.base import start_stamping
     from qingfeng.core.warmup import warm
 
+    start_stamping()
     worker.log.debug("warmed up in %.0f ms", warm() * 1000)

@@ -18,7 +18,7 @@ busy is stretched by every request that preempts it, and every submission waits 
 one lock behind it. Measured with `bench/serve.py` (100 submissions/s for 60 s, 2 cores):
 with the worker running its jobs in the burst, 2,651–5,073 of 6,000 were taken and the
 rest shed; with no worker, all 6,000 at p95 80 ms. So before each task (a job, or a periodic task such as
-the search index's refresh; core/tasks.py) the worker waits until no other process has begun a
+the search index's refresh; core/tasks.py) the worker waits until no web process has begun a
 write transaction for `QUIET` seconds (core/sqlite: the web's writes stamp their time in a
 shared page), for at most `QF_WORKER_GIVE_WAY_SECONDS` (then it runs the task anyway): in a
 burst of public submissions it catches up afterwards instead of during it; when nobody else
@@ -57,19 +57,14 @@ _background = False  # set in the task worker's processes (core/tasks.py start-u
 
 
 def running_in_worker() -> None:
-    """Mark this process as the task worker (its start-up hook): its tasks give way
-    (`give_way`), and its own writes are not counted as the web's (core/sqlite)."""
+    """Mark this process as the task worker (its start-up hook): its tasks give way."""
     global _background
     _background = True
-    if connection.vendor == "sqlite":
-        from qingfeng.core.sqlite.base import stop_stamping
-
-        stop_stamping()
 
 
 def give_way() -> float:
-    """In the task worker on SQLite: wait while another process keeps writing (the web
-    storing submissions: a write transaction began less than `QUIET` seconds ago), at most
+    """In the task worker on SQLite: wait while the web keeps writing (a web process's write
+    transaction began less than `QUIET` seconds ago; core/sqlite), at most
     QF_WORKER_GIVE_WAY_SECONDS; the seconds waited. Elsewhere (PostgreSQL has no single write
     lock; a job run inline in a request or a test) nothing."""
     limit = settings.QF_WORKER_GIVE_WAY_SECONDS

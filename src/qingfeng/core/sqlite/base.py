@@ -24,12 +24,12 @@ Python's sleep, which under gevent lets the process's other requests run meanwhi
 total wait is bounded by the connection's `timeout` as before; past it the error is the
 same "database is locked".
 
-Telling the task worker that others write. Every write transaction that is not the task
-worker's stamps the time it began (`time.monotonic()`, the same clock in every process of the
-machine) into a small file beside the database (`<name>-writes`, mapped in memory: a store,
-no system call). The worker reads it before each task and waits while it is fresh
-(core/jobs.py `give_way`); its own writes do not stamp (`stop_stamping`), so its threads never
-wait for each other.
+Telling the task worker that the web writes. Every write transaction of a web process
+(`start_stamping`, from gunicorn's post_worker_init) stamps the time it began
+(`time.monotonic()`, the same clock in every process of the machine) into a small file beside
+the database (`<name>-writes`, mapped in memory: a store, no system call). The worker reads it
+before each task and waits while it is fresh (core/jobs.py `give_way`); its own writes and
+those of commands do not stamp, so its threads never wait for each other.
 """
 
 from __future__ import annotations
@@ -57,13 +57,13 @@ _waiting: dict[int, float] = {}  # connections of this process waiting to write:
 
 
 _stamps: dict[str, mmap.mmap | None] = {}
-_stamping = True
+_stamping = False
 
 
-def stop_stamping() -> None:
-    """This process's writes are not others' writes (the task worker's start-up hook)."""
+def start_stamping() -> None:
+    """This process's write transactions stamp their time (a web process: core.gunicorn_conf)."""
     global _stamping
-    _stamping = False
+    _stamping = True
 
 
 def _stamp_map(name: str, *, create: bool) -> mmap.mmap | None:
@@ -95,8 +95,8 @@ def _stamp(name: str) -> None:
 
 
 def others_wrote_ago(name: str) -> float | None:
-    """Seconds since a write transaction of another process (not the task worker) began on
-    the database file `name`; None if none ever did (or an in-memory database)."""
+    """Seconds since a web process's write transaction began on the database file `name`;
+    None if none ever did (or an in-memory database)."""
     mapped = _stamp_map(name, create=False)
     if mapped is None:
         return None

@@ -44,6 +44,7 @@ class Writer:
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        base.start_stamping()  # as a web process does (core.gunicorn_conf)
         self.wrapper = DatabaseWrapper({**connection.settings_dict, "NAME": str(self.path)}, "w")
         while not self.stop.is_set():
             # BEGIN IMMEDIATE through the backend, as `transaction.atomic()` starts one
@@ -61,6 +62,11 @@ class Writer:
     def __exit__(self, *exc: Any) -> None:
         self.stop.set()
         self.thread.join()
+
+
+@pytest.fixture(autouse=True)
+def _stamping_put_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(base, "_stamping", base._stamping)
 
 
 @pytest.fixture
@@ -103,16 +109,18 @@ def test_the_worker_waits_while_others_write_and_at_most_its_limit(
     assert 0.6 <= waited < 2  # the writes stopped: it went on a quiet quarter second later
 
 
-def test_the_workers_own_writes_do_not_make_it_wait(
+def test_the_workers_own_writes_and_commands_do_not_stamp(
     file_db: Path, worker: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(base, "_stamping", True)
-    jobs.running_in_worker()  # as its start-up hook does
-    assert base._stamping is False
-    with Writer(file_db, every=0.01):  # its other thread, writing
-        time.sleep(0.05)
-        assert jobs.give_way() < 0.01
+    monkeypatch.setattr(base, "_stamping", False)  # not a web process
+    reader = jobs.connection
+    reader.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+    reader.cursor().execute("INSERT INTO t VALUES (1)")
+    reader.commit()
+    reader.set_autocommit(True)
     assert others_wrote_ago(str(file_db)) is None
+    assert jobs.give_way() < 0.01
+    assert not Path(f"{file_db}-writes").exists()
 
 
 def test_outside_the_worker_or_with_the_limit_at_zero_nothing_waits(
