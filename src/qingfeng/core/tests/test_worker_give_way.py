@@ -113,7 +113,7 @@ def test_the_workers_own_writes_and_commands_do_not_stamp(
     file_db: Path, worker: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(base, "_stamping", False)  # not a web process
-    reader = jobs.connection
+    reader = worker  # the worker's own connection
     reader.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
     reader.cursor().execute("INSERT INTO t VALUES (1)")
     reader.commit()
