@@ -85,6 +85,7 @@ def build_snapshot(issuer: Unit, first: date, rules: Mapping[str, int]) -> dict[
         "units": {str(pk): row for pk, row in per_unit.items() if row},
         "praise": _praise(below, names, rules),
         "criticism": _criticism(below, names, rules),
+        "remedial": _remedial_units(below, names, rules),
         "typical": typical_cases([pk for pk in ids if pk != issuer.pk], first, last, rules),
     }
 
@@ -184,6 +185,17 @@ def _praise(
     return [[name, why] for _n, name, why in sorted(found)[: rules["listed"]]]
 
 
+def _remedial_units(
+    per_unit: Mapping[int, Mapping[str, int]], names: Mapping[int, str], rules: Mapping[str, int]
+) -> dict[str, list[str]]:
+    """The units below in a remedial round (回炉补课) at the time of the snapshot, and those
+    whose re-evaluation in the month was still below the threshold (提级督办), by name."""
+    return {
+        key: sorted(names[pk] for pk, f in per_unit.items() if f.get(figure))[: rules["listed"]]
+        for key, figure in (("open", "remedials_open"), ("escalated", "remedials_escalated"))
+    }
+
+
 def _criticism(
     per_unit: Mapping[int, Mapping[str, int]], names: Mapping[int, str], rules: Mapping[str, int]
 ) -> list[list[str]]:
@@ -192,6 +204,8 @@ def _criticism(
         reasons = []
         if f.get("problems_red", 0) > rules["red_over"]:
             reasons.append(f"红灯问题 {f['problems_red']} 个")
+        if f.get("remedials_escalated"):
+            reasons.append("群众评议回炉复评仍未达标、提级督办")
         missing = f.get("weekly_due", 0) - f.get("weekly_on_time", 0) - f.get("weekly_late", 0)
         if f.get("weekly_late"):
             reasons.append(f"周报逾期报送 {f['weekly_late']} 次")
@@ -214,6 +228,10 @@ def _criticism(
 
 def _n(figures: Mapping[str, int], key: str) -> int:
     return int(figures.get(key, 0))
+
+
+def _names(names: list[str] | None) -> str:
+    return f"（{'、'.join(names)}）" if names else ""
 
 
 def overview(snapshot: Mapping[str, Any]) -> list[str]:
@@ -240,10 +258,12 @@ def overview(snapshot: Mapping[str, Any]) -> list[str]:
             f"{_n(t, 'tickets_overdue')} 件。"
         )
     if "ratings_base" in keys:
+        named = snapshot.get("remedial") or {}  # a snapshot made before it names none
         lines.append(
             f"群众评议有效评议 {_n(t, 'ratings_base')} 份，满意率 "
             f"{rate(_n(t, 'ratings_satisfied'), _n(t, 'ratings_base'))}；回炉补课中的单位 "
-            f"{_n(t, 'remedials_open')} 个。"
+            f"{_n(t, 'remedials_open')} 个{_names(named.get('open'))}，本月复评仍未达标、"
+            f"提级督办的单位 {_n(t, 'remedials_escalated')} 个{_names(named.get('escalated'))}。"
         )
     if "weekly_due" in keys:
         lines.append(
