@@ -30,7 +30,7 @@ DEFAULT_RULES = {
 }
 # The figures of the apps that the bulletin writes sentences about; any other registered
 # source is listed under 其他工作 with its own labels.
-KNOWN_SOURCES = ("ledger", "intake", "evaluation", "campaigns")
+KNOWN_SOURCES = ("ledger", "intake", "evaluation", "learning", "oversight", "campaigns")
 TYPICAL_MOST = 10  # 典型问题's headings count （一） to （十） (ORDINALS)
 
 
@@ -264,6 +264,22 @@ def overview(snapshot: Mapping[str, Any]) -> list[str]:
             f"{rate(_n(t, 'ratings_satisfied'), _n(t, 'ratings_base'))}；回炉补课中的单位 "
             f"{_n(t, 'remedials_open')} 个{_names(named.get('open'))}，本月复评仍未达标、"
             f"提级督办的单位 {_n(t, 'remedials_escalated')} 个{_names(named.get('escalated'))}。"
+        )
+    if "sessions_held" in keys:
+        lines.append(
+            f"学习教育举行学习 {_n(t, 'sessions_held')} 次，应到 {_n(t, 'attendance_expected')} "
+            f"人次（除请假），出席 {_n(t, 'attendance_attended')} 人次，出席率 "
+            f"{rate(_n(t, 'attendance_attended'), _n(t, 'attendance_expected'))}；完成补课 "
+            f"{_n(t, 'makeups_done')} 人次，待补课 {_n(t, 'makeups_open')} 人次；学习规定动作应落实 "
+            f"{_n(t, 'cadence_due')} 项次，已落实 {_n(t, 'cadence_kept')} 项次，落实率 "
+            f"{rate(_n(t, 'cadence_kept'), _n(t, 'cadence_due'))}。"
+        )
+    if "visits_finished" in keys:
+        lines.append(
+            f"开展督导（四不两直）{_n(t, 'visits_finished')} 次，发现问题 "
+            f"{_n(t, 'visit_findings')} 个，其中现场立行立改 {_n(t, 'visit_findings_fixed')} 个；"
+            f"观察员参加督导巡察 {_n(t, 'observer_joined')} 人次，提出建议 "
+            f"{_n(t, 'observer_suggestions')} 条。"
         )
     if "weekly_due" in keys:
         lines.append(
