@@ -38,8 +38,10 @@ def build_snapshot(issuer: Unit, first: date, rules: Mapping[str, int]) -> dict[
     """Every registered figure of the month for the issuer and each unit below it (nonzero
     only), summed by county and for the whole — the issuer's own records (its study cadence,
     a problem of its own) count in the whole, as on the dashboard of its subtree —, with the
-    units below named for praise and criticism and the month's typical problems."""
-    last = month_last_day(first)
+    units below named for praise and criticism and the month's typical problems. A month not
+    over yet is read up to today, as the dashboard reads it: a weekly report or a task whose
+    due day is still ahead is not counted as missing or overdue."""
+    last = min(month_last_day(first), timezone.localdate())
     units = list(
         Unit.objects.within(issuer)
         .filter(is_active=True)
