@@ -9,7 +9,10 @@ from the campaign's first day to today, in a few grouped queries per task.
 
 `progress` is what the pages show, read live; `do_record_evidence` writes an assignment done
 once its evidence is reached (the hourly sweep, and at once when a task is issued), so the
-counts of tasks done (`figures.py`) hold the same and the day it was reached is kept."""
+counts of tasks done (`figures.py`) hold the same and the day it was reached is kept — and
+writes it open again when its evidence no longer holds (a problem of the list reopened by a
+failed re-check, or a new one registered on it): such a task was only ever done by its
+records, so it is done exactly while they show it. A period already frozen keeps its count."""
 
 from __future__ import annotations
 
@@ -83,57 +86,72 @@ def progress(assignments: Iterable[Assignment], today: date | None = None) -> di
         found = counts(task, [row.unit_id for row in group], today)
         for row in group:
             count, whole = found[row.unit_id]
-            reached = row.status == Assignment.Status.DONE or _reached(count, whole)
-            result[row.pk] = Progress(count, whole, reached, from_records=True)
+            # The records, not a status written earlier: a list reopened is not done any more.
+            result[row.pk] = Progress(count, whole, _reached(count, whole), from_records=True)
     return result
 
 
 def do_record_evidence(task: Task, today: date | None = None) -> int:
-    """Mark done, in one transaction with its audit row, every open assignment of the task
-    whose evidence is reached now; how many. A done one stays done (a problem reopened later
-    shows in the live progress, not by undoing what was reached)."""
+    """Bring the task's assignments in line with their evidence now, in one transaction with
+    an audit row for each change: an open one whose evidence is reached is marked done, a done
+    one whose evidence no longer holds (a problem reopened, a new one on the list) is open
+    again. How many changed."""
     if task.registered_evidence is None:
         return 0
     today = today or timezone.localdate()
     with transaction.atomic():
-        open_rows = list(task.assignments.select_for_update().filter(status=Assignment.Status.OPEN))
-        if not open_rows:
+        rows = list(task.assignments.select_for_update())
+        if not rows:
             return 0
-        found = counts(task, [a.unit_id for a in open_rows], today)
-        reached = [a for a in open_rows if _reached(*found[a.unit_id])]
-        if not reached:
-            return 0
-        now = timezone.now()
-        Assignment.objects.filter(pk__in=[a.pk for a in reached]).update(
-            status=Assignment.Status.DONE, done_at=now, note=task.evidence_label[:200]
-        )
-        record_audit(
-            actor=None,
-            action="campaigns.task.evidence",
-            obj=task,
-            unit=task.issuer,
-            after={
-                "evidence": task.evidence,
-                "option": task.evidence_option,
-                "units": sorted(a.unit_id for a in reached),
-            },
-        )
-    return len(reached)
+        found = counts(task, [a.unit_id for a in rows], today)
+        reached = [
+            a for a in rows if a.status == Assignment.Status.OPEN and _reached(*found[a.unit_id])
+        ]
+        lost = [
+            a
+            for a in rows
+            if a.status == Assignment.Status.DONE and not _reached(*found[a.unit_id])
+        ]
+        if reached:
+            Assignment.objects.filter(pk__in=[a.pk for a in reached]).update(
+                status=Assignment.Status.DONE,
+                done_at=timezone.now(),
+                note=task.evidence_label[:200],
+            )
+            _audit(task, "campaigns.task.evidence", reached, found)
+        if lost:
+            Assignment.objects.filter(pk__in=[a.pk for a in lost]).update(
+                status=Assignment.Status.OPEN, done_at=None, done_by=None, note=""
+            )
+            _audit(task, "campaigns.task.evidence_lost", lost, found)
+    return len(reached) + len(lost)
+
+
+def _audit(
+    task: Task, action: str, rows: Sequence[Assignment], found: dict[int, tuple[int, int]]
+) -> None:
+    record_audit(
+        actor=None,
+        action=action,
+        obj=task,
+        unit=task.issuer,
+        after={
+            "evidence": task.evidence,
+            "option": task.evidence_option,
+            "units": sorted(a.unit_id for a in rows),
+            "done_of_whole": {str(a.unit_id): list(found[a.unit_id]) for a in rows},
+        },
+    )
 
 
 def do_record_all_evidence(today: date | None = None) -> int:
-    """The sweep: every task of a running campaign done by an app's records, with an open
-    assignment (each task its own transaction, so one failure stops no other)."""
+    """The sweep: every task of a running campaign done by an app's records (each task its
+    own transaction, so one failure stops no other)."""
     today = today or timezone.localdate()
     tasks = (
-        Task.objects.filter(
-            campaign__starts_on__lte=today,
-            campaign__ends_on__gte=today,
-            assignments__status=Assignment.Status.OPEN,
-        )
+        Task.objects.filter(campaign__starts_on__lte=today, campaign__ends_on__gte=today)
         .exclude(evidence__in=Task.Evidence.values)
         .select_related("campaign", "issuer")
-        .distinct()
         .order_by("pk")
     )
     return sum(do_record_evidence(task, today) for task in tasks)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core import registry
 from qingfeng.core.attachments import Attachment
-from qingfeng.orgs.models import Unit, User
+from qingfeng.orgs.models import Person, Unit, User
 
 
 class Campaign(models.Model):
@@ -140,6 +140,18 @@ class Task(models.Model):
         return self.title
 
     @property
+    def audience_label(self) -> str:
+        """The units it reaches as the pages say it: 学校 · 小学、初中 (全部 for every one)."""
+        categories = _labels(self.categories, Unit.Category) or str(_("全部"))
+        stages = _labels(self.stages, Unit.Stage)
+        return f"{categories} · {stages}" if stages else categories
+
+    @property
+    def post_types_label(self) -> str:
+        """人员岗位 as the pages say it: 领导干部、党员教师 ('' for every post)."""
+        return _labels(self.post_types, Person.PostType)
+
+    @property
     def registered_evidence(self) -> registry.TaskEvidence | None:
         """The app's evidence this task is done by, when it is not one of the campaign's own."""
         if self.evidence in self.Evidence.values:
@@ -159,6 +171,11 @@ class Task(models.Model):
         if found.counted:
             text += str(_("（至少 %(n)d 次）") % {"n": self.evidence_target})
         return text
+
+
+def _labels(values: list[str], choices: type[models.TextChoices]) -> str:
+    names = dict(choices.choices)
+    return "、".join(str(names.get(value, value)) for value in values)
 
 
 class Assignment(models.Model):

@@ -16,5 +16,6 @@ def daily_weekly_reminders() -> int:
 @db_periodic_task(crontab(minute="20"))
 def hourly_task_evidence() -> int:
     """Tasks done by the records other apps hold (a session held, a list's problems closed),
-    written done within the hour the evidence appears (the pages show it at once)."""
+    written done within the hour the evidence appears, and open again within the hour it is
+    lost — a problem reopened (the pages show either at once)."""
     return evidence.do_record_all_evidence(timezone.localdate())

@@ -30,7 +30,7 @@ DEFAULT_RULES = {
 }
 # The figures of the apps that the bulletin writes sentences about; any other registered
 # source is listed under 其他工作 with its own labels.
-KNOWN_SOURCES = ("ledger", "intake", "evaluation", "campaigns")
+KNOWN_SOURCES = ("ledger", "intake", "evaluation", "learning", "oversight", "campaigns")
 TYPICAL_MOST = 10  # 典型问题's headings count （一） to （十） (ORDINALS)
 
 
@@ -38,8 +38,10 @@ def build_snapshot(issuer: Unit, first: date, rules: Mapping[str, int]) -> dict[
     """Every registered figure of the month for the issuer and each unit below it (nonzero
     only), summed by county and for the whole — the issuer's own records (its study cadence,
     a problem of its own) count in the whole, as on the dashboard of its subtree —, with the
-    units below named for praise and criticism and the month's typical problems."""
-    last = month_last_day(first)
+    units below named for praise and criticism and the month's typical problems. A month not
+    over yet is read up to today, as the dashboard reads it: a weekly report or a task whose
+    due day is still ahead is not counted as missing or overdue."""
+    last = min(month_last_day(first), timezone.localdate())
     units = list(
         Unit.objects.within(issuer)
         .filter(is_active=True)
@@ -85,6 +87,7 @@ def build_snapshot(issuer: Unit, first: date, rules: Mapping[str, int]) -> dict[
         "units": {str(pk): row for pk, row in per_unit.items() if row},
         "praise": _praise(below, names, rules),
         "criticism": _criticism(below, names, rules),
+        "remedial": _remedial_units(below, names, rules),
         "typical": typical_cases([pk for pk in ids if pk != issuer.pk], first, last, rules),
     }
 
@@ -184,6 +187,17 @@ def _praise(
     return [[name, why] for _n, name, why in sorted(found)[: rules["listed"]]]
 
 
+def _remedial_units(
+    per_unit: Mapping[int, Mapping[str, int]], names: Mapping[int, str], rules: Mapping[str, int]
+) -> dict[str, list[str]]:
+    """The units below in a remedial round (回炉补课) at the time of the snapshot, and those
+    whose re-evaluation in the month was still below the threshold (提级督办), by name."""
+    return {
+        key: sorted(names[pk] for pk, f in per_unit.items() if f.get(figure))[: rules["listed"]]
+        for key, figure in (("open", "remedials_open"), ("escalated", "remedials_escalated"))
+    }
+
+
 def _criticism(
     per_unit: Mapping[int, Mapping[str, int]], names: Mapping[int, str], rules: Mapping[str, int]
 ) -> list[list[str]]:
@@ -192,6 +206,8 @@ def _criticism(
         reasons = []
         if f.get("problems_red", 0) > rules["red_over"]:
             reasons.append(f"红灯问题 {f['problems_red']} 个")
+        if f.get("remedials_escalated"):
+            reasons.append("群众评议回炉复评仍未达标、提级督办")
         missing = f.get("weekly_due", 0) - f.get("weekly_on_time", 0) - f.get("weekly_late", 0)
         if f.get("weekly_late"):
             reasons.append(f"周报逾期报送 {f['weekly_late']} 次")
@@ -214,6 +230,10 @@ def _criticism(
 
 def _n(figures: Mapping[str, int], key: str) -> int:
     return int(figures.get(key, 0))
+
+
+def _names(names: list[str] | None) -> str:
+    return f"（{'、'.join(names)}）" if names else ""
 
 
 def overview(snapshot: Mapping[str, Any]) -> list[str]:
@@ -240,10 +260,28 @@ def overview(snapshot: Mapping[str, Any]) -> list[str]:
             f"{_n(t, 'tickets_overdue')} 件。"
         )
     if "ratings_base" in keys:
+        named = snapshot.get("remedial") or {}  # a snapshot made before it names none
         lines.append(
             f"群众评议有效评议 {_n(t, 'ratings_base')} 份，满意率 "
             f"{rate(_n(t, 'ratings_satisfied'), _n(t, 'ratings_base'))}；回炉补课中的单位 "
-            f"{_n(t, 'remedials_open')} 个。"
+            f"{_n(t, 'remedials_open')} 个{_names(named.get('open'))}，本月复评仍未达标、"
+            f"提级督办的单位 {_n(t, 'remedials_escalated')} 个{_names(named.get('escalated'))}。"
+        )
+    if "sessions_held" in keys:
+        lines.append(
+            f"学习教育举行学习 {_n(t, 'sessions_held')} 次，应到 {_n(t, 'attendance_expected')} "
+            f"人次（除请假），出席 {_n(t, 'attendance_attended')} 人次，出席率 "
+            f"{rate(_n(t, 'attendance_attended'), _n(t, 'attendance_expected'))}；完成补课 "
+            f"{_n(t, 'makeups_done')} 人次，待补课 {_n(t, 'makeups_open')} 人次；学习规定动作应落实 "
+            f"{_n(t, 'cadence_due')} 项次，已落实 {_n(t, 'cadence_kept')} 项次，落实率 "
+            f"{rate(_n(t, 'cadence_kept'), _n(t, 'cadence_due'))}。"
+        )
+    if "visits_finished" in keys:
+        lines.append(
+            f"开展督导（四不两直）{_n(t, 'visits_finished')} 次，发现问题 "
+            f"{_n(t, 'visit_findings')} 个，其中现场立行立改 {_n(t, 'visit_findings_fixed')} 个；"
+            f"观察员参加督导巡察 {_n(t, 'observer_joined')} 人次，提出建议 "
+            f"{_n(t, 'observer_suggestions')} 条。"
         )
     if "weekly_due" in keys:
         lines.append(

@@ -37,6 +37,21 @@ class OperationIdTestCase(SimpleTestCase):
         ):
             self.assertIn(known, ids)
 
+    def test_the_campaign_and_report_areas_are_in_the_schema(self) -> None:
+        """Issue 15's stable addresses: the campaign's and the documents' API."""
+        paths = set(api.get_openapi_schema()["paths"])
+        for path in (
+            "/api/campaigns/",
+            "/api/campaigns/{campaign_id}/weekly",
+            "/api/campaigns/{campaign_id}/tasks",
+            "/api/campaigns/meetings",
+            "/api/campaigns/rules",
+            "/api/campaigns/activities",
+            "/api/reports/bulletins",
+            "/api/reports/bulletins/{bulletin_id}",
+        ):
+            self.assertIn(path, paths)
+
 
 # The API's nouns: a schema named by one of them alone (ProblemOut, UnitOut) cannot be
 # mistaken for another's. Any other schema takes its owner's name as well (TicketStatus,

@@ -5,13 +5,24 @@ ticket, its next one announced on the public notices, a county cadre's home visi
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 from django.core.management import call_command
 from django.test import TestCase
 from django.urls import reverse
+from django.utils import timezone
 
-from qingfeng.campaigns.models import Activity, Campaign, Meeting, MeetingItem, Rule
+from qingfeng.campaigns.models import (
+    Activity,
+    Campaign,
+    Meeting,
+    MeetingItem,
+    Rule,
+    Task,
+    WeeklyReport,
+)
+from qingfeng.campaigns.rhythm import week_of
 from qingfeng.campaigns.selectors import carried_items
 from qingfeng.intake.models import Ticket
 
@@ -38,3 +49,24 @@ class DemoCampaignTestCase(TestCase):
         page = self.client.get(reverse("reception:unit", args=[announced.unit_id]))
         self.assertContains(page, "行政楼一楼接待室")
         self.assertTrue(Activity.objects.filter(kind="home_visit").exists())
+
+    def test_the_seed_tasks_reach_units_by_category_and_the_county_has_reports_of_each_kind(
+        self,
+    ) -> None:
+        campaign = Campaign.objects.get()
+        # Tasks by category: each reaches only units of the categories it names.
+        tasks = list(Task.objects.filter(campaign=campaign))
+        for task in (t for t in tasks if t.categories):
+            with self.subTest(task=task.title):
+                got = set(task.assignments.values_list("unit__category", flat=True))
+                self.assertTrue(got, "a seed task no unit receives is left out")
+                self.assertLessEqual(got, set(task.categories))
+        self.assertGreater(len({tuple(t.categories) for t in tasks}), 1)
+        # The demo county's weeks: filed on time, filed late, and one the school still owes.
+        last_week = week_of(timezone.localdate()) - timedelta(weeks=1)
+        reports = WeeklyReport.objects.filter(campaign=campaign)
+        self.assertTrue(reports.filter(late=False).exists())
+        self.assertEqual(reports.filter(late=True).count(), 1)
+        filed_last_week = reports.filter(week_start=last_week).count()
+        self.assertEqual(reports.filter(week_start=last_week - timedelta(weeks=1)).count(), 2)
+        self.assertEqual(filed_last_week, 1)  # the county's; its school's is missing

@@ -18,6 +18,7 @@ from qingfeng.core.models import AuditEvent
 from qingfeng.learning import actions as learning_actions
 from qingfeng.learning.models import Session, SessionType
 from qingfeng.ledger import actions as ledger_actions
+from qingfeng.ledger.actions import rechecks
 from qingfeng.ledger.models import Category, Problem
 from qingfeng.ledger.tests.base import png
 from qingfeng.orgs import actions as org_actions
@@ -199,6 +200,10 @@ class ClosedEvidenceTestCase(EvidenceCase):
 
     def close(self, problem: Problem) -> None:
         ledger_actions.do_accept(problem, actor=self.teacher)
+        self.redo(problem)
+
+    def redo(self, problem: Problem) -> None:
+        """Rectified (again) and closed by the county."""
         ledger_actions.check_report_progress(
             problem,
             actor=self.teacher,
@@ -245,6 +250,43 @@ class ClosedEvidenceTestCase(EvidenceCase):
             reverse("campaigns:detail", args=[self.campaign.pk])
         )
         self.assertContains(other, "台账中尚无此类问题")
+
+    def test_a_list_reopened_by_a_failed_recheck_reopens_the_task(self) -> None:
+        with at("2026-11-02 09:00"):
+            task = self.issue(
+                title="个人整改清单整改销号",
+                categories=[Unit.Category.SCHOOL],
+                evidence="closed",
+                evidence_option=Problem.ListKind.PERSONAL,
+            )
+            first = self.problem(self.school, Problem.ListKind.PERSONAL, "违规推荐教辅材料")
+            self.close(first)
+            self.close(self.problem(self.school, Problem.ListKind.PERSONAL, "收受家长礼品"))
+            self.assertEqual(evidence.do_record_all_evidence(), 1)
+        self.assertEqual(self.row(task, self.school).status, Assignment.Status.DONE)
+        with at("2027-01-04 10:00"):  # the quarterly re-check of last quarter's closures
+            drawn = {r.problem_id: r for r in rechecks.draw_rechecks(date(2027, 1, 4), percent=100)}
+            rechecks.check_decide_recheck(
+                drawn[first.pk], actor=self.supervisor, passed=False, comment="又出现推荐教辅"
+            )
+            # Nothing else moved: the sweep changes nothing until the records change.
+            self.assertEqual(evidence.do_record_all_evidence(), 1)
+            self.assertEqual(evidence.do_record_all_evidence(), 0)
+            page = self.login(self.school_admin).get(reverse("campaigns:task", args=[task.pk]))
+        row = self.row(task, self.school)
+        self.assertEqual((row.status, row.done_at, row.note), (Assignment.Status.OPEN, None, ""))
+        rows = list(task.assignments.select_related("task__campaign"))
+        shown = evidence.progress(rows, date(2027, 1, 4))[row.pk]
+        self.assertEqual(shown, evidence.Progress(1, 2, False, True))
+        self.assertContains(page, "1 / 2")
+        lost = AuditEvent.objects.get(action="campaigns.task.evidence_lost")
+        self.assertEqual((lost.after or {})["units"], [self.school.pk])
+        self.assertEqual((lost.after or {})["done_of_whole"], {str(self.school.pk): [1, 2]})
+        # Closed again after its new rectification: done again by the next sweep.
+        with at("2027-01-05 10:00"):
+            self.redo(first)
+            self.assertEqual(evidence.do_record_all_evidence(), 1)
+        self.assertEqual(self.row(task, self.school).status, Assignment.Status.DONE)
 
 
 class UploadEvidenceTestCase(EvidenceCase):

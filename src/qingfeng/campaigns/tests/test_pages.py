@@ -100,12 +100,21 @@ class PagesTestCase(CampaignCase):
                 "title": "跟一次家访",
                 "requirement": "每名中层干部跟一次家访",
                 "categories": ["school"],
+                "stages": ["primary", "junior"],
+                "post_types": ["middle", "party_teacher"],
                 "due_workdays": "15",
                 "evidence": "confirm",
             },
         )
         task = Task.objects.get(title="跟一次家访")
         self.assertRedirects(response, reverse("campaigns:task", args=[task.pk]))
+        # Who it reaches, in the pages' words, not the stored codes.
+        page = self.client.get(reverse("campaigns:task", args=[task.pk]))
+        self.assertContains(page, '<span data-testid="post-types">中层干部、党员教师</span>')
+        self.assertNotContains(page, "party_teacher")
+        listed = self.client.get(reverse("campaigns:detail", args=[self.campaign.pk]))
+        self.assertContains(listed, "学校 · 小学、初中")
+        self.assertNotContains(listed, "primary、junior")
         self.assertEqual(task.issuer, self.county)
         self.assertEqual(task.assignments.count(), 2)
         self.assertEqual(task.due_on, actions.get_calendar().add_workdays(timezone.localdate(), 15))

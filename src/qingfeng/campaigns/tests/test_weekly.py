@@ -24,6 +24,7 @@ from qingfeng.ledger import selectors as ledger_selectors
 from qingfeng.ledger.models import Category, Problem
 from qingfeng.orgs.models import Person
 from qingfeng.orgs.roster.importing import do_receive_roster as receive_roster
+from qingfeng.reports import actions as bulletins
 
 
 class WeeklyTestCase(CampaignCase):
@@ -208,3 +209,21 @@ class WeeklyTestCase(CampaignCase):
         self.assertEqual(figures[self.school.pk]["weekly_due"], 4)
         self.assertEqual(figures[self.school.pk]["weekly_on_time"], 1)
         self.assertEqual(figures[self.institute.pk]["weekly_late"], 1)
+
+    def test_a_bulletin_made_before_the_month_is_over_counts_only_the_days_gone(self) -> None:
+        task = self.issue(title="开展教辅材料征订自查", due_workdays=10)  # due 16 November
+        with time_machine.travel("2026-11-11 10:00 +0800", tick=False):
+            bulletin = bulletins.check_create_bulletin(
+                actor=self.office_user,
+                issuer=self.bureau,
+                month=date(2026, 11, 1),
+                number="清教作〔2026〕11号",
+                addressees="各县区教育局，局属各单位",
+            )
+        self.assertEqual(task.due_on, date(2026, 11, 16))
+        self.assertEqual(bulletin.snapshot["end"], "2026-11-11")
+        school = bulletin.snapshot["units"][str(self.school.pk)]
+        # Due by 11 November: the weeks of 26 October and 2 November (the 17th and 24th are
+        # still ahead), and the task is not overdue before its day.
+        self.assertEqual(school["weekly_due"], 2)
+        self.assertNotIn("tasks_overdue", school)

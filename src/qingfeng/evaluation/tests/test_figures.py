@@ -10,12 +10,14 @@ from decimal import Decimal
 
 import time_machine
 from django.utils import timezone
+from docx import Document
 
 from qingfeng.core import registry
 from qingfeng.evaluation import actions, selectors
 from qingfeng.evaluation.figures import compute
 from qingfeng.evaluation.models import Remedial
 from qingfeng.evaluation.tests.base import EvaluationCase
+from qingfeng.reports import actions as bulletins
 from qingfeng.reports import assessments, scoring
 from qingfeng.reports.models import Score
 
@@ -67,6 +69,27 @@ class EvaluationFiguresTestCase(EvaluationCase):
         self.assertNotIn("remedials_escalated", quarter.get(self.school2.pk, {}))
         before = compute([self.school.pk], DAY, decided - timedelta(days=1))
         self.assertNotIn("remedials_escalated", before.get(self.school.pk, {}))
+
+    def test_the_months_bulletin_names_the_escalated_unit(self) -> None:
+        remedial = self.reevaluate(satisfied=22, dissatisfied=8)
+        decided = timezone.localdate(remedial.decided_at)
+        with time_machine.travel(remedial.decided_at, tick=False):
+            bulletin = bulletins.check_create_bulletin(
+                actor=self.office_user,
+                issuer=self.bureau,
+                month=decided.replace(day=1),
+                number="清教作〔2026〕12号",
+                addressees="各县区教育局，局属各单位",
+            )
+        snapshot = bulletin.snapshot
+        self.assertEqual(snapshot["totals"]["remedials_escalated"], 1)
+        self.assertEqual(snapshot["remedial"], {"open": [], "escalated": [self.school.name]})
+        text = "\n".join(
+            p.text for p in Document(bulletin.versions.get().file.open("rb")).paragraphs
+        )
+        self.assertIn(f"本月复评仍未达标、提级督办的单位 1 个（{self.school.name}）", text)
+        self.assertIn(f"{self.school.name}：群众评议回炉复评仍未达标、提级督办", text)
+        self.assertNotIn(self.school2.name, text)  # passed its round: neither open nor escalated
 
     def test_a_passed_re_evaluation_is_no_escalation(self) -> None:
         remedial = self.reevaluate(satisfied=29, dissatisfied=1)

@@ -9,6 +9,7 @@ import io
 import subprocess
 import tempfile
 import unittest
+from datetime import datetime
 from pathlib import Path
 
 import time_machine
@@ -21,7 +22,7 @@ from docx.shared import Mm
 
 from qingfeng.core.models import Notification
 from qingfeng.learning import actions as learning
-from qingfeng.learning.models import Case
+from qingfeng.learning.models import Case, SessionType
 from qingfeng.ledger import actions as ledger_actions
 from qingfeng.ledger.tests.objects import rectifying
 from qingfeng.lib import gbt9704
@@ -136,6 +137,37 @@ class BulletinTestCase(BulletinCase):
         text = [p.text for p in Document(bulletin.versions.get().file.open("rb")).paragraphs]
         index = text.index("三、典型问题")
         self.assertEqual(text[index + 1], "本月无新入库的典型问题案例。")
+
+    def test_study_and_supervision_have_their_own_sentences(self) -> None:
+        with time_machine.travel("2026-11-02 09:00 +0800", tick=False):
+            session = learning.check_plan_session(
+                actor=self.school_admin,
+                unit=self.school,
+                type=SessionType.objects.get(code="warning"),
+                starts_at=datetime.fromisoformat("2026-11-05 15:00+08:00"),
+                place="学校会议室",
+                chair="韩国栋",
+                topic="以案为鉴，警钟长鸣",
+            )
+        with time_machine.travel("2026-11-06 17:00 +0800", tick=False):
+            learning.check_hold_session(session, actor=self.school_admin, minutes="观看警示教育片")
+        bulletin = self.draft()
+        t = bulletin.snapshot["totals"]
+        self.assertEqual(t["sessions_held"], 1)
+        text = [p.text for p in Document(bulletin.versions.get().file.open("rb")).paragraphs]
+        overview = text[text.index("一、总体情况") + 1 : text.index("二、各县区情况")]
+        study = next(line for line in overview if line.startswith("学习教育"))
+        self.assertIn(
+            f"学习教育举行学习 1 次，应到 {t['attendance_expected']} 人次（除请假），出席 "
+            f"{t.get('attendance_attended', 0)} 人次，出席率 "
+            f"{compose.rate(t.get('attendance_attended', 0), t['attendance_expected'])}",
+            study,
+        )
+        self.assertTrue(any(line.startswith("开展督导（四不两直）0 次") for line in overview))
+        # Not listed again, as bare labels, under 其他工作.
+        self.assertFalse(
+            any(line.startswith("学习教育：") or "督导（四不两直）次数" in line for line in text)
+        )
 
     def test_a_later_change_does_not_change_an_archived_bulletin(self) -> None:
         bulletin = self.draft()
