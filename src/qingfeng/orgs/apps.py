@@ -13,13 +13,14 @@ class OrgsConfig(AppConfig):
         from qingfeng.core.registry import DemoSeeder, HomeCard, ImportLog, Section
         from qingfeng.orgs import cards, demo
         from qingfeng.orgs.actions import retention
-        from qingfeng.orgs.models import PERSON_TALLY
+        from qingfeng.orgs.models import PERSON_TALLY, UNIT_TALLY
         from qingfeng.orgs.roster import work
 
         registry.add_urls("accounts/", "qingfeng.orgs.urls_accounts")
         registry.add_urls("orgs/", "qingfeng.orgs.urls")
         registry.add_retention_rule(retention.RULE)
         registry.add_tally(PERSON_TALLY)
+        registry.add_tally(UNIT_TALLY)
         work.register()
         registry.add_import_log(ImportLog("orgs", _("名册导入"), "orgs.RosterImport"))
         registry.add_home_card(HomeCard("scope", "orgs/cards/scope.html", 10, cards.scope_card))

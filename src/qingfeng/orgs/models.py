@@ -302,6 +302,75 @@ PERSON_TALLY = Tally(
 )
 
 
+class UnitTally(models.Model):
+    """How many units of each kind sit directly under a unit (`parent`; 0 for the units at
+    the top), kept exact by triggers on the unit table in the same transaction as every
+    change (core/tally.py): a unit created, moved under another, or given another kind."""
+
+    parent = models.ForeignKey(
+        Unit, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    kind = models.CharField(max_length=20)
+    n = models.IntegerField(default=0)
+    # How much of `n` is already added into the subtree sums (UnitSubtreeTally) of the parent
+    # and the units above it; the rest is added by the next fold (core/tally.py Rollup).
+    folded = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        verbose_name = _("单位计数")
+        verbose_name_plural = _("单位计数")
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "kind"], name="orgs_unit_tally_key")
+        ]
+        indexes = [
+            # The rows not yet folded into the subtree sums: few, read with every subtree sum.
+            models.Index(
+                fields=["parent"], name="orgs_unit_tally_unfolded", condition=~Q(n=F("folded"))
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parent_id} {self.kind}: {self.n}"
+
+
+class UnitSubtreeTally(models.Model):
+    """UnitTally summed over each unit's subtree: the row of (`parent`, kind) counts the units
+    of that kind anywhere below `parent` (not `parent` itself), so the home page counts the
+    units of a scope from one row per scope root and kind, not from every unit in it: the
+    counts folded so far (UnitTally.folded); a reader adds the rest (core/tally.py Rollup)."""
+
+    parent = models.ForeignKey(
+        Unit, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    kind = models.CharField(max_length=20)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("单位下级合计")
+        verbose_name_plural = _("单位下级合计")
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "kind"], name="orgs_unit_subtree_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parent_id} {self.kind}: {self.n}"
+
+
+# Each unit counted at its parent: a subtree sum is then the units below its unit.
+UNIT_TALLY = Tally(
+    source="orgs_unit",
+    table="orgs_unittally",
+    columns=("parent_id", "kind"),
+    nullable=("parent_id",),
+    rollup=Rollup(
+        table="orgs_unitsubtreetally",
+        units="orgs_unit",
+        ancestors=Unit.path_ids,
+        unit="parent_id",
+    ),
+)
+
+
 class Role(models.TextChoices):
     BUREAU_ADMIN = "bureau_admin", _("局管理员")
     CAMPAIGN_OFFICE = "campaign_office", _("专项办")

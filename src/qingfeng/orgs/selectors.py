@@ -12,6 +12,7 @@ from qingfeng.core.fields import blind_index
 from qingfeng.core.scope import in_scope, scope_paths, scope_q
 from qingfeng.orgs.models import (
     PERSON_TALLY,
+    UNIT_TALLY,
     ApiToken,
     Liaison,
     LoginThrottle,
@@ -231,23 +232,41 @@ def liaisons_visible_to(user: User) -> QuerySet[Liaison]:
 
 
 def scope_counts(user: User) -> dict[str, int]:
-    """Real counts for the home page: units by kind and people in the user's scope."""
-    units = units_visible_to(user)
-    by_kind = dict(units.values_list("kind").annotate(n=Count("id")).order_by())
-    # The people from the counts kept per subtree: one row per scope root and combination,
-    # not a count of every person in the scope (245,000 at province size).
-    sums = kept_people(scope_paths(user))
-    people = {
-        "people": sum(n for n, _party in sums),
-        "party_members": sum(party for _n, party in sums),
-    }
+    """Real counts for the home page: units by kind and people in the user's scope, from the
+    counts kept per subtree (one row per scope root and combination, core/tally.py Rollup),
+    never a count of every unit or person in the scope (5,800 units and 245,000 people at
+    province size): two statements, whatever the scope holds."""
+    roots = scope_root_units(user)
+    by_kind = kept_unit_kinds(roots)
+    sums = kept_people([root.path for root in roots])
     return {
         "units": sum(by_kind.values()),
         "counties": by_kind.get(Unit.Kind.COUNTY, 0),
         "schools": by_kind.get(Unit.Kind.SCHOOL, 0) + by_kind.get(Unit.Kind.KINDERGARTEN, 0),
         "departments": by_kind.get(Unit.Kind.DEPARTMENT, 0),
-        **people,
+        "people": sum(n for n, _party in sums),
+        "party_members": sum(party for _n, party in sums),
     }
+
+
+def kept_unit_kinds(roots: Sequence[Unit]) -> dict[str, int]:
+    """How many units of each kind the subtrees of `roots` (disjoint: a scope's roots) hold,
+    the roots included: the roots' own kinds plus, in one statement, the units counted below
+    each root (UnitSubtreeTally and what is not folded into it yet, core/tally.py Rollup).
+    Equal to a count of the units at any moment."""
+    result: dict[str, int] = {}
+    for root in roots:
+        result[root.kind] = result.get(root.kind, 0) + 1
+    if not roots:
+        return result
+    using = router.db_for_read(Unit) or DEFAULT_DB_ALIAS
+    rollup = UNIT_TALLY.rollup
+    assert rollup is not None
+    below = rollup.sums(UNIT_TALLY, [(root.pk, root.path) for root in roots], using=using)
+    for rows in below.values():
+        for kind, n in rows:
+            result[kind] = result.get(kind, 0) + n
+    return result
 
 
 def accounts_visible_to(user: User) -> QuerySet[User]:

@@ -72,8 +72,8 @@ class MenuTestCase(BaseTestCase):
         self.assertIn('qf-nav-section active" data-section="rectify"', page)
 
     def test_the_home_page_and_its_menu_cost_a_fixed_number_of_queries(self) -> None:
-        """Session and user (2), roles (1), the scope card (3: units by kind, both people
-        counts in one), the ledger card (3: the user's own items' units, the root's children,
+        """Session and user (2), roles (1), the scope card (3: its roots, then units by kind
+        and people from their kept subtree sums, core/tally.py Rollup), the ledger card (3: the user's own items' units, the root's children,
         one statement over their kept subtree sums, whatever the number of problems or of
         units below, core/tally.py Rollup), the channel's card (1: its kept
         counts, whatever the number of tickets), the evaluation card (1 with no

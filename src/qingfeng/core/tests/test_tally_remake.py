@@ -18,10 +18,10 @@ from qingfeng.core import registry
 from qingfeng.core.tally import Tally
 from qingfeng.intake.models import TICKET_TALLY, Ticket, TicketCategory
 from qingfeng.ledger.models import PROBLEM_TALLY, Category, Problem
-from qingfeng.orgs.models import PERSON_TALLY, Person, Unit
+from qingfeng.orgs.models import PERSON_TALLY, UNIT_TALLY, Person, Unit
 
 
-def remake(model: type[Problem] | type[Ticket] | type[Person], tally: Tally) -> None:
+def remake(model: type[Problem] | type[Ticket] | type[Person] | type[Unit], tally: Tally) -> None:
     """What a migration altering one of the model's columns does to its table."""
     with connection.schema_editor() as editor:
         if connection.vendor == "sqlite":
@@ -84,16 +84,19 @@ class TallyRemakeTestCase(TransactionTestCase):
         self.ticket(self.school, "食堂")
         self.ticket(None, "未指明单位")
         Person.objects.create(unit=self.school, name="周小燕", post_type="teacher")
-        self.assertEqual(registry.tallies(), [PERSON_TALLY, PROBLEM_TALLY, TICKET_TALLY])
+        self.assertEqual(
+            registry.tallies(), [PERSON_TALLY, UNIT_TALLY, PROBLEM_TALLY, TICKET_TALLY]
+        )
         for model, tally in (
             (Problem, PROBLEM_TALLY),
             (Ticket, TICKET_TALLY),
             (Person, PERSON_TALLY),
+            (Unit, UNIT_TALLY),
         ):
             remake(model, tally)
             self.assertEqual(tally.state(connection), "missing")
         warned = [m.id for m in checks.run_checks(databases=["default"])]
-        self.assertEqual(warned.count("qingfeng.W020"), 3)
+        self.assertEqual(warned.count("qingfeng.W020"), 4)
 
         # Written while the triggers are gone: not counted.
         moved = self.problem(self.school, "收受家长礼品")
@@ -101,13 +104,15 @@ class TallyRemakeTestCase(TransactionTestCase):
         Ticket.objects.filter(title="未指明单位").update(unit=self.other)
         self.ticket(self.other, "乱收费")
         Person.objects.filter(name="周小燕").update(unit=self.other, is_party_member=True)
+        Unit.objects.filter(pk=self.other.pk).update(kind=Unit.Kind.KINDERGARTEN)
         self.assertNotEqual(PROBLEM_TALLY.check(), [])
         self.assertNotEqual(TICKET_TALLY.check(), [])
         self.assertNotEqual(PERSON_TALLY.check(), [])
+        self.assertNotEqual(UNIT_TALLY.check(), [])
 
-        # The next migrate (nothing due: it still ends with post_migrate) mends all three.
+        # The next migrate (nothing due: it still ends with post_migrate) mends all four.
         call_command("migrate", verbosity=0)
-        for tally in (PROBLEM_TALLY, TICKET_TALLY, PERSON_TALLY):
+        for tally in (PROBLEM_TALLY, TICKET_TALLY, PERSON_TALLY, UNIT_TALLY):
             self.assertEqual(tally.state(connection), "kept")
             self.assertEqual(tally.check(), [])
         self.assertNotIn("qingfeng.W020", [m.id for m in checks.run_checks(databases=["default"])])
@@ -121,6 +126,8 @@ class TallyRemakeTestCase(TransactionTestCase):
         self.assertEqual(PERSON_TALLY.check(), [])
         self.assertEqual(PROBLEM_TALLY.check(), [])
         self.assertEqual(TICKET_TALLY.check(), [])
+        school("东城区第三中学", "RMK003")
+        self.assertEqual(UNIT_TALLY.check(), [])
         self.assertEqual(PROBLEM_TALLY.state(connection), "kept")
 
     def test_a_database_migrated_back_before_a_tally_is_left_alone(self) -> None:

@@ -1,11 +1,14 @@
-"""The people counts kept per unit and per subtree (orgs.models.PERSON_TALLY, core/tally.py)
-equal a count of the people after every way a person changes — created, moved to another
-unit, made a party member, deactivated and activated, by the actions, a roster import's bulk
-statements or a plain UPDATE, deleted — after a unit is moved, folded or not, and after a
-transaction rolled back; and the home page reads them, not the people."""
+"""The people and unit counts kept per unit and per subtree (orgs.models.PERSON_TALLY and
+UNIT_TALLY, core/tally.py) equal a count of the people and units after every way a person
+changes — created, moved to another unit, made a party member, deactivated and activated, by
+the actions, a roster import's bulk statements or a plain UPDATE, deleted — after a unit is
+created, moved, given another kind or deleted, folded or not, after a role granted or revoked,
+and after a transaction rolled back; and the home page reads them, not the people or the
+units."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from unittest import mock, skipUnless
@@ -21,24 +24,76 @@ from qingfeng.core.tally import fold_rollups
 from qingfeng.orgs import actions
 from qingfeng.orgs.models import (
     PERSON_TALLY,
+    UNIT_TALLY,
     Person,
     PersonSubtreeTally,
     PersonTally,
+    Role,
     RosterImport,
     Unit,
+    UnitSubtreeTally,
+    UnitTally,
     User,
 )
 from qingfeng.orgs.roster import importing
-from qingfeng.orgs.selectors import kept_people, people_visible_to, scope_counts
+from qingfeng.orgs.selectors import (
+    kept_people,
+    kept_unit_kinds,
+    people_visible_to,
+    scope_counts,
+    units_visible_to,
+)
 from qingfeng.orgs.selectors import unit_people_counts as unit_people
 from qingfeng.orgs.tests.test_roster import RosterTestCase, workbook
 from qingfeng.test import BaseTestCase, make_unit
+
+
+def counted_scope(user: User) -> dict[str, int]:
+    """The home page's scope counts as a count of the units and people in the scope would
+    give them."""
+    units = units_visible_to(user)
+    active = people_visible_to(user).filter(is_active=True)
+    kinds = [Unit.Kind.SCHOOL, Unit.Kind.KINDERGARTEN]
+    return {
+        "units": units.count(),
+        "counties": units.filter(kind=Unit.Kind.COUNTY).count(),
+        "schools": units.filter(kind__in=kinds).count(),
+        "departments": units.filter(kind=Unit.Kind.DEPARTMENT).count(),
+        "people": active.count(),
+        "party_members": active.filter(is_party_member=True).count(),
+    }
 
 
 class ExactMixin:
     bureau_admin: User
     county_admin: User
     school_admin: User
+
+    def assert_units_exact(self) -> None:
+        """The unit tally rows equal a count of the units at each parent; every unit's
+        subtree sums equal a count of the units below it per kind; every persona's scope
+        counts equal a count of their scope."""
+        case: BaseTestCase = self  # type: ignore[assignment]
+        case.assertEqual(UNIT_TALLY.check(), [])
+        units = list(Unit.objects.values_list("pk", "path"))
+        rollup = UNIT_TALLY.rollup
+        assert rollup is not None
+        sums = rollup.sums(UNIT_TALLY, units)
+        for pk, path in units:
+            rows = (
+                Unit.objects.filter(path__startswith=path)
+                .exclude(pk=pk)
+                .values_list("kind")
+                .annotate(n=Count("id"))
+                .order_by()
+            )
+            case.assertEqual(sorted(sums[pk]), sorted(rows), path)
+        for unit in Unit.objects.all():
+            kinds = Unit.objects.within(unit).values_list("kind").annotate(n=Count("id"))
+            case.assertEqual(kept_unit_kinds([unit]), dict(kinds.order_by()), unit.name)
+        for user in User.objects.filter(roles__isnull=False).distinct():
+            # Each read afresh (its roles and scope not cached on an object from before).
+            case.assertEqual(scope_counts(user), counted_scope(user), user.username)
 
     def assert_exact(self) -> None:
         """The tally rows equal a count of the people; every unit's subtree sums equal a count
@@ -79,6 +134,7 @@ class ExactMixin:
                 (active.filter(unit=unit).count(), active.filter(unit.subtree_q()).count()),
                 unit.name,
             )
+        self.assert_units_exact()
 
 
 class PeopleTallyTestCase(ExactMixin, BaseTestCase):
@@ -124,6 +180,7 @@ class PeopleTallyTestCase(ExactMixin, BaseTestCase):
         actions.check_move_unit(self.school, actor=self.bureau_admin, new_parent=self.other_county)
         self.assert_exact()
         self.assertEqual(scope_counts(self.county_admin)["people"], 1)  # 钱晓红 alone
+        group.refresh_from_db()  # its path moved with the school
         actions.check_move_unit(group, actor=self.bureau_admin, new_parent=self.school2)
         actions.do_create_person(actor=None, unit=group, name="新组员", post_type="teacher")
         self.assert_exact()
@@ -202,6 +259,136 @@ class PeopleTallyTestCase(ExactMixin, BaseTestCase):
             ),
         )
         self.assertEqual(response.context["subtree_people"], 3)  # 钱晓红; 孙立平, 周小燕 below
+
+
+def tables(sql: str) -> tuple[str, ...]:
+    """The tables a statement reads, in the order it names them."""
+    return tuple(re.findall(r'(?:FROM|JOIN)\s+"?([a-z_]+)"?', sql))
+
+
+# The home page of a city administrator (the bureau's): each statement by the tables it reads.
+# Every count of the scope comes from kept counts, one row per unit shown and combination
+# (core/tally.py Rollup); the people are read by key only (the user's own person).
+CITY_ADMIN_HOME = [
+    ("django_session",),  # the session
+    ("orgs_user",),  # the user
+    ("orgs_roleassignment", "orgs_unit"),  # the user's roles and their units' paths
+    ("orgs_unit",),  # the scope's roots (by path)
+    # The scope card: units by kind below the roots, then people (kept subtree sums plus
+    # the kept rows not yet folded).
+    ("orgs_unitsubtreetally", "orgs_unittally", "orgs_unit"),
+    ("orgs_personsubtreetally", "orgs_persontally", "orgs_unit"),
+    # The ledger card: the root's children, the units of the user's own items, the lights
+    # of the root and its children from the kept subtree sums.
+    ("orgs_unit",),
+    ("ledger_problem", "orgs_unit", "orgs_person"),
+    ("ledger_problemsubtreetally", "ledger_problemtally", "orgs_unit"),
+    # The channel's card: the kept ticket counts of the scope's units (one row per unit and
+    # combination: not yet summed per subtree).
+    ("intake_tickettally", "orgs_unit", "orgs_unit"),
+    ("evaluation_round", "orgs_unit", "orgs_unit"),  # the evaluation card: the latest round
+    ("core_calendarday", "core_calendaryear"),  # the calendar card (its version)
+    ("core_notification",),  # unread notifications
+    ("orgs_person",),  # the user's name, by key
+]
+
+
+class UnitTallyTestCase(ExactMixin, BaseTestCase):
+    def fresh(self, user: User) -> User:
+        return User.objects.get(pk=user.pk)  # its roles and scope read now
+
+    def test_every_way_a_unit_or_a_scope_changes_keeps_the_scope_counts_exact(self) -> None:
+        self.assert_units_exact()  # the fixtures' units, nothing folded yet
+        self.assertTrue(UnitTally.objects.exclude(n=F("folded")).exists())
+        fold_rollups()
+        self.assertFalse(UnitTally.objects.exclude(n=F("folded")).exists())
+        self.assert_units_exact()
+        before = scope_counts(self.fresh(self.county_admin))
+        kindergarten = make_unit("东城区第一幼儿园", Unit.Kind.KINDERGARTEN, self.county, "K0001")
+        group = make_unit("教研组", Unit.Kind.OTHER, kindergarten, "X0001")
+        after = scope_counts(self.fresh(self.county_admin))
+        self.assertEqual(
+            (after["units"], after["schools"]), (before["units"] + 2, before["schools"] + 1)
+        )
+        self.assert_units_exact()
+        fold_rollups()
+        self.assert_units_exact()
+        # Another kind; moved, with the unit below it, to another county, folded or not.
+        actions.do_update_unit(group, actor=self.bureau_admin, kind=Unit.Kind.RESEARCH)
+        self.assert_units_exact()
+        actions.check_move_unit(kindergarten, actor=self.bureau_admin, new_parent=self.other_county)
+        self.assert_units_exact()
+        self.assertEqual(scope_counts(self.fresh(self.county_admin)), before)
+        fold_rollups()
+        group.refresh_from_db()  # its path moved with the kindergarten
+        actions.check_move_unit(group, actor=self.bureau_admin, new_parent=self.office)
+        self.assert_units_exact()
+        # Bulk statements, as a roster import or a script writes them, and deletions.
+        made = Unit.objects.bulk_create(
+            [
+                Unit(
+                    name=f"学校{i}",
+                    code=f"T{i:04d}",
+                    kind=Unit.Kind.SCHOOL,
+                    category=Unit.Category.SCHOOL,
+                    parent=self.county,
+                    path=f"new-{i}",
+                    depth=2,
+                )
+                for i in range(6)
+            ]
+        )
+        for unit in made:
+            unit.path = self.county.path + Unit.segment(unit.pk)
+        Unit.objects.bulk_update(made, ["path"])
+        self.assert_units_exact()
+        Unit.objects.filter(code__in=["T0001", "T0002"]).update(kind=Unit.Kind.KINDERGARTEN)
+        self.assert_units_exact()
+        fold_rollups()
+        Unit.objects.filter(code__in=["T0003", "T0004"]).delete()
+        self.assert_units_exact()
+        # A role granted on another county, then revoked: the scope and its counts follow.
+        grant = actions.do_grant_role(
+            self.county_admin, actor=None, role=Role.UNIT_ADMIN, unit=self.other_county
+        )
+        self.assertEqual(scope_counts(self.fresh(self.county_admin))["counties"], 2)
+        self.assert_units_exact()
+        actions.do_revoke_role(grant, actor=self.bureau_admin)
+        self.assertEqual(scope_counts(self.fresh(self.county_admin))["counties"], 1)
+        self.assert_units_exact()
+        fold_rollups()
+        self.assert_units_exact()
+
+    def test_a_rebuild_repairs_stale_unit_sums(self) -> None:
+        fold_rollups()
+        UnitSubtreeTally.objects.update(n=99)  # as if a restore brought a stale table
+        self.assertNotEqual(scope_counts(self.fresh(self.bureau_admin))["units"], 7)
+        UNIT_TALLY.rebuild()
+        self.assertEqual(scope_counts(self.fresh(self.bureau_admin))["units"], 7)
+        self.assert_units_exact()
+
+    def test_a_city_admins_home_page_reads_kept_counts_only(self) -> None:
+        """The statements of the bureau administrator's home page, pinned: the same list
+        however many units and people the city has, no count over the units or the people."""
+        self.login(self.bureau_admin)
+        self.client.get("/")  # the session and caches warm
+        with CaptureQueriesContext(connection) as few:
+            self.client.get("/")
+        county = make_unit("北湖区教育局", Unit.Kind.COUNTY, self.bureau, "C0009")
+        for i in range(12):
+            unit = make_unit(f"北湖区学校{i}", Unit.Kind.SCHOOL, county, f"S8{i:03d}")
+            Person.objects.bulk_create(
+                [Person(unit=unit, name=f"教师{i}-{j}", post_type="teacher") for j in range(4)]
+            )
+        with CaptureQueriesContext(connection) as many:
+            response = self.client.get("/")
+        self.assertEqual(response.status_code, 200)
+        for run in (few, many):
+            sql = [q["sql"] for q in run.captured_queries]
+            self.assertEqual([tables(s) for s in sql], CITY_ADMIN_HOME)
+            self.assertEqual([s for s in sql if "COUNT(" in s and "orgs_" in s], [])
+        self.assertEqual(response.context["counts"], counted_scope(self.fresh(self.bureau_admin)))
+        self.assertEqual(response.context["counts"]["schools"], 15)
 
 
 class RosterPeopleTallyTestCase(ExactMixin, RosterTestCase):
