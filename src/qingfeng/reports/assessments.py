@@ -58,7 +58,9 @@ def _rerank(assessment: Assessment, category: str) -> None:
 def check_create_assessment(*, actor: User, issuer: Unit, quarter: str) -> Assessment:
     """Score every active unit below the issuer on the quarter's figures; rank by category.
     The figures are read before the transaction that keeps the scores, inside
-    `replica.reads()`: from the read replica when one is configured (core/replica.py)."""
+    `replica.reads()`: from the read replica when one is configured (core/replica.py). A
+    quarter not over yet is read up to today, as the bulletin and the dashboard read a month:
+    a weekly report or a task whose due day is still ahead is not counted missing or overdue."""
     if not drafts(actor, issuer):
         raise ValidationError(_("只有本机关的专项办或局管理员可以组织季度考评"))
     quarter = quarter.strip()
@@ -75,7 +77,7 @@ def check_create_assessment(*, actor: User, issuer: Unit, quarter: str) -> Asses
             .filter(is_active=True)
             .values_list("pk", flat=True)
         )
-        figures = quarter_figures(unit_ids, *bounds)
+        figures = quarter_figures(unit_ids, bounds[0], min(bounds[1], timezone.localdate()))
     return _create_assessment(
         actor=actor, issuer=issuer, quarter=quarter, bounds=bounds, figures=figures
     )

@@ -25,6 +25,8 @@ from qingfeng.ledger.models import Category, Problem
 from qingfeng.orgs.models import Person
 from qingfeng.orgs.roster.importing import do_receive_roster as receive_roster
 from qingfeng.reports import actions as bulletins
+from qingfeng.reports import assessments
+from qingfeng.reports.models import Score
 
 
 class WeeklyTestCase(CampaignCase):
@@ -209,6 +211,22 @@ class WeeklyTestCase(CampaignCase):
         self.assertEqual(figures[self.school.pk]["weekly_due"], 4)
         self.assertEqual(figures[self.school.pk]["weekly_on_time"], 1)
         self.assertEqual(figures[self.institute.pk]["weekly_late"], 1)
+
+    def test_a_quarter_assessed_before_it_is_over_counts_only_the_days_gone(self) -> None:
+        self.issue(title="开展教辅材料征订自查", due_workdays=10)  # due 16 November
+        with time_machine.travel("2026-11-11 10:00 +0800", tick=False):
+            assessment = assessments.check_create_assessment(
+                actor=self.office_user, issuer=self.bureau, quarter="2026-Q4"
+            )
+            so_far = selectors.figures_for([self.school.pk], date(2026, 10, 1), date(2026, 11, 11))
+            whole = selectors.figures_for([self.school.pk], date(2026, 10, 1), date(2026, 12, 31))
+        self.assertEqual(assessment.ends_on, date(2026, 12, 31))  # the quarter it scores
+        school = Score.objects.get(assessment=assessment, unit=self.school).figures
+        # Only the weekly reports due by 11 November, and the task is not overdue before its
+        # day — read for the whole quarter, the weeks still ahead would count as missing.
+        self.assertEqual(school["weekly_due"], so_far[self.school.pk]["weekly_due"])
+        self.assertLess(school["weekly_due"], whole[self.school.pk]["weekly_due"])
+        self.assertNotIn("tasks_overdue", school)
 
     def test_a_bulletin_made_before_the_month_is_over_counts_only_the_days_gone(self) -> None:
         task = self.issue(title="开展教辅材料征订自查", due_workdays=10)  # due 16 November
