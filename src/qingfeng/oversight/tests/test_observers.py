@@ -102,7 +102,7 @@ class ObserverTestCase(OversightCase):
         day = timezone.localdate()
         figures = compute([self.county.pk, self.school.pk], day, day)
         self.assertEqual(sum(f.get("observer_joined", 0) for f in figures.values()), 2)
-        # …and the month's bulletin says so, in its words (其他工作 · 督导巡察).
+        # …and the month's bulletin says so, in a sentence of 一、总体情况.
         snapshot = compose.build_snapshot(self.bureau, day.replace(day=1), compose.DEFAULT_RULES)
         document = compose.document(
             snapshot=snapshot,
@@ -114,8 +114,7 @@ class ObserverTestCase(OversightCase):
             dated=day,
         )
         text = " ".join(getattr(block, "text", "") for block in document.body)
-        self.assertIn("观察员参加督导巡察 2", text)
-        self.assertIn("观察员提出建议 0", text)
+        self.assertIn("观察员参加督导巡察 2 人次，提出建议 0 条", text)
 
     def test_a_visit_outside_the_area_is_refused(self) -> None:
         observer = self.appoint()
