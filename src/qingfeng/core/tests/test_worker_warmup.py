@@ -14,7 +14,9 @@ from qingfeng.core.models import WorkerHeartbeat
 from qingfeng.intake import routing
 from qingfeng.lib import segment
 
-pytestmark = pytest.mark.django_db
+# The warm-up closes the process's connections, as it does in the worker before its first
+# task: outside a test's wrapping transaction, which a closed PostgreSQL connection would end.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _unload(monkeypatch: pytest.MonkeyPatch) -> None:
