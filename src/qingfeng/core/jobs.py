@@ -16,8 +16,8 @@ On SQLite the task worker also gives way to the web's writes (`give_way`): it ru
 lower processor priority (serve.py), so a transaction it holds while the web processes are
 busy is stretched by every request that preempts it, and every submission waits for that
 one lock behind it. Measured with `bench/serve.py` (100 submissions/s for 60 s, 2 cores):
-with the worker running its jobs in the burst, 2,651–5,073 of 6,000 were taken and the
-rest shed; with no worker, all 6,000 at p95 80 ms. So before each task (a job, or a periodic task such as
+with the worker running its jobs in the burst, 4,665–5,911 of 6,000 were taken and the
+rest shed; with no worker, all 6,000 at p95 80 ms (bench/RESULTS.md, Real server). So before each task (a job, or a periodic task such as
 the search index's refresh; core/tasks.py) the worker waits until no web process has begun a
 write transaction for `QUIET` seconds (core/sqlite: the web's writes stamp their time in a
 shared page), for at most `QF_WORKER_GIVE_WAY_SECONDS` (then it runs the task anyway): in a
