@@ -37,6 +37,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -234,6 +235,98 @@ def catch_up(database: Path, *, limit: float) -> dict[str, Any]:
     }
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def descendants(root: int) -> list[int]:
+    """Every process under `root` (serve's children: gunicorn's master, its web workers, the
+    task worker), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    found, frontier = [], [root]
+    while frontier:
+        pid = frontier.pop()
+        children = [child for child, parent in parents.items() if parent == pid]
+        found += children
+        frontier += children
+    return found
+
+
+def processor(root: int) -> dict[str, float]:
+    """Seconds of processor (user + system) used so far by serve's web workers and its task
+    worker, each kind summed, read from /proc/<pid>/stat."""
+    spent = {"web": 0.0, "worker": 0.0, "machine": 0.0}
+    for pid in descendants(root):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / TICK
+        if b"gunicorn" in command:
+            spent["web"] += seconds  # the master's share is its own start-up, before the run
+        elif b"run_huey" in command:
+            spent["worker"] += seconds
+    with open("/proc/stat") as stat:
+        ticks = [int(n) for n in stat.readline().split()[1:]]
+    # user, nice, system, irq, softirq, steal: every process of the machine, this one too
+    spent["machine"] = (sum(ticks[:3]) + sum(ticks[5:8])) / TICK
+    return spent
+
+
+class Sampler:
+    """Processor of the server's processes every `every` seconds while a phase runs, to see
+    whether a request's cost grows through the phase (issue 11: it did, at 100/s)."""
+
+    def __init__(self, root: int, every: float = 5.0) -> None:
+        self.root, self.every = root, every
+        self.samples: list[tuple[float, dict[str, float]]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.samples.append((time.perf_counter(), processor(self.root)))
+            self.stop.wait(self.every)
+
+    def __enter__(self) -> Sampler:
+        self.begin = time.perf_counter()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.samples.append((time.perf_counter(), processor(self.root)))
+
+    def slices(self, rate: float) -> list[dict[str, float]]:
+        """Per interval between samples: its start (s into the phase), the web processes'
+        processor in cores and in ms per request sent in that interval (`rate` a second), the
+        task worker's, and the whole machine's (every process, the load generator's too)."""
+        out = []
+        for (t0, a), (t1, b) in zip(self.samples, self.samples[1:], strict=False):
+            span = t1 - t0
+            if span <= 0:
+                continue
+            web = b["web"] - a["web"]
+            out.append(
+                {
+                    "at": round(t0 - self.begin, 1),
+                    "web_cores": round(web / span, 2),
+                    "worker_cores": round((b["worker"] - a["worker"]) / span, 2),
+                    "machine_cores": round((b["machine"] - a["machine"]) / span, 2),
+                    "web_ms_per_request": round(web * 1000 / (span * rate), 1),
+                }
+            )
+        return out
+
+
 def bodies(units: dict[str, int], categories: list[int], count: int, seed: int) -> list[bytes]:
     rng = random.Random(seed)
     schools = [(units["school"], "城关第一小学"), (units["county"], "祥泉区教育局")]
@@ -338,17 +431,16 @@ def main() -> None:
     results: dict[str, Any] = {"load_before": os.getloadavg()[0]}
     try:
         before = tickets(database)
-        load = asyncio.run(
-            open_loop(
-                port, bodies(units, categories, int(args.rate * args.seconds), args.seed), args.rate
-            )
-        )
+        sent = bodies(units, categories, int(args.rate * args.seconds), args.seed)
+        with Sampler(server.pid) as sampler:
+            load = asyncio.run(open_loop(port, sent, args.rate))
         time.sleep(2)
         results["submissions"] = {
             "rate": args.rate,
             "seconds": args.seconds,
             **summary(load, args.rate),
             "stored": tickets(database) - before,
+            "processor": sampler.slices(args.rate),
         }
         print(json.dumps(results["submissions"]), flush=True)
         before = tickets(database)
@@ -441,6 +533,16 @@ def write_results(args: argparse.Namespace, results: dict[str, Any]) -> None:
             f"| {name} | {row['requests']} | {statuses} | {fmt(row['p50'])} | "
             f"{fmt(row['p95'])} | {fmt(row['max'])} | {row['stored']} / "
             f"{row['statuses'].get('201', 0)} |"
+        )
+    if sub.get("processor"):
+        cost = ", ".join(
+            f"{row['at']:g} s: {row['web_ms_per_request']:g} ms ({row['web_cores']:g} of "
+            f"{row.get('machine_cores', '?')} cores busy)"
+            for row in sub["processor"]
+        )
+        lines.append(
+            "\nThe web processes' processor per request sent during the submissions phase, by "
+            f"interval (its start: ms a request, cores in use): {cost}."
         )
     for name, row in (("submissions", sub), ("over capacity", over)):
         if row.get("refused_at"):
