@@ -7,11 +7,13 @@ from __future__ import annotations
 import threading
 from unittest import mock
 
+from django.conf import settings
 from django.test import override_settings
 
 from qingfeng.core.accepted import waited
 from qingfeng.core.capacity import LagMonitor, monitor
 from qingfeng.core.models import AuditEvent
+from qingfeng.core.tests.test_url_policy import API_PUBLIC_OPERATIONS, walk
 from qingfeng.test import PASSWORD, BaseTestCase
 
 BUSY = "访问人数过多，系统繁忙，请稍后再试。"
@@ -89,3 +91,13 @@ class LoadSheddingTestCase(BaseTestCase):
         lagging.start()  # once per process, however many handlers load the middleware
         self.assertEqual(monitors(), before + 1)
         self.assertGreaterEqual(lagging.queue_seconds(), 0.0)
+
+    def test_every_public_api_operation_is_shed(self) -> None:
+        """An operation anyone may call (the API's allow-list) is public channel too: left
+        out, a burst of it queues inside the web process without limit, on SQLite for the
+        write lock until the busy timeout answers "database is locked" (the rating API did)."""
+        public = {f"api:{name}" for name in API_PUBLIC_OPERATIONS}
+        routes = [r.route for r in walk() if r.name in public]
+        self.assertEqual(len(routes), len(API_PUBLIC_OPERATIONS))
+        unshed = [r for r in routes if not r.startswith(tuple(settings.QF_SHED_PREFIXES))]
+        self.assertEqual(unshed, [], "public API operations never shed:\n" + "\n".join(unshed))

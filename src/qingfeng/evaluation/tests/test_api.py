@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Mapping
 from typing import Any
+from unittest import mock
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from qingfeng.core.models import AuditEvent
+from qingfeng.core.sqlite import base as sqlite_base
 from qingfeng.evaluation import actions, scheme
 from qingfeng.evaluation.models import Remedial, Response
 from qingfeng.evaluation.tests.base import EvaluationCase
@@ -55,6 +62,57 @@ class RatingApiTestCase(EvaluationCase):
         self.assertEqual(self.client.get(f"{self.base}/form").status_code, 409)
         answer = self.post({"respondent_type": "parent", "overall": 5}, "closed-round-01")
         self.assertEqual(answer.status_code, 409)  # type: ignore[attr-defined]
+
+    def test_a_rating_sends_a_pinned_list_of_statements(self) -> None:
+        """Everything that only reads comes before the write transaction (on SQLite it holds
+        the database's one write lock): inside it only the rating, the audit lane's head and
+        the audit row (PostgreSQL adds the lane's advisory lock)."""
+        self.post({"respondent_type": "parent", "overall": 4}, "pinned-warm-01")
+        with CaptureQueriesContext(connection) as queries:
+            answer = self.post({"respondent_type": "student", "overall": 5}, "pinned-list-01")
+        self.assertEqual(answer.status_code, 201)  # type: ignore[attr-defined]
+        statements = [q["sql"] for q in queries.captured_queries]
+        shapes = [_shape(sql) for sql in statements]
+        self.assertEqual(
+            [s for s in shapes if not s.startswith("lock")],
+            [
+                "read orgs_unit",  # the unit named in the address, active
+                "read evaluation_remedial",  # its re-evaluation window, if open
+                "read evaluation_round",  # else its open round
+                "read evaluation_response",  # the replay: this key already stored?
+                "read evaluation_response",  # identical answers in the last minutes
+                "begin",  # the write transaction (a savepoint inside the test's)
+                "write evaluation_response",
+                "read core_auditevent",  # the audit lane's head
+                "write core_auditevent",
+                "end",
+            ],
+            "\n".join(statements),
+        )
+        locks = [s for s in shapes if s.startswith("lock")]
+        self.assertEqual(len(locks), 1 if connection.vendor == "postgresql" else 0, statements)
+
+    def test_past_capacity_a_rating_is_turned_away_at_once_and_nothing_is_stored(self) -> None:
+        """A writer of the process has waited 2 s for the database's write lock: the public
+        rating API is shed like the rest of the public channel (core/capacity.py), at once,
+        instead of queueing behind it until the busy timeout answers "database is locked"."""
+        form = self.client.get(f"{self.base}/form").json()
+        events = AuditEvent.objects.count()
+        waiting = {0: time.monotonic() - 2.0}
+        with mock.patch.dict(sqlite_base._waiting, waiting):  # a writer of the process waiting
+            refused = self.post(
+                {"respondent_type": "parent", "overall": 5}, form["idempotency_key"]
+            )
+            form_again = self.client.get(f"{self.base}/form")
+        for response in (refused, form_again):
+            self.assertEqual(response.status_code, 503)  # type: ignore[attr-defined]
+            self.assertEqual(response["Retry-After"], "5")  # type: ignore[index]
+        self.assertFalse(Response.objects.exists())
+        self.assertEqual(AuditEvent.objects.count(), events)
+        # The queue gone, the same render is taken.
+        answer = self.post({"respondent_type": "parent", "overall": 5}, form["idempotency_key"])
+        self.assertEqual(answer.status_code, 201)  # type: ignore[attr-defined]
+        self.assertEqual(Response.objects.count(), 1)
 
 
 class ResultsApiTestCase(EvaluationCase):
@@ -155,3 +213,17 @@ class StaffActionsApiTestCase(EvaluationCase):
         self.assertEqual(review.status_code, 200)
         self.assertNotIn(SECRET, review.content.decode())
         self.assertTrue(review.json()["veto"])
+
+
+def _shape(sql: str) -> str:
+    """What a statement does, and to which table: "read orgs_unit", "write …", "begin"."""
+    text = sql.lstrip().upper()
+    if text.startswith("SAVEPOINT") or text.startswith("BEGIN"):
+        return "begin"
+    if text.startswith("RELEASE SAVEPOINT") or text.startswith("COMMIT"):
+        return "end"
+    if "PG_ADVISORY" in text:
+        return "lock"
+    verb = "read" if text.startswith("SELECT") else "write"
+    table = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)', sql, re.IGNORECASE)
+    return f"{verb} {table[1] if table else sql}"
