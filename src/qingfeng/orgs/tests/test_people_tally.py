@@ -288,7 +288,9 @@ CITY_ADMIN_HOME = [
     # tree) plus the kept rows not yet folded, then the kept rows of tickets about no unit.
     ("intake_ticketsubtreetally", "intake_tickettally", "orgs_unit", "orgs_unit"),
     ("intake_tickettally",),
-    ("evaluation_round", "orgs_unit", "orgs_unit"),  # the evaluation card: the latest round
+    # The evaluation card: the latest round, its owner and area tested by id against the
+    # scope's units and the ancestors (the rounds' index walked newest first, no join).
+    ("evaluation_round", "orgs_unit", "orgs_unit", "orgs_unit"),
     ("core_calendarday", "core_calendaryear"),  # the calendar card (its version)
     ("core_notification",),  # unread notifications
     ("orgs_person",),  # the user's name, by key
