@@ -89,6 +89,32 @@ def unit_ids_under(paths: Iterable[str]) -> QuerySet[Any]:
     return cast("QuerySet[Any]", unit_model.objects.filter(query).values("pk"))
 
 
+def holds_whole_tree(user: User, paths: Iterable[str]) -> bool:
+    """Whether these subtrees of the user's scope hold every unit there is: each root of the
+    unit tree is one of them (a bureau's, a province's scope). One small query, the roots,
+    asked only when a path is a root's and kept on the user object for the request."""
+    tops = {path for path in paths if path.count("/") == 1}
+    if not tops:
+        return False
+    roots = getattr(user, "_qf_tree_roots", None)
+    if roots is None:
+        unit_model = apps.get_model(settings.QF_UNIT_MODEL)
+        roots = set(unit_model.objects.filter(parent__isnull=True).values_list("path", flat=True))
+        user._qf_tree_roots = roots  # type: ignore[attr-defined]
+    return roots <= tops
+
+
+def units_under_q(user: User, field: str, paths: list[str]) -> Q:
+    """Rows whose unit (`field`) lies in these subtrees of the user's scope:
+    `field IN unit_ids_under(paths)`, or when the subtrees hold the whole tree, where that set
+    would be every unit id there is (thousands, built and probed per row for nothing), just
+    `field IS NOT NULL` — a condition still, so that it combines with others as one (an empty
+    Q would vanish from an OR)."""
+    if holds_whole_tree(user, paths):
+        return Q(**{f"{field}__isnull": False})
+    return Q(**{f"{field}__in": unit_ids_under(paths)})
+
+
 def scope_in(user: User, field: str = "unit_id", *, roles: Iterable[str] | None = None) -> Q:
     """`scope_q` as a subquery on the unit id field (see unit_ids_under)."""
     paths = scope_paths(user, roles=roles)

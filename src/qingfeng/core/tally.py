@@ -69,15 +69,41 @@ class Rollup:
     `table` holds `unit_id`, the tally's other columns and `n` (a unique constraint over all
     but `n`); the tally table has an integer column `folded` (default 0) and a partial index on
     its rows where `NOT (n = folded)`. `units` is the unit table, with `id` and `path`;
-    `ancestors(path)` gives the ids of the unit at `path` and of every unit above it."""
+    `ancestors(path)` gives the ids of the unit at `path` and of every unit above it.
+
+    A tally may name a row by more than one unit (a ticket's reported unit and its handling
+    unit): `also` names the further unit columns, and a row then counts once in the subtree of
+    every unit above any of them — "the rows about or handled in this subtree". `keep` names
+    the tally's columns the subtree rows hold (all but the unit columns when not given)."""
 
     table: str
     units: str
     ancestors: Callable[[str], Sequence[int]]
     unit: str = "unit_id"  # the tally's unit column
+    also: tuple[str, ...] = ()  # further unit columns of the tally
+    keep: tuple[str, ...] | None = None  # the tally's columns the subtree rows hold
 
     def _others(self, tally: Tally) -> tuple[str, ...]:
-        return tuple(c for c in tally.columns if c != self.unit)
+        if self.keep is not None:
+            return self.keep
+        return tuple(c for c in tally.columns if c not in (self.unit, *self.also))
+
+    def _joins(self, *, outer: bool = False) -> tuple[str, str]:
+        """The paths of a tally row `t`'s units (`u0.path, u1.path…`) and their joins: outer
+        ones (NULL for none) when asked or when there are several unit columns. With one, an
+        inner join lets the planner start from the units (the rows not yet folded under a
+        subtree are then read by the partial index, unit by unit)."""
+        columns = (self.unit, *self.also)
+        join = "LEFT JOIN" if outer or self.also else "JOIN"
+        paths = ", ".join(f"u{i}.path" for i in range(len(columns)))
+        joins = " ".join(
+            f"{join} {self.units} u{i} ON u{i}.id = t.{c}" for i, c in enumerate(columns)
+        )
+        return paths, joins
+
+    def _above(self, paths: Iterable[str | None]) -> set[int]:
+        """The units whose subtree holds any of these paths (each once)."""
+        return {a for path in paths if path for a in self.ancestors(path)}
 
     def fold(self, tally: Tally, *, batch: int = FOLD_BATCH, using: str = DEFAULT_DB_ALIAS) -> int:
         """Add what the tally rows hold beyond `folded` to the subtree rows of their unit and
@@ -86,24 +112,26 @@ class Rollup:
         exactly what was added, whatever `n` is by then."""
         conn = connections[using]
         others = self._others(tally)
+        paths, joins = self._joins(outer=True)
+        width = 1 + len(self.also)
         done = 0
         last = 0
         while True:
             with transaction.atomic(using=using), conn.cursor() as cursor:
                 self._serialise(cursor)
                 cursor.execute(
-                    f"SELECT t.id, u.path, {', '.join(f't.{c}' for c in others)}, "
-                    f"t.n - t.folded FROM {tally.table} t LEFT JOIN {self.units} u "
-                    f"ON u.id = t.{self.unit} WHERE NOT (t.n = t.folded) AND t.id > %s "
-                    f"ORDER BY t.id LIMIT %s",
+                    f"SELECT t.id, {paths}, {', '.join(f't.{c}' for c in others)}, "
+                    f"t.n - t.folded FROM {tally.table} t {joins} "
+                    f"WHERE NOT (t.n = t.folded) AND t.id > %s ORDER BY t.id LIMIT %s",
                     [last, batch],
                 )
                 rows = cursor.fetchall()
                 if not rows:
                     return done
                 sums: dict[tuple[Any, ...], int] = defaultdict(int)
-                for _pk, path, *key, delta in rows:
-                    for ancestor in self.ancestors(path) if path else ():
+                for row in rows:
+                    key, delta = row[1 + width : -1], row[-1]
+                    for ancestor in self._above(row[1 : 1 + width]):
                         sums[(ancestor, *key)] += delta
                 cols = ", ".join((self.unit, *others))
                 marks = ", ".join(["%s"] * (len(others) + 2))
@@ -114,7 +142,7 @@ class Rollup:
                 )
                 cursor.executemany(
                     f"UPDATE {tally.table} SET folded = folded + %s WHERE id = %s",
-                    [(delta, pk) for pk, _path, *_key, delta in rows],
+                    [(row[-1], row[0]) for row in rows],
                 )
             done += len(rows)
             last = rows[-1][0]
@@ -134,14 +162,17 @@ class Rollup:
         # between is left to the next fold, as fold() leaves it.
         cursor.execute(f"DELETE FROM {self.table}")
         cursor.execute(f"UPDATE {tally.table} SET folded = n WHERE NOT (folded = n)")
+        paths, joins = self._joins()
+        width = 1 + len(self.also)
+        grouped = ", ".join((paths, *(f"t.{c}" for c in others)))
         cursor.execute(
-            f"SELECT u.path, {', '.join(f't.{c}' for c in others)}, SUM(t.folded) "
-            f"FROM {tally.table} t JOIN {self.units} u ON u.id = t.{self.unit} "
-            f"WHERE NOT (t.folded = 0) GROUP BY u.path, {', '.join(f't.{c}' for c in others)}"
+            f"SELECT {grouped}, SUM(t.folded) FROM {tally.table} t {joins} "
+            f"WHERE NOT (t.folded = 0) GROUP BY {grouped}"
         )
         sums: dict[tuple[Any, ...], int] = defaultdict(int)
-        for path, *key, n in cursor.fetchall():
-            for ancestor in self.ancestors(path):
+        for row in cursor.fetchall():
+            key, n = row[width:-1], row[-1]
+            for ancestor in self._above(row[:width]):
                 sums[(ancestor, *key)] += n
         cols = ", ".join((self.unit, *others))
         marks = ", ".join(["%s"] * (len(others) + 2))
@@ -168,24 +199,28 @@ class Rollup:
         for path in roots:
             if not minimal or not path.startswith(minimal[-1]):
                 minimal.append(path)
-        below = " OR ".join(["u.path LIKE %s"] * len(minimal)) or "1 = 0"
+        width = 1 + len(self.also)
+        paths, joins = self._joins()
+        blanks = ", ".join(["''"] * width)
+        below = " OR ".join(f"u{i}.path LIKE %s" for i in range(width) for _p in minimal) or "1 = 0"
         with connections[using].cursor() as cursor:
             cursor.execute(
-                f"SELECT {self.unit}, '', {cols}, n FROM {self.table} "
+                f"SELECT {self.unit}, {blanks}, {cols}, n FROM {self.table} "
                 f"WHERE {self.unit} IN ({ids}) AND NOT (n = 0) "
-                f"UNION ALL SELECT 0, u.path, {', '.join(f't.{c}' for c in others)}, "
-                f"t.n - t.folded FROM {tally.table} t JOIN {self.units} u "
-                f"ON u.id = t.{self.unit} WHERE NOT (t.n = t.folded) AND ({below})",
-                [*asked, *(f"{p}%" for p in minimal)],
+                f"UNION ALL SELECT 0, {paths}, {', '.join(f't.{c}' for c in others)}, "
+                f"t.n - t.folded FROM {tally.table} t {joins} "
+                f"WHERE NOT (t.n = t.folded) AND ({below})",
+                [*asked, *(f"{p}%" for _i in range(width) for p in minimal)],
             )
             rows = cursor.fetchall()
-        for pk, path, *key, n in rows:
-            if not path:
-                result[pk][tuple(key)] += n
+        for row in rows:
+            pk, found, key, n = row[0], row[1 : 1 + width], tuple(row[1 + width : -1]), row[-1]
+            if not any(found):
+                result[pk][key] += n
                 continue
-            for unit, root in asked.items():
-                if root and path.startswith(root):
-                    result[unit][tuple(key)] += n
+            for unit, root in asked.items():  # once per unit, whichever of its units lie below
+                if root and any(path and path.startswith(root) for path in found):
+                    result[unit][key] += n
         return {pk: [(*key, n) for key, n in sums.items() if n] for pk, sums in result.items()}
 
 
@@ -198,7 +233,11 @@ class Tally:
     rollup: Rollup | None = None  # its sums per unit subtree (Rollup), if it keeps them
 
     def __post_init__(self) -> None:
-        names = (self.rollup.table, self.rollup.units, self.rollup.unit) if self.rollup else ()
+        names = (
+            (self.rollup.table, self.rollup.units, self.rollup.unit, *self.rollup.also)
+            if self.rollup
+            else ()
+        )
         for name in (self.source, self.table, *self.columns, *names):
             if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
                 raise ValueError(f"not a plain identifier: {name!r}")

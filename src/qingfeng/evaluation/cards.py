@@ -30,7 +30,10 @@ def overview_card(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
     user = request.user
     if not has_role(user, *READERS):
         return None
+    # Without the joins the card does not show (owner, area): the latest round is then the
+    # rounds' index walked backwards to the first the user sees (evaluation_round_latest).
     rounds = selectors.rounds_visible_to(user).exclude(status=Round.Status.DRAFT)
+    rounds = rounds.select_related(None)
     current = rounds.first()
     if current is None:
         return None

@@ -102,6 +102,9 @@ class Round(models.Model):
         verbose_name = _("评议轮次")
         verbose_name_plural = _("评议轮次")
         ordering = ["-starts_on", "-id"]
+        # The latest round of a scope (the home card, the rounds page) is this index walked
+        # backwards to the first round the scope sees, not every round read and sorted.
+        indexes = [models.Index(fields=["starts_on", "id"], name="evaluation_round_latest")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(threshold__lte=100), name="evaluation_round_threshold"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qingfeng.core import figurelist
-from qingfeng.core.scope import scope_paths, scope_q
+from qingfeng.core.scope import scope_in, scope_paths, scope_q, unit_ids_under
 from qingfeng.evaluation import scheme, stats
 from qingfeng.evaluation.models import (
     RATING_SCORES,
@@ -50,13 +50,16 @@ def _ancestor_paths(path: str) -> list[str]:
 def rounds_visible_to(user: User) -> QuerySet[Round]:
     """The office's rounds over its scope (drafts too); everyone else's rounds whose area
     holds their part of the tree or lies inside it, once opened."""
-    managed = scope_q(user, "owner__path", roles=OFFICE)
+    # Units by id (`unit_id IN (…)`, the ancestors' ids read from the path), not joins on
+    # their paths: the newest visible round is then the rounds' index walked backwards to the
+    # first that passes, not every round of the scope read and sorted.
+    managed = scope_in(user, "owner_id", roles=OFFICE)
     # The part of the tree a round covers is its area (a county), else its owner's tree.
     around = Q(pk__in=[])
     for path in scope_paths(user, roles=READERS):
         for root in ("area", "owner"):
-            near = Q(**{f"{root}__path__startswith": path}) | Q(
-                **{f"{root}__path__in": _ancestor_paths(path)}
+            near = Q(**{f"{root}_id__in": unit_ids_under([path])}) | Q(
+                **{f"{root}_id__in": Unit.path_ids(path)}
             )
             around |= near & (Q(area__isnull=False) if root == "area" else Q(area__isnull=True))
     query = managed | (around & ~Q(status=Round.Status.DRAFT))

@@ -1,12 +1,11 @@
 """What the channel shows on the home page (core/registry.py HomeCard): the open tickets in
-the user's queue by light, and how many wait to be accepted — from the kept counts
-(intake.TicketTally), one grouped query however many tickets there are."""
+the user's queue by light, and how many wait to be accepted — from the kept counts summed
+per subtree (intake.TicketSubtreeTally, selectors.kept_open): two statements reading a row per
+unit in view and combination, however many tickets or units there are."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from django.db.models import Sum
 
 from qingfeng.core.deadlines import URGENCY
 from qingfeng.core.http import AuthenticatedHttpRequest
@@ -22,17 +21,10 @@ def overview_card(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
     lights = dict.fromkeys(("red", "yellow", "green"), 0)
     names = {code: light for light, code in URGENCY.items()}
     waiting = 0
-    rows = (
-        selectors.tallies_visible_to(user)
-        .filter(status__in=selectors.OPEN)
-        .values("status", "urgency")
-        .annotate(total=Sum("n"))
-        .order_by()
-    )
-    for row in rows:
-        light = names.get(row["urgency"])
+    for (status, urgency), n in selectors.kept_open(user).items():
+        light = names.get(urgency)
         if light in lights:
-            lights[light] += row["total"]
-        if row["status"] == Ticket.Status.RECEIVED:
-            waiting += row["total"]
+            lights[light] += n
+        if status == Ticket.Status.RECEIVED:
+            waiting += n
     return {"intake_lights": lights, "intake_waiting": waiting}

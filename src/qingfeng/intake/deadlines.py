@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from qingfeng.core.deadlines import Clock, Ladder, Lights, Reminder
 from qingfeng.core.models import Escalation
-from qingfeng.intake.models import Ticket
+from qingfeng.intake.models import TICKET_TALLY, Ticket
 from qingfeng.lib.workdays import WorkCalendar
 from qingfeng.orgs.models import Role, User
 
@@ -53,8 +53,12 @@ def set_light(
 
 
 def recompute_lights(today: date) -> int:
-    """Set every ticket's light for `today`; returns how many rows changed."""
-    return LIGHTS.recompute(today)
+    """Set every ticket's light for `today`; returns how many rows changed. The kept counts
+    it changed are folded into their subtree sums at once (the home card reads those)."""
+    changed = LIGHTS.recompute(today)
+    if changed:
+        TICKET_TALLY.fold()
+    return changed
 
 
 def _intake_staff(ticket: Ticket) -> list[User]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +19,7 @@ from qingfeng.core.attachments import Attachment
 from qingfeng.core.fields import EncryptedTextField
 from qingfeng.core.models import DeadlineChangeBase
 from qingfeng.core.search import TextIndex
-from qingfeng.core.tally import Tally
+from qingfeng.core.tally import Rollup, Tally
 from qingfeng.orgs.models import Unit, User
 
 
@@ -196,6 +197,9 @@ class TicketTally(models.Model):
     status = models.CharField(max_length=12)
     urgency = models.PositiveSmallIntegerField()
     n = models.IntegerField(default=0)
+    # How much of `n` is already added into the subtree sums (TicketSubtreeTally) of the units
+    # above the reported and the handling unit; the next fold adds the rest (core/tally.py).
+    folded = models.IntegerField(default=0, db_default=0)
 
     class Meta:
         verbose_name = _("工单计数")
@@ -206,9 +210,42 @@ class TicketTally(models.Model):
                 name="intake_tally_key",
             )
         ]
+        indexes = [
+            # The rows not yet folded into the subtree sums: few, read with every subtree sum.
+            models.Index(
+                fields=["unit_id"], name="intake_tally_unfolded", condition=~Q(n=F("folded"))
+            ),
+            # A handler's own tickets, which may lie outside their scope (intake/cards.py).
+            models.Index(fields=["handler_id", "status"], name="intake_tally_handler"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit_id}/{self.handling_unit_id}/{self.handler_id} {self.status}: {self.n}"
+
+
+class TicketSubtreeTally(models.Model):
+    """TicketTally summed over each unit's subtree: the row of (`unit`, status, light) counts
+    the tickets about or handled in the unit or any unit below it (each ticket once, whichever
+    of its two units lie there), so the home page reads one row per unit in view and
+    combination, not every ticket tally row below it: the counts folded so far
+    (TicketTally.folded); a reader adds the rest (core/tally.py Rollup)."""
+
+    unit_id = models.IntegerField()
+    status = models.CharField(max_length=12)
+    urgency = models.PositiveSmallIntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("工单下级合计")
+        verbose_name_plural = _("工单下级合计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit_id", "status", "urgency"], name="intake_subtree_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.status} {self.urgency}: {self.n}"
 
 
 TICKET_TALLY = Tally(
@@ -216,6 +253,13 @@ TICKET_TALLY = Tally(
     table="intake_tickettally",
     columns=("unit_id", "handling_unit_id", "handler_id", "status", "urgency"),
     nullable=("unit_id", "handling_unit_id", "handler_id"),
+    rollup=Rollup(
+        table="intake_ticketsubtreetally",
+        units=Unit._meta.db_table,
+        ancestors=Unit.path_ids,
+        also=("handling_unit_id",),
+        keep=("status", "urgency"),
+    ),
 )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS, router
 from django.db.models import (
     Exists,
     F,
@@ -27,6 +28,7 @@ from qingfeng.core.scope import has_role, scope_in, scope_paths, unit_ids_under
 from qingfeng.intake import workflow
 from qingfeng.intake.models import (
     TICKET_SEARCH,
+    TICKET_TALLY,
     Ticket,
     TicketAttachment,
     TicketDuplicateFlag,
@@ -278,6 +280,59 @@ def tallies_visible_to(user: User) -> QuerySet[TicketTally]:
         scope_in(user, "handling_unit_id", roles=list(UNIT_HANDLERS)) | Q(handler_id=user.pk)
     )
     return TicketTally.objects.filter(query, n__gt=0)
+
+
+def kept_open(user: User) -> dict[tuple[str, int], int]:
+    """The open tickets of the user's view, by status and light (urgency), from the kept
+    counts: what summing `tallies_visible_to` gives, in O(units in view) for an intake role
+    over one subtree (the bureau, a county's office) — that subtree's sums (TicketSubtreeTally
+    and what is not folded into it yet, one statement: core/tally.py Rollup), plus in a second
+    statement the rows those sums leave out (tickets about no unit, for the whole tree's
+    intake; handled tickets of the user's that lie outside the subtree), each read by an index.
+    Any other view sums its tally rows."""
+    totals: dict[tuple[str, int], int] = {}
+    if not user.is_authenticated:
+        return totals
+    intake_paths = scope_paths(user, roles=list(INTAKE))
+    if len(intake_paths) == 1:
+        (path,) = intake_paths
+        unit = Unit.path_ids(path)[-1]
+        using = router.db_for_read(Ticket) or DEFAULT_DB_ALIAS
+        rollup = TICKET_TALLY.rollup
+        assert rollup is not None
+        for status, urgency, n in rollup.sums(TICKET_TALLY, [(unit, path)], using=using)[unit]:
+            if status in OPEN:
+                totals[(status, urgency)] = totals.get((status, urgency), 0) + n
+        rest = _outside_subtree(user, path)
+    else:
+        rest = tallies_visible_to(user)
+    rows = rest.filter(status__in=OPEN).values("status", "urgency").annotate(total=Sum("n"))
+    for row in rows.order_by():
+        key = (row["status"], row["urgency"])
+        totals[key] = totals.get(key, 0) + row["total"]
+    return totals
+
+
+def _outside_subtree(user: User, path: str) -> QuerySet[TicketTally]:
+    """The tally rows of the user's view (`tallies_visible_to`) that the sums of the subtree
+    at `path`, their intake scope, do not hold: tickets about no unit (a whole tree's intake
+    sees them) and handled tickets of theirs about and handled outside it."""
+    rest = Q(unit_id=0, handling_unit_id=0) if is_root_path(path) else Q(pk__in=[])
+    if not is_root_path(path):  # under the root every other ticket is in its sums
+        outside = [
+            p for p in scope_paths(user, roles=list(UNIT_HANDLERS)) if p[: len(path)] != path
+        ]
+        theirs = Q(handler_id=user.pk)
+        if outside:
+            theirs |= Q(handling_unit_id__in=unit_ids_under(outside))
+        units = unit_ids_under([path])
+        rest |= (
+            Q(status__in=[*HANDLED, Ticket.Status.MERGED])
+            & theirs
+            & ~Q(unit_id__in=units)
+            & ~Q(handling_unit_id__in=units)
+        )
+    return TicketTally.objects.filter(rest, n__gt=0)
 
 
 def queue_lights(user: User, f: TicketFilter) -> dict[str, int] | None:

@@ -26,7 +26,7 @@ from django.shortcuts import get_object_or_404
 
 from qingfeng.core import listing
 from qingfeng.core.listing import Unindexed
-from qingfeng.core.scope import scope_paths, unit_ids_under
+from qingfeng.core.scope import scope_paths, unit_ids_under, units_under_q
 from qingfeng.ledger.models import (
     PROBLEM_SEARCH,
     PROBLEM_TALLY,
@@ -76,11 +76,12 @@ def problems_visible_to(user: User) -> QuerySet[Problem]:
     scope (bench/README.md, section Ledger)."""
     paths = scope_paths(user, roles=_roles(READERS))
     personal_paths = scope_paths(user, roles=_roles(PERSONAL_READERS))
-    visible = Q(f_unit__in=unit_ids_under(paths)) if paths else Q(pk__in=[])
+    # A scope that is the whole tree is every problem with a unit (core/scope.py).
+    visible = units_under_q(user, "f_unit", paths) if paths else Q(pk__in=[])
     if paths != personal_paths:
         visible &= ~Q(f_list_kind=Problem.ListKind.PERSONAL)
         if personal_paths:
-            visible |= Q(f_unit__in=unit_ids_under(personal_paths))
+            visible |= units_under_q(user, "f_unit", personal_paths)
     if user.is_authenticated:
         visible |= Q(f_person__in=Person.objects.filter(user=user).values("pk"))
     return Problem.objects.alias(**FILTERED).filter(visible)

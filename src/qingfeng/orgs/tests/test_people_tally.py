@@ -278,15 +278,19 @@ CITY_ADMIN_HOME = [
     # the kept rows not yet folded).
     ("orgs_unitsubtreetally", "orgs_unittally", "orgs_unit"),
     ("orgs_personsubtreetally", "orgs_persontally", "orgs_unit"),
-    # The ledger card: the root's children, the units of the user's own items, the lights
-    # of the root and its children from the kept subtree sums.
+    # The ledger card: the root's children, the units of the user's own items (found by
+    # their person's index), the lights of the root and its children from the kept subtree
+    # sums.
     ("orgs_unit",),
     ("ledger_problem", "orgs_unit", "orgs_person"),
     ("ledger_problemsubtreetally", "ledger_problemtally", "orgs_unit"),
-    # The channel's card: the kept ticket counts of the scope's units (one row per unit and
-    # combination: not yet summed per subtree).
-    ("intake_tickettally", "orgs_unit", "orgs_unit"),
-    ("evaluation_round", "orgs_unit", "orgs_unit"),  # the evaluation card: the latest round
+    # The channel's card: the root's kept subtree sums of tickets (about or handled in the
+    # tree) plus the kept rows not yet folded, then the kept rows of tickets about no unit.
+    ("intake_ticketsubtreetally", "intake_tickettally", "orgs_unit", "orgs_unit"),
+    ("intake_tickettally",),
+    # The evaluation card: the latest round, its owner and area tested by id against the
+    # scope's units and the ancestors (the rounds' index walked newest first, no join).
+    ("evaluation_round", "orgs_unit", "orgs_unit", "orgs_unit"),
     ("core_calendarday", "core_calendaryear"),  # the calendar card (its version)
     ("core_notification",),  # unread notifications
     ("orgs_person",),  # the user's name, by key
@@ -387,6 +391,9 @@ class UnitTallyTestCase(ExactMixin, BaseTestCase):
             sql = [q["sql"] for q in run.captured_queries]
             self.assertEqual([tables(s) for s in sql], CITY_ADMIN_HOME)
             self.assertEqual([s for s in sql if "COUNT(" in s and "orgs_" in s], [])
+            # The big tables are read by key only: the user's own items, no ticket at all.
+            self.assertEqual([s for s in sql if '"intake_ticket"' in s], [])
+            self.assertEqual(len([s for s in sql if '"ledger_problem"' in s]), 1)
         self.assertEqual(response.context["counts"], counted_scope(self.fresh(self.bureau_admin)))
         self.assertEqual(response.context["counts"]["schools"], 15)
 
