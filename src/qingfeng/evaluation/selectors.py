@@ -33,6 +33,7 @@ from qingfeng.evaluation.permissions import (
     OBSERVERS,
     OFFICE,
     READERS,
+    ROUND_READERS,
     can,
     sees_confidential,
     sees_result,
@@ -53,7 +54,7 @@ def rounds_visible_to(user: User) -> QuerySet[Round]:
     managed = scope_q(user, "owner__path", roles=OFFICE)
     # The part of the tree a round covers is its area (a county), else its owner's tree.
     around = Q(pk__in=[])
-    for path in scope_paths(user, roles=READERS):
+    for path in scope_paths(user, roles=ROUND_READERS):
         for root in ("area", "owner"):
             near = Q(**{f"{root}__path__startswith": path}) | Q(
                 **{f"{root}__path__in": _ancestor_paths(path)}
