@@ -319,6 +319,16 @@ def build_evaluation(*, city: Any, county: Any, school: Any, school2: Any) -> No
             )
     evaluation.check_close_round(round_, actor=office)
     evaluation.check_publish_round(round_, actor=office)
+    # The third-party assessor over 东城区 (on the city's roster, the body the bureau contracts):
+    # the round's pages of 东城区's schools, nothing of the staff's.
+    from qingfeng.orgs import actions as orgs
+    from qingfeng.orgs.models import Role
+
+    person = orgs.do_create_person(actor=None, unit=city, name="评估机构东城组", post_type="civil")
+    assessor = orgs.check_create_account(
+        person, actor=None, username="assessor", password=PASSWORD, must_change=False
+    )
+    orgs.do_grant_role(assessor, actor=None, role=Role.THIRD_PARTY, unit=county)
 
 
 def main() -> None:

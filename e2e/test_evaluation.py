@@ -121,3 +121,28 @@ def test_scan_rate_close_and_the_remedial_problem(ui: Browser) -> None:
     expect(page.locator("body")).to_contain_text("学校要求统一购买教辅")
     top(ui)
     ui.screenshot("evaluation-remedial-problem")
+
+
+def test_an_assessor_sees_their_rounds_and_no_staff_page(ui: Browser) -> None:
+    """The third-party assessor's menu holds the evaluation (and the calendar, their own
+    learning); the staff's pages are not in it and answer 403; the round shows 东城区's
+    schools only."""
+    page = ui.page
+    sign_in_as(ui, "assessor")
+    menu = page.locator("#qf-nav")
+    expect(menu.locator('a[href="/evaluation/"]')).to_have_count(1)
+    for staff_page in ("/ledger/", "/ledger/mine/", "/orgs/people/", "/campaigns/", "/reports/"):
+        expect(menu.locator(f'a[href="{staff_page}"]')).to_have_count(0)
+    expect(page.get_by_test_id("scope-roots")).to_contain_text("东城区教育局")
+    expect(page.get_by_test_id("scope-counts")).to_have_count(0)
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("assessor-home")
+    ui.goto("/evaluation/")
+    page.get_by_role("link", name="东城区学校群众满意度评议（第一轮）").click()
+    results = page.get_by_test_id("results")
+    expect(results).to_contain_text("东城区第二中学")
+    expect(results).not_to_contain_text("西山县")
+    ui.assert_no_horizontal_overflow()
+    ui.screenshot("assessor-round")
+    for staff_page in ("/ledger/", "/orgs/people/", "/campaigns/"):
+        assert page.request.get(ui.server.at(staff_page)).status == 403, staff_page

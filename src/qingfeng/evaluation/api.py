@@ -471,6 +471,13 @@ def review(
     return {"id": done.pk, "status": done.status, "rule": done.rule}
 
 
+def _entry_role(request: HttpRequest, kind: str) -> None:
+    """A role that never makes this entry is refused before any id is looked at (as the
+    page's guard does): the same 403 for a round it sees and for a missing one."""
+    if not can(_user(request), kind):
+        raise HttpError(403, _("没有录入该单位评分的权限，或本轮当前不能录入"))
+
+
 def _entry_unit(request: HttpRequest, round_: Round, unit_id: int, kind: str) -> Any:
     """The unit, as the unit page finds it (404 outside the caller's sight), and the entry
     right of the caller (the role, the unit below, the round open and unpublished)."""
@@ -495,6 +502,7 @@ def _entry_unit(request: HttpRequest, round_: Round, unit_id: int, kind: str) ->
 def third_party(
     request: HttpRequest, round_id: int, unit_id: int, payload: EvaluationThirdPartyIn
 ) -> Any:
+    _entry_role(request, "enter_third_party")
     round_ = _staff_round(request, round_id)
     unit = _entry_unit(request, round_, unit_id, "enter_third_party")
     with refusals():
@@ -524,6 +532,7 @@ def third_party(
 def discipline(
     request: HttpRequest, round_id: int, unit_id: int, payload: EvaluationDisciplineIn
 ) -> Any:
+    _entry_role(request, "enter_discipline")
     round_ = _staff_round(request, round_id)
     unit = _entry_unit(request, round_, unit_id, "enter_discipline")
     with refusals():

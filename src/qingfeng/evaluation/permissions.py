@@ -2,7 +2,10 @@
 
 - the campaign office (专项办) and the bureau admin run rounds: create, open, close, publish,
   draw codes, review flagged ratings, decide re-evaluations;
-- the third-party assessor enters third-party scores, the discipline inspector the review;
+- the third-party assessor (第三方评估员, an outside body) enters third-party scores, the
+  discipline inspector the review. The assessor reads only their work: the opened rounds
+  covering units inside their scope, those units' pages (where they score) and their own
+  score workbooks — not the remedial rounds, the figures or the home card of results;
 - staff read results: above a unit (its county, the bureau) at any time; the unit itself
   only once the round is published, and an observer (over an area) only what is published.
   Everything else is a 404 through the selectors.
@@ -18,7 +21,13 @@ from qingfeng.orgs.models import Role, Unit, User
 
 R = Role
 OFFICE = frozenset({R.BUREAU_ADMIN.value, R.CAMPAIGN_OFFICE.value})
-READERS = frozenset({r.value for r in Role} - {R.AUDITOR, R.SYSTEM_ADMIN, R.HOTLINE_OPERATOR})
+# Staff who read results; not the third-party assessor, whose reading is their work only.
+READERS = frozenset(
+    {r.value for r in Role} - {R.AUDITOR, R.SYSTEM_ADMIN, R.HOTLINE_OPERATOR, R.THIRD_PARTY}
+)
+ASSESSORS = frozenset({R.THIRD_PARTY.value})
+# Who opens a round's pages: the readers, and the assessor for the units they score.
+ROUND_READERS = READERS | ASSESSORS
 # An observer (作风建设观察员, over an area) reads what is published only.
 OBSERVERS = frozenset({R.OBSERVER.value})
 CONFIDENTIAL = OFFICE | {R.DISCIPLINE_INSPECTOR.value}
@@ -33,7 +42,7 @@ def can(user: User, action: str, obj: Round | None = None) -> bool:
     if not user.is_authenticated:
         return False
     if action == "view_rounds":
-        return has_role(user, *READERS)
+        return has_role(user, *ROUND_READERS)
     if action in {"manage", "view_remedials"}:
         roles = OFFICE if action == "manage" else READERS
         if obj is None:
@@ -48,9 +57,14 @@ def can(user: User, action: str, obj: Round | None = None) -> bool:
 
 def sees_result(user: User, round_: Round, unit: Unit) -> bool:
     """Above the unit at any time; at the unit itself only after publication; an observer
-    (作风建设观察员, over an area) only what is published, wherever in the area."""
+    (作风建设观察员, over an area) only what is published, wherever in the area; the assessor
+    the units they score (inside their scope, never their own unit)."""
     for role, path, _unit_id in active_roles(user):
-        if role not in READERS or not unit.path.startswith(path):
+        if role not in ROUND_READERS or not unit.path.startswith(path):
+            continue
+        if role in ASSESSORS:
+            if path != unit.path:
+                return True
             continue
         if round_.published_at is not None:
             return True

@@ -33,6 +33,7 @@ from qingfeng.evaluation.permissions import (
     OBSERVERS,
     OFFICE,
     READERS,
+    ROUND_READERS,
     can,
     sees_confidential,
     sees_result,
@@ -56,7 +57,7 @@ def rounds_visible_to(user: User) -> QuerySet[Round]:
     managed = scope_in(user, "owner_id", roles=OFFICE)
     # The part of the tree a round covers is its area (a county), else its owner's tree.
     around = Q(pk__in=[])
-    for path in scope_paths(user, roles=READERS):
+    for path in scope_paths(user, roles=ROUND_READERS):
         for root in ("area", "owner"):
             near = Q(**{f"{root}_id__in": unit_ids_under([path])}) | Q(
                 **{f"{root}_id__in": Unit.path_ids(path)}

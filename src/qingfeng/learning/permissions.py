@@ -22,9 +22,11 @@ from qingfeng.orgs.models import Person, Role, Unit, User
 R = Role
 BUREAU = frozenset({R.BUREAU_ADMIN.value, R.CAMPAIGN_OFFICE.value})
 ORGANISERS = BUREAU | {R.UNIT_ADMIN.value}
-# Not an observer (监督员): their own desk and the published evaluation only (oversight).
+# Not an observer (监督员): their own desk and the published evaluation only (oversight);
+# not a third-party assessor (第三方评估员): their scores in the evaluation only.
 READERS = frozenset(
-    {r.value for r in Role} - {R.AUDITOR, R.SYSTEM_ADMIN, R.HOTLINE_OPERATOR, R.OBSERVER}
+    {r.value for r in Role}
+    - {R.AUDITOR, R.SYSTEM_ADMIN, R.HOTLINE_OPERATOR, R.OBSERVER, R.THIRD_PARTY}
 )
 
 

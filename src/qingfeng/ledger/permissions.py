@@ -28,8 +28,17 @@ VERIFIERS = {
     R.DISCIPLINE_INSPECTOR,
 }
 BUREAU = {R.BUREAU_ADMIN, R.CAMPAIGN_OFFICE}
-# Not an observer (监督员): their own desk and the published evaluation only (oversight).
-READERS = {r.value for r in Role} - {R.AUDITOR, R.SYSTEM_ADMIN, R.HOTLINE_OPERATOR, R.OBSERVER}
+# Not an observer (监督员): their own desk and the published evaluation only (oversight);
+# not a third-party assessor (第三方评估员): their scores in the evaluation only.
+READERS = {r.value for r in Role} - {
+    R.AUDITOR,
+    R.SYSTEM_ADMIN,
+    R.HOTLINE_OPERATOR,
+    R.OBSERVER,
+    R.THIRD_PARTY,
+}
+# Roles that are never made responsible for a problem (我的整改 is not theirs).
+NEVER_RESPONSIBLE = {R.AUDITOR.value, R.SYSTEM_ADMIN.value, R.OBSERVER.value, R.THIRD_PARTY.value}
 # A personal rectification item (个人整改清单) is need-to-know: the person it names, the
 # admins of their unit and those above — not colleagues (staff), observers or assessors.
 PERSONAL_READERS = {
@@ -57,7 +66,7 @@ def can(user: User, action: str, problem: Problem | None = None) -> bool:
     if action == "view_ledger":
         return has_role(user, *_roles(READERS))
     if action == "view_own":  # 我的整改: anyone who may be made responsible for a problem
-        return bool(role_names(user) - {R.AUDITOR.value, R.SYSTEM_ADMIN.value, R.OBSERVER.value})
+        return bool(role_names(user) - NEVER_RESPONSIBLE)
     if action == "view_liaison":  # 包片县区: a leader with counties assigned
         return has_role(user, R.LEADER) and user.liaisons.exists()
     if action == "register":

@@ -8,7 +8,7 @@ from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.scope import has_role
 from qingfeng.orgs import selectors
 from qingfeng.orgs.models import Role
-from qingfeng.orgs.permissions import has_scope
+from qingfeng.orgs.permissions import can, has_scope
 
 
 def scope_card(request: AuthenticatedHttpRequest) -> dict[str, Any]:
@@ -16,7 +16,10 @@ def scope_card(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     user = request.user
     if not has_scope(user):
         return {"roots": [], "counts": None}
-    return {"roots": selectors.scope_root_units(user), "counts": selectors.scope_counts(user)}
+    roots = selectors.scope_root_units(user)
+    if not can(user, "view_units"):  # an observer, an assessor: the area's name, no roster
+        return {"roots": roots, "counts": None, "plain": True}
+    return {"roots": roots, "counts": selectors.scope_counts(user)}
 
 
 def liaison_card(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:

@@ -15,8 +15,13 @@ from qingfeng.core import permissions as core_permissions
 from qingfeng.core.scope import has_role, in_scope, role_names, scope_paths
 from qingfeng.orgs.models import Person, Role, Unit, User
 
-# Not an observer (监督员): their own desk and the published evaluation only (oversight).
-VIEWERS = {r.value for r in Role} - {Role.AUDITOR.value, Role.OBSERVER.value}
+# Not an observer (监督员): their own desk and the published evaluation only (oversight);
+# not a third-party assessor (第三方评估员): their scores in the evaluation only.
+VIEWERS = {r.value for r in Role} - {
+    Role.AUDITOR.value,
+    Role.OBSERVER.value,
+    Role.THIRD_PARTY.value,
+}
 UNIT_MANAGERS: set[str] = {Role.BUREAU_ADMIN.value, Role.UNIT_ADMIN.value, Role.SYSTEM_ADMIN.value}
 
 _RULES: dict[str, set[str]] = {

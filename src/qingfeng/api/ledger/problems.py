@@ -249,13 +249,17 @@ def get_problem(request: HttpRequest, problem_id: int) -> Problem:
 
 @router.get(
     "/mine",
-    response={200: ProblemPage, 400: ErrorOut},
+    response={200: ProblemPage, 400: ErrorOut, 403: ErrorOut},
     summary="我的整改事项（本人为责任人，按紧急程度排序，游标分页）",
-    description="本人为责任人的问题（不含草稿和已撤回的），不论所在单位是否在本人管辖范围内。",
+    description="本人为责任人的问题（不含草稿和已撤回的），不论所在单位是否在本人管辖范围内。"
+    "监督员、第三方评估员等不作为整改责任人的角色为 403，与页面相同。",
 )
 def my_items(request: HttpRequest, page: Query[CursorPageIn]) -> dict[str, object]:
+    user = api_user(request)
+    if not can(user, "view_own"):  # as the page 我的整改
+        raise HttpError(403, _("无权访问"))
     rows, next_cursor = selectors.page_after(
-        selectors.my_items(api_user(request)), _cursor(page.cursor), page.limit
+        selectors.my_items(user), _cursor(page.cursor), page.limit
     )
     return {"items": rows, "next_cursor": next_cursor.encode() if next_cursor else None}
 

@@ -22,7 +22,9 @@ from qingfeng.api.urls import api
 from qingfeng.core.models import AuditEvent, Job, Notification
 from qingfeng.core.tests.machine import FILES_IN_MEMORY
 from qingfeng.core.tests.objects import Factory, Made
-from qingfeng.test import BaseTestCase
+from qingfeng.orgs.actions import do_grant_role
+from qingfeng.orgs.models import Role
+from qingfeng.test import BaseTestCase, make_user
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
@@ -260,6 +262,20 @@ NOT_404 = {
     "accounts:revoke_token": "a token that is not, or no longer, one's own: back to the profile,"
     " as after a second click on 撤销",
 }
+# The routes with an id that the third-party assessor reaches: a round covering units of their
+# scope, a unit's page (their scores and the form), its third-party evidence, the round's
+# results workbook of those units, and the entry itself — page and API.
+ASSESSOR_WORK = {
+    "evaluation:round",
+    "evaluation:export",
+    "evaluation:score_imports",
+    "evaluation:score_template",
+    "evaluation:unit",
+    "evaluation:third_party",
+    "evaluation:evidence",
+    "api:evaluation_results",
+    "api:evaluation_third_party",
+}
 HTML_NOISE = re.compile(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": "|nonce=")[^"]*')
 
 
@@ -372,7 +388,8 @@ class AnotherSchoolsIdTestCase(BaseTestCase):
         text = HTML_NOISE.sub(r"\1", response.content.decode("utf-8", "replace"))
         return response.status_code, text.replace(reverse(route.name, kwargs=ids), "<url>")
 
-    def test_another_schools_id_is_a_missing_id(self) -> None:
+    def made_objects(self) -> tuple[list[Route], dict[str, Made]]:
+        """Every staff route with an id, and an object of 东城区实验小学 for each (by resource)."""
         self.schema = api.get_openapi_schema()  # the bodies the API accepts
         factories = objects()
         routes = staff_routes_with_ids()
@@ -387,6 +404,10 @@ class AnotherSchoolsIdTestCase(BaseTestCase):
         for route in routes:
             if route.resource not in made:
                 made[route.resource] = factory_of[route.resource](self)
+        return routes, made
+
+    def test_another_schools_id_is_a_missing_id(self) -> None:
+        routes, made = self.made_objects()
         # Another school's admin, and the auditor, whose role reads the audit trail only.
         for outsider in (self.other_school_admin, self.auditor):
             client = self.login(outsider, Client())
@@ -406,6 +427,35 @@ class AnotherSchoolsIdTestCase(BaseTestCase):
             owner = self.login(object_.owner, Client())
             with self.subTest(route=route.route, owner=object_.owner.username):
                 self.assertNotEqual(self.request(owner, route, object_.ids).status_code, 404)
+
+    def test_an_assessor_reaches_their_work_and_nothing_else(self) -> None:
+        """The third-party assessor of 东城区 has 东城区实验小学 inside their scope, yet every
+        route with an id outside their assessment answers its object as a missing id (the
+        role's 403, or a 404), writing nothing: only the round and the unit they score, the
+        unit's third-party evidence, and their entry (tested in evaluation/tests/test_assessor)
+        are reached."""
+        routes, made = self.made_objects()
+        # On the city's roster (the body the bureau contracts), assessing 东城区: what a person
+        # of 东城区 does as one (sign its pledges) is not the role's to reach.
+        assessor = make_user("walk_assessor", unit=self.bureau, role=None, name="评估机构东城组")
+        do_grant_role(assessor, actor=None, role=Role.THIRD_PARTY, unit=self.county)
+        client = self.login(assessor, Client())
+        reached = set()
+        for route in routes:
+            ids = made[route.resource].ids
+            with self.subTest(route=route.route, name=route.name):
+                writes = self.writes()
+                theirs = self.answer(client, route, ids)
+                if route.name in ASSESSOR_WORK:
+                    self.assertNotIn(theirs[0], {403, 404})
+                    reached.add(route.name)
+                    continue
+                self.assertEqual(self.writes(), writes, "the request wrote rows")
+                nothing = self.answer(client, route, dict.fromkeys(ids, MISSING))
+                if route.name not in NOT_404:
+                    self.assertIn(nothing[0], {404, 403}, "a missing id")
+                self.assertEqual(theirs, nothing, "the assessor reached what is not their work")
+        self.assertEqual(reached, ASSESSOR_WORK)
 
     def test_a_new_route_with_an_id_and_no_object_fails(self) -> None:
         ledger = next(r for r in staff_routes_with_ids() if r.name == "ledger:detail")

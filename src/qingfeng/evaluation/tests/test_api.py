@@ -196,8 +196,11 @@ class StaffActionsApiTestCase(EvaluationCase):
         done = self.call(self.assessor, path, {"indicator": "规范收费", "score": "９"})
         self.assertEqual(done.json()["score"], "9.00")
         entry = {"indicator": "规范收费", "score": "9"}
-        self.assertEqual(self.call(self.county_admin, path, entry).status_code, 403)  # no assessor
-        self.assertEqual(self.call(self.school_admin, path, entry).status_code, 404)  # unpublished
+        # Not an assessor: refused by role before any id is looked at, whatever the round.
+        self.assertEqual(self.call(self.county_admin, path, entry).status_code, 403)
+        self.assertEqual(self.call(self.school_admin, path, entry).status_code, 403)
+        missing = f"{2_000_000_000}/units/{self.school.pk}/third-party"
+        self.assertEqual(self.call(self.school_admin, missing, entry).status_code, 403)
         elsewhere = f"{round_.pk}/units/{self.other_school.pk}/third-party"
         self.assertEqual(
             self.call(
