@@ -456,9 +456,10 @@ def write_results(results: dict[str, Any]) -> None:
     after = tuple(round(x, 1) for x in results["load_after"])
     lines += [
         "",
-        f"Load average (1, 5, 15 min) before {before}, after {after}, on the shared 2-core "
-        "machine (other sessions' builds and benchmarks ran meanwhile): the figures are upper "
-        "bounds of what these hosts cost, not a capacity. Reproduce: build the province with "
+        f"Load average (1, 5, 15 min) before {before}, after {after}, on a machine of "
+        f"{os.cpu_count()} cores that also runs the database servers, nginx and the load "
+        "generator (anything else running then is in the load average): the figures are what "
+        "these hosts cost on it, not a capacity. Reproduce: build the province with "
         "`bench/ledger.py --size province --build-only` (and its tickets, bench/README.md), "
         "then `.venv/bin/python scripts/province_load.py --database "
         "qingfeng_bench_ledger_province --own-replica` (the database copied into a primary "
