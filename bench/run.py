@@ -138,7 +138,15 @@ def postgres_version(url: str) -> str:
 
     try:
         with pg_connect(url, "postgres") as conn:
-            return str(conn.execute("SHOW server_version").fetchone()[0])
+            version = str(conn.execute("SHOW server_version").fetchone()[0])
+            # The settings the README's table names that change what is measured most: with
+            # autovacuum off the kept-count tables bloat, and the planner's choices follow
+            # random_page_cost and jit (README, PostgreSQL settings).
+            settings = ", ".join(
+                f"{name} {conn.execute(f'SHOW {name}').fetchone()[0]}"
+                for name in ("autovacuum", "random_page_cost", "jit", "shared_buffers")
+            )
+            return f"{version} ({settings})"
     except psycopg.Error as exc:
         return f"not reachable ({exc.__class__.__name__})"
 
