@@ -179,13 +179,17 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": SQLITE_PRAGMAS,
     }
 elif _db["ENGINE"] == "django.db.backends.postgresql":
+    # Django's PostgreSQL, its pool's waiting requests seen by the load shedding
+    # (core/postgresql/base.py).
+    _db["ENGINE"] = "qingfeng.core.postgresql"
     _db["CONN_HEALTH_CHECKS"] = True
     # At most this many connections per process, kept open in a pool and lent to one request
     # at a time (0: a connection per request, closed after DB_CONN_MAX_AGE). Under the gevent
     # web worker every waiting request would otherwise hold a connection of its own, and a
     # burst runs PostgreSQL out of connections ("too many clients") while the requests wait
     # for the processor, not for the database. A request waits up to QF_PG_POOL_WAIT seconds
-    # for a connection, then is answered 503. Size it so that every process of every host
+    # for a connection, then is answered 503 as an overload; the wait is queue time for the
+    # load shedding (core/postgresql/base.py). Size it so that every process of every host
     # fits under the server's max_connections.
     # A connection that broke (a database restart) is dropped when it comes back to the pool.
     # Tests use Django's own connections unless a test starts a server with the pool.
@@ -212,7 +216,9 @@ if DATABASE_REPLICA_URL:
         DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60)
     )
     _replica["CONN_HEALTH_CHECKS"] = True
-    if _replica["ENGINE"] == "django.db.backends.postgresql" and _db.get("OPTIONS", {}).get("pool"):
+    if _replica["ENGINE"] == "django.db.backends.postgresql":
+        _replica["ENGINE"] = "qingfeng.core.postgresql"  # its pool's queue is seen too
+    if _replica["ENGINE"] == "qingfeng.core.postgresql" and _db.get("OPTIONS", {}).get("pool"):
         # The same pool as the primary's: dashboards read under gevent would otherwise hold a
         # replica connection per request in flight (core/poolcheck.py checks both fit).
         _replica["CONN_MAX_AGE"], _replica["CONN_HEALTH_CHECKS"] = 0, False

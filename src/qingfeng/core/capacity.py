@@ -4,14 +4,15 @@ for seconds.
 
 Under `serve` each web process is a gevent loop that accepts connections as they come
 (core.webworker): a request waits inside the process, behind every request accepted before
-it. Its queue time is known two ways:
+it. Its queue time is known three ways:
 
 - for the first request of a connection, how long the connection waited from being
   accepted to its greenlet's first run (`core.accepted.waited`, set by the worker);
 - in any case, how late the loop runs: a small greenlet (a thread elsewhere) wakes every
   `TICK` seconds and records how far past its due time it woke;
-- on SQLite, how long the longest-waiting writer of the process has waited for the write
-  lock so far (core.sqlite).
+- how long the longest-waiting request of the process has waited so far where it queues
+  without making the loop late (core.waits): on SQLite for the write lock (core.sqlite), on
+  PostgreSQL for a connection of the process's pool (core.postgresql).
 
 Beyond QF_SHED_QUEUE_MS milliseconds the public prefixes (QF_SHED_PREFIXES) are turned
 away; staff pages, /healthz and static files never are, and the refusal costs no database
@@ -28,8 +29,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from qingfeng.core import waits
 from qingfeng.core.accepted import waited
-from qingfeng.core.sqlite.base import writer_queue_seconds
 from qingfeng.core.unavailable import overloaded
 
 TICK = 0.05  # seconds between the monitor's wake-ups
@@ -63,10 +64,10 @@ class LagMonitor:
 
 
 def queue_seconds() -> float:
-    """How long the request being served waited for this process, or the longest wait of a
-    request of this process for the database's write lock (core.sqlite: on SQLite, writers
-    queue there, inside the process, without making its loop late)."""
-    return max(waited.get() or 0.0, monitor.queue_seconds(), writer_queue_seconds())
+    """How long the request being served waited for this process, or the longest current wait
+    of a request of this process for SQLite's write lock or a pooled PostgreSQL connection
+    (core.waits: they queue inside the process without making its loop late)."""
+    return max(waited.get() or 0.0, monitor.queue_seconds(), waits.longest())
 
 
 monitor = LagMonitor()
@@ -95,8 +96,5 @@ class LoadSheddingMiddleware:
             and request.path.startswith(self.prefixes)
             and queue_seconds() * 1000 > settings.QF_SHED_QUEUE_MS
         ):
-            response = overloaded(request)
-            # The access log shows each 503; one error line apiece would add to the load.
-            response._has_been_logged = True  # type: ignore[attr-defined]
-            return response
+            return overloaded(request)
         return self.get_response(request)

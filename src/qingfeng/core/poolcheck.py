@@ -74,7 +74,7 @@ class Budget:
 def pool_size(alias: str) -> int:
     """The pool's size for a PostgreSQL alias, 0 without a pool (SQLite, QF_PG_POOL=0)."""
     database = settings.DATABASES.get(alias, {})
-    if database.get("ENGINE") != "django.db.backends.postgresql":
+    if database.get("ENGINE") != "qingfeng.core.postgresql":
         return 0
     pool = database.get("OPTIONS", {}).get("pool")
     return int(pool.get("max_size", 0)) if isinstance(pool, dict) else 0

@@ -6,7 +6,9 @@ elsewhere.
   InterfaceError — the server down, the file gone, the connection lost) is an outage, not a
   bug, wherever in the request it happened (middleware included, which a middleware's
   `process_exception` would not see).
-- `overloaded` is what the load shedding in `core.capacity` answers.
+- `overloaded` is what the load shedding in `core.capacity` answers, and what a request gets
+  that still waited its longest for a pooled PostgreSQL connection (`core.waits.WaitedTooLong`,
+  core.postgresql): the process is over capacity, the database is fine.
 
 Neither touches the database: the page is rendered without the request's context processors.
 """
@@ -21,6 +23,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views import defaults
+
+from qingfeng.core.waits import WaitedTooLong
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +49,20 @@ def unavailable(request: HttpRequest, message: str, *, retry_after: int) -> Http
 
 
 def overloaded(request: HttpRequest) -> HttpResponse:
-    return unavailable(
+    response = unavailable(
         request, _("访问人数过多，系统繁忙，请稍后再试。"), retry_after=OVERLOAD_RETRY_AFTER
     )
+    # The access log shows each 503; an error line (or a traceback) apiece would add to the
+    # load that caused it.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: called while the uncaught exception is being handled."""
     error = sys.exc_info()[1]
+    if isinstance(error, OperationalError) and isinstance(error.__cause__, WaitedTooLong):
+        return overloaded(request)
     if isinstance(error, OperationalError | InterfaceError):
         log.error("database unavailable: %s", type(error).__name__)
         return unavailable(

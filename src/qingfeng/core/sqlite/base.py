@@ -44,6 +44,8 @@ from typing import Any
 
 from django.db.backends.sqlite3 import base
 
+from qingfeng.core import waits
+
 POOL_OPTION = "pool_size"
 
 _lock = threading.Lock()  # a greenlet's lock under gevent's monkey patching
@@ -53,7 +55,6 @@ _forked: list[sqlite3.Connection] = []  # kept, never closed, never used
 # One per database file, each made at first use: after gevent's monkey patching.
 _writers: dict[str, threading.Lock] = {}
 FIRST_PAUSE, LONGEST_PAUSE = 0.0002, 0.001  # seconds between tries for the write lock
-_waiting: dict[int, float] = {}  # connections of this process waiting to write: since when
 
 
 _stamps: dict[str, mmap.mmap | None] = {}
@@ -102,13 +103,6 @@ def others_wrote_ago(name: str) -> float | None:
         return None
     (stamped,) = struct.unpack_from("d", mapped, 0)
     return None if stamped == 0 else max(0.0, time.monotonic() - stamped)
-
-
-def writer_queue_seconds() -> float:
-    """How long the longest-waiting writer of this process has waited so far (0: none waits).
-    The load shedding (core.capacity) reads it: a queue of writers is a queue of requests."""
-    since = min(_waiting.values(), default=None)
-    return 0.0 if since is None else time.monotonic() - since
 
 
 def _writer_lock(name: str) -> threading.Lock:
@@ -160,10 +154,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             super()._start_transaction_under_autocommit()  # type: ignore[misc]
             return
         lock = _writer_lock(str(self.settings_dict["NAME"]))
-        started = time.monotonic()
-        deadline = started + self.busy_seconds
-        _waiting[id(self)] = started
-        try:
+        deadline = time.monotonic() + self.busy_seconds
+        # A queue of writers is a queue of requests: the load shedding sees it (core.waits).
+        with waits.waiting():
             if not lock.acquire(timeout=self.busy_seconds):
                 with self.wrap_database_errors:
                     raise sqlite3.OperationalError("database is locked")
@@ -173,8 +166,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
             except BaseException:
                 lock.release()
                 raise
-        finally:
-            _waiting.pop(id(self), None)
         self.holds_writer = True
         if _stamping:
             _stamp(str(self.settings_dict["NAME"]))

@@ -8,14 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from qingfeng.core import poolcheck
 from qingfeng.core.poolcheck import HEADROOM, Budget
 
 ROOT = Path(__file__).resolve().parents[4]
-POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+POSTGRES = connection.vendor == "postgresql"
 
 
 def test_pools_that_fit_say_nothing() -> None:

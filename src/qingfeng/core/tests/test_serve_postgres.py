@@ -1,7 +1,8 @@
 """`manage.py serve` on PostgreSQL, as a city or a province runs it: a burst of public reports
 at once is served from each process's pool of connections (QF_PG_POOL) — the server never
 holds more connections than the pools allow — every report is stored, and the audit chain,
-written by all of them at once in its lanes, holds afterwards."""
+written by all of them at once in its lanes, holds afterwards. With the pool exhausted, the
+public channel is turned away at once (core/postgresql) and what was taken is stored."""
 
 from __future__ import annotations
 
@@ -18,13 +19,15 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from qingfeng.core.publicform import work
 from qingfeng.core.tests.liveserver import ROOT, free_port, run_python, server_env, wait_for
 from qingfeng.core.tests.test_serve import CONTENT, Probe, Running
+from qingfeng.intake.models import Ticket, TicketCategory
 
 pytestmark = pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    connection.vendor != "postgresql",
     reason="PostgreSQL's connections and advisory locks",
 )
 
@@ -68,23 +71,26 @@ def _connections(name: str) -> int:
         return int(row.fetchone()[0])  # type: ignore[index]
 
 
-def test_a_burst_is_served_from_the_pools_and_the_chain_holds(
-    database: str, tmp_path: Path
-) -> None:
+def _serve(
+    database: str, tmp_path: Path, *, pool: int, workers: int, **settings_env: str
+) -> tuple[Running, dict[str, str], int]:
+    """`serve` on the test's database with a pool of `pool` connections per process: the
+    running server, its environment and the school's id."""
     env = server_env(tmp_path)
     env.update(
         DATABASE_URL=database,
-        QF_PG_POOL=str(POOL),
-        QF_SHED_QUEUE_MS="60000",  # a busy test machine must not turn the burst away
+        QF_PG_POOL=str(pool),
         QF_INTAKE_SUBMITS_PER_HOUR="1000",  # one test client stands for many citizens
+        **settings_env,
     )
     run_python(["manage.py", "migrate", "--noinput", "-v", "0"], env)
     school = int(run_python(["manage.py", "shell", "-c", SETUP], env).strip().splitlines()[-1])
     port = free_port()
     log = tmp_path / "serve.log"
+    command = ["manage.py", "serve", "--port", str(port), "--web-workers", str(workers)]
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
-            [sys.executable, "manage.py", "serve", "--port", str(port), "--web-workers", "2"],
+            [sys.executable, *command],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -92,27 +98,49 @@ def test_a_burst_is_served_from_the_pools_and_the_chain_holds(
             start_new_session=True,
         )
     running = Running(process, port, log, log)
-    name = database.rsplit("/", 1)[1]
     try:
         wait_for(running.url + "/healthz", process, log)
-        probe = Probe(running.url)
-        status, categories = probe.send("/api/intake/categories")
-        assert status == 200, categories
-        category = json.loads(categories)[0]["id"]
-        bodies = []
-        for n in range(REPORTS):
-            status, question = Probe(running.url).send("/api/intake/captcha")
-            assert status == 200, question
-            bodies.append(
-                {
-                    "kind": "complaint",
-                    "category_id": category,
-                    "unit_id": school,
-                    "title": f"收费问题之{n}",
-                    "content": CONTENT + f"（第{n}份）",
-                    "work_solution": work.solve(json.loads(question)["work"]),
-                }
-            )
+    except BaseException:
+        running.stop()
+        raise
+    return running, env, school
+
+
+def _reports(running: Running, school: int, count: int) -> list[dict[str, object]]:
+    """`count` public reports, each with its proof of work solved."""
+    status, categories = Probe(running.url).send("/api/intake/categories")
+    assert status == 200, categories
+    category = json.loads(categories)[0]["id"]
+    bodies = []
+    for n in range(count):
+        status, question = Probe(running.url).send("/api/intake/captcha")
+        assert status == 200, question
+        bodies.append(
+            {
+                "kind": "complaint",
+                "category_id": category,
+                "unit_id": school,
+                "title": f"收费问题之{n}",
+                "content": CONTENT + f"（第{n}份）",
+                "work_solution": work.solve(json.loads(question)["work"]),
+            }
+        )
+    return bodies
+
+
+def test_a_burst_is_served_from_the_pools_and_the_chain_holds(
+    database: str, tmp_path: Path
+) -> None:
+    running, env, school = _serve(
+        database,
+        tmp_path,
+        pool=POOL,
+        workers=2,
+        QF_SHED_QUEUE_MS="60000",  # a busy test machine must not turn the burst away
+    )
+    name = database.rsplit("/", 1)[1]
+    try:
+        bodies = _reports(running, school, REPORTS)
         most = 0
         done = threading.Event()
 
@@ -145,5 +173,56 @@ def test_a_burst_is_served_from_the_pools_and_the_chain_holds(
         running.stop()
     verified = run_python(["manage.py", "verify_audit"], env)
     assert "审计链完整" in verified, verified
-    served = log.read_text(errors="replace")
+    served = running.output()
     assert "Traceback" not in served and "too many clients" not in served, served
+
+
+HOLD = 3.0  # seconds the pool's one connection is kept waiting on a lock
+SHED_MS = 300
+
+
+def test_with_the_pool_exhausted_the_public_channel_is_turned_away_at_once(
+    database: str, tmp_path: Path
+) -> None:
+    """One web process with one pooled connection; a report that holds it waits on a table
+    another program locked, so every report after it waits for the pool. Once the longest
+    of them has waited QF_SHED_QUEUE_MS the rest are answered 503 at once, not after the
+    pool's 20 s; the reports taken are all stored once the lock goes."""
+    running, _, school = _serve(
+        database, tmp_path, pool=1, workers=1, QF_SHED_QUEUE_MS=str(SHED_MS)
+    )
+    sent = 40
+    try:
+        bodies = _reports(running, school, sent)
+        with psycopg.connect(database) as blocker:
+            blocker.execute(f"LOCK TABLE {TicketCategory._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+            began = time.monotonic()
+
+            def submit(n: int) -> tuple[int, str, float]:
+                # One report every HOLD / sent seconds while the lock is held.
+                time.sleep(max(0.0, began + n * HOLD / sent - time.monotonic()))
+                started = time.monotonic()
+                status, answer = Probe(running.url).send("/api/intake/reports", json_body=bodies[n])
+                return status, answer, time.monotonic() - started
+
+            with ThreadPoolExecutor(sent) as pool:
+                futures = [pool.submit(submit, n) for n in range(sent)]
+                time.sleep(max(0.0, began + HOLD - time.monotonic()))
+                blocker.rollback()  # the lock goes: the reports taken are served
+                answers = [future.result() for future in futures]
+        taken = [json.loads(answer)["number"] for status, answer, _ in answers if status == 201]
+        shed = [(answer, took) for status, answer, took in answers if status == 503]
+        assert len(taken) + len(shed) == sent, answers
+        assert taken and shed, answers
+        for answer, took in shed:
+            assert json.loads(answer) == {"detail": "访问人数过多，系统繁忙，请稍后再试。"}
+            assert took < 5, took  # at once, not after QF_PG_POOL_WAIT (20 s)
+        with psycopg.connect(database) as reader:
+            stored = reader.execute(
+                f"SELECT number FROM {Ticket._meta.db_table}"  # noqa: S608 - our table's name
+            ).fetchall()
+        assert sorted(number for (number,) in stored) == sorted(taken)
+    finally:
+        running.stop()
+    served = running.output()
+    assert "Traceback" not in served and "PoolTimeout" not in served, served

@@ -109,6 +109,22 @@ class EnvironmentSettingsTestCase(SimpleTestCase):
             settings_in_subprocess({"QF_TESTING": "1"}, "list(s.DATABASES)"), ["default"]
         )
 
+    def test_a_pooled_replica_uses_the_same_backend_and_pool(self) -> None:
+        """Both pools' waiting requests count for the load shedding (core/postgresql)."""
+        env = {
+            "QF_TESTING": "1",
+            "QF_PG_POOL": "3",
+            "DATABASE_URL": "postgres://app@db.example/qingfeng",
+            "DATABASE_REPLICA_URL": "postgres://ro@replica.example/qingfeng",
+        }
+        expression = (
+            "[(d['ENGINE'], d['OPTIONS']['pool']['max_size']) for d in s.DATABASES.values()]"
+        )
+        self.assertEqual(
+            settings_in_subprocess(env, expression),
+            [["qingfeng.core.postgresql", 3], ["qingfeng.core.postgresql", 3]],
+        )
+
     def test_the_console_log_format_is_plain_or_json(self) -> None:
         expression = "s.LOGGING['handlers']['console']['formatter']"
         self.assertEqual(settings_in_subprocess({"QF_TESTING": "1"}, expression), "plain")
@@ -133,7 +149,7 @@ class EnvironmentSettingsTestCase(SimpleTestCase):
             {"QF_TESTING": "1", "DATABASE_URL": "postgres://u@db.example:5432/qf"},
             "s.DATABASES['default']['ENGINE']",
         )
-        self.assertEqual(engine, "django.db.backends.postgresql")
+        self.assertEqual(engine, "qingfeng.core.postgresql")  # Django's, its pool's queue seen
 
     def test_redis_url_switches_the_task_queue_to_redis(self) -> None:
         huey = settings_in_subprocess(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.db.utils import ConnectionHandler
 
+from qingfeng.core import waits
 from qingfeng.core.sqlite import base as pool
 
 
@@ -124,14 +125,14 @@ class TestPool:
         thread = threading.Thread(target=write)
         thread.start()
         time.sleep(0.3)
-        seen.append(pool.writer_queue_seconds())
+        seen.append(waits.longest())
         with holder.cursor() as cursor:
             cursor.execute("INSERT INTO t VALUES (1)")
         holder.commit()
         thread.join(5)
         assert done == ["written"]
         assert seen[0] > 0.2  # the second writer queued for as long as the first held the lock
-        assert pool.writer_queue_seconds() == 0.0
+        assert waits.longest() == 0.0
         # Past the timeout the error is the usual one, and the lock is not left held.
         short = wrapper(self.path)
         short.busy_seconds = 0.2

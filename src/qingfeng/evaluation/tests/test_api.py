@@ -11,8 +11,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from qingfeng.core import waits
 from qingfeng.core.models import AuditEvent
-from qingfeng.core.sqlite import base as sqlite_base
 from qingfeng.evaluation import actions, scheme
 from qingfeng.evaluation.models import Remedial, Response
 from qingfeng.evaluation.tests.base import EvaluationCase
@@ -99,7 +99,7 @@ class RatingApiTestCase(EvaluationCase):
         form = self.client.get(f"{self.base}/form").json()
         events = AuditEvent.objects.count()
         waiting = {0: time.monotonic() - 2.0}
-        with mock.patch.dict(sqlite_base._waiting, waiting):  # a writer of the process waiting
+        with mock.patch.dict(waits._since, waiting):  # a request of the process waiting
             refused = self.post(
                 {"respondent_type": "parent", "overall": 5}, form["idempotency_key"]
             )
