@@ -25,9 +25,9 @@ def seed_demo_campaign() -> tuple[Campaign, FiledMatter | None]:
     ).unit
     owner = Unit.objects.get(pk=county.ancestor_ids()[0])
     today = timezone.localdate()
-    # From last month's first week at the latest: last month's bulletin reads its weeks.
+    # From last month's first Monday at the latest: last month's bulletin reads its weeks.
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-    start = min(week_of(today) - timedelta(weeks=5), week_of(last_month))
+    start = min(week_of(today) - timedelta(weeks=5), week_of(last_month + timedelta(days=6)))
     campaign = actions.check_create_seed_campaign(actor=bureau_user, owner=owner, start=start)
     _demo_rhythm(campaign, county_admin, start)
     return campaign, _demo_registers(campaign, county_admin)
