@@ -25,15 +25,18 @@ def seed_demo_campaign() -> tuple[Campaign, FiledMatter | None]:
     ).unit
     owner = Unit.objects.get(pk=county.ancestor_ids()[0])
     today = timezone.localdate()
-    start = week_of(today) - timedelta(weeks=5)
+    # From last month's first Monday at the latest: last month's bulletin reads its weeks.
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    start = min(week_of(today) - timedelta(weeks=5), week_of(last_month + timedelta(days=6)))
     campaign = actions.check_create_seed_campaign(actor=bureau_user, owner=owner, start=start)
     _demo_rhythm(campaign, county_admin, start)
     return campaign, _demo_registers(campaign, county_admin)
 
 
 def _demo_rhythm(campaign: Campaign, county_admin: User, start: date) -> None:
-    """The demo school's plan (approved by its county) and the last weeks' reports: the school
-    on time, then late, this week's not yet due; the county's own on time; the rest missing."""
+    """The demo school's plan (approved by its county) and the reports of the weeks since the
+    start: the school on time, late the week before last, last week's missing, this week's not
+    yet due; the county's own on time; the rest missing."""
     school_admin = User.objects.get(username="demo_school")
     school = RoleAssignment.objects.get(
         user=school_admin, role=Role.UNIT_ADMIN, revoked_at=None
@@ -48,8 +51,10 @@ def _demo_rhythm(campaign: Campaign, county_admin: User, start: date) -> None:
         points="成立工作专班；每月校长接待日；教辅材料征订自查；家长满意度季度回访。",
     )
     actions.check_decide_plan(plan, actor=county_admin, approve=True, reason="")
-    for weeks_ago, late_by in ((4, 0), (3, 0), (2, 3), (1, 0)):
-        week = week_of(timezone.localdate()) - timedelta(weeks=weeks_ago)
+    this_week = week_of(timezone.localdate())
+    for weeks_ago in range((this_week - week_of(start)).days // 7, 0, -1):
+        week = this_week - timedelta(weeks=weeks_ago)
+        late_by = 3 if weeks_ago == 2 else 0
         due = actions.report_due(campaign, week)
         for unit, admin in ((school, school_admin), (county, county_admin)):
             if unit == school and weeks_ago == 1:

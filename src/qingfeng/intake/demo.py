@@ -2,12 +2,20 @@
 a few reports about the demo school and its county in every state of the life cycle, made
 through the channel's own actions — stored first, events, audit, notifications, the duplicate
 check — so the queue, a ticket's page, the follow-up page and the statistics show something
-at once. The receipt codes are printed once, as the form would show them."""
+at once. The receipt codes are printed once, as the form would show them. And last month's
+tickets (`seed_last_month_tickets`): received, answered and rated then, each step moved back to
+its day (core/backdate.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
+from django.apps import apps
+from django.db.models import F
+from django.utils import timezone
+
+from qingfeng.core.backdate import shift_since
 from qingfeng.intake.actions import check_rate, check_submit_ticket, handling
 from qingfeng.intake.models import Ticket, TicketCategory
 from qingfeng.intake.receipts import grouped
@@ -154,12 +162,98 @@ def seed_demo_tickets() -> DemoTickets:
     return result
 
 
+# Last month's tickets about the demo school: (category, title, content, received on day,
+# answered on day, the reporter's rating or None). Days count from the month's first.
+LAST_MONTH = (
+    (
+        "校园安全与食堂",
+        "校门口上下学时段交通拥堵",
+        "{school}校门口上下学时段车辆乱停，学生过马路不安全，希望安排人员疏导。",
+        1,
+        6,
+        5,
+    ),
+    (
+        "乱收费乱办班乱订资料",
+        "校服费用收取不透明",
+        "{school}今年统一订购校服，没有公布价格构成和供应商选择过程。",
+        4,
+        11,
+        4,
+    ),
+    (
+        "服务态度与效能",
+        "转学咨询电话无人接听",
+        "多次拨打{school}办公室电话咨询转学手续，工作时间一直无人接听。",
+        9,
+        15,
+        3,
+    ),
+    (
+        "校园安全与食堂",
+        "宿舍热水供应时间太短",
+        "{school}住校生反映宿舍每天热水只供应半小时，冬天洗漱困难。",
+        14,
+        20,
+        None,
+    ),
+)
+
+
+def seed_last_month_tickets() -> list[Ticket]:
+    """Last month's tickets, as the month's flow would have left them: reports about the demo
+    school received on several days, accepted, assigned and answered within their deadline,
+    most rated by their reporter. Each step is made through the actions now, then moved back
+    to its day (`shift_since`), its deadlines with it."""
+    bureau = User.objects.get(username="demo_bureau")
+    school_admin = User.objects.get(username="demo_school")
+    school = _role_unit("demo_school", Role.UNIT_ADMIN)
+    intake_models = list(apps.get_app_config("intake").get_models())
+    today = timezone.localdate()
+    first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    made = []
+    for category, title, content, received, replied, rating in LAST_MONTH:
+        back = timedelta(days=(today - (first + timedelta(days=received))).days)
+        since = timezone.now()
+        ticket, _code = check_submit_ticket(
+            kind=Ticket.Kind.COMPLAINT,
+            category=TicketCategory.objects.get(name=category),
+            unit=school,
+            title=title,
+            content=content.format(school=school.name),
+            occurred="上月",
+            anonymous=True,
+        )
+        handling.do_accept(ticket, actor=bureau)
+        handling.check_assign(ticket, actor=bureau, unit=school)
+        handling.do_start(ticket, actor=school_admin)
+        shift_since(since, back, intake_models)
+        days = timedelta(days=back.days)
+        Ticket.objects.filter(pk=ticket.pk).update(
+            accept_due=F("accept_due") - days, reply_due=F("reply_due") - days
+        )
+        Ticket.objects.filter(pk=ticket.pk).exclude(due_key=date.max).update(
+            due_key=F("due_key") - days
+        )
+        back = timedelta(days=(today - (first + timedelta(days=replied))).days)
+        since = timezone.now()
+        ticket = Ticket.objects.get(pk=ticket.pk)
+        handling.check_reply(ticket, actor=school_admin, body="已核实情况并整改，现予答复。")
+        if rating is not None:
+            check_rate(Ticket.objects.get(pk=ticket.pk), rating=rating, comment="")
+        shift_since(since, back, intake_models)
+        made.append(ticket)
+    return made
+
+
 def demo_lines() -> list[str]:
     """`seed_demo_cases`: the demo tickets, and their receipt codes to print (once, as the
     form would show them)."""
     result = seed_demo_tickets()
+    past = seed_last_month_tickets()
     lines = [
-        f"已载入 {len(result.codes)} 件演示工单 / loaded {len(result.codes)} demo tickets",
+        f"已载入 {len(result.codes)} 件演示工单，另有上月 {len(past)} 件 / loaded "
+        f"{len(result.codes)} demo tickets and {len(past)} of last month",
         "演示回执码（在 /report/track/ 查询）/ receipt codes to try at /report/track/:",
     ]
     lines += [f"  {label}：{grouped(code)}" for label, code in result.codes.items()]

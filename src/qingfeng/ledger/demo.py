@@ -1,16 +1,21 @@
 """A demo ledger for a demo installation (`manage.py seed_demo_cases`, run by `make run` once):
 problems of the demo school, its teacher and its county on all three lists and in every step
 — draft, assigned, accepted, rectifying with evidence, awaiting verification, closed by
-someone else — with red, yellow and green deadlines, made through the ledger's own actions."""
+someone else — with red, yellow and green deadlines, made through the ledger's own actions;
+and last month's work (`seed_last_month`): problems registered then, most closed then (on
+time, one late), one still being rectified, each step moved back to its day (core/backdate.py)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import F
 from django.utils import timezone
 
+from qingfeng.core.backdate import shift_since
 from qingfeng.core.calendar import get_calendar
 from qingfeng.ledger import actions
 from qingfeng.ledger.models import Category, Problem, Verification
@@ -186,10 +191,88 @@ def seed_demo_ledger() -> list[str]:
     return [p.number for p in made]
 
 
+# Last month's problems: (title, category, list, registered on day, deadline after so many
+# days, closed on day or None). Days count from the month's first; every month has 28.
+LAST_MONTH = (
+    ("课后服务收费未公示", "乱收费乱办班乱订资料", P.ListKind.DEPARTMENT_RISK, 2, 20, 12),
+    ("家长会上推销教辅资料", "教辅材料违规征订", P.ListKind.PERSONAL, 3, 15, 16),
+    ("校车接送安排不落实", "服务态度与效能", P.ListKind.DEPARTMENT_RISK, 5, 7, 19),
+    ("会议文件层层转发", "形式主义官僚主义加重基层负担", P.ListKind.LEADERSHIP, 8, 20, 24),
+    ("食堂账目公开不及时", "其他", P.ListKind.DEPARTMENT_RISK, 12, 45, None),
+)
+
+
+def seed_last_month() -> list[Problem]:
+    """Last month's ledger, as the month's flow would have left it: problems of the demo
+    school and county registered on several days, most closed later in the month (one after
+    its deadline), one still being rectified into this month. Each step is made through the
+    actions now, then moved back to its day (`shift_since`), its deadline with it."""
+    county_admin = User.objects.get(username="demo_county")
+    bureau = User.objects.get(username="demo_bureau")
+    school_admin = User.objects.get(username="demo_school")
+    head = Person.objects.get(user=school_admin)
+    school, county = _role_unit("demo_school"), _role_unit("demo_county")
+    categories = {c.name: c for c in Category.objects.filter(is_active=True)}
+    ledger_models = list(apps.get_app_config("ledger").get_models())
+    today = timezone.localdate()
+    first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    made = []
+    for title, category, list_kind, registered, due_after, closed in LAST_MONTH:
+        own = list_kind == P.ListKind.LEADERSHIP
+        unit, actor = (county, county_admin) if own else (school, school_admin)
+        back = timedelta(days=(today - (first + timedelta(days=registered))).days)
+        since = timezone.now()
+        p = actions.check_create_problem(
+            actor=county_admin,
+            unit=unit,
+            category=categories.get(category) or next(iter(categories.values())),
+            list_kind=list_kind,
+            source=P.Source.SELF_CHECK,
+            dimension=P.Dimension.DELIVERY,
+            title=title,
+            description=f"{title}。",
+            responsible_person=None if own else head,
+            rectification_type=P.RectificationType.TIME_LIMITED,
+            measures=["制定整改方案", "落实整改并报送佐证"],
+            deadline=today + timedelta(days=due_after),
+        )
+        actions.check_assign(p, actor=county_admin)
+        actions.do_accept(p, actor=actor)
+        done = closed is not None
+        actions.check_report_progress(
+            p,
+            actor=actor,
+            progress=100 if done else 50,
+            text="已整改完毕，附整改后照片。" if done else "已制定方案，正在逐项落实。",
+            files=[(_photo(), "after")],
+            measures_done=list(p.measures.values_list("pk", flat=True)) if done else [],
+        )
+        shift_since(since, back, ledger_models)
+        Problem.objects.filter(pk=p.pk).update(deadline=F("deadline") - timedelta(days=back.days))
+        if closed is not None:
+            back = timedelta(days=(today - (first + timedelta(days=closed))).days)
+            since = timezone.now()
+            p.refresh_from_db()
+            actions.check_request_closure(p, actor=actor, text="整改完成，申请销号。")
+            actions.check_verify(
+                p,
+                verifier=bureau if own else county_admin,
+                outcome=Verification.Outcome.APPROVED,
+                comment="经核实，整改到位，同意销号。",
+            )
+            shift_since(since, back, ledger_models)
+        made.append(p)
+    return made
+
+
 def demo_lines() -> list[str]:
     """`seed_demo_cases`: the demo ledger, and what to print of it."""
+    past = seed_last_month()
     problems = seed_demo_ledger()
-    return [f"已载入 {len(problems)} 个演示台账问题 / loaded {len(problems)} demo problems"]
+    return [
+        f"已载入 {len(problems)} 个演示台账问题，另有上月 {len(past)} 个 / loaded "
+        f"{len(problems)} demo problems and {len(past)} of last month"
+    ]
 
 
 def has_problems() -> bool:

@@ -5,9 +5,10 @@ from datetime import date
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Count
 
 from qingfeng.ledger import actions
-from qingfeng.ledger.models import Category, Problem
+from qingfeng.ledger.models import PROBLEM_TALLY, Category, Problem
 from qingfeng.orgs.models import Person
 from qingfeng.test import BaseTestCase
 
@@ -19,6 +20,26 @@ def png(name: str = "after.png", content: bytes | None = None) -> SimpleUploaded
     """A photo; each call a new one (a photo taken again differs), unless `content` is given."""
     data = content if content is not None else PNG + next(_shots).to_bytes(4, "big")
     return SimpleUploadedFile(name, data, content_type="image/png")
+
+
+def subtree_sums_against_counts(
+    units: list[tuple[int, str]],
+) -> list[tuple[str, list[Any], list[Any]]]:
+    """Per unit (id, path): its path, the ledger's kept subtree sums (folded or not) and a count
+    of its subtree's problems per list, status and light, both sorted: equal when exact."""
+    rollup = PROBLEM_TALLY.rollup
+    assert rollup is not None
+    sums = rollup.sums(PROBLEM_TALLY, units)
+    found = []
+    for pk, path in units:
+        rows = (
+            Problem.with_staged.filter(unit__path__startswith=path)
+            .values_list("list_kind", "status", "urgency")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        found.append((path, sorted(sums[pk]), sorted(rows)))
+    return found
 
 
 class LedgerTestCase(BaseTestCase):

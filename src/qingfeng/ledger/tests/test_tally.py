@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import Count, F
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ from qingfeng.ledger.models import (
     ProblemTally,
     staged_status,
 )
-from qingfeng.ledger.tests.base import LedgerTestCase
+from qingfeng.ledger.tests.base import LedgerTestCase, subtree_sums_against_counts
 from qingfeng.orgs import actions as actions_orgs
 from qingfeng.orgs.models import Unit
 from qingfeng.orgs.selectors import scope_root_units
@@ -86,17 +86,8 @@ class TallyTestCase(LedgerTestCase):
                 lights = selectors.kept_lights(kept[0], exclude=selectors.NOT_COUNTED)
                 self.assertEqual(lights, counted)
         units = list(Unit.objects.values_list("pk", "path"))
-        rollup = PROBLEM_TALLY.rollup
-        assert rollup is not None
-        sums = rollup.sums(PROBLEM_TALLY, units)
-        for pk, path in units:
-            rows = (
-                Problem.with_staged.filter(unit__path__startswith=path)
-                .values_list("list_kind", "status", "urgency")
-                .annotate(n=Count("id"))
-                .order_by()
-            )
-            self.assertEqual(sorted(sums[pk]), sorted(rows), path)
+        for path, sums, rows in subtree_sums_against_counts(units):
+            self.assertEqual(sums, rows, path)
 
     def test_the_subtree_sums_equal_the_problems_counted_folded_or_not(self) -> None:
         first = self.assigned(title="甲")
