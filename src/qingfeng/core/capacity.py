@@ -14,8 +14,10 @@ it. Its queue time is known three ways:
   without making the loop late (core.waits): on SQLite for the write lock (core.sqlite), on
   PostgreSQL for a connection of the process's pool (core.postgresql).
 
-Beyond QF_SHED_QUEUE_MS milliseconds the public prefixes (QF_SHED_PREFIXES) are turned
-away; staff pages, /healthz and static files never are, and the refusal costs no database
+Beyond QF_SHED_QUEUE_MS milliseconds the public channel is turned away: the prefixes
+QF_SHED_PREFIXES names (the public API's) and every public page an app mounts
+(`registry.add_urls(..., public=True)`: the report form, progress, ratings, notices — a new
+app's public pages are shed without a setting); staff pages, /healthz and static files never are, and the refusal costs no database
 work (the middleware sits before the session). A lone client is never turned away: with no
 queue, its requests wait for nothing.
 """
@@ -29,7 +31,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from qingfeng.core import waits
+from qingfeng.core import registry, waits
 from qingfeng.core.accepted import waited
 from qingfeng.core.unavailable import overloaded
 
@@ -81,10 +83,16 @@ def _under_gevent() -> bool:
     return bool(monkey.is_module_patched("threading"))
 
 
+def shed_prefixes() -> tuple[str, ...]:
+    """QF_SHED_PREFIXES and the prefix of every public page an app mounts."""
+    mounted = [f"/{mount.prefix}" for mount in registry.url_mounts() if mount.public]
+    return tuple(dict.fromkeys([*settings.QF_SHED_PREFIXES, *mounted]))
+
+
 class LoadSheddingMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.prefixes = tuple(settings.QF_SHED_PREFIXES)
+        self.prefixes = shed_prefixes()
         if _under_gevent():
             # Elsewhere (a test process, another WSGI server) a thread's lateness measures the
             # GIL's contention, not a queue of requests: only the worker's own figure counts.
