@@ -7,8 +7,9 @@ elsewhere.
   bug, wherever in the request it happened (middleware included, which a middleware's
   `process_exception` would not see).
 - `overloaded` is what the load shedding in `core.capacity` answers, and what a request gets
-  that still waited its longest for a pooled PostgreSQL connection (`core.waits.WaitedTooLong`,
-  core.postgresql): the process is over capacity, the database is fine.
+  that still waited its longest in its process's queue (`core.waits.WaitedTooLong`): for a
+  pooled PostgreSQL connection (core.postgresql) or behind the process's other writers for
+  SQLite's write lock (core.sqlite): the process is over capacity, the database is fine.
 
 Neither touches the database: the page is rendered without the request's context processors.
 """

@@ -138,6 +138,13 @@ def idle_count() -> int:
         return sum(len(idle) for idle in _idle.values())
 
 
+class WriterQueueTimeout(sqlite3.OperationalError, waits.WaitedTooLong):
+    """A writer that waited its longest behind the other writers of its own process: the
+    process is over capacity, not the database unreachable, and the site answers it as the
+    load shedding does (core.unavailable). A wait for a lock another process holds (a
+    migration, a restore) past the timeout stays the plain "database is locked"."""
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     pool_size = 0
     busy_seconds = 5.0
@@ -159,7 +166,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         with waits.waiting():
             if not lock.acquire(timeout=self.busy_seconds):
                 with self.wrap_database_errors:
-                    raise sqlite3.OperationalError("database is locked")
+                    raise WriterQueueTimeout("database is locked")
             try:
                 with self.wrap_database_errors:
                     self._begin_immediate(deadline)

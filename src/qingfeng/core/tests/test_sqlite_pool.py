@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from django.db.utils import ConnectionHandler
+from django.test import RequestFactory
 
 from qingfeng.core import waits
 from qingfeng.core.sqlite import base as pool
+from qingfeng.core.unavailable import server_error
 
 
 def wrapper(name: str, size: int = 2) -> Any:
@@ -133,6 +135,24 @@ class TestPool:
         assert done == ["written"]
         assert seen[0] > 0.2  # the second writer queued for as long as the first held the lock
         assert waits.longest() == 0.0
+        # A writer that waits out its timeout behind a writer of its own process: the process
+        # is over capacity, and the error says so (core.unavailable answers it as an overload).
+        holder._start_transaction_under_autocommit()
+        queued = wrapper(self.path)
+        queued.ensure_connection()
+        queued.busy_seconds = 0.2
+        with pytest.raises(OperationalError) as refused:
+            queued._start_transaction_under_autocommit()
+        assert isinstance(refused.value.__cause__, waits.WaitedTooLong)
+        assert "database is locked" in str(refused.value)
+        try:
+            raise refused.value
+        except OperationalError:
+            answer = server_error(RequestFactory().post("/api/intake/reports"))  # as handler500
+        assert answer.status_code == 503 and answer["Retry-After"] == "5"  # not the outage's 30
+        assert answer._has_been_logged  # type: ignore[attr-defined]  # no traceback apiece
+        holder.rollback()
+        queued.close()
         # Past the timeout the error is the usual one, and the lock is not left held.
         short = wrapper(self.path)
         short.busy_seconds = 0.2
