@@ -9,6 +9,7 @@ import base64
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -164,6 +165,17 @@ SQLITE_PRAGMAS = (
     "PRAGMA temp_store=MEMORY;"
     "PRAGMA cache_size=-65536;"
 )
+# Set by `serve` for its task worker process (core/management/commands/serve.py).
+QF_TASK_WORKER = env_bool("QF_TASK_WORKER", False)
+WORKER_PG_SESSION = "-c max_parallel_workers_per_gather=0"
+
+
+def _pg_session(db: Any, setting: str) -> None:
+    """Add a setting to a PostgreSQL connection's start-up options (libpq `options`)."""
+    options = db.setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} {setting}".strip()
+
+
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'qingfeng.sqlite3'}")
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
 if _db["ENGINE"] == "django.db.backends.sqlite3":
@@ -206,7 +218,14 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     if TESTING:
         # TransactionTestCase empties every table with TRUNCATE between tests; the audit
         # table's trigger lets its owner do so only when asked (core migration 0008).
-        _db.setdefault("OPTIONS", {})["options"] = "-c qingfeng.audit_truncate=allow"
+        _pg_session(_db, "-c qingfeng.audit_truncate=allow")
+    if QF_TASK_WORKER:
+        # The task worker runs at a lower processor priority (serve.py), but its statements
+        # run in PostgreSQL's processes, which it cannot lower: it keeps each to one of them
+        # (no parallel workers). A parallel scan of a month's ratings in the figures' warm-up
+        # (every 2 minutes) otherwise took every core of a 2-core server for 0.6 s, and the
+        # web's answers waited (bench/RESULTS.md, Evaluation, session 15).
+        _pg_session(_db, WORKER_PG_SESSION)
 DATABASES = {"default": _db}
 # A PostgreSQL read replica for dashboards and statistics (core/replica.py): only the reads
 # inside `replica.reads()` go there; without it everything reads the primary.
@@ -218,6 +237,8 @@ if DATABASE_REPLICA_URL:
     _replica["CONN_HEALTH_CHECKS"] = True
     if _replica["ENGINE"] == "django.db.backends.postgresql":
         _replica["ENGINE"] = "qingfeng.core.postgresql"  # its pool's queue is seen too
+    if _replica["ENGINE"] == "qingfeng.core.postgresql" and QF_TASK_WORKER:
+        _pg_session(_replica, WORKER_PG_SESSION)
     if _replica["ENGINE"] == "qingfeng.core.postgresql" and _db.get("OPTIONS", {}).get("pool"):
         # The same pool as the primary's: dashboards read under gevent would otherwise hold a
         # replica connection per request in flight (core/poolcheck.py checks both fit).

@@ -14,6 +14,7 @@ from typing import Any, Literal, cast
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Router, Schema, Status
 from ninja.errors import HttpError
@@ -23,7 +24,6 @@ from qingfeng.evaluation import actions, publicform, selectors
 from qingfeng.evaluation.models import LEVELS, Remedial, Response, Round
 from qingfeng.evaluation.permissions import can
 from qingfeng.evaluation.publicform import captcha, work
-from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import User
 
 router = Router(tags=["evaluation"])
@@ -159,13 +159,12 @@ def _round_out(round_: Round) -> dict[str, Any]:
 
 
 def _target(unit_id: int) -> tuple[Any, Round, Remedial | None]:
-    unit = org_selectors.active_unit(unit_id)
-    if unit is None:
-        raise HttpError(404, _("单位不存在"))
-    target = actions.target_for(unit)
+    target = selectors.rating_target(unit_id, timezone.localdate())
     if target is None:
+        raise HttpError(404, _("单位不存在"))
+    if target.round is None:
         raise HttpError(409, _("该单位当前没有进行中的评议"))
-    return unit, target[0], target[1]
+    return target.unit, target.round, target.remedial
 
 
 @router.get(

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,6 +16,7 @@ class EvaluationConfig(AppConfig):
         from qingfeng.core.registry import DemoSeeder, HomeCard, ImportLog, Section
         from qingfeng.evaluation import cards, demo, figures, panels, sources
 
+        post_save.connect(_forget_round, sender="evaluation.Round", dispatch_uid="forget-round")
         registry.add_urls("evaluation/", "qingfeng.evaluation.urls")
         registry.add_urls("rate/", "qingfeng.evaluation.public_urls", public=True)
         # A dotted path: django-ninja imports the router when the API is built.
@@ -45,3 +49,10 @@ class EvaluationConfig(AppConfig):
                 ("remedials", _("回炉补课"), "evaluation:remedials"),
             ),
         )
+
+
+def _forget_round(sender: Any, instance: Any, **_kwargs: Any) -> None:
+    """A round saved here is read afresh by this process's rating pages (selectors)."""
+    from qingfeng.evaluation.selectors import forget_round
+
+    forget_round(instance.pk)

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -22,7 +23,6 @@ from qingfeng.evaluation import actions, export, publicform, scheme, selectors
 from qingfeng.evaluation.forms import RatingForm
 from qingfeng.evaluation.models import Remedial, Round
 from qingfeng.evaluation.publicform import HUMAN_CHECK
-from qingfeng.orgs import selectors as org_selectors
 from qingfeng.orgs.models import Unit
 
 
@@ -48,13 +48,12 @@ def _context(
 @never_cache
 @require_http_methods(["GET", "POST"])
 def rate(request: HttpRequest, unit_id: int) -> HttpResponse:
-    unit = org_selectors.active_unit(unit_id)
-    if unit is None:
-        raise Http404
-    target = actions.target_for(unit)
+    target = selectors.rating_target(unit_id, timezone.localdate())
     if target is None:
+        raise Http404
+    unit, round_, remedial = target.unit, target.round, target.remedial
+    if round_ is None:
         return render(request, "evaluation/public/closed.html", {"unit": unit})
-    round_, remedial = target
     if request.method == "GET":
         form = RatingForm(items=round_.items)
         context = _context(request, unit, round_, remedial, form)
@@ -77,7 +76,7 @@ def rate(request: HttpRequest, unit_id: int) -> HttpResponse:
                 idempotency_key=data["idempotency_key"],
                 seconds=publicform.seconds_taken(data["form_token"], data["idempotency_key"]),
                 signals=actions.Signals(device_repeat=repeat, address_burst=busy),
-                target=target,
+                target=(round_, remedial),
             )
         except ValidationError as exc:
             add_errors(form, exc)

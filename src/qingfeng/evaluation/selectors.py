@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -69,6 +70,75 @@ def rounds_visible_to(user: User) -> QuerySet[Round]:
 
 def get_round_for_user(user: User, pk: int) -> Round:
     return get_object_or_404(rounds_visible_to(user), pk=pk)
+
+
+# A round's questionnaire and mode are frozen once it opens (actions.rounds), so each process
+# keeps the open rounds its public rating pages read, by id and opening time, for a few
+# seconds; whether the round is still open is read with the unit on every request. A round
+# saved in this process is dropped at once (post_save, apps.py).
+KEEP_ROUND_SECONDS = 10.0
+_kept_rounds: dict[tuple[int, Any], tuple[float, Round]] = {}
+
+
+def forget_round(pk: int) -> None:
+    for key in [k for k in _kept_rounds if k[0] == pk]:
+        _kept_rounds.pop(key, None)
+
+
+def _open_round(pk: int, opened_at: Any) -> Round:
+    now = time.monotonic()
+    kept = _kept_rounds.get((pk, opened_at))
+    if kept is not None and now - kept[0] < KEEP_ROUND_SECONDS:
+        return kept[1]
+    round_ = Round.objects.get(pk=pk)
+    if len(_kept_rounds) >= 64:
+        _kept_rounds.clear()
+    _kept_rounds[(pk, opened_at)] = (now, round_)
+    return round_
+
+
+@dataclass(frozen=True)
+class RatingTarget:
+    """The unit a public rating page names, and where its ratings go now (`round` None: no
+    open round and no re-evaluation window)."""
+
+    unit: Unit
+    round: Round | None
+    remedial: Remedial | None
+
+
+def rating_target(unit_id: int, today: date) -> RatingTarget | None:
+    """For the public rating page and API (a burst of raters): the active unit (None when it
+    is missing or deactivated) with its re-evaluation window open today, else the newest open
+    round covering it — what `open_reevaluation` and `open_round_for_unit` answer, in one
+    statement; the round itself comes from the process's short keep, the window (rare) is read."""
+    window = Remedial.objects.filter(
+        unit=OuterRef("pk"),
+        status=Remedial.Status.OPEN,
+        reeval_opens_on__lte=today,
+        reeval_closes_on__gte=today,
+    ).order_by("id")
+    covering = Round.objects.filter(status=Round.Status.OPEN, covered__unit=OuterRef("pk"))
+    covering = covering.order_by("-opened_at", "-id")
+    unit = (
+        Unit.objects.filter(pk=unit_id, is_active=True)
+        .annotate(
+            window_id=Subquery(window.values("id")[:1]),
+            round_id=Subquery(covering.values("id")[:1]),
+            round_opened_at=Subquery(covering.values("opened_at")[:1]),
+        )
+        .order_by()
+        .first()
+    )
+    if unit is None:
+        return None
+    found = cast(Any, unit)  # the annotations
+    if found.window_id is not None:
+        remedial = Remedial.objects.select_related("round").get(pk=found.window_id)
+        return RatingTarget(unit, remedial.round, remedial)
+    if found.round_id is None:
+        return RatingTarget(unit, None, None)
+    return RatingTarget(unit, _open_round(found.round_id, found.round_opened_at), None)
 
 
 def open_round_for_unit(unit: Unit) -> Round | None:

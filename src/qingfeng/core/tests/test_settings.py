@@ -151,6 +151,30 @@ class EnvironmentSettingsTestCase(SimpleTestCase):
         )
         self.assertEqual(engine, "qingfeng.core.postgresql")  # Django's, its pool's queue seen
 
+    def test_the_task_worker_keeps_each_postgresql_statement_to_one_process(self) -> None:
+        """`serve` marks its task worker (QF_TASK_WORKER); the worker's connections, primary
+        and replica, then run no parallel workers, and nobody else's change."""
+        env = {
+            "QF_TESTING": "1",
+            "DATABASE_URL": "postgres://app@db.example/qingfeng",
+            "DATABASE_REPLICA_URL": "postgres://ro@replica.example/qingfeng",
+        }
+        expression = "[d.get('OPTIONS', {}).get('options', '') for d in s.DATABASES.values()]"
+        serial = "-c max_parallel_workers_per_gather=0"
+        self.assertEqual(
+            settings_in_subprocess({**env, "QF_TASK_WORKER": "1"}, expression),
+            [f"-c qingfeng.audit_truncate=allow {serial}", serial],
+        )
+        self.assertEqual(
+            settings_in_subprocess(env, expression), ["-c qingfeng.audit_truncate=allow", ""]
+        )
+        from qingfeng.core.management.commands.serve import Command
+
+        options = {"host": "127.0.0.1", "port": 8000, "web_workers": 2}
+        options.update(worker_connections=100, keepalive=5)
+        marked = {c.name: c.env.get("QF_TASK_WORKER") for c in Command().children(options)}
+        self.assertEqual(marked, {"web": None, "worker": "1"})
+
     def test_redis_url_switches_the_task_queue_to_redis(self) -> None:
         huey = settings_in_subprocess(
             {"QF_TESTING": "1", "REDIS_URL": "redis://127.0.0.1:6379/3"}, "s.HUEY"

@@ -180,7 +180,8 @@ def submit_rating(
     that has just looked up `target_for(unit)` passes it as `target` (the round and window
     are not read twice per rating). The rating and whether it was stored now (False: a replay).
 
-    Everything that only reads (the round, the replay, the fields, the rule) comes before the
+    Everything that only reads (the round, a coded rating's replay, the fields, the rule) comes
+    before the
     write transaction: on SQLite the write lock is then held for the insert, the audit row and
     the commit only, as with the channel's tickets (intake.actions.submit), so a burst of
     raters queues for milliseconds, not for each other's reads."""
@@ -188,9 +189,13 @@ def submit_rating(
     if target is None:
         raise ValidationError(_("该单位当前没有进行中的评议"))
     round_, remedial = target
-    stored = Response.objects.filter(round=round_, idempotency_key=idempotency_key).first()
-    if stored is not None:
-        return stored, False
+    framed = round_.mode == Round.Mode.FRAME and remedial is None
+    if framed:
+        # A replay's code is spent already: find the replay before the code is checked. An
+        # open rating's replay is found by the insert (the key is unique in its round).
+        stored = Response.objects.filter(round=round_, idempotency_key=idempotency_key).first()
+        if stored is not None:
+            return stored, False
     overall, cleaned, comment = _validate(
         round_,
         respondent_type=respondent_type,
@@ -199,7 +204,6 @@ def submit_rating(
         comment=comment,
         idempotency_key=idempotency_key,
     )
-    framed = round_.mode == Round.Mode.FRAME and remedial is None
     if framed and not code.strip():
         raise ValidationError({"code": _("本轮为抽样评议，请输入票码")})
     via = Response.Via.CODE if framed else Response.Via.OPEN
@@ -225,7 +229,8 @@ def submit_rating(
             code=code if framed else "",
         )
     except IntegrityError:
-        # The same form posted twice at once: the first one counts, and this is its replay.
+        # The same key again (a retry, or the same form posted twice at once): the first one
+        # counts, and this is its replay.
         stored = Response.objects.filter(round=round_, idempotency_key=idempotency_key).first()
         if stored is not None:
             return stored, False

@@ -217,7 +217,9 @@ class Command(BaseCommand):
         web_env = {**env, "DB_CONN_MAX_AGE": env.get("DB_CONN_MAX_AGE", "0")}
         return [
             Child("web", web, web_env),
-            Child("worker", [*manage, "run_huey", "--quiet"], env, nice=10),
+            Child(
+                "worker", [*manage, "run_huey", "--quiet"], {**env, "QF_TASK_WORKER": "1"}, nice=10
+            ),
         ]
 
     def stop_children(self, children: list[Child], *, timeout: float) -> None:
