@@ -296,7 +296,8 @@ def build_oversight(*, city: Any, county: Any, school: Any) -> None:
 def build_evaluation(*, city: Any, county: Any, school: Any, school2: Any) -> None:
     """A published round of 东城区's schools that sends no school back (the evaluation test
     closes its own round and finds its remedial round): 东城区第二中学 达标 (40 of 40),
-    东城区实验小学 样本不足 (5 of 6). The observer's page shows it."""
+    东城区实验小学 样本不足 (5 of 6). The observer's page shows it. And an open round of
+    东城区's junior schools, the third-party assessor's work."""
     from qingfeng.evaluation import actions as evaluation
     from qingfeng.orgs.models import User
 
@@ -319,6 +320,13 @@ def build_evaluation(*, city: Any, county: Any, school: Any, school2: Any) -> No
             )
     evaluation.check_close_round(round_, actor=office)
     evaluation.check_publish_round(round_, actor=office)
+    # Open, not published: 东城区's junior schools (东城区第二中学 alone, so the rating tests'
+    # own rounds stay the newest for 东城区实验小学), the assessor's work on their home card.
+    second = evaluation.check_create_round(
+        actor=office, owner=city, name="东城区初中群众满意度评议（第二轮）",
+        kinds=["school"], stages=["junior"], area=county,
+    )  # fmt: skip
+    evaluation.check_open_round(second, actor=office)
     # The third-party assessor over 东城区 (on the city's roster, the body the bureau contracts):
     # the round's pages of 东城区's schools, nothing of the staff's.
     from qingfeng.orgs import actions as orgs

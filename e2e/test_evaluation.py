@@ -55,6 +55,15 @@ def rate(ui: Browser, school: int, respondent: str, overall: str, comment: str) 
     expect(page.get_by_test_id("thanks")).to_contain_text("感谢您的评价")
 
 
+def assert_unit_names_on_one_line(ui: Browser) -> None:
+    """The round's table at any size: each unit's name on one line (a phone once had them
+    one character per line, squeezed between nine columns)."""
+    names = ui.page.get_by_test_id("result-row").locator("td:first-child a")
+    expect(names.first).to_be_visible()
+    lines = names.evaluate_all("links => links.map(a => a.getClientRects().length)")
+    assert lines and all(n == 1 for n in lines), lines
+
+
 def test_scan_rate_close_and_the_remedial_problem(ui: Browser) -> None:
     page = ui.page
     school = ui.server.units["school"]
@@ -97,6 +106,8 @@ def test_scan_rate_close_and_the_remedial_problem(ui: Browser) -> None:
     row = page.get_by_test_id("result-row").filter(has_text="东城区实验小学")
     expect(row.get_by_test_id("verdict")).to_have_text("确认低于85%")  # 1 of 3: 0.06–0.79
     expect(row.get_by_test_id("triggers")).to_be_visible()  # but the point rate is below
+    assert_unit_names_on_one_line(ui)
+    ui.assert_no_horizontal_overflow()
     page.get_by_test_id("close-round").click()
     expect(page.get_by_test_id("round-status")).to_contain_text("已结束")
     top(ui)
@@ -125,8 +136,9 @@ def test_scan_rate_close_and_the_remedial_problem(ui: Browser) -> None:
 
 def test_an_assessor_sees_their_rounds_and_no_staff_page(ui: Browser) -> None:
     """The third-party assessor's menu holds the evaluation (and the calendar, their own
-    learning); the staff's pages are not in it and answer 403; the round shows 东城区's
-    schools only."""
+    learning); the staff's pages are not in it and answer 403; their home card leads to the
+    open round's school still to score; the open round shows no rate, the published one
+    does, 东城区's schools only."""
     page = ui.page
     sign_in_as(ui, "assessor")
     menu = page.locator("#qf-nav")
@@ -137,11 +149,38 @@ def test_an_assessor_sees_their_rounds_and_no_staff_page(ui: Browser) -> None:
     expect(page.get_by_test_id("scope-counts")).to_have_count(0)
     ui.assert_no_horizontal_overflow()
     ui.screenshot("assessor-home")
+    # Their work on the home card: the open round, its one school still to score.
+    card = page.get_by_test_id("assessor-card")
+    second = card.get_by_test_id("assessor-round").filter(has_text="东城区初中群众满意度评议")
+    expect(second.get_by_test_id("assessor-unscored")).to_contain_text("尚未评分 1 个单位")
+    card.scroll_into_view_if_needed()
+    ui.screenshot("assessor-home-card")
+    second.get_by_test_id("assessor-next").click()
+    expect(page.locator("h1")).to_have_text("东城区第二中学")
+    expect(page.get_by_test_id("rates-withheld")).to_contain_text("公布后可见")
+    expect(page.get_by_test_id("third-party-form")).to_be_visible()
+    ui.goto("/evaluation/")
+    page.get_by_role("link", name="东城区初中群众满意度评议（第二轮）").click()
+    # Before publication: no rate, the unit to score marked.
+    expect(page.get_by_test_id("rates-withheld")).to_be_visible()
+    row = page.get_by_test_id("result-row").filter(has_text="东城区第二中学")
+    expect(row.get_by_test_id("unscored")).to_be_visible()
+    expect(page.get_by_test_id("results")).not_to_contain_text("%")
+    assert_unit_names_on_one_line(ui)
+    ui.assert_no_horizontal_overflow()
+    top(ui)
+    ui.screenshot("assessor-round-open")
+    # Published: the rates as staff see them.
     ui.goto("/evaluation/")
     page.get_by_role("link", name="东城区学校群众满意度评议（第一轮）").click()
     results = page.get_by_test_id("results")
     expect(results).to_contain_text("东城区第二中学")
     expect(results).not_to_contain_text("西山县")
+    expect(page.get_by_test_id("rates-withheld")).to_have_count(0)
+    expect(results.get_by_test_id("result-row").filter(has_text="东城区第二中学")).to_contain_text(
+        "100.0%"
+    )
+    assert_unit_names_on_one_line(ui)
     ui.assert_no_horizontal_overflow()
     ui.screenshot("assessor-round")
     for staff_page in ("/ledger/", "/orgs/people/", "/campaigns/"):

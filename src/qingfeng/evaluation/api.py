@@ -22,7 +22,7 @@ from ninja.errors import HttpError
 from qingfeng.core.api import answers, refusals, scoped
 from qingfeng.evaluation import actions, publicform, selectors
 from qingfeng.evaluation.models import LEVELS, Remedial, Response, Round
-from qingfeng.evaluation.permissions import can
+from qingfeng.evaluation.permissions import can, withholds_rates
 from qingfeng.evaluation.publicform import captcha, work
 from qingfeng.orgs.models import User
 
@@ -94,23 +94,27 @@ class EvaluationRoundOut(Schema):
     published: bool
 
 
+WITHHELD = "结果公布前对第三方评估员不提供（null）"
+
+
 class UnitResultOut(Schema):
     unit_id: int
     unit_name: str
     category: str
-    base: int
-    satisfied: int
-    flagged: int
-    excluded: int
-    unknown: int
+    base: int | None = Field(..., description=WITHHELD)
+    satisfied: int | None = Field(..., description=WITHHELD)
+    flagged: int | None = Field(..., description=WITHHELD)
+    excluded: int | None = Field(..., description=WITHHELD)
+    unknown: int | None = Field(..., description=WITHHELD)
     rate: float | None
     ci_low: float | None
     ci_high: float | None
-    verdict: str = Field(
-        ..., description="too_few 样本不足、confirmed_low、passed 达标、undecided 待定"
+    verdict: str | None = Field(
+        ...,
+        description="too_few 样本不足、confirmed_low、passed 达标、undecided 待定；" + WITHHELD,
     )
-    verdict_label: str
-    triggers: bool
+    verdict_label: str | None
+    triggers: bool | None
     third_party: float | None
     discipline: str = Field(..., description="纪委监察评鉴等次（评鉴意见不在接口中提供）")
     veto: bool
@@ -130,6 +134,11 @@ class EvaluationResultsOut(Schema):
     definition: list[str]
     scheme_version: int = Field(..., description="第三方评估指标体系版本（0：未设指标体系）")
     scheme: list[EvaluationIndicatorOut]
+    rates_withheld: bool = Field(
+        ...,
+        description="服务对象评议的满意率、区间、结论、评价数及综合得分、排名在结果公布前"
+        "对第三方评估员不提供（为 null）",
+    )
     results: list[UnitResultOut]
 
 
@@ -299,30 +308,37 @@ def results(request: HttpRequest, round_id: int) -> Any:
         "definition": definition_lines(round_),
         "scheme_version": round_.scheme_version,
         "scheme": round_.indicators,
-        "results": [
-            {
-                "unit_id": r.unit.pk,
-                "unit_name": r.unit.name,
-                "category": r.unit.category,
-                "base": r.base,
-                "satisfied": r.satisfied,
-                "flagged": r.flagged,
-                "excluded": r.excluded,
-                "unknown": r.unknown,
-                "rate": r.rate,
-                "ci_low": r.interval.low if r.interval else None,
-                "ci_high": r.interval.high if r.interval else None,
-                "verdict": r.verdict,
-                "verdict_label": r.verdict_label,
-                "triggers": r.triggers,
-                "third_party": r.third_party,
-                "discipline": r.discipline,
-                "veto": r.veto,
-                "composite": float(r.composite) if r.composite is not None else None,
-                "rank": r.rank,
-            }
-            for r in rows
-        ],
+        "rates_withheld": withholds_rates(user, round_),
+        "results": [_result_out(r) for r in rows],
+    }
+
+
+def _result_out(r: selectors.UnitResult) -> dict[str, Any]:
+    served: dict[str, Any] = {
+        "base": r.base,
+        "satisfied": r.satisfied,
+        "flagged": r.flagged,
+        "excluded": r.excluded,
+        "unknown": r.unknown,
+        "verdict": r.verdict,
+        "verdict_label": r.verdict_label,
+        "triggers": r.triggers,
+    }
+    if r.withheld:  # null, not a zero that reads as a count (selectors.withhold)
+        served = dict.fromkeys(served)
+    return {
+        "unit_id": r.unit.pk,
+        "unit_name": r.unit.name,
+        "category": r.unit.category,
+        **served,
+        "rate": r.rate,
+        "ci_low": r.interval.low if r.interval else None,
+        "ci_high": r.interval.high if r.interval else None,
+        "third_party": r.third_party,
+        "discipline": r.discipline,
+        "veto": r.veto,
+        "composite": float(r.composite) if r.composite is not None else None,
+        "rank": r.rank,
     }
 
 

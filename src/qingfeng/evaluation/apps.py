@@ -39,6 +39,9 @@ class EvaluationConfig(AppConfig):
         registry.add_home_card(
             HomeCard("evaluation", "evaluation/cards/overview.html", 30, cards.overview_card)
         )
+        registry.add_home_card(
+            HomeCard("assessor", "evaluation/cards/assessor.html", 30, cards.assessor_card)
+        )
         registry.add_demo_seeder(
             DemoSeeder("evaluation", 30, seed=demo.demo_lines, has_data=demo.has_rounds)
         )

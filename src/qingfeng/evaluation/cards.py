@@ -1,8 +1,12 @@
-"""The evaluation's home card, scoped: above units (a bureau, a county) the latest round's
+"""The evaluation's home cards, scoped. The staff's card: above units (a bureau, a county) the latest round's
 state and, from the latest closed round, its units below the threshold; a school its own
 published result and its open remedial rounds (回炉补课). A fixed number of queries however
 many units a round covers: the closed round's numbers are its snapshot (RoundUnit), never a
-count of the ratings."""
+count of the ratings.
+
+The assessor's card (第三方评估员) is their work: the rounds still taking scores, for each how
+many of their units have no third-party score yet, and where to go next — counted over the
+same units as the round page lists (selectors.assessor_rounds)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from qingfeng.core.http import AuthenticatedHttpRequest
 from qingfeng.core.scope import has_role, scope_paths, scope_q
 from qingfeng.evaluation import selectors, stats
 from qingfeng.evaluation.models import Remedial, Round, RoundUnit
-from qingfeng.evaluation.permissions import READERS, published_only
+from qingfeng.evaluation.permissions import ASSESSORS, READERS, published_only
 from qingfeng.orgs.models import Unit
 from qingfeng.orgs.selectors import scope_root_units
 
@@ -76,3 +80,15 @@ def overview_card(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
     context["evaluation_remedials"] = list(remedials[:SHOWN])
     context["evaluation_remedials_count"] = remedials.count()
     return context
+
+
+def assessor_card(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
+    user = request.user
+    if not has_role(user, *ASSESSORS):
+        return None
+    rounds = list(selectors.assessor_rounds(user)[: SHOWN + 1])
+    return {
+        "assessor_rounds": rounds[:SHOWN],
+        "assessor_more": len(rounds) > SHOWN,
+        "assessor_open": Round.Status.OPEN,
+    }

@@ -76,16 +76,24 @@ def results_workbook(round_: Round, rows: Sequence[UnitResult]) -> bytes:
         freeze="B5",
     )
     for row in rows:
+        # Withheld (selectors.withhold): the served people's cells stay empty.
+        served: list[Any] = (
+            [""] * 7
+            if row.withheld
+            else [
+                row.base,
+                row.rate_text,
+                row.interval_text,
+                row.verdict_label,
+                row.flagged,
+                row.excluded,
+                row.unknown,
+            ]
+        )
         values = [
             row.unit.name,
             row.unit.get_category_display(),
-            row.base,
-            row.rate_text,
-            row.interval_text,
-            row.verdict_label,
-            row.flagged,
-            row.excluded,
-            row.unknown,
+            *served,
             "" if row.third_party is None else round(row.third_party, 2),
             row.discipline + (_("（一票否决）") if row.veto else ""),
             "" if row.composite is None else float(row.composite),
@@ -93,6 +101,8 @@ def results_workbook(round_: Round, rows: Sequence[UnitResult]) -> bytes:
         ]
         ws.append([cell_value(ws, v) for v in values])
     ws.append([])
+    if any(row.withheld for row in rows):
+        ws.append([cell_value(ws, _("满意率等服务对象评议结果公布后可见"))])
     ws.append([cell_value(ws, _("口径说明"))])
     for line in definition_lines(round_):
         ws.append([cell_value(ws, line)])

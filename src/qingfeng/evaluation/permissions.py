@@ -5,7 +5,10 @@
 - the third-party assessor (第三方评估员, an outside body) enters third-party scores, the
   discipline inspector the review. The assessor reads only their work: the opened rounds
   covering units inside their scope, those units' pages (where they score) and their own
-  score workbooks — not the remedial rounds, the figures or the home card of results;
+  score workbooks — not the remedial rounds, the figures or the home card of results. Until
+  a round's results are published the assessor sees none of the served people's numbers
+  (rates, intervals, verdicts, counts, and the composite and rank made from them), so their
+  own scoring is not anchored on them (`withholds_rates`);
 - staff read results: above a unit (its county, the bureau) at any time; the unit itself
   only once the round is published, and an observer (over an area) only what is published.
   Everything else is a 404 through the selectors.
@@ -71,6 +74,13 @@ def sees_result(user: User, round_: Round, unit: Unit) -> bool:
         if path != unit.path and role not in OBSERVERS:
             return True
     return False
+
+
+def withholds_rates(user: User, round_: Round) -> bool:
+    """The served people's numbers of the round are withheld from this user: an assessor,
+    until the results are published. Holding any other role beside does not lift it (the
+    person who scores stays independent of the ratings)."""
+    return round_.published_at is None and has_role(user, *ASSESSORS)
 
 
 def published_only(user: User) -> bool:

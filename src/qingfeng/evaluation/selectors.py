@@ -8,7 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -31,6 +32,7 @@ from qingfeng.evaluation.models import (
     ThirdPartyScore,
 )
 from qingfeng.evaluation.permissions import (
+    ASSESSORS,
     OBSERVERS,
     OFFICE,
     READERS,
@@ -38,6 +40,7 @@ from qingfeng.evaluation.permissions import (
     can,
     sees_confidential,
     sees_result,
+    withholds_rates,
 )
 from qingfeng.orgs.models import Unit, User
 
@@ -66,6 +69,46 @@ def rounds_visible_to(user: User) -> QuerySet[Round]:
             around |= near & (Q(area__isnull=False) if root == "area" else Q(area__isnull=True))
     query = managed | (around & ~Q(status=Round.Status.DRAFT))
     return Round.objects.filter(query).select_related("owner", "area").order_by("-starts_on", "-id")
+
+
+def assessed_q(user: User, field: str = "unit__path") -> Q:
+    """The units the user scores as an assessor: strictly inside their scope, never their own
+    unit (permissions.enters); matches nothing for anyone else."""
+    query = Q(pk__in=[])
+    for path in scope_paths(user, roles=ASSESSORS):
+        query |= Q(**{f"{field}__startswith": path}) & ~Q(**{field: path})
+    return query
+
+
+def assessor_rounds(user: User) -> QuerySet[Round]:
+    """The assessor's work (their home card): the rounds they see that still take scores
+    (opened, results not published) and cover units they score, each annotated with those
+    units (`assessed`), the ones without a current third-party score (`unscored`) and the
+    first of these in the tree's order (`next_unit_id`) — the same units, and the same test
+    of a score, as the round page shows them. One query however many rounds and units."""
+    covered = RoundUnit.objects.filter(assessed_q(user), round=OuterRef("pk")).order_by()
+    scored = ThirdPartyScore.objects.filter(
+        round=OuterRef("round_id"), unit=OuterRef("unit_id"), superseded=False
+    )
+    unscored = covered.filter(~Exists(scored))
+
+    def tally(rows: QuerySet[RoundUnit]) -> Coalesce:
+        counted = rows.values("round_id").annotate(n=Count("pk")).values("n")
+        return Coalesce(Subquery(counted[:1]), 0)
+
+    return (
+        rounds_visible_to(user)
+        .exclude(status=Round.Status.DRAFT)
+        .filter(published_at__isnull=True)
+        .annotate(
+            assessed=tally(covered),
+            unscored=tally(unscored),
+            next_unit_id=Subquery(unscored.order_by("unit__path").values("unit_id")[:1]),
+        )
+        .filter(assessed__gt=0)
+        .select_related(None)
+        .order_by("ends_on", "id")
+    )
 
 
 def get_round_for_user(user: User, pk: int) -> Round:
@@ -183,6 +226,8 @@ class UnitResult:
     veto: bool = False
     composite: Decimal | None = None
     rank: int | None = None
+    # The served people's numbers are withheld from this viewer (permissions.withholds_rates).
+    withheld: bool = False
 
     @property
     def rate_text(self) -> str:
@@ -310,6 +355,22 @@ def _rank(rows: list[UnitResult]) -> None:
             row.rank = i
 
 
+def withhold(rows: list[UnitResult]) -> list[UnitResult]:
+    """The results without the served people's numbers: their rates, intervals, verdicts and
+    counts, and the composite and rank made from them. The third-party and discipline entries
+    stay."""
+    for row in rows:
+        row.base = row.satisfied = row.unknown = row.flagged = row.excluded = 0
+        row.rate = row.interval = row.composite = row.rank = None
+        row.verdict, row.verdict_label, row.triggers = "", "", False
+        row.withheld = True
+    return rows
+
+
+def _as_seen(user: User, round_: Round, rows: list[UnitResult]) -> list[UnitResult]:
+    return withhold(rows) if withholds_rates(user, round_) else rows
+
+
 def visible_results(user: User, round_: Round) -> list[UnitResult]:
     units = [
         ru.unit
@@ -318,7 +379,7 @@ def visible_results(user: User, round_: Round) -> list[UnitResult]:
         .order_by("unit__path")
         if sees_result(user, round_, ru.unit)
     ]
-    return results(round_, units)
+    return _as_seen(user, round_, results(round_, units))
 
 
 def published_results(path: str, *, rounds: int = 2) -> list[tuple[Round, list[UnitResult]]]:
@@ -352,7 +413,7 @@ def get_unit_result(user: User, round_: Round, unit_id: int) -> UnitResult:
     )
     if not sees_result(user, round_, covered.unit):
         raise Http404
-    return results(round_, [covered.unit])[0]
+    return _as_seen(user, round_, results(round_, [covered.unit]))[0]
 
 
 def item_rates(

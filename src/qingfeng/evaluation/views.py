@@ -39,7 +39,7 @@ from qingfeng.evaluation.models import (
     Round,
     ThirdPartyScore,
 )
-from qingfeng.evaluation.permissions import can, enters, sees_confidential
+from qingfeng.evaluation.permissions import can, enters, sees_confidential, withholds_rates
 from qingfeng.evaluation.publicform import unit_posters, unit_rate_url
 from qingfeng.orgs.models import Unit
 from qingfeng.orgs.selectors import scope_root_units
@@ -103,6 +103,7 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     manage = can(request.user, "manage", round_)
     rows = selectors.visible_results(request.user, round_) if round_.status != "draft" else []
     rows, narrowed = _narrow_results(request, round_, rows)
+    scoring = can(request.user, "enter_third_party", round_)
     return render(
         request,
         "evaluation/round.html",
@@ -111,6 +112,11 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "narrowed": narrowed,
             "manage": manage,
+            "withheld": withholds_rates(request.user, round_),
+            # The assessor's work: which units still have no third-party score (the home
+            # card counts the same units, selectors.assessor_rounds).
+            "scoring": scoring,
+            "unscored": sum(r.third_party is None for r in rows) if scoring else 0,
             "definition": export.definition_lines(round_),
             **scheme.context(round_.indicators),
             "flagged": selectors.flagged_responses(round_).count() if manage else 0,
@@ -131,6 +137,8 @@ def _narrow_results(
     if not verdict and not ids:
         return rows, None
     if verdict not in panels.SEVERITY or not all(i.isdigit() for i in ids):
+        raise Http404
+    if withholds_rates(request.user, round_):  # a verdict's units would tell the verdicts
         raise Http404
     paths = list(Unit.objects.filter(pk__in=[int(i) for i in ids]).values_list("path", flat=True))
     if len(paths) != len(set(ids)):
@@ -242,7 +250,7 @@ def _unit_context(
         "round": round_,
         "unit": unit,
         "result": result,
-        "items": selectors.item_rates(round_, unit),
+        "items": {} if result.withheld else selectors.item_rates(round_, unit),
         "definition": export.definition_lines(round_),
         "scores": scores,
         "scheme_rows": _scheme_rows(indicators, scores),

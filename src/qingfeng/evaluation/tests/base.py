@@ -59,3 +59,17 @@ class EvaluationCase(BaseTestCase):
                 idempotency_key=f"test-key-{next(_keys):08d}",
                 seconds=20 + i % 30,
             )
+
+
+class AssessorCase(EvaluationCase):
+    """With the third-party assessor over 东城区 (the body the bureau contracts for a county):
+    they score its schools, never the county's bureau itself."""
+
+    county_assessor: User
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        cls.county_assessor = make_user(
+            "county_assessor", unit=cls.county, role=Role.THIRD_PARTY, name="评估机构东城组"
+        )

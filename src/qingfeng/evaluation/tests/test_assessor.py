@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from qingfeng.core import registry
 from qingfeng.core.tests.test_url_policy import API_PUBLIC, API_PUBLIC_OPERATIONS, walk
-from qingfeng.evaluation.tests.base import EvaluationCase
-from qingfeng.orgs.models import Role, Unit, User
+from qingfeng.evaluation.tests.base import AssessorCase
+from qingfeng.orgs.models import Role, Unit
 from qingfeng.test import make_user
 
 # What the assessor opens without an id: their work, and what every account has (the home
@@ -37,16 +37,7 @@ OPENS = {
 }
 
 
-class AssessorTestCase(EvaluationCase):
-    county_assessor: User
-
-    @classmethod
-    def setUpTestData(cls) -> None:
-        super().setUpTestData()
-        cls.county_assessor = make_user(
-            "county_assessor", unit=cls.county, role=Role.THIRD_PARTY, name="评估机构东城组"
-        )
-
+class AssessorTestCase(AssessorCase):
     def test_the_menu_holds_their_work_only(self) -> None:
         shown = {e.key for _s, items in registry.visible_menu(self.county_assessor) for e in items}
         self.assertEqual(shown, {"evaluation", "calendar", "my_study"})
