@@ -295,9 +295,6 @@ class Tally:
     def _remove(self, row: str) -> str:
         return f"UPDATE {self.table} SET n = n - 1 WHERE {self._match(row)}"
 
-    def _changed(self) -> str:
-        return " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in self.columns)
-
     def sqlite(self) -> list[str]:
         name, src = self._name, self.source
         changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in self.columns)
