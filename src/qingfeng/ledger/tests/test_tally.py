@@ -5,12 +5,15 @@ page's numbers from them equal the numbers counted from the problems."""
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest import mock
 
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from qingfeng.core import registry
+from qingfeng.core.deadlines import GREEN, RED, URGENCY, YELLOW
 from qingfeng.core.tally import Tally, fold_rollups
 from qingfeng.ledger import actions, deadlines, selectors
 from qingfeng.ledger.excel.checking import RowPlan
@@ -58,6 +61,55 @@ class TallyTestCase(LedgerTestCase):
         Problem.objects.filter(title="批量0").delete()
         self.assertEqual(self.kept(self.school2.pk, Problem.Status.ASSIGNED), 4)
         self.assertEqual(PROBLEM_TALLY.check(), [])
+
+    def test_a_recompute_changing_every_window_keeps_the_counts_and_sums_exact(self) -> None:
+        """Each of the daily recompute's statements changes lights here (to red, yellow and
+        green, a closure request's steady green, none), in three units, from lights set wrong
+        one statement per light: the kept counts equal a count of the problems (on PostgreSQL
+        kept by statement triggers, one grouped write per statement), and so do the subtree
+        sums after its fold, which writes them in parts (a few parameters each here)."""
+        today = timezone.localdate()
+        made = {
+            RED: [
+                self.assigned(title="红1"),
+                self.assigned(unit=self.school2, title="红2", responsible_person=None),
+            ],
+            YELLOW: [
+                self.assigned(title="黄1", deadline_workdays=1),
+                self.assigned(
+                    unit=self.other_school,
+                    title="黄2",
+                    deadline_workdays=1,
+                    responsible_person=None,
+                ),
+            ],
+            GREEN: [
+                self.assigned(title="绿1", deadline_workdays=20),
+                self.assigned(unit=self.school2, title="绿2", responsible_person=None),
+                self.awaiting_verification(title="待验收"),  # steady green
+            ],
+            "": [self.make_problem(title="草稿"), self.make_problem(title="草稿2")],
+        }
+        red = [p.pk for p in made[RED]]
+        Problem.objects.filter(pk__in=red).update(deadline=today - timedelta(days=3))
+        wrong = {RED: GREEN, YELLOW: RED, GREEN: YELLOW, "": YELLOW}
+        for light, problems in made.items():
+            Problem.objects.filter(pk__in=[p.pk for p in problems]).update(
+                light=wrong[light], urgency=URGENCY[wrong[light]]
+            )
+        self.assertEqual(PROBLEM_TALLY.check(), [])
+        with mock.patch("qingfeng.core.tally.PARAMS", 4):
+            changed = deadlines.recompute_lights(today)
+        self.assertEqual(changed, sum(len(problems) for problems in made.values()))
+        for light, problems in made.items():
+            found = Problem.objects.filter(pk__in=[p.pk for p in problems])
+            self.assertEqual(set(found.values_list("light", "urgency")), {(light, URGENCY[light])})
+        self.assertEqual(PROBLEM_TALLY.check(), [])
+        self.assertFalse(ProblemTally.objects.exclude(n=F("folded")).exists())
+        units = list(Unit.objects.values_list("pk", "path"))
+        for path, sums, rows in subtree_sums_against_counts(units):
+            self.assertEqual(sums, rows, path)
+        self.assertEqual(deadlines.recompute_lights(today), 0)  # the same day again: nothing
 
     def test_a_rebuild_repairs_counts_written_around_the_triggers(self) -> None:
         self.assigned(title="甲")
@@ -188,6 +240,22 @@ class TallyTestCase(LedgerTestCase):
                 cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
             names = {row[0] for row in cursor.fetchall()}
         self.assertTrue(any(name.startswith("ledger_problemtally_keep") for name in names), names)
+
+    def test_on_postgresql_every_tally_is_kept_by_statement_triggers(self) -> None:
+        """One grouped write per INSERT, UPDATE or DELETE statement, whatever its rows: no row
+        trigger on a counted table (bit 1 of tgtype marks a row trigger)."""
+        if connection.vendor != "postgresql":
+            self.skipTest("SQLite has row triggers only")
+        with connection.cursor() as cursor:
+            for tally in registry.tallies():
+                cursor.execute(
+                    "SELECT tgname, tgtype & 1 FROM pg_trigger WHERE tgrelid = to_regclass(%s) "
+                    "AND tgname LIKE %s AND NOT tgisinternal ORDER BY tgname",
+                    [tally.source, f"{tally.table}_keep%"],
+                )
+                found = cursor.fetchall()
+                names = [f"{tally.table}_keep_{op}" for op in ("delete", "insert", "update")]
+                self.assertEqual(found, [(name, 0) for name in names])
 
 
 def _plan_from(problem: Problem, *, title: str) -> RowPlan:
