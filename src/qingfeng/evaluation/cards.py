@@ -1,8 +1,8 @@
-"""The evaluation's home cards, scoped. The staff's card: above units (a bureau, a county) the latest round's
-state and, from the latest closed round, its units below the threshold; a school its own
-published result and its open remedial rounds (回炉补课). A fixed number of queries however
-many units a round covers: the closed round's numbers are its snapshot (RoundUnit), never a
-count of the ratings.
+"""The evaluation's home cards, scoped. The staff's card: above units (a bureau, a county)
+the latest round's state and, from the latest closed round, its units below the threshold; a
+school its own published result and its open remedial rounds (回炉补课). A fixed number of
+queries however many units a round covers: the closed round's numbers are its snapshot
+(RoundUnit), never a count of the ratings.
 
 The assessor's card (第三方评估员) is their work: the rounds still taking scores, for each how
 many of their units have no third-party score yet, and where to go next — counted over the
